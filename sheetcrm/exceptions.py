@@ -1,0 +1,81 @@
+"""Every error sheetcrm raises, under one base class.
+
+Each error carries the tab, sheet row and column it is about (where it is about one),
+and its message names the object and the fix. The CLI turns any :class:`SheetCRMError`
+into a one-line message and exit code 2; anything else is a bug.
+"""
+
+from __future__ import annotations
+
+
+class SheetCRMError(Exception):
+    """Base class of all sheetcrm errors.
+
+    ``tab``, ``row`` (1-based sheet row) and ``column`` (header text) locate the cell or
+    range the error is about, when there is one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        tab: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.tab = tab
+        self.row = row
+        self.column = column
+        self.message = message
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = []
+        if self.tab:
+            where.append(f"tab {self.tab!r}")
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column!r}")
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+class SchemaError(SheetCRMError):
+    """The workbook's layout does not match the schema (missing tab or column, duplicate
+    or ambiguous header)."""
+
+
+class WorkbookNotFoundError(SheetCRMError):
+    """The workbook file, spreadsheet key or URL does not lead to a workbook."""
+
+
+class WorkbookFormatError(SheetCRMError):
+    """The file exists but is not a workbook sheetcrm can read (.xlsx expected)."""
+
+
+class WorkbookWriteError(SheetCRMError):
+    """Writing the workbook failed; the workbook was left as it was."""
+
+
+class WorkbookExistsError(SheetCRMError):
+    """``init`` would overwrite an existing workbook."""
+
+
+class SettingsError(SheetCRMError):
+    """A value in the Settings tab cannot be used."""
+
+
+class ConflictError(SheetCRMError):
+    """The sheet changed under sheetcrm in a way that makes the planned write unsafe."""
+
+
+class AuthError(SheetCRMError):
+    """Credentials are missing, unreadable or refused. Never contains secret material."""
+
+
+class PermissionDeniedError(AuthError):
+    """The credentials work but may not open this spreadsheet."""
+
+
+class QuotaError(SheetCRMError):
+    """The API kept refusing (rate limit, server error or timeout) past the retry budget."""

@@ -1,0 +1,554 @@
+"""The one place that knows the workbook: tabs, columns, types, aliases, owners, and the
+closed vocabularies (stages, activity types, roles, NESL, segments, tiers, lifecycle).
+
+Everything else reads this module; nothing else hard-codes a header. Column keys are the
+English headers (``"Company ID"``), so DataFrames read the same whatever language the
+workbook's headers are in.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Self
+
+from .exceptions import SchemaError
+
+
+def normalize_label(text: object) -> str:
+    """Fold a header or vocabulary label for matching.
+
+    Full-width and half-width forms are unified (NFKC), case is folded, and all spaces,
+    inner ones included, are dropped; ``"Ｃｏｍｐａｎｙ  id"`` and ``"company ID"`` fold alike.
+    """
+    folded = unicodedata.normalize("NFKC", str(text)).casefold()
+    return re.sub(r"[\s_\-]+", "", folded)
+
+
+class Lang(StrEnum):
+    """Languages a workbook's headers and computed labels can be written in."""
+
+    EN = "en"
+    ZH_TW = "zh-TW"
+
+
+class LabeledEnum(StrEnum):
+    """A closed vocabulary whose members have an English value and a Chinese label.
+
+    Members are declared as ``NAME = ("English", "中文", "alias", ...)``. :meth:`parse`
+    accepts either label or an alias, ignoring case, spaces and full-width forms.
+    """
+
+    zh: str
+    aliases: tuple[str, ...]
+
+    def __new__(cls, value: str, zh: str = "", *aliases: str) -> Self:
+        obj = str.__new__(cls, value)
+        obj._value_ = value
+        obj.zh = zh or value
+        obj.aliases = aliases
+        return obj
+
+    def label(self, lang: Lang | str = Lang.EN) -> str:
+        """The member as written in a workbook of ``lang``."""
+        return self.zh if str(lang) == Lang.ZH_TW else self.value
+
+    @classmethod
+    def lookup(cls) -> dict[str, Self]:
+        """Folded label -> member, for every English value, Chinese label and alias."""
+        cache_name = "_lookup_cache"
+        cached = cls.__dict__.get(cache_name)
+        if cached is None:
+            cached = {}
+            for member in cls:
+                for text in (member.value, member.zh, *member.aliases):
+                    cached.setdefault(normalize_label(text), member)
+            setattr(cls, cache_name, cached)
+        return cached  # type: ignore[no-any-return]
+
+    @classmethod
+    def parse(cls, text: object) -> Self | None:
+        """The member ``text`` names, or None when it names none."""
+        if text is None:
+            return None
+        return cls.lookup().get(normalize_label(text))
+
+    @classmethod
+    def choices(cls, lang: Lang | str = Lang.EN) -> list[str]:
+        return [m.label(lang) for m in cls]
+
+
+class Tab(LabeledEnum):
+    COMPANIES = ("Companies", "公司", "公司資料", "客戶公司")
+    CONTACTS = ("Contacts", "連絡人", "聯絡人", "顧客", "客戶")
+    OPPORTUNITIES = ("Opportunities", "機會", "商機", "銷售機會")
+    ACTIVITIES = ("Activities", "活動紀錄", "活動記錄", "活動", "互動紀錄")
+    TEAM = ("Team", "團隊", "業務團隊")
+    SETTINGS = ("Settings", "設定")
+    LOG = ("Log", "同步紀錄", "同步記錄")
+
+
+class Stage(LabeledEnum):
+    """Pipeline stages, in order. Won and Lost are closed."""
+
+    LEAD = ("Lead", "潛在", "潛在商機", "開發中")
+    QUALIFIED = ("Qualified", "確認需求", "需求確認")
+    PROPOSAL = ("Proposal", "提案", "提案中")
+    NEGOTIATION = ("Negotiation", "議約", "議價", "議約中")
+    WON = ("Won", "成交", "已成交", "Closed Won")
+    LOST = ("Lost", "失敗", "未成交", "Closed Lost")
+
+    @property
+    def is_closed(self) -> bool:
+        return self in (Stage.WON, Stage.LOST)
+
+    @property
+    def order(self) -> int:
+        return list(Stage).index(self)
+
+
+class ActivityType(LabeledEnum):
+    CALL = ("Call", "電話", "通話")
+    EMAIL = ("Email", "郵件", "電子郵件", "E-mail")
+    MEETING = ("Meeting", "會議", "開會")
+    VISIT = ("Visit", "拜訪", "訪談")
+    DEMO = ("Demo", "展示", "產品展示", "示範")
+    PROPOSAL = ("Proposal", "提案", "提案書")
+    QUOTE = ("Quote", "報價", "報價單")
+    CONTRACT = ("Contract Sent", "寄送合約", "合約", "Contract", "合約寄出")
+    ORDER = ("Order", "訂單", "下單")
+    PURCHASE = ("Purchase", "購買", "消費")
+    EVENT_INVITED = ("Event Invited", "活動邀請", "邀請")
+    EVENT_ATTENDED = ("Event Attended", "活動出席", "出席")
+    NOTE = ("Note", "備註", "筆記")
+    OTHER = ("Other", "其他")
+
+
+#: Activity types that are transactions when they carry an Amount.
+PURCHASE_TYPES: frozenset[ActivityType] = frozenset({ActivityType.ORDER, ActivityType.PURCHASE})
+
+
+class ContactRole(LabeledEnum):
+    DECISION_MAKER = ("Decision Maker", "決策者")
+    INFLUENCER = ("Influencer", "影響者")
+    USER = ("User", "使用者")
+    BUYER = ("Buyer", "採購", "採購人員")
+    TECHNICAL = ("Technical", "技術", "技術人員")
+    CUSTOMER = ("Customer", "顧客", "個人顧客")
+    OTHER = ("Other", "其他")
+
+
+class NESL(LabeledEnum):
+    """Customer relationship class of seed 000, table 4."""
+
+    N = ("N", "新顧客", "New")
+    E = ("E", "既有顧客", "Existing")
+    S = ("S", "沉睡顧客", "Sleeping", "沉睡的顧客")
+    L = ("L", "流失顧客", "Lost", "流失的顧客")
+
+
+class Segment(LabeledEnum):
+    """RFM segments from the recency/frequency score grid, plus Prospect (no purchase)."""
+
+    CHAMPIONS = ("Champions", "冠軍顧客")
+    LOYAL = ("Loyal", "忠誠顧客")
+    POTENTIAL_LOYALIST = ("Potential Loyalist", "潛力忠誠顧客")
+    NEW_CUSTOMERS = ("New Customers", "新進顧客")
+    PROMISING = ("Promising", "有望顧客")
+    NEED_ATTENTION = ("Need Attention", "需要關注")
+    ABOUT_TO_SLEEP = ("About to Sleep", "即將沉睡")
+    AT_RISK = ("At Risk", "流失風險")
+    CANT_LOSE = ("Can't Lose Them", "不能失去")
+    HIBERNATING = ("Hibernating", "冬眠顧客")
+    LOST = ("Lost", "已流失")
+    PROSPECT = ("Prospect", "潛在顧客")
+
+
+class Tier(LabeledEnum):
+    """The customer pyramid of seed 003."""
+
+    STRATEGIC = ("Strategic", "戰略型")
+    HIGH_PROFIT = ("High-profit", "高收益")
+    MAJOR = ("Major", "主要")
+    GENERAL = ("General", "一般")
+    POTENTIAL = ("Potential", "潛在")
+
+
+class Lifecycle(LabeledEnum):
+    """Stone & Woodcock's eight relationship stages (seed 001)."""
+
+    RECRUIT = ("Recruit", "招募")
+    WELCOME = ("Welcome", "歡迎")
+    GETTING_TO_KNOW = ("Getting to Know", "開始了解")
+    ACCOUNT_MANAGEMENT = ("Account Management", "帳戶管理")
+    INTENSIVE_CARE = ("Intensive Care", "加強影響")
+    POTENTIAL_DIVORCE = ("Potential Divorce", "潛在離婚")
+    DIVORCE = ("Divorce", "離婚")
+    WIN_BACK = ("Win-back", "恢復")
+
+
+class Flag(LabeledEnum):
+    """Marks written into a row's Flags cell."""
+
+    STALE = ("stale", "停滯")
+    OVERDUE = ("overdue", "逾期")
+    WON_NO_AMOUNT = ("won without amount", "成交無金額")
+    MAIN = ("main customer", "主力顧客")
+    IMPORTANT = ("important", "重要顧客")
+
+
+class ColumnType(StrEnum):
+    TEXT = "text"
+    ID = "id"
+    REF = "ref"
+    DATE = "date"
+    MONEY = "money"
+    NUMBER = "number"
+    INTEGER = "integer"
+    ENUM = "enum"
+    EMAIL = "email"
+    PHONE = "phone"
+    BOOL = "bool"
+    DATETIME = "datetime"
+
+
+class Owner(StrEnum):
+    """Who may write a column."""
+
+    PEOPLE = "people"
+    SHEETCRM = "sheetcrm"
+    #: People's cells that sheetcrm may write with compare-and-set: Stage and a missing ID.
+    SHARED = "shared"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a tab. ``key`` is the English header and the DataFrame column name."""
+
+    key: str
+    zh: str
+    type: ColumnType = ColumnType.TEXT
+    required: bool = False
+    owner: Owner = Owner.PEOPLE
+    ref: Tab | None = None
+    enum: type[LabeledEnum] | None = None
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+
+    def header(self, lang: Lang | str = Lang.EN) -> str:
+        return self.zh if str(lang) == Lang.ZH_TW else self.key
+
+    @property
+    def computed(self) -> bool:
+        return self.owner is Owner.SHEETCRM
+
+    def labels(self) -> tuple[str, ...]:
+        return (self.key, self.zh, *self.aliases)
+
+
+@dataclass(frozen=True)
+class TabSpec:
+    tab: Tab
+    columns: tuple[Column, ...]
+    #: Key column of each record (None for the append-only Log).
+    id_column: str | None = "ID"
+    #: Prefix of the IDs sheetcrm fills in (``C-0001``).
+    id_prefix: str = ""
+    _by_key: dict[str, Column] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_key.update({c.key: c for c in self.columns})
+
+    def column(self, key: str) -> Column:
+        return self._by_key[key]
+
+    def has(self, key: str) -> bool:
+        return key in self._by_key
+
+    @property
+    def keys(self) -> list[str]:
+        return [c.key for c in self.columns]
+
+    @property
+    def people_columns(self) -> list[Column]:
+        return [c for c in self.columns if not c.computed]
+
+    @property
+    def computed_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.computed]
+
+    def title(self, lang: Lang | str = Lang.EN) -> str:
+        return self.tab.label(lang)
+
+
+T, O = ColumnType, Owner
+
+
+def _id(prefix_note: str = "") -> Column:
+    return Column(
+        "ID", "編號", T.ID, owner=O.SHARED, aliases=("代號", "序號", "No", "No."),
+        description=f"Stable record ID{prefix_note}; sheetcrm fills a blank one, never renumbers.",
+    )
+
+
+_OWNER = Column("Owner", "負責人", aliases=("負責業務", "業務", "業務員", "Sales Rep"),
+                description="Name of the rep in Team who owns the record.")
+_SOURCE = Column("Source", "來源", aliases=("客戶來源", "名單來源"))
+_CREATED = Column("Created", "建立日期", T.DATE, aliases=("建立時間", "建檔日期", "Created At"))
+_PROBLEMS = Column("Problems", "問題", owner=O.SHEETCRM, aliases=("資料問題",),
+                   description="What validation found wrong in this row.")
+
+
+def _customer_computed() -> tuple[Column, ...]:
+    c = O.SHEETCRM
+    return (
+        Column("Last Purchase", "最近購買日", T.DATE, owner=c, aliases=("最近交易日",)),
+        Column("Recency", "最近購買天數", T.INTEGER, owner=c, aliases=("Recency Days",)),
+        Column("Frequency", "購買次數", T.INTEGER, owner=c),
+        Column("Monetary", "購買金額", T.MONEY, owner=c),
+        Column("R", "R分數", T.INTEGER, owner=c, aliases=("R Score",)),
+        Column("F", "F分數", T.INTEGER, owner=c, aliases=("F Score",)),
+        Column("M", "M分數", T.INTEGER, owner=c, aliases=("M Score",)),
+        Column("RFM Score", "RFM分數", owner=c, aliases=("RFM",)),
+        Column("Segment", "顧客分群", T.ENUM, owner=c, enum=Segment, aliases=("分群",)),
+        Column("NESL", "顧客關係", T.ENUM, owner=c, enum=NESL, aliases=("NESL分類",)),
+        Column("Tier", "價值層級", T.ENUM, owner=c, enum=Tier, aliases=("層級",)),
+        Column("Lifecycle", "生命週期", T.ENUM, owner=c, enum=Lifecycle),
+        Column("Flags", "提醒", owner=c, aliases=("標記",)),
+        _PROBLEMS,
+    )
+
+
+COMPANIES = TabSpec(
+    Tab.COMPANIES,
+    (
+        _id(),
+        Column("Name", "公司名稱", required=True, aliases=("公司", "名稱", "Company", "Company Name")),
+        Column("Industry", "產業", aliases=("行業", "產業別")),
+        Column("Region", "地區", aliases=("區域", "縣市")),
+        Column("Size", "規模", aliases=("公司規模", "員工人數")),
+        _OWNER, _SOURCE, _CREATED,
+        *_customer_computed(),
+    ),
+    id_prefix="CO-",
+)
+
+CONTACTS = TabSpec(
+    Tab.CONTACTS,
+    (
+        _id(),
+        Column("Company ID", "公司編號", T.REF, ref=Tab.COMPANIES, aliases=("公司代號",)),
+        Column("Name", "姓名", required=True, aliases=("名稱", "連絡人", "聯絡人", "Contact", "Full Name")),
+        Column("Title", "職稱", aliases=("Job Title",)),
+        Column("Role", "角色", T.ENUM, enum=ContactRole),
+        Column("Email", "電子郵件", T.EMAIL, aliases=("E-mail", "郵件", "信箱", "Email Address")),
+        Column("Phone", "電話", T.PHONE, aliases=("手機", "聯絡電話", "Mobile", "Tel")),
+        _OWNER, _SOURCE, _CREATED,
+        Column("Opt-out", "拒絕聯繫", T.BOOL, aliases=("Opt out", "Unsubscribed", "退訂", "不聯繫")),
+        *_customer_computed(),
+    ),
+    id_prefix="P-",
+)
+
+OPPORTUNITIES = TabSpec(
+    Tab.OPPORTUNITIES,
+    (
+        _id(),
+        Column("Company ID", "公司編號", T.REF, ref=Tab.COMPANIES, aliases=("公司代號",)),
+        Column("Contact ID", "連絡人編號", T.REF, ref=Tab.CONTACTS, aliases=("聯絡人編號",)),
+        Column("Name", "機會名稱", required=True, aliases=("名稱", "案名", "商機名稱", "Deal", "Deal Name")),
+        Column("Stage", "階段", T.ENUM, owner=O.SHARED, enum=Stage, aliases=("銷售階段",),
+               description="Pipeline stage; sheetcrm only moves it forward on evidence."),
+        Column("Amount", "金額", T.MONEY, aliases=("預估金額", "Value")),
+        Column("Expected Close", "預計成交日", T.DATE, aliases=("預計結案日", "Close Date")),
+        _OWNER,
+        Column("Next Step", "下一步", aliases=("下一步行動",)),
+        Column("Next Step Due", "下一步期限", T.DATE, aliases=("下一步日期",)),
+        Column("Closed", "結案日期", T.DATE, aliases=("結案日", "Closed On")),
+        Column("Lost Reason", "失敗原因", aliases=("未成交原因",)),
+        Column("Probability", "成交機率", T.NUMBER, owner=O.SHEETCRM, aliases=("機率",)),
+        Column("Weighted Amount", "加權金額", T.MONEY, owner=O.SHEETCRM),
+        Column("Stage Since", "階段起始日", T.DATE, owner=O.SHEETCRM),
+        Column("Days in Stage", "階段天數", T.INTEGER, owner=O.SHEETCRM),
+        Column("Stage Seen", "上次同步階段", T.ENUM, owner=O.SHEETCRM, enum=Stage,
+               description="The Stage sheetcrm saw at its last sync; a difference is a person's edit."),
+        Column("Stage Reason", "階段依據", owner=O.SHEETCRM,
+               description="Why the deal is in its stage (the activity or the person's edit)."),
+        Column("Flags", "提醒", owner=O.SHEETCRM, aliases=("標記",)),
+        _PROBLEMS,
+    ),
+    id_prefix="OP-",
+)
+
+ACTIVITIES = TabSpec(
+    Tab.ACTIVITIES,
+    (
+        _id(),
+        Column("Date", "日期", T.DATE, required=True, aliases=("活動日期", "交易日期")),
+        Column("Type", "類型", T.ENUM, required=True, enum=ActivityType, aliases=("活動類型", "種類")),
+        Column("Contact ID", "連絡人編號", T.REF, ref=Tab.CONTACTS, aliases=("聯絡人編號",)),
+        Column("Company ID", "公司編號", T.REF, ref=Tab.COMPANIES, aliases=("公司代號",)),
+        Column("Opportunity ID", "機會編號", T.REF, ref=Tab.OPPORTUNITIES, aliases=("商機編號",)),
+        Column("Amount", "金額", T.MONEY, aliases=("交易金額",)),
+        _OWNER,
+        Column("Subject", "主旨", aliases=("內容", "摘要", "說明", "Notes")),
+        _PROBLEMS,
+    ),
+    id_prefix="A-",
+)
+
+TEAM = TabSpec(
+    Tab.TEAM,
+    (
+        Column("Name", "姓名", required=True, aliases=("名稱", "業務", "Rep")),
+        Column("Email", "電子郵件", T.EMAIL, aliases=("E-mail", "信箱")),
+        Column("Role", "角色", aliases=("職務",)),
+        Column("Stages", "負責階段"),
+        Column("Regions", "負責地區"),
+        Column("Industries", "負責產業"),
+        Column("Weight", "權重", T.NUMBER, aliases=("產能",)),
+        Column("Active", "在職", T.BOOL, aliases=("啟用", "有效")),
+        _PROBLEMS,
+    ),
+    id_column="Name",
+)
+
+SETTINGS = TabSpec(
+    Tab.SETTINGS,
+    (
+        Column("Key", "設定項", required=True, aliases=("項目", "Setting")),
+        Column("Value", "設定值", aliases=("值",)),
+        Column("Description", "說明", aliases=("描述",)),
+    ),
+    id_column="Key",
+)
+
+LOG = TabSpec(
+    Tab.LOG,
+    tuple(
+        Column(en, zh, ty, owner=O.SHEETCRM)
+        for en, zh, ty in (
+            ("Time", "時間", T.DATETIME), ("Run", "執行編號", T.TEXT), ("Tab", "分頁", T.TEXT),
+            ("ID", "編號", T.TEXT), ("Column", "欄位", T.TEXT), ("Old", "舊值", T.TEXT),
+            ("New", "新值", T.TEXT), ("Reason", "原因", T.TEXT),
+        )
+    ),
+    id_column=None,
+)
+
+TABS: dict[Tab, TabSpec] = {s.tab: s for s in (COMPANIES, CONTACTS, OPPORTUNITIES, ACTIVITIES, TEAM, SETTINGS, LOG)}
+
+#: Tabs whose rows are records that validation and sync look at.
+DATA_TABS: tuple[Tab, ...] = (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES, Tab.TEAM)
+
+
+def spec(tab: Tab | str) -> TabSpec:
+    parsed = tab if isinstance(tab, Tab) else Tab.parse(tab)
+    if parsed is None:
+        raise SchemaError(f"unknown tab {tab!r}; expected one of {', '.join(Tab)}")
+    return TABS[parsed]
+
+
+def column_letter(index: int) -> str:
+    """0-based column index -> spreadsheet letters (0 -> A, 26 -> AA)."""
+    letters = ""
+    n = index + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+@dataclass(frozen=True)
+class HeaderMap:
+    """Where each schema column sits in a tab's header row.
+
+    ``positions`` maps column key -> 0-based index for the columns present; ``extras``
+    lists the indexes of headers that belong to people (unknown to the schema) and are
+    never touched; ``missing`` the schema columns that are absent.
+    """
+
+    tab: Tab
+    title: str
+    positions: dict[str, int]
+    extras: tuple[int, ...]
+    missing: tuple[str, ...]
+    width: int
+
+
+def match_headers(tab_spec: TabSpec, header: Sequence[Any], title: str | None = None) -> HeaderMap:
+    """Match a tab's header row to its schema columns.
+
+    Header text may be English, Traditional Chinese or a known alias; matching ignores
+    case, spaces and full-width forms. Raises :class:`SchemaError` on two headers meaning
+    the same column, on a header that could mean two columns, and on a missing required
+    column.
+    """
+    title = title or tab_spec.title()
+    index: dict[str, list[Column]] = {}
+    for col in tab_spec.columns:
+        for label in col.labels():
+            bucket = index.setdefault(normalize_label(label), [])
+            if col not in bucket:
+                bucket.append(col)
+    positions: dict[str, int] = {}
+    extras: list[int] = []
+    for i, cell in enumerate(header):
+        if cell is None or str(cell).strip() == "":
+            continue
+        candidates = index.get(normalize_label(cell), [])
+        if len(candidates) > 1:
+            names = " and ".join(repr(c.key) for c in candidates)
+            raise SchemaError(
+                f"header {cell!r} is ambiguous: it could mean {names}; rename it to one of "
+                "their exact headers",
+                tab=title, row=1, column=column_letter(i),
+            )
+        if not candidates:
+            extras.append(i)
+            continue
+        key = candidates[0].key
+        if key in positions:
+            first = positions[key]
+            raise SchemaError(
+                f"columns {column_letter(first)} ({header[first]!r}) and {column_letter(i)} "
+                f"({cell!r}) both mean {key!r}; rename or delete one of them",
+                tab=title, row=1, column=column_letter(i),
+            )
+        positions[key] = i
+    missing = tuple(k for k in tab_spec.keys if k not in positions)
+    for key in missing:
+        col = tab_spec.column(key)
+        if col.required or key == tab_spec.id_column:
+            raise SchemaError(
+                f"required column {key!r} (or {col.zh!r}) is missing from the header row; "
+                "add it to row 1",
+                tab=title,
+            )
+    return HeaderMap(tab_spec.tab, title, positions, tuple(extras), missing, len(header))
+
+
+def find_tabs(titles: Iterable[str]) -> dict[Tab, str]:
+    """Map each schema tab to the worksheet title that holds it (English or Chinese name,
+    or a bilingual ``"Companies 公司"``). Raises :class:`SchemaError` when two worksheets
+    claim one tab."""
+    found: dict[Tab, str] = {}
+    for title in titles:
+        tab = Tab.parse(title)
+        if tab is None:
+            parts = re.split(r"[\s/|()（）]+", title.strip())
+            hits = {t for t in (Tab.parse(p) for p in parts if p) if t is not None}
+            tab = hits.pop() if len(hits) == 1 else None
+        if tab is None:
+            continue
+        if tab in found:
+            raise SchemaError(
+                f"worksheets {found[tab]!r} and {title!r} both look like the {tab.value} tab; "
+                "rename one of them",
+                tab=title,
+            )
+        found[tab] = title
+    return found

@@ -1,0 +1,249 @@
+"""Settings: the owner-editable knobs kept in the Settings tab, their defaults, and the
+typed :class:`Settings` object the domain modules take.
+
+A key missing from the tab takes its default; a value that cannot be used is reported as a
+problem on the Settings row and the default is used, so one typo never stops a sync.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pandas as pd
+
+from .schema import ActivityType, Lang, Stage, Tab
+
+
+@dataclass(frozen=True)
+class SettingDef:
+    key: str
+    default: str
+    description: str
+    description_zh: str
+
+
+SETTING_DEFS: tuple[SettingDef, ...] = (
+    SettingDef("language", "en", "Language of headers and computed labels: en or zh-TW.",
+               "標題與計算欄位的語言：en 或 zh-TW。"),
+    SettingDef("dates.day_first", "false",
+               "Read 3/5/2026 as 3 May (true) instead of March 5 (false).",
+               "日期 3/5/2026 以日/月解讀（true）或月/日解讀（false）。"),
+    SettingDef("money.decimal_comma", "false",
+               "Read 1.200,50 as one thousand two hundred point five (European style).",
+               "金額使用逗號作小數點（如 1.200,50）。"),
+    SettingDef("money.currency", "TWD", "Currency of amounts, for reports.", "金額幣別（報表用）。"),
+    SettingDef("rfm.lookback_months", "12", "Months of history counted for Frequency and Monetary.",
+               "計算 F 與 M 的回顧月數。"),
+    SettingDef("rfm.cut_points", "",
+               "Optional fixed score cut points for small books, e.g. "
+               "R=30,60,90,180; F=1,2,4,8; M=1000,5000,20000,50000 (four ascending bounds each).",
+               "小型名單可改用固定切點，例如 R=30,60,90,180; F=1,2,4,8; M=1000,5000,20000,50000。"),
+    SettingDef("nesl.existing_days", "30", "Last transaction within this many days: E (existing).",
+               "最近一次交易在此天數內：E 既有顧客。"),
+    SettingDef("nesl.sleeping_days", "180",
+               "Last transaction within this many days (but past the E window): S (sleeping); "
+               "older: L (lost).", "最近一次交易在此天數內（超過 E）：S 沉睡；更久：L 流失。"),
+    SettingDef("nesl.main_customer_count", "3",
+               "More than this many transactions in the E window marks a main customer.",
+               "E 期間內交易次數多於此數：主力顧客。"),
+    SettingDef("nesl.important_amount", "100000",
+               "Monetary above this amount marks an important customer.", "M 超過此金額：重要顧客。"),
+    SettingDef("tiers.shares", "5,15,30,45",
+               "Percent of buyers in the strategic, high-profit, major and general tiers.",
+               "戰略型、高收益、主要、一般各占購買顧客的百分比。"),
+    SettingDef("pipeline.stages",
+               "Lead:10, Qualified:25, Proposal:50, Negotiation:75, Won:100, Lost:0",
+               "Win probability (percent) of each stage.", "各階段的成交機率（百分比）。"),
+    SettingDef("pipeline.rules",
+               "Demo|Meeting|Visit=>Qualified; Proposal|Quote=>Proposal; Contract Sent=>Negotiation; "
+               "Order|Purchase=>Won",
+               "Which activity linked to a deal moves it to at least which stage.",
+               "哪一類活動可將機會推進到哪個階段（至少）。"),
+    SettingDef("pipeline.stale_days", "30",
+               "An open deal with no activity for this many days is flagged stale.",
+               "未結案機會超過此天數沒有活動即標記停滯。"),
+)
+
+DEFAULTS: dict[str, str] = {d.key: d.default for d in SETTING_DEFS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed settings. Build with :func:`Settings.from_table` or ``Settings()`` for defaults."""
+
+    language: Lang = Lang.EN
+    day_first: bool = False
+    decimal_comma: bool = False
+    currency: str = "TWD"
+    lookback_months: int = 12
+    cut_points: Mapping[str, tuple[float, float, float, float]] = field(default_factory=dict)
+    existing_days: int = 30
+    sleeping_days: int = 180
+    main_customer_count: int = 3
+    important_amount: float = 100000.0
+    tier_shares: tuple[float, float, float, float] = (5.0, 15.0, 30.0, 45.0)
+    stage_probability: Mapping[Stage, float] = field(
+        default_factory=lambda: {
+            Stage.LEAD: 10.0, Stage.QUALIFIED: 25.0, Stage.PROPOSAL: 50.0,
+            Stage.NEGOTIATION: 75.0, Stage.WON: 100.0, Stage.LOST: 0.0,
+        }
+    )
+    stage_rules: Mapping[ActivityType, Stage] = field(
+        default_factory=lambda: parse_stage_rules(DEFAULTS["pipeline.rules"])
+    )
+    stale_days: int = 30
+
+    def replace(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_table(cls, table: pd.DataFrame | None) -> tuple[Settings, list[dict[str, Any]]]:
+        """Read the Settings tab (columns Key, Value, ``_row``).
+
+        Returns the settings and a list of problems (dicts with tab, row, column, value,
+        message) for values that could not be used; those keys keep their defaults.
+        """
+        values = dict(DEFAULTS)
+        rows: dict[str, int] = {}
+        if table is not None and len(table):
+            for key, value, row in zip(table["Key"], table["Value"], table["_row"], strict=True):
+                if key is None or pd.isna(key):
+                    continue
+                k = str(key).strip()
+                values[k] = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value).strip()
+                rows[k] = int(row)
+        problems: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {}
+
+        def take(key: str, attr: str, conv: Any, expected: str) -> None:
+            try:
+                kwargs[attr] = conv(values[key])
+            except (ValueError, KeyError) as exc:
+                problems.append({
+                    "tab": Tab.SETTINGS.value, "row": rows.get(key), "column": "Value",
+                    "value": values[key],
+                    "message": f"setting {key!r}: {exc or 'cannot be used'}; expected {expected}; "
+                               f"using the default {DEFAULTS[key]!r}",
+                })
+                kwargs[attr] = conv(DEFAULTS[key])
+
+        take("language", "language", _lang, "en or zh-TW")
+        take("dates.day_first", "day_first", _bool, "true or false")
+        take("money.decimal_comma", "decimal_comma", _bool, "true or false")
+        take("money.currency", "currency", lambda v: v or "TWD", "a currency code")
+        take("rfm.lookback_months", "lookback_months", _positive_int, "a whole number of months")
+        take("rfm.cut_points", "cut_points", parse_cut_points, "R=a,b,c,d; F=...; M=...")
+        take("nesl.existing_days", "existing_days", _positive_int, "a whole number of days")
+        take("nesl.sleeping_days", "sleeping_days", _positive_int, "a whole number of days")
+        take("nesl.main_customer_count", "main_customer_count", _positive_int, "a whole number")
+        take("nesl.important_amount", "important_amount", _nonneg_float, "an amount")
+        take("tiers.shares", "tier_shares", _shares, "four percentages adding up to at most 100")
+        take("pipeline.stages", "stage_probability", parse_stage_probabilities, "Stage:percent, ...")
+        take("pipeline.rules", "stage_rules", parse_stage_rules, "Type|Type=>Stage; ...")
+        take("pipeline.stale_days", "stale_days", _positive_int, "a whole number of days")
+        settings = cls(**kwargs)
+        if settings.sleeping_days <= settings.existing_days:
+            problems.append({
+                "tab": Tab.SETTINGS.value, "row": rows.get("nesl.sleeping_days"), "column": "Value",
+                "value": values["nesl.sleeping_days"],
+                "message": "setting 'nesl.sleeping_days' must be larger than 'nesl.existing_days'; "
+                           "using the defaults 30 and 180",
+            })
+            settings = settings.replace(existing_days=30, sleeping_days=180)
+        return settings, problems
+
+
+def _lang(v: str) -> Lang:
+    folded = v.strip().lower().replace("_", "-")
+    if folded in ("en", "english", "英文"):
+        return Lang.EN
+    if folded in ("zh-tw", "zh", "中文", "繁體中文", "zh-hant"):
+        return Lang.ZH_TW
+    raise ValueError(f"unknown language {v!r}")
+
+
+def _bool(v: str) -> bool:
+    folded = v.strip().lower()
+    if folded in ("true", "yes", "y", "1", "是", "對", "on"):
+        return True
+    if folded in ("false", "no", "n", "0", "否", "off", ""):
+        return False
+    raise ValueError(f"{v!r} is not true or false")
+
+
+def _positive_int(v: str) -> int:
+    n = int(float(v))
+    if n <= 0:
+        raise ValueError(f"{v!r} is not positive")
+    return n
+
+
+def _nonneg_float(v: str) -> float:
+    n = float(v.replace(",", ""))
+    if n < 0:
+        raise ValueError(f"{v!r} is negative")
+    return n
+
+
+def _shares(v: str) -> tuple[float, float, float, float]:
+    parts = [float(p) for p in re.split(r"[,\s/]+", v.strip()) if p]
+    if len(parts) != 4 or any(p < 0 for p in parts) or sum(parts) > 100.0001:
+        raise ValueError(f"{v!r} is not four percentages adding up to at most 100")
+    return (parts[0], parts[1], parts[2], parts[3])
+
+
+def parse_cut_points(v: str) -> dict[str, tuple[float, float, float, float]]:
+    """``"R=30,60,90,180; F=1,2,4,8"`` -> {"R": (30, 60, 90, 180), "F": (1, 2, 4, 8)}."""
+    out: dict[str, tuple[float, float, float, float]] = {}
+    for part in filter(None, (p.strip() for p in v.split(";"))):
+        name, _, bounds = part.partition("=")
+        name = name.strip().upper()
+        nums = [float(b) for b in bounds.split(",") if b.strip()]
+        if name not in ("R", "F", "M") or len(nums) != 4 or nums != sorted(nums):
+            raise ValueError(f"{part!r} is not R|F|M=four ascending numbers")
+        out[name] = (nums[0], nums[1], nums[2], nums[3])
+    return out
+
+
+def parse_stage_probabilities(v: str) -> dict[Stage, float]:
+    out: dict[Stage, float] = {}
+    for part in filter(None, (p.strip() for p in v.split(","))):
+        name, _, pct = part.partition(":")
+        stage = Stage.parse(name)
+        if stage is None:
+            raise ValueError(f"unknown stage {name.strip()!r}")
+        prob = float(pct.strip().rstrip("%"))
+        if not 0 <= prob <= 100:
+            raise ValueError(f"probability {pct.strip()!r} is not between 0 and 100")
+        out[stage] = prob
+    missing = [s.value for s in Stage if s not in out]
+    if missing:
+        raise ValueError(f"no probability for {', '.join(missing)}")
+    return out
+
+
+def parse_stage_rules(v: str) -> dict[ActivityType, Stage]:
+    out: dict[ActivityType, Stage] = {}
+    for part in filter(None, (p.strip() for p in v.split(";"))):
+        types, arrow, stage_name = part.partition("=>")
+        stage = Stage.parse(stage_name)
+        if not arrow or stage is None or stage is Stage.LOST:
+            raise ValueError(f"{part!r} is not 'Type|Type=>Stage'")
+        for name in types.split("|"):
+            atype = ActivityType.parse(name)
+            if atype is None:
+                raise ValueError(f"unknown activity type {name.strip()!r}")
+            out[atype] = stage
+    return out
+
+
+def settings_rows(lang: Lang | str = Lang.EN) -> list[list[str]]:
+    """Rows (Key, Value, Description) that ``init`` writes into a new Settings tab."""
+    zh = str(lang) == Lang.ZH_TW
+    return [
+        [d.key, (str(lang) if d.key == "language" else d.default), d.description_zh if zh else d.description]
+        for d in SETTING_DEFS
+    ]
