@@ -91,6 +91,14 @@ class Tab(LabeledEnum):
     LOG = ("Log", "同步紀錄", "同步記錄")
 
 
+#: What one row of each tab is, for messages ("every company row needs a Name").
+RECORD_NOUN: dict[Tab, str] = {
+    Tab.COMPANIES: "company", Tab.CONTACTS: "contact", Tab.OPPORTUNITIES: "opportunity",
+    Tab.ACTIVITIES: "activity", Tab.TEAM: "team member", Tab.SETTINGS: "setting",
+    Tab.LOG: "log entry",
+}
+
+
 class Stage(LabeledEnum):
     """Pipeline stages, in order. Won and Lost are closed."""
 

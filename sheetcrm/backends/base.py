@@ -1,0 +1,94 @@
+"""What every backend does: turn a workbook into raw tabs, and a plan of cell changes
+into writes. Backends know storage, not the CRM: they never parse or compute."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pandas as pd
+
+from ..schema import Tab
+
+
+@dataclass
+class RawTab:
+    """One worksheet as read: its title, header row and data rows of raw cell values.
+
+    ``rows[i]`` is sheet row ``i + 2`` (row 1 is the header). Rows may be shorter than the
+    header (trailing blanks are not stored by every backend).
+    """
+
+    tab: Tab
+    title: str
+    header: list[Any]
+    rows: list[list[Any]]
+
+
+@dataclass
+class WritePlan:
+    """Everything one sync writes, in one go.
+
+    ``cells``: one row per cell, columns ``tab`` (Tab), ``title`` (worksheet title), ``row``
+    (1-based sheet row at read time), ``col`` (0-based column index), ``record_id`` (the
+    ID the row held, or will hold when the change fills it), ``id_col`` (0-based index of
+    the tab's ID column, -1 when none), ``column`` (schema key), ``old`` (cell value as
+    read), ``new`` (value to write, None clears), ``cas`` (compare-and-set: write only if
+    the cell still holds ``old``), ``kind`` ("computed", "id" or "stage").
+    ``headers``: (Tab, title, 0-based column index, header text) for computed columns
+    added to the right of a header. ``log``: rows (Time, Run, Tab, ID, Column, Old, New,
+    Reason) appended to the Log tab.
+    """
+
+    cells: pd.DataFrame
+    headers: list[tuple[Tab, str, int, str]] = field(default_factory=list)
+    log: list[list[Any]] = field(default_factory=list)
+    log_title: str = "Log"
+    log_header: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return self.cells.empty and not self.headers and not self.log
+
+
+PLAN_COLUMNS = ["tab", "title", "row", "col", "record_id", "id_col", "column", "old", "new", "cas", "kind"]
+
+
+def empty_cells() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in PLAN_COLUMNS})
+
+
+@dataclass
+class WriteReport:
+    """What a backend did with a plan: cells written, cells skipped (with why) and
+    requests made (1 for a file)."""
+
+    written: int = 0
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    requests: int = 0
+    log_rows: int = 0
+
+
+def norm_cell(value: Any) -> Any:
+    """A cell value folded for compare-and-set: blank None and "" are alike, surrounding
+    spaces do not count, and 12, 12.0 and "12" are the same ID."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+class Backend(Protocol):
+    """A workbook store. ``read`` returns the CRM tabs it finds; ``write`` applies a plan
+    and leaves every other cell, format and sheet as it was."""
+
+    location: str
+
+    def read(self) -> dict[Tab, RawTab]: ...
+
+    def write(self, plan: WritePlan) -> WriteReport: ...

@@ -1,0 +1,71 @@
+"""A workbook held in memory: for notebooks that build tables in Python, and for
+benchmarks that measure compute without file I/O. Applies plans with the same checks
+(ID at the row, compare-and-set) as the file and Google backends."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ..schema import TABS, Lang, Tab
+from .base import RawTab, WritePlan, WriteReport, norm_cell
+
+
+
+class MemoryBackend:
+    """Tabs as lists of rows. ``tabs`` maps Tab -> RawTab and is updated by ``write``."""
+
+    def __init__(self, tabs: dict[Tab, RawTab], location: str = "<memory>") -> None:
+        self.tabs = copy.deepcopy(tabs)
+        self.location = location
+        self.writes = 0
+
+    @classmethod
+    def from_rows(cls, rows: dict[Tab, tuple[list[Any], list[list[Any]]]],
+                  lang: Lang = Lang.EN) -> MemoryBackend:
+        return cls({tab: RawTab(tab, TABS[tab].title(lang), list(h), [list(r) for r in rs])
+                    for tab, (h, rs) in rows.items()})
+
+    def read(self) -> dict[Tab, RawTab]:
+        return copy.deepcopy(self.tabs)
+
+    def _grid(self, title: str) -> RawTab:
+        for raw in self.tabs.values():
+            if raw.title == title:
+                return raw
+        raise KeyError(title)
+
+    def write(self, plan: WritePlan) -> WriteReport:
+        report = WriteReport(requests=0 if plan.empty else 1)
+        if plan.empty:
+            return report
+        self.writes += 1
+        for _tab, title, col, text in plan.headers:
+            raw = self._grid(title)
+            raw.header += [None] * (col + 1 - len(raw.header))
+            raw.header[col] = text
+        for change in plan.cells.itertuples(index=False):
+            raw = self._grid(change.title)
+            i = int(change.row) - 2
+            row = raw.rows[i]
+            id_col = int(change.id_col)
+            if id_col >= 0 and change.kind != "id":
+                held = row[id_col] if id_col < len(row) else None
+                if norm_cell(held) != norm_cell(change.record_id):
+                    report.skipped.append({"tab": title, "row": change.row, "column": change.column,
+                                           "reason": f"row now holds ID {held!r}"})
+                    continue
+            col = int(change.col)
+            row += [None] * (col + 1 - len(row))
+            if change.cas and norm_cell(row[col]) != norm_cell(change.old):
+                report.skipped.append({"tab": title, "row": change.row, "column": change.column,
+                                       "reason": f"cell changed to {row[col]!r} since it was read"})
+                continue
+            row[col] = change.new
+            report.written += 1
+        if plan.log:
+            if Tab.LOG not in self.tabs:
+                self.tabs[Tab.LOG] = RawTab(Tab.LOG, plan.log_title, list(plan.log_header), [])
+            self.tabs[Tab.LOG].rows.extend(list(r) for r in plan.log)
+            report.log_rows = len(plan.log)
+        return report

@@ -1,0 +1,185 @@
+"""The embedded default backend: a local .xlsx workbook through openpyxl.
+
+Reads are streamed (read-only mode, cached formula values). Writes load the whole
+workbook with formulas, styles, comments, validations and rich text, change only the
+planned cells, and replace the file atomically (temporary file in the same folder, then a
+rename), so a crash mid-write never leaves a truncated workbook.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.workbook.workbook import Workbook as XLWorkbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ..exceptions import WorkbookFormatError, WorkbookNotFoundError, WorkbookWriteError
+from ..schema import Tab, find_tabs
+from .base import RawTab, WritePlan, WriteReport, norm_cell
+
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+
+
+def _check_path(path: Path) -> None:
+    if not path.exists():
+        raise WorkbookNotFoundError(
+            f"no workbook at {str(path)!r}; check the path, or create one with "
+            f"'sheetcrm init {path}' or 'sheetcrm demo {path}'"
+        )
+    if path.is_dir():
+        raise WorkbookFormatError(f"{str(path)!r} is a folder; expected an .xlsx file")
+    if path.suffix.lower() != ".xlsx":
+        raise WorkbookFormatError(
+            f"{str(path)!r} is not an .xlsx workbook; save it as Excel Workbook (.xlsx) first"
+        )
+
+
+def _load(path: Path, **kwargs: Any) -> XLWorkbook:
+    _check_path(path)
+    try:
+        return load_workbook(path, **kwargs)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        if isinstance(exc, PermissionError):
+            raise WorkbookWriteError(f"cannot open {str(path)!r}: permission denied") from None
+        raise WorkbookFormatError(
+            f"{str(path)!r} cannot be read as an .xlsx workbook ({type(exc).__name__}); "
+            "open it in Excel or LibreOffice and save it as .xlsx"
+        ) from None
+
+
+def _trim(values: tuple[Any, ...]) -> list[Any]:
+    row = list(values)
+    while row and (row[-1] is None or row[-1] == ""):
+        row.pop()
+    return row
+
+
+class XlsxBackend:
+    """A CRM workbook stored as an .xlsx file at ``path``."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.location = str(self.path)
+
+    def read(self) -> dict[Tab, RawTab]:
+        """Every CRM tab found in the workbook (by English or Chinese title), raw values.
+        Formula cells give their last computed value."""
+        wb = _load(self.path, read_only=True, data_only=True)
+        try:
+            titles = find_tabs(wb.sheetnames)
+            out: dict[Tab, RawTab] = {}
+            for tab, title in titles.items():
+                ws = wb[title]
+                rows_iter = ws.iter_rows(values_only=True)
+                header = _trim(next(rows_iter, ()))
+                rows = [_trim(r) for r in rows_iter]
+                while rows and not rows[-1]:
+                    rows.pop()
+                out[tab] = RawTab(tab, title, header, rows)
+            return out
+        finally:
+            wb.close()
+
+    def write(self, plan: WritePlan) -> WriteReport:
+        """Apply ``plan`` and atomically replace the file. Every cell not in the plan, and
+        every format, formula, comment, validation and sheet, stays as it was."""
+        report = WriteReport(requests=1)
+        if plan.empty:
+            report.requests = 0
+            return report
+        if not os.access(self.path.parent, os.W_OK) or (
+            self.path.exists() and not os.access(self.path, os.W_OK)
+        ):
+            raise WorkbookWriteError(
+                f"cannot write {str(self.path)!r}: the file or its folder is read-only; "
+                "nothing was changed"
+            )
+        wb = _load(self.path, rich_text=True)
+        for tab, title, col, text in plan.headers:
+            ws = wb[title]
+            ws.cell(row=1, column=col + 1, value=text)
+        cells = plan.cells
+        for title, group in cells.groupby("title", sort=False) if len(cells) else ():
+            ws = wb[str(title)]
+            self._apply(ws, group, report)
+        if plan.log:
+            self._append_log(wb, plan, report)
+        self.save(wb)
+        return report
+
+    @staticmethod
+    def _apply(ws: Worksheet, group: Any, report: WriteReport) -> None:
+        for row, col, record_id, id_col, new, old, cas, kind, column in zip(
+            group["row"], group["col"], group["record_id"], group["id_col"], group["new"],
+            group["old"], group["cas"], group["kind"], group["column"], strict=True,
+        ):
+            row, col, id_col = int(row), int(col), int(id_col)
+            if id_col >= 0 and kind != "id":
+                held = ws.cell(row=row, column=id_col + 1).value
+                if norm_cell(held) != norm_cell(record_id):
+                    report.skipped.append({"tab": ws.title, "row": row, "column": column,
+                                           "reason": f"row now holds ID {held!r}, not {record_id!r}"})
+                    continue
+            cell = ws.cell(row=row, column=col + 1)
+            if cas:
+                current = cell.value
+                if isinstance(current, str) and current.startswith("="):
+                    report.skipped.append({"tab": ws.title, "row": row, "column": column,
+                                           "reason": "cell holds a formula"})
+                    continue
+                if norm_cell(current) != norm_cell(old):
+                    report.skipped.append({"tab": ws.title, "row": row, "column": column,
+                                           "reason": f"cell changed to {current!r} since it was read"})
+                    continue
+            cell.value = new
+            if isinstance(new, dt.datetime):
+                cell.number_format = DATETIME_FORMAT
+            elif isinstance(new, dt.date) and cell.number_format == "General":
+                cell.number_format = DATE_FORMAT
+            report.written += 1
+
+    @staticmethod
+    def _append_log(wb: XLWorkbook, plan: WritePlan, report: WriteReport) -> None:
+        if plan.log_title in wb.sheetnames:
+            ws = wb[plan.log_title]
+        else:
+            ws = wb.create_sheet(plan.log_title)
+            ws.append(plan.log_header)
+            ws.freeze_panes = "A2"
+        for row in plan.log:
+            ws.append(row)
+            ws.cell(row=ws.max_row, column=1).number_format = DATETIME_FORMAT
+        report.log_rows += len(plan.log)
+
+    def save(self, wb: XLWorkbook) -> None:
+        """Save ``wb`` over the file atomically: temp file in the same folder, fsync, rename."""
+        folder = self.path.parent
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            wb.save(tmp)
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            if self.path.exists():
+                with contextlib.suppress(OSError):
+                    os.chmod(tmp, self.path.stat().st_mode & 0o7777)
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            raise WorkbookWriteError(
+                f"could not save {str(self.path)!r} ({exc.strerror or type(exc).__name__}); "
+                "the workbook was left as it was"
+            ) from None
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+

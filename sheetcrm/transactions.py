@@ -1,0 +1,235 @@
+"""Transactions: the purchases that RFM, NESL, value tiers and lifecycle are computed from.
+
+DESIGN §2: a customer's transactions are Activities of a purchase type (``Order`` /
+``Purchase``) with an Amount, plus Won opportunities that no purchase activity already
+records. Everything here is a pure, vectorised function over the typed frames the rest of
+sheetcrm produces, computed *as of* a date so a past month end can be recomputed: rows
+dated after ``as_of`` do not exist as far as these functions are concerned.
+
+The rules, exactly (see also ``docs/customer-rules.md``):
+
+* An **activity** is a transaction when its Type is in :data:`~sheetcrm.schema.PURCHASE_TYPES`,
+  its Amount is a number (not NaN; 0 and negative amounts count as given) and its Date is
+  known and on or before ``as_of``.
+* A **Won opportunity** is a transaction, dated at its ``Closed`` date, with its Amount,
+  unless it is *recorded*: a purchase activity that is itself a transaction as of
+  ``as_of`` carries its ID in ``Opportunity ID``. A deal is therefore counted exactly once
+  at any ``as_of``: by the order activity once that is on the books, by the deal until then.
+* A Won opportunity that is not recorded but has no ``Closed`` date (it cannot be dated) or
+  no Amount is **not** a transaction; :func:`skipped_won` lists those so the caller can warn.
+* Contact and company references are kept as given. :func:`attach_company` fills a missing
+  company from the contact's company, for company-level RFM.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .schema import PURCHASE_TYPES, Stage
+
+#: Columns of a transactions frame, in order.
+TX_COLUMNS: tuple[str, ...] = (
+    "date", "amount", "contact_id", "company_id", "opportunity_id", "source_id", "source",
+)
+
+#: Values of the ``source`` column.
+SOURCE_ACTIVITY = "activity"
+SOURCE_OPPORTUNITY = "opportunity"
+
+#: Values of :func:`skipped_won`'s ``reason`` column.
+REASON_NO_CLOSED = "no Closed date"
+REASON_NO_AMOUNT = "no Amount"
+
+DAY_NS = 86_400_000_000_000
+
+DateLike = pd.Timestamp | datetime | date | str | np.datetime64
+
+
+def as_of_timestamp(as_of: DateLike) -> pd.Timestamp:
+    """``as_of`` as a midnight ``Timestamp`` (ns, time of day and time zone dropped).
+
+    "As of D" always means "up to and including the whole day D". Raises ``ValueError``
+    for a missing date.
+    """
+    ts = pd.Timestamp(as_of)
+    if pd.isna(ts):
+        raise ValueError("as_of must be a date, not missing")
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    return ts.normalize().as_unit("ns")
+
+
+def date_ns(values: Any) -> np.ndarray:
+    """Dates as an int64 array of nanoseconds since the epoch; NaT stays NaT's int64 value
+    (use :func:`pandas.isna` on the original or compare with ``NAT_NS``)."""
+    ser = pd.Series(pd.to_datetime(pd.Series(values), errors="coerce"))
+    return ser.to_numpy(dtype="datetime64[ns]").view("int64")
+
+
+#: int64 view of NaT.
+NAT_NS = np.datetime64("NaT", "ns").view("int64")
+
+
+def _refs(values: Any) -> np.ndarray:
+    """An object array of reference strings, every missing value (None, NaN, NaT) as None."""
+    arr = np.asarray(pd.Series(values, dtype=object).to_numpy(dtype=object), dtype=object)
+    missing = pd.isna(arr)
+    if missing.any():
+        arr = arr.copy()
+        arr[missing] = None
+    return arr
+
+
+def _obj(values: Any) -> pd.Series:
+    """An object-dtype Series (pandas 3 would otherwise infer its ``str`` dtype and turn
+    None into NaN and enum members into a string column)."""
+    return pd.Series(values, dtype=object)
+
+
+def _empty_tx() -> pd.DataFrame:
+    return pd.DataFrame({
+        "date": pd.Series([], dtype="datetime64[ns]"),
+        "amount": pd.Series([], dtype="float64"),
+        **{c: pd.Series([], dtype=object) for c in TX_COLUMNS[2:]},
+    })
+
+
+def _counted_activities(activities: pd.DataFrame, as_of_ns: int) -> pd.DataFrame:
+    """The activities that are transactions as of ``as_of_ns`` (see module docstring)."""
+    dates = date_ns(activities["Date"])
+    amount = pd.to_numeric(activities["Amount"], errors="coerce").to_numpy(dtype="float64")
+    mask = (
+        activities["Type"].isin(list(PURCHASE_TYPES)).to_numpy(dtype=bool)
+        & ~np.isnan(amount)
+        & (dates != NAT_NS)
+        & (dates <= as_of_ns)
+    )
+    return pd.DataFrame({
+        "date": dates[mask].view("datetime64[ns]"),
+        "amount": amount[mask],
+        "contact_id": _obj(_refs(activities["Contact ID"].to_numpy(dtype=object)[mask])),
+        "company_id": _obj(_refs(activities["Company ID"].to_numpy(dtype=object)[mask])),
+        "opportunity_id": _obj(_refs(activities["Opportunity ID"].to_numpy(dtype=object)[mask])),
+        "source_id": _obj(_refs(activities["ID"].to_numpy(dtype=object)[mask])),
+        "source": _obj(np.full(int(mask.sum()), SOURCE_ACTIVITY, dtype=object)),
+    })
+
+
+def _unrecorded_won(opportunities: pd.DataFrame, recorded: pd.Series) -> pd.DataFrame:
+    """Won opportunities whose ID no counted purchase activity references."""
+    won = opportunities["Stage"].isin([Stage.WON]).to_numpy(dtype=bool)
+    ids = _refs(opportunities["ID"])
+    known = recorded.dropna().unique()
+    is_recorded = pd.Series(ids, dtype=object).isin(known).to_numpy(dtype=bool)
+    return opportunities.loc[won & ~is_recorded]
+
+
+def transactions(
+    activities: pd.DataFrame, opportunities: pd.DataFrame, as_of: DateLike,
+) -> pd.DataFrame:
+    """All transactions dated on or before ``as_of``.
+
+    In:
+      * ``activities`` — the Activities table: columns ``ID, Date, Type, Contact ID,
+        Company ID, Opportunity ID, Amount`` (Date datetime64, Type :class:`ActivityType`
+        members or None, Amount float64 with NaN for missing, refs object str or None).
+        Other columns are ignored.
+      * ``opportunities`` — the Opportunities table: columns ``ID, Company ID, Contact ID,
+        Stage, Amount, Closed`` (Stage :class:`Stage` members or None). Others ignored.
+      * ``as_of`` — the day to compute as of (inclusive; time of day is dropped).
+
+    Out: a new frame with a fresh RangeIndex and columns :data:`TX_COLUMNS`:
+    ``date`` (datetime64[ns], never NaT), ``amount`` (float64, never NaN),
+    ``contact_id``, ``company_id``, ``opportunity_id`` (object str or None, as given),
+    ``source_id`` (the activity's or the opportunity's ID) and ``source``
+    (``"activity"`` or ``"opportunity"``). Rows are sorted by date; on one date, the
+    activities (in table order) come before the opportunities (in table order).
+
+    Counting rules are in the module docstring. Won opportunities that would count but
+    lack a Closed date or an Amount are left out; :func:`skipped_won` lists them.
+    """
+    as_of_ns = int(as_of_timestamp(as_of).value)
+    acts = _counted_activities(activities, as_of_ns)
+    opps = _unrecorded_won(opportunities, acts["opportunity_id"])
+    closed = date_ns(opps["Closed"])
+    amount = pd.to_numeric(opps["Amount"], errors="coerce").to_numpy(dtype="float64")
+    keep = (closed != NAT_NS) & (closed <= as_of_ns) & ~np.isnan(amount)
+    opp_ids = _refs(opps["ID"].to_numpy(dtype=object)[keep])
+    from_opps = pd.DataFrame({
+        "date": closed[keep].view("datetime64[ns]"),
+        "amount": amount[keep],
+        "contact_id": _obj(_refs(opps["Contact ID"].to_numpy(dtype=object)[keep])),
+        "company_id": _obj(_refs(opps["Company ID"].to_numpy(dtype=object)[keep])),
+        "opportunity_id": _obj(opp_ids),
+        "source_id": _obj(opp_ids.copy()),
+        "source": _obj(np.full(int(keep.sum()), SOURCE_OPPORTUNITY, dtype=object)),
+    })
+    parts = [p for p in (acts, from_opps) if len(p)]
+    if not parts:
+        return _empty_tx()
+    tx = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    return tx.sort_values("date", kind="stable", ignore_index=True)
+
+
+def skipped_won(
+    activities: pd.DataFrame, opportunities: pd.DataFrame, as_of: DateLike,
+) -> pd.DataFrame:
+    """Won opportunities that should be transactions as of ``as_of`` but cannot be.
+
+    In: the same ``activities``, ``opportunities`` and ``as_of`` as :func:`transactions`.
+
+    Out: one row per Won opportunity that no purchase activity records (as of ``as_of``)
+    and that either has no ``Closed`` date (it cannot be dated, so it is listed whatever
+    ``as_of`` is) or is closed on or before ``as_of`` without an Amount. Columns:
+    ``opportunity_id``, ``contact_id``, ``company_id`` (object), ``closed``
+    (datetime64[ns]), ``amount`` (float64) and ``reason`` (``"no Closed date"``, or
+    ``"no Amount"`` when the date is known). Index is a fresh RangeIndex, rows in table
+    order. Such deals are in no customer's RFM/NESL; the caller should warn about them.
+    """
+    as_of_ns = int(as_of_timestamp(as_of).value)
+    acts = _counted_activities(activities, as_of_ns)
+    opps = _unrecorded_won(opportunities, acts["opportunity_id"])
+    closed = date_ns(opps["Closed"])
+    amount = pd.to_numeric(opps["Amount"], errors="coerce").to_numpy(dtype="float64")
+    no_date = closed == NAT_NS
+    no_amount = ~no_date & (closed <= as_of_ns) & np.isnan(amount)
+    keep = no_date | no_amount
+    reason = np.where(no_date[keep], REASON_NO_CLOSED, REASON_NO_AMOUNT).astype(object)
+    return pd.DataFrame({
+        "opportunity_id": _obj(_refs(opps["ID"].to_numpy(dtype=object)[keep])),
+        "contact_id": _obj(_refs(opps["Contact ID"].to_numpy(dtype=object)[keep])),
+        "company_id": _obj(_refs(opps["Company ID"].to_numpy(dtype=object)[keep])),
+        "closed": closed[keep].view("datetime64[ns]"),
+        "amount": amount[keep],
+        "reason": _obj(reason),
+    })
+
+
+def attach_company(tx: pd.DataFrame, contacts: pd.DataFrame) -> pd.DataFrame:
+    """Fill each transaction's missing ``company_id`` from its contact's company.
+
+    In: ``tx`` — a transactions frame (:data:`TX_COLUMNS`); ``contacts`` — the Contacts
+    table with columns ``ID`` and ``Company ID`` (object str or None). A contact ID listed
+    twice uses its first row; unknown contacts and contacts without a company fill nothing.
+
+    Out: a copy of ``tx`` (same index and columns) where ``company_id`` is the given value
+    when present, else the contact's ``Company ID``, else None. A company given on the
+    transaction always wins over the contact's company. Use it before company-level
+    RFM/NESL so a purchase recorded only against a contact counts for that contact's company.
+    """
+    ids = _refs(contacts["ID"])
+    companies = _refs(contacts["Company ID"])
+    lookup = pd.Series(companies, index=pd.Index(ids, dtype=object), dtype=object)
+    lookup = lookup[lookup.index.notna() & ~lookup.index.duplicated(keep="first")]
+    current = _refs(tx["company_id"])
+    filled = pd.Series(tx["contact_id"].to_numpy(dtype=object), dtype=object).map(lookup)
+    fill = _refs(filled)
+    out = tx.copy()
+    out["company_id"] = pd.Series(
+        np.where(pd.isna(current), fill, current), index=tx.index, dtype=object,
+    )
+    return out

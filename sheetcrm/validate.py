@@ -1,0 +1,239 @@
+"""Validation: every problem in the workbook's records, one row per bad cell.
+
+Pure functions over bound :class:`~sheetcrm.tables.Table` objects; nothing is written.
+A problem names the tab, sheet row, record ID, column (header and letter), the value as
+typed, and what is wrong and expected. ``severity`` is "error" for values sheetcrm cannot
+use and "warning" for values it can use but that are probably mistakes (likely duplicates).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pandas as pd
+
+from .schema import PURCHASE_TYPES, RECORD_NOUN, TABS, ColumnType, Tab, column_letter
+from .tables import PROBLEM_COLUMNS, ROW, Table, empty_problems
+
+_TAB_ORDER = {t: i for i, t in enumerate(TABS)}
+
+_LEGAL_SUFFIXES = re.compile(
+    r"(股份有限公司|有限公司|股份公司|公司|企業社|工作室|集團|"
+    r"co\.?,?\s*ltd\.?|ltd\.?|limited|inc\.?|corp\.?|corporation|company|co\.?|llc|plc|gmbh)$"
+)
+
+
+def _col(table: Table, key: str) -> str:
+    pos = table.headers.positions.get(key)
+    return f"{key} ({column_letter(pos)})" if pos is not None else key
+
+
+def _problems(table: Table, mask: pd.Series, key: str, message: pd.Series | str,
+              severity: str = "error") -> pd.DataFrame:
+    """Problem rows for the records where ``mask`` holds."""
+    mask = mask.fillna(False).astype(bool).to_numpy()
+    if not mask.any():
+        return empty_problems()
+    id_key = table.spec.id_column
+    raw = table.raw
+    return pd.DataFrame({
+        "tab": table.title,
+        "row": table.typed[ROW].to_numpy()[mask],
+        "id": table.typed[id_key].to_numpy()[mask] if id_key else None,
+        "column": _col(table, key),
+        "value": (raw[key].to_numpy()[mask] if key in raw else None),
+        "problem": message[mask].to_numpy() if isinstance(message, pd.Series) else message,
+        "severity": severity,
+    })
+
+
+def required_problems(table: Table) -> list[pd.DataFrame]:
+    """Blank cells in required columns."""
+    out = []
+    for col in table.spec.columns:
+        if col.required and col.key in table.raw:
+            missing = table.typed[col.key].isna() & table.raw[col.key].map(_is_blank_raw)
+            out.append(_problems(
+                table, missing, col.key,
+                f"{col.key} is empty; every {RECORD_NOUN[table.tab]} row needs one",
+            ))
+    return out
+
+
+def duplicate_id_problems(table: Table) -> list[pd.DataFrame]:
+    """IDs used on more than one row: every such row is reported, naming the others."""
+    key = table.spec.id_column
+    if key is None or key not in table.raw:
+        return []
+    ids = table.typed[key]
+    dup = ids.notna() & ids.duplicated(keep=False)
+    if not dup.any():
+        return []
+    rows_by_id = table.typed[ROW][dup].groupby(ids[dup]).agg(lambda r: sorted(r.tolist()))
+    others = pd.Series(
+        [", ".join(str(r) for r in rows_by_id[i] if r != row)
+         for i, row in zip(ids[dup], table.typed[ROW][dup], strict=True)],
+        index=ids[dup].index,
+    ).reindex(ids.index)
+    what = "name" if key == "Name" else key
+    message = (f"{what} '" + ids.astype(str) + "' is also used on row(s) " + others
+               + f"; each {what} must be unique: change one, or clear the ID and sheetcrm fills a new one"
+               if key == "ID" else
+               f"{what} '" + ids.astype(str) + "' is also used on row(s) " + others
+               + f"; each {what} must be unique")
+    return [_problems(table, dup, key, message)]
+
+
+def reference_problems(table: Table, tables: dict[Tab, Table]) -> list[pd.DataFrame]:
+    """References (Company ID, Contact ID, Opportunity ID) to records that do not exist."""
+    out = []
+    for col in table.spec.columns:
+        if col.type is not ColumnType.REF or col.ref is None or col.key not in table.raw:
+            continue
+        target = tables[col.ref]
+        known = set(target.typed["ID"].dropna())
+        values = table.typed[col.key]
+        dangling = values.notna() & ~values.isin(known)
+        message = (f"{col.key} '" + values.astype(str) + f"' matches no ID in the "
+                   f"{target.title} tab; expected the ID of an existing "
+                   f"{RECORD_NOUN[col.ref]}")
+        out.append(_problems(table, dangling, col.key, message))
+    return out
+
+
+def activity_problems(table: Table) -> list[pd.DataFrame]:
+    """Activities that link to nothing, and purchases without an amount."""
+    t = table.typed
+    links = t[["Contact ID", "Company ID", "Opportunity ID"]].notna().any(axis=1)
+    out = [_problems(table, ~links & t["Type"].notna(), "Contact ID",
+                     "the activity names no Contact ID, Company ID or Opportunity ID; "
+                     "expected at least one so it counts for someone", "warning")]
+    purchase = t["Type"].isin(list(PURCHASE_TYPES))
+    no_amount = purchase & t["Amount"].isna() & table.raw.get("Amount", pd.Series(None, index=t.index)).map(_is_blank_raw)
+    out.append(_problems(table, no_amount, "Amount",
+                         "a purchase without an Amount does not count in RFM; expected the amount paid",
+                         "warning"))
+    return out
+
+
+def amount_problems(table: Table) -> list[pd.DataFrame]:
+    out = []
+    for col in table.spec.people_columns:
+        if col.type is ColumnType.MONEY and col.key in table.raw:
+            out.append(_problems(table, table.typed[col.key] < 0, col.key,
+                                 f"{col.key} is negative; expected an amount of 0 or more "
+                                 "(record a refund as its own activity)"))
+    return out
+
+
+def owner_problems(table: Table, team: Table) -> list[pd.DataFrame]:
+    """Owners that are not a rep in Team (only when Team lists anyone)."""
+    if "Owner" not in table.raw or team.typed.empty:
+        return []
+    names = set(team.typed["Name"].dropna().map(_fold_name))
+    owners = table.typed["Owner"]
+    unknown = owners.notna() & ~owners.map(lambda v: _fold_name(v) in names if v is not None else True)
+    return [_problems(table, unknown, "Owner",
+                      "Owner '" + owners.astype(str) + f"' is not a Name in the {team.title} tab; "
+                      "expected one of the team's names", "warning")]
+
+
+def team_problems(table: Table) -> list[pd.DataFrame]:
+    return [_problems(table, table.typed["Weight"] <= 0, "Weight",
+                      "Weight must be above 0; expected a capacity like 1, 2 or 0.5")]
+
+
+def normalize_company_name(name: object) -> str:
+    """Fold a company name for duplicate detection: width, case, spaces, punctuation and
+    legal suffixes (股份有限公司, Ltd., Inc. ...) removed."""
+    text = unicodedata.normalize("NFKC", str(name)).casefold().strip()
+    text = re.sub(r"[\s\.,，。、()（）「」'\"&\-]+$", "", text)
+    prev = None
+    while prev != text:
+        prev = text
+        text = _LEGAL_SUFFIXES.sub("", text).strip(" .,，")
+    return re.sub(r"[\s\.,，。、()（）「」'\"&\-]+", "", text)
+
+
+def _fold_name(name: object) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(name)).casefold())
+
+
+def likely_duplicate_problems(table: Table) -> list[pd.DataFrame]:
+    """Rows that probably describe the same company or person as an earlier row.
+
+    Companies: same folded name. Contacts: same email, same phone, or same folded name at
+    the same company. Each later row is reported once, naming the first.
+    """
+    t = table.typed
+    if t.empty:
+        return []
+    keys: list[tuple[str, str, pd.Series]] = []
+    if table.spec.tab is Tab.COMPANIES:
+        keys.append(("Name", "name", t["Name"].map(normalize_company_name, na_action="ignore")))
+    else:
+        keys.append(("Email", "email", t["Email"]))
+        keys.append(("Phone", "phone", t["Phone"]))
+        folded = t["Name"].map(_fold_name, na_action="ignore")
+        keys.append(("Name", "name and company", folded + "|" + t["Company ID"].fillna("")))
+    seen = pd.Series(False, index=t.index)
+    out = []
+    for key, what, values in keys:
+        values = values.where(values.astype(object).map(lambda v: v is not None and v == v and v != ""))
+        dup = values.notna() & values.duplicated(keep="first") & ~seen
+        if not dup.any():
+            continue
+        first_idx = values[values.notna()].drop_duplicates(keep="first")
+        first_of = pd.Series(first_idx.index, index=first_idx.to_numpy())
+        firsts = values[dup].map(first_of)
+        ref = (t.loc[firsts, "ID"].fillna("(no ID)").astype(str).to_numpy() + " (row "
+               + t.loc[firsts, ROW].astype(str).to_numpy() + ")")
+        message = pd.Series("", index=t.index, dtype=object)
+        message[dup] = [f"likely the same {RECORD_NOUN[table.tab]} "
+                        f"as {r}: same {what}; merge the rows or make them differ" for r in ref]
+        out.append(_problems(table, dup, key, message, "warning"))
+        seen |= dup
+    return out
+
+
+def validate_tables(tables: dict[Tab, Table], settings_problems: pd.DataFrame | None = None) -> pd.DataFrame:
+    """All problems in the bound tables, sorted by tab, row and column.
+
+    Returns a DataFrame with columns tab, row, id, column, value, problem, severity.
+    """
+    parts: list[pd.DataFrame] = []
+    if settings_problems is not None:
+        parts.append(settings_problems)
+    for tab, table in tables.items():
+        if tab is Tab.LOG:
+            continue
+        parts.append(table.problems)
+        parts.extend(required_problems(table))
+        parts.extend(duplicate_id_problems(table))
+        parts.extend(reference_problems(table, tables))
+        parts.extend(amount_problems(table))
+        if tab is Tab.ACTIVITIES:
+            parts.extend(activity_problems(table))
+        if tab in (Tab.COMPANIES, Tab.CONTACTS):
+            parts.extend(likely_duplicate_problems(table))
+        if tab in (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES):
+            parts.extend(owner_problems(table, tables[Tab.TEAM]))
+        if tab is Tab.TEAM:
+            parts.extend(team_problems(table))
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return empty_problems()
+    problems = pd.concat(parts, ignore_index=True)[PROBLEM_COLUMNS]
+    titles = {table.title: _TAB_ORDER[tab] for tab, table in tables.items()}
+    problems["value"] = problems["value"].map(lambda v: "" if v is None or v != v else str(v))
+    order = problems["tab"].map(titles).fillna(len(TABS))
+    problems = (problems.assign(_o=order).sort_values(["_o", "row", "column"], kind="stable")
+                .drop(columns="_o").reset_index(drop=True))
+    problems["row"] = problems["row"].astype("Int64")
+    return problems
+
+
+def _is_blank_raw(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or (
+        isinstance(value, str) and not value.strip())

@@ -1,0 +1,80 @@
+"""The workbook object of the Python API: ``sheetcrm.open(path)``.
+
+It reads the workbook once through its backend, binds every tab to the schema, and
+offers the tabs as typed DataFrames, ``validate()`` and ``sync()``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .backends.base import Backend
+from .backends.xlsx import XlsxBackend
+from .schema import Tab
+from .settings import Settings
+from .tables import Table, bind_all
+from .validate import validate_tables
+
+if TYPE_CHECKING:
+    from .sync import SyncResult
+
+
+class Workbook:
+    """A CRM workbook, read and bound to the schema.
+
+    Tabs are typed DataFrames (``wb.contacts``, ``wb.table("Opportunities")``) whose
+    columns are the schema's English headers plus ``_row``, the sheet row.
+    """
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the workbook again (after someone edited it)."""
+        raw = self.backend.read()
+        self.raw_tabs = raw
+        self.tables: dict[Tab, Table]
+        self.settings: Settings
+        self.tables, self.settings, self._settings_problems = bind_all(raw)
+
+    @property
+    def location(self) -> str:
+        return self.backend.location
+
+    def table(self, tab: Tab | str) -> pd.DataFrame:
+        """The typed DataFrame of ``tab`` (English or Chinese tab name)."""
+        parsed = tab if isinstance(tab, Tab) else Tab.parse(tab)
+        if parsed is None:
+            raise KeyError(f"no tab {tab!r}; expected one of {', '.join(Tab)}")
+        return self.tables[parsed].typed
+
+    companies = property(lambda self: self.table(Tab.COMPANIES), doc="Companies, typed.")
+    contacts = property(lambda self: self.table(Tab.CONTACTS), doc="Contacts, typed.")
+    opportunities = property(lambda self: self.table(Tab.OPPORTUNITIES), doc="Opportunities, typed.")
+    activities = property(lambda self: self.table(Tab.ACTIVITIES), doc="Activities, typed.")
+    team = property(lambda self: self.table(Tab.TEAM), doc="Team, typed.")
+
+    def validate(self) -> pd.DataFrame:
+        """Every problem in the workbook: columns tab, row, id, column, value, problem,
+        severity. Reads only; nothing is written."""
+        return validate_tables(self.tables, self._settings_problems)
+
+    def sync(self, as_of: Any = None, *, dry_run: bool = False, **kwargs: Any) -> SyncResult:
+        """Validate, compute and write the computed cells (see :func:`sheetcrm.sync.sync`)."""
+        from .sync import sync
+
+        return sync(self, as_of=as_of, dry_run=dry_run, **kwargs)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{t.value}={len(tb)}" for t, tb in self.tables.items() if t is not Tab.LOG)
+        return f"<sheetcrm.Workbook {self.location!r}: {counts}>"
+
+
+def open_workbook(target: str | os.PathLike[str], **backend_options: Any) -> Workbook:
+    """Open a CRM workbook: a local .xlsx path."""
+    return Workbook(XlsxBackend(Path(target)))

@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from openpyxl.comments import Comment
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from sheetcrm.backends.base import PLAN_COLUMNS, WritePlan, empty_cells
+from sheetcrm.backends.xlsx import XlsxBackend
+from sheetcrm.exceptions import WorkbookFormatError, WorkbookNotFoundError, WorkbookWriteError
+from sheetcrm.schema import Tab
+
+
+def _plan(rows: list[dict]) -> WritePlan:
+    cells = pd.DataFrame([{**{c: None for c in PLAN_COLUMNS}, **r} for r in rows], columns=PLAN_COLUMNS) \
+        if rows else empty_cells()
+    return WritePlan(cells)
+
+
+def _decorated(path: Path) -> None:
+    """A workbook with everything a person may have added."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Contacts"
+    ws.append(["ID", "Name", "Email", "My notes", "Score x2", "Problems"])
+    ws.append(["P-1", "Amy", "amy@example.com", "likes tea", "=LEN(B2)*2", None])
+    ws.append(["P-2", "Bob", "bob@example.com", None, "=LEN(B3)*2", None])
+    ws["D2"].comment = Comment("ask about Q3", "amy")
+    ws["C2"].number_format = "@"
+    ws["B2"].font = openpyxl.styles.Font(bold=True, color="FF0000")
+    dv = DataValidation(type="list", formula1='"hot,cold"', allow_blank=True)
+    dv.add("D2:D100")
+    ws.add_data_validation(dv)
+    extra = wb.create_sheet("Pivot notes")
+    extra["A1"] = "not a CRM tab"
+    wb.save(path)
+
+
+def test_read_finds_tabs_and_values(tmp_path: Path) -> None:
+    path = tmp_path / "a.xlsx"
+    _decorated(path)
+    tabs = XlsxBackend(path).read()
+    assert list(tabs) == [Tab.CONTACTS]
+    raw = tabs[Tab.CONTACTS]
+    assert raw.header == ["ID", "Name", "Email", "My notes", "Score x2", "Problems"]
+    assert raw.rows[0][:4] == ["P-1", "Amy", "amy@example.com", "likes tea"]
+
+
+def test_write_changes_only_planned_cells_and_keeps_everything_else(tmp_path: Path) -> None:
+    path = tmp_path / "a.xlsx"
+    _decorated(path)
+    report = XlsxBackend(path).write(_plan([
+        {"tab": Tab.CONTACTS, "title": "Contacts", "row": 3, "col": 5, "record_id": "P-2", "id_col": 0,
+         "column": "Problems", "old": None, "new": "Email: bad", "cas": False, "kind": "computed"},
+    ]))
+    assert report.written == 1 and not report.skipped
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Contacts"]
+    assert ws["F3"].value == "Email: bad"
+    assert ws["E2"].value == "=LEN(B2)*2" and ws["E3"].value == "=LEN(B3)*2"
+    assert ws["D2"].comment.text == "ask about Q3"
+    assert ws["C2"].number_format == "@"
+    assert ws["B2"].font.bold and ws["B2"].font.color.rgb.endswith("FF0000")
+    assert [str(r) for dv in ws.data_validations.dataValidation for r in dv.sqref.ranges] == ["D2:D100"]
+    assert wb["Pivot notes"]["A1"].value == "not a CRM tab"
+    assert ws["D2"].value == "likes tea"
+
+
+def test_write_skips_a_row_whose_id_moved(tmp_path: Path) -> None:
+    path = tmp_path / "a.xlsx"
+    _decorated(path)
+    report = XlsxBackend(path).write(_plan([
+        {"tab": Tab.CONTACTS, "title": "Contacts", "row": 2, "col": 5, "record_id": "P-2", "id_col": 0,
+         "column": "Problems", "old": None, "new": "x", "cas": False, "kind": "computed"},
+    ]))
+    assert report.written == 0 and "P-1" in report.skipped[0]["reason"]
+    assert openpyxl.load_workbook(path)["Contacts"]["F2"].value is None
+
+
+def test_compare_and_set_refuses_a_changed_cell(tmp_path: Path) -> None:
+    path = tmp_path / "a.xlsx"
+    _decorated(path)
+    report = XlsxBackend(path).write(_plan([
+        {"tab": Tab.CONTACTS, "title": "Contacts", "row": 2, "col": 1, "record_id": "P-1", "id_col": 0,
+         "column": "Name", "old": "Amelia", "new": "x", "cas": True, "kind": "stage"},
+    ]))
+    assert report.written == 0 and "changed" in report.skipped[0]["reason"]
+    assert openpyxl.load_workbook(path)["Contacts"]["B2"].value == "Amy"
+
+
+def test_dates_get_a_date_format(tmp_path: Path) -> None:
+    path = tmp_path / "a.xlsx"
+    _decorated(path)
+    XlsxBackend(path).write(_plan([
+        {"tab": Tab.CONTACTS, "title": "Contacts", "row": 2, "col": 5, "record_id": "P-1", "id_col": 0,
+         "column": "Last Purchase", "old": None, "new": dt.date(2026, 3, 5), "cas": False, "kind": "computed"},
+    ]))
+    cell = openpyxl.load_workbook(path)["Contacts"]["F2"]
+    assert cell.value == dt.datetime(2026, 3, 5) and cell.number_format == "yyyy-mm-dd"
+
+
+def test_an_interrupted_write_leaves_the_workbook_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "a.xlsx"
+    _decorated(path)
+    before = path.read_bytes()
+
+    def crash(*_args: object) -> None:
+        raise OSError(5, "simulated crash before rename")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(WorkbookWriteError, match="left as it was"):
+        XlsxBackend(path).write(_plan([
+            {"tab": Tab.CONTACTS, "title": "Contacts", "row": 2, "col": 5, "record_id": "P-1", "id_col": 0,
+             "column": "Problems", "old": None, "new": "x", "cas": False, "kind": "computed"},
+        ]))
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["a.xlsx"]
+    assert XlsxBackend(path).read()[Tab.CONTACTS].rows[0][0] == "P-1"
+
+
+def test_an_empty_plan_does_not_touch_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "a.xlsx"
+    _decorated(path)
+    mtime = path.stat().st_mtime_ns
+    report = XlsxBackend(path).write(_plan([]))
+    assert report.requests == 0 and path.stat().st_mtime_ns == mtime
+
+
+@pytest.mark.parametrize("name,content,error,match", [
+    ("missing.xlsx", None, WorkbookNotFoundError, "sheetcrm init"),
+    ("notes.txt", b"hello", WorkbookFormatError, "not an .xlsx"),
+    ("broken.xlsx", b"not a zip", WorkbookFormatError, "cannot be read"),
+    ("old.xls", b"\xd0\xcf\x11\xe0", WorkbookFormatError, "save it as Excel Workbook"),
+])
+def test_bad_files_give_clear_errors(tmp_path: Path, name: str, content: bytes | None, error: type, match: str) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(error, match=match):
+        XlsxBackend(path).read()
+    if content is not None:
+        assert path.read_bytes() == content
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write read-only files")
+def test_read_only_file_is_refused_before_writing(tmp_path: Path) -> None:
+    path = tmp_path / "a.xlsx"
+    _decorated(path)
+    path.chmod(0o444)
+    with pytest.raises(WorkbookWriteError, match="read-only"):
+        XlsxBackend(path).write(_plan([
+            {"tab": Tab.CONTACTS, "title": "Contacts", "row": 2, "col": 5, "record_id": "P-1", "id_col": 0,
+             "column": "Problems", "old": None, "new": "x", "cas": False, "kind": "computed"},
+        ]))
