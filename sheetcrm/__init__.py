@@ -1,2 +1,56 @@
-"""sheetcrm (public API assembled once all modules land)."""
+"""sheetcrm: a working CRM in the spreadsheet a small team already uses.
+
+>>> import sheetcrm
+>>> wb = sheetcrm.open("sheetcrm-demo.xlsx")
+>>> problems = wb.validate()
+"""
+
+
 __version__ = "0.1.0"
+
+from .exceptions import (
+    AuthError,
+    ConflictError,
+    PermissionDeniedError,
+    QuotaError,
+    SchemaError,
+    SettingsError,
+    SheetCRMError,
+    WorkbookExistsError,
+    WorkbookFormatError,
+    WorkbookNotFoundError,
+    WorkbookWriteError,
+)
+from .schema import NESL, ActivityType, ContactRole, Lang, Lifecycle, Segment, Stage, Tab, Tier
+from .settings import Settings
+from .template import init_workbook
+from .workbook import Workbook
+from .workbook import open_workbook as open  # noqa: A001 - sheetcrm.open(path) reads naturally
+
+__all__ = [
+    "NESL",
+    "ActivityType",
+    "AuthError",
+    "ConflictError",
+    "ContactRole",
+    "Lang",
+    "Lifecycle",
+    "PermissionDeniedError",
+    "QuotaError",
+    "SchemaError",
+    "Segment",
+    "Settings",
+    "SettingsError",
+    "SheetCRMError",
+    "Stage",
+    "Tab",
+    "Tier",
+    "Workbook",
+    "WorkbookExistsError",
+    "WorkbookFormatError",
+    "WorkbookNotFoundError",
+    "WorkbookWriteError",
+    "__version__",
+    "init_workbook",
+    "open",
+]

@@ -60,18 +60,6 @@ NESL_COLUMNS: tuple[str, ...] = ("nesl", "main", "important", "lifecycle")
 _NESL_ORDER: tuple[NESL, ...] = (NESL.N, NESL.E, NESL.S, NESL.L)
 
 
-def nesl_of(days_since_last: pd.Series | np.ndarray, settings: Settings) -> np.ndarray:
-    """NESL class of each "days since the last transaction" value (NaN / <NA> = never
-    bought -> N). Returns an object array of :class:`NESL`."""
-    days = pd.to_numeric(pd.Series(np.asarray(days_since_last, dtype=object)), errors="coerce")
-    arr = days.to_numpy(dtype="float64")
-    return np.select(
-        [np.isnan(arr), arr <= settings.existing_days, arr <= settings.sleeping_days],
-        [NESL.N, NESL.E, NESL.S],
-        default=NESL.L,
-    ).astype(object)
-
-
 def nesl_table(
     tx: pd.DataFrame,
     customer_ids: pd.Index | pd.Series | Sequence[Any],
@@ -99,7 +87,6 @@ def nesl_table(
     ``lifecycle`` (object, :class:`Lifecycle`). Rules: module docstring.
     """
     b = book(tx, customer_ids, key, as_of, settings.lookback_months)
-    n = len(b.index)
     e_days, s_days = settings.existing_days, settings.sleeping_days
     buyer = b.buyers
     last = b.last_age
@@ -126,7 +113,8 @@ def nesl_table(
         ).to_numpy(dtype=object)
     else:
         tier_values = tiers.reindex(b.index).to_numpy(dtype=object)
-    top_tier = pd.Series(tier_values, dtype=object).isin([Tier.STRATEGIC, Tier.HIGH_PROFIT]).to_numpy(bool)
+    tier_series = pd.Series(tier_values, dtype=object)
+    top_tier = tier_series.isin([Tier.STRATEGIC, Tier.HIGH_PROFIT]).to_numpy(dtype=bool)
 
     lifecycle = np.select(
         [
@@ -157,18 +145,6 @@ def nesl_table(
             "lifecycle": pd.Series(lifecycle, index=b.index, dtype=object),
         },
         index=b.index,
-    ) if n else _empty_nesl(b.index)
-
-
-def _empty_nesl(index: pd.Index) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "nesl": pd.Series([], index=index, dtype=object),
-            "main": pd.Series([], index=index, dtype=bool),
-            "important": pd.Series([], index=index, dtype=bool),
-            "lifecycle": pd.Series([], index=index, dtype=object),
-        },
-        index=index,
     )
 
 
@@ -184,6 +160,14 @@ class NeslMoves(NamedTuple):
     customers: pd.DataFrame
 
 
+def _snapshot(side: pd.Series, index: pd.Index) -> np.ndarray:
+    """``side``'s values on ``index`` (first of repeated IDs) as objects, None where absent."""
+    values = side[~side.index.duplicated(keep="first")].reindex(index).to_numpy(dtype=object)
+    values = values.copy()
+    values[pd.isna(values)] = None
+    return values
+
+
 def nesl_moves(before: pd.Series, after: pd.Series) -> NeslMoves:
     """Moves between two NESL snapshots (e.g. last month end and this one).
 
@@ -196,14 +180,8 @@ def nesl_moves(before: pd.Series, after: pd.Series) -> NeslMoves:
     """
     index = before.index.append(after.index[~after.index.isin(before.index)])
     index = index[~index.duplicated(keep="first")]
-    frm = before[~before.index.duplicated(keep="first")].reindex(index).to_numpy(dtype=object)
-    to = after[~after.index.duplicated(keep="first")].reindex(index).to_numpy(dtype=object)
-    frm = np.where(pd.isna(frm), None, frm)
-    to = np.where(pd.isna(to), None, to)
-    changed = np.array([a != b for a, b in zip(frm, to, strict=True)], dtype=bool) if False else (
-        pd.Series(frm, dtype=object).ne(pd.Series(to, dtype=object)).to_numpy(dtype=bool)
-        & ~(pd.isna(frm) & pd.isna(to))
-    )
+    frm, to = (_snapshot(side, index) for side in (before, after))
+    changed = np.asarray(frm != to, dtype=bool)
     customers = pd.DataFrame(
         {
             "from": pd.Series(frm, index=index, dtype=object),

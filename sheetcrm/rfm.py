@@ -35,7 +35,7 @@ import pandas as pd
 
 from .schema import Segment, Tier
 from .settings import Settings
-from .transactions import NAT_NS, DateLike, as_of_timestamp, date_ns
+from .transactions import NAT_NS, DateLike, as_of_timestamp, date_ns, positions_in
 
 Key = Literal["contact_id", "company_id"]
 KEYS: tuple[str, ...] = ("contact_id", "company_id")
@@ -113,7 +113,10 @@ def lookback_start(as_of: DateLike, months: int) -> pd.Timestamp:
     ts = as_of_timestamp(as_of)
     if months <= 0:
         raise ValueError(f"look-back months must be positive, got {months}")
-    before = ts - pd.offsets.MonthEnd(months) if ts.is_month_end else ts - pd.DateOffset(months=months)
+    if ts.is_month_end:
+        before = ts - pd.offsets.MonthEnd(months)
+    else:
+        before = ts - pd.DateOffset(months=months)
     return pd.Timestamp(before + pd.Timedelta(days=1)).as_unit("ns")
 
 
@@ -193,8 +196,7 @@ def book(
     ns = date_ns(tx["date"])
     day = np.floor_divide(ns, 86_400_000_000_000)
     keep = (ns != NAT_NS) & (day <= as_of_day)
-    keys = tx[key].to_numpy(dtype=object)[keep]
-    code = index.get_indexer(keys) if len(index) else np.full(len(keys), -1, dtype=np.intp)
+    code = positions_in(index, tx[key].to_numpy(dtype=object)[keep])
     known = code >= 0
     code = code[known].astype(np.int64)
     age = (as_of_day - day[keep][known]).astype(np.int64)
@@ -233,7 +235,9 @@ def score_bounds(values: np.ndarray | pd.Series) -> tuple[float, float, float, f
     return (float(q[0]), float(q[1]), float(q[2]), float(q[3]))
 
 
-def score(values: np.ndarray | pd.Series, bounds: Sequence[float], *, inverted: bool = False) -> np.ndarray:
+def score(
+    values: np.ndarray | pd.Series, bounds: Sequence[float], *, inverted: bool = False,
+) -> np.ndarray:
     """Scores 1–5 of ``values`` against four ascending ``bounds``.
 
     Not inverted (F, M): ``≤ b1 → 1, ≤ b2 → 2, ≤ b3 → 3, ≤ b4 → 4, > b4 → 5``.
@@ -241,8 +245,9 @@ def score(values: np.ndarray | pd.Series, bounds: Sequence[float], *, inverted: 
     Returns an int64 array; the score depends on the value only, so equal values score
     equal.
     """
-    above = np.searchsorted(np.asarray(bounds, dtype="float64"), np.asarray(values, dtype="float64"),
-                            side="left")
+    above = np.searchsorted(
+        np.asarray(bounds, dtype="float64"), np.asarray(values, dtype="float64"), side="left",
+    )
     return (5 - above if inverted else 1 + above).astype(np.int64)
 
 
@@ -292,10 +297,9 @@ def rfm_table(
         ("f", b.frequency.astype("float64"), False),
         ("m", b.monetary, False),
     ):
+        small = SMALL_BOOK_CUT_POINTS if n_buyers < MIN_BUYERS_FOR_QUINTILES else {}
         bounds = (
-            cuts.get(name.upper())
-            or (SMALL_BOOK_CUT_POINTS.get(name.upper()) if n_buyers < MIN_BUYERS_FOR_QUINTILES else None)
-            or score_bounds(values[buyers])
+            cuts.get(name.upper()) or small.get(name.upper()) or score_bounds(values[buyers])
         )
         scores[name] = np.where(buyers, score(values, bounds, inverted=inverted), 0)
     r, f, m = scores["r"], scores["f"], scores["m"]
@@ -323,6 +327,11 @@ def rfm_table(
     )
 
 
+def _money(values: pd.Series) -> np.ndarray:
+    """float64 array of amounts, NaN and non-numbers read as 0."""
+    return np.nan_to_num(pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64"), nan=0.0)
+
+
 _TIERS_BY_RANK = np.array(
     [Tier.STRATEGIC, Tier.HIGH_PROFIT, Tier.MAJOR, Tier.GENERAL, Tier.GENERAL], dtype=object,
 )
@@ -347,7 +356,7 @@ def value_tiers(
     their best-placed member; with 100 buyers of distinct values the split is 5 Strategic,
     15 High-profit, 30 Major, 45 + 5 General.
     """
-    values = np.nan_to_num(pd.to_numeric(monetary, errors="coerce").to_numpy(dtype="float64"), nan=0.0)
+    values = _money(monetary)
     if isinstance(buyers, pd.Series):
         mask = buyers.reindex(monetary.index).fillna(False).to_numpy(dtype=bool)
     else:
@@ -382,7 +391,7 @@ def pareto(monetary: pd.Series, tiers: pd.Series) -> dict[str, Any]:
         for every tier, Potential included.
     """
     aligned = tiers.reindex(monetary.index)
-    values = np.nan_to_num(pd.to_numeric(monetary, errors="coerce").to_numpy(dtype="float64"), nan=0.0)
+    values = _money(monetary)
     tier_arr = aligned.to_numpy(dtype=object)
     is_buyer = ~pd.isna(tier_arr) & (tier_arr != Tier.POTENTIAL)
     bv = np.sort(values[is_buyer])[::-1]

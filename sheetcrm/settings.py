@@ -240,10 +240,11 @@ def parse_stage_rules(v: str) -> dict[ActivityType, Stage]:
     return out
 
 
-def settings_rows(lang: Lang | str = Lang.EN) -> list[list[str]]:
+def settings_rows(lang: Lang | str = Lang.EN) -> list[list[str | None]]:
     """Rows (Key, Value, Description) that ``init`` writes into a new Settings tab."""
     zh = str(lang) == Lang.ZH_TW
     return [
-        [d.key, (str(lang) if d.key == "language" else d.default), d.description_zh if zh else d.description]
+        [d.key, (str(lang) if d.key == "language" else d.default or None),
+         d.description_zh if zh else d.description]
         for d in SETTING_DEFS
     ]

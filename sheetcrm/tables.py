@@ -73,6 +73,8 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
         [r + [None] * (width - len(r)) for r in rows] if rows else [],
         columns=range(width) if rows else None,
     )
+    # Raw cells keep None for blank: pandas would infer a string dtype with NaN.
+    frame = frame.astype(object).where(frame.notna(), None)
     present = list(headers.positions.items())
     raw_frame = pd.DataFrame(
         {key: frame[pos] if len(frame) else pd.Series(dtype=object) for key, pos in present},

@@ -1695,3 +1695,2021 @@ def _current_region(sheet: Sheet, row: int, col: int) -> tuple[int, int, int, in
             grown = True
         if not grown:
             return r0, c0, r1, c1
+
+
+# --------------------------------------------------------------------------------------
+# Field masks (the ``fields`` query parameter and the ``fields`` of update requests)
+# --------------------------------------------------------------------------------------
+
+
+def parse_field_mask(text: str) -> MaskTree:
+    """Parse ``sheets(properties(title,index)),spreadsheetId`` or ``a/b,a.c`` into a tree.
+
+    The tree maps a field name to its sub-tree; ``None`` means "the whole field". ``*``
+    (alone) returns None: everything.
+    """
+    pos = 0
+
+    def parse_list(closing: str | None) -> dict[str, Any]:
+        nonlocal pos
+        tree: dict[str, Any] = {}
+        while pos < len(text):
+            if text[pos] in ", ":
+                pos += 1
+                continue
+            if closing is not None and text[pos] == closing:
+                pos += 1
+                return tree
+            start = pos
+            while pos < len(text) and text[pos] not in ",()":
+                pos += 1
+            path = [p for p in re.split(r"[./]", text[start:pos].strip()) if p]
+            sub: Any = None
+            if pos < len(text) and text[pos] == "(":
+                pos += 1
+                sub = parse_list(")")
+            _merge_path(tree, path, sub)
+        if closing is not None:
+            raise ValueError(f"unbalanced parentheses in field mask {text!r}")
+        return tree
+
+    tree = parse_list(None)
+    if "*" in tree and tree["*"] is None:
+        return None
+    return tree
+
+
+def _merge_path(tree: dict[str, Any], path: list[str], sub: Any) -> None:
+    if not path:
+        return
+    node = tree
+    for name in path[:-1]:
+        existing = node.get(name, {})
+        if existing is None:  # already "everything"
+            return
+        node[name] = existing
+        node = existing
+    last = path[-1]
+    if last in node:
+        if node[last] is None or sub is None:
+            node[last] = None
+        else:
+            for key, value in sub.items():
+                _merge_path(node[last], [key], value)
+    else:
+        node[last] = sub
+
+
+def apply_mask(obj: Json, tree: MaskTree) -> Json:
+    """Keep only the parts of ``obj`` named by the mask (lists are masked element-wise)."""
+    if tree is None:
+        return obj
+    if isinstance(obj, list):
+        return [apply_mask(item, tree) for item in obj]
+    if isinstance(obj, dict):
+        if "*" in tree:
+            return {k: apply_mask(v, tree.get(k, tree["*"])) for k, v in obj.items()}
+        return {k: apply_mask(obj[k], sub) for k, sub in tree.items() if k in obj}
+    return obj
+
+
+def _mask_reaches(tree: MaskTree, path: Sequence[str]) -> bool:
+    """Does the mask select anything at or below ``path``?"""
+    node = tree
+    for name in path:
+        if node is None:
+            return True
+        if name in node:
+            node = node[name]
+        elif "*" in node:
+            node = node["*"]
+        else:
+            return False
+    return True
+
+
+def apply_update_mask(target: dict[str, Any], source: Mapping[str, Any], tree: MaskTree) -> None:
+    """Copy the masked fields from ``source`` into ``target``; masked-but-absent fields reset."""
+    if tree is None:
+        target.clear()
+        target.update(copy.deepcopy(dict(source)))
+        return
+    for key, sub in tree.items():
+        if key == "*":
+            for name, value in source.items():
+                target[name] = copy.deepcopy(value)
+            continue
+        if sub is None:
+            if key in source and source[key] is not None:
+                target[key] = copy.deepcopy(source[key])
+            else:
+                target.pop(key, None)
+            continue
+        child = target.get(key)
+        if not isinstance(child, dict):
+            child = {}
+        src_child = source.get(key)
+        apply_update_mask(child, src_child if isinstance(src_child, Mapping) else {}, sub)
+        if child:
+            target[key] = child
+        else:
+            target.pop(key, None)
+
+
+# --------------------------------------------------------------------------------------
+# Value rendering
+# --------------------------------------------------------------------------------------
+
+_VALUE_RENDER = ("FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA")
+_DATETIME_RENDER = ("SERIAL_NUMBER", "FORMATTED_STRING")
+_DIMENSIONS = ("ROWS", "COLUMNS")
+_INPUT_OPTIONS = ("RAW", "USER_ENTERED")
+
+
+def _json_number(value: float | int) -> float | int:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def render_cell(
+    evaluator: _Evaluator,
+    sheet: Sheet,
+    row: int,
+    col: int,
+    cell: Cell | None,
+    value_render: str = "FORMATTED_VALUE",
+    datetime_render: str = "SERIAL_NUMBER",
+) -> Json:
+    """One cell as the values API returns it, or None for an empty cell."""
+    if cell is None or cell.value is None:
+        return None
+    if cell.formula and value_render == "FORMULA":
+        return cell.value
+    value = evaluator.cell_value(sheet, row, col) if cell.formula else cell.value
+    if isinstance(value, FormulaError):
+        return value.code
+    if isinstance(value, _Blank):
+        return ""
+    if isinstance(value, bool):
+        if value_render == "FORMATTED_VALUE":
+            return "TRUE" if value else "FALSE"
+        return value
+    if isinstance(value, int | float):
+        number_format = _number_format_of(cell)
+        if value_render == "FORMATTED_VALUE":
+            return format_number(float(value), number_format)
+        if (
+            number_format
+            and number_format.get("type") in _DATE_TYPES
+            and datetime_render == "FORMATTED_STRING"
+        ):
+            return format_number(float(value), number_format)
+        return _json_number(value)
+    return value
+
+
+def _rows_in(sheet: Sheet, r0: int, r1: int) -> list[int]:
+    return sorted(r for r in sheet.cells if r0 <= r < r1)
+
+
+def render_matrix(
+    book: Spreadsheet,
+    box: _Box,
+    major: str = "ROWS",
+    value_render: str = "FORMATTED_VALUE",
+    datetime_render: str = "SERIAL_NUMBER",
+    evaluator: _Evaluator | None = None,
+) -> list[list[Json]]:
+    """The ``values`` of a ValueRange: trailing empty cells and rows trimmed like Google."""
+    evaluator = evaluator or _Evaluator(book)
+    sheet = box.sheet
+    found: dict[int, dict[int, Json]] = {}
+    for r in _rows_in(sheet, box.r0, box.r1):
+        for c, cell in sheet.cells[r].items():
+            if box.c0 <= c < box.c1:
+                value = render_cell(evaluator, sheet, r, c, cell, value_render, datetime_render)
+                if value is not None:
+                    outer, inner = (r - box.r0, c - box.c0)
+                    if major == "COLUMNS":
+                        outer, inner = inner, outer
+                    found.setdefault(outer, {})[inner] = value
+    if not found:
+        return []
+    out: list[list[Json]] = []
+    for i in range(max(found) + 1):
+        line = found.get(i)
+        out.append([line.get(j, "") for j in range(max(line) + 1)] if line else [])
+    return out
+
+
+def _user_entered_value(cell: Cell) -> dict[str, Any]:
+    if cell.formula:
+        return {"formulaValue": cell.value}
+    if isinstance(cell.value, bool):
+        return {"boolValue": cell.value}
+    if isinstance(cell.value, int | float):
+        return {"numberValue": _json_number(cell.value)}
+    return {"stringValue": cell.value}
+
+
+def _deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _cell_data(evaluator: _Evaluator, sheet: Sheet, row: int, col: int, cell: Cell) -> dict:
+    """``CellData`` for grid-data responses."""
+    data: dict[str, Any] = {}
+    if cell.value is not None:
+        data["userEnteredValue"] = _user_entered_value(cell)
+        value = evaluator.cell_value(sheet, row, col) if cell.formula else cell.value
+        if isinstance(value, FormulaError):
+            data["effectiveValue"] = {
+                "errorValue": {"type": value.error_type, "message": value.message}
+            }
+        elif isinstance(value, bool):
+            data["effectiveValue"] = {"boolValue": value}
+        elif isinstance(value, int | float):
+            data["effectiveValue"] = {"numberValue": _json_number(value)}
+        elif isinstance(value, str):
+            data["effectiveValue"] = {"stringValue": value}
+        formatted = render_cell(evaluator, sheet, row, col, cell)
+        if formatted not in (None, ""):
+            data["formattedValue"] = formatted
+    if cell.fmt:
+        data["userEnteredFormat"] = copy.deepcopy(cell.fmt)
+    if cell.value is not None or cell.fmt:
+        data["effectiveFormat"] = _deep_merge(_DEFAULT_FORMAT, cell.fmt or {})
+    if cell.note:
+        data["note"] = cell.note
+    if cell.validation:
+        data["dataValidation"] = copy.deepcopy(cell.validation)
+    return data
+
+
+def _grid_data(evaluator: _Evaluator, box: _Box) -> dict[str, Any]:
+    """``GridData`` for one range (rows up to the last stored one, Google-style)."""
+    sheet = box.sheet
+    grid: dict[str, Any] = {}
+    if box.r0:
+        grid["startRow"] = box.r0
+    if box.c0:
+        grid["startColumn"] = box.c0
+    stored = [r for r in _rows_in(sheet, box.r0, box.r1)
+              if any(box.c0 <= c < box.c1 for c in sheet.cells[r])]
+    if stored:
+        row_data: list[dict[str, Any]] = []
+        for r in range(box.r0, stored[-1] + 1):
+            cols = [c for c in sheet.cells.get(r, {}) if box.c0 <= c < box.c1]
+            if not cols:
+                row_data.append({})
+                continue
+            values = []
+            for c in range(box.c0, max(cols) + 1):
+                cell = sheet.get(r, c)
+                values.append({} if cell is None else _cell_data(evaluator, sheet, r, c, cell))
+            row_data.append({"values": values})
+        grid["rowData"] = row_data
+    for dim, key, lo, hi, size in (
+        ("ROWS", "rowMetadata", box.r0, box.r1, 21),
+        ("COLUMNS", "columnMetadata", box.c0, box.c1, 100),
+    ):
+        props = sheet.dim_props[dim]
+        grid[key] = [{"pixelSize": size, **props.get(i, {})} for i in range(lo, hi)]
+    return grid
+
+
+def _normalize_format(fmt: dict[str, Any]) -> dict[str, Any]:
+    """Fill in the ``*Style`` twins Google derives from plain colours (and vice versa)."""
+
+    def pair(container: dict[str, Any], plain: str) -> None:
+        style = plain + "Style"
+        if isinstance(container.get(plain), dict):
+            container[style] = {"rgbColor": copy.deepcopy(container[plain])}
+        elif isinstance(container.get(style), dict) and "rgbColor" in container[style]:
+            container[plain] = copy.deepcopy(container[style]["rgbColor"])
+        else:
+            container.pop(style, None)
+
+    pair(fmt, "backgroundColor")
+    text_format = fmt.get("textFormat")
+    if isinstance(text_format, dict):
+        pair(text_format, "foregroundColor")
+    borders = fmt.get("borders")
+    if isinstance(borders, dict):
+        for side in borders.values():
+            if isinstance(side, dict):
+                pair(side, "color")
+    return fmt
+
+
+# --------------------------------------------------------------------------------------
+# The API: state plus one method per endpoint (no HTTP in here)
+# --------------------------------------------------------------------------------------
+
+_ID_ALPHABET = string.ascii_letters + string.digits + "-_"
+_PRESENTATION_ONLY = frozenset(
+    {
+        "updateBorders",
+        "autoResizeDimensions",
+        "addConditionalFormatRule",
+        "setBasicFilter",
+        "clearBasicFilter",
+        "updateDimensionGroup",
+        "updateBanding",
+        "deleteBanding",
+    }
+)
+_NOT_IMPLEMENTED = frozenset(
+    {
+        "findReplace", "copyPaste", "cutPaste", "pasteData", "textToColumns", "autoFill",
+        "deleteRange", "insertRange", "moveDimension", "trimWhitespace", "deleteDuplicates",
+        "randomizeRange", "addChart", "addSlicer", "addFilterView", "duplicateFilterView",
+        "updateFilterView", "deleteFilterView", "addBanding", "createDeveloperMetadata",
+        "updateDeveloperMetadata", "deleteDeveloperMetadata", "updateChartSpec",
+        "deleteEmbeddedObject", "updateEmbeddedObjectPosition", "updateEmbeddedObjectBorder",
+        "updateSlicerSpec", "addDataSource", "updateDataSource", "deleteDataSource",
+        "refreshDataSource", "cancelDataSourceRefresh", "updateNamedRange",
+        "updateConditionalFormatRule", "deleteConditionalFormatRule", "addTable",
+        "updateTable", "deleteTable", "appendCells",
+    }
+)  # fmt: skip
+
+
+@dataclass
+class _Response:
+    status: int
+    body: Json = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _first(query: Mapping[str, list[str]], name: str) -> str | None:
+    values = query.get(name)
+    return values[0] if values else None
+
+
+def _query_bool(query: Mapping[str, list[str]], name: str, proto_name: str) -> bool | None:
+    raw = _first(query, name)
+    if raw is None:
+        return None
+    lowered = raw.strip().lower()
+    if lowered in ("true", "1"):
+        return True
+    if lowered in ("false", "0", ""):
+        return False
+    raise _field_violation(proto_name, f"Invalid value at '{proto_name}' (TYPE_BOOL), \"{raw}\"")
+
+
+def _query_enum(
+    query: Mapping[str, list[str]], name: str, allowed: Sequence[str], default: str | None,
+    proto_name: str, proto_type: str,
+) -> str | None:
+    raw = _first(query, name)
+    if raw is None or raw.endswith("_UNSPECIFIED"):
+        return default
+    if raw not in allowed:
+        raise _field_violation(
+            proto_name,
+            f"Invalid value at '{proto_name}' (type.googleapis.com/google.apps.sheets.v4."
+            f"{proto_type}), \"{raw}\"",
+        )
+    return raw
+
+
+def _body_enum(
+    body: Mapping[str, Any], name: str, allowed: Sequence[str], default: str | None,
+    proto_name: str, proto_type: str,
+) -> str | None:
+    raw = body.get(name)
+    if raw is None or (isinstance(raw, str) and raw.endswith("_UNSPECIFIED")):
+        return default
+    if raw not in allowed:
+        raise _field_violation(
+            proto_name,
+            f"Invalid value at '{proto_name}' (type.googleapis.com/google.apps.sheets.v4."
+            f"{proto_type}), {json.dumps(raw)}",
+        )
+    return str(raw)
+
+
+def _clean_range(grid_range: Mapping[str, Any]) -> dict[str, Any]:
+    """A GridRange as Google echoes it: ``sheetId`` 0 is omitted (proto3 default)."""
+    return {k: v for k, v in grid_range.items() if not (k == "sheetId" and not v)}
+
+
+@dataclass
+class _Write:
+    """A validated, not yet applied write of a matrix at (r0, c0) on one sheet."""
+
+    sheet: Sheet
+    r0: int
+    c0: int
+    matrix: list[list[Json]]
+    input_option: str
+
+    @property
+    def rows(self) -> int:
+        return len(self.matrix)
+
+    @property
+    def cols(self) -> int:
+        return max((len(row) for row in self.matrix), default=0)
+
+    @property
+    def cells(self) -> int:
+        return sum(len(row) for row in self.matrix)
+
+    def box(self) -> _Box:
+        return _Box(self.sheet, self.r0, self.c0, self.r0 + self.rows, self.c0 + self.cols)
+
+
+class _Api:
+    """All spreadsheets plus the logic of every endpoint. Callers hold ``lock``."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.lock = threading.RLock()
+        self.books: dict[str, Spreadsheet] = {}
+        self.deleted: set[str] = set()
+        self.comments: dict[str, list[dict[str, Any]]] = {}
+        self.cells_written = 0
+
+    # -- ids and lookup ---------------------------------------------------------------
+
+    def new_spreadsheet_id(self) -> str:
+        while True:
+            sid = "1" + "".join(self.rng.choice(_ID_ALPHABET) for _ in range(43))
+            if sid not in self.books and sid not in self.deleted:
+                return sid
+
+    def new_sheet_id(self, book: Spreadsheet) -> int:
+        while True:
+            sheet_id = self.rng.randrange(1, 2**31 - 1)
+            if book.sheet_by_id(sheet_id) is None:
+                return sheet_id
+
+    def new_small_id(self) -> int:
+        return self.rng.randrange(1, 2**31 - 1)
+
+    def create_book(
+        self, title: str, sheet_specs: Sequence[Mapping[str, Any]] | None = None
+    ) -> Spreadsheet:
+        """A new spreadsheet; ``sheet_specs`` are SheetProperties-like dicts."""
+        book = Spreadsheet(self.new_spreadsheet_id(), title)
+        book.permissions.append(
+            {
+                "kind": "drive#permission",
+                "id": "00000000000000000000",
+                "type": "user",
+                "role": "owner",
+                "emailAddress": _OWNER_EMAIL,
+                "displayName": "Fake Owner",
+                "deleted": False,
+                "pendingOwner": False,
+            }
+        )
+        for i, spec in enumerate(sheet_specs or [{}]):
+            grid = spec.get("gridProperties") or {}
+            sheet_id = spec.get("sheetId")
+            if sheet_id is None:
+                sheet_id = 0 if i == 0 else self.new_sheet_id(book)
+            book.sheets.append(
+                Sheet(
+                    sheet_id=int(sheet_id),
+                    title=str(spec.get("title") or self._default_title(book)),
+                    row_count=int(grid.get("rowCount", DEFAULT_ROWS)),
+                    col_count=int(grid.get("columnCount", DEFAULT_COLUMNS)),
+                    frozen_rows=int(grid.get("frozenRowCount", 0)),
+                    frozen_cols=int(grid.get("frozenColumnCount", 0)),
+                    hidden=bool(spec.get("hidden", False)),
+                )
+            )
+        self.books[book.spreadsheet_id] = book
+        return book
+
+    @staticmethod
+    def _default_title(book: Spreadsheet) -> str:
+        n = len(book.sheets) + 1
+        while book.find_sheet(f"Sheet{n}") is not None:
+            n += 1
+        return f"Sheet{n}"
+
+    def book_for_sheets(self, spreadsheet_id: str) -> Spreadsheet:
+        """The spreadsheet, or the 404/403 a Sheets endpoint answers."""
+        book = self.books.get(spreadsheet_id)
+        if book is None:
+            raise ApiError(404, "Requested entity was not found.")
+        if book.private:
+            raise ApiError(403, "The caller does not have permission")
+        return book
+
+    def book_for_drive(self, file_id: str) -> Spreadsheet:
+        """The spreadsheet, or Drive's 404 (Drive hides files the caller cannot see)."""
+        book = self.books.get(file_id)
+        if book is None or book.private:
+            raise ApiError(404, f"File not found: {file_id}.", drive_reason="notFound")
+        return book
+
+    # -- ranges -----------------------------------------------------------------------
+
+    def resolve_range(self, book: Spreadsheet, text: str) -> tuple[Sheet, A1Range]:
+        """Parse A1 text against a spreadsheet (sheet names, named ranges, first sheet)."""
+        try:
+            parsed = parse_a1(text)
+        except A1SyntaxError:
+            raise _bad_request(f"Unable to parse range: {text}") from None
+        if parsed.sheet is None:
+            return book.sheets[0], parsed
+        sheet = book.find_sheet(parsed.sheet)
+        if sheet is None and not parsed.cells:
+            named = next((n for n in book.named_ranges if n.get("name") == parsed.sheet), None)
+            if named is not None:
+                grid = named.get("range", {})
+                target = book.sheet_by_id(int(grid.get("sheetId", 0)))
+                if target is not None:
+                    return target, A1Range(
+                        target.title,
+                        grid.get("startRowIndex", 0),
+                        grid.get("startColumnIndex", 0),
+                        grid.get("endRowIndex"),
+                        grid.get("endColumnIndex"),
+                    )
+        if sheet is None:
+            raise _bad_request(f"Unable to parse range: {text}")
+        return sheet, parsed
+
+    def read_box(self, book: Spreadsheet, text: str) -> _Box:
+        """A range for reading/clearing: open ends stop at the grid, explicit ends must fit."""
+        sheet, rng = self.resolve_range(book, text)
+        r0 = rng.start_row or 0
+        c0 = rng.start_col or 0
+        r1 = sheet.row_count if rng.end_row is None else rng.end_row
+        c1 = sheet.col_count if rng.end_col is None else rng.end_col
+        if (
+            r0 >= sheet.row_count
+            or c0 >= sheet.col_count
+            or r1 > sheet.row_count
+            or c1 > sheet.col_count
+        ):
+            raise _exceeds_grid(sheet, r0, c0, r1, c1)
+        return _Box(sheet, r0, c0, r1, c1)
+
+    # -- values: writing --------------------------------------------------------------
+
+    @staticmethod
+    def _matrix(values: Json, major: str, field_prefix: str) -> list[list[Json]]:
+        if values is None:
+            return []
+        if not isinstance(values, list):
+            raise _field_violation(
+                f"{field_prefix}.values",
+                f"Invalid value at '{field_prefix}.values' "
+                f"(type.googleapis.com/google.protobuf.ListValue), {json.dumps(values)}",
+            )
+        for i, row in enumerate(values):
+            if not isinstance(row, list):
+                name = f"{field_prefix}.values[{i}]"
+                raise _field_violation(
+                    name,
+                    f"Invalid value at '{name}' (type.googleapis.com/google.protobuf."
+                    f"ListValue), {json.dumps(row)}",
+                )
+            for j, value in enumerate(row):
+                if isinstance(value, dict | list):
+                    kind = "struct_value" if isinstance(value, dict) else "list_value"
+                    raise _bad_request(f"Invalid values[{i}][{j}]: {kind}")
+        if major == "COLUMNS":
+            height = max((len(col) for col in values), default=0)
+            return [
+                [col[r] if r < len(col) else None for col in values] for r in range(height)
+            ]
+        return [list(row) for row in values]
+
+    def plan_write(
+        self,
+        book: Spreadsheet,
+        range_text: str,
+        body: Mapping[str, Any],
+        input_option: str,
+        field_prefix: str,
+    ) -> _Write:
+        """Validate a values write (update or batchUpdate entry) without applying it."""
+        major = _body_enum(
+            body, "majorDimension", _DIMENSIONS, "ROWS", f"{field_prefix}.major_dimension",
+            "Dimension",
+        )
+        matrix = self._matrix(body.get("values"), str(major), field_prefix)
+        sheet, rng = self.resolve_range(book, range_text)
+        r0 = rng.start_row or 0
+        c0 = rng.start_col or 0
+        single_cell = (
+            rng.cells
+            and rng.end_row is not None
+            and rng.end_col is not None
+            and rng.end_row - r0 == 1
+            and rng.end_col - c0 == 1
+        )
+        limit_r1 = sheet.row_count if rng.end_row is None or single_cell else rng.end_row
+        limit_c1 = sheet.col_count if rng.end_col is None or single_cell else rng.end_col
+        if r0 >= sheet.row_count or c0 >= sheet.col_count or (
+            not single_cell and (limit_r1 > sheet.row_count or limit_c1 > sheet.col_count)
+        ):
+            raise _exceeds_grid(sheet, r0, c0, max(limit_r1, r0 + 1), max(limit_c1, c0 + 1))
+        write = _Write(sheet, r0, c0, matrix, input_option)
+        if not single_cell:
+            requested = format_grid_range(
+                sheet.title, r0, c0, limit_r1, limit_c1, always_quote=True
+            )
+            if r0 + write.rows > limit_r1:
+                raise _bad_request(
+                    f"Requested writing within range [{requested}], but tried writing to row "
+                    f"[{limit_r1 + 1}]"
+                )
+            if c0 + write.cols > limit_c1:
+                raise _bad_request(
+                    f"Requested writing within range [{requested}], but tried writing to column "
+                    f"[{column_letters(limit_c1)}]"
+                )
+        if r0 + write.rows > sheet.row_count or c0 + write.cols > sheet.col_count:
+            raise _exceeds_grid(sheet, r0, c0, r0 + write.rows, c0 + write.cols)
+        return write
+
+    def apply_write(self, book: Spreadsheet, write: _Write) -> None:
+        """Store a planned write and count its cells."""
+        sheet = write.sheet
+        for i, row in enumerate(write.matrix):
+            for j, raw in enumerate(row):
+                if raw is None:
+                    continue  # null means "leave this cell alone"
+                r, c = write.r0 + i, write.c0 + j
+                if write.input_option == "RAW":
+                    stored: Scalar | None = None if raw == "" else raw
+                    is_formula, number_format = False, None
+                else:
+                    stored, is_formula, number_format = parse_user_entered(raw, book.locale)
+                if stored is None:
+                    cell = sheet.get(r, c)
+                    if cell is not None:
+                        cell.value, cell.formula = None, False
+                        sheet.prune(r, c)
+                    continue
+                if isinstance(stored, float) and stored.is_integer() and abs(stored) < 2**53:
+                    stored = int(stored)
+                cell = sheet.ensure(r, c)
+                cell.value, cell.formula = stored, is_formula
+                if number_format is not None:
+                    cell.fmt = {**(cell.fmt or {}), "numberFormat": number_format}
+        self.cells_written += write.cells
+        book.touch()
+
+    @staticmethod
+    def _update_response(
+        book: Spreadsheet, write: _Write, include_values: bool, query_body: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id}
+        if write.cells:
+            box = write.box()
+            out.update(
+                updatedRange=box.a1(),
+                updatedRows=write.rows,
+                updatedColumns=write.cols,
+                updatedCells=write.cells,
+            )
+            if include_values:
+                values = render_matrix(
+                    book,
+                    box,
+                    "ROWS",
+                    str(query_body.get("responseValueRenderOption") or "FORMATTED_VALUE"),
+                    str(query_body.get("responseDateTimeRenderOption") or "SERIAL_NUMBER"),
+                )
+                data: dict[str, Any] = {"range": box.a1(), "majorDimension": "ROWS"}
+                if values:
+                    data["values"] = values
+                out["updatedData"] = data
+        else:
+            out["updatedRange"] = _Box(write.sheet, write.r0, write.c0, write.r0 + 1,
+                                       write.c0 + 1).a1()
+        return out
+
+    def _input_option(self, query: Mapping[str, list[str]]) -> str:
+        option = _query_enum(
+            query, "valueInputOption", _INPUT_OPTIONS, None, "value_input_option",
+            "ValueInputOption",
+        )
+        if option is None:
+            raise _bad_request("'valueInputOption' is required but not specified")
+        return option
+
+    def _response_render(self, query: Mapping[str, list[str]]) -> dict[str, Any]:
+        return {
+            "responseValueRenderOption": _query_enum(
+                query, "responseValueRenderOption", _VALUE_RENDER, "FORMATTED_VALUE",
+                "response_value_render_option", "ValueRenderOption",
+            ),
+            "responseDateTimeRenderOption": _query_enum(
+                query, "responseDateTimeRenderOption", _DATETIME_RENDER, "SERIAL_NUMBER",
+                "response_date_time_render_option", "DateTimeRenderOption",
+            ),
+        }
+
+    # -- values endpoints -------------------------------------------------------------
+
+    def values_get(self, sid: str, range_text: str, query: Mapping[str, list[str]]) -> Json:
+        book = self.book_for_sheets(sid)
+        return self._value_range(book, range_text, query)
+
+    def _value_range(
+        self, book: Spreadsheet, range_text: str, query: Mapping[str, list[str]],
+        evaluator: _Evaluator | None = None,
+    ) -> dict[str, Any]:
+        major = _query_enum(query, "majorDimension", _DIMENSIONS, "ROWS", "major_dimension",
+                            "Dimension")
+        value_render = _query_enum(query, "valueRenderOption", _VALUE_RENDER, "FORMATTED_VALUE",
+                                   "value_render_option", "ValueRenderOption")
+        dt_render = _query_enum(query, "dateTimeRenderOption", _DATETIME_RENDER, "SERIAL_NUMBER",
+                                "date_time_render_option", "DateTimeRenderOption")
+        box = self.read_box(book, range_text)
+        out: dict[str, Any] = {"range": box.a1(), "majorDimension": major}
+        values = render_matrix(book, box, str(major), str(value_render), str(dt_render),
+                               evaluator)
+        if values:
+            out["values"] = values
+        return out
+
+    def values_batch_get(self, sid: str, query: Mapping[str, list[str]]) -> Json:
+        book = self.book_for_sheets(sid)
+        evaluator = _Evaluator(book)
+        ranges = query.get("ranges", [])
+        out: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id}
+        if ranges:
+            out["valueRanges"] = [self._value_range(book, r, query, evaluator) for r in ranges]
+        return out
+
+    def values_update(
+        self, sid: str, range_text: str, query: Mapping[str, list[str]], body: Json
+    ) -> Json:
+        book = self.book_for_sheets(sid)
+        input_option = self._input_option(query)
+        include = _query_bool(query, "includeValuesInResponse", "include_values_in_response")
+        render = self._response_render(query)
+        body = self._object_body(body)
+        if body.get("range"):
+            body_box = self.resolve_range(book, str(body["range"]))
+            url_box = self.resolve_range(book, range_text)
+            if body_box != url_box:
+                raise _bad_request(
+                    f"Invalid values[0][0]: the range in the ValueRange ({body['range']}) does "
+                    f"not match the range in the request ({range_text})."
+                )
+        write = self.plan_write(book, range_text, body, input_option, "data")
+        self.apply_write(book, write)
+        return self._update_response(book, write, bool(include), render)
+
+    def values_batch_update(self, sid: str, body: Json) -> Json:
+        book = self.book_for_sheets(sid)
+        body = self._object_body(body)
+        input_option = _body_enum(body, "valueInputOption", _INPUT_OPTIONS, None,
+                                  "value_input_option", "ValueInputOption")
+        if input_option is None:
+            raise _bad_request("Invalid valueInputOption: INPUT_VALUE_OPTION_UNSPECIFIED")
+        data = body.get("data") or []
+        if not isinstance(data, list):
+            raise _field_violation("data", f"Invalid value at 'data', {json.dumps(data)}")
+        writes: list[_Write] = []
+        for i, entry in enumerate(data):
+            if not isinstance(entry, dict) or not entry.get("range"):
+                raise _bad_request(f"Invalid data[{i}]: No range specified.")
+            writes.append(
+                self.plan_write(book, str(entry["range"]), entry, input_option, f"data[{i}]")
+            )
+        for write in writes:  # all validated first: a bad entry writes nothing
+            self.apply_write(book, write)
+        out: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id}
+        rows = {(w.sheet.sheet_id, w.r0 + i) for w in writes for i, row in enumerate(w.matrix)
+                if row}
+        cols = {(w.sheet.sheet_id, w.c0 + j) for w in writes for row in w.matrix
+                for j in range(len(row))}
+        total = sum(w.cells for w in writes)
+        if total:
+            out.update(
+                totalUpdatedRows=len(rows),
+                totalUpdatedColumns=len(cols),
+                totalUpdatedCells=total,
+                totalUpdatedSheets=len({w.sheet.sheet_id for w in writes if w.cells}),
+            )
+        if writes:
+            include = bool(body.get("includeValuesInResponse"))
+            out["responses"] = [self._update_response(book, w, include, body) for w in writes]
+        return out
+
+    def values_append(
+        self, sid: str, range_text: str, query: Mapping[str, list[str]], body: Json
+    ) -> Json:
+        book = self.book_for_sheets(sid)
+        input_option = self._input_option(query)
+        insert_option = _query_enum(query, "insertDataOption", ("OVERWRITE", "INSERT_ROWS"),
+                                    "OVERWRITE", "insert_data_option", "InsertDataOption")
+        include = _query_bool(query, "includeValuesInResponse", "include_values_in_response")
+        render = self._response_render(query)
+        body = self._object_body(body)
+        major = _body_enum(body, "majorDimension", _DIMENSIONS, "ROWS", "data.major_dimension",
+                           "Dimension")
+        matrix = self._matrix(body.get("values"), str(major), "data")
+        sheet, rng = self.resolve_range(book, range_text)
+        search = _Box(
+            sheet,
+            rng.start_row or 0,
+            rng.start_col or 0,
+            min(sheet.row_count, sheet.row_count if rng.end_row is None else rng.end_row),
+            min(sheet.col_count, sheet.col_count if rng.end_col is None else rng.end_col),
+        )
+        if search.r0 >= sheet.row_count or search.c0 >= sheet.col_count:
+            raise _exceeds_grid(sheet, search.r0, search.c0, search.r0 + 1, search.c0 + 1)
+        table: tuple[int, int, int, int] | None = None
+        for r in _rows_in(sheet, search.r0, search.r1):
+            hits = sorted(
+                c for c, cell in sheet.cells[r].items()
+                if search.c0 <= c < search.c1 and cell.value is not None
+            )
+            if hits:
+                table = _current_region(sheet, r, hits[0])
+                break
+        out: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id}
+        if table is None:
+            target_row, target_col = search.r0, search.c0
+        else:
+            out["tableRange"] = _Box(sheet, *table).a1()
+            target_row, target_col = table[2], table[1]
+        write = _Write(sheet, target_row, target_col, matrix, input_option)
+        # Append never fails for lack of room: it grows the grid (or inserts rows).
+        if insert_option == "INSERT_ROWS" and write.rows:
+            insert_dimension(sheet, "ROWS", min(target_row, sheet.row_count), write.rows)
+        elif target_row + write.rows > sheet.row_count:
+            sheet.row_count = target_row + write.rows
+        if target_col + write.cols > sheet.col_count:
+            sheet.col_count = target_col + write.cols
+        self._check_cell_limit(book)
+        self.apply_write(book, write)
+        out["updates"] = self._update_response(book, write, bool(include), render)
+        return out
+
+    def values_clear(self, sid: str, range_text: str) -> Json:
+        book = self.book_for_sheets(sid)
+        box = self.read_box(book, range_text)
+        self._clear_box(box)
+        book.touch()
+        return {"spreadsheetId": book.spreadsheet_id, "clearedRange": box.a1()}
+
+    def values_batch_clear(self, sid: str, body: Json) -> Json:
+        book = self.book_for_sheets(sid)
+        body = self._object_body(body)
+        ranges = body.get("ranges") or []
+        boxes = [self.read_box(book, str(r)) for r in ranges]
+        for box in boxes:
+            self._clear_box(box)
+        book.touch()
+        out: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id}
+        if boxes:
+            out["clearedRanges"] = [box.a1() for box in boxes]
+        return out
+
+    @staticmethod
+    def _clear_box(box: _Box) -> None:
+        sheet = box.sheet
+        for r in _rows_in(sheet, box.r0, box.r1):
+            for c in [c for c in sheet.cells[r] if box.c0 <= c < box.c1]:
+                cell = sheet.cells[r][c]
+                cell.value, cell.formula = None, False
+                sheet.prune(r, c)
+
+    @staticmethod
+    def _object_body(body: Json) -> dict[str, Any]:
+        if body is None:
+            return {}
+        if not isinstance(body, dict):
+            raise _bad_request(
+                "Invalid JSON payload received. Expected an object, got "
+                f"{type(body).__name__}."
+            )
+        return body
+
+    def _check_cell_limit(self, book: Spreadsheet) -> None:
+        total = sum(s.row_count * s.col_count for s in book.sheets)
+        if total > _MAX_CELLS:
+            raise _RequestError(
+                "This action would increase the number of cells in the workbook above the "
+                f"limit of {_MAX_CELLS} cells."
+            )
+
+    # -- spreadsheets -----------------------------------------------------------------
+
+    def spreadsheet_resource(
+        self,
+        book: Spreadsheet,
+        *,
+        include_grid: bool = False,
+        ranges: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """The ``Spreadsheet`` resource (metadata, optionally grid data)."""
+        evaluator = _Evaluator(book)
+        boxes: dict[int, list[_Box]] = {}
+        for text in ranges:
+            box = self.read_box(book, text)
+            boxes.setdefault(box.sheet.sheet_id, []).append(box)
+        sheets_out = []
+        for index, sheet in enumerate(book.sheets):
+            if ranges and sheet.sheet_id not in boxes:
+                continue
+            entry: dict[str, Any] = {"properties": sheet.properties(index)}
+            if include_grid:
+                targets = boxes.get(sheet.sheet_id) or [
+                    _Box(sheet, 0, 0, sheet.row_count, sheet.col_count)
+                ]
+                entry["data"] = [_grid_data(evaluator, box) for box in targets]
+            merges = sheet.presentation.get("merges")
+            if merges:
+                entry["merges"] = [_clean_range(m) for m in merges]
+            if sheet.protected_ranges:
+                entry["protectedRanges"] = [
+                    {**pr, "range": _clean_range(pr["range"])} if "range" in pr else dict(pr)
+                    for pr in copy.deepcopy(sheet.protected_ranges)
+                ]
+            for dim, key in (("ROWS", "rowGroups"), ("COLUMNS", "columnGroups")):
+                groups = sheet.groups(dim)
+                if groups:
+                    entry[key] = groups
+            sheets_out.append(entry)
+        out: dict[str, Any] = {
+            "spreadsheetId": book.spreadsheet_id,
+            "properties": book.properties(),
+            "sheets": sheets_out,
+        }
+        if book.named_ranges:
+            out["namedRanges"] = copy.deepcopy(book.named_ranges)
+        out["spreadsheetUrl"] = f"https://docs.google.com/spreadsheets/d/{book.spreadsheet_id}/edit"
+        return out
+
+    def spreadsheets_get(self, sid: str, query: Mapping[str, list[str]]) -> Json:
+        book = self.book_for_sheets(sid)
+        include = _query_bool(query, "includeGridData", "include_grid_data") or False
+        fields = _first(query, "fields")
+        if fields:
+            # With a field mask Google ignores includeGridData and returns what is asked for.
+            include = _mask_reaches(parse_field_mask(fields), ["sheets", "data"])
+        return self.spreadsheet_resource(book, include_grid=include,
+                                         ranges=query.get("ranges", []))
+
+    def spreadsheets_create(self, body: Json) -> Json:
+        body = self._object_body(body)
+        props = body.get("properties") or {}
+        specs = [dict(s.get("properties") or {}) for s in body.get("sheets") or []]
+        book = self.create_book(str(props.get("title") or "Untitled spreadsheet"), specs or None)
+        for key, attr in (("locale", "locale"), ("timeZone", "time_zone"),
+                          ("autoRecalc", "auto_recalc")):
+            if props.get(key):
+                setattr(book, attr, props[key])
+        for spec, sheet in zip(body.get("sheets") or [], book.sheets, strict=False):
+            for grid in spec.get("data") or []:
+                r0, c0 = int(grid.get("startRow", 0)), int(grid.get("startColumn", 0))
+                for i, row in enumerate(grid.get("rowData") or []):
+                    for j, cell_data in enumerate(row.get("values") or []):
+                        _apply_cell_data(sheet, r0 + i, c0 + j, cell_data, None)
+        return self.spreadsheet_resource(book)
+
+    def batch_update(self, sid: str, body: Json) -> Json:
+        book = self.book_for_sheets(sid)
+        body = self._object_body(body)
+        requests_in = body.get("requests") or []
+        if not isinstance(requests_in, list):
+            raise _field_violation(
+                "requests", f"Invalid value at 'requests', {json.dumps(requests_in)}"
+            )
+        work = copy.deepcopy(book)  # all-or-nothing: apply to a copy, commit at the end
+        written_before = self.cells_written
+        replies: list[dict[str, Any]] = []
+        for i, request in enumerate(requests_in):
+            if not isinstance(request, dict) or not request:
+                raise _bad_request(f"Invalid requests[{i}]: No request set.")
+            if len(request) > 1:
+                kinds = list(request)
+                raise _bad_request(
+                    f"Invalid JSON payload received. Oneof field 'kind' is already set. Cannot "
+                    f"set '{kinds[1]}'"
+                )
+            kind, payload = next(iter(request.items()))
+            handler = _REQUEST_HANDLERS.get(kind)
+            try:
+                if handler is not None:
+                    reply = handler(self, work, payload if isinstance(payload, dict) else {})
+                elif kind in _PRESENTATION_ONLY:
+                    reply = None
+                elif kind in _NOT_IMPLEMENTED:
+                    raise ApiError(
+                        501,
+                        f"Invalid requests[{i}].{kind}: FakeSheetsServer does not implement "
+                        f"'{kind}'.",
+                    )
+                else:
+                    message = (
+                        f"Invalid JSON payload received. Unknown name \"{kind}\" at "
+                        f"'requests[{i}]': Cannot find field."
+                    )
+                    raise _field_violation(f"requests[{i}]", message)
+            except _RequestError as err:
+                self.cells_written = written_before
+                raise _bad_request(f"Invalid requests[{i}].{kind}: {err}") from None
+            except ApiError:
+                self.cells_written = written_before
+                raise
+            replies.append(reply or {})
+        work.touch()
+        self.books[sid] = work
+        out: dict[str, Any] = {"spreadsheetId": sid, "replies": replies}
+        if body.get("includeSpreadsheetInResponse"):
+            out["updatedSpreadsheet"] = self.spreadsheet_resource(
+                work,
+                include_grid=bool(body.get("responseIncludeGridData")),
+                ranges=body.get("responseRanges") or (),
+            )
+        return out
+
+    def copy_sheet_to(self, sid: str, sheet_id: int, body: Json) -> Json:
+        book = self.book_for_sheets(sid)
+        body = self._object_body(body)
+        source = book.sheet_by_id(sheet_id)
+        if source is None:
+            raise ApiError(404, "Requested entity was not found.")
+        dest_id = str(body.get("destinationSpreadsheetId") or "")
+        dest = self.book_for_sheets(dest_id)
+        clone = copy.deepcopy(source)
+        clone.sheet_id = self.new_sheet_id(dest)
+        base = f"Copy of {source.title}"
+        title, n = base, 2
+        while dest.find_sheet(title) is not None:
+            title, n = f"{base} {n}", n + 1
+        clone.title = title
+        clone.protected_ranges = []
+        dest.sheets.append(clone)
+        dest.touch()
+        return clone.properties(len(dest.sheets) - 1)
+
+    # -- Drive --------------------------------------------------------------------------
+
+    @staticmethod
+    def drive_file(book: Spreadsheet) -> dict[str, Any]:
+        """The full Drive ``File`` resource for a spreadsheet."""
+        return {
+            "kind": "drive#file",
+            "id": book.spreadsheet_id,
+            "name": book.title,
+            "mimeType": SPREADSHEET_MIME,
+            "starred": False,
+            "trashed": False,
+            "parents": ["0AFakeRootFolder"],
+            "webViewLink": f"https://docs.google.com/spreadsheets/d/{book.spreadsheet_id}/"
+            "edit?usp=drivesdk",
+            "createdTime": book.created_time,
+            "modifiedTime": book.modified_time,
+            "owners": [
+                {"kind": "drive#user", "displayName": "Fake Owner", "me": True,
+                 "emailAddress": _OWNER_EMAIL}
+            ],
+            "shared": len(book.permissions) > 1,
+            "ownedByMe": True,
+        }
+
+    @staticmethod
+    def _drive_view(resource: dict[str, Any], query: Mapping[str, list[str]],
+                    default: Sequence[str]) -> dict[str, Any]:
+        fields = _first(query, "fields")
+        if fields:
+            return apply_mask(resource, parse_field_mask(fields))  # type: ignore[no-any-return]
+        return {k: resource[k] for k in default if k in resource}
+
+    _FILE_DEFAULT = ("kind", "id", "name", "mimeType")
+
+    def drive_create(self, query: Mapping[str, list[str]], body: Json) -> Json:
+        body = self._object_body(body)
+        mime = body.get("mimeType")
+        if mime != SPREADSHEET_MIME:
+            raise ApiError(
+                501, f"FakeSheetsServer only stores Google Sheets files, not {mime!r}.",
+                drive_reason="notImplemented",
+            )
+        book = self.create_book(str(body.get("name") or "Untitled spreadsheet"))
+        return self._drive_view(self.drive_file(book), query, self._FILE_DEFAULT)
+
+    def drive_get(self, file_id: str, query: Mapping[str, list[str]]) -> Json:
+        book = self.book_for_drive(file_id)
+        return self._drive_view(self.drive_file(book), query, self._FILE_DEFAULT)
+
+    def drive_update(self, file_id: str, query: Mapping[str, list[str]], body: Json) -> Json:
+        book = self.book_for_drive(file_id)
+        body = self._object_body(body)
+        if body.get("name"):
+            book.title = str(body["name"])
+            book.touch()
+        return self._drive_view(self.drive_file(book), query, self._FILE_DEFAULT)
+
+    def drive_delete(self, file_id: str) -> None:
+        self.book_for_drive(file_id)
+        del self.books[file_id]
+        self.deleted.add(file_id)
+        self.comments.pop(file_id, None)
+
+    def drive_copy(self, file_id: str, query: Mapping[str, list[str]], body: Json) -> Json:
+        source = self.book_for_drive(file_id)
+        body = self._object_body(body)
+        clone = copy.deepcopy(source)
+        clone.spreadsheet_id = self.new_spreadsheet_id()
+        clone.title = str(body.get("name") or f"Copy of {source.title}")
+        clone.created_time = clone.modified_time = _now_iso()
+        clone.permissions = [p for p in clone.permissions if p.get("role") == "owner"]
+        self.books[clone.spreadsheet_id] = clone
+        return self._drive_view(self.drive_file(clone), query, self._FILE_DEFAULT)
+
+    def drive_list(self, query: Mapping[str, list[str]]) -> Json:
+        q = _first(query, "q") or ""
+        files = [self.drive_file(b) for b in self.books.values() if not b.private]
+        for clause in re.split(r"\s+and\s+", q.strip()) if q.strip() else []:
+            m = re.match(r"""^(\w+)\s*(=|!=|contains)\s*(['"])(.*)\3$""", clause.strip())
+            if m:
+                name, op, _, value = m.groups()
+                key = {"name": "name", "mimeType": "mimeType"}.get(name)
+                if key is None:
+                    continue
+                if op == "=":
+                    files = [f for f in files if f[key] == value]
+                elif op == "!=":
+                    files = [f for f in files if f[key] != value]
+                else:
+                    files = [f for f in files if value in f[key]]
+                continue
+            m = re.match(r"""^(['"])(.*)\1\s+in\s+parents$""", clause.strip())
+            if m:
+                files = [f for f in files if m.group(2) in f["parents"]]
+                continue
+            m = re.match(r"""^parents\s+in\s+(['"])(.*)\1$""", clause.strip())
+            if m:
+                files = [f for f in files if m.group(2) in f["parents"]]
+        fields = _first(query, "fields")
+        listing = {"kind": "drive#fileList", "incompleteSearch": False, "files": files}
+        if fields:
+            return apply_mask(listing, parse_field_mask(fields))
+        listing["files"] = [{k: f[k] for k in self._FILE_DEFAULT} for f in files]
+        return listing
+
+    def permission_create(self, file_id: str, query: Mapping[str, list[str]],
+                          body: Json) -> Json:
+        book = self.book_for_drive(file_id)
+        body = self._object_body(body)
+        perm_type, role = body.get("type"), body.get("role")
+        if perm_type not in ("user", "group", "domain", "anyone"):
+            raise ApiError(400, "The permission type field is required.",
+                           drive_reason="required")
+        if role not in ("owner", "organizer", "fileOrganizer", "writer", "commenter", "reader"):
+            raise ApiError(400, "The permission role field is required.",
+                           drive_reason="required")
+        if perm_type in ("user", "group") and not body.get("emailAddress"):
+            raise ApiError(400, "The permission emailAddress field is required.",
+                           drive_reason="required")
+        permission: dict[str, Any] = {
+            "kind": "drive#permission",
+            "id": str(self.rng.randrange(10**19, 10**20)),
+            "type": perm_type,
+            "role": role,
+        }
+        for key in ("emailAddress", "domain", "allowFileDiscovery", "expirationTime"):
+            if body.get(key) is not None:
+                permission[key] = body[key]
+        permission["deleted"] = False
+        book.permissions.append(permission)
+        return self._drive_view(permission, query, ("kind", "id", "type", "role"))
+
+    def permission_list(self, file_id: str, query: Mapping[str, list[str]]) -> Json:
+        book = self.book_for_drive(file_id)
+        listing = {"kind": "drive#permissionList", "permissions": copy.deepcopy(book.permissions)}
+        fields = _first(query, "fields")
+        return apply_mask(listing, parse_field_mask(fields)) if fields else listing
+
+    def permission_delete(self, file_id: str, permission_id: str) -> None:
+        book = self.book_for_drive(file_id)
+        for i, permission in enumerate(book.permissions):
+            if permission["id"] == permission_id:
+                del book.permissions[i]
+                return
+        raise ApiError(404, f"Permission not found: {permission_id}.", drive_reason="notFound")
+
+    def comments_list(self, file_id: str, query: Mapping[str, list[str]]) -> Json:
+        self.book_for_drive(file_id)
+        listing = {"kind": "drive#commentList",
+                   "comments": copy.deepcopy(self.comments.get(file_id, []))}
+        fields = _first(query, "fields")
+        return apply_mask(listing, parse_field_mask(fields)) if fields else listing
+
+    def comment_create(self, file_id: str, query: Mapping[str, list[str]], body: Json) -> Json:
+        self.book_for_drive(file_id)
+        comment = {"kind": "drive#comment", "id": f"AAAA{self.rng.randrange(10**9)}",
+                   **self._object_body(body)}
+        self.comments.setdefault(file_id, []).append(comment)
+        return self._drive_view(comment, query, ("kind", "id"))
+
+
+# --------------------------------------------------------------------------------------
+# spreadsheets.batchUpdate request kinds
+# --------------------------------------------------------------------------------------
+
+_RequestHandler: TypeAlias = Callable[[_Api, Spreadsheet, dict[str, Any]], "dict[str, Any] | None"]
+
+
+def _sheet_for(book: Spreadsheet, sheet_id: Any) -> Sheet:
+    sheet = book.sheet_by_id(int(sheet_id or 0))
+    if sheet is None:
+        raise _RequestError(f"No grid with id: {int(sheet_id or 0)}")
+    return sheet
+
+
+def _dimension_range(book: Spreadsheet, payload: Mapping[str, Any]) -> tuple[Sheet, str, int, int]:
+    """Validate a ``DimensionRange``: returns (sheet, dimension, start, end)."""
+    sheet = _sheet_for(book, payload.get("sheetId"))
+    dim = payload.get("dimension")
+    if dim not in _DIMENSIONS:
+        raise _RequestError("range.dimension must be ROWS or COLUMNS.")
+    start = int(payload.get("startIndex") or 0)
+    end_raw = payload.get("endIndex")
+    end = sheet.count(str(dim)) if end_raw is None else int(end_raw)
+    if start < 0 or end <= start:
+        raise _RequestError("range.startIndex must be less than range.endIndex.")
+    return sheet, str(dim), start, end
+
+
+def _dimension_exceeds(sheet: Sheet, dim: str, start: int, end: int) -> _RequestError:
+    if dim == "ROWS":
+        err = _exceeds_grid(sheet, start, 0, end, 1)
+    else:
+        err = _exceeds_grid(sheet, 0, start, 1, end)
+    return _RequestError(err.message)
+
+
+def _req_add_sheet(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dict[str, Any]:
+    props = payload.get("properties") or {}
+    if props.get("sheetType", "GRID") != "GRID":
+        raise _RequestError("FakeSheetsServer only supports sheetType GRID.")
+    title = props.get("title")
+    title = str(title) if title else api._default_title(book)
+    if book.find_sheet(title) is not None:
+        raise _RequestError(
+            f'A sheet with the name "{title}" already exists. Please enter another name.'
+        )
+    sheet_id = props.get("sheetId")
+    if sheet_id is not None and book.sheet_by_id(int(sheet_id)) is not None:
+        raise _RequestError(f"A sheet with id {int(sheet_id)} already exists.")
+    grid = props.get("gridProperties") or {}
+    sheet = Sheet(
+        sheet_id=api.new_sheet_id(book) if sheet_id is None else int(sheet_id),
+        title=title,
+        row_count=int(grid.get("rowCount", DEFAULT_ROWS)),
+        col_count=int(grid.get("columnCount", DEFAULT_COLUMNS)),
+        frozen_rows=int(grid.get("frozenRowCount", 0)),
+        frozen_cols=int(grid.get("frozenColumnCount", 0)),
+        hidden=bool(props.get("hidden", False)),
+        hide_gridlines=bool(grid.get("hideGridlines", False)),
+        extra={k: copy.deepcopy(props[k]) for k in _SHEET_EXTRA_PROPS if k in props},
+    )
+    _validate_grid(sheet)
+    index = int(props.get("index", len(book.sheets)))
+    book.sheets.insert(max(0, min(index, len(book.sheets))), sheet)
+    if all(s.hidden for s in book.sheets):
+        raise _RequestError("You can't hide all the sheets in a document.")
+    api._check_cell_limit(book)
+    return {"addSheet": {"properties": sheet.properties(book.index_of(sheet))}}
+
+
+def _validate_grid(sheet: Sheet) -> None:
+    if sheet.row_count < 1:
+        raise _RequestError("You can't delete all the rows on the sheet.")
+    if sheet.col_count < 1:
+        raise _RequestError("You can't delete all the columns on the sheet.")
+    if sheet.frozen_rows < 0 or sheet.frozen_cols < 0:
+        raise _RequestError("Frozen row and column counts must not be negative.")
+    if sheet.frozen_rows >= sheet.row_count:
+        raise _RequestError("You can't freeze all visible rows on the sheet.")
+    if sheet.frozen_cols >= sheet.col_count:
+        raise _RequestError("You can't freeze all visible columns on the sheet.")
+
+
+def _req_delete_sheet(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> None:
+    sheet_id = int(payload.get("sheetId") or 0)
+    sheet = book.sheet_by_id(sheet_id)
+    if sheet is None:
+        raise _RequestError(f"No sheet with id: {sheet_id}")
+    if len(book.sheets) == 1:
+        raise _RequestError("You can't remove all the sheets in a document.")
+    if not sheet.hidden and all(s.hidden for s in book.sheets if s is not sheet):
+        raise _RequestError("You can't remove all the visible sheets in a document.")
+    book.sheets.remove(sheet)
+
+
+def _req_update_sheet_properties(
+    api: _Api, book: Spreadsheet, payload: dict[str, Any]
+) -> None:
+    props_in = payload.get("properties") or {}
+    sheet = _sheet_for(book, props_in.get("sheetId"))
+    fields = payload.get("fields")
+    if not fields:
+        raise _RequestError("At least one field must be specified in 'fields'.")
+    current = sheet.properties(book.index_of(sheet))
+    updated = copy.deepcopy(current)
+    apply_update_mask(updated, props_in, parse_field_mask(str(fields)))
+    updated["sheetId"], updated["sheetType"] = sheet.sheet_id, "GRID"
+    if "index" not in updated:
+        updated["index"] = current["index"]
+    title = str(updated.get("title") or "")
+    if not title:
+        raise _RequestError("The sheet name cannot be empty.")
+    other = book.find_sheet(title)
+    if other is not None and other is not sheet and other.title.casefold() == title.casefold():
+        raise _RequestError(
+            f'A sheet with the name "{title}" already exists. Please enter another name.'
+        )
+    grid = updated.get("gridProperties") or {}
+    rows, cols = int(grid.get("rowCount", 0)), int(grid.get("columnCount", 0))
+    if rows < 1:
+        raise _RequestError("You can't delete all the rows on the sheet.")
+    if cols < 1:
+        raise _RequestError("You can't delete all the columns on the sheet.")
+    sheet.title = title
+    sheet.hidden = bool(updated.get("hidden", False))
+    sheet.hide_gridlines = bool(grid.get("hideGridlines", False))
+    sheet.frozen_rows = int(grid.get("frozenRowCount", 0))
+    sheet.frozen_cols = int(grid.get("frozenColumnCount", 0))
+    for dim, key in (("ROWS", "rowGroupControlAfter"), ("COLUMNS", "columnGroupControlAfter")):
+        sheet.group_control_after[dim] = bool(grid.get(key, False))
+    sheet.extra = {k: updated[k] for k in _SHEET_EXTRA_PROPS if k in updated}
+    resize_sheet(sheet, rows, cols)
+    _validate_grid(sheet)
+    if all(s.hidden for s in book.sheets):
+        raise _RequestError("You can't hide all the sheets in a document.")
+    new_index = max(0, min(int(updated["index"]), len(book.sheets) - 1))
+    book.sheets.remove(sheet)
+    book.sheets.insert(new_index, sheet)
+    api._check_cell_limit(book)
+
+
+def _req_update_spreadsheet_properties(
+    api: _Api, book: Spreadsheet, payload: dict[str, Any]
+) -> None:
+    fields = payload.get("fields")
+    if not fields:
+        raise _RequestError("At least one field must be specified in 'fields'.")
+    updated = book.properties()
+    apply_update_mask(updated, payload.get("properties") or {}, parse_field_mask(str(fields)))
+    if not updated.get("title"):
+        raise _RequestError("The spreadsheet title cannot be empty.")
+    book.title = str(updated.pop("title"))
+    book.locale = str(updated.pop("locale", "en_US") or "en_US")
+    book.time_zone = str(updated.pop("timeZone", "Etc/GMT") or "Etc/GMT")
+    book.auto_recalc = str(updated.pop("autoRecalc", "ON_CHANGE") or "ON_CHANGE")
+    defaults = {"defaultFormat": _DEFAULT_FORMAT, "spreadsheetTheme": _DEFAULT_THEME}
+    book.extra = {k: v for k, v in updated.items() if defaults.get(k) != v}
+
+
+def _apply_cell_data(
+    sheet: Sheet, row: int, col: int, data: Mapping[str, Any], tree: MaskTree
+) -> None:
+    """Apply one ``CellData`` to a cell under a field mask (None = all fields given)."""
+    if tree is None:
+        tree = {key: None for key in data}
+        if not tree:
+            return
+    cell = sheet.get(row, col)
+    if cell is None:
+        if not any(data.get(k) for k in tree if k != "*"):
+            return  # clearing an absent cell: nothing to do
+        cell = sheet.ensure(row, col)
+    for key, sub in tree.items():
+        if key in ("*", "userEnteredValue"):
+            entered = data.get("userEnteredValue") or {}
+            if "formulaValue" in entered:
+                cell.value, cell.formula = str(entered["formulaValue"]), True
+            elif "stringValue" in entered:
+                cell.value, cell.formula = str(entered["stringValue"]), False
+            elif "numberValue" in entered:
+                cell.value, cell.formula = _json_number(entered["numberValue"]), False
+            elif "boolValue" in entered:
+                cell.value, cell.formula = bool(entered["boolValue"]), False
+            elif "errorValue" in entered:
+                raise _RequestError("Cannot set an errorValue in userEnteredValue.")
+            else:
+                cell.value, cell.formula = None, False
+        if key in ("*", "userEnteredFormat"):
+            fmt = copy.deepcopy(cell.fmt or {})
+            source = data.get("userEnteredFormat") or {}
+            apply_update_mask(fmt, source, None if key == "*" else sub)
+            cell.fmt = _normalize_format(fmt) or None
+        if key in ("*", "note"):
+            cell.note = data.get("note") or None
+        if key in ("*", "dataValidation"):
+            cell.validation = copy.deepcopy(data.get("dataValidation")) or None
+    sheet.prune(row, col)
+
+
+def _req_repeat_cell(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> None:
+    grid_range = payload.get("range") or {}
+    box = _grid_box(_sheet_for(book, grid_range.get("sheetId")), grid_range)
+    fields = payload.get("fields")
+    if not fields:
+        raise _RequestError("At least one field must be specified in 'fields'.")
+    tree = parse_field_mask(str(fields))
+    data = payload.get("cell") or {}
+    for r in range(box.r0, box.r1):
+        for c in range(box.c0, box.c1):
+            _apply_cell_data(box.sheet, r, c, data, tree)
+
+
+def _req_update_cells(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> None:
+    fields = payload.get("fields")
+    if not fields:
+        raise _RequestError("At least one field must be specified in 'fields'.")
+    tree = parse_field_mask(str(fields))
+    rows = payload.get("rows") or []
+    if "start" in payload:
+        start = payload["start"] or {}
+        sheet = _sheet_for(book, start.get("sheetId"))
+        r0, c0 = int(start.get("rowIndex", 0)), int(start.get("columnIndex", 0))
+        width = max((len(row.get("values") or []) for row in rows), default=0)
+        box = _grid_box(sheet, {"startRowIndex": r0, "endRowIndex": r0 + max(len(rows), 1),
+                                "startColumnIndex": c0, "endColumnIndex": c0 + max(width, 1)})
+        for i, row in enumerate(rows):
+            for j, cell_data in enumerate(row.get("values") or []):
+                _apply_cell_data(sheet, box.r0 + i, box.c0 + j, cell_data, tree)
+        return
+    grid_range = payload.get("range") or {}
+    box = _grid_box(_sheet_for(book, grid_range.get("sheetId")), grid_range)
+    for r in range(box.r0, box.r1):
+        row_values = (rows[r - box.r0].get("values") or []) if r - box.r0 < len(rows) else []
+        for c in range(box.c0, box.c1):
+            cell_data = row_values[c - box.c0] if c - box.c0 < len(row_values) else {}
+            _apply_cell_data(box.sheet, r, c, cell_data, tree)
+
+
+def _req_set_data_validation(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> None:
+    grid_range = payload.get("range") or {}
+    box = _grid_box(_sheet_for(book, grid_range.get("sheetId")), grid_range)
+    rule = payload.get("rule")
+    if rule is not None:
+        condition = (rule or {}).get("condition") or {}
+        if not condition.get("type"):
+            raise _RequestError("The data validation rule must have a condition type.")
+        # Google drops proto3 defaults (false booleans) from what it echoes back.
+        rule = {k: v for k, v in rule.items() if v is not False and v is not None}
+    for r in range(box.r0, box.r1):
+        for c in range(box.c0, box.c1):
+            if rule is None and box.sheet.get(r, c) is None:
+                continue
+            cell = box.sheet.ensure(r, c)
+            cell.validation = copy.deepcopy(rule)
+            box.sheet.prune(r, c)
+
+
+def _req_add_protected_range(
+    api: _Api, book: Spreadsheet, payload: dict[str, Any]
+) -> dict[str, Any]:
+    protected = copy.deepcopy(payload.get("protectedRange") or {})
+    grid_range = protected.get("range")
+    if grid_range is None:
+        raise _RequestError("A protected range must specify a range.")
+    sheet = _sheet_for(book, grid_range.get("sheetId"))
+    _grid_box(sheet, grid_range)
+    existing = {pr["protectedRangeId"] for s in book.sheets for pr in s.protected_ranges}
+    range_id = protected.get("protectedRangeId")
+    if range_id is None:
+        range_id = api.new_small_id()
+        while range_id in existing:
+            range_id = api.new_small_id()
+    elif int(range_id) in existing:
+        raise _RequestError(f"A protected range with id {range_id} already exists.")
+    stored: dict[str, Any] = {"protectedRangeId": int(range_id), "range": grid_range}
+    for key in ("description", "warningOnly", "unprotectedRanges"):
+        if protected.get(key):
+            stored[key] = protected[key]
+    stored["requestingUserCanEdit"] = True
+    if not protected.get("warningOnly"):
+        editors = copy.deepcopy(protected.get("editors") or {})
+        users = list(editors.get("users") or [])
+        if _OWNER_EMAIL not in users:
+            users.insert(0, _OWNER_EMAIL)
+        editors["users"] = users
+        stored["editors"] = editors
+    sheet.protected_ranges.append(stored)
+    shown = {**copy.deepcopy(stored), "range": _clean_range(grid_range)}
+    return {"addProtectedRange": {"protectedRange": shown}}
+
+
+def _req_delete_protected_range(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> None:
+    range_id = int(payload.get("protectedRangeId") or 0)
+    for sheet in book.sheets:
+        for i, pr in enumerate(sheet.protected_ranges):
+            if pr["protectedRangeId"] == range_id:
+                del sheet.protected_ranges[i]
+                return
+    raise _RequestError(f"No protected range with id: {range_id}")
+
+
+def _req_insert_dimension(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> None:
+    sheet, dim, start, end = _dimension_range(book, payload.get("range") or {})
+    inherit = bool(payload.get("inheritFromBefore", False))
+    count = sheet.count(dim)
+    noun = "rows" if dim == "ROWS" else "columns"
+    if start > count:
+        raise _dimension_exceeds(sheet, dim, start, end)
+    if inherit and start == 0:
+        raise _RequestError(f"Cannot inherit properties from before when inserting {noun} at "
+                            "the start of the sheet.")
+    if start == count and not inherit:
+        raise _RequestError(f"Cannot insert {noun} at the end of the sheet without "
+                            "inheritFromBefore.")
+    insert_dimension(sheet, dim, start, end - start)
+    api._check_cell_limit(book)
+
+
+def _req_delete_dimension(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> None:
+    sheet, dim, start, end = _dimension_range(book, payload.get("range") or {})
+    if end > sheet.count(dim):
+        raise _dimension_exceeds(sheet, dim, start, end)
+    if start == 0 and end == sheet.count(dim):
+        noun = "rows" if dim == "ROWS" else "columns"
+        raise _RequestError(f"You can't delete all the {noun} on the sheet.")
+    delete_dimension(sheet, dim, start, end)
+
+
+def _req_append_dimension(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> None:
+    sheet = _sheet_for(book, payload.get("sheetId"))
+    dim = payload.get("dimension")
+    if dim not in _DIMENSIONS:
+        raise _RequestError("dimension must be ROWS or COLUMNS.")
+    length = int(payload.get("length") or 0)
+    if length < 1:
+        raise _RequestError("length must be greater than 0.")
+    if dim == "ROWS":
+        sheet.row_count += length
+    else:
+        sheet.col_count += length
+    api._check_cell_limit(book)
+
+
+def _req_sort_range(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> None:
+    grid_range = payload.get("range") or {}
+    box = _grid_box(_sheet_for(book, grid_range.get("sheetId")), grid_range)
+    specs: list[tuple[int, bool]] = []
+    for spec in payload.get("sortSpecs") or []:
+        if "dimensionIndex" not in spec:
+            raise _RequestError("Each sort spec must set dimensionIndex.")
+        column = int(spec["dimensionIndex"])
+        if not 0 <= column < box.sheet.col_count:
+            raise _RequestError(f"Invalid sort column index: {column}")
+        specs.append((column, spec.get("sortOrder") == "DESCENDING"))
+    if specs:
+        sort_box(book, box, specs)
+
+
+def _req_update_dimension_properties(
+    api: _Api, book: Spreadsheet, payload: dict[str, Any]
+) -> None:
+    if "range" not in payload:
+        raise _RequestError("range must be specified.")
+    sheet, dim, start, end = _dimension_range(book, payload["range"] or {})
+    if end > sheet.count(dim):
+        raise _dimension_exceeds(sheet, dim, start, end)
+    fields = payload.get("fields")
+    if not fields:
+        raise _RequestError("At least one field must be specified in 'fields'.")
+    tree = parse_field_mask(str(fields))
+    props = payload.get("properties") or {}
+    table = sheet.dim_props[dim]
+    for index in range(start, end):
+        current = table.get(index, {})
+        apply_update_mask(current, props, tree)
+        if current:
+            table[index] = current
+        else:
+            table.pop(index, None)
+
+
+def _req_add_dimension_group(
+    api: _Api, book: Spreadsheet, payload: dict[str, Any]
+) -> dict[str, Any]:
+    sheet, dim, start, end = _dimension_range(book, payload.get("range") or {})
+    if end > sheet.count(dim):
+        raise _dimension_exceeds(sheet, dim, start, end)
+    depths = sheet.depths[dim]
+    for index in range(start, end):
+        depths[index] = depths.get(index, 0) + 1
+    if max(depths.values()) > 8:
+        raise _RequestError("Groups cannot be nested more than 8 levels deep.")
+    sheet.group_control_after[dim] = True
+    return {"addDimensionGroup": {"dimensionGroups": sheet.groups(dim)}}
+
+
+def _req_delete_dimension_group(
+    api: _Api, book: Spreadsheet, payload: dict[str, Any]
+) -> dict[str, Any]:
+    sheet, dim, start, end = _dimension_range(book, payload.get("range") or {})
+    depths = sheet.depths[dim]
+    for index in range(start, end):
+        if depths.get(index, 0) > 1:
+            depths[index] -= 1
+        else:
+            depths.pop(index, None)
+    groups = sheet.groups(dim)
+    return {"deleteDimensionGroup": {"dimensionGroups": groups} if groups else {}}
+
+
+def _req_duplicate_sheet(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dict:
+    source = book.sheet_by_id(int(payload.get("sourceSheetId") or 0))
+    if source is None:
+        raise _RequestError(f"No sheet with id: {int(payload.get('sourceSheetId') or 0)}")
+    clone = copy.deepcopy(source)
+    new_id = payload.get("newSheetId")
+    if new_id is not None and book.sheet_by_id(int(new_id)) is not None:
+        raise _RequestError(f"A sheet with id {int(new_id)} already exists.")
+    clone.sheet_id = api.new_sheet_id(book) if new_id is None else int(new_id)
+    title = payload.get("newSheetName") or f"Copy of {source.title}"
+    if book.find_sheet(str(title)) is not None:
+        raise _RequestError(
+            f'A sheet with the name "{title}" already exists. Please enter another name.'
+        )
+    clone.title = str(title)
+    clone.protected_ranges = []
+    index = payload.get("insertSheetIndex")
+    index = book.index_of(source) + 1 if index is None else int(index)
+    book.sheets.insert(max(0, min(index, len(book.sheets))), clone)
+    api._check_cell_limit(book)
+    return {"duplicateSheet": {"properties": clone.properties(book.index_of(clone))}}
+
+
+def _req_add_named_range(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dict:
+    named = copy.deepcopy(payload.get("namedRange") or {})
+    name = str(named.get("name") or "")
+    if not re.match(r"^[A-Za-z_][\w.]*$", name) or re.match(r"^[A-Za-z]{1,3}\d+$", name):
+        raise _RequestError(f"Invalid named range name: {name}")
+    if any(n["name"] == name for n in book.named_ranges):
+        raise _RequestError(f"A named range with the name {name} already exists.")
+    grid_range = named.get("range") or {}
+    _grid_box(_sheet_for(book, grid_range.get("sheetId")), grid_range)
+    named["namedRangeId"] = str(named.get("namedRangeId") or api.new_small_id())
+    named["range"] = _clean_range(grid_range)
+    book.named_ranges.append(named)
+    return {"addNamedRange": {"namedRange": copy.deepcopy(named)}}
+
+
+def _req_delete_named_range(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> None:
+    range_id = str(payload.get("namedRangeId") or "")
+    for i, named in enumerate(book.named_ranges):
+        if named["namedRangeId"] == range_id:
+            del book.named_ranges[i]
+            return
+    raise _RequestError(f"No named range with id: {range_id}")
+
+
+def _req_merge_cells(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> None:
+    grid_range = payload.get("range") or {}
+    box = _grid_box(_sheet_for(book, grid_range.get("sheetId")), grid_range)
+    merges = box.sheet.presentation.setdefault("merges", [])
+    merge_type = payload.get("mergeType", "MERGE_ALL")
+    pieces: list[tuple[int, int, int, int]] = [(box.r0, box.c0, box.r1, box.c1)]
+    if merge_type == "MERGE_ROWS":
+        pieces = [(r, box.c0, r + 1, box.c1) for r in range(box.r0, box.r1)]
+    elif merge_type == "MERGE_COLUMNS":
+        pieces = [(box.r0, c, box.r1, c + 1) for c in range(box.c0, box.c1)]
+    for r0, c0, r1, c1 in pieces:
+        merges.append({"sheetId": box.sheet.sheet_id, "startRowIndex": r0, "endRowIndex": r1,
+                       "startColumnIndex": c0, "endColumnIndex": c1})
+
+
+def _req_unmerge_cells(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> None:
+    grid_range = payload.get("range") or {}
+    box = _grid_box(_sheet_for(book, grid_range.get("sheetId")), grid_range)
+    merges = box.sheet.presentation.get("merges", [])
+    merges[:] = [
+        m for m in merges
+        if m["endRowIndex"] <= box.r0 or m["startRowIndex"] >= box.r1
+        or m["endColumnIndex"] <= box.c0 or m["startColumnIndex"] >= box.c1
+    ]
+
+
+_REQUEST_HANDLERS: dict[str, _RequestHandler] = {
+    "addSheet": _req_add_sheet,
+    "deleteSheet": _req_delete_sheet,
+    "duplicateSheet": _req_duplicate_sheet,
+    "updateSheetProperties": _req_update_sheet_properties,
+    "updateSpreadsheetProperties": _req_update_spreadsheet_properties,
+    "repeatCell": _req_repeat_cell,
+    "updateCells": _req_update_cells,
+    "setDataValidation": _req_set_data_validation,
+    "addProtectedRange": _req_add_protected_range,
+    "deleteProtectedRange": _req_delete_protected_range,
+    "insertDimension": _req_insert_dimension,
+    "deleteDimension": _req_delete_dimension,
+    "appendDimension": _req_append_dimension,
+    "sortRange": _req_sort_range,
+    "updateDimensionProperties": _req_update_dimension_properties,
+    "addDimensionGroup": _req_add_dimension_group,
+    "deleteDimensionGroup": _req_delete_dimension_group,
+    "addNamedRange": _req_add_named_range,
+    "deleteNamedRange": _req_delete_named_range,
+    "mergeCells": _req_merge_cells,
+    "unmergeCells": _req_unmerge_cells,
+}
+
+
+# --------------------------------------------------------------------------------------
+# Routing
+# --------------------------------------------------------------------------------------
+
+_SID = r"(?P<sid>[^/:]+)"
+_FID = r"(?P<fid>[^/]+)"
+_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
+    (method, re.compile(pattern), name)
+    for method, pattern, name in (
+        ("POST", r"^/token$", "oauth2.token"),
+        ("POST", r"^/v4/spreadsheets$", "spreadsheets.create"),
+        ("GET", rf"^/v4/spreadsheets/{_SID}$", "spreadsheets.get"),
+        ("POST", rf"^/v4/spreadsheets/{_SID}:batchUpdate$", "spreadsheets.batchUpdate"),
+        ("GET", rf"^/v4/spreadsheets/{_SID}/values:batchGet$", "values.batchGet"),
+        ("POST", rf"^/v4/spreadsheets/{_SID}/values:batchUpdate$", "values.batchUpdate"),
+        ("POST", rf"^/v4/spreadsheets/{_SID}/values:batchClear$", "values.batchClear"),
+        ("POST", rf"^/v4/spreadsheets/{_SID}/values/(?P<range>.+):append$", "values.append"),
+        ("POST", rf"^/v4/spreadsheets/{_SID}/values/(?P<range>.+):clear$", "values.clear"),
+        ("GET", rf"^/v4/spreadsheets/{_SID}/values/(?P<range>.+)$", "values.get"),
+        ("PUT", rf"^/v4/spreadsheets/{_SID}/values/(?P<range>.+)$", "values.update"),
+        ("POST", rf"^/v4/spreadsheets/{_SID}/sheets/(?P<sheet>\d+):copyTo$", "sheets.copyTo"),
+        ("POST", rf"^/v4/spreadsheets/{_SID}[:/].*ByDataFilter$", "unimplemented"),
+        ("POST", r"^/drive/v3/files$", "drive.files.create"),
+        ("GET", r"^/drive/v3/files$", "drive.files.list"),
+        ("GET", rf"^/drive/v3/files/{_FID}$", "drive.files.get"),
+        ("PATCH", rf"^/drive/v3/files/{_FID}$", "drive.files.update"),
+        ("DELETE", rf"^/drive/v3/files/{_FID}$", "drive.files.delete"),
+        ("POST", rf"^/drive/v3/files/{_FID}/copy$", "drive.files.copy"),
+        ("GET", rf"^/drive/v3/files/{_FID}/export$", "unimplemented"),
+        ("POST", rf"^/drive/v3/files/{_FID}/permissions$", "drive.permissions.create"),
+        ("GET", rf"^/drive/v3/files/{_FID}/permissions$", "drive.permissions.list"),
+        ("DELETE", rf"^/drive/v3/files/{_FID}/permissions/(?P<pid>[^/]+)$",
+         "drive.permissions.delete"),
+        ("GET", rf"^/drive/v3/files/{_FID}/comments$", "drive.comments.list"),
+        ("POST", rf"^/drive/v3/files/{_FID}/comments$", "drive.comments.create"),
+        ("PUT", r"^/upload/drive/v2/files/.+$", "unimplemented"),
+    )
+]
+
+
+def _route(method: str, raw_path: str) -> tuple[str, dict[str, str]] | None:
+    """(endpoint name, decoded path parameters) for a request, or None if unknown."""
+    for route_method, pattern, name in _ROUTES:
+        if route_method != method:
+            continue
+        m = pattern.match(raw_path)
+        if m:
+            return name, {k: unquote(v) for k, v in m.groupdict().items()}
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# Test hooks: recorded requests and faults
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class RecordedRequest:
+    """One request the fake received.
+
+    ``path`` is URL-decoded and has no host; ``query`` maps each parameter to its first
+    value and ``query_all`` to every value (``ranges`` repeats in batchGet); ``json`` is
+    the decoded JSON body (None without one); ``status`` is the HTTP status sent (None for
+    a dropped connection, or while the request is still being handled); ``endpoint`` names
+    the API method, e.g. ``values.update`` or ``spreadsheets.batchUpdate``.
+    """
+
+    number: int
+    method: str
+    path: str
+    query: dict[str, str]
+    query_all: dict[str, list[str]]
+    json: Json
+    endpoint: str | None
+    status: int | None = None
+
+    @property
+    def batch_kinds(self) -> list[str]:
+        """For spreadsheets.batchUpdate: the request kinds in order (e.g. ``["addSheet"]``)."""
+        if self.endpoint != "spreadsheets.batchUpdate" or not isinstance(self.json, dict):
+            return []
+        return [next(iter(r)) for r in self.json.get("requests") or [] if isinstance(r, dict)
+                and r]
+
+
+@dataclass
+class Fault:
+    """A scheduled failure: see :meth:`FakeSheetsServer.inject_fault`."""
+
+    status: int | None = 429
+    retry_after: float | None = None
+    delay: float | None = None
+    drop: bool = False
+    body: Json = None
+    message: str | None = None
+
+    def error(self) -> ApiError:
+        status = int(self.status or 500)
+        headers = {}
+        if self.retry_after is not None:
+            headers["Retry-After"] = format_general(float(self.retry_after))
+        details = None
+        if status == 429:
+            details = [
+                {
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "RATE_LIMIT_EXCEEDED",
+                    "domain": "googleapis.com",
+                    "metadata": {
+                        "service": "sheets.googleapis.com",
+                        "quota_metric": "sheets.googleapis.com/write_requests",
+                        "quota_limit": "WriteRequestsPerMinutePerUser",
+                        "consumer": "projects/000000000000",
+                        "quota_limit_value": "60",
+                    },
+                }
+            ]
+        message = self.message or _DEFAULT_FAULT_MESSAGES.get(status, "Injected fault.")
+        return ApiError(status, message, details=details, headers=headers)
+
+
+BetweenRequestsCallback: TypeAlias = Callable[["FakeSheetsServer", int], None]
+
+
+# --------------------------------------------------------------------------------------
+# HTTP server
+# --------------------------------------------------------------------------------------
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+    def __init__(self, fake: FakeSheetsServer, address: tuple[str, int]) -> None:
+        self.fake = fake
+        super().__init__(address, _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _HTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Silence the default stderr access log."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.fake._track(self.connection, add=True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        except OSError:
+            pass
+        finally:
+            self.server.fake._track(self.connection, add=False)
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    break
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _handle(self) -> None:
+        body = self._read_body()
+        self.server.fake._serve(self, self.command, body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle  # noqa: N815 - stdlib names
+
+
+def _send(handler: _Handler, response: _Response) -> None:
+    payload = b""
+    if response.body is not None:
+        payload = json.dumps(response.body, ensure_ascii=False, indent=2).encode("utf-8")
+    try:
+        handler.send_response(response.status)
+        if response.status != 204:
+            handler.send_header("Content-Type", "application/json; charset=UTF-8")
+        handler.send_header("Content-Length", str(len(payload)))
+        for key, value in response.headers.items():
+            handler.send_header(key, value)
+        handler.end_headers()
+        if payload:
+            handler.wfile.write(payload)
+    except OSError:
+        handler.close_connection = True  # the client gave up (timeout) or went away
+
+
+# --------------------------------------------------------------------------------------
+# Pointing clients at the fake
+# --------------------------------------------------------------------------------------
+
+
+class _RedirectAdapter(HTTPAdapter):
+    """A transport adapter that sends requests for Google hosts to the fake instead."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__()
+        self.base_url = base_url.rstrip("/")
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        parts = urlsplit(request.url or "")
+        request.url = self.base_url + parts.path + ("?" + parts.query if parts.query else "")
+        return super().send(request, *args, **kwargs)
+
+
+def redirect_session(session: requests.Session, base_url: str) -> requests.Session:
+    """Make ``session`` send every Google API request to ``base_url`` (a fake's ``.url``).
+
+    Mounts a transport adapter for ``https://sheets.googleapis.com``,
+    ``https://www.googleapis.com`` and ``https://oauth2.googleapis.com``; the path and query
+    are kept. For a ``google.auth`` ``AuthorizedSession`` the separate session it uses to
+    refresh tokens is redirected too, so even service-account credentials never leave the
+    machine. Returns the same session.
+    """
+    adapter = _RedirectAdapter(base_url)
+    for host in GOOGLE_HOSTS:
+        session.mount(host + "/", adapter)
+    auth_request = getattr(session, "_auth_request", None)
+    token_session = getattr(auth_request, "session", None)
+    if isinstance(token_session, requests.Session) and token_session is not session:
+        for host in GOOGLE_HOSTS:
+            token_session.mount(host + "/", adapter)
+    return session
+
+
+try:  # gspread is a dependency of the project, but keep this module importable without it
+    from gspread.http_client import HTTPClient as _GspreadHTTPClient
+except ImportError:  # pragma: no cover - exercised only without gspread installed
+    _GspreadHTTPClient = object  # type: ignore[misc,assignment]
+
+
+class FakeHTTPClient(_GspreadHTTPClient):  # type: ignore[misc,valid-type]
+    """A gspread ``HTTPClient`` whose session talks to a :class:`FakeSheetsServer`.
+
+    Use a bound subclass: ``gspread.Client(creds, http_client=fake.http_client_class)``
+    or ``FakeHTTPClient.bound_to(fake.url)``. Everything else is gspread's own code.
+    """
+
+    fake_base_url: ClassVar[str | None] = None
+
+    def __init__(self, auth: Any, session: requests.Session | None = None) -> None:
+        super().__init__(auth, session)
+        if not self.fake_base_url:
+            raise RuntimeError(
+                "FakeHTTPClient is not bound to a fake; use FakeHTTPClient.bound_to(fake.url) "
+                "or fake.http_client_class"
+            )
+        redirect_session(self.session, self.fake_base_url)
+
+    @classmethod
+    def bound_to(cls, base_url: str) -> type[FakeHTTPClient]:
+        """A subclass that redirects to ``base_url``."""
+        return type(cls.__name__, (cls,), {"fake_base_url": base_url.rstrip("/")})
+
+
+def fake_http_client(base_url: str, base: type[Any] | None = None) -> type[Any]:
+    """A subclass of gspread HTTP client class ``base`` that talks to the fake at ``base_url``.
+
+    ``base`` defaults to gspread's ``HTTPClient``; pass ``gspread.BackOffHTTPClient`` or
+    your own subclass to keep its retry logic while testing against the fake.
+    """
+    if base is None or base is _GspreadHTTPClient:
+        return FakeHTTPClient.bound_to(base_url)
+    if issubclass(base, FakeHTTPClient):
+        return base.bound_to(base_url)
+    return type(f"Fake{base.__name__}", (FakeHTTPClient, base),
+                {"fake_base_url": base_url.rstrip("/")})
+
+
+def _fake_credentials() -> Any:
+    from google.oauth2.credentials import Credentials
+
+    return Credentials(token="fake-token")  # type: ignore[no-untyped-call]

@@ -84,6 +84,20 @@ def _refs(values: Any) -> np.ndarray:
     return arr
 
 
+def positions_in(index: pd.Index, keys: np.ndarray) -> np.ndarray:
+    """int64 position in ``index`` (unique) of each of ``keys``; -1 where absent or missing.
+
+    Factorizing the keys first and looking up only the distinct ones is about twice as
+    fast as ``index.get_indexer(keys)`` on a million object strings.
+    """
+    if not len(index) or not len(keys):
+        return np.full(len(keys), -1, dtype=np.int64)
+    codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+    found = index.get_indexer(pd.Index(np.asarray(uniques, dtype=object), dtype=object))
+    lookup = np.append(found, -1).astype(np.int64)  # code -1 (missing key) -> last slot
+    return lookup[codes]
+
+
 def _obj(values: Any) -> pd.Series:
     """An object-dtype Series (pandas 3 would otherwise infer its ``str`` dtype and turn
     None into NaN and enum members into a string column)."""
@@ -146,8 +160,9 @@ def transactions(
     ``date`` (datetime64[ns], never NaT), ``amount`` (float64, never NaN),
     ``contact_id``, ``company_id``, ``opportunity_id`` (object str or None, as given),
     ``source_id`` (the activity's or the opportunity's ID) and ``source``
-    (``"activity"`` or ``"opportunity"``). Rows are sorted by date; on one date, the
-    activities (in table order) come before the opportunities (in table order).
+    (``"activity"`` or ``"opportunity"``). Rows are the counted activities in table order,
+    then the counted opportunities in table order (not sorted by date: nothing downstream
+    needs it, and sorting a million object rows costs more than everything else here).
 
     Counting rules are in the module docstring. Won opportunities that would count but
     lack a Closed date or an Amount are left out; :func:`skipped_won` lists them.
@@ -171,8 +186,7 @@ def transactions(
     parts = [p for p in (acts, from_opps) if len(p)]
     if not parts:
         return _empty_tx()
-    tx = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    return tx.sort_values("date", kind="stable", ignore_index=True)
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
 def skipped_won(
@@ -223,13 +237,17 @@ def attach_company(tx: pd.DataFrame, contacts: pd.DataFrame) -> pd.DataFrame:
     """
     ids = _refs(contacts["ID"])
     companies = _refs(contacts["Company ID"])
-    lookup = pd.Series(companies, index=pd.Index(ids, dtype=object), dtype=object)
-    lookup = lookup[lookup.index.notna() & ~lookup.index.duplicated(keep="first")]
+    usable = ~pd.isna(ids)
+    index = pd.Index(ids[usable], dtype=object)
+    first = ~index.duplicated(keep="first")
+    index = index[first]
+    companies = np.concatenate([companies[usable][first], np.array([None], dtype=object)])
     current = _refs(tx["company_id"])
-    filled = pd.Series(tx["contact_id"].to_numpy(dtype=object), dtype=object).map(lookup)
-    fill = _refs(filled)
+    missing = pd.isna(current)
+    filled = current.copy()
+    if missing.any():
+        pos = positions_in(index, tx["contact_id"].to_numpy(dtype=object)[missing])
+        filled[missing] = companies[pos]  # pos -1 -> the appended None
     out = tx.copy()
-    out["company_id"] = pd.Series(
-        np.where(pd.isna(current), fill, current), index=tx.index, dtype=object,
-    )
+    out["company_id"] = pd.Series(filled, index=tx.index, dtype=object)
     return out

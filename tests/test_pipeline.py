@@ -564,7 +564,8 @@ def test_default_pandas_dtypes_are_accepted() -> None:
         "ID": ["OP-1", "OP-2"], "Stage": ["Lead", None], "Amount": [1.0, None],
         "Expected Close": pd.Series([None, None], dtype="datetime64[ns]"),
         "Closed": pd.Series([None, None], dtype="datetime64[ns]"),
-        "Stage Seen": ["Lead", None], "Stage Since": pd.to_datetime(pd.Series(["2026-01-05", None])),
+        "Stage Seen": ["Lead", None],
+        "Stage Since": pd.to_datetime(pd.Series(["2026-01-05", None])),
         "Stage Reason": ["x", None],
     })
     a = pd.DataFrame({"ID": ["A-1"], "Date": pd.to_datetime(["2026-03-05"]), "Type": ["Demo"],
@@ -645,3 +646,12 @@ def test_volume_smoke() -> None:
     assert (r.loc[closed, "Stage"] == o.loc[closed, "Stage"]).all()  # never out of Won/Lost
     r2 = run(feed_back(o, r), a, as_of=pd.Timestamp("2026-05-01"))
     assert r2["change"].isna().all()
+
+
+def test_inputs_are_not_modified_and_as_of_is_taken_as_a_day() -> None:
+    o, a = _mixed_book()
+    o_before, a_before = o.copy(deep=True), a.copy(deep=True)
+    r = advance_stages(o, a, pd.Timestamp("2026-03-10 17:45"), SETTINGS)
+    assert_frame_equal(o, o_before)
+    assert_frame_equal(a, a_before)
+    assert_frame_equal(r, run(o, a))

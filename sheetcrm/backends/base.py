@@ -72,7 +72,7 @@ class WriteReport:
 def norm_cell(value: Any) -> Any:
     """A cell value folded for compare-and-set: blank None and "" are alike, surrounding
     spaces do not count, and 12, 12.0 and "12" are the same ID."""
-    if value is None:
+    if value is None or (isinstance(value, float) and value != value):
         return ""
     if isinstance(value, str):
         return value.strip()

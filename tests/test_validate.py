@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+import sheetcrm
+from sheetcrm.exceptions import SchemaError
+from sheetcrm.schema import Lang, Tab
+from sheetcrm.validate import normalize_company_name
+
+
+def _problems(make_workbook: Callable[..., Path], rows, lang: Lang = Lang.EN) -> pd.DataFrame:
+    return sheetcrm.open(make_workbook(rows, lang)).validate()
+
+
+def test_clean_workbook_has_no_problems(make_workbook, small_crm) -> None:
+    problems = _problems(make_workbook, small_crm)
+    assert problems.empty, problems.to_string()
+
+
+def test_problem_frame_columns(make_workbook, small_crm) -> None:
+    small_crm[Tab.CONTACTS][0]["Email"] = "lin@example"
+    problems = _problems(make_workbook, small_crm)
+    assert list(problems.columns) == ["tab", "row", "id", "column", "value", "problem", "severity"]
+    row = problems.iloc[0]
+    assert (row["tab"], row["row"], row["id"], row["value"], row["severity"]) == (
+        "Contacts", 2, "P-0001", "lin@example", "error")
+    assert row["column"].startswith("Email (")
+
+
+# (tab, record index, column, bad value, words the message must contain)
+BAD_CELLS = [
+    (Tab.CONTACTS, 0, "Email", "lin@example", ["not", "email"]),
+    (Tab.CONTACTS, 1, "Phone", "call me", ["phone"]),
+    (Tab.CONTACTS, 2, "Role", "Boss", ["expected", "Decision Maker"]),
+    (Tab.OPPORTUNITIES, 0, "Stage", "Closing", ["Lead", "成交"]),
+    (Tab.OPPORTUNITIES, 0, "Amount", "lots", ["amount"]),
+    (Tab.OPPORTUNITIES, 1, "Expected Close", "2026/13/5", ["date"]),
+    (Tab.ACTIVITIES, 0, "Date", "yesterday", ["date"]),
+    (Tab.ACTIVITIES, 1, "Type", "Lunch", ["activity type"]),
+    (Tab.TEAM, 0, "Active", "maybe", ["expected"]),
+]
+
+
+@pytest.mark.parametrize("tab,index,column,value,words", BAD_CELLS)
+def test_each_bad_cell_is_named_with_what_was_expected(make_workbook, small_crm, tab, index, column, value, words) -> None:
+    small_crm[tab][index][column] = value
+    problems = _problems(make_workbook, small_crm)
+    hit = problems[problems["column"].str.startswith(column + " (")]
+    assert len(hit) == 1, problems.to_string()
+    assert hit.iloc[0]["value"] == value and hit.iloc[0]["row"] == index + 2
+    message = hit.iloc[0]["problem"].lower()
+    assert all(w.lower() in message for w in words), message
+
+
+@pytest.mark.parametrize("column,value", [
+    ("Date", "2026/3/5"), ("Date", "民國115年3月5日"), ("Date", "115/3/5"), ("Date", "2026年3月5日"),
+    ("Date", 46086), ("Date", dt.datetime(2026, 3, 5)), ("Amount", "NT$1,200"), ("Amount", "１２００"),
+    ("Type", "訂單"), ("Type", "ＯＲＤＥＲ"),
+])
+def test_values_as_people_type_them_are_accepted(make_workbook, small_crm, column, value) -> None:
+    small_crm[Tab.ACTIVITIES][2][column] = value
+    assert _problems(make_workbook, small_crm).empty
+
+
+def test_required_values(make_workbook, small_crm) -> None:
+    small_crm[Tab.COMPANIES][0]["Name"] = None
+    small_crm[Tab.COMPANIES][0]["Industry"] = "Retail"
+    problems = _problems(make_workbook, small_crm)
+    assert problems["problem"].str.contains("Name is empty").sum() == 1
+
+
+def test_duplicate_ids_name_both_rows(make_workbook, small_crm) -> None:
+    small_crm[Tab.CONTACTS][2]["ID"] = "P-0001"
+    problems = _problems(make_workbook, small_crm)
+    dups = problems[problems["problem"].str.contains("also used on row")]
+    assert sorted(dups["row"]) == [2, 4]
+    assert "row(s) 4" in dups[dups["row"] == 2].iloc[0]["problem"]
+
+
+@pytest.mark.parametrize("tab,index,column", [
+    (Tab.CONTACTS, 0, "Company ID"), (Tab.OPPORTUNITIES, 0, "Company ID"),
+    (Tab.OPPORTUNITIES, 0, "Contact ID"), (Tab.ACTIVITIES, 0, "Opportunity ID"),
+    (Tab.ACTIVITIES, 0, "Contact ID"), (Tab.ACTIVITIES, 0, "Company ID"),
+])
+def test_dangling_references(make_workbook, small_crm, tab, index, column) -> None:
+    small_crm[tab][index][column] = "X-9999"
+    problems = _problems(make_workbook, small_crm)
+    hit = problems[problems["value"] == "X-9999"]
+    assert len(hit) == 1 and "matches no ID" in hit.iloc[0]["problem"]
+
+
+@pytest.mark.parametrize("change", [
+    {"Name": "宏達精密"}, {"Name": "ＨＡＲＢＯＲ Logistics"}, {"Name": "harbor logistics limited"},
+])
+def test_likely_duplicate_companies(make_workbook, small_crm, change) -> None:
+    small_crm[Tab.COMPANIES].append({"ID": "CO-0003", **change})
+    problems = _problems(make_workbook, small_crm)
+    hit = problems[problems["problem"].str.contains("likely the same company")]
+    assert list(hit["id"]) == ["CO-0003"] and (hit["severity"] == "warning").all()
+
+
+@pytest.mark.parametrize("change,what", [
+    ({"Name": "Someone", "Email": "LIN@example.com"}, "email"),
+    ({"Name": "Other", "Phone": "+886 912 345 678"}, "phone"),
+    ({"Name": "林志玲", "Company ID": "CO-0001"}, "name and company"),
+])
+def test_likely_duplicate_contacts(make_workbook, small_crm, change, what) -> None:
+    small_crm[Tab.CONTACTS].append({"ID": "P-0009", **change})
+    problems = _problems(make_workbook, small_crm)
+    hit = problems[problems["problem"].str.contains("likely the same contact")]
+    assert list(hit["id"]) == ["P-0009"] and f"same {what}" in hit.iloc[0]["problem"]
+
+
+@pytest.mark.parametrize("a,b", [
+    ("宏達精密股份有限公司", "宏達精密"), ("Harbor Logistics Ltd.", "HARBOR LOGISTICS"),
+    ("Acme, Inc.", "acme"), ("Ｔａｉｐｅｉ Ｔｅａ Co., Ltd.", "taipei tea"),
+])
+def test_company_name_folding(a: str, b: str) -> None:
+    assert normalize_company_name(a) == normalize_company_name(b)
+
+
+def test_chinese_workbook_validates_alike(make_workbook, small_crm) -> None:
+    small_crm[Tab.CONTACTS][0]["Email"] = "lin@example"
+    problems = _problems(make_workbook, small_crm, Lang.ZH_TW)
+    assert list(problems["tab"]) == ["連絡人"]
+    assert problems.iloc[0]["column"].startswith("Email (")
+
+
+def test_validate_never_writes(make_workbook, small_crm) -> None:
+    small_crm[Tab.CONTACTS][0]["Email"] = "lin@example"
+    path = make_workbook(small_crm)
+    before = path.read_bytes()
+    sheetcrm.open(path).validate()
+    assert path.read_bytes() == before
+
+
+def test_duplicate_header_is_a_schema_error(make_workbook, small_crm) -> None:
+    path = make_workbook(small_crm)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Contacts"]
+    ws.cell(row=1, column=ws.max_column + 1, value="電子郵件")
+    wb.save(path)
+    with pytest.raises(SchemaError, match="both mean 'Email'"):
+        sheetcrm.open(path)
+
+
+def test_bad_setting_is_a_problem_and_the_default_is_used(make_workbook, small_crm) -> None:
+    path = make_workbook(small_crm)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Settings"]
+    for row in ws.iter_rows(min_row=2):
+        if row[0].value == "nesl.existing_days":
+            row[1].value = "a month"
+    wb.save(path)
+    book = sheetcrm.open(path)
+    assert book.settings.existing_days == 30
+    problems = book.validate()
+    assert problems.iloc[0]["tab"] == "Settings" and "nesl.existing_days" in problems.iloc[0]["problem"]
+
+
+def test_day_first_setting_reads_european_dates(make_workbook, small_crm) -> None:
+    small_crm[Tab.ACTIVITIES][2]["Date"] = "5/3/2026"
+    path = make_workbook(small_crm)
+    assert sheetcrm.open(path).activities.loc[2, "Date"] == pd.Timestamp(2026, 5, 3)
+    wb = openpyxl.load_workbook(path)
+    for row in wb["Settings"].iter_rows(min_row=2):
+        if row[0].value == "dates.day_first":
+            row[1].value = "true"
+    wb.save(path)
+    assert sheetcrm.open(path).activities.loc[2, "Date"] == pd.Timestamp(2026, 3, 5)
