@@ -140,6 +140,36 @@ def validate(path: Path, fmt: str, errors_only: bool) -> None:
     sys.exit(EXIT_PROBLEMS if len(problems) else EXIT_OK)
 
 
+@cli.command()
+@workbook_argument
+@as_of_option
+@click.option("--dry-run", is_flag=True, help="Show the planned changes; write nothing.")
+@click.option("--plan-csv", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also save the planned cell changes as CSV to this file.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
+def sync(path: Path, as_of: dt.datetime | None, dry_run: bool, plan_csv: Path | None, quiet: bool) -> None:
+    """Validate the workbook at PATH, advance opportunity stages, compute RFM, NESL, tiers,
+    lifecycle and the forecast columns, and write back only the computed cells that changed
+    (plus missing IDs and Stage moves, logged in the Log tab)."""
+    from .workbook import open_workbook
+
+    def progress(message: str) -> None:
+        if not quiet:
+            click.echo(f"  {message}...", err=True)
+
+    with library_errors():
+        progress(f"reading {path}")
+        result = open_workbook(path).sync(as_of=as_of, dry_run=dry_run, progress=progress)
+    if dry_run and len(result.changes):
+        emit_frame(result.changes.head(50), "table")
+        if len(result.changes) > 50:
+            click.echo(f"... and {len(result.changes) - 50} more (use --plan-csv FILE for all)")
+    if plan_csv is not None:
+        result.changes.to_csv(plan_csv, index=False)
+    for line in result.summary_lines():
+        click.echo(line)
+
+
 def main() -> None:
     cli(prog_name="sheetcrm")
 

@@ -58,6 +58,21 @@ ACCOUNT_MANAGEMENT_COUNT = 4
 NESL_COLUMNS: tuple[str, ...] = ("nesl", "main", "important", "lifecycle")
 
 _NESL_ORDER: tuple[NESL, ...] = (NESL.N, NESL.E, NESL.S, NESL.L)
+_NESL_MEMBERS = np.array(_NESL_ORDER, dtype=object)
+
+#: Lifecycle stages in the order their rules are tried (first match wins).
+LIFECYCLE_PRECEDENCE: tuple[Lifecycle, ...] = (
+    Lifecycle.RECRUIT,
+    Lifecycle.DIVORCE,
+    Lifecycle.POTENTIAL_DIVORCE,
+    Lifecycle.WIN_BACK,
+    Lifecycle.INTENSIVE_CARE,
+    Lifecycle.ACCOUNT_MANAGEMENT,
+    Lifecycle.GETTING_TO_KNOW,
+    Lifecycle.WELCOME,
+)
+_LIFECYCLE_ORDER = np.empty(len(LIFECYCLE_PRECEDENCE), dtype=object)
+_LIFECYCLE_ORDER[:] = LIFECYCLE_PRECEDENCE
 
 
 def nesl_table(
@@ -93,7 +108,7 @@ def nesl_table(
     is_e = buyer & (last <= e_days)
     is_s = buyer & (last > e_days) & (last <= s_days)
     is_l = buyer & (last > s_days)
-    nesl = np.select([~buyer, is_e, is_s], [NESL.N, NESL.E, NESL.S], default=NESL.L).astype(object)
+    nesl = _NESL_MEMBERS[np.select([~buyer, is_e, is_s], [0, 1, 2], default=3)]
 
     in_e_window = b.age <= e_days
     main = b.per_customer_count(in_e_window) > settings.main_customer_count
@@ -116,27 +131,19 @@ def nesl_table(
     tier_series = pd.Series(tier_values, dtype=object)
     top_tier = tier_series.isin([Tier.STRATEGIC, Tier.HIGH_PROFIT]).to_numpy(dtype=bool)
 
-    lifecycle = np.select(
-        [
-            ~buyer,
-            is_l,
-            is_s | declining,
-            win_back,
-            is_e & top_tier,
-            is_e & (b.count >= ACCOUNT_MANAGEMENT_COUNT),
-            is_e & (b.count >= 2),
-        ],
-        [
-            Lifecycle.RECRUIT,
-            Lifecycle.DIVORCE,
-            Lifecycle.POTENTIAL_DIVORCE,
-            Lifecycle.WIN_BACK,
-            Lifecycle.INTENSIVE_CARE,
-            Lifecycle.ACCOUNT_MANAGEMENT,
-            Lifecycle.GETTING_TO_KNOW,
-        ],
-        default=Lifecycle.WELCOME,
-    ).astype(object)
+    conditions = [
+        ~buyer,
+        is_l,
+        is_s | declining,
+        win_back,
+        is_e & top_tier,
+        is_e & (b.count >= ACCOUNT_MANAGEMENT_COUNT),
+        is_e & (b.count >= 2),
+    ]
+    # np.select on the enum members themselves would turn them into a numpy str array
+    lifecycle = _LIFECYCLE_ORDER[
+        np.select(conditions, list(range(len(conditions))), default=len(conditions))
+    ]
     return pd.DataFrame(
         {
             "nesl": pd.Series(nesl, index=b.index, dtype=object),
@@ -179,7 +186,7 @@ def nesl_moves(before: pd.Series, after: pd.Series) -> NeslMoves:
     ``from`` in (S, L) came back.
     """
     index = before.index.append(after.index[~after.index.isin(before.index)])
-    index = index[~index.duplicated(keep="first")]
+    index = pd.Index(index[~index.duplicated(keep="first")], dtype=object, name=index.name)
     frm, to = (_snapshot(side, index) for side in (before, after))
     changed = np.asarray(frm != to, dtype=bool)
     customers = pd.DataFrame(

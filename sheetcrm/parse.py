@@ -164,6 +164,9 @@ def _nfkc(text: str) -> str:
 
 def _coerce(value: Any) -> Any:
     """numpy scalars -> Python scalars, Decimal -> int/float, NaT/NA/NaN-like -> None."""
+    kind = type(value)
+    if kind is str or kind is float or kind is int or kind is bool:
+        return value
     if value is None or value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, np.generic):
@@ -192,14 +195,15 @@ def is_blank(value: Any) -> bool:
 
     Anything else (0, False, a date, ``"-"``) is not blank.
     """
+    # No character that is not whitespace becomes whitespace under NFKC (checked over all
+    # of Unicode 14), so stripping the raw text decides.
+    if type(value) is str:
+        return not _strip(value)
     v = _coerce(value)
     if v is None:
         return True
     if isinstance(v, str):
-        s = _strip(v)
-        if not s:
-            return True
-        return not s.isascii() and not _nfkc(s)
+        return not _strip(v)
     if isinstance(v, float):
         return math.isnan(v)
     return False
@@ -258,8 +262,8 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
-def _has_control(text: str) -> bool:
-    return any(unicodedata.category(c) == "Cc" for c in text)
+_LINE_BREAK_RE = re.compile("[" + "".join(sorted(_LINE_BREAKS)) + "]")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 # ---------------------------------------------------------------------------------------
@@ -309,9 +313,9 @@ def parse_id(value: Any, opts: ParseOptions | None = None) -> str:
     if not isinstance(v, str):
         return _nfkc(_render(v))
     s = _nfkc(v)
-    if any(c in _LINE_BREAKS for c in s):
+    if _LINE_BREAK_RE.search(s):
         raise CellParseError(f"{_show(v)} spans more than one line; an ID is one line", EXPECTED_ID)
-    if _has_control(s):
+    if _CONTROL_RE.search(s):
         raise CellParseError(f"{_show(v)} contains control characters", EXPECTED_ID)
     return s
 
@@ -790,6 +794,11 @@ EXPECTED_EMAIL = "an email address like name@example.com"
 _LOCAL_RE = re.compile(r"[^\s@<>()\[\]\\,;:\"]+")
 _LABEL_RE = re.compile(r"[^\W_](?:[\w-]*[^\W_])?")
 _TLD_RE = re.compile(r"[^\W\d_]{2,}|xn--[a-z0-9-]+")
+_ATOM = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+"
+#: Plain ASCII addresses that the full checks below would accept; most cells take this path.
+_SIMPLE_EMAIL_RE = re.compile(
+    rf"{_ATOM}(?:\.{_ATOM})*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{{2,}}", re.ASCII
+)
 
 
 def parse_email(value: Any, opts: ParseOptions | None = None) -> str:
@@ -803,20 +812,21 @@ def parse_email(value: Any, opts: ParseOptions | None = None) -> str:
     v = _coerce(value)
     if is_blank(v):
         raise _blank_error(EXPECTED_EMAIL)
-    shown = _show(v)
     if not isinstance(v, str):
-        raise CellParseError(f"{shown} is not an email address", EXPECTED_EMAIL)
+        raise CellParseError(f"{_show(v)} is not an email address", EXPECTED_EMAIL)
 
     def fail(detail: str) -> CellParseError:
-        return CellParseError(f"{shown} is not an email address ({detail})", EXPECTED_EMAIL)
+        return CellParseError(f"{_show(v)} is not an email address ({detail})", EXPECTED_EMAIL)
 
     s = _nfkc(v).replace("。", ".").lower()
+    if _SIMPLE_EMAIL_RE.fullmatch(s):
+        return s
     if s.startswith("mailto:"):
         s = s[len("mailto:"):].strip()
     ats = s.count("@")
     if ats > 1 and re.search(r"[,;\s/、]", s):
         raise fail("it holds more than one address; keep one per cell")
-    if any(c.isspace() for c in s):
+    if re.search(r"\s", s):
         raise fail("it contains a space")
     if ats == 0:
         raise fail("it has no @")
@@ -850,6 +860,9 @@ _EXT_RE = re.compile(
     re.ASCII,
 )
 _MULTI_SPLIT_RE = re.compile(r"\s*(?:[,;/、|]|\bor\b|或)\s*", re.ASCII)
+_NON_DIGIT_RE = re.compile(r"[^0-9]")
+#: Numbers made only of digits and the usual separators, with an optional leading +.
+_SIMPLE_PHONE_RE = re.compile(r"\+?[0-9][0-9 \-.()]*")
 _PHONE_CHARS_RE = re.compile(r"[\d\s\-.()+/]*", re.ASCII)
 
 
@@ -867,16 +880,16 @@ def parse_phone(value: Any, opts: ParseOptions | None = None) -> str:
     v = _coerce(value)
     if is_blank(v):
         raise _blank_error(EXPECTED_PHONE)
-    shown = _show(v)
 
-    def fail(detail: str) -> CellParseError:
-        return CellParseError(f"{shown} is not a phone number ({detail})", EXPECTED_PHONE)
+    def fail(detail: str = "") -> CellParseError:
+        detail = f" ({detail})" if detail else ""
+        return CellParseError(f"{_show(v)} is not a phone number{detail}", EXPECTED_PHONE)
 
     if isinstance(v, (bool, _dt.date, _dt.time)):
-        raise CellParseError(f"{shown} is not a phone number", EXPECTED_PHONE)
+        raise fail()
     if isinstance(v, float):
         if not (math.isfinite(v) and v.is_integer()):
-            raise CellParseError(f"{shown} is not a phone number", EXPECTED_PHONE)
+            raise fail()
         v = int(v)
     if isinstance(v, int):
         if v < 0:
@@ -885,24 +898,25 @@ def parse_phone(value: Any, opts: ParseOptions | None = None) -> str:
     elif isinstance(v, str):
         text = _nfkc(v).lower()
     else:
-        raise CellParseError(f"{shown} is not a phone number", EXPECTED_PHONE)
+        raise fail()
+    ext = ""
     if text.startswith("tel:"):
         text = text[4:].strip()
-    parts = _MULTI_SPLIT_RE.split(text)
-    if sum(1 for p in parts if len(re.findall(r"[0-9]", p)) >= 7) >= 2:
-        raise fail("it holds more than one number; keep one per cell")
-    ext = ""
-    if m := _EXT_RE.search(text):
-        ext, text = m[1], text[: m.start()]
     if text.startswith("+"):
         text = text.replace("(0)", "", 1)
-    if not _PHONE_CHARS_RE.fullmatch(text):
-        if any(c.isalpha() for c in text):
-            raise fail("it contains letters")
-        raise fail("it contains characters that are not part of a phone number")
-    if "+" in text[1:]:
-        raise fail("'+' may only come first")
-    digits = "".join(re.findall(r"[0-9]", text))
+    if not _SIMPLE_PHONE_RE.fullmatch(text):
+        parts = _MULTI_SPLIT_RE.split(text)
+        if sum(1 for p in parts if len(_NON_DIGIT_RE.sub("", p)) >= 7) >= 2:
+            raise fail("it holds more than one number; keep one per cell")
+        if m := _EXT_RE.search(text):
+            ext, text = m[1], text[: m.start()]
+        if not _PHONE_CHARS_RE.fullmatch(text):
+            if any(c.isalpha() for c in text):
+                raise fail("it contains letters")
+            raise fail("it contains characters that are not part of a phone number")
+        if "+" in text[1:]:
+            raise fail("'+' may only come first")
+    digits = _NON_DIGIT_RE.sub("", text)
     if not 7 <= len(digits) <= 15:
         raise fail(f"it has {len(digits)} digits; a phone number has 7 to 15")
     if text.startswith("+"):

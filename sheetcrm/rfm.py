@@ -35,7 +35,7 @@ import pandas as pd
 
 from .schema import Segment, Tier
 from .settings import Settings
-from .transactions import NAT_NS, DateLike, as_of_timestamp, date_ns, positions_in
+from .transactions import DAY_NS, NAT_NS, DateLike, as_of_timestamp, date_ns, positions_in
 
 Key = Literal["contact_id", "company_id"]
 KEYS: tuple[str, ...] = ("contact_id", "company_id")
@@ -191,10 +191,10 @@ def book(
         raise ValueError(f"key must be one of {KEYS}, got {key!r}")
     index = customer_index(customer_ids)
     ts = as_of_timestamp(as_of)
-    as_of_day = ts.value // 86_400_000_000_000
-    start_day = lookback_start(ts, lookback_months).value // 86_400_000_000_000
+    as_of_day = ts.value // DAY_NS
+    start_day = lookback_start(ts, lookback_months).value // DAY_NS
     ns = date_ns(tx["date"])
-    day = np.floor_divide(ns, 86_400_000_000_000)
+    day = np.floor_divide(ns, DAY_NS)
     keep = (ns != NAT_NS) & (day <= as_of_day)
     code = positions_in(index, tx[key].to_numpy(dtype=object)[keep])
     known = code >= 0
@@ -224,7 +224,9 @@ def book(
     )
 
 
-def score_bounds(values: np.ndarray | pd.Series) -> tuple[float, float, float, float]:
+def score_bounds(
+    values: np.ndarray | pd.Series | Sequence[float],
+) -> tuple[float, float, float, float]:
     """The four quintile bounds (20/40/60/80th percentiles, linear interpolation) of
     ``values`` (NaN ignored). Empty input gives four NaN bounds."""
     arr = np.asarray(values, dtype="float64")
@@ -236,7 +238,10 @@ def score_bounds(values: np.ndarray | pd.Series) -> tuple[float, float, float, f
 
 
 def score(
-    values: np.ndarray | pd.Series, bounds: Sequence[float], *, inverted: bool = False,
+    values: np.ndarray | pd.Series | Sequence[float],
+    bounds: Sequence[float],
+    *,
+    inverted: bool = False,
 ) -> np.ndarray:
     """Scores 1–5 of ``values`` against four ascending ``bounds``.
 
@@ -281,23 +286,23 @@ def rfm_table(
       * ``recency`` Int64 days from last purchase to as_of (<NA> for non-buyers);
       * ``frequency`` Int64, ``monetary`` float64: count / sum of amounts in the look-back
         window (0 / 0.0 for buyers with nothing in it and for non-buyers);
-      * ``r``, ``f``, ``m`` Int64 scores 1–5, <NA> for non-buyers;
+      * ``r``, ``f``, ``m`` Int64 scores 1–5, <NA> for non-buyers (how they are bucketed:
+        quintiles among the buyers, ``settings.cut_points``, small books — module docstring);
       * ``rfm_score`` object: ``"545"`` style string, None for non-buyers;
       * ``segment`` object: :class:`Segment` members, Prospect for non-buyers.
     """
     b = book(tx, customer_ids, key, as_of, settings.lookback_months)
     buyers = b.buyers
     n = len(b.index)
-    n_buyers = int(buyers.sum())
     recency = np.where(buyers, b.last_age, 0)
     cuts = settings.cut_points
+    small = SMALL_BOOK_CUT_POINTS if int(buyers.sum()) < MIN_BUYERS_FOR_QUINTILES else {}
     scores: dict[str, np.ndarray] = {}
     for name, values, inverted in (
         ("r", recency.astype("float64"), True),
         ("f", b.frequency.astype("float64"), False),
         ("m", b.monetary, False),
     ):
-        small = SMALL_BOOK_CUT_POINTS if n_buyers < MIN_BUYERS_FOR_QUINTILES else {}
         bounds = (
             cuts.get(name.upper()) or small.get(name.upper()) or score_bounds(values[buyers])
         )
@@ -309,8 +314,7 @@ def rfm_table(
         rb, fb, mb = r[buyers], f[buyers], m[buyers]
         rfm_score[buyers] = (rb * 100 + fb * 10 + mb).astype(str).astype(object)
         segment[buyers] = _GRID_ARRAY[rb - 1, fb - 1]
-    ns = np.where(buyers, (b.as_of.value // 86_400_000_000_000 - b.last_age) * 86_400_000_000_000,
-                  NAT_NS).astype(np.int64)
+    ns = np.where(buyers, b.as_of.value - b.last_age * DAY_NS, NAT_NS).astype(np.int64)
     return pd.DataFrame(
         {
             "last_purchase": ns.view("datetime64[ns]"),

@@ -67,8 +67,8 @@ against the fake and reports every difference. Known, deliberate deviations:
 
 from __future__ import annotations
 
+import contextlib
 import copy
-import dataclasses
 import datetime as _dt
 import json
 import math
@@ -77,7 +77,6 @@ import re
 import socket
 import string
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -86,6 +85,7 @@ from typing import Any, ClassVar, Literal, TypeAlias
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import requests
+from gspread.http_client import HTTPClient
 from requests.adapters import HTTPAdapter
 
 from sheetcrm._a1 import (
@@ -96,14 +96,13 @@ from sheetcrm._a1 import (
     format_grid_range,
     parse_a1,
     parse_cell_part,
-    quote_sheet_title,
 )
 
 __all__ = [
     "GOOGLE_HOSTS",
-    "Fault",
     "FakeHTTPClient",
     "FakeSheetsServer",
+    "Fault",
     "RecordedRequest",
     "fake_http_client",
     "redirect_session",
@@ -861,11 +860,11 @@ class _FormulaParser:
             if nxt is not None and nxt[0] == "(":
                 self.pos += 1
                 args: list[tuple[Any, ...]] = []
-                if self.peek() is not None and self.peek()[0] == ")":  # type: ignore[index]
+                if (after := self.peek()) is not None and after[0] == ")":
                     self.pos += 1
                     return ("call", value.upper(), args)
                 while True:
-                    if self.peek() is not None and self.peek()[0] in (",", ")"):  # type: ignore[index]
+                    if (after := self.peek()) is not None and after[0] in (",", ")"):
                         args.append(("blank",))
                     else:
                         args.append(self.comparison())
@@ -897,8 +896,9 @@ def _to_number(value: FValue) -> float:
     if isinstance(parsed, int | float) and not isinstance(parsed, bool) and fmt is not None:
         return float(parsed)
     raise FormulaError(
-        "#VALUE!", f"Function expects number values. But '{value}' is a text and cannot be "
-        "coerced to a number."
+        "#VALUE!",
+        f"Function expects number values. But '{value}' is a text and cannot be "
+        "coerced to a number.",
     )
 
 
@@ -1024,7 +1024,7 @@ class _Evaluator:
             value = node[1]
             return int(value) if float(value).is_integer() else value
         if kind in ("str", "bool"):
-            return node[1]  # type: ignore[no-any-return]
+            return node[1]
         if kind == "blank":
             return BLANK
         if kind == "err":
@@ -1039,9 +1039,7 @@ class _Evaluator:
                 if isinstance(value, FormulaError):
                     raise value
                 return value
-            raise FormulaError(
-                "#VALUE!", "An array value could not be found."
-            )
+            raise FormulaError("#VALUE!", "An array value could not be found.")
         if kind == "neg":
             return -_to_number(self.scalar(node[1], sheet))
         if kind == "pct":
@@ -1118,7 +1116,7 @@ class _Evaluator:
             branch = 1 if _to_bool(arg(0)) else 2
             if branch < len(args):
                 return self.scalar(args[branch], sheet)
-            return False if branch == 2 else True
+            return branch != 2
         if name == "IFERROR":
             try:
                 value = arg(0)
@@ -1137,8 +1135,9 @@ class _Evaluator:
                 return len(numbers)
             if name == "AVERAGE":
                 if not numbers:
-                    raise FormulaError("#DIV/0!", "Evaluation of function AVERAGE caused a "
-                                       "divide by zero error.")
+                    raise FormulaError(
+                        "#DIV/0!", "Evaluation of function AVERAGE caused a divide by zero error."
+                    )
                 return result(math.fsum(numbers) / len(numbers))
             if not numbers:
                 return 0
@@ -1249,7 +1248,7 @@ _PRESENTATION_KEYS = ("merges", "conditionalFormats", "bandedRanges", "basicFilt
 
 
 def _now_iso() -> str:
-    now = _dt.datetime.now(_dt.timezone.utc)
+    now = _dt.datetime.now(_dt.UTC)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
@@ -1268,9 +1267,7 @@ class Sheet:
     extra: dict[str, Any] = field(default_factory=dict)
     cells: dict[int, dict[int, Cell]] = field(default_factory=dict)
     protected_ranges: list[dict[str, Any]] = field(default_factory=list)
-    depths: dict[str, dict[int, int]] = field(
-        default_factory=lambda: {"ROWS": {}, "COLUMNS": {}}
-    )
+    depths: dict[str, dict[int, int]] = field(default_factory=lambda: {"ROWS": {}, "COLUMNS": {}})
     group_control_after: dict[str, bool] = field(default_factory=dict)
     dim_props: dict[str, dict[int, dict[str, Any]]] = field(
         default_factory=lambda: {"ROWS": {}, "COLUMNS": {}}
@@ -1460,8 +1457,9 @@ class _Box:
 
 
 def _exceeds_grid(sheet: Sheet, r0: int, c0: int, r1: int, c1: int) -> ApiError:
-    text = format_grid_range(sheet.title, r0, c0, max(r1, r0 + 1), max(c1, c0 + 1),
-                             always_quote=True)
+    text = format_grid_range(
+        sheet.title, r0, c0, max(r1, r0 + 1), max(c1, c0 + 1), always_quote=True
+    )
     return _bad_request(
         f"Range ({text}) exceeds grid limits. Max rows: {sheet.row_count}, "
         f"max columns: {sheet.col_count}"
@@ -1510,7 +1508,10 @@ _DIM_KEYS = {
 
 
 def _shift_grid_range(
-    grid_range: dict[str, Any], dim: str, *, insert: tuple[int, int] | None = None,
+    grid_range: dict[str, Any],
+    dim: str,
+    *,
+    insert: tuple[int, int] | None = None,
     delete: tuple[int, int] | None = None,
 ) -> bool:
     """Adjust a GridRange in place for an insert or delete; False when nothing is left."""
@@ -1576,11 +1577,21 @@ def delete_dimension(sheet: Sheet, dim: str, start: int, end: int) -> None:
         return None
 
     if dim == "ROWS":
-        sheet.remap(lambda r, c: None if move(r) is None else (move(r), c))  # type: ignore[return-value]
+
+        def move_row(r: int, c: int) -> tuple[int, int] | None:
+            moved = move(r)
+            return None if moved is None else (moved, c)
+
+        sheet.remap(move_row)
         sheet.row_count -= count
         sheet.frozen_rows -= max(0, min(end, sheet.frozen_rows) - start)
     else:
-        sheet.remap(lambda r, c: None if move(c) is None else (r, move(c)))  # type: ignore[return-value]
+
+        def move_col(r: int, c: int) -> tuple[int, int] | None:
+            moved = move(c)
+            return None if moved is None else (r, moved)
+
+        sheet.remap(move_col)
         sheet.col_count -= count
         sheet.frozen_cols -= max(0, min(end, sheet.frozen_cols) - start)
     for owner in (sheet.protected_ranges, sheet.presentation.get("merges", [])):
@@ -1592,9 +1603,7 @@ def delete_dimension(sheet: Sheet, dim: str, start: int, end: int) -> None:
         owner[:] = keep
     for key in ("depths", "dim_props"):
         table: dict[str, dict[int, Any]] = getattr(sheet, key)
-        table[dim] = {
-            moved: v for k, v in table[dim].items() if (moved := move(k)) is not None
-        }
+        table[dim] = {moved: v for k, v in table[dim].items() if (moved := move(k)) is not None}
 
 
 def resize_sheet(sheet: Sheet, rows: int, cols: int) -> None:
@@ -1647,9 +1656,7 @@ def sort_box(book: Spreadsheet, box: _Box, specs: Sequence[tuple[int, bool]]) ->
     sheet = box.sheet
     rows = list(range(box.r0, box.r1))
     snapshot = {r: {c: sheet.get(r, c) for c in range(box.c0, box.c1)} for r in rows}
-    values = {
-        r: {col: evaluator.cell_value(sheet, r, col) for col, _ in specs} for r in rows
-    }
+    values = {r: {col: evaluator.cell_value(sheet, r, col) for col, _ in specs} for r in rows}
 
     def key(row: int) -> tuple[Any, ...]:
         return tuple(_sort_key(values[row][col], desc) for col, desc in specs)
@@ -1961,8 +1968,11 @@ def _grid_data(evaluator: _Evaluator, box: _Box) -> dict[str, Any]:
         grid["startRow"] = box.r0
     if box.c0:
         grid["startColumn"] = box.c0
-    stored = [r for r in _rows_in(sheet, box.r0, box.r1)
-              if any(box.c0 <= c < box.c1 for c in sheet.cells[r])]
+    stored = [
+        r
+        for r in _rows_in(sheet, box.r0, box.r1)
+        if any(box.c0 <= c < box.c1 for c in sheet.cells[r])
+    ]
     if stored:
         row_data: list[dict[str, Any]] = []
         for r in range(box.r0, stored[-1] + 1):
@@ -2067,8 +2077,12 @@ def _query_bool(query: Mapping[str, list[str]], name: str, proto_name: str) -> b
 
 
 def _query_enum(
-    query: Mapping[str, list[str]], name: str, allowed: Sequence[str], default: str | None,
-    proto_name: str, proto_type: str,
+    query: Mapping[str, list[str]],
+    name: str,
+    allowed: Sequence[str],
+    default: str | None,
+    proto_name: str,
+    proto_type: str,
 ) -> str | None:
     raw = _first(query, name)
     if raw is None or raw.endswith("_UNSPECIFIED"):
@@ -2077,14 +2091,18 @@ def _query_enum(
         raise _field_violation(
             proto_name,
             f"Invalid value at '{proto_name}' (type.googleapis.com/google.apps.sheets.v4."
-            f"{proto_type}), \"{raw}\"",
+            f'{proto_type}), "{raw}"',
         )
     return raw
 
 
 def _body_enum(
-    body: Mapping[str, Any], name: str, allowed: Sequence[str], default: str | None,
-    proto_name: str, proto_type: str,
+    body: Mapping[str, Any],
+    name: str,
+    allowed: Sequence[str],
+    default: str | None,
+    proto_name: str,
+    proto_type: str,
 ) -> str | None:
     raw = body.get(name)
     if raw is None or (isinstance(raw, str) and raw.endswith("_UNSPECIFIED")):
@@ -2286,9 +2304,7 @@ class _Api:
                     raise _bad_request(f"Invalid values[{i}][{j}]: {kind}")
         if major == "COLUMNS":
             height = max((len(col) for col in values), default=0)
-            return [
-                [col[r] if r < len(col) else None for col in values] for r in range(height)
-            ]
+            return [[col[r] if r < len(col) else None for col in values] for r in range(height)]
         return [list(row) for row in values]
 
     def plan_write(
@@ -2301,7 +2317,11 @@ class _Api:
     ) -> _Write:
         """Validate a values write (update or batchUpdate entry) without applying it."""
         major = _body_enum(
-            body, "majorDimension", _DIMENSIONS, "ROWS", f"{field_prefix}.major_dimension",
+            body,
+            "majorDimension",
+            _DIMENSIONS,
+            "ROWS",
+            f"{field_prefix}.major_dimension",
             "Dimension",
         )
         matrix = self._matrix(body.get("values"), str(major), field_prefix)
@@ -2317,8 +2337,10 @@ class _Api:
         )
         limit_r1 = sheet.row_count if rng.end_row is None or single_cell else rng.end_row
         limit_c1 = sheet.col_count if rng.end_col is None or single_cell else rng.end_col
-        if r0 >= sheet.row_count or c0 >= sheet.col_count or (
-            not single_cell and (limit_r1 > sheet.row_count or limit_c1 > sheet.col_count)
+        if (
+            r0 >= sheet.row_count
+            or c0 >= sheet.col_count
+            or (not single_cell and (limit_r1 > sheet.row_count or limit_c1 > sheet.col_count))
         ):
             raise _exceeds_grid(sheet, r0, c0, max(limit_r1, r0 + 1), max(limit_c1, c0 + 1))
         write = _Write(sheet, r0, c0, matrix, input_option)
@@ -2394,13 +2416,18 @@ class _Api:
                     data["values"] = values
                 out["updatedData"] = data
         else:
-            out["updatedRange"] = _Box(write.sheet, write.r0, write.c0, write.r0 + 1,
-                                       write.c0 + 1).a1()
+            out["updatedRange"] = _Box(
+                write.sheet, write.r0, write.c0, write.r0 + 1, write.c0 + 1
+            ).a1()
         return out
 
     def _input_option(self, query: Mapping[str, list[str]]) -> str:
         option = _query_enum(
-            query, "valueInputOption", _INPUT_OPTIONS, None, "value_input_option",
+            query,
+            "valueInputOption",
+            _INPUT_OPTIONS,
+            None,
+            "value_input_option",
             "ValueInputOption",
         )
         if option is None:
@@ -2410,12 +2437,20 @@ class _Api:
     def _response_render(self, query: Mapping[str, list[str]]) -> dict[str, Any]:
         return {
             "responseValueRenderOption": _query_enum(
-                query, "responseValueRenderOption", _VALUE_RENDER, "FORMATTED_VALUE",
-                "response_value_render_option", "ValueRenderOption",
+                query,
+                "responseValueRenderOption",
+                _VALUE_RENDER,
+                "FORMATTED_VALUE",
+                "response_value_render_option",
+                "ValueRenderOption",
             ),
             "responseDateTimeRenderOption": _query_enum(
-                query, "responseDateTimeRenderOption", _DATETIME_RENDER, "SERIAL_NUMBER",
-                "response_date_time_render_option", "DateTimeRenderOption",
+                query,
+                "responseDateTimeRenderOption",
+                _DATETIME_RENDER,
+                "SERIAL_NUMBER",
+                "response_date_time_render_option",
+                "DateTimeRenderOption",
             ),
         }
 
@@ -2426,19 +2461,34 @@ class _Api:
         return self._value_range(book, range_text, query)
 
     def _value_range(
-        self, book: Spreadsheet, range_text: str, query: Mapping[str, list[str]],
+        self,
+        book: Spreadsheet,
+        range_text: str,
+        query: Mapping[str, list[str]],
         evaluator: _Evaluator | None = None,
     ) -> dict[str, Any]:
-        major = _query_enum(query, "majorDimension", _DIMENSIONS, "ROWS", "major_dimension",
-                            "Dimension")
-        value_render = _query_enum(query, "valueRenderOption", _VALUE_RENDER, "FORMATTED_VALUE",
-                                   "value_render_option", "ValueRenderOption")
-        dt_render = _query_enum(query, "dateTimeRenderOption", _DATETIME_RENDER, "SERIAL_NUMBER",
-                                "date_time_render_option", "DateTimeRenderOption")
+        major = _query_enum(
+            query, "majorDimension", _DIMENSIONS, "ROWS", "major_dimension", "Dimension"
+        )
+        value_render = _query_enum(
+            query,
+            "valueRenderOption",
+            _VALUE_RENDER,
+            "FORMATTED_VALUE",
+            "value_render_option",
+            "ValueRenderOption",
+        )
+        dt_render = _query_enum(
+            query,
+            "dateTimeRenderOption",
+            _DATETIME_RENDER,
+            "SERIAL_NUMBER",
+            "date_time_render_option",
+            "DateTimeRenderOption",
+        )
         box = self.read_box(book, range_text)
         out: dict[str, Any] = {"range": box.a1(), "majorDimension": major}
-        values = render_matrix(book, box, str(major), str(value_render), str(dt_render),
-                               evaluator)
+        values = render_matrix(book, box, str(major), str(value_render), str(dt_render), evaluator)
         if values:
             out["values"] = values
         return out
@@ -2475,8 +2525,9 @@ class _Api:
     def values_batch_update(self, sid: str, body: Json) -> Json:
         book = self.book_for_sheets(sid)
         body = self._object_body(body)
-        input_option = _body_enum(body, "valueInputOption", _INPUT_OPTIONS, None,
-                                  "value_input_option", "ValueInputOption")
+        input_option = _body_enum(
+            body, "valueInputOption", _INPUT_OPTIONS, None, "value_input_option", "ValueInputOption"
+        )
         if input_option is None:
             raise _bad_request("Invalid valueInputOption: INPUT_VALUE_OPTION_UNSPECIFIED")
         data = body.get("data") or []
@@ -2492,10 +2543,15 @@ class _Api:
         for write in writes:  # all validated first: a bad entry writes nothing
             self.apply_write(book, write)
         out: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id}
-        rows = {(w.sheet.sheet_id, w.r0 + i) for w in writes for i, row in enumerate(w.matrix)
-                if row}
-        cols = {(w.sheet.sheet_id, w.c0 + j) for w in writes for row in w.matrix
-                for j in range(len(row))}
+        rows = {
+            (w.sheet.sheet_id, w.r0 + i) for w in writes for i, row in enumerate(w.matrix) if row
+        }
+        cols = {
+            (w.sheet.sheet_id, w.c0 + j)
+            for w in writes
+            for row in w.matrix
+            for j in range(len(row))
+        }
         total = sum(w.cells for w in writes)
         if total:
             out.update(
@@ -2514,13 +2570,20 @@ class _Api:
     ) -> Json:
         book = self.book_for_sheets(sid)
         input_option = self._input_option(query)
-        insert_option = _query_enum(query, "insertDataOption", ("OVERWRITE", "INSERT_ROWS"),
-                                    "OVERWRITE", "insert_data_option", "InsertDataOption")
+        insert_option = _query_enum(
+            query,
+            "insertDataOption",
+            ("OVERWRITE", "INSERT_ROWS"),
+            "OVERWRITE",
+            "insert_data_option",
+            "InsertDataOption",
+        )
         include = _query_bool(query, "includeValuesInResponse", "include_values_in_response")
         render = self._response_render(query)
         body = self._object_body(body)
-        major = _body_enum(body, "majorDimension", _DIMENSIONS, "ROWS", "data.major_dimension",
-                           "Dimension")
+        major = _body_enum(
+            body, "majorDimension", _DIMENSIONS, "ROWS", "data.major_dimension", "Dimension"
+        )
         matrix = self._matrix(body.get("values"), str(major), "data")
         sheet, rng = self.resolve_range(book, range_text)
         search = _Box(
@@ -2535,7 +2598,8 @@ class _Api:
         table: tuple[int, int, int, int] | None = None
         for r in _rows_in(sheet, search.r0, search.r1):
             hits = sorted(
-                c for c, cell in sheet.cells[r].items()
+                c
+                for c, cell in sheet.cells[r].items()
                 if search.c0 <= c < search.c1 and cell.value is not None
             )
             if hits:
@@ -2595,8 +2659,7 @@ class _Api:
             return {}
         if not isinstance(body, dict):
             raise _bad_request(
-                "Invalid JSON payload received. Expected an object, got "
-                f"{type(body).__name__}."
+                f"Invalid JSON payload received. Expected an object, got {type(body).__name__}."
             )
         return body
 
@@ -2663,16 +2726,18 @@ class _Api:
         if fields:
             # With a field mask Google ignores includeGridData and returns what is asked for.
             include = _mask_reaches(parse_field_mask(fields), ["sheets", "data"])
-        return self.spreadsheet_resource(book, include_grid=include,
-                                         ranges=query.get("ranges", []))
+        return self.spreadsheet_resource(book, include_grid=include, ranges=query.get("ranges", []))
 
     def spreadsheets_create(self, body: Json) -> Json:
         body = self._object_body(body)
         props = body.get("properties") or {}
         specs = [dict(s.get("properties") or {}) for s in body.get("sheets") or []]
         book = self.create_book(str(props.get("title") or "Untitled spreadsheet"), specs or None)
-        for key, attr in (("locale", "locale"), ("timeZone", "time_zone"),
-                          ("autoRecalc", "auto_recalc")):
+        for key, attr in (
+            ("locale", "locale"),
+            ("timeZone", "time_zone"),
+            ("autoRecalc", "auto_recalc"),
+        ):
             if props.get(key):
                 setattr(book, attr, props[key])
         for spec, sheet in zip(body.get("sheets") or [], book.sheets, strict=False):
@@ -2718,7 +2783,7 @@ class _Api:
                     )
                 else:
                     message = (
-                        f"Invalid JSON payload received. Unknown name \"{kind}\" at "
+                        f'Invalid JSON payload received. Unknown name "{kind}" at '
                         f"'requests[{i}]': Cannot find field."
                     )
                     raise _field_violation(f"requests[{i}]", message)
@@ -2778,19 +2843,24 @@ class _Api:
             "createdTime": book.created_time,
             "modifiedTime": book.modified_time,
             "owners": [
-                {"kind": "drive#user", "displayName": "Fake Owner", "me": True,
-                 "emailAddress": _OWNER_EMAIL}
+                {
+                    "kind": "drive#user",
+                    "displayName": "Fake Owner",
+                    "me": True,
+                    "emailAddress": _OWNER_EMAIL,
+                }
             ],
             "shared": len(book.permissions) > 1,
             "ownedByMe": True,
         }
 
     @staticmethod
-    def _drive_view(resource: dict[str, Any], query: Mapping[str, list[str]],
-                    default: Sequence[str]) -> dict[str, Any]:
+    def _drive_view(
+        resource: dict[str, Any], query: Mapping[str, list[str]], default: Sequence[str]
+    ) -> dict[str, Any]:
         fields = _first(query, "fields")
         if fields:
-            return apply_mask(resource, parse_field_mask(fields))  # type: ignore[no-any-return]
+            return dict(apply_mask(resource, parse_field_mask(fields)))
         return {k: resource[k] for k in default if k in resource}
 
     _FILE_DEFAULT = ("kind", "id", "name", "mimeType")
@@ -2800,7 +2870,8 @@ class _Api:
         mime = body.get("mimeType")
         if mime != SPREADSHEET_MIME:
             raise ApiError(
-                501, f"FakeSheetsServer only stores Google Sheets files, not {mime!r}.",
+                501,
+                f"FakeSheetsServer only stores Google Sheets files, not {mime!r}.",
                 drive_reason="notImplemented",
             )
         book = self.create_book(str(body.get("name") or "Untitled spreadsheet"))
@@ -2866,20 +2937,18 @@ class _Api:
         listing["files"] = [{k: f[k] for k in self._FILE_DEFAULT} for f in files]
         return listing
 
-    def permission_create(self, file_id: str, query: Mapping[str, list[str]],
-                          body: Json) -> Json:
+    def permission_create(self, file_id: str, query: Mapping[str, list[str]], body: Json) -> Json:
         book = self.book_for_drive(file_id)
         body = self._object_body(body)
         perm_type, role = body.get("type"), body.get("role")
         if perm_type not in ("user", "group", "domain", "anyone"):
-            raise ApiError(400, "The permission type field is required.",
-                           drive_reason="required")
+            raise ApiError(400, "The permission type field is required.", drive_reason="required")
         if role not in ("owner", "organizer", "fileOrganizer", "writer", "commenter", "reader"):
-            raise ApiError(400, "The permission role field is required.",
-                           drive_reason="required")
+            raise ApiError(400, "The permission role field is required.", drive_reason="required")
         if perm_type in ("user", "group") and not body.get("emailAddress"):
-            raise ApiError(400, "The permission emailAddress field is required.",
-                           drive_reason="required")
+            raise ApiError(
+                400, "The permission emailAddress field is required.", drive_reason="required"
+            )
         permission: dict[str, Any] = {
             "kind": "drive#permission",
             "id": str(self.rng.randrange(10**19, 10**20)),
@@ -2909,15 +2978,20 @@ class _Api:
 
     def comments_list(self, file_id: str, query: Mapping[str, list[str]]) -> Json:
         self.book_for_drive(file_id)
-        listing = {"kind": "drive#commentList",
-                   "comments": copy.deepcopy(self.comments.get(file_id, []))}
+        listing = {
+            "kind": "drive#commentList",
+            "comments": copy.deepcopy(self.comments.get(file_id, [])),
+        }
         fields = _first(query, "fields")
         return apply_mask(listing, parse_field_mask(fields)) if fields else listing
 
     def comment_create(self, file_id: str, query: Mapping[str, list[str]], body: Json) -> Json:
         self.book_for_drive(file_id)
-        comment = {"kind": "drive#comment", "id": f"AAAA{self.rng.randrange(10**9)}",
-                   **self._object_body(body)}
+        comment = {
+            "kind": "drive#comment",
+            "id": f"AAAA{self.rng.randrange(10**9)}",
+            **self._object_body(body),
+        }
         self.comments.setdefault(file_id, []).append(comment)
         return self._drive_view(comment, query, ("kind", "id"))
 
@@ -3017,9 +3091,7 @@ def _req_delete_sheet(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> 
     book.sheets.remove(sheet)
 
 
-def _req_update_sheet_properties(
-    api: _Api, book: Spreadsheet, payload: dict[str, Any]
-) -> None:
+def _req_update_sheet_properties(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> None:
     props_in = payload.get("properties") or {}
     sheet = _sheet_for(book, props_in.get("sheetId"))
     fields = payload.get("fields")
@@ -3145,8 +3217,15 @@ def _req_update_cells(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> 
         sheet = _sheet_for(book, start.get("sheetId"))
         r0, c0 = int(start.get("rowIndex", 0)), int(start.get("columnIndex", 0))
         width = max((len(row.get("values") or []) for row in rows), default=0)
-        box = _grid_box(sheet, {"startRowIndex": r0, "endRowIndex": r0 + max(len(rows), 1),
-                                "startColumnIndex": c0, "endColumnIndex": c0 + max(width, 1)})
+        box = _grid_box(
+            sheet,
+            {
+                "startRowIndex": r0,
+                "endRowIndex": r0 + max(len(rows), 1),
+                "startColumnIndex": c0,
+                "endColumnIndex": c0 + max(width, 1),
+            },
+        )
         for i, row in enumerate(rows):
             for j, cell_data in enumerate(row.get("values") or []):
                 _apply_cell_data(sheet, box.r0 + i, box.c0 + j, cell_data, tree)
@@ -3231,11 +3310,14 @@ def _req_insert_dimension(api: _Api, book: Spreadsheet, payload: dict[str, Any])
     if start > count:
         raise _dimension_exceeds(sheet, dim, start, end)
     if inherit and start == 0:
-        raise _RequestError(f"Cannot inherit properties from before when inserting {noun} at "
-                            "the start of the sheet.")
+        raise _RequestError(
+            f"Cannot inherit properties from before when inserting {noun} at "
+            "the start of the sheet."
+        )
     if start == count and not inherit:
-        raise _RequestError(f"Cannot insert {noun} at the end of the sheet without "
-                            "inheritFromBefore.")
+        raise _RequestError(
+            f"Cannot insert {noun} at the end of the sheet without inheritFromBefore."
+        )
     insert_dimension(sheet, dim, start, end - start)
     api._check_cell_limit(book)
 
@@ -3280,9 +3362,7 @@ def _req_sort_range(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> No
         sort_box(book, box, specs)
 
 
-def _req_update_dimension_properties(
-    api: _Api, book: Spreadsheet, payload: dict[str, Any]
-) -> None:
+def _req_update_dimension_properties(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> None:
     if "range" not in payload:
         raise _RequestError("range must be specified.")
     sheet, dim, start, end = _dimension_range(book, payload["range"] or {})
@@ -3390,8 +3470,15 @@ def _req_merge_cells(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> N
     elif merge_type == "MERGE_COLUMNS":
         pieces = [(box.r0, c, box.r1, c + 1) for c in range(box.c0, box.c1)]
     for r0, c0, r1, c1 in pieces:
-        merges.append({"sheetId": box.sheet.sheet_id, "startRowIndex": r0, "endRowIndex": r1,
-                       "startColumnIndex": c0, "endColumnIndex": c1})
+        merges.append(
+            {
+                "sheetId": box.sheet.sheet_id,
+                "startRowIndex": r0,
+                "endRowIndex": r1,
+                "startColumnIndex": c0,
+                "endColumnIndex": c1,
+            }
+        )
 
 
 def _req_unmerge_cells(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> None:
@@ -3399,9 +3486,12 @@ def _req_unmerge_cells(api: _Api, book: Spreadsheet, payload: dict[str, Any]) ->
     box = _grid_box(_sheet_for(book, grid_range.get("sheetId")), grid_range)
     merges = box.sheet.presentation.get("merges", [])
     merges[:] = [
-        m for m in merges
-        if m["endRowIndex"] <= box.r0 or m["startRowIndex"] >= box.r1
-        or m["endColumnIndex"] <= box.c0 or m["startColumnIndex"] >= box.c1
+        m
+        for m in merges
+        if m["endRowIndex"] <= box.r0
+        or m["startRowIndex"] >= box.r1
+        or m["endColumnIndex"] <= box.c0
+        or m["startColumnIndex"] >= box.c1
     ]
 
 
@@ -3461,8 +3551,11 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("GET", rf"^/drive/v3/files/{_FID}/export$", "unimplemented"),
         ("POST", rf"^/drive/v3/files/{_FID}/permissions$", "drive.permissions.create"),
         ("GET", rf"^/drive/v3/files/{_FID}/permissions$", "drive.permissions.list"),
-        ("DELETE", rf"^/drive/v3/files/{_FID}/permissions/(?P<pid>[^/]+)$",
-         "drive.permissions.delete"),
+        (
+            "DELETE",
+            rf"^/drive/v3/files/{_FID}/permissions/(?P<pid>[^/]+)$",
+            "drive.permissions.delete",
+        ),
         ("GET", rf"^/drive/v3/files/{_FID}/comments$", "drive.comments.list"),
         ("POST", rf"^/drive/v3/files/{_FID}/comments$", "drive.comments.create"),
         ("PUT", r"^/upload/drive/v2/files/.+$", "unimplemented"),
@@ -3511,8 +3604,7 @@ class RecordedRequest:
         """For spreadsheets.batchUpdate: the request kinds in order (e.g. ``["addSheet"]``)."""
         if self.endpoint != "spreadsheets.batchUpdate" or not isinstance(self.json, dict):
             return []
-        return [next(iter(r)) for r in self.json.get("requests") or [] if isinstance(r, dict)
-                and r]
+        return [next(iter(r)) for r in self.json.get("requests") or [] if isinstance(r, dict) and r]
 
 
 @dataclass
@@ -3573,11 +3665,14 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _HTTPServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Silence the default stderr access log."""
 
     def setup(self) -> None:
         super().setup()
+        # Headers and body go out in separate writes; without NODELAY, Nagle plus the
+        # client's delayed ACK adds ~40 ms to every response.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.fake._track(self.connection, add=True)
 
     def finish(self) -> None:
@@ -3606,7 +3701,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         self.server.fake._serve(self, self.command, body)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle  # noqa: N815 - stdlib names
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
 
 
 def _send(handler: _Handler, response: _Response) -> None:
@@ -3665,13 +3760,7 @@ def redirect_session(session: requests.Session, base_url: str) -> requests.Sessi
     return session
 
 
-try:  # gspread is a dependency of the project, but keep this module importable without it
-    from gspread.http_client import HTTPClient as _GspreadHTTPClient
-except ImportError:  # pragma: no cover - exercised only without gspread installed
-    _GspreadHTTPClient = object  # type: ignore[misc,assignment]
-
-
-class FakeHTTPClient(_GspreadHTTPClient):  # type: ignore[misc,valid-type]
+class FakeHTTPClient(HTTPClient):
     """A gspread ``HTTPClient`` whose session talks to a :class:`FakeSheetsServer`.
 
     Use a bound subclass: ``gspread.Client(creds, http_client=fake.http_client_class)``
@@ -3701,15 +3790,724 @@ def fake_http_client(base_url: str, base: type[Any] | None = None) -> type[Any]:
     ``base`` defaults to gspread's ``HTTPClient``; pass ``gspread.BackOffHTTPClient`` or
     your own subclass to keep its retry logic while testing against the fake.
     """
-    if base is None or base is _GspreadHTTPClient:
+    if base is None or base is HTTPClient:
         return FakeHTTPClient.bound_to(base_url)
     if issubclass(base, FakeHTTPClient):
         return base.bound_to(base_url)
-    return type(f"Fake{base.__name__}", (FakeHTTPClient, base),
-                {"fake_base_url": base_url.rstrip("/")})
+    return type(
+        f"Fake{base.__name__}", (FakeHTTPClient, base), {"fake_base_url": base_url.rstrip("/")}
+    )
 
 
 def _fake_credentials() -> Any:
     from google.oauth2.credentials import Credentials
 
-    return Credentials(token="fake-token")  # type: ignore[no-untyped-call]
+    return Credentials(token="fake-token")
+
+
+# --------------------------------------------------------------------------------------
+# The public fake
+# --------------------------------------------------------------------------------------
+
+ValueInput = Literal["RAW", "USER_ENTERED"]
+
+
+class FakeSheetsServer:
+    """A local, in-memory Google Sheets v4 + Drive v3 API server for tests.
+
+    ``FakeSheetsServer(seed=None, require_auth=False, strict=True, port=0)``:
+    ``seed`` makes generated ids reproducible; ``require_auth`` answers 401 to requests
+    without an ``Authorization`` header, like Google; ``strict`` makes leaving the
+    ``with`` block raise if the fake itself failed (a bug in the fake or an exception in a
+    ``between_requests`` callback answered 500 instead of crashing the test); ``port`` 0
+    picks a free port.
+
+    Use as a context manager or call :meth:`start` / :meth:`stop`.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        require_auth: bool = False,
+        strict: bool = True,
+        port: int = 0,
+    ) -> None:
+        self._api = _Api(random.Random(seed))
+        self._require_auth = require_auth
+        self._strict = strict
+        self._port = port
+        self._server: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._hook_lock = threading.Lock()
+        self._seq = 0
+        self._count = 0
+        self._requests: list[RecordedRequest] = []
+        self._faults: dict[int, Fault] = {}
+        self._callbacks: list[BetweenRequestsCallback] = []
+        self._connections: set[socket.socket] = set()
+        self.errors: list[BaseException] = []
+        """Exceptions raised inside the fake (answered as 500); see ``strict``."""
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> FakeSheetsServer:
+        """Bind 127.0.0.1 (an ephemeral port unless one was given) and serve in a thread."""
+        if self._server is not None:
+            return self
+        self._stopping.clear()
+        self._server = _HTTPServer(self, ("127.0.0.1", self._port))
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"FakeSheetsServer:{int(self._server.server_address[1])}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close every open connection. Safe to call twice."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self._stopping.set()
+        server.shutdown()
+        server.server_close()
+        with self._hook_lock:
+            connections = list(self._connections)
+        for conn in connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> FakeSheetsServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+        if self._strict and self.errors and exc is None:
+            raise RuntimeError(
+                f"FakeSheetsServer failed internally {len(self.errors)} time(s); first: "
+                f"{self.errors[0]!r}"
+            ) from self.errors[0]
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:54321`` (paths are Google's: ``/v4/...``)."""
+        if self._server is None:
+            raise RuntimeError("FakeSheetsServer is not running; call start() or use `with`")
+        # Always 127.0.0.1 (we bind it); only the port is ephemeral.
+        return f"http://127.0.0.1:{int(self._server.server_address[1])}"
+
+    def _track(self, conn: socket.socket, *, add: bool) -> None:
+        with self._hook_lock:
+            if add:
+                self._connections.add(conn)
+            else:
+                self._connections.discard(conn)
+
+    # -- clients ----------------------------------------------------------------------
+
+    @property
+    def http_client_class(self) -> type[FakeHTTPClient]:
+        """A gspread ``HTTPClient`` subclass bound to this fake (for ``http_client=``)."""
+        return FakeHTTPClient.bound_to(self.url)
+
+    def client(
+        self,
+        credentials: Any = None,
+        *,
+        http_client: type[Any] | None = None,
+        timeout: float | tuple[float, float] | None = None,
+    ) -> Any:
+        """A real ``gspread.Client`` whose HTTP goes to this fake.
+
+        ``credentials`` defaults to ``google.oauth2.credentials.Credentials(token=...)``
+        with a dummy token; any google-auth credentials work (token refreshes are answered
+        by the fake too). ``http_client`` is an optional gspread HTTP client class to keep
+        (e.g. ``gspread.BackOffHTTPClient``); ``timeout`` is passed to ``set_timeout``.
+        """
+        import gspread
+
+        gc = gspread.Client(
+            credentials if credentials is not None else _fake_credentials(),
+            http_client=fake_http_client(self.url, http_client),
+        )
+        if timeout is not None:
+            gc.set_timeout(timeout)
+        return gc
+
+    def redirect(self, session: requests.Session) -> requests.Session:
+        """``redirect_session(session, self.url)``: send that session's Google calls here."""
+        return redirect_session(session, self.url)
+
+    # -- counters and hooks -----------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received since the last :meth:`reset_counters`, oldest first."""
+        with self._hook_lock:
+            return list(self._requests)
+
+    @property
+    def request_count(self) -> int:
+        """How many requests arrived since the last :meth:`reset_counters` (faults included)."""
+        with self._hook_lock:
+            return self._count
+
+    @property
+    def cells_written(self) -> int:
+        """Cells written through values update, batchUpdate and append since the last reset."""
+        with self._api.lock:
+            return self._api.cells_written
+
+    def reset_counters(self) -> None:
+        """Forget recorded requests and zero ``request_count`` and ``cells_written``.
+
+        Scheduled faults keep their place: a fault due on the 3rd request from when it
+        was injected still fires then.
+        """
+        with self._hook_lock:
+            self._requests.clear()
+            self._count = 0
+        with self._api.lock:
+            self._api.cells_written = 0
+
+    def inject_fault(
+        self,
+        at_request: int = 1,
+        status: int | None = 429,
+        *,
+        retry_after: float | None = None,
+        delay: float | None = None,
+        drop: bool = False,
+        body: Json = None,
+        message: str | None = None,
+        times: int = 1,
+    ) -> None:
+        """Make the ``at_request``-th request from now (1 = the next one) fail.
+
+        ``status`` is the HTTP status to answer with (Google-style error body; 429 adds
+        Google's RATE_LIMIT_EXCEEDED ``ErrorInfo``); ``None`` answers normally, which only
+        makes sense with ``delay``. ``retry_after`` adds a ``Retry-After`` header (seconds).
+        ``delay`` sleeps that many seconds before answering (exceeding a client timeout
+        makes ``requests`` raise ``ReadTimeout``). ``drop=True`` closes the connection
+        without any response (``requests`` raises ``ConnectionError``). ``body`` replaces
+        the JSON error body, ``message`` only its message. ``times`` repeats the fault on
+        that many consecutive requests. A faulted request changes no state.
+        """
+        if at_request < 1 or times < 1:
+            raise ValueError("at_request and times must be >= 1")
+        with self._hook_lock:
+            for k in range(times):
+                self._faults[self._seq + at_request + k] = Fault(
+                    status=status,
+                    retry_after=retry_after,
+                    delay=delay,
+                    drop=drop,
+                    body=body,
+                    message=message,
+                )
+
+    def clear_faults(self) -> None:
+        """Cancel every fault not yet fired."""
+        with self._hook_lock:
+            self._faults.clear()
+
+    def between_requests(self, callback: BetweenRequestsCallback) -> BetweenRequestsCallback:
+        """Run ``callback(fake, request_number)`` before each request is handled.
+
+        ``request_number`` counts from 1 since the last :meth:`reset_counters`. The callback
+        runs on the server thread, before the request sees the spreadsheet, so it can act as
+        a person editing between a sync's read and its write (``set_values``,
+        ``insert_rows``, ``delete_rows``, ``sort_rows``...). Returns ``callback``, so it
+        works as a decorator.
+        """
+        with self._hook_lock:
+            self._callbacks.append(callback)
+        return callback
+
+    def clear_between_requests(self) -> None:
+        """Remove every ``between_requests`` callback."""
+        with self._hook_lock:
+            self._callbacks.clear()
+
+    # -- request handling ---------------------------------------------------------------
+
+    def _serve(self, handler: _Handler, method: str, raw_body: bytes) -> None:
+        split = urlsplit(handler.path)
+        raw_path = split.path
+        query_all = parse_qs(split.query, keep_blank_values=True)
+        routed = _route(method, raw_path)
+        body: Json = None
+        body_error = False
+        if raw_body:
+            try:
+                body = json.loads(raw_body.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                body_error = True
+        with self._hook_lock:
+            self._seq += 1
+            self._count += 1
+            seq, number = self._seq, self._count
+            record = RecordedRequest(
+                number=number,
+                method=method,
+                path=unquote(raw_path),
+                query={k: v[0] for k, v in query_all.items()},
+                query_all=query_all,
+                json=body,
+                endpoint=routed[0] if routed else None,
+            )
+            self._requests.append(record)
+            callbacks = list(self._callbacks)
+            fault = self._faults.pop(seq, None)
+        response: _Response | None = None
+        for callback in callbacks:
+            try:
+                callback(self, number)
+            except Exception as exc:  # the test's callback failed: report, don't hang
+                self.errors.append(exc)
+                response = _Response(
+                    500, ApiError(500, f"between_requests callback failed: {exc!r}").body()
+                )
+                break
+        if fault is not None and response is None:
+            if fault.delay:
+                self._stopping.wait(fault.delay)
+            if fault.drop:
+                handler.close_connection = True
+                with contextlib.suppress(OSError):
+                    handler.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if fault.status is not None:
+                error = fault.error()
+                response = _Response(
+                    error.code,
+                    fault.body if fault.body is not None else error.body(),
+                    error.headers,
+                )
+        if response is None:
+            if self._require_auth and not handler.headers.get("Authorization"):
+                response = _Response(
+                    401,
+                    ApiError(
+                        401,
+                        "Request is missing required authentication credential. Expected OAuth 2 "
+                        "access token, login cookie or other valid authentication credential.",
+                    ).body(),
+                )
+            elif body_error:
+                response = _Response(
+                    400, _bad_request("Invalid JSON payload received. Unexpected token.").body()
+                )
+            else:
+                response = self._dispatch(routed, query_all, body)
+        record.status = response.status
+        _send(handler, response)
+
+    def _dispatch(
+        self, routed: tuple[str, dict[str, str]] | None, query: dict[str, list[str]], body: Json
+    ) -> _Response:
+        if routed is None:
+            return _Response(404, ApiError(404, "Method not found.").body())
+        name, params = routed
+        api = self._api
+        try:
+            with api.lock:
+                result = self._call(api, name, params, query, body)
+        except ApiError as err:
+            return _Response(err.code, err.body(), err.headers)
+        except _RequestError as err:  # raised outside batchUpdate: still a 400
+            return _Response(400, _bad_request(str(err)).body())
+        except Exception as exc:  # a bug in the fake: answer like Google's 500, remember it
+            self.errors.append(exc)
+            return _Response(500, ApiError(500, f"Internal error encountered. ({exc!r})").body())
+        if result is None:
+            return _Response(204)
+        return _Response(200, self._masked(name, query, result))
+
+    @staticmethod
+    def _masked(name: str, query: dict[str, list[str]], result: Json) -> Json:
+        fields = _first(query, "fields")
+        if fields and not name.startswith(("drive.", "oauth2.")):
+            return apply_mask(result, parse_field_mask(fields))
+        return result
+
+    @staticmethod
+    def _call(
+        api: _Api, name: str, p: dict[str, str], query: dict[str, list[str]], body: Json
+    ) -> Json:
+        if name == "oauth2.token":
+            return {"access_token": "fake-token", "expires_in": 3599, "token_type": "Bearer"}
+        if name == "spreadsheets.create":
+            return api.spreadsheets_create(body)
+        if name == "spreadsheets.get":
+            return api.spreadsheets_get(p["sid"], query)
+        if name == "spreadsheets.batchUpdate":
+            return api.batch_update(p["sid"], body)
+        if name == "values.get":
+            return api.values_get(p["sid"], p["range"], query)
+        if name == "values.batchGet":
+            return api.values_batch_get(p["sid"], query)
+        if name == "values.update":
+            return api.values_update(p["sid"], p["range"], query, body)
+        if name == "values.batchUpdate":
+            return api.values_batch_update(p["sid"], body)
+        if name == "values.append":
+            return api.values_append(p["sid"], p["range"], query, body)
+        if name == "values.clear":
+            return api.values_clear(p["sid"], p["range"])
+        if name == "values.batchClear":
+            return api.values_batch_clear(p["sid"], body)
+        if name == "sheets.copyTo":
+            return api.copy_sheet_to(p["sid"], int(p["sheet"]), body)
+        if name == "drive.files.create":
+            return api.drive_create(query, body)
+        if name == "drive.files.list":
+            return api.drive_list(query)
+        if name == "drive.files.get":
+            return api.drive_get(p["fid"], query)
+        if name == "drive.files.update":
+            return api.drive_update(p["fid"], query, body)
+        if name == "drive.files.delete":
+            api.drive_delete(p["fid"])
+            return None
+        if name == "drive.files.copy":
+            return api.drive_copy(p["fid"], query, body)
+        if name == "drive.permissions.create":
+            return api.permission_create(p["fid"], query, body)
+        if name == "drive.permissions.list":
+            return api.permission_list(p["fid"], query)
+        if name == "drive.permissions.delete":
+            api.permission_delete(p["fid"], p["pid"])
+            return None
+        if name == "drive.comments.list":
+            return api.comments_list(p["fid"], query)
+        if name == "drive.comments.create":
+            return api.comment_create(p["fid"], query, body)
+        raise ApiError(501, "FakeSheetsServer does not implement this method.")
+
+    # -- state helpers (act as a person in the browser; not counted as requests) -------
+
+    def _book(self, spreadsheet_id: str) -> Spreadsheet:
+        book = self._api.books.get(spreadsheet_id)
+        if book is None:
+            raise KeyError(f"no spreadsheet {spreadsheet_id!r} in the fake")
+        return book
+
+    def _sheet(self, spreadsheet_id: str, title: str) -> tuple[Spreadsheet, Sheet]:
+        book = self._book(spreadsheet_id)
+        sheet = book.find_sheet(title)
+        if sheet is None:
+            raise KeyError(f"no sheet {title!r} in spreadsheet {spreadsheet_id!r}")
+        return book, sheet
+
+    def create_spreadsheet(
+        self,
+        title: str = "Untitled spreadsheet",
+        sheets: Mapping[str, Sequence[Sequence[Any]]] | None = None,
+        *,
+        locale: str = "en_US",
+        time_zone: str = "Etc/GMT",
+        value_input: ValueInput = "RAW",
+    ) -> str:
+        """Create a spreadsheet and return its id.
+
+        ``sheets`` maps tab titles to rows of values (default: one empty ``Sheet1``). Grids
+        are Google's default 1000 x 26, grown to fit the data. Values are stored as given
+        (``value_input="RAW"``: strings stay strings) unless ``value_input="USER_ENTERED"``;
+        ``date``/``datetime`` values become date serials with a date format either way.
+        """
+        with self._api.lock:
+            specs = []
+            for name, rows in (sheets or {"Sheet1": []}).items():
+                width = max((len(r) for r in rows), default=0)
+                specs.append(
+                    {
+                        "title": name,
+                        "gridProperties": {
+                            "rowCount": max(DEFAULT_ROWS, len(rows)),
+                            "columnCount": max(DEFAULT_COLUMNS, width),
+                        },
+                    }
+                )
+            book = self._api.create_book(title, specs)
+            book.locale, book.time_zone = locale, time_zone
+            for sheet, rows in zip(book.sheets, (sheets or {"Sheet1": []}).values(), strict=True):
+                self._store_rows(book, sheet, 0, 0, rows, value_input)
+            return book.spreadsheet_id
+
+    def delete_spreadsheet(self, spreadsheet_id: str) -> None:
+        """Delete a spreadsheet (later requests for it answer 404)."""
+        with self._api.lock:
+            self._book(spreadsheet_id)
+            del self._api.books[spreadsheet_id]
+            self._api.deleted.add(spreadsheet_id)
+
+    def spreadsheet_ids(self) -> list[str]:
+        """Ids of every spreadsheet in the fake, oldest first."""
+        with self._api.lock:
+            return list(self._api.books)
+
+    def make_private(self, spreadsheet_id: str, private: bool = True) -> None:
+        """Make the caller lose access: Sheets answers 403, Drive 404 (``private=False`` undoes)."""
+        with self._api.lock:
+            self._book(spreadsheet_id).private = private
+
+    def add_sheet(
+        self,
+        spreadsheet_id: str,
+        title: str,
+        rows: Sequence[Sequence[Any]] = (),
+        *,
+        row_count: int = DEFAULT_ROWS,
+        col_count: int = DEFAULT_COLUMNS,
+        index: int | None = None,
+        value_input: ValueInput = "RAW",
+    ) -> int:
+        """Add a tab (optionally with data) and return its sheetId."""
+        with self._api.lock:
+            book = self._book(spreadsheet_id)
+            if book.find_sheet(title) is not None:
+                raise ValueError(f"sheet {title!r} already exists")
+            width = max((len(r) for r in rows), default=0)
+            sheet = Sheet(
+                self._api.new_sheet_id(book),
+                title,
+                row_count=max(row_count, len(rows)),
+                col_count=max(col_count, width),
+            )
+            book.sheets.insert(len(book.sheets) if index is None else index, sheet)
+            self._store_rows(book, sheet, 0, 0, rows, value_input)
+            return sheet.sheet_id
+
+    def sheet_titles(self, spreadsheet_id: str) -> list[str]:
+        """Tab titles in order."""
+        with self._api.lock:
+            return [s.title for s in self._book(spreadsheet_id).sheets]
+
+    def sheet_properties(self, spreadsheet_id: str, title: str) -> dict[str, Any]:
+        """The tab's ``SheetProperties`` exactly as the API would return them."""
+        with self._api.lock:
+            book, sheet = self._sheet(spreadsheet_id, title)
+            return sheet.properties(book.index_of(sheet))
+
+    def spreadsheet_resource(self, spreadsheet_id: str, *, grid_data: bool = False) -> dict:
+        """What ``GET /v4/spreadsheets/{id}`` would return (optionally with grid data)."""
+        with self._api.lock:
+            return self._api.spreadsheet_resource(
+                self._book(spreadsheet_id), include_grid=grid_data
+            )
+
+    def get_values(
+        self,
+        spreadsheet_id: str,
+        sheet_title: str,
+        *,
+        render: Literal["UNFORMATTED_VALUE", "FORMATTED_VALUE", "FORMULA"] = "UNFORMATTED_VALUE",
+    ) -> list[list[Any]]:
+        """All values of a tab as rows, trailing empty cells and rows trimmed.
+
+        Unformatted by default: numbers are numbers, dates are serial numbers, formulas
+        are their computed value (``render="FORMULA"`` gives the formula text).
+        """
+        with self._api.lock:
+            book, sheet = self._sheet(spreadsheet_id, sheet_title)
+            box = _Box(sheet, 0, 0, sheet.row_count, sheet.col_count)
+            return render_matrix(book, box, "ROWS", render)
+
+    def get_cell(
+        self,
+        spreadsheet_id: str,
+        sheet_title: str,
+        a1: str,
+        *,
+        render: Literal["UNFORMATTED_VALUE", "FORMATTED_VALUE", "FORMULA"] = "UNFORMATTED_VALUE",
+    ) -> Any:
+        """One cell's value (None when empty)."""
+        with self._api.lock:
+            book, sheet = self._sheet(spreadsheet_id, sheet_title)
+            r0, c0, _, _ = parse_cell_part(a1)
+            row, col = r0 or 0, c0 or 0
+            return render_cell(_Evaluator(book), sheet, row, col, sheet.get(row, col), render)
+
+    def cell_format(self, spreadsheet_id: str, sheet_title: str, a1: str) -> dict | None:
+        """One cell's ``userEnteredFormat`` (None when unformatted)."""
+        with self._api.lock:
+            _, sheet = self._sheet(spreadsheet_id, sheet_title)
+            r0, c0, _, _ = parse_cell_part(a1)
+            cell = sheet.get(r0 or 0, c0 or 0)
+            return copy.deepcopy(cell.fmt) if cell and cell.fmt else None
+
+    def data_validation(self, spreadsheet_id: str, sheet_title: str, a1: str) -> dict | None:
+        """One cell's data validation rule (None when there is none)."""
+        with self._api.lock:
+            _, sheet = self._sheet(spreadsheet_id, sheet_title)
+            r0, c0, _, _ = parse_cell_part(a1)
+            cell = sheet.get(r0 or 0, c0 or 0)
+            return copy.deepcopy(cell.validation) if cell and cell.validation else None
+
+    def protected_ranges(self, spreadsheet_id: str, sheet_title: str) -> list[dict[str, Any]]:
+        """The tab's protected ranges as the API reports them."""
+        with self._api.lock:
+            _, sheet = self._sheet(spreadsheet_id, sheet_title)
+            return copy.deepcopy(sheet.protected_ranges)
+
+    def set_values(
+        self,
+        spreadsheet_id: str,
+        sheet_title: str,
+        a1_start: str,
+        rows: Sequence[Sequence[Any]],
+        *,
+        value_input: ValueInput = "USER_ENTERED",
+    ) -> None:
+        """Type ``rows`` into the tab starting at ``a1_start`` (e.g. ``"B3"``), as a person would.
+
+        Interpreted like ``USER_ENTERED`` by default (``"=A1*2"`` is a formula, ``"42"`` a
+        number); ``None`` leaves a cell alone and ``""`` clears it. The grid grows if
+        needed. Not an API request: not counted and never faulted.
+        """
+        with self._api.lock:
+            book, sheet = self._sheet(spreadsheet_id, sheet_title)
+            r0, c0, _, _ = parse_cell_part(a1_start)
+            self._store_rows(book, sheet, r0 or 0, c0 or 0, rows, value_input)
+
+    def clear_values(self, spreadsheet_id: str, sheet_title: str) -> None:
+        """Delete every value in the tab (formatting stays), like selecting all + Delete."""
+        with self._api.lock:
+            _, sheet = self._sheet(spreadsheet_id, sheet_title)
+            _Api._clear_box(_Box(sheet, 0, 0, sheet.row_count, sheet.col_count))
+
+    def insert_rows(self, spreadsheet_id: str, sheet_title: str, row: int, n: int = 1) -> None:
+        """Insert ``n`` empty rows before 1-based row ``row`` (row ``row`` becomes empty)."""
+        with self._api.lock:
+            _, sheet = self._sheet(spreadsheet_id, sheet_title)
+            if not 1 <= row <= sheet.row_count + 1 or n < 1:
+                raise ValueError(f"cannot insert {n} row(s) at row {row}")
+            insert_dimension(sheet, "ROWS", row - 1, n)
+
+    def delete_rows(
+        self, spreadsheet_id: str, sheet_title: str, start: int, end: int | None = None
+    ) -> None:
+        """Delete 1-based rows ``start``..``end`` inclusive (``end`` defaults to ``start``)."""
+        end = start if end is None else end
+        with self._api.lock:
+            _, sheet = self._sheet(spreadsheet_id, sheet_title)
+            if not 1 <= start <= end <= sheet.row_count or end - start + 1 >= sheet.row_count:
+                raise ValueError(f"cannot delete rows {start}..{end}")
+            delete_dimension(sheet, "ROWS", start - 1, end)
+
+    def insert_columns(
+        self, spreadsheet_id: str, sheet_title: str, column: int | str, n: int = 1
+    ) -> None:
+        """Insert ``n`` empty columns before ``column`` (1-based number or letters)."""
+        with self._api.lock:
+            _, sheet = self._sheet(spreadsheet_id, sheet_title)
+            index = self._column(column)
+            if not 0 <= index <= sheet.col_count or n < 1:
+                raise ValueError(f"cannot insert {n} column(s) at {column!r}")
+            insert_dimension(sheet, "COLUMNS", index, n)
+
+    def delete_columns(
+        self,
+        spreadsheet_id: str,
+        sheet_title: str,
+        start: int | str,
+        end: int | str | None = None,
+    ) -> None:
+        """Delete columns ``start``..``end`` inclusive (1-based numbers or letters)."""
+        first = self._column(start)
+        last = first if end is None else self._column(end)
+        with self._api.lock:
+            _, sheet = self._sheet(spreadsheet_id, sheet_title)
+            if not 0 <= first <= last < sheet.col_count or last - first + 1 >= sheet.col_count:
+                raise ValueError(f"cannot delete columns {start!r}..{end!r}")
+            delete_dimension(sheet, "COLUMNS", first, last + 1)
+
+    def sort_rows(
+        self,
+        spreadsheet_id: str,
+        sheet_title: str,
+        key_col: int | str,
+        start_row: int = 1,
+        *,
+        descending: bool = False,
+    ) -> None:
+        """Sort rows ``start_row``..last row with data by one column, like Data > Sort range.
+
+        ``key_col`` is a 1-based column number or letters; ``start_row`` is 1-based (pass 2
+        to keep a header row in place). Stable; blanks sort last in both directions.
+        """
+        with self._api.lock:
+            book, sheet = self._sheet(spreadsheet_id, sheet_title)
+            rows, cols = sheet.value_bounds()
+            if rows < start_row:
+                return
+            box = _Box(sheet, start_row - 1, 0, rows, max(cols, self._column(key_col) + 1))
+            sort_box(book, box, [(self._column(key_col), descending)])
+
+    def rename_sheet(self, spreadsheet_id: str, old_title: str, new_title: str) -> None:
+        """Rename a tab, as a person double-clicking it would."""
+        with self._api.lock:
+            book, sheet = self._sheet(spreadsheet_id, old_title)
+            other = book.find_sheet(new_title)
+            if other is not None and other is not sheet:
+                raise ValueError(f"sheet {new_title!r} already exists")
+            sheet.title = new_title
+
+    @staticmethod
+    def _column(column: int | str) -> int:
+        if isinstance(column, str):
+            return column_index(column)
+        if column < 1:
+            raise ValueError("column numbers are 1-based")
+        return column - 1
+
+    def _store_rows(
+        self,
+        book: Spreadsheet,
+        sheet: Sheet,
+        r0: int,
+        c0: int,
+        rows: Sequence[Sequence[Any]],
+        value_input: ValueInput,
+    ) -> None:
+        matrix: list[list[Json]] = []
+        formats: dict[tuple[int, int], dict[str, str]] = {}
+        for i, row in enumerate(rows):
+            line: list[Json] = []
+            for j, value in enumerate(row):
+                if isinstance(value, _dt.datetime | _dt.date):
+                    serial = to_serial(value)
+                    is_datetime = isinstance(value, _dt.datetime)
+                    formats[(r0 + i, c0 + j)] = (
+                        {"type": "DATE_TIME", "pattern": "yyyy-mm-dd h:mm:ss"}
+                        if is_datetime
+                        else {"type": "DATE", "pattern": "yyyy-mm-dd"}
+                    )
+                    line.append(serial)
+                elif value is None or isinstance(value, str | int | float | bool):
+                    line.append(value)
+                else:
+                    line.append(str(value))
+            matrix.append(line)
+        write = _Write(sheet, r0, c0, matrix, value_input)
+        sheet.row_count = max(sheet.row_count, r0 + write.rows)
+        sheet.col_count = max(sheet.col_count, c0 + write.cols)
+        written = self._api.cells_written
+        self._api.apply_write(book, write)
+        self._api.cells_written = written  # a person typing is not API traffic
+        for (r, c), number_format in formats.items():
+            cell = sheet.ensure(r, c)
+            cell.fmt = {**(cell.fmt or {}), "numberFormat": number_format}

@@ -1,0 +1,585 @@
+"""Google credentials for the Sheets backend, loaded with google-auth; secrets never shown.
+
+:func:`load_credentials` finds credentials in this order:
+
+1. ``source`` (the CLI's ``--credentials FILE``): a path to a service-account key JSON,
+   an OAuth client-secrets JSON (``"installed"`` or ``"web"``: a person signs in once in
+   the browser, see below), an authorized-user JSON or an ``external_account`` JSON
+   (workload identity federation, as written by google-github-actions/auth);
+2. the environment variable ``SHEETCRM_CREDENTIALS_JSON``: the same JSON inline (for CI
+   secrets; base64 of the JSON is accepted too);
+3. the environment variable ``SHEETCRM_CREDENTIALS``, then ``GOOGLE_APPLICATION_CREDENTIALS``:
+   a path, read as in (1);
+4. Application Default Credentials, ``google.auth.default(scopes=...)`` (``gcloud auth
+   application-default login``, or the service account of the machine on Google Cloud).
+
+The first source that is present is used; if it is broken that is an error (the next
+source is not tried, so a typo never silently runs as someone else).
+
+Scopes are the least that work: ``spreadsheets`` only; ``drive.file`` is added only when a
+new spreadsheet is created (``create=True``). Authorized-user credentials keep the scopes
+they were granted.
+
+OAuth user sign-in: with a client-secrets file and ``interactive=True`` the browser flow
+runs once (``InstalledAppFlow.run_local_server``); the resulting token is cached at
+``~/.config/sheetcrm/token.json`` (``$XDG_CONFIG_HOME`` honoured) with 0600 permissions and
+refreshed when it has expired. Without ``interactive`` only a cached token is used.
+
+Secrets never appear in messages, logs or tracebacks: every failure is an
+:class:`~sheetcrm.exceptions.AuthError` that names the source and the fix, raised with no
+chained exception (errors from ``json`` or google-auth can carry the key text), and
+:func:`redact` / :class:`RedactingFilter` scrub keys and tokens from any text.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import google.auth
+import google.auth.credentials
+from google.auth import exceptions as gauth_exceptions
+
+from sheetcrm.exceptions import AuthError
+
+__all__ = [
+    "DRIVE_FILE_SCOPE",
+    "ENV_CREDENTIALS",
+    "ENV_CREDENTIALS_JSON",
+    "SHEETS_SCOPE",
+    "RedactingFilter",
+    "default_token_path",
+    "install_log_redaction",
+    "load_credentials",
+    "redact",
+    "scopes",
+    "service_account_email",
+]
+
+log = logging.getLogger(__name__)
+
+SHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
+DRIVE_FILE_SCOPE = "https://www.googleapis.com/auth/drive.file"
+
+ENV_CREDENTIALS_JSON = "SHEETCRM_CREDENTIALS_JSON"
+ENV_CREDENTIALS = "SHEETCRM_CREDENTIALS"
+ENV_GOOGLE_APPLICATION_CREDENTIALS = "GOOGLE_APPLICATION_CREDENTIALS"
+
+FIX = (
+    f"set {ENV_CREDENTIALS_JSON} to the key's JSON, or pass --credentials FILE; "
+    "see README (Google Sheets access)"
+)
+
+_MAX_CREDENTIALS_BYTES = 1_000_000
+_SUPPORTED_TYPES = "service_account, authorized_user, external_account"
+
+
+def scopes(create: bool = False) -> list[str]:
+    """The OAuth scopes sheetcrm asks for: Sheets only, plus ``drive.file`` (access to
+    files this app creates) only when a new spreadsheet is to be created."""
+    return [SHEETS_SCOPE, DRIVE_FILE_SCOPE] if create else [SHEETS_SCOPE]
+
+
+def default_token_path(env: Mapping[str, str] | None = None) -> Path:
+    """Where the OAuth user token is cached: ``$XDG_CONFIG_HOME/sheetcrm/token.json``,
+    by default ``~/.config/sheetcrm/token.json``."""
+    env = os.environ if env is None else env
+    config_home = env.get("XDG_CONFIG_HOME")
+    base = Path(config_home) if config_home else Path.home() / ".config"
+    return base / "sheetcrm" / "token.json"
+
+
+# --------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------
+
+
+def load_credentials(
+    source: str | os.PathLike[str] | None = None,
+    *,
+    create: bool = False,
+    env: Mapping[str, str] | None = None,
+    interactive: bool = False,
+    token_path: str | os.PathLike[str] | None = None,
+) -> google.auth.credentials.Credentials:
+    """Load Google credentials for the Sheets API.
+
+    Resolution order (the first one present is used):
+
+    1. ``source``: path to a service-account key, OAuth client secrets (``installed`` /
+       ``web``), authorized-user or ``external_account`` JSON file;
+    2. ``env["SHEETCRM_CREDENTIALS_JSON"]``: that JSON inline (or base64 of it):
+       service_account, authorized_user or external_account;
+    3. ``env["SHEETCRM_CREDENTIALS"]``, then ``env["GOOGLE_APPLICATION_CREDENTIALS"]``:
+       a path, as in 1;
+    4. ``google.auth.default(scopes=...)`` (Application Default Credentials; reads the
+       process environment and gcloud's files, and may probe the GCE metadata server).
+
+    ``create`` adds the ``drive.file`` scope (needed to create a new spreadsheet).
+    ``env`` defaults to ``os.environ``. ``interactive`` allows the browser sign-in for an
+    OAuth client-secrets file; the token is cached at ``token_path`` (default
+    :func:`default_token_path`) with 0600 permissions and refreshed when expired.
+
+    Raises :class:`AuthError` naming the source and the fix, never the file's contents.
+    """
+    env = os.environ if env is None else env
+    wanted = scopes(create)
+    options = _Options(
+        scopes=wanted,
+        interactive=interactive,
+        token_path=Path(token_path) if token_path is not None else default_token_path(env),
+    )
+    if source is not None:
+        path = Path(os.fspath(source))
+        return _from_info(_read_json_file(path, f"credentials file {str(path)!r}"),
+                          f"credentials file {str(path)!r}", options)
+    inline = env.get(ENV_CREDENTIALS_JSON)
+    if inline is not None and inline.strip():
+        origin = f"environment variable {ENV_CREDENTIALS_JSON}"
+        return _from_info(_parse_inline_json(inline, origin), origin, options)
+    for var in (ENV_CREDENTIALS, ENV_GOOGLE_APPLICATION_CREDENTIALS):
+        value = env.get(var)
+        if value and value.strip():
+            path = Path(value.strip()).expanduser()
+            origin = f"credentials file {str(path)!r} (from {var})"
+            return _from_info(_read_json_file(path, origin), origin, options)
+    return _application_default(wanted)
+
+
+class _Options:
+    __slots__ = ("interactive", "scopes", "token_path")
+
+    def __init__(self, *, scopes: list[str], interactive: bool, token_path: Path) -> None:
+        self.scopes = scopes
+        self.interactive = interactive
+        self.token_path = token_path
+
+
+def _read_json_file(path: Path, origin: str) -> Any:
+    problem: str | None = None
+    data = b""
+    try:
+        if not path.exists():
+            problem = "does not exist"
+        elif path.is_dir():
+            problem = "is a directory, not a JSON key file"
+        elif path.stat().st_size > _MAX_CREDENTIALS_BYTES:
+            problem = "is too large to be a credentials JSON file"
+        else:
+            data = path.read_bytes()
+    except OSError as exc:  # permission denied and the like; strerror holds no contents
+        problem = f"cannot be read ({exc.strerror or type(exc).__name__})"
+    if problem is not None:
+        raise AuthError(f"{origin} {problem}; {FIX}")
+    return _parse_json(data, origin)
+
+
+def _parse_inline_json(text: str, origin: str) -> Any:
+    stripped = text.strip()
+    if not stripped.startswith(("{", "[")):
+        decoded = _maybe_base64(stripped)
+        if decoded is not None:
+            return _parse_json(decoded, f"{origin} (base64)")
+        raise AuthError(
+            f"{origin} does not hold JSON: it must contain the key file's contents "
+            f"(not its path: for a path use {ENV_CREDENTIALS}); {FIX}"
+        )
+    return _parse_json(stripped.encode("utf-8"), origin)
+
+
+def _maybe_base64(text: str) -> bytes | None:
+    try:
+        decoded = base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return decoded if decoded.lstrip().startswith(b"{") else None
+
+
+def _parse_json(data: bytes, origin: str) -> Any:
+    # The error is raised after the except block so it has no __context__ either: a
+    # JSONDecodeError keeps the whole document (the private key) in its ``doc`` attribute.
+    problem: str | None = None
+    info: Any = None
+    try:
+        info = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        problem = "is not UTF-8 text"
+    except json.JSONDecodeError as exc:
+        problem = f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+    except (ValueError, RecursionError):
+        problem = "is not valid JSON"
+    if problem is not None:
+        raise AuthError(f"{origin} {problem}; {FIX}")
+    if not isinstance(info, dict):
+        raise AuthError(
+            f"{origin} holds JSON {type(info).__name__}, not an object; expected a "
+            f"service-account key or OAuth client JSON; {FIX}"
+        )
+    return info
+
+
+def _from_info(info: dict[str, Any], origin: str, options: _Options
+               ) -> google.auth.credentials.Credentials:
+    if "installed" in info or "web" in info:
+        return _oauth_user_credentials(info, origin, options)
+    kind = info.get("type")
+    if kind == "service_account":
+        return _guarded(_service_account, info, options.scopes,
+                        what=f"the service-account key in {origin}")
+    if kind == "authorized_user":
+        # Keeps the scopes it was granted: asking a refresh token for others fails.
+        return _guarded(_authorized_user, info, None,
+                        what=f"the authorized-user credentials in {origin}")
+    if kind == "external_account":
+        return _guarded(_external_account, info, options.scopes,
+                        what=f"the external_account (workload identity federation) "
+                             f"configuration in {origin}")
+    if kind == "external_account_authorized_user":
+        return _guarded(_external_account_authorized_user, info, options.scopes,
+                        what=f"the external_account_authorized_user credentials in {origin}")
+    if kind == "impersonated_service_account":
+        return _guarded(_impersonated, info, options.scopes,
+                        what=f"the impersonated_service_account credentials in {origin}")
+    if kind is None:
+        shown = "missing"
+    elif isinstance(kind, str) and len(kind) <= 60 and kind.isprintable():
+        shown = repr(kind)
+    else:
+        shown = "not a known type"
+    raise AuthError(
+        f"{origin} is not a credentials file sheetcrm can use: its \"type\" is {shown}; "
+        f"expected one of {_SUPPORTED_TYPES} (a service-account key: Google Cloud console → "
+        f"IAM → Service accounts → Keys → Add key → JSON) or an OAuth client "
+        f"(\"installed\"); {FIX}"
+    )
+
+
+def _guarded(loader: Any, info: dict[str, Any], wanted: Sequence[str] | None, *,
+             what: str) -> google.auth.credentials.Credentials:
+    """Run a google-auth loader; turn its failure into an AuthError with no chained
+    exception and no secret text."""
+    problem: str | None = None
+    try:
+        return loader(info, wanted)  # type: ignore[no-any-return]
+    except (ValueError, TypeError, KeyError, AttributeError,
+            gauth_exceptions.GoogleAuthError) as exc:
+        problem = _safe_reason(exc, info)
+    raise AuthError(f"{what} could not be loaded: {problem}; {FIX}")
+
+
+_SECRET_FIELDS = ("private_key", "private_key_id", "client_secret", "refresh_token",
+                  "token", "access_token", "id_token", "rapt_token")
+
+
+def _safe_reason(exc: BaseException, info: Mapping[str, Any] | None = None) -> str:
+    """A one-line reason from a google-auth / parsing exception, with secrets removed."""
+    if isinstance(exc, KeyError):
+        key = exc.args[0] if exc.args else None
+        reason = f"missing field {key!r}" if isinstance(key, str) else "a field is missing"
+    else:
+        try:
+            reason = str(exc).strip() or type(exc).__name__
+        except Exception:
+            reason = type(exc).__name__
+    if info is not None:  # the exact secret values, wherever they were quoted
+        for field in _SECRET_FIELDS:
+            value = info.get(field)
+            if isinstance(value, str) and len(value) >= 6:
+                reason = reason.replace(value, REDACTED)
+                for line in value.replace("\\n", "\n").splitlines():
+                    if len(line.strip()) >= 12:
+                        reason = reason.replace(line.strip(), REDACTED)
+    reason = redact(" ".join(reason.split()))
+    if len(reason) > 300:
+        reason = reason[:297] + "..."
+    return reason.rstrip(".")
+
+
+def _service_account(info: dict[str, Any], wanted: Sequence[str] | None) -> Any:
+    from google.oauth2 import service_account
+
+    missing = [f for f in ("client_email", "private_key", "token_uri") if not info.get(f)]
+    if missing:
+        raise ValueError(f"missing field(s) {', '.join(missing)}")
+    return service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
+        info, scopes=wanted)
+
+
+def _authorized_user(info: dict[str, Any], wanted: Sequence[str] | None) -> Any:
+    from google.oauth2 import credentials as oauth2_credentials
+
+    return oauth2_credentials.Credentials.from_authorized_user_info(info, scopes=wanted)
+
+
+def _external_account(info: dict[str, Any], wanted: Sequence[str] | None) -> Any:
+    # Type-specific loaders rather than google.auth.load_credentials_from_dict: that one
+    # is deprecated (warns) and, for workload identity pools, calls the Cloud Resource
+    # Manager over the network just to find a project id sheetcrm does not need.
+    source = info.get("credential_source")
+    if info.get("subject_token_type") == "urn:ietf:params:aws:token-type:aws4_request":
+        from google.auth import aws
+
+        return aws.Credentials.from_info(info, scopes=wanted)
+    if isinstance(source, Mapping) and source.get("executable") is not None:
+        from google.auth import pluggable
+
+        return pluggable.Credentials.from_info(info, scopes=wanted)
+    from google.auth import identity_pool
+
+    return identity_pool.Credentials.from_info(info, scopes=wanted)
+
+
+def _external_account_authorized_user(info: dict[str, Any], wanted: Sequence[str] | None
+                                      ) -> Any:
+    from google.auth import external_account_authorized_user
+
+    creds = external_account_authorized_user.Credentials.from_info(info)
+    return creds
+
+
+def _impersonated(info: dict[str, Any], wanted: Sequence[str] | None) -> Any:
+    from google.auth import impersonated_credentials
+
+    return impersonated_credentials.Credentials.from_impersonated_service_account_info(
+        info, scopes=wanted)
+
+
+def _application_default(wanted: list[str]) -> google.auth.credentials.Credentials:
+    problem: str | None = None
+    try:
+        credentials, _project = google.auth.default(scopes=wanted)
+        return credentials  # type: ignore[no-any-return]
+    except (gauth_exceptions.GoogleAuthError, ValueError, OSError) as exc:
+        problem = _safe_reason(exc)
+    raise AuthError(
+        f"no Google credentials found (Application Default Credentials: {problem}); {FIX}"
+    )
+
+
+# --------------------------------------------------------------------------------------
+# OAuth user sign-in (client secrets → browser → cached token)
+# --------------------------------------------------------------------------------------
+
+
+def _oauth_user_credentials(client_config: dict[str, Any], origin: str, options: _Options
+                            ) -> google.auth.credentials.Credentials:
+    section = client_config.get("installed") or client_config.get("web")
+    if not isinstance(section, Mapping) or not section.get("client_id"):
+        raise AuthError(f"{origin} is an OAuth client file without a client_id; download it "
+                        f"again from Google Cloud console → APIs & Services → Credentials; {FIX}")
+    client_id = str(section["client_id"])
+    creds = _load_cached_token(options.token_path, client_id, options.scopes)
+    if creds is not None:
+        if creds.valid:
+            return creds
+        if creds.refresh_token:
+            refreshed = _refresh(creds)
+            if refreshed:
+                _save_token(creds, options.token_path)
+                return creds
+    if not options.interactive:
+        raise AuthError(
+            f"{origin} is an OAuth client: a person must sign in once in the browser "
+            f"(run again with --interactive / sheetcrm login); the token is then kept in "
+            f"{str(options.token_path)!r}. For unattended use, {FIX}"
+        )
+    problem: str | None = None
+    try:
+        creds = _run_installed_app_flow(client_config, options.scopes)
+    except Exception as exc:  # oauthlib's own errors too (access denied, mismatched state)
+        problem = _safe_reason(exc, section)
+    if problem is not None:
+        raise AuthError(f"the browser sign-in with {origin} failed: {problem}; {FIX}")
+    _save_token(creds, options.token_path)
+    return creds
+
+
+def _run_installed_app_flow(client_config: Mapping[str, Any], wanted: Sequence[str]) -> Any:
+    """The browser sign-in. Separate so tests can replace it."""
+    from google_auth_oauthlib.flow import InstalledAppFlow
+
+    flow = InstalledAppFlow.from_client_config(client_config, scopes=list(wanted))
+    return flow.run_local_server(
+        port=0,
+        open_browser=True,
+        authorization_prompt_message="Sign in to Google to let sheetcrm use your sheets: {url}",
+        success_message="sheetcrm is signed in; you may close this window.",
+    )
+
+
+def _load_cached_token(path: Path, client_id: str, wanted: Sequence[str]) -> Any:
+    from google.oauth2 import credentials as oauth2_credentials
+
+    try:
+        if not path.is_file():
+            return None
+        info = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(info, dict) or info.get("client_id") != client_id:
+            return None
+        granted = info.get("scopes") or []
+        if isinstance(granted, str):
+            granted = granted.split()
+        if not set(wanted) <= set(granted):
+            return None  # signed in for less than we need now (e.g. drive.file): sign in again
+        return oauth2_credentials.Credentials.from_authorized_user_info(info)
+    except (OSError, ValueError, KeyError, TypeError):
+        log.warning("ignoring unreadable cached token %s", path)
+        return None
+
+
+def _refresh(creds: Any) -> bool:
+    from google.auth.transport.requests import Request
+
+    try:
+        creds.refresh(Request())
+    except gauth_exceptions.GoogleAuthError as exc:
+        log.warning("the cached Google sign-in could not be refreshed (%s); signing in again",
+                    _safe_reason(exc))
+        return False
+    return True
+
+
+def _save_token(creds: Any, path: Path) -> None:
+    """Write the user token to ``path`` with 0600 permissions (atomically)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(prefix=".token-", suffix=".json", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(creds.to_json())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    os.chmod(path, 0o600)
+
+
+# --------------------------------------------------------------------------------------
+# Identity
+# --------------------------------------------------------------------------------------
+
+
+def service_account_email(credentials: Any) -> str | None:
+    """The e-mail of the service account the credentials act as, if any — the address a
+    spreadsheet must be shared with. ``None`` for a person's (OAuth user) credentials, or
+    when it is not known before the first request (on Google Cloud's metadata server)."""
+    for attr in ("service_account_email", "signer_email"):
+        try:
+            value = getattr(credentials, attr, None)
+        except Exception:  # a property that needs a refresh first
+            value = None
+        if isinstance(value, str) and "@" in value:
+            return value
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# Redaction
+# --------------------------------------------------------------------------------------
+
+REDACTED = "[REDACTED]"
+
+_PEM = re.compile(
+    r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----.*?"
+    r"(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|(?=[\"'])|\Z)",
+    re.DOTALL,
+)
+_SECRET_KEYS = (
+    r"private_key_id|private_key|client_secret|refresh_token|access_token|id_token"
+    r"|rapt_token|subject_token|token|assertion|password|api_key|x-goog-api-key"
+)
+# "field": "value" (JSON) and 'field': 'value' (Python repr); escaped quotes allowed.
+_FIELD_DQ = re.compile(rf'(?i)("(?:{_SECRET_KEYS})"\s*:\s*)"(?:[^"\\]|\\.)*"')
+_FIELD_SQ = re.compile(rf"(?i)('(?:{_SECRET_KEYS})'\s*:\s*)'(?:[^'\\]|\\.)*'")
+# field=value in query strings and form bodies.
+_FIELD_QS = re.compile(
+    r"(?i)((?:^|[?&\s;,])(?:access_token|refresh_token|client_secret|assertion|id_token"
+    r"|subject_token|token|code|password)=)[^&\s\"';,]+"
+)
+# Authorization: <anything up to end of line / quote / comma>
+_AUTH_HEADER = re.compile(
+    r"(?i)(\b(?:proxy-)?authorization\b[\"']?\s*[:=]\s*[\"']?)[^\"'\r\n,}]+"
+)
+_BEARER = re.compile(
+    r"(?i)\b(bearer)\s+(?!\[REDACTED\]|(?:tokens?|authentication|credentials?|auth)\b)"
+    r"[A-Za-z0-9\-._~+/=]+"
+)
+_TOKEN_SHAPES = re.compile(
+    r"ya29\.[A-Za-z0-9\-_.]+"  # OAuth access tokens
+    r"|\b1//[A-Za-z0-9\-_]{10,}"  # Google refresh tokens
+    r"|\bGOCSPX-[A-Za-z0-9\-_]+"  # OAuth client secrets
+    r"|\bAIza[0-9A-Za-z\-_]{30,}"  # API keys
+    r"|\beyJ[A-Za-z0-9\-_]{5,}\.[A-Za-z0-9\-_]{5,}\.[A-Za-z0-9\-_]*"  # JWTs
+)
+
+
+def redact(text: str) -> str:
+    """``text`` with secrets replaced by ``[REDACTED]``: PEM private keys (real newlines or
+    literal ``\\n``), ``"private_key"``/``"private_key_id"``/``"client_secret"``/
+    ``"refresh_token"``/``"token"``/... fields (JSON or Python repr), ``token=...`` query and
+    form fields, ``Authorization:`` headers, ``Bearer`` credentials, and bare
+    ``ya29.`` access tokens, ``1//`` refresh tokens, ``GOCSPX-`` client secrets, ``AIza``
+    API keys and JWTs."""
+    if not text:
+        return text
+    text = _PEM.sub("[REDACTED PRIVATE KEY]", text)
+    text = _FIELD_DQ.sub(rf'\1"{REDACTED}"', text)
+    text = _FIELD_SQ.sub(rf"\1'{REDACTED}'", text)
+    text = _AUTH_HEADER.sub(rf"\1{REDACTED}", text)
+    text = _BEARER.sub(rf"\1 {REDACTED}", text)
+    text = _FIELD_QS.sub(rf"\1{REDACTED}", text)
+    text = _TOKEN_SHAPES.sub(REDACTED, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that runs :func:`redact` over each record's message, exception
+    text and stack text (it never drops a record)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: leave it to the handler to report
+            return True
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg = cleaned
+            record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
+
+def install_log_redaction(logger_name: str = "sheetcrm") -> RedactingFilter:
+    """Install a :class:`RedactingFilter` on the ``sheetcrm`` logger, on every
+    ``sheetcrm.*`` logger that exists now and on the handlers attached to them.
+
+    Python applies a logger's filters only to records logged on that very logger, not to
+    those propagated from its children, hence the child loggers. Idempotent: call it
+    again after importing more modules. Returns the filter."""
+    root = logging.getLogger(logger_name)
+    existing = next((f for f in root.filters if isinstance(f, RedactingFilter)), None)
+    flt = existing or RedactingFilter()
+    loggers = [root] + [
+        obj for name, obj in logging.Logger.manager.loggerDict.items()
+        if name.startswith(logger_name + ".") and isinstance(obj, logging.Logger)
+    ]
+    for lg in loggers:
+        if not any(isinstance(f, RedactingFilter) for f in lg.filters):
+            lg.addFilter(flt)
+        for handler in lg.handlers:
+            if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+                handler.addFilter(flt)
+    return flt
