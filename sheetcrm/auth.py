@@ -268,7 +268,7 @@ def _guarded(loader: Any, info: dict[str, Any], wanted: Sequence[str] | None, *,
     exception and no secret text."""
     problem: str | None = None
     try:
-        return loader(info, wanted)  # type: ignore[no-any-return]
+        return loader(info, wanted)
     except (ValueError, TypeError, KeyError, AttributeError,
             gauth_exceptions.GoogleAuthError) as exc:
         problem = _safe_reason(exc, info)
@@ -309,7 +309,7 @@ def _service_account(info: dict[str, Any], wanted: Sequence[str] | None) -> Any:
     missing = [f for f in ("client_email", "private_key", "token_uri") if not info.get(f)]
     if missing:
         raise ValueError(f"missing field(s) {', '.join(missing)}")
-    return service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
+    return service_account.Credentials.from_service_account_info(
         info, scopes=wanted)
 
 
@@ -356,7 +356,7 @@ def _application_default(wanted: list[str]) -> google.auth.credentials.Credentia
     problem: str | None = None
     try:
         credentials, _project = google.auth.default(scopes=wanted)
-        return credentials  # type: ignore[no-any-return]
+        return credentials
     except (gauth_exceptions.GoogleAuthError, ValueError, OSError) as exc:
         problem = _safe_reason(exc)
     raise AuthError(

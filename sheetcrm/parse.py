@@ -1137,8 +1137,9 @@ def _fast(values: pd.Series, ctype: ColumnType) -> tuple[Any, np.ndarray] | None
         return None
     inferred = infer_dtype(values, skipna=True)
     try:
-        if inferred in ("integer", "floating", "mixed-integer-float") and ctype is not (
-            ColumnType.INTEGER
+        # Python ints may exceed int64/float precision: INTEGER reads them one by one.
+        if inferred == "floating" or (
+            inferred in ("integer", "mixed-integer-float") and ctype is not ColumnType.INTEGER
         ):
             as_float = values.astype(np.float64)
             return _fast_numeric(as_float.to_numpy(), as_float, ctype)

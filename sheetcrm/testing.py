@@ -2337,13 +2337,17 @@ class _Api:
         )
         limit_r1 = sheet.row_count if rng.end_row is None or single_cell else rng.end_row
         limit_c1 = sheet.col_count if rng.end_col is None or single_cell else rng.end_col
+        write = _Write(sheet, r0, c0, matrix, input_option)
+        if single_cell and (r0 >= sheet.row_count or c0 >= sheet.col_count):
+            # A lone start cell names no size: Google reports where the data would go.
+            raise _exceeds_grid(sheet, r0, c0, r0 + max(write.rows, 1), c0 + max(write.cols, 1))
         if (
             r0 >= sheet.row_count
             or c0 >= sheet.col_count
-            or (not single_cell and (limit_r1 > sheet.row_count or limit_c1 > sheet.col_count))
+            or limit_r1 > sheet.row_count
+            or limit_c1 > sheet.col_count
         ):
             raise _exceeds_grid(sheet, r0, c0, max(limit_r1, r0 + 1), max(limit_c1, c0 + 1))
-        write = _Write(sheet, r0, c0, matrix, input_option)
         if not single_cell:
             requested = format_grid_range(
                 sheet.title, r0, c0, limit_r1, limit_c1, always_quote=True
@@ -3770,12 +3774,12 @@ class FakeHTTPClient(HTTPClient):
     fake_base_url: ClassVar[str | None] = None
 
     def __init__(self, auth: Any, session: requests.Session | None = None) -> None:
-        super().__init__(auth, session)
         if not self.fake_base_url:
             raise RuntimeError(
                 "FakeHTTPClient is not bound to a fake; use FakeHTTPClient.bound_to(fake.url) "
                 "or fake.http_client_class"
             )
+        super().__init__(auth, session)
         redirect_session(self.session, self.fake_base_url)
 
     @classmethod

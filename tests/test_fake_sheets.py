@@ -17,6 +17,7 @@ from typing import Any
 import gspread
 import pytest
 import requests
+from google.oauth2.credentials import Credentials
 from gspread.exceptions import APIError, SpreadsheetNotFound
 
 from sheetcrm._a1 import (
@@ -334,7 +335,8 @@ def test_get_trims_and_normalises_ranges(ws: gspread.Worksheet) -> None:
     whole = ws.get("A:B")
     assert whole.range == "Contacts!A1:B1000"
     assert ws.get("A2:2").range == "Contacts!A2:Z2"
-    assert ws.get("F1:G3") == []  # no values: Google omits "values" entirely
+    empty = ws.spreadsheet.values_get("Contacts!F1:G3")
+    assert empty == {"range": "Contacts!F1:G3", "majorDimension": "ROWS"}  # no "values" key
     columns = ws.get("A1:B2", major_dimension="COLUMNS")
     assert columns == [["Name", "Ann"], ["Email", "ann@example.org"]]
 
@@ -479,8 +481,8 @@ def test_freeze_and_hide(gc: gspread.Client, sid: str) -> None:
     )
     other = sh.add_worksheet("Other", 5, 5)
     other.hide()
-    assert [w.title for w in sh.worksheets()] == ["Contacts"]
-    assert [w.title for w in sh.worksheets(exclude_hidden=False)] == ["Contacts", "Other"]
+    assert [w.title for w in sh.worksheets(exclude_hidden=True)] == ["Contacts"]
+    assert [w.title for w in sh.worksheets()] == ["Contacts", "Other"]
 
 
 def test_batch_update_is_all_or_nothing(fake: FakeSheetsServer, gc: gspread.Client, sid: str) -> None:
@@ -490,14 +492,16 @@ def test_batch_update_is_all_or_nothing(fake: FakeSheetsServer, gc: gspread.Clie
             {"addSheet": {"properties": {"title": "Temp"}}},
             {"updateSheetProperties": {"properties": {"sheetId": 0, "hidden": True},
                                        "fields": "hidden"}},
-            {"deleteSheet": {"sheetId": 0}},
+            {"updateSheetProperties": {"properties": {"sheetId": 7, "hidden": True},
+                                       "fields": "hidden"}},
         ]
     }  # fmt: skip
+    body["requests"][0]["addSheet"]["properties"]["sheetId"] = 7
     with pytest.raises(APIError) as err:
         sh.batch_update(body)
     assert err.value.error == {
         "code": 400,
-        "message": "Invalid requests[2].deleteSheet: You can't remove all the visible sheets "
+        "message": "Invalid requests[2].updateSheetProperties: You can't hide all the sheets "
         "in a document.",
         "status": "INVALID_ARGUMENT",
     }
@@ -578,7 +582,7 @@ def test_formulas_evaluate(fake: FakeSheetsServer, ws: gspread.Worksheet, sid: s
     ws.update(
         [
             ["=SUM(C2:C4)", "=AVERAGE(C2:C4)", "=C2/0", "=A2&\" <\"&B2&\">\""],
-            ["=Rates!A2*10", '=IF(C2>2,"hot","cold")', "=E7", "=UPPER(LEFT(A2,2))"],
+            ["=Rates!A2*10", '=IF(C2>2,"hot","cold")', "=G7+1", "=UPPER(LEFT(A2,2))"],
         ],
         "E6",
         value_input_option="USER_ENTERED",
@@ -780,7 +784,8 @@ def test_redirect_session_rewrites_google_hosts(fake: FakeSheetsServer, sid: str
 
 
 def test_custom_http_client_classes(fake: FakeSheetsServer, sid: str) -> None:
-    client = gspread.Client(None, http_client=fake.http_client_class)  # type: ignore[arg-type]
+    creds = Credentials(token="anything")
+    client = gspread.Client(creds, http_client=fake.http_client_class)
     assert client.open_by_key(sid).title == "CRM"
     backoff = fake.client(http_client=gspread.BackOffHTTPClient)
     assert isinstance(backoff.http_client, gspread.BackOffHTTPClient)

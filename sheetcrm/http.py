@@ -1,0 +1,419 @@
+"""Bounded retries for gspread: :class:`RetryingHTTPClient` and :func:`make_client`.
+
+gspread's own ``BackOffHTTPClient`` retries without end (and retries 403s); this client
+retries only what is worth retrying, within a number of attempts *and* a time budget:
+
+* retried: HTTP 429, 500, 502, 503, 504, ``requests.ConnectionError`` (refused, reset,
+  dropped mid-answer) and ``requests.Timeout``, plus a network failure while refreshing
+  the access token;
+* delays: capped exponential backoff with full jitter, ``uniform(0, min(max_delay,
+  base_delay * 2**n))`` before retry ``n + 1``; a ``Retry-After`` header (seconds or an
+  HTTP date) is used as given instead. No wait runs past the budget: a backoff wait is cut
+  to what is left of it, and a ``Retry-After`` longer than what is left ends the retries
+  at once (retrying before the server allows is pointless);
+* not retried: every other status (400, 401, 403, 404, ...): gspread's ``APIError``
+  propagates as usual. Google refusing the credentials during a token refresh becomes
+  :class:`~sheetcrm.exceptions.AuthError`;
+* when attempts or budget run out: :class:`RetriesExhaustedError` (a
+  :class:`~sheetcrm.exceptions.QuotaError`) naming the method, the URL path without its
+  query, the last status and what to do.
+
+Every request carries a timeout (connect 10 s, read 60 s by default; ``set_timeout(None)``
+restores that default rather than waiting forever).
+
+``base_url`` sends every ``https://sheets.googleapis.com`` / ``https://www.googleapis.com``
+request to another server (e.g. a local fake: ``http://127.0.0.1:PORT``), path and query
+kept. Token refreshes (``oauth2.googleapis.com``) are not redirected: use credentials that
+need none (``google.oauth2.credentials.Credentials(token="x")``) against a fake.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import logging
+import math
+import random as _random
+import time
+from collections.abc import Callable, Mapping, MutableMapping
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import gspread
+import requests
+from google.auth import exceptions as gauth_exceptions
+from google.auth.credentials import Credentials
+from gspread.exceptions import APIError
+from gspread.http_client import FileType, HTTPClient, ParamsType
+from requests import Response, Session
+
+from sheetcrm.auth import redact
+from sheetcrm.exceptions import AuthError, QuotaError
+
+__all__ = [
+    "DEFAULT_OPTIONS",
+    "GOOGLE_API_PREFIXES",
+    "RETRY_STATUSES",
+    "RetriesExhaustedError",
+    "RetryingHTTPClient",
+    "make_client",
+]
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES: frozenset[int] = frozenset({429, 500, 502, 503, 504})
+GOOGLE_API_PREFIXES: tuple[str, ...] = (
+    "https://sheets.googleapis.com",
+    "https://www.googleapis.com",
+)
+
+Timeout = float | tuple[float, float] | None
+
+DEFAULT_OPTIONS: Mapping[str, Any] = {
+    "max_attempts": 8,
+    "budget_seconds": 100.0,
+    "base_delay": 1.0,
+    "max_delay": 32.0,
+    "timeout": (10.0, 60.0),
+    "sleep": time.sleep,
+    "random": _random.random,
+    "clock": time.monotonic,
+    "base_url": None,
+}
+
+_STATUS_TEXT = {
+    429: "429 (rate limit)",
+    500: "500 (internal error on Google's side)",
+    502: "502 (bad gateway on Google's side)",
+    503: "503 (service unavailable on Google's side)",
+    504: "504 (gateway timeout on Google's side)",
+}
+
+
+class RetriesExhaustedError(QuotaError):
+    """The API kept refusing or failing past the retry budget.
+
+    ``method`` and ``path`` (no query) name the request, ``status`` is the last HTTP status
+    (``None`` when the last failure was a timeout or a dropped connection), ``attempts``
+    and ``elapsed`` (seconds) say how hard sheetcrm tried.
+    """
+
+    def __init__(self, message: str, *, method: str, path: str, status: int | None,
+                 attempts: int, elapsed: float) -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path
+        self.status = status
+        self.attempts = attempts
+        self.elapsed = elapsed
+
+
+class RetryingHTTPClient(HTTPClient):
+    """A gspread ``HTTPClient`` with bounded retries (see the module docstring).
+
+    ``RetryingHTTPClient(auth, session=None, *, max_attempts=8, budget_seconds=100.0,
+    base_delay=1.0, max_delay=32.0, timeout=(10.0, 60.0), sleep=time.sleep,
+    random=random.random, clock=time.monotonic, base_url=None)``.
+
+    ``sleep(seconds)``, ``random() -> float in [0, 1)`` (a ``random.Random`` instance works
+    too) and ``clock() -> seconds`` are injectable so tests run instantly and
+    deterministically. ``attempts`` counts HTTP attempts and ``retries`` the waits between
+    them, over the client's life; ``delays`` lists every wait.
+
+    gspread instantiates the class itself as ``http_client(auth, session)``, so options go
+    in a subclass: ``RetryingHTTPClient.configured(max_attempts=3, base_url=...)``;
+    :func:`make_client` does that. The class attribute :attr:`base_url` is honoured too.
+    """
+
+    base_url: str | None = None
+    _configured: ClassVar[Mapping[str, Any]] = {}
+
+    def __init__(
+        self,
+        auth: Credentials,
+        session: Session | None = None,
+        *,
+        max_attempts: int | None = None,
+        budget_seconds: float | None = None,
+        base_delay: float | None = None,
+        max_delay: float | None = None,
+        timeout: Timeout = None,
+        sleep: Callable[[float], object] | None = None,
+        random: Callable[[], float] | _random.Random | None = None,
+        clock: Callable[[], float] | None = None,
+        base_url: str | None = None,
+    ) -> None:
+        super().__init__(auth, session)
+        given = {
+            "max_attempts": max_attempts, "budget_seconds": budget_seconds,
+            "base_delay": base_delay, "max_delay": max_delay, "timeout": timeout,
+            "sleep": sleep, "random": random, "clock": clock, "base_url": base_url,
+        }
+        opts = {**DEFAULT_OPTIONS, **self._configured}
+        if type(self).base_url is not None:
+            opts["base_url"] = type(self).base_url
+        opts.update({k: v for k, v in given.items() if v is not None})
+        _validate(opts)
+        self.max_attempts: int = int(opts["max_attempts"])
+        self.budget_seconds: float = float(opts["budget_seconds"])
+        self.base_delay: float = float(opts["base_delay"])
+        self.max_delay: float = float(opts["max_delay"])
+        self.default_timeout: Timeout = opts["timeout"]
+        self.timeout = self.default_timeout
+        self._sleep: Callable[[float], object] = opts["sleep"]
+        rnd = opts["random"]
+        self._random: Callable[[], float] = rnd.random if isinstance(rnd, _random.Random) else rnd
+        self._clock: Callable[[], float] = opts["clock"]
+        url = opts["base_url"]
+        self.base_url = url.rstrip("/") if url else None
+        self.attempts = 0
+        self.retries = 0
+        self.delays: list[float] = []
+
+    @classmethod
+    def configured(cls, **options: Any) -> type[RetryingHTTPClient]:
+        """A subclass whose instances use ``options`` (any constructor keyword) — the form
+        ``gspread.Client(auth, http_client=...)`` needs, as it builds the client itself."""
+        unknown = set(options) - set(DEFAULT_OPTIONS)
+        if unknown:
+            raise TypeError(f"unknown retry option(s): {', '.join(sorted(unknown))}")
+        merged = {**cls._configured, **{k: v for k, v in options.items() if v is not None}}
+        _validate({**DEFAULT_OPTIONS, **merged})
+        attrs: dict[str, Any] = {"_configured": merged, "__module__": cls.__module__}
+        if "base_url" in merged:
+            attrs["base_url"] = merged["base_url"]
+        return type(cls.__name__, (cls,), attrs)
+
+    def set_timeout(self, timeout: Timeout) -> None:
+        """Per-request timeout, seconds or ``(connect, read)``; ``None`` restores the
+        default (10 s connect, 60 s read) — never "wait forever"."""
+        self.timeout = self.default_timeout if timeout is None else timeout
+
+    # -- the request loop ---------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        endpoint: str,
+        params: ParamsType | None = None,
+        data: bytes | None = None,
+        json: Mapping[str, Any] | None = None,
+        files: FileType = None,
+        headers: MutableMapping[str, str] | None = None,
+    ) -> Response:
+        url = self.rewrite_url(endpoint)
+        start = self._clock()
+        status: int | None = None
+        failure = ""
+        attempt = 0
+        while True:
+            attempt += 1
+            self.attempts += 1
+            retry_after: float | None = None
+            try:
+                timeout = self._attempt_timeout(self.budget_seconds - (self._clock() - start))
+                response = self.session.request(
+                    method=method, url=url, json=json, params=params, data=data,
+                    files=files, headers=headers, timeout=timeout,
+                )
+            except requests.Timeout:
+                status, failure = None, f"timing out (no answer within {_describe(timeout)})"
+            except requests.ConnectionError as exc:
+                status, failure = None, _describe_connection_error(exc)
+            except gauth_exceptions.RefreshError as exc:
+                raise _refresh_refused(exc) from None
+            except gauth_exceptions.TransportError:
+                status, failure = None, "failing to reach Google to refresh the access token"
+            else:
+                if response.ok:
+                    return response
+                if response.status_code not in RETRY_STATUSES:
+                    raise APIError(response)
+                status = response.status_code
+                failure = f"answering {_STATUS_TEXT.get(status, str(status))}"
+                retry_after = _parse_retry_after(response.headers.get("Retry-After"))
+                response.close()
+            _rewind_files(files)
+
+            elapsed = self._clock() - start
+            remaining = self.budget_seconds - elapsed
+            if attempt >= self.max_attempts:
+                self._give_up(method, endpoint, status, failure, attempt, elapsed,
+                              "after {n} attempts")
+            if remaining <= 0:
+                self._give_up(method, endpoint, status, failure, attempt, elapsed,
+                              "within the {budget:g} s retry budget")
+            if retry_after is not None:
+                if retry_after > remaining:
+                    self._give_up(method, endpoint, status, failure, attempt, elapsed,
+                                  f"and asked to wait {retry_after:g} s, more than the "
+                                  f"{max(remaining, 0):.0f} s left of the retry budget")
+                delay = retry_after
+            else:
+                delay = min(self.backoff(attempt), remaining)
+            self.retries += 1
+            self.delays.append(delay)
+            log.info("%s %s: %s; retry %d of %d in %.1f s", method.upper(),
+                     _path(endpoint), failure, attempt, self.max_attempts - 1, delay)
+            if delay > 0:
+                self._sleep(delay)
+
+    def _attempt_timeout(self, remaining: float) -> Timeout:
+        """The configured timeout, cut to what is left of the budget (at least 1 s) so the
+        budget bounds the whole call, not only the waits between attempts."""
+        timeout = self.timeout
+        if timeout is None:
+            return None
+        cap = max(remaining, 1.0)
+        if isinstance(timeout, tuple):
+            return (min(timeout[0], cap), min(timeout[1], cap))
+        return min(timeout, cap)
+
+    def backoff(self, attempt: int) -> float:
+        """The full-jitter wait after failed attempt number ``attempt`` (1-based):
+        ``random() * min(max_delay, base_delay * 2 ** (attempt - 1))``."""
+        ceiling = min(self.max_delay, self.base_delay * 2.0 ** min(attempt - 1, 62))
+        return max(0.0, min(ceiling, self._random() * ceiling))
+
+    def rewrite_url(self, endpoint: str) -> str:
+        """``endpoint`` with a Google API origin replaced by :attr:`base_url`, if set."""
+        if self.base_url:
+            for prefix in GOOGLE_API_PREFIXES:
+                if endpoint.startswith(prefix) and (
+                    len(endpoint) == len(prefix) or endpoint[len(prefix)] in "/?#"
+                ):
+                    return self.base_url + endpoint[len(prefix):]
+        return endpoint
+
+    def _give_up(self, method: str, endpoint: str, status: int | None, failure: str,
+                 attempts: int, elapsed: float, why: str) -> None:
+        why = why.format(n=attempts, budget=self.budget_seconds)
+        api = _api_name(endpoint)
+        if status == 429:
+            advice = "wait a minute and run again, or lower the request rate"
+        elif status is not None:
+            advice = ("the problem is on Google's side: wait a few minutes and run again "
+                      "(https://www.google.com/appsstatus shows outages)")
+        elif failure.startswith("timing out"):
+            advice = ("check the network connection and run again; for a very large "
+                      "sheet raise the read timeout")
+        else:
+            advice = "check the network connection (and any proxy) and run again"
+        message = (f"{method.upper()} {_path(endpoint)}: the {api} kept {failure} {why} "
+                   f"({elapsed:.0f} s); {advice}")
+        raise RetriesExhaustedError(redact(message), method=method.upper(),
+                                    path=_path(endpoint), status=status, attempts=attempts,
+                                    elapsed=elapsed)
+
+
+def make_client(
+    credentials: Credentials,
+    *,
+    base_url: str | None = None,
+    session: Session | None = None,
+    **retry_options: Any,
+) -> gspread.Client:
+    """A ``gspread.Client`` on ``credentials`` whose HTTP goes through
+    :class:`RetryingHTTPClient` with ``retry_options`` (``max_attempts``,
+    ``budget_seconds``, ``base_delay``, ``max_delay``, ``timeout``, ``sleep``, ``random``,
+    ``clock``). ``base_url`` points it at another server (a local fake of the API).
+    The retrying client is ``client.http_client``."""
+    cls = RetryingHTTPClient.configured(base_url=base_url, **retry_options)
+    return gspread.Client(auth=credentials, session=session, http_client=cls)
+
+
+# --------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------
+
+
+def _validate(opts: Mapping[str, Any]) -> None:
+    if int(opts["max_attempts"]) < 1:
+        raise ValueError("max_attempts must be at least 1")
+    for key in ("budget_seconds", "base_delay", "max_delay"):
+        value = float(opts[key])
+        if math.isnan(value) or value < 0:
+            raise ValueError(f"{key} must be a number >= 0")
+    for key in ("sleep", "clock"):
+        if not callable(opts[key]):
+            raise TypeError(f"{key} must be callable")
+    rnd = opts["random"]
+    if not (callable(rnd) or isinstance(rnd, _random.Random)):
+        raise TypeError("random must be a callable returning a float in [0, 1)")
+
+
+def _path(endpoint: str) -> str:
+    """The URL path only: no scheme, host, query or fragment (queries can hold keys)."""
+    return urlsplit(endpoint).path or "/"
+
+
+def _api_name(endpoint: str) -> str:
+    parts = urlsplit(endpoint)
+    if parts.hostname == "sheets.googleapis.com" or parts.path.startswith("/v4/spreadsheets"):
+        return "Google Sheets API"
+    if "/drive/" in parts.path:
+        return "Google Drive API"
+    return "Google API"
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:
+            return None
+        seconds = when.timestamp() - time.time()
+    if math.isnan(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+def _describe(timeout: Timeout) -> str:
+    if isinstance(timeout, tuple):
+        return f"connect {timeout[0]:g} s / read {timeout[1]:g} s"
+    return f"{timeout:g} s" if timeout is not None else "no timeout"
+
+
+def _describe_connection_error(exc: requests.ConnectionError) -> str:
+    text = str(exc)
+    if "RemoteDisconnected" in text or "Connection aborted" in text:
+        return "dropping the connection without an answer"
+    if "Connection reset" in text:
+        return "resetting the connection"
+    if any(s in text for s in ("NameResolutionError", "Name or service not known",
+                               "nodename nor servname", "getaddrinfo", "Temporary failure")):
+        return "failing to resolve its host name (no network?)"
+    if "Connection refused" in text:
+        return "refusing the connection"
+    return "failing to connect"
+
+
+def _refresh_refused(exc: gauth_exceptions.RefreshError) -> AuthError:
+    reason = " ".join(str(exc).split())
+    reason = redact(reason)[:300]
+    return AuthError(
+        f"Google refused the credentials when refreshing the access token ({reason}); "
+        "the key may have been deleted or disabled, or the sign-in revoked: create a new "
+        "key (or sign in again) and set SHEETCRM_CREDENTIALS_JSON to the key's JSON, or "
+        "pass --credentials FILE; see README"
+    )
+
+
+def _rewind_files(files: FileType) -> None:
+    """Put uploaded file objects back at their start so a retry sends them whole."""
+    if not files:
+        return
+    for value in files.values():
+        fh = value[1] if isinstance(value, tuple) else value
+        seek = getattr(fh, "seek", None)
+        if callable(seek):
+            with contextlib.suppress(OSError, ValueError):
+                seek(0)
