@@ -501,8 +501,8 @@ _FIELD_DQ = re.compile(rf'(?i)("(?:{_SECRET_KEYS})"\s*:\s*)"(?:[^"\\]|\\.)*"')
 _FIELD_SQ = re.compile(rf"(?i)('(?:{_SECRET_KEYS})'\s*:\s*)'(?:[^'\\]|\\.)*'")
 # field=value in query strings and form bodies.
 _FIELD_QS = re.compile(
-    r"(?i)((?:^|[?&\s;,])(?:access_token|refresh_token|client_secret|assertion|id_token"
-    r"|subject_token|token|code|password)=)[^&\s\"';,]+"
+    r"(?i)((?:(?:^|[?&\s;,])(?:access_token|refresh_token|client_secret|assertion|id_token"
+    r"|subject_token|token|password)|[?&]code)=)[^&\s\"';,]+"
 )
 # Authorization: <anything up to end of line / quote / comma>
 _AUTH_HEADER = re.compile(
@@ -562,24 +562,51 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def install_log_redaction(logger_name: str = "sheetcrm") -> RedactingFilter:
-    """Install a :class:`RedactingFilter` on the ``sheetcrm`` logger, on every
-    ``sheetcrm.*`` logger that exists now and on the handlers attached to them.
+REDACTED_LOGGERS: tuple[str, ...] = (
+    "sheetcrm",
+    # Libraries that log credentials at DEBUG: requests_oauthlib logs token request
+    # bodies (client secret, code) and the tokens it obtains; urllib3 logs URLs.
+    "google",
+    "google_auth_oauthlib",
+    "requests_oauthlib",
+    "oauthlib",
+    "urllib3",
+    "gspread",
+)
 
-    Python applies a logger's filters only to records logged on that very logger, not to
-    those propagated from its children, hence the child loggers. Idempotent: call it
-    again after importing more modules. Returns the filter."""
-    root = logging.getLogger(logger_name)
-    existing = next((f for f in root.filters if isinstance(f, RedactingFilter)), None)
-    flt = existing or RedactingFilter()
-    loggers = [root] + [
-        obj for name, obj in logging.Logger.manager.loggerDict.items()
-        if name.startswith(logger_name + ".") and isinstance(obj, logging.Logger)
-    ]
-    for lg in loggers:
-        if not any(isinstance(f, RedactingFilter) for f in lg.filters):
-            lg.addFilter(flt)
-        for handler in lg.handlers:
-            if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-                handler.addFilter(flt)
+
+def install_log_redaction(names: Sequence[str] = REDACTED_LOGGERS) -> RedactingFilter:
+    """Redact every log record of the ``sheetcrm`` loggers (and of the libraries that log
+    credentials at DEBUG, see :data:`REDACTED_LOGGERS`).
+
+    Adds a :class:`RedactingFilter` to the ``sheetcrm`` logger. Python applies a logger's
+    filters only to records logged on that very logger, not to those propagated from its
+    children (``sheetcrm.http`` and the like, including loggers created later), so the
+    same filter is also applied where records are made: a log-record factory wrapping the
+    current one runs it on records whose logger is one of ``names`` or below them.
+    Idempotent; returns the filter."""
+    logger = logging.getLogger("sheetcrm")
+    flt = next((f for f in logger.filters if isinstance(f, RedactingFilter)), None)
+    if flt is None:
+        flt = RedactingFilter()
+        logger.addFilter(flt)
+    current = logging.getLogRecordFactory()
+    if isinstance(current, _RedactingRecordFactory):
+        current.names = tuple(dict.fromkeys((*current.names, *names)))
+    else:
+        logging.setLogRecordFactory(_RedactingRecordFactory(current, tuple(names), flt))
     return flt
+
+
+class _RedactingRecordFactory:
+    def __init__(self, inner: Any, names: tuple[str, ...], flt: RedactingFilter) -> None:
+        self.inner = inner
+        self.names = names
+        self.filter = flt
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record: logging.LogRecord = self.inner(*args, **kwargs)
+        name = record.name
+        if any(name == n or name.startswith(n + ".") for n in self.names):
+            self.filter.filter(record)
+        return record

@@ -269,7 +269,6 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # ---------------------------------------------------------------------------------------
 # Text and IDs
 
-EXPECTED_TEXT = "text"
 EXPECTED_ID = "an ID on a single line, like CO-0001 or 12"
 
 
@@ -747,6 +746,8 @@ def parse_integer(value: Any, opts: ParseOptions = _DEFAULT_OPTS) -> int:
             raise CellParseError(f"{shown} is not a whole number", expected)
         n = int(n)
     elif isinstance(n, Decimal):
+        if n.adjusted() >= 19:  # beyond int64; checked first, int() of a huge Decimal is slow
+            raise CellParseError(f"{shown} is too large", expected)
         if n != n.to_integral_value():
             raise CellParseError(f"{shown} is not a whole number", expected)
         n = int(n)

@@ -97,6 +97,12 @@ _GRID_ARRAY = np.array(
 )
 
 
+# _SCORE_TEXT[(r - 1) * 25 + (f - 1) * 5 + (m - 1)] is "rfm" as text
+_SCORE_TEXT = np.array(
+    [f"{r}{f}{m}" for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)], dtype=object,
+)
+
+
 def segment_of(r: int, f: int) -> Segment:
     """The segment of one (R, F) pair of scores 1–5. Raises ``KeyError`` off the grid."""
     return SEGMENT_GRID[(int(r), int(f))]
@@ -312,7 +318,7 @@ def rfm_table(
     segment = np.full(n, Segment.PROSPECT, dtype=object)
     if buyers.any():
         rb, fb, mb = r[buyers], f[buyers], m[buyers]
-        rfm_score[buyers] = (rb * 100 + fb * 10 + mb).astype(str).astype(object)
+        rfm_score[buyers] = _SCORE_TEXT[(rb - 1) * 25 + (fb - 1) * 5 + (mb - 1)]
         segment[buyers] = _GRID_ARRAY[rb - 1, fb - 1]
     ns = np.where(buyers, b.as_of.value - b.last_age * DAY_NS, NAT_NS).astype(np.int64)
     return pd.DataFrame(

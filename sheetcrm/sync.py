@@ -493,7 +493,7 @@ def sync(workbook: Workbook, as_of: Any = None, *, dry_run: bool = False,
     changes = changes.rename(columns={"title": "tab", "record_id": "id"}) if len(changes) else changes
     frames = {tab: computed.cells[tab] for tab in computed.cells}
     if not dry_run and report is not None:
-        workbook.reload()
+        workbook.mark_stale()
     return SyncResult(run_id, as_of_ts, dry_run, changes, problems, frames, the_plan.log_changes,
                       counts, report, timings)
 

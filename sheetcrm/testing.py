@@ -69,6 +69,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import datetime as _dt
 import json
 import math
@@ -1274,6 +1275,21 @@ class Sheet:
     )
     presentation: dict[str, Any] = field(default_factory=dict)
 
+    def clone(self) -> Sheet:
+        """An independent copy (cells are copied one by one; their dicts are never mutated
+        in place, so sharing those is safe and much faster than a deep copy)."""
+        other = copy.copy(self)
+        other.cells = {
+            r: {c: Cell(x.value, x.formula, x.fmt, x.note, x.validation) for c, x in row.items()}
+            for r, row in self.cells.items()
+        }
+        for name in (
+            "extra", "protected_ranges", "depths", "group_control_after", "dim_props",
+            "presentation",
+        ):  # fmt: skip
+            setattr(other, name, copy.deepcopy(getattr(self, name)))
+        return other
+
     def get(self, row: int, col: int) -> Cell | None:
         """The stored cell at (row, col) or None."""
         row_cells = self.cells.get(row)
@@ -1389,6 +1405,15 @@ class Spreadsheet:
     modified_time: str = field(default_factory=_now_iso)
     permissions: list[dict[str, Any]] = field(default_factory=list)
     named_ranges: list[dict[str, Any]] = field(default_factory=list)
+
+    def clone(self) -> Spreadsheet:
+        """An independent copy, for all-or-nothing batch updates."""
+        other = copy.copy(self)
+        other.sheets = [sheet.clone() for sheet in self.sheets]
+        other.extra = copy.deepcopy(self.extra)
+        other.permissions = copy.deepcopy(self.permissions)
+        other.named_ranges = copy.deepcopy(self.named_ranges)
+        return other
 
     def find_sheet(self, title: str) -> Sheet | None:
         """Sheet by title: exact match first, then case-insensitive (as Google resolves)."""
@@ -1540,8 +1565,114 @@ def _each_presentation_range(sheet: Sheet) -> Iterator[tuple[list[Any], int, dic
             yield owner, i, grid
 
 
-def insert_dimension(sheet: Sheet, dim: str, at: int, count: int) -> None:
-    """Insert ``count`` empty rows/columns before index ``at`` (0-based)."""
+_REF_ENDPOINT_RE = re.compile(r"^(\$?)([A-Za-z]{0,3})(\$?)(\d*)$")
+
+
+def _shift_ref(ref: str, dim: str, shift: Callable[[int, str], int | None]) -> str:
+    """Rewrite one reference (``A5``, ``$B$2:C9``, ``A:A``, ``3:4``) for a row/column move."""
+    ends = ref.split(":")
+    parsed = []
+    for text in ends:
+        m = _REF_ENDPOINT_RE.match(text)
+        if m is None:
+            return ref
+        parsed.append(list(m.groups()))
+    for i, parts in enumerate(parsed):
+        role = "cell" if len(parsed) == 1 else ("start" if i == 0 else "end")
+        if dim == "ROWS" and parts[3]:
+            moved = shift(int(parts[3]) - 1, role)
+            if moved is None or moved < 0:
+                return "#REF!"
+            parts[3] = str(moved + 1)
+        elif dim == "COLUMNS" and parts[1]:
+            moved = shift(column_index(parts[1]), role)
+            if moved is None or moved < 0:
+                return "#REF!"
+            parts[1] = column_letters(moved)
+    if len(parsed) == 2:
+        index = 3 if dim == "ROWS" else 1
+        first, last = parsed[0][index], parsed[1][index]
+        if first and last:
+            as_int = int if dim == "ROWS" else column_index
+            if as_int(last) < as_int(first):
+                return "#REF!"
+    return ":".join("".join(p) for p in parsed)
+
+
+def _shift_formulas(
+    book: Spreadsheet, target: Sheet, dim: str, shift: Callable[[int, str], int | None]
+) -> None:
+    """Rewrite every formula reference to ``target`` after rows/columns moved."""
+    for sheet in book.sheets:
+
+        def points_at_target(title: str | None, home: Sheet = sheet) -> bool:
+            return (home if title is None else book.find_sheet(title)) is target
+
+        for _, _, cell in sheet.iter_cells():
+            if cell.formula and isinstance(cell.value, str):
+                cell.value = _rewrite_formula_refs(cell.value, points_at_target, dim, shift)
+
+
+def _rewrite_formula_refs(
+    formula: str,
+    points_at_target: Callable[[str | None], bool],
+    dim: str,
+    shift: Callable[[int, str], int | None],
+) -> str:
+    """Apply ``_shift_ref`` to the references of one formula, leaving strings alone."""
+    out: list[str] = []
+    i = 0
+    text = formula
+    while i < len(text):
+        ch = text[i]
+        if ch == '"':
+            j = i + 1
+            while j < len(text):
+                if text[j] == '"':
+                    if j + 1 < len(text) and text[j + 1] == '"':
+                        j += 2
+                        continue
+                    break
+                j += 1
+            out.append(text[i : j + 1])
+            i = j + 1
+            continue
+        m = _ERROR_LITERAL_RE.match(text, i)
+        if m is None and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_.$")):
+            m = _REF_RE.match(text, i)
+            if m is not None:
+                sheet_part = m.group("sheet") or ""
+                title = None
+                if sheet_part:
+                    raw = sheet_part[:-1]
+                    title = raw[1:-1].replace("''", "'") if raw.startswith("'") else raw
+                if points_at_target(title):
+                    moved = _shift_ref(m.group("ref"), dim, shift)
+                    out.append(moved if moved == "#REF!" else sheet_part + moved)
+                else:
+                    out.append(m.group(0))
+                i = m.end()
+                continue
+        m = m or _FNUM_RE.match(text, i) or _IDENT_RE.match(text, i)
+        if m is not None and m.end() > i:
+            out.append(m.group(0))
+            i = m.end()
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def insert_dimension(
+    sheet: Sheet, dim: str, at: int, count: int, book: Spreadsheet | None = None
+) -> None:
+    """Insert ``count`` empty rows/columns before index ``at`` (0-based).
+
+    With ``book``, formulas anywhere in it that point at this sheet are rewritten the way
+    Google rewrites them (``=A5`` becomes ``=A6`` when a row is inserted above row 5).
+    """
+    if book is not None:
+        _shift_formulas(book, sheet, dim, lambda i, role: i + count if i >= at else i)
     if dim == "ROWS":
         sheet.remap(lambda r, c: (r + count if r >= at else r, c))
         sheet.row_count += count
@@ -1565,9 +1696,26 @@ def insert_dimension(sheet: Sheet, dim: str, at: int, count: int) -> None:
     sheet.dim_props[dim] = {(k + count if k >= at else k): v for k, v in props.items()}
 
 
-def delete_dimension(sheet: Sheet, dim: str, start: int, end: int) -> None:
-    """Delete rows/columns ``[start, end)``; everything below/right moves up/left."""
+def delete_dimension(
+    sheet: Sheet, dim: str, start: int, end: int, book: Spreadsheet | None = None
+) -> None:
+    """Delete rows/columns ``[start, end)``; everything below/right moves up/left.
+
+    With ``book``, formulas pointing at this sheet are rewritten; references to deleted
+    cells become ``#REF!``, ranges shrink.
+    """
     count = end - start
+    if book is not None:
+
+        def shift(index: int, role: str) -> int | None:
+            if index < start:
+                return index
+            if index >= end:
+                return index - count
+            # Inside the deleted block: a lone cell is gone, a range edge snaps to its rim.
+            return {"start": start, "end": start - 1}.get(role)
+
+        _shift_formulas(book, sheet, dim, shift)
 
     def move(index: int) -> int | None:
         if index < start:
@@ -1606,14 +1754,14 @@ def delete_dimension(sheet: Sheet, dim: str, start: int, end: int) -> None:
         table[dim] = {moved: v for k, v in table[dim].items() if (moved := move(k)) is not None}
 
 
-def resize_sheet(sheet: Sheet, rows: int, cols: int) -> None:
+def resize_sheet(sheet: Sheet, rows: int, cols: int, book: Spreadsheet | None = None) -> None:
     """Set the grid size; shrinking drops whatever lies outside."""
     if rows < sheet.row_count:
-        delete_dimension(sheet, "ROWS", rows, sheet.row_count)
+        delete_dimension(sheet, "ROWS", rows, sheet.row_count, book)
     elif rows > sheet.row_count:
         sheet.row_count = rows
     if cols < sheet.col_count:
-        delete_dimension(sheet, "COLUMNS", cols, sheet.col_count)
+        delete_dimension(sheet, "COLUMNS", cols, sheet.col_count, book)
     elif cols > sheet.col_count:
         sheet.col_count = cols
 
@@ -1682,24 +1830,29 @@ def _current_region(sheet: Sheet, row: int, col: int) -> tuple[int, int, int, in
     """
     r0, c0, r1, c1 = row, col, row + 1, col + 1
 
-    def has_value(r: int, c: int) -> bool:
-        cell = sheet.get(r, c)
-        return cell is not None and cell.value is not None
+    def row_has(r: int) -> bool:
+        return any(
+            c0 - 1 <= c <= c1 and cell.value is not None
+            for c, cell in sheet.cells.get(r, {}).items()
+        )
 
+    def col_has(c: int) -> bool:
+        return any(
+            r0 - 1 <= r <= r1 and (cell := cells.get(c)) is not None and cell.value is not None
+            for r, cells in sheet.cells.items()
+        )
+
+    # Grow one edge at a time so a tall table costs O(rows), not O(rows^2).
     while True:
         grown = False
-        if r0 > 0 and any(has_value(r0 - 1, c) for c in range(max(c0 - 1, 0), c1 + 1)):
-            r0 -= 1
-            grown = True
-        if r1 < sheet.row_count and any(has_value(r1, c) for c in range(max(c0 - 1, 0), c1 + 1)):
-            r1 += 1
-            grown = True
-        if c0 > 0 and any(has_value(r, c0 - 1) for r in range(max(r0 - 1, 0), r1 + 1)):
-            c0 -= 1
-            grown = True
-        if c1 < sheet.col_count and any(has_value(r, c1) for r in range(max(r0 - 1, 0), r1 + 1)):
-            c1 += 1
-            grown = True
+        while r0 > 0 and row_has(r0 - 1):
+            r0, grown = r0 - 1, True
+        while r1 < sheet.row_count and row_has(r1):
+            r1, grown = r1 + 1, True
+        while c0 > 0 and col_has(c0 - 1):
+            c0, grown = c0 - 1, True
+        while c1 < sheet.col_count and col_has(c1):
+            c1, grown = c1 + 1, True
         if not grown:
             return r0, c0, r1, c1
 
@@ -2515,9 +2668,12 @@ class _Api:
         render = self._response_render(query)
         body = self._object_body(body)
         if body.get("range"):
-            body_box = self.resolve_range(book, str(body["range"]))
-            url_box = self.resolve_range(book, range_text)
-            if body_box != url_box:
+            body_sheet, body_rng = self.resolve_range(book, str(body["range"]))
+            url_sheet, url_rng = self.resolve_range(book, range_text)
+            same_bounds = dataclasses.replace(body_rng, sheet=None) == dataclasses.replace(
+                url_rng, sheet=None
+            )
+            if body_sheet is not url_sheet or not same_bounds:
                 raise _bad_request(
                     f"Invalid values[0][0]: the range in the ValueRange ({body['range']}) does "
                     f"not match the range in the request ({range_text})."
@@ -2618,7 +2774,7 @@ class _Api:
         write = _Write(sheet, target_row, target_col, matrix, input_option)
         # Append never fails for lack of room: it grows the grid (or inserts rows).
         if insert_option == "INSERT_ROWS" and write.rows:
-            insert_dimension(sheet, "ROWS", min(target_row, sheet.row_count), write.rows)
+            insert_dimension(sheet, "ROWS", min(target_row, sheet.row_count), write.rows, book)
         elif target_row + write.rows > sheet.row_count:
             sheet.row_count = target_row + write.rows
         if target_col + write.cols > sheet.col_count:
@@ -2760,7 +2916,7 @@ class _Api:
             raise _field_violation(
                 "requests", f"Invalid value at 'requests', {json.dumps(requests_in)}"
             )
-        work = copy.deepcopy(book)  # all-or-nothing: apply to a copy, commit at the end
+        work = book.clone()  # all-or-nothing: apply to a copy, commit at the end
         written_before = self.cells_written
         replies: list[dict[str, Any]] = []
         for i, request in enumerate(requests_in):
@@ -3129,7 +3285,7 @@ def _req_update_sheet_properties(api: _Api, book: Spreadsheet, payload: dict[str
     for dim, key in (("ROWS", "rowGroupControlAfter"), ("COLUMNS", "columnGroupControlAfter")):
         sheet.group_control_after[dim] = bool(grid.get(key, False))
     sheet.extra = {k: updated[k] for k in _SHEET_EXTRA_PROPS if k in updated}
-    resize_sheet(sheet, rows, cols)
+    resize_sheet(sheet, rows, cols, book)
     _validate_grid(sheet)
     if all(s.hidden for s in book.sheets):
         raise _RequestError("You can't hide all the sheets in a document.")
@@ -3322,7 +3478,7 @@ def _req_insert_dimension(api: _Api, book: Spreadsheet, payload: dict[str, Any])
         raise _RequestError(
             f"Cannot insert {noun} at the end of the sheet without inheritFromBefore."
         )
-    insert_dimension(sheet, dim, start, end - start)
+    insert_dimension(sheet, dim, start, end - start, book)
     api._check_cell_limit(book)
 
 
@@ -3333,7 +3489,7 @@ def _req_delete_dimension(api: _Api, book: Spreadsheet, payload: dict[str, Any])
     if start == 0 and end == sheet.count(dim):
         noun = "rows" if dim == "ROWS" else "columns"
         raise _RequestError(f"You can't delete all the {noun} on the sheet.")
-    delete_dimension(sheet, dim, start, end)
+    delete_dimension(sheet, dim, start, end, book)
 
 
 def _req_append_dimension(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> None:
@@ -3425,7 +3581,11 @@ def _req_duplicate_sheet(api: _Api, book: Spreadsheet, payload: dict[str, Any]) 
     if new_id is not None and book.sheet_by_id(int(new_id)) is not None:
         raise _RequestError(f"A sheet with id {int(new_id)} already exists.")
     clone.sheet_id = api.new_sheet_id(book) if new_id is None else int(new_id)
-    title = payload.get("newSheetName") or f"Copy of {source.title}"
+    title = payload.get("newSheetName")
+    if not title:
+        title, n = f"Copy of {source.title}", 2
+        while book.find_sheet(title) is not None:
+            title, n = f"Copy of {source.title} {n}", n + 1
     if book.find_sheet(str(title)) is not None:
         raise _RequestError(
             f'A sheet with the name "{title}" already exists. Please enter another name.'
@@ -4396,10 +4556,10 @@ class FakeSheetsServer:
     def insert_rows(self, spreadsheet_id: str, sheet_title: str, row: int, n: int = 1) -> None:
         """Insert ``n`` empty rows before 1-based row ``row`` (row ``row`` becomes empty)."""
         with self._api.lock:
-            _, sheet = self._sheet(spreadsheet_id, sheet_title)
+            book, sheet = self._sheet(spreadsheet_id, sheet_title)
             if not 1 <= row <= sheet.row_count + 1 or n < 1:
                 raise ValueError(f"cannot insert {n} row(s) at row {row}")
-            insert_dimension(sheet, "ROWS", row - 1, n)
+            insert_dimension(sheet, "ROWS", row - 1, n, book)
 
     def delete_rows(
         self, spreadsheet_id: str, sheet_title: str, start: int, end: int | None = None
@@ -4407,21 +4567,21 @@ class FakeSheetsServer:
         """Delete 1-based rows ``start``..``end`` inclusive (``end`` defaults to ``start``)."""
         end = start if end is None else end
         with self._api.lock:
-            _, sheet = self._sheet(spreadsheet_id, sheet_title)
+            book, sheet = self._sheet(spreadsheet_id, sheet_title)
             if not 1 <= start <= end <= sheet.row_count or end - start + 1 >= sheet.row_count:
                 raise ValueError(f"cannot delete rows {start}..{end}")
-            delete_dimension(sheet, "ROWS", start - 1, end)
+            delete_dimension(sheet, "ROWS", start - 1, end, book)
 
     def insert_columns(
         self, spreadsheet_id: str, sheet_title: str, column: int | str, n: int = 1
     ) -> None:
         """Insert ``n`` empty columns before ``column`` (1-based number or letters)."""
         with self._api.lock:
-            _, sheet = self._sheet(spreadsheet_id, sheet_title)
+            book, sheet = self._sheet(spreadsheet_id, sheet_title)
             index = self._column(column)
             if not 0 <= index <= sheet.col_count or n < 1:
                 raise ValueError(f"cannot insert {n} column(s) at {column!r}")
-            insert_dimension(sheet, "COLUMNS", index, n)
+            insert_dimension(sheet, "COLUMNS", index, n, book)
 
     def delete_columns(
         self,
@@ -4434,10 +4594,10 @@ class FakeSheetsServer:
         first = self._column(start)
         last = first if end is None else self._column(end)
         with self._api.lock:
-            _, sheet = self._sheet(spreadsheet_id, sheet_title)
+            book, sheet = self._sheet(spreadsheet_id, sheet_title)
             if not 0 <= first <= last < sheet.col_count or last - first + 1 >= sheet.col_count:
                 raise ValueError(f"cannot delete columns {start!r}..{end!r}")
-            delete_dimension(sheet, "COLUMNS", first, last + 1)
+            delete_dimension(sheet, "COLUMNS", first, last + 1, book)
 
     def sort_rows(
         self,

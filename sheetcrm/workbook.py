@@ -36,11 +36,24 @@ class Workbook:
 
     def reload(self) -> None:
         """Read the workbook again (after someone edited it)."""
-        raw = self.backend.read()
-        self.raw_tabs = raw
-        self.tables: dict[Tab, Table]
-        self.settings: Settings
-        self.tables, self.settings, self._settings_problems = bind_all(raw)
+        self._stale = False
+        self._tables, self._settings, self._settings_problems = bind_all(self.backend.read())
+
+    def mark_stale(self) -> None:
+        """The workbook was written: read it again when next asked for."""
+        self._stale = True
+
+    @property
+    def tables(self) -> dict[Tab, Table]:
+        if self._stale:
+            self.reload()
+        return self._tables
+
+    @property
+    def settings(self) -> Settings:
+        if self._stale:
+            self.reload()
+        return self._settings
 
     @property
     def location(self) -> str:
@@ -62,7 +75,8 @@ class Workbook:
     def validate(self) -> pd.DataFrame:
         """Every problem in the workbook: columns tab, row, id, column, value, problem,
         severity. Reads only; nothing is written."""
-        return validate_tables(self.tables, self._settings_problems)
+        tables = self.tables
+        return validate_tables(tables, self._settings_problems)
 
     def sync(self, as_of: Any = None, *, dry_run: bool = False, **kwargs: Any) -> SyncResult:
         """Validate, compute and write the computed cells (see :func:`sheetcrm.sync.sync`)."""
