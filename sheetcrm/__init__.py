@@ -25,7 +25,7 @@ from .schema import NESL, ActivityType, ContactRole, Lang, Lifecycle, Segment, S
 from .settings import Settings
 from .template import init_workbook
 from .workbook import Workbook
-from .workbook import open_workbook as open  # noqa: A001 - sheetcrm.open(path) reads naturally
+from .workbook import open_workbook as open
 
 __all__ = [
     "NESL",

@@ -75,7 +75,7 @@ ENV_GOOGLE_APPLICATION_CREDENTIALS = "GOOGLE_APPLICATION_CREDENTIALS"
 
 FIX = (
     f"set {ENV_CREDENTIALS_JSON} to the key's JSON, or pass --credentials FILE; "
-    "see README (Google Sheets access)"
+    "see README"
 )
 
 _MAX_CREDENTIALS_BYTES = 1_000_000
@@ -138,7 +138,7 @@ def load_credentials(
         token_path=Path(token_path) if token_path is not None else default_token_path(env),
     )
     if source is not None:
-        path = Path(os.fspath(source))
+        path = Path(os.fspath(source)).expanduser()
         return _from_info(_read_json_file(path, f"credentials file {str(path)!r}"),
                           f"credentials file {str(path)!r}", options)
     inline = env.get(ENV_CREDENTIALS_JSON)

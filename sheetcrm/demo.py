@@ -91,10 +91,10 @@ from .settings import settings_rows
 
 __all__ = [
     "EXTRA_COLUMN",
-    "DemoResult",
     "EXTRA_COLUMN_TAB",
     "PLANTED_MISTAKES",
     "TEAM",
+    "DemoResult",
     "demo_tables",
     "header_keys",
     "history_start",

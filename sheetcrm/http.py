@@ -3,9 +3,11 @@
 gspread's own ``BackOffHTTPClient`` retries without end (and retries 403s); this client
 retries only what is worth retrying, within a number of attempts *and* a time budget:
 
-* retried: HTTP 429, 500, 502, 503, 504, ``requests.ConnectionError`` (refused, reset,
-  dropped mid-answer) and ``requests.Timeout``, plus a network failure while refreshing
-  the access token;
+* retried: HTTP 429, 500, 502, 503, 504, a 403 whose reason is ``rateLimitExceeded`` /
+  ``userRateLimitExceeded`` (the Drive API's 429), ``requests.ConnectionError`` (refused,
+  reset, dropped before the answer), a connection dropped in the middle of the answer
+  (``ChunkedEncodingError``), ``requests.Timeout``, and a network failure while
+  refreshing the access token;
 * delays: capped exponential backoff with full jitter, ``uniform(0, min(max_delay,
   base_delay * 2**n))`` before retry ``n + 1``; a ``Retry-After`` header (seconds or an
   HTTP date) is used as given instead. No wait runs past the budget: a backoff wait is cut
@@ -144,6 +146,8 @@ class RetryingHTTPClient(HTTPClient):
         base_url: str | None = None,
     ) -> None:
         super().__init__(auth, session)
+        if not hasattr(self, "auth"):  # gspread sets it only when it makes the session
+            self.auth = auth
         given = {
             "max_attempts": max_attempts, "budget_seconds": budget_seconds,
             "base_delay": base_delay, "max_delay": max_delay, "timeout": timeout,
@@ -218,7 +222,8 @@ class RetryingHTTPClient(HTTPClient):
                 )
             except requests.Timeout:
                 status, failure = None, f"timing out (no answer within {_describe(timeout)})"
-            except requests.ConnectionError as exc:
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+                # ChunkedEncodingError: the connection dropped in the middle of the answer
                 status, failure = None, _describe_connection_error(exc)
             except gauth_exceptions.RefreshError as exc:
                 raise _refresh_refused(exc) from None
@@ -227,10 +232,14 @@ class RetryingHTTPClient(HTTPClient):
             else:
                 if response.ok:
                     return response
-                if response.status_code not in RETRY_STATUSES:
-                    raise APIError(response)
                 status = response.status_code
-                failure = f"answering {_STATUS_TEXT.get(status, str(status))}"
+                if status == 403 and _is_rate_limit(response):
+                    failure = "answering 403 (rate limit exceeded)"
+                    status = 429  # the Drive API's way of saying 429
+                elif status in RETRY_STATUSES:
+                    failure = f"answering {_STATUS_TEXT.get(status, str(status))}"
+                else:
+                    raise APIError(response)
                 retry_after = _parse_retry_after(response.headers.get("Retry-After"))
                 response.close()
             _rewind_files(files)
@@ -382,10 +391,28 @@ def _describe(timeout: Timeout) -> str:
     return f"{timeout:g} s" if timeout is not None else "no timeout"
 
 
-def _describe_connection_error(exc: requests.ConnectionError) -> str:
+def _is_rate_limit(response: Response) -> bool:
+    """A 403 that is really a rate limit (the Drive API answers those with 403 and reason
+    ``rateLimitExceeded`` / ``userRateLimitExceeded`` rather than 429)."""
+    try:
+        error = response.json().get("error", {})
+    except ValueError:
+        return False
+    if not isinstance(error, dict):
+        return False
+    reasons = {str(e.get("reason", "")) for e in error.get("errors", []) if isinstance(e, dict)}
+    reasons |= {str(d.get("reason", "")) for d in error.get("details", [])
+                if isinstance(d, dict)}
+    return bool(reasons & {"rateLimitExceeded", "userRateLimitExceeded",
+                           "RATE_LIMIT_EXCEEDED"})
+
+
+def _describe_connection_error(exc: requests.RequestException) -> str:
     text = str(exc)
     if "RemoteDisconnected" in text or "Connection aborted" in text:
         return "dropping the connection without an answer"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError) or "IncompleteRead" in text:
+        return "dropping the connection in the middle of an answer"
     if "Connection reset" in text:
         return "resetting the connection"
     if any(s in text for s in ("NameResolutionError", "Name or service not known",

@@ -8,6 +8,7 @@ workbook's headers are in.
 
 from __future__ import annotations
 
+import builtins
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -67,7 +68,7 @@ class LabeledEnum(StrEnum):
                 for text in (member.value, member.zh, *member.aliases):
                     cached.setdefault(normalize_label(text), member)
             setattr(cls, cache_name, cached)
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     @classmethod
     def parse(cls, text: object) -> Self | None:
@@ -242,7 +243,7 @@ class Column:
     required: bool = False
     owner: Owner = Owner.PEOPLE
     ref: Tab | None = None
-    enum: type[LabeledEnum] | None = None
+    enum: builtins.type[LabeledEnum] | None = None
     aliases: tuple[str, ...] = ()
     description: str = ""
 
@@ -292,12 +293,12 @@ class TabSpec:
         return self.tab.label(lang)
 
 
-T, O = ColumnType, Owner
+T = ColumnType
 
 
 def _id(prefix_note: str = "") -> Column:
     return Column(
-        "ID", "編號", T.ID, owner=O.SHARED, aliases=("代號", "序號", "No", "No."),
+        "ID", "編號", T.ID, owner=Owner.SHARED, aliases=("代號", "序號", "No", "No."),
         description=f"Stable record ID{prefix_note}; sheetcrm fills a blank one, never renumbers.",
     )
 
@@ -306,12 +307,12 @@ _OWNER = Column("Owner", "負責人", aliases=("負責業務", "業務", "業務
                 description="Name of the rep in Team who owns the record.")
 _SOURCE = Column("Source", "來源", aliases=("客戶來源", "名單來源"))
 _CREATED = Column("Created", "建立日期", T.DATE, aliases=("建立時間", "建檔日期", "Created At"))
-_PROBLEMS = Column("Problems", "問題", owner=O.SHEETCRM, aliases=("資料問題",),
+_PROBLEMS = Column("Problems", "問題", owner=Owner.SHEETCRM, aliases=("資料問題",),
                    description="What validation found wrong in this row.")
 
 
 def _customer_computed() -> tuple[Column, ...]:
-    c = O.SHEETCRM
+    c = Owner.SHEETCRM
     return (
         Column("Last Purchase", "最近購買日", T.DATE, owner=c, aliases=("最近交易日",)),
         Column("Recency", "最近購買天數", T.INTEGER, owner=c, aliases=("Recency Days",)),
@@ -368,7 +369,7 @@ OPPORTUNITIES = TabSpec(
         Column("Company ID", "公司編號", T.REF, ref=Tab.COMPANIES, aliases=("公司代號",)),
         Column("Contact ID", "連絡人編號", T.REF, ref=Tab.CONTACTS, aliases=("聯絡人編號",)),
         Column("Name", "機會名稱", required=True, aliases=("名稱", "案名", "商機名稱", "Deal", "Deal Name")),
-        Column("Stage", "階段", T.ENUM, owner=O.SHARED, enum=Stage, aliases=("銷售階段",),
+        Column("Stage", "階段", T.ENUM, owner=Owner.SHARED, enum=Stage, aliases=("銷售階段",),
                description="Pipeline stage; sheetcrm only moves it forward on evidence."),
         Column("Amount", "金額", T.MONEY, aliases=("預估金額", "Value")),
         Column("Expected Close", "預計成交日", T.DATE, aliases=("預計結案日", "Close Date")),
@@ -377,15 +378,15 @@ OPPORTUNITIES = TabSpec(
         Column("Next Step Due", "下一步期限", T.DATE, aliases=("下一步日期",)),
         Column("Closed", "結案日期", T.DATE, aliases=("結案日", "Closed On")),
         Column("Lost Reason", "失敗原因", aliases=("未成交原因",)),
-        Column("Probability", "成交機率", T.NUMBER, owner=O.SHEETCRM, aliases=("機率",)),
-        Column("Weighted Amount", "加權金額", T.MONEY, owner=O.SHEETCRM),
-        Column("Stage Since", "階段起始日", T.DATE, owner=O.SHEETCRM),
-        Column("Days in Stage", "階段天數", T.INTEGER, owner=O.SHEETCRM),
-        Column("Stage Seen", "上次同步階段", T.ENUM, owner=O.SHEETCRM, enum=Stage,
+        Column("Probability", "成交機率", T.NUMBER, owner=Owner.SHEETCRM, aliases=("機率",)),
+        Column("Weighted Amount", "加權金額", T.MONEY, owner=Owner.SHEETCRM),
+        Column("Stage Since", "階段起始日", T.DATE, owner=Owner.SHEETCRM),
+        Column("Days in Stage", "階段天數", T.INTEGER, owner=Owner.SHEETCRM),
+        Column("Stage Seen", "上次同步階段", T.ENUM, owner=Owner.SHEETCRM, enum=Stage,
                description="The Stage sheetcrm saw at its last sync; a difference is a person's edit."),
-        Column("Stage Reason", "階段依據", owner=O.SHEETCRM,
+        Column("Stage Reason", "階段依據", owner=Owner.SHEETCRM,
                description="Why the deal is in its stage (the activity or the person's edit)."),
-        Column("Flags", "提醒", owner=O.SHEETCRM, aliases=("標記",)),
+        Column("Flags", "提醒", owner=Owner.SHEETCRM, aliases=("標記",)),
         _PROBLEMS,
     ),
     id_prefix="OP-",
@@ -437,7 +438,7 @@ SETTINGS = TabSpec(
 LOG = TabSpec(
     Tab.LOG,
     tuple(
-        Column(en, zh, ty, owner=O.SHEETCRM)
+        Column(en, zh, ty, owner=Owner.SHEETCRM)
         for en, zh, ty in (
             ("Time", "時間", T.DATETIME), ("Run", "執行編號", T.TEXT), ("Tab", "分頁", T.TEXT),
             ("ID", "編號", T.TEXT), ("Column", "欄位", T.TEXT), ("Old", "舊值", T.TEXT),

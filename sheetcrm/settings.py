@@ -29,10 +29,10 @@ SETTING_DEFS: tuple[SettingDef, ...] = (
     SettingDef("language", "en", "Language of headers and computed labels: en or zh-TW.",
                "標題與計算欄位的語言：en 或 zh-TW。"),
     SettingDef("dates.day_first", "false",
-               "Read 3/5/2026 as 3 May (true) instead of March 5 (false).",
+               "Read 3/5/2026, 05.03.2026 and 5-3-2026 as 3 May (true) instead of March 5 (false).",
                "日期 3/5/2026 以日/月解讀（true）或月/日解讀（false）。"),
     SettingDef("money.decimal_comma", "false",
-               "Read 1.200,50 as one thousand two hundred point five (European style).",
+               "Read 1.200,50 as one thousand two hundred point five (European style), in amounts and numbers.",
                "金額使用逗號作小數點（如 1.200,50）。"),
     SettingDef("money.currency", "TWD", "Currency of amounts, for reports.", "金額幣別（報表用）。"),
     SettingDef("rfm.lookback_months", "12", "Months of history counted for Frequency and Monetary.",
@@ -166,12 +166,14 @@ def _lang(v: str) -> Lang:
 
 
 def _bool(v: str) -> bool:
-    folded = v.strip().lower()
-    if folded in ("true", "yes", "y", "1", "是", "對", "on"):
-        return True
-    if folded in ("false", "no", "n", "0", "否", "off", ""):
+    from .parse import CellParseError, parse_bool
+
+    if not v.strip():
         return False
-    raise ValueError(f"{v!r} is not true or false")
+    try:
+        return parse_bool(v)
+    except CellParseError:
+        raise ValueError(f"{v!r} is not true or false") from None
 
 
 def _positive_int(v: str) -> int:
@@ -182,7 +184,12 @@ def _positive_int(v: str) -> int:
 
 
 def _nonneg_float(v: str) -> float:
-    n = float(v.replace(",", ""))
+    from .parse import CellParseError, parse_money
+
+    try:
+        n = parse_money(v)
+    except CellParseError as exc:
+        raise ValueError(exc.message) from None
     if n < 0:
         raise ValueError(f"{v!r} is negative")
     return n

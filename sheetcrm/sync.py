@@ -52,6 +52,8 @@ _RFM_COLUMNS = {
 _PIPELINE_COLUMNS = ["Probability", "Weighted Amount", "Stage Since", "Days in Stage",
                      "Stage Seen", "Stage Reason", "Flags"]
 _PROBLEM_SEPARATOR = " | "
+#: The tabs whose records carry a stable ID and feed the computations.
+RECORD_TABS = (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES)
 
 
 def as_of_date(value: Any = None) -> pd.Timestamp:
@@ -75,7 +77,7 @@ def fill_ids(table: Table) -> pd.Series:
     key = table.spec.id_column
     if key != "ID" or table.typed.empty:
         return pd.Series(dtype=object)
-    raw = table.raw.get(key, pd.Series(None, index=table.typed.index, dtype=object))
+    raw = table.raw_column(key)
     blank = raw.map(lambda v: v is None or (isinstance(v, str) and not v.strip())
                     or (isinstance(v, float) and v != v))
     if not blank.any():
@@ -192,7 +194,7 @@ def compute(tables: dict[Tab, Table], settings: Settings, as_of: Any, problems: 
     as_of = as_of_date(as_of)
     say = progress or (lambda _msg: None)
     lang = str(settings.language)
-    ids = {tab: fill_ids(tables[tab]) for tab in (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES)}
+    ids = {tab: fill_ids(tables[tab]) for tab in RECORD_TABS}
     typed = {tab: t.typed.copy() for tab, t in tables.items()}
     for tab, new in ids.items():
         if len(new):
@@ -211,8 +213,7 @@ def compute(tables: dict[Tab, Table], settings: Settings, as_of: Any, problems: 
 
     say("advancing opportunity stages")
     opps = typed[Tab.OPPORTUNITIES]
-    stage_raw = tables[Tab.OPPORTUNITIES].raw.get("Stage", pd.Series(None, index=opps.index, dtype=object))
-    unreadable = opps["Stage"].isna() & ~stage_raw.map(_blank)
+    unreadable = opps["Stage"].isna() & ~tables[Tab.OPPORTUNITIES].raw_column("Stage").map(_blank)
     stages = advance_stages(opps[~unreadable], typed[Tab.ACTIVITIES], as_of, settings)
     pipeline = stages[_PIPELINE_COLUMNS]
     cells[Tab.OPPORTUNITIES] = to_cells(pipeline, Tab.OPPORTUNITIES, lang).reindex(opps.index)
@@ -235,9 +236,9 @@ def compute(tables: dict[Tab, Table], settings: Settings, as_of: Any, problems: 
 def _same_as_cell(old: pd.Series, new: pd.Series, col: Column, opts: ParseOptions) -> np.ndarray:
     """Which old cell values already show the new value (so need no write)."""
     if col.type in (ColumnType.TEXT, ColumnType.ENUM):
-        o = old.map(lambda v: "" if _blank(v) else str(v).strip())
-        n = new.map(lambda v: "" if _blank(v) else str(v).strip())
-        return (o.to_numpy() == n.to_numpy())
+        old_text = old.map(lambda v: "" if _blank(v) else str(v).strip())
+        new_text = new.map(lambda v: "" if _blank(v) else str(v).strip())
+        return np.asarray(old_text.to_numpy() == new_text.to_numpy(), dtype=bool)
     old_t, old_p = parse_column(old, col, opts)
     new_t, _ = parse_column(new, col, opts)
     both_na = old_t.isna().to_numpy() & new_t.isna().to_numpy()
@@ -292,14 +293,14 @@ def plan(tables: dict[Tab, Table], computed: Computed, settings: Settings, as_of
             continue
         id_key = spec.id_column
         id_col = table.headers.positions.get(id_key, -1) if id_key else -1
-        raw_ids = table.raw[id_key] if id_key and id_key in table.raw else pd.Series(None, index=table.typed.index, dtype=object)
+        raw_ids = table.raw_column(id_key or "")
         new_ids = computed.ids.get(tab, pd.Series(dtype=object))
         record_ids = raw_ids.copy()
         if len(new_ids):
             record_ids.loc[new_ids.index] = new_ids
             ids_parts.append(_changes(table, new_ids.index, "ID", id_col, id_col, record_ids,
                                       raw_ids, new_ids, cas=True, kind="id"))
-            for i, new in new_ids.items():
+            for new in new_ids:
                 log_rows.append({"Tab": table.title, "ID": new, "Column": spec.column("ID").header(lang),
                                  "Old": "", "New": new, "Reason": "filled a missing ID"})
 
@@ -475,10 +476,10 @@ def sync(workbook: Workbook, as_of: Any = None, *, dry_run: bool = False,
         timings["write"] = time.perf_counter() - t0
     cells = the_plan.write.cells
     stages = computed.stages
-    contacts_nesl = computed.customers[Tab.CONTACTS]["NESL"] if Tab.CONTACTS in computed.customers else pd.Series(dtype=object)
+    contacts_nesl = computed.customers[Tab.CONTACTS]["NESL"]
     nesl_counts = {n.value: int((contacts_nesl == n).sum()) for n in NESL}
     counts = {
-        "rows": {t.value: len(workbook.tables[t]) for t in (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES)},
+        "rows": {t.value: len(workbook.tables[t]) for t in RECORD_TABS},
         "problems": len(problems),
         "errors": int((problems["severity"] == "error").sum()),
         "ids_filled": sum(len(s) for s in computed.ids.values()),

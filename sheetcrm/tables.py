@@ -48,6 +48,12 @@ class Table:
     def __len__(self) -> int:
         return len(self.typed)
 
+    def raw_column(self, key: str) -> pd.Series:
+        """Raw cells of column ``key``; all None when the sheet has no such column."""
+        if key in self.raw:
+            return self.raw[key]
+        return pd.Series(None, index=self.typed.index, dtype=object)
+
 
 def empty_problems() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS})

@@ -97,6 +97,7 @@ from sheetcrm._a1 import (
     format_grid_range,
     parse_a1,
     parse_cell_part,
+    quote_sheet_title,
 )
 
 __all__ = [
@@ -308,12 +309,8 @@ _NUMBER_RE = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 _GROUPED_RE = re.compile(r"^([+-]?)(\d{1,3}(?:,\d{3})+)(\.\d*)?$")
 _PERCENT_RE = re.compile(r"^([+-]?(?:\d+(?:\.(\d*))?|\.(\d+)))\s*%$")
 _CURRENCY_RE = re.compile(r"^([+-]?)\$\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$")
-_ISO_DATE_RE = re.compile(
-    r"^(\d{4})([-/])(\d{1,2})\2(\d{1,2})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
-)
-_SLASH_DATE_RE = re.compile(
-    r"^(\d{1,2})([/.])(\d{1,2})\2(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
-)
+_ISO_DATE_RE = re.compile(r"^(\d{4})([-/])(\d{1,2})\2(\d{1,2})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_SLASH_DATE_RE = re.compile(r"^(\d{1,2})([/.])(\d{1,2})\2(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?$")
 _MONTH_FIRST_LOCALES = ("en_US", "en_PH", "en_CA", "fil")  # the rest read 1/2/2020 day-first
 
@@ -336,9 +333,7 @@ def _number(text: str) -> int | float:
     return int(value) if value.is_integer() and abs(value) < 2**53 and "." not in text else value
 
 
-def _date_value(
-    year: int, month: int, day: int, hh: str | None, mm: str | None, ss: str | None
-) -> float | None:
+def _date_value(year: int, month: int, day: int, hh: str | None, mm: str | None, ss: str | None) -> float | None:
     try:
         moment = _dt.datetime(year, month, day, int(hh or 0), int(mm or 0), int(ss or 0))
     except ValueError:
@@ -347,9 +342,7 @@ def _date_value(
     return int(serial) if float(serial).is_integer() else serial
 
 
-def parse_user_entered(
-    value: Scalar, locale: str = "en_US"
-) -> tuple[Scalar | None, bool, dict[str, str] | None]:
+def parse_user_entered(value: Scalar, locale: str = "en_US") -> tuple[Scalar | None, bool, dict[str, str] | None]:
     """Interpret one value the way Google does for ``valueInputOption=USER_ENTERED``.
 
     Returns ``(stored value, is_formula, number format or None)``. Numeric strings become
@@ -404,9 +397,7 @@ def parse_user_entered(
     m = _ISO_DATE_RE.match(text)
     if m:
         sep = m.group(2)
-        serial = _date_value(
-            int(m.group(1)), int(m.group(3)), int(m.group(4)), m.group(5), m.group(6), m.group(7)
-        )
+        serial = _date_value(int(m.group(1)), int(m.group(3)), int(m.group(4)), m.group(5), m.group(6), m.group(7))
         if serial is not None:
             base = f"yyyy{sep}mm{sep}dd"
             if m.group(5) is None:
@@ -453,9 +444,7 @@ _DEFAULT_PATTERNS: dict[str, str] = {
     "SCIENTIFIC": "0.00E+00",
 }
 _DATE_TYPES = ("DATE", "TIME", "DATE_TIME")
-_DATE_TOKEN_RE = re.compile(
-    r"yyyy|yy|mmmmm|mmmm|mmm|mm|m|dddd|ddd|dd|d|hh|h|ss\.0+|ss|s|am/pm|a/p", re.IGNORECASE
-)
+_DATE_TOKEN_RE = re.compile(r"yyyy|yy|mmmmm|mmmm|mmm|mm|m|dddd|ddd|dd|d|hh|h|ss\.0+|ss|s|am/pm|a/p", re.IGNORECASE)
 _MONTHS = [
     "January", "February", "March", "April", "May", "June", "July",
     "August", "September", "October", "November", "December",
@@ -898,8 +887,7 @@ def _to_number(value: FValue) -> float:
         return float(parsed)
     raise FormulaError(
         "#VALUE!",
-        f"Function expects number values. But '{value}' is a text and cannot be "
-        "coerced to a number.",
+        f"Function expects number values. But '{value}' is a text and cannot be coerced to a number.",
     )
 
 
@@ -1105,9 +1093,7 @@ class _Evaluator:
             if i < len(args) and args[i][0] != "blank":
                 return self.scalar(args[i], sheet)
             if default is None:
-                raise FormulaError(
-                    "#N/A", f"Wrong number of arguments to {name}. Expected more arguments."
-                )
+                raise FormulaError("#N/A", f"Wrong number of arguments to {name}. Expected more arguments.")
             return default
 
         def result(number: float) -> float | int:
@@ -1136,9 +1122,7 @@ class _Evaluator:
                 return len(numbers)
             if name == "AVERAGE":
                 if not numbers:
-                    raise FormulaError(
-                        "#DIV/0!", "Evaluation of function AVERAGE caused a divide by zero error."
-                    )
+                    raise FormulaError("#DIV/0!", "Evaluation of function AVERAGE caused a divide by zero error.")
                 return result(math.fsum(numbers) / len(numbers))
             if not numbers:
                 return 0
@@ -1224,9 +1208,7 @@ class _Evaluator:
             }[name]
         if name == "DATE":
             try:
-                moment = _dt.date(
-                    int(_to_number(arg(0))), int(_to_number(arg(1))), int(_to_number(arg(2)))
-                )
+                moment = _dt.date(int(_to_number(arg(0))), int(_to_number(arg(1))), int(_to_number(arg(2))))
             except ValueError as exc:
                 raise FormulaError("#NUM!", str(exc)) from exc
             return int(to_serial(moment))
@@ -1270,9 +1252,7 @@ class Sheet:
     protected_ranges: list[dict[str, Any]] = field(default_factory=list)
     depths: dict[str, dict[int, int]] = field(default_factory=lambda: {"ROWS": {}, "COLUMNS": {}})
     group_control_after: dict[str, bool] = field(default_factory=dict)
-    dim_props: dict[str, dict[int, dict[str, Any]]] = field(
-        default_factory=lambda: {"ROWS": {}, "COLUMNS": {}}
-    )
+    dim_props: dict[str, dict[int, dict[str, Any]]] = field(default_factory=lambda: {"ROWS": {}, "COLUMNS": {}})
     presentation: dict[str, Any] = field(default_factory=dict)
 
     def clone(self) -> Sheet:
@@ -1476,18 +1456,13 @@ class _Box:
         return self.c1 - self.c0
 
     def a1(self, *, always_quote: bool = False) -> str:
-        return format_grid_range(
-            self.sheet.title, self.r0, self.c0, self.r1, self.c1, always_quote=always_quote
-        )
+        return format_grid_range(self.sheet.title, self.r0, self.c0, self.r1, self.c1, always_quote=always_quote)
 
 
 def _exceeds_grid(sheet: Sheet, r0: int, c0: int, r1: int, c1: int) -> ApiError:
-    text = format_grid_range(
-        sheet.title, r0, c0, max(r1, r0 + 1), max(c1, c0 + 1), always_quote=True
-    )
+    text = format_grid_range(sheet.title, r0, c0, max(r1, r0 + 1), max(c1, c0 + 1), always_quote=True)
     return _bad_request(
-        f"Range ({text}) exceeds grid limits. Max rows: {sheet.row_count}, "
-        f"max columns: {sheet.col_count}"
+        f"Range ({text}) exceeds grid limits. Max rows: {sheet.row_count}, max columns: {sheet.col_count}"
     )
 
 
@@ -1599,27 +1574,50 @@ def _shift_ref(ref: str, dim: str, shift: Callable[[int, str], int | None]) -> s
     return ":".join("".join(p) for p in parsed)
 
 
-def _shift_formulas(
-    book: Spreadsheet, target: Sheet, dim: str, shift: Callable[[int, str], int | None]
-) -> None:
-    """Rewrite every formula reference to ``target`` after rows/columns moved."""
+RefRewriter: TypeAlias = Callable[[str | None, str, str], str]
+
+
+def _rewrite_book_formulas(book: Spreadsheet, rewrite_for: Callable[[Sheet], RefRewriter]) -> None:
+    """Rewrite the references of every formula in ``book``.
+
+    ``rewrite_for(home_sheet)`` returns a function ``(title, sheet_prefix, ref) -> text``
+    for formulas living on ``home_sheet`` (``title`` is None for unqualified references).
+    """
     for sheet in book.sheets:
-
-        def points_at_target(title: str | None, home: Sheet = sheet) -> bool:
-            return (home if title is None else book.find_sheet(title)) is target
-
+        rewrite = rewrite_for(sheet)
         for _, _, cell in sheet.iter_cells():
             if cell.formula and isinstance(cell.value, str):
-                cell.value = _rewrite_formula_refs(cell.value, points_at_target, dim, shift)
+                cell.value = _rewrite_formula_refs(cell.value, rewrite)
 
 
-def _rewrite_formula_refs(
-    formula: str,
-    points_at_target: Callable[[str | None], bool],
-    dim: str,
-    shift: Callable[[int, str], int | None],
-) -> str:
-    """Apply ``_shift_ref`` to the references of one formula, leaving strings alone."""
+def _shift_formulas(book: Spreadsheet, target: Sheet, dim: str, shift: Callable[[int, str], int | None]) -> None:
+    """Rewrite every formula reference to ``target`` after its rows/columns moved."""
+
+    def rewrite_for(home: Sheet) -> RefRewriter:
+        def rewrite(title: str | None, prefix: str, ref: str) -> str:
+            if (home if title is None else book.find_sheet(title)) is not target:
+                return prefix + ref
+            moved = _shift_ref(ref, dim, shift)
+            return moved if moved == "#REF!" else prefix + moved
+
+        return rewrite
+
+    _rewrite_book_formulas(book, rewrite_for)
+
+
+def rename_in_formulas(book: Spreadsheet, old_title: str, new_title: str) -> None:
+    """Point ``'Old'!A1``-style references at a renamed sheet, as Google does on rename."""
+
+    def rewrite(title: str | None, prefix: str, ref: str) -> str:
+        if title is not None and title.casefold() == old_title.casefold():
+            return quote_sheet_title(new_title) + "!" + ref
+        return prefix + ref
+
+    _rewrite_book_formulas(book, lambda _home: rewrite)
+
+
+def _rewrite_formula_refs(formula: str, rewrite: RefRewriter) -> str:
+    """Pass each reference of one formula through ``rewrite``; strings stay untouched."""
     out: list[str] = []
     i = 0
     text = formula
@@ -1641,16 +1639,12 @@ def _rewrite_formula_refs(
         if m is None and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_.$")):
             m = _REF_RE.match(text, i)
             if m is not None:
-                sheet_part = m.group("sheet") or ""
+                prefix = m.group("sheet") or ""
                 title = None
-                if sheet_part:
-                    raw = sheet_part[:-1]
+                if prefix:
+                    raw = prefix[:-1]
                     title = raw[1:-1].replace("''", "'") if raw.startswith("'") else raw
-                if points_at_target(title):
-                    moved = _shift_ref(m.group("ref"), dim, shift)
-                    out.append(moved if moved == "#REF!" else sheet_part + moved)
-                else:
-                    out.append(m.group(0))
+                out.append(rewrite(title, prefix, m.group("ref")))
                 i = m.end()
                 continue
         m = m or _FNUM_RE.match(text, i) or _IDENT_RE.match(text, i)
@@ -1663,9 +1657,7 @@ def _rewrite_formula_refs(
     return "".join(out)
 
 
-def insert_dimension(
-    sheet: Sheet, dim: str, at: int, count: int, book: Spreadsheet | None = None
-) -> None:
+def insert_dimension(sheet: Sheet, dim: str, at: int, count: int, book: Spreadsheet | None = None) -> None:
     """Insert ``count`` empty rows/columns before index ``at`` (0-based).
 
     With ``book``, formulas anywhere in it that point at this sheet are rewritten the way
@@ -1696,9 +1688,7 @@ def insert_dimension(
     sheet.dim_props[dim] = {(k + count if k >= at else k): v for k, v in props.items()}
 
 
-def delete_dimension(
-    sheet: Sheet, dim: str, start: int, end: int, book: Spreadsheet | None = None
-) -> None:
+def delete_dimension(sheet: Sheet, dim: str, start: int, end: int, book: Spreadsheet | None = None) -> None:
     """Delete rows/columns ``[start, end)``; everything below/right moves up/left.
 
     With ``book``, formulas pointing at this sheet are rewritten; references to deleted
@@ -1831,10 +1821,7 @@ def _current_region(sheet: Sheet, row: int, col: int) -> tuple[int, int, int, in
     r0, c0, r1, c1 = row, col, row + 1, col + 1
 
     def row_has(r: int) -> bool:
-        return any(
-            c0 - 1 <= c <= c1 and cell.value is not None
-            for c, cell in sheet.cells.get(r, {}).items()
-        )
+        return any(c0 - 1 <= c <= c1 and cell.value is not None for c, cell in sheet.cells.get(r, {}).items())
 
     def col_has(c: int) -> bool:
         return any(
@@ -2019,11 +2006,7 @@ def render_cell(
         number_format = _number_format_of(cell)
         if value_render == "FORMATTED_VALUE":
             return format_number(float(value), number_format)
-        if (
-            number_format
-            and number_format.get("type") in _DATE_TYPES
-            and datetime_render == "FORMATTED_STRING"
-        ):
+        if number_format and number_format.get("type") in _DATE_TYPES and datetime_render == "FORMATTED_STRING":
             return format_number(float(value), number_format)
         return _json_number(value)
     return value
@@ -2090,9 +2073,7 @@ def _cell_data(evaluator: _Evaluator, sheet: Sheet, row: int, col: int, cell: Ce
         data["userEnteredValue"] = _user_entered_value(cell)
         value = evaluator.cell_value(sheet, row, col) if cell.formula else cell.value
         if isinstance(value, FormulaError):
-            data["effectiveValue"] = {
-                "errorValue": {"type": value.error_type, "message": value.message}
-            }
+            data["effectiveValue"] = {"errorValue": {"type": value.error_type, "message": value.message}}
         elif isinstance(value, bool):
             data["effectiveValue"] = {"boolValue": value}
         elif isinstance(value, int | float):
@@ -2121,11 +2102,7 @@ def _grid_data(evaluator: _Evaluator, box: _Box) -> dict[str, Any]:
         grid["startRow"] = box.r0
     if box.c0:
         grid["startColumn"] = box.c0
-    stored = [
-        r
-        for r in _rows_in(sheet, box.r0, box.r1)
-        if any(box.c0 <= c < box.c1 for c in sheet.cells[r])
-    ]
+    stored = [r for r in _rows_in(sheet, box.r0, box.r1) if any(box.c0 <= c < box.c1 for c in sheet.cells[r])]
     if stored:
         row_data: list[dict[str, Any]] = []
         for r in range(box.r0, stored[-1] + 1):
@@ -2148,18 +2125,31 @@ def _grid_data(evaluator: _Evaluator, box: _Box) -> dict[str, Any]:
     return grid
 
 
-def _normalize_format(fmt: dict[str, Any]) -> dict[str, Any]:
-    """Fill in the ``*Style`` twins Google derives from plain colours (and vice versa)."""
+def _clean_color(color: Mapping[str, Any]) -> dict[str, Any]:
+    """Colours as Google echoes them: zero components are omitted (proto3 defaults)."""
+    return {k: v for k, v in color.items() if v}
+
+
+def _normalize_format(fmt: dict[str, Any], *, tab: bool = False) -> dict[str, Any]:
+    """Fill in the ``*Style`` twins Google derives from plain colours (and vice versa).
+
+    ``tab=True`` handles sheet properties (``tabColor``/``tabColorStyle``) instead.
+    """
 
     def pair(container: dict[str, Any], plain: str) -> None:
         style = plain + "Style"
         if isinstance(container.get(plain), dict):
+            container[plain] = _clean_color(container[plain])
             container[style] = {"rgbColor": copy.deepcopy(container[plain])}
         elif isinstance(container.get(style), dict) and "rgbColor" in container[style]:
+            container[style] = {"rgbColor": _clean_color(container[style]["rgbColor"])}
             container[plain] = copy.deepcopy(container[style]["rgbColor"])
         else:
             container.pop(style, None)
 
+    if tab:
+        pair(fmt, "tabColor")
+        return fmt
     pair(fmt, "backgroundColor")
     text_format = fmt.get("textFormat")
     if isinstance(text_format, dict):
@@ -2243,8 +2233,7 @@ def _query_enum(
     if raw not in allowed:
         raise _field_violation(
             proto_name,
-            f"Invalid value at '{proto_name}' (type.googleapis.com/google.apps.sheets.v4."
-            f'{proto_type}), "{raw}"',
+            f"Invalid value at '{proto_name}' (type.googleapis.com/google.apps.sheets.v4.{proto_type}), \"{raw}\"",
         )
     return raw
 
@@ -2328,9 +2317,7 @@ class _Api:
     def new_small_id(self) -> int:
         return self.rng.randrange(1, 2**31 - 1)
 
-    def create_book(
-        self, title: str, sheet_specs: Sequence[Mapping[str, Any]] | None = None
-    ) -> Spreadsheet:
+    def create_book(self, title: str, sheet_specs: Sequence[Mapping[str, Any]] | None = None) -> Spreadsheet:
         """A new spreadsheet; ``sheet_specs`` are SheetProperties-like dicts."""
         book = Spreadsheet(self.new_spreadsheet_id(), title)
         book.permissions.append(
@@ -2396,7 +2383,9 @@ class _Api:
         except A1SyntaxError:
             raise _bad_request(f"Unable to parse range: {text}") from None
         if parsed.sheet is None:
-            return book.sheets[0], parsed
+            # "A1:B2 refers to ... the first visible sheet" (Sheets API docs).
+            first = next((s for s in book.sheets if not s.hidden), book.sheets[0])
+            return first, parsed
         sheet = book.find_sheet(parsed.sheet)
         if sheet is None and not parsed.cells:
             named = next((n for n in book.named_ranges if n.get("name") == parsed.sheet), None)
@@ -2422,12 +2411,7 @@ class _Api:
         c0 = rng.start_col or 0
         r1 = sheet.row_count if rng.end_row is None else rng.end_row
         c1 = sheet.col_count if rng.end_col is None else rng.end_col
-        if (
-            r0 >= sheet.row_count
-            or c0 >= sheet.col_count
-            or r1 > sheet.row_count
-            or c1 > sheet.col_count
-        ):
+        if r0 >= sheet.row_count or c0 >= sheet.col_count or r1 > sheet.row_count or c1 > sheet.col_count:
             raise _exceeds_grid(sheet, r0, c0, r1, c1)
         return _Box(sheet, r0, c0, r1, c1)
 
@@ -2448,8 +2432,7 @@ class _Api:
                 name = f"{field_prefix}.values[{i}]"
                 raise _field_violation(
                     name,
-                    f"Invalid value at '{name}' (type.googleapis.com/google.protobuf."
-                    f"ListValue), {json.dumps(row)}",
+                    f"Invalid value at '{name}' (type.googleapis.com/google.protobuf.ListValue), {json.dumps(row)}",
                 )
             for j, value in enumerate(row):
                 if isinstance(value, dict | list):
@@ -2494,21 +2477,13 @@ class _Api:
         if single_cell and (r0 >= sheet.row_count or c0 >= sheet.col_count):
             # A lone start cell names no size: Google reports where the data would go.
             raise _exceeds_grid(sheet, r0, c0, r0 + max(write.rows, 1), c0 + max(write.cols, 1))
-        if (
-            r0 >= sheet.row_count
-            or c0 >= sheet.col_count
-            or limit_r1 > sheet.row_count
-            or limit_c1 > sheet.col_count
-        ):
+        if r0 >= sheet.row_count or c0 >= sheet.col_count or limit_r1 > sheet.row_count or limit_c1 > sheet.col_count:
             raise _exceeds_grid(sheet, r0, c0, max(limit_r1, r0 + 1), max(limit_c1, c0 + 1))
         if not single_cell:
-            requested = format_grid_range(
-                sheet.title, r0, c0, limit_r1, limit_c1, always_quote=True
-            )
+            requested = format_grid_range(sheet.title, r0, c0, limit_r1, limit_c1, always_quote=True)
             if r0 + write.rows > limit_r1:
                 raise _bad_request(
-                    f"Requested writing within range [{requested}], but tried writing to row "
-                    f"[{limit_r1 + 1}]"
+                    f"Requested writing within range [{requested}], but tried writing to row [{limit_r1 + 1}]"
                 )
             if c0 + write.cols > limit_c1:
                 raise _bad_request(
@@ -2573,9 +2548,7 @@ class _Api:
                     data["values"] = values
                 out["updatedData"] = data
         else:
-            out["updatedRange"] = _Box(
-                write.sheet, write.r0, write.c0, write.r0 + 1, write.c0 + 1
-            ).a1()
+            out["updatedRange"] = _Box(write.sheet, write.r0, write.c0, write.r0 + 1, write.c0 + 1).a1()
         return out
 
     def _input_option(self, query: Mapping[str, list[str]]) -> str:
@@ -2624,9 +2597,7 @@ class _Api:
         query: Mapping[str, list[str]],
         evaluator: _Evaluator | None = None,
     ) -> dict[str, Any]:
-        major = _query_enum(
-            query, "majorDimension", _DIMENSIONS, "ROWS", "major_dimension", "Dimension"
-        )
+        major = _query_enum(query, "majorDimension", _DIMENSIONS, "ROWS", "major_dimension", "Dimension")
         value_render = _query_enum(
             query,
             "valueRenderOption",
@@ -2659,9 +2630,7 @@ class _Api:
             out["valueRanges"] = [self._value_range(book, r, query, evaluator) for r in ranges]
         return out
 
-    def values_update(
-        self, sid: str, range_text: str, query: Mapping[str, list[str]], body: Json
-    ) -> Json:
+    def values_update(self, sid: str, range_text: str, query: Mapping[str, list[str]], body: Json) -> Json:
         book = self.book_for_sheets(sid)
         input_option = self._input_option(query)
         include = _query_bool(query, "includeValuesInResponse", "include_values_in_response")
@@ -2670,9 +2639,7 @@ class _Api:
         if body.get("range"):
             body_sheet, body_rng = self.resolve_range(book, str(body["range"]))
             url_sheet, url_rng = self.resolve_range(book, range_text)
-            same_bounds = dataclasses.replace(body_rng, sheet=None) == dataclasses.replace(
-                url_rng, sheet=None
-            )
+            same_bounds = dataclasses.replace(body_rng, sheet=None) == dataclasses.replace(url_rng, sheet=None)
             if body_sheet is not url_sheet or not same_bounds:
                 raise _bad_request(
                     f"Invalid values[0][0]: the range in the ValueRange ({body['range']}) does "
@@ -2697,21 +2664,12 @@ class _Api:
         for i, entry in enumerate(data):
             if not isinstance(entry, dict) or not entry.get("range"):
                 raise _bad_request(f"Invalid data[{i}]: No range specified.")
-            writes.append(
-                self.plan_write(book, str(entry["range"]), entry, input_option, f"data[{i}]")
-            )
+            writes.append(self.plan_write(book, str(entry["range"]), entry, input_option, f"data[{i}]"))
         for write in writes:  # all validated first: a bad entry writes nothing
             self.apply_write(book, write)
         out: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id}
-        rows = {
-            (w.sheet.sheet_id, w.r0 + i) for w in writes for i, row in enumerate(w.matrix) if row
-        }
-        cols = {
-            (w.sheet.sheet_id, w.c0 + j)
-            for w in writes
-            for row in w.matrix
-            for j in range(len(row))
-        }
+        rows = {(w.sheet.sheet_id, w.r0 + i) for w in writes for i, row in enumerate(w.matrix) if row}
+        cols = {(w.sheet.sheet_id, w.c0 + j) for w in writes for row in w.matrix for j in range(len(row))}
         total = sum(w.cells for w in writes)
         if total:
             out.update(
@@ -2725,9 +2683,7 @@ class _Api:
             out["responses"] = [self._update_response(book, w, include, body) for w in writes]
         return out
 
-    def values_append(
-        self, sid: str, range_text: str, query: Mapping[str, list[str]], body: Json
-    ) -> Json:
+    def values_append(self, sid: str, range_text: str, query: Mapping[str, list[str]], body: Json) -> Json:
         book = self.book_for_sheets(sid)
         input_option = self._input_option(query)
         insert_option = _query_enum(
@@ -2741,9 +2697,7 @@ class _Api:
         include = _query_bool(query, "includeValuesInResponse", "include_values_in_response")
         render = self._response_render(query)
         body = self._object_body(body)
-        major = _body_enum(
-            body, "majorDimension", _DIMENSIONS, "ROWS", "data.major_dimension", "Dimension"
-        )
+        major = _body_enum(body, "majorDimension", _DIMENSIONS, "ROWS", "data.major_dimension", "Dimension")
         matrix = self._matrix(body.get("values"), str(major), "data")
         sheet, rng = self.resolve_range(book, range_text)
         search = _Box(
@@ -2758,9 +2712,7 @@ class _Api:
         table: tuple[int, int, int, int] | None = None
         for r in _rows_in(sheet, search.r0, search.r1):
             hits = sorted(
-                c
-                for c, cell in sheet.cells[r].items()
-                if search.c0 <= c < search.c1 and cell.value is not None
+                c for c, cell in sheet.cells[r].items() if search.c0 <= c < search.c1 and cell.value is not None
             )
             if hits:
                 table = _current_region(sheet, r, hits[0])
@@ -2818,17 +2770,14 @@ class _Api:
         if body is None:
             return {}
         if not isinstance(body, dict):
-            raise _bad_request(
-                f"Invalid JSON payload received. Expected an object, got {type(body).__name__}."
-            )
+            raise _bad_request(f"Invalid JSON payload received. Expected an object, got {type(body).__name__}.")
         return body
 
     def _check_cell_limit(self, book: Spreadsheet) -> None:
         total = sum(s.row_count * s.col_count for s in book.sheets)
         if total > _MAX_CELLS:
             raise _RequestError(
-                "This action would increase the number of cells in the workbook above the "
-                f"limit of {_MAX_CELLS} cells."
+                f"This action would increase the number of cells in the workbook above the limit of {_MAX_CELLS} cells."
             )
 
     # -- spreadsheets -----------------------------------------------------------------
@@ -2852,9 +2801,7 @@ class _Api:
                 continue
             entry: dict[str, Any] = {"properties": sheet.properties(index)}
             if include_grid:
-                targets = boxes.get(sheet.sheet_id) or [
-                    _Box(sheet, 0, 0, sheet.row_count, sheet.col_count)
-                ]
+                targets = boxes.get(sheet.sheet_id) or [_Box(sheet, 0, 0, sheet.row_count, sheet.col_count)]
                 entry["data"] = [_grid_data(evaluator, box) for box in targets]
             merges = sheet.presentation.get("merges")
             if merges:
@@ -2913,9 +2860,7 @@ class _Api:
         body = self._object_body(body)
         requests_in = body.get("requests") or []
         if not isinstance(requests_in, list):
-            raise _field_violation(
-                "requests", f"Invalid value at 'requests', {json.dumps(requests_in)}"
-            )
+            raise _field_violation("requests", f"Invalid value at 'requests', {json.dumps(requests_in)}")
         work = book.clone()  # all-or-nothing: apply to a copy, commit at the end
         written_before = self.cells_written
         replies: list[dict[str, Any]] = []
@@ -2925,8 +2870,7 @@ class _Api:
             if len(request) > 1:
                 kinds = list(request)
                 raise _bad_request(
-                    f"Invalid JSON payload received. Oneof field 'kind' is already set. Cannot "
-                    f"set '{kinds[1]}'"
+                    f"Invalid JSON payload received. Oneof field 'kind' is already set. Cannot set '{kinds[1]}'"
                 )
             kind, payload = next(iter(request.items()))
             handler = _REQUEST_HANDLERS.get(kind)
@@ -2938,13 +2882,11 @@ class _Api:
                 elif kind in _NOT_IMPLEMENTED:
                     raise ApiError(
                         501,
-                        f"Invalid requests[{i}].{kind}: FakeSheetsServer does not implement "
-                        f"'{kind}'.",
+                        f"Invalid requests[{i}].{kind}: FakeSheetsServer does not implement '{kind}'.",
                     )
                 else:
                     message = (
-                        f'Invalid JSON payload received. Unknown name "{kind}" at '
-                        f"'requests[{i}]': Cannot find field."
+                        f"Invalid JSON payload received. Unknown name \"{kind}\" at 'requests[{i}]': Cannot find field."
                     )
                     raise _field_violation(f"requests[{i}]", message)
             except _RequestError as err:
@@ -2998,8 +2940,7 @@ class _Api:
             "starred": False,
             "trashed": False,
             "parents": ["0AFakeRootFolder"],
-            "webViewLink": f"https://docs.google.com/spreadsheets/d/{book.spreadsheet_id}/"
-            "edit?usp=drivesdk",
+            "webViewLink": f"https://docs.google.com/spreadsheets/d/{book.spreadsheet_id}/edit?usp=drivesdk",
             "createdTime": book.created_time,
             "modifiedTime": book.modified_time,
             "owners": [
@@ -3015,9 +2956,7 @@ class _Api:
         }
 
     @staticmethod
-    def _drive_view(
-        resource: dict[str, Any], query: Mapping[str, list[str]], default: Sequence[str]
-    ) -> dict[str, Any]:
+    def _drive_view(resource: dict[str, Any], query: Mapping[str, list[str]], default: Sequence[str]) -> dict[str, Any]:
         fields = _first(query, "fields")
         if fields:
             return dict(apply_mask(resource, parse_field_mask(fields)))
@@ -3106,9 +3045,7 @@ class _Api:
         if role not in ("owner", "organizer", "fileOrganizer", "writer", "commenter", "reader"):
             raise ApiError(400, "The permission role field is required.", drive_reason="required")
         if perm_type in ("user", "group") and not body.get("emailAddress"):
-            raise ApiError(
-                400, "The permission emailAddress field is required.", drive_reason="required"
-            )
+            raise ApiError(400, "The permission emailAddress field is required.", drive_reason="required")
         permission: dict[str, Any] = {
             "kind": "drive#permission",
             "id": str(self.rng.randrange(10**19, 10**20)),
@@ -3199,9 +3136,7 @@ def _req_add_sheet(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dic
     title = props.get("title")
     title = str(title) if title else api._default_title(book)
     if book.find_sheet(title) is not None:
-        raise _RequestError(
-            f'A sheet with the name "{title}" already exists. Please enter another name.'
-        )
+        raise _RequestError(f'A sheet with the name "{title}" already exists. Please enter another name.')
     sheet_id = props.get("sheetId")
     if sheet_id is not None and book.sheet_by_id(int(sheet_id)) is not None:
         raise _RequestError(f"A sheet with id {int(sheet_id)} already exists.")
@@ -3215,7 +3150,7 @@ def _req_add_sheet(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dic
         frozen_cols=int(grid.get("frozenColumnCount", 0)),
         hidden=bool(props.get("hidden", False)),
         hide_gridlines=bool(grid.get("hideGridlines", False)),
-        extra={k: copy.deepcopy(props[k]) for k in _SHEET_EXTRA_PROPS if k in props},
+        extra=_normalize_format({k: copy.deepcopy(props[k]) for k in _SHEET_EXTRA_PROPS if k in props}, tab=True),
     )
     _validate_grid(sheet)
     index = int(props.get("index", len(book.sheets)))
@@ -3268,15 +3203,15 @@ def _req_update_sheet_properties(api: _Api, book: Spreadsheet, payload: dict[str
         raise _RequestError("The sheet name cannot be empty.")
     other = book.find_sheet(title)
     if other is not None and other is not sheet and other.title.casefold() == title.casefold():
-        raise _RequestError(
-            f'A sheet with the name "{title}" already exists. Please enter another name.'
-        )
+        raise _RequestError(f'A sheet with the name "{title}" already exists. Please enter another name.')
     grid = updated.get("gridProperties") or {}
     rows, cols = int(grid.get("rowCount", 0)), int(grid.get("columnCount", 0))
     if rows < 1:
         raise _RequestError("You can't delete all the rows on the sheet.")
     if cols < 1:
         raise _RequestError("You can't delete all the columns on the sheet.")
+    if title != sheet.title:
+        rename_in_formulas(book, sheet.title, title)
     sheet.title = title
     sheet.hidden = bool(updated.get("hidden", False))
     sheet.hide_gridlines = bool(grid.get("hideGridlines", False))
@@ -3284,7 +3219,7 @@ def _req_update_sheet_properties(api: _Api, book: Spreadsheet, payload: dict[str
     sheet.frozen_cols = int(grid.get("frozenColumnCount", 0))
     for dim, key in (("ROWS", "rowGroupControlAfter"), ("COLUMNS", "columnGroupControlAfter")):
         sheet.group_control_after[dim] = bool(grid.get(key, False))
-    sheet.extra = {k: updated[k] for k in _SHEET_EXTRA_PROPS if k in updated}
+    sheet.extra = _normalize_format({k: updated[k] for k in _SHEET_EXTRA_PROPS if k in updated}, tab=True)
     resize_sheet(sheet, rows, cols, book)
     _validate_grid(sheet)
     if all(s.hidden for s in book.sheets):
@@ -3295,9 +3230,7 @@ def _req_update_sheet_properties(api: _Api, book: Spreadsheet, payload: dict[str
     api._check_cell_limit(book)
 
 
-def _req_update_spreadsheet_properties(
-    api: _Api, book: Spreadsheet, payload: dict[str, Any]
-) -> None:
+def _req_update_spreadsheet_properties(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> None:
     fields = payload.get("fields")
     if not fields:
         raise _RequestError("At least one field must be specified in 'fields'.")
@@ -3313,9 +3246,7 @@ def _req_update_spreadsheet_properties(
     book.extra = {k: v for k, v in updated.items() if defaults.get(k) != v}
 
 
-def _apply_cell_data(
-    sheet: Sheet, row: int, col: int, data: Mapping[str, Any], tree: MaskTree
-) -> None:
+def _apply_cell_data(sheet: Sheet, row: int, col: int, data: Mapping[str, Any], tree: MaskTree) -> None:
     """Apply one ``CellData`` to a cell under a field mask (None = all fields given)."""
     if tree is None:
         tree = {key: None for key in data}
@@ -3418,9 +3349,7 @@ def _req_set_data_validation(api: _Api, book: Spreadsheet, payload: dict[str, An
             box.sheet.prune(r, c)
 
 
-def _req_add_protected_range(
-    api: _Api, book: Spreadsheet, payload: dict[str, Any]
-) -> dict[str, Any]:
+def _req_add_protected_range(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dict[str, Any]:
     protected = copy.deepcopy(payload.get("protectedRange") or {})
     grid_range = protected.get("range")
     if grid_range is None:
@@ -3470,14 +3399,9 @@ def _req_insert_dimension(api: _Api, book: Spreadsheet, payload: dict[str, Any])
     if start > count:
         raise _dimension_exceeds(sheet, dim, start, end)
     if inherit and start == 0:
-        raise _RequestError(
-            f"Cannot inherit properties from before when inserting {noun} at "
-            "the start of the sheet."
-        )
+        raise _RequestError(f"Cannot inherit properties from before when inserting {noun} at the start of the sheet.")
     if start == count and not inherit:
-        raise _RequestError(
-            f"Cannot insert {noun} at the end of the sheet without inheritFromBefore."
-        )
+        raise _RequestError(f"Cannot insert {noun} at the end of the sheet without inheritFromBefore.")
     insert_dimension(sheet, dim, start, end - start, book)
     api._check_cell_limit(book)
 
@@ -3543,9 +3467,7 @@ def _req_update_dimension_properties(api: _Api, book: Spreadsheet, payload: dict
             table.pop(index, None)
 
 
-def _req_add_dimension_group(
-    api: _Api, book: Spreadsheet, payload: dict[str, Any]
-) -> dict[str, Any]:
+def _req_add_dimension_group(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dict[str, Any]:
     sheet, dim, start, end = _dimension_range(book, payload.get("range") or {})
     if end > sheet.count(dim):
         raise _dimension_exceeds(sheet, dim, start, end)
@@ -3558,9 +3480,7 @@ def _req_add_dimension_group(
     return {"addDimensionGroup": {"dimensionGroups": sheet.groups(dim)}}
 
 
-def _req_delete_dimension_group(
-    api: _Api, book: Spreadsheet, payload: dict[str, Any]
-) -> dict[str, Any]:
+def _req_delete_dimension_group(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dict[str, Any]:
     sheet, dim, start, end = _dimension_range(book, payload.get("range") or {})
     depths = sheet.depths[dim]
     for index in range(start, end):
@@ -3587,9 +3507,7 @@ def _req_duplicate_sheet(api: _Api, book: Spreadsheet, payload: dict[str, Any]) 
         while book.find_sheet(title) is not None:
             title, n = f"Copy of {source.title} {n}", n + 1
     if book.find_sheet(str(title)) is not None:
-        raise _RequestError(
-            f'A sheet with the name "{title}" already exists. Please enter another name.'
-        )
+        raise _RequestError(f'A sheet with the name "{title}" already exists. Please enter another name.')
     clone.title = str(title)
     clone.protected_ranges = []
     index = payload.get("insertSheetIndex")
@@ -3815,6 +3733,10 @@ BetweenRequestsCallback: TypeAlias = Callable[["FakeSheetsServer", int], None]
 # --------------------------------------------------------------------------------------
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
@@ -3936,8 +3858,7 @@ class FakeHTTPClient(HTTPClient):
     def __init__(self, auth: Any, session: requests.Session | None = None) -> None:
         if not self.fake_base_url:
             raise RuntimeError(
-                "FakeHTTPClient is not bound to a fake; use FakeHTTPClient.bound_to(fake.url) "
-                "or fake.http_client_class"
+                "FakeHTTPClient is not bound to a fake; use FakeHTTPClient.bound_to(fake.url) or fake.http_client_class"
             )
         super().__init__(auth, session)
         redirect_session(self.session, self.fake_base_url)
@@ -3958,9 +3879,7 @@ def fake_http_client(base_url: str, base: type[Any] | None = None) -> type[Any]:
         return FakeHTTPClient.bound_to(base_url)
     if issubclass(base, FakeHTTPClient):
         return base.bound_to(base_url)
-    return type(
-        f"Fake{base.__name__}", (FakeHTTPClient, base), {"fake_base_url": base_url.rstrip("/")}
-    )
+    return type(f"Fake{base.__name__}", (FakeHTTPClient, base), {"fake_base_url": base_url.rstrip("/")})
 
 
 def _fake_credentials() -> Any:
@@ -4060,8 +3979,7 @@ class FakeSheetsServer:
         self.stop()
         if self._strict and self.errors and exc is None:
             raise RuntimeError(
-                f"FakeSheetsServer failed internally {len(self.errors)} time(s); first: "
-                f"{self.errors[0]!r}"
+                f"FakeSheetsServer failed internally {len(self.errors)} time(s); first: {self.errors[0]!r}"
             ) from self.errors[0]
 
     @property
@@ -4214,10 +4132,13 @@ class FakeSheetsServer:
         routed = _route(method, raw_path)
         body: Json = None
         body_error = False
-        if raw_body:
+        is_token = routed is not None and routed[0] == "oauth2.token"
+        if raw_body and not is_token:  # the token endpoint takes a form, not JSON
             try:
-                body = json.loads(raw_body.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError):
+                # NaN/Infinity are not JSON; Python clients (pandas!) send them anyway and
+                # Google rejects the whole request.
+                body = json.loads(raw_body.decode("utf-8"), parse_constant=_reject_constant)
+            except (UnicodeDecodeError, ValueError):
                 body_error = True
         with self._hook_lock:
             self._seq += 1
@@ -4241,9 +4162,7 @@ class FakeSheetsServer:
                 callback(self, number)
             except Exception as exc:  # the test's callback failed: report, don't hang
                 self.errors.append(exc)
-                response = _Response(
-                    500, ApiError(500, f"between_requests callback failed: {exc!r}").body()
-                )
+                response = _Response(500, ApiError(500, f"between_requests callback failed: {exc!r}").body())
                 break
         if fault is not None and response is None:
             if fault.delay:
@@ -4261,7 +4180,7 @@ class FakeSheetsServer:
                     error.headers,
                 )
         if response is None:
-            if self._require_auth and not handler.headers.get("Authorization"):
+            if self._require_auth and not is_token and not handler.headers.get("Authorization"):
                 response = _Response(
                     401,
                     ApiError(
@@ -4271,9 +4190,7 @@ class FakeSheetsServer:
                     ).body(),
                 )
             elif body_error:
-                response = _Response(
-                    400, _bad_request("Invalid JSON payload received. Unexpected token.").body()
-                )
+                response = _Response(400, _bad_request("Invalid JSON payload received. Unexpected token.").body())
             else:
                 response = self._dispatch(routed, query_all, body)
         record.status = response.status
@@ -4308,9 +4225,7 @@ class FakeSheetsServer:
         return result
 
     @staticmethod
-    def _call(
-        api: _Api, name: str, p: dict[str, str], query: dict[str, list[str]], body: Json
-    ) -> Json:
+    def _call(api: _Api, name: str, p: dict[str, str], query: dict[str, list[str]], body: Json) -> Json:
         if name == "oauth2.token":
             return {"access_token": "fake-token", "expires_in": 3599, "token_type": "Bearer"}
         if name == "spreadsheets.create":
@@ -4469,9 +4384,7 @@ class FakeSheetsServer:
     def spreadsheet_resource(self, spreadsheet_id: str, *, grid_data: bool = False) -> dict:
         """What ``GET /v4/spreadsheets/{id}`` would return (optionally with grid data)."""
         with self._api.lock:
-            return self._api.spreadsheet_resource(
-                self._book(spreadsheet_id), include_grid=grid_data
-            )
+            return self._api.spreadsheet_resource(self._book(spreadsheet_id), include_grid=grid_data)
 
     def get_values(
         self,
@@ -4561,9 +4474,7 @@ class FakeSheetsServer:
                 raise ValueError(f"cannot insert {n} row(s) at row {row}")
             insert_dimension(sheet, "ROWS", row - 1, n, book)
 
-    def delete_rows(
-        self, spreadsheet_id: str, sheet_title: str, start: int, end: int | None = None
-    ) -> None:
+    def delete_rows(self, spreadsheet_id: str, sheet_title: str, start: int, end: int | None = None) -> None:
         """Delete 1-based rows ``start``..``end`` inclusive (``end`` defaults to ``start``)."""
         end = start if end is None else end
         with self._api.lock:
@@ -4572,9 +4483,7 @@ class FakeSheetsServer:
                 raise ValueError(f"cannot delete rows {start}..{end}")
             delete_dimension(sheet, "ROWS", start - 1, end, book)
 
-    def insert_columns(
-        self, spreadsheet_id: str, sheet_title: str, column: int | str, n: int = 1
-    ) -> None:
+    def insert_columns(self, spreadsheet_id: str, sheet_title: str, column: int | str, n: int = 1) -> None:
         """Insert ``n`` empty columns before ``column`` (1-based number or letters)."""
         with self._api.lock:
             book, sheet = self._sheet(spreadsheet_id, sheet_title)
@@ -4628,6 +4537,7 @@ class FakeSheetsServer:
             other = book.find_sheet(new_title)
             if other is not None and other is not sheet:
                 raise ValueError(f"sheet {new_title!r} already exists")
+            rename_in_formulas(book, sheet.title, new_title)
             sheet.title = new_title
 
     @staticmethod

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
 import pandas as pd
 
 from .schema import PURCHASE_TYPES, RECORD_NOUN, TABS, ColumnType, Tab, column_letter
@@ -32,18 +33,18 @@ def _col(table: Table, key: str) -> str:
 def _problems(table: Table, mask: pd.Series, key: str, message: pd.Series | str,
               severity: str = "error") -> pd.DataFrame:
     """Problem rows for the records where ``mask`` holds."""
-    mask = mask.fillna(False).astype(bool).to_numpy()
-    if not mask.any():
+    hits = mask.fillna(False).astype(bool).to_numpy()
+    if not hits.any():
         return empty_problems()
     id_key = table.spec.id_column
     raw = table.raw
     return pd.DataFrame({
         "tab": table.title,
-        "row": table.typed[ROW].to_numpy()[mask],
-        "id": table.typed[id_key].to_numpy()[mask] if id_key else None,
+        "row": table.typed[ROW].to_numpy()[hits],
+        "id": table.typed[id_key].to_numpy()[hits] if id_key else None,
         "column": _col(table, key),
-        "value": (raw[key].to_numpy()[mask] if key in raw else None),
-        "problem": message[mask].to_numpy() if isinstance(message, pd.Series) else message,
+        "value": (raw[key].to_numpy()[hits] if key in raw else None),
+        "problem": message.to_numpy()[hits] if isinstance(message, pd.Series) else message,
         "severity": severity,
     })
 
@@ -110,7 +111,7 @@ def activity_problems(table: Table) -> list[pd.DataFrame]:
                      "the activity names no Contact ID, Company ID or Opportunity ID; "
                      "expected at least one so it counts for someone", "warning")]
     purchase = t["Type"].isin(list(PURCHASE_TYPES))
-    no_amount = purchase & t["Amount"].isna() & table.raw.get("Amount", pd.Series(None, index=t.index)).map(_is_blank_raw)
+    no_amount = purchase & t["Amount"].isna() & table.raw_column("Amount").map(_is_blank_raw)
     out.append(_problems(table, no_amount, "Amount",
                          "a purchase without an Amount does not count in RFM; expected the amount paid",
                          "warning"))
@@ -190,8 +191,9 @@ def likely_duplicate_problems(table: Table) -> list[pd.DataFrame]:
         ref = (t.loc[firsts, "ID"].fillna("(no ID)").astype(str).to_numpy() + " (row "
                + t.loc[firsts, ROW].astype(str).to_numpy() + ")")
         message = pd.Series("", index=t.index, dtype=object)
-        message[dup] = [f"likely the same {RECORD_NOUN[table.tab]} "
-                        f"as {r}: same {what}; merge the rows or make them differ" for r in ref]
+        message.loc[dup.to_numpy()] = np.array(
+            [f"likely the same {RECORD_NOUN[table.tab]} as {r}: same {what}; "
+             "merge the rows or make them differ" for r in ref], dtype=object)
         out.append(_problems(table, dup, key, message, "warning"))
         seen |= dup
     return out

@@ -274,7 +274,7 @@ def test_external_account_loads_without_network(tmp_path: Path,
     path = _write(tmp_path / "wif.json", external_info)
     creds = load_credentials(path, env={})
     assert isinstance(creds, identity_pool.Credentials)
-    assert creds._scopes == [SHEETS_SCOPE]  # type: ignore[attr-defined]
+    assert creds._scopes == [SHEETS_SCOPE]
     assert service_account_email(creds) == SA_EMAIL
     inline = load_credentials(env={"SHEETCRM_CREDENTIALS_JSON": json.dumps(external_info)},
                               create=True)

@@ -19,6 +19,9 @@ import pytest
 import requests
 from google.oauth2.credentials import Credentials
 from gspread.exceptions import APIError, SpreadsheetNotFound
+from gspread.utils import DateTimeOption, Dimension, InsertDataOption
+from gspread.utils import ValueInputOption as VIO
+from gspread.utils import ValueRenderOption as VRO
 
 from sheetcrm._a1 import (
     A1Range,
@@ -122,9 +125,7 @@ def test_parse_a1_rejects(text: str) -> None:
         parse_a1(text)
 
 
-@pytest.mark.parametrize(
-    ("index", "letters"), [(0, "A"), (25, "Z"), (26, "AA"), (701, "ZZ"), (702, "AAA")]
-)
+@pytest.mark.parametrize(("index", "letters"), [(0, "A"), (25, "Z"), (26, "AA"), (701, "ZZ"), (702, "AAA")])
 def test_column_letters_round_trip(index: int, letters: str) -> None:
     assert column_letters(index) == letters
     assert column_index(letters) == index
@@ -225,9 +226,7 @@ def test_format_number(value: float, number_format: dict[str, str] | None, text:
 # --------------------------------------------------------------------------------------
 
 
-def test_open_by_key_returns_google_shaped_metadata(
-    fake: FakeSheetsServer, gc: gspread.Client, sid: str
-) -> None:
+def test_open_by_key_returns_google_shaped_metadata(fake: FakeSheetsServer, gc: gspread.Client, sid: str) -> None:
     sh = gc.open_by_key(sid)
     assert sh.title == "CRM"
     assert sh.locale == "en_US" and sh.timezone == "Etc/GMT"
@@ -264,9 +263,7 @@ def test_add_and_delete_worksheets(gc: gspread.Client, sid: str) -> None:
         sh.del_worksheet(sh.sheet1)
 
 
-def test_create_share_copy_and_delete_through_drive(
-    fake: FakeSheetsServer, gc: gspread.Client
-) -> None:
+def test_create_share_copy_and_delete_through_drive(fake: FakeSheetsServer, gc: gspread.Client) -> None:
     sh = gc.create("Pipeline")
     assert sh.sheet1.title == "Sheet1"
     assert fake.requests[0].path == "/drive/v3/files"
@@ -293,16 +290,16 @@ def test_create_share_copy_and_delete_through_drive(
 def test_update_raw_keeps_text_and_user_entered_interprets(
     fake: FakeSheetsServer, ws: gspread.Worksheet, sid: str
 ) -> None:
-    ws.update([["=1+1", "007", "2020-01-01"]], "A6", value_input_option="RAW")
-    ws.update([["=1+1", "007", "2020-01-01", "'0123"]], "A7", value_input_option="USER_ENTERED")
+    ws.update([["=1+1", "007", "2020-01-01"]], "A6", value_input_option=VIO.raw)
+    ws.update([["=1+1", "007", "2020-01-01", "'0123"]], "A7", value_input_option=VIO.user_entered)
     assert ws.get("A6:D7") == [
         ["=1+1", "007", "2020-01-01"],
         ["2", "7", "2020-01-01", "0123"],
     ]
-    assert ws.get("A7:C7", value_render_option="UNFORMATTED_VALUE") == [[2, 7, 43831]]
-    assert ws.get("A6:A7", value_render_option="FORMULA") == [["=1+1"], ["=1+1"]]
+    assert ws.get("A7:C7", value_render_option=VRO.unformatted) == [[2, 7, 43831]]
+    assert ws.get("A6:A7", value_render_option=VRO.formula) == [["=1+1"], ["=1+1"]]
     assert ws.get(
-        "C7", value_render_option="UNFORMATTED_VALUE", date_time_render_option="FORMATTED_STRING"
+        "C7", value_render_option=VRO.unformatted, date_time_render_option=DateTimeOption.formatted_string
     ) == [["2020-01-01"]]
     assert fake.get_values(sid, "Contacts")[5:7] == [
         ["=1+1", "007", "2020-01-01"],
@@ -329,15 +326,15 @@ def test_update_response_and_cells_written(fake: FakeSheetsServer, ws: gspread.W
 
 def test_get_trims_and_normalises_ranges(ws: gspread.Worksheet) -> None:
     ws.update([["x", "", "", ""], ["", "", "", ""], ["", "", "", "y"]], "A6:D8")
-    got = ws.get("A6:D8")
+    got = ws.get("A6:D8", pad_values=False)
+    assert isinstance(got, gspread.ValueRange)
     assert got.range == "Contacts!A6:D8"
     assert got == [["x"], [], ["", "", "", "y"]]
-    whole = ws.get("A:B")
-    assert whole.range == "Contacts!A1:B1000"
-    assert ws.get("A2:2").range == "Contacts!A2:Z2"
+    assert ws.spreadsheet.values_get("Contacts!A:B")["range"] == "Contacts!A1:B1000"
+    assert ws.spreadsheet.values_get("Contacts!A2:2")["range"] == "Contacts!A2:Z2"
     empty = ws.spreadsheet.values_get("Contacts!F1:G3")
     assert empty == {"range": "Contacts!F1:G3", "majorDimension": "ROWS"}  # no "values" key
-    columns = ws.get("A1:B2", major_dimension="COLUMNS")
+    columns = ws.get("A1:B2", major_dimension=Dimension.cols)
     assert columns == [["Name", "Ann"], ["Email", "ann@example.org"]]
 
 
@@ -347,12 +344,8 @@ def test_batch_get(ws: gspread.Worksheet) -> None:
     assert second == [["3"], ["1"], ["2"]]
 
 
-def test_values_batch_update_totals_and_atomicity(
-    fake: FakeSheetsServer, ws: gspread.Worksheet, sid: str
-) -> None:
-    result = ws.batch_update(
-        [{"range": "A6:B6", "values": [["x", "y"]]}, {"range": "A8:B8", "values": [["z", 1]]}]
-    )
+def test_values_batch_update_totals_and_atomicity(fake: FakeSheetsServer, ws: gspread.Worksheet, sid: str) -> None:
+    result = ws.batch_update([{"range": "A6:B6", "values": [["x", "y"]]}, {"range": "A8:B8", "values": [["z", 1]]}])
     assert result["totalUpdatedRows"] == 2
     assert result["totalUpdatedColumns"] == 2
     assert result["totalUpdatedCells"] == 4
@@ -360,9 +353,7 @@ def test_values_batch_update_totals_and_atomicity(
     assert [r["updatedRange"] for r in result["responses"]] == ["Contacts!A6:B6", "Contacts!A8:B8"]
     before = fake.get_values(sid, "Contacts")
     with pytest.raises(APIError) as err:
-        ws.batch_update(
-            [{"range": "A9", "values": [["lost"]]}, {"range": "A1001", "values": [["no"]]}]
-        )
+        ws.batch_update([{"range": "A9", "values": [["lost"]]}, {"range": "A1001", "values": [["no"]]}])
     assert err.value.code == 400
     assert err.value.error["message"] == (
         "Range ('Contacts'!A1001) exceeds grid limits. Max rows: 1000, max columns: 26"
@@ -394,9 +385,7 @@ def test_malformed_values_body_matches_google(fake: FakeSheetsServer, sid: str) 
     assert error["details"][0]["fieldViolations"][0]["field"] == "data.values"
 
 
-def test_append_rows_finds_the_table_and_grows_the_grid(
-    fake: FakeSheetsServer, gc: gspread.Client, sid: str
-) -> None:
+def test_append_rows_finds_the_table_and_grows_the_grid(fake: FakeSheetsServer, gc: gspread.Client, sid: str) -> None:
     ws = gc.open_by_key(sid).worksheet("Contacts")
     result = ws.append_rows([["Dee", "dee@example.org", 5]])
     assert result["tableRange"] == "Contacts!A1:C4"
@@ -408,7 +397,7 @@ def test_append_rows_finds_the_table_and_grows_the_grid(
     assert fake.sheet_properties(sid, "Small")["gridProperties"]["rowCount"] == 4
     assert fake.get_values(sid, "Small") == [["h1", "h2"], ["a", "b"], ["c", "d"], ["e", "f"]]
     inserted = small.append_rows(
-        [["g", "h"]], insert_data_option="INSERT_ROWS", table_range="A1", value_input_option="RAW"
+        [["g", "h"]], insert_data_option=InsertDataOption.insert_rows, table_range="A1", value_input_option=VIO.raw
     )
     assert inserted["updates"]["updatedRange"] == "Small!A5:B5"
     values = small.append_row(["i"], include_values_in_response=True)
@@ -422,9 +411,7 @@ def test_append_to_an_empty_sheet_has_no_table_range(gc: gspread.Client) -> None
     assert result["updates"]["updatedRange"] == "Sheet1!A1:C1"
 
 
-def test_clear_and_batch_clear_keep_formatting(
-    fake: FakeSheetsServer, ws: gspread.Worksheet, sid: str
-) -> None:
+def test_clear_and_batch_clear_keep_formatting(fake: FakeSheetsServer, ws: gspread.Worksheet, sid: str) -> None:
     ws.format("A1:C1", {"textFormat": {"bold": True}})
     ws.batch_clear(["A2:C2", "A4:C4"])
     assert fake.get_values(sid, "Contacts") == [
@@ -455,9 +442,7 @@ def test_insert_and_delete_rows(fake: FakeSheetsServer, ws: gspread.Worksheet, s
     assert fake.sheet_properties(sid, "Contacts")["gridProperties"]["rowCount"] == 999
 
 
-def test_sort_keeps_header_and_puts_blanks_last(
-    fake: FakeSheetsServer, ws: gspread.Worksheet, sid: str
-) -> None:
+def test_sort_keeps_header_and_puts_blanks_last(fake: FakeSheetsServer, ws: gspread.Worksheet, sid: str) -> None:
     ws.update([["Eve", "", ""]], "A5")
     ws.sort((3, "asc"), range="A2:C5")
     assert [r[0] for r in fake.get_values(sid, "Contacts")] == ["Name", "Bob", "Cid", "Ann", "Eve"]
@@ -487,22 +472,20 @@ def test_freeze_and_hide(gc: gspread.Client, sid: str) -> None:
 
 def test_batch_update_is_all_or_nothing(fake: FakeSheetsServer, gc: gspread.Client, sid: str) -> None:
     sh = gc.open_by_key(sid)
-    body = {
+    body: dict[str, Any] = {
         "requests": [
-            {"addSheet": {"properties": {"title": "Temp"}}},
+            {"addSheet": {"properties": {"title": "Temp", "sheetId": 7}}},
             {"updateSheetProperties": {"properties": {"sheetId": 0, "hidden": True},
                                        "fields": "hidden"}},
             {"updateSheetProperties": {"properties": {"sheetId": 7, "hidden": True},
                                        "fields": "hidden"}},
         ]
     }  # fmt: skip
-    body["requests"][0]["addSheet"]["properties"]["sheetId"] = 7
     with pytest.raises(APIError) as err:
         sh.batch_update(body)
     assert err.value.error == {
         "code": 400,
-        "message": "Invalid requests[2].updateSheetProperties: You can't hide all the sheets "
-        "in a document.",
+        "message": "Invalid requests[2].updateSheetProperties: You can't hide all the sheets in a document.",
         "status": "INVALID_ARGUMENT",
     }
     assert fake.sheet_titles(sid) == ["Contacts"]  # the addSheet was rolled back too
@@ -517,9 +500,7 @@ def test_batch_update_is_all_or_nothing(fake: FakeSheetsServer, gc: gspread.Clie
     assert fake.sheet_titles(sid) == ["People", "Kept"]
 
 
-def test_format_validation_protection_and_groups(
-    fake: FakeSheetsServer, gc: gspread.Client, sid: str
-) -> None:
+def test_format_validation_protection_and_groups(fake: FakeSheetsServer, gc: gspread.Client, sid: str) -> None:
     sh = gc.open_by_key(sid)
     ws = sh.worksheet("Contacts")
     ws.format("A1:C1", {"backgroundColor": {"green": 1}, "textFormat": {"bold": True}})
@@ -581,17 +562,44 @@ def test_formulas_evaluate(fake: FakeSheetsServer, ws: gspread.Worksheet, sid: s
     fake.add_sheet(sid, "Rates", [["rate"], [0.5]])
     ws.update(
         [
-            ["=SUM(C2:C4)", "=AVERAGE(C2:C4)", "=C2/0", "=A2&\" <\"&B2&\">\""],
+            ["=SUM(C2:C4)", "=AVERAGE(C2:C4)", "=C2/0", '=A2&" <"&B2&">"'],
             ["=Rates!A2*10", '=IF(C2>2,"hot","cold")', "=G7+1", "=UPPER(LEFT(A2,2))"],
         ],
         "E6",
-        value_input_option="USER_ENTERED",
+        value_input_option=VIO.user_entered,
     )
     assert ws.get("E6:H7") == [
         ["6", "2", "#DIV/0!", "Ann <ann@example.org>"],
         ["5", "hot", "#REF!", "AN"],
     ]
-    assert ws.get("E6", value_render_option="FORMULA") == [["=SUM(C2:C4)"]]
+    assert ws.get("E6", value_render_option=VRO.formula) == [["=SUM(C2:C4)"]]
+
+
+def test_formula_references_follow_structural_changes(fake: FakeSheetsServer, gc: gspread.Client, sid: str) -> None:
+    sh = gc.open_by_key(sid)
+    ws = sh.worksheet("Contacts")
+    ws.update([["=SUM(C2:C4)", "=C4", "=Contacts!C3"]], "E1", value_input_option=VIO.user_entered)
+    ws.insert_rows([["New", "new@example.org", 10]], row=3)
+    assert ws.get("E1:G1", value_render_option=VRO.formula) == [["=SUM(C2:C5)", "=C5", "=Contacts!C4"]]
+    assert ws.get("E1:G1") == [["16", "2", "1"]]
+    ws.delete_rows(5)  # the row "=C5" points at
+    assert ws.get("E1:G1", value_render_option=VRO.formula) == [["=SUM(C2:C4)", "=#REF!", "=Contacts!C4"]]
+    assert ws.get("E1:F1") == [["14", "#REF!"]]
+    ws.update_title("People")
+    assert fake.get_cell(sid, "People", "G1", render="FORMULA") == "=People!C4"
+    assert fake.get_cell(sid, "People", "G1") == 1
+
+
+def test_notes_named_ranges_and_duplicates(fake: FakeSheetsServer, gc: gspread.Client, sid: str) -> None:
+    sh = gc.open_by_key(sid)
+    ws = sh.worksheet("Contacts")
+    ws.update_note("A1", "the key column")
+    assert ws.get_note("A1") == "the key column"
+    ws.define_named_range("A1:B2", "people")
+    assert sh.values_get("people")["range"] == "Contacts!A1:B2"
+    copy = ws.duplicate()
+    assert copy.title == "Copy of Contacts"
+    assert fake.get_values(sid, "Copy of Contacts") == fake.get_values(sid, "Contacts")
 
 
 # --------------------------------------------------------------------------------------
@@ -625,9 +633,7 @@ def test_titles_that_need_quoting(
 # --------------------------------------------------------------------------------------
 
 
-def test_not_found_private_and_unknown_endpoints(
-    fake: FakeSheetsServer, gc: gspread.Client, sid: str
-) -> None:
+def test_not_found_private_and_unknown_endpoints(fake: FakeSheetsServer, gc: gspread.Client, sid: str) -> None:
     with pytest.raises(SpreadsheetNotFound):
         gc.open_by_key("does-not-exist")
     answer = _raw(fake, "GET", "/v4/spreadsheets/does-not-exist")
@@ -648,6 +654,40 @@ def test_not_found_private_and_unknown_endpoints(
     unknown = _raw(fake, "GET", "/v4/nothing/here")
     assert unknown.status_code == 404
     assert unknown.json()["error"]["status"] == "NOT_FOUND"
+
+
+def test_nan_in_a_payload_is_rejected_like_google(fake: FakeSheetsServer, ws: gspread.Worksheet) -> None:
+    with pytest.raises(APIError) as err:
+        ws.update([[float("nan")]], "A1")  # requests serialises NaN; Google refuses it
+    assert err.value.code == 400
+    assert err.value.error["message"].startswith("Invalid JSON payload received.")
+    assert fake.get_cell(ws.spreadsheet_id, "Contacts", "A1") == "Name"
+
+
+def test_unqualified_ranges_use_the_first_visible_sheet(fake: FakeSheetsServer, gc: gspread.Client, sid: str) -> None:
+    sh = gc.open_by_key(sid)
+    sh.add_worksheet("Second", 5, 5).update([["second"]], "A1")
+    sh.worksheet("Contacts").hide()
+    assert sh.values_get("A1") == {
+        "range": "Second!A1",
+        "majorDimension": "ROWS",
+        "values": [["second"]],
+    }
+
+
+def test_token_refresh_is_answered_by_the_fake() -> None:
+    with FakeSheetsServer(require_auth=True) as strict_fake:
+        book = strict_fake.create_spreadsheet("Refresh")
+        creds = Credentials(
+            token=None,
+            refresh_token="refresh",
+            token_uri="https://oauth2.googleapis.com/token",
+            client_id="client",
+            client_secret="secret",
+        )
+        assert strict_fake.client(creds).open_by_key(book).title == "Refresh"
+        assert creds.token == "fake-token"
+        assert [r.endpoint for r in strict_fake.requests] == ["oauth2.token", "spreadsheets.get"]
 
 
 def test_require_auth(sid: str) -> None:
@@ -691,9 +731,7 @@ def test_repeated_5xx_and_custom_body(fake: FakeSheetsServer, ws: gspread.Worksh
     assert fake.cells_written == 1
 
 
-def test_dropped_connection_raises_connection_error(
-    fake: FakeSheetsServer, ws: gspread.Worksheet
-) -> None:
+def test_dropped_connection_raises_connection_error(fake: FakeSheetsServer, ws: gspread.Worksheet) -> None:
     fake.inject_fault(drop=True)
     with pytest.raises(requests.exceptions.ConnectionError):
         ws.get("A1")
@@ -711,9 +749,7 @@ def test_delay_makes_a_client_time_out(fake: FakeSheetsServer, sid: str) -> None
     assert time.monotonic() - started < 0.9
 
 
-def test_between_requests_acts_as_a_person(
-    fake: FakeSheetsServer, ws: gspread.Worksheet, sid: str
-) -> None:
+def test_between_requests_acts_as_a_person(fake: FakeSheetsServer, ws: gspread.Worksheet, sid: str) -> None:
     seen: list[int] = []
     fake.reset_counters()
 
@@ -771,9 +807,7 @@ def test_callback_errors_surface(sid: str) -> None:
 
 def test_redirect_session_rewrites_google_hosts(fake: FakeSheetsServer, sid: str) -> None:
     session = redirect_session(requests.Session(), fake.url)
-    answer = session.get(
-        f"https://sheets.googleapis.com/v4/spreadsheets/{sid}/values/Contacts!A1:B1", timeout=5
-    )
+    answer = session.get(f"https://sheets.googleapis.com/v4/spreadsheets/{sid}/values/Contacts!A1:B1", timeout=5)
     assert answer.json() == {
         "range": "Contacts!A1:B1",
         "majorDimension": "ROWS",
@@ -803,9 +837,7 @@ def test_custom_http_client_classes(fake: FakeSheetsServer, sid: str) -> None:
 
 
 def _load_replay_module() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "replay_recordings", REPO_ROOT / "scripts" / "replay_recordings.py"
-    )
+    spec = importlib.util.spec_from_file_location("replay_recordings", REPO_ROOT / "scripts" / "replay_recordings.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

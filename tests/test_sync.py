@@ -9,7 +9,7 @@ import pytest
 from openpyxl.comments import Comment
 
 import sheetcrm
-from sheetcrm.schema import NESL, CONTACTS, Lang, Lifecycle, Segment, Stage, Tab, Tier
+from sheetcrm.schema import CONTACTS, NESL, Lang, Lifecycle, Segment, Stage, Tab, Tier
 from tests.conftest import AS_OF
 
 

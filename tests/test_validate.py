@@ -48,7 +48,9 @@ BAD_CELLS = [
 
 
 @pytest.mark.parametrize("tab,index,column,value,words", BAD_CELLS)
-def test_each_bad_cell_is_named_with_what_was_expected(make_workbook, small_crm, tab, index, column, value, words) -> None:
+def test_each_bad_cell_is_named_with_what_was_expected(
+    make_workbook, small_crm, tab, index, column, value, words
+) -> None:
     small_crm[tab][index][column] = value
     problems = _problems(make_workbook, small_crm)
     hit = problems[problems["column"].str.startswith(column + " (")]

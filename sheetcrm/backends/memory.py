@@ -11,7 +11,6 @@ from ..schema import TABS, Lang, Tab
 from .base import RawTab, WritePlan, WriteReport, norm_cell
 
 
-
 class MemoryBackend:
     """Tabs as lists of rows. ``tabs`` maps Tab -> RawTab and is updated by ``write``."""
 
@@ -44,6 +43,7 @@ class MemoryBackend:
             raw = self._grid(title)
             raw.header += [None] * (col + 1 - len(raw.header))
             raw.header[col] = text
+        change: Any
         for change in plan.cells.itertuples(index=False):
             raw = self._grid(change.title)
             i = int(change.row) - 2

@@ -104,11 +104,12 @@ class XlsxBackend:
                 "nothing was changed"
             )
         wb = _load(self.path, rich_text=True)
-        for tab, title, col, text in plan.headers:
+        for _tab, title, col, text in plan.headers:
             ws = wb[title]
             ws.cell(row=1, column=col + 1, value=text)
         cells = plan.cells
-        for title, group in cells.groupby("title", sort=False) if len(cells) else ():
+        for title in cells["title"].unique() if len(cells) else ():
+            group = cells[cells["title"] == title]
             ws = wb[str(title)]
             self._apply(ws, group, report)
         if plan.log:
