@@ -100,8 +100,7 @@ class _Replay:
         if recorded in table:
             if table[recorded] != actual:
                 self.diffs.append(
-                    f"{where}: id {recorded!r} maps to {table[recorded]!r} but the fake "
-                    f"answered {actual!r}"
+                    f"{where}: id {recorded!r} maps to {table[recorded]!r} but the fake answered {actual!r}"
                 )
             return
         if actual in table.values():
@@ -138,9 +137,7 @@ class _Replay:
                     self.diffs.append(f"{where}.{name}: missing in the fake's answer")
             for name in actual:
                 if name not in recorded:
-                    self.diffs.append(
-                        f"{where}.{name}: not in the recording (fake: {_short(actual[name])})"
-                    )
+                    self.diffs.append(f"{where}.{name}: not in the recording (fake: {_short(actual[name])})")
             for name in recorded:
                 if name in actual:
                     self.compare(recorded[name], actual[name], f"{where}.{name}", name)
@@ -159,8 +156,7 @@ class _Replay:
             return
         if _kind(recorded) != _kind(actual):
             self.diffs.append(
-                f"{where}: recorded {_kind(recorded)} {_short(recorded)}, fake {_kind(actual)} "
-                f"{_short(actual)}"
+                f"{where}: recorded {_kind(recorded)} {_short(recorded)}, fake {_kind(actual)} {_short(actual)}"
             )
             return
         if isinstance(recorded, float | int) and not isinstance(recorded, bool):
@@ -194,8 +190,7 @@ class _Replay:
         expected_status = response["status"]["code"]
         if answer.status_code != expected_status:
             self.diffs.append(
-                f"{label}: status recorded {expected_status}, fake {answer.status_code} "
-                f"({_short(answer.text)})"
+                f"{label}: status recorded {expected_status}, fake {answer.status_code} ({_short(answer.text)})"
             )
             return
         recorded_text = (response.get("body") or {}).get("string") or ""
@@ -273,10 +268,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {diff}")
         elif not args.quiet:
             print(f"ok   {path.name} ({n} interactions)")
-    print(
-        f"{count} cassettes, {total_interactions} interactions replayed, "
-        f"{total_diffs} difference(s)"
-    )
+    print(f"{count} cassettes, {total_interactions} interactions replayed, {total_diffs} difference(s)")
     return 1 if total_diffs else 0
 
 

@@ -309,8 +309,23 @@ def _service_account(info: dict[str, Any], wanted: Sequence[str] | None) -> Any:
     missing = [f for f in ("client_email", "private_key", "token_uri") if not info.get(f)]
     if missing:
         raise ValueError(f"missing field(s) {', '.join(missing)}")
-    return service_account.Credentials.from_service_account_info(
-        info, scopes=wanted)
+    key = info["private_key"]
+    if not isinstance(key, str) or "-----BEGIN" not in key or "PRIVATE KEY-----" not in key:
+        raise ValueError("its private_key is not a PEM private key (it must run from the "
+                         "BEGIN PRIVATE KEY line to the END PRIVATE KEY line): put in the "
+                         "whole downloaded key file")
+    if "\\n" in key and "\n" not in key.strip():
+        # pasted through a shell or CI form that kept the JSON escapes: mend, don't fail
+        info = {**info, "private_key": key.replace("\\n", "\n")}
+    try:
+        return service_account.Credentials.from_service_account_info(info, scopes=wanted)
+    except ValueError as exc:
+        if "PEM" not in str(exc) and "key" not in str(exc).lower():
+            raise
+        reason = str(exc)
+    # Outside the except block: nothing chained. _guarded scrubs the reason.
+    raise ValueError(f"its private_key cannot be read ({reason}); copy the whole key file "
+                     f"again, with its BEGIN/END lines and \\n escapes intact")
 
 
 def _authorized_user(info: dict[str, Any], wanted: Sequence[str] | None) -> Any:

@@ -38,7 +38,7 @@ import math
 import random as _random
 import time
 from collections.abc import Callable, Mapping, MutableMapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 from urllib.parse import urlsplit
 
 import gspread
@@ -233,9 +233,8 @@ class RetryingHTTPClient(HTTPClient):
                 if response.ok:
                     return response
                 status = response.status_code
-                if status == 403 and _is_rate_limit(response):
+                if status == 403 and _is_rate_limit(response):  # the Drive API's 429
                     failure = "answering 403 (rate limit exceeded)"
-                    status = 429  # the Drive API's way of saying 429
                 elif status in RETRY_STATUSES:
                     failure = f"answering {_STATUS_TEXT.get(status, str(status))}"
                 else:
@@ -295,10 +294,10 @@ class RetryingHTTPClient(HTTPClient):
         return endpoint
 
     def _give_up(self, method: str, endpoint: str, status: int | None, failure: str,
-                 attempts: int, elapsed: float, why: str) -> None:
+                 attempts: int, elapsed: float, why: str) -> NoReturn:
         why = why.format(n=attempts, budget=self.budget_seconds)
         api = _api_name(endpoint)
-        if status == 429:
+        if status == 429 or "rate limit" in failure:
             advice = "wait a minute and run again, or lower the request rate"
         elif status is not None:
             advice = ("the problem is on Google's side: wait a few minutes and run again "

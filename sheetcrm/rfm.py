@@ -202,7 +202,13 @@ def book(
     ns = date_ns(tx["date"])
     day = np.floor_divide(ns, DAY_NS)
     keep = (ns != NAT_NS) & (day <= as_of_day)
-    code = positions_in(index, tx[key].to_numpy(dtype=object)[keep])
+    keys = tx[key]
+    if isinstance(keys.dtype, pd.CategoricalDtype):
+        # Categorical keys (see sync.compute) are matched once per category, not per row.
+        lookup = np.append(index.get_indexer(keys.cat.categories), -1).astype(np.int64)
+        code = lookup[keys.cat.codes.to_numpy()[keep]]
+    else:
+        code = positions_in(index, keys.to_numpy(dtype=object)[keep])
     known = code >= 0
     code = code[known].astype(np.int64)
     age = (as_of_day - day[keep][known]).astype(np.int64)

@@ -203,6 +203,8 @@ def compute(tables: dict[Tab, Table], settings: Settings, as_of: Any, problems: 
     say("computing transactions")
     tx = attach_company(transactions(typed[Tab.ACTIVITIES], typed[Tab.OPPORTUNITIES], as_of),
                         typed[Tab.CONTACTS])
+    # Customer keys as categories: RFM and NESL then match each distinct ID once.
+    tx = tx.astype({"contact_id": "category", "company_id": "category"})
     cells: dict[Tab, pd.DataFrame] = {}
     customers: dict[Tab, pd.DataFrame] = {}
     for tab in (Tab.CONTACTS, Tab.COMPANIES):

@@ -47,9 +47,10 @@ The reference is real recorded Google traffic; ``scripts/replay_recordings.py`` 
 against the fake and reports every difference. Known, deliberate deviations:
 
 * Formulas: a small evaluator (arithmetic, comparison, ``&``, cell and range references,
-  about thirty common functions). Anything else evaluates to ``#NAME?``; ``FORMULA``
-  rendering always returns the formula text as entered. References in formulas are not
-  rewritten when rows or columns are inserted, deleted or sorted.
+  about forty common functions). Anything else evaluates to ``#NAME?``. References are
+  rewritten when rows/columns are inserted or deleted and when a sheet is renamed, as in
+  Google; sorting moves formulas without adjusting their references, and deleting a sheet
+  leaves references to it evaluating to ``#REF!`` rather than rewriting the text.
 * ``USER_ENTERED`` parsing covers numbers (with thousands separators, ``%``, ``$``),
   booleans, ISO dates and datetimes, ``M/D/YYYY`` (day-first for non-US locales) and times.
   Google's parser knows more (``1-2`` becomes a date there, text here).
@@ -58,9 +59,14 @@ against the fake and reports every difference. Known, deliberate deviations:
   decimals and switches to ``1.23457E+15`` above 1e15.
 * Data validation is stored and reported but not enforced on writes; protected ranges are
   stored but the caller is always treated as the owner (who may edit them).
-* Batch-update request kinds that only change presentation (borders, merges, conditional
+* Batch-update request kinds that only change presentation (borders, conditional
   formats, filters, banding, auto-resize) are accepted and answered with ``{}`` without
-  modelling their effect; kinds that change data and are not implemented answer 501.
+  modelling their effect; kinds that change data and are not implemented (``findReplace``,
+  ``copyPaste``, ``cutPaste``, ``moveDimension``, ``insertRange``/``deleteRange``, ...)
+  answer 501 UNIMPLEMENTED, never a silent success. Drive export/import also answer 501.
+* Error texts for cases absent from the recordings follow Google's known wording where it
+  is known (``exceeds grid limits``, ``Requested writing within range``, ``Unable to parse
+  range``, ``You can't hide all the sheets``); a few rarer ones are best guesses.
 * Whether a non-ASCII sheet title is quoted in echoed ranges (``公司!A1`` vs
   ``'公司'!A1``) is not in the recordings; the fake leaves letters of any script bare.
 """

@@ -189,6 +189,13 @@ def test_service_account_from_env_json(sa_info: dict[str, Any]) -> None:
     assert service_account_email(creds) == SA_EMAIL
 
 
+def test_private_key_with_literal_backslash_n_is_mended(sa_info: dict[str, Any]) -> None:
+    sa_info["private_key"] = sa_info["private_key"].replace("\n", "\\n")
+    assert "\n" not in sa_info["private_key"].strip()
+    creds = load_credentials(env={"SHEETCRM_CREDENTIALS_JSON": json.dumps(sa_info)})
+    assert service_account_email(creds) == SA_EMAIL
+
+
 def test_env_json_may_be_base64(sa_info: dict[str, Any]) -> None:
     encoded = base64.b64encode(json.dumps(sa_info).encode()).decode()
     creds = load_credentials(env={"SHEETCRM_CREDENTIALS_JSON": encoded}, create=True)

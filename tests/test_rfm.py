@@ -373,3 +373,21 @@ def test_pareto_without_revenue() -> None:
     result = pareto(monetary, value_tiers(monetary, np.array([False, False]), DEFAULT))
     assert (result["buyers"], result["top_count"], result["top_share"], result["holds"]) == (
         0, 0, None, None)
+
+
+def test_categorical_customer_keys_give_the_same_table() -> None:
+    """sync.compute passes categorical keys; the result must not depend on it."""
+
+    rng = np.random.default_rng(3)
+    ids = [f"P-{i}" for i in range(40)]
+    tx = pd.DataFrame({
+        "date": pd.Timestamp("2026-11-22") - pd.to_timedelta(rng.integers(0, 400, 300), unit="D"),
+        "amount": rng.integers(1, 100, 300).astype(float),
+        "contact_id": pd.Series(rng.choice(ids + [None], 300), dtype=object),
+        "company_id": None,
+    })
+    settings = Settings()
+    plain = rfm_table(tx, pd.Index(ids[:35]), "contact_id", pd.Timestamp("2026-11-22"), settings)
+    cat = rfm_table(tx.astype({"contact_id": "category"}), pd.Index(ids[:35]), "contact_id",
+                    pd.Timestamp("2026-11-22"), settings)
+    pd.testing.assert_frame_equal(plain, cat)
