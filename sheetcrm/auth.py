@@ -54,6 +54,7 @@ __all__ = [
     "DRIVE_FILE_SCOPE",
     "ENV_CREDENTIALS",
     "ENV_CREDENTIALS_JSON",
+    "REDACTED_LOGGERS",
     "SHEETS_SCOPE",
     "RedactingFilter",
     "default_token_path",

@@ -1,0 +1,462 @@
+"""The product's backend: a Google Sheets spreadsheet, reached only through gspread.
+
+A full sync costs at most four requests whatever the workbook's size (larger workbooks
+are read in row chunks and written in payloads of about 2 MB):
+
+1. ``spreadsheets.get`` (metadata only): tab titles and grid sizes;
+2. ``values.batchGet`` of every CRM tab, ``UNFORMATTED_VALUE`` with ``SERIAL_NUMBER`` dates;
+3. before writing, one ``values.batchGet`` re-reading the ID column of every tab the plan
+   touches, the compare-and-set columns (Stage), and the rows whose missing ID it fills;
+4. one ``values.batchUpdate`` with ``RAW`` input (text typed as ``=...`` stays text),
+   Log rows included.
+
+A fifth request (``spreadsheets.batchUpdate``) happens only when the grid must grow (new
+computed columns, a Log past its last row) or the Log tab is missing.
+
+People edit while sync runs. Step 3 aims every write at the row where its record's ID is
+now, skips records whose ID vanished or now appears twice, skips a Stage or ID cell that
+changed since step 2, and fills a missing ID only if its row still holds exactly what was
+read. Nothing a person typed is overwritten; no computed value lands on another record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import gspread
+import pandas as pd
+from gspread.exceptions import APIError
+
+from ..exceptions import PermissionDeniedError, SheetCRMError, WorkbookNotFoundError, WorkbookWriteError
+from ..schema import Tab, column_letter, find_tabs
+from .base import RawTab, WritePlan, WriteReport, norm_cell
+
+SERIAL_EPOCH = dt.datetime(1899, 12, 30)
+#: Cells per values.batchGet request when a tab is read in row chunks.
+READ_CHUNK_CELLS = 2_000_000
+#: Bytes per values.batchUpdate payload.
+WRITE_PAYLOAD_BYTES = 2_000_000
+_KEY_IN_URL = re.compile(r"/spreadsheets/d/([a-zA-Z0-9_-]+)")
+_BARE_KEY = re.compile(r"^[a-zA-Z0-9_-]{20,}$")
+
+
+def spreadsheet_key(key_or_url: str) -> str:
+    """The spreadsheet key in a full sheet URL, or the bare key itself."""
+    text = key_or_url.strip()
+    found = _KEY_IN_URL.search(text)
+    if found:
+        return found.group(1)
+    if _BARE_KEY.match(text):
+        return text
+    raise WorkbookNotFoundError(
+        f"{key_or_url!r} is neither a Google Sheets URL nor a spreadsheet key; copy the URL "
+        "from the browser's address bar (https://docs.google.com/spreadsheets/d/KEY/edit)"
+    )
+
+
+def quote_title(title: str) -> str:
+    """A sheet title as A1 notation wants it: always quoted, inner quotes doubled."""
+    return "'" + title.replace("'", "''") + "'"
+
+
+def to_cell_json(value: Any) -> Any:
+    """A plan value as JSON the Sheets API takes with RAW input: dates as serial numbers,
+    None and NaN as "" (which clears the cell)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, dt.datetime):
+        return (value - SERIAL_EPOCH).total_seconds() / 86400
+    if isinstance(value, dt.date):
+        return (value - SERIAL_EPOCH.date()).days
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+@dataclass
+class SheetInfo:
+    title: str
+    sheet_id: int
+    rows: int
+    cols: int
+
+
+@dataclass
+class ReadState:
+    """What the last read saw: grid sizes and the rows as read (for re-targeting)."""
+
+    sheets: dict[str, SheetInfo] = field(default_factory=dict)
+    rows: dict[str, list[list[Any]]] = field(default_factory=dict)
+    log_title: str | None = None
+
+
+def _api_error(exc: APIError, key: str, credentials: Any, action: str) -> SheetCRMError:
+    """A gspread APIError as a sheetcrm error that says what to do."""
+    from ..auth import service_account_email
+
+    status = exc.response.status_code if exc.response is not None else 0
+    if status == 404:
+        return WorkbookNotFoundError(
+            f"spreadsheet {key!r} was not found; check the key or URL (copy it from the "
+            "browser's address bar)"
+        )
+    if status == 403:
+        email = service_account_email(credentials)
+        share = (f"share the spreadsheet with {email} (Share → add that email as Editor)"
+                 if email else "share the spreadsheet with the account sheetcrm signs in as")
+        return PermissionDeniedError(f"no permission to {action} spreadsheet {key!r}; {share}")
+    message = "the Google Sheets API refused the request"
+    try:
+        message = str(exc.response.json()["error"]["message"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        pass
+    return WorkbookWriteError(f"could not {action} spreadsheet {key!r}: {status} {message}")
+
+
+class GoogleSheetsBackend:
+    """A CRM workbook in Google Sheets, reached through ``client`` (a gspread.Client)."""
+
+    def __init__(self, key_or_url: str, client: gspread.Client, credentials: Any = None) -> None:
+        self.key = spreadsheet_key(key_or_url)
+        self.client = client
+        self.credentials = credentials
+        self.location = f"https://docs.google.com/spreadsheets/d/{self.key}"
+        self.state = ReadState()
+
+    @property
+    def http(self) -> Any:
+        return self.client.http_client
+
+    # ---------------------------------------------------------------- read
+
+    def metadata(self) -> dict[str, SheetInfo]:
+        try:
+            meta = self.http.fetch_sheet_metadata(self.key, params={
+                "includeGridData": "false",
+                "fields": "sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))",
+            })
+        except APIError as exc:
+            raise _api_error(exc, self.key, self.credentials, "open") from None
+        out = {}
+        for sheet in meta.get("sheets", []):
+            props = sheet["properties"]
+            grid = props.get("gridProperties", {})
+            out[props["title"]] = SheetInfo(props["title"], int(props.get("sheetId", 0)),
+                                            int(grid.get("rowCount", 1000)), int(grid.get("columnCount", 26)))
+        return out
+
+    def _batch_get(self, ranges: list[str]) -> list[list[list[Any]]]:
+        try:
+            answer = self.http.values_batch_get(self.key, ranges, params={
+                "valueRenderOption": "UNFORMATTED_VALUE",
+                "dateTimeRenderOption": "SERIAL_NUMBER",
+                "majorDimension": "ROWS",
+            })
+        except APIError as exc:
+            raise _api_error(exc, self.key, self.credentials, "read") from None
+        return [vr.get("values", []) for vr in answer.get("valueRanges", [])]
+
+    def read(self) -> dict[Tab, RawTab]:
+        """Every CRM tab: one metadata request, then one values.batchGet (more only for
+        tabs too large for one answer, read in row chunks)."""
+        sheets = self.metadata()
+        tabs = find_tabs(list(sheets))
+        ranges: list[tuple[Tab, str, str]] = []
+        for tab, title in tabs.items():
+            info = sheets[title]
+            last = column_letter(max(info.cols, 1) - 1)
+            rows_per_chunk = max(1000, READ_CHUNK_CELLS // max(info.cols, 1))
+            for start in range(1, info.rows + 1, rows_per_chunk):
+                end = min(info.rows, start + rows_per_chunk - 1)
+                ranges.append((tab, title, f"{quote_title(title)}!A{start}:{last}{end}"))
+        grids: dict[str, list[list[Any]]] = defaultdict(list)
+        for group in _chunk_ranges(ranges, sheets):
+            values = self._batch_get([r for _, _, r in group])
+            for (_tab, title, a1), rows in zip(group, values, strict=True):
+                start = int(re.search(r"!A(\d+):", a1).group(1))  # type: ignore[union-attr]
+                grid = grids[title]
+                grid.extend([] for _ in range(start - 1 - len(grid)))
+                grid.extend(rows)
+        out: dict[Tab, RawTab] = {}
+        self.state = ReadState(sheets=sheets, log_title=tabs.get(Tab.LOG))
+        for tab, title in tabs.items():
+            grid = grids.get(title, [])
+            header = list(grid[0]) if grid else []
+            rows = [list(r) for r in grid[1:]]
+            while rows and not rows[-1]:
+                rows.pop()
+            self.state.rows[title] = rows
+            out[tab] = RawTab(tab, title, header, rows)
+        return out
+
+    # --------------------------------------------------------------- write
+
+    def write(self, plan: WritePlan) -> WriteReport:
+        """Re-read the rows the plan aims at (one request), re-target or skip each change,
+        then write everything in one values.batchUpdate (RAW)."""
+        report = WriteReport()
+        if plan.empty:
+            return report
+        if not self.state.sheets:
+            self.read()
+        cells = plan.cells
+        reread = self._reread(cells)
+        report.requests += 1
+        targets, skipped = retarget(cells, reread, self.state.rows)
+        report.skipped.extend(skipped)
+        data = _ranges_for(targets)
+        for _tab, title, col, text in plan.headers:
+            data.append({"range": f"{quote_title(title)}!{column_letter(col)}1", "values": [[text]]})
+        log_title = self.state.log_title or plan.log_title
+        grow = self._growth(targets, plan, log_title)
+        if grow:
+            self._batch_update_structure(grow)
+            report.requests += 1
+        if plan.log:
+            first = len(self.state.rows.get(log_title, [])) + 2
+            if self.state.log_title is None:
+                data.append({"range": f"{quote_title(log_title)}!A1", "values": [list(plan.log_header)]})
+            last = first + len(plan.log) - 1
+            data.append({
+                "range": f"{quote_title(log_title)}!A{first}:{column_letter(len(plan.log[0]) - 1)}{last}",
+                "values": [[to_cell_json(v) for v in row] for row in plan.log],
+            })
+            report.log_rows = len(plan.log)
+        for body in _payloads(data):
+            try:
+                self.http.values_batch_update(self.key, body={"valueInputOption": "RAW", "data": body})
+            except APIError as exc:
+                raise _api_error(exc, self.key, self.credentials, "write") from None
+            report.requests += 1
+        report.written = len(targets)
+        self.state = ReadState()
+        return report
+
+    def _reread(self, cells: pd.DataFrame) -> dict[str, dict[int, list[Any]]]:
+        """One batchGet: each touched tab's ID column, its compare-and-set columns, and the
+        full rows whose ID the plan fills. Returns title -> {column index: values from row 2}
+        (key -1 holds {row: full row} for filled rows)."""
+        wanted: list[tuple[str, int | None, int | None]] = []
+        for title, group in cells.groupby("title", sort=False):
+            title = str(title)
+            id_col = int(group["id_col"].iloc[0])
+            if id_col >= 0:
+                wanted.append((title, id_col, None))
+            for col in sorted(set(group.loc[group["cas"].astype(bool) & (group["kind"] != "id"), "col"])):
+                wanted.append((title, int(col), None))
+            for row in sorted(set(group.loc[group["kind"] == "id", "row"])):
+                wanted.append((title, None, int(row)))
+        ranges = []
+        for title, col, row in wanted:
+            info = self.state.sheets[title]
+            if col is not None:
+                letter = column_letter(col)
+                ranges.append(f"{quote_title(title)}!{letter}2:{letter}{info.rows}")
+            else:
+                ranges.append(f"{quote_title(title)}!A{row}:{column_letter(info.cols - 1)}{row}")
+        values = self._batch_get(ranges) if ranges else []
+        out: dict[str, dict[Any, Any]] = defaultdict(dict)
+        for (title, col, row), got in zip(wanted, values, strict=True):
+            if col is not None:
+                out[title][col] = [r[0] if r else None for r in got]
+            else:
+                out[title].setdefault(-1, {})[row] = list(got[0]) if got else []
+        return out
+
+    def _growth(self, targets: pd.DataFrame, plan: WritePlan, log_title: str) -> list[dict[str, Any]]:
+        """spreadsheets.batchUpdate requests that make room for the writes (if any)."""
+        need_rows: dict[str, int] = defaultdict(int)
+        need_cols: dict[str, int] = defaultdict(int)
+        for title, group in targets.groupby("title", sort=False) if len(targets) else ():
+            need_rows[str(title)] = int(group["row"].max())
+            need_cols[str(title)] = int(group["col"].max()) + 1
+        for _tab, title, col, _text in plan.headers:
+            need_cols[title] = max(need_cols[title], col + 1)
+        requests: list[dict[str, Any]] = []
+        if plan.log:
+            last = len(self.state.rows.get(log_title, [])) + 1 + len(plan.log)
+            if log_title not in self.state.sheets:
+                # Room for many runs, so later syncs do not need this extra request.
+                rows = max(1000, last + 1000)
+                requests.append({"addSheet": {"properties": {
+                    "title": log_title, "gridProperties": {"rowCount": rows, "columnCount": 8,
+                                                           "frozenRowCount": 1}}}})
+            else:
+                need_rows[log_title] = max(need_rows[log_title], last)
+                need_cols[log_title] = max(need_cols[log_title], len(plan.log[0]))
+        for title, info in self.state.sheets.items():
+            if need_rows.get(title, 0) > info.rows:
+                requests.append({"appendDimension": {"sheetId": info.sheet_id, "dimension": "ROWS",
+                                                     "length": need_rows[title] - info.rows + 1000}})
+            if need_cols.get(title, 0) > info.cols:
+                requests.append({"appendDimension": {"sheetId": info.sheet_id, "dimension": "COLUMNS",
+                                                     "length": need_cols[title] - info.cols}})
+        return requests
+
+    def _batch_update_structure(self, requests: list[dict[str, Any]]) -> None:
+        try:
+            self.http.batch_update(self.key, {"requests": requests})
+        except APIError as exc:
+            raise _api_error(exc, self.key, self.credentials, "resize") from None
+
+
+def _chunk_ranges(ranges: list[tuple[Tab, str, str]], sheets: dict[str, SheetInfo]
+                  ) -> Iterable[list[tuple[Tab, str, str]]]:
+    """Group ranges into batchGet requests of about READ_CHUNK_CELLS cells (one request
+    for any workbook up to that size)."""
+    group: list[tuple[Tab, str, str]] = []
+    cells = 0
+    for item in ranges:
+        m = re.search(r"!A(\d+):[A-Z]+(\d+)$", item[2])
+        size = (int(m.group(2)) - int(m.group(1)) + 1) * sheets[item[1]].cols if m else 0
+        if group and cells + size > READ_CHUNK_CELLS:
+            yield group
+            group, cells = [], 0
+        group.append(item)
+        cells += size
+    if group:
+        yield group
+
+
+def retarget(cells: pd.DataFrame, reread: dict[str, dict[Any, Any]],
+             rows_as_read: dict[str, list[list[Any]]]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Aim every planned change at the row where its record is now.
+
+    ``reread``: per title, column index -> that column's values from row 2 on as re-read,
+    and -1 -> {row: full row} for rows whose missing ID the plan fills. ``rows_as_read``:
+    per title, the rows as first read. Returns the changes with current rows, and the
+    skipped ones with why: a record whose ID is gone or now on two rows, a compare-and-set
+    cell that changed, an ID-less row that was edited or moved.
+    """
+    keep: list[int] = []
+    rows_now: list[int] = []
+    skipped: list[dict[str, Any]] = []
+    for title, group in cells.groupby("title", sort=False):
+        title = str(title)
+        seen = reread.get(title, {})
+        id_col = int(group["id_col"].iloc[0])
+        ids_now = seen.get(id_col, []) if id_col >= 0 else []
+        where: dict[Any, list[int]] = defaultdict(list)
+        for i, value in enumerate(ids_now):
+            if norm_cell(value) != "":
+                where[norm_cell(value)].append(i + 2)
+        filled: dict[Any, int] = {}
+        for ix, change in group[group["kind"] == "id"].iterrows():
+            row = int(change["row"])
+            now = seen.get(-1, {}).get(row, [])
+            before = rows_as_read.get(title, [])[row - 2] if row - 2 < len(rows_as_read.get(title, [])) else []
+            if _same_row(now, before):
+                filled[norm_cell(change["new"])] = row
+                keep.append(ix)
+                rows_now.append(row)
+            else:
+                skipped.append(_skip(title, change, "the row without an ID was edited or moved since it was read"))
+        for ix, change in group[group["kind"] != "id"].iterrows():
+            rid = norm_cell(change["record_id"])
+            if id_col < 0:
+                keep.append(ix)
+                rows_now.append(int(change["row"]))
+                continue
+            if rid in filled:
+                target = filled[rid]
+            else:
+                found = where.get(rid, [])
+                if len(found) != 1:
+                    skipped.append(_skip(title, change, "its record is gone" if not found
+                                         else f"its ID is now on {len(found)} rows"))
+                    continue
+                target = found[0]
+            if bool(change["cas"]):
+                column = seen.get(int(change["col"]), [])
+                current = column[target - 2] if target - 2 < len(column) else None
+                if norm_cell(current) != norm_cell(change["old"]):
+                    skipped.append(_skip(title, change, f"the cell changed to {current!r} since it was read"))
+                    continue
+            keep.append(ix)
+            rows_now.append(target)
+    out = cells.loc[keep].copy()
+    out["row"] = rows_now
+    return out, skipped
+
+
+def _same_row(now: list[Any], before: list[Any]) -> bool:
+    width = max(len(now), len(before))
+    pad = lambda r: [norm_cell(v) for v in r] + [""] * (width - len(r))  # noqa: E731
+    return bool(before) and pad(now) == pad(before)
+
+
+def _skip(title: str, change: Any, reason: str) -> dict[str, Any]:
+    return {"tab": title, "row": int(change["row"]), "column": change["column"],
+            "id": change["record_id"], "reason": reason}
+
+
+def _ranges_for(targets: pd.DataFrame) -> list[dict[str, Any]]:
+    """values.batchUpdate data: runs of consecutive rows in one column become one range."""
+    data: list[dict[str, Any]] = []
+    if targets.empty:
+        return data
+    ordered = targets.sort_values(["title", "col", "row"], kind="stable")
+    for (title, col), group in ordered.groupby(["title", "col"], sort=False):
+        rows = group["row"].astype(int).to_list()
+        values = [to_cell_json(v) for v in group["new"]]
+        letter = column_letter(int(col))
+        start = 0
+        for i in range(1, len(rows) + 1):
+            if i == len(rows) or rows[i] != rows[i - 1] + 1:
+                data.append({
+                    "range": f"{quote_title(str(title))}!{letter}{rows[start]}:{letter}{rows[i - 1]}",
+                    "values": [[v] for v in values[start:i]],
+                })
+                start = i
+    return data
+
+
+def _payloads(data: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
+    """Split ``data`` into request bodies of at most WRITE_PAYLOAD_BYTES (a long single
+    range is split by rows)."""
+    batch: list[dict[str, Any]] = []
+    size = 0
+    for item in _split_long(data):
+        n = len(json.dumps(item, ensure_ascii=False).encode())
+        if batch and size + n > WRITE_PAYLOAD_BYTES:
+            yield batch
+            batch, size = [], 0
+        batch.append(item)
+        size += n
+    if batch:
+        yield batch
+
+
+def _split_long(data: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+    for item in data:
+        values = item["values"]
+        n = len(json.dumps(values, ensure_ascii=False).encode())
+        if n <= WRITE_PAYLOAD_BYTES or len(values) < 2:
+            yield item
+            continue
+        m = re.match(r"^(.*!)([A-Z]+)(\d+):([A-Z]+)(\d+)$", item["range"])
+        if not m:
+            yield item
+            continue
+        sheet, c1, r1, c2, _r2 = m.groups()
+        per = max(1, len(values) * WRITE_PAYLOAD_BYTES // (2 * n))
+        for i in range(0, len(values), per):
+            part = values[i:i + per]
+            start = int(r1) + i
+            yield {"range": f"{sheet}{c1}{start}:{c2}{start + len(part) - 1}", "values": part}
+
+
+__all__ = ["GoogleSheetsBackend", "quote_title", "retarget", "spreadsheet_key", "to_cell_json"]
