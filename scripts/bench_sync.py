@@ -29,7 +29,7 @@ import pandas as pd
 import psutil
 
 from sheetcrm.backends.base import RawTab
-from sheetcrm.rfm import rfm_table
+from sheetcrm.rfm import customer_index, rfm_table
 from sheetcrm.schema import TABS, ActivityType, Stage, Tab
 from sheetcrm.settings import Settings, settings_rows
 from sheetcrm.sync import compute, plan
@@ -161,7 +161,7 @@ def main() -> None:
 
     tx = computed.transactions
     print(f"RFM on {len(tx):,} transactions of {tx['contact_id'].nunique():,} contacts:")
-    ids = pd.Index(tables[Tab.CONTACTS].typed["ID"].dropna().unique())
+    ids = customer_index(tables[Tab.CONTACTS].typed["ID"])
     t0 = time.perf_counter()
     rfm_table(tx, ids, "contact_id", pd.Timestamp(AS_OF), Settings())
     ours = time.perf_counter() - t0

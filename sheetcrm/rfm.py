@@ -205,7 +205,10 @@ def book(
     keys = tx[key]
     if isinstance(keys.dtype, pd.CategoricalDtype):
         # Categorical keys (see sync.compute) are matched once per category, not per row.
-        lookup = np.append(index.get_indexer(keys.cat.categories), -1).astype(np.int64)
+        categories = keys.cat.categories
+        found = (np.arange(len(index)) if categories.equals(index)
+                 else index.get_indexer(categories))
+        lookup = np.append(found, -1).astype(np.int64)
         code = lookup[keys.cat.codes.to_numpy()[keep]]
     else:
         code = positions_in(index, keys.to_numpy(dtype=object)[keep])

@@ -89,6 +89,26 @@ class Workbook:
         return f"<sheetcrm.Workbook {self.location!r}: {counts}>"
 
 
-def open_workbook(target: str | os.PathLike[str], **backend_options: Any) -> Workbook:
-    """Open a CRM workbook: a local .xlsx path."""
+def is_google_target(target: str | os.PathLike[str]) -> bool:
+    """True when ``target`` is a Google Sheets URL or a bare spreadsheet key (and not an
+    existing local file)."""
+    text = str(target)
+    if text.startswith(("http://", "https://")):
+        return True
+    return not Path(text).suffix and not Path(text).exists() and len(text) >= 20 and "/" not in text
+
+
+def open_workbook(target: str | os.PathLike[str], *, credentials: Any = None,
+                  client: Any = None) -> Workbook:
+    """Open a CRM workbook: a local .xlsx path, or a Google Sheets URL or key.
+
+    For Google Sheets, ``credentials`` is a key file path or google-auth credentials
+    (default: resolved as :func:`sheetcrm.auth.load_credentials` says), or ``client`` a
+    ready gspread client.
+    """
+    if is_google_target(target):
+        from .backends.gsheets import GoogleSheetsBackend, connect
+
+        gc, creds = connect(credentials, client=client)
+        return Workbook(GoogleSheetsBackend(str(target), gc, creds))
     return Workbook(XlsxBackend(Path(target)))

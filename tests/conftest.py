@@ -96,3 +96,35 @@ def small_crm() -> Rows:
              "Company ID": "CO-0002", "Amount": 30000, "Subject": "first order"},
         ],
     }
+
+
+# ------------------------------------------------------------ Google Sheets, faked locally
+
+
+@pytest.fixture
+def fake():
+    """A local Sheets v4 API on 127.0.0.1 (sheetcrm.testing)."""
+    from sheetcrm.testing import FakeSheetsServer
+
+    with FakeSheetsServer() as server:
+        yield server
+
+
+def upload_xlsx(fake, path: Path, title: str = "CRM") -> str:
+    """Put every tab of the .xlsx at ``path`` into a new spreadsheet on the fake, the way
+    uploading the file to Google Drive would; returns its key."""
+    wb = openpyxl.load_workbook(path, data_only=True)
+    sheets = {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+    return fake.create_spreadsheet(title, sheets)
+
+
+@pytest.fixture
+def google_client(fake):
+    """A real gspread client with sheetcrm's bounded retries, aimed at the fake, that
+    does not sleep between retries."""
+    from google.oauth2.credentials import Credentials
+
+    from sheetcrm.http import make_client
+
+    return make_client(Credentials(token="test-token"), base_url=fake.url, sleep=lambda _s: None,
+                       timeout=(2.0, 1.0))

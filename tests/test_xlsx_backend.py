@@ -157,3 +157,14 @@ def test_read_only_file_is_refused_before_writing(tmp_path: Path) -> None:
             {"tab": Tab.CONTACTS, "title": "Contacts", "row": 2, "col": 5, "record_id": "P-1", "id_col": 0,
              "column": "Problems", "old": None, "new": "x", "cas": False, "kind": "computed"},
         ]))
+
+
+def test_text_starting_with_equals_is_written_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "a.xlsx"
+    _decorated(path)
+    XlsxBackend(path).write(_plan([
+        {"tab": Tab.CONTACTS, "title": "Contacts", "row": 2, "col": 5, "record_id": "P-1", "id_col": 0,
+         "column": "Problems", "old": None, "new": "=1+1", "cas": False, "kind": "computed"},
+    ]))
+    cell = openpyxl.load_workbook(path)["Contacts"]["F2"]
+    assert cell.value == "=1+1" and cell.data_type == "s"

@@ -460,3 +460,100 @@ def _split_long(data: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
 
 
 __all__ = ["GoogleSheetsBackend", "quote_title", "retarget", "spreadsheet_key", "to_cell_json"]
+
+
+# ----------------------------------------------------------------- connect and create
+
+
+#: Environment variable that sends Sheets and Drive API calls to another base URL (a
+#: local fake such as :mod:`sheetcrm.testing`), for testing automation without Google.
+ENV_API_URL = "SHEETCRM_SHEETS_API_URL"
+
+
+def connect(credentials: Any = None, *, create: bool = False, client: gspread.Client | None = None,
+            base_url: str | None = None) -> tuple[gspread.Client, Any]:
+    """A gspread client with bounded retries, on credentials resolved by
+    :func:`sheetcrm.auth.load_credentials` (``credentials`` may be a key file path, or
+    already-built google-auth credentials). Returns (client, credentials)."""
+    import os
+
+    from ..auth import install_log_redaction, load_credentials
+    from ..http import make_client
+
+    install_log_redaction()
+    if client is not None:
+        return client, getattr(client.http_client, "auth", credentials)
+    if credentials is None or isinstance(credentials, str | os.PathLike):
+        credentials = load_credentials(credentials, create=create)
+    return make_client(credentials, base_url=base_url or os.environ.get(ENV_API_URL) or None), credentials
+
+
+def _grid_requests(lang: Any) -> list[dict[str, Any]]:
+    """spreadsheets.batchUpdate requests laying out every tab of the schema: titles, sizes,
+    frozen header, dropdowns, shaded and warning-protected computed columns, formats."""
+    from ..schema import TABS, ColumnType
+
+    requests: list[dict[str, Any]] = []
+    for sheet_id, spec in enumerate(TABS.values()):
+        props = {"sheetId": sheet_id, "title": spec.title(lang), "index": sheet_id,
+                 "gridProperties": {"rowCount": 1000, "columnCount": len(spec.columns), "frozenRowCount": 1}}
+        if sheet_id == 0:
+            requests.append({"updateSheetProperties": {"properties": props, "fields": "title,index,gridProperties"}})
+        else:
+            requests.append({"addSheet": {"properties": props}})
+        for i, col in enumerate(spec.columns):
+            column = {"sheetId": sheet_id, "startColumnIndex": i, "endColumnIndex": i + 1}
+            shade = {"red": 0.91, "green": 0.90, "blue": 0.90} if col.computed else {"red": 0.87, "green": 0.92, "blue": 0.97}
+            requests.append({"repeatCell": {
+                "range": {**column, "startRowIndex": 0, "endRowIndex": 1},
+                "cell": {"userEnteredFormat": {"backgroundColor": shade,
+                                               "textFormat": {"bold": True, "italic": col.computed}}},
+                "fields": "userEnteredFormat(backgroundColor,textFormat)"}})
+            pattern = {"DATE": "yyyy-mm-dd", "DATETIME": "yyyy-mm-dd hh:mm", "MONEY": "#,##0.##"}.get(col.type.name)
+            if col.key == "Probability":
+                pattern = "0%"
+            if pattern:
+                requests.append({"repeatCell": {
+                    "range": {**column, "startRowIndex": 1},
+                    "cell": {"userEnteredFormat": {"numberFormat": {
+                        "type": "PERCENT" if pattern == "0%" else ("NUMBER" if "#" in pattern else "DATE"),
+                        "pattern": pattern}}},
+                    "fields": "userEnteredFormat.numberFormat"}})
+            if not col.computed and (col.enum is not None or col.type is ColumnType.BOOL):
+                choices = col.enum.choices(lang) if col.enum is not None else ["TRUE", "FALSE"]
+                requests.append({"setDataValidation": {
+                    "range": {**column, "startRowIndex": 1},
+                    "rule": {"condition": {"type": "ONE_OF_LIST",
+                                           "values": [{"userEnteredValue": c} for c in choices]},
+                             "strict": False, "showCustomUi": True}}})
+            if col.computed:
+                requests.append({"addProtectedRange": {"protectedRange": {
+                    "range": column, "warningOnly": True,
+                    "description": f"{col.header(lang)}: computed by sheetcrm; edits are overwritten"}}})
+    return requests
+
+
+def create_google_workbook(client: gspread.Client, title: str, lang: Any, share: str | None = None,
+                           credentials: Any = None) -> str:
+    """Create an empty CRM spreadsheet in Google Sheets from the schema and return its URL.
+
+    Four requests: create (Drive), open, lay out (one spreadsheets.batchUpdate), headers and
+    Settings (one values.batchUpdate); one more to share it with ``share``."""
+    from ..schema import TABS
+    from ..settings import settings_rows
+
+    try:
+        spreadsheet = client.create(title)
+        key = spreadsheet.id
+        client.http_client.batch_update(key, {"requests": _grid_requests(lang)})
+        data = [{"range": f"{quote_title(spec.title(lang))}!A1", "values": [[c.header(lang) for c in spec.columns]]}
+                for spec in TABS.values()]
+        settings = TABS[Tab.SETTINGS].title(lang)
+        data.append({"range": f"{quote_title(settings)}!A2",
+                     "values": [[to_cell_json(v) for v in row] for row in settings_rows(lang)]})
+        client.http_client.values_batch_update(key, body={"valueInputOption": "RAW", "data": data})
+        if share:
+            client.insert_permission(key, share, perm_type="user", role="writer", notify=True)
+    except APIError as exc:
+        raise _api_error(exc, title, credentials, "create") from None
+    return f"https://docs.google.com/spreadsheets/d/{key}/edit"

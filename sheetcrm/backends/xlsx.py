@@ -63,6 +63,13 @@ def _trim(values: tuple[Any, ...]) -> list[Any]:
     return row
 
 
+def _set_raw(cell: Any, value: Any) -> None:
+    """Store ``value`` as it is: openpyxl would turn text starting with "=" into a formula."""
+    cell.value = value
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+
+
 class XlsxBackend:
     """A CRM workbook stored as an .xlsx file at ``path``."""
 
@@ -141,7 +148,7 @@ class XlsxBackend:
                     report.skipped.append({"tab": ws.title, "row": row, "column": column,
                                            "reason": f"cell changed to {current!r} since it was read"})
                     continue
-            cell.value = new
+            _set_raw(cell, new)
             if isinstance(new, dt.datetime):
                 cell.number_format = DATETIME_FORMAT
             elif isinstance(new, dt.date) and cell.number_format == "General":
@@ -156,9 +163,11 @@ class XlsxBackend:
             ws = wb.create_sheet(plan.log_title)
             ws.append(plan.log_header)
             ws.freeze_panes = "A2"
-        for row in plan.log:
-            ws.append(row)
-            ws.cell(row=ws.max_row, column=1).number_format = DATETIME_FORMAT
+        for values in plan.log:
+            row = ws.max_row + 1
+            for col, value in enumerate(values, start=1):
+                _set_raw(ws.cell(row=row, column=col), value)
+            ws.cell(row=row, column=1).number_format = DATETIME_FORMAT
         report.log_rows += len(plan.log)
 
     def save(self, wb: XLWorkbook) -> None:

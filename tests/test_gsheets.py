@@ -1,0 +1,117 @@
+"""The Google Sheets backend: the real gspread client over HTTP against the local fake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+import sheetcrm
+from sheetcrm.backends.gsheets import GoogleSheetsBackend, quote_title, spreadsheet_key
+from sheetcrm.demo import make_demo
+from sheetcrm.exceptions import PermissionDeniedError, QuotaError, WorkbookNotFoundError
+from sheetcrm.schema import Tab
+from tests.conftest import AS_OF, upload_xlsx
+
+KEY = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
+
+
+@pytest.mark.parametrize("text,key", [
+    (f"https://docs.google.com/spreadsheets/d/{KEY}/edit#gid=0", KEY),
+    (f"https://docs.google.com/spreadsheets/d/{KEY}", KEY),
+    (f"  {KEY} ", KEY),
+])
+def test_spreadsheet_key(text: str, key: str) -> None:
+    assert spreadsheet_key(text) == key
+
+
+@pytest.mark.parametrize("bad", ["https://example.com/x", "crm.xlsx", "short"])
+def test_bad_key_says_where_to_find_it(bad: str) -> None:
+    with pytest.raises(WorkbookNotFoundError, match="address bar"):
+        spreadsheet_key(bad)
+
+
+@pytest.mark.parametrize("title,quoted", [
+    ("Contacts", "'Contacts'"), ("活動紀錄", "'活動紀錄'"), ("It's mine", "'It''s mine'"), ("🌵 CRM", "'🌵 CRM'"),
+])
+def test_quote_title(title: str, quoted: str) -> None:
+    assert quote_title(title) == quoted
+
+
+@pytest.fixture(scope="module")
+def demo_xlsx(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("g") / "demo.xlsx"
+    make_demo(path, as_of=AS_OF, size=0.2, sync=False)
+    return path
+
+
+def _open(fake, google_client, key: str) -> sheetcrm.Workbook:
+    return sheetcrm.open(f"https://docs.google.com/spreadsheets/d/{key}/edit", client=google_client)
+
+
+def test_full_sync_makes_four_requests_then_only_reads(fake, google_client, demo_xlsx) -> None:
+    key = upload_xlsx(fake, demo_xlsx)
+    fake.reset_counters()
+    wb = _open(fake, google_client, key)
+    result = wb.sync(as_of=AS_OF)
+    assert result.counts["cells_written"] > 1000
+    methods = [(r.method, r.endpoint) for r in fake.requests]
+    assert len(methods) <= 4, methods
+    writes = [r for r in fake.requests if r.method != "GET"]
+    assert len(writes) == 1 and writes[0].json["valueInputOption"] == "RAW"
+    fake.reset_counters()
+    again = _open(fake, google_client, key).sync(as_of=AS_OF)
+    assert again.changes.empty
+    assert [r.method for r in fake.requests] == ["GET", "GET"]
+
+
+def test_google_and_xlsx_compute_the_same_cells(fake, google_client, demo_xlsx, tmp_path: Path) -> None:
+    key = upload_xlsx(fake, demo_xlsx)
+    _open(fake, google_client, key).sync(as_of=AS_OF)
+    local = tmp_path / "local.xlsx"
+    local.write_bytes(demo_xlsx.read_bytes())
+    sheetcrm.open(local).sync(as_of=AS_OF)
+    g = _open(fake, google_client, key)
+    x = sheetcrm.open(local)
+    for tab, cols in {Tab.CONTACTS: ["ID", "NESL", "Segment", "Tier", "Lifecycle", "Recency", "Monetary"],
+                      Tab.OPPORTUNITIES: ["ID", "Stage", "Probability", "Weighted Amount", "Stage Since"]}.items():
+        pd.testing.assert_frame_equal(g.table(tab)[cols], x.table(tab)[cols])
+
+
+def test_text_that_looks_like_a_formula_stays_text(fake, google_client, make_workbook, small_crm) -> None:
+    key = upload_xlsx(fake, make_workbook(small_crm))
+    fake.set_values(key, "Contacts", "F2", [['=HYPERLINK("x")']], value_input="RAW")
+    _open(fake, google_client, key).sync(as_of=AS_OF)
+    contacts = fake.get_values(key, "Contacts", render="FORMULA")
+    header = contacts[0]
+    problems = contacts[1][header.index("Problems")]
+    assert "HYPERLINK" in problems and not str(problems).startswith("=")
+    assert contacts[1][header.index("Email")] == "=HYPERLINK(\"x\")"
+
+
+def test_private_sheet_says_whom_to_share_with(fake, google_client, demo_xlsx) -> None:
+    key = upload_xlsx(fake, demo_xlsx)
+    fake.make_private(key)
+    with pytest.raises(PermissionDeniedError, match="share the spreadsheet"):
+        _open(fake, google_client, key)
+
+
+def test_missing_sheet_says_check_the_key(fake, google_client) -> None:
+    with pytest.raises(WorkbookNotFoundError, match="check the key or URL"):
+        _open(fake, google_client, KEY)
+
+
+def test_a_new_computed_column_grows_the_grid(fake, google_client) -> None:
+    key = fake.create_spreadsheet("narrow", {
+        "Companies": [["ID", "Name"], ["CO-1", "Acme"]],
+        "Contacts": [["ID", "Name"], ["P-1", "Amy"]],
+        "Opportunities": [["ID", "Name", "Stage"], ["OP-1", "Deal", "Lead"]],
+        "Activities": [["ID", "Date", "Type", "Contact ID", "Amount"], ["A-1", 46330, "Purchase", "P-1", 10]],
+    })
+    result = _open(fake, google_client, key).sync(as_of=AS_OF)
+    assert not result.report.skipped
+    contacts = fake.get_values(key, "Contacts")
+    assert "NESL" in contacts[0] and "Log" in fake.sheet_titles(key)
+    assert contacts[1][contacts[0].index("NESL")] == "E"
