@@ -12,10 +12,10 @@ from pathlib import Path
 from openpyxl import Workbook as XLWorkbook
 from openpyxl.styles import Font
 
-from .backends.base import Backend
+from .backends.base import Backend, RawTab
 from .backends.xlsx import DATE_FORMAT, XlsxBackend
-from .exceptions import SchemaError
-from .schema import TABS, ColumnType, match_headers
+from .exceptions import SchemaError, WorkbookWriteError
+from .schema import TABS, ColumnType, Tab, match_headers
 
 _SERIAL_EPOCH = dt.datetime(1899, 12, 30)
 
@@ -28,13 +28,20 @@ def _as_date(value: object, with_time: bool) -> object:
 
 
 def pull(backend: Backend, to: str | Path) -> Path:
-    """Read every CRM tab through ``backend`` and save it as an .xlsx at ``to`` (a file, or
-    a folder to put a timestamped ``sheetcrm-backup-YYYYmmdd-HHMMSS.xlsx`` in)."""
+    """Read every CRM tab through ``backend`` and save it as an .xlsx at ``to`` (see
+    :func:`save_copy`)."""
+    return save_copy(backend.read(), to)
+
+
+def save_copy(tabs: dict[Tab, RawTab], to: str | Path) -> Path:
+    """Save raw tabs as an .xlsx at ``to``: a file, or a folder to put a timestamped
+    ``sheetcrm-backup-YYYYmmdd-HHMMSS.xlsx`` in. Returns the file's path."""
     target = Path(to)
     if target.is_dir() or not target.suffix:
         target.mkdir(parents=True, exist_ok=True)
         target = target / f"sheetcrm-backup-{dt.datetime.now():%Y%m%d-%H%M%S}.xlsx"
-    tabs = backend.read()
+    elif target.suffix.lower() != ".xlsx":
+        raise WorkbookWriteError(f"{str(to)!r}: a copy is saved as an .xlsx file")
     wb = XLWorkbook()
     default = wb.active
     for tab, raw in tabs.items():

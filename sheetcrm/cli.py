@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import io
 import sys
 from collections.abc import Callable, Iterator
@@ -37,8 +38,26 @@ def library_errors() -> Iterator[None]:
         sys.exit(EXIT_FAILED)
 
 
-def workbook_argument(func: F) -> F:
-    return click.argument("path", type=click.Path(dir_okay=False, path_type=Path))(func)
+def workbook_options(func: F) -> F:
+    """PATH of a local .xlsx, or --spreadsheet (a Google Sheets URL or key) with
+    --credentials; the command receives ``target`` and ``credentials``."""
+
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path), required=False)
+    @click.option("--spreadsheet", metavar="KEY_OR_URL", envvar="SHEETCRM_SPREADSHEET",
+                  help="A Google Sheets URL or key instead of PATH (env SHEETCRM_SPREADSHEET).")
+    @click.option("--credentials", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                  help="Service-account key, OAuth client or authorized-user JSON for Google Sheets "
+                       "(default: SHEETCRM_CREDENTIALS_JSON, SHEETCRM_CREDENTIALS, then application "
+                       "default credentials).")
+    @functools.wraps(func)
+    def wrapper(path: Path | None, spreadsheet: str | None, credentials: Path | None,
+                **kwargs: Any) -> Any:
+        if (path is None) == (spreadsheet is None):
+            raise click.UsageError("give either PATH (a local .xlsx) or --spreadsheet KEY_OR_URL")
+        target = spreadsheet if spreadsheet is not None else path
+        return func(target=target, credentials=credentials, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def format_option(*choices: str) -> Callable[[F], F]:
@@ -82,12 +101,30 @@ def cli() -> None:
 
 
 @cli.command()
-@workbook_argument
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @lang_option
 @click.option("--force", is_flag=True, help="Replace an existing file (its data is lost).")
-def init(path: Path, lang: str, force: bool) -> None:
-    """Create an empty CRM workbook at PATH (.xlsx): every tab with its headers, dropdowns,
-    a frozen header row, shaded computed columns and the default Settings."""
+@click.option("--google", is_flag=True, help="Create the workbook in Google Sheets instead of a file.")
+@click.option("--title", default="sheetcrm CRM", show_default=True, help="Title of the new Google spreadsheet.")
+@click.option("--share", metavar="EMAIL", default=None, help="Share the new Google spreadsheet with EMAIL as editor.")
+@click.option("--credentials", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Credentials JSON for --google (default: as for every Google command).")
+def init(path: Path | None, lang: str, force: bool, google: bool, title: str, share: str | None,
+         credentials: Path | None) -> None:
+    """Create an empty CRM workbook: at PATH (.xlsx), or with --google in Google Sheets.
+    Every tab gets its headers, dropdowns, a frozen header row, shaded (and protected)
+    computed columns and the default Settings."""
+    if google:
+        from .backends.gsheets import connect, create_google_workbook
+
+        with library_errors():
+            client, creds = connect(credentials, create=True)
+            url = create_google_workbook(client, title, Lang(lang), share, creds)
+        click.echo(f"Created {url}")
+        click.echo(f"Add your customers, then run: sheetcrm sync --spreadsheet {url}")
+        return
+    if path is None:
+        raise click.UsageError("give PATH for a local .xlsx workbook, or --google")
     from .template import init_workbook
 
     with library_errors():
@@ -119,16 +156,16 @@ def demo(path: Path, lang: str, seed: int, as_of: dt.datetime | None, force: boo
 
 
 @cli.command()
-@workbook_argument
+@workbook_options
 @format_option("table", "csv", "json")
 @click.option("--errors-only", is_flag=True, help="Leave out warnings (likely duplicates etc.).")
-def validate(path: Path, fmt: str, errors_only: bool) -> None:
+def validate(target: Path | str, credentials: Path | None, fmt: str, errors_only: bool) -> None:
     """Check every row of the workbook at PATH and list the problems: tab, row, column,
     value and what was expected. Reads only. Exit 0 when clean, 1 when problems were found."""
     from .workbook import open_workbook
 
     with library_errors():
-        problems = open_workbook(path).validate()
+        problems = open_workbook(target, credentials=credentials).validate()
     if errors_only:
         problems = problems[problems["severity"] == "error"]
     emit_frame(problems, fmt)
@@ -140,25 +177,33 @@ def validate(path: Path, fmt: str, errors_only: bool) -> None:
 
 
 @cli.command()
-@workbook_argument
+@workbook_options
 @as_of_option
 @click.option("--dry-run", is_flag=True, help="Show the planned changes; write nothing.")
+@click.option("--backup", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Save a local .xlsx copy of the workbook as read into this folder before writing.")
 @click.option("--plan-csv", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also save the planned cell changes as CSV to this file.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
-def sync(path: Path, as_of: dt.datetime | None, dry_run: bool, plan_csv: Path | None, quiet: bool) -> None:
+def sync(target: Path | str, credentials: Path | None, as_of: dt.datetime | None, dry_run: bool,
+         backup: Path | None, plan_csv: Path | None, quiet: bool) -> None:
     """Validate the workbook at PATH, advance opportunity stages, compute RFM, NESL, tiers,
     lifecycle and the forecast columns, and write back only the computed cells that changed
     (plus missing IDs and Stage moves, logged in the Log tab)."""
-    from .workbook import open_workbook
+    from .backup import save_copy
+    from .workbook import Workbook, open_backend
 
     def progress(message: str) -> None:
         if not quiet:
             click.echo(f"  {message}...", err=True)
 
     with library_errors():
-        progress(f"reading {path}")
-        result = open_workbook(path).sync(as_of=as_of, dry_run=dry_run, progress=progress)
+        backend = open_backend(target, credentials=credentials)
+        progress(f"reading {backend.location}")
+        raw = backend.read()
+        if backup is not None:
+            progress(f"saved a copy to {save_copy(raw, backup)}")
+        result = Workbook(backend, raw).sync(as_of=as_of, dry_run=dry_run, progress=progress)
     if dry_run and len(result.changes):
         emit_frame(result.changes.head(50), "table")
         if len(result.changes) > 50:
@@ -167,6 +212,21 @@ def sync(path: Path, as_of: dt.datetime | None, dry_run: bool, plan_csv: Path | 
         result.changes.to_csv(plan_csv, index=False)
     for line in result.summary_lines():
         click.echo(line)
+
+
+@cli.command()
+@workbook_options
+@click.option("--to", "to", type=click.Path(path_type=Path), required=True,
+              help="The .xlsx file to write, or a folder for a timestamped copy.")
+def pull(target: Path | str, credentials: Path | None, to: Path) -> None:
+    """Save a local .xlsx copy of a workbook (usually a Google spreadsheet): every CRM tab
+    with its headers and values, dates as dates. Changes nothing in the workbook."""
+    from .backup import pull as pull_copy
+    from .workbook import open_backend
+
+    with library_errors():
+        saved = pull_copy(open_backend(target, credentials=credentials), to)
+    click.echo(f"Saved {saved}")
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .backends.base import Backend
+from .backends.base import Backend, RawTab
 from .backends.xlsx import XlsxBackend
 from .schema import Tab
 from .settings import Settings
@@ -30,14 +30,20 @@ class Workbook:
     columns are the schema's English headers plus ``_row``, the sheet row.
     """
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, raw: dict[Tab, RawTab] | None = None) -> None:
         self.backend = backend
-        self.reload()
+        if raw is None:
+            self.reload()
+        else:
+            self._bind(raw)
 
     def reload(self) -> None:
         """Read the workbook again (after someone edited it)."""
+        self._bind(self.backend.read())
+
+    def _bind(self, raw: dict[Tab, RawTab]) -> None:
         self._stale = False
-        self._tables, self._settings, self._settings_problems = bind_all(self.backend.read())
+        self._tables, self._settings, self._settings_problems = bind_all(raw)
 
     def mark_stale(self) -> None:
         """The workbook was written: read it again when next asked for."""
@@ -98,6 +104,18 @@ def is_google_target(target: str | os.PathLike[str]) -> bool:
     return not Path(text).suffix and not Path(text).exists() and len(text) >= 20 and "/" not in text
 
 
+def open_backend(target: str | os.PathLike[str], *, credentials: Any = None,
+                 client: Any = None) -> Backend:
+    """The backend for ``target``: a local .xlsx path, or a Google Sheets URL or key
+    (see :func:`open_workbook` for ``credentials`` and ``client``)."""
+    if is_google_target(target):
+        from .backends.gsheets import GoogleSheetsBackend, connect
+
+        gc, creds = connect(credentials, client=client)
+        return GoogleSheetsBackend(str(target), gc, creds)
+    return XlsxBackend(Path(target))
+
+
 def open_workbook(target: str | os.PathLike[str], *, credentials: Any = None,
                   client: Any = None) -> Workbook:
     """Open a CRM workbook: a local .xlsx path, or a Google Sheets URL or key.
@@ -106,9 +124,4 @@ def open_workbook(target: str | os.PathLike[str], *, credentials: Any = None,
     (default: resolved as :func:`sheetcrm.auth.load_credentials` says), or ``client`` a
     ready gspread client.
     """
-    if is_google_target(target):
-        from .backends.gsheets import GoogleSheetsBackend, connect
-
-        gc, creds = connect(credentials, client=client)
-        return Workbook(GoogleSheetsBackend(str(target), gc, creds))
-    return Workbook(XlsxBackend(Path(target)))
+    return Workbook(open_backend(target, credentials=credentials, client=client))
