@@ -22,7 +22,9 @@ from .exceptions import (
     WorkbookWriteError,
 )
 from .schema import NESL, ActivityType, ContactRole, Lang, Lifecycle, Segment, Stage, Tab, Tier
+from .demo import make_demo
 from .settings import Settings
+from .sync import SyncResult
 from .template import init_workbook
 from .workbook import Workbook
 from .workbook import open_workbook as open
@@ -42,6 +44,7 @@ __all__ = [
     "Settings",
     "SettingsError",
     "SheetCRMError",
+    "SyncResult",
     "Stage",
     "Tab",
     "Tier",
@@ -52,5 +55,6 @@ __all__ = [
     "WorkbookWriteError",
     "__version__",
     "init_workbook",
+    "make_demo",
     "open",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import openpyxl
@@ -115,3 +116,17 @@ def test_a_new_computed_column_grows_the_grid(fake, google_client) -> None:
     contacts = fake.get_values(key, "Contacts")
     assert "NESL" in contacts[0] and "Log" in fake.sheet_titles(key)
     assert contacts[1][contacts[0].index("NESL")] == "E"
+
+
+def test_large_plans_are_split_into_payloads_of_about_two_megabytes(monkeypatch) -> None:
+    from sheetcrm.backends import gsheets
+
+    monkeypatch.setattr(gsheets, "WRITE_PAYLOAD_BYTES", 2000)
+    data = [{"range": f"'T'!A{i}:A{i}", "values": [["x" * 50]]} for i in range(1, 200)]
+    data.append({"range": "'T'!B1:B400", "values": [["y" * 20]] * 400})
+    bodies = list(gsheets._payloads(data))
+    assert len(bodies) > 5
+    assert all(len(json.dumps(b)) <= 2600 for b in bodies)
+    ranges = [item["range"] for body in bodies for item in body]
+    assert ranges[0] == "'T'!A1:A1" and ranges[-1].endswith(":B400")
+    assert sum(len(item["values"]) for body in bodies for item in body) == 199 + 400

@@ -313,22 +313,31 @@ class GoogleSheetsBackend:
             raise _api_error(exc, self.key, self.credentials, "resize") from None
 
 
+def _batches(items: Iterable[Any], size: Any, limit: int) -> Iterable[list[Any]]:
+    """Consecutive groups of ``items`` whose ``size(item)`` adds up to at most ``limit``
+    (an item larger than ``limit`` goes alone)."""
+    group: list[Any] = []
+    total = 0
+    for item in items:
+        n = size(item)
+        if group and total + n > limit:
+            yield group
+            group, total = [], 0
+        group.append(item)
+        total += n
+    if group:
+        yield group
+
+
 def _chunk_ranges(ranges: list[tuple[Tab, str, str]], sheets: dict[str, SheetInfo]
                   ) -> Iterable[list[tuple[Tab, str, str]]]:
     """Group ranges into batchGet requests of about READ_CHUNK_CELLS cells (one request
     for any workbook up to that size)."""
-    group: list[tuple[Tab, str, str]] = []
-    cells = 0
-    for item in ranges:
+    def cells(item: tuple[Tab, str, str]) -> int:
         m = re.search(r"!A(\d+):[A-Z]+(\d+)$", item[2])
-        size = (int(m.group(2)) - int(m.group(1)) + 1) * sheets[item[1]].cols if m else 0
-        if group and cells + size > READ_CHUNK_CELLS:
-            yield group
-            group, cells = [], 0
-        group.append(item)
-        cells += size
-    if group:
-        yield group
+        return (int(m.group(2)) - int(m.group(1)) + 1) * sheets[item[1]].cols if m else 0
+
+    return _batches(ranges, cells, READ_CHUNK_CELLS)
 
 
 def retarget(cells: pd.DataFrame, reread: dict[str, dict[Any, Any]],
@@ -427,17 +436,8 @@ def _ranges_for(targets: pd.DataFrame) -> list[dict[str, Any]]:
 def _payloads(data: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
     """Split ``data`` into request bodies of at most WRITE_PAYLOAD_BYTES (a long single
     range is split by rows)."""
-    batch: list[dict[str, Any]] = []
-    size = 0
-    for item in _split_long(data):
-        n = len(json.dumps(item, ensure_ascii=False).encode())
-        if batch and size + n > WRITE_PAYLOAD_BYTES:
-            yield batch
-            batch, size = [], 0
-        batch.append(item)
-        size += n
-    if batch:
-        yield batch
+    return _batches(_split_long(data), lambda item: len(json.dumps(item, ensure_ascii=False).encode()),
+                    WRITE_PAYLOAD_BYTES)
 
 
 def _split_long(data: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
