@@ -404,7 +404,7 @@ def _oauth_user_credentials(client_config: dict[str, Any], origin: str, options:
     if not options.interactive:
         raise AuthError(
             f"{origin} is an OAuth client: a person must sign in once in the browser "
-            f"(run again with --interactive / sheetcrm login); the token is then kept in "
+            f"(run 'sheetcrm login --credentials FILE' once at a desk); the token is then kept in "
             f"{str(options.token_path)!r}. For unattended use, {FIX}"
         )
     problem: str | None = None

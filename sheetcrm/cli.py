@@ -215,6 +215,21 @@ def sync(target: Path | str, credentials: Path | None, as_of: dt.datetime | None
 
 
 @cli.command()
+@click.option("--credentials", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="The OAuth client JSON (type 'Desktop app') downloaded from Google Cloud Console.")
+@click.option("--google-drive", is_flag=True, help="Also allow creating spreadsheets (for init --google).")
+def login(credentials: Path, google_drive: bool) -> None:
+    """Sign in to Google once, in the browser, as yourself (OAuth), and keep the token so
+    later commands with the same --credentials run without asking."""
+    from .auth import default_token_path, install_log_redaction, load_credentials
+
+    install_log_redaction()
+    with library_errors():
+        load_credentials(credentials, create=google_drive, interactive=True)
+    click.echo(f"Signed in; the token is kept in {default_token_path()}.")
+
+
+@cli.command()
 @workbook_options
 @click.option("--to", "to", type=click.Path(path_type=Path), required=True,
               help="The .xlsx file to write, or a folder for a timestamped copy.")

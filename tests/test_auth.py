@@ -313,7 +313,7 @@ def test_oauth_client_needs_interactive_sign_in(tmp_path: Path) -> None:
     path = _write(tmp_path / "client.json", _client_secrets())
     with pytest.raises(AuthError) as info:
         load_credentials(path, env={}, token_path=tmp_path / "cfg" / "token.json")
-    assert "--interactive" in str(info.value)
+    assert "sheetcrm login" in str(info.value)
     _assert_nowhere(info.value, [CLIENT_SECRET])
 
 
@@ -349,7 +349,7 @@ def test_oauth_client_flow_caches_token_0600(tmp_path: Path,
     assert len(calls) == 1
 
     # creating a spreadsheet needs drive.file, which the cached sign-in did not grant
-    with pytest.raises(AuthError, match="--interactive"):
+    with pytest.raises(AuthError, match="sheetcrm login"):
         load_credentials(path, env={}, token_path=token_path, create=True)
     load_credentials(path, env={}, token_path=token_path, create=True, interactive=True)
     assert calls[-1] == [SHEETS_SCOPE, DRIVE_FILE_SCOPE]
