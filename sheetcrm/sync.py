@@ -152,8 +152,8 @@ def problems_by_row(problems: pd.DataFrame, title: str, rows: pd.Series) -> pd.S
     return rows.astype(int).map(joined).astype(object).where(lambda s: s.notna(), None)
 
 
-def _customer_metrics(tab: Tab, table: Table, ids: pd.Series, tx: pd.DataFrame,
-                      as_of: pd.Timestamp, settings: Settings) -> pd.DataFrame:
+def _customer_metrics(tab: Tab, ids: pd.Series, tx: pd.DataFrame, as_of: pd.Timestamp,
+                      settings: Settings) -> pd.DataFrame:
     """RFM, NESL, tier and lifecycle of each record of a Contacts or Companies table,
     indexed like its typed frame."""
     key = "contact_id" if tab is Tab.CONTACTS else "company_id"
@@ -213,7 +213,7 @@ def compute(tables: dict[Tab, Table], settings: Settings, as_of: Any, problems: 
     customers: dict[Tab, pd.DataFrame] = {}
     for tab in (Tab.CONTACTS, Tab.COMPANIES):
         say(f"scoring {tab.value.lower()}")
-        metrics = _customer_metrics(tab, tables[tab], typed[tab]["ID"], tx, as_of, settings)
+        metrics = _customer_metrics(tab, typed[tab]["ID"], tx, as_of, settings)
         customers[tab] = metrics
         cells[tab] = to_cells(metrics, tab, lang)
 

@@ -14,7 +14,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-from .schema import PURCHASE_TYPES, RECORD_NOUN, TABS, ColumnType, Tab, column_letter
+from .schema import PURCHASE_TYPES, RECORD_NOUN, TABS, ColumnType, Stage, Tab, column_letter
 from .tables import PROBLEM_COLUMNS, ROW, Table, empty_problems
 
 _TAB_ORDER = {t: i for i, t in enumerate(TABS)}
@@ -118,6 +118,18 @@ def activity_problems(table: Table) -> list[pd.DataFrame]:
     return out
 
 
+def won_problems(table: Table, activities: Table) -> list[pd.DataFrame]:
+    """Won deals that count as no purchase: no purchase activity records them and they
+    have no Closed date to date them by."""
+    t, a = table.typed, activities.typed
+    recorded = set(a.loc[a["Type"].isin(list(PURCHASE_TYPES)) & a["Amount"].notna(), "Opportunity ID"].dropna())
+    undated = ((t["Stage"] == Stage.WON) & t["Closed"].isna() & ~t["ID"].isin(recorded)
+               & table.raw_column("Closed").map(_is_blank_raw))
+    return [_problems(table, undated, "Closed",
+                      "a Won deal without a Closed date (and no Order activity) does not count as a "
+                      "purchase; expected the date it was won", "warning")]
+
+
 def amount_problems(table: Table) -> list[pd.DataFrame]:
     out = []
     for col in table.spec.people_columns:
@@ -217,6 +229,8 @@ def validate_tables(tables: dict[Tab, Table], settings_problems: pd.DataFrame | 
         parts.extend(amount_problems(table))
         if tab is Tab.ACTIVITIES:
             parts.extend(activity_problems(table))
+        if tab is Tab.OPPORTUNITIES:
+            parts.extend(won_problems(table, tables[Tab.ACTIVITIES]))
         if tab in (Tab.COMPANIES, Tab.CONTACTS):
             parts.extend(likely_duplicate_problems(table))
         if tab in (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES):

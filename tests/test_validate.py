@@ -176,3 +176,11 @@ def test_day_first_setting_reads_european_dates(make_workbook, small_crm) -> Non
             row[1].value = "true"
     wb.save(path)
     assert sheetcrm.open(path).activities.loc[2, "Date"] == pd.Timestamp(2026, 3, 5)
+
+
+def test_won_without_closed_date_is_a_warning(make_workbook, small_crm) -> None:
+    small_crm[Tab.OPPORTUNITIES][1].update({"Stage": "成交"})
+    problems = _problems(make_workbook, small_crm)
+    hit = problems[problems["column"].str.startswith("Closed (")]
+    assert list(hit["id"]) == ["OP-0002"] and hit.iloc[0]["severity"] == "warning"
+    assert "does not count as a purchase" in hit.iloc[0]["problem"]
