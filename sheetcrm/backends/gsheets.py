@@ -118,12 +118,15 @@ def _api_error(exc: APIError, key: str, credentials: Any, action: str) -> SheetC
         share = (f"share the spreadsheet with {email} (Share → add that email as Editor)"
                  if email else "share the spreadsheet with the account sheetcrm signs in as")
         return PermissionDeniedError(f"no permission to {action} spreadsheet {key!r}; {share}")
-    message = "the Google Sheets API refused the request"
+    return WorkbookWriteError(f"could not {action} spreadsheet {key!r}: {status} {_google_message(exc)}")
+
+
+def _google_message(exc: APIError) -> str:
+    """Google's own error message from an APIError's JSON body."""
     try:
-        message = str(exc.response.json()["error"]["message"])
+        return str(exc.response.json()["error"]["message"])
     except (ValueError, KeyError, TypeError, AttributeError):
-        pass
-    return WorkbookWriteError(f"could not {action} spreadsheet {key!r}: {status} {message}")
+        return "the Google Sheets API refused the request"
 
 
 class GoogleSheetsBackend:
@@ -488,6 +491,11 @@ def connect(credentials: Any = None, *, create: bool = False, client: gspread.Cl
     return make_client(credentials, base_url=base_url or os.environ.get(ENV_API_URL) or None), credentials
 
 
+# The same shades as the .xlsx template (E7E6E6 and DDEBF7).
+_COMPUTED_SHADE = {"red": 0.91, "green": 0.90, "blue": 0.90}
+_PEOPLE_SHADE = {"red": 0.87, "green": 0.92, "blue": 0.97}
+
+
 def _grid_requests(lang: Any) -> list[dict[str, Any]]:
     """spreadsheets.batchUpdate requests laying out every tab of the schema: titles, sizes,
     frozen header, dropdowns, shaded and warning-protected computed columns, formats."""
@@ -503,7 +511,7 @@ def _grid_requests(lang: Any) -> list[dict[str, Any]]:
             requests.append({"addSheet": {"properties": props}})
         for i, col in enumerate(spec.columns):
             column = {"sheetId": sheet_id, "startColumnIndex": i, "endColumnIndex": i + 1}
-            shade = {"red": 0.91, "green": 0.90, "blue": 0.90} if col.computed else {"red": 0.87, "green": 0.92, "blue": 0.97}
+            shade = _COMPUTED_SHADE if col.computed else _PEOPLE_SHADE
             requests.append({"repeatCell": {
                 "range": {**column, "startRowIndex": 0, "endRowIndex": 1},
                 "cell": {"userEnteredFormat": {"backgroundColor": shade,
@@ -543,8 +551,18 @@ def create_google_workbook(client: gspread.Client, title: str, lang: Any, share:
     from ..settings import settings_rows
 
     try:
-        spreadsheet = client.create(title)
-        key = spreadsheet.id
+        key = client.create(title).id
+    except APIError as exc:
+        status = exc.response.status_code if exc.response is not None else 0
+        if status in (401, 403):
+            raise PermissionDeniedError(
+                f"Google refused to create spreadsheet {title!r} ({status}); enable the Google Drive "
+                "API for the credentials' project and use credentials allowed to create files "
+                "(the drive.file scope; for OAuth users run 'sheetcrm login --google-drive')"
+            ) from None
+        raise WorkbookWriteError(f"could not create spreadsheet {title!r}: {status} {_google_message(exc)}") from None
+    url = f"https://docs.google.com/spreadsheets/d/{key}/edit"
+    try:
         client.http_client.batch_update(key, {"requests": _grid_requests(lang)})
         data = [{"range": f"{quote_title(spec.title(lang))}!A1", "values": [[c.header(lang) for c in spec.columns]]}
                 for spec in TABS.values()]
@@ -554,6 +572,10 @@ def create_google_workbook(client: gspread.Client, title: str, lang: Any, share:
         client.http_client.values_batch_update(key, body={"valueInputOption": "RAW", "data": data})
         if share:
             client.insert_permission(key, share, perm_type="user", role="writer", notify=True)
-    except APIError as exc:
-        raise _api_error(exc, title, credentials, "create") from None
+    except (APIError, SheetCRMError) as exc:
+        detail = _google_message(exc) if isinstance(exc, APIError) else str(exc)
+        raise WorkbookWriteError(
+            f"created {url} but could not finish setting it up ({detail}); delete that spreadsheet "
+            "and run 'sheetcrm init --google' again"
+        ) from None
     return f"https://docs.google.com/spreadsheets/d/{key}/edit"
