@@ -8,6 +8,7 @@
 
 __version__ = "0.1.0"
 
+from .demo import make_demo
 from .exceptions import (
     AuthError,
     ConflictError,
@@ -22,7 +23,6 @@ from .exceptions import (
     WorkbookWriteError,
 )
 from .schema import NESL, ActivityType, ContactRole, Lang, Lifecycle, Segment, Stage, Tab, Tier
-from .demo import make_demo
 from .settings import Settings
 from .sync import SyncResult
 from .template import init_workbook
@@ -44,8 +44,8 @@ __all__ = [
     "Settings",
     "SettingsError",
     "SheetCRMError",
-    "SyncResult",
     "Stage",
+    "SyncResult",
     "Tab",
     "Tier",
     "Workbook",

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import openpyxl
 import pandas as pd
 import pytest
 
 import sheetcrm
-from sheetcrm.backends.gsheets import GoogleSheetsBackend, quote_title, spreadsheet_key
+from sheetcrm.backends.gsheets import quote_title, spreadsheet_key
 from sheetcrm.demo import make_demo
-from sheetcrm.exceptions import PermissionDeniedError, QuotaError, WorkbookNotFoundError
+from sheetcrm.exceptions import PermissionDeniedError, WorkbookNotFoundError
 from sheetcrm.schema import Tab
 from tests.conftest import AS_OF, upload_xlsx
 
