@@ -353,7 +353,7 @@ def retarget(cells: pd.DataFrame, reread: dict[str, dict[Any, Any]],
     skipped ones with why: a record whose ID is gone or now on two rows, a compare-and-set
     cell that changed, an ID-less row that was edited or moved.
     """
-    keep: list[int] = []
+    keep: list[Any] = []
     rows_now: list[int] = []
     skipped: list[dict[str, Any]] = []
     for title, group in cells.groupby("title", sort=False):
@@ -424,7 +424,7 @@ def _ranges_for(targets: pd.DataFrame) -> list[dict[str, Any]]:
     for (title, col), group in ordered.groupby(["title", "col"], sort=False):
         rows = group["row"].astype(int).to_list()
         values = [to_cell_json(v) for v in group["new"]]
-        letter = column_letter(int(col))
+        letter = column_letter(int(str(col)))
         start = 0
         for i in range(1, len(rows) + 1):
             if i == len(rows) or rows[i] != rows[i - 1] + 1:
