@@ -69,6 +69,39 @@ class WriteReport:
     log_rows: int = 0
 
 
+def reconcile_log(plan: WritePlan, skipped: list[dict[str, Any]]) -> list[list[Any]]:
+    """The Log rows to write once the backend knows what it skipped: rows about ID fills
+    and Stage moves that did not happen are replaced by a row saying why, and the run's
+    summary row (the last) says how many cells were skipped."""
+    if not plan.log:
+        return []
+    shared = {"ID", "Stage"}
+    gone = {(s["tab"], str(norm_cell(s.get("id")))): s for s in skipped if s.get("column") in shared}
+    headers = {h for key in shared for h in _shared_headers(key)}
+    rows: list[list[Any]] = []
+    for row in plan.log[:-1]:
+        hit = gone.get((row[2], str(norm_cell(row[3]))))
+        if hit is not None and row[4] in headers and _shared_key(row[4]) == hit["column"]:
+            rows.append([*row[:5], row[5], "", f"not changed: {hit['reason']}"])
+        else:
+            rows.append(list(row))
+    summary = list(plan.log[-1])
+    if skipped:
+        summary[-1] = f"{summary[-1]}; {len(skipped)} cell(s) skipped because the sheet changed meanwhile"
+    return [*rows, summary]
+
+
+def _shared_headers(key: str) -> tuple[str, ...]:
+    from ..schema import OPPORTUNITIES
+
+    col = OPPORTUNITIES.column(key)
+    return (col.key, col.zh)
+
+
+def _shared_key(header: str) -> str:
+    return "ID" if header in _shared_headers("ID") else "Stage"
+
+
 def norm_cell(value: Any) -> Any:
     """A cell value folded for compare-and-set: blank None and "" are alike, surrounding
     spaces do not count, and 12, 12.0 and "12" are the same ID."""

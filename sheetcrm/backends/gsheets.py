@@ -36,7 +36,7 @@ from gspread.exceptions import APIError
 
 from ..exceptions import PermissionDeniedError, SheetCRMError, WorkbookNotFoundError, WorkbookWriteError
 from ..schema import Tab, column_letter, find_tabs
-from .base import RawTab, WritePlan, WriteReport, norm_cell
+from .base import RawTab, WritePlan, WriteReport, norm_cell, reconcile_log
 
 SERIAL_EPOCH = dt.datetime(1899, 12, 30)
 #: Cells per values.batchGet request when a tab is read in row chunks.
@@ -228,16 +228,17 @@ class GoogleSheetsBackend:
         if grow:
             self._batch_update_structure(grow)
             report.requests += 1
-        if plan.log:
+        log = reconcile_log(plan, skipped)
+        if log:
             first = len(self.state.rows.get(log_title, [])) + 2
             if self.state.log_title is None:
                 data.append({"range": f"{quote_title(log_title)}!A1", "values": [list(plan.log_header)]})
-            last = first + len(plan.log) - 1
+            last = first + len(log) - 1
             data.append({
-                "range": f"{quote_title(log_title)}!A{first}:{column_letter(len(plan.log[0]) - 1)}{last}",
-                "values": [[to_cell_json(v) for v in row] for row in plan.log],
+                "range": f"{quote_title(log_title)}!A{first}:{column_letter(len(log[0]) - 1)}{last}",
+                "values": [[to_cell_json(v) for v in row] for row in log],
             })
-            report.log_rows = len(plan.log)
+            report.log_rows = len(log)
         for body in _payloads(data):
             try:
                 self.http.values_batch_update(self.key, body={"valueInputOption": "RAW", "data": body})
@@ -264,12 +265,12 @@ class GoogleSheetsBackend:
                 wanted.append((title, None, int(row)))
         ranges = []
         for title, col, row in wanted:
-            info = self.state.sheets[title]
             if col is not None:
+                # Open-ended: people may have deleted rows, shrinking the grid, since the read.
                 letter = column_letter(col)
-                ranges.append(f"{quote_title(title)}!{letter}2:{letter}{info.rows}")
+                ranges.append(f"{quote_title(title)}!{letter}2:{letter}")
             else:
-                ranges.append(f"{quote_title(title)}!A{row}:{column_letter(info.cols - 1)}{row}")
+                ranges.append(f"{quote_title(title)}!{row}:{row}")
         values = self._batch_get(ranges) if ranges else []
         out: dict[str, dict[Any, Any]] = defaultdict(dict)
         for (title, col, row), got in zip(wanted, values, strict=True):
@@ -343,6 +344,16 @@ def _chunk_ranges(ranges: list[tuple[Tab, str, str]], sheets: dict[str, SheetInf
     return _batches(ranges, cells, READ_CHUNK_CELLS)
 
 
+def _positions(ids: list[Any]) -> dict[Any, list[int]]:
+    """Folded ID -> the sheet rows (from row 2) that hold it."""
+    where: dict[Any, list[int]] = defaultdict(list)
+    for i, value in enumerate(ids):
+        key = norm_cell(value)
+        if key != "":
+            where[key].append(i + 2)
+    return where
+
+
 def retarget(cells: pd.DataFrame, reread: dict[str, dict[Any, Any]],
              rows_as_read: dict[str, list[list[Any]]]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Aim every planned change at the row where its record is now.
@@ -350,57 +361,65 @@ def retarget(cells: pd.DataFrame, reread: dict[str, dict[Any, Any]],
     ``reread``: per title, column index -> that column's values from row 2 on as re-read,
     and -1 -> {row: full row} for rows whose missing ID the plan fills. ``rows_as_read``:
     per title, the rows as first read. Returns the changes with current rows, and the
-    skipped ones with why: a record whose ID is gone or now on two rows, a compare-and-set
-    cell that changed, an ID-less row that was edited or moved.
+    skipped ones with why. A record gets nothing when its ID is gone or now on more rows
+    than when it was read, when its missing ID could not be filled (the row was edited or
+    moved, or someone used that ID meanwhile), or when a person changed its Stage since the
+    read (the cells computed from the planned move would be wrong too).
     """
-    keep: list[Any] = []
-    rows_now: list[int] = []
+    parts: list[pd.DataFrame] = []
     skipped: list[dict[str, Any]] = []
     for title, group in cells.groupby("title", sort=False):
         title = str(title)
         seen = reread.get(title, {})
         id_col = int(group["id_col"].iloc[0])
-        ids_now = seen.get(id_col, []) if id_col >= 0 else []
-        where: dict[Any, list[int]] = defaultdict(list)
-        for i, value in enumerate(ids_now):
-            if norm_cell(value) != "":
-                where[norm_cell(value)].append(i + 2)
-        filled: dict[Any, int] = {}
-        for ix, change in group[group["kind"] == "id"].iterrows():
-            row = int(change["row"])
-            now = seen.get(-1, {}).get(row, [])
-            before = rows_as_read.get(title, [])[row - 2] if row - 2 < len(rows_as_read.get(title, [])) else []
-            if _same_row(now, before):
-                filled[norm_cell(change["new"])] = row
-                keep.append(ix)
-                rows_now.append(row)
+        if id_col < 0:
+            parts.append(group)
+            continue
+        read_rows = rows_as_read.get(title, [])
+        now = _positions(seen.get(id_col, []))
+        then = _positions([r[id_col] if id_col < len(r) else None for r in read_rows])
+        record = group["record_id"].map(norm_cell)
+        is_fill = (group["kind"] == "id").to_numpy()
+        fill_ids = set(group.loc[is_fill, "new"].map(norm_cell))
+        target = pd.Series(-1, index=group.index, dtype="int64")
+        refused: dict[Any, str] = {}
+        for _ix, change in group[is_fill].iterrows():
+            row, new_id = int(change["row"]), norm_cell(change["new"])
+            before = read_rows[row - 2] if row - 2 < len(read_rows) else []
+            if new_id in now:
+                refused[new_id] = f"the ID {new_id} is now used on row {now[new_id][0]}"
+            elif not _same_row(seen.get(-1, {}).get(row, []), before):
+                refused[new_id] = "the row without an ID was edited or moved since it was read"
             else:
-                skipped.append(_skip(title, change, "the row without an ID was edited or moved since it was read"))
-        for ix, change in group[group["kind"] != "id"].iterrows():
-            rid = norm_cell(change["record_id"])
-            if id_col < 0:
-                keep.append(ix)
-                rows_now.append(int(change["row"]))
+                target[record == new_id] = row
+        for rid, rows in now.items():
+            if rid in fill_ids:
                 continue
-            if rid in filled:
-                target = filled[rid]
-            else:
-                found = where.get(rid, [])
-                if len(found) != 1:
-                    skipped.append(_skip(title, change, "its record is gone" if not found
-                                         else f"its ID is now on {len(found)} rows"))
-                    continue
-                target = found[0]
-            if bool(change["cas"]):
-                column = seen.get(int(change["col"]), [])
-                current = column[target - 2] if target - 2 < len(column) else None
-                if norm_cell(current) != norm_cell(change["old"]):
-                    skipped.append(_skip(title, change, f"the cell changed to {current!r} since it was read"))
-                    continue
-            keep.append(ix)
-            rows_now.append(target)
-    out = cells.loc[keep].copy()
-    out["row"] = rows_now
+            mine = (record == rid).to_numpy() & ~is_fill
+            if len(rows) == 1:
+                target[mine] = rows[0]
+            elif rows == then.get(rid):
+                # Read with this ID on the same rows: each change stays on the row it was
+                # planned for (so the Problems cell that reports the duplicate lands).
+                target[mine] = group.loc[mine, "row"].astype("int64")
+        for ix, change in group[group["cas"].astype(bool) & ~is_fill].iterrows():
+            rid, row = record[ix], int(target[ix])
+            if row < 0 or rid in refused:
+                continue
+            column = seen.get(int(change["col"]), [])
+            current = column[row - 2] if row - 2 < len(column) else None
+            if norm_cell(current) != norm_cell(change["old"]):
+                refused[rid] = f"{change['column']} changed to {current!r} since it was read"
+        for rid in set(record[target < 0]) - set(refused):
+            rows = now.get(rid, [])
+            refused[rid] = "its record is gone" if not rows else f"its ID is now on {len(rows)} rows"
+        dropped = record.isin(list(refused)).to_numpy() | (target < 0).to_numpy()
+        for ix, change in group[dropped].iterrows():
+            skipped.append(_skip(title, change, refused.get(record[ix], "its record is gone")))
+        kept = group[~dropped].copy()
+        kept["row"] = target[~dropped].to_numpy()
+        parts.append(kept)
+    out = pd.concat(parts) if parts else cells.iloc[0:0]
     return out, skipped
 
 

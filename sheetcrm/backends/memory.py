@@ -8,7 +8,7 @@ import copy
 from typing import Any
 
 from ..schema import TABS, Lang, Tab
-from .base import RawTab, WritePlan, WriteReport, norm_cell
+from .base import RawTab, WritePlan, WriteReport, norm_cell, reconcile_log
 
 
 class MemoryBackend:
@@ -53,19 +53,21 @@ class MemoryBackend:
                 held = row[id_col] if id_col < len(row) else None
                 if norm_cell(held) != norm_cell(change.record_id):
                     report.skipped.append({"tab": title, "row": change.row, "column": change.column,
-                                           "reason": f"row now holds ID {held!r}"})
+                                           "id": change.record_id, "reason": f"row now holds ID {held!r}"})
                     continue
             col = int(change.col)
             row += [None] * (col + 1 - len(row))
             if change.cas and norm_cell(row[col]) != norm_cell(change.old):
                 report.skipped.append({"tab": title, "row": change.row, "column": change.column,
+                                       "id": change.record_id,
                                        "reason": f"cell changed to {row[col]!r} since it was read"})
                 continue
             row[col] = change.new
             report.written += 1
-        if plan.log:
+        log = reconcile_log(plan, report.skipped)
+        if log:
             if Tab.LOG not in self.tabs:
                 self.tabs[Tab.LOG] = RawTab(Tab.LOG, plan.log_title, list(plan.log_header), [])
-            self.tabs[Tab.LOG].rows.extend(list(r) for r in plan.log)
-            report.log_rows = len(plan.log)
+            self.tabs[Tab.LOG].rows.extend(log)
+            report.log_rows = len(log)
         return report

@@ -23,7 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..exceptions import WorkbookFormatError, WorkbookNotFoundError, WorkbookWriteError
 from ..schema import Tab, find_tabs
-from .base import RawTab, WritePlan, WriteReport, norm_cell
+from .base import RawTab, WritePlan, WriteReport, norm_cell, reconcile_log
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -119,8 +119,9 @@ class XlsxBackend:
             group = cells[cells["title"] == title]
             ws = wb[str(title)]
             self._apply(ws, group, report)
-        if plan.log:
-            self._append_log(wb, plan, report)
+        log = reconcile_log(plan, report.skipped)
+        if log:
+            self._append_log(wb, plan, log, report)
         self.save(wb)
         return report
 
@@ -134,18 +135,18 @@ class XlsxBackend:
             if id_col >= 0 and kind != "id":
                 held = ws.cell(row=row, column=id_col + 1).value
                 if norm_cell(held) != norm_cell(record_id):
-                    report.skipped.append({"tab": ws.title, "row": row, "column": column,
+                    report.skipped.append({"tab": ws.title, "row": row, "column": column, "id": record_id,
                                            "reason": f"row now holds ID {held!r}, not {record_id!r}"})
                     continue
             cell = ws.cell(row=row, column=col + 1)
             if cas:
                 current = cell.value
                 if isinstance(current, str) and current.startswith("="):
-                    report.skipped.append({"tab": ws.title, "row": row, "column": column,
+                    report.skipped.append({"tab": ws.title, "row": row, "column": column, "id": record_id,
                                            "reason": "cell holds a formula"})
                     continue
                 if norm_cell(current) != norm_cell(old):
-                    report.skipped.append({"tab": ws.title, "row": row, "column": column,
+                    report.skipped.append({"tab": ws.title, "row": row, "column": column, "id": record_id,
                                            "reason": f"cell changed to {current!r} since it was read"})
                     continue
             _set_raw(cell, new)
@@ -156,19 +157,19 @@ class XlsxBackend:
             report.written += 1
 
     @staticmethod
-    def _append_log(wb: XLWorkbook, plan: WritePlan, report: WriteReport) -> None:
+    def _append_log(wb: XLWorkbook, plan: WritePlan, log: list[list[Any]], report: WriteReport) -> None:
         if plan.log_title in wb.sheetnames:
             ws = wb[plan.log_title]
         else:
             ws = wb.create_sheet(plan.log_title)
             ws.append(plan.log_header)
             ws.freeze_panes = "A2"
-        for values in plan.log:
+        for values in log:
             row = ws.max_row + 1
             for col, value in enumerate(values, start=1):
                 _set_raw(ws.cell(row=row, column=col), value)
             ws.cell(row=row, column=1).number_format = DATETIME_FORMAT
-        report.log_rows += len(plan.log)
+        report.log_rows += len(log)
 
     def save(self, wb: XLWorkbook) -> None:
         """Save ``wb`` over the file atomically: temp file in the same folder, fsync, rename."""
