@@ -48,7 +48,7 @@ import google.auth
 import google.auth.credentials
 from google.auth import exceptions as gauth_exceptions
 
-from sheetcrm.exceptions import AuthError
+from sheetcrm.exceptions import AuthError, shown
 
 __all__ = [
     "DRIVE_FILE_SCOPE",
@@ -140,8 +140,8 @@ def load_credentials(
     )
     if source is not None:
         path = Path(os.fspath(source)).expanduser()
-        return _from_info(_read_json_file(path, f"credentials file {str(path)!r}"),
-                          f"credentials file {str(path)!r}", options)
+        origin = f"credentials file {shown(path)}"
+        return _from_info(_read_json_file(path, origin), origin, options)
     inline = env.get(ENV_CREDENTIALS_JSON)
     if inline is not None and inline.strip():
         origin = f"environment variable {ENV_CREDENTIALS_JSON}"
@@ -150,7 +150,7 @@ def load_credentials(
         value = env.get(var)
         if value and value.strip():
             path = Path(value.strip()).expanduser()
-            origin = f"credentials file {str(path)!r} (from {var})"
+            origin = f"credentials file {shown(path)} (from {var})"
             return _from_info(_read_json_file(path, origin), origin, options)
     return _application_default(wanted)
 
@@ -556,6 +556,25 @@ def redact(text: str) -> str:
     return text
 
 
+_STANDARD_RECORD_FIELDS: frozenset[str] = frozenset(
+    {*vars(logging.LogRecord("", 0, "", 0, "", None, None)), "message", "asctime"})
+_SECRET_ATTRIBUTES = frozenset({*_SECRET_FIELDS, "assertion", "access_token", "id_token", "token",
+                                "authorization", "Authorization"})
+
+
+def _redact_value(value: Any) -> Any:
+    """``value`` with secrets removed, recursively through dicts, lists and text."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, bytes):
+        return redact(value.decode("utf-8", "replace"))
+    if isinstance(value, dict):
+        return {k: REDACTED if str(k) in _SECRET_ATTRIBUTES else _redact_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_redact_value(v) for v in value)
+    return value
+
+
 class RedactingFilter(logging.Filter):
     """A logging filter that runs :func:`redact` over each record's message, exception
     text and stack text (it never drops a record)."""
@@ -569,6 +588,11 @@ class RedactingFilter(logging.Filter):
         if cleaned != message:
             record.msg = cleaned
             record.args = None
+        # Libraries attach request details as extra attributes (google-auth puts the signed
+        # JWT assertion in record.httpRequest); a structured handler would print them.
+        for name, value in list(vars(record).items()):
+            if name not in _STANDARD_RECORD_FIELDS:
+                setattr(record, name, _redact_value(value))
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
@@ -606,6 +630,15 @@ def install_log_redaction(names: Sequence[str] = REDACTED_LOGGERS) -> RedactingF
     if flt is None:
         flt = RedactingFilter()
         logger.addFilter(flt)
+    # Attributes passed as ``extra`` (google-auth's httpRequest) are set after the record
+    # factory runs, so only a filter on the emitting logger sees them: add it to every
+    # logger below ``names`` that exists now (google-auth's are created on import).
+    for name in ("google.auth.transport.requests", "google.auth._helpers",
+                 *(n for n in list(logging.root.manager.loggerDict)
+                   if any(n == p or n.startswith(p + ".") for p in names))):
+        child = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in child.filters):
+            child.addFilter(flt)
     current = logging.getLogRecordFactory()
     if isinstance(current, _RedactingRecordFactory):
         current.names = tuple(dict.fromkeys((*current.names, *names)))

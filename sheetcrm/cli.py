@@ -20,7 +20,8 @@ import click
 import pandas as pd
 
 from . import __version__
-from .exceptions import SheetCRMError
+from .auth import redact
+from .exceptions import SheetCRMError, shown
 from .schema import Lang
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,7 +35,8 @@ def library_errors() -> Iterator[None]:
     try:
         yield
     except SheetCRMError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        # redact() is a safety net: messages are written not to hold secrets at all.
+        click.echo(f"Error: {redact(str(exc))}", err=True)
         sys.exit(EXIT_FAILED)
 
 
@@ -199,7 +201,7 @@ def sync(target: Path | str, credentials: Path | None, as_of: dt.datetime | None
 
     with library_errors():
         backend = open_backend(target, credentials=credentials)
-        progress(f"reading {backend.location}")
+        progress(f"reading {shown(backend.location)}")
         raw = backend.read()
         if backup is not None:
             progress(f"saved a copy to {save_copy(raw, backup)}")

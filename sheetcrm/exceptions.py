@@ -40,6 +40,16 @@ class SheetCRMError(Exception):
         return f"{', '.join(where)}: {self.message}" if where else self.message
 
 
+def shown(text: object) -> str:
+    """``text`` a person gave (a path, key or URL) quoted for a message, unless it looks
+    like a credential's contents pasted where a path belongs: those are never echoed."""
+    value = str(text)
+    if "\n" in value or "{" in value or "PRIVATE KEY" in value or len(value) > 300:
+        return ("(the text given, not shown: it looks like a key's contents rather than a "
+                "path; put a key's JSON in SHEETCRM_CREDENTIALS_JSON)")
+    return repr(value)
+
+
 class SchemaError(SheetCRMError):
     """The workbook's layout does not match the schema (missing tab or column, duplicate
     or ambiguous header)."""

@@ -226,7 +226,10 @@ class RetryingHTTPClient(HTTPClient):
                 # ChunkedEncodingError: the connection dropped in the middle of the answer
                 status, failure = None, _describe_connection_error(exc)
             except gauth_exceptions.RefreshError as exc:
-                raise _refresh_refused(exc) from None
+                if not getattr(exc, "retryable", False):
+                    raise _refresh_refused(exc) from None
+                # The token endpoint itself failed (5xx): Google's side, worth retrying.
+                status, failure = None, "failing to issue an access token (its token endpoint answered an error)"
             except gauth_exceptions.TransportError:
                 status, failure = None, "failing to reach Google to refresh the access token"
             else:

@@ -101,7 +101,11 @@ def is_google_target(target: str | os.PathLike[str]) -> bool:
     text = str(target)
     if text.startswith(("http://", "https://")):
         return True
-    return not Path(text).suffix and not Path(text).exists() and len(text) >= 20 and "/" not in text
+    try:
+        exists = Path(text).exists()
+    except OSError:  # not a usable path (too long): not a Google key either
+        return False
+    return not Path(text).suffix and not exists and len(text) >= 20 and "/" not in text
 
 
 def open_backend(target: str | os.PathLike[str], *, credentials: Any = None,

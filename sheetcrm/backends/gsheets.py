@@ -34,7 +34,7 @@ import gspread
 import pandas as pd
 from gspread.exceptions import APIError
 
-from ..exceptions import PermissionDeniedError, SheetCRMError, WorkbookNotFoundError, WorkbookWriteError
+from ..exceptions import PermissionDeniedError, SheetCRMError, WorkbookNotFoundError, WorkbookWriteError, shown
 from ..schema import Tab, column_letter, find_tabs
 from .base import RawTab, WritePlan, WriteReport, norm_cell, reconcile_log
 
@@ -56,7 +56,7 @@ def spreadsheet_key(key_or_url: str) -> str:
     if _BARE_KEY.match(text):
         return text
     raise WorkbookNotFoundError(
-        f"{key_or_url!r} is neither a Google Sheets URL nor a spreadsheet key; copy the URL "
+        f"{shown(key_or_url)} is neither a Google Sheets URL nor a spreadsheet key; copy the URL "
         "from the browser's address bar (https://docs.google.com/spreadsheets/d/KEY/edit)"
     )
 
@@ -403,7 +403,7 @@ def retarget(cells: pd.DataFrame, reread: dict[str, dict[Any, Any]],
                 # planned for (so the Problems cell that reports the duplicate lands).
                 target[mine] = group.loc[mine, "row"].astype("int64")
         for ix, change in group[group["cas"].astype(bool) & ~is_fill].iterrows():
-            rid, row = record[ix], int(target[ix])
+            rid, row = record.at[ix], int(str(target.at[ix]))
             if row < 0 or rid in refused:
                 continue
             column = seen.get(int(change["col"]), [])
@@ -415,7 +415,7 @@ def retarget(cells: pd.DataFrame, reread: dict[str, dict[Any, Any]],
             refused[rid] = "its record is gone" if not rows else f"its ID is now on {len(rows)} rows"
         dropped = record.isin(list(refused)).to_numpy() | (target < 0).to_numpy()
         for ix, change in group[dropped].iterrows():
-            skipped.append(_skip(title, change, refused.get(record[ix], "its record is gone")))
+            skipped.append(_skip(title, change, refused.get(record.at[ix], "its record is gone")))
         kept = group[~dropped].copy()
         kept["row"] = target[~dropped].to_numpy()
         parts.append(kept)

@@ -21,7 +21,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook as XLWorkbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..exceptions import WorkbookFormatError, WorkbookNotFoundError, WorkbookWriteError
+from ..exceptions import WorkbookFormatError, WorkbookNotFoundError, WorkbookWriteError, shown
 from ..schema import Tab, find_tabs
 from .base import RawTab, WritePlan, WriteReport, norm_cell, reconcile_log
 
@@ -30,16 +30,21 @@ DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 
 
 def _check_path(path: Path) -> None:
-    if not path.exists():
+    where = shown(path)
+    try:
+        exists, is_dir = path.exists(), path.is_dir()
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise WorkbookNotFoundError(f"no workbook at {where}: {exc.strerror or 'not a usable path'}") from None
+    if not exists:
         raise WorkbookNotFoundError(
-            f"no workbook at {str(path)!r}; check the path, or create one with "
-            f"'sheetcrm init {path}' or 'sheetcrm demo {path}'"
+            f"no workbook at {where}; check the path, or create one with "
+            "'sheetcrm init PATH' or 'sheetcrm demo PATH'"
         )
-    if path.is_dir():
-        raise WorkbookFormatError(f"{str(path)!r} is a folder; expected an .xlsx file")
+    if is_dir:
+        raise WorkbookFormatError(f"{where} is a folder; expected an .xlsx file")
     if path.suffix.lower() != ".xlsx":
         raise WorkbookFormatError(
-            f"{str(path)!r} is not an .xlsx workbook; save it as Excel Workbook (.xlsx) first"
+            f"{where} is not an .xlsx workbook; save it as Excel Workbook (.xlsx) first"
         )
 
 
@@ -49,9 +54,9 @@ def _load(path: Path, **kwargs: Any) -> XLWorkbook:
         return load_workbook(path, **kwargs)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         if isinstance(exc, PermissionError):
-            raise WorkbookWriteError(f"cannot open {str(path)!r}: permission denied") from None
+            raise WorkbookWriteError(f"cannot open {shown(path)}: permission denied") from None
         raise WorkbookFormatError(
-            f"{str(path)!r} cannot be read as an .xlsx workbook ({type(exc).__name__}); "
+            f"{shown(path)} cannot be read as an .xlsx workbook ({type(exc).__name__}); "
             "open it in Excel or LibreOffice and save it as .xlsx"
         ) from None
 

@@ -1,0 +1,398 @@
+"""Faults at every request of a full Google Sheets sync, against the local fake.
+
+A fault injected at each request position (429 with Retry-After, 500, 503, dropped
+connection, timeout): the sync completes after retries or exits non-zero with the sheet
+unchanged, and the next run converges.
+
+A full sync of a small workbook is exactly four requests (the backend's docstring):
+
+1. ``spreadsheets.get`` (metadata), 2. ``values.batchGet`` (every tab),
+3. ``values.batchGet`` (re-read before writing), 4. ``values.batchUpdate`` (the write).
+
+"Converges" means: every tab equals the sheet after a fault-free sync of an identical copy
+(the Log's Time and Run columns aside), and that state is a fixed point (syncing it again
+writes nothing).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from google.oauth2.credentials import Credentials
+
+import sheetcrm
+from sheetcrm import http as sheetcrm_http
+from sheetcrm.backends.gsheets import ENV_API_URL
+from sheetcrm.cli import cli
+from sheetcrm.exceptions import QuotaError, SheetCRMError
+from sheetcrm.http import RetriesExhaustedError, make_client
+from tests.conftest import AS_OF
+
+#: The requests of a full sync, by position.
+POSITIONS = {1: "spreadsheets.get", 2: "values.batchGet", 3: "values.batchGet", 4: "values.batchUpdate"}
+
+#: (connect, read) timeouts of the test clients: short where a "timeout" fault is injected
+#: (it keeps the client waiting HANG seconds), roomy otherwise so a busy machine never
+#: turns a slow answer into an unplanned retry.
+SHORT_TIMEOUT = (2.0, 0.3)
+ROOMY_TIMEOUT = (2.0, 10.0)
+HANG = 0.9
+
+#: inject_fault keywords per fault kind. The timeout hangs past the read timeout and then
+#: answers 503, so the request it stands for did nothing on the server (see
+#: test_a_write_that_timed_out_but_was_applied_is_not_applied_twice for the other case).
+KINDS: dict[str, dict[str, Any]] = {
+    "429+Retry-After": {"status": 429, "retry_after": 1},
+    "500": {"status": 500},
+    "503": {"status": 503},
+    "dropped": {"status": None, "drop": True},
+    "timeout": {"status": 503, "delay": HANG},
+}
+#: The last HTTP status RetriesExhaustedError reports per kind (None: no answer at all).
+LAST_STATUS = {"429+Retry-After": 429, "500": 500, "503": 503, "dropped": None, "timeout": None}
+
+SA_EMAIL = "sheetcrm-faults@demo-project.iam.gserviceaccount.com"
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+def _no_sleep(_seconds: float) -> None:
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# isolation: no network beyond 127.0.0.1, no real home directory
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    for var in ("SHEETCRM_CREDENTIALS_JSON", "SHEETCRM_CREDENTIALS", "GOOGLE_APPLICATION_CREDENTIALS",
+                "SHEETCRM_SPREADSHEET", ENV_API_URL):
+        monkeypatch.delenv(var, raising=False)
+    # google-auth (2.6x) looks up a service account's "regional access boundary" at
+    # iamcredentials.googleapis.com in a background thread after its first token; that
+    # call is not redirected to the fake, so it is switched off here.
+    import google.auth.credentials as gcreds
+
+    rab = getattr(gcreds, "CredentialsWithRegionalAccessBoundary", None)
+    if rab is not None and hasattr(rab, "_is_regional_access_boundary_lookup_required"):
+        monkeypatch.setattr(rab, "_is_regional_access_boundary_lookup_required", lambda self: False)
+
+    attempts: list[str] = []
+    real_connect = socket.socket.connect
+    real_getaddrinfo = socket.getaddrinfo
+
+    def connect(self: socket.socket, address: Any) -> Any:
+        host = address[0] if isinstance(address, tuple) else None
+        if host is not None and host not in LOOPBACK:
+            attempts.append(str(host))
+            raise OSError(f"the test forbids connecting to {host!r}")
+        return real_connect(self, address)
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else host
+        if name is not None and name not in LOOPBACK:
+            attempts.append(str(name))
+            raise socket.gaierror(socket.EAI_NONAME, f"the test forbids resolving {name!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    yield
+    assert not attempts, f"network beyond 127.0.0.1 was attempted: {sorted(set(attempts))}"
+
+
+# --------------------------------------------------------------------------------------
+# the workbook, the fault-free reference and the clients
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def _shared() -> dict[str, Any]:
+    """Per-module cache: the small CRM's tabs as rows, and the fault-free reference."""
+    return {}
+
+
+@pytest.fixture
+def crm_sheets(_shared: dict[str, Any], make_workbook, small_crm) -> dict[str, list[list[Any]]]:
+    """The small CRM (conftest's small_crm in the real template) as tab -> rows, the way
+    uploading the .xlsx to Google Drive would make it."""
+    if "sheets" not in _shared:
+        wb = openpyxl.load_workbook(make_workbook(small_crm), data_only=True)
+        _shared["sheets"] = {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+    return copy.deepcopy(_shared["sheets"])
+
+
+def _upload(fake, sheets: dict[str, list[list[Any]]]) -> str:
+    return fake.create_spreadsheet("CRM", copy.deepcopy(sheets))
+
+
+def _url(key: str) -> str:
+    return f"https://docs.google.com/spreadsheets/d/{key}/edit"
+
+
+def _timeout(kind: str | None) -> tuple[float, float]:
+    return SHORT_TIMEOUT if kind == "timeout" else ROOMY_TIMEOUT
+
+
+def _client(fake, kind: str | None = None, **options: Any):
+    return make_client(Credentials(token="test-token"), base_url=fake.url, sleep=_no_sleep, timeout=_timeout(kind),
+                       **options)
+
+
+def _snapshot(fake, key: str) -> dict[str, Any]:
+    """Everything a sync could change: every tab's values (unformatted and as formulas) and
+    grid properties."""
+    return {title: (fake.get_values(key, title), fake.get_values(key, title, render="FORMULA"),
+                    fake.sheet_properties(key, title))
+            for title in fake.sheet_titles(key)}
+
+
+def _converged_state(fake, key: str) -> dict[str, list[list[Any]]]:
+    """Every tab's values, without the Log's Time and Run columns (they differ per run)."""
+    out = {}
+    for title in fake.sheet_titles(key):
+        rows = fake.get_values(key, title)
+        if title == "Log" and rows:
+            drop = {rows[0].index(h) for h in ("Time", "Run")}
+            rows = [[v for i, v in enumerate(r) if i not in drop] for r in rows]
+        out[title] = rows
+    return out
+
+
+@pytest.fixture
+def reference(_shared: dict[str, Any], fake, crm_sheets) -> dict[str, list[list[Any]]]:
+    """The sheet after a fault-free sync of an identical copy; a fixed point of sync."""
+    if "reference" not in _shared:
+        key = _upload(fake, crm_sheets)
+        fake.reset_counters()
+        result = sheetcrm.open(_url(key), client=_client(fake)).sync(as_of=AS_OF)
+        assert [r.endpoint for r in fake.requests] == list(POSITIONS.values())
+        assert result.counts["cells_written"] > 0 and result.counts["stage_moves"] == 1
+        again = sheetcrm.open(_url(key), client=_client(fake)).sync(as_of=AS_OF)
+        assert again.changes.empty, "the fault-free reference is not a fixed point of sync"
+        _shared["reference"] = _converged_state(fake, key)
+        fake.reset_counters()
+    return copy.deepcopy(_shared["reference"])
+
+
+def _wait_for_answers(fake, endpoint: str, n: int, seconds: float = 5.0) -> None:
+    """Wait until the fake has answered ``n`` requests to ``endpoint`` (a hanging fault
+    answers late, after the client gave up waiting)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if sum(r.endpoint == endpoint and r.status is not None for r in fake.requests) >= n:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the fake did not answer: {[(r.endpoint, r.status) for r in fake.requests]}")
+
+
+# --------------------------------------------------------------------------------------
+# the library, with a retrying client: completes, and equals the fault-free reference
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("position", list(POSITIONS))
+def test_a_retrying_sync_completes_and_equals_a_fault_free_sync(fake, crm_sheets, reference, position: int,
+                                                                 kind: str) -> None:
+    key = _upload(fake, crm_sheets)
+    gc = _client(fake, kind)
+    fake.reset_counters()
+    fake.inject_fault(at_request=position, **KINDS[kind])
+
+    result = sheetcrm.open(_url(key), client=gc).sync(as_of=AS_OF)
+
+    endpoints = [r.endpoint for r in fake.requests]
+    expected = list(POSITIONS.values())
+    assert endpoints == [*expected[:position], expected[position - 1], *expected[position:]], endpoints
+    assert fake.requests[position].status == 200  # the retry of the faulted request
+    http = gc.http_client
+    assert http.retries == 1
+    if kind == "429+Retry-After":
+        assert http.delays == [1.0]  # Retry-After honoured (the test client does not sleep)
+    assert not result.report.skipped
+    assert result.counts["stage_moves"] == 1
+    assert _converged_state(fake, key) == reference
+
+
+def test_a_write_that_timed_out_but_was_applied_is_not_applied_twice(fake, crm_sheets, reference) -> None:
+    """The write times out on the client, the server applies it anyway (late), and the
+    client's retry writes again: same cells and same Log rows, once."""
+    key = _upload(fake, crm_sheets)
+    fake.reset_counters()
+    fake.inject_fault(at_request=4, status=None, delay=HANG)  # hang, then answer normally
+    sheetcrm.open(_url(key), client=_client(fake, "timeout")).sync(as_of=AS_OF)
+    _wait_for_answers(fake, "values.batchUpdate", 2)
+    writes = [r for r in fake.requests if r.endpoint == "values.batchUpdate"]
+    assert [w.status for w in writes] == [200, 200]
+    assert writes[0].json == writes[1].json
+    assert _converged_state(fake, key) == reference
+    again = sheetcrm.open(_url(key), client=_client(fake)).sync(as_of=AS_OF)
+    assert again.changes.empty
+
+
+# --------------------------------------------------------------------------------------
+# the library, with a client that gives up: QuotaError, sheet unchanged, next run converges
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("position", list(POSITIONS))
+def test_a_sync_that_gives_up_leaves_the_sheet_unchanged_and_the_next_run_converges(
+        fake, crm_sheets, reference, position: int, kind: str) -> None:
+    key = _upload(fake, crm_sheets)
+    before = _snapshot(fake, key)
+    fake.reset_counters()
+    fake.inject_fault(at_request=position, times=2, **KINDS[kind])  # the attempt and its one retry
+
+    with pytest.raises(SheetCRMError) as caught:
+        sheetcrm.open(_url(key), client=_client(fake, kind, max_attempts=2)).sync(as_of=AS_OF)
+
+    err = caught.value
+    assert isinstance(err, QuotaError) and isinstance(err, RetriesExhaustedError), repr(err)
+    assert err.attempts == 2 and err.status == LAST_STATUS[kind]
+    assert err.method == ("POST" if position == 4 else "GET")
+    assert err.path.startswith(f"/v4/spreadsheets/{key}")
+    assert "\n" not in str(err) and "after 2 attempts" in str(err)
+    assert [r.endpoint for r in fake.requests] == [*list(POSITIONS.values())[:position], POSITIONS[position]]
+    assert _snapshot(fake, key) == before
+
+    fake.clear_faults()
+    fake.reset_counters()
+    recovered = sheetcrm.open(_url(key), client=_client(fake)).sync(as_of=AS_OF)
+    assert [r.endpoint for r in fake.requests] == list(POSITIONS.values())
+    assert not recovered.report.skipped
+    assert _converged_state(fake, key) == reference
+
+
+@pytest.mark.parametrize("position", [1, 4])
+def test_a_retry_after_longer_than_the_budget_gives_up_at_once(fake, crm_sheets, reference, position: int) -> None:
+    key = _upload(fake, crm_sheets)
+    before = _snapshot(fake, key)
+    fake.reset_counters()
+    fake.inject_fault(at_request=position, status=429, retry_after=30)
+    gc = _client(fake, budget_seconds=5.0)
+    with pytest.raises(QuotaError, match=r"asked to wait 30 s") as caught:
+        sheetcrm.open(_url(key), client=gc).sync(as_of=AS_OF)
+    assert caught.value.attempts == 1 and gc.http_client.delays == []
+    assert fake.request_count == position
+    assert _snapshot(fake, key) == before
+    sheetcrm.open(_url(key), client=_client(fake)).sync(as_of=AS_OF)
+    assert _converged_state(fake, key) == reference
+
+
+# --------------------------------------------------------------------------------------
+# the CLI: exit 2 with one line, sheet unchanged; after retries, converged
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def _pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode("ascii")
+
+
+@pytest.fixture
+def sa_json(fake, tmp_path: Path, _pem: str) -> Path:
+    """A service-account key file whose token_uri is the fake's /token: the real
+    google-auth JWT flow runs, against 127.0.0.1."""
+    path = tmp_path / "sa.json"
+    path.write_text(json.dumps({
+        "type": "service_account", "project_id": "demo-project",
+        "private_key_id": "0123456789abcdef0123456789abcdef01234567", "private_key": _pem,
+        "client_email": SA_EMAIL, "client_id": "123456789012345678901",
+        "token_uri": f"{fake.url}/token",
+    }))
+    return path
+
+
+@pytest.fixture
+def cli_retries(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """The CLI's client (built by connect() from DEFAULT_OPTIONS): no sleeping, two
+    attempts, the test's timeouts."""
+    kind = getattr(request.node, "callspec", None) and request.node.callspec.params.get("kind")
+    monkeypatch.setitem(sheetcrm_http.DEFAULT_OPTIONS, "sleep", _no_sleep)
+    monkeypatch.setitem(sheetcrm_http.DEFAULT_OPTIONS, "timeout", _timeout(kind))
+    monkeypatch.setitem(sheetcrm_http.DEFAULT_OPTIONS, "max_attempts", 2)
+
+
+def _cli_sync(fake, key: str, sa_json: Path):
+    return CliRunner().invoke(
+        cli, ["sync", "--spreadsheet", _url(key), "--credentials", str(sa_json), "--as-of", AS_OF.isoformat(), "-q"],
+        env={ENV_API_URL: fake.url})
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("position", [1, 4])  # a read before anything is computed, and the write
+def test_cli_sync_that_gives_up_exits_2_with_one_line(fake, crm_sheets, reference, sa_json: Path, cli_retries,
+                                                      position: int, kind: str) -> None:
+    key = _upload(fake, crm_sheets)
+    before = _snapshot(fake, key)
+    fake.reset_counters()
+    # request 1 is the service account's token (POST /token); the sync's requests follow
+    fake.inject_fault(at_request=position + 1, times=2, **KINDS[kind])
+
+    result = _cli_sync(fake, key, sa_json)
+
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    assert "Traceback" not in result.output
+    assert "after 2 attempts" in lines[0] and "run again" in lines[0]
+    endpoints = [r.endpoint for r in fake.requests]
+    assert endpoints == ["oauth2.token", *list(POSITIONS.values())[:position], POSITIONS[position]]
+    assert _snapshot(fake, key) == before
+
+    if position == 4:  # the next run converges (every position is covered for the library above)
+        fake.clear_faults()
+        again = _cli_sync(fake, key, sa_json)
+        assert again.exit_code == 0, again.output
+        assert _converged_state(fake, key) == reference
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_cli_sync_retries_a_fault_at_the_write_and_converges(fake, crm_sheets, reference, sa_json: Path,
+                                                             cli_retries, kind: str) -> None:
+    key = _upload(fake, crm_sheets)
+    fake.reset_counters()
+    fake.inject_fault(at_request=5, **KINDS[kind])
+    result = _cli_sync(fake, key, sa_json)
+    assert result.exit_code == 0, result.output
+    assert "Cells written" in result.stdout
+    assert [r.endpoint for r in fake.requests][-2:] == ["values.batchUpdate", "values.batchUpdate"]
+    assert _converged_state(fake, key) == reference
+
+
+def test_cli_token_endpoint_outage_is_retried_not_blamed_on_the_key(fake, crm_sheets, reference, sa_json: Path,
+                                                                    cli_retries, monkeypatch) -> None:
+    """google-auth itself tries the token endpoint 3 times; when all three answer 503 it
+    raises a RefreshError marked retryable. That is Google's outage, not a revoked key."""
+    import google.auth._exponential_backoff as backoff
+
+    monkeypatch.setattr(backoff, "time", type("NoSleep", (), {"sleep": staticmethod(_no_sleep)}))
+    key = _upload(fake, crm_sheets)
+    fake.reset_counters()
+    fake.inject_fault(at_request=1, status=503, times=3)
+    result = _cli_sync(fake, key, sa_json)
+    assert "create a new key" not in result.output
+    assert result.exit_code == 0, result.output
+    assert _converged_state(fake, key) == reference
