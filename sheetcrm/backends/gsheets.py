@@ -216,8 +216,8 @@ class GoogleSheetsBackend:
         if not self.state.sheets:
             self.read()
         cells = plan.cells
-        reread = self._reread(cells)
-        report.requests += 1
+        reread, requests = self._reread(cells)
+        report.requests += requests
         targets, skipped = retarget(cells, reread, self.state.rows)
         report.skipped.extend(skipped)
         data = _ranges_for(targets)
@@ -249,10 +249,11 @@ class GoogleSheetsBackend:
         self.state = ReadState()
         return report
 
-    def _reread(self, cells: pd.DataFrame) -> dict[str, dict[int, list[Any]]]:
+    def _reread(self, cells: pd.DataFrame) -> tuple[dict[str, dict[Any, Any]], int]:
         """One batchGet: each touched tab's ID column, its compare-and-set columns, and the
-        full rows whose ID the plan fills. Returns title -> {column index: values from row 2}
-        (key -1 holds {row: full row} for filled rows)."""
+        full rows whose identity the ID alone cannot prove (rows whose ID the plan fills,
+        rows that shared their ID with another row when read). Returns title -> {column
+        index: values from row 2} (key -1 holds {row: full row}) and the requests made."""
         wanted: list[tuple[str, int | None, int | None]] = []
         for title, group in cells.groupby("title", sort=False):
             title = str(title)
@@ -261,24 +262,38 @@ class GoogleSheetsBackend:
                 wanted.append((title, id_col, None))
             for col in sorted(set(group.loc[group["cas"].astype(bool) & (group["kind"] != "id"), "col"])):
                 wanted.append((title, int(col), None))
-            for row in sorted(set(group.loc[group["kind"] == "id", "row"])):
-                wanted.append((title, None, int(row)))
-        ranges = []
-        for title, col, row in wanted:
-            if col is not None:
-                # Open-ended: people may have deleted rows, shrinking the grid, since the read.
-                letter = column_letter(col)
-                ranges.append(f"{quote_title(title)}!{letter}2:{letter}")
-            else:
-                ranges.append(f"{quote_title(title)}!{row}:{row}")
-        values = self._batch_get(ranges) if ranges else []
+            rows = set(group.loc[group["kind"] == "id", "row"])
+            if id_col >= 0:
+                read = self.state.rows.get(title, [])
+                shared = {rid for rid, at in _positions([r[id_col] if id_col < len(r) else None for r in read]).items()
+                          if len(at) > 1}
+                rows |= set(group.loc[group["record_id"].map(norm_cell).isin(list(shared)), "row"])
+            wanted.extend((title, None, int(row)) for row in sorted(rows))
+        requests = 1
+        try:
+            values = self._batch_get([self._reread_range(w) for w in wanted]) if wanted else []
+        except WorkbookWriteError:
+            # A full row past a grid that deletions shrank: prove nothing by it (its changes
+            # are skipped) rather than fail the sync.
+            wanted = [w for w in wanted if w[1] is not None]
+            values = self._batch_get([self._reread_range(w) for w in wanted])
+            requests += 1
         out: dict[str, dict[Any, Any]] = defaultdict(dict)
         for (title, col, row), got in zip(wanted, values, strict=True):
             if col is not None:
                 out[title][col] = [r[0] if r else None for r in got]
             else:
                 out[title].setdefault(-1, {})[row] = list(got[0]) if got else []
-        return out
+        return out, requests
+
+    @staticmethod
+    def _reread_range(wanted: tuple[str, int | None, int | None]) -> str:
+        title, col, row = wanted
+        if col is not None:
+            # Open-ended: people may have deleted rows, shrinking the grid, since the read.
+            letter = column_letter(col)
+            return f"{quote_title(title)}!{letter}2:{letter}"
+        return f"{quote_title(title)}!{row}:{row}"
 
     def _growth(self, targets: pd.DataFrame, plan: WritePlan, log_title: str) -> list[dict[str, Any]]:
         """spreadsheets.batchUpdate requests that make room for the writes (if any)."""
@@ -392,16 +407,24 @@ def retarget(cells: pd.DataFrame, reread: dict[str, dict[Any, Any]],
                 refused[new_id] = "the row without an ID was edited or moved since it was read"
             else:
                 target[record == new_id] = row
+        full_rows = seen.get(-1, {})
         for rid, rows in now.items():
             if rid in fill_ids:
                 continue
             mine = (record == rid).to_numpy() & ~is_fill
-            if len(rows) == 1:
+            read_at = then.get(rid, [])
+            if len(rows) == 1 and len(read_at) <= 1:
                 target[mine] = rows[0]
-            elif rows == then.get(rid):
-                # Read with this ID on the same rows: each change stays on the row it was
-                # planned for (so the Problems cell that reports the duplicate lands).
-                target[mine] = group.loc[mine, "row"].astype("int64")
+            elif len(read_at) > 1 and rows == read_at:
+                # Read with this ID on the same rows: a change stays on the row it was planned
+                # for (so the Problems cell reporting the duplicate lands), if that row still
+                # holds exactly what was read (a sort may have swapped the two records).
+                for row in read_at:
+                    if _same_row(full_rows.get(row, []), read_rows[row - 2] if row - 2 < len(read_rows) else []):
+                        on_row = mine & (group["row"].astype("int64") == row).to_numpy()
+                        target[on_row] = row
+            elif len(read_at) > 1:
+                refused[rid] = f"its ID was on {len(read_at)} rows when read and is now on {len(rows)}"
         for ix, change in group[group["cas"].astype(bool) & ~is_fill].iterrows():
             rid, row = record.at[ix], int(str(target.at[ix]))
             if row < 0 or rid in refused:
