@@ -205,9 +205,11 @@ def compute(tables: dict[Tab, Table], settings: Settings, as_of: Any, problems: 
                         typed[Tab.CONTACTS])
     # Customer keys as categories of the customers' own IDs: RFM and NESL then match
     # customers to transactions without hashing a million ID strings twice.
-    tx = tx.assign(**{
-        key: pd.Categorical(tx[key], categories=customer_index(typed[tab]["ID"]))
-        for key, tab in (("contact_id", Tab.CONTACTS), ("company_id", Tab.COMPANIES))
+    categories = {key: customer_index(typed[tab]["ID"])
+                  for key, tab in (("contact_id", Tab.CONTACTS), ("company_id", Tab.COMPANIES))}
+    tx = tx.assign(**{  # unknown IDs (a dangling reference) become missing, not new categories
+        key: pd.Categorical(tx[key].where(tx[key].isin(cats)), categories=cats)
+        for key, cats in categories.items()
     })
     cells: dict[Tab, pd.DataFrame] = {}
     customers: dict[Tab, pd.DataFrame] = {}

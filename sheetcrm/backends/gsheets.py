@@ -216,6 +216,13 @@ class GoogleSheetsBackend:
         if not self.state.sheets:
             self.read()
         cells = plan.cells
+        log_title = self.state.log_title or plan.log_title
+        # Grow the grid first, so the re-read sits right before the write: the window in
+        # which a person's inserted row could shift the writes is one request wide.
+        grow = self._growth(cells, plan, log_title)
+        if grow:
+            self._batch_update_structure(grow)
+            report.requests += 1
         reread, requests = self._reread(cells)
         report.requests += requests
         targets, skipped = retarget(cells, reread, self.state.rows)
@@ -223,11 +230,6 @@ class GoogleSheetsBackend:
         data = _ranges_for(targets)
         for _tab, title, col, text in plan.headers:
             data.append({"range": f"{quote_title(title)}!{column_letter(col)}1", "values": [[text]]})
-        log_title = self.state.log_title or plan.log_title
-        grow = self._growth(targets, plan, log_title)
-        if grow:
-            self._batch_update_structure(grow)
-            report.requests += 1
         log = reconcile_log(plan, skipped)
         if log:
             first = len(self.state.rows.get(log_title, [])) + 2
@@ -272,7 +274,9 @@ class GoogleSheetsBackend:
         requests = 1
         try:
             values = self._batch_get([self._reread_range(w) for w in wanted]) if wanted else []
-        except WorkbookWriteError:
+        except WorkbookWriteError as exc:
+            if "exceeds grid limits" not in str(exc):
+                raise
             # A full row past a grid that deletions shrank: prove nothing by it (its changes
             # are skipped) rather than fail the sync.
             wanted = [w for w in wanted if w[1] is not None]
