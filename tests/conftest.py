@@ -128,3 +128,40 @@ def google_client(fake):
 
     return make_client(Credentials(token="test-token"), base_url=fake.url, sleep=lambda _s: None,
                        timeout=(2.0, 1.0))
+
+
+@pytest.fixture
+def loopback_only(monkeypatch: pytest.MonkeyPatch):
+    """Fail the test on any connection or DNS lookup beyond 127.0.0.1, and keep
+    google-auth from its own calls to Google."""
+    import socket
+
+    import google.auth.credentials as gcreds
+
+    # google-auth (2.6x) looks up a service account's "regional access boundary" at
+    # iamcredentials.googleapis.com after its first token; that cannot go to the fake.
+    rab = getattr(gcreds, "CredentialsWithRegionalAccessBoundary", None)
+    if rab is not None and hasattr(rab, "_is_regional_access_boundary_lookup_required"):
+        monkeypatch.setattr(rab, "_is_regional_access_boundary_lookup_required", lambda self: False)
+    loopback = {"127.0.0.1", "::1", "localhost"}
+    attempts: list[str] = []
+    real_connect, real_getaddrinfo = socket.socket.connect, socket.getaddrinfo
+
+    def connect_guard(self, address):
+        host = address[0] if isinstance(address, tuple) else None
+        if host is not None and host not in loopback:
+            attempts.append(str(host))
+            raise OSError(f"the test forbids connecting to {host!r}")
+        return real_connect(self, address)
+
+    def getaddrinfo_guard(host, *args, **kwargs):
+        name = host.decode() if isinstance(host, bytes) else host
+        if name is not None and name not in loopback:
+            attempts.append(str(name))
+            raise socket.gaierror(socket.EAI_NONAME, f"the test forbids resolving {name!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect_guard)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo_guard)
+    yield
+    assert not attempts, f"network beyond 127.0.0.1 was attempted: {sorted(set(attempts))}"

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import json
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,7 +62,6 @@ KINDS: dict[str, dict[str, Any]] = {
 LAST_STATUS = {"429+Retry-After": 429, "500": 500, "503": 503, "dropped": None, "timeout": None}
 
 SA_EMAIL = "sheetcrm-faults@demo-project.iam.gserviceaccount.com"
-LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 def _no_sleep(_seconds: float) -> None:
@@ -76,7 +74,7 @@ def _no_sleep(_seconds: float) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+def _isolated(loopback_only: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
@@ -84,37 +82,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     for var in ("SHEETCRM_CREDENTIALS_JSON", "SHEETCRM_CREDENTIALS", "GOOGLE_APPLICATION_CREDENTIALS",
                 "SHEETCRM_SPREADSHEET", ENV_API_URL):
         monkeypatch.delenv(var, raising=False)
-    # google-auth (2.6x) looks up a service account's "regional access boundary" at
-    # iamcredentials.googleapis.com in a background thread after its first token; that
-    # call is not redirected to the fake, so it is switched off here.
-    import google.auth.credentials as gcreds
-
-    rab = getattr(gcreds, "CredentialsWithRegionalAccessBoundary", None)
-    if rab is not None and hasattr(rab, "_is_regional_access_boundary_lookup_required"):
-        monkeypatch.setattr(rab, "_is_regional_access_boundary_lookup_required", lambda self: False)
-
-    attempts: list[str] = []
-    real_connect = socket.socket.connect
-    real_getaddrinfo = socket.getaddrinfo
-
-    def connect(self: socket.socket, address: Any) -> Any:
-        host = address[0] if isinstance(address, tuple) else None
-        if host is not None and host not in LOOPBACK:
-            attempts.append(str(host))
-            raise OSError(f"the test forbids connecting to {host!r}")
-        return real_connect(self, address)
-
-    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        name = host.decode() if isinstance(host, bytes) else host
-        if name is not None and name not in LOOPBACK:
-            attempts.append(str(name))
-            raise socket.gaierror(socket.EAI_NONAME, f"the test forbids resolving {name!r}")
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     yield
-    assert not attempts, f"network beyond 127.0.0.1 was attempted: {sorted(set(attempts))}"
 
 
 # --------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,6 @@ from sheetcrm.settings import settings_rows
 from tests.conftest import AS_OF, upload_xlsx
 
 SA_EMAIL = "sheetcrm-cli@demo-project.iam.gserviceaccount.com"
-LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 SERIAL_EPOCH = dt.datetime(1899, 12, 30)
 ZH = Lang.ZH_TW
 
@@ -44,7 +42,7 @@ ZH = Lang.ZH_TW
 
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake) -> Iterator[None]:
+def _isolated(loopback_only: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake) -> Iterator[None]:
     """No real home directory, no credentials from the environment, Google API calls to
     the fake, no sleeping between retries, and no network beyond 127.0.0.1."""
     home = tmp_path / "home"
@@ -57,36 +55,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake) -> Iterator
     monkeypatch.setenv(ENV_API_URL, fake.url)
     monkeypatch.setitem(sheetcrm_http.DEFAULT_OPTIONS, "sleep", lambda _s: None)
     monkeypatch.setitem(sheetcrm_http.DEFAULT_OPTIONS, "timeout", (2.0, 5.0))
-    # google-auth (2.6x) looks up a service account's "regional access boundary" at
-    # iamcredentials.googleapis.com after its first token; not redirectable to the fake.
-    import google.auth.credentials as gcreds
-
-    rab = getattr(gcreds, "CredentialsWithRegionalAccessBoundary", None)
-    if rab is not None and hasattr(rab, "_is_regional_access_boundary_lookup_required"):
-        monkeypatch.setattr(rab, "_is_regional_access_boundary_lookup_required", lambda self: False)
-
-    attempts: list[str] = []
-    real_connect = socket.socket.connect
-    real_getaddrinfo = socket.getaddrinfo
-
-    def connect_guard(self: socket.socket, address: Any) -> Any:
-        host = address[0] if isinstance(address, tuple) else None
-        if host is not None and host not in LOOPBACK:
-            attempts.append(str(host))
-            raise OSError(f"the test forbids connecting to {host!r}")
-        return real_connect(self, address)
-
-    def getaddrinfo_guard(host: Any, *args: Any, **kwargs: Any) -> Any:
-        name = host.decode() if isinstance(host, bytes) else host
-        if name is not None and name not in LOOPBACK:
-            attempts.append(str(name))
-            raise socket.gaierror(socket.EAI_NONAME, f"the test forbids resolving {name!r}")
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket.socket, "connect", connect_guard)
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo_guard)
     yield
-    assert not attempts, f"network beyond 127.0.0.1 was attempted: {sorted(set(attempts))}"
 
 
 @pytest.fixture(scope="module")

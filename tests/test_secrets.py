@@ -19,7 +19,6 @@ import base64
 import json
 import logging
 import secrets
-import socket
 import traceback
 import urllib.parse
 import zipfile
@@ -55,7 +54,6 @@ SA_EMAIL = "sheetcrm-secrets@demo-project.iam.gserviceaccount.com"
 KEY_ID = secrets.token_hex(20)
 ACCESS_TOKEN = "tok-" + secrets.token_urlsafe(32)  # deliberately not ya29.-shaped: no redaction by shape
 WINDOW = 40
-LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 #: What the token endpoint says when it refuses a key (Google's wording).
 INVALID_GRANT = {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
 
@@ -199,7 +197,7 @@ def seen_auth(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
 
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake: FakeSheetsServer,
+def _isolated(loopback_only: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake: FakeSheetsServer,
               seen_auth: list[str | None]) -> Iterator[None]:
     """No real home directory, no credentials from the environment, Google API calls to
     the fake, no sleeping between retries, and no network beyond 127.0.0.1."""
@@ -214,36 +212,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake: FakeSheetsS
     monkeypatch.setitem(sheetcrm_http.DEFAULT_OPTIONS, "sleep", lambda _s: None)
     monkeypatch.setitem(sheetcrm_http.DEFAULT_OPTIONS, "max_attempts", 2)
     monkeypatch.setitem(sheetcrm_http.DEFAULT_OPTIONS, "timeout", (2.0, 2.0))
-    # google-auth (2.6x) looks up a service account's "regional access boundary" at
-    # iamcredentials.googleapis.com after its first token; not redirectable to the fake.
-    import google.auth.credentials as gcreds
-
-    rab = getattr(gcreds, "CredentialsWithRegionalAccessBoundary", None)
-    if rab is not None and hasattr(rab, "_is_regional_access_boundary_lookup_required"):
-        monkeypatch.setattr(rab, "_is_regional_access_boundary_lookup_required", lambda self: False)
-
-    attempts: list[str] = []
-    real_connect = socket.socket.connect
-    real_getaddrinfo = socket.getaddrinfo
-
-    def connect_guard(self: socket.socket, address: Any) -> Any:
-        host = address[0] if isinstance(address, tuple) else None
-        if host is not None and host not in LOOPBACK:
-            attempts.append(str(host))
-            raise OSError(f"the test forbids connecting to {host!r}")
-        return real_connect(self, address)
-
-    def getaddrinfo_guard(host: Any, *args: Any, **kwargs: Any) -> Any:
-        name = host.decode() if isinstance(host, bytes) else host
-        if name is not None and name not in LOOPBACK:
-            attempts.append(str(name))
-            raise socket.gaierror(socket.EAI_NONAME, f"the test forbids resolving {name!r}")
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket.socket, "connect", connect_guard)
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo_guard)
     yield
-    assert not attempts, f"network beyond 127.0.0.1 was attempted: {sorted(set(attempts))}"
 
 
 @pytest.fixture
