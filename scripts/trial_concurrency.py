@@ -13,8 +13,9 @@ write (request 4), it makes 1–5 random edits in the Companies, Contacts, Oppor
 and Activities tabs: inserts blank rows or new records (with a new unique ID, with an ID
 sheetcrm is about to fill in elsewhere, or with none), deletes rows, sorts a tab by a
 random column, types into people's cells (Name, Email, Owner, Subject, Stage, the Stage
-mostly of deals the plan advances), types an ID into a row that had none, or pastes a
-copy of a record (a duplicate ID).
+mostly of deals the plan advances), types an ID into a row that had none, pastes a copy
+of a record (a duplicate ID), or fixes a duplicate ID the way its Problems cell asks
+(deletes one of its rows or gives one a new ID).
 
 Every row is followed through those edits (an insert, a delete and a sort move rows; a
 sort is followed by matching row contents), so each value the person typed is known with
@@ -25,8 +26,12 @@ the row of its record. After the sync the final sheet (``fake.get_values``) is c
 * misplaced values: a cell the sync wrote (the cells of the values.batchUpdate body and
   the cells that differ between the sheet right before and right after the write) that
   does not hold what the plan (``result.changes``: id, column, new) intended for the
-  record whose ID is on that row now, or that holds it on another row than the one the
-  plan computed it from.
+  record whose ID is on that row now, or that lands on another record's row than the one
+  the plan computed it from (a row the sync read, or a row added since then when the
+  record had no ID or shared it when read).
+
+A compare-and-set write over a value the person typed counts as no loss when that value
+is the one the sync read for the record now on the row (as if typed before the read).
 
 Also counted: IDs that the sync's own writes left on two rows ("IDs duplicated") and
 syncs that failed. The run is deterministic for a seed: each trial draws from
