@@ -69,6 +69,20 @@ class WriteReport:
     log_rows: int = 0
 
 
+def skip_reason(kind: str, id_col: int, held_id: Any, record_id: Any, cas: bool, current: Any,
+                old: Any) -> str | None:
+    """Why a planned change must not be written at its row, or None to write it: the row
+    no longer holds the record's ID, or a compare-and-set cell holds a person's formula or
+    no longer holds what sync read."""
+    if id_col >= 0 and kind != "id" and norm_cell(held_id) != norm_cell(record_id):
+        return f"row now holds ID {held_id!r}, not {record_id!r}"
+    if cas and isinstance(current, str) and current.startswith("="):
+        return "cell holds a formula"
+    if cas and norm_cell(current) != norm_cell(old):
+        return f"cell changed to {current!r} since it was read"
+    return None
+
+
 def reconcile_log(plan: WritePlan, skipped: list[dict[str, Any]]) -> list[list[Any]]:
     """The Log rows to write once the backend knows what it skipped: rows about ID fills
     and Stage moves that did not happen are replaced by a row saying why, and the run's

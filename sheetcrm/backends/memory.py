@@ -8,7 +8,7 @@ import copy
 from typing import Any
 
 from ..schema import TABS, Lang, Tab
-from .base import RawTab, WritePlan, WriteReport, norm_cell, reconcile_log
+from .base import RawTab, WritePlan, WriteReport, reconcile_log, skip_reason
 
 
 class MemoryBackend:
@@ -49,18 +49,13 @@ class MemoryBackend:
             i = int(change.row) - 2
             row = raw.rows[i]
             id_col = int(change.id_col)
-            if id_col >= 0 and change.kind != "id":
-                held = row[id_col] if id_col < len(row) else None
-                if norm_cell(held) != norm_cell(change.record_id):
-                    report.skipped.append({"tab": title, "row": change.row, "column": change.column,
-                                           "id": change.record_id, "reason": f"row now holds ID {held!r}"})
-                    continue
             col = int(change.col)
-            row += [None] * (col + 1 - len(row))
-            if change.cas and norm_cell(row[col]) != norm_cell(change.old):
-                report.skipped.append({"tab": title, "row": change.row, "column": change.column,
-                                       "id": change.record_id,
-                                       "reason": f"cell changed to {row[col]!r} since it was read"})
+            row += [None] * (max(col, id_col) + 1 - len(row))
+            reason = skip_reason(change.kind, id_col, row[id_col] if id_col >= 0 else None, change.record_id,
+                                 bool(change.cas), row[col], change.old)
+            if reason:
+                report.skipped.append({"tab": change.title, "row": change.row, "column": change.column,
+                                       "id": change.record_id, "reason": reason})
                 continue
             row[col] = change.new
             report.written += 1

@@ -23,7 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..exceptions import WorkbookFormatError, WorkbookNotFoundError, WorkbookWriteError, shown
 from ..schema import Tab, find_tabs
-from .base import RawTab, WritePlan, WriteReport, norm_cell, reconcile_log
+from .base import RawTab, WritePlan, WriteReport, reconcile_log, skip_reason
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -137,23 +137,13 @@ class XlsxBackend:
             group["old"], group["cas"], group["kind"], group["column"], strict=True,
         ):
             row, col, id_col = int(row), int(col), int(id_col)
-            if id_col >= 0 and kind != "id":
-                held = ws.cell(row=row, column=id_col + 1).value
-                if norm_cell(held) != norm_cell(record_id):
-                    report.skipped.append({"tab": ws.title, "row": row, "column": column, "id": record_id,
-                                           "reason": f"row now holds ID {held!r}, not {record_id!r}"})
-                    continue
+            held = ws.cell(row=row, column=id_col + 1).value if id_col >= 0 else None
             cell = ws.cell(row=row, column=col + 1)
-            if cas:
-                current = cell.value
-                if isinstance(current, str) and current.startswith("="):
-                    report.skipped.append({"tab": ws.title, "row": row, "column": column, "id": record_id,
-                                           "reason": "cell holds a formula"})
-                    continue
-                if norm_cell(current) != norm_cell(old):
-                    report.skipped.append({"tab": ws.title, "row": row, "column": column, "id": record_id,
-                                           "reason": f"cell changed to {current!r} since it was read"})
-                    continue
+            reason = skip_reason(kind, id_col, held, record_id, bool(cas), cell.value, old)
+            if reason:
+                report.skipped.append({"tab": ws.title, "row": row, "column": column, "id": record_id,
+                                       "reason": reason})
+                continue
             _set_raw(cell, new)
             if isinstance(new, dt.datetime):
                 cell.number_format = DATETIME_FORMAT
