@@ -131,6 +131,20 @@ def google_client(fake):
 
 
 @pytest.fixture
+def google_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No real home directory (OAuth tokens are cached there) and no credentials or
+    spreadsheet taken from the environment. Returns the stand-in home."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    for var in ("SHEETCRM_CREDENTIALS_JSON", "SHEETCRM_CREDENTIALS", "GOOGLE_APPLICATION_CREDENTIALS",
+                "SHEETCRM_SPREADSHEET"):
+        monkeypatch.delenv(var, raising=False)
+    return home
+
+
+@pytest.fixture
 def loopback_only(monkeypatch: pytest.MonkeyPatch):
     """Fail the test on any connection or DNS lookup beyond 127.0.0.1, and keep
     google-auth from its own calls to Google."""

@@ -74,14 +74,8 @@ def _no_sleep(_seconds: float) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _isolated(loopback_only: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    for var in ("SHEETCRM_CREDENTIALS_JSON", "SHEETCRM_CREDENTIALS", "GOOGLE_APPLICATION_CREDENTIALS",
-                "SHEETCRM_SPREADSHEET", ENV_API_URL):
-        monkeypatch.delenv(var, raising=False)
+def _isolated(loopback_only: None, google_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv(ENV_API_URL, raising=False)
     yield
 
 

@@ -42,16 +42,9 @@ ZH = Lang.ZH_TW
 
 
 @pytest.fixture(autouse=True)
-def _isolated(loopback_only: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake) -> Iterator[None]:
+def _isolated(loopback_only: None, google_env: Path, monkeypatch: pytest.MonkeyPatch, fake) -> Iterator[None]:
     """No real home directory, no credentials from the environment, Google API calls to
     the fake, no sleeping between retries, and no network beyond 127.0.0.1."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    for var in ("SHEETCRM_CREDENTIALS_JSON", "SHEETCRM_CREDENTIALS", "GOOGLE_APPLICATION_CREDENTIALS",
-                "SHEETCRM_SPREADSHEET"):
-        monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv(ENV_API_URL, fake.url)
     monkeypatch.setitem(sheetcrm_http.DEFAULT_OPTIONS, "sleep", lambda _s: None)
     monkeypatch.setitem(sheetcrm_http.DEFAULT_OPTIONS, "timeout", (2.0, 5.0))

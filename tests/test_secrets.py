@@ -197,17 +197,10 @@ def seen_auth(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
 
 
 @pytest.fixture(autouse=True)
-def _isolated(loopback_only: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake: FakeSheetsServer,
+def _isolated(loopback_only: None, google_env: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeSheetsServer,
               seen_auth: list[str | None]) -> Iterator[None]:
     """No real home directory, no credentials from the environment, Google API calls to
     the fake, no sleeping between retries, and no network beyond 127.0.0.1."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    for var in ("SHEETCRM_CREDENTIALS_JSON", "SHEETCRM_CREDENTIALS", "GOOGLE_APPLICATION_CREDENTIALS",
-                "SHEETCRM_SPREADSHEET"):
-        monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv(ENV_API_URL, fake.url)
     monkeypatch.setitem(sheetcrm_http.DEFAULT_OPTIONS, "sleep", lambda _s: None)
     monkeypatch.setitem(sheetcrm_http.DEFAULT_OPTIONS, "max_attempts", 2)
