@@ -36,6 +36,7 @@ CHUNK = 1 << 20
 _EPOCH = dt.datetime(1899, 12, 30)
 _R_ATTR = re.compile(rb'(?:^|\s)r="(\d+)"')
 _CELL_ATTR = re.compile(rb'(?:^|\s)(r|s|t)="([^"]*)"')
+_REF = re.compile(rb'(?:^|\s)r="([A-Z]+)\d+"')
 _SPANS = re.compile(rb'\s+spans="[^"]*"')
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 # Characters XML 1.0 cannot hold (and CR, which parsers fold into LF): written as Excel's _xHHHH_.
@@ -104,9 +105,23 @@ def to_serial(value: dt.date | dt.datetime | dt.time | dt.timedelta) -> float:
 
 
 def _number(value: float) -> str:
-    if isinstance(value, numbers.Integral) or (isinstance(value, float) and value.is_integer() and abs(value) < 1e15):
+    if type(value) is int:
+        return str(value)
+    if isinstance(value, numbers.Integral) or (value == value and float(value).is_integer() and abs(value) < 1e15):
         return str(int(value))
     return repr(float(value))
+
+
+_LETTERS: dict[int, str] = {}
+_COLUMN_INDEX: dict[bytes, int] = {}
+
+
+def _letters(col: int) -> str:
+    try:
+        return _LETTERS[col]
+    except KeyError:
+        _LETTERS[col] = column_letters(col)
+        return _LETTERS[col]
 
 
 def _is_blank(value: Any) -> bool:
@@ -291,7 +306,7 @@ class Row:
         self.sheet = sheet
         self.number = number
         self.attrs = attrs
-        self.cells: dict[int, tuple[bytes, bytes | None]] = {}  # col -> (attributes, inner XML or None)
+        self.cells: dict[int, bytes] = {}  # col -> the cell's XML as in the file
         self.tail = b""
         self._new: dict[int, bytes] = {}
         self._values: dict[int, Any] = {}
@@ -299,18 +314,46 @@ class Row:
             self._parse(body)
 
     def _parse(self, body: bytes) -> None:
+        sheet = self.sheet
+        cells = self.cells
+        quick = sheet.quick_re.findall(body)
+        p = sheet.prefix
+        if quick and len(quick) == body.count(b"<" + p + b"c ") + body.count(b"<" + p + b"c>") + body.count(
+            b"<" + p + b"c/"
+        ):
+            index = _COLUMN_INDEX
+            for whole, letters in quick:
+                col = index.get(letters)
+                if col is None:
+                    col = index[letters] = column_index(letters)
+                cells[col] = whole
+            last = quick[-1][0]
+            self.tail = body[body.rfind(last) + len(last) :].strip()
+            return
         col = -1
         end = 0
-        for m in self.sheet.cell_re.finditer(body):
-            attrs = m.group(1)
-            ref = next((v for k, v in _CELL_ATTR.findall(attrs) if k == b"r"), None)
-            col = _split_ref(ref)[0] if ref else col + 1
-            self.cells[col] = (attrs, m.group(3) if m.group(2) != b"/>" else None)
+        for m in sheet.cell_re.finditer(body):
+            ref = _REF.search(m.group(1))
+            col = column_index(ref.group(1)) if ref else col + 1
+            cells[col] = m.group(0)
             end = m.end()
         self.tail = body[end:].strip()
 
+    def _split(self, col: int) -> tuple[bytes, bytes | None] | None:
+        """(attributes, inner XML or None when empty) of the cell at ``col``."""
+        whole = self.cells.get(col)
+        if whole is None:
+            return None
+        m = self.sheet.cell_re.match(whole)
+        if m is None:
+            return None
+        return m.group(1), (m.group(3) if m.group(2) != b"/>" else None)
+
     def _attr(self, col: int, name: bytes) -> bytes | None:
-        cell = self.cells.get(col)
+        whole = self.cells.get(col)
+        if whole is None or name + b'="' not in whole:
+            return None
+        cell = self._split(col)
         if cell is None:
             return None
         return next((v for k, v in _CELL_ATTR.findall(cell[0]) if k == name), None)
@@ -320,26 +363,32 @@ class Row:
         ``"=FORMULA"`` for a formula cell; None when blank."""
         if col in self._values:
             return self._values[col]
-        cell = self.cells.get(col)
+        value = self._values[col] = self._decode(col)
+        return value
+
+    def _decode(self, col: int) -> Any:
+        cell = self._split(col)
         if cell is None or cell[1] is None:
             return None
-        attrs, inner = cell
-        p = self.sheet.prefix
-        f = re.search(rb"<" + p + rb"f\b[^>]*?(?:/>|>(.*?)</" + p + rb"f>)", inner, re.S)
-        if f is not None:
-            return "=" + _unescape(f.group(1) or b"")
+        inner = cell[1]
+        sheet = self.sheet
+        if sheet.f_open in inner:
+            f = sheet.f_re.search(inner)
+            if f is not None:
+                return "=" + _unescape(f.group(1) or b"")
         kind = self._attr(col, b"t") or b"n"
         if kind == b"inlineStr":
-            inner = re.sub(rb"<" + p + rb"rPh\b.*?</" + p + rb"rPh>", b"", inner, flags=re.S)
-            return "".join(_unescape(t) for t in re.findall(rb"<" + p + rb"t\b[^>]*>(.*?)</" + p + rb"t>", inner, re.S))
-        v = re.search(rb"<" + p + rb"v>(.*?)</" + p + rb"v>", inner, re.S)
-        if v is None:
+            inner = sheet.rph_re.sub(b"", inner)
+            return "".join(_unescape(t) for t in sheet.t_re.findall(inner))
+        i = inner.find(sheet.v_open)
+        if i < 0:
             return None
-        text = v.group(1)
+        i += len(sheet.v_open)
+        text = inner[i : inner.find(sheet.v_close, i)]
         if kind == b"s":
-            sst = self.sheet.package.shared_strings()
-            i = int(text)
-            return sst[i] if 0 <= i < len(sst) else None
+            sst = sheet.package.shared_strings()
+            n = int(text)
+            return sst[n] if 0 <= n < len(sst) else None
         if kind == b"b":
             return text.strip() == b"1"
         if kind in (b"str", b"e", b"d"):
@@ -348,8 +397,10 @@ class Row:
         return int(number) if number.is_integer() and abs(number) < 1e15 else number
 
     def is_shared_formula_master(self, col: int) -> bool:
-        cell = self.cells.get(col)
-        return bool(cell and cell[1] and re.search(rb'<(?:\w+:)?f\b[^>]*\bt="shared"[^>]*\bref="', cell[1]))
+        whole = self.cells.get(col)
+        return bool(
+            whole and b'"shared"' in whole and re.search(rb'<(?:\w+:)?f\b[^>]*\bt="shared"[^>]*\bref="', whole)
+        )
 
     def style(self, col: int) -> int:
         s = self._attr(col, b"s")
@@ -359,29 +410,43 @@ class Row:
 
     def set(self, col: int, value: Any) -> None:
         """Write ``value`` (None clears; text stays text) keeping the cell's style."""
-        self._values[col] = None if _is_blank(value) else value
-        q = self.sheet.prefix.decode()
-        ref = f"{column_letters(col)}{self.number}"
+        sheet = self.sheet
+        q = sheet.prefix_text
+        ref = f"{_letters(col)}{self.number}"
         style = self.style(col)
-        if isinstance(value, dt.date | dt.time | dt.timedelta) and not _is_blank(value):
-            with_time = not isinstance(value, dt.date) or (
-                isinstance(value, dt.datetime) and value.time() != dt.time(0)
-            )
-            style = self.sheet.package.styles.date_style(style, with_time)
-            value = to_serial(value)
+        kind = type(value)
+        if kind is str:
+            self._values[col] = value if value else None
+        elif _is_blank(value):
+            value, kind = None, type(None)
+            self._values[col] = None
+        else:
+            self._values[col] = value
+            if isinstance(value, dt.date | dt.time | dt.timedelta):
+                with_time = not isinstance(value, dt.date) or (
+                    isinstance(value, dt.datetime) and value.time() != dt.time(0)
+                )
+                style = sheet.package.styles.date_style(style, with_time)
+                value = to_serial(value)
+                kind = float
         s = f' s="{style}"' if style else ""
-        if _is_blank(value) or (isinstance(value, float) and math.isinf(value)):
+        if kind is str:
+            text = escape_text(value)
+            space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
+            xml = f'<{q}c r="{ref}"{s} t="inlineStr"><{q}is><{q}t{space}>{text}</{q}t></{q}is></{q}c>'
+        elif value is None or (kind is float and math.isinf(value)):
             xml = f'<{q}c r="{ref}"{s}/>' if style else ""
-        elif isinstance(value, bool) or type(value).__name__ == "bool_":
+        elif kind is bool or kind.__name__ == "bool_":
             xml = f'<{q}c r="{ref}"{s} t="b"><{q}v>{int(bool(value))}</{q}v></{q}c>'
-        elif isinstance(value, numbers.Real):
+        elif kind is int or kind is float or isinstance(value, numbers.Real):
             xml = f'<{q}c r="{ref}"{s}><{q}v>{_number(value)}</{q}v></{q}c>'
         else:
             text = escape_text(str(value))
             space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
             xml = f'<{q}c r="{ref}"{s} t="inlineStr"><{q}is><{q}t{space}>{text}</{q}t></{q}is></{q}c>'
         self._new[col] = xml.encode("utf-8")
-        self.sheet.max_col = max(self.sheet.max_col, col)
+        if col > sheet.max_col:
+            sheet.max_col = col
 
     def to_bytes(self) -> bytes:
         p = self.sheet.prefix
@@ -390,13 +455,7 @@ class Row:
             attrs = b' r="%d"' % self.number + attrs
         parts = [b"<" + p + b"row" + attrs + b">"]
         for col in sorted({*self.cells, *self._new}):
-            if col in self._new:
-                parts.append(self._new[col])
-            else:
-                attrs_c, inner = self.cells[col]
-                parts.append(
-                    b"<" + p + b"c" + attrs_c + (b"/>" if inner is None else b">" + inner + b"</" + p + b"c>")
-                )
+            parts.append(self._new[col] if col in self._new else self.cells[col])
         parts.append(self.tail)
         parts.append(b"</" + p + b"row>")
         return b"".join(parts)
@@ -419,22 +478,32 @@ class _SheetWriter:
     def __init__(self, package: Package, edit: SheetEdit) -> None:
         self.package = package
         self.edit = edit
-        self.prefix = b""
-        self.cell_re = re.compile(rb"<c\b([^>]*?)(/>|>(.*?)</c>)", re.S)
+        self.set_prefix(b"")
         self.row_styles: dict[int, int] = {}
         self.col_styles: list[tuple[int, int, int]] = []
         self.max_col = -1
         self.max_row = max(edit.rows, default=0)
 
     def set_prefix(self, prefix: bytes) -> None:
-        self.prefix = prefix
-        self.cell_re = re.compile(rb"<" + prefix + rb"c\b([^>]*?)(/>|>(.*?)</" + prefix + rb"c>)", re.S)
+        p = self.prefix = prefix
+        self.cell_re = re.compile(rb"<" + p + rb"c\b([^>]*?)(/>|>(.*?)</" + p + rb"c>)", re.S)
+        # Cells whose first attribute is their reference, as Excel, LibreOffice and the
+        # Python writers all write them: split in one pass.
+        self.quick_re = re.compile(rb'(<' + p + rb'c r="([A-Z]{1,3})\d+"[^>]*?(?:/>|>.*?</' + p + rb'c>))', re.S)
+        self.f_open = b"<" + p + b"f"
+        self.f_re = re.compile(rb"<" + p + rb"f\b[^>]*?(?:/>|>(.*?)</" + p + rb"f>)", re.S)
+        self.rph_re = re.compile(rb"<" + p + rb"rPh\b.*?</" + p + rb"rPh>", re.S)
+        self.t_re = re.compile(rb"<" + p + rb"t\b[^>]*>(.*?)</" + p + rb"t>", re.S)
+        self.v_open, self.v_close = b"<" + p + b"v>", b"</" + p + b"v>"
+        self.prefix_text = p.decode()
 
     def default_style(self, row_attrs: bytes, col: int) -> int:
-        if b'customFormat="1"' in row_attrs or b"customFormat='1'" in row_attrs:
+        if b'customFormat="1"' in row_attrs:
             m = re.search(rb'(?:^|\s)s="(\d+)"', row_attrs)
             if m:
                 return int(m.group(1))
+        if not self.col_styles:
+            return 0
         for lo, hi, style in self.col_styles:
             if lo <= col <= hi:
                 return style
