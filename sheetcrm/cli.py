@@ -33,13 +33,50 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_FAILED = 0, 1, 2
 
 @contextlib.contextmanager
 def library_errors() -> Iterator[None]:
-    """Turn a library error into ``Error: ...`` on stderr and exit code 2."""
+    """Turn a library error, or any ordinary file error, into ``Error: ...`` on stderr
+    and exit code 2."""
     try:
         yield
     except SheetCRMError as exc:
         # redact() is a safety net: messages are written not to hold secrets at all.
         click.echo(f"Error: {redact(str(exc))}", err=True)
         sys.exit(EXIT_FAILED)
+    except OSError as exc:
+        where = f" {exc.filename!s}" if exc.filename else ""
+        click.echo(f"Error: {exc.strerror or type(exc).__name__}:{where}", err=True)
+        sys.exit(EXIT_FAILED)
+
+
+class StepDisplay:
+    """Progress of a long command on stderr: a live spinner with the current step and its
+    elapsed time on a terminal (rich), plain lines otherwise, nothing when quiet."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.live = not quiet and sys.stderr.isatty()
+        self._status: Any = None
+        self._step = ""
+
+    def __call__(self, message: str) -> None:
+        if self.quiet:
+            return
+        if not self.live:
+            click.echo(f"  {message}...", err=True)
+            return
+        if self._status is None:
+            from rich.console import Console
+
+            self._status = Console(stderr=True).status(f"{message}...")
+            self._status.start()
+        else:
+            self._status.console.log(f"{self._step} done", highlight=False)
+            self._status.update(f"{message}...")
+        self._step = message
+
+    def close(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
 
 
 def workbook_options(func: F) -> F:
@@ -173,7 +210,7 @@ def init(
 @lang_option
 @click.option("--seed", type=int, default=2026, show_default=True, help="Random seed of the demo data.")
 @as_of_option
-@click.option("--force/--no-force", default=True, show_default=True, help="Replace an existing demo file.")
+@click.option("--force", is_flag=True, help="Replace an existing file at PATH (its data is lost).")
 def demo(path: Path, lang: str, seed: int, as_of: dt.datetime | None, force: bool) -> None:
     """Generate a realistic demo workbook at PATH (default sheetcrm-demo.xlsx), run the main
     job on it, and say what to open."""
@@ -232,6 +269,9 @@ def validate(target: Path | str, credentials: Path | None, fmt: str, errors_only
     help="Also save the planned cell changes as CSV to this file.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
+@click.option(
+    "--force", is_flag=True, help="Write the .xlsx even when Excel or LibreOffice has it open (their save would win)."
+)
 def sync(
     target: Path | str,
     credentials: Path | None,
@@ -240,26 +280,39 @@ def sync(
     backup: Path | None,
     plan_csv: Path | None,
     quiet: bool,
+    force: bool,
 ) -> None:
     """Validate the workbook at PATH, advance opportunity stages, compute RFM, NESL, tiers,
     lifecycle and the forecast columns, and write back only the computed cells that changed
     (plus missing IDs and Stage moves, logged in the Log tab)."""
     from sheetcrm.engine.sync import sync_target
 
-    def progress(message: str) -> None:
-        if not quiet:
-            click.echo(f"  {message}...", err=True)
+    def save_plan(changes: pd.DataFrame) -> None:
+        # Before the workbook is written: a failure here cannot make a successful write look failed.
+        if plan_csv is not None:
+            from sheetcrm.backends.files import write_bytes
 
-    with library_errors():
-        result = sync_target(
-            target, credentials=credentials, as_of=as_of, dry_run=dry_run, backup=backup, progress=progress
-        )
+            write_bytes(changes.to_csv(index=False).encode("utf-8"), plan_csv)
+
+    progress = StepDisplay(quiet)
+    try:
+        with library_errors():
+            result = sync_target(
+                target,
+                credentials=credentials,
+                as_of=as_of,
+                dry_run=dry_run,
+                backup=backup,
+                progress=progress,
+                force=force,
+                before_write=save_plan,
+            )
+    finally:
+        progress.close()
     if dry_run and len(result.changes):
         emit_frame(result.changes.head(50), "table")
         if len(result.changes) > 50:
             click.echo(f"... and {len(result.changes) - 50} more (use --plan-csv FILE for all)")
-    if plan_csv is not None:
-        result.changes.to_csv(plan_csv, index=False)
     for line in result.summary_lines():
         click.echo(line)
 

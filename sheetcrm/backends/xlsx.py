@@ -91,7 +91,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _set_raw(cell: Any, value: Any) -> None:
+def set_raw(cell: Any, value: Any) -> None:
     """Store ``value`` in an openpyxl cell as it is: openpyxl would turn text starting
     with "=" into a formula."""
     cell.value = value
