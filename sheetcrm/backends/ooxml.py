@@ -188,6 +188,15 @@ class Styles:
             self.num_fmts.set("count", str(len(self.num_fmts)))
             self.codes[fmt_id] = code
         base = self.xfs[style] if 0 <= style < len(self.xfs) else self.xfs[0]
+        # A format the workbook already has (the same look, showing dates) is used as it is,
+        # so styles.xml stays untouched and repeated syncs add nothing.
+        wanted = _xf_key(base)
+        for i, xf in enumerate(self.xfs):
+            if self.is_date(i) and _xf_key(xf) == wanted and (
+                with_time == any(ch in self._code(i).lower() for ch in "hs")
+            ):
+                self._made[key] = i
+                return i
         xf = etree.fromstring(etree.tostring(base))
         xf.set("numFmtId", str(fmt_id))
         xf.set("applyNumberFormat", "1")
@@ -198,10 +207,20 @@ class Styles:
         self._made[key] = len(self.xfs) - 1
         return self._made[key]
 
+    def _code(self, style: int) -> str:
+        fmt = int(self.xfs[style].get("numFmtId", "0"))
+        return self.codes.get(fmt, "h" if fmt in (18, 19, 20, 21, 22, 45, 46, 47) else "")
+
     def to_bytes(self) -> bytes:
         if not self.changed:
             return self.data
         return bytes(etree.tostring(self.root, xml_declaration=True, encoding="UTF-8", standalone=True))
+
+
+def _xf_key(xf: Any) -> tuple[Any, ...]:
+    """What an ``<xf>`` looks like apart from its number format."""
+    attrs = tuple(sorted((k, v) for k, v in xf.attrib.items() if k not in ("numFmtId", "applyNumberFormat")))
+    return attrs, tuple(etree.tostring(child) for child in xf)
 
 
 class Package:
