@@ -98,8 +98,8 @@ def invitation_list(
     kinds = activities["Type"]
     attended = activities[kinds == ActivityType.EVENT_ATTENDED].groupby("Contact ID").size()
     invited = activities[kinds == ActivityType.EVENT_INVITED].groupby("Contact ID")["Date"].max()
-    people["Attended"] = ids.map(attended).fillna(0).astype(int)
-    people["Last Invited"] = pd.to_datetime(ids.map(invited))
+    people["Attended"] = ids.map(lambda i: int(attended.get(i, 0)) if isinstance(i, str) else 0).astype(int)
+    people["Last Invited"] = pd.to_datetime(ids.map(lambda i: invited.get(i) if isinstance(i, str) else None))
 
     why = pd.Series(None, index=people.index, dtype=object)
     why[people["Opt-out"].astype("boolean").fillna(False).to_numpy(dtype=bool)] = Excluded.OPTED_OUT
