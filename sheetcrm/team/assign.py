@@ -204,8 +204,9 @@ def weighted(records: pd.DataFrame, team: pd.DataFrame, lang: Lang | str = Lang.
 
 def balanced(records: pd.DataFrame, team: pd.DataFrame, lang: Lang | str = Lang.EN) -> pd.DataFrame:
     """Even out expected value, not head count: records by value, largest first, each to
-    the member with the lowest value so far relative to Weight (then fewest records, then
-    team order): the greedy largest-first rule, within a largest record of the optimum."""
+    the active member with the lowest value so far (then fewest records, then team order):
+    the greedy largest-first rule, within a largest record of the optimum. Weight only
+    decides who takes part (0 takes nothing); capacity is the weighted strategy's job."""
     members = team[team["active"] & (team["weight"] > 0)]
     heap = [(0.0, 0, i) for i in members.index]
     heapq.heapify(heap)
@@ -218,7 +219,7 @@ def balanced(records: pd.DataFrame, team: pd.DataFrame, lang: Lang | str = Lang.
         owner_of[ix] = team.at[i, "name"]
         reason_of[ix] = say("assign.balanced", lang, value=value, total=totals[i])
         totals[i] += float(value)
-        heapq.heappush(heap, (totals[i] / float(team.at[i, "weight"]), count + 1, i))
+        heapq.heappush(heap, (totals[i], count + 1, i))
     return _result(records, [owner_of[i] for i in records.index], [reason_of[i] for i in records.index])
 
 

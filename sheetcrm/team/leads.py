@@ -242,25 +242,22 @@ def plan_leads(
     match: dict[Any, list[str]] = {}
     for which in ("email", "phone", "name"):
         index = _index(existing[which], contact_ids)
-        hits = lead_keys[which][ok].map(index)
-        for row, ids in hits.dropna().items():
-            if row in match:
-                continue
-            match[row] = ids
-            status[row] = LeadStatus.DUPLICATE
-            reason[row] = say(f"lead.same_{which}", lang, ids=_shown_ids(ids))
+        hits = lead_keys[which][ok.to_numpy()].dropna().map(index).dropna()
+        hits = hits[~hits.index.isin(list(match))]
+        if len(hits):
+            match.update(hits.to_dict())
+            status.loc[hits.index] = LeadStatus.DUPLICATE
+            reason.loc[hits.index] = [say(f"lead.same_{which}", lang, ids=_shown_ids(ids)) for ids in hits]
     # ... and against earlier rows of the file.
     for which in ("email", "phone", "name"):
         alive = (status == LeadStatus.ADDED) | (status == LeadStatus.DUPLICATE)
         keys = lead_keys[which][alive.to_numpy()].dropna()
         first = pd.Series(keys.index, index=keys.index).groupby(keys.to_numpy(), sort=False).transform("first")
-        later = first[first != first.index]
-        for row, at in later.items():
-            if status[row] == LeadStatus.ADDED:
-                status[row] = LeadStatus.DUPLICATE
-                reason[row] = say(
-                    "lead.same_in_file", lang, what=say(f"lead.key.{which}", lang), row=int(at)
-                )
+        later = first[(first != first.index).to_numpy() & (status[first.index] == LeadStatus.ADDED).to_numpy()]
+        if len(later):
+            status.loc[later.index] = LeadStatus.DUPLICATE
+            what = say(f"lead.key.{which}", lang)
+            reason.loc[later.index] = [say("lead.same_in_file", lang, what=what, row=int(at)) for at in later]
 
     # 4. merge into blank cells of the one matching contact.
     cells: list[pd.DataFrame] = []
@@ -408,7 +405,7 @@ def _person_keys(names: pd.Series, companies: pd.Series) -> pd.Series:
 def _index(keys: pd.Series, ids: pd.Series) -> dict[Any, list[str]]:
     """Folded key -> the IDs (in row order) of the records holding it."""
     frame = pd.DataFrame({"k": keys.to_numpy(), "id": ids.map(_id_text).to_numpy()}).dropna()
-    return {k: list(g) for k, g in frame.groupby("k", sort=False)["id"]}
+    return frame.groupby("k", sort=False)["id"].agg(list).to_dict()
 
 
 def _company_id(key: Any, index: dict[Any, list[str]]) -> str | None:
