@@ -100,7 +100,9 @@ def leads_file(folder: Path, n: int, raw: dict, seed: int = 11) -> Path:
                 phone = str(row[phone_col] or "").replace("-", " ")
                 out.writerow([row[name_col], "", email, phone, "North"])
             else:
-                out.writerow([f"Expo Lead {i}", f"Fair Company {i % 4000} Ltd.", f"expo{i}@fair.example", f"07-{i:07d}", "North"])
+                out.writerow(
+                    [f"Expo Lead {i}", f"Fair Company {i % 4000} Ltd.", f"expo{i}@fair.example", f"07-{i:07d}", "North"]
+                )
     return path
 
 

@@ -320,12 +320,17 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
 @cli.command("import")
 @workbook_options
 @click.argument("leads", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--source", default=None, help="Fill Source with this (default: the file's Source column, else its name).")
+@click.option(
+    "--source", default=None, help="Fill Source with this (default: the file's Source column, else its name)."
+)
 @click.option("--map", "maps", multiple=True, metavar="HEADER=Column", help='An odd header, e.g. --map "手機=Phone".')
 @click.option("--merge-empty", is_flag=True, help="Fill only blank cells of the one record a duplicate matches.")
 @click.option("--dry-run", is_flag=True, help="Show what would happen; write nothing.")
 @click.option(
-    "--report-csv", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the per-row outcome here."
+    "--report-csv",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the per-row outcome here.",
 )
 def import_(
     target: Path | str,
@@ -367,8 +372,12 @@ def import_(
     help="How to choose (default: the assign.strategy setting).",
 )
 @click.option(
-    "--tab", "tab_name", type=click.Choice(["Contacts", "Companies", "Opportunities"]), default="Contacts",
-    show_default=True, help="Which tab's empty Owner cells to fill.",
+    "--tab",
+    "tab_name",
+    type=click.Choice(["Contacts", "Companies", "Opportunities"]),
+    default="Contacts",
+    show_default=True,
+    help="Which tab's empty Owner cells to fill.",
 )
 @click.option("--dry-run", is_flag=True, help="Show the assignments; write nothing.")
 @format_option("table", "csv", "json")
@@ -441,7 +450,9 @@ def invite(
     if fmt == "xlsx" and out is None:
         raise click.UsageError("--format xlsx needs --out FILE.xlsx")
     with library_errors():
-        result = invite_target(target, credentials=credentials, event=event, filters=filters, record=record, as_of=as_of)
+        result = invite_target(
+            target, credentials=credentials, event=event, filters=filters, record=record, as_of=as_of
+        )
     if fmt == "xlsx" and out is not None:
         result.invite.to_excel(out, index=False)
     elif out is not None:

@@ -82,7 +82,9 @@ def test_a_lead_matching_a_contact_is_listed_not_added(crm: Path, tmp_path: Path
 
 
 def test_new_leads_get_ids_source_created_and_companies(crm: Path, tmp_path: Path) -> None:
-    path = write_csv(tmp_path, "姓名,公司,電子郵件,手機\n張三,新創科技股份有限公司,z@new.tw,0922-000-111\n李四,新創科技,l@new.tw,\n")
+    path = write_csv(
+        tmp_path, "姓名,公司,電子郵件,手機\n張三,新創科技股份有限公司,z@new.tw,0922-000-111\n李四,新創科技,l@new.tw,\n"
+    )
     result = import_leads(XlsxBackend(crm), path, source="2026 Expo", today=AS_OF)
     assert result.counts == {"total": 2, "added": 2, "duplicates": 0, "merged": 0, "rejected": 0, "companies": 1}
     contacts = records(crm, "Contacts")
@@ -115,7 +117,9 @@ def test_bad_rows_are_named_and_the_good_ones_added(crm: Path, tmp_path: Path) -
 
 
 def test_duplicates_within_the_file_and_merge_empty(crm: Path, tmp_path: Path) -> None:
-    path = write_csv(tmp_path, "Name,Email,Title\nNew Person,np@x.com,CEO\nNew Person 2,NP@x.com,\nJohn Wu,john@example.com,CTO\n")
+    path = write_csv(
+        tmp_path, "Name,Email,Title\nNew Person,np@x.com,CEO\nNew Person 2,NP@x.com,\nJohn Wu,john@example.com,CTO\n"
+    )
     result = import_leads(XlsxBackend(crm), path, merge_empty=True, today=AS_OF)
     assert result.outcomes["status"].tolist() == ["added", "duplicate", "merged"]
     assert result.outcomes["reason"][1] == "same email as file row 2"
@@ -155,7 +159,9 @@ def test_import_dry_run_writes_nothing_and_report_csv(crm: Path, tmp_path: Path)
     path = write_csv(tmp_path, "Name,Phone\nA New,0911-000-000\n林志玲,0912345678\n")
     before = crm.read_bytes()
     report = tmp_path / "out.csv"
-    got = CliRunner().invoke(cli, ["import", str(crm), str(path), "--source", "Expo", "--dry-run", "--report-csv", str(report)])
+    got = CliRunner().invoke(
+        cli, ["import", str(crm), str(path), "--source", "Expo", "--dry-run", "--report-csv", str(report)]
+    )
     assert got.exit_code == 0, got.output
     assert "1 added" in got.output and "Dry run" in got.output
     assert crm.read_bytes() == before
@@ -226,17 +232,39 @@ def test_weighted_follows_weight_and_inactive_reps_get_none(crm: Path) -> None:
 def test_territory_matches_region_then_round_robin(crm: Path) -> None:
     result = assign(XlsxBackend(crm), tab=Tab.COMPANIES, strategy="territory", dry_run=True)
     assert result.assignments.empty  # both companies have owners
-    team = team_frame(pd.DataFrame({"Name": ["A", "B", "C"], "Active": [True, False, True], "Regions": ["台北", "台北", None],
-                                    "Industries": [None] * 3, "Stages": [None] * 3, "Weight": [None] * 3}))
-    recs = pd.DataFrame({"id": ["1", "2", "3"], "region": ["台北", "高雄", "台北"], "industry": [None] * 3, "value": 0.0})
+    team = team_frame(
+        pd.DataFrame(
+            {
+                "Name": ["A", "B", "C"],
+                "Active": [True, False, True],
+                "Regions": ["台北", "台北", None],
+                "Industries": [None] * 3,
+                "Stages": [None] * 3,
+                "Weight": [None] * 3,
+            }
+        )
+    )
+    recs = pd.DataFrame(
+        {"id": ["1", "2", "3"], "region": ["台北", "高雄", "台北"], "industry": [None] * 3, "value": 0.0}
+    )
     got = choose_owners(recs, team, Strategy.TERRITORY, cursor="A")
     assert got["owner"].tolist() == ["A", "C", "A"]
     assert "round-robin" in got["reason"][1]
 
 
 def test_balanced_evens_expected_value() -> None:
-    team = team_frame(pd.DataFrame({"Name": ["A", "B"], "Active": [True, True], "Regions": [None] * 2,
-                                    "Industries": [None] * 2, "Stages": [None] * 2, "Weight": [None] * 2}))
+    team = team_frame(
+        pd.DataFrame(
+            {
+                "Name": ["A", "B"],
+                "Active": [True, True],
+                "Regions": [None] * 2,
+                "Industries": [None] * 2,
+                "Stages": [None] * 2,
+                "Weight": [None] * 2,
+            }
+        )
+    )
     recs = pd.DataFrame({"id": list("123456"), "region": None, "industry": None, "value": [100.0, 90, 10, 10, 0, 0]})
     got = choose_owners(recs, team, Strategy.BALANCED)
     totals = recs["value"].groupby(got["owner"].to_numpy()).sum()
@@ -303,7 +331,8 @@ def test_invite_leaves_out_opt_outs_and_the_unreachable_and_records(crm: Path, t
     again = invite(XlsxBackend(crm), event="Spring Expo", as_of=AS_OF)
     assert again.invite.empty and (again.left_out["why"] == "invited recently").sum() == 2
     got = CliRunner().invoke(
-        cli, ["invite", str(crm), "--event", "X", "--not-invited-within", "0d", "--format", "csv", "--as-of", "2026-11-22"]
+        cli,
+        ["invite", str(crm), "--event", "X", "--not-invited-within", "0d", "--format", "csv", "--as-of", "2026-11-22"],
     )
     assert got.exit_code == 0, got.output
     assert got.output.splitlines()[0].startswith("ID,Name")
@@ -314,7 +343,9 @@ def test_invite_leaves_out_opt_outs_and_the_unreachable_and_records(crm: Path, t
 
 def upload(fake: Any, path: Path) -> str:
     wb = openpyxl.load_workbook(path, data_only=True)
-    return fake.create_spreadsheet("CRM", {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets})
+    return fake.create_spreadsheet(
+        "CRM", {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+    )
 
 
 def test_on_sheets_a_person_inserting_rows_before_the_append_loses_nothing(

@@ -109,7 +109,9 @@ def sync(
     if workbook.settings.assign_relay:
         from sheetcrm.team.assign import add_relay
 
-        add_relay(the_plan.write, workbook.tables, stages=computed.stages, settings=workbook.settings, now=now, run=run_id)
+        add_relay(
+            the_plan.write, workbook.tables, stages=computed.stages, settings=workbook.settings, now=now, run=run_id
+        )
     timings["plan"] = time.perf_counter() - t0
     report = None
     if not dry_run and not the_plan.write.empty:

@@ -120,7 +120,7 @@ def records_to_assign(tab: Tab, tables: dict[Tab, Table]) -> pd.DataFrame:
             "region": region.map(_fold_one),
             "industry": industry.map(_fold_one),
             "value": value.fillna(0.0).clip(lower=0.0).astype(float),
-            "stage": rows["Stage"] if "Stage" in rows else None,
+            "stage": rows.get("Stage", None),
         },
         index=rows.index,
     )
@@ -180,9 +180,7 @@ def round_robin(records: pd.DataFrame, team: pd.DataFrame, cursor: str, lang: La
     start = _start_after(team, cursor)
     owners = [names[(start + i) % len(names)] for i in range(len(records))]
     prev = [cursor, *owners[:-1]]
-    reasons = [
-        say("assign.round_robin", lang, prev=p) if p else say("assign.round_robin_first", lang) for p in prev
-    ]
+    reasons = [say("assign.round_robin", lang, prev=p) if p else say("assign.round_robin_first", lang) for p in prev]
     return _result(records, owners, reasons)
 
 
@@ -193,9 +191,10 @@ def weighted(records: pd.DataFrame, team: pd.DataFrame, lang: Lang | str = Lang.
     heap = [(1.0 / w, i, 0) for i, w in zip(members.index, members["weight"], strict=True)]
     heapq.heapify(heap)
     owners, reasons = [], []
+    weights: dict[Any, Any] = team["weight"].to_dict()
     for _ in range(len(records)):
         _key, i, count = heapq.heappop(heap)
-        w = float(team.at[i, "weight"])
+        w = float(weights[i])
         owners.append(team.at[i, "name"])
         reasons.append(say("assign.weighted", lang, weight=f"{w:g}", count=count))
         heapq.heappush(heap, ((count + 2) / w, i, count + 1))
@@ -216,7 +215,7 @@ def balanced(records: pd.DataFrame, team: pd.DataFrame, lang: Lang | str = Lang.
     reason_of: dict[Any, str] = {}
     for ix, value in zip(order.index, order["value"], strict=True):
         _load, count, i = heapq.heappop(heap)
-        owner_of[ix] = team.at[i, "name"]
+        owner_of[ix] = str(team["name"].at[i])
         reason_of[ix] = say("assign.balanced", lang, value=value, total=totals[i])
         totals[i] += float(value)
         heapq.heappush(heap, (totals[i], count + 1, i))
@@ -232,9 +231,11 @@ def territory(records: pd.DataFrame, team: pd.DataFrame, cursor: str, lang: Lang
     owners: list[Any] = [None] * len(records)
     reasons: list[Any] = [None] * len(records)
     left: list[int] = []
+    regions: dict[Any, Any] = active["regions"].to_dict()
+    industries: dict[Any, Any] = active["industries"].to_dict()
     for n, (region, industry) in enumerate(zip(records["region"], records["industry"], strict=True)):
-        in_region = [i for i in active.index if region and region in active.at[i, "regions"]]
-        in_industry = [i for i in active.index if industry and industry in active.at[i, "industries"]]
+        in_region = [i for i in active.index if region and region in regions[i]]
+        in_industry = [i for i in active.index if industry and industry in industries[i]]
         both = [i for i in in_region if i in in_industry]
         pool, what = (
             (both, f"{region} + {industry}") if both else (in_region, region) if in_region else (in_industry, industry)
@@ -262,8 +263,9 @@ def relay(records: pd.DataFrame, team: pd.DataFrame, lang: Lang | str = Lang.EN)
     given = dict.fromkeys(active.index, 0)
     owners: list[Any] = []
     reasons: list[Any] = []
+    handles: dict[Any, Any] = active["stages"].to_dict()
     for stage in records["stage"] if "stage" in records else [None] * len(records):
-        pool = [i for i in active.index if isinstance(stage, Stage) and stage in active.at[i, "stages"]]
+        pool = [i for i in active.index if isinstance(stage, Stage) and stage in handles[i]]
         label = stage.label(lang) if isinstance(stage, Stage) else "-"
         if not pool:
             owners.append(None)
@@ -343,12 +345,31 @@ def plan_assignment(
             appends.append(cells_or_row)
         else:
             cells.append(cells_or_row)
-        log.append([now, run, tables[Tab.SETTINGS].title, CURSOR_KEY, "Value", settings.assign_cursor, cursor,
-                    say("log.cursor", lang)])
+        log.append(
+            [
+                now,
+                run,
+                tables[Tab.SETTINGS].title,
+                CURSOR_KEY,
+                "Value",
+                settings.assign_cursor,
+                cursor,
+                say("log.cursor", lang),
+            ]
+        )
     if len(chosen):
-        log.append([now, run, "", "", "", "", "", say(
-            "log.assign_summary", lang, tab=table.title, strategy=strategy.label(lang), assigned=len(chosen)
-        )])
+        log.append(
+            [
+                now,
+                run,
+                "",
+                "",
+                "",
+                "",
+                "",
+                say("log.assign_summary", lang, tab=table.title, strategy=strategy.label(lang), assigned=len(chosen)),
+            ]
+        )
     return write_plan(tables, settings, cells, appends, log)
 
 
@@ -387,12 +408,16 @@ def relay_changes(
         fold_name(n): s for n, s, a in zip(members["name"], members["stages"], members["active"], strict=True) if a
     }
     keep = [
-        i for i in moved.index
+        i
+        for i in moved.index
         if isinstance(moved.at[i, "Stage"], Stage)
         and (is_blank(owner_now[i]) or moved.at[i, "Stage"] not in handles.get(fold_name(owner_now[i]), frozenset()))
     ]
     records = pd.DataFrame(
-        {"id": opportunities.raw_column("ID")[keep].map(lambda v: str(norm_cell(v))), "stage": moved.loc[keep, "Stage"]},
+        {
+            "id": opportunities.raw_column("ID")[keep].map(lambda v: str(norm_cell(v))),
+            "stage": moved.loc[keep, "Stage"],
+        },
         index=pd.Index(keep),
     )
     chosen = relay(records, members, lang)
@@ -402,9 +427,7 @@ def relay_changes(
     owner_header = header(Tab.OPPORTUNITIES, "Owner", lang)
     log = [
         [now, run, opportunities.title, rid, owner_header, "" if is_blank(o) else str(o), owner, reason]
-        for rid, o, owner, reason in zip(
-            chosen["id"], owner_now[idx], chosen["owner"], chosen["reason"], strict=True
-        )
+        for rid, o, owner, reason in zip(chosen["id"], owner_now[idx], chosen["owner"], chosen["reason"], strict=True)
     ]
     return cells, log
 
@@ -473,7 +496,15 @@ def assign(
     now = dt.datetime.now().replace(microsecond=0)
     settings_header = list(raw[Tab.SETTINGS].header) if Tab.SETTINGS in raw else TABS[Tab.SETTINGS].keys
     plan = plan_assignment(
-        tab, chosen, tables, settings_header, settings, cursor=cursor, strategy=chosen_strategy, now=now, run=run_id(now)
+        tab,
+        chosen,
+        tables,
+        settings_header,
+        settings,
+        cursor=cursor,
+        strategy=chosen_strategy,
+        now=now,
+        run=run_id(now),
     )
     report = None if dry_run or plan.empty else backend.write(plan)
     assigned = chosen[chosen["owner"].notna()]

@@ -40,8 +40,18 @@ class Excluded(LabeledEnum):
 
 
 LIST_COLUMNS = [
-    "ID", "Name", "Email", "Phone", "Owner", "Segment", "NESL", "Tier", "Monetary", "Last Purchase",
-    "Attended", "Last Invited",
+    "ID",
+    "Name",
+    "Email",
+    "Phone",
+    "Owner",
+    "Segment",
+    "NESL",
+    "Tier",
+    "Monetary",
+    "Last Purchase",
+    "Attended",
+    "Last Invited",
 ]
 
 
@@ -93,7 +103,7 @@ def invitation_list(
     """
     people = contacts[["ID", "Name", "Email", "Phone", "Owner", "Opt-out"]].copy()
     for key in ("Segment", "NESL", "Tier", "Monetary", "Last Purchase"):
-        people[key] = metrics[key] if key in metrics else None
+        people[key] = metrics.get(key, None)
     ids = people["ID"].astype(object)
     kinds = activities["Type"]
     attended = activities[kinds == ActivityType.EVENT_ATTENDED].groupby("Contact ID").size()

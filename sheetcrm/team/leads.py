@@ -94,8 +94,10 @@ def read_lead_file(path: str | os.PathLike[str]) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
         text = decode_lead_bytes(path.read_bytes(), shown(path))
-        dialect: Any = csv.excel_tab if suffix == ".tsv" or ("\t" in text[:2000] and "," not in text[:2000]) else csv.excel
-        grid = [list(r) for r in csv.reader(io.StringIO(text, newline=""), dialect)]
+        dialect: Any = (
+            csv.excel_tab if suffix == ".tsv" or ("\t" in text[:2000] and "," not in text[:2000]) else csv.excel
+        )
+        grid: list[list[Any]] = [list(r) for r in csv.reader(io.StringIO(text, newline=""), dialect)]
     elif suffix in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
 
@@ -134,25 +136,25 @@ def lead_frame(cells: pd.DataFrame, mapping: dict[str, str] | None = None) -> tu
             index.setdefault(normalize_label(label), key)
     wanted: dict[str, str] = {}
     for theirs, ours in (mapping or {}).items():
-        key = index.get(normalize_label(ours))
-        if key is None:
+        found = index.get(normalize_label(ours))
+        if found is None:
             raise LeadFileError(
                 f"--map {theirs}={ours}: {ours!r} is not a lead column; use one of {', '.join(columns)}"
             )
-        wanted[normalize_label(theirs)] = key
+        wanted[normalize_label(theirs)] = found
     out: dict[str, pd.Series] = {}
     unused: list[str] = []
     for pos, head in enumerate(cells.columns):
         folded = normalize_label(head)
-        key = wanted.get(folded) or index.get(folded)
-        if key is None or key in out:
+        hit = wanted.get(folded) or index.get(folded)
+        if hit is None or hit in out:
             if str(head):
                 unused.append(str(head))
             continue
-        out[key] = cells.iloc[:, pos]
+        out[hit] = cells.iloc[:, pos]
     if "Name" not in out:
         raise LeadFileError(
-            "the lead file has no Name column (姓名); name its header Name or 姓名, or map it with --map \"HEADER=Name\""
+            'the lead file has no Name column (姓名); name its header Name or 姓名, or map it with --map "HEADER=Name"'
         )
     return pd.DataFrame(out, index=cells.index), unused
 
@@ -284,8 +286,16 @@ def plan_leads(
             for key, value in fills.items():
                 cells.append(cell_changes(contacts, pd.Index([at]), key, pd.Series({at: value}), kind="merge"))
                 log.append(
-                    [now, run, contacts.title, ids[0], header(Tab.CONTACTS, key, lang), "", value,
-                     say("log.merged", lang, file=file_name, row=int(row))]
+                    [
+                        now,
+                        run,
+                        contacts.title,
+                        ids[0],
+                        header(Tab.CONTACTS, key, lang),
+                        "",
+                        value,
+                        say("log.merged", lang, file=file_name, row=int(row)),
+                    ]
                 )
             status[row] = LeadStatus.MERGED
             reason[row] = say("lead.merged", lang, n=len(fills), id=ids[0])
@@ -338,17 +348,28 @@ def plan_leads(
             notes.append(say("import.absent_columns", lang, tab=tables[tab].title, columns=", ".join(absent)))
     co_header = header(Tab.COMPANIES, "ID", lang)
     for rid in co_new_ids:
-        log.append([now, run, companies.title, rid, co_header, "", rid,
-                    say("log.company_added", lang, file=file_name, source=source or Path(file_name).stem)])
+        log.append(
+            [
+                now,
+                run,
+                companies.title,
+                rid,
+                co_header,
+                "",
+                rid,
+                say("log.company_added", lang, file=file_name, source=source or Path(file_name).stem),
+            ]
+        )
     for rid, src in zip(ct_new_ids, contact_records["Source"], strict=True):
-        log.append([now, run, contacts.title, rid, id_header, "", rid,
-                    say("log.lead_added", lang, file=file_name, source=src)])
+        log.append(
+            [now, run, contacts.title, rid, id_header, "", rid, say("log.lead_added", lang, file=file_name, source=src)]
+        )
 
     status.loc[rows_added] = LeadStatus.ADDED
-    ids = pd.Series(None, index=leads.index, dtype=object)
-    ids[rows_added] = ct_new_ids
+    found_ids = pd.Series(None, index=leads.index, dtype=object)
+    found_ids[rows_added] = ct_new_ids
     for row, found in match.items():
-        ids[row] = ", ".join(found)
+        found_ids[row] = ", ".join(found)
     reason[rows_added] = say("lead.added", lang, noun="contact", noun_zh="連絡人")
     counts = {
         "total": len(leads),
@@ -363,8 +384,8 @@ def plan_leads(
     outcomes = pd.DataFrame(
         {
             "row": leads.index.astype(int),
-            "status": [s.label(lang) for s in status],
-            "id": ids.to_numpy(),
+            "status": [LeadStatus(s).label(lang) for s in status],
+            "id": found_ids.to_numpy(),
             "name": _text(leads["Name"]).to_numpy(),
             "reason": reason.to_numpy(),
         }

@@ -32,7 +32,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "log.import_summary": (
         "import {file}: {added} added, {companies} compan(ies) added, {duplicates} likely duplicate(s), "
         "{merged} merged, {rejected} rejected",
-        "匯入 {file}：新增 {added} 筆、新增公司 {companies} 家、疑似重複 {duplicates} 筆、合併 {merged} 筆、拒絕 {rejected} 筆",
+        "匯入 {file}：新增 {added} 筆、新增公司 {companies} 家、疑似重複 {duplicates} 筆、"
+        "合併 {merged} 筆、拒絕 {rejected} 筆",
     ),
     "import.summary": (
         "{total} row(s) read: {added} added, {duplicates} likely duplicate(s) listed for a person to decide, "
@@ -43,8 +44,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.rejected_line": ("  row {row}: {reason}", "  第 {row} 列：{reason}"),
     "import.duplicate_line": ("  row {row}: {reason}", "  第 {row} 列：{reason}"),
     "import.unused_columns": (
-        "Columns not imported (unknown header; use --map \"HEADER=Column\"): {columns}",
-        "未匯入的欄位（無法辨識的標題；可用 --map \"標題=欄位\"）：{columns}",
+        'Columns not imported (unknown header; use --map "HEADER=Column"): {columns}',
+        '未匯入的欄位（無法辨識的標題；可用 --map "標題=欄位"）：{columns}',
     ),
     "import.absent_columns": (
         "The workbook's {tab} tab has no column for: {columns} (not imported)",
@@ -55,7 +56,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "assign.round_robin_first": ("round-robin: first in turn", "輪流分配：第一位"),
     "assign.weighted": ("weighted: Weight {weight}, {count} so far", "依權重：權重 {weight}，本次已分配 {count} 筆"),
     "assign.territory": ("territory: covers {what}", "依區域：負責 {what}"),
-    "assign.territory_fallback": ("territory: no rep covers {what}; round-robin", "依區域：無人負責 {what}，改為輪流分配"),
+    "assign.territory_fallback": (
+        "territory: no rep covers {what}; round-robin",
+        "依區域：無人負責 {what}，改為輪流分配",
+    ),
     "assign.balanced": (
         "balanced: value {value:,.0f}, lowest total so far ({total:,.0f})",
         "依價值平衡：價值 {value:,.0f}，目前累計最少（{total:,.0f}）",
@@ -67,7 +71,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{tab}：以「{strategy}」填入 {assigned} 個空白負責人；{left} 個仍空白。",
     ),
     "assign.per_rep": ("  {rep}: {count}", "  {rep}：{count} 筆"),
-    "log.assign_summary": ("assign {tab} ({strategy}): {assigned} owner(s) set", "分配{tab}（{strategy}）：設定 {assigned} 位負責人"),
+    "log.assign_summary": (
+        "assign {tab} ({strategy}): {assigned} owner(s) set",
+        "分配{tab}（{strategy}）：設定 {assigned} 位負責人",
+    ),
     "log.cursor": ("round-robin cursor", "輪流分配游標"),
     "log.relay_summary": ("relay: {n} deal owner(s) changed with the stage", "接力：{n} 筆機會依階段更換負責人"),
     # invitations
