@@ -23,6 +23,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook as XLWorkbook
 
 from sheetcrm.backends import files, ooxml
+from sheetcrm.backends.append import NewRows, place
 from sheetcrm.backends.base import RawTab, WritePlan, WriteReport, norm_cell, reconcile_log, skip_reason
 from sheetcrm.exceptions import (
     WorkbookFormatError,
@@ -181,6 +182,9 @@ class XlsxBackend:
         with source:
             st = os.fstat(source.fileno())
             before = files.Identity(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            if plan.appends:
+                _append_edits(plan.appends, _current_rows(source, {n.title for n in plan.appends}), edits, report)
+                source.seek(0)
             with files.atomic_write(self.path, expect=before, check=True, on_written=self.before_replace) as out:
                 try:
                     ooxml.rewrite(
@@ -278,6 +282,59 @@ def _row_edit(
             report.written += 1
 
     return apply
+
+
+def _current_rows(source: Any, titles: set[str]) -> dict[str, tuple[list[Any], list[list[Any]]]]:
+    """Header and data rows of the worksheets ``titles`` as the file holds them now."""
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_filelike(source)
+    out: dict[str, tuple[list[Any], list[list[Any]]]] = {}
+    try:
+        for title in titles & set(wb.sheet_names):
+            grid = wb.get_sheet_by_name(title).to_python(skip_empty_area=False)
+            rows = [[_cell(v) for v in r] for r in grid]
+            out[title] = (rows[0] if rows else [], rows[1:])
+    finally:
+        wb.close()
+    return out
+
+
+def _append_edits(
+    appends: list[NewRows],
+    current: dict[str, tuple[list[Any], list[list[Any]]]],
+    edits: dict[str, ooxml.SheetEdit],
+    report: WriteReport,
+) -> None:
+    """Rows added below each tab's last used row as the file is now (see backends/append.py)."""
+    for new in appends:
+        if new.title not in current:
+            raise KeyError(new.title)
+        header, rows = current[new.title]
+        spot = place(new, header, rows)
+        report.skipped.extend(spot.skipped)
+        if not spot.rows:
+            continue
+        edit = edits.setdefault(new.title, ooxml.SheetEdit())
+        for n, values in enumerate(spot.rows):
+            number = spot.first_row + n
+            line = [None] * (max(spot.cols) + 1)
+            for col, value in zip(spot.cols, values, strict=True):
+                line[col] = value
+            edit.rows[number] = _then(edit.rows.get(number), _set_line(line))
+        edit.max_col = max(edit.max_col, *spot.cols)
+        report.appended += len(spot.rows)
+
+
+def _then(first: ooxml.RowEdit | None, second: ooxml.RowEdit) -> ooxml.RowEdit:
+    if first is None:
+        return second
+
+    def both(row: ooxml.Row) -> None:
+        first(row)
+        second(row)
+
+    return both
 
 
 def _log_edits(
