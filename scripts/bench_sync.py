@@ -329,7 +329,8 @@ def run_xlsx(case: str) -> None:
         raw = build(1.0, counts=counts, numbered=numbered)
         cells = sum(len(t.header) * (len(t.rows) + 1) for t in raw.values())
         print(
-            f"Case {case}: {cells:,} cells: " + ", ".join(f"{len(t.rows):,} {t.tab.value.lower()}" for t in raw.values())
+            f"Case {case}: {cells:,} cells: "
+            + ", ".join(f"{len(t.rows):,} {t.tab.value.lower()}" for t in raw.values())
         )
         t0 = time.perf_counter()
         save_xlsx(raw, path)

@@ -229,7 +229,9 @@ def test_text_that_looks_like_a_formula_stays_text_in_a_copy(tmp_path: Path) -> 
         ("missing/crm.xlsx", None, "no workbook at"),
     ],
 )
-def test_ordinary_file_errors_are_one_line_and_exit_2(tmp_path: Path, name: str, content: bytes | None, message: str) -> None:
+def test_ordinary_file_errors_are_one_line_and_exit_2(
+    tmp_path: Path, name: str, content: bytes | None, message: str
+) -> None:
     path = tmp_path / name
     if name.endswith(".xlsm"):
         _workbook(tmp_path / "tmp.xlsx").rename(path)

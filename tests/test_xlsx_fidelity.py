@@ -173,7 +173,8 @@ def _fods(path: Path) -> None:
 
     def cell(v: object) -> str:
         if isinstance(v, int | float):
-            return f'<table:table-cell office:value-type="float" office:value="{v}"><text:p>{v}</text:p></table:table-cell>'
+            kind = f'office:value-type="float" office:value="{v}"'
+            return f"<table:table-cell {kind}><text:p>{v}</text:p></table:table-cell>"
         return f'<table:table-cell office:value-type="string"><text:p>{v}</text:p></table:table-cell>'
 
     def table(name: str, rows: list[list[object]]) -> str:
@@ -184,7 +185,10 @@ def _fods(path: Path) -> None:
         table("Companies", [["ID", "Name"], ["CO-0001", "Harbor Ltd."]]),
         table("Contacts", [["ID", "Company ID", "Name", "Email"], ["P-0001", "CO-0001", "Amy", "amy@example.com"]]),
         table("Opportunities", [["ID", "Name", "Stage"], ["OP-0001", "Deal", "Lead"]]),
-        table("Activities", [["ID", "Date", "Type", "Contact ID", "Amount"], ["A-0001", "2026-03-05", "Purchase", "P-0001", 900]]),
+        table(
+            "Activities",
+            [["ID", "Date", "Type", "Contact ID", "Amount"], ["A-0001", "2026-03-05", "Purchase", "P-0001", 900]],
+        ),
         table("Sales", [["Region", "Amount"], ["North", 10], ["South", 20], ["North", 5]]),
         table("Pivot", [[""]]),
     ]

@@ -192,8 +192,10 @@ class Styles:
         # so styles.xml stays untouched and repeated syncs add nothing.
         wanted = _xf_key(base)
         for i, xf in enumerate(self.xfs):
-            if self.is_date(i) and _xf_key(xf) == wanted and (
-                with_time == any(ch in self._code(i).lower() for ch in "hs")
+            if (
+                self.is_date(i)
+                and _xf_key(xf) == wanted
+                and (with_time == any(ch in self._code(i).lower() for ch in "hs"))
             ):
                 self._made[key] = i
                 return i
@@ -278,7 +280,9 @@ class Package:
                 with self.zf.open(self.shared_strings_part) as fh:
                     for _, si in etree.iterparse(fh, tag=si_tag, huge_tree=True):
                         text = "".join(
-                            t.text or "" for t in si.iter(t_tag) if t.getparent() is not None and t.getparent().tag != rph_tag
+                            t.text or ""
+                            for t in si.iter(t_tag)
+                            if t.getparent() is not None and t.getparent().tag != rph_tag
                         )
                         if "_x" in text:
                             text = _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
@@ -417,9 +421,7 @@ class Row:
 
     def is_shared_formula_master(self, col: int) -> bool:
         whole = self.cells.get(col)
-        return bool(
-            whole and b'"shared"' in whole and re.search(rb'<(?:\w+:)?f\b[^>]*\bt="shared"[^>]*\bref="', whole)
-        )
+        return bool(whole and b'"shared"' in whole and re.search(rb'<(?:\w+:)?f\b[^>]*\bt="shared"[^>]*\bref="', whole))
 
     def style(self, col: int) -> int:
         s = self._attr(col, b"s")
@@ -508,7 +510,7 @@ class _SheetWriter:
         self.cell_re = re.compile(rb"<" + p + rb"c\b([^>]*?)(/>|>(.*?)</" + p + rb"c>)", re.S)
         # Cells whose first attribute is their reference, as Excel, LibreOffice and the
         # Python writers all write them: split in one pass.
-        self.quick_re = re.compile(rb'(<' + p + rb'c r="([A-Z]{1,3})\d+"[^>]*?(?:/>|>.*?</' + p + rb'c>))', re.S)
+        self.quick_re = re.compile(rb"(<" + p + rb'c r="([A-Z]{1,3})\d+"[^>]*?(?:/>|>.*?</' + p + rb"c>))", re.S)
         self.f_open = b"<" + p + b"f"
         self.f_re = re.compile(rb"<" + p + rb"f\b[^>]*?(?:/>|>(.*?)</" + p + rb"f>)", re.S)
         self.rph_re = re.compile(rb"<" + p + rb"rPh\b.*?</" + p + rb"rPh>", re.S)
@@ -532,7 +534,7 @@ class _SheetWriter:
         """Note column styles, and widen ``<dimension>`` to cover what will be written."""
         p = self.prefix
         for m in re.finditer(rb"<" + p + rb"col\b([^>]*)>", head):
-            attrs = dict(re.findall(rb'(\w+)="([^"]*)"', m.group(1)))
+            attrs: dict[bytes, bytes] = dict(re.findall(rb'(\w+)="([^"]*)"', m.group(1)))
             if b"style" in attrs and b"min" in attrs:
                 lo, hi = int(attrs[b"min"]) - 1, int(attrs.get(b"max", attrs[b"min"])) - 1
                 self.col_styles.append((lo, hi, int(attrs[b"style"])))
@@ -669,8 +671,8 @@ def last_value_row(zf: zipfile.ZipFile, part: str) -> int:
             scan, buf = buf[:cut], buf[cut:]
             starts = [(m.start(), int(m.group(1))) for m in row_re.finditer(scan)]
             marker = None
-            for marker in value_re.finditer(scan):
-                pass
+            for found in value_re.finditer(scan):
+                marker = found
             if marker is not None:
                 before = [n for pos, n in starts if pos < marker.start()]
                 last = before[-1] if before else current
@@ -733,7 +735,11 @@ def _add_sheets(pkg: Package, new: list[NewSheet]) -> dict[str, bytes]:
         el.set(f"{{{DOC_REL_NS}}}id", f"rId{rid}")
         next_id += 1
         etree.SubElement(
-            rels, f"{{{PKG_REL_NS}}}Relationship", Id=f"rId{rid}", Type=WORKSHEET_TYPE, Target=f"worksheets/sheet{n}.xml"
+            rels,
+            f"{{{PKG_REL_NS}}}Relationship",
+            Id=f"rId{rid}",
+            Type=WORKSHEET_TYPE,
+            Target=f"worksheets/sheet{n}.xml",
         )
         etree.SubElement(types, f"{{{CT_NS}}}Override", PartName=f"/{part}", ContentType=WORKSHEET_CT)
         pkg.sheets[sheet.title] = part
@@ -778,9 +784,13 @@ def rewrite(
     """Copy the .xlsx ``source`` to ``out`` with the cells of ``edits`` (worksheet title →
     :class:`SheetEdit`) changed. ``late`` is called after those worksheets are written and
     returns more edits (of the worksheets ``late_titles``, held back till then) and new sheets:
-    the Log, which says what the first ones skipped (added as a new sheet when missing). Every part not edited is copied unchanged.
+    the Log, which says what the first ones skipped (added as a new sheet when missing).
+    Every part not edited is copied unchanged.
     """
-    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as zout:
+    with (
+        zipfile.ZipFile(source) as zin,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as zout,
+    ):
         pkg = Package(zin)
         missing = [t for t in edits if t not in pkg.sheets]
         if missing:

@@ -115,9 +115,7 @@ class XlsxBackend:
     told each worksheet as it is written.
     """
 
-    def __init__(
-        self, path: str | os.PathLike[str], *, force: bool = False, progress: Progress | None = None
-    ) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, force: bool = False, progress: Progress | None = None) -> None:
         self.path = Path(path)
         self.location = str(self.path)
         self.force = force
@@ -249,9 +247,7 @@ def _edits(plan: WritePlan, report: WriteReport) -> dict[str, ooxml.SheetEdit]:
     }
 
 
-def _row_edit(
-    title: str, changes: list[_Change], header: list[tuple[int, str]], report: WriteReport
-) -> ooxml.RowEdit:
+def _row_edit(title: str, changes: list[_Change], header: list[tuple[int, str]], report: WriteReport) -> ooxml.RowEdit:
     def apply(row: ooxml.Row) -> None:
         for col, text in header:
             row.set(col, text)
