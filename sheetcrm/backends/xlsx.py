@@ -144,8 +144,22 @@ class XlsxBackend:
         try:
             for tab, title in find_tabs(wb.sheet_names).items():
                 grid = wb.get_sheet_by_name(title).to_python(skip_empty_area=False)
-                header = _trim([_cell(v) for v in grid[0]]) if grid else []
-                rows = [_trim([_cell(v) for v in r]) for r in grid[1:]]
+                # Inlined rather than _cell() per cell: this loop sees every cell of the workbook.
+                rows = [
+                    _trim(
+                        [
+                            None
+                            if v == ""
+                            else int(v)
+                            if v.__class__ is float and v.is_integer() and -1e15 < v < 1e15
+                            else v
+                            for v in r
+                        ]
+                    )
+                    for r in grid
+                ]
+                del grid
+                header = rows.pop(0) if rows else []
                 while rows and not rows[-1]:
                     rows.pop()
                 out[tab] = RawTab(tab, title, header, rows)
