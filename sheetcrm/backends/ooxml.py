@@ -42,6 +42,7 @@ _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 # Characters XML 1.0 cannot hold (and CR, which parsers fold into LF): written as Excel's _xHHHH_.
 _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0d\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_PLAIN_TEXT = re.compile("[^&<>\x00-\x1f\ud800-\udfff\ufffe\uffff_]*")
 # Built-in number formats that show dates or times.
 _DATE_FMT_IDS = frozenset([*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)])
 DATE_CODE = "yyyy-mm-dd"
@@ -84,6 +85,8 @@ def _unescape(text: bytes) -> str:
 def escape_text(value: str) -> str:
     """Text as XML character data, with what XML cannot hold written as ``_xHHHH_`` (as
     Excel does) and a lone surrogate (not encodable) shown as U+FFFD."""
+    if _PLAIN_TEXT.fullmatch(value):
+        return value
     if _SURROGATE.search(value):
         value = _SURROGATE.sub("\ufffd", value)
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -488,9 +491,12 @@ RowEdit = Callable[[Row], None]
 @dataclass
 class SheetEdit:
     """What to change in one worksheet: ``rows`` maps a 1-based row number to the function
-    that changes it (called once, with the row as it is in the file now)."""
+    that changes it (called once, with the row as it is in the file now); ``lines`` maps a
+    row number to values written from column A on."""
 
     rows: dict[int, RowEdit] = field(default_factory=dict)
+    #: Rows to fill with plain values from column A on (appended rows: no checks needed).
+    lines: dict[int, list[Any]] = field(default_factory=dict)
     #: The rightmost 0-based column written (to widen the sheet's dimension).
     max_col: int = -1
 
@@ -503,7 +509,9 @@ class _SheetWriter:
         self.row_styles: dict[int, int] = {}
         self.col_styles: list[tuple[int, int, int]] = []
         self.max_col = -1
-        self.max_row = max(edit.rows, default=0)
+        self.max_row = max([*edit.rows, *edit.lines], default=0)
+        self._line_styles: dict[int, int] = {}
+        self._line_dates: dict[tuple[int, bool], int] = {}
 
     def set_prefix(self, prefix: bytes) -> None:
         p = self.prefix = prefix
@@ -558,12 +566,67 @@ class _SheetWriter:
         return head[: m.start(2)] + new + head[m.end(2) :]
 
     def build(self, number: int, attrs: bytes, body: bytes) -> bytes:
+        line = self.edit.lines.get(number)
+        if line is not None and not body:
+            return self.line(number, line)
         row = Row(self, number, attrs, body)
-        self.edit.rows[number](row)
+        if line is not None:
+            for col, value in enumerate(line):
+                if not (value is None or value == ""):
+                    row.set(col, value)
+        edit = self.edit.rows.get(number)
+        if edit is not None:
+            edit(row)
         return row.to_bytes()
 
-    def patch(self, src: IO[bytes], dst: IO[bytes], max_col: int) -> None:
-        """Stream the worksheet from ``src`` to ``dst``, rebuilding only the edited rows."""
+    def line(self, number: int, values: list[Any]) -> bytes:
+        """A new row holding ``values`` from column A on: the appended Log rows, built
+        without a :class:`Row` since nothing is there to keep."""
+        q = self.prefix_text
+        out = [f'<{q}row r="{number}">']
+        styles = self._line_styles
+        for col, value in enumerate(values):
+            kind = value.__class__
+            if value is None or (kind is str and not value):
+                continue
+            style = styles.get(col)
+            if style is None:
+                style = styles[col] = self.default_style(b"", col)
+            ref = f"{_letters(col)}{number}"
+            if kind is str:
+                s = f' s="{style}"' if style else ""
+                text = escape_text(value)
+                space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
+                out.append(f'<{q}c r="{ref}"{s} t="inlineStr"><{q}is><{q}t{space}>{text}</{q}t></{q}is></{q}c>')
+            elif (kind is int or kind is float) and value == value:
+                s = f' s="{style}"' if style else ""
+                out.append(f'<{q}c r="{ref}"{s}><{q}v>{_number(value)}</{q}v></{q}c>')
+            elif isinstance(value, dt.date) and value == value:
+                with_time = isinstance(value, dt.datetime) and value.time() != dt.time(0)
+                key = (col, with_time)
+                date_style = self._line_dates.get(key)
+                if date_style is None:
+                    date_style = self._line_dates[key] = self.package.styles.date_style(style, with_time)
+                s = f' s="{date_style}"' if date_style else ""
+                out.append(f'<{q}c r="{ref}"{s}><{q}v>{_number(to_serial(value))}</{q}v></{q}c>')
+            else:
+                row = Row(self, number, b"", b"")
+                row.set(col, value)
+                out.append(row._new[col].decode("utf-8"))
+        if len(values) - 1 > self.max_col:
+            self.max_col = len(values) - 1
+        out.append(f"</{q}row>")
+        return "".join(out).encode("utf-8")
+
+    def patch(self, src: IO[bytes], out: IO[bytes], max_col: int) -> None:
+        """Stream the worksheet from ``src`` to ``out``, rebuilding only the edited rows."""
+        dst = _Gather(out)
+        try:
+            self._patch(src, dst, max_col)
+        finally:
+            dst.flush()
+
+    def _patch(self, src: IO[bytes], dst: _Gather, max_col: int) -> None:
         buf = b""
         while True:
             chunk = src.read(CHUNK)
@@ -579,7 +642,7 @@ class _SheetWriter:
         p = self.prefix
         head = self.read_head(buf[: sd.start()])
         dst.write(self.finish_head(head, max(max_col, self.edit.max_col)))
-        pending = sorted(self.edit.rows)
+        pending = sorted({*self.edit.rows, *self.edit.lines})
         k = 0
         if sd.group(2):  # <sheetData/>: nothing in it yet
             dst.write(b"<" + p + b"sheetData>")
@@ -587,7 +650,8 @@ class _SheetWriter:
                 dst.write(self.build(number, b' r="%d"' % number, b""))
             dst.write(b"</" + p + b"sheetData>")
             dst.write(buf[sd.end() :])
-            shutil.copyfileobj(src, dst, CHUNK)
+            dst.flush()
+            shutil.copyfileobj(src, dst.out, CHUNK)
             return
         dst.write(buf[sd.start() : sd.end()])
         buf = buf[sd.end() :]
@@ -637,14 +701,16 @@ class _SheetWriter:
                 continue
             if k >= len(pending):
                 dst.write(buf[flushed:])
-                shutil.copyfileobj(src, dst, CHUNK)
+                dst.flush()
+                shutil.copyfileobj(src, dst.out, CHUNK)
                 return
             if end_pos >= 0:
                 dst.write(buf[flushed:end_pos])
                 for number in pending[k:]:
                     dst.write(self.build(number, b' r="%d"' % number, b""))
                 dst.write(buf[end_pos:])
-                shutil.copyfileobj(src, dst, CHUNK)
+                dst.flush()
+                shutil.copyfileobj(src, dst.out, CHUNK)
                 return
             dst.write(buf[flushed:limit])
             buf = buf[limit:]
@@ -652,6 +718,27 @@ class _SheetWriter:
             if not chunk:
                 raise ValueError("worksheet ends inside sheetData")
             buf += chunk
+
+
+class _Gather:
+    """Many small writes (one per rebuilt row) gathered into large ones: each write to a
+    zip member costs a compressor call."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.parts.append(data)
+        self.size += len(data)
+        if self.size >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.parts:
+            self.out.write(b"".join(self.parts))
+            self.parts, self.size = [], 0
 
 
 def last_value_row(zf: zipfile.ZipFile, part: str) -> int:

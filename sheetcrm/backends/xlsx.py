@@ -331,20 +331,9 @@ def _append_edits(
             line = [None] * (max(spot.cols) + 1)
             for col, value in zip(spot.cols, values, strict=True):
                 line[col] = value
-            edit.rows[number] = _then(edit.rows.get(number), _set_line(line))
+            edit.lines[number] = line
         edit.max_col = max(edit.max_col, *spot.cols)
         report.appended += len(spot.rows)
-
-
-def _then(first: ooxml.RowEdit | None, second: ooxml.RowEdit) -> ooxml.RowEdit:
-    if first is None:
-        return second
-
-    def both(row: ooxml.Row) -> None:
-        first(row)
-        second(row)
-
-    return both
 
 
 def _log_edits(
@@ -361,20 +350,11 @@ def _log_edits(
     lines: list[list[Any]] = [list(plan.log_header)] if start == 1 else []
     lines += log
     edit = ooxml.SheetEdit(
-        {start + i: _set_line(values) for i, values in enumerate(lines)}, max_col=max(len(v) for v in lines) - 1
+        lines={start + i: values for i, values in enumerate(lines)}, max_col=max(map(len, lines)) - 1
     )
     if exists:
         return {plan.log_title: edit}, []
     return {}, [ooxml.NewSheet(plan.log_title, edit)]
-
-
-def _set_line(values: list[Any]) -> ooxml.RowEdit:
-    def apply(row: ooxml.Row) -> None:
-        for col, value in enumerate(values):
-            if value is not None and value != "":
-                row.set(col, value)
-
-    return apply
 
 
 __all__ = ["DATETIME_FORMAT", "DATE_FORMAT", "XlsxBackend", "norm_cell"]
