@@ -13,6 +13,7 @@ parts that are copied byte for byte.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import math
 import numbers
@@ -36,6 +37,7 @@ CHUNK = 1 << 20
 _EPOCH = dt.datetime(1899, 12, 30)
 _R_ATTR = re.compile(rb'(?:^|\s)r="(\d+)"')
 _CELL_ATTR = re.compile(rb'(?:^|\s)(r|s|t)="([^"]*)"')
+_S_ATTR = re.compile(rb'<[^>]*?\ss="(\d+)"')
 _REF = re.compile(rb'(?:^|\s)r="([A-Z]+)\d+"')
 _SPANS = re.compile(rb'\s+spans="[^"]*"')
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
@@ -175,11 +177,12 @@ class Styles:
     def date_style(self, style: int, with_time: bool) -> int:
         """A style like ``style`` that shows a date (and time): ``style`` itself when it
         already shows one, else a copy with the date format (added once)."""
-        if self.is_date(style):
-            return style
         key = (style, with_time)
         if key in self._made:
             return self._made[key]
+        if self.is_date(style):
+            self._made[key] = style
+            return style
         code = DATETIME_CODE if with_time else DATE_CODE
         fmt_id = next((i for i, c in self.codes.items() if c == code), None)
         if fmt_id is None:
@@ -427,9 +430,11 @@ class Row:
         return bool(whole and b'"shared"' in whole and re.search(rb'<(?:\w+:)?f\b[^>]*\bt="shared"[^>]*\bref="', whole))
 
     def style(self, col: int) -> int:
-        s = self._attr(col, b"s")
-        if s is not None:
-            return int(s)
+        whole = self.cells.get(col)
+        if whole is not None and b' s="' in whole:
+            m = _S_ATTR.match(whole)
+            if m is not None:
+                return int(m.group(1))
         return self.sheet.default_style(self.attrs, col)
 
     def set(self, col: int, value: Any) -> None:
@@ -533,6 +538,10 @@ class _SheetWriter:
                 return int(m.group(1))
         if not self.col_styles:
             return 0
+        return self._col_style(col)
+
+    @functools.lru_cache(maxsize=1024)  # noqa: B019 - one writer per worksheet, short-lived
+    def _col_style(self, col: int) -> int:
         for lo, hi, style in self.col_styles:
             if lo <= col <= hi:
                 return style

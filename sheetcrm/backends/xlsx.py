@@ -279,7 +279,8 @@ def _row_edit(title: str, changes: list[_Change], header: list[tuple[int, str]],
             if moved or cas:
                 held = row.value(id_col) if id_col >= 0 else None
                 reason = skip_reason(kind, id_col, held, record_id, cas, row.value(col), _comparable(old))
-            if reason is None and row.is_shared_formula_master(col):
+            whole = row.cells.get(col)
+            if reason is None and whole is not None and b"shared" in whole and row.is_shared_formula_master(col):
                 reason = "cell holds a formula that other cells share"
             if reason:
                 report.skipped.append(
