@@ -7,7 +7,6 @@ to ``templates/sheetcrm-<lang>.xlsx`` and a test keeps the stored files equal to
 
 from __future__ import annotations
 
-import shutil
 from importlib import resources
 from pathlib import Path
 
@@ -154,11 +153,11 @@ def init_workbook(path: str | Path, lang: Lang | str = Lang.EN, *, force: bool =
         raise WorkbookExistsError(
             f"{str(target)!r} already exists; pass --force to replace it (its data would be lost)"
         )
+    from sheetcrm.backends.files import copy_file
+
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(template_path(lang), tmp)
-        tmp.replace(target)
     except OSError as exc:
         raise WorkbookWriteError(f"cannot create {str(target)!r}: {exc.strerror}") from None
+    copy_file(template_path(lang), target)  # atomic, through a symlink, the usual mode
     return target
