@@ -41,7 +41,7 @@ def pull(backend: Backend, to: str | Path) -> Path:
         return files.copy_file(files.real_path(backend.path), _target(to))
     tabs = backend.read()
     if hasattr(backend, "http") and hasattr(backend, "key"):
-        return google_copy(backend, to)
+        return google_copy(backend, tabs, to)
     return save_copy(tabs, to)
 
 
@@ -51,7 +51,7 @@ def backup_copy(backend: Backend, tabs: dict[Tab, RawTab], folder: str | Path) -
     if isinstance(backend, XlsxBackend):
         return files.copy_file(files.real_path(backend.path), _target(folder))
     if hasattr(backend, "http") and hasattr(backend, "key"):
-        return google_copy(backend, folder)
+        return google_copy(backend, tabs, folder)
     return save_copy(tabs, folder)
 
 
@@ -61,26 +61,31 @@ _GRID_FIELDS = (
 )
 
 
-def google_copy(backend: Any, to: str | Path) -> Path:
+def google_copy(backend: Any, tabs: dict[Tab, RawTab], to: str | Path) -> Path:
     """Every tab of a Google spreadsheet as an .xlsx at ``to``: formulas as formulas, text
     as text (a cell typed as ``=...`` text stays text), numbers, dates as dates, notes as
-    comments, merges and hidden tabs, so the copy can restore the workbook."""
+    comments, merges and hidden tabs, so the copy can restore the workbook. ``tabs`` (the
+    CRM tabs as read) say which columns hold dates."""
     from openpyxl.comments import Comment
 
     target = _target(to)
     meta = backend.http.fetch_sheet_metadata(backend.key, params={"includeGridData": "true", "fields": _GRID_FIELDS})
     wb = XLWorkbook()
     default = wb.active
+    date_columns = {raw.title: _date_positions(tab, raw) for tab, raw in tabs.items()}
     for sheet in meta.get("sheets", []):
         props = sheet.get("properties", {})
         ws = wb.create_sheet(props.get("title", "Sheet"))
+        dates = date_columns.get(ws.title, {})
         if props.get("hidden"):
             ws.sheet_state = "hidden"
         for block in sheet.get("data", []):
             top, left = int(block.get("startRow", 0)), int(block.get("startColumn", 0))
             for r, row in enumerate(block.get("rowData", [])):
                 for c, data in enumerate(row.get("values", [])):
-                    _google_cell(ws.cell(row=top + r + 1, column=left + c + 1), data, Comment)
+                    col = left + c
+                    when = dates.get(col) if top + r > 0 else None
+                    _google_cell(ws.cell(row=top + r + 1, column=col + 1), data, Comment, when)
         for m in sheet.get("merges", []):
             ws.merge_cells(
                 start_row=int(m.get("startRowIndex", 0)) + 1,
@@ -94,7 +99,7 @@ def google_copy(backend: Any, to: str | Path) -> Path:
     return target
 
 
-def _google_cell(cell: Any, data: dict[str, Any], comment: Any) -> None:
+def _google_cell(cell: Any, data: dict[str, Any], comment: Any, date_column: bool | None = None) -> None:
     entered = data.get("userEnteredValue") or {}
     if "formulaValue" in entered:
         cell.value = str(entered["formulaValue"])  # a formula: openpyxl stores "=..." as one
@@ -102,6 +107,8 @@ def _google_cell(cell: Any, data: dict[str, Any], comment: Any) -> None:
         set_raw(cell, entered["stringValue"])
     elif "numberValue" in entered:
         kind = ((data.get("userEnteredFormat") or {}).get("numberFormat") or {}).get("type", "")
+        if not kind and date_column is not None:
+            kind = "DATE_TIME" if date_column else "DATE"
         value = entered["numberValue"]
         if kind in ("DATE", "DATE_TIME"):
             cell.value = _as_date(value, kind == "DATE_TIME")
@@ -128,6 +135,19 @@ def _target(to: str | Path) -> Path:
     return target
 
 
+def _date_positions(tab: Tab, raw: RawTab) -> dict[int, bool]:
+    """0-based positions of the tab's date columns -> True when it holds date-times."""
+    try:
+        positions = match_headers(TABS[tab], raw.header, raw.title).positions
+    except SchemaError:  # a copy must be made even of a workbook sync would refuse
+        positions = {}
+    return {
+        pos: TABS[tab].column(key).type is ColumnType.DATETIME
+        for key, pos in positions.items()
+        if TABS[tab].column(key).type in (ColumnType.DATE, ColumnType.DATETIME)
+    }
+
+
 def save_copy(tabs: dict[Tab, RawTab], to: str | Path) -> Path:
     """Save raw tabs as an .xlsx at ``to``: a file, or a folder to put a timestamped
     ``sheetcrm-backup-YYYYmmdd-HHMMSS.xlsx`` in. Text is stored as text (a cell that reads
@@ -142,15 +162,7 @@ def save_copy(tabs: dict[Tab, RawTab], to: str | Path) -> Path:
             set_raw(cell, value)
             cell.font = Font(bold=True)
         ws.freeze_panes = "A2"
-        try:
-            positions = match_headers(TABS[tab], raw.header, raw.title).positions
-        except SchemaError:  # a copy must be made even of a workbook sync would refuse
-            positions = {}
-        dates = {
-            pos: TABS[tab].column(key).type is ColumnType.DATETIME
-            for key, pos in positions.items()
-            if TABS[tab].column(key).type in (ColumnType.DATE, ColumnType.DATETIME)
-        }
+        dates = _date_positions(tab, raw)
         for r, row in enumerate(raw.rows, start=2):
             for i, v in enumerate(row):
                 if v is not None:
