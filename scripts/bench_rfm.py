@@ -3,7 +3,7 @@
 Generates ``--n`` transactions (default 1,000,000) over ``--customers`` customers (default
 100,000), seeded, and times on the very same transactions:
 
-* ours — :func:`sheetcrm.rfm.rfm_table` (recency, frequency, monetary, R/F/M scores and
+* ours — :func:`sheetcrm.customers.rfm.rfm_table` (recency, frequency, monetary, R/F/M scores and
   segments, every customer);
 * lifetimes — ``lifetimes.utils.summary_data_from_transaction_data`` (frequency, recency,
   T and monetary only, daily periods).
@@ -85,7 +85,7 @@ def child(which: str, n: int, customers: int, seed: int, repeat: int) -> dict[st
     tx, ids = make_transactions(n, customers, seed)
     out: dict[str, Any] = {"which": which}
     if which == "ours":
-        from sheetcrm.rfm import rfm_table
+        from sheetcrm.customers.rfm import rfm_table
         from sheetcrm.settings import Settings
 
         seconds, table = _best(lambda: rfm_table(tx, ids, "contact_id", AS_OF, Settings()), repeat)
@@ -114,7 +114,7 @@ def child(which: str, n: int, customers: int, seed: int, repeat: int) -> dict[st
             return out
         out.update(seconds=seconds, rows=len(summary))
         # cross-check after timing: days since last purchase must agree with ours
-        from sheetcrm.rfm import rfm_table
+        from sheetcrm.customers.rfm import rfm_table
         from sheetcrm.settings import Settings
 
         ours = rfm_table(tx, ids, "contact_id", AS_OF, Settings())

@@ -29,12 +29,13 @@ import pandas as pd
 import psutil
 
 from sheetcrm.backends.base import RawTab
-from sheetcrm.rfm import customer_index, rfm_table
+from sheetcrm.customers.rfm import customer_index, rfm_table
+from sheetcrm.engine.bind import bind_all
+from sheetcrm.engine.compute import compute
+from sheetcrm.engine.plan import plan
+from sheetcrm.engine.validate import validate_tables
 from sheetcrm.schema import TABS, ActivityType, Stage, Tab
 from sheetcrm.settings import Settings, settings_rows
-from sheetcrm.sync import compute, plan
-from sheetcrm.tables import bind_all
-from sheetcrm.validate import validate_tables
 
 AS_OF = dt.date(2026, 11, 22)
 EPOCH = dt.date(1899, 12, 30)

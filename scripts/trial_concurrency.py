@@ -63,9 +63,9 @@ from pathlib import Path
 from typing import Any
 
 import sheetcrm
-from sheetcrm._a1 import parse_a1
 from sheetcrm.backends.base import norm_cell
 from sheetcrm.backends.gsheets import to_cell_json
+from sheetcrm.cells.a1 import parse_a1
 from sheetcrm.schema import TABS, Stage, Tab, column_letter
 from sheetcrm.testing import FakeSheetsServer, RecordedRequest
 
@@ -138,7 +138,7 @@ def make_client(fake: FakeSheetsServer) -> Any:
     """A real gspread client with sheetcrm's retries, aimed at ``fake``, that never sleeps."""
     from google.oauth2.credentials import Credentials
 
-    from sheetcrm.http import make_client as _make_client
+    from sheetcrm.google.http import make_client as _make_client
 
     return _make_client(Credentials(token="trial-token"), base_url=fake.url, sleep=lambda _s: None,
                         timeout=(5.0, 60.0))

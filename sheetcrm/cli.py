@@ -14,15 +14,17 @@ import io
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-import pandas as pd
 
-from . import __version__
-from .auth import redact
-from .exceptions import SheetCRMError, shown
-from .schema import Lang
+from sheetcrm import __version__
+from sheetcrm.exceptions import SheetCRMError
+from sheetcrm.google.redact import redact
+from sheetcrm.schema import Lang
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -80,6 +82,8 @@ def lang_option(func: F) -> F:
 
 def emit_frame(frame: pd.DataFrame, fmt: str) -> None:
     """Print a DataFrame as an aligned table, CSV or JSON records."""
+    import pandas as pd
+
     if fmt == "csv":
         buf = io.StringIO()
         frame.to_csv(buf, index=False)
@@ -117,7 +121,7 @@ def init(path: Path | None, lang: str, force: bool, google: bool, title: str, sh
     Every tab gets its headers, dropdowns, a frozen header row, shaded (and protected)
     computed columns and the default Settings."""
     if google:
-        from .backends.gsheets import connect, create_google_workbook
+        from sheetcrm.backends.gsheets import connect, create_google_workbook
 
         with library_errors():
             client, creds = connect(credentials, create=True)
@@ -127,7 +131,7 @@ def init(path: Path | None, lang: str, force: bool, google: bool, title: str, sh
         return
     if path is None:
         raise click.UsageError("give PATH for a local .xlsx workbook, or --google")
-    from .template import init_workbook
+    from sheetcrm.template import init_workbook
 
     with library_errors():
         created = init_workbook(path, lang, force=force)
@@ -145,7 +149,7 @@ def init(path: Path | None, lang: str, force: bool, google: bool, title: str, sh
 def demo(path: Path, lang: str, seed: int, as_of: dt.datetime | None, force: bool) -> None:
     """Generate a realistic demo workbook at PATH (default sheetcrm-demo.xlsx), run the main
     job on it, and say what to open."""
-    from .demo import make_demo
+    from sheetcrm.demo import make_demo
 
     with library_errors():
         made = make_demo(path, lang=lang, seed=seed, as_of=as_of.date() if as_of else None,
@@ -164,7 +168,7 @@ def demo(path: Path, lang: str, seed: int, as_of: dt.datetime | None, force: boo
 def validate(target: Path | str, credentials: Path | None, fmt: str, errors_only: bool) -> None:
     """Check every row of the workbook at PATH and list the problems: tab, row, column,
     value and what was expected. Reads only. Exit 0 when clean, 1 when problems were found."""
-    from .workbook import open_workbook
+    from sheetcrm.workbook import open_workbook
 
     with library_errors():
         problems = open_workbook(target, credentials=credentials).validate()
@@ -192,20 +196,15 @@ def sync(target: Path | str, credentials: Path | None, as_of: dt.datetime | None
     """Validate the workbook at PATH, advance opportunity stages, compute RFM, NESL, tiers,
     lifecycle and the forecast columns, and write back only the computed cells that changed
     (plus missing IDs and Stage moves, logged in the Log tab)."""
-    from .backup import save_copy
-    from .workbook import Workbook, open_backend
+    from sheetcrm.engine.sync import sync_target
 
     def progress(message: str) -> None:
         if not quiet:
             click.echo(f"  {message}...", err=True)
 
     with library_errors():
-        backend = open_backend(target, credentials=credentials)
-        progress(f"reading {shown(backend.location)}")
-        raw = backend.read()
-        if backup is not None:
-            progress(f"saved a copy to {save_copy(raw, backup)}")
-        result = Workbook(backend, raw).sync(as_of=as_of, dry_run=dry_run, progress=progress)
+        result = sync_target(target, credentials=credentials, as_of=as_of, dry_run=dry_run,
+                             backup=backup, progress=progress)
     if dry_run and len(result.changes):
         emit_frame(result.changes.head(50), "table")
         if len(result.changes) > 50:
@@ -223,7 +222,8 @@ def sync(target: Path | str, credentials: Path | None, as_of: dt.datetime | None
 def login(credentials: Path, google_drive: bool) -> None:
     """Sign in to Google once, in the browser, as yourself (OAuth), and keep the token so
     later commands with the same --credentials run without asking."""
-    from .auth import default_token_path, install_log_redaction, load_credentials
+    from sheetcrm.google.auth import default_token_path, load_credentials
+    from sheetcrm.google.redact import install_log_redaction
 
     install_log_redaction()
     with library_errors():
@@ -238,8 +238,8 @@ def login(credentials: Path, google_drive: bool) -> None:
 def pull(target: Path | str, credentials: Path | None, to: Path) -> None:
     """Save a local .xlsx copy of a workbook (usually a Google spreadsheet): every CRM tab
     with its headers and values, dates as dates. Changes nothing in the workbook."""
-    from .backup import pull as pull_copy
-    from .workbook import open_backend
+    from sheetcrm.backends.backup import pull as pull_copy
+    from sheetcrm.workbook import open_backend
 
     with library_errors():
         saved = pull_copy(open_backend(target, credentials=credentials), to)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Self
 
-from .exceptions import SchemaError
+from sheetcrm.exceptions import SchemaError
 
 
 def normalize_label(text: object) -> str:

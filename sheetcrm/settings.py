@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from .schema import ActivityType, Lang, Stage, Tab
+from sheetcrm.schema import ActivityType, Lang, Stage, Tab
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ def _lang(v: str) -> Lang:
 
 
 def _bool(v: str) -> bool:
-    from .parse import CellParseError, parse_bool
+    from sheetcrm.cells.parse import CellParseError, parse_bool
 
     if not v.strip():
         return False
@@ -184,7 +184,7 @@ def _positive_int(v: str) -> int:
 
 
 def _nonneg_float(v: str) -> float:
-    from .parse import CellParseError, parse_money
+    from sheetcrm.cells.parse import CellParseError, parse_money
 
     try:
         n = parse_money(v)

@@ -16,9 +16,9 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .exceptions import WorkbookExistsError, WorkbookNotFoundError, WorkbookWriteError
-from .schema import TABS, Column, ColumnType, Lang, Tab, TabSpec, column_letter
-from .settings import settings_rows
+from sheetcrm.exceptions import WorkbookExistsError, WorkbookNotFoundError, WorkbookWriteError
+from sheetcrm.schema import TABS, Column, ColumnType, Lang, Tab, TabSpec, column_letter
+from sheetcrm.settings import settings_rows
 
 PEOPLE_FILL = PatternFill("solid", fgColor="DDEBF7")
 COMPUTED_FILL = PatternFill("solid", fgColor="E7E6E6")

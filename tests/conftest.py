@@ -124,7 +124,7 @@ def google_client(fake):
     does not sleep between retries."""
     from google.oauth2.credentials import Credentials
 
-    from sheetcrm.http import make_client
+    from sheetcrm.google.http import make_client
 
     return make_client(Credentials(token="test-token"), base_url=fake.url, sleep=lambda _s: None,
                        timeout=(2.0, 1.0))

@@ -1,4 +1,4 @@
-"""sheetcrm.auth: every credentials source, scopes, and secrets never shown anywhere."""
+"""sheetcrm.google.auth: every credentials source, scopes, and secrets never shown anywhere."""
 
 from __future__ import annotations
 
@@ -19,18 +19,16 @@ from google.auth import exceptions as gauth_exceptions
 from google.oauth2 import credentials as oauth2_credentials
 from google.oauth2 import service_account
 
-from sheetcrm import auth
-from sheetcrm.auth import (
+from sheetcrm.exceptions import AuthError, SheetCRMError
+from sheetcrm.google import auth
+from sheetcrm.google.auth import (
     DRIVE_FILE_SCOPE,
     SHEETS_SCOPE,
-    RedactingFilter,
-    install_log_redaction,
     load_credentials,
-    redact,
     scopes,
     service_account_email,
 )
-from sheetcrm.exceptions import AuthError, SheetCRMError
+from sheetcrm.google.redact import RedactingFilter, install_log_redaction, redact
 
 SA_EMAIL = "sheetcrm-bot@demo-project.iam.gserviceaccount.com"
 CLIENT_SECRET = "GOCSPX-not-a-real-secret-1234567890"

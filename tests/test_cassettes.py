@@ -47,8 +47,8 @@ import pytest
 import vcr
 
 import sheetcrm
+from sheetcrm.backends.backup import pull
 from sheetcrm.backends.gsheets import create_google_workbook, quote_title, spreadsheet_key, to_cell_json
-from sheetcrm.backup import pull
 from sheetcrm.schema import Lang, Tab
 from sheetcrm.workbook import open_backend
 from tests.conftest import AS_OF
@@ -247,7 +247,7 @@ class Source:
 def _replay_client() -> Any:
     from google.oauth2.credentials import Credentials
 
-    from sheetcrm.http import make_client
+    from sheetcrm.google.http import make_client
 
     # A token that never expires: no refresh request. One attempt: a replayed answer that
     # the client would retry is a broken cassette.
@@ -272,7 +272,7 @@ def source() -> Iterator[Source]:
         return
     from google.oauth2.credentials import Credentials
 
-    from sheetcrm.http import make_client
+    from sheetcrm.google.http import make_client
     from sheetcrm.testing import FakeSheetsServer
 
     with FakeSheetsServer(seed=FAKE_SEED) as fake:

@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 
 import sheetcrm
+from sheetcrm.engine.sync import SyncResult
 from sheetcrm.schema import Tab, column_letter
-from sheetcrm.sync import SyncResult
 from sheetcrm.testing import FakeSheetsServer
 from tests.conftest import AS_OF, Rows, upload_xlsx
 

@@ -7,7 +7,7 @@ Skipped unless these are set:
   CRM of ``tests/conftest.py`` into it (tabs added, other tabs deleted, values cleared);
 * ``SHEETCRM_CREDENTIALS_JSON`` (the key's JSON inline) or ``SHEETCRM_CREDENTIALS`` (a
   path): a service-account key or authorized-user JSON, resolved by
-  ``sheetcrm.auth.load_credentials`` as every command resolves it;
+  ``sheetcrm.google.auth.load_credentials`` as every command resolves it;
 * ``SHEETCRM_LIVE_CREATE=1`` (optional): also run ``sheetcrm init --google``, which
   creates a new spreadsheet in the account's Drive (needs the drive.file scope) and
   deletes it afterwards.
@@ -30,8 +30,8 @@ import pytest
 from click.testing import CliRunner
 
 import sheetcrm
+from sheetcrm.backends.backup import pull
 from sheetcrm.backends.gsheets import connect, spreadsheet_key
-from sheetcrm.backup import pull
 from sheetcrm.cli import cli
 from sheetcrm.schema import Lang, Tab
 from sheetcrm.template import init_workbook

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from sheetcrm.nesl import NESL_COLUMNS, nesl_moves, nesl_table
+from sheetcrm.customers.nesl import NESL_COLUMNS, nesl_moves, nesl_table
 from sheetcrm.schema import NESL, Lifecycle, Tier
 from sheetcrm.settings import Settings
 

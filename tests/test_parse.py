@@ -1,4 +1,4 @@
-"""Tests of sheetcrm.parse: every single-cell parser (valid and invalid, both options),
+"""Tests of sheetcrm.cells.parse: every single-cell parser (valid and invalid, both options),
 parse_column's dtypes, fast paths and problem alignment, and a property test."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sheetcrm.parse import (
+from sheetcrm.cells.parse import (
     CellParseError,
     ParseOptions,
     is_blank,

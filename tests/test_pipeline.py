@@ -1,4 +1,4 @@
-"""Tests for sheetcrm.pipeline: stage advancement on evidence, people's edits, computed
+"""Tests for sheetcrm.pipeline.stages: stage advancement on evidence, people's edits, computed
 columns and flags. Small inline DataFrames; one volume smoke test."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from sheetcrm.pipeline import (
+from sheetcrm.pipeline.stages import (
     RESULT_COLUMNS,
     STAGE_ORDER,
     STAGES,

@@ -1,4 +1,4 @@
-"""sheetcrm.http: bounded retries against a tiny scripted HTTP server on 127.0.0.1."""
+"""sheetcrm.google.http: bounded retries against a tiny scripted HTTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from google.oauth2.credentials import Credentials as UserCredentials
 from gspread.exceptions import APIError
 
 from sheetcrm.exceptions import AuthError, QuotaError
-from sheetcrm.http import RetriesExhaustedError, RetryingHTTPClient, make_client
+from sheetcrm.google.http import RetriesExhaustedError, RetryingHTTPClient, make_client
 
 SHEET_URL = "https://sheets.googleapis.com/v4/spreadsheets/abc"
 

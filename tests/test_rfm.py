@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal, assert_series_equal
 
-from sheetcrm.rfm import (
+from sheetcrm.customers.rfm import (
     RFM_COLUMNS,
     SEGMENT_GRID,
     lookback_start,

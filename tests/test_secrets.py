@@ -32,10 +32,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 import sheetcrm
-from sheetcrm import http as sheetcrm_http
-from sheetcrm.auth import load_credentials
+from sheetcrm.backends.backup import pull
 from sheetcrm.backends.gsheets import ENV_API_URL, connect, create_google_workbook
-from sheetcrm.backup import pull
 from sheetcrm.cli import cli
 from sheetcrm.exceptions import (
     AuthError,
@@ -44,6 +42,8 @@ from sheetcrm.exceptions import (
     SheetCRMError,
     WorkbookNotFoundError,
 )
+from sheetcrm.google import http as sheetcrm_http
+from sheetcrm.google.auth import load_credentials
 from sheetcrm.schema import Lang
 from sheetcrm.testing import FakeSheetsServer
 from sheetcrm.workbook import open_backend

@@ -20,7 +20,7 @@ def _cells(path: Path, title: str) -> pd.DataFrame:
 
 
 @pytest.fixture
-def synced(make_workbook, small_crm) -> tuple[Path, sheetcrm.sync.SyncResult]:
+def synced(make_workbook, small_crm) -> tuple[Path, sheetcrm.engine.sync.SyncResult]:
     small_crm[Tab.CONTACTS].append({"ID": None, "Name": "New Person", "Email": "new@example.com"})
     path = make_workbook(small_crm)
     result = sheetcrm.open(path).sync(as_of=AS_OF)

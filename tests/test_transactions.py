@@ -7,14 +7,14 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from sheetcrm.schema import ActivityType as A
-from sheetcrm.schema import Stage
-from sheetcrm.transactions import (
+from sheetcrm.customers.transactions import (
     TX_COLUMNS,
     attach_company,
     skipped_won,
     transactions,
 )
+from sheetcrm.schema import ActivityType as A
+from sheetcrm.schema import Stage
 
 AS_OF = "2025-06-30"
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 import sheetcrm
+from sheetcrm.engine.validate import normalize_company_name
 from sheetcrm.exceptions import SchemaError
 from sheetcrm.schema import Lang, Tab
-from sheetcrm.validate import normalize_company_name
 
 
 def _problems(make_workbook: Callable[..., Path], rows, lang: Lang = Lang.EN) -> pd.DataFrame:

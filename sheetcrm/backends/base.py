@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from ..schema import Tab
+from sheetcrm.schema import Tab
 
 
 @dataclass
@@ -106,7 +106,7 @@ def reconcile_log(plan: WritePlan, skipped: list[dict[str, Any]]) -> list[list[A
 
 
 def _shared_headers(key: str) -> tuple[str, ...]:
-    from ..schema import OPPORTUNITIES
+    from sheetcrm.schema import OPPORTUNITIES
 
     col = OPPORTUNITIES.column(key)
     return (col.key, col.zh)

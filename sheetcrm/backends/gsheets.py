@@ -34,9 +34,9 @@ import gspread
 import pandas as pd
 from gspread.exceptions import APIError
 
-from ..exceptions import PermissionDeniedError, SheetCRMError, WorkbookNotFoundError, WorkbookWriteError, shown
-from ..schema import Tab, column_letter, find_tabs
-from .base import RawTab, WritePlan, WriteReport, norm_cell, reconcile_log
+from sheetcrm.backends.base import RawTab, WritePlan, WriteReport, norm_cell, reconcile_log
+from sheetcrm.exceptions import PermissionDeniedError, SheetCRMError, WorkbookNotFoundError, WorkbookWriteError, shown
+from sheetcrm.schema import Tab, column_letter, find_tabs
 
 SERIAL_EPOCH = dt.datetime(1899, 12, 30)
 #: Cells per values.batchGet request when a tab is read in row chunks.
@@ -105,7 +105,7 @@ class ReadState:
 
 def _api_error(exc: APIError, key: str, credentials: Any, action: str) -> SheetCRMError:
     """A gspread APIError as a sheetcrm error that says what to do."""
-    from ..auth import service_account_email
+    from sheetcrm.google.auth import service_account_email
 
     status = exc.response.status_code if exc.response is not None else 0
     if status == 404:
@@ -549,12 +549,13 @@ ENV_API_URL = "SHEETCRM_SHEETS_API_URL"
 def connect(credentials: Any = None, *, create: bool = False, client: gspread.Client | None = None,
             base_url: str | None = None) -> tuple[gspread.Client, Any]:
     """A gspread client with bounded retries, on credentials resolved by
-    :func:`sheetcrm.auth.load_credentials` (``credentials`` may be a key file path, or
+    :func:`sheetcrm.google.auth.load_credentials` (``credentials`` may be a key file path, or
     already-built google-auth credentials). Returns (client, credentials)."""
     import os
 
-    from ..auth import install_log_redaction, load_credentials
-    from ..http import make_client
+    from sheetcrm.google.auth import load_credentials
+    from sheetcrm.google.http import make_client
+    from sheetcrm.google.redact import install_log_redaction
 
     install_log_redaction()
     if client is not None:
@@ -572,7 +573,7 @@ _PEOPLE_SHADE = {"red": 0.87, "green": 0.92, "blue": 0.97}
 def _grid_requests(lang: Any) -> list[dict[str, Any]]:
     """spreadsheets.batchUpdate requests laying out every tab of the schema: titles, sizes,
     frozen header, dropdowns, shaded and warning-protected computed columns, formats."""
-    from ..schema import TABS, ColumnType
+    from sheetcrm.schema import TABS, ColumnType
 
     requests: list[dict[str, Any]] = []
     for sheet_id, spec in enumerate(TABS.values()):
@@ -620,8 +621,8 @@ def create_google_workbook(client: gspread.Client, title: str, lang: Any, share:
 
     Four requests: create (Drive), open, lay out (one spreadsheets.batchUpdate), headers and
     Settings (one values.batchUpdate); one more to share it with ``share``."""
-    from ..schema import TABS
-    from ..settings import settings_rows
+    from sheetcrm.schema import TABS
+    from sheetcrm.settings import settings_rows
 
     try:
         key = client.create(title).id

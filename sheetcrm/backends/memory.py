@@ -7,8 +7,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..schema import TABS, Lang, Tab
-from .base import RawTab, WritePlan, WriteReport, reconcile_log, skip_reason
+from sheetcrm.backends.base import RawTab, WritePlan, WriteReport, reconcile_log, skip_reason
+from sheetcrm.schema import TABS, Lang, Tab
 
 
 class MemoryBackend:

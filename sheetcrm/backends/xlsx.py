@@ -21,9 +21,9 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook as XLWorkbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..exceptions import WorkbookFormatError, WorkbookNotFoundError, WorkbookWriteError, shown
-from ..schema import Tab, find_tabs
-from .base import RawTab, WritePlan, WriteReport, reconcile_log, skip_reason
+from sheetcrm.backends.base import RawTab, WritePlan, WriteReport, reconcile_log, skip_reason
+from sheetcrm.exceptions import WorkbookFormatError, WorkbookNotFoundError, WorkbookWriteError, shown
+from sheetcrm.schema import Tab, find_tabs
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"

@@ -49,8 +49,8 @@ from gspread.exceptions import APIError
 from gspread.http_client import FileType, HTTPClient, ParamsType
 from requests import Response, Session
 
-from sheetcrm.auth import redact
 from sheetcrm.exceptions import AuthError, QuotaError
+from sheetcrm.google.redact import redact
 
 __all__ = [
     "DEFAULT_OPTIONS",

@@ -73,10 +73,10 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 
-from .schema import Column, ColumnType, LabeledEnum
+from sheetcrm.schema import Column, ColumnType, LabeledEnum
 
 if TYPE_CHECKING:
-    from .settings import Settings
+    from sheetcrm.settings import Settings
 
 __all__ = [
     "CellParseError",

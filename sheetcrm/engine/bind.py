@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .backends.base import RawTab
-from .exceptions import SchemaError
-from .parse import ParseOptions, is_blank, parse_column
-from .schema import TABS, HeaderMap, Tab, TabSpec, column_letter, match_headers
-from .settings import Settings
+from sheetcrm.backends.base import RawTab
+from sheetcrm.cells.parse import ParseOptions, is_blank, parse_column
+from sheetcrm.exceptions import SchemaError
+from sheetcrm.schema import TABS, HeaderMap, Tab, TabSpec, column_letter, match_headers
+from sheetcrm.settings import Settings
 
 ROW = "_row"
 PROBLEM_COLUMNS = ["tab", "row", "id", "column", "value", "problem", "severity"]

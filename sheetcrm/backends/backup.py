@@ -12,10 +12,10 @@ from pathlib import Path
 from openpyxl import Workbook as XLWorkbook
 from openpyxl.styles import Font
 
-from .backends.base import Backend, RawTab
-from .backends.xlsx import DATE_FORMAT, XlsxBackend
-from .exceptions import SchemaError, WorkbookWriteError
-from .schema import TABS, ColumnType, Tab, match_headers
+from sheetcrm.backends.base import Backend, RawTab
+from sheetcrm.backends.xlsx import DATE_FORMAT, XlsxBackend
+from sheetcrm.exceptions import SchemaError, WorkbookWriteError
+from sheetcrm.schema import TABS, ColumnType, Tab, match_headers
 
 _SERIAL_EPOCH = dt.datetime(1899, 12, 30)
 

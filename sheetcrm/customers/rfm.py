@@ -1,6 +1,6 @@
 """RFM scores, named segments and value tiers (seed 000 table 4, seed 003), as of a date.
 
-Pure, vectorised functions over a transactions frame (:func:`sheetcrm.transactions.transactions`).
+Pure, vectorised functions over a transactions frame (:func:`sheetcrm.customers.transactions.transactions`).
 Rules in one place (the tables are in ``docs/customer-rules.md``):
 
 * **Buyer**: a customer with at least one transaction dated on or before ``as_of``.
@@ -33,9 +33,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .schema import Segment, Tier
-from .settings import Settings
-from .transactions import DAY_NS, NAT_NS, DateLike, as_of_timestamp, date_ns, positions_in
+from sheetcrm.customers.transactions import DAY_NS, NAT_NS, DateLike, as_of_timestamp, date_ns, positions_in
+from sheetcrm.schema import Segment, Tier
+from sheetcrm.settings import Settings
 
 Key = Literal["contact_id", "company_id"]
 KEYS: tuple[str, ...] = ("contact_id", "company_id")
@@ -138,7 +138,7 @@ def customer_index(customer_ids: pd.Index | pd.Series | Sequence[Any]) -> pd.Ind
 @dataclass(frozen=True)
 class Book:
     """Transactions of a set of customers as of a day, as integer arrays (shared by
-    :mod:`sheetcrm.rfm` and :mod:`sheetcrm.nesl`; not a public API).
+    :mod:`sheetcrm.customers.rfm` and :mod:`sheetcrm.customers.nesl`; not a public API).
 
     ``code[i]``, ``age[i]``, ``amount[i]`` describe transaction i that counts: the position
     of its customer in ``index``, its age in whole days before ``as_of`` (0 = on as_of),
@@ -286,7 +286,7 @@ def rfm_table(
 
     In:
       * ``tx`` — a transactions frame (columns ``date``, ``amount`` and ``key``; see
-        :func:`sheetcrm.transactions.transactions`). Rows after ``as_of`` are ignored, as are
+        :func:`sheetcrm.customers.transactions.transactions`). Rows after ``as_of`` are ignored, as are
         rows whose ``key`` is missing or not a given customer.
       * ``customer_ids`` — the customers (contact or company IDs), buyers or not. Missing IDs
         and repeats are dropped.

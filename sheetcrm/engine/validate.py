@@ -1,6 +1,6 @@
 """Validation: every problem in the workbook's records, one row per bad cell.
 
-Pure functions over bound :class:`~sheetcrm.tables.Table` objects; nothing is written.
+Pure functions over bound :class:`~sheetcrm.engine.bind.Table` objects; nothing is written.
 A problem names the tab, sheet row, record ID, column (header and letter), the value as
 typed, and what is wrong and expected. ``severity`` is "error" for values sheetcrm cannot
 use and "warning" for values it can use but that are probably mistakes (likely duplicates).
@@ -14,8 +14,9 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-from .schema import PURCHASE_TYPES, RECORD_NOUN, TABS, ColumnType, Stage, Tab, column_letter
-from .tables import PROBLEM_COLUMNS, ROW, Table, empty_problems
+from sheetcrm.cells.parse import is_blank
+from sheetcrm.engine.bind import PROBLEM_COLUMNS, ROW, Table, empty_problems
+from sheetcrm.schema import PURCHASE_TYPES, RECORD_NOUN, TABS, ColumnType, Stage, Tab, column_letter
 
 _TAB_ORDER = {t: i for i, t in enumerate(TABS)}
 
@@ -54,7 +55,7 @@ def required_problems(table: Table) -> list[pd.DataFrame]:
     out = []
     for col in table.spec.columns:
         if col.required and col.key in table.raw:
-            missing = table.typed[col.key].isna() & table.raw[col.key].map(_is_blank_raw)
+            missing = table.typed[col.key].isna() & table.raw[col.key].map(is_blank)
             out.append(_problems(
                 table, missing, col.key,
                 f"{col.key} is empty; every {RECORD_NOUN[table.tab]} row needs one",
@@ -111,7 +112,7 @@ def activity_problems(table: Table) -> list[pd.DataFrame]:
                      "the activity names no Contact ID, Company ID or Opportunity ID; "
                      "expected at least one so it counts for someone", "warning")]
     purchase = t["Type"].isin(list(PURCHASE_TYPES))
-    no_amount = purchase & t["Amount"].isna() & table.raw_column("Amount").map(_is_blank_raw)
+    no_amount = purchase & t["Amount"].isna() & table.raw_column("Amount").map(is_blank)
     out.append(_problems(table, no_amount, "Amount",
                          "a purchase without an Amount does not count in RFM; expected the amount paid",
                          "warning"))
@@ -124,7 +125,7 @@ def won_problems(table: Table, activities: Table) -> list[pd.DataFrame]:
     t, a = table.typed, activities.typed
     recorded = set(a.loc[a["Type"].isin(list(PURCHASE_TYPES)) & a["Amount"].notna(), "Opportunity ID"].dropna())
     undated = ((t["Stage"] == Stage.WON) & t["Closed"].isna() & ~t["ID"].isin(recorded)
-               & table.raw_column("Closed").map(_is_blank_raw))
+               & table.raw_column("Closed").map(is_blank))
     return [_problems(table, undated, "Closed",
                       "a Won deal without a Closed date (and no Order activity) does not count as a "
                       "purchase; expected the date it was won", "warning")]
@@ -248,8 +249,3 @@ def validate_tables(tables: dict[Tab, Table], settings_problems: pd.DataFrame | 
                 .drop(columns="_o").reset_index(drop=True))
     problems["row"] = problems["row"].astype("Int64")
     return problems
-
-
-def _is_blank_raw(value: object) -> bool:
-    return value is None or (isinstance(value, float) and value != value) or (
-        isinstance(value, str) and not value.strip())

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .schema import PURCHASE_TYPES, Stage
+from sheetcrm.schema import PURCHASE_TYPES, Stage
 
 #: Columns of a transactions frame, in order.
 TX_COLUMNS: tuple[str, ...] = (

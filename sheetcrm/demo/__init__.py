@@ -86,8 +86,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .schema import TABS, ActivityType, ContactRole, Lang, Stage, Tab
-from .settings import settings_rows
+from sheetcrm.schema import TABS, ActivityType, ContactRole, Lang, Stage, Tab
+from sheetcrm.settings import settings_rows
 
 __all__ = [
     "EXTRA_COLUMN",
@@ -1474,9 +1474,9 @@ def write_demo_workbook(path: str | os.PathLike[str], tables: dict[Tab, tuple[li
     to the right of the header. Saved atomically."""
     from openpyxl import load_workbook
 
-    from .backends.xlsx import XlsxBackend
-    from .schema import TABS, match_headers
-    from .template import template_path
+    from sheetcrm.backends.xlsx import XlsxBackend
+    from sheetcrm.schema import TABS, match_headers
+    from sheetcrm.template import template_path
 
     target = Path(path)
     wb = load_workbook(template_path(lang))
@@ -1514,8 +1514,8 @@ def make_demo(path: str | os.PathLike[str] = "sheetcrm-demo.xlsx", *, lang: Lang
 
     Refuses to replace an existing file unless ``force``. Returns a :class:`DemoResult`.
     """
-    from .exceptions import WorkbookExistsError
-    from .workbook import open_workbook
+    from sheetcrm.exceptions import WorkbookExistsError
+    from sheetcrm.workbook import open_workbook
 
     lang = Lang(lang)
     target = Path(path)

@@ -34,8 +34,8 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from .schema import ActivityType, Flag, Lang, Stage
-from .settings import Settings
+from sheetcrm.schema import ActivityType, Flag, Lang, Stage
+from sheetcrm.settings import Settings
 
 __all__ = [
     "CHANGE_ADVANCED",
