@@ -66,8 +66,8 @@ def _rows(kind: FocusKind, tab: Tab, frame: pd.DataFrame, date: pd.Series, days:
     return pd.DataFrame({
         "kind": pd.Series([kind] * len(frame), dtype=object),
         "tab": pd.Series([tab] * len(frame), dtype=object),
-        "id": frame["ID"].astype(object).to_numpy(dtype=object),
-        "owner": frame["Owner"].astype(object).where(frame["Owner"].notna(), None).to_numpy(dtype=object),
+        "id": pd.Series(frame["ID"].to_numpy(dtype=object), dtype=object),
+        "owner": pd.Series([None if pd.isna(o) else o for o in frame["Owner"].to_numpy(dtype=object)], dtype=object),
         "date": pd.to_datetime(date).to_numpy(dtype="datetime64[ns]"),
         "days": days.astype(np.int64).to_numpy(),
         "why": pd.Series(why, dtype=object),

@@ -54,7 +54,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         _EN: "Rows: class at the previous month end; columns: class at this month end.",
         _ZH: "列：上月底類別；欄：本月底類別。",
     },
-    "from_to": {_EN: "from \\ to", _ZH: "從 \\ 到"},
+    "from_to": {_EN: "last month ↓ / now →", _ZH: "上月 ↓ / 本月 →"},
     "move_potential_divorce": {_EN: "potential divorce", _ZH: "潛在離婚"},
     "move_divorce": {_EN: "divorce", _ZH: "離婚"},
     "move_win_back": {_EN: "win-back", _ZH: "恢復"},

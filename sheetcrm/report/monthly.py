@@ -98,6 +98,19 @@ def customer_snapshot(contacts: pd.DataFrame, activities: pd.DataFrame, opportun
     return rfm.assign(tier=tiers).join(nesl)
 
 
+def _objects(values: pd.Series) -> np.ndarray:
+    """An object array with None (not NaN) where a value is missing."""
+    arr = values.to_numpy(dtype=object, copy=True)
+    arr[pd.isna(arr)] = None
+    return arr
+
+
+def _obj(values: Any) -> pd.Series:
+    """An object Series (pandas would infer its string dtype for enum members and turn
+    None into NaN)."""
+    return pd.Series(values, dtype=object)
+
+
 def _counts(values: pd.Series, members: tuple[Any, ...]) -> np.ndarray:
     return np.array([int((values == m).sum()) for m in members], dtype=np.int64)
 
@@ -266,12 +279,12 @@ def build_report(tables: dict[Tab, pd.DataFrame], settings: Settings, month: Any
                        pd.to_numeric(now["monetary"].reindex(who.index), errors="coerce").fillna(0.0))
     changed = who[who["changed"] & who["from"].notna()]
     movers = pd.DataFrame({
-        "ID": changed.index.to_numpy(dtype=object),
-        "move": move.reindex(changed.index).to_numpy(dtype=object),
-        "nesl_prev": changed["from"].to_numpy(dtype=object),
-        "nesl": changed["to"].to_numpy(dtype=object),
-        "segment_prev": before["segment"].reindex(changed.index).to_numpy(dtype=object),
-        "segment": now["segment"].reindex(changed.index).to_numpy(dtype=object),
+        "ID": _obj(changed.index.to_numpy(dtype=object)),
+        "move": _obj(_objects(move.reindex(changed.index))),
+        "nesl_prev": _obj(changed["from"].to_numpy(dtype=object)),
+        "nesl": _obj(changed["to"].to_numpy(dtype=object)),
+        "segment_prev": _obj(_objects(before["segment"].reindex(changed.index))),
+        "segment": _obj(_objects(now["segment"].reindex(changed.index))),
         "monetary_prev": pd.to_numeric(before["monetary"].reindex(changed.index), errors="coerce").to_numpy(),
         "monetary": pd.to_numeric(now["monetary"].reindex(changed.index), errors="coerce").to_numpy(),
         "_value": value.reindex(changed.index).to_numpy(),
@@ -282,14 +295,14 @@ def build_report(tables: dict[Tab, pd.DataFrame], settings: Settings, month: Any
 
     ids = now.index
     customers = pd.DataFrame({
-        "ID": ids.to_numpy(dtype=object),
-        "nesl": now["nesl"].to_numpy(dtype=object),
-        "segment": now["segment"].to_numpy(dtype=object),
-        "tier": now["tier"].to_numpy(dtype=object),
-        "lifecycle": now["lifecycle"].to_numpy(dtype=object),
-        "nesl_prev": before["nesl"].reindex(ids).to_numpy(dtype=object),
-        "segment_prev": before["segment"].reindex(ids).to_numpy(dtype=object),
-        "move": move.reindex(ids).to_numpy(dtype=object),
+        "ID": _obj(ids.to_numpy(dtype=object)),
+        "nesl": _obj(now["nesl"].to_numpy(dtype=object)),
+        "segment": _obj(now["segment"].to_numpy(dtype=object)),
+        "tier": _obj(now["tier"].to_numpy(dtype=object)),
+        "lifecycle": _obj(now["lifecycle"].to_numpy(dtype=object)),
+        "nesl_prev": _obj(_objects(before["nesl"].reindex(ids))),
+        "segment_prev": _obj(_objects(before["segment"].reindex(ids))),
+        "move": _obj(_objects(move.reindex(ids))),
     })
     pii = pd.DataFrame()
     if include_pii:

@@ -148,3 +148,37 @@ def focus(wb: Workbook | str | os.PathLike[str], days: int = 7, *, owner: str | 
     })
     out = focus_list(deal_rows, customer_focus(customers, day, use), owner=owner)
     return out[list(FOCUS_COLUMNS)]
+
+
+@dataclass
+class ReportRun:
+    """What :func:`run_report` made: the report, the files written and the tab written
+    (title, or None without ``tab``)."""
+
+    report: MonthlyReport
+    paths: list[Any]
+    tab: str | None
+
+
+def run_report(target: Workbook | str | os.PathLike[str], month: Any = None, *, out: Any = ".",
+               formats: tuple[str, ...] = ("html", "md", "csv"), lang: Lang | str | None = None,
+               tab: bool = False, include_pii: bool = False, credentials: Any = None,
+               progress: Progress | None = None) -> ReportRun:
+    """The ``sheetcrm report`` job: compute the month's report, write it in each of
+    ``formats`` into ``out``, and with ``tab`` write the ``Report YYYY-MM`` tab into the
+    workbook (one backend write, replacing an earlier one)."""
+    from sheetcrm.exceptions import shown
+    from sheetcrm.report.render import Format
+
+    say = progress or (lambda _m: None)
+    try:
+        wanted = tuple(Format(f.strip()) for f in formats if f.strip())
+    except ValueError:
+        raise ReportError(f"unknown format in {','.join(formats)!r}; use html, md, csv or xlsx") from None
+    book = _workbook(target, credentials)
+    say(text("progress_reading", lang or Lang.EN, location=shown(book.location)))
+    report = monthly_report(book, month, lang=lang, include_pii=include_pii, progress=say)
+    say(text("progress_render", report.lang, fmt=",".join(wanted)))
+    paths = report.write(out, tuple(str(f) for f in wanted))
+    title = write_report_tab(book, report)[0] if tab else None
+    return ReportRun(report, paths, title)
