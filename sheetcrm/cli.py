@@ -263,18 +263,29 @@ def _progress(quiet: bool) -> Callable[[str], None]:
 
 
 def print_table(frame: pd.DataFrame, title: str | None = None) -> None:
-    """A DataFrame as an aligned terminal table (rich), numbers right-aligned."""
+    """A DataFrame as an aligned terminal table (rich), numbers right-aligned and never
+    wrapped; wide enough for a pipe or a CI log when there is no terminal."""
     from rich.console import Console
     from rich.table import Table
 
+    console = Console(soft_wrap=False) if sys.stdout.isatty() else Console(width=220, soft_wrap=False)
     table = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
     numeric = [frame[c].dtype.kind in "iuf" for c in frame.columns]
     for col, num in zip(frame.columns, numeric, strict=True):
-        table.add_column(str(col), justify="right" if num else "left")
+        table.add_column(str(col), justify="right" if num else "left", no_wrap=num)
     for row in frame.itertuples(index=False):
-        table.add_row(*("" if v is None or v != v else (f"{v:,.2f}".rstrip("0").rstrip(".") if isinstance(v, float)
-                        else f"{v:,}" if isinstance(v, int) else str(v)) for v in row))
-    Console(soft_wrap=False, width=max(100, Console().width)).print(table)
+        table.add_row(*(_cell_text(v) for v in row))
+    console.print(table)
+
+
+def _cell_text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
 
 
 @cli.command()
@@ -329,7 +340,9 @@ def forecast(target: Path | str, credentials: Path | None, quarter: str | None, 
     if "date" in frame:
         frame = frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d"))
     if fmt == "table":
-        print_table(frame, f"{result.quarter} as of {result.as_of.date()}")
+        from sheetcrm.report.render import display_frame
+
+        print_table(display_frame(frame, result.lang), f"{result.quarter} ({result.as_of.date()})")
     else:
         emit_frame(frame, fmt)
 
@@ -351,12 +364,14 @@ def focus(target: Path | str, credentials: Path | None, days: int, owner: str | 
 
     with library_errors():
         rows = run_focus(target, days, owner=owner, as_of=as_of, lang=lang, credentials=credentials)
-    use = lang or Lang.EN.value
+    use = rows.attrs.get("lang", lang or Lang.EN.value)
     shown_rows = rows.assign(kind=rows["kind"].map(lambda k: k.label(use)),
                              tab=rows["tab"].map(lambda t: t.label(use)),
                              date=rows["date"].dt.strftime("%Y-%m-%d"))
     if fmt == "table":
-        print_table(shown_rows)
+        from sheetcrm.report.render import display_frame
+
+        print_table(display_frame(shown_rows, use))
     else:
         emit_frame(shown_rows, fmt)
 

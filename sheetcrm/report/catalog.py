@@ -153,6 +153,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "col_expected_close": {_EN: "Expected close", _ZH: "預計成交日"},
     "col_closed": {_EN: "Closed", _ZH: "結案日期"},
     "col_probability": {_EN: "Probability", _ZH: "成交機率"},
+    "col_days": {_EN: "Days", _ZH: "天數"},
     "col_kind": {_EN: "What", _ZH: "項目"},
     "col_record": {_EN: "Record", _ZH: "資料"},
     "col_date": {_EN: "Date", _ZH: "日期"},

@@ -34,7 +34,7 @@ MAX_POINTS = 400
 def _figure(width: float, height: float) -> Iterator[Figure]:
     with plt.rc_context({
         "svg.fonttype": "none", "svg.hashsalt": "sheetcrm", "font.family": "sans-serif",
-        "font.sans-serif": FONTS, "font.size": 10, "axes.spines.top": False, "axes.spines.right": False,
+        "font.sans-serif": FONTS, "font.size": 12, "axes.spines.top": False, "axes.spines.right": False,
         "axes.edgecolor": "#666666", "axes.titlesize": 11,
     }):
         fig = Figure(figsize=(width, height), layout="constrained")
@@ -58,11 +58,11 @@ def grouped_bars(labels: Sequence[str], now: Sequence[float], prev: Sequence[flo
                  now_label: str, prev_label: str) -> str:
     """Vertical bars, this period beside the previous one, per category."""
     x = np.arange(len(labels))
-    with _figure(6.4, 3.0) as fig:
+    with _figure(5.0, 3.0) as fig:
         ax = fig.subplots()
         ax.bar(x - 0.2, prev, 0.4, label=prev_label, color=PREV)
         bars = ax.bar(x + 0.2, now, 0.4, label=now_label, color=NOW)
-        ax.bar_label(bars, padding=2, fontsize=8)
+        ax.bar_label(bars, padding=2, fontsize=10)
         ax.set_xticks(x, labels)
         ax.legend(frameon=False, loc="upper right")
         ax.margins(y=0.15)
@@ -72,10 +72,10 @@ def grouped_bars(labels: Sequence[str], now: Sequence[float], prev: Sequence[flo
 def hbars(labels: Sequence[str], values: Sequence[float], value_text: Sequence[str]) -> str:
     """Horizontal bars, largest on top, each labelled with its text."""
     y = np.arange(len(labels))[::-1]
-    with _figure(6.4, 0.3 * len(labels) + 0.8) as fig:
+    with _figure(5.0, 0.38 * len(labels) + 0.8) as fig:
         ax = fig.subplots()
         bars = ax.barh(y, values, color=NOW)
-        ax.bar_label(bars, labels=list(value_text), padding=3, fontsize=8)
+        ax.bar_label(bars, labels=list(value_text), padding=3, fontsize=10)
         ax.set_yticks(y, labels)
         ax.tick_params(axis="x", labelbottom=False, bottom=False)
         ax.spines["bottom"].set_visible(False)
@@ -88,12 +88,12 @@ def pyramid(labels: Sequence[str], counts: Sequence[int]) -> str:
     n = len(labels)
     y = np.arange(n)[::-1]
     values = np.asarray(counts, dtype="float64")
-    with _figure(5.2, 0.45 * n + 0.6) as fig:
+    with _figure(5.0, 0.45 * n + 0.6) as fig:
         ax = fig.subplots()
         widest = max(values.max(initial=0.0), 1.0)
         bars = ax.barh(y, values, left=-values / 2, color=[PALETTE[i % len(PALETTE)] for i in range(n)])
         ax.bar_label(bars, labels=[f"{lab}  {int(v):,}" for lab, v in zip(labels, values, strict=True)],
-                     label_type="center", fontsize=9, color="#111111")
+                     label_type="center", fontsize=11, color="#111111")
         ax.set_xlim(-widest / 2 * 1.1, widest / 2 * 1.1)
         ax.set_axis_off()
         return to_svg(fig)
@@ -130,13 +130,13 @@ def _centred(labels: Sequence[str], values: Sequence[Any], notes: Sequence[str])
     n = len(labels)
     y = np.arange(n)[::-1]
     v = np.asarray(values, dtype="float64")
-    with _figure(6.0, 0.5 * n + 0.6) as fig:
+    with _figure(5.0, 0.5 * n + 0.6) as fig:
         ax = fig.subplots()
         widest = max(v.max(initial=0.0), 1.0)
         ax.barh(y, v, left=-v / 2, color=NOW, height=0.7)
         for yi, lab, val, note in zip(y, labels, v, notes, strict=True):
-            ax.text(-widest * 0.62, yi, lab, ha="right", va="center", fontsize=9)
-            ax.text(widest * 0.62, yi, f"{int(val):,}  {note}".rstrip(), ha="left", va="center", fontsize=9)
+            ax.text(-widest * 0.62, yi, lab, ha="right", va="center", fontsize=11)
+            ax.text(widest * 0.62, yi, f"{int(val):,}  {note}".rstrip(), ha="left", va="center", fontsize=11)
         ax.set_xlim(-widest * 1.3, widest * 1.3)
         ax.set_ylim(-0.6, n - 0.4)
         ax.set_axis_off()
@@ -147,11 +147,11 @@ def stacked_hbars(labels: Sequence[str], first: Sequence[float], second: Sequenc
                   first_label: str, second_label: str) -> str:
     """Horizontal stacked bars (won, then weighted open pipeline) per owner."""
     y = np.arange(len(labels))[::-1]
-    with _figure(6.4, 0.35 * len(labels) + 1.0) as fig:
+    with _figure(5.0, 0.35 * len(labels) + 1.0) as fig:
         ax = fig.subplots()
         ax.barh(y, first, color=NOW, label=first_label)
         ax.barh(y, second, left=first, color=PREV, label=second_label)
         ax.set_yticks(y, labels)
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
-        ax.legend(frameon=False, loc="lower right", fontsize=8)
+        ax.legend(frameon=False, loc="lower right", fontsize=10)
         return to_svg(fig)

@@ -266,18 +266,34 @@ def forecast_display(frame: pd.DataFrame, lang: Lang | str, key: str) -> Table:
                   Kind.MONEY], rows)
 
 
+#: Column keys of the library's frames -> catalog keys of their headers.
+HEADERS: Final[dict[str, str]] = {
+    "Owner": "col_owner", "Stage": "col_stage", "ID": "col_id", "deals_won": "col_won", "won": "col_won_to_date",
+    "deals_open": "col_open_deals", "open": "col_pipeline", "weighted": "col_weighted", "commit": "col_commit",
+    "best_case": "col_best_case", "forecast": "col_forecast", "date": "col_date", "amount": "col_amount",
+    "Probability": "col_probability", "kind": "col_kind", "tab": "col_record", "id": "col_id",
+    "owner": "col_owner", "days": "col_days", "why": "col_why", "todo": "col_todo",
+}
+
+
+def display_frame(frame: pd.DataFrame, lang: Lang | str) -> pd.DataFrame:
+    """``frame`` with its column keys replaced by their headers in ``lang`` (for people;
+    CSV and JSON keep the keys)."""
+    return frame.rename(columns={k: text(v, lang) for k, v in HEADERS.items() if k in frame.columns})
+
+
 def kpis(r: MonthlyReport) -> list[tuple[str, str, str]]:
     """The headline cards: (label, figure, note)."""
     lang, h = r.lang, r.headline()
     return [
         (text("kpi_customers", lang), fmt_count(h["buyers"]), ""),
-        (text("kpi_revenue", lang, months=r.lookback_months), fmt_money(h["revenue"], currency=r.currency), ""),
+        (text("kpi_revenue", lang, months=r.lookback_months), fmt_money(h["revenue"]), r.currency),
         (text("kpi_slipped", lang), fmt_count(h["slipped"]), ""),
         (text("kpi_back", lang), fmt_count(h["back"]), ""),
         (text("kpi_first", lang), fmt_count(h["first"]), ""),
         (text("kpi_won", lang), fmt_count(h["won"]),
          text("vs_prev", lang, delta=fmt_delta(h["won"] - h["won_prev"]))),
-        (text("kpi_forecast", lang, quarter=str(r.quarter)), fmt_money(h["forecast"], currency=r.currency), ""),
+        (text("kpi_forecast", lang, quarter=str(r.quarter)), fmt_money(h["forecast"]), r.currency),
         (text("kpi_pareto", lang), fmt_share(h["top_share"]), ""),
     ]
 

@@ -69,15 +69,25 @@ def monthly_report(wb: Workbook | str | os.PathLike[str], month: Any = None, *, 
     """
     say = progress or (lambda _m: None)
     book = _workbook(wb, credentials)
-    try:
-        period = pd.Period(str(month)[:7], freq="M") if month is not None else last_complete_month()
-    except ValueError:
-        raise ReportError(f"{month!r} is not a month; write it like 2026-10") from None
+    if month is None:
+        period = last_complete_month()
+    elif isinstance(month, pd.Period):
+        period = month.asfreq("M")
+    elif re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(month).strip()):
+        period = pd.Period(str(month).strip(), freq="M")
+    else:
+        raise ReportError(f"{month!r} is not a month; write it like 2026-10")
     use = lang_of(lang) if lang is not None else workbook_language(book)
     say(text("progress_month", use, date=str(period.end_time.date())))
     from sheetcrm.exceptions import shown
 
-    return build_report(_typed(book), book.settings, period, lang=use, include_pii=include_pii,
+    tables = _typed(book)
+    if include_pii:  # show what people typed (a phone as written, not its normalised form)
+        table = book.tables[Tab.CONTACTS]
+        tables[Tab.CONTACTS] = tables[Tab.CONTACTS].assign(**{
+            key: table.raw_column(key).map(lambda v: None if v is None or v == "" else str(v))
+            for key in ("Name", "Email", "Phone")})
+    return build_report(tables, book.settings, period, lang=use, include_pii=include_pii,
                         source=shown(book.location))
 
 
@@ -102,6 +112,8 @@ class Forecast:
     by: ForecastBy
     table: pd.DataFrame
     deals: pd.DataFrame
+    #: The workbook's language (for headers shown to people).
+    lang: Lang = Lang.EN
 
 
 def forecast(wb: Workbook | str | os.PathLike[str], quarter: Quarter | str | None = None, *,
@@ -118,7 +130,8 @@ def forecast(wb: Workbook | str | os.PathLike[str], quarter: Quarter | str | Non
     tables = _typed(book)
     deals = deals_as_of(tables[Tab.OPPORTUNITIES], tables[Tab.ACTIVITIES], day, book.settings)
     listed = quarter_deals(deals, q, day)[["ID", "Owner", "Stage", "date", "amount", "Probability", "weighted", "won"]]
-    return Forecast(q, day, ForecastBy(by), forecast_table(deals, q, day, by), listed.reset_index(drop=True))
+    return Forecast(q, day, ForecastBy(by), forecast_table(deals, q, day, by), listed.reset_index(drop=True),
+                    workbook_language(book))
 
 
 def focus(wb: Workbook | str | os.PathLike[str], days: int = 7, *, owner: str | None = None, as_of: Any = None,
@@ -146,8 +159,9 @@ def focus(wb: Workbook | str | os.PathLike[str], days: int = 7, *, owner: str | 
         "important": now["important"].to_numpy(dtype=bool),
         "last_purchase": now["last_purchase"].to_numpy(),
     })
-    out = focus_list(deal_rows, customer_focus(customers, day, use), owner=owner)
-    return out[list(FOCUS_COLUMNS)]
+    out = focus_list(deal_rows, customer_focus(customers, day, use), owner=owner)[list(FOCUS_COLUMNS)]
+    out.attrs["lang"] = str(use)
+    return out
 
 
 @dataclass
