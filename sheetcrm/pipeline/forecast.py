@@ -234,15 +234,18 @@ def won_lost(deals: pd.DataFrame, start: Any, end: Any) -> pd.DataFrame:
     lost = deals["Stage"].isin([Stage.LOST]).to_numpy(dtype=bool) & inside
     amount = _amount(deals)
     frame = pd.DataFrame({
-        "Owner": deals["Owner"].astype(object).where(deals["Owner"].notna(), None).to_numpy(dtype=object),
+        "Owner": pd.Series([None if pd.isna(o) else o for o in deals["Owner"].to_numpy(dtype=object)],
+                           index=deals.index, dtype=object),
         "won": won.astype(np.int64), "won_amount": np.where(won, amount, 0.0),
         "lost": lost.astype(np.int64), "lost_amount": np.where(lost, amount, 0.0),
     })[won | lost]
     owner_key = frame["Owner"].fillna("\uffff")  # no owner sorts last
     out = frame.groupby(owner_key, sort=True)[["won", "won_amount", "lost", "lost_amount"]].sum()
     out.index = pd.Index([None if k == "\uffff" else k for k in out.index], dtype=object, name="Owner")
-    return out.reset_index().astype({"won": np.int64, "lost": np.int64,
-                                     "won_amount": "float64", "lost_amount": "float64"})
+    out = out.reset_index().astype({"won": np.int64, "lost": np.int64,
+                                    "won_amount": "float64", "lost_amount": "float64"})
+    out["Owner"] = pd.Series(list(out["Owner"]), dtype=object)
+    return out
 
 
 def deals_as_of(opportunities: pd.DataFrame, activities: pd.DataFrame, as_of: Any,
