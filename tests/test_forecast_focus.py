@@ -31,12 +31,15 @@ def deals(*rows: tuple) -> pd.DataFrame:
     return frame
 
 
-@pytest.mark.parametrize(("text_in", "year", "q", "start", "end"), [
-    ("2026Q4", 2026, 4, "2026-10-01", "2026-12-31"),
-    ("2026-q1", 2026, 1, "2026-01-01", "2026-03-31"),
-    ("Q2 2027", 2027, 2, "2027-04-01", "2027-06-30"),
-    (" 2025Q3 ", 2025, 3, "2025-07-01", "2025-09-30"),
-])
+@pytest.mark.parametrize(
+    ("text_in", "year", "q", "start", "end"),
+    [
+        ("2026Q4", 2026, 4, "2026-10-01", "2026-12-31"),
+        ("2026-q1", 2026, 1, "2026-01-01", "2026-03-31"),
+        ("Q2 2027", 2027, 2, "2027-04-01", "2027-06-30"),
+        (" 2025Q3 ", 2025, 3, "2025-07-01", "2025-09-30"),
+    ],
+)
 def test_quarters_parse_and_span_their_months(text_in, year, q, start, end) -> None:
     quarter = Quarter.parse(text_in)
     assert (quarter.year, quarter.q, quarter.start, quarter.end) == (year, q, T(start), T(end))
@@ -71,17 +74,19 @@ def test_quarter_deals_are_won_in_the_quarter_or_expected_to_close_in_it() -> No
 
 def test_forecast_by_owner_sums_by_hand() -> None:
     got = forecast_table(BOOK, Q4, AS_OF, ForecastBy.OWNER)
-    want = pd.DataFrame({
-        "Owner": pd.Series(["Amy", "Bob", None], dtype=object),
-        "deals_won": np.array([0, 1, 0], dtype=np.int64),
-        "won": [0.0, 3000.0, 0.0],
-        "deals_open": np.array([2, 0, 1], dtype=np.int64),
-        "open": [3000.0, 0.0, 0.0],
-        "weighted": [100.0 + 1500.0, 0.0, 0.0],
-        "commit": [2000.0, 3000.0, 0.0],
-        "best_case": [3000.0, 3000.0, 0.0],
-        "forecast": [1600.0, 3000.0, 0.0],
-    })
+    want = pd.DataFrame(
+        {
+            "Owner": pd.Series(["Amy", "Bob", None], dtype=object),
+            "deals_won": np.array([0, 1, 0], dtype=np.int64),
+            "won": [0.0, 3000.0, 0.0],
+            "deals_open": np.array([2, 0, 1], dtype=np.int64),
+            "open": [3000.0, 0.0, 0.0],
+            "weighted": [100.0 + 1500.0, 0.0, 0.0],
+            "commit": [2000.0, 3000.0, 0.0],
+            "best_case": [3000.0, 3000.0, 0.0],
+            "forecast": [1600.0, 3000.0, 0.0],
+        }
+    )
     pd.testing.assert_frame_equal(got, want)
 
 
@@ -109,9 +114,15 @@ def test_funnel_counts_reached_and_conversion() -> None:
 
 def test_won_lost_counts_by_owner_in_the_period() -> None:
     got = won_lost(BOOK, "2026-10-01", "2026-11-30")
-    want = pd.DataFrame({"Owner": pd.Series(["Amy", "Bob"], dtype=object), "won": np.array([0, 1], dtype=np.int64),
-                         "won_amount": [0.0, 3000.0], "lost": np.array([1, 0], dtype=np.int64),
-                         "lost_amount": [500.0, 0.0]})
+    want = pd.DataFrame(
+        {
+            "Owner": pd.Series(["Amy", "Bob"], dtype=object),
+            "won": np.array([0, 1], dtype=np.int64),
+            "won_amount": [0.0, 3000.0],
+            "lost": np.array([1, 0], dtype=np.int64),
+            "lost_amount": [500.0, 0.0],
+        }
+    )
     pd.testing.assert_frame_equal(got, want)
 
 
@@ -131,43 +142,80 @@ def focus_deals() -> pd.DataFrame:
     return frame
 
 
-ACTS = pd.DataFrame({"Date": pd.to_datetime(["2026-11-12", "2026-09-02"]),
-                     "Opportunity ID": pd.Series(["F1", "F2"], dtype=object)})
+ACTS = pd.DataFrame(
+    {"Date": pd.to_datetime(["2026-11-12", "2026-09-02"]), "Opportunity ID": pd.Series(["F1", "F2"], dtype=object)}
+)
 
 
-@pytest.mark.parametrize(("days", "expected"), [
-    (7, [(FocusKind.OVERDUE, "F1", -5), (FocusKind.DUE, "F2", 5), (FocusKind.CLOSING, "F2", 3),
-         (FocusKind.STALE, "F2", -74)]),
-    (2, [(FocusKind.OVERDUE, "F1", -5), (FocusKind.STALE, "F2", -74)]),
-    (20, [(FocusKind.OVERDUE, "F1", -5), (FocusKind.DUE, "F2", 5), (FocusKind.DUE, "F4", 15),
-          (FocusKind.CLOSING, "F2", 3), (FocusKind.STALE, "F2", -74)]),
-])
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [
+        (
+            7,
+            [
+                (FocusKind.OVERDUE, "F1", -5),
+                (FocusKind.DUE, "F2", 5),
+                (FocusKind.CLOSING, "F2", 3),
+                (FocusKind.STALE, "F2", -74),
+            ],
+        ),
+        (2, [(FocusKind.OVERDUE, "F1", -5), (FocusKind.STALE, "F2", -74)]),
+        (
+            20,
+            [
+                (FocusKind.OVERDUE, "F1", -5),
+                (FocusKind.DUE, "F2", 5),
+                (FocusKind.DUE, "F4", 15),
+                (FocusKind.CLOSING, "F2", 3),
+                (FocusKind.STALE, "F2", -74),
+            ],
+        ),
+    ],
+)
 def test_deal_focus_rows_by_window(days, expected) -> None:
-    rows = focus_list(deal_focus(focus_deals(), ACTS, AS_OF, Settings(), days=days),
-                      customer_focus(no_customers(), AS_OF))
+    rows = focus_list(
+        deal_focus(focus_deals(), ACTS, AS_OF, Settings(), days=days), customer_focus(no_customers(), AS_OF)
+    )
     assert list(zip(rows["kind"], rows["id"], rows["days"], strict=True)) == expected
 
 
 def no_customers() -> pd.DataFrame:
-    return pd.DataFrame({"ID": pd.Series([], dtype=object), "Owner": pd.Series([], dtype=object),
-                         "nesl_before": pd.Series([], dtype=object), "nesl": pd.Series([], dtype=object),
-                         "main_before": pd.Series([], dtype=bool), "important": pd.Series([], dtype=bool),
-                         "last_purchase": pd.Series([], dtype="datetime64[ns]")})
+    return pd.DataFrame(
+        {
+            "ID": pd.Series([], dtype=object),
+            "Owner": pd.Series([], dtype=object),
+            "nesl_before": pd.Series([], dtype=object),
+            "nesl": pd.Series([], dtype=object),
+            "main_before": pd.Series([], dtype=bool),
+            "important": pd.Series([], dtype=bool),
+            "last_purchase": pd.Series([], dtype="datetime64[ns]"),
+        }
+    )
 
 
-@pytest.mark.parametrize(("before", "now", "main", "important", "listed"), [
-    (NESL.E, NESL.S, True, False, True),
-    (NESL.E, NESL.S, False, True, True),
-    (NESL.E, NESL.S, False, False, False),  # an ordinary customer
-    (NESL.S, NESL.S, True, True, False),  # asleep already
-    (NESL.E, NESL.E, True, True, False),  # still buying
-    (NESL.S, NESL.L, True, True, False),  # lost, not just asleep
-])
+@pytest.mark.parametrize(
+    ("before", "now", "main", "important", "listed"),
+    [
+        (NESL.E, NESL.S, True, False, True),
+        (NESL.E, NESL.S, False, True, True),
+        (NESL.E, NESL.S, False, False, False),  # an ordinary customer
+        (NESL.S, NESL.S, True, True, False),  # asleep already
+        (NESL.E, NESL.E, True, True, False),  # still buying
+        (NESL.S, NESL.L, True, True, False),  # lost, not just asleep
+    ],
+)
 def test_customers_who_just_went_to_sleep_and_matter(before, now, main, important, listed) -> None:
-    customers = pd.DataFrame({"ID": pd.Series(["P-1"], dtype=object), "Owner": pd.Series(["Amy"], dtype=object),
-                              "nesl_before": pd.Series([before], dtype=object), "nesl": pd.Series([now], dtype=object),
-                              "main_before": [main], "important": [important],
-                              "last_purchase": pd.to_datetime(["2026-10-10"])})
+    customers = pd.DataFrame(
+        {
+            "ID": pd.Series(["P-1"], dtype=object),
+            "Owner": pd.Series(["Amy"], dtype=object),
+            "nesl_before": pd.Series([before], dtype=object),
+            "nesl": pd.Series([now], dtype=object),
+            "main_before": [main],
+            "important": [important],
+            "last_purchase": pd.to_datetime(["2026-10-10"]),
+        }
+    )
     rows = customer_focus(customers, AS_OF)
     assert len(rows) == int(listed)
     if listed:

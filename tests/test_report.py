@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import math
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -27,7 +28,7 @@ from sheetcrm.report.render import (
     to_html,
     to_markdown,
 )
-from sheetcrm.schema import NESL, Lang, Segment, Stage, Tab, Tier
+from sheetcrm.schema import NESL, Lang, Segment, Tab, Tier
 
 END, PREV_END = dt.date(2026, 10, 31), dt.date(2026, 9, 30)
 MONTH = "2026-10"
@@ -76,16 +77,24 @@ def reports(report_workbook) -> dict[Lang, Any]:
 def purchases(rows) -> list[tuple[str, dt.date, float]]:
     """(contact, date, amount) of every transaction: purchase-type activities with an
     amount, and Won deals with a contact, a Closed date and an amount."""
-    out = [(a["Contact ID"], a["Date"], float(a["Amount"])) for a in rows[Tab.ACTIVITIES]
-           if a["Type"] in ("Purchase", "Order") and a.get("Amount") is not None and a.get("Contact ID")]
-    out += [(o["Contact ID"], o["Closed"], float(o["Amount"])) for o in rows[Tab.OPPORTUNITIES]
-            if o["Stage"] == "Won" and o.get("Contact ID") and o.get("Closed")]
+    out = [
+        (a["Contact ID"], a["Date"], float(a["Amount"]))
+        for a in rows[Tab.ACTIVITIES]
+        if a["Type"] in ("Purchase", "Order") and a.get("Amount") is not None and a.get("Contact ID")
+    ]
+    out += [
+        (o["Contact ID"], o["Closed"], float(o["Amount"]))
+        for o in rows[Tab.OPPORTUNITIES]
+        if o["Stage"] == "Won" and o.get("Contact ID") and o.get("Closed")
+    ]
     return out
 
 
 def window_start(month_end: dt.date) -> dt.date:
     """First day of the 12-month look-back window ending on a month's last day."""
-    return dt.date(month_end.year, month_end.month + 1, 1) if month_end.month < 12 else dt.date(month_end.year + 1, 1, 1)
+    return (
+        dt.date(month_end.year, month_end.month + 1, 1) if month_end.month < 12 else dt.date(month_end.year + 1, 1, 1)
+    )
 
 
 def window_start_12(month_end: dt.date) -> dt.date:
@@ -218,7 +227,7 @@ def test_funnel_and_conversion_equal_independent_counts(reports, report_crm, lan
     for s in [*order, "Lost"]:
         assert f.loc[s, "deals"] == at_end[s], s
         assert f.loc[s, "amount"] == pytest.approx(amount[s]), s
-    for a, b in zip(order, order[1:], strict=False):
+    for a, b in itertools.pairwise(order):
         assert f.loc[a, "reached"] == reached[a]
         assert f.loc[a, "conversion"] == pytest.approx(reached[b] / reached[a])
     assert math.isnan(f.loc["Won", "conversion"])
@@ -302,8 +311,9 @@ def every_pii(rows, book: Path) -> list[str]:
 
 def outputs(book: Path, out: Path, lang: Lang, include_pii: bool) -> dict[str, str]:
     """Every output of the report as text: html, md, csv, the standalone xlsx and the tab."""
-    done = sheetcrm.run_report(book, MONTH, out=out, formats=("html", "md", "csv", "xlsx"), lang=lang, tab=True,
-                               include_pii=include_pii)
+    done = sheetcrm.run_report(
+        book, MONTH, out=out, formats=("html", "md", "csv", "xlsx"), lang=lang, tab=True, include_pii=include_pii
+    )
     texts = {p.suffix: p.read_bytes().decode("utf-8-sig") for p in done.paths if p.suffix != ".xlsx"}
     for name, path, sheet in (("xlsx", out / f"report-{MONTH}.xlsx", None), ("tab", book, done.tab)):
         wb = openpyxl.load_workbook(path)
@@ -335,8 +345,10 @@ def test_include_pii_shows_them_and_a_formula_name_stays_text(report_book, repor
     assert "=HYPERLINK(&#34;http://x&#34;)" in html and 'href="http://x"' not in html
     assert '\'=HYPERLINK(""http://x"")' in texts[".csv"]  # neutralised and quoted
     assert formula in texts["tab"] and formula in texts["xlsx"]
-    for path, sheet in ((report_book, sheetcrm.report.catalog.text("report_tab", lang, month=MONTH)),
-                        (tmp_path / "out" / f"report-{MONTH}.xlsx", None)):
+    for path, sheet in (
+        (report_book, sheetcrm.report.catalog.text("report_tab", lang, month=MONTH)),
+        (tmp_path / "out" / f"report-{MONTH}.xlsx", None),
+    ):
         wb = openpyxl.load_workbook(path)
         ws = wb[sheet] if sheet else wb.worksheets[0]
         cells = [c for row in ws.iter_rows() for c in row if c.value == formula]
@@ -346,10 +358,22 @@ def test_include_pii_shows_them_and_a_formula_name_stays_text(report_book, repor
 # --------------------------------------------------------------- formats
 
 
-@pytest.mark.parametrize(("value", "written"), [
-    ("=1+1", "'=1+1"), ("+886 912", "'+886 912"), ("-5", "'-5"), ("@SUM(A1)", "'@SUM(A1)"),
-    ("\tx", "'\tx"), ("\rx", "'\rx"), ("plain", "plain"), ("a=b", "a=b"), ("", ""), (12, 12), (None, None),
-])
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+886 912", "'+886 912"),
+        ("-5", "'-5"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("plain", "plain"),
+        ("a=b", "a=b"),
+        ("", ""),
+        (12, 12),
+        (None, None),
+    ],
+)
 def test_csv_cells_that_would_run_as_formulas_are_neutralised(value, written) -> None:
     assert neutralise(value) == written
 

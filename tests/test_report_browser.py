@@ -16,12 +16,14 @@ from sheetcrm.report.render import to_html
 from sheetcrm.schema import Lang
 
 playwright_api = pytest.importorskip(
-    "playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
+    "playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')"
+)
 
 CHROMIUM = os.environ.get("SHEETCRM_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None,
-    reason="no Chromium browser on this machine: apt-get install chromium (or set SHEETCRM_CHROMIUM to one)")
+    reason="no Chromium browser on this machine: apt-get install chromium (or set SHEETCRM_CHROMIUM to one)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +52,8 @@ def test_report_page_in_chromium(browser, page_file, width, height) -> None:
     page.on("request", lambda req: network.append(req.url) if not req.url.startswith(("file:", "data:")) else None)
     page.goto(page_file.as_uri(), wait_until="load")
     sizes = page.eval_on_selector_all(
-        "figure.chart svg", "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.width, r.height]; })")
+        "figure.chart svg", "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.width, r.height]; })"
+    )
     assert len(sizes) == 7  # NESL, segments, pyramid, 80/20 curve, lifecycle, funnel, forecast
     assert all(w > 0 and h > 0 for w, h in sizes), sizes
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

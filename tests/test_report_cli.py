@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -29,8 +28,18 @@ def run(*args: str) -> str:
 def test_report_command_writes_every_format_and_the_tab(report_workbook, tmp_path) -> None:
     book = tmp_path / "crm.xlsx"
     book.write_bytes(report_workbook.read_bytes())
-    out = run("report", str(book), "--month", MONTH, "--out", str(tmp_path / "r"), "--format", "html,md,csv,xlsx",
-              "--tab", "-q")
+    out = run(
+        "report",
+        str(book),
+        "--month",
+        MONTH,
+        "--out",
+        str(tmp_path / "r"),
+        "--format",
+        "html,md,csv,xlsx",
+        "--tab",
+        "-q",
+    )
     names = sorted(p.name for p in (tmp_path / "r").iterdir())
     assert names == [f"report-{MONTH}.{ext}" for ext in ("csv", "html", "md", "xlsx")]
     assert "Wrote tab 'Report 2026-10'" in out
@@ -45,10 +54,13 @@ def test_report_command_in_chinese(report_workbook, tmp_path) -> None:
     assert md.startswith("# 2026-10 月度顧客分群報告") and "潛在離婚" in md
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--month", "Oct"], "not a month"),
-    (["--month", MONTH, "--format", "pdf"], "unknown format"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--month", "Oct"], "not a month"),
+        (["--month", MONTH, "--format", "pdf"], "unknown format"),
+    ],
+)
 def test_report_command_refuses_bad_options_in_one_line(report_workbook, tmp_path, args, message) -> None:
     result = CliRunner().invoke(cli, ["report", str(report_workbook), "--out", str(tmp_path), *args])
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
@@ -56,23 +68,51 @@ def test_report_command_refuses_bad_options_in_one_line(report_workbook, tmp_pat
 
 def test_forecast_command_csv_and_json_are_the_library_table(report_workbook) -> None:
     lib = sheetcrm.forecast(report_workbook, "2026Q4", as_of="2026-10-31").table
-    got = pd.read_csv(io.StringIO(run("forecast", str(report_workbook), "--quarter", "2026Q4", "--as-of",
-                                      "2026-10-31", "--format", "csv")))
+    got = pd.read_csv(
+        io.StringIO(
+            run("forecast", str(report_workbook), "--quarter", "2026Q4", "--as-of", "2026-10-31", "--format", "csv")
+        )
+    )
     assert list(got["Owner"]) == list(lib["Owner"])
     pd.testing.assert_series_equal(got["forecast"], lib["forecast"], check_names=False)
-    records = json.loads(run("forecast", str(report_workbook), "--quarter", "2026Q4", "--as-of", "2026-10-31",
-                             "--by", "stage", "--format", "json"))
+    records = json.loads(
+        run(
+            "forecast",
+            str(report_workbook),
+            "--quarter",
+            "2026Q4",
+            "--as-of",
+            "2026-10-31",
+            "--by",
+            "stage",
+            "--format",
+            "json",
+        )
+    )
     assert [r["Stage"] for r in records] == ["Lead", "Qualified", "Proposal", "Negotiation", "Won"]
     table = run("forecast", str(report_workbook), "--quarter", "2026Q4", "--as-of", "2026-10-31")
     assert "Amy Rep" in table and "Best case" in table
-    deals = run("forecast", str(report_workbook), "--quarter", "2026Q4", "--as-of", "2026-10-31", "--deals",
-                "--format", "csv")
+    deals = run(
+        "forecast", str(report_workbook), "--quarter", "2026Q4", "--as-of", "2026-10-31", "--deals", "--format", "csv"
+    )
     assert "OP-W1" in deals and "OP-W2" not in deals
 
 
 def test_focus_command_json_matches_the_library(report_workbook) -> None:
-    records = json.loads(run("focus", str(report_workbook), "--as-of", "2026-11-22", "--days", "7",
-                             "--format", "json", "--owner", "Bob Rep"))
+    records = json.loads(
+        run(
+            "focus",
+            str(report_workbook),
+            "--as-of",
+            "2026-11-22",
+            "--days",
+            "7",
+            "--format",
+            "json",
+            "--owner",
+            "Bob Rep",
+        )
+    )
     lib = sheetcrm.focus(report_workbook, 7, as_of="2026-11-22", owner="Bob Rep")
     assert [r["id"] for r in records] == list(lib["id"])
     assert records[0]["kind"] == "next step due"

@@ -53,30 +53,45 @@ def last_activity(deals: pd.DataFrame, activities: pd.DataFrame, as_of: Any) -> 
     dates = pd.to_datetime(activities["Date"], errors="coerce")
     ok = dates.notna() & (dates <= as_of_ts) & activities["Opportunity ID"].notna()
     latest = dates[ok].groupby(activities.loc[ok, "Opportunity ID"].astype(str)).max()
-    return pd.Series(deals["ID"].astype(object).map(latest).to_numpy(dtype="datetime64[ns]"),
-                     index=deals.index, dtype="datetime64[ns]")
+    return pd.Series(
+        deals["ID"].astype(object).map(latest).to_numpy(dtype="datetime64[ns]"),
+        index=deals.index,
+        dtype="datetime64[ns]",
+    )
 
 
 def _day(ts: Any, lang: Lang) -> str:
     return text("no_date", lang) if pd.isna(ts) else str(pd.Timestamp(ts).date())
 
 
-def _rows(kind: FocusKind, tab: Tab, frame: pd.DataFrame, date: pd.Series, days: pd.Series,
-          why: list[str], lang: Lang) -> pd.DataFrame:
-    return pd.DataFrame({
-        "kind": pd.Series([kind] * len(frame), dtype=object),
-        "tab": pd.Series([tab] * len(frame), dtype=object),
-        "id": pd.Series(frame["ID"].to_numpy(dtype=object), dtype=object),
-        "owner": pd.Series([None if pd.isna(o) else o for o in frame["Owner"].to_numpy(dtype=object)], dtype=object),
-        "date": pd.to_datetime(date).to_numpy(dtype="datetime64[ns]"),
-        "days": days.astype(np.int64).to_numpy(),
-        "why": pd.Series(why, dtype=object),
-        "todo": pd.Series([text(f"todo_{kind.value}", lang)] * len(frame), dtype=object),
-    })
+def _rows(
+    kind: FocusKind, tab: Tab, frame: pd.DataFrame, date: pd.Series, days: pd.Series, why: list[str], lang: Lang
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "kind": pd.Series([kind] * len(frame), dtype=object),
+            "tab": pd.Series([tab] * len(frame), dtype=object),
+            "id": pd.Series(frame["ID"].to_numpy(dtype=object), dtype=object),
+            "owner": pd.Series(
+                [None if pd.isna(o) else o for o in frame["Owner"].to_numpy(dtype=object)], dtype=object
+            ),
+            "date": pd.to_datetime(date).to_numpy(dtype="datetime64[ns]"),
+            "days": days.astype(np.int64).to_numpy(),
+            "why": pd.Series(why, dtype=object),
+            "todo": pd.Series([text(f"todo_{kind.value}", lang)] * len(frame), dtype=object),
+        }
+    )
 
 
-def deal_focus(deals: pd.DataFrame, activities: pd.DataFrame, as_of: Any, settings: Settings,
-               days: int = 7, lang: Lang | str = Lang.EN, currency: str = "") -> pd.DataFrame:
+def deal_focus(
+    deals: pd.DataFrame,
+    activities: pd.DataFrame,
+    as_of: Any,
+    settings: Settings,
+    days: int = 7,
+    lang: Lang | str = Lang.EN,
+    currency: str = "",
+) -> pd.DataFrame:
     """Overdue and due next steps, expected closes and stale deals (module docstring).
 
     In: a deals frame as of ``as_of`` (columns ``ID, Owner, Stage, Amount, Expected Close,
@@ -95,27 +110,71 @@ def deal_focus(deals: pd.DataFrame, activities: pd.DataFrame, as_of: Any, settin
     parts = []
 
     over = due < as_of_ts
-    parts.append(_rows(FocusKind.OVERDUE, Tab.OPPORTUNITIES, open_deals[over], due[over], until_due[over], [
-        text("why_overdue", lang, step=s, date=_day(d, lang), days=-int(n))
-        for s, d, n in zip(step[over], due[over], until_due[over], strict=True)], lang))
+    parts.append(
+        _rows(
+            FocusKind.OVERDUE,
+            Tab.OPPORTUNITIES,
+            open_deals[over],
+            due[over],
+            until_due[over],
+            [
+                text("why_overdue", lang, step=s, date=_day(d, lang), days=-int(n))
+                for s, d, n in zip(step[over], due[over], until_due[over], strict=True)
+            ],
+            lang,
+        )
+    )
     soon = (due >= as_of_ts) & (due <= horizon)
-    parts.append(_rows(FocusKind.DUE, Tab.OPPORTUNITIES, open_deals[soon], due[soon], until_due[soon], [
-        text("why_due", lang, step=s, date=_day(d, lang), days=int(n))
-        for s, d, n in zip(step[soon], due[soon], until_due[soon], strict=True)], lang))
+    parts.append(
+        _rows(
+            FocusKind.DUE,
+            Tab.OPPORTUNITIES,
+            open_deals[soon],
+            due[soon],
+            until_due[soon],
+            [
+                text("why_due", lang, step=s, date=_day(d, lang), days=int(n))
+                for s, d, n in zip(step[soon], due[soon], until_due[soon], strict=True)
+            ],
+            lang,
+        )
+    )
     closing = (expected >= as_of_ts) & (expected <= horizon)
     c = open_deals[closing]
-    parts.append(_rows(FocusKind.CLOSING, Tab.OPPORTUNITIES, c, expected[closing], (expected[closing] - as_of_ts).dt.days, [
-        text("why_closing", lang, date=_day(d, lang), stage=st.label(lang), amount=fmt_money(a, lang, currency))
-        for d, st, a in zip(expected[closing], c["Stage"], c["Amount"], strict=True)], lang))
+    parts.append(
+        _rows(
+            FocusKind.CLOSING,
+            Tab.OPPORTUNITIES,
+            c,
+            expected[closing],
+            (expected[closing] - as_of_ts).dt.days,
+            [
+                text("why_closing", lang, date=_day(d, lang), stage=st.label(lang), amount=fmt_money(a, lang, currency))
+                for d, st, a in zip(expected[closing], c["Stage"], c["Amount"], strict=True)
+            ],
+            lang,
+        )
+    )
     last = last_activity(open_deals, activities, as_of_ts)
     since = pd.to_datetime(open_deals["Stage Since"], errors="coerce")
     recent = last.where(last.notna(), since)
     stale = recent.notna() & (recent < as_of_ts - pd.Timedelta(days=int(settings.stale_days)))
     s = open_deals[stale]
     age = (recent[stale] - as_of_ts).dt.days
-    parts.append(_rows(FocusKind.STALE, Tab.OPPORTUNITIES, s, recent[stale], age, [
-        text("why_stale", lang, date=_day(d, lang), days=-int(n), stage=st.label(lang))
-        for d, n, st in zip(recent[stale], age, s["Stage"], strict=True)], lang))
+    parts.append(
+        _rows(
+            FocusKind.STALE,
+            Tab.OPPORTUNITIES,
+            s,
+            recent[stale],
+            age,
+            [
+                text("why_stale", lang, date=_day(d, lang), days=-int(n), stage=st.label(lang))
+                for d, n, st in zip(recent[stale], age, s["Stage"], strict=True)
+            ],
+            lang,
+        )
+    )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -135,12 +194,13 @@ def customer_focus(customers: pd.DataFrame, as_of: Any, lang: Lang | str = Lang.
     last = pd.to_datetime(picked["last_purchase"], errors="coerce")
     age = (last - as_of_ts).dt.days
     marks = [
-        text("mark_join", lang).join(
-            [text("mark_main", lang)] * bool(m) + [text("mark_important", lang)] * bool(i))
+        text("mark_join", lang).join([text("mark_main", lang)] * bool(m) + [text("mark_important", lang)] * bool(i))
         for m, i in zip(picked["main_before"], picked["important"], strict=True)
     ]
-    why = [text("why_sleeping", lang, marks=mk, date=_day(d, lang), days=-int(n))
-           for mk, d, n in zip(marks, last, age, strict=True)]
+    why = [
+        text("why_sleeping", lang, marks=mk, date=_day(d, lang), days=-int(n))
+        for mk, d, n in zip(marks, last, age, strict=True)
+    ]
     return _rows(FocusKind.SLEEPING, Tab.CONTACTS, picked, last, age, why, lang)
 
 

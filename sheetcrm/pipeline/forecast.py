@@ -32,7 +32,11 @@ from sheetcrm.schema import Stage
 
 #: Stages of the funnel, in order (Lost is counted apart: its deals reached no next stage).
 FUNNEL_STAGES: Final[tuple[Stage, ...]] = (
-    Stage.LEAD, Stage.QUALIFIED, Stage.PROPOSAL, Stage.NEGOTIATION, Stage.WON,
+    Stage.LEAD,
+    Stage.QUALIFIED,
+    Stage.PROPOSAL,
+    Stage.NEGOTIATION,
+    Stage.WON,
 )
 _OPEN: Final = (Stage.LEAD, Stage.QUALIFIED, Stage.PROPOSAL, Stage.NEGOTIATION)
 
@@ -46,7 +50,14 @@ class ForecastBy(StrEnum):
 
 #: Columns of :func:`forecast_table`, after the group column.
 FORECAST_COLUMNS: Final[tuple[str, ...]] = (
-    "deals_won", "won", "deals_open", "open", "weighted", "commit", "best_case", "forecast",
+    "deals_won",
+    "won",
+    "deals_open",
+    "open",
+    "weighted",
+    "commit",
+    "best_case",
+    "forecast",
 )
 
 
@@ -122,8 +133,9 @@ def quarter_deals(deals: pd.DataFrame, quarter: Quarter, as_of: Any) -> pd.DataF
     return out.sort_values(["date", "ID"], kind="stable")
 
 
-def forecast_table(deals: pd.DataFrame, quarter: Quarter, as_of: Any,
-                   by: ForecastBy | str = ForecastBy.OWNER) -> pd.DataFrame:
+def forecast_table(
+    deals: pd.DataFrame, quarter: Quarter, as_of: Any, by: ForecastBy | str = ForecastBy.OWNER
+) -> pd.DataFrame:
     """Won to date, open, weighted, commit, best case and forecast of ``quarter``.
 
     In: a deals frame, the quarter, the day to compute as of, and ``by`` (owner or stage).
@@ -137,14 +149,16 @@ def forecast_table(deals: pd.DataFrame, quarter: Quarter, as_of: Any,
     won = qd["won"].to_numpy(dtype=bool)
     negotiation = qd["Stage"].isin([Stage.NEGOTIATION]).to_numpy(dtype=bool)
     amount = qd["amount"].to_numpy(dtype="float64")
-    parts = pd.DataFrame({
-        "deals_won": won.astype(np.int64),
-        "won": np.where(won, amount, 0.0),
-        "deals_open": (~won).astype(np.int64),
-        "open": np.where(~won, amount, 0.0),
-        "weighted": qd["weighted"].to_numpy(dtype="float64"),
-        "negotiation": np.where(negotiation & ~won, amount, 0.0),
-    })
+    parts = pd.DataFrame(
+        {
+            "deals_won": won.astype(np.int64),
+            "won": np.where(won, amount, 0.0),
+            "deals_open": (~won).astype(np.int64),
+            "open": np.where(~won, amount, 0.0),
+            "weighted": qd["weighted"].to_numpy(dtype="float64"),
+            "negotiation": np.where(negotiation & ~won, amount, 0.0),
+        }
+    )
     if by is ForecastBy.OWNER:
         key = "Owner"
         groups = qd["Owner"].astype(object).where(qd["Owner"].notna(), None).to_numpy(dtype=object)
@@ -209,15 +223,17 @@ def funnel(deals: pd.DataFrame) -> pd.DataFrame:
     n = len(FUNNEL_STAGES)
     reached = np.append(np.cumsum(count[:n][::-1])[::-1], 0).astype(np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        conversion = np.where(reached[:n - 1] > 0, reached[1:n] / np.maximum(reached[:n - 1], 1), np.nan)
-    return pd.DataFrame({
-        "Stage": pd.Series(stages, dtype=object),
-        "deals": count,
-        "amount": amount_sum,
-        "weighted": weighted,
-        "reached": reached,
-        "conversion": np.append(conversion, [np.nan, np.nan]).astype("float64"),
-    })
+        conversion = np.where(reached[: n - 1] > 0, reached[1:n] / np.maximum(reached[: n - 1], 1), np.nan)
+    return pd.DataFrame(
+        {
+            "Stage": pd.Series(stages, dtype=object),
+            "deals": count,
+            "amount": amount_sum,
+            "weighted": weighted,
+            "reached": reached,
+            "conversion": np.append(conversion, [np.nan, np.nan]).astype("float64"),
+        }
+    )
 
 
 def won_lost(deals: pd.DataFrame, start: Any, end: Any) -> pd.DataFrame:
@@ -233,23 +249,30 @@ def won_lost(deals: pd.DataFrame, start: Any, end: Any) -> pd.DataFrame:
     won = deals["Stage"].isin([Stage.WON]).to_numpy(dtype=bool) & inside
     lost = deals["Stage"].isin([Stage.LOST]).to_numpy(dtype=bool) & inside
     amount = _amount(deals)
-    frame = pd.DataFrame({
-        "Owner": pd.Series([None if pd.isna(o) else o for o in deals["Owner"].to_numpy(dtype=object)],
-                           index=deals.index, dtype=object),
-        "won": won.astype(np.int64), "won_amount": np.where(won, amount, 0.0),
-        "lost": lost.astype(np.int64), "lost_amount": np.where(lost, amount, 0.0),
-    })[won | lost]
+    frame = pd.DataFrame(
+        {
+            "Owner": pd.Series(
+                [None if pd.isna(o) else o for o in deals["Owner"].to_numpy(dtype=object)],
+                index=deals.index,
+                dtype=object,
+            ),
+            "won": won.astype(np.int64),
+            "won_amount": np.where(won, amount, 0.0),
+            "lost": lost.astype(np.int64),
+            "lost_amount": np.where(lost, amount, 0.0),
+        }
+    )[won | lost]
     owner_key = frame["Owner"].fillna("\uffff")  # no owner sorts last
     out = frame.groupby(owner_key, sort=True)[["won", "won_amount", "lost", "lost_amount"]].sum()
     out.index = pd.Index([None if k == "\uffff" else k for k in out.index], dtype=object, name="Owner")
-    out = out.reset_index().astype({"won": np.int64, "lost": np.int64,
-                                    "won_amount": "float64", "lost_amount": "float64"})
+    out = out.reset_index().astype(
+        {"won": np.int64, "lost": np.int64, "won_amount": "float64", "lost_amount": "float64"}
+    )
     out["Owner"] = pd.Series(list(out["Owner"]), dtype=object)
     return out
 
 
-def deals_as_of(opportunities: pd.DataFrame, activities: pd.DataFrame, as_of: Any,
-                settings: Any) -> pd.DataFrame:
+def deals_as_of(opportunities: pd.DataFrame, activities: pd.DataFrame, as_of: Any, settings: Any) -> pd.DataFrame:
     """The deals frame as of ``as_of``: each deal's stage as sheetcrm computes it that day.
 
     In: the typed Opportunities and Activities tables, the day, the settings (stage rules

@@ -78,7 +78,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         _ZH: "前 20% 的買家（{buyers} 人中的 {top} 人）貢獻 {share} 營收：符合 80/20 法則。",
     },
     "pareto_fails": {
-        _EN: "The top 20% of buyers ({top} of {buyers}) bring {share} of revenue: less than 80%, revenue is spread wider.",
+        _EN: "The top 20% of buyers ({top} of {buyers}) bring {share} of"
+        " revenue: less than 80%, revenue is spread wider.",
         _ZH: "前 20% 的買家（{buyers} 人中的 {top} 人）貢獻 {share} 營收：未達 80%，營收較分散。",
     },
     "pareto_none": {_EN: "No revenue in the window: no 80/20 check.", _ZH: "期間內沒有營收，無法做 80/20 檢查。"},
@@ -90,15 +91,18 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     # ---- pipeline
     "funnel_title": {_EN: "Pipeline funnel", _ZH: "銷售漏斗"},
     "funnel_intro": {
-        _EN: "Deals by stage at the month end; conversion is the share of deals that reached a stage and went on to the next.",
+        _EN: "Deals by stage at the month end; conversion is the share of"
+        " deals that reached a stage and went on to the next.",
         _ZH: "月底各階段的機會；轉換率為到達該階段的機會中，再往下一階段前進的比例。",
     },
     "funnel_chart": {_EN: "Deals reaching each stage", _ZH: "到達各階段的機會數"},
     "won_lost_title": {_EN: "Won and lost, this month and last", _ZH: "本月與上月的成交與失敗"},
     "forecast_title": {_EN: "Forecast for {quarter}", _ZH: "{quarter} 業績預測"},
     "forecast_intro": {
-        _EN: "Deals closing in the quarter, as of {as_of}: won so far, open pipeline weighted by stage probability, commit (deals in Negotiation) and best case (every open deal won).",
-        _ZH: "截至 {as_of}，預計於本季結案的機會：已成交、依階段機率加權的未結案金額、確定 (議約中的機會) 與最佳情況 (所有未結案機會都成交)。",
+        _EN: "Deals closing in the quarter, as of {as_of}: won so far, open pipeline weighted by stage"
+        " probability, commit (deals in Negotiation) and best case (every open deal won).",
+        _ZH: "截至 {as_of}，預計於本季結案的機會：已成交、依階段機率加權的未結案金額、"
+        "確定 (議約中的機會) 與最佳情況 (所有未結案機會都成交)。",
     },
     "forecast_chart": {_EN: "Won and weighted pipeline by owner", _ZH: "各負責人的已成交與加權金額"},
     "movers_title": {_EN: "Customers who moved most", _ZH: "變動最大的顧客"},
@@ -165,19 +169,37 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "focus_stale": {_EN: "stale deal", _ZH: "停滯機會"},
     "focus_closing": {_EN: "expected to close", _ZH: "即將成交"},
     "focus_sleeping": {_EN: "customer went to sleep", _ZH: "顧客轉為沉睡"},
-    "why_due": {_EN: "next step '{step}' is due {date} (in {days} day(s))", _ZH: "下一步「{step}」於 {date} 到期（{days} 天後）"},
-    "why_overdue": {_EN: "next step '{step}' was due {date} ({days} day(s) ago)", _ZH: "下一步「{step}」已於 {date} 到期（逾期 {days} 天）"},
-    "why_stale": {_EN: "no activity since {date} ({days} days) in stage {stage}", _ZH: "自 {date} 起沒有活動（{days} 天），目前階段 {stage}"},
-    "why_closing": {_EN: "expected to close {date}, {stage}, amount {amount}", _ZH: "預計 {date} 成交，{stage}，金額 {amount}"},
+    "why_due": {
+        _EN: "next step '{step}' is due {date} (in {days} day(s))",
+        _ZH: "下一步「{step}」於 {date} 到期（{days} 天後）",
+    },
+    "why_overdue": {
+        _EN: "next step '{step}' was due {date} ({days} day(s) ago)",
+        _ZH: "下一步「{step}」已於 {date} 到期（逾期 {days} 天）",
+    },
+    "why_stale": {
+        _EN: "no activity since {date} ({days} days) in stage {stage}",
+        _ZH: "自 {date} 起沒有活動（{days} 天），目前階段 {stage}",
+    },
+    "why_closing": {
+        _EN: "expected to close {date}, {stage}, amount {amount}",
+        _ZH: "預計 {date} 成交，{stage}，金額 {amount}",
+    },
     "why_sleeping": {
         _EN: "{marks} customer, last purchase {date} ({days} days ago): went from E to S",
         _ZH: "{marks}，最近購買 {date}（{days} 天前）：由既有顧客轉為沉睡",
     },
     "todo_due": {_EN: "do the next step, then set a new one", _ZH: "執行下一步，並設定新的下一步"},
     "todo_overdue": {_EN: "do it now or set a new date", _ZH: "立即執行，或重新設定期限"},
-    "todo_stale": {_EN: "call the customer and log the activity, or close the deal as Lost", _ZH: "聯繫顧客並記錄活動，或將機會結案為失敗"},
+    "todo_stale": {
+        _EN: "call the customer and log the activity, or close the deal as Lost",
+        _ZH: "聯繫顧客並記錄活動，或將機會結案為失敗",
+    },
     "todo_closing": {_EN: "confirm the close date with the customer", _ZH: "與顧客確認成交日期"},
-    "todo_sleeping": {_EN: "call before they are lost; offer what they bought last", _ZH: "在流失前致電聯繫，推薦上次購買的商品"},
+    "todo_sleeping": {
+        _EN: "call before they are lost; offer what they bought last",
+        _ZH: "在流失前致電聯繫，推薦上次購買的商品",
+    },
     "mark_main": {_EN: "main", _ZH: "主力顧客"},
     "mark_important": {_EN: "important", _ZH: "重要顧客"},
     "mark_join": {_EN: " and ", _ZH: "、"},
@@ -185,7 +207,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "no_step": {_EN: "(none written)", _ZH: "（未填寫）"},
     # ---- CLI
     "wrote": {_EN: "Wrote {path}", _ZH: "已寫入 {path}"},
-    "wrote_tab": {_EN: "Wrote tab '{title}' ({rows} rows) into {location}", _ZH: "已將「{title}」分頁（{rows} 列）寫入 {location}"},
+    "wrote_tab": {
+        _EN: "Wrote tab '{title}' ({rows} rows) into {location}",
+        _ZH: "已將「{title}」分頁（{rows} 列）寫入 {location}",
+    },
     "report_tab": {_EN: "Report {month}", _ZH: "報告 {month}"},
     "progress_reading": {_EN: "reading {location}", _ZH: "讀取 {location}"},
     "progress_month": {_EN: "computing customers as of {date}", _ZH: "計算 {date} 的顧客資料"},
@@ -228,7 +253,7 @@ def fmt_delta(value: Any, money: bool = False) -> str:
     number = float(value)
     if number == 0:
         return "0"
-    body = fmt_money(abs(number)) if money else f"{abs(int(round(number))):,}"
+    body = fmt_money(abs(number)) if money else f"{abs(round(number)):,}"
     return ("+" if number > 0 else "−") + body
 
 

@@ -16,27 +16,34 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
 
 #: Palette (colour-blind safe, Okabe–Ito), the current period first.
 NOW, PREV, ACCENT, GREY = "#0072B2", "#9ecae1", "#D55E00", "#999999"
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999")
 #: Fonts matplotlib measures text with (the browser draws it with the page's stack).
-FONTS = ["Noto Sans CJK TC", "Noto Sans CJK JP", "Noto Sans TC", "Microsoft JhengHei", "PingFang TC",
-         "DejaVu Sans"]
+FONTS = ["Noto Sans CJK TC", "Noto Sans CJK JP", "Noto Sans TC", "Microsoft JhengHei", "PingFang TC", "DejaVu Sans"]
 #: Most points a line chart draws (a 100k-buyer curve is thinned to this).
 MAX_POINTS = 400
 
 
 @contextmanager
 def _figure(width: float, height: float) -> Iterator[Figure]:
-    with plt.rc_context({
-        "svg.fonttype": "none", "svg.hashsalt": "sheetcrm", "font.family": "sans-serif",
-        "font.sans-serif": FONTS, "font.size": 12, "axes.spines.top": False, "axes.spines.right": False,
-        "axes.edgecolor": "#666666", "axes.titlesize": 11,
-    }):
+    with plt.rc_context(
+        {
+            "svg.fonttype": "none",
+            "svg.hashsalt": "sheetcrm",
+            "font.family": "sans-serif",
+            "font.sans-serif": FONTS,
+            "font.size": 12,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.edgecolor": "#666666",
+            "axes.titlesize": 11,
+        }
+    ):
         fig = Figure(figsize=(width, height), layout="constrained")
         yield fig
 
@@ -51,11 +58,12 @@ def to_svg(fig: Figure) -> str:
         warnings.filterwarnings("ignore", message=r".*findfont.*")
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     svg = buf.getvalue()
-    return svg[svg.index("<svg"):]
+    return svg[svg.index("<svg") :]
 
 
-def grouped_bars(labels: Sequence[str], now: Sequence[float], prev: Sequence[float],
-                 now_label: str, prev_label: str) -> str:
+def grouped_bars(
+    labels: Sequence[str], now: Sequence[float], prev: Sequence[float], now_label: str, prev_label: str
+) -> str:
     """Vertical bars, this period beside the previous one, per category."""
     x = np.arange(len(labels))
     with _figure(5.0, 3.0) as fig:
@@ -92,8 +100,13 @@ def pyramid(labels: Sequence[str], counts: Sequence[int]) -> str:
         ax = fig.subplots()
         widest = max(values.max(initial=0.0), 1.0)
         bars = ax.barh(y, values, left=-values / 2, color=[PALETTE[i % len(PALETTE)] for i in range(n)])
-        ax.bar_label(bars, labels=[f"{lab}  {int(v):,}" for lab, v in zip(labels, values, strict=True)],
-                     label_type="center", fontsize=11, color="#111111")
+        ax.bar_label(
+            bars,
+            labels=[f"{lab}  {int(v):,}" for lab, v in zip(labels, values, strict=True)],
+            label_type="center",
+            fontsize=11,
+            color="#111111",
+        )
         ax.set_xlim(-widest / 2 * 1.1, widest / 2 * 1.1)
         ax.set_axis_off()
         return to_svg(fig)
@@ -143,8 +156,9 @@ def _centred(labels: Sequence[str], values: Sequence[Any], notes: Sequence[str])
         return to_svg(fig)
 
 
-def stacked_hbars(labels: Sequence[str], first: Sequence[float], second: Sequence[float],
-                  first_label: str, second_label: str) -> str:
+def stacked_hbars(
+    labels: Sequence[str], first: Sequence[float], second: Sequence[float], first_label: str, second_label: str
+) -> str:
     """Horizontal stacked bars (won, then weighted open pipeline) per owner."""
     y = np.arange(len(labels))[::-1]
     with _figure(5.0, 0.35 * len(labels) + 1.0) as fig:

@@ -81,8 +81,9 @@ def last_complete_month(today: Any = None) -> pd.Period:
     return pd.Period(ts, freq="M") - 1
 
 
-def customer_snapshot(contacts: pd.DataFrame, activities: pd.DataFrame, opportunities: pd.DataFrame,
-                      as_of: Any, settings: Settings) -> pd.DataFrame:
+def customer_snapshot(
+    contacts: pd.DataFrame, activities: pd.DataFrame, opportunities: pd.DataFrame, as_of: Any, settings: Settings
+) -> pd.DataFrame:
     """Every contact's RFM, segment, tier, NESL, marks and lifecycle as of ``as_of``.
 
     In: the typed Contacts, Activities and Opportunities tables. Out: a frame indexed by
@@ -193,8 +194,15 @@ class MonthlyReport:
         return write_files(self, out_dir, formats)
 
 
-def build_report(tables: dict[Tab, pd.DataFrame], settings: Settings, month: Any, *,
-                 lang: Lang | str = Lang.EN, include_pii: bool = False, source: str = "") -> MonthlyReport:
+def build_report(
+    tables: dict[Tab, pd.DataFrame],
+    settings: Settings,
+    month: Any,
+    *,
+    lang: Lang | str = Lang.EN,
+    include_pii: bool = False,
+    source: str = "",
+) -> MonthlyReport:
     """Compute the monthly report of ``month`` from the typed tables.
 
     In: ``tables`` — typed frames of Contacts, Opportunities and Activities (as
@@ -210,61 +218,97 @@ def build_report(tables: dict[Tab, pd.DataFrame], settings: Settings, month: Any
     before = customer_snapshot(contacts, acts, opps, prev_end, settings)
 
     nesl_now, nesl_prev = _counts(now["nesl"], _NESL), _counts(before["nesl"], _NESL)
-    nesl = pd.DataFrame({"nesl": pd.Series(_NESL, dtype=object), "customers": nesl_now,
-                         "prev": nesl_prev, "delta": nesl_now - nesl_prev})
+    nesl = pd.DataFrame(
+        {
+            "nesl": pd.Series(_NESL, dtype=object),
+            "customers": nesl_now,
+            "prev": nesl_prev,
+            "delta": nesl_now - nesl_prev,
+        }
+    )
     moved = nesl_moves(before["nesl"], now["nesl"])
     known = moved.counts[moved.counts["from"].notna() & moved.counts["to"].notna()]
-    matrix = known.pivot(index="from", columns="to", values="customers").reindex(
-        index=list(_NESL), columns=list(_NESL)).fillna(0).astype(np.int64)
+    matrix = (
+        known.pivot(index="from", columns="to", values="customers")
+        .reindex(index=list(_NESL), columns=list(_NESL))
+        .fillna(0)
+        .astype(np.int64)
+    )
     matrix.index = pd.Index(list(_NESL), dtype=object, name="from")
     matrix.columns = pd.Index(list(_NESL), dtype=object, name="to")
     who = moved.customers
-    move = pd.Series([move_of(f, t) for f, t in zip(who["from"], who["to"], strict=True)],
-                     index=who.index, dtype=object)
-    moves = pd.DataFrame({
-        "move": pd.Series([m for m, _, _ in NAMED_MOVES], dtype=object),
-        "from": ["/".join(s.value for s in src) for _, src, _ in NAMED_MOVES],
-        "to": [t.value for _, _, t in NAMED_MOVES],
-        "customers": np.array([int((move == m).sum()) for m, _, _ in NAMED_MOVES], dtype=np.int64),
-    })
+    move = pd.Series(
+        [move_of(f, t) for f, t in zip(who["from"], who["to"], strict=True)], index=who.index, dtype=object
+    )
+    moves = pd.DataFrame(
+        {
+            "move": pd.Series([m for m, _, _ in NAMED_MOVES], dtype=object),
+            "from": ["/".join(s.value for s in src) for _, src, _ in NAMED_MOVES],
+            "to": [t.value for _, _, t in NAMED_MOVES],
+            "customers": np.array([int((move == m).sum()) for m, _, _ in NAMED_MOVES], dtype=np.int64),
+        }
+    )
 
     segs = tuple(Segment)
     seg_now, seg_prev = _counts(now["segment"], segs), _counts(before["segment"], segs)
     rev_now, rev_prev = _sums(now["segment"], now["monetary"], segs), _sums(before["segment"], before["monetary"], segs)
-    segments = pd.DataFrame({
-        "segment": pd.Series(segs, dtype=object), "customers": seg_now, "prev": seg_prev,
-        "delta": seg_now - seg_prev, "revenue": rev_now, "revenue_prev": rev_prev,
-        "revenue_delta": rev_now - rev_prev,
-    })
+    segments = pd.DataFrame(
+        {
+            "segment": pd.Series(segs, dtype=object),
+            "customers": seg_now,
+            "prev": seg_prev,
+            "delta": seg_now - seg_prev,
+            "revenue": rev_now,
+            "revenue_prev": rev_prev,
+            "revenue_delta": rev_now - rev_prev,
+        }
+    )
 
     p = pareto(now["monetary"], now["tier"])
-    tiers = pd.DataFrame({
-        "tier": pd.Series(tuple(Tier), dtype=object),
-        "customers": np.array([p["by_tier"][t]["customers"] for t in Tier], dtype=np.int64),
-        "revenue": np.array([p["by_tier"][t]["revenue"] for t in Tier], dtype="float64"),
-        "share": np.array([np.nan if p["by_tier"][t]["share"] is None else p["by_tier"][t]["share"]
-                           for t in Tier], dtype="float64"),
-    })
-    buyer_values = np.sort(pd.to_numeric(now.loc[now["tier"] != Tier.POTENTIAL, "monetary"],
-                                         errors="coerce").fillna(0.0).to_numpy(dtype="float64"))[::-1]
+    tiers = pd.DataFrame(
+        {
+            "tier": pd.Series(tuple(Tier), dtype=object),
+            "customers": np.array([p["by_tier"][t]["customers"] for t in Tier], dtype=np.int64),
+            "revenue": np.array([p["by_tier"][t]["revenue"] for t in Tier], dtype="float64"),
+            "share": np.array(
+                [np.nan if p["by_tier"][t]["share"] is None else p["by_tier"][t]["share"] for t in Tier],
+                dtype="float64",
+            ),
+        }
+    )
+    buyer_values = np.sort(
+        pd.to_numeric(now.loc[now["tier"] != Tier.POTENTIAL, "monetary"], errors="coerce")
+        .fillna(0.0)
+        .to_numpy(dtype="float64")
+    )[::-1]
     total = buyer_values.sum()
     n_buyers = len(buyer_values)
-    lorenz = pd.DataFrame({
-        "buyers_share": np.arange(0, n_buyers + 1, dtype="float64") / max(n_buyers, 1),
-        "revenue_share": np.concatenate([[0.0], np.cumsum(buyer_values) / total]) if total > 0
-        else np.zeros(n_buyers + 1),
-    })
+    lorenz = pd.DataFrame(
+        {
+            "buyers_share": np.arange(0, n_buyers + 1, dtype="float64") / max(n_buyers, 1),
+            "revenue_share": np.concatenate([[0.0], np.cumsum(buyer_values) / total])
+            if total > 0
+            else np.zeros(n_buyers + 1),
+        }
+    )
 
     lcs = tuple(Lifecycle)
     lc_now, lc_prev = _counts(now["lifecycle"], lcs), _counts(before["lifecycle"], lcs)
-    lifecycle = pd.DataFrame({"lifecycle": pd.Series(lcs, dtype=object), "customers": lc_now,
-                              "prev": lc_prev, "delta": lc_now - lc_prev})
+    lifecycle = pd.DataFrame(
+        {"lifecycle": pd.Series(lcs, dtype=object), "customers": lc_now, "prev": lc_prev, "delta": lc_now - lc_prev}
+    )
 
     deals = deals_as_of(opps, acts, end, settings)
     prev_start = (start - pd.Timedelta(days=1)).replace(day=1)
     this, last = won_lost(deals, start, end), won_lost(deals, prev_start, prev_end)
-    last = last.rename(columns={"won": "won_prev", "won_amount": "won_amount_prev", "lost": "lost_prev",
-                                "lost_amount": "lost_amount_prev"})
+    last = last.rename(
+        columns={
+            "won": "won_prev",
+            "won_amount": "won_amount_prev",
+            "lost": "lost_prev",
+            "lost_amount": "lost_amount_prev",
+        }
+    )
     wl = this.merge(last, on="Owner", how="outer")
     wl = wl.assign(_none=wl["Owner"].isna(), _o=wl["Owner"].fillna("")).sort_values(["_none", "_o"])
     wl = wl.drop(columns=["_none", "_o"]).reset_index(drop=True)
@@ -275,44 +319,68 @@ def build_report(tables: dict[Tab, pd.DataFrame], settings: Settings, month: Any
     wl["Owner"] = wl["Owner"].astype(object).where(wl["Owner"].notna(), None)
     quarter = Quarter.of(end)
 
-    value = np.maximum(pd.to_numeric(before["monetary"].reindex(who.index), errors="coerce").fillna(0.0),
-                       pd.to_numeric(now["monetary"].reindex(who.index), errors="coerce").fillna(0.0))
+    value = np.maximum(
+        pd.to_numeric(before["monetary"].reindex(who.index), errors="coerce").fillna(0.0),
+        pd.to_numeric(now["monetary"].reindex(who.index), errors="coerce").fillna(0.0),
+    )
     changed = who[who["changed"] & who["from"].notna()]
-    movers = pd.DataFrame({
-        "ID": _obj(changed.index.to_numpy(dtype=object)),
-        "move": _obj(_objects(move.reindex(changed.index))),
-        "nesl_prev": _obj(changed["from"].to_numpy(dtype=object)),
-        "nesl": _obj(changed["to"].to_numpy(dtype=object)),
-        "segment_prev": _obj(_objects(before["segment"].reindex(changed.index))),
-        "segment": _obj(_objects(now["segment"].reindex(changed.index))),
-        "monetary_prev": pd.to_numeric(before["monetary"].reindex(changed.index), errors="coerce").to_numpy(),
-        "monetary": pd.to_numeric(now["monetary"].reindex(changed.index), errors="coerce").to_numpy(),
-        "_value": value.reindex(changed.index).to_numpy(),
-    })
+    movers = pd.DataFrame(
+        {
+            "ID": _obj(changed.index.to_numpy(dtype=object)),
+            "move": _obj(_objects(move.reindex(changed.index))),
+            "nesl_prev": _obj(changed["from"].to_numpy(dtype=object)),
+            "nesl": _obj(changed["to"].to_numpy(dtype=object)),
+            "segment_prev": _obj(_objects(before["segment"].reindex(changed.index))),
+            "segment": _obj(_objects(now["segment"].reindex(changed.index))),
+            "monetary_prev": pd.to_numeric(before["monetary"].reindex(changed.index), errors="coerce").to_numpy(),
+            "monetary": pd.to_numeric(now["monetary"].reindex(changed.index), errors="coerce").to_numpy(),
+            "_value": value.reindex(changed.index).to_numpy(),
+        }
+    )
     movers = movers.sort_values(["_value", "ID"], ascending=[False, True], kind="stable")
     movers_total = len(movers)
     movers = movers.drop(columns="_value").head(MOVERS).reset_index(drop=True)
 
     ids = now.index
-    customers = pd.DataFrame({
-        "ID": _obj(ids.to_numpy(dtype=object)),
-        "nesl": _obj(now["nesl"].to_numpy(dtype=object)),
-        "segment": _obj(now["segment"].to_numpy(dtype=object)),
-        "tier": _obj(now["tier"].to_numpy(dtype=object)),
-        "lifecycle": _obj(now["lifecycle"].to_numpy(dtype=object)),
-        "nesl_prev": _obj(_objects(before["nesl"].reindex(ids))),
-        "segment_prev": _obj(_objects(before["segment"].reindex(ids))),
-        "move": _obj(_objects(move.reindex(ids))),
-    })
+    customers = pd.DataFrame(
+        {
+            "ID": _obj(ids.to_numpy(dtype=object)),
+            "nesl": _obj(now["nesl"].to_numpy(dtype=object)),
+            "segment": _obj(now["segment"].to_numpy(dtype=object)),
+            "tier": _obj(now["tier"].to_numpy(dtype=object)),
+            "lifecycle": _obj(now["lifecycle"].to_numpy(dtype=object)),
+            "nesl_prev": _obj(_objects(before["nesl"].reindex(ids))),
+            "segment_prev": _obj(_objects(before["segment"].reindex(ids))),
+            "move": _obj(_objects(move.reindex(ids))),
+        }
+    )
     pii = pd.DataFrame()
     if include_pii:
         first = contacts[contacts["ID"].notna() & ~contacts["ID"].duplicated(keep="first")]
         pii = first.set_index("ID")[["Name", "Email", "Phone"]]
     return MonthlyReport(
-        month=period, end=end, prev_end=prev_end, lang=lang_of(lang), include_pii=include_pii,
-        source=source, currency=settings.currency, lookback_months=settings.lookback_months,
-        nesl=nesl, matrix=matrix, moves=moves, segments=segments, tiers=tiers, pareto=p, lorenz=lorenz,
-        lifecycle=lifecycle, funnel=funnel(deals), won_lost=wl, quarter=quarter,
-        forecast=forecast_table(deals, quarter, end), movers=movers, movers_total=movers_total,
-        customers=customers, pii=pii,
+        month=period,
+        end=end,
+        prev_end=prev_end,
+        lang=lang_of(lang),
+        include_pii=include_pii,
+        source=source,
+        currency=settings.currency,
+        lookback_months=settings.lookback_months,
+        nesl=nesl,
+        matrix=matrix,
+        moves=moves,
+        segments=segments,
+        tiers=tiers,
+        pareto=p,
+        lorenz=lorenz,
+        lifecycle=lifecycle,
+        funnel=funnel(deals),
+        won_lost=wl,
+        quarter=quarter,
+        forecast=forecast_table(deals, quarter, end),
+        movers=movers,
+        movers_total=movers_total,
+        customers=customers,
+        pii=pii,
     )

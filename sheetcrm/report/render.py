@@ -126,7 +126,7 @@ def sections(r: MonthlyReport, with_charts: bool = True) -> list[Section]:
         return text(key, lang, **kw)
 
     def svg(s: str) -> Markup:
-        return Markup(s)  # noqa: S704 - matplotlib's own SVG output, not built from strings here
+        return Markup(s)
 
     now_l, prev_l = str(r.end.date()), str(r.prev_end.date())
     out: list[Section] = []
@@ -134,34 +134,71 @@ def sections(r: MonthlyReport, with_charts: bool = True) -> list[Section]:
     # NESL
     nesl = Section("nesl", t("nesl_title"), t("nesl_intro"))
     if with_charts:
-        nesl.charts.append((t("nesl_chart"), svg(charts.grouped_bars(
-            [label(n, lang) for n in r.nesl["nesl"]], r.nesl["customers"], r.nesl["prev"], now_l, prev_l))))
-    nesl.tables.append(Table("nesl", [t("col_class"), t("col_customers"), t("col_customers_prev"), t("col_delta")],
-                             [Kind.TEXT, Kind.COUNT, Kind.COUNT, Kind.DELTA],
-                             [[label(n, lang), c, p, d] for n, c, p, d in r.nesl.itertuples(index=False)]))
-    nesl.tables.append(Table(
-        "moves", [t("move"), t("col_class"), t("col_customers")], [Kind.TEXT, Kind.TEXT, Kind.COUNT],
-        [[_move_text(m, lang), f"{f}→{to}", c] for m, f, to, c in r.moves.itertuples(index=False)],
-        caption=t("moves_title")))
-    nesl.tables.append(Table(
-        "matrix", [t("from_to"), *(n.value for n in r.matrix.columns)], [Kind.TEXT] + [Kind.COUNT] * 4,
-        [[label(f, lang), *row] for f, row in zip(r.matrix.index, r.matrix.to_numpy().tolist(), strict=True)],
-        caption=t("matrix_caption")))
+        nesl.charts.append(
+            (
+                t("nesl_chart"),
+                svg(
+                    charts.grouped_bars(
+                        [label(n, lang) for n in r.nesl["nesl"]], r.nesl["customers"], r.nesl["prev"], now_l, prev_l
+                    )
+                ),
+            )
+        )
+    nesl.tables.append(
+        Table(
+            "nesl",
+            [t("col_class"), t("col_customers"), t("col_customers_prev"), t("col_delta")],
+            [Kind.TEXT, Kind.COUNT, Kind.COUNT, Kind.DELTA],
+            [[label(n, lang), c, p, d] for n, c, p, d in r.nesl.itertuples(index=False)],
+        )
+    )
+    nesl.tables.append(
+        Table(
+            "moves",
+            [t("move"), t("col_class"), t("col_customers")],
+            [Kind.TEXT, Kind.TEXT, Kind.COUNT],
+            [[_move_text(m, lang), f"{f}→{to}", c] for m, f, to, c in r.moves.itertuples(index=False)],
+            caption=t("moves_title"),
+        )
+    )
+    nesl.tables.append(
+        Table(
+            "matrix",
+            [t("from_to"), *(n.value for n in r.matrix.columns)],
+            [Kind.TEXT] + [Kind.COUNT] * 4,
+            [[label(f, lang), *row] for f, row in zip(r.matrix.index, r.matrix.to_numpy().tolist(), strict=True)],
+            caption=t("matrix_caption"),
+        )
+    )
     out.append(nesl)
 
     # RFM segments
     seg = Section("segments", t("segments_title"), t("segments_intro", months=r.lookback_months))
     if with_charts:
         shown = r.segments[r.segments["revenue"] != 0] if (r.segments["revenue"] != 0).any() else r.segments
-        seg.charts.append((t("segments_chart"), svg(charts.hbars(
-            [label(s, lang) for s in shown["segment"]], shown["revenue"],
-            [fmt_money(v) for v in shown["revenue"]]))))
-    seg.tables.append(Table(
-        "segments",
-        [t("col_segment"), t("col_customers"), t("col_delta"), t("col_revenue"), t("col_revenue_delta")],
-        [Kind.TEXT, Kind.COUNT, Kind.DELTA, Kind.MONEY, Kind.MONEY_DELTA],
-        [[label(s.segment, lang), s.customers, s.delta, s.revenue, s.revenue_delta]
-         for s in r.segments.itertuples(index=False)]))
+        seg.charts.append(
+            (
+                t("segments_chart"),
+                svg(
+                    charts.hbars(
+                        [label(s, lang) for s in shown["segment"]],
+                        shown["revenue"],
+                        [fmt_money(v) for v in shown["revenue"]],
+                    )
+                ),
+            )
+        )
+    seg.tables.append(
+        Table(
+            "segments",
+            [t("col_segment"), t("col_customers"), t("col_delta"), t("col_revenue"), t("col_revenue_delta")],
+            [Kind.TEXT, Kind.COUNT, Kind.DELTA, Kind.MONEY, Kind.MONEY_DELTA],
+            [
+                [label(s.segment, lang), s.customers, s.delta, s.revenue, s.revenue_delta]
+                for s in r.segments.itertuples(index=False)
+            ],
+        )
+    )
     out.append(seg)
 
     # Tiers and 80/20
@@ -170,72 +207,163 @@ def sections(r: MonthlyReport, with_charts: bool = True) -> list[Section]:
     if p["top_share"] is None:
         tiers.notes.append(t("pareto_none"))
     else:
-        tiers.notes.append(t("pareto_holds" if p["holds"] else "pareto_fails", top=fmt_count(p["top_count"]),
-                             buyers=fmt_count(p["buyers"]), share=fmt_share(p["top_share"])))
+        tiers.notes.append(
+            t(
+                "pareto_holds" if p["holds"] else "pareto_fails",
+                top=fmt_count(p["top_count"]),
+                buyers=fmt_count(p["buyers"]),
+                share=fmt_share(p["top_share"]),
+            )
+        )
     if with_charts:
-        tiers.charts.append((t("tiers_chart"), svg(charts.pyramid(
-            [label(x, lang) for x in r.tiers["tier"][:-1]], r.tiers["customers"][:-1]))))
-        tiers.charts.append((t("pareto_chart"), svg(charts.lorenz(
-            r.lorenz["buyers_share"], r.lorenz["revenue_share"], t("buyers_axis"), t("revenue_axis")))))
-    tiers.tables.append(Table("tiers", [t("col_tier"), t("col_customers"), t("col_revenue"), t("col_share")],
-                              [Kind.TEXT, Kind.COUNT, Kind.MONEY, Kind.SHARE],
-                              [[label(x.tier, lang), x.customers, x.revenue, x.share]
-                               for x in r.tiers.itertuples(index=False)]))
+        tiers.charts.append(
+            (
+                t("tiers_chart"),
+                svg(charts.pyramid([label(x, lang) for x in r.tiers["tier"][:-1]], r.tiers["customers"][:-1])),
+            )
+        )
+        tiers.charts.append(
+            (
+                t("pareto_chart"),
+                svg(
+                    charts.lorenz(
+                        r.lorenz["buyers_share"], r.lorenz["revenue_share"], t("buyers_axis"), t("revenue_axis")
+                    )
+                ),
+            )
+        )
+    tiers.tables.append(
+        Table(
+            "tiers",
+            [t("col_tier"), t("col_customers"), t("col_revenue"), t("col_share")],
+            [Kind.TEXT, Kind.COUNT, Kind.MONEY, Kind.SHARE],
+            [[label(x.tier, lang), x.customers, x.revenue, x.share] for x in r.tiers.itertuples(index=False)],
+        )
+    )
     out.append(tiers)
 
     # Lifecycle
     life = Section("lifecycle", t("lifecycle_title"))
     if with_charts:
-        life.charts.append((t("lifecycle_chart"), svg(charts.hbars(
-            [label(x, lang) for x in r.lifecycle["lifecycle"]], r.lifecycle["customers"],
-            [fmt_count(v) for v in r.lifecycle["customers"]]))))
-    life.tables.append(Table("lifecycle", [t("col_lifecycle"), t("col_customers"), t("col_customers_prev"),
-                                           t("col_delta")],
-                             [Kind.TEXT, Kind.COUNT, Kind.COUNT, Kind.DELTA],
-                             [[label(x, lang), c, pv, d] for x, c, pv, d in r.lifecycle.itertuples(index=False)]))
+        life.charts.append(
+            (
+                t("lifecycle_chart"),
+                svg(
+                    charts.hbars(
+                        [label(x, lang) for x in r.lifecycle["lifecycle"]],
+                        r.lifecycle["customers"],
+                        [fmt_count(v) for v in r.lifecycle["customers"]],
+                    )
+                ),
+            )
+        )
+    life.tables.append(
+        Table(
+            "lifecycle",
+            [t("col_lifecycle"), t("col_customers"), t("col_customers_prev"), t("col_delta")],
+            [Kind.TEXT, Kind.COUNT, Kind.COUNT, Kind.DELTA],
+            [[label(x, lang), c, pv, d] for x, c, pv, d in r.lifecycle.itertuples(index=False)],
+        )
+    )
     out.append(life)
 
     # Pipeline
     pipe = Section("pipeline", t("funnel_title"), t("funnel_intro"))
     main = r.funnel[r.funnel["Stage"] != Stage.LOST]
     if with_charts:
-        pipe.charts.append((t("funnel_chart"), svg(charts.funnel(
-            [label(s, lang) for s in main["Stage"]], main["reached"],
-            [("→ " + fmt_share(c)) if c == c else "" for c in main["conversion"]]))))
-    pipe.tables.append(Table(
-        "funnel", [t("col_stage"), t("col_deals"), t("col_amount"), t("col_weighted"), t("col_reached"),
-                   t("col_conversion")],
-        [Kind.TEXT, Kind.COUNT, Kind.MONEY, Kind.MONEY, Kind.COUNT, Kind.SHARE],
-        [[label(f.Stage, lang), f.deals, f.amount, f.weighted, f.reached, f.conversion]
-         for f in r.funnel.itertuples(index=False)]))
-    pipe.tables.append(Table(
-        "won_lost", [t("col_owner"), t("col_won"), t("col_won_amount"), t("col_lost"), t("col_won_prev"),
-                     t("col_won_amount_prev"), t("col_lost_prev")],
-        [Kind.TEXT, Kind.COUNT, Kind.MONEY, Kind.COUNT, Kind.COUNT, Kind.MONEY, Kind.COUNT],
-        [[_owner(w.Owner, lang), w.won, w.won_amount, w.lost, w.won_prev, w.won_amount_prev, w.lost_prev]
-         for w in r.won_lost.itertuples(index=False)], caption=t("won_lost_title")))
+        pipe.charts.append(
+            (
+                t("funnel_chart"),
+                svg(
+                    charts.funnel(
+                        [label(s, lang) for s in main["Stage"]],
+                        main["reached"],
+                        [("→ " + fmt_share(c)) if c == c else "" for c in main["conversion"]],
+                    )
+                ),
+            )
+        )
+    pipe.tables.append(
+        Table(
+            "funnel",
+            [t("col_stage"), t("col_deals"), t("col_amount"), t("col_weighted"), t("col_reached"), t("col_conversion")],
+            [Kind.TEXT, Kind.COUNT, Kind.MONEY, Kind.MONEY, Kind.COUNT, Kind.SHARE],
+            [
+                [label(f.Stage, lang), f.deals, f.amount, f.weighted, f.reached, f.conversion]
+                for f in r.funnel.itertuples(index=False)
+            ],
+        )
+    )
+    pipe.tables.append(
+        Table(
+            "won_lost",
+            [
+                t("col_owner"),
+                t("col_won"),
+                t("col_won_amount"),
+                t("col_lost"),
+                t("col_won_prev"),
+                t("col_won_amount_prev"),
+                t("col_lost_prev"),
+            ],
+            [Kind.TEXT, Kind.COUNT, Kind.MONEY, Kind.COUNT, Kind.COUNT, Kind.MONEY, Kind.COUNT],
+            [
+                [_owner(w.Owner, lang), w.won, w.won_amount, w.lost, w.won_prev, w.won_amount_prev, w.lost_prev]
+                for w in r.won_lost.itertuples(index=False)
+            ],
+            caption=t("won_lost_title"),
+        )
+    )
     out.append(pipe)
 
-    fc = Section("forecast", t("forecast_title", quarter=str(r.quarter)),
-                 t("forecast_intro", as_of=str(r.end.date())))
+    fc = Section("forecast", t("forecast_title", quarter=str(r.quarter)), t("forecast_intro", as_of=str(r.end.date())))
     if with_charts and len(r.forecast):
-        fc.charts.append((t("forecast_chart"), svg(charts.stacked_hbars(
-            [_owner(o, lang) for o in r.forecast["Owner"]], r.forecast["won"], r.forecast["weighted"],
-            t("col_won_to_date"), t("col_weighted")))))
+        fc.charts.append(
+            (
+                t("forecast_chart"),
+                svg(
+                    charts.stacked_hbars(
+                        [_owner(o, lang) for o in r.forecast["Owner"]],
+                        r.forecast["won"],
+                        r.forecast["weighted"],
+                        t("col_won_to_date"),
+                        t("col_weighted"),
+                    )
+                ),
+            )
+        )
     fc.tables.append(forecast_display(r.forecast, lang, "Owner"))
     out.append(fc)
 
     # Movers
     mv = Section("movers", t("movers_title"), t("movers_intro"))
     pii = ["Name", "Email", "Phone"] if r.include_pii else []
-    headers = [t("col_id"), *(t(f"col_{c.lower()}") for c in pii), t("move"), t("col_nesl_prev"), t("col_nesl"),
-               t("col_segment_prev"), t("col_segment"), t("col_monetary")]
+    headers = [
+        t("col_id"),
+        *(t(f"col_{c.lower()}") for c in pii),
+        t("move"),
+        t("col_nesl_prev"),
+        t("col_nesl"),
+        t("col_segment_prev"),
+        t("col_segment"),
+        t("col_monetary"),
+    ]
     kinds = [Kind.TEXT] * (6 + len(pii)) + [Kind.MONEY]
     rows = []
     for m in r.movers.itertuples(index=False):
         extra = [_pii(r, m.ID, c) for c in pii]
-        rows.append([m.ID, *extra, _move_text(m.move, lang), label(m.nesl_prev, lang), label(m.nesl, lang),
-                     label(m.segment_prev, lang), label(m.segment, lang), m.monetary])
+        rows.append(
+            [
+                m.ID,
+                *extra,
+                _move_text(m.move, lang),
+                label(m.nesl_prev, lang),
+                label(m.nesl, lang),
+                label(m.segment_prev, lang),
+                label(m.segment, lang),
+                m.monetary,
+            ]
+        )
     mv.tables.append(Table("movers", headers, kinds, rows, more=r.movers_total - len(r.movers)))
     out.append(mv)
     return out
@@ -250,29 +378,75 @@ def _pii(r: MonthlyReport, cid: Any, column: str) -> Any:
 
 def forecast_display(frame: pd.DataFrame, lang: Lang | str, key: str) -> Table:
     """A forecast table (:func:`~sheetcrm.pipeline.forecast.forecast_table`) with a total row."""
+
     def t(k: str) -> str:
         return text(k, lang)
 
-    rows = [[_owner(row[key], Lang(str(lang))) if key == "Owner" else label(row[key], lang),
-             row["deals_won"], row["won"], row["deals_open"], row["open"], row["weighted"], row["commit"],
-             row["best_case"], row["forecast"]] for _, row in frame.iterrows()]
+    rows = [
+        [
+            _owner(row[key], Lang(str(lang))) if key == "Owner" else label(row[key], lang),
+            row["deals_won"],
+            row["won"],
+            row["deals_open"],
+            row["open"],
+            row["weighted"],
+            row["commit"],
+            row["best_case"],
+            row["forecast"],
+        ]
+        for _, row in frame.iterrows()
+    ]
     sums = frame.drop(columns=[key]).sum(numeric_only=True)
-    rows.append([t("total"), *(sums[c] for c in ("deals_won", "won", "deals_open", "open", "weighted", "commit",
-                                                 "best_case", "forecast"))])
-    return Table("forecast", [t("col_owner" if key == "Owner" else "col_stage"), t("col_won"), t("col_won_to_date"),
-                              t("col_open_deals"), t("col_pipeline"), t("col_weighted"), t("col_commit"),
-                              t("col_best_case"), t("col_forecast")],
-                 [Kind.TEXT, Kind.COUNT, Kind.MONEY, Kind.COUNT, Kind.MONEY, Kind.MONEY, Kind.MONEY, Kind.MONEY,
-                  Kind.MONEY], rows)
+    rows.append(
+        [
+            t("total"),
+            *(
+                sums[c]
+                for c in ("deals_won", "won", "deals_open", "open", "weighted", "commit", "best_case", "forecast")
+            ),
+        ]
+    )
+    return Table(
+        "forecast",
+        [
+            t("col_owner" if key == "Owner" else "col_stage"),
+            t("col_won"),
+            t("col_won_to_date"),
+            t("col_open_deals"),
+            t("col_pipeline"),
+            t("col_weighted"),
+            t("col_commit"),
+            t("col_best_case"),
+            t("col_forecast"),
+        ],
+        [Kind.TEXT, Kind.COUNT, Kind.MONEY, Kind.COUNT, Kind.MONEY, Kind.MONEY, Kind.MONEY, Kind.MONEY, Kind.MONEY],
+        rows,
+    )
 
 
 #: Column keys of the library's frames -> catalog keys of their headers.
 HEADERS: Final[dict[str, str]] = {
-    "Owner": "col_owner", "Stage": "col_stage", "ID": "col_id", "deals_won": "col_won", "won": "col_won_to_date",
-    "deals_open": "col_open_deals", "open": "col_pipeline", "weighted": "col_weighted", "commit": "col_commit",
-    "best_case": "col_best_case", "forecast": "col_forecast", "date": "col_date", "amount": "col_amount",
-    "Probability": "col_probability", "kind": "col_kind", "tab": "col_record", "id": "col_id",
-    "owner": "col_owner", "days": "col_days", "why": "col_why", "todo": "col_todo",
+    "Owner": "col_owner",
+    "Stage": "col_stage",
+    "ID": "col_id",
+    "deals_won": "col_won",
+    "won": "col_won_to_date",
+    "deals_open": "col_open_deals",
+    "open": "col_pipeline",
+    "weighted": "col_weighted",
+    "commit": "col_commit",
+    "best_case": "col_best_case",
+    "forecast": "col_forecast",
+    "date": "col_date",
+    "amount": "col_amount",
+    "Probability": "col_probability",
+    "kind": "col_kind",
+    "tab": "col_record",
+    "id": "col_id",
+    "owner": "col_owner",
+    "days": "col_days",
+    "why": "col_why",
+    "todo": "col_todo",
 }
 
 
@@ -291,8 +465,7 @@ def kpis(r: MonthlyReport) -> list[tuple[str, str, str]]:
         (text("kpi_slipped", lang), fmt_count(h["slipped"]), ""),
         (text("kpi_back", lang), fmt_count(h["back"]), ""),
         (text("kpi_first", lang), fmt_count(h["first"]), ""),
-        (text("kpi_won", lang), fmt_count(h["won"]),
-         text("vs_prev", lang, delta=fmt_delta(h["won"] - h["won_prev"]))),
+        (text("kpi_won", lang), fmt_count(h["won"]), text("vs_prev", lang, delta=fmt_delta(h["won"] - h["won_prev"]))),
         (text("kpi_forecast", lang, quarter=str(r.quarter)), fmt_money(h["forecast"]), r.currency),
         (text("kpi_pareto", lang), fmt_share(h["top_share"]), ""),
     ]
@@ -305,7 +478,10 @@ def _env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("sheetcrm.report", "templates"),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "j2"), default_for_string=True),
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
     env.filters["md"] = md_cell
     return env
@@ -314,13 +490,22 @@ def _env() -> jinja2.Environment:
 def _context(r: MonthlyReport, with_charts: bool) -> dict[str, Any]:
     lang = r.lang
     return {
-        "r": r, "lang": lang, "html_lang": "zh-Hant-TW" if lang == Lang.ZH_TW else "en",
+        "r": r,
+        "lang": lang,
+        "html_lang": "zh-Hant-TW" if lang == Lang.ZH_TW else "en",
         "t": lambda key, **kw: text(key, lang, **kw),
         "title": text("title", lang, month=str(r.month)),
-        "subtitle": text("subtitle", lang, end=str(r.end.date()), prev_end=str(r.prev_end.date()),
-                         customers=fmt_count(len(r.customers))),
+        "subtitle": text(
+            "subtitle",
+            lang,
+            end=str(r.end.date()),
+            prev_end=str(r.prev_end.date()),
+            customers=fmt_count(len(r.customers)),
+        ),
         "privacy": text("pii_shown" if r.include_pii else "pii_hidden", lang),
-        "kpis": kpis(r), "sections": sections(r, with_charts), "currency": r.currency,
+        "kpis": kpis(r),
+        "sections": sections(r, with_charts),
+        "currency": r.currency,
     }
 
 
@@ -368,9 +553,17 @@ def customer_rows(r: MonthlyReport) -> tuple[list[str], list[list[Any]]]:
     """Header and rows of the per-customer table (CSV and the tab's last block)."""
     lang = r.lang
     pii = ["Name", "Email", "Phone"] if r.include_pii else []
-    header = [text("col_id", lang), *(text(f"col_{c.lower()}", lang) for c in pii), text("col_nesl", lang),
-              text("col_segment", lang), text("col_tier", lang), text("col_lifecycle", lang),
-              text("col_nesl_prev", lang), text("col_segment_prev", lang), text("col_change", lang)]
+    header = [
+        text("col_id", lang),
+        *(text(f"col_{c.lower()}", lang) for c in pii),
+        text("col_nesl", lang),
+        text("col_segment", lang),
+        text("col_tier", lang),
+        text("col_lifecycle", lang),
+        text("col_nesl_prev", lang),
+        text("col_segment_prev", lang),
+        text("col_change", lang),
+    ]
     rows = []
     for c in r.customers.itertuples(index=False):
         changes = []
@@ -378,9 +571,19 @@ def customer_rows(r: MonthlyReport) -> tuple[list[str], list[list[Any]]]:
             changes.append(f"{_short(c.nesl_prev)}→{_short(c.nesl)} {_move_text(c.move, lang)}")
         if c.segment_prev is not None and c.segment_prev != c.segment:
             changes.append(f"{label(c.segment_prev, lang)}→{label(c.segment, lang)}")
-        rows.append([c.ID, *(_pii(r, c.ID, col) for col in pii), _short(c.nesl), label(c.segment, lang),
-                     label(c.tier, lang), label(c.lifecycle, lang), _short(c.nesl_prev),
-                     label(c.segment_prev, lang), "; ".join(changes)])
+        rows.append(
+            [
+                c.ID,
+                *(_pii(r, c.ID, col) for col in pii),
+                _short(c.nesl),
+                label(c.segment, lang),
+                label(c.tier, lang),
+                label(c.lifecycle, lang),
+                _short(c.nesl_prev),
+                label(c.segment_prev, lang),
+                "; ".join(changes),
+            ]
+        )
     return header, rows
 
 

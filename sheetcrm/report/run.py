@@ -56,9 +56,15 @@ def _day(value: Any) -> pd.Timestamp:
         raise ReportError(f"{value!r} is not a date; write it like 2026-10-31") from None
 
 
-def monthly_report(wb: Workbook | str | os.PathLike[str], month: Any = None, *, lang: Lang | str | None = None,
-                   include_pii: bool = False, credentials: Any = None,
-                   progress: Progress | None = None) -> MonthlyReport:
+def monthly_report(
+    wb: Workbook | str | os.PathLike[str],
+    month: Any = None,
+    *,
+    lang: Lang | str | None = None,
+    include_pii: bool = False,
+    credentials: Any = None,
+    progress: Progress | None = None,
+) -> MonthlyReport:
     """The owners' monthly segment report of ``month`` ("YYYY-MM"; default: the last
     complete month), computed as of its last day and compared with the month before.
 
@@ -84,11 +90,13 @@ def monthly_report(wb: Workbook | str | os.PathLike[str], month: Any = None, *, 
     tables = _typed(book)
     if include_pii:  # show what people typed (a phone as written, not its normalised form)
         table = book.tables[Tab.CONTACTS]
-        tables[Tab.CONTACTS] = tables[Tab.CONTACTS].assign(**{
-            key: table.raw_column(key).map(lambda v: None if v is None or v == "" else str(v))
-            for key in ("Name", "Email", "Phone")})
-    return build_report(tables, book.settings, period, lang=use, include_pii=include_pii,
-                        source=shown(book.location))
+        tables[Tab.CONTACTS] = tables[Tab.CONTACTS].assign(
+            **{
+                key: table.raw_column(key).map(lambda v: None if v is None or v == "" else str(v))
+                for key in ("Name", "Email", "Phone")
+            }
+        )
+    return build_report(tables, book.settings, period, lang=use, include_pii=include_pii, source=shown(book.location))
 
 
 def write_report_tab(wb: Workbook, report: MonthlyReport) -> tuple[str, WriteReport]:
@@ -116,8 +124,14 @@ class Forecast:
     lang: Lang = Lang.EN
 
 
-def forecast(wb: Workbook | str | os.PathLike[str], quarter: Quarter | str | None = None, *,
-             by: ForecastBy | str = ForecastBy.OWNER, as_of: Any = None, credentials: Any = None) -> Forecast:
+def forecast(
+    wb: Workbook | str | os.PathLike[str],
+    quarter: Quarter | str | None = None,
+    *,
+    by: ForecastBy | str = ForecastBy.OWNER,
+    as_of: Any = None,
+    credentials: Any = None,
+) -> Forecast:
     """The weighted forecast of ``quarter`` ("2026Q4"; default: the quarter of ``as_of``)
     as of ``as_of`` (default today): won to date, open, weighted, commit and best case per
     owner or stage, and the deals of the quarter."""
@@ -130,12 +144,25 @@ def forecast(wb: Workbook | str | os.PathLike[str], quarter: Quarter | str | Non
     tables = _typed(book)
     deals = deals_as_of(tables[Tab.OPPORTUNITIES], tables[Tab.ACTIVITIES], day, book.settings)
     listed = quarter_deals(deals, q, day)[["ID", "Owner", "Stage", "date", "amount", "Probability", "weighted", "won"]]
-    return Forecast(q, day, ForecastBy(by), forecast_table(deals, q, day, by), listed.reset_index(drop=True),
-                    workbook_language(book))
+    return Forecast(
+        q,
+        day,
+        ForecastBy(by),
+        forecast_table(deals, q, day, by),
+        listed.reset_index(drop=True),
+        workbook_language(book),
+    )
 
 
-def focus(wb: Workbook | str | os.PathLike[str], days: int = 7, *, owner: str | None = None, as_of: Any = None,
-          lang: Lang | str | None = None, credentials: Any = None) -> pd.DataFrame:
+def focus(
+    wb: Workbook | str | os.PathLike[str],
+    days: int = 7,
+    *,
+    owner: str | None = None,
+    as_of: Any = None,
+    lang: Lang | str | None = None,
+    credentials: Any = None,
+) -> pd.DataFrame:
     """The focus list for the next ``days`` days from ``as_of`` (default today), for one
     ``owner`` or everyone: columns ``kind, tab, id, owner, date, days, why, todo`` (see
     :mod:`sheetcrm.pipeline.focus`), ``why`` and ``todo`` in ``lang`` (default: the
@@ -150,15 +177,17 @@ def focus(wb: Workbook | str | os.PathLike[str], days: int = 7, *, owner: str | 
     now = customer_snapshot(contacts, acts, opps, day, book.settings)
     before = customer_snapshot(contacts, acts, opps, day - pd.Timedelta(days=int(days)), book.settings)
     first = contacts[contacts["ID"].notna() & ~contacts["ID"].duplicated(keep="first")].set_index("ID")
-    customers = pd.DataFrame({
-        "ID": now.index.to_numpy(dtype=object),
-        "Owner": first["Owner"].reindex(now.index).to_numpy(dtype=object),
-        "nesl_before": before["nesl"].reindex(now.index).to_numpy(dtype=object),
-        "nesl": now["nesl"].to_numpy(dtype=object),
-        "main_before": before["main"].reindex(now.index).fillna(False).to_numpy(dtype=bool),
-        "important": now["important"].to_numpy(dtype=bool),
-        "last_purchase": now["last_purchase"].to_numpy(),
-    })
+    customers = pd.DataFrame(
+        {
+            "ID": now.index.to_numpy(dtype=object),
+            "Owner": first["Owner"].reindex(now.index).to_numpy(dtype=object),
+            "nesl_before": before["nesl"].reindex(now.index).to_numpy(dtype=object),
+            "nesl": now["nesl"].to_numpy(dtype=object),
+            "main_before": before["main"].reindex(now.index).fillna(False).to_numpy(dtype=bool),
+            "important": now["important"].to_numpy(dtype=bool),
+            "last_purchase": now["last_purchase"].to_numpy(),
+        }
+    )
     out = focus_list(deal_rows, customer_focus(customers, day, use), owner=owner)[list(FOCUS_COLUMNS)]
     out.attrs["lang"] = str(use)
     return out
@@ -174,10 +203,18 @@ class ReportRun:
     tab: str | None
 
 
-def run_report(target: Workbook | str | os.PathLike[str], month: Any = None, *, out: Any = ".",
-               formats: tuple[str, ...] = ("html", "md", "csv"), lang: Lang | str | None = None,
-               tab: bool = False, include_pii: bool = False, credentials: Any = None,
-               progress: Progress | None = None) -> ReportRun:
+def run_report(
+    target: Workbook | str | os.PathLike[str],
+    month: Any = None,
+    *,
+    out: Any = ".",
+    formats: tuple[str, ...] = ("html", "md", "csv"),
+    lang: Lang | str | None = None,
+    tab: bool = False,
+    include_pii: bool = False,
+    credentials: Any = None,
+    progress: Progress | None = None,
+) -> ReportRun:
     """The ``sheetcrm report`` job: compute the month's report, write it in each of
     ``formats`` into ``out``, and with ``tab`` write the ``Report YYYY-MM`` tab into the
     workbook (one backend write, replacing an earlier one)."""
