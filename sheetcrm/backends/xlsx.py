@@ -228,7 +228,7 @@ def write_sheet_file(path: str | os.PathLike[str], title: str, rows: list[list[A
 
     target = Path(path)
     wb = NewWorkbook()
-    ws = wb.active
+    ws = wb.worksheets[0]
     ws.title = title
     _fill_sheet(ws, rows, WriteReport())
     XlsxBackend(target).save(wb)

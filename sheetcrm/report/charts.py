@@ -10,7 +10,6 @@ import io
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
 
 import matplotlib
 
@@ -18,6 +17,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
+import numpy.typing as npt
 from matplotlib.figure import Figure
 
 #: Palette (colour-blind safe, Okabe–Ito), the current period first.
@@ -62,7 +62,7 @@ def to_svg(fig: Figure) -> str:
 
 
 def grouped_bars(
-    labels: Sequence[str], now: Sequence[float], prev: Sequence[float], now_label: str, prev_label: str
+    labels: Sequence[str], now: npt.ArrayLike, prev: npt.ArrayLike, now_label: str, prev_label: str
 ) -> str:
     """Vertical bars, this period beside the previous one, per category."""
     x = np.arange(len(labels))
@@ -77,7 +77,7 @@ def grouped_bars(
         return to_svg(fig)
 
 
-def hbars(labels: Sequence[str], values: Sequence[float], value_text: Sequence[str]) -> str:
+def hbars(labels: Sequence[str], values: npt.ArrayLike, value_text: Sequence[str]) -> str:
     """Horizontal bars, largest on top, each labelled with its text."""
     y = np.arange(len(labels))[::-1]
     with _figure(5.0, 0.38 * len(labels) + 0.8) as fig:
@@ -91,7 +91,7 @@ def hbars(labels: Sequence[str], values: Sequence[float], value_text: Sequence[s
         return to_svg(fig)
 
 
-def pyramid(labels: Sequence[str], counts: Sequence[int]) -> str:
+def pyramid(labels: Sequence[str], counts: npt.ArrayLike) -> str:
     """The customer pyramid: centred bars, top tier on top."""
     n = len(labels)
     y = np.arange(n)[::-1]
@@ -112,7 +112,7 @@ def pyramid(labels: Sequence[str], counts: Sequence[int]) -> str:
         return to_svg(fig)
 
 
-def lorenz(buyers_share: Sequence[float], revenue_share: Sequence[float], x_label: str, y_label: str) -> str:
+def lorenz(buyers_share: npt.ArrayLike, revenue_share: npt.ArrayLike, x_label: str, y_label: str) -> str:
     """Cumulative revenue share against buyer share, with the 20% line."""
     x = np.asarray(buyers_share, dtype="float64")
     y = np.asarray(revenue_share, dtype="float64")
@@ -134,12 +134,12 @@ def lorenz(buyers_share: Sequence[float], revenue_share: Sequence[float], x_labe
         return to_svg(fig)
 
 
-def funnel(labels: Sequence[str], reached: Sequence[int], notes: Sequence[str]) -> str:
+def funnel(labels: Sequence[str], reached: npt.ArrayLike, notes: Sequence[str]) -> str:
     """The funnel: centred bars of deals reaching each stage, with the conversion notes."""
     return _centred(labels, reached, notes)
 
 
-def _centred(labels: Sequence[str], values: Sequence[Any], notes: Sequence[str]) -> str:
+def _centred(labels: Sequence[str], values: npt.ArrayLike, notes: Sequence[str]) -> str:
     n = len(labels)
     y = np.arange(n)[::-1]
     v = np.asarray(values, dtype="float64")
@@ -157,7 +157,7 @@ def _centred(labels: Sequence[str], values: Sequence[Any], notes: Sequence[str])
 
 
 def stacked_hbars(
-    labels: Sequence[str], first: Sequence[float], second: Sequence[float], first_label: str, second_label: str
+    labels: Sequence[str], first: npt.ArrayLike, second: npt.ArrayLike, first_label: str, second_label: str
 ) -> str:
     """Horizontal stacked bars (won, then weighted open pipeline) per owner."""
     y = np.arange(len(labels))[::-1]

@@ -319,9 +319,12 @@ def build_report(
     wl["Owner"] = wl["Owner"].astype(object).where(wl["Owner"].notna(), None)
     quarter = Quarter.of(end)
 
-    value = np.maximum(
-        pd.to_numeric(before["monetary"].reindex(who.index), errors="coerce").fillna(0.0),
-        pd.to_numeric(now["monetary"].reindex(who.index), errors="coerce").fillna(0.0),
+    value = pd.Series(
+        np.maximum(
+            pd.to_numeric(before["monetary"].reindex(who.index), errors="coerce").fillna(0.0),
+            pd.to_numeric(now["monetary"].reindex(who.index), errors="coerce").fillna(0.0),
+        ),
+        index=who.index,
     )
     changed = who[who["changed"] & who["from"].notna()]
     movers = pd.DataFrame(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -164,7 +165,7 @@ def sections(r: MonthlyReport, with_charts: bool = True) -> list[Section]:
     nesl.tables.append(
         Table(
             "matrix",
-            [t("from_to"), *(n.value for n in r.matrix.columns)],
+            [t("from_to"), *(str(n) for n in r.matrix.columns)],
             [Kind.TEXT] + [Kind.COUNT] * 4,
             [[label(f, lang), *row] for f, row in zip(r.matrix.index, r.matrix.to_numpy().tolist(), strict=True)],
             caption=t("matrix_caption"),
@@ -569,7 +570,7 @@ def customer_rows(r: MonthlyReport) -> tuple[list[str], list[list[Any]]]:
         changes = []
         if c.move is not None:
             changes.append(f"{_short(c.nesl_prev)}→{_short(c.nesl)} {_move_text(c.move, lang)}")
-        if c.segment_prev is not None and c.segment_prev != c.segment:
+        if c.segment_prev is not None and str(c.segment_prev) != str(c.segment):
             changes.append(f"{label(c.segment_prev, lang)}→{label(c.segment, lang)}")
         rows.append(
             [
@@ -603,9 +604,10 @@ def to_csv(r: MonthlyReport) -> bytes:
 
 
 def tab_rows(r: MonthlyReport) -> list[list[Any]]:
-    """The report as the rows of a ``Report YYYY-MM`` tab: title, then each table (title,
-    header, rows), then the per-customer table. Numbers stay numbers; every text is
-    written as text (never a formula) by the backend."""
+    """The report as the rows of a ``Report YYYY-MM`` tab: title, headline figures, then
+    each table (title, header, rows). Numbers stay numbers; every text is written as text
+    (never a formula) by the backend. The per-customer rows are the CSV's, not the tab's:
+    a workbook near Google's 10-million-cell ceiling has no room for 100k more rows."""
     ctx = _context(r, False)
     rows: list[list[Any]] = [[ctx["title"]], [ctx["subtitle"]], [ctx["privacy"]], []]
     for k_label, figure, note in ctx["kpis"]:
@@ -620,14 +622,11 @@ def tab_rows(r: MonthlyReport) -> list[list[Any]]:
             rows.append(list(table.headers))
             rows.extend([_cell(v) for v in row] for row in table.rows)
             rows.append([])
-    header, customers = customer_rows(r)
-    rows.append(list(header))
-    rows.extend([_cell(v) for v in row] for row in customers)
     return rows
 
 
 def _cell(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, np.integer):
         return int(value)
