@@ -5,7 +5,6 @@
 >>> problems = wb.validate()
 """
 
-
 __version__ = "0.1.0"
 
 import importlib as _importlib

@@ -47,15 +47,22 @@ def workbook_options(func: F) -> F:
     --credentials; the command receives ``target`` and ``credentials``."""
 
     @click.argument("path", type=click.Path(dir_okay=False, path_type=Path), required=False)
-    @click.option("--spreadsheet", metavar="KEY_OR_URL", envvar="SHEETCRM_SPREADSHEET",
-                  help="A Google Sheets URL or key instead of PATH (env SHEETCRM_SPREADSHEET).")
-    @click.option("--credentials", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                  help="Service-account key, OAuth client or authorized-user JSON for Google Sheets "
-                       "(default: SHEETCRM_CREDENTIALS_JSON, SHEETCRM_CREDENTIALS, then application "
-                       "default credentials).")
+    @click.option(
+        "--spreadsheet",
+        metavar="KEY_OR_URL",
+        envvar="SHEETCRM_SPREADSHEET",
+        help="A Google Sheets URL or key instead of PATH (env SHEETCRM_SPREADSHEET).",
+    )
+    @click.option(
+        "--credentials",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Service-account key, OAuth client or authorized-user JSON for Google Sheets "
+        "(default: SHEETCRM_CREDENTIALS_JSON, SHEETCRM_CREDENTIALS, then application "
+        "default credentials).",
+    )
     @functools.wraps(func)
-    def wrapper(path: Path | None, spreadsheet: str | None, credentials: Path | None,
-                **kwargs: Any) -> Any:
+    def wrapper(path: Path | None, spreadsheet: str | None, credentials: Path | None, **kwargs: Any) -> Any:
         if (path is None) == (spreadsheet is None):
             raise click.UsageError("give either PATH (a local .xlsx) or --spreadsheet KEY_OR_URL")
         target = spreadsheet if spreadsheet is not None else path
@@ -65,19 +72,34 @@ def workbook_options(func: F) -> F:
 
 
 def format_option(*choices: str) -> Callable[[F], F]:
-    return click.option("--format", "fmt", type=click.Choice(list(choices)), default=choices[0],
-                        show_default=True, help="Output format.")
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default=choices[0],
+        show_default=True,
+        help="Output format.",
+    )
 
 
 def as_of_option(func: F) -> F:
-    return click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
-                        help="Compute as of this date (YYYY-MM-DD) instead of today.")(func)
+    return click.option(
+        "--as-of",
+        "as_of",
+        type=click.DateTime(["%Y-%m-%d"]),
+        default=None,
+        help="Compute as of this date (YYYY-MM-DD) instead of today.",
+    )(func)
 
 
 def lang_option(func: F) -> F:
-    return click.option("--lang", type=click.Choice([lang.value for lang in Lang]),
-                        default=Lang.EN.value, show_default=True,
-                        help="Language of the tab names, headers and labels.")(func)
+    return click.option(
+        "--lang",
+        type=click.Choice([lang.value for lang in Lang]),
+        default=Lang.EN.value,
+        show_default=True,
+        help="Language of the tab names, headers and labels.",
+    )(func)
 
 
 def emit_frame(frame: pd.DataFrame, fmt: str) -> None:
@@ -113,10 +135,15 @@ def cli() -> None:
 @click.option("--google", is_flag=True, help="Create the workbook in Google Sheets instead of a file.")
 @click.option("--title", default="sheetcrm CRM", show_default=True, help="Title of the new Google spreadsheet.")
 @click.option("--share", metavar="EMAIL", default=None, help="Share the new Google spreadsheet with EMAIL as editor.")
-@click.option("--credentials", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Credentials JSON for --google (default: as for every Google command).")
-def init(path: Path | None, lang: str, force: bool, google: bool, title: str, share: str | None,
-         credentials: Path | None) -> None:
+@click.option(
+    "--credentials",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Credentials JSON for --google (default: as for every Google command).",
+)
+def init(
+    path: Path | None, lang: str, force: bool, google: bool, title: str, share: str | None, credentials: Path | None
+) -> None:
     """Create an empty CRM workbook: at PATH (.xlsx), or with --google in Google Sheets.
     Every tab gets its headers, dropdowns, a frozen header row, shaded (and protected)
     computed columns and the default Settings."""
@@ -135,8 +162,10 @@ def init(path: Path | None, lang: str, force: bool, google: bool, title: str, sh
 
     with library_errors():
         created = init_workbook(path, lang, force=force)
-    click.echo(f"Created {created}. Open it in Excel, LibreOffice or Google Sheets, add your "
-               f"customers, then run: sheetcrm sync {created}")
+    click.echo(
+        f"Created {created}. Open it in Excel, LibreOffice or Google Sheets, add your "
+        f"customers, then run: sheetcrm sync {created}"
+    )
 
 
 @cli.command()
@@ -144,21 +173,21 @@ def init(path: Path | None, lang: str, force: bool, google: bool, title: str, sh
 @lang_option
 @click.option("--seed", type=int, default=2026, show_default=True, help="Random seed of the demo data.")
 @as_of_option
-@click.option("--force/--no-force", default=True, show_default=True,
-              help="Replace an existing demo file.")
+@click.option("--force/--no-force", default=True, show_default=True, help="Replace an existing demo file.")
 def demo(path: Path, lang: str, seed: int, as_of: dt.datetime | None, force: bool) -> None:
     """Generate a realistic demo workbook at PATH (default sheetcrm-demo.xlsx), run the main
     job on it, and say what to open."""
     from sheetcrm.demo import make_demo
 
     with library_errors():
-        made = make_demo(path, lang=lang, seed=seed, as_of=as_of.date() if as_of else None,
-                         force=force)
+        made = make_demo(path, lang=lang, seed=seed, as_of=as_of.date() if as_of else None, force=force)
     click.echo(f"Wrote demo workbook {made.path} ({made.counts_text}).")
     for line in made.summary_lines:
         click.echo(line)
-    click.echo(f"Open {made.path} to see the computed columns (shaded) and the Log tab; "
-               f"run 'sheetcrm validate {made.path}' for the full list of planted mistakes.")
+    click.echo(
+        f"Open {made.path} to see the computed columns (shaded) and the Log tab; "
+        f"run 'sheetcrm validate {made.path}' for the full list of planted mistakes."
+    )
     from sheetcrm.report.monthly import last_complete_month
     from sheetcrm.report.run import run_report
 
@@ -185,8 +214,12 @@ def validate(target: Path | str, credentials: Path | None, fmt: str, errors_only
     emit_frame(problems, fmt)
     if fmt == "table":
         errors = int((problems["severity"] == "error").sum())
-        click.echo(f"{len(problems)} problem(s): {errors} error(s), {len(problems) - errors} warning(s)"
-                   if len(problems) else "No problems found.", err=bool(len(problems)))
+        click.echo(
+            f"{len(problems)} problem(s): {errors} error(s), {len(problems) - errors} warning(s)"
+            if len(problems)
+            else "No problems found.",
+            err=bool(len(problems)),
+        )
     sys.exit(EXIT_PROBLEMS if len(problems) else EXIT_OK)
 
 
@@ -194,13 +227,28 @@ def validate(target: Path | str, credentials: Path | None, fmt: str, errors_only
 @workbook_options
 @as_of_option
 @click.option("--dry-run", is_flag=True, help="Show the planned changes; write nothing.")
-@click.option("--backup", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Save a local .xlsx copy of the workbook as read into this folder before writing.")
-@click.option("--plan-csv", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also save the planned cell changes as CSV to this file.")
+@click.option(
+    "--backup",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Save a local .xlsx copy of the workbook as read into this folder before writing.",
+)
+@click.option(
+    "--plan-csv",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also save the planned cell changes as CSV to this file.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
-def sync(target: Path | str, credentials: Path | None, as_of: dt.datetime | None, dry_run: bool,
-         backup: Path | None, plan_csv: Path | None, quiet: bool) -> None:
+def sync(
+    target: Path | str,
+    credentials: Path | None,
+    as_of: dt.datetime | None,
+    dry_run: bool,
+    backup: Path | None,
+    plan_csv: Path | None,
+    quiet: bool,
+) -> None:
     """Validate the workbook at PATH, advance opportunity stages, compute RFM, NESL, tiers,
     lifecycle and the forecast columns, and write back only the computed cells that changed
     (plus missing IDs and Stage moves, logged in the Log tab)."""
@@ -211,8 +259,9 @@ def sync(target: Path | str, credentials: Path | None, as_of: dt.datetime | None
             click.echo(f"  {message}...", err=True)
 
     with library_errors():
-        result = sync_target(target, credentials=credentials, as_of=as_of, dry_run=dry_run,
-                             backup=backup, progress=progress)
+        result = sync_target(
+            target, credentials=credentials, as_of=as_of, dry_run=dry_run, backup=backup, progress=progress
+        )
     if dry_run and len(result.changes):
         emit_frame(result.changes.head(50), "table")
         if len(result.changes) > 50:
@@ -224,8 +273,12 @@ def sync(target: Path | str, credentials: Path | None, as_of: dt.datetime | None
 
 
 @cli.command()
-@click.option("--credentials", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
-              help="The OAuth client JSON (type 'Desktop app') downloaded from Google Cloud Console.")
+@click.option(
+    "--credentials",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The OAuth client JSON (type 'Desktop app') downloaded from Google Cloud Console.",
+)
 @click.option("--google-drive", is_flag=True, help="Also allow creating spreadsheets (for init --google).")
 def login(credentials: Path, google_drive: bool) -> None:
     """Sign in to Google once, in the browser, as yourself (OAuth), and keep the token so
@@ -241,8 +294,13 @@ def login(credentials: Path, google_drive: bool) -> None:
 
 @cli.command()
 @workbook_options
-@click.option("--to", "to", type=click.Path(path_type=Path), required=True,
-              help="The .xlsx file to write, or a folder for a timestamped copy.")
+@click.option(
+    "--to",
+    "to",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The .xlsx file to write, or a folder for a timestamped copy.",
+)
 def pull(target: Path | str, credentials: Path | None, to: Path) -> None:
     """Save a local .xlsx copy of a workbook (usually a Google spreadsheet): every CRM tab
     with its headers and values, dates as dates. Changes nothing in the workbook."""
@@ -252,6 +310,165 @@ def pull(target: Path | str, credentials: Path | None, to: Path) -> None:
     with library_errors():
         saved = pull_copy(open_backend(target, credentials=credentials), to)
     click.echo(f"Saved {saved}")
+
+
+# ------------------------------------------------------------------------ team workflows
+
+
+def _pairs(values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for value in values:
+        theirs, eq, ours = value.partition("=")
+        if not eq or not theirs.strip() or not ours.strip():
+            raise click.BadParameter(f"{value!r} is not HEADER=Column", param_hint="--map")
+        out[theirs.strip()] = ours.strip()
+    return out
+
+
+@cli.command("import")
+@workbook_options
+@click.argument("leads", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--source", default=None, help="Fill Source with this (default: the file's Source column, else its name)."
+)
+@click.option("--map", "maps", multiple=True, metavar="HEADER=Column", help='An odd header, e.g. --map "手機=Phone".')
+@click.option("--merge-empty", is_flag=True, help="Fill only blank cells of the one record a duplicate matches.")
+@click.option("--dry-run", is_flag=True, help="Show what would happen; write nothing.")
+@click.option(
+    "--report-csv",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the per-row outcome here.",
+)
+def import_(
+    target: Path | str,
+    credentials: Path | None,
+    leads: Path,
+    source: str | None,
+    maps: tuple[str, ...],
+    merge_empty: bool,
+    dry_run: bool,
+    report_csv: Path | None,
+) -> None:
+    """Import new people from LEADS (CSV in UTF-8 or Big5, or .xlsx) into the workbook at
+    PATH: headers in English or Chinese, every row checked, likely duplicates (email, phone,
+    name + company) listed for a person to decide, the rest added with fresh IDs."""
+    from sheetcrm.team.leads import import_target
+
+    with library_errors():
+        result = import_target(
+            target,
+            leads,
+            credentials=credentials,
+            source=source,
+            mapping=_pairs(maps),
+            merge_empty=merge_empty,
+            dry_run=dry_run,
+        )
+    if report_csv is not None:
+        result.outcomes.to_csv(report_csv, index=False, encoding="utf-8-sig")
+    for line in result.summary_lines():
+        click.echo(line)
+
+
+@cli.command()
+@workbook_options
+@click.option(
+    "--strategy",
+    type=click.Choice(["round-robin", "weighted", "territory", "balanced", "relay"]),
+    default=None,
+    help="How to choose (default: the assign.strategy setting).",
+)
+@click.option(
+    "--tab",
+    "tab_name",
+    type=click.Choice(["Contacts", "Companies", "Opportunities"]),
+    default="Contacts",
+    show_default=True,
+    help="Which tab's empty Owner cells to fill.",
+)
+@click.option("--dry-run", is_flag=True, help="Show the assignments; write nothing.")
+@format_option("table", "csv", "json")
+def assign(
+    target: Path | str, credentials: Path | None, strategy: str | None, tab_name: str, dry_run: bool, fmt: str
+) -> None:
+    """Fill empty Owner cells from active Team members (round-robin resuming where it
+    stopped, weighted, territory, balanced by expected value, or relay by stage); each
+    Owner is written only if still empty, and logged with its reason."""
+    from sheetcrm.schema import Tab
+    from sheetcrm.team.assign import assign_target
+
+    with library_errors():
+        result = assign_target(target, credentials=credentials, tab=Tab(tab_name), strategy=strategy, dry_run=dry_run)
+    emit_frame(result.assignments, fmt)
+    for line in result.summary_lines():
+        click.echo(line, err=fmt != "table")
+
+
+@cli.command()
+@workbook_options
+@click.option("--event", required=True, help="The event's name (the Subject of recorded invitations).")
+@click.option("--segment", "segments", multiple=True, help="RFM segment(s), e.g. Champions,Loyal.")
+@click.option("--nesl", multiple=True, help="NESL class(es), e.g. E,S.")
+@click.option("--tier", "tiers", multiple=True, help="Value tier(s), e.g. Strategic.")
+@click.option("--owner", "owners", multiple=True, help="Only customers of this owner (repeatable).")
+@click.option("--attended-before", is_flag=True, help="Only people who came to an event before.")
+@click.option(
+    "--not-invited-within", default=None, metavar="DAYS", help="Leave out people invited within DAYS (90d; 0 for none)."
+)
+@click.option("--limit", type=int, default=None, help="At most this many people.")
+@click.option("--record", is_flag=True, help="Append an Event Invited activity per person.")
+@as_of_option
+@format_option("table", "csv", "xlsx")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the list here.")
+def invite(
+    target: Path | str,
+    credentials: Path | None,
+    event: str,
+    segments: tuple[str, ...],
+    nesl: tuple[str, ...],
+    tiers: tuple[str, ...],
+    owners: tuple[str, ...],
+    attended_before: bool,
+    not_invited_within: str | None,
+    limit: int | None,
+    record: bool,
+    as_of: dt.datetime | None,
+    fmt: str,
+    out: Path | None,
+) -> None:
+    """The invitation list for an event, ranked by value then recency; opt-outs and people
+    without an email or phone are always left out (and named)."""
+    from sheetcrm.schema import NESL, Segment, Tier
+    from sheetcrm.team.invite import InviteFilters, invite_target, parse_choices
+
+    try:
+        days = None if not_invited_within is None else int(not_invited_within.strip().rstrip("dD"))
+        filters = InviteFilters(
+            segments=parse_choices(segments, Segment, "segment"),
+            nesl=parse_choices(nesl, NESL, "NESL class"),
+            tiers=parse_choices(tiers, Tier, "tier"),
+            owners=owners,
+            attended_before=attended_before,
+            recent_days=days,
+            limit=limit,
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    if fmt == "xlsx" and out is None:
+        raise click.UsageError("--format xlsx needs --out FILE.xlsx")
+    with library_errors():
+        result = invite_target(
+            target, credentials=credentials, event=event, filters=filters, record=record, as_of=as_of
+        )
+    if fmt == "xlsx" and out is not None:
+        result.invite.to_excel(out, index=False)
+    elif out is not None:
+        result.invite.to_csv(out, index=False, encoding="utf-8-sig")
+    else:
+        emit_frame(result.invite, fmt)
+    for line in result.summary_lines():
+        click.echo(line, err=fmt == "csv" and out is None)
 
 
 def _progress(quiet: bool) -> Callable[[str], None]:

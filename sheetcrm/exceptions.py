@@ -45,8 +45,10 @@ def shown(text: object) -> str:
     like a credential's contents pasted where a path belongs: those are never echoed."""
     value = str(text)
     if "\n" in value or "{" in value or "PRIVATE KEY" in value or len(value) > 300:
-        return ("(the text given, not shown: it looks like a key's contents rather than a "
-                "path; put a key's JSON in SHEETCRM_CREDENTIALS_JSON)")
+        return (
+            "(the text given, not shown: it looks like a key's contents rather than a "
+            "path; put a key's JSON in SHEETCRM_CREDENTIALS_JSON)"
+        )
     return repr(value)
 
 
@@ -89,3 +91,12 @@ class PermissionDeniedError(AuthError):
 
 class QuotaError(SheetCRMError):
     """The API kept refusing (rate limit, server error or timeout) past the retry budget."""
+
+
+class LeadFileError(SheetCRMError):
+    """A lead file cannot be read: missing, not CSV or .xlsx, undecodable, or without a
+    Name column."""
+
+
+class AssignmentError(SheetCRMError):
+    """Owners cannot be assigned: no active Team member, or no Owner column."""

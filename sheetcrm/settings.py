@@ -26,45 +26,105 @@ class SettingDef:
 
 
 SETTING_DEFS: tuple[SettingDef, ...] = (
-    SettingDef("language", "en", "Language of headers and computed labels: en or zh-TW.",
-               "標題與計算欄位的語言：en 或 zh-TW。"),
-    SettingDef("dates.day_first", "false",
-               "Read 3/5/2026, 05.03.2026 and 5-3-2026 as 3 May (true) instead of March 5 (false).",
-               "日期 3/5/2026 以日/月解讀（true）或月/日解讀（false）。"),
-    SettingDef("money.decimal_comma", "false",
-               "Read 1.200,50 as one thousand two hundred point five (European style), in amounts and numbers.",
-               "金額使用逗號作小數點（如 1.200,50）。"),
+    SettingDef(
+        "language", "en", "Language of headers and computed labels: en or zh-TW.", "標題與計算欄位的語言：en 或 zh-TW。"
+    ),
+    SettingDef(
+        "dates.day_first",
+        "false",
+        "Read 3/5/2026, 05.03.2026 and 5-3-2026 as 3 May (true) instead of March 5 (false).",
+        "日期 3/5/2026 以日/月解讀（true）或月/日解讀（false）。",
+    ),
+    SettingDef(
+        "money.decimal_comma",
+        "false",
+        "Read 1.200,50 as one thousand two hundred point five (European style), in amounts and numbers.",
+        "金額使用逗號作小數點（如 1.200,50）。",
+    ),
     SettingDef("money.currency", "TWD", "Currency of amounts, for reports.", "金額幣別（報表用）。"),
-    SettingDef("rfm.lookback_months", "12", "Months of history counted for Frequency and Monetary.",
-               "計算 F 與 M 的回顧月數。"),
-    SettingDef("rfm.cut_points", "",
-               "Optional fixed score cut points for small books, e.g. "
-               "R=30,60,90,180; F=1,2,4,8; M=1000,5000,20000,50000 (four ascending bounds each).",
-               "小型名單可改用固定切點，例如 R=30,60,90,180; F=1,2,4,8; M=1000,5000,20000,50000。"),
-    SettingDef("nesl.existing_days", "30", "Last transaction within this many days: E (existing).",
-               "最近一次交易在此天數內：E 既有顧客。"),
-    SettingDef("nesl.sleeping_days", "180",
-               "Last transaction within this many days (but past the E window): S (sleeping); "
-               "older: L (lost).", "最近一次交易在此天數內（超過 E）：S 沉睡；更久：L 流失。"),
-    SettingDef("nesl.main_customer_count", "3",
-               "More than this many transactions in the E window marks a main customer.",
-               "E 期間內交易次數多於此數：主力顧客。"),
-    SettingDef("nesl.important_amount", "100000",
-               "Monetary above this amount marks an important customer.", "M 超過此金額：重要顧客。"),
-    SettingDef("tiers.shares", "5,15,30,45",
-               "Percent of buyers in the strategic, high-profit, major and general tiers.",
-               "戰略型、高收益、主要、一般各占購買顧客的百分比。"),
-    SettingDef("pipeline.stages",
-               "Lead:10, Qualified:25, Proposal:50, Negotiation:75, Won:100, Lost:0",
-               "Win probability (percent) of each stage.", "各階段的成交機率（百分比）。"),
-    SettingDef("pipeline.rules",
-               "Demo|Meeting|Visit=>Qualified; Proposal|Quote=>Proposal; Contract Sent=>Negotiation; "
-               "Order|Purchase=>Won",
-               "Which activity linked to a deal moves it to at least which stage.",
-               "哪一類活動可將機會推進到哪個階段（至少）。"),
-    SettingDef("pipeline.stale_days", "30",
-               "An open deal with no activity for this many days is flagged stale.",
-               "未結案機會超過此天數沒有活動即標記停滯。"),
+    SettingDef(
+        "rfm.lookback_months", "12", "Months of history counted for Frequency and Monetary.", "計算 F 與 M 的回顧月數。"
+    ),
+    SettingDef(
+        "rfm.cut_points",
+        "",
+        "Optional fixed score cut points for small books, e.g. "
+        "R=30,60,90,180; F=1,2,4,8; M=1000,5000,20000,50000 (four ascending bounds each).",
+        "小型名單可改用固定切點，例如 R=30,60,90,180; F=1,2,4,8; M=1000,5000,20000,50000。",
+    ),
+    SettingDef(
+        "nesl.existing_days",
+        "30",
+        "Last transaction within this many days: E (existing).",
+        "最近一次交易在此天數內：E 既有顧客。",
+    ),
+    SettingDef(
+        "nesl.sleeping_days",
+        "180",
+        "Last transaction within this many days (but past the E window): S (sleeping); older: L (lost).",
+        "最近一次交易在此天數內（超過 E）：S 沉睡；更久：L 流失。",
+    ),
+    SettingDef(
+        "nesl.main_customer_count",
+        "3",
+        "More than this many transactions in the E window marks a main customer.",
+        "E 期間內交易次數多於此數：主力顧客。",
+    ),
+    SettingDef(
+        "nesl.important_amount",
+        "100000",
+        "Monetary above this amount marks an important customer.",
+        "M 超過此金額：重要顧客。",
+    ),
+    SettingDef(
+        "tiers.shares",
+        "5,15,30,45",
+        "Percent of buyers in the strategic, high-profit, major and general tiers.",
+        "戰略型、高收益、主要、一般各占購買顧客的百分比。",
+    ),
+    SettingDef(
+        "pipeline.stages",
+        "Lead:10, Qualified:25, Proposal:50, Negotiation:75, Won:100, Lost:0",
+        "Win probability (percent) of each stage.",
+        "各階段的成交機率（百分比）。",
+    ),
+    SettingDef(
+        "pipeline.rules",
+        "Demo|Meeting|Visit=>Qualified; Proposal|Quote=>Proposal; Contract Sent=>Negotiation; Order|Purchase=>Won",
+        "Which activity linked to a deal moves it to at least which stage.",
+        "哪一類活動可將機會推進到哪個階段（至少）。",
+    ),
+    SettingDef(
+        "pipeline.stale_days",
+        "30",
+        "An open deal with no activity for this many days is flagged stale.",
+        "未結案機會超過此天數沒有活動即標記停滯。",
+    ),
+    SettingDef(
+        "assign.strategy",
+        "round-robin",
+        "How 'sheetcrm assign' fills empty Owner cells: round-robin, weighted, territory, balanced or relay.",
+        "sheetcrm assign 填入空白負責人的方式：round-robin 輪流、weighted 依權重、territory 依區域、"
+        "balanced 依價值平衡、relay 接力。",
+    ),
+    SettingDef(
+        "assign.cursor",
+        "",
+        "The Team member who got the last round-robin assignment; the next run starts after them (sheetcrm keeps it).",
+        "上次輪流分配到的業務；下次從其後一位開始（由 sheetcrm 維護）。",
+    ),
+    SettingDef(
+        "assign.relay",
+        "false",
+        "true: sync hands a deal to the Team member whose Stages include its new stage after a stage move.",
+        "true：同步推進階段後，將機會交給負責新階段的業務（接力）。",
+    ),
+    SettingDef(
+        "invite.recent_days",
+        "90",
+        "'sheetcrm invite' leaves out people invited within this many days unless told otherwise.",
+        "sheetcrm invite 預設排除此天數內已邀請過的人。",
+    ),
 )
 
 DEFAULTS: dict[str, str] = {d.key: d.default for d in SETTING_DEFS}
@@ -87,14 +147,22 @@ class Settings:
     tier_shares: tuple[float, float, float, float] = (5.0, 15.0, 30.0, 45.0)
     stage_probability: Mapping[Stage, float] = field(
         default_factory=lambda: {
-            Stage.LEAD: 10.0, Stage.QUALIFIED: 25.0, Stage.PROPOSAL: 50.0,
-            Stage.NEGOTIATION: 75.0, Stage.WON: 100.0, Stage.LOST: 0.0,
+            Stage.LEAD: 10.0,
+            Stage.QUALIFIED: 25.0,
+            Stage.PROPOSAL: 50.0,
+            Stage.NEGOTIATION: 75.0,
+            Stage.WON: 100.0,
+            Stage.LOST: 0.0,
         }
     )
     stage_rules: Mapping[ActivityType, Stage] = field(
         default_factory=lambda: parse_stage_rules(DEFAULTS["pipeline.rules"])
     )
     stale_days: int = 30
+    assign_strategy: str = "round-robin"
+    assign_cursor: str = ""
+    assign_relay: bool = False
+    invite_recent_days: int = 90
 
     def replace(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -122,12 +190,16 @@ class Settings:
             try:
                 kwargs[attr] = conv(values[key])
             except (ValueError, KeyError) as exc:
-                problems.append({
-                    "tab": Tab.SETTINGS.value, "row": rows.get(key), "column": "Value",
-                    "value": values[key],
-                    "message": f"setting {key!r}: {exc or 'cannot be used'}; expected {expected}; "
-                               f"using the default {DEFAULTS[key]!r}",
-                })
+                problems.append(
+                    {
+                        "tab": Tab.SETTINGS.value,
+                        "row": rows.get(key),
+                        "column": "Value",
+                        "value": values[key],
+                        "message": f"setting {key!r}: {exc or 'cannot be used'}; expected {expected}; "
+                        f"using the default {DEFAULTS[key]!r}",
+                    }
+                )
                 kwargs[attr] = conv(DEFAULTS[key])
 
         take("language", "language", _lang, "en or zh-TW")
@@ -144,14 +216,22 @@ class Settings:
         take("pipeline.stages", "stage_probability", parse_stage_probabilities, "Stage:percent, ...")
         take("pipeline.rules", "stage_rules", parse_stage_rules, "Type|Type=>Stage; ...")
         take("pipeline.stale_days", "stale_days", _positive_int, "a whole number of days")
+        take("assign.strategy", "assign_strategy", _strategy, "round-robin, weighted, territory, balanced or relay")
+        take("assign.cursor", "assign_cursor", str, "a Team member's name")
+        take("assign.relay", "assign_relay", _bool, "true or false")
+        take("invite.recent_days", "invite_recent_days", _positive_int, "a whole number of days")
         settings = cls(**kwargs)
         if settings.sleeping_days <= settings.existing_days:
-            problems.append({
-                "tab": Tab.SETTINGS.value, "row": rows.get("nesl.sleeping_days"), "column": "Value",
-                "value": values["nesl.sleeping_days"],
-                "message": "setting 'nesl.sleeping_days' must be larger than 'nesl.existing_days'; "
-                           "using the defaults 30 and 180",
-            })
+            problems.append(
+                {
+                    "tab": Tab.SETTINGS.value,
+                    "row": rows.get("nesl.sleeping_days"),
+                    "column": "Value",
+                    "value": values["nesl.sleeping_days"],
+                    "message": "setting 'nesl.sleeping_days' must be larger than 'nesl.existing_days'; "
+                    "using the defaults 30 and 180",
+                }
+            )
             settings = settings.replace(existing_days=30, sleeping_days=180)
         return settings, problems
 
@@ -163,6 +243,15 @@ def _lang(v: str) -> Lang:
     if folded in ("zh-tw", "zh", "中文", "繁體中文", "zh-hant"):
         return Lang.ZH_TW
     raise ValueError(f"unknown language {v!r}")
+
+
+def _strategy(v: str) -> str:
+    from sheetcrm.team.assign import Strategy
+
+    parsed = Strategy.parse(v or "round-robin")
+    if parsed is None:
+        raise ValueError(f"unknown strategy {v!r}")
+    return parsed.value
 
 
 def _bool(v: str) -> bool:
@@ -251,7 +340,6 @@ def settings_rows(lang: Lang | str = Lang.EN) -> list[list[str | None]]:
     """Rows (Key, Value, Description) that ``init`` writes into a new Settings tab."""
     zh = str(lang) == Lang.ZH_TW
     return [
-        [d.key, (str(lang) if d.key == "language" else d.default or None),
-         d.description_zh if zh else d.description]
+        [d.key, (str(lang) if d.key == "language" else d.default or None), d.description_zh if zh else d.description]
         for d in SETTING_DEFS
     ]

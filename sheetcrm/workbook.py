@@ -108,8 +108,7 @@ def is_google_target(target: str | os.PathLike[str]) -> bool:
     return not Path(text).suffix and not exists and len(text) >= 20 and "/" not in text
 
 
-def open_backend(target: str | os.PathLike[str], *, credentials: Any = None,
-                 client: Any = None) -> Backend:
+def open_backend(target: str | os.PathLike[str], *, credentials: Any = None, client: Any = None) -> Backend:
     """The backend for ``target``: a local .xlsx path, or a Google Sheets URL or key
     (see :func:`open_workbook` for ``credentials`` and ``client``)."""
     if is_google_target(target):
@@ -120,8 +119,7 @@ def open_backend(target: str | os.PathLike[str], *, credentials: Any = None,
     return XlsxBackend(Path(target))
 
 
-def open_workbook(target: str | os.PathLike[str], *, credentials: Any = None,
-                  client: Any = None) -> Workbook:
+def open_workbook(target: str | os.PathLike[str], *, credentials: Any = None, client: Any = None) -> Workbook:
     """Open a CRM workbook: a local .xlsx path, or a Google Sheets URL or key.
 
     For Google Sheets, ``credentials`` is a key file path or google-auth credentials

@@ -54,9 +54,11 @@ def save_copy(tabs: dict[Tab, RawTab], to: str | Path) -> Path:
             positions = match_headers(TABS[tab], raw.header, raw.title).positions
         except SchemaError:  # a copy must be made even of a workbook sync would refuse
             positions = {}
-        dates = {pos: TABS[tab].column(key).type is ColumnType.DATETIME
-                 for key, pos in positions.items()
-                 if TABS[tab].column(key).type in (ColumnType.DATE, ColumnType.DATETIME)}
+        dates = {
+            pos: TABS[tab].column(key).type is ColumnType.DATETIME
+            for key, pos in positions.items()
+            if TABS[tab].column(key).type in (ColumnType.DATE, ColumnType.DATETIME)
+        }
         for row in raw.rows:
             ws.append([_as_date(v, dates[i]) if i in dates else v for i, v in enumerate(row)])
         for pos in dates:

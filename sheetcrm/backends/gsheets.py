@@ -34,6 +34,7 @@ import gspread
 import pandas as pd
 from gspread.exceptions import APIError
 
+from sheetcrm.backends.append import NewRows, place, spans
 from sheetcrm.backends.base import RawTab, WritePlan, WriteReport, norm_cell, reconcile_log
 from sheetcrm.exceptions import PermissionDeniedError, SheetCRMError, WorkbookNotFoundError, WorkbookWriteError, shown
 from sheetcrm.schema import Tab, column_letter, find_tabs
@@ -110,13 +111,15 @@ def _api_error(exc: APIError, key: str, credentials: Any, action: str) -> SheetC
     status = exc.response.status_code if exc.response is not None else 0
     if status == 404:
         return WorkbookNotFoundError(
-            f"spreadsheet {key!r} was not found; check the key or URL (copy it from the "
-            "browser's address bar)"
+            f"spreadsheet {key!r} was not found; check the key or URL (copy it from the browser's address bar)"
         )
     if status == 403:
         email = service_account_email(credentials)
-        share = (f"share the spreadsheet with {email} (Share → add that email as Editor)"
-                 if email else "share the spreadsheet with the account sheetcrm signs in as")
+        share = (
+            f"share the spreadsheet with {email} (Share → add that email as Editor)"
+            if email
+            else "share the spreadsheet with the account sheetcrm signs in as"
+        )
         return PermissionDeniedError(f"no permission to {action} spreadsheet {key!r}; {share}")
     return WorkbookWriteError(f"could not {action} spreadsheet {key!r}: {status} {_google_message(exc)}")
 
@@ -147,27 +150,38 @@ class GoogleSheetsBackend:
 
     def metadata(self) -> dict[str, SheetInfo]:
         try:
-            meta = self.http.fetch_sheet_metadata(self.key, params={
-                "includeGridData": "false",
-                "fields": "sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))",
-            })
+            meta = self.http.fetch_sheet_metadata(
+                self.key,
+                params={
+                    "includeGridData": "false",
+                    "fields": "sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))",
+                },
+            )
         except APIError as exc:
             raise _api_error(exc, self.key, self.credentials, "open") from None
         out = {}
         for sheet in meta.get("sheets", []):
             props = sheet["properties"]
             grid = props.get("gridProperties", {})
-            out[props["title"]] = SheetInfo(props["title"], int(props.get("sheetId", 0)),
-                                            int(grid.get("rowCount", 1000)), int(grid.get("columnCount", 26)))
+            out[props["title"]] = SheetInfo(
+                props["title"],
+                int(props.get("sheetId", 0)),
+                int(grid.get("rowCount", 1000)),
+                int(grid.get("columnCount", 26)),
+            )
         return out
 
     def _batch_get(self, ranges: list[str]) -> list[list[list[Any]]]:
         try:
-            answer = self.http.values_batch_get(self.key, ranges, params={
-                "valueRenderOption": "UNFORMATTED_VALUE",
-                "dateTimeRenderOption": "SERIAL_NUMBER",
-                "majorDimension": "ROWS",
-            })
+            answer = self.http.values_batch_get(
+                self.key,
+                ranges,
+                params={
+                    "valueRenderOption": "UNFORMATTED_VALUE",
+                    "dateTimeRenderOption": "SERIAL_NUMBER",
+                    "majorDimension": "ROWS",
+                },
+            )
         except APIError as exc:
             raise _api_error(exc, self.key, self.credentials, "read") from None
         return [vr.get("values", []) for vr in answer.get("valueRanges", [])]
@@ -219,7 +233,7 @@ class GoogleSheetsBackend:
         log_title = self.state.log_title or plan.log_title
         # Grow the grid first, so the re-read sits right before the write: the window in
         # which a person's inserted row could shift the writes is one request wide.
-        grow = self._growth(cells, plan, log_title)
+        grow = self._growth(cells, plan, log_title) + append_growth(self.state, plan.appends)
         if grow:
             self._batch_update_structure(grow)
             report.requests += 1
@@ -228,6 +242,8 @@ class GoogleSheetsBackend:
         targets, skipped = retarget(cells, reread, self.state.rows)
         report.skipped.extend(skipped)
         data = _ranges_for(targets)
+        if plan.appends:
+            data.extend(append_ranges(self, plan.appends, report))
         for _tab, title, col, text in plan.headers:
             data.append({"range": f"{quote_title(title)}!{column_letter(col)}1", "values": [[text]]})
         log = reconcile_log(plan, skipped)
@@ -236,10 +252,12 @@ class GoogleSheetsBackend:
             if self.state.log_title is None:
                 data.append({"range": f"{quote_title(log_title)}!A1", "values": [list(plan.log_header)]})
             last = first + len(log) - 1
-            data.append({
-                "range": f"{quote_title(log_title)}!A{first}:{column_letter(len(log[0]) - 1)}{last}",
-                "values": [[to_cell_json(v) for v in row] for row in log],
-            })
+            data.append(
+                {
+                    "range": f"{quote_title(log_title)}!A{first}:{column_letter(len(log[0]) - 1)}{last}",
+                    "values": [[to_cell_json(v) for v in row] for row in log],
+                }
+            )
             report.log_rows = len(log)
         for body in _payloads(data):
             try:
@@ -294,8 +312,11 @@ class GoogleSheetsBackend:
             rows = set(group.loc[group["kind"] == "id", "row"])
             if id_col >= 0:
                 read = self.state.rows.get(title, [])
-                shared = {rid for rid, at in _positions([r[id_col] if id_col < len(r) else None for r in read]).items()
-                          if len(at) > 1}
+                shared = {
+                    rid
+                    for rid, at in _positions([r[id_col] if id_col < len(r) else None for r in read]).items()
+                    if len(at) > 1
+                }
                 rows |= set(group.loc[group["record_id"].map(norm_cell).isin(list(shared)), "row"])
             wanted.extend((title, None, int(row)) for row in sorted(rows))
         requests = 1
@@ -341,19 +362,40 @@ class GoogleSheetsBackend:
             if log_title not in self.state.sheets:
                 # Room for many runs, so later syncs do not need this extra request.
                 rows = max(1000, last + 1000)
-                requests.append({"addSheet": {"properties": {
-                    "title": log_title, "gridProperties": {"rowCount": rows, "columnCount": 8,
-                                                           "frozenRowCount": 1}}}})
+                requests.append(
+                    {
+                        "addSheet": {
+                            "properties": {
+                                "title": log_title,
+                                "gridProperties": {"rowCount": rows, "columnCount": 8, "frozenRowCount": 1},
+                            }
+                        }
+                    }
+                )
             else:
                 need_rows[log_title] = max(need_rows[log_title], last)
                 need_cols[log_title] = max(need_cols[log_title], len(plan.log[0]))
         for title, info in self.state.sheets.items():
             if need_rows.get(title, 0) > info.rows:
-                requests.append({"appendDimension": {"sheetId": info.sheet_id, "dimension": "ROWS",
-                                                     "length": need_rows[title] - info.rows + 1000}})
+                requests.append(
+                    {
+                        "appendDimension": {
+                            "sheetId": info.sheet_id,
+                            "dimension": "ROWS",
+                            "length": need_rows[title] - info.rows + 1000,
+                        }
+                    }
+                )
             if need_cols.get(title, 0) > info.cols:
-                requests.append({"appendDimension": {"sheetId": info.sheet_id, "dimension": "COLUMNS",
-                                                     "length": need_cols[title] - info.cols}})
+                requests.append(
+                    {
+                        "appendDimension": {
+                            "sheetId": info.sheet_id,
+                            "dimension": "COLUMNS",
+                            "length": need_cols[title] - info.cols,
+                        }
+                    }
+                )
         return requests
 
     def _batch_update_structure(self, requests: list[dict[str, Any]]) -> None:
@@ -361,6 +403,69 @@ class GoogleSheetsBackend:
             self.http.batch_update(self.key, {"requests": requests})
         except APIError as exc:
             raise _api_error(exc, self.key, self.credentials, "resize") from None
+
+
+def append_growth(state: ReadState, appends: list[NewRows]) -> list[dict[str, Any]]:
+    """appendDimension requests giving ``appends`` room below the rows as read (the grid
+    sizes in ``state`` are updated to what they will be)."""
+    requests: list[dict[str, Any]] = []
+    for new in appends:
+        info = state.sheets.get(new.title)
+        need = len(state.rows.get(new.title, [])) + 1 + len(new.rows)
+        if info is not None and need > info.rows:
+            extra = need - info.rows + 1000
+            requests.append({"appendDimension": {"sheetId": info.sheet_id, "dimension": "ROWS", "length": extra}})
+            info.rows += extra
+    return requests
+
+
+def append_ranges(backend: GoogleSheetsBackend, appends: list[NewRows], report: WriteReport) -> list[dict[str, Any]]:
+    """values.batchUpdate data putting ``appends`` below each tab's last used row as it is
+    now: one values.batchGet re-reads the tabs (a person may have inserted rows or typed
+    a record at the bottom since the read), then explicit ranges per run of columns. Not
+    values.append, whose table detection lands rows after a blank row or in the columns
+    of whatever block it finds."""
+    titles = list(dict.fromkeys(new.title for new in appends))
+    grids = dict(zip(titles, backend._batch_get([quote_title(t) for t in titles]), strict=True))
+    report.requests += 1
+    data: list[dict[str, Any]] = []
+    grow: list[dict[str, Any]] = []
+    for new in appends:
+        grid = grids[new.title]
+        spot = place(new, list(grid[0]) if grid else [], [list(r) for r in grid[1:]])
+        report.skipped.extend(spot.skipped)
+        if not spot.rows:
+            continue
+        last = spot.first_row + len(spot.rows) - 1
+        info = backend.state.sheets.get(new.title)
+        if info is not None and last > info.rows:
+            # A person filled rows below the table since the read: grow again.
+            grow.append(
+                {"appendDimension": {"sheetId": info.sheet_id, "dimension": "ROWS", "length": last - info.rows + 1000}}
+            )
+            info.rows = last + 1000
+        for first, end, idx in spans(spot.cols):
+            data.append(
+                {
+                    "range": f"{quote_title(new.title)}!{column_letter(first)}{spot.first_row}:"
+                    f"{column_letter(end)}{last}",
+                    "values": [[to_cell_json(values[i]) for i in idx] for values in spot.rows],
+                }
+            )
+        report.appended += len(spot.rows)
+        # Later appends to the same tab go below these rows.
+        grid.extend([_row_of(spot.cols, values) for values in spot.rows])
+    if grow:
+        backend._batch_update_structure(grow)
+        report.requests += 1
+    return data
+
+
+def _row_of(cols: list[int], values: list[Any]) -> list[Any]:
+    row: list[Any] = [None] * (max(cols) + 1)
+    for col, value in zip(cols, values, strict=True):
+        row[col] = value
+    return row
 
 
 def _batches(items: Iterable[Any], size: Any, limit: int) -> Iterable[list[Any]]:
@@ -379,10 +484,12 @@ def _batches(items: Iterable[Any], size: Any, limit: int) -> Iterable[list[Any]]
         yield group
 
 
-def _chunk_ranges(ranges: list[tuple[Tab, str, str]], sheets: dict[str, SheetInfo]
-                  ) -> Iterable[list[tuple[Tab, str, str]]]:
+def _chunk_ranges(
+    ranges: list[tuple[Tab, str, str]], sheets: dict[str, SheetInfo]
+) -> Iterable[list[tuple[Tab, str, str]]]:
     """Group ranges into batchGet requests of about READ_CHUNK_CELLS cells (one request
     for any workbook up to that size)."""
+
     def cells(item: tuple[Tab, str, str]) -> int:
         m = re.search(r"!A(\d+):[A-Z]+(\d+)$", item[2])
         return (int(m.group(2)) - int(m.group(1)) + 1) * sheets[item[1]].cols if m else 0
@@ -400,8 +507,9 @@ def _positions(ids: list[Any]) -> dict[Any, list[int]]:
     return where
 
 
-def retarget(cells: pd.DataFrame, reread: dict[str, dict[Any, Any]],
-             rows_as_read: dict[str, list[list[Any]]]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+def retarget(
+    cells: pd.DataFrame, reread: dict[str, dict[Any, Any]], rows_as_read: dict[str, list[list[Any]]]
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Aim every planned change at the row where its record is now.
 
     ``reread``: per title, column index -> that column's values from row 2 on as re-read,
@@ -484,8 +592,13 @@ def _same_row(now: list[Any], before: list[Any]) -> bool:
 
 
 def _skip(title: str, change: Any, reason: str) -> dict[str, Any]:
-    return {"tab": title, "row": int(change["row"]), "column": change["column"],
-            "id": change["record_id"], "reason": reason}
+    return {
+        "tab": title,
+        "row": int(change["row"]),
+        "column": change["column"],
+        "id": change["record_id"],
+        "reason": reason,
+    }
 
 
 def _ranges_for(targets: pd.DataFrame) -> list[dict[str, Any]]:
@@ -501,10 +614,12 @@ def _ranges_for(targets: pd.DataFrame) -> list[dict[str, Any]]:
         start = 0
         for i in range(1, len(rows) + 1):
             if i == len(rows) or rows[i] != rows[i - 1] + 1:
-                data.append({
-                    "range": f"{quote_title(str(title))}!{letter}{rows[start]}:{letter}{rows[i - 1]}",
-                    "values": [[v] for v in values[start:i]],
-                })
+                data.append(
+                    {
+                        "range": f"{quote_title(str(title))}!{letter}{rows[start]}:{letter}{rows[i - 1]}",
+                        "values": [[v] for v in values[start:i]],
+                    }
+                )
                 start = i
     return data
 
@@ -512,8 +627,9 @@ def _ranges_for(targets: pd.DataFrame) -> list[dict[str, Any]]:
 def _payloads(data: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
     """Split ``data`` into request bodies of at most WRITE_PAYLOAD_BYTES (a long single
     range is split by rows)."""
-    return _batches(_split_long(data), lambda item: len(json.dumps(item, ensure_ascii=False).encode()),
-                    WRITE_PAYLOAD_BYTES)
+    return _batches(
+        _split_long(data), lambda item: len(json.dumps(item, ensure_ascii=False).encode()), WRITE_PAYLOAD_BYTES
+    )
 
 
 def _split_long(data: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
@@ -530,7 +646,7 @@ def _split_long(data: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         sheet, c1, r1, c2, _r2 = m.groups()
         per = max(1, len(values) * WRITE_PAYLOAD_BYTES // (2 * n))
         for i in range(0, len(values), per):
-            part = values[i:i + per]
+            part = values[i : i + per]
             start = int(r1) + i
             yield {"range": f"{sheet}{c1}{start}:{c2}{start + len(part) - 1}", "values": part}
 
@@ -546,8 +662,9 @@ __all__ = ["GoogleSheetsBackend", "quote_title", "retarget", "spreadsheet_key", 
 ENV_API_URL = "SHEETCRM_SHEETS_API_URL"
 
 
-def connect(credentials: Any = None, *, create: bool = False, client: gspread.Client | None = None,
-            base_url: str | None = None) -> tuple[gspread.Client, Any]:
+def connect(
+    credentials: Any = None, *, create: bool = False, client: gspread.Client | None = None, base_url: str | None = None
+) -> tuple[gspread.Client, Any]:
     """A gspread client with bounded retries, on credentials resolved by
     :func:`sheetcrm.google.auth.load_credentials` (``credentials`` may be a key file path, or
     already-built google-auth credentials). Returns (client, credentials)."""
@@ -577,8 +694,12 @@ def _grid_requests(lang: Any) -> list[dict[str, Any]]:
 
     requests: list[dict[str, Any]] = []
     for sheet_id, spec in enumerate(TABS.values()):
-        props = {"sheetId": sheet_id, "title": spec.title(lang), "index": sheet_id,
-                 "gridProperties": {"rowCount": 1000, "columnCount": len(spec.columns), "frozenRowCount": 1}}
+        props = {
+            "sheetId": sheet_id,
+            "title": spec.title(lang),
+            "index": sheet_id,
+            "gridProperties": {"rowCount": 1000, "columnCount": len(spec.columns), "frozenRowCount": 1},
+        }
         if sheet_id == 0:
             requests.append({"updateSheetProperties": {"properties": props, "fields": "title,index,gridProperties"}})
         else:
@@ -586,37 +707,77 @@ def _grid_requests(lang: Any) -> list[dict[str, Any]]:
         for i, col in enumerate(spec.columns):
             column = {"sheetId": sheet_id, "startColumnIndex": i, "endColumnIndex": i + 1}
             shade = _COMPUTED_SHADE if col.computed else _PEOPLE_SHADE
-            requests.append({"repeatCell": {
-                "range": {**column, "startRowIndex": 0, "endRowIndex": 1},
-                "cell": {"userEnteredFormat": {"backgroundColor": shade,
-                                               "textFormat": {"bold": True, "italic": col.computed}}},
-                "fields": "userEnteredFormat(backgroundColor,textFormat)"}})
+            requests.append(
+                {
+                    "repeatCell": {
+                        "range": {**column, "startRowIndex": 0, "endRowIndex": 1},
+                        "cell": {
+                            "userEnteredFormat": {
+                                "backgroundColor": shade,
+                                "textFormat": {"bold": True, "italic": col.computed},
+                            }
+                        },
+                        "fields": "userEnteredFormat(backgroundColor,textFormat)",
+                    }
+                }
+            )
             pattern = {"DATE": "yyyy-mm-dd", "DATETIME": "yyyy-mm-dd hh:mm", "MONEY": "#,##0.##"}.get(col.type.name)
             if col.key == "Probability":
                 pattern = "0%"
             if pattern:
-                requests.append({"repeatCell": {
-                    "range": {**column, "startRowIndex": 1},
-                    "cell": {"userEnteredFormat": {"numberFormat": {
-                        "type": "PERCENT" if pattern == "0%" else ("NUMBER" if "#" in pattern else "DATE"),
-                        "pattern": pattern}}},
-                    "fields": "userEnteredFormat.numberFormat"}})
+                requests.append(
+                    {
+                        "repeatCell": {
+                            "range": {**column, "startRowIndex": 1},
+                            "cell": {
+                                "userEnteredFormat": {
+                                    "numberFormat": {
+                                        "type": "PERCENT"
+                                        if pattern == "0%"
+                                        else ("NUMBER" if "#" in pattern else "DATE"),
+                                        "pattern": pattern,
+                                    }
+                                }
+                            },
+                            "fields": "userEnteredFormat.numberFormat",
+                        }
+                    }
+                )
             if not col.computed and (col.enum is not None or col.type is ColumnType.BOOL):
                 choices = col.enum.choices(lang) if col.enum is not None else ["TRUE", "FALSE"]
-                requests.append({"setDataValidation": {
-                    "range": {**column, "startRowIndex": 1},
-                    "rule": {"condition": {"type": "ONE_OF_LIST",
-                                           "values": [{"userEnteredValue": c} for c in choices]},
-                             "strict": False, "showCustomUi": True}}})
+                requests.append(
+                    {
+                        "setDataValidation": {
+                            "range": {**column, "startRowIndex": 1},
+                            "rule": {
+                                "condition": {
+                                    "type": "ONE_OF_LIST",
+                                    "values": [{"userEnteredValue": c} for c in choices],
+                                },
+                                "strict": False,
+                                "showCustomUi": True,
+                            },
+                        }
+                    }
+                )
             if col.computed:
-                requests.append({"addProtectedRange": {"protectedRange": {
-                    "range": column, "warningOnly": True,
-                    "description": f"{col.header(lang)}: computed by sheetcrm; edits are overwritten"}}})
+                requests.append(
+                    {
+                        "addProtectedRange": {
+                            "protectedRange": {
+                                "range": column,
+                                "warningOnly": True,
+                                "description": f"{col.header(lang)}: computed by sheetcrm; edits are overwritten",
+                            }
+                        }
+                    }
+                )
     return requests
 
 
-def create_google_workbook(client: gspread.Client, title: str, lang: Any, share: str | None = None,
-                           credentials: Any = None) -> str:
+def create_google_workbook(
+    client: gspread.Client, title: str, lang: Any, share: str | None = None, credentials: Any = None
+) -> str:
     """Create an empty CRM spreadsheet in Google Sheets from the schema and return its URL.
 
     Four requests: create (Drive), open, lay out (one spreadsheets.batchUpdate), headers and
@@ -638,11 +799,17 @@ def create_google_workbook(client: gspread.Client, title: str, lang: Any, share:
     url = f"https://docs.google.com/spreadsheets/d/{key}/edit"
     try:
         client.http_client.batch_update(key, {"requests": _grid_requests(lang)})
-        data = [{"range": f"{quote_title(spec.title(lang))}!A1", "values": [[c.header(lang) for c in spec.columns]]}
-                for spec in TABS.values()]
+        data = [
+            {"range": f"{quote_title(spec.title(lang))}!A1", "values": [[c.header(lang) for c in spec.columns]]}
+            for spec in TABS.values()
+        ]
         settings = TABS[Tab.SETTINGS].title(lang)
-        data.append({"range": f"{quote_title(settings)}!A2",
-                     "values": [[to_cell_json(v) for v in row] for row in settings_rows(lang)]})
+        data.append(
+            {
+                "range": f"{quote_title(settings)}!A2",
+                "values": [[to_cell_json(v) for v in row] for row in settings_rows(lang)],
+            }
+        )
         client.http_client.values_batch_update(key, body={"valueInputOption": "RAW", "data": data})
         if share:
             client.insert_permission(key, share, perm_type="user", role="writer", notify=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from sheetcrm.backends.append import NewRows, place
 from sheetcrm.backends.base import RawTab, WritePlan, WriteReport, reconcile_log, skip_reason
 from sheetcrm.schema import TABS, Lang, Tab
 
@@ -22,10 +23,10 @@ class MemoryBackend:
         self.extra: dict[str, list[list[Any]]] = {}
 
     @classmethod
-    def from_rows(cls, rows: dict[Tab, tuple[list[Any], list[list[Any]]]],
-                  lang: Lang = Lang.EN) -> MemoryBackend:
-        return cls({tab: RawTab(tab, TABS[tab].title(lang), list(h), [list(r) for r in rs])
-                    for tab, (h, rs) in rows.items()})
+    def from_rows(cls, rows: dict[Tab, tuple[list[Any], list[list[Any]]]], lang: Lang = Lang.EN) -> MemoryBackend:
+        return cls(
+            {tab: RawTab(tab, TABS[tab].title(lang), list(h), [list(r) for r in rs]) for tab, (h, rs) in rows.items()}
+        )
 
     def read(self) -> dict[Tab, RawTab]:
         return copy.deepcopy(self.tabs)
@@ -53,14 +54,30 @@ class MemoryBackend:
             id_col = int(change.id_col)
             col = int(change.col)
             row += [None] * (max(col, id_col) + 1 - len(row))
-            reason = skip_reason(change.kind, id_col, row[id_col] if id_col >= 0 else None, change.record_id,
-                                 bool(change.cas), row[col], change.old)
+            reason = skip_reason(
+                change.kind,
+                id_col,
+                row[id_col] if id_col >= 0 else None,
+                change.record_id,
+                bool(change.cas),
+                row[col],
+                change.old,
+            )
             if reason:
-                report.skipped.append({"tab": change.title, "row": change.row, "column": change.column,
-                                       "id": change.record_id, "reason": reason})
+                report.skipped.append(
+                    {
+                        "tab": change.title,
+                        "row": change.row,
+                        "column": change.column,
+                        "id": change.record_id,
+                        "reason": reason,
+                    }
+                )
                 continue
             row[col] = change.new
             report.written += 1
+        for new in plan.appends:
+            append_rows(self._grid(new.title), new, report)
         log = reconcile_log(plan, report.skipped)
         if log:
             if Tab.LOG not in self.tabs:
@@ -74,3 +91,18 @@ class MemoryBackend:
         self.writes += 1
         self.extra[title] = [list(r) for r in rows]
         return WriteReport(written=sum(v is not None for r in rows for v in r), requests=1)
+
+
+def append_rows(raw: RawTab, new: NewRows, report: WriteReport) -> None:
+    """Add ``new``'s rows below the last used row of ``raw`` (see backends/append.py)."""
+    spot = place(new, raw.header, raw.rows)
+    report.skipped.extend(spot.skipped)
+    if not spot.rows:
+        return
+    del raw.rows[spot.first_row - 2 :]  # trailing blank rows only: place() aims below the last used one
+    for values in spot.rows:
+        row: list[Any] = [None] * (max(spot.cols, default=-1) + 1)
+        for col, value in zip(spot.cols, values, strict=True):
+            row[col] = value
+        raw.rows.append(row)
+    report.appended += len(spot.rows)

@@ -124,7 +124,9 @@ def nesl_table(
 
     if tiers is None:
         tier_values = value_tiers(
-            pd.Series(b.monetary, index=b.index), pd.Series(buyer, index=b.index), settings,
+            pd.Series(b.monetary, index=b.index),
+            pd.Series(buyer, index=b.index),
+            settings,
         ).to_numpy(dtype=object)
     else:
         tier_values = tiers.reindex(b.index).to_numpy(dtype=object)
@@ -141,9 +143,7 @@ def nesl_table(
         is_e & (b.count >= 2),
     ]
     # np.select on the enum members themselves would turn them into a numpy str array
-    lifecycle = _LIFECYCLE_ORDER[
-        np.select(conditions, list(range(len(conditions))), default=len(conditions))
-    ]
+    lifecycle = _LIFECYCLE_ORDER[np.select(conditions, list(range(len(conditions))), default=len(conditions))]
     return pd.DataFrame(
         {
             "nesl": pd.Series(nesl, index=b.index, dtype=object),
@@ -204,7 +204,9 @@ def nesl_moves(before: pd.Series, after: pd.Series) -> NeslMoves:
     tally = np.bincount(f_code * width + t_code, minlength=width * width)
     labels: list[NESL | None] = [*_NESL_ORDER, None]
     pairs = [
-        (i, j) for i in range(width) for j in range(width)
+        (i, j)
+        for i in range(width)
+        for j in range(width)
         if (i < len(order) and j < len(order)) or tally[i * width + j]
     ]
     counts = pd.DataFrame(

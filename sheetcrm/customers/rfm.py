@@ -42,7 +42,15 @@ KEYS: tuple[str, ...] = ("contact_id", "company_id")
 
 #: Columns of :func:`rfm_table`, in order.
 RFM_COLUMNS: tuple[str, ...] = (
-    "last_purchase", "recency", "frequency", "monetary", "r", "f", "m", "rfm_score", "segment",
+    "last_purchase",
+    "recency",
+    "frequency",
+    "monetary",
+    "r",
+    "f",
+    "m",
+    "rfm_score",
+    "segment",
 )
 
 #: Percentiles that split buyers into quintiles.
@@ -87,19 +95,19 @@ def _segment(r: int, f: int) -> Segment:
 
 
 #: (R, F) -> Segment for all 25 score pairs.
-SEGMENT_GRID: Mapping[tuple[int, int], Segment] = {
-    (r, f): _segment(r, f) for r in range(1, 6) for f in range(1, 6)
-}
+SEGMENT_GRID: Mapping[tuple[int, int], Segment] = {(r, f): _segment(r, f) for r in range(1, 6) for f in range(1, 6)}
 
 # _GRID_ARRAY[r - 1, f - 1] is the segment of (r, f); row 5 (index 5) is never used.
 _GRID_ARRAY = np.array(
-    [[SEGMENT_GRID[(r, f)] for f in range(1, 6)] for r in range(1, 6)], dtype=object,
+    [[SEGMENT_GRID[(r, f)] for f in range(1, 6)] for r in range(1, 6)],
+    dtype=object,
 )
 
 
 # _SCORE_TEXT[(r - 1) * 25 + (f - 1) * 5 + (m - 1)] is "rfm" as text
 _SCORE_TEXT = np.array(
-    [f"{r}{f}{m}" for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)], dtype=object,
+    [f"{r}{f}{m}" for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)],
+    dtype=object,
 )
 
 
@@ -206,8 +214,7 @@ def book(
     if isinstance(keys.dtype, pd.CategoricalDtype):
         # Categorical keys (see sync.compute) are matched once per category, not per row.
         categories = keys.cat.categories
-        found = (np.arange(len(index)) if categories.equals(index)
-                 else index.get_indexer(categories))
+        found = np.arange(len(index)) if categories.equals(index) else index.get_indexer(categories)
         lookup = np.append(found, -1).astype(np.int64)
         code = lookup[keys.cat.codes.to_numpy()[keep]]
     else:
@@ -266,7 +273,9 @@ def score(
     equal.
     """
     above = np.searchsorted(
-        np.asarray(bounds, dtype="float64"), np.asarray(values, dtype="float64"), side="left",
+        np.asarray(bounds, dtype="float64"),
+        np.asarray(values, dtype="float64"),
+        side="left",
     )
     return (5 - above if inverted else 1 + above).astype(np.int64)
 
@@ -318,9 +327,7 @@ def rfm_table(
         ("f", b.frequency.astype("float64"), False),
         ("m", b.monetary, False),
     ):
-        bounds = (
-            cuts.get(name.upper()) or small.get(name.upper()) or score_bounds(values[buyers])
-        )
+        bounds = cuts.get(name.upper()) or small.get(name.upper()) or score_bounds(values[buyers])
         scores[name] = np.where(buyers, score(values, bounds, inverted=inverted), 0)
     r, f, m = scores["r"], scores["f"], scores["m"]
     rfm_score = np.full(n, None, dtype=object)
@@ -352,12 +359,15 @@ def _money(values: pd.Series) -> np.ndarray:
 
 
 _TIERS_BY_RANK = np.array(
-    [Tier.STRATEGIC, Tier.HIGH_PROFIT, Tier.MAJOR, Tier.GENERAL, Tier.GENERAL], dtype=object,
+    [Tier.STRATEGIC, Tier.HIGH_PROFIT, Tier.MAJOR, Tier.GENERAL, Tier.GENERAL],
+    dtype=object,
 )
 
 
 def value_tiers(
-    monetary: pd.Series, buyers: pd.Series | np.ndarray | Sequence[bool], settings: Settings,
+    monetary: pd.Series,
+    buyers: pd.Series | np.ndarray | Sequence[bool],
+    settings: Settings,
 ) -> pd.Series:
     """The customer-pyramid tier of each customer (seed 003).
 

@@ -37,16 +37,28 @@ Progress = Callable[[str], None]
 
 #: Columns the customer metrics fill, from the rfm/nesl frames.
 _RFM_COLUMNS = {
-    "Last Purchase": "last_purchase", "Recency": "recency", "Frequency": "frequency",
-    "Monetary": "monetary", "R": "r", "F": "f", "M": "m", "RFM Score": "rfm_score",
+    "Last Purchase": "last_purchase",
+    "Recency": "recency",
+    "Frequency": "frequency",
+    "Monetary": "monetary",
+    "R": "r",
+    "F": "f",
+    "M": "m",
+    "RFM Score": "rfm_score",
     "Segment": "segment",
 }
-_PIPELINE_COLUMNS = ["Probability", "Weighted Amount", "Stage Since", "Days in Stage",
-                     "Stage Seen", "Stage Reason", "Flags"]
+_PIPELINE_COLUMNS = [
+    "Probability",
+    "Weighted Amount",
+    "Stage Since",
+    "Days in Stage",
+    "Stage Seen",
+    "Stage Reason",
+    "Flags",
+]
 _PROBLEM_SEPARATOR = " | "
 #: The tabs whose records carry a stable ID and feed the computations.
 RECORD_TABS = (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES)
-
 
 
 def as_of_date(value: Any = None) -> pd.Timestamp:
@@ -74,17 +86,22 @@ def fill_ids(table: Table) -> pd.Series:
     blank = raw.map(is_blank)
     if not blank.any():
         return pd.Series(dtype=object)
-    prefix = table.spec.id_prefix
-    existing = table.typed[key].dropna().astype(str)
+    new = next_ids(table.typed[key], table.spec.id_prefix, int(blank.sum()))
+    return pd.Series(new, index=blank[blank].index, dtype=object)
+
+
+def next_ids(existing: pd.Series, prefix: str, count: int) -> list[str]:
+    """``count`` new IDs continuing after the highest number already used with ``prefix``
+    among ``existing`` (``P-0041`` after ``P-0040``), as wide as the widest used (at
+    least 4 digits), none already taken."""
+    existing = existing.dropna().astype(str)
     pattern = re.compile(rf"^{re.escape(prefix)}(\d+)$")
     numbers = existing.str.extract(pattern.pattern, expand=False).dropna()
     start = int(numbers.astype(int).max()) if len(numbers) else 0
     width = max(4, int(numbers.str.len().max()) if len(numbers) else 4)
-    count = int(blank.sum())
     new = [f"{prefix}{n:0{width}d}" for n in range(start + 1, start + 1 + count)]
     taken = set(existing)
-    new = [i for i in new if i not in taken] or new
-    return pd.Series(new, index=blank[blank].index, dtype=object)
+    return [i for i in new if i not in taken] or new
 
 
 # ----------------------------------------------------------------------- compute
@@ -119,18 +136,23 @@ def to_cells(frame: pd.DataFrame, spec_tab: Tab, lang: str) -> pd.DataFrame:
         s = frame[key]
         if col.type in (ColumnType.DATE, ColumnType.DATETIME):
             values = pd.to_datetime(s)
-            out[key] = pd.Series([None if pd.isna(v) else v.date() for v in values],
-                                 index=s.index, dtype=object)
+            out[key] = pd.Series([None if pd.isna(v) else v.date() for v in values], index=s.index, dtype=object)
         elif col.type is ColumnType.INTEGER:
             out[key] = pd.Series([None if pd.isna(v) else int(v) for v in s], index=s.index, dtype=object)
         elif col.type in (ColumnType.MONEY, ColumnType.NUMBER):
             digits = 4 if key == "Probability" else 2
             rounded = pd.to_numeric(s, errors="coerce").round(digits)
-            out[key] = pd.Series([None if pd.isna(v) else (int(v) if float(v).is_integer() else float(v))
-                                  for v in rounded], index=s.index, dtype=object)
+            out[key] = pd.Series(
+                [None if pd.isna(v) else (int(v) if float(v).is_integer() else float(v)) for v in rounded],
+                index=s.index,
+                dtype=object,
+            )
         else:
-            out[key] = pd.Series([None if v is None or (isinstance(v, float) and v != v) or v == ""
-                                  else _label(v, lang) for v in s], index=s.index, dtype=object)
+            out[key] = pd.Series(
+                [None if v is None or (isinstance(v, float) and v != v) or v == "" else _label(v, lang) for v in s],
+                index=s.index,
+                dtype=object,
+            )
     return pd.DataFrame(out, index=frame.index)
 
 
@@ -144,8 +166,9 @@ def problems_by_row(problems: pd.DataFrame, title: str, rows: pd.Series) -> pd.S
     return rows.astype(int).map(joined).astype(object).where(lambda s: s.notna(), None)
 
 
-def _customer_metrics(tab: Tab, ids: pd.Series, tx: pd.DataFrame, as_of: pd.Timestamp,
-                      settings: Settings) -> pd.DataFrame:
+def _customer_metrics(
+    tab: Tab, ids: pd.Series, tx: pd.DataFrame, as_of: pd.Timestamp, settings: Settings
+) -> pd.DataFrame:
     """RFM, NESL, tier and lifecycle of each record of a Contacts or Companies table,
     indexed like its typed frame."""
     key = "contact_id" if tab is Tab.CONTACTS else "company_id"
@@ -157,9 +180,12 @@ def _customer_metrics(tab: Tab, ids: pd.Series, tx: pd.DataFrame, as_of: pd.Time
     metrics = rfm.join(nesl).assign(tier=tiers)
     lang = settings.language
     flags = pd.Series(
-        [_join_flags([Flag.MAIN] * bool(m) + [Flag.IMPORTANT] * bool(i), lang)
-         for m, i in zip(metrics["main"], metrics["important"], strict=True)],
-        index=metrics.index, dtype=object,
+        [
+            _join_flags([Flag.MAIN] * bool(m) + [Flag.IMPORTANT] * bool(i), lang)
+            for m, i in zip(metrics["main"], metrics["important"], strict=True)
+        ],
+        index=metrics.index,
+        dtype=object,
     )
     metrics["flags"] = flags
     aligned = metrics.reindex(ids.to_numpy())
@@ -176,8 +202,9 @@ def _join_flags(flags: list[Flag], lang: str) -> str | None:
     return "; ".join(f.label(lang) for f in flags) or None
 
 
-def compute(tables: dict[Tab, Table], settings: Settings, as_of: Any, problems: pd.DataFrame,
-            progress: Progress | None = None) -> Computed:
+def compute(
+    tables: dict[Tab, Table], settings: Settings, as_of: Any, problems: pd.DataFrame, progress: Progress | None = None
+) -> Computed:
     """Derive every computed cell from the bound tables, as of ``as_of``.
 
     Takes the tables, settings and validation problems; returns :class:`Computed`. Pure:
@@ -193,16 +220,18 @@ def compute(tables: dict[Tab, Table], settings: Settings, as_of: Any, problems: 
             typed[tab].loc[new.index, "ID"] = new
 
     say("computing transactions")
-    tx = attach_company(transactions(typed[Tab.ACTIVITIES], typed[Tab.OPPORTUNITIES], as_of),
-                        typed[Tab.CONTACTS])
+    tx = attach_company(transactions(typed[Tab.ACTIVITIES], typed[Tab.OPPORTUNITIES], as_of), typed[Tab.CONTACTS])
     # Customer keys as categories of the customers' own IDs: RFM and NESL then match
     # customers to transactions without hashing a million ID strings twice.
-    categories = {key: customer_index(typed[tab]["ID"])
-                  for key, tab in (("contact_id", Tab.CONTACTS), ("company_id", Tab.COMPANIES))}
-    tx = tx.assign(**{  # unknown IDs (a dangling reference) become missing, not new categories
-        key: pd.Categorical(tx[key].where(tx[key].isin(cats)), categories=cats)
-        for key, cats in categories.items()
-    })
+    categories = {
+        key: customer_index(typed[tab]["ID"])
+        for key, tab in (("contact_id", Tab.CONTACTS), ("company_id", Tab.COMPANIES))
+    }
+    tx = tx.assign(
+        **{  # unknown IDs (a dangling reference) become missing, not new categories
+            key: pd.Categorical(tx[key].where(tx[key].isin(cats)), categories=cats) for key, cats in categories.items()
+        }
+    )
     cells: dict[Tab, pd.DataFrame] = {}
     customers: dict[Tab, pd.DataFrame] = {}
     for tab in (Tab.CONTACTS, Tab.COMPANIES):
@@ -228,5 +257,3 @@ def compute(tables: dict[Tab, Table], settings: Settings, as_of: Any, problems: 
         frame = cells.setdefault(tab, pd.DataFrame(index=table.typed.index))
         frame["Problems"] = problems_by_row(problems, table.title, table.typed[ROW])
     return Computed(cells, ids, stages, customers, tx)
-
-

@@ -48,8 +48,6 @@ def _same_as_cell(old: pd.Series, new: pd.Series, col: Column, opts: ParseOption
     return (equal | both_na) & old_p.isna().to_numpy()
 
 
-
-
 @dataclass
 class Plan:
     """The write plan and what it means.
@@ -64,8 +62,14 @@ class Plan:
     header_additions: int
 
 
-def plan(tables: dict[Tab, Table], computed: Computed, settings: Settings, as_of: Any = None,
-         run_id: str = "", now: dt.datetime | None = None) -> Plan:
+def plan(
+    tables: dict[Tab, Table],
+    computed: Computed,
+    settings: Settings,
+    as_of: Any = None,
+    run_id: str = "",
+    now: dt.datetime | None = None,
+) -> Plan:
     """Diff computed values against the sheet: only cells whose value would change.
 
     Returns a :class:`Plan` whose cells are ordered ID fills first (so later checks on a
@@ -92,11 +96,20 @@ def plan(tables: dict[Tab, Table], computed: Computed, settings: Settings, as_of
         record_ids = raw_ids.copy()
         if len(new_ids):
             record_ids.loc[new_ids.index] = new_ids
-            ids_parts.append(_changes(table, new_ids.index, "ID", id_col, id_col, record_ids,
-                                      raw_ids, new_ids, cas=True, kind="id"))
+            ids_parts.append(
+                _changes(table, new_ids.index, "ID", id_col, id_col, record_ids, raw_ids, new_ids, cas=True, kind="id")
+            )
             for new in new_ids:
-                log_rows.append({"Tab": table.title, "ID": new, "Column": spec.column("ID").header(lang),
-                                 "Old": "", "New": new, "Reason": "filled a missing ID"})
+                log_rows.append(
+                    {
+                        "Tab": table.title,
+                        "ID": new,
+                        "Column": spec.column("ID").header(lang),
+                        "Old": "",
+                        "New": new,
+                        "Reason": "filled a missing ID",
+                    }
+                )
 
         if tab is Tab.OPPORTUNITIES and len(computed.stages):
             stages = computed.stages
@@ -105,21 +118,44 @@ def plan(tables: dict[Tab, Table], computed: Computed, settings: Settings, as_of
             if moved.any() and stage_col is not None:
                 idx = stages.index[moved]
                 labels = stages.loc[idx, "Stage"].map(lambda s: s.label(lang))
-                stage_parts.append(_changes(table, idx, "Stage", stage_col, id_col, record_ids,
-                                            table.raw.loc[idx, "Stage"], labels, cas=True, kind="stage"))
+                stage_parts.append(
+                    _changes(
+                        table,
+                        idx,
+                        "Stage",
+                        stage_col,
+                        id_col,
+                        record_ids,
+                        table.raw.loc[idx, "Stage"],
+                        labels,
+                        cas=True,
+                        kind="stage",
+                    )
+                )
                 for i in idx:
-                    log_rows.append({"Tab": table.title, "ID": record_ids[i],
-                                     "Column": spec.column("Stage").header(lang),
-                                     "Old": _text(table.raw.at[i, "Stage"]), "New": labels[i],
-                                     "Reason": stages.at[i, "Stage Reason"]})
+                    log_rows.append(
+                        {
+                            "Tab": table.title,
+                            "ID": record_ids[i],
+                            "Column": spec.column("Stage").header(lang),
+                            "Old": _text(table.raw.at[i, "Stage"]),
+                            "New": labels[i],
+                            "Reason": stages.at[i, "Stage Reason"],
+                        }
+                    )
             person = stages["change"] == "person"
             for i in stages.index[person]:
                 seen = table.typed.at[i, "Stage Seen"]
-                log_rows.append({"Tab": table.title, "ID": record_ids[i],
-                                 "Column": spec.column("Stage").header(lang),
-                                 "Old": seen.label(lang) if isinstance(seen, Stage) else "",
-                                 "New": _text(table.raw.at[i, "Stage"]),
-                                 "Reason": "changed by a person (noticed by sheetcrm)"})
+                log_rows.append(
+                    {
+                        "Tab": table.title,
+                        "ID": record_ids[i],
+                        "Column": spec.column("Stage").header(lang),
+                        "Old": seen.label(lang) if isinstance(seen, Stage) else "",
+                        "New": _text(table.raw.at[i, "Stage"]),
+                        "Reason": "changed by a person (noticed by sheetcrm)",
+                    }
+                )
 
         frame = computed.cells.get(tab)
         if frame is None:
@@ -142,8 +178,11 @@ def plan(tables: dict[Tab, Table], computed: Computed, settings: Settings, as_of
             same = _same_as_cell(old, new, col, opts)
             idx = new.index[~same]
             if len(idx):
-                computed_parts.append(_changes(table, idx, col.key, pos, id_col, record_ids,
-                                               old[idx], new[idx], cas=False, kind="computed"))
+                computed_parts.append(
+                    _changes(
+                        table, idx, col.key, pos, id_col, record_ids, old[idx], new[idx], cas=False, kind="computed"
+                    )
+                )
 
     parts = [p for p in (*ids_parts, *stage_parts, *computed_parts) if len(p)]
     cells = pd.concat(parts, ignore_index=True) if parts else empty_cells()
@@ -153,16 +192,29 @@ def plan(tables: dict[Tab, Table], computed: Computed, settings: Settings, as_of
     computed_count = int((cells["kind"] == "computed").sum()) if len(cells) else 0
     write_log: list[list[Any]] = []
     if len(cells) or headers or len(log_frame):
-        write_log = [[now, run_id, r.Tab, r.ID, r.Column, r.Old, r.New, r.Reason]
-                     for r in log_frame.itertuples(index=False)]
+        write_log = [
+            [now, run_id, r.Tab, r.ID, r.Column, r.Old, r.New, r.Reason] for r in log_frame.itertuples(index=False)
+        ]
         moves = stage_counts(computed.stages)
-        write_log.append([now, run_id, "", "", "", "", "",
-                          f"sync as of {as_of:%Y-%m-%d}: {sum(len(s) for s in computed.ids.values())} "
-                          f"ID(s) filled, {moves['moves']} stage move(s), {moves['person']} person "
-                          f"change(s), {computed_count} computed cell(s) updated"])
+        write_log.append(
+            [
+                now,
+                run_id,
+                "",
+                "",
+                "",
+                "",
+                "",
+                f"sync as of {as_of:%Y-%m-%d}: {sum(len(s) for s in computed.ids.values())} "
+                f"ID(s) filled, {moves['moves']} stage move(s), {moves['person']} person "
+                f"change(s), {computed_count} computed cell(s) updated",
+            ]
+        )
     return Plan(
         WritePlan(cells, headers, write_log, log_title=log_title, log_header=log_header),
-        log_frame, computed_count, len(headers),
+        log_frame,
+        computed_count,
+        len(headers),
     )
 
 
@@ -170,23 +222,42 @@ def stage_counts(stages: pd.DataFrame) -> dict[str, int]:
     """Stage moves sheetcrm made and persons' changes it noticed."""
     if stages.empty:
         return {"moves": 0, "person": 0}
-    return {"moves": int(stages["change"].isin(["advanced", "filled"]).sum()),
-            "person": int((stages["change"] == "person").sum())}
+    return {
+        "moves": int(stages["change"].isin(["advanced", "filled"]).sum()),
+        "person": int((stages["change"] == "person").sum()),
+    }
 
 
-def _changes(table: Table, idx: pd.Index, key: str, col: int, id_col: int, record_ids: pd.Series,
-             old: pd.Series, new: pd.Series, *, cas: bool, kind: str) -> pd.DataFrame:
+def _changes(
+    table: Table,
+    idx: pd.Index,
+    key: str,
+    col: int,
+    id_col: int,
+    record_ids: pd.Series,
+    old: pd.Series,
+    new: pd.Series,
+    *,
+    cas: bool,
+    kind: str,
+) -> pd.DataFrame:
     n = len(idx)
-    return pd.DataFrame({
-        "tab": [table.tab] * n, "title": table.title,
-        "row": table.typed.loc[idx, ROW].astype(int).to_numpy(),
-        "col": col, "record_id": record_ids.loc[idx].to_numpy(), "id_col": id_col,
-        "column": key, "old": old.loc[idx].to_numpy(), "new": new.loc[idx].to_numpy(),
-        "cas": cas, "kind": kind,
-    })
+    return pd.DataFrame(
+        {
+            "tab": [table.tab] * n,
+            "title": table.title,
+            "row": table.typed.loc[idx, ROW].astype(int).to_numpy(),
+            "col": col,
+            "record_id": record_ids.loc[idx].to_numpy(),
+            "id_col": id_col,
+            "column": key,
+            "old": old.loc[idx].to_numpy(),
+            "new": new.loc[idx].to_numpy(),
+            "cas": cas,
+            "kind": kind,
+        }
+    )
 
 
 def _text(v: Any) -> str:
     return "" if is_blank(v) else str(v)
-
-

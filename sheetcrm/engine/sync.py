@@ -71,9 +71,11 @@ class SyncResult:
             lines.append(f"Dry run: {len(self.changes)} cell(s) would be written; nothing was written.")
         else:
             skipped = len(self.report.skipped) if self.report else 0
-            lines.append(f"Cells written: {c['cells_written']}"
-                         + (f" ({skipped} skipped because the sheet changed)" if skipped else "")
-                         + (" (nothing changed; the workbook was not rewritten)" if not len(self.changes) else ""))
+            lines.append(
+                f"Cells written: {c['cells_written']}"
+                + (f" ({skipped} skipped because the sheet changed)" if skipped else "")
+                + (" (nothing changed; the workbook was not rewritten)" if not len(self.changes) else "")
+            )
         return lines
 
 
@@ -81,8 +83,9 @@ def _new_run_id(now: dt.datetime) -> str:
     return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
 
 
-def sync(workbook: Workbook, as_of: Any = None, *, dry_run: bool = False,
-         progress: Progress | None = None) -> SyncResult:
+def sync(
+    workbook: Workbook, as_of: Any = None, *, dry_run: bool = False, progress: Progress | None = None
+) -> SyncResult:
     """Validate, compute and write the computed cells of ``workbook``.
 
     Writes only cells whose value changes, in one backend write, and appends the Log rows.
@@ -103,6 +106,12 @@ def sync(workbook: Workbook, as_of: Any = None, *, dry_run: bool = False,
     t0 = time.perf_counter()
     say("planning")
     the_plan = plan(workbook.tables, computed, workbook.settings, as_of_ts, run_id, now)
+    if workbook.settings.assign_relay:
+        from sheetcrm.team.assign import add_relay
+
+        add_relay(
+            the_plan.write, workbook.tables, stages=computed.stages, settings=workbook.settings, now=now, run=run_id
+        )
     timings["plan"] = time.perf_counter() - t0
     report = None
     if not dry_run and not the_plan.write.empty:
@@ -131,16 +140,20 @@ def sync(workbook: Workbook, as_of: Any = None, *, dry_run: bool = False,
     frames = {tab: computed.cells[tab] for tab in computed.cells}
     if not dry_run and report is not None:
         workbook.mark_stale()
-    return SyncResult(run_id, as_of_ts, dry_run, changes, problems, frames, the_plan.log_changes,
-                      counts, report, timings)
+    return SyncResult(
+        run_id, as_of_ts, dry_run, changes, problems, frames, the_plan.log_changes, counts, report, timings
+    )
 
 
-
-
-
-def sync_target(target: str | os.PathLike[str], *, credentials: Any = None, as_of: Any = None,
-                dry_run: bool = False, backup: str | os.PathLike[str] | None = None,
-                progress: Progress | None = None) -> SyncResult:
+def sync_target(
+    target: str | os.PathLike[str],
+    *,
+    credentials: Any = None,
+    as_of: Any = None,
+    dry_run: bool = False,
+    backup: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+) -> SyncResult:
     """The whole sync of the workbook at ``target`` (an .xlsx path, or a Google Sheets URL
     or key): read once, save a local copy into the folder ``backup`` first if asked, then
     :func:`sync`. What the ``sync`` command runs."""

@@ -70,10 +70,7 @@ ENV_CREDENTIALS_JSON = "SHEETCRM_CREDENTIALS_JSON"
 ENV_CREDENTIALS = "SHEETCRM_CREDENTIALS"
 ENV_GOOGLE_APPLICATION_CREDENTIALS = "GOOGLE_APPLICATION_CREDENTIALS"
 
-FIX = (
-    f"set {ENV_CREDENTIALS_JSON} to the key's JSON, or pass --credentials FILE; "
-    "see README"
-)
+FIX = f"set {ENV_CREDENTIALS_JSON} to the key's JSON, or pass --credentials FILE; see README"
 
 _MAX_CREDENTIALS_BYTES = 1_000_000
 _SUPPORTED_TYPES = "service_account, authorized_user, external_account"
@@ -223,28 +220,33 @@ def _parse_json(data: bytes, origin: str) -> Any:
     return info
 
 
-def _from_info(info: dict[str, Any], origin: str, options: _Options
-               ) -> google.auth.credentials.Credentials:
+def _from_info(info: dict[str, Any], origin: str, options: _Options) -> google.auth.credentials.Credentials:
     if "installed" in info or "web" in info:
         return _oauth_user_credentials(info, origin, options)
     kind = info.get("type")
     if kind == "service_account":
-        return _guarded(_service_account, info, options.scopes,
-                        what=f"the service-account key in {origin}")
+        return _guarded(_service_account, info, options.scopes, what=f"the service-account key in {origin}")
     if kind == "authorized_user":
         # Keeps the scopes it was granted: asking a refresh token for others fails.
-        return _guarded(_authorized_user, info, None,
-                        what=f"the authorized-user credentials in {origin}")
+        return _guarded(_authorized_user, info, None, what=f"the authorized-user credentials in {origin}")
     if kind == "external_account":
-        return _guarded(_external_account, info, options.scopes,
-                        what=f"the external_account (workload identity federation) "
-                             f"configuration in {origin}")
+        return _guarded(
+            _external_account,
+            info,
+            options.scopes,
+            what=f"the external_account (workload identity federation) configuration in {origin}",
+        )
     if kind == "external_account_authorized_user":
-        return _guarded(_external_account_authorized_user, info, options.scopes,
-                        what=f"the external_account_authorized_user credentials in {origin}")
+        return _guarded(
+            _external_account_authorized_user,
+            info,
+            options.scopes,
+            what=f"the external_account_authorized_user credentials in {origin}",
+        )
     if kind == "impersonated_service_account":
-        return _guarded(_impersonated, info, options.scopes,
-                        what=f"the impersonated_service_account credentials in {origin}")
+        return _guarded(
+            _impersonated, info, options.scopes, what=f"the impersonated_service_account credentials in {origin}"
+        )
     if kind is None:
         shown = "missing"
     elif isinstance(kind, str) and len(kind) <= 60 and kind.isprintable():
@@ -252,26 +254,24 @@ def _from_info(info: dict[str, Any], origin: str, options: _Options
     else:
         shown = "not a known type"
     raise AuthError(
-        f"{origin} is not a credentials file sheetcrm can use: its \"type\" is {shown}; "
+        f'{origin} is not a credentials file sheetcrm can use: its "type" is {shown}; '
         f"expected one of {_SUPPORTED_TYPES} (a service-account key: Google Cloud console → "
         f"IAM → Service accounts → Keys → Add key → JSON) or an OAuth client "
-        f"(\"installed\"); {FIX}"
+        f'("installed"); {FIX}'
     )
 
 
-def _guarded(loader: Any, info: dict[str, Any], wanted: Sequence[str] | None, *,
-             what: str) -> google.auth.credentials.Credentials:
+def _guarded(
+    loader: Any, info: dict[str, Any], wanted: Sequence[str] | None, *, what: str
+) -> google.auth.credentials.Credentials:
     """Run a google-auth loader; turn its failure into an AuthError with no chained
     exception and no secret text."""
     problem: str | None = None
     try:
         return loader(info, wanted)
-    except (ValueError, TypeError, KeyError, AttributeError,
-            gauth_exceptions.GoogleAuthError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError, gauth_exceptions.GoogleAuthError) as exc:
         problem = _safe_reason(exc, info)
     raise AuthError(f"{what} could not be loaded: {problem}; {FIX}")
-
-
 
 
 def _safe_reason(exc: BaseException, info: Mapping[str, Any] | None = None) -> str:
@@ -306,9 +306,11 @@ def _service_account(info: dict[str, Any], wanted: Sequence[str] | None) -> Any:
         raise ValueError(f"missing field(s) {', '.join(missing)}")
     key = info["private_key"]
     if not isinstance(key, str) or "-----BEGIN" not in key or "PRIVATE KEY-----" not in key:
-        raise ValueError("its private_key is not a PEM private key (it must run from the "
-                         "BEGIN PRIVATE KEY line to the END PRIVATE KEY line): put in the "
-                         "whole downloaded key file")
+        raise ValueError(
+            "its private_key is not a PEM private key (it must run from the "
+            "BEGIN PRIVATE KEY line to the END PRIVATE KEY line): put in the "
+            "whole downloaded key file"
+        )
     if "\\n" in key and "\n" not in key.strip():
         # pasted through a shell or CI form that kept the JSON escapes: mend, don't fail
         info = {**info, "private_key": key.replace("\\n", "\n")}
@@ -319,8 +321,10 @@ def _service_account(info: dict[str, Any], wanted: Sequence[str] | None) -> Any:
             raise
         reason = str(exc)
     # Outside the except block: nothing chained. _guarded scrubs the reason.
-    raise ValueError(f"its private_key cannot be read ({reason}); copy the whole key file "
-                     f"again, with its BEGIN/END lines and \\n escapes intact")
+    raise ValueError(
+        f"its private_key cannot be read ({reason}); copy the whole key file "
+        f"again, with its BEGIN/END lines and \\n escapes intact"
+    )
 
 
 def _authorized_user(info: dict[str, Any], wanted: Sequence[str] | None) -> Any:
@@ -347,8 +351,7 @@ def _external_account(info: dict[str, Any], wanted: Sequence[str] | None) -> Any
     return identity_pool.Credentials.from_info(info, scopes=wanted)
 
 
-def _external_account_authorized_user(info: dict[str, Any], wanted: Sequence[str] | None
-                                      ) -> Any:
+def _external_account_authorized_user(info: dict[str, Any], wanted: Sequence[str] | None) -> Any:
     from google.auth import external_account_authorized_user
 
     creds = external_account_authorized_user.Credentials.from_info(info)
@@ -358,8 +361,7 @@ def _external_account_authorized_user(info: dict[str, Any], wanted: Sequence[str
 def _impersonated(info: dict[str, Any], wanted: Sequence[str] | None) -> Any:
     from google.auth import impersonated_credentials
 
-    return impersonated_credentials.Credentials.from_impersonated_service_account_info(
-        info, scopes=wanted)
+    return impersonated_credentials.Credentials.from_impersonated_service_account_info(info, scopes=wanted)
 
 
 def _application_default(wanted: list[str]) -> google.auth.credentials.Credentials:
@@ -369,9 +371,7 @@ def _application_default(wanted: list[str]) -> google.auth.credentials.Credentia
         return credentials
     except (gauth_exceptions.GoogleAuthError, ValueError, OSError) as exc:
         problem = _safe_reason(exc)
-    raise AuthError(
-        f"no Google credentials found (Application Default Credentials: {problem}); {FIX}"
-    )
+    raise AuthError(f"no Google credentials found (Application Default Credentials: {problem}); {FIX}")
 
 
 # --------------------------------------------------------------------------------------
@@ -379,12 +379,15 @@ def _application_default(wanted: list[str]) -> google.auth.credentials.Credentia
 # --------------------------------------------------------------------------------------
 
 
-def _oauth_user_credentials(client_config: dict[str, Any], origin: str, options: _Options
-                            ) -> google.auth.credentials.Credentials:
+def _oauth_user_credentials(
+    client_config: dict[str, Any], origin: str, options: _Options
+) -> google.auth.credentials.Credentials:
     section = client_config.get("installed") or client_config.get("web")
     if not isinstance(section, Mapping) or not section.get("client_id"):
-        raise AuthError(f"{origin} is an OAuth client file without a client_id; download it "
-                        f"again from Google Cloud console → APIs & Services → Credentials; {FIX}")
+        raise AuthError(
+            f"{origin} is an OAuth client file without a client_id; download it "
+            f"again from Google Cloud console → APIs & Services → Credentials; {FIX}"
+        )
     client_id = str(section["client_id"])
     creds = _load_cached_token(options.token_path, client_id, options.scopes)
     if creds is not None:
@@ -451,8 +454,7 @@ def _refresh(creds: Any) -> bool:
     try:
         creds.refresh(Request())
     except gauth_exceptions.GoogleAuthError as exc:
-        log.warning("the cached Google sign-in could not be refreshed (%s); signing in again",
-                    _safe_reason(exc))
+        log.warning("the cached Google sign-in could not be refreshed (%s); signing in again", _safe_reason(exc))
         return False
     return True
 

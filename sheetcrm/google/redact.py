@@ -13,8 +13,16 @@ from typing import Any
 
 __all__ = ["REDACTED", "REDACTED_LOGGERS", "RedactingFilter", "install_log_redaction", "redact"]
 
-_SECRET_FIELDS = ("private_key", "private_key_id", "client_secret", "refresh_token",
-                  "token", "access_token", "id_token", "rapt_token")
+_SECRET_FIELDS = (
+    "private_key",
+    "private_key_id",
+    "client_secret",
+    "refresh_token",
+    "token",
+    "access_token",
+    "id_token",
+    "rapt_token",
+)
 
 
 REDACTED = "[REDACTED]"
@@ -37,9 +45,7 @@ _FIELD_QS = re.compile(
     r"|subject_token|token|password)|[?&]code)=)[^&\s\"';,]+"
 )
 # Authorization: <anything up to end of line / quote / comma>
-_AUTH_HEADER = re.compile(
-    r"(?i)(\b(?:proxy-)?authorization\b[\"']?\s*[:=]\s*[\"']?)[^\"'\r\n,}]+"
-)
+_AUTH_HEADER = re.compile(r"(?i)(\b(?:proxy-)?authorization\b[\"']?\s*[:=]\s*[\"']?)[^\"'\r\n,}]+")
 _BEARER = re.compile(
     r"(?i)\b(bearer)\s+(?!\[REDACTED\]|(?:tokens?|authentication|credentials?|auth)\b)"
     r"[A-Za-z0-9\-._~+/=]+"
@@ -73,9 +79,11 @@ def redact(text: str) -> str:
 
 
 _STANDARD_RECORD_FIELDS: frozenset[str] = frozenset(
-    {*vars(logging.LogRecord("", 0, "", 0, "", None, None)), "message", "asctime"})
-_SECRET_ATTRIBUTES = frozenset({*_SECRET_FIELDS, "assertion", "access_token", "id_token", "token",
-                                "authorization", "Authorization"})
+    {*vars(logging.LogRecord("", 0, "", 0, "", None, None)), "message", "asctime"}
+)
+_SECRET_ATTRIBUTES = frozenset(
+    {*_SECRET_FIELDS, "assertion", "access_token", "id_token", "token", "authorization", "Authorization"}
+)
 
 
 def _redact_value(value: Any) -> Any:
@@ -149,9 +157,11 @@ def install_log_redaction(names: Sequence[str] = REDACTED_LOGGERS) -> RedactingF
     # Attributes passed as ``extra`` (google-auth's httpRequest) are set after the record
     # factory runs, so only a filter on the emitting logger sees them: add it to every
     # logger below ``names`` that exists now (google-auth's are created on import).
-    for name in ("google.auth.transport.requests", "google.auth._helpers",
-                 *(n for n in list(logging.root.manager.loggerDict)
-                   if any(n == p or n.startswith(p + ".") for p in names))):
+    for name in (
+        "google.auth.transport.requests",
+        "google.auth._helpers",
+        *(n for n in list(logging.root.manager.loggerDict) if any(n == p or n.startswith(p + ".") for p in names)),
+    ):
         child = logging.getLogger(name)
         if not any(isinstance(f, RedactingFilter) for f in child.filters):
             child.addFilter(flt)

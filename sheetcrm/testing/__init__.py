@@ -71,7 +71,6 @@ against the fake and reports every difference. Known, deliberate deviations:
   ``'公司'!A1``) is not in the recordings; the fake leaves letters of any script bare.
 """
 
-
 from sheetcrm.testing.common import GOOGLE_HOSTS
 from sheetcrm.testing.faults import Fault, RecordedRequest
 from sheetcrm.testing.server import FakeHTTPClient, FakeSheetsServer, fake_http_client, redirect_session

@@ -155,7 +155,6 @@ def _body_enum(
     return str(raw)
 
 
-
 @dataclass
 class _Write:
     """A validated, not yet applied write of a matrix at (r0, c0) on one sheet."""
@@ -984,5 +983,3 @@ class _Api:
         }
         self.comments.setdefault(file_id, []).append(comment)
         return self._drive_view(comment, query, ("kind", "id"))
-
-

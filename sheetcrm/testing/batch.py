@@ -543,5 +543,3 @@ _REQUEST_HANDLERS: dict[str, _RequestHandler] = {
     "mergeCells": _req_merge_cells,
     "unmergeCells": _req_unmerge_cells,
 }
-
-

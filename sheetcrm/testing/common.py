@@ -173,5 +173,3 @@ def _field_violation(field_name: str, description: str) -> ApiError:
 
 class _RequestError(Exception):
     """A batchUpdate sub-request failed; the dispatcher prefixes ``Invalid requests[i].kind``."""
-
-

@@ -82,5 +82,3 @@ class Fault:
 
 
 BetweenRequestsCallback: TypeAlias = Callable[["FakeSheetsServer", int], None]
-
-

@@ -595,5 +595,3 @@ class _Evaluator:
         if name == "NA":
             raise FormulaError("#N/A")
         raise FormulaError("#NAME?", f"Unknown function: '{name.lower()}'.")
-
-

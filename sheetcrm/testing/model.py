@@ -779,6 +779,7 @@ def apply_update_mask(target: dict[str, Any], source: Mapping[str, Any], tree: M
         else:
             target.pop(key, None)
 
+
 def _clean_range(grid_range: Mapping[str, Any]) -> dict[str, Any]:
     """A GridRange as Google echoes it: ``sheetId`` 0 is omitted (proto3 default)."""
     return {k: v for k, v in grid_range.items() if not (k == "sheetId" and not v)}

@@ -208,5 +208,3 @@ def _normalize_format(fmt: dict[str, Any], *, tab: bool = False) -> dict[str, An
             if isinstance(side, dict):
                 pair(side, "color")
     return fmt
-
-

@@ -57,5 +57,3 @@ def _route(method: str, raw_path: str) -> tuple[str, dict[str, str]] | None:
         if m:
             return name, {k: unquote(v) for k, v in m.groupdict().items()}
     return None
-
-

@@ -907,4 +907,3 @@ class FakeSheetsServer:
         for (r, c), number_format in formats.items():
             cell = sheet.ensure(r, c)
             cell.fmt = {**(cell.fmt or {}), "numberFormat": number_format}
-

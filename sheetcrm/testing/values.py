@@ -372,5 +372,3 @@ def _number_format_of(cell: Cell | None) -> dict[str, Any] | None:
         return None
     fmt = cell.fmt.get("numberFormat")
     return fmt if isinstance(fmt, dict) else None
-
-
