@@ -192,10 +192,16 @@ def demo(path: Path, lang: str, seed: int, as_of: dt.datetime | None, force: boo
     from sheetcrm.report.run import run_report
 
     with library_errors():
-        done = run_report(made.path, last_complete_month(as_of), out=made.path.parent / "sheetcrm-demo-report",
-                          formats=("html", "md", "csv"))
-    click.echo(f"Monthly report {done.report.month}: open {done.paths[0]} in a browser "
-               f"(also {', '.join(str(p) for p in done.paths[1:])}).")
+        done = run_report(
+            made.path,
+            last_complete_month(as_of),
+            out=made.path.parent / "sheetcrm-demo-report",
+            formats=("html", "md", "csv"),
+        )
+    click.echo(
+        f"Monthly report {done.report.month}: open {done.paths[0]} in a browser "
+        f"(also {', '.join(str(p) for p in done.paths[1:])})."
+    )
 
 
 @cli.command()
@@ -507,19 +513,45 @@ def _cell_text(value: Any) -> str:
 
 @cli.command()
 @workbook_options
-@click.option("--month", metavar="YYYY-MM", default=None,
-              help="The month to report (default: the last complete month).")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Folder for the report files.")
-@click.option("--format", "formats", default="html,md,csv", show_default=True, metavar="LIST",
-              help="Comma-separated: html, md (a CI job summary), csv (one row per customer), xlsx.")
-@click.option("--lang", type=click.Choice([lang.value for lang in Lang]), default=None,
-              help="Language of the report (default: the workbook's).")
+@click.option(
+    "--month", metavar="YYYY-MM", default=None, help="The month to report (default: the last complete month)."
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder for the report files.",
+)
+@click.option(
+    "--format",
+    "formats",
+    default="html,md,csv",
+    show_default=True,
+    metavar="LIST",
+    help="Comma-separated: html, md (a CI job summary), csv (one row per customer), xlsx.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice([lang.value for lang in Lang]),
+    default=None,
+    help="Language of the report (default: the workbook's).",
+)
 @click.option("--tab", is_flag=True, help="Also write a 'Report YYYY-MM' tab into the workbook (replaces it).")
 @click.option("--include-pii", is_flag=True, help="Show customers' names, emails and phones (left out by default).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
-def report(target: Path | str, credentials: Path | None, month: str | None, out: Path, formats: str,
-           lang: str | None, tab: bool, include_pii: bool, quiet: bool) -> None:
+def report(
+    target: Path | str,
+    credentials: Path | None,
+    month: str | None,
+    out: Path,
+    formats: str,
+    lang: str | None,
+    tab: bool,
+    include_pii: bool,
+    quiet: bool,
+) -> None:
     """The owners' monthly segment report: NESL classes and moves, RFM segments, the value
     pyramid and the 80/20 check, lifecycle, the pipeline funnel, won/lost and the quarter
     forecast, as of the month's last day compared with the month before. Writes
@@ -527,8 +559,17 @@ def report(target: Path | str, credentials: Path | None, month: str | None, out:
     from sheetcrm.report.run import run_report
 
     with library_errors():
-        done = run_report(target, month, out=out, formats=tuple(formats.split(",")), lang=lang, tab=tab,
-                          include_pii=include_pii, credentials=credentials, progress=_progress(quiet))
+        done = run_report(
+            target,
+            month,
+            out=out,
+            formats=tuple(formats.split(",")),
+            lang=lang,
+            tab=tab,
+            include_pii=include_pii,
+            credentials=credentials,
+            progress=_progress(quiet),
+        )
     for path in done.paths:
         click.echo(f"Wrote {path}")
     if done.tab:
@@ -542,8 +583,15 @@ def report(target: Path | str, credentials: Path | None, month: str | None, out:
 @format_option("table", "csv", "json")
 @click.option("--deals", is_flag=True, help="List the quarter's deals instead of the totals.")
 @as_of_option
-def forecast(target: Path | str, credentials: Path | None, quarter: str | None, by: str, fmt: str, deals: bool,
-             as_of: dt.datetime | None) -> None:
+def forecast(
+    target: Path | str,
+    credentials: Path | None,
+    quarter: str | None,
+    by: str,
+    fmt: str,
+    deals: bool,
+    as_of: dt.datetime | None,
+) -> None:
     """The quarter's forecast per owner or stage: won to date, open pipeline, weighted by
     stage probability, commit (Won + Negotiation) and best case (every open deal won),
     counting deals whose close (expected, or actual for Won) falls in the quarter."""
@@ -552,8 +600,9 @@ def forecast(target: Path | str, credentials: Path | None, quarter: str | None, 
     with library_errors():
         result = run_forecast(target, quarter, by=by, as_of=as_of, credentials=credentials)
     frame = result.deals if deals else result.table
-    frame = frame.assign(**{c: frame[c].map(lambda v: None if v is None else str(v))
-                            for c in ("Owner", "Stage") if c in frame})
+    frame = frame.assign(
+        **{c: frame[c].map(lambda v: None if v is None else str(v)) for c in ("Owner", "Stage") if c in frame}
+    )
     if "date" in frame:
         frame = frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d"))
     if fmt == "table":
@@ -569,11 +618,22 @@ def forecast(target: Path | str, credentials: Path | None, quarter: str | None, 
 @click.option("--days", type=click.IntRange(min=0), default=7, show_default=True, help="How many days ahead.")
 @click.option("--owner", metavar="NAME", default=None, help="Only this owner's rows.")
 @format_option("table", "csv", "json")
-@click.option("--lang", type=click.Choice([lang.value for lang in Lang]), default=None,
-              help="Language of the texts (default: the workbook's).")
+@click.option(
+    "--lang",
+    type=click.Choice([lang.value for lang in Lang]),
+    default=None,
+    help="Language of the texts (default: the workbook's).",
+)
 @as_of_option
-def focus(target: Path | str, credentials: Path | None, days: int, owner: str | None, fmt: str, lang: str | None,
-          as_of: dt.datetime | None) -> None:
+def focus(
+    target: Path | str,
+    credentials: Path | None,
+    days: int,
+    owner: str | None,
+    fmt: str,
+    lang: str | None,
+    as_of: dt.datetime | None,
+) -> None:
     """What to do in the next days: next steps due and overdue, deals expected to close,
     stale deals, and main or important customers who just went to sleep. Each row says
     why it is there and what to do."""
@@ -582,9 +642,11 @@ def focus(target: Path | str, credentials: Path | None, days: int, owner: str | 
     with library_errors():
         rows = run_focus(target, days, owner=owner, as_of=as_of, lang=lang, credentials=credentials)
     use = rows.attrs.get("lang", lang or Lang.EN.value)
-    shown_rows = rows.assign(kind=rows["kind"].map(lambda k: k.label(use)),
-                             tab=rows["tab"].map(lambda t: t.label(use)),
-                             date=rows["date"].dt.strftime("%Y-%m-%d"))
+    shown_rows = rows.assign(
+        kind=rows["kind"].map(lambda k: k.label(use)),
+        tab=rows["tab"].map(lambda t: t.label(use)),
+        date=rows["date"].dt.strftime("%Y-%m-%d"),
+    )
     if fmt == "table":
         from sheetcrm.report.render import display_frame
 

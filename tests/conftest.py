@@ -259,18 +259,31 @@ def report_crm() -> Rows:
     d = dt.date
     buy = "Purchase"
 
-    def act(i: int, day: dt.date, typ: str, contact: str | None, amount: float | None = None,
-            opp: str | None = None) -> dict[str, Any]:
-        return {"ID": f"A-{i:04d}", "Date": day, "Type": typ, "Contact ID": contact, "Amount": amount,
-                "Opportunity ID": opp, "Subject": "x"}
+    def act(
+        i: int, day: dt.date, typ: str, contact: str | None, amount: float | None = None, opp: str | None = None
+    ) -> dict[str, Any]:
+        return {
+            "ID": f"A-{i:04d}",
+            "Date": day,
+            "Type": typ,
+            "Contact ID": contact,
+            "Amount": amount,
+            "Opportunity ID": opp,
+            "Subject": "x",
+        }
 
     return {
         Tab.TEAM: [{"Name": "Amy Rep", "Active": True}, {"Name": "Bob Rep", "Active": True}],
         Tab.COMPANIES: [{"ID": "CO-01", "Name": "Quorra Precision 宏達", "Owner": "Amy Rep"}],
         Tab.CONTACTS: [
             {"ID": "P-01", "Name": '=HYPERLINK("http://x")', "Email": "hyper@quorra.example", "Owner": "Amy Rep"},
-            {"ID": "P-02", "Name": "Zed Quorra", "Email": "zed@quorra.example", "Phone": "0912-000-111",
-             "Owner": "Bob Rep"},
+            {
+                "ID": "P-02",
+                "Name": "Zed Quorra",
+                "Email": "zed@quorra.example",
+                "Phone": "0912-000-111",
+                "Owner": "Bob Rep",
+            },
             {"ID": "P-03", "Name": "林志玲", "Phone": "(02)2345-6789", "Owner": "Amy Rep"},
             {"ID": "P-04", "Name": "Wanda Xylo", "Email": "wanda@xylo.example", "Owner": "Bob Rep"},
             {"ID": "P-05", "Name": "陳小華", "Phone": "0988-765-432", "Owner": "Amy Rep"},
@@ -281,29 +294,103 @@ def report_crm() -> Rows:
             {"ID": "P-10", "Name": "Ivy Important", "Email": "ivy@important.example", "Owner": "Bob Rep"},
         ],
         Tab.OPPORTUNITIES: [
-            {"ID": "OP-01", "Company ID": "CO-01", "Name": "deal one", "Stage": "Lead", "Amount": 1000,
-             "Expected Close": d(2026, 11, 15), "Owner": "Amy Rep", "Next Step": "call back",
-             "Next Step Due": d(2026, 11, 20), "_stage_at_month_end": "Lead"},
-            {"ID": "OP-02", "Company ID": "CO-01", "Name": "deal two", "Stage": "Qualified", "Amount": 2000,
-             "Expected Close": d(2026, 11, 27), "Owner": "Bob Rep", "Next Step": "send quote",
-             "Next Step Due": d(2026, 11, 25), "_stage_at_month_end": "Qualified"},
-            {"ID": "OP-03", "Company ID": "CO-01", "Name": "deal three", "Stage": "Proposal", "Amount": 3000,
-             "Expected Close": d(2026, 10, 20), "Owner": "Amy Rep", "_stage_at_month_end": "Proposal"},
-            {"ID": "OP-04", "Company ID": "CO-01", "Name": "deal four", "Stage": "Negotiation", "Amount": 4000,
-             "Expected Close": d(2026, 12, 20), "Owner": "Bob Rep", "_stage_at_month_end": "Negotiation"},
-            {"ID": "OP-W1", "Contact ID": "P-09", "Name": "won in october", "Stage": "Won", "Amount": 8000,
-             "Expected Close": d(2026, 10, 10), "Closed": d(2026, 10, 12), "Owner": "Amy Rep",
-             "_stage_at_month_end": "Won"},
-            {"ID": "OP-W2", "Company ID": "CO-01", "Name": "won in september", "Stage": "Won", "Amount": 6000,
-             "Closed": d(2026, 9, 10), "Owner": "Bob Rep", "_stage_at_month_end": "Won"},
-            {"ID": "OP-W3", "Company ID": "CO-01", "Name": "won in november", "Stage": "Won", "Amount": 1000,
-             "Expected Close": d(2026, 11, 3), "Closed": d(2026, 11, 3), "Owner": "Amy Rep",
-             "_stage_at_month_end": "Proposal"},
-            {"ID": "OP-L1", "Company ID": "CO-01", "Name": "lost in october", "Stage": "Lost", "Amount": 500,
-             "Closed": d(2026, 10, 5), "Owner": "Amy Rep", "_stage_at_month_end": "Lost"},
-            {"ID": "OP-L2", "Company ID": "CO-01", "Name": "lost in november", "Stage": "Lost", "Amount": 700,
-             "Expected Close": d(2026, 11, 30), "Closed": d(2026, 11, 5), "Owner": "Bob Rep",
-             "_stage_at_month_end": "Lead"},
+            {
+                "ID": "OP-01",
+                "Company ID": "CO-01",
+                "Name": "deal one",
+                "Stage": "Lead",
+                "Amount": 1000,
+                "Expected Close": d(2026, 11, 15),
+                "Owner": "Amy Rep",
+                "Next Step": "call back",
+                "Next Step Due": d(2026, 11, 20),
+                "_stage_at_month_end": "Lead",
+            },
+            {
+                "ID": "OP-02",
+                "Company ID": "CO-01",
+                "Name": "deal two",
+                "Stage": "Qualified",
+                "Amount": 2000,
+                "Expected Close": d(2026, 11, 27),
+                "Owner": "Bob Rep",
+                "Next Step": "send quote",
+                "Next Step Due": d(2026, 11, 25),
+                "_stage_at_month_end": "Qualified",
+            },
+            {
+                "ID": "OP-03",
+                "Company ID": "CO-01",
+                "Name": "deal three",
+                "Stage": "Proposal",
+                "Amount": 3000,
+                "Expected Close": d(2026, 10, 20),
+                "Owner": "Amy Rep",
+                "_stage_at_month_end": "Proposal",
+            },
+            {
+                "ID": "OP-04",
+                "Company ID": "CO-01",
+                "Name": "deal four",
+                "Stage": "Negotiation",
+                "Amount": 4000,
+                "Expected Close": d(2026, 12, 20),
+                "Owner": "Bob Rep",
+                "_stage_at_month_end": "Negotiation",
+            },
+            {
+                "ID": "OP-W1",
+                "Contact ID": "P-09",
+                "Name": "won in october",
+                "Stage": "Won",
+                "Amount": 8000,
+                "Expected Close": d(2026, 10, 10),
+                "Closed": d(2026, 10, 12),
+                "Owner": "Amy Rep",
+                "_stage_at_month_end": "Won",
+            },
+            {
+                "ID": "OP-W2",
+                "Company ID": "CO-01",
+                "Name": "won in september",
+                "Stage": "Won",
+                "Amount": 6000,
+                "Closed": d(2026, 9, 10),
+                "Owner": "Bob Rep",
+                "_stage_at_month_end": "Won",
+            },
+            {
+                "ID": "OP-W3",
+                "Company ID": "CO-01",
+                "Name": "won in november",
+                "Stage": "Won",
+                "Amount": 1000,
+                "Expected Close": d(2026, 11, 3),
+                "Closed": d(2026, 11, 3),
+                "Owner": "Amy Rep",
+                "_stage_at_month_end": "Proposal",
+            },
+            {
+                "ID": "OP-L1",
+                "Company ID": "CO-01",
+                "Name": "lost in october",
+                "Stage": "Lost",
+                "Amount": 500,
+                "Closed": d(2026, 10, 5),
+                "Owner": "Amy Rep",
+                "_stage_at_month_end": "Lost",
+            },
+            {
+                "ID": "OP-L2",
+                "Company ID": "CO-01",
+                "Name": "lost in november",
+                "Stage": "Lost",
+                "Amount": 700,
+                "Expected Close": d(2026, 11, 30),
+                "Closed": d(2026, 11, 5),
+                "Owner": "Bob Rep",
+                "_stage_at_month_end": "Lead",
+            },
         ],
         Tab.ACTIVITIES: [
             act(1, d(2026, 9, 15), buy, "P-01", 1000),
@@ -333,8 +420,13 @@ def report_workbook(tmp_path_factory: pytest.TempPathFactory, report_crm: Rows) 
     "=..." stored as the text it is), shared by the tests that only read it."""
     path = tmp_path_factory.mktemp("report") / "report-crm.xlsx"
     init_workbook(path, Lang.EN)
-    fill_workbook(path, {tab: [{k: v for k, v in r.items() if not k.startswith("_")} for r in recs]
-                         for tab, recs in report_crm.items()})
+    fill_workbook(
+        path,
+        {
+            tab: [{k: v for k, v in r.items() if not k.startswith("_")} for r in recs]
+            for tab, recs in report_crm.items()
+        },
+    )
     wb = openpyxl.load_workbook(path)
     for ws in wb.worksheets:
         for row in ws.iter_rows():

@@ -59,7 +59,10 @@ def test_chinese_demo(tmp_path: Path) -> None:
 
 def test_demo_also_writes_its_latest_monthly_report(demo_path: Path) -> None:
     folder = demo_path.parent / "sheetcrm-demo-report"
-    assert sorted(p.name for p in folder.iterdir()) == ["report-2026-10.csv", "report-2026-10.html",
-                                                         "report-2026-10.md"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "report-2026-10.csv",
+        "report-2026-10.html",
+        "report-2026-10.md",
+    ]
     report = sheetcrm.monthly_report(demo_path, "2026-10")
     assert (folder / "report-2026-10.md").read_text(encoding="utf-8") == sheetcrm.report.render.to_markdown(report)

@@ -281,13 +281,27 @@ class GoogleSheetsBackend:
         requests: list[dict[str, Any]] = []
         if title in sheets:
             requests.append({"deleteSheet": {"sheetId": sheets[title].sheet_id}})
-        requests.append({"addSheet": {"properties": {
-            "sheetId": new_id, "title": title,
-            "gridProperties": {"rowCount": max(len(rows), 1), "columnCount": width},
-        }}})
+        requests.append(
+            {
+                "addSheet": {
+                    "properties": {
+                        "sheetId": new_id,
+                        "title": title,
+                        "gridProperties": {"rowCount": max(len(rows), 1), "columnCount": width},
+                    }
+                }
+            }
+        )
         cells = [{"values": [_cell_data(v) for v in row]} for row in rows]
-        requests.append({"updateCells": {"start": {"sheetId": new_id, "rowIndex": 0, "columnIndex": 0},
-                                         "rows": cells, "fields": "userEnteredValue"}})
+        requests.append(
+            {
+                "updateCells": {
+                    "start": {"sheetId": new_id, "rowIndex": 0, "columnIndex": 0},
+                    "rows": cells,
+                    "fields": "userEnteredValue",
+                }
+            }
+        )
         try:
             self.http.batch_update(self.key, {"requests": requests})
         except APIError as exc:

@@ -176,12 +176,9 @@ class XlsxBackend:
         """Write ``rows`` (values as they are; text never becomes a formula) into worksheet
         ``title``, replacing that worksheet when it exists and keeping its place; every
         other sheet stays as it was. One file save."""
-        if not os.access(self.path.parent, os.W_OK) or (
-            self.path.exists() and not os.access(self.path, os.W_OK)
-        ):
+        if not os.access(self.path.parent, os.W_OK) or (self.path.exists() and not os.access(self.path, os.W_OK)):
             raise WorkbookWriteError(
-                f"cannot write {str(self.path)!r}: the file or its folder is read-only; "
-                "nothing was changed"
+                f"cannot write {str(self.path)!r}: the file or its folder is read-only; nothing was changed"
             )
         wb = _load(self.path, rich_text=True)
         index = None
@@ -217,7 +214,6 @@ class XlsxBackend:
                 tmp.unlink()
 
 
-
 def _fill_sheet(ws: Worksheet, rows: list[list[Any]], report: WriteReport) -> None:
     for r, values in enumerate(rows, start=1):
         for c, value in enumerate(values, start=1):
@@ -239,6 +235,7 @@ def write_sheet_file(path: str | os.PathLike[str], title: str, rows: list[list[A
     _fill_sheet(ws, rows, WriteReport())
     XlsxBackend(target).save(wb)
     return target
+
 
 def append_rows(ws: Worksheet, new: NewRows, report: WriteReport) -> None:
     """Add ``new``'s rows below the last used row of ``ws`` (see backends/append.py), as it
