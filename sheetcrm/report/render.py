@@ -538,7 +538,9 @@ def to_markdown(r: MonthlyReport) -> str:
                 table.rows = table.rows[:MARKDOWN_ROWS]
     md = _env().get_template("report.md.j2").render(**ctx)
     if len(md.encode("utf-8")) > MARKDOWN_LIMIT:  # cannot happen with capped tables; never hand CI a cut page
-        raise ValueError(f"the Markdown report is {len(md.encode())} bytes, over GitHub's 1 MiB limit")
+        from sheetcrm.exceptions import ReportError
+
+        raise ReportError(f"the Markdown report is {len(md.encode())} bytes, over GitHub's 1 MiB limit")
     return md
 
 

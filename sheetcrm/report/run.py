@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from sheetcrm.backends.base import WriteReport
-from sheetcrm.exceptions import SheetCRMError
+from sheetcrm.exceptions import ReportError
 from sheetcrm.pipeline.focus import FOCUS_COLUMNS, customer_focus, deal_focus, focus_list
 from sheetcrm.pipeline.forecast import ForecastBy, Quarter, deals_as_of, forecast_table, quarter_deals
 from sheetcrm.report.catalog import lang_of, text
@@ -25,11 +25,6 @@ from sheetcrm.workbook import Workbook, open_workbook
 
 Progress = Callable[[str], None]
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-
-
-class ReportError(SheetCRMError):
-    """A report, forecast or focus option that cannot be used (a month or quarter that is
-    not one)."""
 
 
 def _workbook(wb: Workbook | str | os.PathLike[str], credentials: Any = None) -> Workbook:
