@@ -579,7 +579,13 @@ def report(
 @cli.command()
 @workbook_options
 @click.option("--quarter", metavar="YYYYQn", default=None, help="The quarter, e.g. 2026Q4 (default: this one).")
-@click.option("--by", type=click.Choice(["owner", "stage"]), default="owner", show_default=True)
+@click.option(
+    "--by",
+    type=click.Choice(["owner", "stage"]),
+    default="owner",
+    show_default=True,
+    help="Break the forecast down by owner or by stage.",
+)
 @format_option("table", "csv", "json")
 @click.option("--deals", is_flag=True, help="List the quarter's deals instead of the totals.")
 @as_of_option
