@@ -21,6 +21,7 @@ from typing import Any
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook as XLWorkbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 from sheetcrm.backends import files, ooxml
 from sheetcrm.backends.append import NewRows, place
@@ -216,6 +217,27 @@ class XlsxBackend:
                     raise _unreadable(self.path, exc) from None
         return report
 
+    def replace_tab(self, title: str, rows: list[list[Any]]) -> WriteReport:
+        """Write ``rows`` (values as they are; text never becomes a formula) into worksheet
+        ``title``, replacing that worksheet when it exists and keeping its place; every
+        other sheet stays as it was. One file save (through openpyxl: unlike :meth:`write`,
+        this does not yet keep charts, images and pivot tables)."""
+        _check_path(self.path)
+        files.check_not_open(files.real_path(self.path), self.force)
+        if not os.access(self.path.parent, os.W_OK) or (self.path.exists() and not os.access(self.path, os.W_OK)):
+            raise WorkbookWriteError(
+                f"cannot write {str(self.path)!r}: the file or its folder is read-only; nothing was changed"
+            )
+        wb = _load(self.path, rich_text=True)
+        index = None
+        if title in wb.sheetnames:
+            index = wb.sheetnames.index(title)
+            del wb[title]
+        report = WriteReport(requests=1)
+        _fill_sheet(wb.create_sheet(title, index), rows, report)
+        self.save(wb)
+        return report
+
     def _say_part(self, part: str) -> None:
         if self.progress is not None:
             self.progress(f"writing {part.rsplit('/', 1)[-1]}")
@@ -225,6 +247,29 @@ class XlsxBackend:
         fsync, rename; a symlink is written through)."""
         with files.atomic_write(self.path) as out:
             wb.save(out)
+
+
+def _fill_sheet(ws: Worksheet, rows: list[list[Any]], report: WriteReport) -> None:
+    for r, values in enumerate(rows, start=1):
+        for c, value in enumerate(values, start=1):
+            if value is None:
+                continue
+            set_raw(ws.cell(row=r, column=c), value)
+            report.written += 1
+
+
+def write_sheet_file(path: str | os.PathLike[str], title: str, rows: list[list[Any]]) -> Path:
+    """A new .xlsx file at ``path`` holding one worksheet ``title`` with ``rows`` (values as
+    they are; text never becomes a formula). Replaces an existing file atomically."""
+    from openpyxl import Workbook as NewWorkbook
+
+    target = Path(path)
+    wb = NewWorkbook()
+    ws = wb.worksheets[0]
+    ws.title = title
+    _fill_sheet(ws, rows, WriteReport())
+    XlsxBackend(target).save(wb)
+    return target
 
 
 _Change = tuple[int, Any, int, Any, Any, bool, str, str]
