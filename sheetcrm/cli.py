@@ -56,6 +56,7 @@ class StepDisplay:
         self.live = not quiet and sys.stderr.isatty()
         self._status: Any = None
         self._step = ""
+        self._started = 0.0
 
     def __call__(self, message: str) -> None:
         if self.quiet:
@@ -63,15 +64,17 @@ class StepDisplay:
         if not self.live:
             click.echo(f"  {message}...", err=True)
             return
+        import time
+
         if self._status is None:
             from rich.console import Console
 
-            self._status = Console(stderr=True).status(f"{message}...")
+            self._status = Console(stderr=True, log_path=False).status(f"{message}...")
             self._status.start()
         else:
-            self._status.console.log(f"{self._step} done", highlight=False)
+            self._status.console.log(f"{self._step}: {time.perf_counter() - self._started:.1f} s", highlight=False)
             self._status.update(f"{message}...")
-        self._step = message
+        self._step, self._started = message, time.perf_counter()
 
     def close(self) -> None:
         if self._status is not None:
