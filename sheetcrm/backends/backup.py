@@ -86,6 +86,10 @@ def google_copy(backend: Any, tabs: dict[Tab, RawTab], to: str | Path) -> Path:
                     col = left + c
                     when = dates.get(col) if top + r > 0 else None
                     _google_cell(ws.cell(row=top + r + 1, column=col + 1), data, Comment, when)
+        for cell in ws[1]:
+            if cell.value is not None:
+                cell.font = Font(bold=True)
+        ws.freeze_panes = "A2"
         for m in sheet.get("merges", []):
             ws.merge_cells(
                 start_row=int(m.get("startRowIndex", 0)) + 1,
@@ -107,7 +111,7 @@ def _google_cell(cell: Any, data: dict[str, Any], comment: Any, date_column: boo
         set_raw(cell, entered["stringValue"])
     elif "numberValue" in entered:
         kind = ((data.get("userEnteredFormat") or {}).get("numberFormat") or {}).get("type", "")
-        if not kind and date_column is not None:
+        if date_column is not None and kind in ("", "DATE", "DATE_TIME"):  # the schema says which
             kind = "DATE_TIME" if date_column else "DATE"
         value = entered["numberValue"]
         if kind in ("DATE", "DATE_TIME"):
