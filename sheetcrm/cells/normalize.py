@@ -14,7 +14,7 @@ import pandas as pd
 
 from sheetcrm.cells.parse import CellParseError, is_blank, parse_email, parse_phone
 
-__all__ = ["fold_column", "fold_email", "fold_name", "fold_phone", "normalize_company_name", "person_key"]
+__all__ = ["fold_column", "fold_email", "fold_name", "fold_phone", "normalize_company_name", "person_key", "person_keys"]
 
 _LEGAL_SUFFIXES = re.compile(
     r"(股份有限公司|有限公司|股份公司|公司|企業社|工作室|集團|"
@@ -70,12 +70,8 @@ def fold_series(values: pd.Series, fold: Any) -> pd.Series:
 def fold_column(values: pd.Series, fold: Any) -> pd.Series:
     """``fold`` applied once per distinct value of ``values`` (missing and blank give
     None), aligned with ``values``: a column of 100,000 cells with repeats folds fast."""
-    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
-    folded = [None if is_blank(u) else fold(u) for u in uniques]
-    table = pd.Series([*folded, None], dtype=object)
-    out = table.iloc[codes].reset_index(drop=True)  # code -1 (missing) picks the trailing None
-    out.index = values.index
-    return out.where(out.map(lambda v: v is not None and v != ""), None)
+    out = fold_distinct(values, fold)
+    return out.where(out.notna() & (out != ""), None)
 
 
 def person_key(name: object, company: object) -> str | None:
@@ -85,3 +81,25 @@ def person_key(name: object, company: object) -> str | None:
         return None
     company_key = "" if is_blank(company) else normalize_company_name(company)
     return f"{fold_name(name)}\x1f{company_key}"
+
+
+def fold_distinct(values: pd.Series, fold: Any) -> pd.Series:
+    """``fold`` applied once per distinct non-blank value of ``values``; blank cells give
+    None. Unlike :func:`fold_column` a fold that returns ``""`` keeps it."""
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    folded = [None if is_blank(u) else fold(u) for u in uniques]
+    out = pd.Series([*folded, None], dtype=object).iloc[codes].reset_index(drop=True)
+    out.index = values.index
+    return out
+
+
+def person_keys(names: pd.Series, companies: pd.Series) -> pd.Series:
+    """:func:`person_key` of each (name, company) pair of two aligned Series, folding each
+    distinct name and each distinct company once (a workbook repeats its companies)."""
+    name_key = fold_distinct(names, fold_name)
+    company_key = fold_distinct(companies, normalize_company_name)
+    has_name = name_key.notna().to_numpy()
+    out = pd.Series(None, index=names.index, dtype=object)
+    if has_name.any():
+        out[has_name] = name_key[has_name] + "\x1f" + company_key[has_name].where(company_key[has_name].notna(), "")
+    return out

@@ -22,7 +22,7 @@ import pandas as pd
 
 from sheetcrm.backends.append import NewRows
 from sheetcrm.backends.base import Backend, RawTab, WritePlan, WriteReport
-from sheetcrm.cells.normalize import fold_column, fold_email, fold_phone, normalize_company_name, person_key
+from sheetcrm.cells.normalize import fold_column, fold_email, fold_phone, normalize_company_name, person_keys
 from sheetcrm.cells.parse import ParseOptions, is_blank, parse_column
 from sheetcrm.engine.bind import Table
 from sheetcrm.engine.compute import next_ids
@@ -222,9 +222,9 @@ def plan_leads(
     # 2. companies: the lead's company by folded name.
     co_key_existing = fold_column(companies.raw_column("Name"), normalize_company_name)
     co_ids_existing = companies.raw_column("ID")
-    co_index = _index(co_key_existing, co_ids_existing)
     lead_co = leads[COMPANY] if COMPANY in leads else pd.Series(None, index=leads.index, dtype=object)
     lead_co_key = fold_column(lead_co, normalize_company_name)
+    co_index = _index(co_key_existing, co_ids_existing, lead_co_key)
 
     # 3. duplicates against Contacts: email, then phone, then name + company.
     existing_company_name = contacts.raw_column("Company ID").map(
@@ -233,17 +233,17 @@ def plan_leads(
     existing = {
         "email": fold_column(contacts.raw_column("Email"), fold_email),
         "phone": fold_column(contacts.raw_column("Phone"), fold_phone),
-        "name": _person_keys(contacts.raw_column("Name"), existing_company_name),
+        "name": person_keys(contacts.raw_column("Name"), existing_company_name),
     }
     lead_keys = {
         "email": fold_column(leads["Email"], fold_email) if "Email" in leads else _nones(leads.index),
         "phone": fold_column(leads["Phone"], fold_phone) if "Phone" in leads else _nones(leads.index),
-        "name": _person_keys(leads["Name"], lead_co),
+        "name": person_keys(leads["Name"], lead_co),
     }
     contact_ids = contacts.raw_column("ID").map(_id_text)
     match: dict[Any, list[str]] = {}
     for which in ("email", "phone", "name"):
-        index = _index(existing[which], contact_ids)
+        index = _index(existing[which], contact_ids, lead_keys[which])
         hits = lead_keys[which][ok.to_numpy()].dropna().map(index).dropna()
         hits = hits[~hits.index.isin(list(match))]
         if len(hits):
@@ -417,16 +417,19 @@ def _id_text(value: Any) -> str | None:
     return str(value).strip()
 
 
-def _person_keys(names: pd.Series, companies: pd.Series) -> pd.Series:
-    pairs = pd.Series(list(zip(names, companies, strict=True)), index=names.index, dtype=object)
-    folded = {p: person_key(*p) for p in dict.fromkeys(pairs)}
-    return pairs.map(folded)
-
-
-def _index(keys: pd.Series, ids: pd.Series) -> dict[Any, list[str]]:
-    """Folded key -> the IDs (in row order) of the records holding it."""
-    frame = pd.DataFrame({"k": keys.to_numpy(), "id": ids.map(_id_text).to_numpy()}).dropna()
-    return frame.groupby("k", sort=False)["id"].agg(list).to_dict()
+def _index(keys: pd.Series, ids: pd.Series, wanted: pd.Series | None = None) -> dict[Any, list[str]]:
+    """Folded key -> the IDs (in row order) of the records holding it; with ``wanted``,
+    only the keys found there (the lead file's), which is all a lookup ever asks for:
+    the dict then holds thousands of keys, not the workbook's hundred thousand."""
+    k = keys.to_numpy(dtype=object)
+    i = ids.map(_id_text).to_numpy(dtype=object)
+    keep = pd.notna(k) & pd.notna(i)
+    if wanted is not None:
+        keep &= keys.isin(pd.unique(wanted.dropna().to_numpy(dtype=object))).to_numpy()
+    out: dict[Any, list[str]] = {}
+    for key, rid in zip(k[keep].tolist(), i[keep].tolist(), strict=True):
+        out.setdefault(key, []).append(rid)
+    return out
 
 
 def _company_id(key: Any, index: dict[Any, list[str]]) -> str | None:
