@@ -14,7 +14,7 @@ import pandas as pd
 
 from sheetcrm.cells.parse import CellParseError, is_blank, parse_email, parse_phone
 
-__all__ = ["fold_column", "fold_email", "fold_name", "fold_phone", "normalize_company_name", "person_key", "person_keys"]
+__all__ = ["fold_column", "fold_email", "fold_name", "fold_phone", "normalize_company_name", "person_key", "person_keys", "email_keys", "phone_keys", "fold_distinct"]
 
 _LEGAL_SUFFIXES = re.compile(
     r"(股份有限公司|有限公司|股份公司|公司|企業社|工作室|集團|"
@@ -103,3 +103,16 @@ def person_keys(names: pd.Series, companies: pd.Series) -> pd.Series:
     if has_name.any():
         out[has_name] = name_key[has_name] + "\x1f" + company_key[has_name].where(company_key[has_name].notna(), "")
     return out
+
+
+def email_keys(parsed: pd.Series) -> pd.Series:
+    """The :func:`fold_email` keys of a column already parsed as EMAIL (``parse_column``'s
+    typed output: the parsed address, or None for a blank or bad cell), without parsing
+    any cell again."""
+    return parsed.astype(object).map(str.casefold, na_action="ignore").where(parsed.notna(), None)
+
+
+def phone_keys(parsed: pd.Series) -> pd.Series:
+    """The :func:`fold_phone` keys of a column already parsed as PHONE (the parsed number
+    is the key; None for a blank or bad cell)."""
+    return parsed.astype(object).where(parsed.notna(), None)

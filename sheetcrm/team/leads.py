@@ -22,7 +22,14 @@ import pandas as pd
 
 from sheetcrm.backends.append import NewRows
 from sheetcrm.backends.base import Backend, RawTab, WritePlan, WriteReport
-from sheetcrm.cells.normalize import fold_column, fold_email, fold_phone, normalize_company_name, person_keys
+from sheetcrm.cells.normalize import (
+    email_keys,
+    fold_column,
+    fold_distinct,
+    normalize_company_name,
+    person_keys,
+    phone_keys,
+)
 from sheetcrm.cells.parse import ParseOptions, is_blank, parse_column
 from sheetcrm.engine.bind import Table
 from sheetcrm.engine.compute import next_ids
@@ -224,23 +231,27 @@ def plan_leads(
     co_ids_existing = companies.raw_column("ID")
     lead_co = leads[COMPANY] if COMPANY in leads else pd.Series(None, index=leads.index, dtype=object)
     lead_co_key = fold_column(lead_co, normalize_company_name)
-    co_index = _index(co_key_existing, co_ids_existing, lead_co_key)
+    co_id_text = _id_texts(co_ids_existing)
+    co_index = _index(co_key_existing, co_id_text, lead_co_key)
 
     # 3. duplicates against Contacts: email, then phone, then name + company.
     existing_company_name = contacts.raw_column("Company ID").map(
-        dict(zip(co_ids_existing.map(_id_text), companies.raw_column("Name"), strict=True))
+        dict(zip(co_id_text, companies.raw_column("Name"), strict=True))
     )
+    # Binding parsed every Email and Phone cell with the parsers fold_email and fold_phone
+    # use: their results are the folded keys, so no cell is parsed twice. A lead whose
+    # email or phone did not parse is rejected above and never matched.
     existing = {
-        "email": fold_column(contacts.raw_column("Email"), fold_email),
-        "phone": fold_column(contacts.raw_column("Phone"), fold_phone),
+        "email": email_keys(contacts.typed["Email"]),
+        "phone": phone_keys(contacts.typed["Phone"]),
         "name": person_keys(contacts.raw_column("Name"), existing_company_name),
     }
     lead_keys = {
-        "email": fold_column(leads["Email"], fold_email) if "Email" in leads else _nones(leads.index),
-        "phone": fold_column(leads["Phone"], fold_phone) if "Phone" in leads else _nones(leads.index),
+        "email": email_keys(typed["Email"]) if "Email" in typed else _nones(leads.index),
+        "phone": phone_keys(typed["Phone"]) if "Phone" in typed else _nones(leads.index),
         "name": person_keys(leads["Name"], lead_co),
     }
-    contact_ids = contacts.raw_column("ID").map(_id_text)
+    contact_ids = _id_texts(contacts.raw_column("ID"))
     match: dict[Any, list[str]] = {}
     for which in ("email", "phone", "name"):
         index = _index(existing[which], contact_ids, lead_keys[which])
@@ -319,7 +330,7 @@ def plan_leads(
         index=new_co.index,
     )
     rows_added = status.index[added]
-    ct_new_ids = next_ids(contacts.raw_column("ID").map(_id_text), CONTACTS.id_prefix, len(rows_added))
+    ct_new_ids = next_ids(contact_ids, CONTACTS.id_prefix, len(rows_added))
     company_ids = lead_co_key[rows_added].map(lambda k: _company_id(k, co_index))
     for row in rows_added[company_ids.isna() & lead_co_key[rows_added].notna()]:
         notes.append(
@@ -409,6 +420,11 @@ def _cell(frame: pd.DataFrame, key: str, row: Any) -> Any:
     return None if is_blank(v) else (v.strip() if isinstance(v, str) else v)
 
 
+def _id_texts(values: pd.Series) -> pd.Series:
+    """:func:`_id_text` of each cell, computed once per distinct value."""
+    return fold_distinct(values, _id_text)
+
+
 def _id_text(value: Any) -> str | None:
     if is_blank(value):
         return None
@@ -418,11 +434,12 @@ def _id_text(value: Any) -> str | None:
 
 
 def _index(keys: pd.Series, ids: pd.Series, wanted: pd.Series | None = None) -> dict[Any, list[str]]:
-    """Folded key -> the IDs (in row order) of the records holding it; with ``wanted``,
-    only the keys found there (the lead file's), which is all a lookup ever asks for:
-    the dict then holds thousands of keys, not the workbook's hundred thousand."""
+    """Folded key -> the IDs (``ids``: as :func:`_id_texts` gives them, in row order) of the
+    records holding it; with ``wanted``, only the keys found there (the lead file's), which
+    is all a lookup ever asks for: the dict then holds thousands of keys, not the
+    workbook's hundred thousand."""
     k = keys.to_numpy(dtype=object)
-    i = ids.map(_id_text).to_numpy(dtype=object)
+    i = ids.to_numpy(dtype=object)
     keep = pd.notna(k) & pd.notna(i)
     if wanted is not None:
         keep &= keys.isin(pd.unique(wanted.dropna().to_numpy(dtype=object))).to_numpy()
