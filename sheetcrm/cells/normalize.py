@@ -10,6 +10,7 @@ import re
 import unicodedata
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sheetcrm.cells.parse import CellParseError, is_blank, parse_email, parse_phone
@@ -84,13 +85,22 @@ def person_key(name: object, company: object) -> str | None:
 
 
 def fold_distinct(values: pd.Series, fold: Any) -> pd.Series:
-    """``fold`` applied once per distinct non-blank value of ``values``; blank cells give
-    None. Unlike :func:`fold_column` a fold that returns ``""`` keeps it."""
-    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
-    folded = [None if is_blank(u) else fold(u) for u in uniques]
-    out = pd.Series([*folded, None], dtype=object).iloc[codes].reset_index(drop=True)
-    out.index = values.index
-    return out
+    """``fold`` applied once per distinct non-blank text of ``values`` (and to each other
+    non-blank cell on its own); blank cells give None. Unlike :func:`fold_column` a fold
+    that returns ``""`` keeps it.
+
+    Only text is grouped: pandas deems ``7``, ``7.0`` and ``True`` one value, yet a fold
+    may render them differently."""
+    cells = values.to_numpy(dtype=object)
+    text = np.fromiter((type(v) is str for v in cells), dtype=bool, count=len(cells))
+    out = np.full(len(cells), None, dtype=object)
+    if text.any():
+        codes, uniques = pd.factorize(cells[text])
+        folded = np.array([None, *(None if is_blank(u) else fold(u) for u in uniques)], dtype=object)
+        out[text] = folded[codes + 1]
+    other = np.flatnonzero(~text)
+    out[other] = [None if is_blank(v) else fold(v) for v in cells[other]]
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 def person_keys(names: pd.Series, companies: pd.Series) -> pd.Series:
@@ -98,21 +108,20 @@ def person_keys(names: pd.Series, companies: pd.Series) -> pd.Series:
     distinct name and each distinct company once (a workbook repeats its companies)."""
     name_key = fold_distinct(names, fold_name)
     company_key = fold_distinct(companies, normalize_company_name)
-    has_name = name_key.notna().to_numpy()
-    out = pd.Series(None, index=names.index, dtype=object)
-    if has_name.any():
-        out[has_name] = name_key[has_name] + "\x1f" + company_key[has_name].where(company_key[has_name].notna(), "")
-    return out
+    pairs = zip(name_key.to_numpy(dtype=object), company_key.to_numpy(dtype=object), strict=True)
+    keys = [None if n is None else f"{n}\x1f{'' if c is None else c}" for n, c in pairs]
+    return pd.Series(keys, index=names.index, dtype=object)
 
 
 def email_keys(parsed: pd.Series) -> pd.Series:
     """The :func:`fold_email` keys of a column already parsed as EMAIL (``parse_column``'s
     typed output: the parsed address, or None for a blank or bad cell), without parsing
     any cell again."""
-    return parsed.astype(object).map(str.casefold, na_action="ignore").where(parsed.notna(), None)
+    cells = parsed.to_numpy(dtype=object, na_value=None)
+    return pd.Series([None if v is None else v.casefold() for v in cells], index=parsed.index, dtype=object)
 
 
 def phone_keys(parsed: pd.Series) -> pd.Series:
     """The :func:`fold_phone` keys of a column already parsed as PHONE (the parsed number
     is the key; None for a blank or bad cell)."""
-    return parsed.astype(object).where(parsed.notna(), None)
+    return pd.Series(parsed.to_numpy(dtype=object, na_value=None), index=parsed.index, dtype=object)
