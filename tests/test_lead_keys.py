@@ -67,10 +67,13 @@ NAMES: list[tuple[Any, Any]] = [
 ]
 
 
-@pytest.mark.parametrize(("column", "values", "fold", "keys"), [
-    ("Email", EMAILS, fold_email, email_keys),
-    ("Phone", PHONES, fold_phone, phone_keys),
-])
+@pytest.mark.parametrize(
+    ("column", "values", "fold", "keys"),
+    [
+        ("Email", EMAILS, fold_email, email_keys),
+        ("Phone", PHONES, fold_phone, phone_keys),
+    ],
+)
 def test_keys_from_parsed_cells_equal_the_one_cell_fold(column: str, values: list[Any], fold: Any, keys: Any) -> None:
     raw = pd.Series(values, dtype=object, index=range(10, 10 + len(values)))
     parsed, _problems = parse_column(raw, CONTACTS.column(column))
@@ -89,7 +92,13 @@ def test_person_keys_equal_person_key_pair_by_pair() -> None:
 
 def test_company_names_fold_alike() -> None:
     names = pd.Series(["Harbor Logistics Ltd.", "HARBOR  logistics", "宏達精密股份有限公司", None, "  "], dtype=object)
-    assert fold_column(names, normalize_company_name).tolist() == ["harborlogistics", "harborlogistics", "宏達精密", None, None]
+    assert fold_column(names, normalize_company_name).tolist() == [
+        "harborlogistics",
+        "harborlogistics",
+        "宏達精密",
+        None,
+        None,
+    ]
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,18 @@ import pandas as pd
 
 from sheetcrm.cells.parse import CellParseError, is_blank, parse_email, parse_phone
 
-__all__ = ["fold_column", "fold_email", "fold_name", "fold_phone", "normalize_company_name", "person_key", "person_keys", "email_keys", "phone_keys", "fold_distinct"]
+__all__ = [
+    "email_keys",
+    "fold_column",
+    "fold_distinct",
+    "fold_email",
+    "fold_name",
+    "fold_phone",
+    "normalize_company_name",
+    "person_key",
+    "person_keys",
+    "phone_keys",
+]
 
 _LEGAL_SUFFIXES = re.compile(
     r"(股份有限公司|有限公司|股份公司|公司|企業社|工作室|集團|"

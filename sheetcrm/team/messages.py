@@ -97,7 +97,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invite.id_not_filled": (
         "The ID of {ids} could not be filled (the sheet changed meanwhile), so their invitation "
         "refers to an ID no row holds: run 'sheetcrm sync', then correct Contact ID on those activities.",
-        "{ids} 的編號未能補上（工作表同時被修改），其邀請記錄引用的編號不存在：請執行 sheetcrm sync，再修正這些活動的連絡人編號。",
+        "{ids} 的編號未能補上（工作表同時被修改），其邀請記錄引用的編號不存在："
+        "請執行 sheetcrm sync，再修正這些活動的連絡人編號。",
     ),
     "log.invite_summary": ("invite {event}: {n} invitation(s) recorded", "邀請 {event}：記錄 {n} 筆邀請"),
     # common
