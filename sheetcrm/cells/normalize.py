@@ -128,11 +128,12 @@ def email_keys(parsed: pd.Series) -> pd.Series:
     """The :func:`fold_email` keys of a column already parsed as EMAIL (``parse_column``'s
     typed output: the parsed address, or None for a blank or bad cell), without parsing
     any cell again."""
-    cells = parsed.to_numpy(dtype=object, na_value=None)
-    return pd.Series([None if v is None else v.casefold() for v in cells], index=parsed.index, dtype=object)
+    keys = [v.casefold() if isinstance(v, str) else None for v in parsed.to_numpy(dtype=object)]
+    return pd.Series(keys, index=parsed.index, dtype=object)
 
 
 def phone_keys(parsed: pd.Series) -> pd.Series:
     """The :func:`fold_phone` keys of a column already parsed as PHONE (the parsed number
     is the key; None for a blank or bad cell)."""
-    return pd.Series(parsed.to_numpy(dtype=object, na_value=None), index=parsed.index, dtype=object)
+    keys = [v if isinstance(v, str) else None for v in parsed.to_numpy(dtype=object)]
+    return pd.Series(keys, index=parsed.index, dtype=object)
