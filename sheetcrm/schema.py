@@ -473,19 +473,32 @@ SETTINGS = TabSpec(
     id_column="Key",
 )
 
+class LogField(StrEnum):
+    """The Log tab's columns, left to right: what one sync changed, and why."""
+
+    TIME = "Time"
+    RUN = "Run"
+    TAB = "Tab"
+    ID = "ID"
+    COLUMN = "Column"
+    OLD = "Old"
+    NEW = "New"
+    REASON = "Reason"
+
+
 LOG = TabSpec(
     Tab.LOG,
     tuple(
         Column(en, zh, ty, owner=Owner.SHEETCRM)
         for en, zh, ty in (
-            ("Time", "時間", T.DATETIME),
-            ("Run", "執行編號", T.TEXT),
-            ("Tab", "分頁", T.TEXT),
-            ("ID", "編號", T.TEXT),
-            ("Column", "欄位", T.TEXT),
-            ("Old", "舊值", T.TEXT),
-            ("New", "新值", T.TEXT),
-            ("Reason", "原因", T.TEXT),
+            (LogField.TIME.value, "時間", T.DATETIME),
+            (LogField.RUN.value, "執行編號", T.TEXT),
+            (LogField.TAB.value, "分頁", T.TEXT),
+            (LogField.ID.value, "編號", T.TEXT),
+            (LogField.COLUMN.value, "欄位", T.TEXT),
+            (LogField.OLD.value, "舊值", T.TEXT),
+            (LogField.NEW.value, "新值", T.TEXT),
+            (LogField.REASON.value, "原因", T.TEXT),
         )
     ),
     id_column=None,

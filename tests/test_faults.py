@@ -31,10 +31,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from google.oauth2.credentials import Credentials
 
 import sheetcrm
-from sheetcrm.backends.gsheets import ENV_API_URL
 from sheetcrm.cli import cli
 from sheetcrm.exceptions import QuotaError, SheetCRMError
 from sheetcrm.google import http as sheetcrm_http
+from sheetcrm.google.connect import ENV_API_URL
 from sheetcrm.google.http import RetriesExhaustedError, make_client
 from tests.conftest import AS_OF
 

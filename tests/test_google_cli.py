@@ -24,9 +24,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 import sheetcrm
-from sheetcrm.backends.gsheets import ENV_API_URL
 from sheetcrm.cli import cli
 from sheetcrm.google import http as sheetcrm_http
+from sheetcrm.google.connect import ENV_API_URL
 from sheetcrm.schema import TABS, ColumnType, Lang, Tab
 from sheetcrm.settings import settings_rows
 from tests.conftest import AS_OF, upload_xlsx

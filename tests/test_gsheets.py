@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from gspread.utils import absolute_range_name
 
 import sheetcrm
-from sheetcrm.backends.gsheets import quote_title, spreadsheet_key
+from sheetcrm.backends.gsheets import spreadsheet_key
 from sheetcrm.demo import make_demo
 from sheetcrm.exceptions import PermissionDeniedError, WorkbookNotFoundError
 from sheetcrm.schema import Tab
@@ -45,8 +46,10 @@ def test_bad_key_says_where_to_find_it(bad: str) -> None:
         ("🌵 CRM", "'🌵 CRM'"),
     ],
 )
-def test_quote_title(title: str, quoted: str) -> None:
-    assert quote_title(title) == quoted
+def test_sheet_titles_are_always_quoted_in_ranges(title: str, quoted: str) -> None:
+    """The backend builds every range with gspread's absolute_range_name: a title that
+    looks like a cell reference or holds a quote must still name the sheet."""
+    assert absolute_range_name(title, "A1:B2") == f"{quoted}!A1:B2"
 
 
 @pytest.fixture(scope="module")

@@ -31,8 +31,9 @@ from click.testing import CliRunner
 
 import sheetcrm
 from sheetcrm.backends.backup import pull
-from sheetcrm.backends.gsheets import connect, spreadsheet_key
+from sheetcrm.backends.gsheets import spreadsheet_key
 from sheetcrm.cli import cli
+from sheetcrm.google.connect import connect
 from sheetcrm.schema import Lang, Tab
 from sheetcrm.template import init_workbook
 from sheetcrm.workbook import open_backend

@@ -33,7 +33,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 import sheetcrm
 from sheetcrm.backends.backup import pull
-from sheetcrm.backends.gsheets import ENV_API_URL, connect, create_google_workbook
 from sheetcrm.cli import cli
 from sheetcrm.exceptions import (
     AuthError,
@@ -44,6 +43,8 @@ from sheetcrm.exceptions import (
 )
 from sheetcrm.google import http as sheetcrm_http
 from sheetcrm.google.auth import load_credentials
+from sheetcrm.google.connect import ENV_API_URL, connect
+from sheetcrm.google.template import create_google_workbook
 from sheetcrm.schema import Lang
 from sheetcrm.testing import FakeSheetsServer
 from sheetcrm.workbook import open_backend

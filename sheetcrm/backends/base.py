@@ -4,11 +4,20 @@ into writes. Backends know storage, not the CRM: they never parse or compute."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol
 
 import pandas as pd
 
-from sheetcrm.schema import Tab
+from sheetcrm.schema import LogField, Tab
+
+
+class ChangeKind(StrEnum):
+    """What a planned cell change is: a computed value, a missing ID filled, a Stage move."""
+
+    COMPUTED = "computed"
+    ID = "id"
+    STAGE = "stage"
 
 
 @dataclass
@@ -23,6 +32,9 @@ class RawTab:
     title: str
     header: list[Any]
     rows: list[list[Any]]
+    #: What the backend needs back at write time about this tab as read (Google: the
+    #: sheet's ID and grid size); the engine hands it to ``write`` inside the plan untouched.
+    token: Any = None
 
 
 @dataclass
@@ -34,17 +46,20 @@ class WritePlan:
     ID the row held, or will hold when the change fills it), ``id_col`` (0-based index of
     the tab's ID column, -1 when none), ``column`` (schema key), ``old`` (cell value as
     read), ``new`` (value to write, None clears), ``cas`` (compare-and-set: write only if
-    the cell still holds ``old``), ``kind`` ("computed", "id" or "stage").
+    the cell still holds ``old``), ``kind`` (a :class:`ChangeKind`).
     ``headers``: (Tab, title, 0-based column index, header text) for computed columns
-    added to the right of a header. ``log``: rows (Time, Run, Tab, ID, Column, Old, New,
-    Reason) appended to the Log tab.
+    added to the right of a header. ``log``: rows for the Log tab, each keyed by
+    :class:`~sheetcrm.schema.LogField` plus :data:`LOG_ABOUT` (the schema key of the
+    changed column, for matching skipped changes); the last row is the run's summary.
+    ``read``: the :attr:`RawTab.token` of each tab the plan was made from.
     """
 
     cells: pd.DataFrame
     headers: list[tuple[Tab, str, int, str]] = field(default_factory=list)
-    log: list[list[Any]] = field(default_factory=list)
+    log: list[dict[str, Any]] = field(default_factory=list)
     log_title: str = "Log"
     log_header: list[str] = field(default_factory=list)
+    read: dict[Tab, Any] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -73,7 +88,7 @@ def skip_reason(kind: str, id_col: int, held_id: Any, record_id: Any, cas: bool,
     """Why a planned change must not be written at its row, or None to write it: the row
     no longer holds the record's ID, or a compare-and-set cell holds a person's formula or
     no longer holds what sync read."""
-    if id_col >= 0 and kind != "id" and norm_cell(held_id) != norm_cell(record_id):
+    if id_col >= 0 and kind != ChangeKind.ID and norm_cell(held_id) != norm_cell(record_id):
         return f"row now holds ID {held_id!r}, not {record_id!r}"
     if cas and isinstance(current, str) and current.startswith("="):
         return "cell holds a formula"
@@ -82,37 +97,35 @@ def skip_reason(kind: str, id_col: int, held_id: Any, record_id: Any, cas: bool,
     return None
 
 
+#: Key of a Log row (besides the LogField keys) naming the schema key of the column it is about.
+LOG_ABOUT = "about"
+
+
 def reconcile_log(plan: WritePlan, skipped: list[dict[str, Any]]) -> list[list[Any]]:
-    """The Log rows to write once the backend knows what it skipped: rows about ID fills
-    and Stage moves that did not happen are replaced by a row saying why, and the run's
-    summary row (the last) says how many cells were skipped."""
+    """The Log rows to write, encoded in the Log tab's column order, once the backend knows
+    what it skipped: rows about ID fills and Stage moves that did not happen say why
+    instead, and the run's summary row (the last) says how many cells were skipped."""
     if not plan.log:
         return []
-    shared = {"ID", "Stage"}
-    gone = {(s["tab"], str(norm_cell(s.get("id")))): s for s in skipped if s.get("column") in shared}
-    headers = {h for key in shared for h in _shared_headers(key)}
+    gone = {(s["tab"], str(norm_cell(s.get("id"))), s.get("column")): s for s in skipped}
     rows: list[list[Any]] = []
-    for row in plan.log[:-1]:
-        hit = gone.get((row[2], str(norm_cell(row[3]))))
-        if hit is not None and row[4] in headers and _shared_key(row[4]) == hit["column"]:
-            rows.append([*row[:5], row[5], "", f"not changed: {hit['reason']}"])
-        else:
-            rows.append(list(row))
-    summary = list(plan.log[-1])
+    for entry in plan.log[:-1]:
+        about = entry.get(LOG_ABOUT)
+        hit = gone.get((entry[LogField.TAB], str(norm_cell(entry[LogField.ID])), about)) if about else None
+        if hit is not None:
+            entry = {**entry, LogField.NEW: "", LogField.REASON: f"not changed: {hit['reason']}"}
+        rows.append(encode_log_row(entry))
+    summary = dict(plan.log[-1])
     if skipped:
-        summary[-1] = f"{summary[-1]}; {len(skipped)} cell(s) skipped because the sheet changed meanwhile"
-    return [*rows, summary]
+        summary[LogField.REASON] = (
+            f"{summary[LogField.REASON]}; {len(skipped)} cell(s) skipped because the sheet changed meanwhile"
+        )
+    return [*rows, encode_log_row(summary)]
 
 
-def _shared_headers(key: str) -> tuple[str, ...]:
-    from sheetcrm.schema import OPPORTUNITIES
-
-    col = OPPORTUNITIES.column(key)
-    return (col.key, col.zh)
-
-
-def _shared_key(header: str) -> str:
-    return "ID" if header in _shared_headers("ID") else "Stage"
+def encode_log_row(entry: dict[str, Any]) -> list[Any]:
+    """A Log row as the cells of the Log tab, left to right."""
+    return [entry.get(f, "") for f in LogField]
 
 
 def norm_cell(value: Any) -> Any:

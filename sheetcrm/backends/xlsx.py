@@ -165,8 +165,10 @@ class XlsxBackend:
         for values in log:
             row = ws.max_row + 1
             for col, value in enumerate(values, start=1):
-                _set_raw(ws.cell(row=row, column=col), value)
-            ws.cell(row=row, column=1).number_format = DATETIME_FORMAT
+                cell = ws.cell(row=row, column=col)
+                _set_raw(cell, value)
+                if isinstance(value, dt.datetime):
+                    cell.number_format = DATETIME_FORMAT
         report.log_rows += len(log)
 
     def save(self, wb: XLWorkbook) -> None:

@@ -8,6 +8,7 @@ indexed alike; the ``_row`` column holds each record's 1-based sheet row.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -32,6 +33,7 @@ class Table:
     ``typed``: every schema column (absent ones all missing) with parsed values, plus
     ``_row``. ``problems``: cells that did not parse (columns of :data:`PROBLEM_COLUMNS`).
     Blank rows (no people's cell filled) are not records and appear in none of them.
+    ``token``: the backend's :attr:`RawTab.token`, handed back to it with the write plan.
     """
 
     spec: TabSpec
@@ -40,6 +42,7 @@ class Table:
     raw: pd.DataFrame
     typed: pd.DataFrame
     problems: pd.DataFrame
+    token: Any = None
 
     @property
     def tab(self) -> Tab:
@@ -124,7 +127,7 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
     typed_frame = pd.DataFrame(typed)
     typed_frame[ROW] = raw_frame[ROW].to_numpy()
     problems_frame = pd.concat(problem_parts, ignore_index=True) if problem_parts else empty_problems()
-    return Table(spec, title, headers, raw_frame, typed_frame, problems_frame)
+    return Table(spec, title, headers, raw_frame, typed_frame, problems_frame, raw.token if raw else None)
 
 
 def bind_all(raw_tabs: dict[Tab, RawTab]) -> tuple[dict[Tab, Table], Settings, pd.DataFrame]:

@@ -13,14 +13,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sheetcrm.backends.base import WritePlan, empty_cells
+from sheetcrm.backends.base import LOG_ABOUT, ChangeKind, WritePlan, empty_cells
 from sheetcrm.cells.parse import ParseOptions, is_blank, parse_column
 from sheetcrm.engine.bind import ROW, Table
 from sheetcrm.engine.compute import Computed, as_of_date
+from sheetcrm.pipeline.stages import StageChange
 from sheetcrm.schema import (
     LOG,
     Column,
     ColumnType,
+    LogField,
     Stage,
     Tab,
 )
@@ -97,23 +99,35 @@ def plan(
         if len(new_ids):
             record_ids.loc[new_ids.index] = new_ids
             ids_parts.append(
-                _changes(table, new_ids.index, "ID", id_col, id_col, record_ids, raw_ids, new_ids, cas=True, kind="id")
+                _changes(
+                    table,
+                    new_ids.index,
+                    "ID",
+                    id_col,
+                    id_col,
+                    record_ids,
+                    raw_ids,
+                    new_ids,
+                    cas=True,
+                    kind=ChangeKind.ID,
+                )
             )
             for new in new_ids:
                 log_rows.append(
                     {
-                        "Tab": table.title,
-                        "ID": new,
-                        "Column": spec.column("ID").header(lang),
-                        "Old": "",
-                        "New": new,
-                        "Reason": "filled a missing ID",
+                        LogField.TAB: table.title,
+                        LogField.ID: new,
+                        LogField.COLUMN: spec.column("ID").header(lang),
+                        LogField.OLD: "",
+                        LogField.NEW: new,
+                        LogField.REASON: "filled a missing ID",
+                        LOG_ABOUT: "ID",
                     }
                 )
 
         if tab is Tab.OPPORTUNITIES and len(computed.stages):
             stages = computed.stages
-            moved = stages["change"].isin(["advanced", "filled"])
+            moved = stages["change"].isin(StageChange.made_by_sheetcrm())
             stage_col = table.headers.positions.get("Stage")
             if moved.any() and stage_col is not None:
                 idx = stages.index[moved]
@@ -129,31 +143,32 @@ def plan(
                         table.raw.loc[idx, "Stage"],
                         labels,
                         cas=True,
-                        kind="stage",
+                        kind=ChangeKind.STAGE,
                     )
                 )
                 for i in idx:
                     log_rows.append(
                         {
-                            "Tab": table.title,
-                            "ID": record_ids[i],
-                            "Column": spec.column("Stage").header(lang),
-                            "Old": _text(table.raw.at[i, "Stage"]),
-                            "New": labels[i],
-                            "Reason": stages.at[i, "Stage Reason"],
+                            LogField.TAB: table.title,
+                            LogField.ID: record_ids[i],
+                            LogField.COLUMN: spec.column("Stage").header(lang),
+                            LogField.OLD: _text(table.raw.at[i, "Stage"]),
+                            LogField.NEW: labels[i],
+                            LogField.REASON: stages.at[i, "Stage Reason"],
+                            LOG_ABOUT: "Stage",
                         }
                     )
-            person = stages["change"] == "person"
+            person = stages["change"] == StageChange.PERSON
             for i in stages.index[person]:
                 seen = table.typed.at[i, "Stage Seen"]
                 log_rows.append(
                     {
-                        "Tab": table.title,
-                        "ID": record_ids[i],
-                        "Column": spec.column("Stage").header(lang),
-                        "Old": seen.label(lang) if isinstance(seen, Stage) else "",
-                        "New": _text(table.raw.at[i, "Stage"]),
-                        "Reason": "changed by a person (noticed by sheetcrm)",
+                        LogField.TAB: table.title,
+                        LogField.ID: record_ids[i],
+                        LogField.COLUMN: spec.column("Stage").header(lang),
+                        LogField.OLD: seen.label(lang) if isinstance(seen, Stage) else "",
+                        LogField.NEW: _text(table.raw.at[i, "Stage"]),
+                        LogField.REASON: "changed by a person (noticed by sheetcrm)",
                     }
                 )
 
@@ -180,38 +195,44 @@ def plan(
             if len(idx):
                 computed_parts.append(
                     _changes(
-                        table, idx, col.key, pos, id_col, record_ids, old[idx], new[idx], cas=False, kind="computed"
+                        table,
+                        idx,
+                        col.key,
+                        pos,
+                        id_col,
+                        record_ids,
+                        old[idx],
+                        new[idx],
+                        cas=False,
+                        kind=ChangeKind.COMPUTED,
                     )
                 )
 
     parts = [p for p in (*ids_parts, *stage_parts, *computed_parts) if len(p)]
     cells = pd.concat(parts, ignore_index=True) if parts else empty_cells()
-    log_frame = pd.DataFrame(log_rows, columns=["Tab", "ID", "Column", "Old", "New", "Reason"])
+    changed = [LogField.TAB, LogField.ID, LogField.COLUMN, LogField.OLD, LogField.NEW, LogField.REASON]
+    log_frame = pd.DataFrame([[r[f] for f in changed] for r in log_rows], columns=[str(f) for f in changed])
     log_title = tables[Tab.LOG].title
     log_header = [c.header(lang) for c in LOG.columns]
-    computed_count = int((cells["kind"] == "computed").sum()) if len(cells) else 0
-    write_log: list[list[Any]] = []
-    if len(cells) or headers or len(log_frame):
-        write_log = [
-            [now, run_id, r.Tab, r.ID, r.Column, r.Old, r.New, r.Reason] for r in log_frame.itertuples(index=False)
-        ]
+    computed_count = int((cells["kind"] == ChangeKind.COMPUTED).sum()) if len(cells) else 0
+    write_log: list[dict[str, Any]] = []
+    if len(cells) or headers or log_rows:
+        write_log = [{LogField.TIME: now, LogField.RUN: run_id, **r} for r in log_rows]
         moves = stage_counts(computed.stages)
+        summary: dict[str, Any] = {f: "" for f in LogField}
         write_log.append(
-            [
-                now,
-                run_id,
-                "",
-                "",
-                "",
-                "",
-                "",
-                f"sync as of {as_of:%Y-%m-%d}: {sum(len(s) for s in computed.ids.values())} "
+            {
+                **summary,
+                LogField.TIME: now,
+                LogField.RUN: run_id,
+                LogField.REASON: f"sync as of {as_of:%Y-%m-%d}: {sum(len(s) for s in computed.ids.values())} "
                 f"ID(s) filled, {moves['moves']} stage move(s), {moves['person']} person "
                 f"change(s), {computed_count} computed cell(s) updated",
-            ]
+            }
         )
+    read = {tab: table.token for tab, table in tables.items() if table.token is not None}
     return Plan(
-        WritePlan(cells, headers, write_log, log_title=log_title, log_header=log_header),
+        WritePlan(cells, headers, write_log, log_title=log_title, log_header=log_header, read=read),
         log_frame,
         computed_count,
         len(headers),
@@ -223,8 +244,8 @@ def stage_counts(stages: pd.DataFrame) -> dict[str, int]:
     if stages.empty:
         return {"moves": 0, "person": 0}
     return {
-        "moves": int(stages["change"].isin(["advanced", "filled"]).sum()),
-        "person": int((stages["change"] == "person").sum()),
+        "moves": int(stages["change"].isin(StageChange.made_by_sheetcrm()).sum()),
+        "person": int((stages["change"] == StageChange.PERSON).sum()),
     }
 
 
@@ -239,7 +260,7 @@ def _changes(
     new: pd.Series,
     *,
     cas: bool,
-    kind: str,
+    kind: ChangeKind,
 ) -> pd.DataFrame:
     n = len(idx)
     return pd.DataFrame(
