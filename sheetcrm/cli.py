@@ -21,7 +21,7 @@ import click
 from sheetcrm import __version__
 from sheetcrm.exceptions import SheetCRMError
 from sheetcrm.google.redact import redact
-from sheetcrm.schema import Lang
+from sheetcrm.schema import Lang, Severity
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -208,10 +208,10 @@ def validate(target: Path | str, credentials: Path | None, fmt: str, errors_only
     with library_errors():
         problems = open_workbook(target, credentials=credentials).validate()
     if errors_only:
-        problems = problems[problems["severity"] == "error"]
+        problems = problems[problems["severity"] == Severity.ERROR]
     emit_frame(problems, fmt)
     if fmt == "table":
-        errors = int((problems["severity"] == "error").sum())
+        errors = int((problems["severity"] == Severity.ERROR).sum())
         click.echo(
             f"{len(problems)} problem(s): {errors} error(s), {len(problems) - errors} warning(s)"
             if len(problems)

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 import sheetcrm
+from sheetcrm.cells.serial import SERIAL_EPOCH
 from sheetcrm.cli import cli
 from sheetcrm.google import http as sheetcrm_http
 from sheetcrm.google.connect import ENV_API_URL
@@ -32,7 +33,6 @@ from sheetcrm.settings import settings_rows
 from tests.conftest import AS_OF, upload_xlsx
 
 SA_EMAIL = "sheetcrm-cli@demo-project.iam.gserviceaccount.com"
-SERIAL_EPOCH = dt.datetime(1899, 12, 30)
 ZH = Lang.ZH_TW
 
 

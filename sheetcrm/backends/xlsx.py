@@ -23,10 +23,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sheetcrm.backends.base import RawTab, WritePlan, WriteReport, reconcile_log, skip_reason
 from sheetcrm.exceptions import WorkbookFormatError, WorkbookNotFoundError, WorkbookWriteError, shown
-from sheetcrm.schema import Tab, find_tabs
+from sheetcrm.schema import NUMBER_FORMATS, ColumnType, Tab, find_tabs
 
-DATE_FORMAT = "yyyy-mm-dd"
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+DATE_FORMAT = NUMBER_FORMATS[ColumnType.DATE]
+DATETIME_FORMAT = NUMBER_FORMATS[ColumnType.DATETIME]
 
 
 def _check_path(path: Path) -> None:

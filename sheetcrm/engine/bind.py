@@ -13,9 +13,10 @@ from typing import Any
 import pandas as pd
 
 from sheetcrm.backends.base import RawTab
+from sheetcrm.cells.a1 import column_letters
 from sheetcrm.cells.parse import ParseOptions, is_blank, parse_column
 from sheetcrm.exceptions import SchemaError
-from sheetcrm.schema import TABS, HeaderMap, Tab, TabSpec, column_letter, match_headers
+from sheetcrm.schema import TABS, HeaderMap, Severity, Tab, TabSpec, match_headers
 from sheetcrm.settings import Settings
 
 ROW = "_row"
@@ -117,10 +118,10 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
                                 if id_key and id_key in raw_frame
                                 else None
                             ),
-                            "column": f"{col.key} ({column_letter(headers.positions[col.key])})",
+                            "column": f"{col.key} ({column_letters(headers.positions[col.key])})",
                             "value": source[bad].map(_show).to_numpy(),
                             "problem": problems[bad].to_numpy(),
-                            "severity": "error",
+                            "severity": Severity.ERROR,
                         }
                     )
                 )
@@ -157,7 +158,7 @@ def bind_all(raw_tabs: dict[Tab, RawTab]) -> tuple[dict[Tab, Table], Settings, p
                     "tab": settings_table.title,
                     "id": None,
                     "value": _show(p["value"]),
-                    "severity": "error",
+                    "severity": Severity.ERROR,
                     "problem": p["message"],
                 }
                 for p in settings_issues

@@ -54,9 +54,7 @@ def _grid_requests(lang: Any) -> list[dict[str, Any]]:
                     }
                 }
             )
-            pattern = {"DATE": "yyyy-mm-dd", "DATETIME": "yyyy-mm-dd hh:mm", "MONEY": "#,##0.##"}.get(col.type.name)
-            if col.key == "Probability":
-                pattern = "0%"
+            pattern = col.number_format
             if pattern:
                 requests.append(
                     {
@@ -66,8 +64,8 @@ def _grid_requests(lang: Any) -> list[dict[str, Any]]:
                                 "userEnteredFormat": {
                                     "numberFormat": {
                                         "type": "PERCENT"
-                                        if pattern == "0%"
-                                        else ("NUMBER" if "#" in pattern else "DATE"),
+                                        if col.percent
+                                        else ("NUMBER" if col.type is ColumnType.MONEY else "DATE"),
                                         "pattern": pattern,
                                     }
                                 }

@@ -60,7 +60,6 @@ OPEN_STAGES: Final[tuple[Stage, ...]] = tuple(s for s in STAGES if not s.is_clos
 CLOSED_STAGES: Final[tuple[Stage, ...]] = tuple(s for s in STAGES if s.is_closed)
 
 
-
 class StageChange(StrEnum):
     """What happened to a deal's Stage in a run (the ``change`` column)."""
 
