@@ -7,9 +7,10 @@ indexed alike; the ``_row`` column holds each record's 1-based sheet row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sheetcrm.backends.base import RawTab
@@ -35,6 +36,8 @@ class Table:
     ``_row``. ``problems``: cells that did not parse (columns of :data:`PROBLEM_COLUMNS`).
     Blank rows (no people's cell filled) are not records and appear in none of them.
     ``token``: the backend's :attr:`RawTab.token`, handed back to it with the write plan.
+    ``unparsed``: column key -> bool mask (aligned with ``typed``) of the cells that did
+    not parse, for the columns that have any.
     """
 
     spec: TabSpec
@@ -44,6 +47,7 @@ class Table:
     typed: pd.DataFrame
     problems: pd.DataFrame
     token: Any = None
+    unparsed: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def tab(self) -> Tab:
@@ -100,6 +104,7 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
 
     typed: dict[str, pd.Series] = {}
     problem_parts: list[pd.DataFrame] = []
+    unparsed: dict[str, np.ndarray] = {}
     id_key = spec.id_column
     for col in spec.columns:
         source = raw_frame[col.key] if col.key in raw_frame else pd.Series([None] * len(raw_frame), dtype=object)
@@ -108,6 +113,7 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
         if col.key in raw_frame:
             bad = problems.notna().to_numpy()
             if bad.any():
+                unparsed[col.key] = bad
                 problem_parts.append(
                     pd.DataFrame(
                         {
@@ -128,7 +134,7 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
     typed_frame = pd.DataFrame(typed)
     typed_frame[ROW] = raw_frame[ROW].to_numpy()
     problems_frame = pd.concat(problem_parts, ignore_index=True) if problem_parts else empty_problems()
-    return Table(spec, title, headers, raw_frame, typed_frame, problems_frame, raw.token if raw else None)
+    return Table(spec, title, headers, raw_frame, typed_frame, problems_frame, raw.token if raw else None, unparsed)
 
 
 def bind_all(raw_tabs: dict[Tab, RawTab]) -> tuple[dict[Tab, Table], Settings, pd.DataFrame]:

@@ -31,13 +31,18 @@ from sheetcrm.settings import Settings
 # -------------------------------------------------------------------------- plan
 
 
-def _same_as_cell(old: pd.Series, new: pd.Series, col: Column, opts: ParseOptions) -> np.ndarray:
-    """Which old cell values already show the new value (so need no write)."""
+def _same_as_cell(table: Table, old: pd.Series, new: pd.Series, col: Column, opts: ParseOptions) -> np.ndarray:
+    """Which old cell values already show the new value (so need no write). Text is
+    compared as written; other values as bind parsed the old cells and as the new cell
+    values parse, and a cell that did not parse never shows the new value."""
     if col.type in (ColumnType.TEXT, ColumnType.ENUM):
         old_text = old.map(lambda v: "" if is_blank(v) else str(v).strip())
         new_text = new.map(lambda v: "" if is_blank(v) else str(v).strip())
         return np.asarray(old_text.to_numpy() == new_text.to_numpy(), dtype=bool)
-    old_t, old_p = parse_column(old, col, opts)
+    old_t = table.typed[col.key]
+    unparsed = pd.Series(table.unparsed.get(col.key, False), index=old_t.index, dtype=bool)
+    if not old_t.index.equals(new.index):
+        old_t, unparsed = old_t.loc[new.index], unparsed.loc[new.index]
     new_t, _ = parse_column(new, col, opts)
     both_na = old_t.isna().to_numpy() & new_t.isna().to_numpy()
     if col.type in (ColumnType.MONEY, ColumnType.NUMBER):
@@ -47,7 +52,7 @@ def _same_as_cell(old: pd.Series, new: pd.Series, col: Column, opts: ParseOption
             equal = np.isclose(o, n, rtol=1e-9, atol=1e-9)
     else:
         equal = (old_t == new_t).fillna(False).to_numpy(dtype=bool)
-    return (equal | both_na) & old_p.isna().to_numpy()
+    return (equal | both_na) & ~unparsed.to_numpy()
 
 
 @dataclass
@@ -112,23 +117,15 @@ def plan(
                     kind=ChangeKind.ID,
                 )
             )
+            id_header = spec.column("ID").header(lang)
             for new in new_ids:
-                log_rows.append(
-                    {
-                        LogField.TAB: table.title,
-                        LogField.ID: new,
-                        LogField.COLUMN: spec.column("ID").header(lang),
-                        LogField.OLD: "",
-                        LogField.NEW: new,
-                        LogField.REASON: "filled a missing ID",
-                        LOG_ABOUT: "ID",
-                    }
-                )
+                log_rows.append(_log_row(table, new, id_header, "", new, "filled a missing ID", about="ID"))
 
         if tab is Tab.OPPORTUNITIES and len(computed.stages):
             stages = computed.stages
             moved = stages["change"].isin(StageChange.made_by_sheetcrm())
             stage_col = table.headers.positions.get("Stage")
+            stage_header = spec.column("Stage").header(lang)
             if moved.any() and stage_col is not None:
                 idx = stages.index[moved]
                 labels = stages.loc[idx, "Stage"].map(lambda s: s.label(lang))
@@ -147,29 +144,23 @@ def plan(
                     )
                 )
                 for i in idx:
+                    old_stage = _text(table.raw.at[i, "Stage"])
+                    reason = stages.at[i, "Stage Reason"]
                     log_rows.append(
-                        {
-                            LogField.TAB: table.title,
-                            LogField.ID: record_ids[i],
-                            LogField.COLUMN: spec.column("Stage").header(lang),
-                            LogField.OLD: _text(table.raw.at[i, "Stage"]),
-                            LogField.NEW: labels[i],
-                            LogField.REASON: stages.at[i, "Stage Reason"],
-                            LOG_ABOUT: "Stage",
-                        }
+                        _log_row(table, record_ids[i], stage_header, old_stage, labels[i], reason, about="Stage")
                     )
             person = stages["change"] == StageChange.PERSON
             for i in stages.index[person]:
                 seen = table.typed.at[i, "Stage Seen"]
                 log_rows.append(
-                    {
-                        LogField.TAB: table.title,
-                        LogField.ID: record_ids[i],
-                        LogField.COLUMN: spec.column("Stage").header(lang),
-                        LogField.OLD: seen.label(lang) if isinstance(seen, Stage) else "",
-                        LogField.NEW: _text(table.raw.at[i, "Stage"]),
-                        LogField.REASON: "changed by a person (noticed by sheetcrm)",
-                    }
+                    _log_row(
+                        table,
+                        record_ids[i],
+                        stage_header,
+                        seen.label(lang) if isinstance(seen, Stage) else "",
+                        _text(table.raw.at[i, "Stage"]),
+                        "changed by a person (noticed by sheetcrm)",
+                    )
                 )
 
         frame = computed.cells.get(tab)
@@ -190,7 +181,7 @@ def plan(
                 old = pd.Series(None, index=new.index, dtype=object)
             else:
                 old = table.raw[col.key]
-            same = _same_as_cell(old, new, col, opts)
+            same = _same_as_cell(table, old, new, col, opts)
             idx = new.index[~same]
             if len(idx):
                 computed_parts.append(
@@ -278,6 +269,24 @@ def _changes(
             "kind": kind,
         }
     )
+
+
+def _log_row(
+    table: Table, record_id: Any, header: str, old: Any, new: Any, reason: Any, *, about: str | None = None
+) -> dict[str, Any]:
+    """A Log row about one record's cell. ``about``: the schema key of the cell the plan
+    writes, so a backend that skips that write can say so in this row instead."""
+    row: dict[str, Any] = {
+        LogField.TAB: table.title,
+        LogField.ID: record_id,
+        LogField.COLUMN: header,
+        LogField.OLD: old,
+        LogField.NEW: new,
+        LogField.REASON: reason,
+    }
+    if about is not None:
+        row[LOG_ABOUT] = about
+    return row
 
 
 def _text(v: Any) -> str:
