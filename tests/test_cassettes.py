@@ -53,7 +53,7 @@ from sheetcrm.backends.gsheets import spreadsheet_key, to_cell_json
 from sheetcrm.google.template import create_google_workbook
 from sheetcrm.schema import Lang, Tab
 from sheetcrm.workbook import open_backend
-from tests.conftest import AS_OF
+from tests.helpers import AS_OF
 
 CASSETTES = Path(__file__).resolve().parent / "cassettes"
 #: none (replay only, the default), all (re-record), once, new_episodes.

@@ -25,7 +25,7 @@ from sheetcrm.cells.a1 import column_letters
 from sheetcrm.engine.sync import SyncResult
 from sheetcrm.schema import Tab
 from sheetcrm.testing import FakeSheetsServer
-from tests.conftest import AS_OF, Rows, upload_xlsx
+from tests.helpers import AS_OF, Rows, upload_xlsx
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RECORD_TITLES = ("Companies", "Contacts", "Opportunities", "Activities")

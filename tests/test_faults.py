@@ -36,7 +36,7 @@ from sheetcrm.exceptions import QuotaError, SheetCRMError
 from sheetcrm.google import http as sheetcrm_http
 from sheetcrm.google.connect import ENV_API_URL
 from sheetcrm.google.http import RetriesExhaustedError, make_client
-from tests.conftest import AS_OF
+from tests.helpers import AS_OF
 
 #: The requests of a full sync, by position.
 POSITIONS = {1: "spreadsheets.get", 2: "values.batchGet", 3: "values.batchGet", 4: "values.batchUpdate"}
@@ -195,7 +195,7 @@ def test_a_retrying_sync_completes_and_equals_a_fault_free_sync(
     assert http.retries == 1
     if kind == "429+Retry-After":
         assert http.delays == [1.0]  # Retry-After honoured (the test client does not sleep)
-    assert not result.report.skipped
+    assert result.report is not None and not result.report.skipped
     assert result.counts["stage_moves"] == 1
     assert _converged_state(fake, key) == reference
 
@@ -247,7 +247,7 @@ def test_a_sync_that_gives_up_leaves_the_sheet_unchanged_and_the_next_run_conver
     fake.reset_counters()
     recovered = sheetcrm.open(_url(key), client=_client(fake)).sync(as_of=AS_OF)
     assert [r.endpoint for r in fake.requests] == list(POSITIONS.values())
-    assert not recovered.report.skipped
+    assert recovered.report is not None and not recovered.report.skipped
     assert _converged_state(fake, key) == reference
 
 
@@ -260,7 +260,8 @@ def test_a_retry_after_longer_than_the_budget_gives_up_at_once(fake, crm_sheets,
     gc = _client(fake, budget_seconds=5.0)
     with pytest.raises(QuotaError, match=r"asked to wait 30 s") as caught:
         sheetcrm.open(_url(key), client=gc).sync(as_of=AS_OF)
-    assert caught.value.attempts == 1 and gc.http_client.delays == []
+    assert isinstance(caught.value, RetriesExhaustedError) and caught.value.attempts == 1
+    assert gc.http_client.delays == []
     assert fake.request_count == position
     assert _snapshot(fake, key) == before
     sheetcrm.open(_url(key), client=_client(fake)).sync(as_of=AS_OF)

@@ -14,7 +14,7 @@ from sheetcrm.backends.gsheets import spreadsheet_key
 from sheetcrm.demo import make_demo
 from sheetcrm.exceptions import PermissionDeniedError, WorkbookNotFoundError
 from sheetcrm.schema import Tab
-from tests.conftest import AS_OF, upload_xlsx
+from tests.helpers import AS_OF, upload_xlsx
 
 KEY = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
 
@@ -128,7 +128,7 @@ def test_a_new_computed_column_grows_the_grid(fake, google_client) -> None:
         },
     )
     result = _open(fake, google_client, key).sync(as_of=AS_OF)
-    assert not result.report.skipped
+    assert result.report is not None and not result.report.skipped
     contacts = fake.get_values(key, "Contacts")
     assert "NESL" in contacts[0] and "Log" in fake.sheet_titles(key)
     assert contacts[1][contacts[0].index("NESL")] == "E"

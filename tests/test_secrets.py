@@ -48,7 +48,7 @@ from sheetcrm.google.template import create_google_workbook
 from sheetcrm.schema import Lang
 from sheetcrm.testing import FakeSheetsServer
 from sheetcrm.workbook import open_backend
-from tests.conftest import AS_OF, upload_xlsx
+from tests.helpers import AS_OF, upload_xlsx
 
 SA_EMAIL = "sheetcrm-secrets@demo-project.iam.gserviceaccount.com"
 #: A fresh key id and access token per run: if either shows up, it came from this run.
