@@ -5,19 +5,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
 from sheetcrm.schema import LogField, Tab
 
+if TYPE_CHECKING:
+    from sheetcrm.backends.append import NewRows
+
 
 class ChangeKind(StrEnum):
-    """What a planned cell change is: a computed value, a missing ID filled, a Stage move."""
+    """What a planned change is (the ``kind`` of a plan's cell, or of a skipped change)."""
 
+    #: A computed value (sheetcrm's own column).
     COMPUTED = "computed"
+    #: A missing ID filled (compare-and-set).
     ID = "id"
+    #: A Stage moved (compare-and-set).
     STAGE = "stage"
+    #: An Owner assigned (compare-and-set).
+    OWNER = "owner"
+    #: A Settings value sheetcrm keeps (the round-robin cursor).
+    SETTING = "setting"
+    #: A blank people's cell filled from an import (compare-and-set).
+    MERGE = "merge"
+    #: A new row added below a tab's table.
+    APPEND = "append"
 
 
 @dataclass
@@ -50,7 +64,9 @@ class WritePlan:
     ``headers``: (Tab, title, 0-based column index, header text) for computed columns
     added to the right of a header. ``log``: rows for the Log tab, each keyed by
     :class:`~sheetcrm.schema.LogField` plus :data:`LOG_ABOUT` (the schema key of the
-    changed column, for matching skipped changes); the last row is the run's summary.
+    column the row is about, for matching skipped changes); the last row is the run's
+    summary. ``appends``: new rows added below a tab's last row
+    (:class:`sheetcrm.backends.append.NewRows`; see that module for the rule).
     ``read``: the :attr:`RawTab.token` of each tab the plan was made from.
     """
 
@@ -59,11 +75,12 @@ class WritePlan:
     log: list[dict[str, Any]] = field(default_factory=list)
     log_title: str = "Log"
     log_header: list[str] = field(default_factory=list)
+    appends: list[NewRows] = field(default_factory=list)
     read: dict[Tab, Any] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
-        return self.cells.empty and not self.headers and not self.log
+        return self.cells.empty and not self.headers and not self.log and not self.appends
 
 
 PLAN_COLUMNS = ["tab", "title", "row", "col", "record_id", "id_col", "column", "old", "new", "cas", "kind"]
@@ -82,6 +99,7 @@ class WriteReport:
     skipped: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
     log_rows: int = 0
+    appended: int = 0
 
 
 def skip_reason(kind: str, id_col: int, held_id: Any, record_id: Any, cas: bool, current: Any, old: Any) -> str | None:
@@ -103,8 +121,9 @@ LOG_ABOUT = "about"
 
 def reconcile_log(plan: WritePlan, skipped: list[dict[str, Any]]) -> list[list[Any]]:
     """The Log rows to write, encoded in the Log tab's column order, once the backend knows
-    what it skipped: rows about ID fills and Stage moves that did not happen say why
-    instead, and the run's summary row (the last) says how many cells were skipped."""
+    what it skipped: rows about ID fills, Stage moves, Owner assignments and added rows
+    that did not happen say why instead, and the run's summary row (the last) says how
+    many were skipped."""
     if not plan.log:
         return []
     gone = {(s["tab"], str(norm_cell(s.get("id"))), s.get("column")): s for s in skipped}
@@ -113,7 +132,8 @@ def reconcile_log(plan: WritePlan, skipped: list[dict[str, Any]]) -> list[list[A
         about = entry.get(LOG_ABOUT)
         hit = gone.get((entry[LogField.TAB], str(norm_cell(entry[LogField.ID])), about)) if about else None
         if hit is not None:
-            entry = {**entry, LogField.NEW: "", LogField.REASON: f"not changed: {hit['reason']}"}
+            done = "not added" if hit.get("kind") == ChangeKind.APPEND else "not changed"
+            entry = {**entry, LogField.NEW: "", LogField.REASON: f"{done}: {hit['reason']}"}
         rows.append(encode_log_row(entry))
     summary = dict(plan.log[-1])
     if skipped:
@@ -121,6 +141,36 @@ def reconcile_log(plan: WritePlan, skipped: list[dict[str, Any]]) -> list[list[A
             f"{summary[LogField.REASON]}; {len(skipped)} cell(s) skipped because the sheet changed meanwhile"
         )
     return [*rows, encode_log_row(summary)]
+
+
+def log_entry(
+    time: Any,
+    run: str,
+    tab: str = "",
+    record_id: Any = "",
+    column: str = "",
+    old: Any = "",
+    new: Any = "",
+    reason: Any = "",
+    *,
+    about: str | None = None,
+) -> dict[str, Any]:
+    """One row of a plan's ``log``. ``about``: the schema key of the cell (or, for an added
+    row, "ID") the plan writes for this row, so that a backend that skips that write says
+    so in this row instead; None for rows about no planned write (summaries)."""
+    entry: dict[str, Any] = {
+        LogField.TIME: time,
+        LogField.RUN: run,
+        LogField.TAB: tab,
+        LogField.ID: record_id,
+        LogField.COLUMN: column,
+        LogField.OLD: old,
+        LogField.NEW: new,
+        LogField.REASON: reason,
+    }
+    if about is not None:
+        entry[LOG_ABOUT] = about
+    return entry
 
 
 def encode_log_row(entry: dict[str, Any]) -> list[Any]:

@@ -27,7 +27,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import gspread
@@ -35,7 +35,16 @@ import pandas as pd
 from gspread.exceptions import APIError
 from gspread.utils import DateTimeOption, Dimension, ValueInputOption, ValueRenderOption, absolute_range_name
 
-from sheetcrm.backends.base import ChangeKind, RawTab, WritePlan, WriteReport, norm_cell, reconcile_log
+from sheetcrm.backends.append import NewRows, place, spans
+from sheetcrm.backends.base import (
+    ChangeKind,
+    RawTab,
+    WritePlan,
+    WriteReport,
+    encode_log_row,
+    norm_cell,
+    reconcile_log,
+)
 from sheetcrm.cells.a1 import column_letters, parse_a1
 from sheetcrm.cells.serial import to_serial
 from sheetcrm.exceptions import PermissionDeniedError, SheetCRMError, WorkbookNotFoundError, WorkbookWriteError, shown
@@ -224,7 +233,8 @@ class GoogleSheetsBackend:
         # tabs) is aimed at the sheet as it is now.
         tokens = plan.read or {tab: raw.token for tab, raw in self.read().items()}
         read = [t for t in tokens.values() if isinstance(t, ReadToken)]
-        sheets = {t.sheet.title: t.sheet for t in sorted(read, key=lambda t: t.sheet.index)}
+        # Copies: growing the grid updates them, and the plan's tokens stay as read.
+        sheets = {t.sheet.title: replace(t.sheet) for t in sorted(read, key=lambda t: t.sheet.index)}
         rows_as_read = {t.sheet.title: t.rows for t in read}
         log_read = tokens.get(Tab.LOG)
         log_title = log_read.sheet.title if isinstance(log_read, ReadToken) else plan.log_title
@@ -232,6 +242,7 @@ class GoogleSheetsBackend:
         # Grow the grid first, so the re-read sits right before the write: the window in
         # which a person's inserted row could shift the writes is one request wide.
         grow = self._growth(cells, plan, log_title, sheets, len(rows_as_read.get(log_title, [])))
+        grow += append_growth(sheets, rows_as_read, plan.appends)
         if grow:
             self._batch_update_structure(grow)
             report.requests += 1
@@ -240,6 +251,8 @@ class GoogleSheetsBackend:
         targets, skipped = retarget(cells, reread, rows_as_read)
         report.skipped.extend(skipped)
         data = _ranges_for(targets)
+        if plan.appends:
+            data.extend(append_ranges(self, sheets, plan.appends, report))
         for _tab, title, col, text in plan.headers:
             data.append({"range": absolute_range_name(title, f"{column_letters(col)}1"), "values": [[text]]})
         log = reconcile_log(plan, skipped)
@@ -333,6 +346,7 @@ class GoogleSheetsBackend:
         requests: list[dict[str, Any]] = []
         if plan.log:
             last = log_rows + 1 + len(plan.log)
+            log_width = len(encode_log_row(plan.log[0]))
             if log_title not in sheets:
                 # Room for many runs, so later syncs do not need this extra request.
                 rows = max(1000, last + 1000)
@@ -343,7 +357,7 @@ class GoogleSheetsBackend:
                                 "title": log_title,
                                 "gridProperties": {
                                     "rowCount": rows,
-                                    "columnCount": len(plan.log_header),
+                                    "columnCount": log_width,
                                     "frozenRowCount": 1,
                                 },
                             }
@@ -352,7 +366,7 @@ class GoogleSheetsBackend:
                 )
             else:
                 need_rows[log_title] = max(need_rows[log_title], last)
-                need_cols[log_title] = max(need_cols[log_title], len(plan.log[0]))
+                need_cols[log_title] = max(need_cols[log_title], log_width)
         for title, info in sheets.items():
             if need_rows.get(title, 0) > info.rows:
                 requests.append(
@@ -381,6 +395,82 @@ class GoogleSheetsBackend:
             self.http.batch_update(self.key, {"requests": requests})
         except APIError as exc:
             raise _api_error(exc, self.key, self.credentials, "resize") from None
+
+
+def append_growth(
+    sheets: dict[str, SheetInfo], rows_as_read: dict[str, list[list[Any]]], appends: list[NewRows]
+) -> list[dict[str, Any]]:
+    """appendDimension requests giving ``appends`` room below the rows as read (the grid
+    sizes in ``sheets`` are updated to what they will be)."""
+    requests: list[dict[str, Any]] = []
+    for new in appends:
+        info = sheets.get(new.title)
+        need = len(rows_as_read.get(new.title, [])) + 1 + len(new.rows)
+        if info is not None and need > info.rows:
+            extra = need - info.rows + 1000
+            requests.append(
+                {"appendDimension": {"sheetId": info.sheet_id, "dimension": Dimension.rows, "length": extra}}
+            )
+            info.rows += extra
+    return requests
+
+
+def append_ranges(
+    backend: GoogleSheetsBackend, sheets: dict[str, SheetInfo], appends: list[NewRows], report: WriteReport
+) -> list[dict[str, Any]]:
+    """values.batchUpdate data putting ``appends`` below each tab's last used row as it is
+    now: one values.batchGet re-reads the tabs (a person may have inserted rows or typed
+    a record at the bottom since the read), then explicit ranges per run of columns. Not
+    values.append, whose table detection lands rows after a blank row or in the columns
+    of whatever block it finds."""
+    titles = list(dict.fromkeys(new.title for new in appends))
+    grids = dict(zip(titles, backend._batch_get([absolute_range_name(t) for t in titles]), strict=True))
+    report.requests += 1
+    data: list[dict[str, Any]] = []
+    grow: list[dict[str, Any]] = []
+    for new in appends:
+        grid = grids[new.title]
+        spot = place(new, list(grid[0]) if grid else [], [list(r) for r in grid[1:]])
+        report.skipped.extend(spot.skipped)
+        if not spot.rows:
+            continue
+        last = spot.first_row + len(spot.rows) - 1
+        info = sheets.get(new.title)
+        if info is not None and last > info.rows:
+            # A person filled rows below the table since the read: grow again.
+            grow.append(
+                {
+                    "appendDimension": {
+                        "sheetId": info.sheet_id,
+                        "dimension": Dimension.rows,
+                        "length": last - info.rows + 1000,
+                    }
+                }
+            )
+            info.rows = last + 1000
+        for first, end, idx in spans(spot.cols):
+            data.append(
+                {
+                    "range": absolute_range_name(
+                        new.title, f"{column_letters(first)}{spot.first_row}:{column_letters(end)}{last}"
+                    ),
+                    "values": [[to_cell_json(values[i]) for i in idx] for values in spot.rows],
+                }
+            )
+        report.appended += len(spot.rows)
+        # Later appends to the same tab go below these rows.
+        grid.extend([_row_of(spot.cols, values) for values in spot.rows])
+    if grow:
+        backend._batch_update_structure(grow)
+        report.requests += 1
+    return data
+
+
+def _row_of(cols: list[int], values: list[Any]) -> list[Any]:
+    row: list[Any] = [None] * (max(cols) + 1)
+    for col, value in zip(cols, values, strict=True):
+        row[col] = value
+    return row
 
 
 def _batches(items: Iterable[Any], size: Any, limit: int) -> Iterable[list[Any]]:

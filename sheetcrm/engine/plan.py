@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sheetcrm.backends.base import LOG_ABOUT, ChangeKind, WritePlan, empty_cells
+from sheetcrm.backends.base import ChangeKind, WritePlan, empty_cells, log_entry
 from sheetcrm.cells.parse import ParseOptions, is_blank, parse_column
 from sheetcrm.engine.bind import ROW, Table
 from sheetcrm.engine.compute import Computed, as_of_date
@@ -119,7 +119,9 @@ def plan(
             )
             id_header = spec.column("ID").header(lang)
             for new in new_ids:
-                log_rows.append(_log_row(table, new, id_header, "", new, "filled a missing ID", about="ID"))
+                log_rows.append(
+                    log_entry(now, run_id, table.title, new, id_header, "", new, "filled a missing ID", about="ID")
+                )
 
         if tab is Tab.OPPORTUNITIES and len(computed.stages):
             stages = computed.stages
@@ -147,14 +149,26 @@ def plan(
                     old_stage = _text(table.raw.at[i, "Stage"])
                     reason = stages.at[i, "Stage Reason"]
                     log_rows.append(
-                        _log_row(table, record_ids[i], stage_header, old_stage, labels[i], reason, about="Stage")
+                        log_entry(
+                            now,
+                            run_id,
+                            table.title,
+                            record_ids[i],
+                            stage_header,
+                            old_stage,
+                            labels[i],
+                            reason,
+                            about="Stage",
+                        )
                     )
             person = stages["change"] == StageChange.PERSON
             for i in stages.index[person]:
                 seen = table.typed.at[i, "Stage Seen"]
                 log_rows.append(
-                    _log_row(
-                        table,
+                    log_entry(
+                        now,
+                        run_id,
+                        table.title,
                         record_ids[i],
                         stage_header,
                         seen.label(lang) if isinstance(seen, Stage) else "",
@@ -208,19 +222,13 @@ def plan(
     computed_count = int((cells["kind"] == ChangeKind.COMPUTED).sum()) if len(cells) else 0
     write_log: list[dict[str, Any]] = []
     if len(cells) or headers or log_rows:
-        write_log = [{LogField.TIME: now, LogField.RUN: run_id, **r} for r in log_rows]
         moves = stage_counts(computed.stages)
-        summary: dict[str, Any] = {f: "" for f in LogField}
-        write_log.append(
-            {
-                **summary,
-                LogField.TIME: now,
-                LogField.RUN: run_id,
-                LogField.REASON: f"sync as of {as_of:%Y-%m-%d}: {sum(len(s) for s in computed.ids.values())} "
-                f"ID(s) filled, {moves['moves']} stage move(s), {moves['person']} person "
-                f"change(s), {computed_count} computed cell(s) updated",
-            }
+        summary = (
+            f"sync as of {as_of:%Y-%m-%d}: {sum(len(s) for s in computed.ids.values())} "
+            f"ID(s) filled, {moves['moves']} stage move(s), {moves['person']} person "
+            f"change(s), {computed_count} computed cell(s) updated"
         )
+        write_log = [*log_rows, log_entry(now, run_id, reason=summary)]
     read = {tab: table.token for tab, table in tables.items() if table.token is not None}
     return Plan(
         WritePlan(cells, headers, write_log, log_title=log_title, log_header=log_header, read=read),
@@ -269,24 +277,6 @@ def _changes(
             "kind": kind,
         }
     )
-
-
-def _log_row(
-    table: Table, record_id: Any, header: str, old: Any, new: Any, reason: Any, *, about: str | None = None
-) -> dict[str, Any]:
-    """A Log row about one record's cell. ``about``: the schema key of the cell the plan
-    writes, so a backend that skips that write can say so in this row instead."""
-    row: dict[str, Any] = {
-        LogField.TAB: table.title,
-        LogField.ID: record_id,
-        LogField.COLUMN: header,
-        LogField.OLD: old,
-        LogField.NEW: new,
-        LogField.REASON: reason,
-    }
-    if about is not None:
-        row[LOG_ABOUT] = about
-    return row
 
 
 def _text(v: Any) -> str:
