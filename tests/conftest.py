@@ -135,6 +135,19 @@ def small_crm() -> Rows:
 # ------------------------------------------------------------ Google Sheets, faked locally
 
 
+@pytest.fixture(scope="session")
+def pem() -> str:
+    """A fresh RSA private key (PKCS#8 PEM) for service-account key files: google-auth
+    signs real JWTs with it against the fake's /token."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode("ascii")
+
+
 @pytest.fixture
 def fake():
     """A local Sheets v4 API on 127.0.0.1 (sheetcrm.testing)."""

@@ -6,6 +6,7 @@ Tests import these from here, never from ``conftest`` (pytest owns that module).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,3 +56,22 @@ def upload_xlsx(fake: FakeSheetsServer, path: Path, title: str = "CRM") -> str:
     wb = openpyxl.load_workbook(path, data_only=True)
     sheets = {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
     return fake.create_spreadsheet(title, sheets)
+
+
+def write_service_account_key(path: Path, *, pem: str, email: str, token_uri: str) -> Path:
+    """A service-account key file at ``path`` whose token_uri is ``token_uri`` (the fake's
+    /token, so the real google-auth JWT flow runs against 127.0.0.1)."""
+    path.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "demo-project",
+                "private_key_id": "0123456789abcdef0123456789abcdef01234567",
+                "private_key": pem,
+                "client_email": email,
+                "client_id": "123456789012345678901",
+                "token_uri": token_uri,
+            }
+        )
+    )
+    return path

@@ -17,7 +17,6 @@ writes nothing).
 from __future__ import annotations
 
 import copy
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,8 +25,6 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from google.oauth2.credentials import Credentials
 
 import sheetcrm
@@ -36,7 +33,7 @@ from sheetcrm.exceptions import QuotaError, SheetCRMError
 from sheetcrm.google import http as sheetcrm_http
 from sheetcrm.google.connect import ENV_API_URL
 from sheetcrm.google.http import RetriesExhaustedError, make_client
-from tests.helpers import AS_OF
+from tests.helpers import AS_OF, write_service_account_key
 
 #: The requests of a full sync, by position.
 POSITIONS = {1: "spreadsheets.get", 2: "values.batchGet", 3: "values.batchGet", 4: "values.batchUpdate"}
@@ -273,33 +270,11 @@ def test_a_retry_after_longer_than_the_budget_gives_up_at_once(fake, crm_sheets,
 # --------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def _pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode("ascii")
-
-
 @pytest.fixture
-def sa_json(fake, tmp_path: Path, _pem: str) -> Path:
+def sa_json(fake, tmp_path: Path, pem: str) -> Path:
     """A service-account key file whose token_uri is the fake's /token: the real
     google-auth JWT flow runs, against 127.0.0.1."""
-    path = tmp_path / "sa.json"
-    path.write_text(
-        json.dumps(
-            {
-                "type": "service_account",
-                "project_id": "demo-project",
-                "private_key_id": "0123456789abcdef0123456789abcdef01234567",
-                "private_key": _pem,
-                "client_email": SA_EMAIL,
-                "client_id": "123456789012345678901",
-                "token_uri": f"{fake.url}/token",
-            }
-        )
-    )
-    return path
+    return write_service_account_key(tmp_path / "sa.json", pem=pem, email=SA_EMAIL, token_uri=f"{fake.url}/token")
 
 
 @pytest.fixture

@@ -20,8 +20,6 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from openpyxl.utils import get_column_letter
 
 import sheetcrm
@@ -31,7 +29,7 @@ from sheetcrm.google import http as sheetcrm_http
 from sheetcrm.google.connect import ENV_API_URL
 from sheetcrm.schema import TABS, ColumnType, Lang, Tab
 from sheetcrm.settings import settings_rows
-from tests.helpers import AS_OF, upload_xlsx
+from tests.helpers import AS_OF, upload_xlsx, write_service_account_key
 
 SA_EMAIL = "sheetcrm-cli@demo-project.iam.gserviceaccount.com"
 ZH = Lang.ZH_TW
@@ -52,31 +50,9 @@ def _isolated(loopback_only: None, google_env: Path, monkeypatch: pytest.MonkeyP
     yield
 
 
-@pytest.fixture(scope="module")
-def pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode("ascii")
-
-
 @pytest.fixture
 def sa_json(fake, tmp_path: Path, pem: str) -> Path:
-    path = tmp_path / "sa.json"
-    path.write_text(
-        json.dumps(
-            {
-                "type": "service_account",
-                "project_id": "demo-project",
-                "private_key_id": "0123456789abcdef0123456789abcdef01234567",
-                "private_key": pem,
-                "client_email": SA_EMAIL,
-                "client_id": "123456789012345678901",
-                "token_uri": f"{fake.url}/token",
-            }
-        )
-    )
-    return path
+    return write_service_account_key(tmp_path / "sa.json", pem=pem, email=SA_EMAIL, token_uri=f"{fake.url}/token")
 
 
 @pytest.fixture

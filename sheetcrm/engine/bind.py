@@ -137,6 +137,22 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
     return Table(spec, title, headers, raw_frame, typed_frame, problems_frame, raw.token if raw else None, unparsed)
 
 
+def bind_tabs(
+    raw_tabs: dict[Tab, RawTab], tabs: tuple[Tab, ...]
+) -> tuple[dict[Tab, Table], Settings, list[dict[str, Any]]]:
+    """Bind Settings first (they say how to read dates and money), then only ``tabs``: a
+    job that reads Contacts need not parse a million Activities. Returns the tables
+    (Settings and ``tabs``), the settings, and the Settings tab's issues."""
+    settings_table = bind(raw_tabs.get(Tab.SETTINGS), Tab.SETTINGS, ParseOptions())
+    settings, settings_issues = Settings.from_table(settings_table.typed)
+    opts = ParseOptions.from_settings(settings)
+    tables = {Tab.SETTINGS: settings_table}
+    for tab in tabs:
+        if tab is not Tab.SETTINGS:
+            tables[tab] = bind(raw_tabs.get(tab), tab, opts)
+    return tables, settings, settings_issues
+
+
 def bind_all(raw_tabs: dict[Tab, RawTab]) -> tuple[dict[Tab, Table], Settings, pd.DataFrame]:
     """Bind every tab. Settings are read first, since they say how to read dates and money.
 
@@ -149,13 +165,8 @@ def bind_all(raw_tabs: dict[Tab, RawTab]) -> tuple[dict[Tab, Table], Settings, p
             f"the workbook has no {names} tab; add it, or start from 'sheetcrm init' which "
             "creates every tab with its headers"
         )
-    settings_table = bind(raw_tabs.get(Tab.SETTINGS), Tab.SETTINGS, ParseOptions())
-    settings, settings_issues = Settings.from_table(settings_table.typed)
-    opts = ParseOptions.from_settings(settings)
-    tables = {Tab.SETTINGS: settings_table}
-    for tab in TABS:
-        if tab is not Tab.SETTINGS:
-            tables[tab] = bind(raw_tabs.get(tab), tab, opts)
+    tables, settings, settings_issues = bind_tabs(raw_tabs, tuple(TABS))
+    settings_table = tables[Tab.SETTINGS]
     issues = (
         pd.DataFrame(
             [

@@ -25,11 +25,11 @@ from sheetcrm.backends.append import NewRows
 from sheetcrm.backends.base import Backend, ChangeKind, RawTab, WritePlan, WriteReport, log_entry, norm_cell
 from sheetcrm.cells.normalize import fold_name
 from sheetcrm.cells.parse import is_blank
-from sheetcrm.engine.bind import Table
+from sheetcrm.engine.bind import Table, bind_tabs
 from sheetcrm.exceptions import AssignmentError
 from sheetcrm.schema import TABS, LabeledEnum, Lang, Stage, Tab, normalize_label
 from sheetcrm.settings import SETTING_DEFS, Settings
-from sheetcrm.team.common import bind_tabs, cell_changes, header, new_rows, run_id, write_plan
+from sheetcrm.team.common import cell_changes, header, new_rows, run_id, write_plan
 from sheetcrm.team.messages import say
 
 
@@ -486,7 +486,7 @@ def assign(
     """Fill the empty Owner cells of ``tab`` in the workbook behind ``backend`` by
     ``strategy`` (default: the ``assign.strategy`` setting), in one write."""
     raw = raw if raw is not None else backend.read()
-    tables, settings = bind_tabs(raw, (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.TEAM, Tab.LOG))
+    tables, settings, _issues = bind_tabs(raw, (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.TEAM, Tab.LOG))
     chosen_strategy = Strategy.parse(strategy or settings.assign_strategy)
     if chosen_strategy is None:
         raise AssignmentError(f"unknown strategy {strategy!r}; use one of {', '.join(Strategy)}")

@@ -1,6 +1,6 @@
-"""What the team jobs share: binding only the tabs a job needs, and turning their
-decisions into a :class:`~sheetcrm.backends.base.WritePlan` (cells written with
-compare-and-set, new rows appended, Log rows with reasons)."""
+"""What the team jobs share: turning their decisions into a
+:class:`~sheetcrm.backends.base.WritePlan` (cells written with compare-and-set, new rows
+appended, Log rows with reasons)."""
 
 from __future__ import annotations
 
@@ -11,24 +11,11 @@ from typing import Any
 import pandas as pd
 
 from sheetcrm.backends.append import NewRows
-from sheetcrm.backends.base import ChangeKind, RawTab, WritePlan, empty_cells
-from sheetcrm.cells.parse import ParseOptions, is_blank
-from sheetcrm.engine.bind import ROW, Table, bind
+from sheetcrm.backends.base import ChangeKind, WritePlan, empty_cells
+from sheetcrm.cells.parse import is_blank
+from sheetcrm.engine.bind import ROW, Table
 from sheetcrm.schema import LOG, TABS, Lang, Tab
 from sheetcrm.settings import Settings
-
-
-def bind_tabs(raw: dict[Tab, RawTab], tabs: tuple[Tab, ...]) -> tuple[dict[Tab, Table], Settings]:
-    """Settings first (they say how to read dates and money), then only ``tabs``: a job
-    that reads Contacts need not parse a million Activities."""
-    settings_table = bind(raw.get(Tab.SETTINGS), Tab.SETTINGS, ParseOptions())
-    settings, _problems = Settings.from_table(settings_table.typed)
-    opts = ParseOptions.from_settings(settings)
-    tables = {Tab.SETTINGS: settings_table}
-    for tab in tabs:
-        if tab is not Tab.SETTINGS:
-            tables[tab] = bind(raw.get(tab), tab, opts)
-    return tables, settings
 
 
 def run_id(now: dt.datetime) -> str:

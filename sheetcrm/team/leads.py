@@ -24,12 +24,12 @@ from sheetcrm.backends.append import NewRows
 from sheetcrm.backends.base import Backend, ChangeKind, RawTab, WritePlan, WriteReport, log_entry
 from sheetcrm.cells.normalize import fold_column, fold_email, fold_phone, normalize_company_name, person_key
 from sheetcrm.cells.parse import ParseOptions, is_blank, parse_column
-from sheetcrm.engine.bind import Table
+from sheetcrm.engine.bind import Table, bind_tabs
 from sheetcrm.engine.compute import next_ids
 from sheetcrm.exceptions import LeadFileError, shown
 from sheetcrm.schema import COMPANIES, CONTACTS, Column, LabeledEnum, Lang, Tab, normalize_label
 from sheetcrm.settings import Settings
-from sheetcrm.team.common import bind_tabs, cell_changes, header, new_rows, run_id, write_plan
+from sheetcrm.team.common import cell_changes, header, new_rows, run_id, write_plan
 from sheetcrm.team.messages import say
 
 
@@ -490,7 +490,7 @@ def import_leads(
     cells = read_lead_file(leads_path)
     leads, unused = lead_frame(cells, mapping)
     raw = raw if raw is not None else backend.read()
-    tables, settings = bind_tabs(raw, (Tab.COMPANIES, Tab.CONTACTS, Tab.LOG))
+    tables, settings, _issues = bind_tabs(raw, (Tab.COMPANIES, Tab.CONTACTS, Tab.LOG))
     now = dt.datetime.now().replace(microsecond=0)
     name = Path(leads_path).name
     headers = {tab: list(raw[tab].header) if tab in raw else tables[tab].spec.keys for tab in tables}
