@@ -24,6 +24,7 @@ from sheetcrm.engine.plan import plan, stage_counts
 from sheetcrm.exceptions import shown
 from sheetcrm.schema import (
     NESL,
+    Severity,
     Tab,
 )
 
@@ -126,7 +127,7 @@ def sync(
     counts = {
         "rows": {t.value: len(workbook.tables[t]) for t in RECORD_TABS},
         "problems": len(problems),
-        "errors": int((problems["severity"] == "error").sum()),
+        "errors": int((problems["severity"] == Severity.ERROR).sum()),
         "ids_filled": sum(len(s) for s in computed.ids.values()),
         "stage_moves": stage_counts(stages)["moves"],
         "person_changes": stage_counts(stages)["person"],

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from sheetcrm.backends.base import Backend, RawTab, WritePlan, WriteReport
+from sheetcrm.backends.base import Backend, ChangeKind, RawTab, WritePlan, WriteReport, log_entry
 from sheetcrm.cells.normalize import fold_name
 from sheetcrm.cells.parse import is_blank
 from sheetcrm.engine.bind import Table, bind_all, empty_problems
@@ -170,15 +170,17 @@ def plan_invitations(
     activities = tables[Tab.ACTIVITIES]
     contacts_table = tables[Tab.CONTACTS]
     cells: list[pd.DataFrame] = []
-    log: list[list[Any]] = []
+    log: list[dict[str, Any]] = []
     fills = id_fills[id_fills.isin(set(invite_list["ID"]))] if id_fills is not None else pd.Series(dtype=object)
     if len(fills):
-        change = cell_changes(contacts_table, fills.index, "ID", fills, kind="id")
+        change = cell_changes(contacts_table, fills.index, "ID", fills, kind=ChangeKind.ID)
         change["record_id"] = fills.to_numpy()  # the row is known by the ID it is about to hold
         cells.append(change)
         ct_header = header(Tab.CONTACTS, "ID", lang)
         reason = say("log.id_filled", lang, event=event)
-        log += [[now, run, contacts_table.title, cid, ct_header, "", cid, reason] for cid in fills]
+        log += [
+            log_entry(now, run, contacts_table.title, cid, ct_header, "", cid, reason, about="ID") for cid in fills
+        ]
     by_id = contacts.drop_duplicates("ID").set_index("ID")
     who = invite_list["ID"]
     new_ids = next_ids(activities.typed["ID"], ACTIVITIES.id_prefix, len(who))
@@ -196,11 +198,21 @@ def plan_invitations(
     rows, _absent = new_rows(activities, activities_header, records.dropna(axis=1, how="all"))
     id_header = header(Tab.ACTIVITIES, "ID", lang)
     log += [
-        [now, run, activities.title, aid, id_header, "", aid, f"{say('log.invited', lang, event=event)} ({cid})"]
+        log_entry(
+            now,
+            run,
+            activities.title,
+            aid,
+            id_header,
+            "",
+            aid,
+            f"{say('log.invited', lang, event=event)} ({cid})",
+            about="ID",
+        )
         for aid, cid in zip(new_ids, who, strict=True)
     ]
     if log:
-        log.append([now, run, "", "", "", "", "", say("log.invite_summary", lang, event=event, n=len(new_ids))])
+        log.append(log_entry(now, run, reason=say("log.invite_summary", lang, event=event, n=len(new_ids))))
     return write_plan(tables, settings, cells, [rows] if rows is not None else [], log)
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from sheetcrm.backends.append import NewRows
-from sheetcrm.backends.base import Backend, RawTab, WritePlan, WriteReport
+from sheetcrm.backends.base import Backend, ChangeKind, RawTab, WritePlan, WriteReport, log_entry
 from sheetcrm.cells.normalize import (
     email_keys,
     fold_column,
@@ -31,12 +31,12 @@ from sheetcrm.cells.normalize import (
     phone_keys,
 )
 from sheetcrm.cells.parse import ParseOptions, is_blank, parse_column
-from sheetcrm.engine.bind import Table
+from sheetcrm.engine.bind import Table, bind_tabs
 from sheetcrm.engine.compute import next_ids
 from sheetcrm.exceptions import LeadFileError, shown
 from sheetcrm.schema import COMPANIES, CONTACTS, Column, LabeledEnum, Lang, Tab, normalize_label
 from sheetcrm.settings import Settings
-from sheetcrm.team.common import bind_tabs, cell_changes, header, new_rows, run_id, write_plan
+from sheetcrm.team.common import cell_changes, header, new_rows, run_id, write_plan
 from sheetcrm.team.messages import say
 
 
@@ -274,7 +274,7 @@ def plan_leads(
 
     # 4. merge into blank cells of the one matching contact.
     cells: list[pd.DataFrame] = []
-    log: list[list[Any]] = []
+    log: list[dict[str, Any]] = []
     merged = 0
     id_header = header(Tab.CONTACTS, "ID", lang)
     if merge_empty:
@@ -295,9 +295,9 @@ def plan_leads(
                 if not is_blank(value):
                     fills[key] = value
             for key, value in fills.items():
-                cells.append(cell_changes(contacts, pd.Index([at]), key, pd.Series({at: value}), kind="merge"))
+                cells.append(cell_changes(contacts, pd.Index([at]), key, pd.Series({at: value}), kind=ChangeKind.MERGE))
                 log.append(
-                    [
+                    log_entry(
                         now,
                         run,
                         contacts.title,
@@ -306,7 +306,8 @@ def plan_leads(
                         "",
                         value,
                         say("log.merged", lang, file=file_name, row=int(row)),
-                    ]
+                        about=key,
+                    )
                 )
             status[row] = LeadStatus.MERGED
             reason[row] = say("lead.merged", lang, n=len(fills), id=ids[0])
@@ -360,7 +361,7 @@ def plan_leads(
     co_header = header(Tab.COMPANIES, "ID", lang)
     for rid in co_new_ids:
         log.append(
-            [
+            log_entry(
                 now,
                 run,
                 companies.title,
@@ -369,12 +370,12 @@ def plan_leads(
                 "",
                 rid,
                 say("log.company_added", lang, file=file_name, source=source or Path(file_name).stem),
-            ]
+                about="ID",
+            )
         )
     for rid, src in zip(ct_new_ids, contact_records["Source"], strict=True):
-        log.append(
-            [now, run, contacts.title, rid, id_header, "", rid, say("log.lead_added", lang, file=file_name, source=src)]
-        )
+        why = say("log.lead_added", lang, file=file_name, source=src)
+        log.append(log_entry(now, run, contacts.title, rid, id_header, "", rid, why, about="ID"))
 
     status.loc[rows_added] = LeadStatus.ADDED
     found_ids = pd.Series(None, index=leads.index, dtype=object)
@@ -391,7 +392,7 @@ def plan_leads(
         "companies": len(co_new_ids),
     }
     if log or appends or cells:
-        log.append([now, run, "", "", "", "", "", say("log.import_summary", lang, file=file_name, **counts)])
+        log.append(log_entry(now, run, reason=say("log.import_summary", lang, file=file_name, **counts)))
     outcomes = pd.DataFrame(
         {
             "row": leads.index.astype(int),
@@ -509,7 +510,7 @@ def import_leads(
     cells = read_lead_file(leads_path)
     leads, unused = lead_frame(cells, mapping)
     raw = raw if raw is not None else backend.read()
-    tables, settings = bind_tabs(raw, (Tab.COMPANIES, Tab.CONTACTS, Tab.LOG))
+    tables, settings, _issues = bind_tabs(raw, (Tab.COMPANIES, Tab.CONTACTS, Tab.LOG))
     now = dt.datetime.now().replace(microsecond=0)
     name = Path(leads_path).name
     headers = {tab: list(raw[tab].header) if tab in raw else tables[tab].spec.keys for tab in tables}
