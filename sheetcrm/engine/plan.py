@@ -210,6 +210,11 @@ def plan(
                 f"change(s), {computed_count} computed cell(s) updated",
             ]
         )
+        titles = {tab: table.title for tab, table in tables.items()}
+        write_log.extend(
+            [now, run_id, titles.get(n.tab, "") if n.tab else "", "", "", "", "", n.text(lang)]
+            for n in computed.notices
+        )
     return Plan(
         WritePlan(cells, headers, write_log, log_title=log_title, log_header=log_header),
         log_frame,
