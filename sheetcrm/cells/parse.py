@@ -81,7 +81,13 @@ if TYPE_CHECKING:
 __all__ = [
     "CellParseError",
     "ParseOptions",
+    "exact_money",
+    "exact_sum",
+    "from_minor",
     "is_blank",
+    "minor_floor",
+    "minor_to_decimal",
+    "money_decimals",
     "parse_bool",
     "parse_column",
     "parse_date",
@@ -90,17 +96,11 @@ __all__ = [
     "parse_enum",
     "parse_id",
     "parse_integer",
-    "exact_money",
-    "exact_sum",
-    "from_minor",
-    "minor_floor",
-    "minor_to_decimal",
-    "money_decimals",
     "parse_money",
-    "to_minor",
     "parse_number",
     "parse_phone",
     "parse_text",
+    "to_minor",
 ]
 
 

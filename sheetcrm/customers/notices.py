@@ -97,7 +97,8 @@ def rhythm_failed(tab: Tab, model: str, reason: str) -> Notice:
         NoticeKind.RHYTHM_EMPTY,
         f"{tab.value}: P(alive), Expected 90d and Rhythm left empty: the {model} fit did not converge "
         f"({reason}). The other customer columns are unaffected.",
-        f"{tab.zh}：存活機率、預期90天購買次數與購買節奏留白：{model} 模型估計未收斂（{reason}）。其他顧客欄位不受影響。",
+        f"{tab.zh}：存活機率、預期90天購買次數與購買節奏留白：{model} 模型估計未收斂（{reason}）。"
+        "其他顧客欄位不受影響。",
     )
 
 
