@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 from sheetcrm.schema import PURCHASE_TYPES, Stage
 
@@ -93,15 +94,69 @@ def _refs(values: Any) -> np.ndarray:
 def positions_in(index: pd.Index, keys: np.ndarray) -> np.ndarray:
     """int64 position in ``index`` (unique) of each of ``keys``; -1 where absent or missing.
 
-    Factorizing the keys first and looking up only the distinct ones is about twice as
-    fast as ``index.get_indexer(keys)`` on a million object strings.
+    Text IDs of up to :data:`PACKED_WIDTH` characters (the usual case) are matched as
+    numbers: :func:`_packed_positions`, about 3x faster than hashing each Python string.
+    Otherwise the keys are factorized and only the distinct ones looked up, itself about
+    twice as fast as ``index.get_indexer(keys)`` on a million object strings.
     """
     if not len(index) or not len(keys):
         return np.full(len(keys), -1, dtype=np.int64)
+    keys = np.asarray(keys, dtype=object)
+    present = ~pd.isna(keys)
+    subset = keys if present.all() else keys[present]
+    found = _packed_positions(index.to_numpy(dtype=object), subset)
+    if found is not None:
+        if len(subset) == len(keys):
+            return found
+        out = np.full(len(keys), -1, dtype=np.int64)
+        out[present] = found
+        return out
     codes, uniques = pd.factorize(keys, use_na_sentinel=True)
     found = index.get_indexer(pd.Index(np.asarray(uniques, dtype=object), dtype=object))
     lookup = np.append(found, -1).astype(np.int64)  # code -1 (missing key) -> last slot
     return lookup[codes]
+
+
+#: Longest text ID matched by :func:`_packed_positions` (wider ones cost more memory than
+#: they save time).
+PACKED_WIDTH = 32
+
+_FNV_PRIME = np.uint64(1099511628211)
+
+
+def _fold(codepoints: np.ndarray) -> np.ndarray:
+    """One uint64 per row of a (rows, width) uint32 array of code points (FNV-style)."""
+    out = np.full(len(codepoints), np.uint64(14695981039346656037), dtype=np.uint64)
+    for j in range(codepoints.shape[1]):
+        out = (out ^ codepoints[:, j].astype(np.uint64)) * _FNV_PRIME
+    return out
+
+
+def _packed_positions(values: np.ndarray, keys: np.ndarray) -> np.ndarray | None:
+    """:func:`positions_in` for text: both sides become fixed-width numpy text, each ID is
+    folded into one 64-bit number, numbers are matched through an integer hash table, and
+    every match is then checked character by character, so the result is exact. None when
+    an ID or key is not text, an ID is too long, or two different IDs fold alike (the
+    caller then takes the general path)."""
+    if infer_dtype(values, skipna=False) != "string" or infer_dtype(keys, skipna=False) != "string":
+        return None
+    packed_values, packed_keys = values.astype("U"), keys.astype("U")
+    width = max(packed_values.dtype.itemsize, packed_keys.dtype.itemsize) // 4
+    if width > PACKED_WIDTH:
+        return None
+    # one width for both, so rows compare and fold alike (widening is a cheap numpy copy)
+    if packed_values.dtype.itemsize != 4 * width:
+        packed_values = packed_values.astype(f"U{width}")
+    if packed_keys.dtype.itemsize != 4 * width:
+        packed_keys = packed_keys.astype(f"U{width}")
+    table = pd.Index(_fold(packed_values.view(np.uint32).reshape(len(values), width)))
+    if not table.is_unique:
+        return None
+    found = table.get_indexer(_fold(packed_keys.view(np.uint32).reshape(len(keys), width))).astype(np.int64)
+    hit = found >= 0
+    if not np.array_equal(packed_values[found[hit]], packed_keys[hit]):
+        return None
+    return found
 
 
 def _obj(values: Any) -> pd.Series:
