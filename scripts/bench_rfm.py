@@ -80,7 +80,7 @@ def main() -> None:
     t0 = time.perf_counter()
     raw = bench.build(args.scale)
     cells = sum(len(t.header) * (len(t.rows) + 1) for t in raw.values())
-    tables, settings, _ = bind_all(raw)
+    tables, _, _ = bind_all(raw)
     tx = transactions(tables[Tab.ACTIVITIES].typed, tables[Tab.OPPORTUNITIES].typed, as_of)
     ids = customer_index(tables[Tab.CONTACTS].typed["ID"])
     print(
