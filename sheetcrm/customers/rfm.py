@@ -257,7 +257,8 @@ def book(
         lookup = np.append(found, -1).astype(np.int64)
         code = lookup[keys.cat.codes.to_numpy()[keep]]
     else:
-        code = positions_in(index, keys.to_numpy(dtype=object)[keep])
+        raw_keys = keys.to_numpy(dtype=object)
+        code = positions_in(index, raw_keys if keep.all() else raw_keys[keep])
     known = code >= 0
     code = code[known].astype(np.int64)
     age = (as_of_day - day[keep][known]).astype(np.int64)

@@ -23,6 +23,7 @@ The rules, exactly (see also ``docs/customer-rules.md``):
 
 from __future__ import annotations
 
+import ctypes
 from datetime import date, datetime
 from typing import Any
 
@@ -94,23 +95,69 @@ def _refs(values: Any) -> np.ndarray:
 def positions_in(index: pd.Index, keys: np.ndarray) -> np.ndarray:
     """int64 position in ``index`` (unique) of each of ``keys``; -1 where absent or missing.
 
-    Text IDs of up to :data:`PACKED_WIDTH` characters (the usual case) are matched as
-    numbers: :func:`_packed_positions`, about 3x faster than hashing each Python string.
-    Otherwise the keys are factorized and only the distinct ones looked up, itself about
-    twice as fast as ``index.get_indexer(keys)`` on a million object strings.
+    Each pass over a million Python strings costs about as much as the matching itself
+    (the objects sit all over memory), so: keys that are the same object (as a parsed
+    column hands them out) are matched once (:func:`_same_objects`); text IDs of up to
+    :data:`PACKED_WIDTH` characters are matched as numbers (:func:`_packed_positions`);
+    anything else is factorized and only the distinct keys looked up.
     """
     if not len(index) or not len(keys):
         return np.full(len(keys), -1, dtype=np.int64)
     keys = np.asarray(keys, dtype=object)
-    present = ~pd.isna(keys)
-    subset = keys if present.all() else keys[present]
-    found = _packed_positions(index.to_numpy(dtype=object), subset)
-    if found is not None:
-        if len(subset) == len(keys):
+    shared = _same_objects(keys)
+    if shared is not None:
+        codes, first = shared
+        return _positions(index, keys[first])[codes]
+    return _positions(index, keys)
+
+
+def _same_objects(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(codes, first)`` with ``keys[first][codes]`` being ``keys`` object for object, when
+    many keys are the very same object; None when that would not save work.
+
+    The objects are told apart by address, read from the array's own buffer without
+    touching the objects, so this costs an integer factorization.
+    """
+    n = len(keys)
+    keys = np.ascontiguousarray(keys)
+    addresses = np.frombuffer((ctypes.c_void_p * n).from_address(keys.ctypes.data), dtype=np.intp)
+    low = int(addresses.min())
+    # Python objects are 16-byte aligned; when they lie close together (a parsed column's
+    # values were made together) a direct table over their addresses beats hashing them
+    slots = (addresses - low) >> 4
+    span = int(slots.max()) + 1
+    if span > 16 * n:
+        codes, uniques = pd.factorize(addresses)
+        if 2 * len(uniques) > n:
+            return None
+        first = np.full(len(uniques), n, dtype=np.int64)
+        np.minimum.at(first, codes, np.arange(n, dtype=np.int64))
+        return codes.astype(np.int64), first
+    first_at = np.full(span, n, dtype=np.int64)
+    np.minimum.at(first_at, slots, np.arange(n, dtype=np.int64))
+    used = first_at < n
+    distinct = int(used.sum())
+    if 2 * distinct > n:
+        return None
+    rank = np.cumsum(used, dtype=np.int64) - 1
+    return rank[slots], first_at[used]
+
+
+def _positions(index: pd.Index, keys: np.ndarray) -> np.ndarray:
+    """:func:`positions_in` without the same-object shortcut."""
+    values = index.to_numpy(dtype=object)
+    if infer_dtype(keys, skipna=False) == "string":
+        found = _packed_positions(values, keys)
+        if found is not None:
             return found
-        out = np.full(len(keys), -1, dtype=np.int64)
-        out[present] = found
-        return out
+    else:
+        present = ~pd.isna(keys)
+        subset = keys[present]
+        found = _packed_positions(values, subset) if infer_dtype(subset, skipna=False) == "string" else None
+        if found is not None:
+            out = np.full(len(keys), -1, dtype=np.int64)
+            out[present] = found
+            return out
     codes, uniques = pd.factorize(keys, use_na_sentinel=True)
     found = index.get_indexer(pd.Index(np.asarray(uniques, dtype=object), dtype=object))
     lookup = np.append(found, -1).astype(np.int64)  # code -1 (missing key) -> last slot
@@ -135,10 +182,10 @@ def _fold(codepoints: np.ndarray) -> np.ndarray:
 def _packed_positions(values: np.ndarray, keys: np.ndarray) -> np.ndarray | None:
     """:func:`positions_in` for text: both sides become fixed-width numpy text, each ID is
     folded into one 64-bit number, numbers are matched through an integer hash table, and
-    every match is then checked character by character, so the result is exact. None when
-    an ID or key is not text, an ID is too long, or two different IDs fold alike (the
-    caller then takes the general path)."""
-    if infer_dtype(values, skipna=False) != "string" or infer_dtype(keys, skipna=False) != "string":
+    every match is then checked character by character, so the result is exact. ``keys``
+    must all be text. None when an ID is not text, an ID or key is too long, or two
+    different IDs fold alike (the caller then takes the general path)."""
+    if infer_dtype(values, skipna=False) != "string":
         return None
     packed_values, packed_keys = values.astype("U"), keys.astype("U")
     width = max(packed_values.dtype.itemsize, packed_keys.dtype.itemsize) // 4
