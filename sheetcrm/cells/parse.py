@@ -825,7 +825,10 @@ def money_decimals(amounts: Any) -> int:
     In: anything :func:`numpy.asarray` turns into floats (a Series, an array, a list).
     """
     x = _as_float_array(amounts)
-    rest = x[np.isfinite(x)]
+    finite = np.isfinite(x)
+    rest = x if finite.all() else x[finite]
+    if np.array_equal(np.rint(rest), rest):
+        return 0  # whole amounts, the common case for NT$: one cheap exact check
     for d in range(MAX_MONEY_DECIMALS + 1):
         y = rest * 10.0**d
         # the double nearest to a d-decimal value is within a few ulps of a whole y; an
@@ -840,8 +843,11 @@ def to_minor(amounts: Any, decimals: int) -> np.ndarray:
     """Amounts as int64 counts of ``10**-decimals`` (cents when ``decimals`` is 2), exact for
     amounts of up to 15 significant digits. NaN and non-numbers are 0. More decimals than
     ``decimals`` are rounded half to even."""
-    x = np.nan_to_num(_as_float_array(amounts), nan=0.0, posinf=0.0, neginf=0.0)
-    return np.rint(x * 10.0**decimals).astype(np.int64)
+    x = _as_float_array(amounts)
+    finite = np.isfinite(x)
+    if not finite.all():
+        x = np.where(finite, x, 0.0)
+    return np.rint(x * 10.0**decimals if decimals else x).astype(np.int64)
 
 
 def from_minor(minor: Any, decimals: int) -> np.ndarray:

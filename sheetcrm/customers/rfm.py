@@ -152,6 +152,13 @@ def lookback_start(as_of: DateLike, months: int) -> pd.Timestamp:
 def customer_index(customer_ids: pd.Index | pd.Series | Sequence[Any]) -> pd.Index:
     """The customers as an object ``Index`` named ``"ID"``: order kept, missing IDs and
     repeats (after the first) dropped."""
+    if (
+        isinstance(customer_ids, pd.Index)
+        and customer_ids.dtype == object
+        and not customer_ids.hasnans
+        and customer_ids.is_unique
+    ):
+        return customer_ids if customer_ids.name == "ID" else customer_ids.rename("ID")
     arr = pd.Series(np.asarray(customer_ids, dtype=object), dtype=object).to_numpy(dtype=object)
     arr = arr[~pd.isna(arr)]
     idx = pd.Index(arr, dtype=object, name="ID")
@@ -253,7 +260,11 @@ def book(
     if isinstance(keys.dtype, pd.CategoricalDtype):
         # Categorical keys (see sync.compute) are matched once per category, not per row.
         categories = keys.cat.categories
-        found = np.arange(len(index)) if categories.equals(index) else index.get_indexer(categories)
+        found = (
+            np.arange(len(index))
+            if categories.equals(index)
+            else positions_in(index, categories.to_numpy(dtype=object))
+        )
         lookup = np.append(found, -1).astype(np.int64)
         code = lookup[keys.cat.codes.to_numpy()[keep]]
     else:
