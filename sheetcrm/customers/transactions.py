@@ -120,7 +120,7 @@ def _same_objects(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """
     n = len(keys)
     keys = np.ascontiguousarray(keys)
-    addresses = np.frombuffer((ctypes.c_void_p * n).from_address(keys.ctypes.data), dtype=np.intp)
+    addresses = np.frombuffer(memoryview((ctypes.c_void_p * n).from_address(keys.ctypes.data)), dtype=np.intp)
     low = int(addresses.min())
     # Python objects are 16-byte aligned; when they lie close together (a parsed column's
     # values were made together) a direct table over their addresses beats hashing them
