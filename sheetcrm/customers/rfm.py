@@ -256,6 +256,8 @@ def book(
     ns = date_ns(tx["date"])
     day = np.floor_divide(ns, DAY_NS)
     keep = (ns != NAT_NS) & (day <= as_of_day)
+    # the usual book has nothing undated or after as_of: skip the copies then
+    every = bool(keep.all())
     keys = tx[key]
     if isinstance(keys.dtype, pd.CategoricalDtype):
         # Categorical keys (see sync.compute) are matched once per category, not per row.
@@ -263,20 +265,24 @@ def book(
         found = (
             np.arange(len(index))
             if categories.equals(index)
-            else positions_in(index, categories.to_numpy(dtype=object))
+            else positions_in(index, categories.to_numpy(dtype=object), distinct=True)
         )
         lookup = np.append(found, -1).astype(np.int64)
-        code = lookup[keys.cat.codes.to_numpy()[keep]]
+        category_codes = keys.cat.codes.to_numpy()
+        code = lookup[category_codes if every else category_codes[keep]]
     else:
         raw_keys = keys.to_numpy(dtype=object)
-        code = positions_in(index, raw_keys if keep.all() else raw_keys[keep])
+        code = positions_in(index, raw_keys if every else raw_keys[keep])
     known = code >= 0
-    code = code[known].astype(np.int64)
-    age = (as_of_day - day[keep][known]).astype(np.int64)
+    if not known.all():
+        code = code[known]
+        keep[keep] = known  # from here on, keep selects the rows that count
+        every = False
+    age = as_of_day - (day if every else day[keep])
     amounts = pd.to_numeric(tx["amount"], errors="coerce").to_numpy(dtype="float64")
     if decimals is None:
         decimals = money_decimals(amounts)
-    amount = to_minor(amounts[keep][known], decimals)
+    amount = to_minor(amounts if every else amounts[keep], decimals)
     n = len(index)
     window_days = int(as_of_day - start_day + 1)
     last_age = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)

@@ -92,19 +92,20 @@ def _refs(values: Any) -> np.ndarray:
     return arr
 
 
-def positions_in(index: pd.Index, keys: np.ndarray) -> np.ndarray:
+def positions_in(index: pd.Index, keys: np.ndarray, *, distinct: bool = False) -> np.ndarray:
     """int64 position in ``index`` (unique) of each of ``keys``; -1 where absent or missing.
 
     Each pass over a million Python strings costs about as much as the matching itself
     (the objects sit all over memory), so: keys that are the same object (as a parsed
     column hands them out) are matched once (:func:`_same_objects`); text IDs of up to
     :data:`PACKED_WIDTH` characters are matched as numbers (:func:`_packed_positions`);
-    anything else is factorized and only the distinct keys looked up.
+    anything else is factorized and only the distinct keys looked up. ``distinct``: the
+    keys are known to be distinct (categories), so the same-object shortcut is skipped.
     """
     if not len(index) or not len(keys):
         return np.full(len(keys), -1, dtype=np.int64)
     keys = np.asarray(keys, dtype=object)
-    shared = _same_objects(keys)
+    shared = None if distinct else _same_objects(keys)
     if shared is not None:
         codes, first = shared
         return _positions(index, keys[first])[codes]
