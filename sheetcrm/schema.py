@@ -204,6 +204,15 @@ class Lifecycle(LabeledEnum):
     WIN_BACK = ("Win-back", "恢復")
 
 
+class Rhythm(LabeledEnum):
+    """Rhythm-aware churn class from P(alive) (thresholds ``rhythm.active_p`` and
+    ``rhythm.gone_p`` in Settings)."""
+
+    ACTIVE = ("Active", "活躍", "alive")
+    AT_RISK = ("At risk", "有流失風險", "risk")
+    LIKELY_GONE = ("Likely gone", "可能已流失", "gone")
+
+
 class Flag(LabeledEnum):
     """Marks written into a row's Flags cell."""
 
@@ -368,6 +377,23 @@ def _customer_computed() -> tuple[Column, ...]:
         Column("NESL", "顧客關係", T.ENUM, owner=c, enum=NESL, aliases=("NESL分類",)),
         Column("Tier", "價值層級", T.ENUM, owner=c, enum=Tier, aliases=("層級",)),
         Column("Lifecycle", "生命週期", T.ENUM, owner=c, enum=Lifecycle),
+        Column(
+            "P(alive)",
+            "存活機率",
+            T.NUMBER,
+            owner=c,
+            aliases=("P alive", "Probability Alive", "仍活躍機率"),
+            description="Chance (0-1) that the customer still buys, from their own rhythm (MBG/NBD).",
+        ),
+        Column(
+            "Expected 90d",
+            "預期90天購買次數",
+            T.NUMBER,
+            owner=c,
+            aliases=("Expected 90 days", "預期購買次數"),
+            description="Purchases expected in the next 90 days (MBG/NBD).",
+        ),
+        Column("Rhythm", "購買節奏", T.ENUM, owner=c, enum=Rhythm, aliases=("Rhythm Class", "節奏")),
         Column("Flags", "提醒", owner=c, aliases=("標記",)),
         _PROBLEMS,
     )

@@ -225,6 +225,26 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch):
     assert not attempts, f"network beyond 127.0.0.1 was attempted: {sorted(set(attempts))}"
 
 
+@pytest.fixture(scope="session")
+def cdnow_calibration() -> Any:
+    """The 1/10 CDNOW sample that lifetimes ships, calibrated to 1997-09-30 in weeks:
+    ``(transactions, summary)`` where transactions has columns ``customer_id`` and ``date``
+    (calibration period only) and summary is lifetimes' own frequency / recency / T, indexed by
+    customer ID. Fader, Hardie & Lee (2005) fit BG/NBD on exactly this."""
+    import pandas as pd
+    from lifetimes.datasets import load_dataset
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    raw = load_dataset("CDNOW_sample.txt", header=None, sep=r"\s+")
+    raw.columns = ["customer_id", "customer_index", "date", "quantity", "amount"]
+    raw["date"] = pd.to_datetime(raw["date"].astype(str), format="%Y%m%d")
+    end = pd.Timestamp("1997-09-30")
+    tx = raw.loc[raw["date"] <= end, ["customer_id", "date"]].reset_index(drop=True)
+    days = summary_data_from_transaction_data(tx, "customer_id", "date", observation_period_end=end, freq="D")
+    weeks = days.assign(recency=days["recency"] / 7, T=days["T"] / 7)
+    return tx, weeks
+
+
 # ------------------------------------------------------------ the monthly report
 
 

@@ -228,7 +228,12 @@ def plan(
             f"ID(s) filled, {moves['moves']} stage move(s), {moves['person']} person "
             f"change(s), {computed_count} computed cell(s) updated"
         )
-        write_log = [*log_rows, log_entry(now, run_id, reason=summary)]
+        titles = {tab: table.title for tab, table in tables.items()}
+        notes = [
+            log_entry(now, run_id, titles.get(n.tab, "") if n.tab else "", reason=n.text(lang))
+            for n in computed.notices
+        ]
+        write_log = [*log_rows, log_entry(now, run_id, reason=summary), *notes]
     read = {tab: table.token for tab, table in tables.items() if table.token is not None}
     return Plan(
         WritePlan(cells, headers, write_log, log_title=log_title, log_header=log_header, read=read),

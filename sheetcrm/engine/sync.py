@@ -67,6 +67,7 @@ class SyncResult:
             f"IDs filled: {c['ids_filled']}. Stage moves: {c['stage_moves']}. "
             f"Person stage changes noticed: {c['person_changes']}.",
             f"Contacts by NESL: {nesl}.",
+            *c.get("notices", []),
         ]
         if self.dry_run:
             lines.append(f"Dry run: {len(self.changes)} cell(s) would be written; nothing was written.")
@@ -135,6 +136,7 @@ def sync(
         "cells_planned": len(cells),
         "cells_written": report.written if report else 0,
         "log_rows": len(the_plan.write.log),
+        "notices": [n.text(workbook.settings.language) for n in computed.notices],
     }
     changes = cells.drop(columns=["tab", "col", "id_col", "cas"]) if len(cells) else cells
     changes = changes.rename(columns={"title": "tab", "record_id": "id"}) if len(changes) else changes
