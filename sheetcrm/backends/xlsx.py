@@ -32,10 +32,10 @@ from sheetcrm.exceptions import (
     WorkbookWriteError,
     shown,
 )
-from sheetcrm.schema import Tab, find_tabs
+from sheetcrm.schema import NUMBER_FORMATS, ColumnType, Tab, find_tabs
 
-DATE_FORMAT = "yyyy-mm-dd"
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+DATE_FORMAT = NUMBER_FORMATS[ColumnType.DATE]
+DATETIME_FORMAT = NUMBER_FORMATS[ColumnType.DATETIME]
 
 Progress = Callable[[str], None]
 
