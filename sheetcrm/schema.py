@@ -136,6 +136,8 @@ class ActivityType(LabeledEnum):
     PURCHASE = ("Purchase", "購買", "消費")
     EVENT_INVITED = ("Event Invited", "活動邀請", "邀請")
     EVENT_ATTENDED = ("Event Attended", "活動出席", "出席")
+    MESSAGE = ("Message", "訊息", "簡訊", "Chat", "SMS")
+    DELIVERY = ("Delivery", "交貨", "送貨", "Shipment")
     NOTE = ("Note", "備註", "筆記")
     OTHER = ("Other", "其他")
 
@@ -211,6 +213,10 @@ class Flag(LabeledEnum):
     WON_NO_AMOUNT = ("won without amount", "成交無金額")
     MAIN = ("main customer", "主力顧客")
     IMPORTANT = ("important", "重要顧客")
+    EVIDENCE_IGNORED = (
+        "new activity ignored: a person set the stage after it",
+        "新活動未採用：人員在其後設定了階段",
+    )
 
 
 class ColumnType(StrEnum):
@@ -250,6 +256,8 @@ class Column:
     enum: builtins.type[LabeledEnum] | None = None
     aliases: tuple[str, ...] = ()
     description: str = ""
+    #: False for computed columns added only when they have something to show.
+    in_template: bool = True
 
     def header(self, lang: Lang | str = Lang.EN) -> str:
         return self.zh if str(lang) == Lang.ZH_TW else self.key
@@ -293,6 +301,11 @@ class TabSpec:
     def computed_columns(self) -> list[Column]:
         return [c for c in self.columns if c.computed]
 
+    @property
+    def template_columns(self) -> list[Column]:
+        """The columns a new workbook starts with."""
+        return [c for c in self.columns if c.in_template]
+
     def title(self, lang: Lang | str = Lang.EN) -> str:
         return self.tab.label(lang)
 
@@ -326,6 +339,41 @@ _PROBLEMS = Column(
     aliases=("資料問題",),
     description="What validation found wrong in this row.",
 )
+
+
+def _company_ref() -> Column:
+    return Column(
+        "Company ID",
+        "公司編號",
+        T.REF,
+        ref=Tab.COMPANIES,
+        aliases=("公司代號", "公司", "Company", "客戶公司"),
+        description="The company's ID or its name.",
+    )
+
+
+def _contact_ref(*extra: str) -> Column:
+    return Column(
+        "Contact ID",
+        "連絡人編號",
+        T.REF,
+        ref=Tab.CONTACTS,
+        aliases=("聯絡人編號", "連絡人", "聯絡人", "Contact", *extra),
+        description="The contact's ID, name, email or phone.",
+    )
+
+
+def _resolved(key: str, zh: str) -> Column:
+    """Where the Settings switch ``links.write_ids`` puts the ID a name was matched to: a
+    column of sheetcrm's, never the person's cell."""
+    return Column(
+        f"{key} (resolved)",
+        f"{zh}（比對）",
+        T.TEXT,
+        owner=Owner.SHEETCRM,
+        description=f"The {key} sheetcrm matched the person's text to.",
+        in_template=False,
+    )
 
 
 def _customer_computed() -> tuple[Column, ...]:
@@ -368,17 +416,19 @@ CONTACTS = TabSpec(
     Tab.CONTACTS,
     (
         _id(),
-        Column("Company ID", "公司編號", T.REF, ref=Tab.COMPANIES, aliases=("公司代號",)),
-        Column("Name", "姓名", required=True, aliases=("名稱", "連絡人", "聯絡人", "Contact", "Full Name")),
+        _company_ref(),
+        Column("Name", "姓名", required=True, aliases=("名稱", "連絡人", "聯絡人", "Contact", "Full Name", "客戶姓名")),
         Column("Title", "職稱", aliases=("Job Title",)),
         Column("Role", "角色", T.ENUM, enum=ContactRole),
         Column("Email", "電子郵件", T.EMAIL, aliases=("E-mail", "郵件", "信箱", "Email Address")),
-        Column("Phone", "電話", T.PHONE, aliases=("手機", "聯絡電話", "Mobile", "Tel")),
+        Column("Mobile", "手機", T.PHONE, aliases=("行動電話", "手機號碼", "Cell", "Cell Phone")),
+        Column("Phone", "電話", T.PHONE, aliases=("聯絡電話", "市話", "Tel", "Telephone")),
         _OWNER,
         _SOURCE,
         _CREATED,
         Column("Opt-out", "拒絕聯繫", T.BOOL, aliases=("Opt out", "Unsubscribed", "退訂", "不聯繫")),
         *_customer_computed(),
+        _resolved("Company ID", "公司編號"),
     ),
     id_prefix="P-",
 )
@@ -387,8 +437,8 @@ OPPORTUNITIES = TabSpec(
     Tab.OPPORTUNITIES,
     (
         _id(),
-        Column("Company ID", "公司編號", T.REF, ref=Tab.COMPANIES, aliases=("公司代號",)),
-        Column("Contact ID", "連絡人編號", T.REF, ref=Tab.CONTACTS, aliases=("聯絡人編號",)),
+        _company_ref(),
+        _contact_ref(),
         Column("Name", "機會名稱", required=True, aliases=("名稱", "案名", "商機名稱", "Deal", "Deal Name")),
         Column(
             "Stage",
@@ -426,6 +476,8 @@ OPPORTUNITIES = TabSpec(
         ),
         Column("Flags", "提醒", owner=Owner.SHEETCRM, aliases=("標記",)),
         _PROBLEMS,
+        _resolved("Company ID", "公司編號"),
+        _resolved("Contact ID", "連絡人編號"),
     ),
     id_prefix="OP-",
 )
@@ -436,13 +488,32 @@ ACTIVITIES = TabSpec(
         _id(),
         Column("Date", "日期", T.DATE, required=True, aliases=("活動日期", "交易日期")),
         Column("Type", "類型", T.ENUM, required=True, enum=ActivityType, aliases=("活動類型", "種類")),
-        Column("Contact ID", "連絡人編號", T.REF, ref=Tab.CONTACTS, aliases=("聯絡人編號",)),
-        Column("Company ID", "公司編號", T.REF, ref=Tab.COMPANIES, aliases=("公司代號",)),
-        Column("Opportunity ID", "機會編號", T.REF, ref=Tab.OPPORTUNITIES, aliases=("商機編號",)),
+        _contact_ref("客戶", "顧客", "Customer"),
+        _company_ref(),
+        Column(
+            "Opportunity ID",
+            "機會編號",
+            T.REF,
+            ref=Tab.OPPORTUNITIES,
+            aliases=("商機編號", "機會", "商機", "案名", "Opportunity", "Deal"),
+            description="The deal's ID or its name.",
+        ),
         Column("Amount", "金額", T.MONEY, aliases=("交易金額",)),
         _OWNER,
         Column("Subject", "主旨", aliases=("內容", "摘要", "說明", "Notes")),
+        Column(
+            "Seen",
+            "首次採計",
+            T.DATE,
+            owner=Owner.SHEETCRM,
+            description="When sheetcrm first counted this activity as evidence for its deal; "
+            "a blank one is new evidence, which moves the deal whatever its date.",
+            in_template=False,
+        ),
         _PROBLEMS,
+        _resolved("Contact ID", "連絡人編號"),
+        _resolved("Company ID", "公司編號"),
+        _resolved("Opportunity ID", "機會編號"),
     ),
     id_prefix="A-",
 )
