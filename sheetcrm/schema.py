@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any, Self
 
 from sheetcrm.exceptions import SchemaError
+from sheetcrm.i18n import N_
 
 
 def normalize_label(text: object) -> str:
@@ -94,13 +95,13 @@ class Tab(LabeledEnum):
 
 #: What one row of each tab is, for messages ("every company row needs a Name").
 RECORD_NOUN: dict[Tab, str] = {
-    Tab.COMPANIES: "company",
-    Tab.CONTACTS: "contact",
-    Tab.OPPORTUNITIES: "opportunity",
-    Tab.ACTIVITIES: "activity",
-    Tab.TEAM: "team member",
-    Tab.SETTINGS: "setting",
-    Tab.LOG: "log entry",
+    Tab.COMPANIES: N_("company"),
+    Tab.CONTACTS: N_("contact"),
+    Tab.OPPORTUNITIES: N_("opportunity"),
+    Tab.ACTIVITIES: N_("activity"),
+    Tab.TEAM: N_("team member"),
+    Tab.SETTINGS: N_("setting"),
+    Tab.LOG: N_("log entry"),
 }
 
 
@@ -600,60 +601,102 @@ class HeaderMap:
     extras: tuple[int, ...]
     missing: tuple[str, ...]
     width: int
+    #: The header row's cells as text ("" for blank), to name columns as people wrote them.
+    texts: tuple[str, ...] = ()
 
 
-def match_headers(tab_spec: TabSpec, header: Sequence[Any], title: str | None = None) -> HeaderMap:
-    """Match a tab's header row to its schema columns.
+@dataclass(frozen=True)
+class HeaderIssue:
+    """One thing wrong with a header row: the message, and the 0-based column (or None)."""
 
-    Header text may be English, Traditional Chinese or a known alias; matching ignores
-    case, spaces and full-width forms. Raises :class:`SchemaError` on two headers meaning
-    the same column, on a header that could mean two columns, and on a missing required
-    column.
-    """
-    title = title or tab_spec.title()
+    message: str
+    column: int | None = None
+
+
+def _label_index(tab_spec: TabSpec) -> dict[str, list[Column]]:
     index: dict[str, list[Column]] = {}
     for col in tab_spec.columns:
         for label in col.labels():
             bucket = index.setdefault(normalize_label(label), [])
             if col not in bucket:
                 bucket.append(col)
+    return index
+
+
+def recognised_count(tab_spec: TabSpec, row: Sequence[Any]) -> int:
+    """How many cells of ``row`` are a header of ``tab_spec`` (to find the header row
+    below title rows)."""
+    index = _label_index(tab_spec)
+    return sum(1 for cell in row if cell is not None and normalize_label(cell) in index)
+
+
+def read_headers(tab_spec: TabSpec, header: Sequence[Any]) -> tuple[HeaderMap, list[HeaderIssue]]:
+    """Match a header row to the schema without raising: the map of what was recognised,
+    and every issue (ambiguous header, two headers for one column, missing required
+    column) at once."""
+    index = _label_index(tab_spec)
     positions: dict[str, int] = {}
     extras: list[int] = []
+    issues: list[HeaderIssue] = []
     for i, cell in enumerate(header):
         if cell is None or str(cell).strip() == "":
             continue
         candidates = index.get(normalize_label(cell), [])
         if len(candidates) > 1:
             names = " and ".join(repr(c.key) for c in candidates)
-            raise SchemaError(
-                f"header {cell!r} is ambiguous: it could mean {names}; rename it to one of their exact headers",
-                tab=title,
-                row=1,
-                column=column_letter(i),
+            issues.append(
+                HeaderIssue(
+                    f"header {cell!r} is ambiguous: it could mean {names}; rename it to one of their exact headers", i
+                )
             )
+            continue
         if not candidates:
             extras.append(i)
             continue
         key = candidates[0].key
         if key in positions:
             first = positions[key]
-            raise SchemaError(
-                f"columns {column_letter(first)} ({header[first]!r}) and {column_letter(i)} "
-                f"({cell!r}) both mean {key!r}; rename or delete one of them",
-                tab=title,
-                row=1,
-                column=column_letter(i),
+            issues.append(
+                HeaderIssue(
+                    f"columns {column_letter(first)} ({header[first]!r}) and {column_letter(i)} "
+                    f"({cell!r}) both mean {key!r}; rename or delete one of them",
+                    i,
+                )
             )
+            continue
         positions[key] = i
     missing = tuple(k for k in tab_spec.keys if k not in positions)
     for key in missing:
         col = tab_spec.column(key)
         if col.required or key == tab_spec.id_column:
-            raise SchemaError(
-                f"required column {key!r} (or {col.zh!r}) is missing from the header row; add it to row 1",
-                tab=title,
+            issues.append(
+                HeaderIssue(f"required column {key!r} (or {col.zh!r}) is missing from the header row; add it")
             )
-    return HeaderMap(tab_spec.tab, title, positions, tuple(extras), missing, len(header))
+    texts = tuple("" if c is None else str(c).strip() for c in header)
+    return HeaderMap(tab_spec.tab, tab_spec.title(), positions, tuple(extras), missing, len(header), texts), issues
+
+
+def match_headers(
+    tab_spec: TabSpec, header: Sequence[Any], title: str | None = None, header_row: int = 1
+) -> HeaderMap:
+    """Match a tab's header row to its schema columns.
+
+    Header text may be English, Traditional Chinese or a known alias; matching ignores
+    case, spaces and full-width forms. Raises :class:`SchemaError` naming every issue at
+    once: two headers meaning the same column, a header that could mean two columns, and
+    each missing required column.
+    """
+    title = title or tab_spec.title()
+    found, issues = read_headers(tab_spec, header)
+    if issues:
+        first = issues[0].column
+        raise SchemaError(
+            "; ".join(i.message for i in issues),
+            tab=title,
+            row=header_row,
+            column=column_letter(first) if first is not None and len(issues) == 1 else None,
+        )
+    return HeaderMap(tab_spec.tab, title, found.positions, found.extras, found.missing, found.width, found.texts)
 
 
 def find_tabs(titles: Iterable[str]) -> dict[Tab, str]:

@@ -36,7 +36,7 @@ class WritePlan:
     read), ``new`` (value to write, None clears), ``cas`` (compare-and-set: write only if
     the cell still holds ``old``), ``kind`` ("computed", "id" or "stage").
     ``headers``: (Tab, title, 0-based column index, header text) for computed columns
-    added to the right of a header. ``log``: rows (Time, Run, Tab, ID, Column, Old, New,
+    added to the right of a header (in row ``header_rows.get(title, 1)``). ``log``: rows (Time, Run, Tab, ID, Column, Old, New,
     Reason) appended to the Log tab.
     """
 
@@ -45,6 +45,8 @@ class WritePlan:
     log: list[list[Any]] = field(default_factory=list)
     log_title: str = "Log"
     log_header: list[str] = field(default_factory=list)
+    #: Worksheet title -> 1-based row of its header, for headers below title rows (absent: 1).
+    header_rows: dict[str, int] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:

@@ -242,7 +242,8 @@ class GoogleSheetsBackend:
         report.skipped.extend(skipped)
         data = _ranges_for(targets)
         for _tab, title, col, text in plan.headers:
-            data.append({"range": f"{quote_title(title)}!{column_letter(col)}1", "values": [[text]]})
+            at = plan.header_rows.get(title, 1)
+            data.append({"range": f"{quote_title(title)}!{column_letter(col)}{at}", "values": [[text]]})
         log = reconcile_log(plan, skipped)
         if log:
             first = len(self.state.rows.get(log_title, [])) + 2
@@ -324,9 +325,32 @@ class GoogleSheetsBackend:
         for title, group in targets.groupby("title", sort=False) if len(targets) else ():
             need_rows[str(title)] = int(group["row"].max())
             need_cols[str(title)] = int(group["col"].max()) + 1
+        requests: list[dict[str, Any]] = []
         for _tab, title, col, _text in plan.headers:
             need_cols[title] = max(need_cols[title], col + 1)
-        requests: list[dict[str, Any]] = []
+            info = self.state.sheets.get(title)
+            if info is not None:  # shaded like the template's computed headers
+                at = plan.header_rows.get(title, 1)
+                requests.append(
+                    {
+                        "repeatCell": {
+                            "range": {
+                                "sheetId": info.sheet_id,
+                                "startRowIndex": at - 1,
+                                "endRowIndex": at,
+                                "startColumnIndex": col,
+                                "endColumnIndex": col + 1,
+                            },
+                            "cell": {
+                                "userEnteredFormat": {
+                                    "backgroundColor": _COMPUTED_SHADE,
+                                    "textFormat": {"bold": True, "italic": True},
+                                }
+                            },
+                            "fields": "userEnteredFormat(backgroundColor,textFormat)",
+                        }
+                    }
+                )
         if plan.log:
             last = len(self.state.rows.get(log_title, [])) + 1 + len(plan.log)
             if log_title not in self.state.sheets:

@@ -9,6 +9,7 @@ rename), so a crash mid-write never leaves a truncated workbook.
 from __future__ import annotations
 
 import contextlib
+from copy import copy
 import datetime as dt
 import os
 import tempfile
@@ -24,6 +25,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sheetcrm.backends.base import RawTab, WritePlan, WriteReport, reconcile_log, skip_reason
 from sheetcrm.exceptions import WorkbookFormatError, WorkbookNotFoundError, WorkbookWriteError, shown
 from sheetcrm.schema import Tab, find_tabs
+from sheetcrm.template import COMPUTED_FILL, COMPUTED_FONT
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -112,7 +114,9 @@ class XlsxBackend:
         wb = _load(self.path, rich_text=True)
         for _tab, title, col, text in plan.headers:
             ws = wb[title]
-            ws.cell(row=1, column=col + 1, value=text)
+            cell = ws.cell(row=plan.header_rows.get(title, 1), column=col + 1, value=text)
+            # Shaded like the template's computed headers, so people see whose column it is.
+            cell.fill, cell.font = copy(COMPUTED_FILL), copy(COMPUTED_FONT)
         cells = plan.cells
         for title in cells["title"].unique() if len(cells) else ():
             group = cells[cells["title"] == title]

@@ -7,7 +7,6 @@ tiers, lifecycle) and the Problems cell, as frames indexed like each table.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,8 @@ from sheetcrm.customers.nesl import nesl_table
 from sheetcrm.customers.rfm import customer_index, rfm_table, value_tiers
 from sheetcrm.customers.transactions import attach_company, transactions
 from sheetcrm.engine.bind import ROW, Table
-from sheetcrm.pipeline.stages import advance_stages
+from sheetcrm.engine.ids import issue_ids
+from sheetcrm.pipeline.stages import advance_stages, evidence_seen
 from sheetcrm.schema import (
     TABS,
     ColumnType,
@@ -67,36 +67,6 @@ def as_of_date(value: Any = None) -> pd.Timestamp:
     if value is None:
         return pd.Timestamp(dt.date.today())
     return pd.Timestamp(value).normalize()
-
-
-# --------------------------------------------------------------------------- IDs
-
-
-def fill_ids(table: Table) -> pd.Series:
-    """New IDs for records whose ID cell is blank, indexed like ``table.typed``.
-
-    New IDs continue after the highest number already used with the tab's prefix
-    (``P-0041`` after ``P-0040``) in row order; existing IDs are never renumbered. A cell
-    holding an ID that does not parse is not blank and gets none.
-    """
-    key = table.spec.id_column
-    if key != "ID" or table.typed.empty:
-        return pd.Series(dtype=object)
-    raw = table.raw_column(key)
-    blank = raw.map(is_blank)
-    if not blank.any():
-        return pd.Series(dtype=object)
-    prefix = table.spec.id_prefix
-    existing = table.typed[key].dropna().astype(str)
-    pattern = re.compile(rf"^{re.escape(prefix)}(\d+)$")
-    numbers = existing.str.extract(pattern.pattern, expand=False).dropna()
-    start = int(numbers.astype(int).max()) if len(numbers) else 0
-    width = max(4, int(numbers.str.len().max()) if len(numbers) else 4)
-    count = int(blank.sum())
-    new = [f"{prefix}{n:0{width}d}" for n in range(start + 1, start + 1 + count)]
-    taken = set(existing)
-    new = [i for i in new if i not in taken] or new
-    return pd.Series(new, index=blank[blank].index, dtype=object)
 
 
 # ----------------------------------------------------------------------- compute
@@ -208,7 +178,7 @@ def compute(
     as_of = as_of_date(as_of)
     say = progress or (lambda _msg: None)
     lang = str(settings.language)
-    ids = {tab: fill_ids(tables[tab]) for tab in RECORD_TABS}
+    ids = issue_ids(tables)
     typed = {tab: t.typed.copy() for tab, t in tables.items()}
     for tab, new in ids.items():
         if len(new):
@@ -245,6 +215,17 @@ def compute(
     if unreadable.any():
         current = tables[Tab.OPPORTUNITIES].raw.reindex(columns=_PIPELINE_COLUMNS)
         cells[Tab.OPPORTUNITIES].loc[unreadable] = current.loc[unreadable].to_numpy()
+
+    acts = typed[Tab.ACTIVITIES]
+    if len(acts):
+        seen = evidence_seen(opps[~unreadable], acts, as_of, settings)
+        cells[Tab.ACTIVITIES] = to_cells(pd.DataFrame({"Seen": seen}), Tab.ACTIVITIES, lang)
+
+    if settings.write_resolved_ids:
+        for tab, table in tables.items():
+            for key, linked in table.resolved.items():
+                frame = cells.setdefault(tab, pd.DataFrame(index=table.typed.index))
+                frame[f"{key} (resolved)"] = linked.astype(object).where(linked.notna(), None)
 
     for tab, table in tables.items():
         if "Problems" not in [c.key for c in table.spec.computed_columns] or table.typed.empty:

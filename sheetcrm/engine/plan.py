@@ -17,6 +17,7 @@ from sheetcrm.backends.base import WritePlan, empty_cells
 from sheetcrm.cells.parse import ParseOptions, is_blank, parse_column
 from sheetcrm.engine.bind import ROW, Table
 from sheetcrm.engine.compute import Computed, as_of_date
+from sheetcrm.i18n import tr
 from sheetcrm.schema import (
     LOG,
     Column,
@@ -107,7 +108,7 @@ def plan(
                         "Column": spec.column("ID").header(lang),
                         "Old": "",
                         "New": new,
-                        "Reason": "filled a missing ID",
+                        "Reason": tr(lang, "filled a missing ID"),
                     }
                 )
 
@@ -153,7 +154,7 @@ def plan(
                         "Column": spec.column("Stage").header(lang),
                         "Old": seen.label(lang) if isinstance(seen, Stage) else "",
                         "New": _text(table.raw.at[i, "Stage"]),
-                        "Reason": "changed by a person (noticed by sheetcrm)",
+                        "Reason": tr(lang, "changed by a person (noticed by sheetcrm)"),
                     }
                 )
 
@@ -205,13 +206,27 @@ def plan(
                 "",
                 "",
                 "",
-                f"sync as of {as_of:%Y-%m-%d}: {sum(len(s) for s in computed.ids.values())} "
-                f"ID(s) filled, {moves['moves']} stage move(s), {moves['person']} person "
-                f"change(s), {computed_count} computed cell(s) updated",
+                tr(
+                    lang,
+                    "sync as of {date}: {ids} ID(s) filled, {moves} stage move(s), {person} person change(s), "
+                    "{cells} computed cell(s) updated",
+                    date=f"{as_of:%Y-%m-%d}",
+                    ids=sum(len(s) for s in computed.ids.values()),
+                    moves=moves["moves"],
+                    person=moves["person"],
+                    cells=computed_count,
+                ),
             ]
         )
     return Plan(
-        WritePlan(cells, headers, write_log, log_title=log_title, log_header=log_header),
+        WritePlan(
+            cells,
+            headers,
+            write_log,
+            log_title=log_title,
+            log_header=log_header,
+            header_rows={t.title: t.header_row for t in tables.values() if t.header_row != 1},
+        ),
         log_frame,
         computed_count,
         len(headers),
