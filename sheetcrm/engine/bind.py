@@ -131,9 +131,10 @@ def locate_header(raw: RawTab, spec: TabSpec) -> tuple[int, list[object], int]:
 
 
 def is_instruction_row(row: list[object]) -> bool:
-    """True for a row people put under a header to explain it: every filled cell is a
-    bracketed note or a format hint ("(必填)", "YYYY/MM/DD", "例：王小明"), or its first
-    filled cell marks it as an example ("範例", "Example")."""
+    """True for a row people put under a header to explain it: at least half its filled
+    cells are bracketed notes, placeholders or format hints ("(必填)", "YYYY/MM/DD",
+    "09XX-XXX-XXX", "例：王小明"), or its first filled cell marks it as an example ("範例",
+    "Example")."""
     cells = [str(c).strip() for c in row if c is not None and str(c).strip()]
     if not cells:
         return False
@@ -146,9 +147,12 @@ def is_instruction_row(row: list[object]) -> bool:
     def hint(text: str) -> bool:
         folded = text.casefold()
         bracketed = text[:1] in "(（[【" and text[-1:] in ")）]】"
-        return bracketed or any(w in folded for w in _INSTRUCTION_WORDS)
+        placeholder = re.search(r"xx|XX|ＸＸ|○○|ＯＯ", text) is not None
+        return bracketed or placeholder or any(w in folded for w in _INSTRUCTION_WORDS)
 
-    return all(hint(c) for c in cells)
+    # At least half the filled cells must read as hints: the rest are often plain words
+    # ("縣市", "公司名稱") that say what goes in the column.
+    return sum(hint(c) for c in cells) * 2 >= len(cells)
 
 
 def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:

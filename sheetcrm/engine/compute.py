@@ -112,6 +112,17 @@ def to_cells(frame: pd.DataFrame, spec_tab: Tab, lang: str) -> pd.DataFrame:
                 index=s.index,
                 dtype=object,
             )
+        elif col.type is ColumnType.ENUM and col.enum is not None:
+            # Members can come back as plain str from pandas operations: label them again.
+            enum = col.enum
+            out[key] = pd.Series(
+                [
+                    None if v is None or (isinstance(v, float) and v != v) or v == "" else _label(enum.parse(v) or v, lang)
+                    for v in s
+                ],
+                index=s.index,
+                dtype=object,
+            )
         else:
             out[key] = pd.Series(
                 [None if v is None or (isinstance(v, float) and v != v) or v == "" else _label(v, lang) for v in s],
