@@ -676,9 +676,7 @@ def read_headers(tab_spec: TabSpec, header: Sequence[Any]) -> tuple[HeaderMap, l
     return HeaderMap(tab_spec.tab, tab_spec.title(), positions, tuple(extras), missing, len(header), texts), issues
 
 
-def match_headers(
-    tab_spec: TabSpec, header: Sequence[Any], title: str | None = None, header_row: int = 1
-) -> HeaderMap:
+def match_headers(tab_spec: TabSpec, header: Sequence[Any], title: str | None = None, header_row: int = 1) -> HeaderMap:
     """Match a tab's header row to its schema columns.
 
     Header text may be English, Traditional Chinese or a known alias; matching ignores

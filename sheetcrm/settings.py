@@ -156,8 +156,10 @@ class Settings:
     stale_days: int = 30
     #: Extra words for vocabulary cells: (enum name, word, member value), from synonyms.*.
     synonyms: tuple[tuple[str, str, str], ...] = field(
-        default_factory=lambda: parse_synonyms(DEFAULTS["synonyms.stage"], Stage)
-        + parse_synonyms(DEFAULTS["synonyms.activity_type"], ActivityType)
+        default_factory=lambda: (
+            parse_synonyms(DEFAULTS["synonyms.stage"], Stage)
+            + parse_synonyms(DEFAULTS["synonyms.activity_type"], ActivityType)
+        )
     )
     write_resolved_ids: bool = False
     #: True when the language came from the Settings tab rather than the defaults.
@@ -217,9 +219,7 @@ class Settings:
         take("pipeline.stale_days", "stale_days", _positive_int, "a whole number of days")
         take("links.write_ids", "write_resolved_ids", _bool, "true or false")
         take("synonyms.stage", "_stage_words", lambda v: parse_synonyms(v, Stage), "word=Stage; ...")
-        take(
-            "synonyms.activity_type", "_type_words", lambda v: parse_synonyms(v, ActivityType), "word=Type; ..."
-        )
+        take("synonyms.activity_type", "_type_words", lambda v: parse_synonyms(v, ActivityType), "word=Type; ...")
         kwargs["synonyms"] = kwargs.pop("_stage_words") + kwargs.pop("_type_words")
         kwargs["language_set"] = "language" in rows and bool(values["language"])
         settings = cls(**kwargs)

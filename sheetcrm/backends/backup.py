@@ -11,10 +11,12 @@ from pathlib import Path
 
 from openpyxl import Workbook as XLWorkbook
 from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
 
 from sheetcrm.backends.base import Backend, RawTab
 from sheetcrm.backends.xlsx import DATE_FORMAT, XlsxBackend
 from sheetcrm.exceptions import SchemaError, WorkbookWriteError
+from sheetcrm.output import xlsx_text
 from sheetcrm.schema import TABS, ColumnType, Tab, match_headers
 
 _SERIAL_EPOCH = dt.datetime(1899, 12, 30)
@@ -25,6 +27,20 @@ def _as_date(value: object, with_time: bool) -> object:
         moment = _SERIAL_EPOCH + dt.timedelta(days=float(value))
         return moment if with_time else moment.date()
     return value
+
+
+def _write_row(ws: Worksheet, row: int, values: list[object]) -> None:
+    """Write sheet row ``row`` so its text stays text: a cell typed as ``=...`` is not
+    turned into a live formula, and characters an .xlsx cannot hold are replaced visibly."""
+    for col, value in enumerate(values, start=1):
+        if value is None:
+            continue
+        cell = ws.cell(row=row, column=col)
+        if isinstance(value, str):
+            cell.value = xlsx_text(value)
+            cell.data_type = "s"
+        else:
+            cell.value = value
 
 
 def pull(backend: Backend, to: str | Path) -> Path:
@@ -46,7 +62,7 @@ def save_copy(tabs: dict[Tab, RawTab], to: str | Path) -> Path:
     default = wb.active
     for tab, raw in tabs.items():
         ws = wb.create_sheet(raw.title)
-        ws.append(raw.header)
+        _write_row(ws, 1, raw.header)
         for cell in ws[1]:
             cell.font = Font(bold=True)
         ws.freeze_panes = "A2"
@@ -59,8 +75,8 @@ def save_copy(tabs: dict[Tab, RawTab], to: str | Path) -> Path:
             for key, pos in positions.items()
             if TABS[tab].column(key).type in (ColumnType.DATE, ColumnType.DATETIME)
         }
-        for row in raw.rows:
-            ws.append([_as_date(v, dates[i]) if i in dates else v for i, v in enumerate(row)])
+        for number, row in enumerate(raw.rows, start=2):
+            _write_row(ws, number, [_as_date(v, dates[i]) if i in dates else v for i, v in enumerate(row)])
         for pos in dates:
             for (cell,) in ws.iter_rows(min_row=2, min_col=pos + 1, max_col=pos + 1):
                 if isinstance(cell.value, dt.date):

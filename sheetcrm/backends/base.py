@@ -36,8 +36,8 @@ class WritePlan:
     read), ``new`` (value to write, None clears), ``cas`` (compare-and-set: write only if
     the cell still holds ``old``), ``kind`` ("computed", "id" or "stage").
     ``headers``: (Tab, title, 0-based column index, header text) for computed columns
-    added to the right of a header (in row ``header_rows.get(title, 1)``). ``log``: rows (Time, Run, Tab, ID, Column, Old, New,
-    Reason) appended to the Log tab.
+    added to the right of a header (in row ``header_rows.get(title, 1)``). ``log``: rows
+    (Time, Run, Tab, ID, Column, Old, New, Reason) appended to the Log tab.
     """
 
     cells: pd.DataFrame

@@ -731,7 +731,10 @@ def create_google_workbook(
     try:
         client.http_client.batch_update(key, {"requests": _grid_requests(lang)})
         data = [
-            {"range": f"{quote_title(spec.title(lang))}!A1", "values": [[c.header(lang) for c in spec.template_columns]]}
+            {
+                "range": f"{quote_title(spec.title(lang))}!A1",
+                "values": [[c.header(lang) for c in spec.template_columns]],
+            }
             for spec in TABS.values()
         ]
         settings = TABS[Tab.SETTINGS].title(lang)

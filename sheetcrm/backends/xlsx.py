@@ -9,11 +9,11 @@ rename), so a crash mid-write never leaves a truncated workbook.
 from __future__ import annotations
 
 import contextlib
-from copy import copy
 import datetime as dt
 import os
 import tempfile
 import zipfile
+from copy import copy
 from pathlib import Path
 from typing import Any
 

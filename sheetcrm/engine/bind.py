@@ -256,9 +256,15 @@ def bind_all(raw_tabs: dict[Tab, RawTab]) -> tuple[dict[Tab, Table], Settings, p
     settings, settings_issues = Settings.from_table(settings_table.typed)
     opts = ParseOptions.from_settings(settings)
     tables = {Tab.SETTINGS: settings_table}
+    errors: list[str] = []
     for tab in TABS:
         if tab is not Tab.SETTINGS:
-            tables[tab] = bind(raw_tabs.get(tab), tab, opts)
+            try:
+                tables[tab] = bind(raw_tabs.get(tab), tab, opts)
+            except SchemaError as exc:  # every tab's layout problems at once, not one per run
+                errors.append(str(exc))
+    if errors:
+        raise SchemaError(" | ".join(errors) + " ('sheetcrm inspect' shows how each header was read)")
     if not settings.language_set:
         settings = settings.replace(language=infer_language(tables, raw_tabs))
     link_problems = link_tables(tables, str(settings.language))

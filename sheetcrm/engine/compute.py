@@ -117,7 +117,9 @@ def to_cells(frame: pd.DataFrame, spec_tab: Tab, lang: str) -> pd.DataFrame:
             enum = col.enum
             out[key] = pd.Series(
                 [
-                    None if v is None or (isinstance(v, float) and v != v) or v == "" else _label(enum.parse(v) or v, lang)
+                    None
+                    if v is None or (isinstance(v, float) and v != v) or v == ""
+                    else _label(enum.parse(v) or v, lang)
                     for v in s
                 ],
                 index=s.index,

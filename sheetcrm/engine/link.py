@@ -228,8 +228,9 @@ def _message(res: Resolution, text: str, tab: Tab, title: str, found: Targets, l
         shown = [f"{c} {found.names.get(found.ids[found.ids == c].index[0], '')}".strip() for c in res.candidates]
         more = len(shown) - MAX_CANDIDATES
         listed = ", ".join(shown[:MAX_CANDIDATES]) + (f" (+{more})" if more > 0 else "")
-        return tr(lang, "{text} could be any of {candidates}; write the ID of the one you mean", text=text,
-                  candidates=listed)
+        return tr(
+            lang, "{text} could be any of {candidates}; write the ID of the one you mean", text=text, candidates=listed
+        )
     if res.kind == "dangling":
         return tr(
             lang,
@@ -245,5 +246,9 @@ def _message(res: Resolution, text: str, tab: Tab, title: str, found: Targets, l
             tab=title,
             names=tr(lang, " or ").join(res.candidates),
         )
-    return tr(lang, "{text} matches no ID or name in the {tab} tab; expected the ID or name of an existing one",
-              text=text, tab=title)
+    return tr(
+        lang,
+        "{text} matches no ID or name in the {tab} tab; expected the ID or name of an existing one",
+        text=text,
+        tab=title,
+    )

@@ -15,7 +15,7 @@ from sheetcrm.cells.normalize import fold_name, normalize_company_name
 from sheetcrm.cells.parse import is_blank
 from sheetcrm.engine.bind import PROBLEM_COLUMNS, ROW, Table, column_label, empty_problems
 from sheetcrm.i18n import N_, tr
-from sheetcrm.schema import PURCHASE_TYPES, RECORD_NOUN, TABS, ColumnType, Stage, Tab, column_letter
+from sheetcrm.schema import PURCHASE_TYPES, RECORD_NOUN, TABS, ColumnType, Stage, Tab
 
 _TAB_ORDER = {t: i for i, t in enumerate(TABS)}
 
@@ -112,7 +112,10 @@ def duplicate_id_problems(table: Table, lang: str = "en") -> list[pd.DataFrame]:
         )
         if key == "ID"
         else _each(
-            lang, "name '{value}' is also used on row(s) {rows}; each name must be unique", value=ids, rows=others.fillna("")
+            lang,
+            "name '{value}' is also used on row(s) {rows}; each name must be unique",
+            value=ids,
+            rows=others.fillna(""),
         )
     )
     return [_problems(table, dup, key, message)]

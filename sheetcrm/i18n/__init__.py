@@ -45,7 +45,7 @@ def N_(message: str) -> str:
 
 
 def locale_language(environ: dict[str, str] | None = None) -> str:
-    """"zh-TW" when the user's locale is Chinese (LC_ALL, LC_MESSAGES, LANG, LANGUAGE), else "en"."""
+    """ "zh-TW" when the user's locale is Chinese (LC_ALL, LC_MESSAGES, LANG, LANGUAGE), else "en"."""
     env = os.environ if environ is None else environ
     for key in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
         value = env.get(key)

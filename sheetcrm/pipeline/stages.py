@@ -288,9 +288,7 @@ def advance_stages(
     cand_mask = a_valid & ~np.isnan(a_rule)
     # Evidence sheetcrm has not counted before (a blank Seen) moves a deal whatever its
     # date: people log activities days after they happen.
-    a_new = (
-        np.isnat(_dates(activities["Seen"])) if "Seen" in activities else np.zeros(len(activities), dtype=bool)
-    )
+    a_new = np.isnat(_dates(activities["Seen"])) if "Seen" in activities else np.zeros(len(activities), dtype=bool)
     cand = pd.DataFrame(
         {
             "code": a_code[cand_mask],
