@@ -41,7 +41,7 @@ _ID_LIKE = re.compile(r"^[A-Za-z]{1,4}-?\d+$")
 @dataclass
 class Targets:
     """The records of one tab a reference can name: their IDs (new ones included),
-    display names, the folded keys (kind, key) -> IDs, and each one's company."""
+    display names, the folded keys (kind, key) -> IDs, and each one's company (by ID)."""
 
     ids: pd.Series
     names: pd.Series
@@ -55,7 +55,8 @@ def _fold_target_name(tab: Tab, name: object) -> str:
 
 def targets(table: Table, new_ids: pd.Series, company: pd.Series | None = None) -> Targets:
     """Index the records of ``table`` for linking (``new_ids``: the IDs blank rows get
-    this run; ``company``: each record's linked Company ID, for narrowing)."""
+    this run; ``company``: each record's linked Company ID, indexed like the typed frame,
+    for narrowing)."""
     t = table.typed
     ids = t["ID"].copy()
     if len(new_ids):
@@ -75,8 +76,10 @@ def targets(table: Table, new_ids: pd.Series, company: pd.Series | None = None) 
         for col in ("Phone", "Mobile"):
             if col in t:
                 add("phone", t.loc[keep, col].map(fold_phone, na_action="ignore"))
-    comp = company.reindex(ids.index) if company is not None else pd.Series(None, index=ids.index, dtype=object)
-    return Targets(ids, names.fillna("").astype(str), keys, comp)
+    by_id = pd.Series(
+        company[keep].to_numpy() if company is not None else None, index=ids.to_numpy(), dtype=object
+    )
+    return Targets(ids, names.fillna("").astype(str), keys, by_id[~by_id.index.duplicated()])
 
 
 def _how(tab: Tab, text: str) -> list[tuple[str, str]]:
@@ -153,16 +156,7 @@ def link_references(
 
     def target_index(tab: Tab) -> Targets:
         if tab not in cache:
-            company = companies_of.get(tab)
-            if company is not None:
-                ids = tables[tab].typed["ID"].copy()
-                fill = new_ids.get(tab, pd.Series(dtype=object))
-                if len(fill):
-                    ids.loc[fill.index] = fill
-                company = pd.Series(company.to_numpy(), index=ids.to_numpy())
-                company = company[~company.index.isna()]
-                company = company[~company.index.duplicated()]
-            cache[tab] = targets(tables[tab], new_ids.get(tab, pd.Series(dtype=object)), company)
+            cache[tab] = targets(tables[tab], new_ids.get(tab, pd.Series(dtype=object)), companies_of.get(tab))
         return cache[tab]
 
     for tab in LINK_ORDER:
@@ -170,9 +164,13 @@ def link_references(
         if table is None:
             continue
         out: dict[str, pd.Series] = {}
-        for col in table.spec.columns:
-            if col.type is not ColumnType.REF or col.ref is None or col.key not in table.raw:
-                continue
+        # The row's company first: it narrows an ambiguous contact or deal name.
+        refs = sorted(
+            (c for c in table.spec.columns if c.type is ColumnType.REF and c.ref is not None and c.key in table.raw),
+            key=lambda c: c.key != "Company ID",
+        )
+        for col in refs:
+            assert col.ref is not None
             found = target_index(col.ref)
             known = set(found.ids)
             values = table.typed[col.key]

@@ -210,7 +210,7 @@ def plan(
                     lang,
                     "sync as of {date}: {ids} ID(s) filled, {moves} stage move(s), {person} person change(s), "
                     "{cells} computed cell(s) updated",
-                    date=f"{as_of:%Y-%m-%d}",
+                    date=as_of.strftime("%Y-%m-%d"),
                     ids=sum(len(s) for s in computed.ids.values()),
                     moves=moves["moves"],
                     person=moves["person"],
