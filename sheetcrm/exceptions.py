@@ -91,3 +91,12 @@ class PermissionDeniedError(AuthError):
 
 class QuotaError(SheetCRMError):
     """The API kept refusing (rate limit, server error or timeout) past the retry budget."""
+
+
+class LeadFileError(SheetCRMError):
+    """A lead file cannot be read: missing, not CSV or .xlsx, undecodable, or without a
+    Name column."""
+
+
+class AssignmentError(SheetCRMError):
+    """Owners cannot be assigned: no active Team member, or no Owner column."""

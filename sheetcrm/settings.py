@@ -120,6 +120,31 @@ SETTING_DEFS: tuple[SettingDef, ...] = (
         "An open deal with no activity for this many days is flagged stale.",
         "未結案機會超過此天數沒有活動即標記停滯。",
     ),
+    SettingDef(
+        "assign.strategy",
+        "round-robin",
+        "How 'sheetcrm assign' fills empty Owner cells: round-robin, weighted, territory, balanced or relay.",
+        "sheetcrm assign 填入空白負責人的方式：round-robin 輪流、weighted 依權重、territory 依區域、"
+        "balanced 依價值平衡、relay 接力。",
+    ),
+    SettingDef(
+        "assign.cursor",
+        "",
+        "The Team member who got the last round-robin assignment; the next run starts after them (sheetcrm keeps it).",
+        "上次輪流分配到的業務；下次從其後一位開始（由 sheetcrm 維護）。",
+    ),
+    SettingDef(
+        "assign.relay",
+        "false",
+        "true: sync hands a deal to the Team member whose Stages include its new stage after a stage move.",
+        "true：同步推進階段後，將機會交給負責新階段的業務（接力）。",
+    ),
+    SettingDef(
+        "invite.recent_days",
+        "90",
+        "'sheetcrm invite' leaves out people invited within this many days unless told otherwise.",
+        "sheetcrm invite 預設排除此天數內已邀請過的人。",
+    ),
 )
 
 DEFAULTS: dict[str, str] = {d.key: d.default for d in SETTING_DEFS}
@@ -164,6 +189,10 @@ class Settings:
     write_resolved_ids: bool = False
     #: True when the language came from the Settings tab rather than the defaults.
     language_set: bool = False
+    assign_strategy: str = "round-robin"
+    assign_cursor: str = ""
+    assign_relay: bool = False
+    invite_recent_days: int = 90
 
     def replace(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -222,6 +251,10 @@ class Settings:
         take("synonyms.activity_type", "_type_words", lambda v: parse_synonyms(v, ActivityType), "word=Type; ...")
         kwargs["synonyms"] = kwargs.pop("_stage_words") + kwargs.pop("_type_words")
         kwargs["language_set"] = "language" in rows and bool(values["language"])
+        take("assign.strategy", "assign_strategy", _strategy, "round-robin, weighted, territory, balanced or relay")
+        take("assign.cursor", "assign_cursor", str, "a Team member's name")
+        take("assign.relay", "assign_relay", _bool, "true or false")
+        take("invite.recent_days", "invite_recent_days", _positive_int, "a whole number of days")
         settings = cls(**kwargs)
         if settings.sleeping_days <= settings.existing_days:
             problems.append(
@@ -245,6 +278,15 @@ def _lang(v: str) -> Lang:
     if folded in ("zh-tw", "zh", "中文", "繁體中文", "zh-hant"):
         return Lang.ZH_TW
     raise ValueError(f"unknown language {v!r}")
+
+
+def _strategy(v: str) -> str:
+    from sheetcrm.team.assign import Strategy
+
+    parsed = Strategy.parse(v or "round-robin")
+    if parsed is None:
+        raise ValueError(f"unknown strategy {v!r}")
+    return parsed.value
 
 
 def _bool(v: str) -> bool:

@@ -64,6 +64,20 @@ def fill_ids(table: Table, used: pd.Series | None = None) -> pd.Series:
     return pd.Series(new, index=blank[blank].index, dtype=object)
 
 
+def next_ids(existing: pd.Series, prefix: str, count: int) -> list[str]:
+    """``count`` new IDs continuing after the highest number already used with ``prefix``
+    among ``existing`` (``P-0041`` after ``P-0040``), as wide as the widest used (at
+    least 4 digits), none already taken. Pass :func:`used_numbers`' IDs as ``existing`` so
+    a deleted record's ID is not issued again."""
+    existing = existing.dropna().astype(str)
+    numbers = _numbers(existing, prefix)
+    start = int(numbers.astype(int).max()) if len(numbers) else 0
+    width = max(4, int(numbers.str.len().max()) if len(numbers) else 4)
+    new = [f"{prefix}{n:0{width}d}" for n in range(start + 1, start + 1 + count)]
+    taken = set(existing)
+    return [i for i in new if i not in taken] or new
+
+
 def issue_ids(tables: dict[Tab, Table]) -> dict[Tab, pd.Series]:
     """New IDs for every record tab (see :func:`fill_ids` and :func:`used_numbers`)."""
     return {tab: fill_ids(tables[tab], used_numbers(tab, tables)) for tab in ID_TABS if tab in tables}
