@@ -44,10 +44,10 @@ class LeadStatus(LabeledEnum):
 
 #: The lead column holding the company's name (Companies' Name).
 COMPANY = "Company"
-_CONTACT_KEYS = ("Name", "Title", "Role", "Email", "Phone", "Owner", "Source", "Created", "Opt-out")
+_CONTACT_KEYS = ("Name", "Title", "Role", "Email", "Mobile", "Phone", "Owner", "Source", "Created", "Opt-out")
 _COMPANY_KEYS = ("Industry", "Region", "Size")
 #: Cells of an existing contact that ``merge_empty`` may fill when blank.
-MERGE_KEYS = ("Company ID", "Title", "Role", "Email", "Phone")
+MERGE_KEYS = ("Company ID", "Title", "Role", "Email", "Mobile", "Phone")
 OUTCOME_COLUMNS = ["row", "status", "id", "name", "reason"]
 
 
@@ -232,12 +232,17 @@ def plan_leads(
     )
     existing = {
         "email": fold_column(contacts.raw_column("Email"), fold_email),
-        "phone": fold_column(contacts.raw_column("Phone"), fold_phone),
+        # Either phone column (手機 Mobile, 電話 Phone) identifies a person.
+        "phone": fold_column(contacts.raw_column("Phone"), fold_phone).fillna(
+            fold_column(contacts.raw_column("Mobile"), fold_phone)
+        ),
         "name": _person_keys(contacts.raw_column("Name"), existing_company_name),
     }
     lead_keys = {
         "email": fold_column(leads["Email"], fold_email) if "Email" in leads else _nones(leads.index),
-        "phone": fold_column(leads["Phone"], fold_phone) if "Phone" in leads else _nones(leads.index),
+        "phone": (fold_column(leads["Phone"], fold_phone) if "Phone" in leads else _nones(leads.index)).fillna(
+            fold_column(leads["Mobile"], fold_phone) if "Mobile" in leads else _nones(leads.index)
+        ),
         "name": _person_keys(leads["Name"], lead_co),
     }
     contact_ids = contacts.raw_column("ID").map(_id_text)
