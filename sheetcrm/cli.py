@@ -161,9 +161,8 @@ def emit_frame(frame: pd.DataFrame, fmt: str, lang: str = "en") -> None:
     elif not frame.empty:
         shown = frame.rename(columns={k: tr(lang, v) for k, v in _HEADINGS.items()})
         if "severity" in frame:
-            shown[tr(lang, _HEADINGS["severity"])] = frame["severity"].map(
-                lambda v: tr(lang, _WORDS.get(v, v)) if v else v
-            )
+            words = {k: tr(lang, v) for k, v in _WORDS.items()}
+            shown[tr(lang, _HEADINGS["severity"])] = frame["severity"].map(lambda v: words.get(v, v))
         click.echo(table_text(shown))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook as XLWorkbook
 from openpyxl.styles import Font
@@ -29,7 +30,7 @@ def _as_date(value: object, with_time: bool) -> object:
     return value
 
 
-def _write_row(ws: Worksheet, row: int, values: list[object]) -> None:
+def _write_row(ws: Worksheet, row: int, values: list[Any]) -> None:
     """Write sheet row ``row`` so its text stays text: a cell typed as ``=...`` is not
     turned into a live formula, and characters an .xlsx cannot hold are replaced visibly."""
     for col, value in enumerate(values, start=1):

@@ -489,8 +489,14 @@ def _parse_date_part(s: str, opts: ParseOptions, shown: str, expected: str) -> _
             return _make_date(int(m["y"]), _MONTHS[m["mon"]], int(m["d"]), shown, expected)
     if (m := _NUM2_RE.match(s)) and not m["roc"] and len(m["a"]) == 4:
         raise _date_error(shown, " (it has no day; add the day, like 2026/3/5)", expected)
-    if (md := _CJK_NO_YEAR_RE.match(s)) or (m and not m["roc"] and len(m["a"]) <= 2):
-        month, day = (int(md["m"]), int(md["d"])) if md else _month_day(m, opts)
+    md = _CJK_NO_YEAR_RE.match(s)
+    short = m if m is not None and not m["roc"] and len(m["a"]) <= 2 else None
+    if md is not None or short is not None:
+        if md is not None:
+            month, day = int(md["m"]), int(md["d"])
+        else:
+            assert short is not None
+            month, day = _month_day(short, opts)
         year = _dt.date.today().year
         return_as = f"{year}/{month}/{day}"
         raise _date_error(

@@ -76,9 +76,7 @@ def targets(table: Table, new_ids: pd.Series, company: pd.Series | None = None) 
         for col in ("Phone", "Mobile"):
             if col in t:
                 add("phone", t.loc[keep, col].map(fold_phone, na_action="ignore"))
-    by_id = pd.Series(
-        company[keep].to_numpy() if company is not None else None, index=ids.to_numpy(), dtype=object
-    )
+    by_id = pd.Series(company[keep].to_numpy() if company is not None else None, index=ids.to_numpy(), dtype=object)
     return Targets(ids, names.fillna("").astype(str), keys, by_id[~by_id.index.duplicated()])
 
 

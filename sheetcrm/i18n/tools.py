@@ -71,7 +71,7 @@ def merged(lang: str) -> Catalog:
 
 
 def untranslated(catalog: Catalog) -> list[str]:
-    return [m.id for m in catalog if m.id and not m.string]
+    return [str(m.id) for m in catalog if m.id and not m.string]
 
 
 def po_bytes(catalog: Catalog) -> bytes:
