@@ -14,6 +14,7 @@ import pandas as pd
 
 from sheetcrm.backends.base import RawTab
 from sheetcrm.cells.parse import ParseOptions, is_blank, parse_column
+from sheetcrm.cells.wording import parse_problem
 from sheetcrm.exceptions import SchemaError
 from sheetcrm.schema import (
     TABS,
@@ -267,7 +268,12 @@ def bind_all(raw_tabs: dict[Tab, RawTab]) -> tuple[dict[Tab, Table], Settings, p
         raise SchemaError(" | ".join(errors) + " ('sheetcrm inspect' shows how each header was read)")
     if not settings.language_set:
         settings = settings.replace(language=infer_language(tables, raw_tabs))
-    link_problems = link_tables(tables, str(settings.language))
+    lang = str(settings.language)
+    if lang != Lang.EN:
+        for table in tables.values():
+            if len(table.problems):
+                table.problems["problem"] = table.problems["problem"].map(lambda t: parse_problem(str(t), lang))
+    link_problems = link_tables(tables, lang)
     issues = (
         pd.DataFrame(
             [
