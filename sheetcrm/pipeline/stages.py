@@ -10,9 +10,11 @@ The rules are written out, with examples, in ``docs/pipeline-rules.md``; in shor
   deal reached at least that stage. The *target* is the highest stage among the counted
   activities; the *evidence* is the earliest counted activity that reaches it (ties: the
   smallest activity ID, compared as text; a missing ID sorts last).
-* **Which activities count.** Only those dated on or after the deal's current Stage Since
-  (all of them when Stage Since is missing). After a person's edit, only activities dated
-  strictly after the day the edit was noticed (see below).
+* **Which activities count.** Those dated on or after the deal's current Stage Since (all
+  of them when Stage Since is missing), and evidence sheetcrm has not seen before (a blank
+  ``Seen`` in ``activities``) whatever its date. After a person's edit, only activities
+  dated strictly after the day the edit was noticed (see below); new evidence that is
+  ignored for that reason is flagged.
 * **Never backward, never out of Won/Lost.** The new stage is ``max(current, target)`` by
   stage order; closed deals never move on evidence; evidence never reaches Lost.
 * **People win.** ``Stage != Stage Seen`` (Stage Seen set) means a person changed the
@@ -34,6 +36,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from sheetcrm.i18n import N_, tr
 from sheetcrm.schema import ActivityType, Flag, Lang, Stage
 from sheetcrm.settings import Settings
 
@@ -88,24 +91,22 @@ _NS_PER_DAY: Final = 86_400_000_000_000
 
 #: Stage Reason texts. ``{date}`` is a YYYY-MM-DD date; ``{type}``/``{stage}`` labels in
 #: the workbook's language; ``{id}`` an activity ID.
-_REASONS: Final[Mapping[str, Mapping[str, str]]] = {
-    Lang.EN: {
-        "evidence": "{type} {id} on {date}",
-        "evidence_no_id": "{type} on {date}",
-        "person": "changed by a person (noticed {date})",
-        "filled": "blank stage set to {stage} ({date})",
-        "first_seen": "first seen {date}",
-        "since": "in this stage since {date}",
-    },
-    Lang.ZH_TW: {
-        "evidence": "{type} {id}（{date}）",
-        "evidence_no_id": "{type}（{date}）",
-        "person": "由人員變更（{date} 發現）",
-        "filled": "空白階段設為{stage}（{date}）",
-        "first_seen": "首次同步（{date}）",
-        "since": "自 {date} 起在此階段",
-    },
+_REASON_MESSAGES: Final[Mapping[str, str]] = {
+    "evidence": N_("{type} {id} on {date}"),
+    "evidence_no_id": N_("{type} on {date}"),
+    "person": N_("changed by a person (noticed {date})"),
+    "filled": N_("blank stage set to {stage} ({date})"),
+    "first_seen": N_("first seen {date}"),
+    "since": N_("in this stage since {date}"),
 }
+
+
+def _reasons(lang: str) -> dict[str, str]:
+    """The Stage Reason templates in ``lang``, from the catalog (fields left to fill)."""
+    return {key: tr(lang, message) for key, message in _REASON_MESSAGES.items()}
+
+
+_REASONS: Final[Mapping[str, Mapping[str, str]]] = {lang: _reasons(lang) for lang in (Lang.EN, Lang.ZH_TW)}
 
 
 # --------------------------------------------------------------------------- helpers
