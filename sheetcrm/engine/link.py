@@ -65,17 +65,21 @@ def targets(table: Table, new_ids: pd.Series, company: pd.Series | None = None) 
     ids, names = ids[keep].astype(str), t.loc[keep, "Name"]
     keys: dict[tuple[str, str], list[str]] = {}
 
+    id_list = ids.tolist()
+
     def add(kind: str, folded: pd.Series) -> None:
-        ok = folded.notna() & (folded.astype(str) != "")
-        for key, group in ids[ok].groupby(folded[ok].astype(str), sort=False):
-            keys.setdefault((kind, str(key)), []).extend(group.tolist())
+        for key, record in zip(folded.tolist(), id_list, strict=True):
+            if isinstance(key, str) and key:
+                keys.setdefault((kind, key), []).append(record)
 
     add("name", names.map(lambda n: _fold_target_name(table.tab, n), na_action="ignore"))
     if table.tab is Tab.CONTACTS:
-        add("email", t.loc[keep, "Email"].map(fold_email, na_action="ignore"))
+        # Typed emails and phones are already parsed (phones to +886...): fold no further
+        # than fold_email / fold_phone would.
+        add("email", t.loc[keep, "Email"].str.casefold())
         for col in ("Phone", "Mobile"):
             if col in t:
-                add("phone", t.loc[keep, col].map(fold_phone, na_action="ignore"))
+                add("phone", t.loc[keep, col])
     by_id = pd.Series(company[keep].to_numpy() if company is not None else None, index=ids.to_numpy(), dtype=object)
     return Targets(ids, names.fillna("").astype(str), keys, by_id[~by_id.index.duplicated()])
 
