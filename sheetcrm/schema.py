@@ -509,7 +509,6 @@ ACTIVITIES = TabSpec(
             owner=Owner.SHEETCRM,
             description="When sheetcrm first counted this activity as evidence for its deal; "
             "a blank one is new evidence, which moves the deal whatever its date.",
-            in_template=False,
         ),
         _PROBLEMS,
         _resolved("Contact ID", "連絡人編號"),

@@ -33,7 +33,10 @@ def used_numbers(tab: Tab, tables: dict[Tab, Table]) -> pd.Series:
     parts = [_numbers(tables[tab].typed["ID"], prefix)] if tab in tables else []
     log = tables.get(Tab.LOG)
     if log is not None and "ID" in log.typed:
-        parts.append(_numbers(log.typed["ID"], prefix))
+        # A Log row with a blank New is a change that was not made (an ID fill skipped
+        # because the sheet changed meanwhile): that ID was never issued.
+        made = log.typed["New"].notna() if "New" in log.typed else True
+        parts.append(_numbers(log.typed["ID"].where(made), prefix))
     for other in tables.values():
         for col in other.spec.columns:
             if col.type is ColumnType.REF and col.ref is tab and col.key in other.raw:
