@@ -329,12 +329,13 @@ class GoogleSheetsBackend:
             need_rows[str(title)] = int(group["row"].max())
             need_cols[str(title)] = int(group["col"].max()) + 1
         requests: list[dict[str, Any]] = []
+        shading: list[dict[str, Any]] = []
         for _tab, title, col, _text in plan.headers:
             need_cols[title] = max(need_cols[title], col + 1)
             info = self.state.sheets.get(title)
             if info is not None:  # shaded like the template's computed headers
                 at = plan.header_rows.get(title, 1)
-                requests.append(
+                shading.append(
                     {
                         "repeatCell": {
                             "range": {
@@ -393,7 +394,9 @@ class GoogleSheetsBackend:
                         }
                     }
                 )
-        return requests
+        # Shading rides along with a request the grid needs anyway: a sync stays at four
+        # requests when the new columns fit (they then keep the sheet's own format).
+        return requests + shading if requests else []
 
     def _batch_update_structure(self, requests: list[dict[str, Any]]) -> None:
         try:

@@ -120,6 +120,7 @@ def sync(
     as_of_ts = as_of_date(as_of)
     now = dt.datetime.now().replace(microsecond=0)
     run_id = _new_run_id(now)
+    lang = str(workbook.settings.language)  # read before the write marks the workbook stale
     t0 = time.perf_counter()
     say("validating")
     problems = workbook.validate()
@@ -176,7 +177,7 @@ def sync(
         counts,
         report,
         timings,
-        str(workbook.settings.language),
+        lang,
     )
 
 
