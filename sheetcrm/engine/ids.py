@@ -35,7 +35,7 @@ def used_numbers(tab: Tab, tables: dict[Tab, Table]) -> pd.Series:
     if log is not None and "ID" in log.typed:
         # A Log row with a blank New is a change that was not made (an ID fill skipped
         # because the sheet changed meanwhile): that ID was never issued.
-        made = log.typed["New"].notna() if "New" in log.typed else True
+        made = log.typed["New"].notna() if "New" in log.typed else pd.Series(True, index=log.typed.index)
         parts.append(_numbers(log.typed["ID"].where(made), prefix))
     for other in tables.values():
         for col in other.spec.columns:
