@@ -21,7 +21,7 @@ from sheetcrm import __version__
 from sheetcrm.exceptions import SheetCRMError
 from sheetcrm.google.redact import redact
 from sheetcrm.i18n import N_
-from sheetcrm.schema import Lang
+from sheetcrm.schema import Lang, Severity
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -180,6 +180,11 @@ def cli() -> None:
     sheetcrm checks every row, advances deals on evidence, scores customers (RFM, NESL,
     value tier, lifecycle) and writes back only its own computed cells.
     """
+    from sheetcrm.google.redact import install_log_redaction
+
+    # Whatever a command logs (google-auth and urllib3 at DEBUG included) goes through
+    # redaction; the library leaves the process's logging alone.
+    install_log_redaction()
 
 
 @cli.command()
@@ -202,7 +207,8 @@ def init(
     Every tab gets its headers, dropdowns, a frozen header row, shaded (and protected)
     computed columns and the default Settings."""
     if google:
-        from sheetcrm.backends.gsheets import connect, create_google_workbook
+        from sheetcrm.google.connect import connect
+        from sheetcrm.google.template import create_google_workbook
 
         with library_errors():
             client, creds = connect(credentials, create=True)
@@ -275,10 +281,10 @@ def validate(target: Path | str, credentials: Path | None, fmt: str, errors_only
         lang = output_lang(out_lang, wb.settings.language)
         problems = wb.validate(lang)
     if errors_only:
-        problems = problems[problems["severity"] == "error"]
+        problems = problems[problems["severity"] == Severity.ERROR]
     emit_frame(problems, fmt, lang)
-    errors = int((problems["severity"] == "error").sum())
-    warnings = int((problems["severity"] == "warning").sum())
+    errors = int((problems["severity"] == Severity.ERROR).sum())
+    warnings = int((problems["severity"] == Severity.WARNING).sum())
     if fmt == "table":
         click.echo(
             tr(
@@ -405,9 +411,7 @@ def login(credentials: Path, google_drive: bool) -> None:
     """Sign in to Google once, in the browser, as yourself (OAuth), and keep the token so
     later commands with the same --credentials run without asking."""
     from sheetcrm.google.auth import default_token_path, load_credentials
-    from sheetcrm.google.redact import install_log_redaction
 
-    install_log_redaction()
     with library_errors():
         load_credentials(credentials, create=google_drive, interactive=True)
     click.echo(f"Signed in; the token is kept in {default_token_path()}.")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Self
 
+from sheetcrm.cells.a1 import column_letters
 from sheetcrm.exceptions import SchemaError
 from sheetcrm.i18n import N_
 
@@ -220,6 +221,14 @@ class Flag(LabeledEnum):
     )
 
 
+class Severity(StrEnum):
+    """How bad a problem is: an ``ERROR`` is a value sheetcrm cannot use; a ``WARNING`` is
+    one it can use but that is probably a mistake (a likely duplicate, a dangling owner)."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
 class ColumnType(StrEnum):
     TEXT = "text"
     ID = "id"
@@ -233,6 +242,15 @@ class ColumnType(StrEnum):
     PHONE = "phone"
     BOOL = "bool"
     DATETIME = "datetime"
+
+
+#: Number format patterns (Excel and Google Sheets read them alike) by column type.
+NUMBER_FORMATS: dict[ColumnType, str] = {
+    ColumnType.DATE: "yyyy-mm-dd",
+    ColumnType.DATETIME: "yyyy-mm-dd hh:mm",
+    ColumnType.MONEY: "#,##0.##",
+}
+PERCENT_FORMAT = "0%"
 
 
 class Owner(StrEnum):
@@ -259,9 +277,16 @@ class Column:
     description: str = ""
     #: False for computed columns added only when they have something to show.
     in_template: bool = True
+    #: A fraction from 0 to 1 shown as a percentage (formatted ``0%``, kept to 4 decimals).
+    percent: bool = False
 
     def header(self, lang: Lang | str = Lang.EN) -> str:
         return self.zh if str(lang) == Lang.ZH_TW else self.key
+
+    @property
+    def number_format(self) -> str | None:
+        """How the workbook shows the column's values (an Excel / Google Sheets pattern)."""
+        return PERCENT_FORMAT if self.percent else NUMBER_FORMATS.get(self.type)
 
     @property
     def computed(self) -> bool:
@@ -457,7 +482,7 @@ OPPORTUNITIES = TabSpec(
         Column("Next Step Due", "下一步期限", T.DATE, aliases=("下一步日期",)),
         Column("Closed", "結案日期", T.DATE, aliases=("結案日", "Closed On")),
         Column("Lost Reason", "失敗原因", aliases=("未成交原因",)),
-        Column("Probability", "成交機率", T.NUMBER, owner=Owner.SHEETCRM, aliases=("機率",)),
+        Column("Probability", "成交機率", T.NUMBER, owner=Owner.SHEETCRM, aliases=("機率",), percent=True),
         Column("Weighted Amount", "加權金額", T.MONEY, owner=Owner.SHEETCRM),
         Column("Stage Since", "階段起始日", T.DATE, owner=Owner.SHEETCRM),
         Column("Days in Stage", "階段天數", T.INTEGER, owner=Owner.SHEETCRM),
@@ -544,19 +569,33 @@ SETTINGS = TabSpec(
     id_column="Key",
 )
 
+
+class LogField(StrEnum):
+    """The Log tab's columns, left to right: what one sync changed, and why."""
+
+    TIME = "Time"
+    RUN = "Run"
+    TAB = "Tab"
+    ID = "ID"
+    COLUMN = "Column"
+    OLD = "Old"
+    NEW = "New"
+    REASON = "Reason"
+
+
 LOG = TabSpec(
     Tab.LOG,
     tuple(
         Column(en, zh, ty, owner=Owner.SHEETCRM)
         for en, zh, ty in (
-            ("Time", "時間", T.DATETIME),
-            ("Run", "執行編號", T.TEXT),
-            ("Tab", "分頁", T.TEXT),
-            ("ID", "編號", T.TEXT),
-            ("Column", "欄位", T.TEXT),
-            ("Old", "舊值", T.TEXT),
-            ("New", "新值", T.TEXT),
-            ("Reason", "原因", T.TEXT),
+            (LogField.TIME.value, "時間", T.DATETIME),
+            (LogField.RUN.value, "執行編號", T.TEXT),
+            (LogField.TAB.value, "分頁", T.TEXT),
+            (LogField.ID.value, "編號", T.TEXT),
+            (LogField.COLUMN.value, "欄位", T.TEXT),
+            (LogField.OLD.value, "舊值", T.TEXT),
+            (LogField.NEW.value, "新值", T.TEXT),
+            (LogField.REASON.value, "原因", T.TEXT),
         )
     ),
     id_column=None,
@@ -573,16 +612,6 @@ def spec(tab: Tab | str) -> TabSpec:
     if parsed is None:
         raise SchemaError(f"unknown tab {tab!r}; expected one of {', '.join(Tab)}")
     return TABS[parsed]
-
-
-def column_letter(index: int) -> str:
-    """0-based column index -> spreadsheet letters (0 -> A, 26 -> AA)."""
-    letters = ""
-    n = index + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 @dataclass(frozen=True)
@@ -657,7 +686,7 @@ def read_headers(tab_spec: TabSpec, header: Sequence[Any]) -> tuple[HeaderMap, l
             first = positions[key]
             issues.append(
                 HeaderIssue(
-                    f"columns {column_letter(first)} ({header[first]!r}) and {column_letter(i)} "
+                    f"columns {column_letters(first)} ({header[first]!r}) and {column_letters(i)} "
                     f"({cell!r}) both mean {key!r}; rename or delete one of them",
                     i,
                 )
@@ -691,7 +720,7 @@ def match_headers(tab_spec: TabSpec, header: Sequence[Any], title: str | None = 
             "; ".join(i.message for i in issues),
             tab=title,
             row=header_row,
-            column=column_letter(first) if first is not None and len(issues) == 1 else None,
+            column=column_letters(first) if first is not None and len(issues) == 1 else None,
         )
     return HeaderMap(tab_spec.tab, title, found.positions, found.extras, found.missing, found.width, found.texts)
 

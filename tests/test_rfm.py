@@ -399,7 +399,7 @@ def test_categorical_customer_keys_give_the_same_table() -> None:
         {
             "date": pd.Timestamp("2026-11-22") - pd.to_timedelta(rng.integers(0, 400, 300), unit="D"),
             "amount": rng.integers(1, 100, 300).astype(float),
-            "contact_id": pd.Series(rng.choice([*ids, None], 300), dtype=object),
+            "contact_id": pd.Series(rng.choice(np.array([*ids, None], dtype=object), 300), dtype=object),
             "company_id": None,
         }
     )

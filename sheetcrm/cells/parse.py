@@ -73,6 +73,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 
+from sheetcrm.cells.serial import MAX_SERIAL, SERIAL_EPOCH
 from sheetcrm.schema import Column, ColumnType, LabeledEnum, normalize_label
 
 if TYPE_CHECKING:
@@ -146,8 +147,6 @@ _LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 MIN_YEAR = 1900
 MAX_YEAR = 2200
-_MAX_SERIAL = 2958465  # 9999-12-31
-_EPOCH = _dt.datetime(1899, 12, 30)
 _UNIX_ORDINAL = _dt.date(1970, 1, 1).toordinal()
 _NS_PER_DAY = 86_400 * 10**9
 _MS_PER_DAY = 86_400_000
@@ -521,9 +520,9 @@ def _serial_to_datetime(v: float, shown: str, expected: str) -> _dt.datetime:
         raise _date_error(shown, " (it is a negative number)", expected)
     if isinstance(v, int) and 19000101 <= v <= 22001231:  # typed 20260305, stored as a number
         return _dt.datetime.combine(_parse_date_part(str(v), _DEFAULT_OPTS, shown, expected), _dt.time())
-    if v < 1 or v > _MAX_SERIAL:
-        raise _date_error(shown, f" (spreadsheet date numbers run from 1 to {_MAX_SERIAL})", expected)
-    result = _EPOCH + _dt.timedelta(milliseconds=round(v * _MS_PER_DAY))
+    if v < 1 or v > MAX_SERIAL:
+        raise _date_error(shown, f" (spreadsheet date numbers run from 1 to {MAX_SERIAL})", expected)
+    result = SERIAL_EPOCH + _dt.timedelta(milliseconds=round(v * _MS_PER_DAY))
     _check_year(result, shown, expected)
     return result
 
@@ -1201,9 +1200,9 @@ def _fast_numeric(x: np.ndarray, values: pd.Series, ctype: ColumnType) -> tuple[
         return pd.arrays.BooleanArray(x == 1, ~ok), ok | nan
     if ctype in (ColumnType.DATE, ColumnType.DATETIME):
         with np.errstate(invalid="ignore"):
-            inrange = np.isfinite(x) & (x >= 1) & (x <= _MAX_SERIAL)
+            inrange = np.isfinite(x) & (x >= 1) & (x <= MAX_SERIAL)
         ms = np.round(np.where(inrange, x, 1.0) * _MS_PER_DAY).astype(np.int64)
-        stamps = np.datetime64("1899-12-30", "ms") + ms.astype("m8[ms]")
+        stamps = np.datetime64(SERIAL_EPOCH, "ms") + ms.astype("m8[ms]")
         return _fast_datetimes(stamps, ctype, inrange, nan)
     return None
 

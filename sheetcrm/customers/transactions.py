@@ -120,16 +120,29 @@ def _empty_tx() -> pd.DataFrame:
     )
 
 
+def purchase_mask(activities: pd.DataFrame) -> np.ndarray:
+    """Which activities are purchases: a Type in :data:`~sheetcrm.schema.PURCHASE_TYPES`
+    and an Amount that is a number. In: columns ``Type`` and ``Amount``; out: a bool array."""
+    amount = pd.to_numeric(activities["Amount"], errors="coerce").to_numpy(dtype="float64")
+    return activities["Type"].isin(list(PURCHASE_TYPES)).to_numpy(dtype=bool) & ~np.isnan(amount)
+
+
+def won_unrecorded(opportunities: pd.DataFrame, recorded: pd.Series) -> np.ndarray:
+    """Which opportunities are Won deals that no purchase records: their ID is not among
+    ``recorded`` (the Opportunity IDs of purchase activities). Such a deal is a purchase
+    itself, if it can be dated. In: columns ``Stage`` and ``ID``; out: a bool array."""
+    won = opportunities["Stage"].isin([Stage.WON]).to_numpy(dtype=bool)
+    ids = _refs(opportunities["ID"])
+    known = recorded.dropna().unique()
+    is_recorded = pd.Series(ids, dtype=object).isin(known).to_numpy(dtype=bool)
+    return won & ~is_recorded
+
+
 def _counted_activities(activities: pd.DataFrame, as_of_ns: int) -> pd.DataFrame:
     """The activities that are transactions as of ``as_of_ns`` (see module docstring)."""
     dates = date_ns(activities["Date"])
     amount = pd.to_numeric(activities["Amount"], errors="coerce").to_numpy(dtype="float64")
-    mask = (
-        activities["Type"].isin(list(PURCHASE_TYPES)).to_numpy(dtype=bool)
-        & ~np.isnan(amount)
-        & (dates != NAT_NS)
-        & (dates <= as_of_ns)
-    )
+    mask = purchase_mask(activities) & (dates != NAT_NS) & (dates <= as_of_ns)
     return pd.DataFrame(
         {
             "date": dates[mask].view("datetime64[ns]"),
@@ -145,11 +158,7 @@ def _counted_activities(activities: pd.DataFrame, as_of_ns: int) -> pd.DataFrame
 
 def _unrecorded_won(opportunities: pd.DataFrame, recorded: pd.Series) -> pd.DataFrame:
     """Won opportunities whose ID no counted purchase activity references."""
-    won = opportunities["Stage"].isin([Stage.WON]).to_numpy(dtype=bool)
-    ids = _refs(opportunities["ID"])
-    known = recorded.dropna().unique()
-    is_recorded = pd.Series(ids, dtype=object).isin(known).to_numpy(dtype=bool)
-    return opportunities.loc[won & ~is_recorded]
+    return opportunities.loc[won_unrecorded(opportunities, recorded)]
 
 
 def transactions(

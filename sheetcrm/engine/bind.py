@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sheetcrm.backends.base import RawTab
+from sheetcrm.cells.a1 import column_letters
 from sheetcrm.cells.parse import ParseOptions, is_blank, parse_column
 from sheetcrm.cells.wording import parse_problem
 from sheetcrm.exceptions import SchemaError
@@ -20,9 +23,9 @@ from sheetcrm.schema import (
     TABS,
     HeaderMap,
     Lang,
+    Severity,
     Tab,
     TabSpec,
-    column_letter,
     match_headers,
     normalize_label,
     recognised_count,
@@ -75,6 +78,9 @@ class Table:
     ``typed``: every schema column (absent ones all missing) with parsed values, plus
     ``_row``. ``problems``: cells that did not parse (columns of :data:`PROBLEM_COLUMNS`).
     Blank rows (no people's cell filled) are not records and appear in none of them.
+    ``token``: the backend's :attr:`RawTab.token`, handed back to it with the write plan.
+    ``unparsed``: column key -> bool mask (aligned with ``typed``) of the cells that did
+    not parse, for the columns that have any.
     """
 
     spec: TabSpec
@@ -83,6 +89,8 @@ class Table:
     raw: pd.DataFrame
     typed: pd.DataFrame
     problems: pd.DataFrame
+    token: Any = None
+    unparsed: dict[str, np.ndarray] = field(default_factory=dict)
     #: 1-based sheet row of the header (below any title rows).
     header_row: int = 1
     #: Sheet rows under the header read as instructions or marked examples, not records.
@@ -111,7 +119,7 @@ def column_label(headers: HeaderMap, key: str) -> str:
     if pos is None:
         return key
     text = headers.texts[pos] if pos < len(headers.texts) else key
-    return f"{text} ({column_letter(pos)})"
+    return f"{text} ({column_letters(pos)})"
 
 
 def empty_problems() -> pd.DataFrame:
@@ -207,6 +215,7 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
 
     typed: dict[str, pd.Series] = {}
     problem_parts: list[pd.DataFrame] = []
+    unparsed: dict[str, np.ndarray] = {}
     id_key = spec.id_column
     for col in spec.columns:
         source = raw_frame[col.key] if col.key in raw_frame else pd.Series([None] * len(raw_frame), dtype=object)
@@ -215,6 +224,7 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
         if col.key in raw_frame:
             bad = problems.notna().to_numpy()
             if bad.any():
+                unparsed[col.key] = bad
                 problem_parts.append(
                     pd.DataFrame(
                         {
@@ -228,14 +238,48 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
                             "column": column_label(headers, col.key),
                             "value": source[bad].map(_show).to_numpy(),
                             "problem": problems[bad].to_numpy(),
-                            "severity": "error",
+                            "severity": Severity.ERROR,
                         }
                     )
                 )
     typed_frame = pd.DataFrame(typed)
     typed_frame[ROW] = raw_frame[ROW].to_numpy()
     problems_frame = pd.concat(problem_parts, ignore_index=True) if problem_parts else empty_problems()
-    return Table(spec, title, headers, raw_frame, typed_frame, problems_frame, header_row, tuple(instructions))
+    return Table(
+        spec,
+        title,
+        headers,
+        raw_frame,
+        typed_frame,
+        problems_frame,
+        raw.token if raw else None,
+        unparsed,
+        header_row,
+        tuple(instructions),
+    )
+
+
+def bind_tabs(
+    raw_tabs: dict[Tab, RawTab], tabs: tuple[Tab, ...]
+) -> tuple[dict[Tab, Table], Settings, list[dict[str, Any]]]:
+    """Bind Settings first (they say how to read dates, money and synonyms), then only
+    ``tabs``: a job that reads Contacts need not parse a million Activities. Every tab's
+    layout problems are raised at once. Returns the tables (Settings and ``tabs``), the
+    settings, and the Settings tab's issues."""
+    settings_table = bind(raw_tabs.get(Tab.SETTINGS), Tab.SETTINGS, ParseOptions())
+    settings, settings_issues = Settings.from_table(settings_table.typed)
+    opts = ParseOptions.from_settings(settings)
+    tables = {Tab.SETTINGS: settings_table}
+    errors: list[str] = []
+    for tab in tabs:
+        if tab is not Tab.SETTINGS:
+            try:
+                tables[tab] = bind(raw_tabs.get(tab), tab, opts)
+            except SchemaError as exc:  # every tab's layout problems at once, not one per run
+                errors.append(str(exc))
+    if errors:
+        raise SchemaError(" | ".join(errors) + " ('sheetcrm inspect' shows how each header was read)")
+    return tables, settings, settings_issues
 
 
 def bind_all(raw_tabs: dict[Tab, RawTab]) -> tuple[dict[Tab, Table], Settings, pd.DataFrame]:
@@ -253,19 +297,8 @@ def bind_all(raw_tabs: dict[Tab, RawTab]) -> tuple[dict[Tab, Table], Settings, p
             f"the workbook has no {names} tab; add it, or start from 'sheetcrm init' which "
             "creates every tab with its headers"
         )
-    settings_table = bind(raw_tabs.get(Tab.SETTINGS), Tab.SETTINGS, ParseOptions())
-    settings, settings_issues = Settings.from_table(settings_table.typed)
-    opts = ParseOptions.from_settings(settings)
-    tables = {Tab.SETTINGS: settings_table}
-    errors: list[str] = []
-    for tab in TABS:
-        if tab is not Tab.SETTINGS:
-            try:
-                tables[tab] = bind(raw_tabs.get(tab), tab, opts)
-            except SchemaError as exc:  # every tab's layout problems at once, not one per run
-                errors.append(str(exc))
-    if errors:
-        raise SchemaError(" | ".join(errors) + " ('sheetcrm inspect' shows how each header was read)")
+    tables, settings, settings_issues = bind_tabs(raw_tabs, tuple(TABS))
+    settings_table = tables[Tab.SETTINGS]
     if not settings.language_set:
         settings = settings.replace(language=infer_language(tables, raw_tabs))
     lang = str(settings.language)
@@ -282,7 +315,7 @@ def bind_all(raw_tabs: dict[Tab, RawTab]) -> tuple[dict[Tab, Table], Settings, p
                     "tab": settings_table.title,
                     "id": None,
                     "value": _show(p["value"]),
-                    "severity": "error",
+                    "severity": Severity.ERROR,
                     "problem": p["message"],
                 }
                 for p in settings_issues

@@ -106,7 +106,7 @@ def to_cells(frame: pd.DataFrame, spec_tab: Tab, lang: str) -> pd.DataFrame:
         elif col.type is ColumnType.INTEGER:
             out[key] = pd.Series([None if pd.isna(v) else int(v) for v in s], index=s.index, dtype=object)
         elif col.type in (ColumnType.MONEY, ColumnType.NUMBER):
-            digits = 4 if key == "Probability" else 2
+            digits = 4 if col.percent else 2
             rounded = pd.to_numeric(s, errors="coerce").round(digits)
             out[key] = pd.Series(
                 [None if pd.isna(v) else (int(v) if float(v).is_integer() else float(v)) for v in rounded],

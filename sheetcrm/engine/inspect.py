@@ -9,9 +9,10 @@ from __future__ import annotations
 import pandas as pd
 
 from sheetcrm.backends.base import RawTab
+from sheetcrm.cells.a1 import column_letters
 from sheetcrm.engine.bind import INSTRUCTION_SEARCH_ROWS, REQUIRED_TABS, is_instruction_row, locate_header
 from sheetcrm.i18n import N_, tr
-from sheetcrm.schema import TABS, Tab, column_letter, read_headers
+from sheetcrm.schema import TABS, Tab, read_headers
 
 INSPECT_COLUMNS = ["tab", "header_row", "column", "header", "recognised_as", "status"]
 
@@ -65,12 +66,12 @@ def inspect_tabs(raw_tabs: dict[Tab, RawTab], lang: str = "en") -> pd.DataFrame:
         for key, pos in sorted(found.positions.items(), key=lambda kv: kv[1]):
             col = spec.column(key)
             status = "computed" if col.computed else "recognised"
-            add(raw.title, at, column_letter(pos), str(header[pos]), col.header(lang), status)
+            add(raw.title, at, column_letters(pos), str(header[pos]), col.header(lang), status)
         for pos in found.extras:
-            add(raw.title, at, column_letter(pos), str(header[pos]), "", "own")
+            add(raw.title, at, column_letters(pos), str(header[pos]), "", "own")
         for issue in issues:
             if issue.column is not None:
-                add(raw.title, at, column_letter(issue.column), str(header[issue.column]), "", "issue", issue.message)
+                add(raw.title, at, column_letters(issue.column), str(header[issue.column]), "", "issue", issue.message)
         for key in found.missing:
             col = spec.column(key)
             if col.required or key == spec.id_column:

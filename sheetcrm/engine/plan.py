@@ -13,15 +13,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sheetcrm.backends.base import WritePlan, empty_cells
+from sheetcrm.backends.base import ChangeKind, WritePlan, empty_cells, log_entry
 from sheetcrm.cells.parse import ParseOptions, is_blank, parse_column
 from sheetcrm.engine.bind import ROW, Table
 from sheetcrm.engine.compute import Computed, as_of_date
 from sheetcrm.i18n import tr
+from sheetcrm.pipeline.stages import StageChange
 from sheetcrm.schema import (
     LOG,
     Column,
     ColumnType,
+    LogField,
     Stage,
     Tab,
 )
@@ -30,13 +32,18 @@ from sheetcrm.settings import Settings
 # -------------------------------------------------------------------------- plan
 
 
-def _same_as_cell(old: pd.Series, new: pd.Series, col: Column, opts: ParseOptions) -> np.ndarray:
-    """Which old cell values already show the new value (so need no write)."""
+def _same_as_cell(table: Table, old: pd.Series, new: pd.Series, col: Column, opts: ParseOptions) -> np.ndarray:
+    """Which old cell values already show the new value (so need no write). Text is
+    compared as written; other values as bind parsed the old cells and as the new cell
+    values parse, and a cell that did not parse never shows the new value."""
     if col.type in (ColumnType.TEXT, ColumnType.ENUM):
         old_text = old.map(lambda v: "" if is_blank(v) else str(v).strip())
         new_text = new.map(lambda v: "" if is_blank(v) else str(v).strip())
         return np.asarray(old_text.to_numpy() == new_text.to_numpy(), dtype=bool)
-    old_t, old_p = parse_column(old, col, opts)
+    old_t = table.typed[col.key]
+    unparsed = pd.Series(table.unparsed.get(col.key, False), index=old_t.index, dtype=bool)
+    if not old_t.index.equals(new.index):
+        old_t, unparsed = old_t.loc[new.index], unparsed.loc[new.index]
     new_t, _ = parse_column(new, col, opts)
     both_na = old_t.isna().to_numpy() & new_t.isna().to_numpy()
     if col.type in (ColumnType.MONEY, ColumnType.NUMBER):
@@ -46,7 +53,7 @@ def _same_as_cell(old: pd.Series, new: pd.Series, col: Column, opts: ParseOption
             equal = np.isclose(o, n, rtol=1e-9, atol=1e-9)
     else:
         equal = (old_t == new_t).fillna(False).to_numpy(dtype=bool)
-    return (equal | both_na) & old_p.isna().to_numpy()
+    return (equal | both_na) & ~unparsed.to_numpy()
 
 
 @dataclass
@@ -98,24 +105,32 @@ def plan(
         if len(new_ids):
             record_ids.loc[new_ids.index] = new_ids
             ids_parts.append(
-                _changes(table, new_ids.index, "ID", id_col, id_col, record_ids, raw_ids, new_ids, cas=True, kind="id")
+                _changes(
+                    table,
+                    new_ids.index,
+                    "ID",
+                    id_col,
+                    id_col,
+                    record_ids,
+                    raw_ids,
+                    new_ids,
+                    cas=True,
+                    kind=ChangeKind.ID,
+                )
             )
+            id_header = spec.column("ID").header(lang)
             for new in new_ids:
                 log_rows.append(
-                    {
-                        "Tab": table.title,
-                        "ID": new,
-                        "Column": spec.column("ID").header(lang),
-                        "Old": "",
-                        "New": new,
-                        "Reason": tr(lang, "filled a missing ID"),
-                    }
+                    log_entry(
+                        now, run_id, table.title, new, id_header, "", new, tr(lang, "filled a missing ID"), about="ID"
+                    )
                 )
 
         if tab is Tab.OPPORTUNITIES and len(computed.stages):
             stages = computed.stages
-            moved = stages["change"].isin(["advanced", "filled"])
+            moved = stages["change"].isin(StageChange.made_by_sheetcrm())
             stage_col = table.headers.positions.get("Stage")
+            stage_header = spec.column("Stage").header(lang)
             if moved.any() and stage_col is not None:
                 idx = stages.index[moved]
                 labels = stages.loc[idx, "Stage"].map(lambda s: s.label(lang))
@@ -130,32 +145,39 @@ def plan(
                         table.raw.loc[idx, "Stage"],
                         labels,
                         cas=True,
-                        kind="stage",
+                        kind=ChangeKind.STAGE,
                     )
                 )
                 for i in idx:
+                    old_stage = _text(table.raw.at[i, "Stage"])
+                    reason = stages.at[i, "Stage Reason"]
                     log_rows.append(
-                        {
-                            "Tab": table.title,
-                            "ID": record_ids[i],
-                            "Column": spec.column("Stage").header(lang),
-                            "Old": _text(table.raw.at[i, "Stage"]),
-                            "New": labels[i],
-                            "Reason": stages.at[i, "Stage Reason"],
-                        }
+                        log_entry(
+                            now,
+                            run_id,
+                            table.title,
+                            record_ids[i],
+                            stage_header,
+                            old_stage,
+                            labels[i],
+                            reason,
+                            about="Stage",
+                        )
                     )
-            person = stages["change"] == "person"
+            person = stages["change"] == StageChange.PERSON
             for i in stages.index[person]:
                 seen = table.typed.at[i, "Stage Seen"]
                 log_rows.append(
-                    {
-                        "Tab": table.title,
-                        "ID": record_ids[i],
-                        "Column": spec.column("Stage").header(lang),
-                        "Old": seen.label(lang) if isinstance(seen, Stage) else "",
-                        "New": _text(table.raw.at[i, "Stage"]),
-                        "Reason": tr(lang, "changed by a person (noticed by sheetcrm)"),
-                    }
+                    log_entry(
+                        now,
+                        run_id,
+                        table.title,
+                        record_ids[i],
+                        stage_header,
+                        seen.label(lang) if isinstance(seen, Stage) else "",
+                        _text(table.raw.at[i, "Stage"]),
+                        tr(lang, "changed by a person (noticed by sheetcrm)"),
+                    )
                 )
 
         frame = computed.cells.get(tab)
@@ -176,48 +198,46 @@ def plan(
                 old = pd.Series(None, index=new.index, dtype=object)
             else:
                 old = table.raw[col.key]
-            same = _same_as_cell(old, new, col, opts)
+            same = _same_as_cell(table, old, new, col, opts)
             idx = new.index[~same]
             if len(idx):
                 computed_parts.append(
                     _changes(
-                        table, idx, col.key, pos, id_col, record_ids, old[idx], new[idx], cas=False, kind="computed"
+                        table,
+                        idx,
+                        col.key,
+                        pos,
+                        id_col,
+                        record_ids,
+                        old[idx],
+                        new[idx],
+                        cas=False,
+                        kind=ChangeKind.COMPUTED,
                     )
                 )
 
     parts = [p for p in (*ids_parts, *stage_parts, *computed_parts) if len(p)]
     cells = pd.concat(parts, ignore_index=True) if parts else empty_cells()
-    log_frame = pd.DataFrame(log_rows, columns=["Tab", "ID", "Column", "Old", "New", "Reason"])
+    changed = [LogField.TAB, LogField.ID, LogField.COLUMN, LogField.OLD, LogField.NEW, LogField.REASON]
+    log_frame = pd.DataFrame([[r[f] for f in changed] for r in log_rows], columns=[str(f) for f in changed])
     log_title = tables[Tab.LOG].title
     log_header = [c.header(lang) for c in LOG.columns]
-    computed_count = int((cells["kind"] == "computed").sum()) if len(cells) else 0
-    write_log: list[list[Any]] = []
-    if len(cells) or headers or len(log_frame):
-        write_log = [
-            [now, run_id, r.Tab, r.ID, r.Column, r.Old, r.New, r.Reason] for r in log_frame.itertuples(index=False)
-        ]
+    computed_count = int((cells["kind"] == ChangeKind.COMPUTED).sum()) if len(cells) else 0
+    write_log: list[dict[str, Any]] = []
+    if len(cells) or headers or log_rows:
         moves = stage_counts(computed.stages)
-        write_log.append(
-            [
-                now,
-                run_id,
-                "",
-                "",
-                "",
-                "",
-                "",
-                tr(
-                    lang,
-                    "sync as of {date}: {ids} ID(s) filled, {moves} stage move(s), {person} person change(s), "
-                    "{cells} computed cell(s) updated",
-                    date=as_of.strftime("%Y-%m-%d"),
-                    ids=sum(len(s) for s in computed.ids.values()),
-                    moves=moves["moves"],
-                    person=moves["person"],
-                    cells=computed_count,
-                ),
-            ]
+        summary = tr(
+            lang,
+            "sync as of {date}: {ids} ID(s) filled, {moves} stage move(s), {person} person change(s), "
+            "{cells} computed cell(s) updated",
+            date=as_of.strftime("%Y-%m-%d"),
+            ids=sum(len(s) for s in computed.ids.values()),
+            moves=moves["moves"],
+            person=moves["person"],
+            cells=computed_count,
         )
+        write_log = [*log_rows, log_entry(now, run_id, reason=summary)]
+    read = {tab: table.token for tab, table in tables.items() if table.token is not None}
     return Plan(
         WritePlan(
             cells,
@@ -225,6 +245,7 @@ def plan(
             write_log,
             log_title=log_title,
             log_header=log_header,
+            read=read,
             header_rows={t.title: t.header_row for t in tables.values() if t.header_row != 1},
         ),
         log_frame,
@@ -238,8 +259,8 @@ def stage_counts(stages: pd.DataFrame) -> dict[str, int]:
     if stages.empty:
         return {"moves": 0, "person": 0}
     return {
-        "moves": int(stages["change"].isin(["advanced", "filled"]).sum()),
-        "person": int((stages["change"] == "person").sum()),
+        "moves": int(stages["change"].isin(StageChange.made_by_sheetcrm()).sum()),
+        "person": int((stages["change"] == StageChange.PERSON).sum()),
     }
 
 
@@ -254,7 +275,7 @@ def _changes(
     new: pd.Series,
     *,
     cas: bool,
-    kind: str,
+    kind: ChangeKind,
 ) -> pd.DataFrame:
     n = len(idx)
     return pd.DataFrame(

@@ -26,6 +26,7 @@ from sheetcrm.exceptions import shown
 from sheetcrm.i18n import tr
 from sheetcrm.schema import (
     NESL,
+    Severity,
     Tab,
 )
 
@@ -151,7 +152,7 @@ def sync(
     counts = {
         "rows": {t.value: len(workbook.tables[t]) for t in RECORD_TABS},
         "problems": len(problems),
-        "errors": int((problems["severity"] == "error").sum()),
+        "errors": int((problems["severity"] == Severity.ERROR).sum()),
         "notes": int((problems["severity"] == NOTE).sum()),
         "ids_filled": sum(len(s) for s in computed.ids.values()),
         "stage_moves": stage_counts(stages)["moves"],
