@@ -18,6 +18,7 @@ from sheetcrm.customers.nesl import nesl_table
 from sheetcrm.customers.rfm import customer_index, rfm_table, value_tiers
 from sheetcrm.customers.transactions import attach_company, transactions
 from sheetcrm.engine.bind import ROW, Table
+from sheetcrm.engine.ids import fill_ids as fill_ids  # where tests import it from
 from sheetcrm.engine.ids import issue_ids
 from sheetcrm.engine.ids import next_ids as next_ids  # where team/ imports it from
 from sheetcrm.pipeline.stages import advance_stages, evidence_seen
