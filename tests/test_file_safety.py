@@ -119,13 +119,17 @@ def test_a_person_saving_during_the_write_is_never_overwritten(tmp_path: Path) -
     def person_saves() -> None:  # as Excel does: a new file renamed over the old one
         os.replace(theirs, path)
 
-    wb.backend.before_replace = person_saves
+    backend = wb.backend
+    assert isinstance(backend, XlsxBackend)
+    backend.before_replace = person_saves
     with pytest.raises(WorkbookChangedError, match="saved by someone else"):
         wb.sync(as_of=AS_OF)
     assert len(XlsxBackend(path).read()[Tab.CONTACTS].rows) == 5
     assert _leftovers(tmp_path) == []
     # The next run redoes the work on the person's version.
-    assert sheetcrm.open(path).sync(as_of=AS_OF).report.written > 0
+    report = sheetcrm.open(path).sync(as_of=AS_OF).report
+    assert report is not None
+    assert report.written > 0
 
 
 @pytest.mark.parametrize(

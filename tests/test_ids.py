@@ -25,7 +25,9 @@ def _workbook(log: list[list[object]]) -> Workbook:
 
 def test_a_deleted_records_id_is_not_given_to_a_new_row() -> None:
     # CO-0003 was filled by an earlier sync, then its row was deleted; CO-0004 was issued too.
-    log = [["2026-03-01 10:00", "r1", "Companies", "CO-0004", "ID", "", "CO-0004", "filled a missing ID"]]
+    log: list[list[object]] = [
+        ["2026-03-01 10:00", "r1", "Companies", "CO-0004", "ID", "", "CO-0004", "filled a missing ID"]
+    ]
     wb = _workbook(log)
     result = wb.sync(as_of="2026-03-31")
     new = result.changes[result.changes["column"] == "ID"]["new"].tolist()

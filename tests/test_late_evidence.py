@@ -103,7 +103,9 @@ def test_evidence_is_marked_seen_once() -> None:
         ignore_index=True,
     )
     seen = evidence_seen(deal, acts, AS_OF, Settings())
-    expected = pd.Series(pd.to_datetime(["2026-03-31", "2026-03-05", None, None]).astype("datetime64[ns]"), name="Seen")
+    # pandas-stubs leave None out of to_datetime's list type, though pandas reads it as NaT
+    dates = pd.to_datetime(["2026-03-31", "2026-03-05", None, None])  # type: ignore[arg-type]
+    expected = pd.Series(dates.astype("datetime64[ns]"), name="Seen")
     pd.testing.assert_series_equal(seen.rename("Seen"), expected, check_freq=False)
 
 
@@ -116,7 +118,12 @@ def test_a_late_logged_activity_moves_the_deal_in_a_real_sync(make_workbook, sma
     wb = openpyxl.load_workbook(path)
     ws = wb["Activities"]
     header = [c.value for c in ws[1]]
-    row = {"ID": "A-00009", "Date": dt.date(2026, 11, 1), "Type": "Contract Sent", "Opportunity ID": "OP-0001"}
+    row: dict[object, object] = {
+        "ID": "A-00009",
+        "Date": dt.date(2026, 11, 1),
+        "Type": "Contract Sent",
+        "Opportunity ID": "OP-0001",
+    }
     ws.append([row.get(h) for h in header])
     wb.save(path)
     result = sheetcrm.open(path).sync(as_of="2026-11-23")

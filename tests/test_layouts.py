@@ -153,6 +153,7 @@ def test_every_layout_problem_is_named_at_once() -> None:
 def _shop(tmp_path: Path) -> Path:
     wb = openpyxl.Workbook()
     ws = wb.active
+    assert ws is not None
     ws.title = "公司"
     ws.append(["台灣好物 客戶名單"])
     ws.append(["編號", "公司名稱", "我的備註"])

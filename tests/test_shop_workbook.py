@@ -24,6 +24,7 @@ AS_OF = dt.date(2026, 3, 31)
 def build_shop(path: Path) -> Path:
     wb = openpyxl.Workbook()
     ws = wb.active
+    assert ws is not None
     ws.title = "公司"
     ws.append(["台灣好物 客戶名單"])
     ws.merge_cells("A1:E1")
