@@ -269,7 +269,7 @@ def test_plan_csv_is_written_before_the_workbook(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "does not exist" in bad.output
     assert path.read_bytes() == before  # the failed plan file stopped the write
     good = CliRunner().invoke(cli, ["sync", str(path), "--as-of", "2026-06-30", "--plan-csv", str(tmp_path / "p.csv")])
-    assert good.exit_code == 0 and (tmp_path / "p.csv").read_text().startswith("tab,row,id,column")
+    assert good.exit_code == 0 and (tmp_path / "p.csv").read_text(encoding="utf-8-sig").startswith("tab,row,id,column")
 
 
 def test_demo_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
