@@ -30,7 +30,8 @@ __all__ = ["BOM", "csv_text", "display_width", "json_text", "neutralise_csv_fiel
 BOM = "\ufeff"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_TERMINAL_CONTROL = re.compile("[\x00-\x1f\x7f\x80-\x9f]")
+# U+2028/U+2029 end a line for str.splitlines() and many terminals, so they are shown too.
+_TERMINAL_CONTROL = re.compile("[\x00-\x1f\x7f\x80-\x9f\u2028\u2029]")
 #: OWASP: a CSV field starting with one of these can run as a formula in a spreadsheet.
 CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -41,6 +42,8 @@ def _picture(m: re.Match[str]) -> str:
         return "\u2421"
     if code < 0x20:
         return chr(0x2400 + code)
+    if code in (0x2028, 0x2029):
+        return "\u2424"
     return "\ufffd"
 
 
