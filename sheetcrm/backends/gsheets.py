@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import gspread
+import numpy as np
 import pandas as pd
 from gspread.exceptions import APIError
 
@@ -429,6 +430,8 @@ def retarget(
     """
     parts: list[pd.DataFrame] = []
     skipped: list[dict[str, Any]] = []
+    # Linear in the number of changes and rows: every per-record decision is made once per
+    # ID in a dict, then mapped onto the changes (never one scan of the changes per ID).
     for title, group in cells.groupby("title", sort=False):
         title = str(title)
         seen = reread.get(title, {})
@@ -440,53 +443,71 @@ def retarget(
         now = _positions(seen.get(id_col, []))
         then = _positions([r[id_col] if id_col < len(r) else None for r in read_rows])
         record = group["record_id"].map(norm_cell)
+        rec = record.to_numpy()
+        planned_rows = group["row"].astype("int64").to_numpy()
         is_fill = (group["kind"] == "id").to_numpy()
-        fill_ids = set(group.loc[is_fill, "new"].map(norm_cell))
-        target = pd.Series(-1, index=group.index, dtype="int64")
+        full_rows = seen.get(-1, {})
         refused: dict[Any, str] = {}
-        for _ix, change in group[is_fill].iterrows():
-            row, new_id = int(change["row"]), norm_cell(change["new"])
+        fill_row: dict[Any, int] = {}
+        for row, new in zip(planned_rows[is_fill], group["new"].to_numpy()[is_fill], strict=True):
+            row, new_id = int(row), norm_cell(new)
             before = read_rows[row - 2] if row - 2 < len(read_rows) else []
             if new_id in now:
                 refused[new_id] = f"the ID {new_id} is now used on row {now[new_id][0]}"
-            elif not _same_row(seen.get(-1, {}).get(row, []), before):
+            elif not _same_row(full_rows.get(row, []), before):
                 refused[new_id] = "the row without an ID was edited or moved since it was read"
             else:
-                target[record == new_id] = row
-        full_rows = seen.get(-1, {})
+                fill_row[new_id] = row
+        unique_row: dict[Any, int] = {}
+        shared_ok: set[tuple[Any, int]] = set()
         for rid, rows in now.items():
-            if rid in fill_ids:
+            if rid in fill_row or rid in refused:
                 continue
-            mine = (record == rid).to_numpy() & ~is_fill
             read_at = then.get(rid, [])
             if len(rows) == 1 and len(read_at) <= 1:
-                target[mine] = rows[0]
+                unique_row[rid] = rows[0]
             elif len(read_at) > 1 and rows == read_at:
                 # Read with this ID on the same rows: a change stays on the row it was planned
                 # for (so the Problems cell reporting the duplicate lands), if that row still
                 # holds exactly what was read (a sort may have swapped the two records).
                 for row in read_at:
                     if _same_row(full_rows.get(row, []), read_rows[row - 2] if row - 2 < len(read_rows) else []):
-                        on_row = mine & (group["row"].astype("int64") == row).to_numpy()
-                        target[on_row] = row
+                        shared_ok.add((rid, row))
             elif len(read_at) > 1:
                 refused[rid] = f"its ID was on {len(read_at)} rows when read and is now on {len(rows)}"
-        for ix, change in group[group["cas"].astype(bool) & ~is_fill].iterrows():
-            rid, row = record.at[ix], int(str(target.at[ix]))
+        target = np.full(len(group), -1, dtype="int64")
+        for i, (rid, row, fill) in enumerate(zip(rec, planned_rows, is_fill, strict=True)):
+            if rid in fill_row:
+                target[i] = fill_row[rid]
+            elif fill:
+                continue
+            elif rid in unique_row:
+                target[i] = unique_row[rid]
+            elif (rid, int(row)) in shared_ok:
+                target[i] = row
+        cas = group["cas"].astype(bool).to_numpy() & ~is_fill
+        for i, col, old, column in zip(
+            np.flatnonzero(cas),
+            group["col"].to_numpy()[cas],
+            group["old"].to_numpy()[cas],
+            group["column"].to_numpy()[cas],
+            strict=True,
+        ):
+            rid, row = rec[i], int(target[i])
             if row < 0 or rid in refused:
                 continue
-            column = seen.get(int(change["col"]), [])
-            current = column[row - 2] if row - 2 < len(column) else None
-            if norm_cell(current) != norm_cell(change["old"]):
-                refused[rid] = f"{change['column']} changed to {current!r} since it was read"
-        for rid in set(record[target < 0]) - set(refused):
+            values = seen.get(int(col), [])
+            current = values[row - 2] if row - 2 < len(values) else None
+            if norm_cell(current) != norm_cell(old):
+                refused[rid] = f"{column} changed to {current!r} since it was read"
+        for rid in set(rec[target < 0]) - set(refused):
             rows = now.get(rid, [])
             refused[rid] = "its record is gone" if not rows else f"its ID is now on {len(rows)} rows"
-        dropped = record.isin(list(refused)).to_numpy() | (target < 0).to_numpy()
+        dropped = record.isin(list(refused)).to_numpy() | (target < 0)
         for ix, change in group[dropped].iterrows():
             skipped.append(_skip(title, change, refused.get(record.at[ix], "its record is gone")))
         kept = group[~dropped].copy()
-        kept["row"] = target[~dropped].to_numpy()
+        kept["row"] = target[~dropped]
         parts.append(kept)
     out = pd.concat(parts) if parts else cells.iloc[0:0]
     return out, skipped
