@@ -36,7 +36,16 @@ import pandas as pd
 from gspread.exceptions import APIError
 
 from sheetcrm.backends.base import RawTab, WritePlan, WriteReport, norm_cell, reconcile_log
-from sheetcrm.exceptions import PermissionDeniedError, SheetCRMError, WorkbookNotFoundError, WorkbookWriteError, shown
+from sheetcrm.exceptions import (
+    AnswerLostError,
+    PermissionDeniedError,
+    QuotaError,
+    SheetCRMError,
+    WorkbookNotFoundError,
+    WorkbookWriteError,
+    shown,
+)
+from sheetcrm.google.http import RetriesExhaustedError
 from sheetcrm.schema import Tab, column_letter, find_tabs
 
 SERIAL_EPOCH = dt.datetime(1899, 12, 30)
@@ -101,6 +110,7 @@ class ReadState:
 
     sheets: dict[str, SheetInfo] = field(default_factory=dict)
     rows: dict[str, list[list[Any]]] = field(default_factory=dict)
+    headers: dict[str, list[Any]] = field(default_factory=dict)
     log_title: str | None = None
 
 
@@ -216,6 +226,7 @@ class GoogleSheetsBackend:
             while rows and not rows[-1]:
                 rows.pop()
             self.state.rows[title] = rows
+            self.state.headers[title] = header
             out[tab] = RawTab(tab, title, header, rows)
         return out
 
@@ -235,19 +246,24 @@ class GoogleSheetsBackend:
         # which a person's inserted row could shift the writes is one request wide.
         grow = self._growth(cells, plan, log_title)
         if grow:
-            self._batch_update_structure(grow)
-            report.requests += 1
+            report.requests += self._grow(grow, cells, plan, log_title)
         reread, requests = self._reread(cells)
         report.requests += requests
         targets, skipped = retarget(cells, reread, self.state.rows)
         report.skipped.extend(skipped)
-        data = _ranges_for(targets)
+        # Payload order: the changes the Log reports (ID fills, Stage moves and their Stage
+        # Reason), the new headers and the Log rows go first, in one payload whenever they
+        # fit, so a write failing midway cannot leave a logged change without its Log row;
+        # the computed columns, which the next sync recomputes anyway, follow.
+        logged = targets["kind"].isin(["id", "stage"]) | (targets["column"] == "Stage Reason")
+        data = _ranges_for(targets[logged])
         for _tab, title, col, text in plan.headers:
             data.append({"range": f"{quote_title(title)}!{column_letter(col)}1", "values": [[text]]})
         log = reconcile_log(plan, skipped)
         if log:
             first = len(self.state.rows.get(log_title, [])) + 2
-            if self.state.log_title is None:
+            if self.state.log_title is None or not any(norm_cell(v) != "" for v in self.state.headers.get(log_title, [])):
+                # A new Log tab, or one a failed sync created without its header row.
                 data.append({"range": f"{quote_title(log_title)}!A1", "values": [list(plan.log_header)]})
             last = first + len(log) - 1
             data.append(
@@ -257,15 +273,58 @@ class GoogleSheetsBackend:
                 }
             )
             report.log_rows = len(log)
-        for body in _payloads(data):
+        data.extend(_ranges_for(targets[~logged]))
+        bodies = list(_payloads(data))
+        for i, body in enumerate(bodies):
+            failure: SheetCRMError | None = None
             try:
                 self.http.values_batch_update(self.key, body={"valueInputOption": "RAW", "data": body})
             except APIError as exc:
-                raise _api_error(exc, self.key, self.credentials, "write") from None
+                failure = _api_error(exc, self.key, self.credentials, "write")
+            except QuotaError as exc:
+                failure = exc
+                if isinstance(exc, RetriesExhaustedError) and exc.status is None:
+                    # The answer never came: Google may have applied the write.
+                    failure = RetriesExhaustedError(
+                        f"{exc}. The write ({i + 1} of {len(bodies)}) may have landed before the "
+                        "answer was lost; run sync again: it reads what landed and confirms or "
+                        "finishes it (nothing is written twice)",
+                        method=exc.method,
+                        path=exc.path,
+                        status=None,
+                        attempts=exc.attempts,
+                        elapsed=exc.elapsed,
+                    )
+            if failure is not None:
+                raise failure  # outside the except block: no context carrying request details
             report.requests += 1
         report.written = len(targets)
         self.state = ReadState()
         return report
+
+    def _grow(self, requests: list[dict[str, Any]], cells: pd.DataFrame, plan: WritePlan, log_title: str) -> int:
+        """Send the grid growth (a new Log tab, rows, columns). Adding a tab or rows twice
+        is not harmless, so when the answer is lost this looks at the spreadsheet and sends
+        only what is still missing. Returns the requests made."""
+        made = 0
+        for _attempt in range(3):
+            made += 1
+            try:
+                self._batch_update_structure(requests)
+                return made
+            except AnswerLostError:
+                pass
+            kept = self.state.rows
+            self.state.sheets = self.metadata()
+            made += 1
+            self.state.rows = kept
+            requests = self._growth(cells, plan, log_title)
+            if not requests:
+                return made
+        raise WorkbookWriteError(
+            f"could not resize spreadsheet {self.key!r}: the answers to three attempts were lost; "
+            "check the network connection and run sync again"
+        )
 
     def _reread(self, cells: pd.DataFrame) -> tuple[dict[str, dict[Any, Any]], int]:
         """One batchGet: each touched tab's ID column, its compare-and-set columns, and the

@@ -845,6 +845,7 @@ class _Api:
             ],
             "shared": len(book.permissions) > 1,
             "ownedByMe": True,
+            **({"appProperties": dict(book.app_properties)} if book.app_properties else {}),
         }
 
     @staticmethod
@@ -866,6 +867,10 @@ class _Api:
                 drive_reason="notImplemented",
             )
         book = self.create_book(str(body.get("name") or "Untitled spreadsheet"))
+        props = body.get("appProperties") or {}
+        if not isinstance(props, dict):
+            raise ApiError(400, "Invalid value for appProperties.", drive_reason="invalid")
+        book.app_properties = {str(k): str(v) for k, v in props.items()}
         return self._drive_view(self.drive_file(book), query, self._FILE_DEFAULT)
 
     def drive_get(self, file_id: str, query: Mapping[str, list[str]]) -> Json:
@@ -900,7 +905,16 @@ class _Api:
     def drive_list(self, query: Mapping[str, list[str]]) -> Json:
         q = _first(query, "q") or ""
         files = [self.drive_file(b) for b in self.books.values() if not b.private]
+        # appProperties has { key='k' and value='v' } (Drive's query syntax) holds an "and"
+        # of its own: take those clauses out before splitting on "and".
+        has = r"""appProperties\s+has\s*\{\s*key\s*=\s*'([^']*)'\s+and\s+value\s*=\s*'([^']*)'\s*\}"""
+        for key_, value_ in re.findall(has, q):
+            files = [f for f in files if f.get("appProperties", {}).get(key_) == value_]
+        q = re.sub(has, "", q)
+        q = re.sub(r"^\s*and\s+|\s+and\s*$", "", re.sub(r"\s+and\s+and\s+", " and ", q.strip()))
         for clause in re.split(r"\s+and\s+", q.strip()) if q.strip() else []:
+            if clause.strip() == "trashed = false":
+                continue  # nothing the fake stores is in the trash
             m = re.match(r"""^(\w+)\s*(=|!=|contains)\s*(['"])(.*)\3$""", clause.strip())
             if m:
                 name, op, _, value = m.groups()

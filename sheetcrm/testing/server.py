@@ -397,6 +397,7 @@ class FakeSheetsServer:
         body: Json = None,
         message: str | None = None,
         times: int = 1,
+        lost: str | None = None,
     ) -> None:
         """Make the ``at_request``-th request from now (1 = the next one) fail.
 
@@ -407,10 +408,17 @@ class FakeSheetsServer:
         makes ``requests`` raise ``ReadTimeout``). ``drop=True`` closes the connection
         without any response (``requests`` raises ``ConnectionError``). ``body`` replaces
         the JSON error body, ``message`` only its message. ``times`` repeats the fault on
-        that many consecutive requests. A faulted request changes no state.
+        that many consecutive requests. A faulted request changes no state, except with
+        ``lost``: "applied, answer lost". The request is handled as usual (every change it
+        makes stays), then the answer never arrives: ``lost="drop"`` closes the connection
+        (``requests`` raises ``ConnectionError``), ``lost="timeout"`` holds the connection
+        open and silent for ``delay`` seconds (default 30) so the client's read timeout
+        fires whatever the machine's load, then closes it. ``status`` is ignored then.
         """
         if at_request < 1 or times < 1:
             raise ValueError("at_request and times must be >= 1")
+        if lost not in (None, "drop", "timeout"):
+            raise ValueError('lost must be None, "drop" or "timeout"')
         with self._hook_lock:
             for k in range(times):
                 self._faults[self._seq + at_request + k] = Fault(
@@ -420,6 +428,7 @@ class FakeSheetsServer:
                     drop=drop,
                     body=body,
                     message=message,
+                    lost=lost,
                 )
 
     def clear_faults(self) -> None:
@@ -486,6 +495,15 @@ class FakeSheetsServer:
                 self.errors.append(exc)
                 response = _Response(500, ApiError(500, f"between_requests callback failed: {exc!r}").body())
                 break
+        if fault is not None and response is None and fault.lost:
+            if not body_error and not (self._require_auth and not is_token and not handler.headers.get("Authorization")):
+                self._dispatch(routed, query_all, body)  # applied; its answer is lost
+            if fault.lost == "timeout":
+                self._stopping.wait(fault.delay or 30.0)
+            handler.close_connection = True
+            with contextlib.suppress(OSError):
+                handler.connection.shutdown(socket.SHUT_RDWR)
+            return
         if fault is not None and response is None:
             if fault.delay:
                 self._stopping.wait(fault.delay)
