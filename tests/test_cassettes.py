@@ -296,7 +296,7 @@ def source() -> Iterator[Source]:
     with FakeSheetsServer(seed=FAKE_SEED) as fake:
         key = fake.create_spreadsheet("sheetcrm cassettes")
         client = make_client(
-            Credentials(token="recording-token"), base_url=fake.url, sleep=lambda _s: None, timeout=(2.0, 10.0)
+            Credentials(token="recording-token"), base_url=fake.url, sleep=lambda _s: None, timeout=(10.0, 120.0)
         )
         yield Source(
             "fake",

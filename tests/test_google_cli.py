@@ -47,7 +47,7 @@ def _isolated(loopback_only: None, google_env: Path, monkeypatch: pytest.MonkeyP
     the fake, no sleeping between retries, and no network beyond 127.0.0.1."""
     monkeypatch.setenv(ENV_API_URL, fake.url)
     monkeypatch.setitem(sheetcrm_http.DEFAULT_OPTIONS, "sleep", lambda _s: None)
-    monkeypatch.setitem(sheetcrm_http.DEFAULT_OPTIONS, "timeout", (2.0, 5.0))
+    monkeypatch.setitem(sheetcrm_http.DEFAULT_OPTIONS, "timeout", (10.0, 120.0))
     yield
 
 
