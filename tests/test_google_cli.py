@@ -292,7 +292,7 @@ def test_sync_backup_is_saved_before_writing_and_equals_the_sheet_as_read(
     at_write: list[list[Path]] = []
 
     def when_the_write_arrives(server, _number: int) -> None:
-        if server.requests[-1].endpoint == "values.batchUpdate":
+        if "updateCells" in server.requests[-1].batch_kinds:
             at_write.append(sorted(backups.glob("*.xlsx")))
 
     fake.between_requests(when_the_write_arrives)

@@ -21,9 +21,11 @@ read. Nothing a person typed is overwritten; no computed value lands on another 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
+import random
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -34,12 +36,13 @@ import gspread
 import numpy as np
 import pandas as pd
 from gspread.exceptions import APIError
+from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
 
 from sheetcrm.backends.base import RawTab, WritePlan, WriteReport, norm_cell, reconcile_log
+from sheetcrm.cells.a1 import parse_a1
 from sheetcrm.exceptions import (
     AnswerLostError,
     PermissionDeniedError,
-    QuotaError,
     SheetCRMError,
     WorkbookNotFoundError,
     WorkbookWriteError,
@@ -49,6 +52,9 @@ from sheetcrm.google.http import RetriesExhaustedError
 from sheetcrm.schema import Tab, column_letter, find_tabs
 
 SERIAL_EPOCH = dt.datetime(1899, 12, 30)
+#: How the short-lived locks of a sync describe themselves (found and removed by the next
+#: sync if one was ever left behind).
+LOCK_DESCRIPTION = "sheetcrm sync in progress"
 #: Cells per values.batchGet request when a tab is read in row chunks.
 READ_CHUNK_CELLS = 2_000_000
 #: Bytes per values.batchUpdate payload.
@@ -151,6 +157,12 @@ class GoogleSheetsBackend:
         self.credentials = credentials
         self.location = f"https://docs.google.com/spreadsheets/d/{self.key}"
         self.state = ReadState()
+        #: sheetcrm's own short-lived locks found by the last metadata read (left by a
+        #: sync that died between locking and unlocking): removed by the next write.
+        self.locks_found: list[int] = []
+        self._log_sheet_id: int | None = None
+        #: True from the moment this sync's locks are known to be in place until removed.
+        self._locked = False
 
     @property
     def http(self) -> Any:
@@ -164,13 +176,20 @@ class GoogleSheetsBackend:
                 self.key,
                 params={
                     "includeGridData": "false",
-                    "fields": "sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))",
+                    "fields": "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
+                    "protectedRanges(protectedRangeId,description))",
                 },
             )
         except APIError as exc:
             raise _api_error(exc, self.key, self.credentials, "open") from None
         out = {}
+        self.locks_found = []
         for sheet in meta.get("sheets", []):
+            self.locks_found += [
+                int(pr["protectedRangeId"])
+                for pr in sheet.get("protectedRanges", [])
+                if str(pr.get("description", "")).startswith(LOCK_DESCRIPTION)
+            ]
             props = sheet["properties"]
             grid = props.get("gridProperties", {})
             out[props["title"]] = SheetInfo(
@@ -233,28 +252,152 @@ class GoogleSheetsBackend:
     # --------------------------------------------------------------- write
 
     def write(self, plan: WritePlan) -> WriteReport:
-        """Re-read the rows the plan aims at (one request), re-target or skip each change,
-        then write everything in one values.batchUpdate (RAW)."""
+        """Lock the tabs the plan writes and re-read the rows it aims at (one atomic
+        spreadsheets.batchUpdate), re-target or skip each change, then write everything
+        and unlock (one atomic spreadsheets.batchUpdate, RAW values). See docs/sync.md."""
         report = WriteReport()
         if plan.empty:
+            if self.locks_found:
+                self._unlock(self.locks_found)
+                report.requests += 1
             return report
         if not self.state.sheets:
             self.read()
         cells = plan.cells
         log_title = self.state.log_title or plan.log_title
-        # Grow the grid first, so the re-read sits right before the write: the window in
-        # which a person's inserted row could shift the writes is one request wide.
-        grow = self._growth(cells, plan, log_title)
-        if grow:
-            report.requests += self._grow(grow, cells, plan, log_title)
-        reread, requests = self._reread(cells)
-        report.requests += requests
-        targets, skipped = retarget(cells, reread, self.state.rows)
-        report.skipped.extend(skipped)
-        # Payload order: the changes the Log reports (ID fills, Stage moves and their Stage
-        # Reason), the new headers and the Log rows go first, in one payload whenever they
-        # fit, so a write failing midway cannot leave a logged change without its Log row;
-        # the computed columns, which the next sync recomputes anyway, follow.
+        locks = self._new_locks(cells, plan)
+        unlocked = False
+        try:
+            reread, requests = self._lock_and_reread(cells, plan, log_title, locks)
+            report.requests += requests
+            targets, skipped = retarget(cells, reread, self.state.rows)
+            report.skipped.extend(skipped)
+            data, report.log_rows = self._write_data(targets, skipped, plan, log_title)
+            report.requests += self._write_and_unlock(data, list(locks.values()), log_title)
+            unlocked = True
+        finally:
+            if self._locked and not unlocked:
+                # Never leave people locked out: unlock whatever happened (best effort; a
+                # lock that survives this is removed by the next sync).
+                with contextlib.suppress(Exception):
+                    self._unlock(list(locks.values()))
+                self._locked = False
+        report.written = len(targets)
+        self.state = ReadState()
+        self._log_sheet_id = None
+        self._locked = False
+        return report
+
+    # -- the window between the re-read and the write, closed ---------------------------
+
+    def _new_locks(self, cells: pd.DataFrame, plan: WritePlan) -> dict[str, int]:
+        """A fresh client-chosen protectedRangeId for each existing tab the plan writes
+        (the Log is appended to, not locked)."""
+        titles = [str(t) for t in dict.fromkeys(cells["title"])] if len(cells) else []
+        titles += [title for _tab, title, _col, _text in plan.headers if title not in titles]
+        rng = random.SystemRandom()
+        return {t: rng.randrange(1 << 20, 1 << 31) for t in titles if t in self.state.sheets}
+
+    def _lock_and_reread(
+        self, cells: pd.DataFrame, plan: WritePlan, log_title: str, locks: dict[str, int]
+    ) -> tuple[dict[str, dict[Any, Any]], int]:
+        """One atomic spreadsheets.batchUpdate: grow the grid, lock the tabs the plan
+        writes (people other than the spreadsheet's owner cannot edit them until the
+        write), remove stale locks, and answer with the re-read ranges as they are under
+        the lock. Returns the re-read (see :meth:`_reread`) and the requests made."""
+        wanted = self._reread_wanted(cells)
+        made = 0
+        for _attempt in range(3):
+            structure = self._growth(cells, plan, log_title)
+            structure += [
+                {
+                    "addProtectedRange": {
+                        "protectedRange": {
+                            "protectedRangeId": pid,
+                            "range": {"sheetId": self.state.sheets[title].sheet_id},
+                            "description": f"{LOCK_DESCRIPTION}: removed when the sync has written",
+                            "warningOnly": False,
+                        }
+                    }
+                }
+                for title, pid in locks.items()
+            ]
+            structure += [{"deleteProtectedRange": {"protectedRangeId": pid}} for pid in self.locks_found]
+            ranges = [self._reread_range(w) for w in wanted]
+            made += 1
+            failure: SheetCRMError | None = None
+            try:
+                answer = self.http.request(
+                    "post",
+                    SPREADSHEET_BATCH_UPDATE_URL % self.key,
+                    json={
+                        "requests": structure,
+                        "includeSpreadsheetInResponse": bool(ranges),
+                        "responseRanges": ranges,
+                        "responseIncludeGridData": bool(ranges),
+                    },
+                    # Only the values: no replies, formats or row sizes for every row.
+                    params={"fields": "updatedSpreadsheet.sheets(properties.title,data.rowData.values.effectiveValue)"},
+                ).json()
+            except AnswerLostError:
+                answer = None
+            except APIError as exc:
+                if "exceeds grid limits" in _google_message(exc) and any(w[1] is None for w in wanted):
+                    # A full row past a grid that deletions shrank: prove nothing by it (its
+                    # changes are skipped) rather than fail the sync.
+                    wanted = [w for w in wanted if w[1] is not None]
+                    continue
+                failure = _api_error(exc, self.key, self.credentials, "write")
+            if failure is not None:
+                raise failure  # outside the except block: no context carrying request details
+            if answer is not None:
+                self.locks_found = []
+                self._locked = bool(locks)
+                return self._grid_reread(wanted, answer), made
+            # The answer was lost: applied or not, our locks say. Look before sending again.
+            kept = self.state.rows
+            self.state.sheets = self.metadata()
+            self.state.rows = kept
+            made += 1
+            if set(locks.values()) <= set(self.locks_found):
+                self._locked = bool(locks)
+                self.locks_found = [pid for pid in self.locks_found if pid not in locks.values()]
+                reread, more = self._reread(cells)
+                return reread, made + more
+        raise WorkbookWriteError(
+            f"could not lock spreadsheet {self.key!r} for writing: three answers were lost; "
+            "check the network connection and run sync again"
+        )
+
+    def _grid_reread(self, wanted: list[tuple[str, int | None, int | None]], answer: Any) -> dict[str, dict[Any, Any]]:
+        """The re-read as :meth:`_reread` returns it, from the grid data of a
+        spreadsheets.batchUpdate answer (one GridData per response range, per sheet in the
+        order asked)."""
+        data: dict[str, list[dict[str, Any]]] = {}
+        for sheet in (answer or {}).get("updatedSpreadsheet", {}).get("sheets", []):
+            data[sheet["properties"]["title"]] = list(sheet.get("data", []))
+        seen: dict[str, int] = defaultdict(int)
+        out: dict[str, dict[Any, Any]] = defaultdict(dict)
+        for title, col, row in wanted:
+            grids = data.get(title, [])
+            grid = grids[seen[title]] if seen[title] < len(grids) else {}
+            seen[title] += 1
+            rows = [[_effective(v) for v in r.get("values", [])] for r in grid.get("rowData", [])]
+            if col is not None:
+                out[title][col] = [r[0] if r else None for r in rows]
+            else:
+                out[title].setdefault(-1, {})[row] = _trim_row(rows[0]) if rows else []
+        return out
+
+    def _write_data(
+        self, targets: pd.DataFrame, skipped: list[dict[str, Any]], plan: WritePlan, log_title: str
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The cells to write as A1 ranges with values, and the number of Log rows.
+
+        Order: the changes the Log reports (ID fills, Stage moves and their Stage Reason),
+        the new headers and the Log rows come first, in one payload whenever they fit, so
+        a write failing midway cannot leave a logged change without its Log row; the
+        computed columns, which the next sync recomputes anyway, follow."""
         logged = targets["kind"].isin(["id", "stage"]) | (targets["column"] == "Stage Reason")
         data = _ranges_for(targets[logged])
         for _tab, title, col, text in plan.headers:
@@ -262,7 +405,8 @@ class GoogleSheetsBackend:
         log = reconcile_log(plan, skipped)
         if log:
             first = len(self.state.rows.get(log_title, [])) + 2
-            if self.state.log_title is None or not any(norm_cell(v) != "" for v in self.state.headers.get(log_title, [])):
+            header = self.state.headers.get(log_title, [])
+            if self.state.log_title is None or not any(norm_cell(v) != "" for v in header):
                 # A new Log tab, or one a failed sync created without its header row.
                 data.append({"range": f"{quote_title(log_title)}!A1", "values": [list(plan.log_header)]})
             last = first + len(log) - 1
@@ -272,18 +416,36 @@ class GoogleSheetsBackend:
                     "values": [[to_cell_json(v) for v in row] for row in log],
                 }
             )
-            report.log_rows = len(log)
         data.extend(_ranges_for(targets[~logged]))
-        bodies = list(_payloads(data))
+        return data, len(log)
+
+    def _write_and_unlock(self, data: list[dict[str, Any]], locks: list[int], log_title: str) -> int:
+        """Write ``data`` with updateCells (RAW: text stays text) and remove ``locks`` in
+        the same atomic spreadsheets.batchUpdate (the last one, when the write needs more
+        than one payload). Returns the requests made."""
+        ids = {title: info.sheet_id for title, info in self.state.sheets.items()}
+        if self._log_sheet_id is not None:  # a Log tab this sync has just added
+            ids.setdefault(log_title, self._log_sheet_id)
+        cell_requests = [_update_cells(item, ids) for item in _split_long(data)]
+        bodies = list(_batches(cell_requests, lambda r: len(json.dumps(r, ensure_ascii=False)), WRITE_PAYLOAD_BYTES))
+        bodies = bodies or [[]]
+        bodies[-1] = bodies[-1] + [{"deleteProtectedRange": {"protectedRangeId": pid}} for pid in locks]
+        made = 0
         for i, body in enumerate(bodies):
+            if not body:
+                continue
             failure: SheetCRMError | None = None
+            lost = False
+            made += 1
             try:
-                self.http.values_batch_update(self.key, body={"valueInputOption": "RAW", "data": body})
+                self.http.batch_update(self.key, {"requests": body})
+            except AnswerLostError:
+                lost = True
             except APIError as exc:
                 failure = _api_error(exc, self.key, self.credentials, "write")
-            except QuotaError as exc:
+            except RetriesExhaustedError as exc:
                 failure = exc
-                if isinstance(exc, RetriesExhaustedError) and exc.status is None:
+                if exc.status is None:
                     # The answer never came: Google may have applied the write.
                     failure = RetriesExhaustedError(
                         f"{exc}. The write ({i + 1} of {len(bodies)}) may have landed before the "
@@ -295,42 +457,69 @@ class GoogleSheetsBackend:
                         attempts=exc.attempts,
                         elapsed=exc.elapsed,
                     )
+            if lost:
+                # Applied if our locks are gone; else send it again (setting cells twice is
+                # harmless, and the locks are still there to remove).
+                self.metadata()
+                made += 1
+                if set(locks) & set(self.locks_found):
+                    made += 1
+                    try:
+                        self.http.batch_update(self.key, {"requests": body})
+                    except APIError as exc:
+                        failure = _api_error(exc, self.key, self.credentials, "write")
+                self.locks_found = [pid for pid in self.locks_found if pid not in locks]
             if failure is not None:
                 raise failure  # outside the except block: no context carrying request details
-            report.requests += 1
-        report.written = len(targets)
-        self.state = ReadState()
-        return report
+        return made
 
-    def _grow(self, requests: list[dict[str, Any]], cells: pd.DataFrame, plan: WritePlan, log_title: str) -> int:
-        """Send the grid growth (a new Log tab, rows, columns). Adding a tab or rows twice
-        is not harmless, so when the answer is lost this looks at the spreadsheet and sends
-        only what is still missing. Returns the requests made."""
-        made = 0
-        for _attempt in range(3):
-            made += 1
+    def _unlock(self, locks: list[int]) -> None:
+        """Remove sheetcrm's locks in one request; a lock already gone is no error."""
+        for _attempt in range(len(locks) + 1):
+            failure: SheetCRMError | None = None
             try:
-                self._batch_update_structure(requests)
-                return made
-            except AnswerLostError:
-                pass
-            kept = self.state.rows
-            self.state.sheets = self.metadata()
-            made += 1
-            self.state.rows = kept
-            requests = self._growth(cells, plan, log_title)
-            if not requests:
-                return made
-        raise WorkbookWriteError(
-            f"could not resize spreadsheet {self.key!r}: the answers to three attempts were lost; "
-            "check the network connection and run sync again"
-        )
+                self.http.batch_update(
+                    self.key, {"requests": [{"deleteProtectedRange": {"protectedRangeId": pid}} for pid in locks]}
+                )
+                break
+            except APIError as exc:
+                gone = re.search(r"No protected range with id: (\d+)", _google_message(exc))
+                if gone:
+                    locks = [pid for pid in locks if pid != int(gone.group(1))]
+                else:
+                    failure = _api_error(exc, self.key, self.credentials, "unlock")
+            if failure is not None:
+                raise failure
+            if not locks:
+                break
+        self.locks_found = []
 
     def _reread(self, cells: pd.DataFrame) -> tuple[dict[str, dict[Any, Any]], int]:
-        """One batchGet: each touched tab's ID column, its compare-and-set columns, and the
-        full rows whose identity the ID alone cannot prove (rows whose ID the plan fills,
-        rows that shared their ID with another row when read). Returns title -> {column
-        index: values from row 2} (key -1 holds {row: full row}) and the requests made."""
+        """One batchGet of :meth:`_reread_wanted`. Returns title -> {column index: values
+        from row 2} (key -1 holds {row: full row}) and the requests made."""
+        wanted = self._reread_wanted(cells)
+        requests = 1
+        try:
+            values = self._batch_get([self._reread_range(w) for w in wanted]) if wanted else []
+        except WorkbookWriteError as exc:
+            if "exceeds grid limits" not in str(exc):
+                raise
+            wanted = [w for w in wanted if w[1] is not None]
+            values = self._batch_get([self._reread_range(w) for w in wanted])
+            requests += 1
+        out: dict[str, dict[Any, Any]] = defaultdict(dict)
+        for (title, col, row), got in zip(wanted, values, strict=True):
+            if col is not None:
+                out[title][col] = [r[0] if r else None for r in got]
+            else:
+                out[title].setdefault(-1, {})[row] = list(got[0]) if got else []
+        return out, requests
+
+    def _reread_wanted(self, cells: pd.DataFrame) -> list[tuple[str, int | None, int | None]]:
+        """What the re-read covers: each touched tab's ID column, its compare-and-set
+        columns, and the full rows whose identity the ID alone cannot prove (rows whose ID
+        the plan fills, rows that shared their ID with another row when read), as (title,
+        column or None, row or None)."""
         wanted: list[tuple[str, int | None, int | None]] = []
         for title, group in cells.groupby("title", sort=False):
             title = str(title)
@@ -349,24 +538,7 @@ class GoogleSheetsBackend:
                 }
                 rows |= set(group.loc[group["record_id"].map(norm_cell).isin(list(shared)), "row"])
             wanted.extend((title, None, int(row)) for row in sorted(rows))
-        requests = 1
-        try:
-            values = self._batch_get([self._reread_range(w) for w in wanted]) if wanted else []
-        except WorkbookWriteError as exc:
-            if "exceeds grid limits" not in str(exc):
-                raise
-            # A full row past a grid that deletions shrank: prove nothing by it (its changes
-            # are skipped) rather than fail the sync.
-            wanted = [w for w in wanted if w[1] is not None]
-            values = self._batch_get([self._reread_range(w) for w in wanted])
-            requests += 1
-        out: dict[str, dict[Any, Any]] = defaultdict(dict)
-        for (title, col, row), got in zip(wanted, values, strict=True):
-            if col is not None:
-                out[title][col] = [r[0] if r else None for r in got]
-            else:
-                out[title].setdefault(-1, {})[row] = list(got[0]) if got else []
-        return out, requests
+        return wanted
 
     @staticmethod
     def _reread_range(wanted: tuple[str, int | None, int | None]) -> str:
@@ -392,10 +564,18 @@ class GoogleSheetsBackend:
             if log_title not in self.state.sheets:
                 # Room for many runs, so later syncs do not need this extra request.
                 rows = max(1000, last + 1000)
+                # Its sheetId chosen here, so the write can aim at it without asking.
+                if self._log_sheet_id is None:
+                    taken = {info.sheet_id for info in self.state.sheets.values()}
+                    rng = random.SystemRandom()
+                    self._log_sheet_id = next(
+                        i for i in iter(lambda: rng.randrange(1, 1 << 31), None) if i not in taken
+                    )
                 requests.append(
                     {
                         "addSheet": {
                             "properties": {
+                                "sheetId": self._log_sheet_id,
                                 "title": log_title,
                                 "gridProperties": {"rowCount": rows, "columnCount": 8, "frozenRowCount": 1},
                             }
@@ -570,6 +750,56 @@ def retarget(
         parts.append(kept)
     out = pd.concat(parts) if parts else cells.iloc[0:0]
     return out, skipped
+
+
+def _effective(cell: dict[str, Any]) -> Any:
+    """A cell's value from GridData, as values.get with UNFORMATTED_VALUE gives it."""
+    value = cell.get("effectiveValue") or {}
+    for key in ("stringValue", "numberValue", "boolValue"):
+        if key in value:
+            return value[key]
+    if "errorValue" in value:
+        return value["errorValue"].get("type", "#ERROR!")
+    return ""
+
+
+def _trim_row(row: list[Any]) -> list[Any]:
+    while row and row[-1] in ("", None):
+        row = row[:-1]
+    return row
+
+
+def _update_cells(item: dict[str, Any], sheet_ids: dict[str, int]) -> dict[str, Any]:
+    """A values.batchUpdate data item (A1 range, rows of JSON values) as an updateCells
+    request that sets only the values: text as stringValue (never a formula, like RAW),
+    "" clears the cell."""
+    ref = parse_a1(item["range"])
+    r0, c0 = int(ref.start_row or 0), int(ref.start_col or 0)
+    rows = item["values"]
+    width = max((len(r) for r in rows), default=1)
+    return {
+        "updateCells": {
+            "range": {
+                "sheetId": sheet_ids[str(ref.sheet)],
+                "startRowIndex": r0,
+                "endRowIndex": r0 + len(rows),
+                "startColumnIndex": c0,
+                "endColumnIndex": c0 + width,
+            },
+            "rows": [{"values": [_extended(v) for v in row]} for row in rows],
+            "fields": "userEnteredValue",
+        }
+    }
+
+
+def _extended(value: Any) -> dict[str, Any]:
+    if value is None or value == "":
+        return {}
+    if isinstance(value, bool):
+        return {"userEnteredValue": {"boolValue": value}}
+    if isinstance(value, int | float):
+        return {"userEnteredValue": {"numberValue": value}}
+    return {"userEnteredValue": {"stringValue": str(value)}}
 
 
 def _same_row(now: list[Any], before: list[Any]) -> bool:
@@ -771,7 +1001,11 @@ def _create_file(http: Any, title: str, marker: str) -> str:
     answer, find the file with that marker instead of creating another. Returns its key."""
     from gspread.urls import DRIVE_FILES_API_V3_URL
 
-    body = {"name": title, "mimeType": "application/vnd.google-apps.spreadsheet", "appProperties": {INIT_MARKER: marker}}
+    body = {
+        "name": title,
+        "mimeType": "application/vnd.google-apps.spreadsheet",
+        "appProperties": {INIT_MARKER: marker},
+    }
     failure: tuple[int, str] | None = None
     for _attempt in range(3):
         try:
@@ -788,7 +1022,12 @@ def _create_file(http: Any, title: str, marker: str) -> str:
             found = http.request(
                 "get",
                 DRIVE_FILES_API_V3_URL,
-                params={"q": query, "fields": "files(id)", "supportsAllDrives": True, "includeItemsFromAllDrives": True},
+                params={
+                    "q": query,
+                    "fields": "files(id)",
+                    "supportsAllDrives": True,
+                    "includeItemsFromAllDrives": True,
+                },
             ).json()
         except APIError as exc:
             failure = (exc.response.status_code if exc.response is not None else 0, _google_message(exc))

@@ -496,7 +496,9 @@ class FakeSheetsServer:
                 response = _Response(500, ApiError(500, f"between_requests callback failed: {exc!r}").body())
                 break
         if fault is not None and response is None and fault.lost:
-            if not body_error and not (self._require_auth and not is_token and not handler.headers.get("Authorization")):
+            if not body_error and not (
+                self._require_auth and not is_token and not handler.headers.get("Authorization")
+            ):
                 self._dispatch(routed, query_all, body)  # applied; its answer is lost
             if fault.lost == "timeout":
                 self._stopping.wait(fault.delay or 30.0)
