@@ -217,6 +217,11 @@ def _fake_credentials() -> Any:
 ValueInput = Literal["RAW", "USER_ENTERED"]
 
 
+class ProtectedCellError(PermissionError):
+    """A person-like change (see :meth:`FakeSheetsServer.act_as`) that a protected range
+    refuses, as the Sheets UI refuses it."""
+
+
 class FakeSheetsServer:
     """A local, in-memory Google Sheets v4 + Drive v3 API server for tests.
 
@@ -626,6 +631,34 @@ class FakeSheetsServer:
             raise KeyError(f"no spreadsheet {spreadsheet_id!r} in the fake")
         return book
 
+    def act_as(self, email: str | None) -> None:
+        """Make the person-like methods (``set_values``, ``clear_values``,
+        ``insert_rows``, ``delete_rows``, ``sort_rows``) act as the editor ``email``, to
+        whom protected ranges apply the way Google applies them: a change touching a
+        protected range (not warning-only) whose editors do not include ``email`` is
+        refused with :class:`ProtectedCellError`. ``None`` (the default) acts as the
+        spreadsheet's owner, whom no protected range stops."""
+        self._acting_as = email
+
+    def _refuse_protected(self, sheet: Sheet, r0: int, r1: int, c0: int = 0, c1: int | None = None) -> None:
+        """Raise ProtectedCellError if the acting person may not change rows [r0, r1) x
+        columns [c0, c1) of ``sheet`` (0-based, half-open)."""
+        who = getattr(self, "_acting_as", None)
+        if who is None:
+            return
+        c1 = sheet.col_count if c1 is None else c1
+        for pr in sheet.protected_ranges:
+            if pr.get("warningOnly") or who in (pr.get("editors") or {}).get("users", []):
+                continue
+            grid = pr.get("range", {})
+            pr0, pr1 = int(grid.get("startRowIndex", 0)), int(grid.get("endRowIndex", sheet.row_count))
+            pc0, pc1 = int(grid.get("startColumnIndex", 0)), int(grid.get("endColumnIndex", sheet.col_count))
+            if r0 < pr1 and pr0 < r1 and c0 < pc1 and pc0 < c1:
+                raise ProtectedCellError(
+                    f"{sheet.title}: you are trying to edit a protected cell or object "
+                    f"({pr.get('description', 'protected range')}); ask the owner to remove the protection"
+                )
+
     def _sheet(self, spreadsheet_id: str, title: str) -> tuple[Spreadsheet, Sheet]:
         book = self._book(spreadsheet_id)
         sheet = book.find_sheet(title)
@@ -800,12 +833,15 @@ class FakeSheetsServer:
         with self._api.lock:
             book, sheet = self._sheet(spreadsheet_id, sheet_title)
             r0, c0, _, _ = parse_cell_part(a1_start)
+            width = max((len(r) for r in rows), default=0)
+            self._refuse_protected(sheet, r0 or 0, (r0 or 0) + len(rows), c0 or 0, (c0 or 0) + width)
             self._store_rows(book, sheet, r0 or 0, c0 or 0, rows, value_input)
 
     def clear_values(self, spreadsheet_id: str, sheet_title: str) -> None:
         """Delete every value in the tab (formatting stays), like selecting all + Delete."""
         with self._api.lock:
             _, sheet = self._sheet(spreadsheet_id, sheet_title)
+            self._refuse_protected(sheet, 0, sheet.row_count)
             _Api._clear_box(_Box(sheet, 0, 0, sheet.row_count, sheet.col_count))
 
     def insert_rows(self, spreadsheet_id: str, sheet_title: str, row: int, n: int = 1) -> None:
@@ -814,6 +850,7 @@ class FakeSheetsServer:
             book, sheet = self._sheet(spreadsheet_id, sheet_title)
             if not 1 <= row <= sheet.row_count + 1 or n < 1:
                 raise ValueError(f"cannot insert {n} row(s) at row {row}")
+            self._refuse_protected(sheet, row - 1, row)
             insert_dimension(sheet, "ROWS", row - 1, n, book)
 
     def delete_rows(self, spreadsheet_id: str, sheet_title: str, start: int, end: int | None = None) -> None:
@@ -823,6 +860,7 @@ class FakeSheetsServer:
             book, sheet = self._sheet(spreadsheet_id, sheet_title)
             if not 1 <= start <= end <= sheet.row_count or end - start + 1 >= sheet.row_count:
                 raise ValueError(f"cannot delete rows {start}..{end}")
+            self._refuse_protected(sheet, start - 1, end)
             delete_dimension(sheet, "ROWS", start - 1, end, book)
 
     def insert_columns(self, spreadsheet_id: str, sheet_title: str, column: int | str, n: int = 1) -> None:
@@ -870,6 +908,7 @@ class FakeSheetsServer:
             if rows < start_row:
                 return
             box = _Box(sheet, start_row - 1, 0, rows, max(cols, self._column(key_col) + 1))
+            self._refuse_protected(sheet, box.r0, box.r1, box.c0, box.c1)
             sort_box(book, box, [(self._column(key_col), descending)])
 
     def rename_sheet(self, spreadsheet_id: str, old_title: str, new_title: str) -> None:
