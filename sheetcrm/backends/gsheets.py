@@ -1,22 +1,23 @@
 """The product's backend: a Google Sheets spreadsheet, reached only through gspread.
 
-A full sync costs at most four requests whatever the workbook's size (larger workbooks
-are read in row chunks and written in payloads of about 2 MB):
+A sync that writes costs four requests (two when nothing changed) for a workbook of up to
+READ_CHUNK_CELLS cells whose changes fit WRITE_PAYLOAD_BYTES; larger ones are read in
+chunks of that many cells and written in payloads of that size (one request each):
 
-1. ``spreadsheets.get`` (metadata only): tab titles and grid sizes;
+1. ``spreadsheets.get`` (metadata only): tab titles, grid sizes, protected ranges;
 2. ``values.batchGet`` of every CRM tab, ``UNFORMATTED_VALUE`` with ``SERIAL_NUMBER`` dates;
-3. before writing, one ``values.batchGet`` re-reading the ID column of every tab the plan
-   touches, the compare-and-set columns (Stage), and the rows whose missing ID it fills;
-4. one ``values.batchUpdate`` with ``RAW`` input (text typed as ``=...`` stays text),
-   Log rows included.
-
-A fifth request (``spreadsheets.batchUpdate``) happens only when the grid must grow (new
-computed columns, a Log past its last row) or the Log tab is missing.
+3. one atomic ``spreadsheets.batchUpdate``: grow the grid if needed (new computed columns,
+   a Log past its last row, a missing Log tab), lock every tab the plan writes (a protected
+   range that stops every editor but the owner), and answer the re-read of the ID column of
+   those tabs, the compare-and-set columns (Stage) and the rows whose missing ID it fills;
+4. one atomic ``spreadsheets.batchUpdate``: ``updateCells`` of values only (text stays
+   text, like RAW), Log rows included, and the locks removed.
 
 People edit while sync runs. Step 3 aims every write at the row where its record's ID is
 now, skips records whose ID vanished or now appears twice, skips a Stage or ID cell that
 changed since step 2, and fills a missing ID only if its row still holds exactly what was
-read. Nothing a person typed is overwritten; no computed value lands on another record.
+read; the lock keeps it so until step 4 (docs/sync.md). Nothing a person typed is
+overwritten; no computed value lands on another record.
 """
 
 from __future__ import annotations
@@ -188,7 +189,7 @@ class GoogleSheetsBackend:
             self.locks_found += [
                 int(pr["protectedRangeId"])
                 for pr in sheet.get("protectedRanges", [])
-                if str(pr.get("description", "")).startswith(LOCK_DESCRIPTION)
+                if _stale_lock(str(pr.get("description", "")))
             ]
             props = sheet["properties"]
             grid = props.get("gridProperties", {})
@@ -315,7 +316,7 @@ class GoogleSheetsBackend:
                         "protectedRange": {
                             "protectedRangeId": pid,
                             "range": {"sheetId": self.state.sheets[title].sheet_id},
-                            "description": f"{LOCK_DESCRIPTION}: removed when the sync has written",
+                            "description": f"{LOCK_DESCRIPTION} since {_now_utc()}: removed when the sync has written",
                             "warningOnly": False,
                         }
                     }
@@ -750,6 +751,26 @@ def retarget(
         parts.append(kept)
     out = pd.concat(parts) if parts else cells.iloc[0:0]
     return out, skipped
+
+
+#: A lock older than this is one a sync left behind (a sync locks for seconds); younger
+#: ones belong to a sync still writing and are left alone.
+STALE_LOCK_SECONDS = 600
+
+
+def _now_utc() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _stale_lock(description: str) -> bool:
+    """Whether a protected range is a lock some sync left behind."""
+    if not description.startswith(LOCK_DESCRIPTION):
+        return False
+    found = re.search(r" since (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)", description)
+    if not found:
+        return True
+    since = dt.datetime.strptime(found.group(1), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    return (dt.datetime.now(dt.UTC) - since).total_seconds() > STALE_LOCK_SECONDS
 
 
 def _effective(cell: dict[str, Any]) -> Any:

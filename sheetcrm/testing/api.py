@@ -788,15 +788,20 @@ class _Api:
                 self.cells_written = written_before
                 raise
             replies.append(reply or {})
-        work.touch()
-        self.books[sid] = work
         out: dict[str, Any] = {"spreadsheetId": sid, "replies": replies}
         if body.get("includeSpreadsheetInResponse"):
-            out["updatedSpreadsheet"] = self.spreadsheet_resource(
-                work,
-                include_grid=bool(body.get("responseIncludeGridData")),
-                ranges=body.get("responseRanges") or (),
-            )
+            # Before committing: a bad response range fails the whole request, nothing applied.
+            try:
+                out["updatedSpreadsheet"] = self.spreadsheet_resource(
+                    work,
+                    include_grid=bool(body.get("responseIncludeGridData")),
+                    ranges=body.get("responseRanges") or (),
+                )
+            except ApiError:
+                self.cells_written = written_before
+                raise
+        work.touch()
+        self.books[sid] = work
         return out
 
     def copy_sheet_to(self, sid: str, sheet_id: int, body: Json) -> Json:
