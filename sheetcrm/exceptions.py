@@ -103,3 +103,12 @@ class AnswerLostError(SheetCRMError):
         super().__init__(message)
         self.method = method
         self.path = path
+
+
+class LeadFileError(SheetCRMError):
+    """A lead file cannot be read: missing, not CSV or .xlsx, undecodable, or without a
+    Name column."""
+
+
+class AssignmentError(SheetCRMError):
+    """Owners cannot be assigned: no active Team member, or no Owner column."""
