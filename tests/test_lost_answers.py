@@ -216,3 +216,42 @@ def test_pull_with_a_lost_answer_saves_the_same_copy(fake, sheets, tmp_path: Pat
 
     assert rows(faulted) == rows(clean)
     assert {spec.title(Lang.EN) for spec in TABS.values()} >= set(rows(clean)) - {"Log"}
+
+
+# ------------------------------------------------------------- the fake, closer to Google
+
+
+def test_an_unsupported_endpoint_answers_501_before_reading_the_body(fake) -> None:
+    import requests
+
+    key = fake.create_spreadsheet("CRM", {"Sheet1": [["a"]]})
+    answer = requests.put(
+        f"{fake.url}/upload/drive/v2/files/{key}?uploadType=media&convert=true",
+        data=b"name,email\nA,a@example.com\n",
+        headers={"Content-Type": "text/csv"},
+        timeout=30,
+    )
+    assert answer.status_code == 501
+    message = answer.json()["error"]["message"]
+    assert "does not implement PUT /upload/drive/v2/files/" in message and "JSON" not in message
+
+
+@pytest.mark.parametrize(
+    ("values", "cells", "rows", "cols"),
+    [
+        ([["a", "b"], ["c", "d"]], 4, 2, 2),
+        ([[None, "b"], ["c", None]], 2, 2, 2),
+        ([[None, "b"], [None, None]], 1, 1, 1),
+        ([[None, None]], 0, 0, 0),
+    ],
+)
+def test_updated_cells_count_only_cells_that_got_a_value(fake, values, cells: int, rows: int, cols: int) -> None:
+    key = fake.create_spreadsheet("CRM", {"Sheet1": [["x"]]})
+    http = _client(fake).http_client
+    one = http.values_update(key, "Sheet1!A1:B2", params={"valueInputOption": "RAW"}, body={"values": values})
+    many = http.values_batch_update(
+        key, body={"valueInputOption": "RAW", "data": [{"range": "Sheet1!A1:B2", "values": values}]}
+    )
+    assert (one.get("updatedCells", 0), one.get("updatedRows", 0), one.get("updatedColumns", 0)) == (cells, rows, cols)
+    totals = [many.get(k, 0) for k in ("totalUpdatedCells", "totalUpdatedRows", "totalUpdatedColumns")]
+    assert totals == [cells, rows, cols]  # zero counts are left out, as Google leaves them

@@ -175,7 +175,17 @@ class _Write:
 
     @property
     def cells(self) -> int:
-        return sum(len(row) for row in self.matrix)
+        """Cells that get a value: a null leaves its cell alone and is not counted (as
+        Google counts updatedCells)."""
+        return sum(v is not None for row in self.matrix for v in row)
+
+    @property
+    def updated_rows(self) -> int:
+        return sum(any(v is not None for v in row) for row in self.matrix)
+
+    @property
+    def updated_cols(self) -> int:
+        return len({j for row in self.matrix for j, v in enumerate(row) if v is not None})
 
     def box(self) -> _Box:
         return _Box(self.sheet, self.r0, self.c0, self.r0 + self.rows, self.c0 + self.cols)
@@ -423,8 +433,8 @@ class _Api:
             box = write.box()
             out.update(
                 updatedRange=box.a1(),
-                updatedRows=write.rows,
-                updatedColumns=write.cols,
+                updatedRows=write.updated_rows,
+                updatedColumns=write.updated_cols,
                 updatedCells=write.cells,
             )
             if include_values:
@@ -560,8 +570,15 @@ class _Api:
         for write in writes:  # all validated first: a bad entry writes nothing
             self.apply_write(book, write)
         out: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id}
-        rows = {(w.sheet.sheet_id, w.r0 + i) for w in writes for i, row in enumerate(w.matrix) if row}
-        cols = {(w.sheet.sheet_id, w.c0 + j) for w in writes for row in w.matrix for j in range(len(row))}
+        rows = {
+            (w.sheet.sheet_id, w.r0 + i)
+            for w in writes
+            for i, row in enumerate(w.matrix)
+            if any(v is not None for v in row)
+        }
+        cols = {
+            (w.sheet.sheet_id, w.c0 + j) for w in writes for row in w.matrix for j, v in enumerate(row) if v is not None
+        }
         total = sum(w.cells for w in writes)
         if total:
             out.update(

@@ -469,7 +469,8 @@ class FakeSheetsServer:
         body: Json = None
         body_error = False
         is_token = routed is not None and routed[0] == "oauth2.token"
-        if raw_body and not is_token:  # the token endpoint takes a form, not JSON
+        unsupported = routed is not None and routed[0] == "unimplemented"
+        if raw_body and not is_token and not unsupported:  # the token endpoint takes a form, not JSON
             try:
                 # NaN/Infinity are not JSON; Python clients (pandas!) send them anyway and
                 # Google rejects the whole request.
@@ -534,6 +535,17 @@ class FakeSheetsServer:
                         401,
                         "Request is missing required authentication credential. Expected OAuth 2 "
                         "access token, login cookie or other valid authentication credential.",
+                    ).body(),
+                )
+            elif unsupported:
+                # Before the body is parsed: a CSV upload is not "Invalid JSON".
+                response = _Response(
+                    501,
+                    ApiError(
+                        501,
+                        f"FakeSheetsServer does not implement {method} {unquote(raw_path)} "
+                        "(uploads, exports and *ByDataFilter methods): use the methods it implements "
+                        "(see sheetcrm.testing).",
                     ).body(),
                 )
             elif body_error:
