@@ -131,6 +131,13 @@ def _api_error(exc: APIError, key: str, credentials: Any, action: str) -> SheetC
         return WorkbookNotFoundError(
             f"spreadsheet {key!r} was not found; check the key or URL (copy it from the browser's address bar)"
         )
+    if status == 403 and _reason(exc) == "ACCESS_TOKEN_SCOPE_INSUFFICIENT":
+        # Sharing would not help: the token itself lacks the Sheets scope.
+        return PermissionDeniedError(
+            f"the credentials may not {action} spreadsheet {key!r}: their access token lacks the Google "
+            "Sheets scope (ACCESS_TOKEN_SCOPE_INSUFFICIENT); for a signed-in user run 'sheetcrm login' "
+            "again, for other credentials grant https://www.googleapis.com/auth/spreadsheets"
+        )
     if status == 403:
         email = service_account_email(credentials)
         share = (
@@ -140,6 +147,15 @@ def _api_error(exc: APIError, key: str, credentials: Any, action: str) -> SheetC
         )
         return PermissionDeniedError(f"no permission to {action} spreadsheet {key!r}; {share}")
     return WorkbookWriteError(f"could not {action} spreadsheet {key!r}: {status} {_google_message(exc)}")
+
+
+def _reason(exc: APIError) -> str:
+    """The ErrorInfo reason of Google's error body ("" when there is none)."""
+    try:
+        details = exc.response.json()["error"].get("details", [])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return ""
+    return next((str(d.get("reason")) for d in details if isinstance(d, dict) and d.get("reason")), "")
 
 
 def _google_message(exc: APIError) -> str:
