@@ -811,7 +811,7 @@ def retarget(
                 target[i] = row
         cas = group["cas"].astype(bool).to_numpy() & ~is_fill
         for i, col, old, column in zip(
-            np.flatnonzero(cas),
+            (int(k) for k in np.flatnonzero(cas)),
             group["col"].to_numpy()[cas],
             group["old"].to_numpy()[cas],
             group["column"].to_numpy()[cas],
