@@ -12,8 +12,9 @@ Ids Google generated are mapped, not compared: the spreadsheet id from each Driv
 ``namedRangeId`` the first time it appears in an answer. Later requests are rewritten
 with the fake's ids (in the URL and in JSON bodies), and later answers must use them
 consistently. An id the cassette uses but never created (a 44-character Google id)
-stands for a spreadsheet owned by someone else: it is created in the fake as private. The only values compared loosely are the
-``ALLOWLIST`` below: Drive timestamps (format only).
+stands for a spreadsheet owned by someone else: it is created in the fake as private.
+The only values compared loosely are the ``ALLOWLIST`` below: Drive timestamps (format
+only).
 
 Usage::
 
