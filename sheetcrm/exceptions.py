@@ -112,3 +112,8 @@ class LeadFileError(SheetCRMError):
 
 class AssignmentError(SheetCRMError):
     """Owners cannot be assigned: no active Team member, or no Owner column."""
+
+
+class ReportError(SheetCRMError):
+    """A report, forecast or focus option that cannot be used (a month, quarter, date or
+    format that is not one); the message says how to write it."""
