@@ -178,6 +178,8 @@ class GoogleSheetsBackend:
         #: sheetcrm's own short-lived locks found by the last metadata read (left by a
         #: sync that died between locking and unlocking): removed by the next write.
         self.locks_found: list[int] = []
+        #: every lock of any sync the last metadata read saw (this sync's own included).
+        self.locks_present: set[int] = set()
         self._log_sheet_id: int | None = None
         #: True from the moment this sync's locks are known to be in place until removed.
         self._locked = False
@@ -202,7 +204,13 @@ class GoogleSheetsBackend:
             raise _api_error(exc, self.key, self.credentials, "open") from None
         out = {}
         self.locks_found = []
+        self.locks_present = set()
         for sheet in meta.get("sheets", []):
+            self.locks_present |= {
+                int(pr["protectedRangeId"])
+                for pr in sheet.get("protectedRanges", [])
+                if str(pr.get("description", "")).startswith(LOCK_DESCRIPTION)
+            }
             self.locks_found += [
                 int(pr["protectedRangeId"])
                 for pr in sheet.get("protectedRanges", [])
@@ -381,7 +389,7 @@ class GoogleSheetsBackend:
             self.state.sheets = self.metadata()
             self.state.rows = kept
             made += 1
-            if set(locks.values()) <= set(self.locks_found):
+            if set(locks.values()) <= self.locks_present:
                 self._locked = bool(locks)
                 self.locks_found = [pid for pid in self.locks_found if pid not in locks.values()]
                 reread, more = self._reread(cells)
@@ -484,7 +492,7 @@ class GoogleSheetsBackend:
                 # harmless, and the locks are still there to remove).
                 self.metadata()
                 made += 1
-                if set(locks) & set(self.locks_found):
+                if set(locks) & self.locks_present:
                     made += 1
                     try:
                         self.http.batch_update(self.key, {"requests": body})
