@@ -65,8 +65,8 @@ from typing import Any
 import sheetcrm
 from sheetcrm.backends.base import norm_cell
 from sheetcrm.backends.gsheets import to_cell_json
-from sheetcrm.cells.a1 import parse_a1
-from sheetcrm.schema import TABS, Stage, Tab, column_letter
+from sheetcrm.cells.a1 import column_letters, parse_a1
+from sheetcrm.schema import TABS, Stage, Tab
 from sheetcrm.testing import FakeSheetsServer, ProtectedCellError, RecordedRequest
 
 AS_OF = dt.date(2026, 11, 22)
@@ -324,7 +324,7 @@ class Person:
                 [next(iter(v.get("userEnteredValue", {"": ""}).values())) for v in row.get("values", [])]
                 for row in item["updateCells"].get("rows", [])
             ]
-            start = f"{column_letter(int(grid.get('startColumnIndex', 0)))}{int(grid.get('startRowIndex', 0)) + 1}"
+            start = f"{column_letters(int(grid.get('startColumnIndex', 0)))}{int(grid.get('startRowIndex', 0)) + 1}"
             out.append({"range": f"'{titles[grid.get('sheetId', 0)]}'!{start}", "values": values})
         return out
 
@@ -725,7 +725,7 @@ def check(person: Person, result: Any, final: dict[str, Grid], trial: TrialResul
         info = tracked.info
         grid = final[title]
         column = info.header[col] if col < len(info.header) else str(cell(grid, 1, col))
-        where = f"{title}!{column_letter(col)}{row} ({column})"
+        where = f"{title}!{column_letters(col)}{row} ({column})"
         if row - 2 >= len(tracked.tokens):
             trial.misplaced.append(f"{where}: written below every row followed")
             continue

@@ -21,7 +21,7 @@ import click
 from sheetcrm import __version__
 from sheetcrm.exceptions import SheetCRMError
 from sheetcrm.google.redact import redact
-from sheetcrm.schema import Lang
+from sheetcrm.schema import Lang, Severity
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,13 +33,53 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_FAILED = 0, 1, 2
 
 @contextlib.contextmanager
 def library_errors() -> Iterator[None]:
-    """Turn a library error into ``Error: ...`` on stderr and exit code 2."""
+    """Turn a library error, or any ordinary file error, into ``Error: ...`` on stderr
+    and exit code 2."""
     try:
         yield
     except SheetCRMError as exc:
         # redact() is a safety net: messages are written not to hold secrets at all.
         click.echo(f"Error: {redact(str(exc))}", err=True)
         sys.exit(EXIT_FAILED)
+    except OSError as exc:
+        where = f" {exc.filename!s}" if exc.filename else ""
+        click.echo(f"Error: {exc.strerror or type(exc).__name__}:{where}", err=True)
+        sys.exit(EXIT_FAILED)
+
+
+class StepDisplay:
+    """Progress of a long command on stderr: a live spinner with the current step and its
+    elapsed time on a terminal (rich), plain lines otherwise, nothing when quiet."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.live = not quiet and sys.stderr.isatty()
+        self._status: Any = None
+        self._step = ""
+        self._started = 0.0
+
+    def __call__(self, message: str) -> None:
+        if self.quiet:
+            return
+        if not self.live:
+            click.echo(f"  {message}...", err=True)
+            return
+        import time
+
+        if self._status is None:
+            from rich.console import Console
+
+            self._status = Console(stderr=True, log_path=False).status(f"{message}...")
+            self._status.start()
+        else:
+            self._status.console.log(f"{self._step}: {time.perf_counter() - self._started:.1f} s", highlight=False)
+            self._status.update(f"{message}...")
+        self._step, self._started = message, time.perf_counter()
+
+    def close(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
 
 
 def workbook_options(func: F) -> F:
@@ -126,6 +166,11 @@ def cli() -> None:
     sheetcrm checks every row, advances deals on evidence, scores customers (RFM, NESL,
     value tier, lifecycle) and writes back only its own computed cells.
     """
+    from sheetcrm.google.redact import install_log_redaction
+
+    # Whatever a command logs (google-auth and urllib3 at DEBUG included) goes through
+    # redaction; the library leaves the process's logging alone.
+    install_log_redaction()
 
 
 @cli.command()
@@ -148,7 +193,8 @@ def init(
     Every tab gets its headers, dropdowns, a frozen header row, shaded (and protected)
     computed columns and the default Settings."""
     if google:
-        from sheetcrm.backends.gsheets import connect, create_google_workbook
+        from sheetcrm.google.connect import connect
+        from sheetcrm.google.template import create_google_workbook
 
         with library_errors():
             client, creds = connect(credentials, create=True)
@@ -173,7 +219,7 @@ def init(
 @lang_option
 @click.option("--seed", type=int, default=2026, show_default=True, help="Random seed of the demo data.")
 @as_of_option
-@click.option("--force/--no-force", default=True, show_default=True, help="Replace an existing demo file.")
+@click.option("--force", is_flag=True, help="Replace an existing file at PATH (its data is lost).")
 def demo(path: Path, lang: str, seed: int, as_of: dt.datetime | None, force: bool) -> None:
     """Generate a realistic demo workbook at PATH (default sheetcrm-demo.xlsx), run the main
     job on it, and say what to open."""
@@ -216,10 +262,10 @@ def validate(target: Path | str, credentials: Path | None, fmt: str, errors_only
     with library_errors():
         problems = open_workbook(target, credentials=credentials).validate()
     if errors_only:
-        problems = problems[problems["severity"] == "error"]
+        problems = problems[problems["severity"] == Severity.ERROR]
     emit_frame(problems, fmt)
     if fmt == "table":
-        errors = int((problems["severity"] == "error").sum())
+        errors = int((problems["severity"] == Severity.ERROR).sum())
         click.echo(
             f"{len(problems)} problem(s): {errors} error(s), {len(problems) - errors} warning(s)"
             if len(problems)
@@ -246,6 +292,9 @@ def validate(target: Path | str, credentials: Path | None, fmt: str, errors_only
     help="Also save the planned cell changes as CSV to this file.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
+@click.option(
+    "--force", is_flag=True, help="Write the .xlsx even when Excel or LibreOffice has it open (their save would win)."
+)
 def sync(
     target: Path | str,
     credentials: Path | None,
@@ -254,26 +303,39 @@ def sync(
     backup: Path | None,
     plan_csv: Path | None,
     quiet: bool,
+    force: bool,
 ) -> None:
     """Validate the workbook at PATH, advance opportunity stages, compute RFM, NESL, tiers,
     lifecycle and the forecast columns, and write back only the computed cells that changed
     (plus missing IDs and Stage moves, logged in the Log tab)."""
     from sheetcrm.engine.sync import sync_target
 
-    def progress(message: str) -> None:
-        if not quiet:
-            click.echo(f"  {message}...", err=True)
+    def save_plan(changes: pd.DataFrame) -> None:
+        # Before the workbook is written: a failure here cannot make a successful write look failed.
+        if plan_csv is not None:
+            from sheetcrm.backends.files import write_bytes
 
-    with library_errors():
-        result = sync_target(
-            target, credentials=credentials, as_of=as_of, dry_run=dry_run, backup=backup, progress=progress
-        )
+            write_bytes(changes.to_csv(index=False).encode("utf-8"), plan_csv)
+
+    progress = StepDisplay(quiet)
+    try:
+        with library_errors():
+            result = sync_target(
+                target,
+                credentials=credentials,
+                as_of=as_of,
+                dry_run=dry_run,
+                backup=backup,
+                progress=progress,
+                force=force,
+                before_write=save_plan,
+            )
+    finally:
+        progress.close()
     if dry_run and len(result.changes):
         emit_frame(result.changes.head(50), "table")
         if len(result.changes) > 50:
             click.echo(f"... and {len(result.changes) - 50} more (use --plan-csv FILE for all)")
-    if plan_csv is not None:
-        result.changes.to_csv(plan_csv, index=False)
     for line in result.summary_lines():
         click.echo(line)
 
@@ -290,9 +352,7 @@ def login(credentials: Path, google_drive: bool) -> None:
     """Sign in to Google once, in the browser, as yourself (OAuth), and keep the token so
     later commands with the same --credentials run without asking."""
     from sheetcrm.google.auth import default_token_path, load_credentials
-    from sheetcrm.google.redact import install_log_redaction
 
-    install_log_redaction()
     with library_errors():
         load_credentials(credentials, create=google_drive, interactive=True)
     click.echo(f"Signed in; the token is kept in {default_token_path()}.")

@@ -46,13 +46,15 @@ import openpyxl
 import pandas as pd
 import pytest
 import vcr
+from gspread.utils import absolute_range_name
 
 import sheetcrm
 from sheetcrm.backends.backup import pull
-from sheetcrm.backends.gsheets import create_google_workbook, quote_title, spreadsheet_key, to_cell_json
+from sheetcrm.backends.gsheets import spreadsheet_key, to_cell_json
+from sheetcrm.google.template import create_google_workbook
 from sheetcrm.schema import Lang, Tab
 from sheetcrm.workbook import open_backend
-from tests.conftest import AS_OF
+from tests.helpers import AS_OF
 
 CASSETTES = Path(__file__).resolve().parent / "cassettes"
 #: none (replay only, the default), all (re-record), once, new_episodes.
@@ -81,6 +83,12 @@ FLOWS: dict[str, list[tuple[str, str]]] = {
     "read": [
         ("GET", "/v4/spreadsheets/{key}"),
         ("GET", "/v4/spreadsheets/{key}/values:batchGet"),
+    ],
+    # pull: the CRM tabs read as sync reads them, then every tab with its formulas (grid data).
+    "pull": [
+        ("GET", "/v4/spreadsheets/{key}"),
+        ("GET", "/v4/spreadsheets/{key}/values:batchGet"),
+        ("GET", "/v4/spreadsheets/{key}"),
     ],
     "sync": [
         ("GET", "/v4/spreadsheets/{key}"),
@@ -162,9 +170,9 @@ def put_rows(client: Any, key: str, sheets: dict[str, list[list[Any]]]) -> None:
             ]
         },
     )
-    http.values_batch_clear(key, body={"ranges": [quote_title(t) for t in sheets]})
+    http.values_batch_clear(key, body={"ranges": [absolute_range_name(t) for t in sheets]})
     data = [
-        {"range": f"{quote_title(title)}!A1", "values": [[to_cell_json(v) for v in row] for row in rows]}
+        {"range": absolute_range_name(title, "A1"), "values": [[to_cell_json(v) for v in row] for row in rows]}
         for title, rows in sheets.items()
         if rows
     ]
@@ -279,7 +287,7 @@ def source() -> Iterator[Source]:
         yield Source("replay", _replay_client(), Scrubber())
         return
     if live is not None:
-        from sheetcrm.backends.gsheets import ENV_API_URL, connect
+        from sheetcrm.google.connect import ENV_API_URL, connect
 
         key = spreadsheet_key(live[0])
         # As every command connects (SHEETCRM_SHEETS_API_URL, if set, sends the traffic to
@@ -512,7 +520,7 @@ def test_pull(request: pytest.FixtureRequest, source: Source, messy_xlsx: Path, 
     source.prepare(workbook_rows(messy_xlsx))
     with cassette(request, source) as (cass, sent):
         saved = pull(open_backend(source.url, client=source.client), tmp_path / "copy.xlsx")
-    check_traffic(cass, sent, source, "read")
+    check_traffic(cass, sent, source, "pull")
     # Every tab, header and value as in the workbook uploaded: dates in date columns as
     # dates again (they travel as serial numbers), text in a date column kept as text.
     pulled = workbook_rows(saved)

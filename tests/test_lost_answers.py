@@ -24,11 +24,11 @@ from google.oauth2.credentials import Credentials
 
 import sheetcrm
 from sheetcrm.backends.backup import pull
-from sheetcrm.backends.gsheets import create_google_workbook
 from sheetcrm.exceptions import AnswerLostError
 from sheetcrm.google.http import is_idempotent, make_client
+from sheetcrm.google.template import create_google_workbook
 from sheetcrm.schema import TABS, Lang
-from tests.conftest import AS_OF
+from tests.helpers import AS_OF
 
 ROOMY = (10.0, 120.0)
 

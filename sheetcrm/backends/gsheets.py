@@ -30,7 +30,7 @@ import random
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import gspread
@@ -38,10 +38,20 @@ import numpy as np
 import pandas as pd
 from gspread.exceptions import APIError
 from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
+from gspread.utils import DateTimeOption, Dimension, ValueRenderOption, absolute_range_name
 
 from sheetcrm.backends.append import NewRows, place, spans
-from sheetcrm.backends.base import RawTab, WritePlan, WriteReport, norm_cell, reconcile_log
-from sheetcrm.cells.a1 import parse_a1
+from sheetcrm.backends.base import (
+    ChangeKind,
+    RawTab,
+    WritePlan,
+    WriteReport,
+    encode_log_row,
+    norm_cell,
+    reconcile_log,
+)
+from sheetcrm.cells.a1 import column_letters, parse_a1
+from sheetcrm.cells.serial import to_serial
 from sheetcrm.exceptions import (
     AnswerLostError,
     PermissionDeniedError,
@@ -51,9 +61,8 @@ from sheetcrm.exceptions import (
     shown,
 )
 from sheetcrm.google.http import RetriesExhaustedError
-from sheetcrm.schema import Tab, column_letter, find_tabs
+from sheetcrm.schema import Tab, find_tabs
 
-SERIAL_EPOCH = dt.datetime(1899, 12, 30)
 #: How the short-lived locks of a sync describe themselves (found and removed by the next
 #: sync if one was ever left behind).
 LOCK_DESCRIPTION = "sheetcrm sync in progress"
@@ -79,11 +88,6 @@ def spreadsheet_key(key_or_url: str) -> str:
     )
 
 
-def quote_title(title: str) -> str:
-    """A sheet title as A1 notation wants it: always quoted, inner quotes doubled."""
-    return "'" + title.replace("'", "''") + "'"
-
-
 def to_cell_json(value: Any) -> Any:
     """A plan value as JSON the Sheets API takes with RAW input: dates as serial numbers,
     None and NaN as "" (which clears the cell)."""
@@ -93,10 +97,8 @@ def to_cell_json(value: Any) -> Any:
         return ""
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
-    if isinstance(value, dt.datetime):
-        return (value - SERIAL_EPOCH).total_seconds() / 86400
     if isinstance(value, dt.date):
-        return (value - SERIAL_EPOCH.date()).days
+        return to_serial(value)
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
     if isinstance(value, str | int | float | bool):
@@ -110,16 +112,44 @@ class SheetInfo:
     sheet_id: int
     rows: int
     cols: int
+    #: Position among the spreadsheet's sheets.
+    index: int = 0
+    #: IDs of every sheetcrm lock on the sheet (this sync's own included).
+    locks: frozenset[int] = frozenset()
+    #: IDs of the locks on the sheet that a sync left behind (removed by the next write).
+    stale_locks: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class ReadToken:
+    """What ``write`` needs from the read a plan was made from (:attr:`RawTab.token`): the
+    sheet's ID, grid size and locks, its header and its rows as read (to re-target writes
+    by ID, and to repair a Log tab left without its header)."""
+
+    sheet: SheetInfo
+    rows: list[list[Any]]
+    header: list[Any] = field(default_factory=list)
 
 
 @dataclass
-class ReadState:
-    """What the last read saw: grid sizes and the rows as read (for re-targeting)."""
+class _Write:
+    """What one call of ``write`` knows while it runs (never kept on the backend): the
+    sheets as read (grid sizes updated as the write grows them), the rows and headers as
+    read, the Log's title, and the locks."""
 
-    sheets: dict[str, SheetInfo] = field(default_factory=dict)
-    rows: dict[str, list[list[Any]]] = field(default_factory=dict)
-    headers: dict[str, list[Any]] = field(default_factory=dict)
-    log_title: str | None = None
+    sheets: dict[str, SheetInfo]
+    rows: dict[str, list[list[Any]]]
+    headers: dict[str, list[Any]]
+    log_title: str
+    log_exists: bool
+    #: Locks some sync left behind, removed by this write.
+    stale: list[int]
+    #: Every lock of any sync the last metadata read saw.
+    present: set[int] = field(default_factory=set)
+    #: The sheetId chosen for a Log tab this write adds.
+    log_sheet_id: int | None = None
+    #: True from the moment this write's locks are known to be in place until removed.
+    locked: bool = False
 
 
 def _api_error(exc: APIError, key: str, credentials: Any, action: str) -> SheetCRMError:
@@ -146,7 +176,7 @@ def _api_error(exc: APIError, key: str, credentials: Any, action: str) -> SheetC
             else "share the spreadsheet with the account sheetcrm signs in as"
         )
         return PermissionDeniedError(f"no permission to {action} spreadsheet {key!r}; {share}")
-    return WorkbookWriteError(f"could not {action} spreadsheet {key!r}: {status} {_google_message(exc)}")
+    return WorkbookWriteError(f"could not {action} spreadsheet {key!r}: {status} {google_message(exc)}")
 
 
 def _reason(exc: APIError) -> str:
@@ -158,7 +188,7 @@ def _reason(exc: APIError) -> str:
     return next((str(d.get("reason")) for d in details if isinstance(d, dict) and d.get("reason")), "")
 
 
-def _google_message(exc: APIError) -> str:
+def google_message(exc: APIError) -> str:
     """Google's own error message from an APIError's JSON body."""
     try:
         return str(exc.response.json()["error"]["message"])
@@ -167,22 +197,15 @@ def _google_message(exc: APIError) -> str:
 
 
 class GoogleSheetsBackend:
-    """A CRM workbook in Google Sheets, reached through ``client`` (a gspread.Client)."""
+    """A CRM workbook in Google Sheets, reached through ``client`` (a gspread.Client).
+    It keeps no state between calls: what ``write`` needs from the read travels in the
+    plan (:class:`ReadToken`)."""
 
     def __init__(self, key_or_url: str, client: gspread.Client, credentials: Any = None) -> None:
         self.key = spreadsheet_key(key_or_url)
         self.client = client
         self.credentials = credentials
         self.location = f"https://docs.google.com/spreadsheets/d/{self.key}"
-        self.state = ReadState()
-        #: sheetcrm's own short-lived locks found by the last metadata read (left by a
-        #: sync that died between locking and unlocking): removed by the next write.
-        self.locks_found: list[int] = []
-        #: every lock of any sync the last metadata read saw (this sync's own included).
-        self.locks_present: set[int] = set()
-        self._log_sheet_id: int | None = None
-        #: True from the moment this sync's locks are known to be in place until removed.
-        self._locked = False
 
     @property
     def http(self) -> Any:
@@ -203,18 +226,9 @@ class GoogleSheetsBackend:
         except APIError as exc:
             raise _api_error(exc, self.key, self.credentials, "open") from None
         out = {}
-        self.locks_found = []
-        self.locks_present = set()
-        for sheet in meta.get("sheets", []):
-            self.locks_present |= {
-                int(pr["protectedRangeId"])
-                for pr in sheet.get("protectedRanges", [])
-                if str(pr.get("description", "")).startswith(LOCK_DESCRIPTION)
-            }
-            self.locks_found += [
-                int(pr["protectedRangeId"])
-                for pr in sheet.get("protectedRanges", [])
-                if _stale_lock(str(pr.get("description", "")))
+        for index, sheet in enumerate(meta.get("sheets", [])):
+            described = [
+                (int(pr["protectedRangeId"]), str(pr.get("description", ""))) for pr in sheet.get("protectedRanges", [])
             ]
             props = sheet["properties"]
             grid = props.get("gridProperties", {})
@@ -223,6 +237,9 @@ class GoogleSheetsBackend:
                 int(props.get("sheetId", 0)),
                 int(grid.get("rowCount", 1000)),
                 int(grid.get("columnCount", 26)),
+                index,
+                frozenset(pid for pid, text in described if text.startswith(LOCK_DESCRIPTION)),
+                frozenset(pid for pid, text in described if _stale_lock(text)),
             )
         return out
 
@@ -232,9 +249,9 @@ class GoogleSheetsBackend:
                 self.key,
                 ranges,
                 params={
-                    "valueRenderOption": "UNFORMATTED_VALUE",
-                    "dateTimeRenderOption": "SERIAL_NUMBER",
-                    "majorDimension": "ROWS",
+                    "valueRenderOption": ValueRenderOption.unformatted,
+                    "dateTimeRenderOption": DateTimeOption.serial_number,
+                    "majorDimension": Dimension.rows,
                 },
             )
         except APIError as exc:
@@ -246,33 +263,29 @@ class GoogleSheetsBackend:
         tabs too large for one answer, read in row chunks)."""
         sheets = self.metadata()
         tabs = find_tabs(list(sheets))
-        ranges: list[tuple[Tab, str, str]] = []
-        for tab, title in tabs.items():
+        ranges: list[_Chunk] = []
+        for title in tabs.values():
             info = sheets[title]
-            last = column_letter(max(info.cols, 1) - 1)
+            last = column_letters(max(info.cols, 1) - 1)
             rows_per_chunk = max(1000, READ_CHUNK_CELLS // max(info.cols, 1))
             for start in range(1, info.rows + 1, rows_per_chunk):
                 end = min(info.rows, start + rows_per_chunk - 1)
-                ranges.append((tab, title, f"{quote_title(title)}!A{start}:{last}{end}"))
+                ranges.append(_Chunk(title, start, end, absolute_range_name(title, f"A{start}:{last}{end}")))
         grids: dict[str, list[list[Any]]] = defaultdict(list)
         for group in _chunk_ranges(ranges, sheets):
-            values = self._batch_get([r for _, _, r in group])
-            for (_tab, title, a1), rows in zip(group, values, strict=True):
-                start = int(re.search(r"!A(\d+):", a1).group(1))  # type: ignore[union-attr]
-                grid = grids[title]
-                grid.extend([] for _ in range(start - 1 - len(grid)))
+            values = self._batch_get([chunk.a1 for chunk in group])
+            for chunk, rows in zip(group, values, strict=True):
+                grid = grids[chunk.title]
+                grid.extend([] for _ in range(chunk.start - 1 - len(grid)))
                 grid.extend(rows)
         out: dict[Tab, RawTab] = {}
-        self.state = ReadState(sheets=sheets, log_title=tabs.get(Tab.LOG))
         for tab, title in tabs.items():
             grid = grids.get(title, [])
             header = list(grid[0]) if grid else []
             rows = [list(r) for r in grid[1:]]
             while rows and not rows[-1]:
                 rows.pop()
-            self.state.rows[title] = rows
-            self.state.headers[title] = header
-            out[tab] = RawTab(tab, title, header, rows)
+            out[tab] = RawTab(tab, title, header, rows, ReadToken(sheets[title], rows, header))
         return out
 
     # --------------------------------------------------------------- write
@@ -280,71 +293,84 @@ class GoogleSheetsBackend:
     def write(self, plan: WritePlan) -> WriteReport:
         """Lock the tabs the plan writes and re-read the rows it aims at (one atomic
         spreadsheets.batchUpdate), re-target or skip each change, then write everything
-        and unlock (one atomic spreadsheets.batchUpdate, RAW values). See docs/sync.md."""
+        and unlock (one atomic spreadsheets.batchUpdate, RAW values). See docs/sync.md.
+        What the read saw comes from the plan's read tokens."""
         report = WriteReport()
         if plan.empty:
-            if self.locks_found:
-                self._unlock(self.locks_found)
+            stale = sorted({pid for t in plan.read.values() if isinstance(t, ReadToken) for pid in t.sheet.stale_locks})
+            if stale:
+                self._unlock(stale)
                 report.requests += 1
             return report
-        if not self.state.sheets:
-            self.read()
+        # A plan made without this backend's read (by hand, or from another backend's
+        # tabs) is aimed at the sheet as it is now.
+        tokens = plan.read or {tab: raw.token for tab, raw in self.read().items()}
+        read = [t for t in tokens.values() if isinstance(t, ReadToken)]
+        log_read = tokens.get(Tab.LOG)
+        w = _Write(
+            # Copies: growing the grid updates them, and the plan's tokens stay as read.
+            sheets={t.sheet.title: replace(t.sheet) for t in sorted(read, key=lambda t: t.sheet.index)},
+            rows={t.sheet.title: t.rows for t in read},
+            headers={t.sheet.title: t.header for t in read},
+            log_title=log_read.sheet.title if isinstance(log_read, ReadToken) else plan.log_title,
+            log_exists=isinstance(log_read, ReadToken),
+            stale=sorted({pid for t in read for pid in t.sheet.stale_locks}),
+        )
         cells = plan.cells
-        log_title = self.state.log_title or plan.log_title
-        locks = self._new_locks(cells, plan)
+        locks = self._new_locks(w, cells, plan)
         unlocked = False
         try:
-            reread, requests = self._lock_and_reread(cells, plan, log_title, locks)
+            reread, requests = self._lock_and_reread(w, cells, plan, locks)
             report.requests += requests
-            targets, skipped = retarget(cells, reread, self.state.rows)
+            targets, skipped = retarget(cells, reread, w.rows)
             report.skipped.extend(skipped)
-            data, report.log_rows = self._write_data(targets, skipped, plan, log_title)
+            data, report.log_rows = self._write_data(w, targets, skipped, plan)
             if plan.appends:
                 # Under the lock: the bottom rows re-read here stay where they are.
-                data.extend(append_ranges(self, plan.appends, report))
-            report.requests += self._write_and_unlock(data, list(locks.values()), log_title)
+                data.extend(append_ranges(self, w.sheets, plan.appends, report))
+            report.requests += self._write_and_unlock(w, data, list(locks.values()))
             unlocked = True
         finally:
-            if self._locked and not unlocked:
+            if w.locked and not unlocked:
                 # Never leave people locked out: unlock whatever happened (best effort; a
                 # lock that survives this is removed by the next sync).
                 with contextlib.suppress(Exception):
                     self._unlock(list(locks.values()))
-                self._locked = False
         report.written = len(targets)
-        self.state = ReadState()
-        self._log_sheet_id = None
-        self._locked = False
         return report
 
     # -- the window between the re-read and the write, closed ---------------------------
 
-    def _new_locks(self, cells: pd.DataFrame, plan: WritePlan) -> dict[str, int]:
+    @staticmethod
+    def _new_locks(w: _Write, cells: pd.DataFrame, plan: WritePlan) -> dict[str, int]:
         """A fresh client-chosen protectedRangeId for each existing tab the plan writes
         (the Log is appended to, not locked)."""
         titles = [str(t) for t in dict.fromkeys(cells["title"])] if len(cells) else []
         titles += [title for _tab, title, _col, _text in plan.headers if title not in titles]
         titles += [new.title for new in plan.appends if new.title not in titles]
         rng = random.SystemRandom()
-        return {t: rng.randrange(1 << 20, 1 << 31) for t in titles if t in self.state.sheets}
+        return {t: rng.randrange(1 << 20, 1 << 31) for t in titles if t in w.sheets}
 
     def _lock_and_reread(
-        self, cells: pd.DataFrame, plan: WritePlan, log_title: str, locks: dict[str, int]
+        self, w: _Write, cells: pd.DataFrame, plan: WritePlan, locks: dict[str, int]
     ) -> tuple[dict[str, dict[Any, Any]], int]:
         """One atomic spreadsheets.batchUpdate: grow the grid, lock the tabs the plan
         writes (people other than the spreadsheet's owner cannot edit them until the
         write), remove stale locks, and answer with the re-read ranges as they are under
         the lock. Returns the re-read (see :meth:`_reread`) and the requests made."""
-        wanted = self._reread_wanted(cells)
+        wanted = _reread_wanted(cells, w.rows)
         made = 0
         for _attempt in range(3):
-            structure = self._growth(cells, plan, log_title) + append_growth(self.state, plan.appends)
+            # Sized on copies: a request that fails grows nothing.
+            grown = {title: replace(info) for title, info in w.sheets.items()}
+            structure = self._growth(w, cells, plan, grown)
+            structure += append_growth(grown, w.rows, plan.appends)
             structure += [
                 {
                     "addProtectedRange": {
                         "protectedRange": {
                             "protectedRangeId": pid,
-                            "range": {"sheetId": self.state.sheets[title].sheet_id},
+                            "range": {"sheetId": w.sheets[title].sheet_id},
                             "description": f"{LOCK_DESCRIPTION} since {_now_utc()}: removed when the sync has written",
                             "warningOnly": False,
                         }
@@ -352,8 +378,8 @@ class GoogleSheetsBackend:
                 }
                 for title, pid in locks.items()
             ]
-            structure += [{"deleteProtectedRange": {"protectedRangeId": pid}} for pid in self.locks_found]
-            ranges = [self._reread_range(w) for w in wanted]
+            structure += [{"deleteProtectedRange": {"protectedRangeId": pid}} for pid in w.stale]
+            ranges = [_reread_range(x) for x in wanted]
             made += 1
             failure: SheetCRMError | None = None
             try:
@@ -372,90 +398,80 @@ class GoogleSheetsBackend:
             except AnswerLostError:
                 answer = None
             except APIError as exc:
-                if "exceeds grid limits" in _google_message(exc) and any(w[1] is None for w in wanted):
+                if "exceeds grid limits" in google_message(exc) and any(x[1] is None for x in wanted):
                     # A full row past a grid that deletions shrank: prove nothing by it (its
                     # changes are skipped) rather than fail the sync.
-                    wanted = [w for w in wanted if w[1] is not None]
+                    wanted = [x for x in wanted if x[1] is not None]
                     continue
                 failure = _api_error(exc, self.key, self.credentials, "write")
             if failure is not None:
                 raise failure  # outside the except block: no context carrying request details
             if answer is not None:
-                self.locks_found = []
-                self._locked = bool(locks)
-                return self._grid_reread(wanted, answer), made
+                w.sheets = grown
+                w.stale = []
+                w.locked = bool(locks)
+                return _grid_reread(wanted, answer), made
             # The answer was lost: applied or not, our locks say. Look before sending again.
-            kept = self.state.rows
-            self.state.sheets = self.metadata()
-            self.state.rows = kept
+            self._look(w)
             made += 1
-            if set(locks.values()) <= self.locks_present:
-                self._locked = bool(locks)
-                self.locks_found = [pid for pid in self.locks_found if pid not in locks.values()]
-                reread, more = self._reread(cells)
+            if set(locks.values()) <= w.present:
+                w.locked = bool(locks)
+                w.stale = [pid for pid in w.stale if pid not in locks.values()]
+                reread, more = self._reread(cells, w.rows)
                 return reread, made + more
         raise WorkbookWriteError(
             f"could not lock spreadsheet {self.key!r} for writing: three answers were lost; "
             "check the network connection and run sync again"
         )
 
-    def _grid_reread(self, wanted: list[tuple[str, int | None, int | None]], answer: Any) -> dict[str, dict[Any, Any]]:
-        """The re-read as :meth:`_reread` returns it, from the grid data of a
-        spreadsheets.batchUpdate answer (one GridData per response range, per sheet in the
-        order asked)."""
-        data: dict[str, list[dict[str, Any]]] = {}
-        for sheet in (answer or {}).get("updatedSpreadsheet", {}).get("sheets", []):
-            data[sheet["properties"]["title"]] = list(sheet.get("data", []))
-        seen: dict[str, int] = defaultdict(int)
-        out: dict[str, dict[Any, Any]] = defaultdict(dict)
-        for title, col, row in wanted:
-            grids = data.get(title, [])
-            grid = grids[seen[title]] if seen[title] < len(grids) else {}
-            seen[title] += 1
-            rows = [[_effective(v) for v in r.get("values", [])] for r in grid.get("rowData", [])]
-            if col is not None:
-                out[title][col] = [r[0] if r else None for r in rows]
-            else:
-                out[title].setdefault(-1, {})[row] = _trim_row(rows[0]) if rows else []
-        return out
+    def _look(self, w: _Write) -> None:
+        """After a lost answer: the sheets as they are now (grid sizes, a Log tab this
+        write may have added, every lock present) into ``w``; the rows as read stay."""
+        now = self.metadata()
+        w.sheets = {title: info for title, info in now.items() if title in w.sheets or title == w.log_title}
+        w.present = {pid for info in now.values() for pid in info.locks}
+        if w.log_title in now:
+            w.log_sheet_id = now[w.log_title].sheet_id
 
     def _write_data(
-        self, targets: pd.DataFrame, skipped: list[dict[str, Any]], plan: WritePlan, log_title: str
+        self, w: _Write, targets: pd.DataFrame, skipped: list[dict[str, Any]], plan: WritePlan
     ) -> tuple[list[dict[str, Any]], int]:
         """The cells to write as A1 ranges with values, and the number of Log rows.
 
-        Order: the changes the Log reports (ID fills, Stage moves and their Stage Reason),
-        the new headers and the Log rows come first, in one payload whenever they fit, so
-        a write failing midway cannot leave a logged change without its Log row; the
-        computed columns, which the next sync recomputes anyway, follow."""
-        logged = targets["kind"].isin(["id", "stage"]) | (targets["column"] == "Stage Reason")
+        Order: the changes the Log reports (every change but a computed value, and the
+        Stage Reason of a Stage move), the new headers and the Log rows come first, in one
+        payload whenever they fit, so a write failing midway cannot leave a logged change
+        without its Log row; the computed columns, which the next sync recomputes anyway,
+        follow."""
+        logged = (targets["kind"] != ChangeKind.COMPUTED) | (targets["column"] == "Stage Reason")
         data = _ranges_for(targets[logged])
         for _tab, title, col, text in plan.headers:
-            data.append({"range": f"{quote_title(title)}!{column_letter(col)}1", "values": [[text]]})
+            data.append({"range": absolute_range_name(title, f"{column_letters(col)}1"), "values": [[text]]})
         log = reconcile_log(plan, skipped)
+        log_title = w.log_title
         if log:
-            first = len(self.state.rows.get(log_title, [])) + 2
-            header = self.state.headers.get(log_title, [])
-            if self.state.log_title is None or not any(norm_cell(v) != "" for v in header):
+            first = len(w.rows.get(log_title, [])) + 2
+            header = w.headers.get(log_title, [])
+            if not w.log_exists or not any(norm_cell(v) != "" for v in header):
                 # A new Log tab, or one a failed sync created without its header row.
-                data.append({"range": f"{quote_title(log_title)}!A1", "values": [list(plan.log_header)]})
+                data.append({"range": absolute_range_name(log_title, "A1"), "values": [list(plan.log_header)]})
             last = first + len(log) - 1
             data.append(
                 {
-                    "range": f"{quote_title(log_title)}!A{first}:{column_letter(len(log[0]) - 1)}{last}",
+                    "range": absolute_range_name(log_title, f"A{first}:{column_letters(len(log[0]) - 1)}{last}"),
                     "values": [[to_cell_json(v) for v in row] for row in log],
                 }
             )
         data.extend(_ranges_for(targets[~logged]))
         return data, len(log)
 
-    def _write_and_unlock(self, data: list[dict[str, Any]], locks: list[int], log_title: str) -> int:
+    def _write_and_unlock(self, w: _Write, data: list[dict[str, Any]], locks: list[int]) -> int:
         """Write ``data`` with updateCells (RAW: text stays text) and remove ``locks`` in
         the same atomic spreadsheets.batchUpdate (the last one, when the write needs more
         than one payload). Returns the requests made."""
-        ids = {title: info.sheet_id for title, info in self.state.sheets.items()}
-        if self._log_sheet_id is not None:  # a Log tab this sync has just added
-            ids.setdefault(log_title, self._log_sheet_id)
+        ids = {title: info.sheet_id for title, info in w.sheets.items()}
+        if w.log_sheet_id is not None:  # a Log tab this sync has just added
+            ids.setdefault(w.log_title, w.log_sheet_id)
         cell_requests = [_update_cells(item, ids) for item in _split_long(data)]
         bodies = list(_batches(cell_requests, lambda r: len(json.dumps(r, ensure_ascii=False)), WRITE_PAYLOAD_BYTES))
         bodies = bodies or [[]]
@@ -490,15 +506,14 @@ class GoogleSheetsBackend:
             if lost:
                 # Applied if our locks are gone; else send it again (setting cells twice is
                 # harmless, and the locks are still there to remove).
-                self.metadata()
+                present = {pid for info in self.metadata().values() for pid in info.locks}
                 made += 1
-                if set(locks) & self.locks_present:
+                if set(locks) & present:
                     made += 1
                     try:
                         self.http.batch_update(self.key, {"requests": body})
                     except APIError as exc:
                         failure = _api_error(exc, self.key, self.credentials, "write")
-                self.locks_found = [pid for pid in self.locks_found if pid not in locks]
             if failure is not None:
                 raise failure  # outside the except block: no context carrying request details
         return made
@@ -513,7 +528,7 @@ class GoogleSheetsBackend:
                 )
                 break
             except APIError as exc:
-                gone = re.search(r"No protected range with id: (\d+)", _google_message(exc))
+                gone = re.search(r"No protected range with id: (\d+)", google_message(exc))
                 if gone:
                     locks = [pid for pid in locks if pid != int(gone.group(1))]
                 else:
@@ -522,7 +537,6 @@ class GoogleSheetsBackend:
                 raise failure
             if not locks:
                 break
-        self.locks_found = []
 
     def replace_tab(self, title: str, rows: list[list[Any]]) -> WriteReport:
         """Write ``rows`` into worksheet ``title``, replacing it when it exists: one metadata
@@ -561,22 +575,25 @@ class GoogleSheetsBackend:
             self.http.batch_update(self.key, {"requests": requests})
         except APIError as exc:
             raise _api_error(exc, self.key, self.credentials, "write") from None
-        self.state = ReadState()
         written = sum(v is not None for r in rows for v in r)
         return WriteReport(written=written, requests=2)
 
-    def _reread(self, cells: pd.DataFrame) -> tuple[dict[str, dict[Any, Any]], int]:
-        """One batchGet of :meth:`_reread_wanted`. Returns title -> {column index: values
+    def _reread(
+        self, cells: pd.DataFrame, rows_as_read: dict[str, list[list[Any]]]
+    ) -> tuple[dict[str, dict[Any, Any]], int]:
+        """One batchGet of :func:`_reread_wanted`. Returns title -> {column index: values
         from row 2} (key -1 holds {row: full row}) and the requests made."""
-        wanted = self._reread_wanted(cells)
+        wanted = _reread_wanted(cells, rows_as_read)
         requests = 1
         try:
-            values = self._batch_get([self._reread_range(w) for w in wanted]) if wanted else []
+            values = self._batch_get([_reread_range(x) for x in wanted]) if wanted else []
         except WorkbookWriteError as exc:
             if "exceeds grid limits" not in str(exc):
                 raise
-            wanted = [w for w in wanted if w[1] is not None]
-            values = self._batch_get([self._reread_range(w) for w in wanted])
+            # A full row past a grid that deletions shrank: prove nothing by it (its changes
+            # are skipped) rather than fail the sync.
+            wanted = [x for x in wanted if x[1] is not None]
+            values = self._batch_get([_reread_range(x) for x in wanted])
             requests += 1
         out: dict[str, dict[Any, Any]] = defaultdict(dict)
         for (title, col, row), got in zip(wanted, values, strict=True):
@@ -586,42 +603,13 @@ class GoogleSheetsBackend:
                 out[title].setdefault(-1, {})[row] = list(got[0]) if got else []
         return out, requests
 
-    def _reread_wanted(self, cells: pd.DataFrame) -> list[tuple[str, int | None, int | None]]:
-        """What the re-read covers: each touched tab's ID column, its compare-and-set
-        columns, and the full rows whose identity the ID alone cannot prove (rows whose ID
-        the plan fills, rows that shared their ID with another row when read), as (title,
-        column or None, row or None)."""
-        wanted: list[tuple[str, int | None, int | None]] = []
-        for title, group in cells.groupby("title", sort=False):
-            title = str(title)
-            id_col = int(group["id_col"].iloc[0])
-            if id_col >= 0:
-                wanted.append((title, id_col, None))
-            for col in sorted(set(group.loc[group["cas"].astype(bool) & (group["kind"] != "id"), "col"])):
-                wanted.append((title, int(col), None))
-            rows = set(group.loc[group["kind"] == "id", "row"])
-            if id_col >= 0:
-                read = self.state.rows.get(title, [])
-                shared = {
-                    rid
-                    for rid, at in _positions([r[id_col] if id_col < len(r) else None for r in read]).items()
-                    if len(at) > 1
-                }
-                rows |= set(group.loc[group["record_id"].map(norm_cell).isin(list(shared)), "row"])
-            wanted.extend((title, None, int(row)) for row in sorted(rows))
-        return wanted
-
     @staticmethod
-    def _reread_range(wanted: tuple[str, int | None, int | None]) -> str:
-        title, col, row = wanted
-        if col is not None:
-            # Open-ended: people may have deleted rows, shrinking the grid, since the read.
-            letter = column_letter(col)
-            return f"{quote_title(title)}!{letter}2:{letter}"
-        return f"{quote_title(title)}!{row}:{row}"
-
-    def _growth(self, targets: pd.DataFrame, plan: WritePlan, log_title: str) -> list[dict[str, Any]]:
-        """spreadsheets.batchUpdate requests that make room for the writes (if any)."""
+    def _growth(
+        w: _Write, targets: pd.DataFrame, plan: WritePlan, sheets: dict[str, SheetInfo]
+    ) -> list[dict[str, Any]]:
+        """spreadsheets.batchUpdate requests that make room for the writes (if any), given
+        the sheets as read (``sheets``) and the rows the Log held."""
+        log_title = w.log_title
         need_rows: dict[str, int] = defaultdict(int)
         need_cols: dict[str, int] = defaultdict(int)
         for title, group in targets.groupby("title", sort=False) if len(targets) else ():
@@ -631,38 +619,41 @@ class GoogleSheetsBackend:
             need_cols[title] = max(need_cols[title], col + 1)
         requests: list[dict[str, Any]] = []
         if plan.log:
-            last = len(self.state.rows.get(log_title, [])) + 1 + len(plan.log)
-            if log_title not in self.state.sheets:
+            last = len(w.rows.get(log_title, [])) + 1 + len(plan.log)
+            log_width = len(encode_log_row(plan.log[0]))
+            if log_title not in sheets:
                 # Room for many runs, so later syncs do not need this extra request.
                 rows = max(1000, last + 1000)
                 # Its sheetId chosen here, so the write can aim at it without asking.
-                if self._log_sheet_id is None:
-                    taken = {info.sheet_id for info in self.state.sheets.values()}
+                if w.log_sheet_id is None:
+                    taken = {info.sheet_id for info in sheets.values()}
                     rng = random.SystemRandom()
-                    self._log_sheet_id = next(
-                        i for i in iter(lambda: rng.randrange(1, 1 << 31), None) if i not in taken
-                    )
+                    w.log_sheet_id = next(i for i in iter(lambda: rng.randrange(1, 1 << 31), None) if i not in taken)
                 requests.append(
                     {
                         "addSheet": {
                             "properties": {
-                                "sheetId": self._log_sheet_id,
+                                "sheetId": w.log_sheet_id,
                                 "title": log_title,
-                                "gridProperties": {"rowCount": rows, "columnCount": 8, "frozenRowCount": 1},
+                                "gridProperties": {
+                                    "rowCount": rows,
+                                    "columnCount": log_width,
+                                    "frozenRowCount": 1,
+                                },
                             }
                         }
                     }
                 )
             else:
                 need_rows[log_title] = max(need_rows[log_title], last)
-                need_cols[log_title] = max(need_cols[log_title], len(plan.log[0]))
-        for title, info in self.state.sheets.items():
+                need_cols[log_title] = max(need_cols[log_title], log_width)
+        for title, info in sheets.items():
             if need_rows.get(title, 0) > info.rows:
                 requests.append(
                     {
                         "appendDimension": {
                             "sheetId": info.sheet_id,
-                            "dimension": "ROWS",
+                            "dimension": Dimension.rows,
                             "length": need_rows[title] - info.rows + 1000,
                         }
                     }
@@ -672,7 +663,7 @@ class GoogleSheetsBackend:
                     {
                         "appendDimension": {
                             "sheetId": info.sheet_id,
-                            "dimension": "COLUMNS",
+                            "dimension": Dimension.cols,
                             "length": need_cols[title] - info.cols,
                         }
                     }
@@ -686,28 +677,92 @@ class GoogleSheetsBackend:
             raise _api_error(exc, self.key, self.credentials, "resize") from None
 
 
-def append_growth(state: ReadState, appends: list[NewRows]) -> list[dict[str, Any]]:
+def _reread_wanted(
+    cells: pd.DataFrame, rows_as_read: dict[str, list[list[Any]]]
+) -> list[tuple[str, int | None, int | None]]:
+    """What the re-read covers: each touched tab's ID column, its compare-and-set columns,
+    and the full rows whose identity the ID alone cannot prove (rows whose ID the plan
+    fills, rows that shared their ID with another row when read), as (title, column or
+    None, row or None)."""
+    wanted: list[tuple[str, int | None, int | None]] = []
+    for title, group in cells.groupby("title", sort=False):
+        title = str(title)
+        id_col = int(group["id_col"].iloc[0])
+        if id_col >= 0:
+            wanted.append((title, id_col, None))
+        for col in sorted(set(group.loc[group["cas"].astype(bool) & (group["kind"] != ChangeKind.ID), "col"])):
+            wanted.append((title, int(col), None))
+        rows = set(group.loc[group["kind"] == ChangeKind.ID, "row"])
+        if id_col >= 0:
+            read = rows_as_read.get(title, [])
+            shared = {
+                rid
+                for rid, at in _positions([r[id_col] if id_col < len(r) else None for r in read]).items()
+                if len(at) > 1
+            }
+            rows |= set(group.loc[group["record_id"].map(norm_cell).isin(list(shared)), "row"])
+        wanted.extend((title, None, int(row)) for row in sorted(rows))
+    return wanted
+
+
+def _reread_range(wanted: tuple[str, int | None, int | None]) -> str:
+    title, col, row = wanted
+    if col is not None:
+        # Open-ended: people may have deleted rows, shrinking the grid, since the read.
+        letter = column_letters(col)
+        return absolute_range_name(title, f"{letter}2:{letter}")
+    return absolute_range_name(title, f"{row}:{row}")
+
+
+def _grid_reread(wanted: list[tuple[str, int | None, int | None]], answer: Any) -> dict[str, dict[Any, Any]]:
+    """The re-read as :meth:`GoogleSheetsBackend._reread` returns it, from the grid data of
+    a spreadsheets.batchUpdate answer (one GridData per response range, per sheet in the
+    order asked)."""
+    data: dict[str, list[dict[str, Any]]] = {}
+    for sheet in (answer or {}).get("updatedSpreadsheet", {}).get("sheets", []):
+        data[sheet["properties"]["title"]] = list(sheet.get("data", []))
+    seen: dict[str, int] = defaultdict(int)
+    out: dict[str, dict[Any, Any]] = defaultdict(dict)
+    for title, col, row in wanted:
+        grids = data.get(title, [])
+        grid = grids[seen[title]] if seen[title] < len(grids) else {}
+        seen[title] += 1
+        rows = [[_effective(v) for v in r.get("values", [])] for r in grid.get("rowData", [])]
+        if col is not None:
+            out[title][col] = [r[0] if r else None for r in rows]
+        else:
+            out[title].setdefault(-1, {})[row] = _trim_row(rows[0]) if rows else []
+    return out
+
+
+def append_growth(
+    sheets: dict[str, SheetInfo], rows_as_read: dict[str, list[list[Any]]], appends: list[NewRows]
+) -> list[dict[str, Any]]:
     """appendDimension requests giving ``appends`` room below the rows as read (the grid
-    sizes in ``state`` are updated to what they will be)."""
+    sizes in ``sheets`` are updated to what they will be)."""
     requests: list[dict[str, Any]] = []
     for new in appends:
-        info = state.sheets.get(new.title)
-        need = len(state.rows.get(new.title, [])) + 1 + len(new.rows)
+        info = sheets.get(new.title)
+        need = len(rows_as_read.get(new.title, [])) + 1 + len(new.rows)
         if info is not None and need > info.rows:
             extra = need - info.rows + 1000
-            requests.append({"appendDimension": {"sheetId": info.sheet_id, "dimension": "ROWS", "length": extra}})
+            requests.append(
+                {"appendDimension": {"sheetId": info.sheet_id, "dimension": Dimension.rows, "length": extra}}
+            )
             info.rows += extra
     return requests
 
 
-def append_ranges(backend: GoogleSheetsBackend, appends: list[NewRows], report: WriteReport) -> list[dict[str, Any]]:
+def append_ranges(
+    backend: GoogleSheetsBackend, sheets: dict[str, SheetInfo], appends: list[NewRows], report: WriteReport
+) -> list[dict[str, Any]]:
     """values.batchUpdate data putting ``appends`` below each tab's last used row as it is
     now: one values.batchGet re-reads the tabs (a person may have inserted rows or typed
     a record at the bottom since the read), then explicit ranges per run of columns. Not
     values.append, whose table detection lands rows after a blank row or in the columns
     of whatever block it finds."""
     titles = list(dict.fromkeys(new.title for new in appends))
-    grids = dict(zip(titles, backend._batch_get([quote_title(t) for t in titles]), strict=True))
+    grids = dict(zip(titles, backend._batch_get([absolute_range_name(t) for t in titles]), strict=True))
     report.requests += 1
     data: list[dict[str, Any]] = []
     grow: list[dict[str, Any]] = []
@@ -718,18 +773,25 @@ def append_ranges(backend: GoogleSheetsBackend, appends: list[NewRows], report: 
         if not spot.rows:
             continue
         last = spot.first_row + len(spot.rows) - 1
-        info = backend.state.sheets.get(new.title)
+        info = sheets.get(new.title)
         if info is not None and last > info.rows:
             # A person filled rows below the table since the read: grow again.
             grow.append(
-                {"appendDimension": {"sheetId": info.sheet_id, "dimension": "ROWS", "length": last - info.rows + 1000}}
+                {
+                    "appendDimension": {
+                        "sheetId": info.sheet_id,
+                        "dimension": Dimension.rows,
+                        "length": last - info.rows + 1000,
+                    }
+                }
             )
             info.rows = last + 1000
         for first, end, idx in spans(spot.cols):
             data.append(
                 {
-                    "range": f"{quote_title(new.title)}!{column_letter(first)}{spot.first_row}:"
-                    f"{column_letter(end)}{last}",
+                    "range": absolute_range_name(
+                        new.title, f"{column_letters(first)}{spot.first_row}:{column_letters(end)}{last}"
+                    ),
                     "values": [[to_cell_json(values[i]) for i in idx] for values in spot.rows],
                 }
             )
@@ -765,17 +827,20 @@ def _batches(items: Iterable[Any], size: Any, limit: int) -> Iterable[list[Any]]
         yield group
 
 
-def _chunk_ranges(
-    ranges: list[tuple[Tab, str, str]], sheets: dict[str, SheetInfo]
-) -> Iterable[list[tuple[Tab, str, str]]]:
+@dataclass(frozen=True)
+class _Chunk:
+    """Rows ``start`` to ``end`` (1-based, inclusive) of a sheet, and their A1 range."""
+
+    title: str
+    start: int
+    end: int
+    a1: str
+
+
+def _chunk_ranges(ranges: list[_Chunk], sheets: dict[str, SheetInfo]) -> Iterable[list[_Chunk]]:
     """Group ranges into batchGet requests of about READ_CHUNK_CELLS cells (one request
     for any workbook up to that size)."""
-
-    def cells(item: tuple[Tab, str, str]) -> int:
-        m = re.search(r"!A(\d+):[A-Z]+(\d+)$", item[2])
-        return (int(m.group(2)) - int(m.group(1)) + 1) * sheets[item[1]].cols if m else 0
-
-    return _batches(ranges, cells, READ_CHUNK_CELLS)
+    return _batches(ranges, lambda c: (c.end - c.start + 1) * sheets[c.title].cols, READ_CHUNK_CELLS)
 
 
 def _positions(ids: list[Any]) -> dict[Any, list[int]]:
@@ -818,7 +883,7 @@ def retarget(
         record = group["record_id"].map(norm_cell)
         rec = record.to_numpy()
         planned_rows = group["row"].astype("int64").to_numpy()
-        is_fill = (group["kind"] == "id").to_numpy()
+        is_fill = (group["kind"] == ChangeKind.ID).to_numpy()
         full_rows = seen.get(-1, {})
         refused: dict[Any, str] = {}
         fill_row: dict[Any, int] = {}
@@ -981,13 +1046,13 @@ def _ranges_for(targets: pd.DataFrame) -> list[dict[str, Any]]:
     for (title, col), group in ordered.groupby(["title", "col"], sort=False):
         rows = group["row"].astype(int).to_list()
         values = [to_cell_json(v) for v in group["new"]]
-        letter = column_letter(int(str(col)))
+        letter = column_letters(int(str(col)))
         start = 0
         for i in range(1, len(rows) + 1):
             if i == len(rows) or rows[i] != rows[i - 1] + 1:
                 data.append(
                     {
-                        "range": f"{quote_title(str(title))}!{letter}{rows[start]}:{letter}{rows[i - 1]}",
+                        "range": absolute_range_name(str(title), f"{letter}{rows[start]}:{letter}{rows[i - 1]}"),
                         "values": [[v] for v in values[start:i]],
                     }
                 )
@@ -1010,258 +1075,17 @@ def _split_long(data: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         if n <= WRITE_PAYLOAD_BYTES or len(values) < 2:
             yield item
             continue
-        m = re.match(r"^(.*!)([A-Z]+)(\d+):([A-Z]+)(\d+)$", item["range"])
-        if not m:
+        where = parse_a1(item["range"])
+        sheet, r1, c1, c2 = where.sheet, where.start_row, where.start_col, where.end_col
+        if sheet is None or r1 is None or c1 is None or c2 is None or where.end_row is None:
             yield item
             continue
-        sheet, c1, r1, c2, _r2 = m.groups()
         per = max(1, len(values) * WRITE_PAYLOAD_BYTES // (2 * n))
         for i in range(0, len(values), per):
             part = values[i : i + per]
-            start = int(r1) + i
-            yield {"range": f"{sheet}{c1}{start}:{c2}{start + len(part) - 1}", "values": part}
-
-
-__all__ = ["GoogleSheetsBackend", "quote_title", "retarget", "spreadsheet_key", "to_cell_json"]
-
-
-# ----------------------------------------------------------------- connect and create
-
-
-#: Environment variable that sends Sheets and Drive API calls to another base URL (a
-#: local fake such as :mod:`sheetcrm.testing`), for testing automation without Google.
-ENV_API_URL = "SHEETCRM_SHEETS_API_URL"
-
-
-def connect(
-    credentials: Any = None, *, create: bool = False, client: gspread.Client | None = None, base_url: str | None = None
-) -> tuple[gspread.Client, Any]:
-    """A gspread client with bounded retries, on credentials resolved by
-    :func:`sheetcrm.google.auth.load_credentials` (``credentials`` may be a key file path, or
-    already-built google-auth credentials). Returns (client, credentials)."""
-    import os
-
-    from sheetcrm.google.auth import load_credentials
-    from sheetcrm.google.http import make_client
-    from sheetcrm.google.redact import install_log_redaction
-
-    install_log_redaction()
-    if client is not None:
-        return client, getattr(client.http_client, "auth", credentials)
-    if credentials is None or isinstance(credentials, str | os.PathLike):
-        credentials = load_credentials(credentials, create=create)
-    return make_client(credentials, base_url=base_url or os.environ.get(ENV_API_URL) or None), credentials
-
-
-# The same shades as the .xlsx template (E7E6E6 and DDEBF7).
-_COMPUTED_SHADE = {"red": 0.91, "green": 0.90, "blue": 0.90}
-_PEOPLE_SHADE = {"red": 0.87, "green": 0.92, "blue": 0.97}
-
-
-def _grid_requests(lang: Any) -> list[dict[str, Any]]:
-    """spreadsheets.batchUpdate requests laying out every tab of the schema: titles, sizes,
-    frozen header, dropdowns, shaded and warning-protected computed columns, formats."""
-    from sheetcrm.schema import TABS, ColumnType
-
-    requests: list[dict[str, Any]] = []
-    for sheet_id, spec in enumerate(TABS.values()):
-        props = {
-            "sheetId": sheet_id,
-            "title": spec.title(lang),
-            "index": sheet_id,
-            "gridProperties": {"rowCount": 1000, "columnCount": len(spec.columns), "frozenRowCount": 1},
-        }
-        if sheet_id == 0:
-            requests.append({"updateSheetProperties": {"properties": props, "fields": "title,index,gridProperties"}})
-        else:
-            requests.append({"addSheet": {"properties": props}})
-        for i, col in enumerate(spec.columns):
-            column = {"sheetId": sheet_id, "startColumnIndex": i, "endColumnIndex": i + 1}
-            shade = _COMPUTED_SHADE if col.computed else _PEOPLE_SHADE
-            requests.append(
-                {
-                    "repeatCell": {
-                        "range": {**column, "startRowIndex": 0, "endRowIndex": 1},
-                        "cell": {
-                            "userEnteredFormat": {
-                                "backgroundColor": shade,
-                                "textFormat": {"bold": True, "italic": col.computed},
-                            }
-                        },
-                        "fields": "userEnteredFormat(backgroundColor,textFormat)",
-                    }
-                }
-            )
-            pattern = {"DATE": "yyyy-mm-dd", "DATETIME": "yyyy-mm-dd hh:mm", "MONEY": "#,##0.##"}.get(col.type.name)
-            if col.key == "Probability":
-                pattern = "0%"
-            if pattern:
-                requests.append(
-                    {
-                        "repeatCell": {
-                            "range": {**column, "startRowIndex": 1},
-                            "cell": {
-                                "userEnteredFormat": {
-                                    "numberFormat": {
-                                        "type": "PERCENT"
-                                        if pattern == "0%"
-                                        else ("NUMBER" if "#" in pattern else "DATE"),
-                                        "pattern": pattern,
-                                    }
-                                }
-                            },
-                            "fields": "userEnteredFormat.numberFormat",
-                        }
-                    }
-                )
-            if not col.computed and (col.enum is not None or col.type is ColumnType.BOOL):
-                choices = col.enum.choices(lang) if col.enum is not None else ["TRUE", "FALSE"]
-                requests.append(
-                    {
-                        "setDataValidation": {
-                            "range": {**column, "startRowIndex": 1},
-                            "rule": {
-                                "condition": {
-                                    "type": "ONE_OF_LIST",
-                                    "values": [{"userEnteredValue": c} for c in choices],
-                                },
-                                "strict": False,
-                                "showCustomUi": True,
-                            },
-                        }
-                    }
-                )
-            if col.computed:
-                requests.append(
-                    {
-                        "addProtectedRange": {
-                            "protectedRange": {
-                                "range": column,
-                                "warningOnly": True,
-                                "description": f"{col.header(lang)}: computed by sheetcrm; edits are overwritten",
-                            }
-                        }
-                    }
-                )
-    return requests
-
-
-#: The Drive appProperties key that marks a spreadsheet with the run of init that made it.
-INIT_MARKER = "sheetcrmInit"
-
-
-def _create_file(http: Any, title: str, marker: str) -> str:
-    """Create the spreadsheet file (Drive files.create) carrying ``marker``; after a lost
-    answer, find the file with that marker instead of creating another. Returns its key."""
-    from gspread.urls import DRIVE_FILES_API_V3_URL
-
-    body = {
-        "name": title,
-        "mimeType": "application/vnd.google-apps.spreadsheet",
-        "appProperties": {INIT_MARKER: marker},
-    }
-    failure: tuple[int, str] | None = None
-    for _attempt in range(3):
-        try:
-            return str(
-                http.request("post", DRIVE_FILES_API_V3_URL, json=body, params={"supportsAllDrives": True}).json()["id"]
-            )
-        except AnswerLostError:
-            pass
-        except APIError as exc:
-            failure = (exc.response.status_code if exc.response is not None else 0, _google_message(exc))
-            break
-        query = f"appProperties has {{ key='{INIT_MARKER}' and value='{marker}' }} and trashed = false"
-        try:
-            found = http.request(
-                "get",
-                DRIVE_FILES_API_V3_URL,
-                params={
-                    "q": query,
-                    "fields": "files(id)",
-                    "supportsAllDrives": True,
-                    "includeItemsFromAllDrives": True,
-                },
-            ).json()
-        except APIError as exc:
-            failure = (exc.response.status_code if exc.response is not None else 0, _google_message(exc))
-            break
-        if found.get("files"):
-            return str(found["files"][0]["id"])
-    if failure is None:
-        raise WorkbookWriteError(
-            f"could not create spreadsheet {title!r}: the answers were lost three times and no "
-            "spreadsheet was made; check the network connection and run 'sheetcrm init --google' again"
-        )
-    status, message = failure
-    if status in (401, 403):
-        raise PermissionDeniedError(
-            f"Google refused to create spreadsheet {title!r} ({status}); enable the Google Drive "
-            "API for the credentials' project and use credentials allowed to create files "
-            "(the drive.file scope; for OAuth users run 'sheetcrm login --google-drive')"
-        )
-    raise WorkbookWriteError(f"could not create spreadsheet {title!r}: {status} {message}")
-
-
-def create_google_workbook(
-    client: gspread.Client, title: str, lang: Any, share: str | None = None, credentials: Any = None
-) -> str:
-    """Create an empty CRM spreadsheet in Google Sheets from the schema and return its URL.
-
-    Three requests: create (Drive, marked with this run's marker), lay out (one
-    spreadsheets.batchUpdate), headers and Settings (one values.batchUpdate); one more to
-    share it with ``share``. A lost answer to a request that must not be repeated is
-    followed by a look at what is there (the marked file, the tabs, the share)."""
-    import secrets
-
-    from sheetcrm.schema import TABS
-    from sheetcrm.settings import settings_rows
-
-    http = client.http_client
-    # This run's marker, stored on the file: after a lost answer to "create", the file
-    # that carries it is the one this run made (found, never made a second time).
-    marker = secrets.token_hex(8)
-    key = _create_file(http, title, marker)
-    url = f"https://docs.google.com/spreadsheets/d/{key}/edit"
-    failure: str | None = None
-    try:
-        requests = _grid_requests(lang)
-        try:
-            http.batch_update(key, {"requests": requests})
-        except AnswerLostError:
-            # All or nothing: the tabs are there when it was applied.
-            titles = {s["properties"]["title"] for s in http.fetch_sheet_metadata(key).get("sheets", [])}
-            if not {spec.title(lang) for spec in TABS.values()} <= titles:
-                http.batch_update(key, {"requests": requests})
-        data = [
-            {"range": f"{quote_title(spec.title(lang))}!A1", "values": [[c.header(lang) for c in spec.columns]]}
-            for spec in TABS.values()
-        ]
-        settings = TABS[Tab.SETTINGS].title(lang)
-        data.append(
-            {
-                "range": f"{quote_title(settings)}!A2",
-                "values": [[to_cell_json(v) for v in row] for row in settings_rows(lang)],
-            }
-        )
-        http.values_batch_update(key, body={"valueInputOption": "RAW", "data": data})
-        if share:
-            try:
-                client.insert_permission(key, share, perm_type="user", role="writer", notify=True)
-            except AnswerLostError:
-                shared = {str(p.get("emailAddress", "")).casefold() for p in client.list_permissions(key)}
-                if share.casefold() not in shared:
-                    client.insert_permission(key, share, perm_type="user", role="writer", notify=True)
-    except APIError as exc:
-        failure = _google_message(exc)
-    except SheetCRMError as exc:
-        failure = str(exc)
-    if failure is not None:
-        raise WorkbookWriteError(
-            f"created {url} but could not finish setting it up ({failure}); delete that spreadsheet "
-            "and run 'sheetcrm init --google' again"
-        )
-    return f"https://docs.google.com/spreadsheets/d/{key}/edit"
+            start = r1 + 1 + i
+            cols = f"{column_letters(c1)}{start}:{column_letters(c2 - 1)}{start + len(part) - 1}"
+            yield {"range": absolute_range_name(sheet, cols), "values": part}
 
 
 def _cell_data(value: Any) -> dict[str, Any]:
@@ -1274,3 +1098,6 @@ def _cell_data(value: Any) -> dict[str, Any]:
     if isinstance(value, int | float):
         return {"userEnteredValue": {"numberValue": value}}
     return {"userEnteredValue": {"stringValue": str(value)}}
+
+
+__all__ = ["GoogleSheetsBackend", "ReadToken", "retarget", "spreadsheet_key", "to_cell_json"]

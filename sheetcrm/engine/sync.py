@@ -24,6 +24,7 @@ from sheetcrm.engine.plan import plan, stage_counts
 from sheetcrm.exceptions import shown
 from sheetcrm.schema import (
     NESL,
+    Severity,
     Tab,
 )
 
@@ -66,6 +67,7 @@ class SyncResult:
             f"IDs filled: {c['ids_filled']}. Stage moves: {c['stage_moves']}. "
             f"Person stage changes noticed: {c['person_changes']}.",
             f"Contacts by NESL: {nesl}.",
+            *c.get("notices", []),
         ]
         if self.dry_run:
             lines.append(f"Dry run: {len(self.changes)} cell(s) would be written; nothing was written.")
@@ -84,12 +86,19 @@ def _new_run_id(now: dt.datetime) -> str:
 
 
 def sync(
-    workbook: Workbook, as_of: Any = None, *, dry_run: bool = False, progress: Progress | None = None
+    workbook: Workbook,
+    as_of: Any = None,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    before_write: Callable[[pd.DataFrame], None] | None = None,
 ) -> SyncResult:
     """Validate, compute and write the computed cells of ``workbook``.
 
     Writes only cells whose value changes, in one backend write, and appends the Log rows.
-    With ``dry_run`` nothing is written. Returns a :class:`SyncResult`.
+    With ``dry_run`` nothing is written. ``before_write`` is given the planned changes
+    (as in :attr:`SyncResult.changes`) before anything is written. Returns a
+    :class:`SyncResult`.
     """
     say = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
@@ -114,6 +123,8 @@ def sync(
         )
     timings["plan"] = time.perf_counter() - t0
     report = None
+    if before_write is not None:
+        before_write(_changes_frame(the_plan.write.cells))
     if not dry_run and not the_plan.write.empty:
         say(f"writing {len(the_plan.write.cells)} cell(s)")
         t0 = time.perf_counter()
@@ -126,7 +137,7 @@ def sync(
     counts = {
         "rows": {t.value: len(workbook.tables[t]) for t in RECORD_TABS},
         "problems": len(problems),
-        "errors": int((problems["severity"] == "error").sum()),
+        "errors": int((problems["severity"] == Severity.ERROR).sum()),
         "ids_filled": sum(len(s) for s in computed.ids.values()),
         "stage_moves": stage_counts(stages)["moves"],
         "person_changes": stage_counts(stages)["person"],
@@ -134,15 +145,22 @@ def sync(
         "cells_planned": len(cells),
         "cells_written": report.written if report else 0,
         "log_rows": len(the_plan.write.log),
+        "notices": [n.text(workbook.settings.language) for n in computed.notices],
     }
-    changes = cells.drop(columns=["tab", "col", "id_col", "cas"]) if len(cells) else cells
-    changes = changes.rename(columns={"title": "tab", "record_id": "id"}) if len(changes) else changes
+    changes = _changes_frame(cells)
     frames = {tab: computed.cells[tab] for tab in computed.cells}
     if not dry_run and report is not None:
         workbook.mark_stale()
     return SyncResult(
         run_id, as_of_ts, dry_run, changes, problems, frames, the_plan.log_changes, counts, report, timings
     )
+
+
+def _changes_frame(cells: pd.DataFrame) -> pd.DataFrame:
+    """Planned cells as a person reads them: tab title, row, id, column, old, new, kind."""
+    if not len(cells):
+        return cells
+    return cells.drop(columns=["tab", "col", "id_col", "cas"]).rename(columns={"title": "tab", "record_id": "id"})
 
 
 def sync_target(
@@ -153,17 +171,26 @@ def sync_target(
     dry_run: bool = False,
     backup: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
+    force: bool = False,
+    before_write: Callable[[pd.DataFrame], None] | None = None,
 ) -> SyncResult:
     """The whole sync of the workbook at ``target`` (an .xlsx path, or a Google Sheets URL
-    or key): read once, save a local copy into the folder ``backup`` first if asked, then
-    :func:`sync`. What the ``sync`` command runs."""
-    from sheetcrm.backends.backup import save_copy
+    or key): read once, save a copy into the folder ``backup`` first if asked (a byte copy
+    of an .xlsx), then :func:`sync`. ``force`` writes an .xlsx even when Excel or
+    LibreOffice has it open. What the ``sync`` command runs."""
+    from sheetcrm.backends.backup import backup_copy
+    from sheetcrm.backends.xlsx import XlsxBackend
     from sheetcrm.workbook import Workbook, open_backend
 
     say = progress or (lambda _msg: None)
     backend = open_backend(target, credentials=credentials)
+    if isinstance(backend, XlsxBackend):
+        backend.force = force
+        backend.progress = progress
     say(f"reading {shown(backend.location)}")
     raw = backend.read()
     if backup is not None:
-        say(f"saved a copy to {save_copy(raw, Path(backup))}")
-    return sync(Workbook(backend, raw), as_of=as_of, dry_run=dry_run, progress=progress)
+        say(f"saved a copy to {backup_copy(backend, raw, Path(backup))}")
+    say("parsing every cell")
+    workbook = Workbook(backend, raw)
+    return sync(workbook, as_of=as_of, dry_run=dry_run, progress=progress, before_write=before_write)
