@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-import io
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ import click
 from sheetcrm import __version__
 from sheetcrm.exceptions import SheetCRMError
 from sheetcrm.google.redact import redact
+from sheetcrm.i18n import N_
 from sheetcrm.schema import Lang, Severity
 
 if TYPE_CHECKING:
@@ -32,14 +32,18 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_FAILED = 0, 1, 2
 
 
 @contextlib.contextmanager
-def library_errors() -> Iterator[None]:
+def library_errors(lang: str | None = None) -> Iterator[None]:
     """Turn a library error, or any ordinary file error, into ``Error: ...`` on stderr
     and exit code 2."""
     try:
         yield
     except SheetCRMError as exc:
+        from sheetcrm.i18n import locale_language, tr
+        from sheetcrm.output import visible
+
         # redact() is a safety net: messages are written not to hold secrets at all.
-        click.echo(f"Error: {redact(str(exc))}", err=True)
+        prefix = tr(lang or locale_language(), "Error: {message}", message="")
+        click.echo(prefix + visible(redact(str(exc))), err=True)
         sys.exit(EXIT_FAILED)
     except OSError as exc:
         where = f" {exc.filename!s}" if exc.filename else ""
@@ -80,6 +84,28 @@ class StepDisplay:
         if self._status is not None:
             self._status.stop()
             self._status = None
+
+
+def output_lang_option(func: F) -> F:
+    return click.option(
+        "--lang",
+        "out_lang",
+        type=click.Choice([lang.value for lang in Lang]),
+        default=None,
+        help="Language of the output (default: Traditional Chinese when the workbook or your locale is).",
+    )(func)
+
+
+def output_lang(chosen: str | None, workbook_lang: object = None) -> str:
+    """The language to speak: ``--lang`` if given, else zh-TW when the workbook or the
+    locale is Chinese, else English."""
+    from sheetcrm.i18n import locale_language
+
+    if chosen:
+        return chosen
+    if str(workbook_lang) == Lang.ZH_TW:
+        return Lang.ZH_TW.value
+    return locale_language()
 
 
 def workbook_options(func: F) -> F:
@@ -142,19 +168,47 @@ def lang_option(func: F) -> F:
     )(func)
 
 
-def emit_frame(frame: pd.DataFrame, fmt: str) -> None:
-    """Print a DataFrame as an aligned table, CSV or JSON records."""
-    import pandas as pd
+#: Column and severity names of the frames the CLI prints, for the catalog.
+_HEADINGS = {
+    "tab": N_("tab"),
+    "row": N_("row"),
+    "id": N_("id"),
+    "column": N_("column"),
+    "value": N_("value"),
+    "problem": N_("problem"),
+    "severity": N_("severity"),
+    "old": N_("old"),
+    "new": N_("new"),
+    "kind": N_("kind"),
+    "header_row": N_("header row"),
+    "header": N_("header"),
+    "recognised_as": N_("recognised as"),
+    "status": N_("status"),
+}
+_WORDS = {"error": N_("error"), "warning": N_("warning"), "note": N_("note")}
+
+
+def emit_frame(frame: pd.DataFrame, fmt: str, lang: str = "en") -> None:
+    """Print a DataFrame as an aligned table (headings in ``lang``, CJK aligned by display
+    width), CSV (UTF-8 BOM, formula triggers neutralised) or JSON records."""
+    from sheetcrm.i18n import tr
+    from sheetcrm.output import csv_text, json_text, table_text
 
     if fmt == "csv":
-        buf = io.StringIO()
-        frame.to_csv(buf, index=False)
-        click.echo(buf.getvalue(), nl=False)
+        _echo_bytes(csv_text(frame))
     elif fmt == "json":
-        click.echo(frame.to_json(orient="records", force_ascii=False, indent=1))
+        _echo_bytes(json_text(frame) + "\n")
     elif not frame.empty:
-        with pd.option_context("display.max_colwidth", 110, "display.width", 250):
-            click.echo(frame.fillna("").to_string(index=False))
+        shown = frame.rename(columns={k: tr(lang, v) for k, v in _HEADINGS.items()})
+        if "severity" in frame:
+            words = {k: tr(lang, v) for k, v in _WORDS.items()}
+            shown[tr(lang, _HEADINGS["severity"])] = frame["severity"].map(lambda v: words.get(v, v))
+        click.echo(table_text(shown))
+
+
+def _echo_bytes(text: str) -> None:
+    """Write ``text`` as UTF-8 whatever the terminal's encoding (CSV and JSON are files)."""
+    click.echo(text.encode("utf-8"), nl=False)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -253,26 +307,76 @@ def demo(path: Path, lang: str, seed: int, as_of: dt.datetime | None, force: boo
 @cli.command()
 @workbook_options
 @format_option("table", "csv", "json")
-@click.option("--errors-only", is_flag=True, help="Leave out warnings (likely duplicates etc.).")
-def validate(target: Path | str, credentials: Path | None, fmt: str, errors_only: bool) -> None:
+@click.option("--errors-only", is_flag=True, help="Leave out warnings (likely duplicates etc.) and notes.")
+@output_lang_option
+def validate(target: Path | str, credentials: Path | None, fmt: str, errors_only: bool, out_lang: str | None) -> None:
     """Check every row of the workbook at PATH and list the problems: tab, row, column,
-    value and what was expected. Reads only. Exit 0 when clean, 1 when problems were found."""
+    value and what was expected (and notes on references matched by name). Reads only.
+    Exit 0 when clean, 1 when problems were found."""
+    from sheetcrm.i18n import tr
     from sheetcrm.workbook import open_workbook
 
-    with library_errors():
-        problems = open_workbook(target, credentials=credentials).validate()
+    with library_errors(out_lang):
+        wb = open_workbook(target, credentials=credentials)
+        lang = output_lang(out_lang, wb.settings.language)
+        problems = wb.validate(lang)
     if errors_only:
         problems = problems[problems["severity"] == Severity.ERROR]
-    emit_frame(problems, fmt)
+    emit_frame(problems, fmt, lang)
+    errors = int((problems["severity"] == Severity.ERROR).sum())
+    warnings = int((problems["severity"] == Severity.WARNING).sum())
     if fmt == "table":
-        errors = int((problems["severity"] == Severity.ERROR).sum())
         click.echo(
-            f"{len(problems)} problem(s): {errors} error(s), {len(problems) - errors} warning(s)"
-            if len(problems)
-            else "No problems found.",
-            err=bool(len(problems)),
+            tr(
+                lang,
+                "{count} problem(s): {errors} error(s), {warnings} warning(s)",
+                count=errors + warnings,
+                errors=errors,
+                warnings=warnings,
+            )
+            if errors + warnings
+            else tr(lang, "No problems found."),
+            err=bool(errors + warnings),
         )
-    sys.exit(EXIT_PROBLEMS if len(problems) else EXIT_OK)
+    sys.exit(EXIT_PROBLEMS if errors + warnings else EXIT_OK)
+
+
+@cli.command()
+@workbook_options
+@format_option("table", "csv", "json")
+@output_lang_option
+def inspect(target: Path | str, credentials: Path | None, fmt: str, out_lang: str | None) -> None:
+    """Show how sheetcrm reads the workbook at PATH: per tab, the header row it found,
+    what each header was recognised as, which columns are kept as the people's own, which
+    rows are instructions, and every missing required column at once. Reads only. Exit 0
+    when sync can read the layout, 1 when it cannot."""
+    from sheetcrm.engine.bind import REQUIRED_TABS
+    from sheetcrm.engine.inspect import inspect_tabs
+    from sheetcrm.i18n import tr
+    from sheetcrm.schema import Tab
+    from sheetcrm.workbook import open_backend
+
+    with library_errors(out_lang):
+        raw = open_backend(target, credentials=credentials).read()
+    chinese = sum(1 for t in REQUIRED_TABS if t in raw and Tab.parse(raw[t].title) and raw[t].title == t.zh)
+    lang = output_lang(out_lang, Lang.ZH_TW if chinese * 2 > len(REQUIRED_TABS) else None)
+    frame = inspect_tabs(raw, lang)
+    blocking = int(frame["blocking"].sum())
+    if fmt != "table":
+        emit_frame(frame, fmt, lang)
+    else:
+        for title, group in frame.groupby("tab", sort=False):
+            at = int(group["header_row"].iloc[0])
+            heading = tr(lang, "{tab}: header on row {row}", tab=title, row=at) if at else str(title)
+            click.echo(heading)
+            emit_frame(group.drop(columns=["tab", "header_row", "blocking"]), "table", lang)
+            click.echo("")
+        click.echo(
+            tr(lang, "{count} layout problem(s) to fix before sync can run.", count=blocking)
+            if blocking
+            else tr(lang, "sync can read this layout.")
+        )
+    sys.exit(EXIT_PROBLEMS if blocking else EXIT_OK)
 
 
 @cli.command()
@@ -295,6 +399,7 @@ def validate(target: Path | str, credentials: Path | None, fmt: str, errors_only
 @click.option(
     "--force", is_flag=True, help="Write the .xlsx even when Excel or LibreOffice has it open (their save would win)."
 )
+@output_lang_option
 def sync(
     target: Path | str,
     credentials: Path | None,
@@ -304,6 +409,7 @@ def sync(
     plan_csv: Path | None,
     quiet: bool,
     force: bool,
+    out_lang: str | None,
 ) -> None:
     """Validate the workbook at PATH, advance opportunity stages, compute RFM, NESL, tiers,
     lifecycle and the forecast columns, and write back only the computed cells that changed
@@ -314,12 +420,13 @@ def sync(
         # Before the workbook is written: a failure here cannot make a successful write look failed.
         if plan_csv is not None:
             from sheetcrm.backends.files import write_bytes
+            from sheetcrm.output import csv_text
 
-            write_bytes(changes.to_csv(index=False).encode("utf-8"), plan_csv)
+            write_bytes(csv_text(changes).encode("utf-8"), plan_csv)
 
     progress = StepDisplay(quiet)
     try:
-        with library_errors():
+        with library_errors(out_lang):
             result = sync_target(
                 target,
                 credentials=credentials,
@@ -332,11 +439,14 @@ def sync(
             )
     finally:
         progress.close()
+    lang = output_lang(out_lang, result.lang)
     if dry_run and len(result.changes):
-        emit_frame(result.changes.head(50), "table")
+        emit_frame(result.changes.head(50), "table", lang)
         if len(result.changes) > 50:
-            click.echo(f"... and {len(result.changes) - 50} more (use --plan-csv FILE for all)")
-    for line in result.summary_lines():
+            from sheetcrm.i18n import tr
+
+            click.echo(tr(lang, "... and {count} more (use --plan-csv FILE for all)", count=len(result.changes) - 50))
+    for line in result.summary_lines(lang):
         click.echo(line)
 
 

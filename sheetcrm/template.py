@@ -59,7 +59,7 @@ def _add_tab(wb: XLWorkbook, spec: TabSpec, lang: Lang) -> None:
     ws = wb.create_sheet(spec.title(lang))
     ws.freeze_panes = "A2"
     protect = spec.tab is not Tab.SETTINGS
-    for i, col in enumerate(spec.columns):
+    for i, col in enumerate(spec.template_columns):
         letter = column_letters(i)
         cell = ws.cell(row=1, column=i + 1, value=col.header(lang))
         dim = ws.column_dimensions[letter]
@@ -100,7 +100,7 @@ def _add_tab(wb: XLWorkbook, spec: TabSpec, lang: Lang) -> None:
             "insertHyperlinks",
         ):
             setattr(ws.protection, attr, False)
-    ws.auto_filter.ref = f"A1:{column_letters(len(spec.columns) - 1)}1"
+    ws.auto_filter.ref = f"A1:{column_letters(len(spec.template_columns) - 1)}1"
 
 
 def build_workbook(lang: Lang | str = Lang.EN) -> XLWorkbook:

@@ -119,13 +119,17 @@ def test_a_person_saving_during_the_write_is_never_overwritten(tmp_path: Path) -
     def person_saves() -> None:  # as Excel does: a new file renamed over the old one
         os.replace(theirs, path)
 
-    wb.backend.before_replace = person_saves
+    backend = wb.backend
+    assert isinstance(backend, XlsxBackend)
+    backend.before_replace = person_saves
     with pytest.raises(WorkbookChangedError, match="saved by someone else"):
         wb.sync(as_of=AS_OF)
     assert len(XlsxBackend(path).read()[Tab.CONTACTS].rows) == 5
     assert _leftovers(tmp_path) == []
     # The next run redoes the work on the person's version.
-    assert sheetcrm.open(path).sync(as_of=AS_OF).report.written > 0
+    report = sheetcrm.open(path).sync(as_of=AS_OF).report
+    assert report is not None
+    assert report.written > 0
 
 
 @pytest.mark.parametrize(
@@ -265,7 +269,7 @@ def test_plan_csv_is_written_before_the_workbook(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "does not exist" in bad.output
     assert path.read_bytes() == before  # the failed plan file stopped the write
     good = CliRunner().invoke(cli, ["sync", str(path), "--as-of", "2026-06-30", "--plan-csv", str(tmp_path / "p.csv")])
-    assert good.exit_code == 0 and (tmp_path / "p.csv").read_text().startswith("tab,row,id,column")
+    assert good.exit_code == 0 and (tmp_path / "p.csv").read_text(encoding="utf-8-sig").startswith("tab,row,id,column")
 
 
 def test_demo_refuses_to_overwrite_without_force(tmp_path: Path) -> None:

@@ -446,7 +446,8 @@ class GoogleSheetsBackend:
         logged = (targets["kind"] != ChangeKind.COMPUTED) | (targets["column"] == "Stage Reason")
         data = _ranges_for(targets[logged])
         for _tab, title, col, text in plan.headers:
-            data.append({"range": absolute_range_name(title, f"{column_letters(col)}1"), "values": [[text]]})
+            at = plan.header_rows.get(title, 1)
+            data.append({"range": absolute_range_name(title, f"{column_letters(col)}{at}"), "values": [[text]]})
         log = reconcile_log(plan, skipped)
         log_title = w.log_title
         if log:
@@ -615,9 +616,35 @@ class GoogleSheetsBackend:
         for title, group in targets.groupby("title", sort=False) if len(targets) else ():
             need_rows[str(title)] = int(group["row"].max())
             need_cols[str(title)] = int(group["col"].max()) + 1
+        from sheetcrm.google.template import _COMPUTED_SHADE as COMPUTED_SHADE  # that module imports this one
+
+        requests: list[dict[str, Any]] = []
+        shading: list[dict[str, Any]] = []
         for _tab, title, col, _text in plan.headers:
             need_cols[title] = max(need_cols[title], col + 1)
-        requests: list[dict[str, Any]] = []
+            info = sheets.get(title)
+            if info is not None:  # shaded like the template's computed headers
+                at = plan.header_rows.get(title, 1)
+                shading.append(
+                    {
+                        "repeatCell": {
+                            "range": {
+                                "sheetId": info.sheet_id,
+                                "startRowIndex": at - 1,
+                                "endRowIndex": at,
+                                "startColumnIndex": col,
+                                "endColumnIndex": col + 1,
+                            },
+                            "cell": {
+                                "userEnteredFormat": {
+                                    "backgroundColor": COMPUTED_SHADE,
+                                    "textFormat": {"bold": True, "italic": True},
+                                }
+                            },
+                            "fields": "userEnteredFormat(backgroundColor,textFormat)",
+                        }
+                    }
+                )
         if plan.log:
             last = len(w.rows.get(log_title, [])) + 1 + len(plan.log)
             log_width = len(encode_log_row(plan.log[0]))
@@ -668,7 +695,8 @@ class GoogleSheetsBackend:
                         }
                     }
                 )
-        return requests
+        # Shading rides along with the locking request, which a write makes anyway.
+        return requests + shading
 
     def _batch_update_structure(self, requests: list[dict[str, Any]]) -> None:
         try:

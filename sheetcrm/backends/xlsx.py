@@ -32,6 +32,7 @@ from sheetcrm.exceptions import (
     WorkbookWriteError,
     shown,
 )
+from sheetcrm.output import xlsx_text
 from sheetcrm.schema import NUMBER_FORMATS, ColumnType, Tab, find_tabs
 
 DATE_FORMAT = NUMBER_FORMATS[ColumnType.DATE]
@@ -94,11 +95,14 @@ def _cell(value: Any) -> Any:
 
 
 def set_raw(cell: Any, value: Any) -> None:
-    """Store ``value`` in an openpyxl cell as it is: openpyxl would turn text starting
-    with "=" into a formula."""
-    cell.value = value
-    if isinstance(value, str) and value.startswith("="):
+    """Store ``value`` in an openpyxl cell as it is: text stays text (openpyxl would turn
+    text starting with "=" into a formula), and characters an .xlsx cannot hold are
+    replaced visibly (:func:`sheetcrm.output.xlsx_text`)."""
+    if isinstance(value, str):
+        cell.value = xlsx_text(value)
         cell.data_type = "s"
+    else:
+        cell.value = value
 
 
 def _comparable(value: Any) -> Any:
@@ -290,11 +294,13 @@ def _edits(plan: WritePlan, report: WriteReport) -> dict[str, ooxml.SheetEdit]:
     headers: dict[str, list[tuple[int, str]]] = {}
     for _tab, title, col, text in plan.headers:
         headers.setdefault(title, []).append((col, text))
-        by_title.setdefault(title, {}).setdefault(1, [])
+        by_title.setdefault(title, {}).setdefault(plan.header_rows.get(title, 1), [])
     return {
         title: ooxml.SheetEdit(
             {
-                number: _row_edit(title, changes, headers.get(title, []) if number == 1 else [], report)
+                number: _row_edit(
+                    title, changes, headers.get(title, []) if number == plan.header_rows.get(title, 1) else [], report
+                )
                 for number, changes in rows.items()
             },
             max_col=max(

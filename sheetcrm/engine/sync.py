@@ -20,8 +20,10 @@ import pandas as pd
 
 from sheetcrm.backends.base import WriteReport
 from sheetcrm.engine.compute import RECORD_TABS, as_of_date, compute
+from sheetcrm.engine.link import NOTE
 from sheetcrm.engine.plan import plan, stage_counts
 from sheetcrm.exceptions import shown
+from sheetcrm.i18n import tr
 from sheetcrm.schema import (
     NESL,
     Severity,
@@ -56,27 +58,49 @@ class SyncResult:
     counts: dict[str, Any] = field(default_factory=dict)
     report: WriteReport | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    #: The workbook's language (what it wrote in).
+    lang: str = "en"
 
-    def summary_lines(self) -> list[str]:
+    def summary_lines(self, lang: str | None = None) -> list[str]:
+        """What the run did, as lines for people, in ``lang`` (default: the workbook's)."""
+        lang = lang or self.lang
         c = self.counts
-        rows = ", ".join(f"{n} {t.lower()}" for t, n in c["rows"].items())
-        nesl = ", ".join(f"{k} {v}" for k, v in c["nesl"].items())
+        rows = tr(lang, ", ").join(
+            tr(lang, "{count} {tab}", count=n, tab=Tab(t).label(lang).lower()) for t, n in c["rows"].items()
+        )
+        nesl = tr(lang, ", ").join(f"{NESL(k).label(lang)} {v}" for k, v in c["nesl"].items())
+        notes = c.get("notes", 0)
         lines = [
-            f"Read {rows}.",
-            f"Problems: {c['problems']} ({c['errors']} error(s), {c['problems'] - c['errors']} warning(s)).",
-            f"IDs filled: {c['ids_filled']}. Stage moves: {c['stage_moves']}. "
-            f"Person stage changes noticed: {c['person_changes']}.",
-            f"Contacts by NESL: {nesl}.",
+            tr(lang, "Read {rows}.", rows=rows),
+            tr(
+                lang,
+                "Problems: {count} ({errors} error(s), {warnings} warning(s)).",
+                count=c["problems"] - notes,
+                errors=c["errors"],
+                warnings=c["problems"] - c["errors"] - notes,
+            ),
+            tr(
+                lang,
+                "IDs filled: {ids}. Stage moves: {moves}. Person stage changes noticed: {person}.",
+                ids=c["ids_filled"],
+                moves=c["stage_moves"],
+                person=c["person_changes"],
+            ),
+            tr(lang, "Contacts by NESL: {counts}.", counts=nesl),
             *c.get("notices", []),
         ]
+        if notes:
+            lines.insert(2, tr(lang, "References matched by name, email or phone: {count}.", count=notes))
         if self.dry_run:
-            lines.append(f"Dry run: {len(self.changes)} cell(s) would be written; nothing was written.")
+            lines.append(
+                tr(lang, "Dry run: {count} cell(s) would be written; nothing was written.", count=len(self.changes))
+            )
         else:
             skipped = len(self.report.skipped) if self.report else 0
             lines.append(
-                f"Cells written: {c['cells_written']}"
-                + (f" ({skipped} skipped because the sheet changed)" if skipped else "")
-                + (" (nothing changed; the workbook was not rewritten)" if not len(self.changes) else "")
+                tr(lang, "Cells written: {count}", count=c["cells_written"])
+                + (tr(lang, " ({count} skipped because the sheet changed)", count=skipped) if skipped else "")
+                + (tr(lang, " (nothing changed; the workbook was not rewritten)") if not len(self.changes) else "")
             )
         return lines
 
@@ -105,6 +129,7 @@ def sync(
     as_of_ts = as_of_date(as_of)
     now = dt.datetime.now().replace(microsecond=0)
     run_id = _new_run_id(now)
+    lang = str(workbook.settings.language)  # read before the write marks the workbook stale
     t0 = time.perf_counter()
     say("validating")
     problems = workbook.validate()
@@ -138,6 +163,7 @@ def sync(
         "rows": {t.value: len(workbook.tables[t]) for t in RECORD_TABS},
         "problems": len(problems),
         "errors": int((problems["severity"] == Severity.ERROR).sum()),
+        "notes": int((problems["severity"] == NOTE).sum()),
         "ids_filled": sum(len(s) for s in computed.ids.values()),
         "stage_moves": stage_counts(stages)["moves"],
         "person_changes": stage_counts(stages)["person"],
@@ -152,7 +178,17 @@ def sync(
     if not dry_run and report is not None:
         workbook.mark_stale()
     return SyncResult(
-        run_id, as_of_ts, dry_run, changes, problems, frames, the_plan.log_changes, counts, report, timings
+        run_id,
+        as_of_ts,
+        dry_run,
+        changes,
+        problems,
+        frames,
+        the_plan.log_changes,
+        counts,
+        report,
+        timings,
+        lang,
     )
 
 
