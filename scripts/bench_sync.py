@@ -3,9 +3,17 @@
     python scripts/bench_sync.py                 # in memory: 1M activities, 100k contacts, 20k companies, 50k deals
     python scripts/bench_sync.py --scale 0.1     # a tenth of that
     python scripts/bench_sync.py --no-lifetimes  # skip the lifetimes comparison
+    python scripts/bench_sync.py --google --fit --scale 0.05 --no-lifetimes
+        # the Google path end to end through the local fake: read, compute, plan, write
     python scripts/bench_sync.py --xlsx mid      # .xlsx end to end: 25k contacts, 70k activities (+ openpyxl baseline)
     python scripts/bench_sync.py --xlsx ceiling  # .xlsx end to end at the 10M-cell ceiling
     python scripts/bench_sync.py --xlsx unnumbered  # 100k contacts, 300k activities, no IDs at all
+
+``--fit`` shrinks the workbook so that it fits Google's 10-million-cell limit *including*
+the computed columns sync adds (the full-size workbook is 13.9M cells with them); the
+scale given then multiplies that fitted size. ``--google`` uploads the workbook into a
+local ``sheetcrm.testing.FakeSheetsServer`` and times a first sync and a no-op sync
+through the real gspread client, printing the requests each made.
 
 With ``--xlsx`` the workbook is saved as a real .xlsx (dates as date cells) in a temporary
 folder, then synced twice through :class:`~sheetcrm.backends.xlsx.XlsxBackend`: a first
@@ -200,6 +208,42 @@ def timed(name: str, rss: PeakRSS, fn: Callable[[], Any], results: list[tuple[st
     return out
 
 
+#: Google Sheets' limit on the cells of a spreadsheet.
+GOOGLE_CELL_LIMIT = 10_000_000
+
+
+def cells_with_computed(raw: dict[Tab, RawTab]) -> int:
+    """Cells of the workbook once sync has added every computed column of the schema."""
+    return sum(max(len(TABS[t.tab].columns), len(t.header)) * (len(t.rows) + 1) for t in raw.values())
+
+
+def google_sync(raw: dict[Tab, RawTab], rss: PeakRSS, results: list[tuple[str, float, int]]) -> None:
+    """Upload ``raw`` into a local fake and time a first sync and a no-op sync through the
+    real gspread client (read, compute, plan, write), printing the requests made."""
+    from collections import Counter
+
+    from google.oauth2.credentials import Credentials
+
+    import sheetcrm
+    from sheetcrm.google.http import make_client
+    from sheetcrm.testing import FakeSheetsServer
+
+    with FakeSheetsServer(seed=0) as fake:
+        sheets = {t.title: [list(t.header), *t.rows] for t in raw.values()}
+        key = timed("upload", rss, lambda: fake.create_spreadsheet("bench", sheets), results)
+        client = make_client(Credentials(token="bench"), base_url=fake.url, timeout=(30.0, 3600.0))
+        url = f"https://docs.google.com/spreadsheets/d/{key}/edit"
+        for label in ("first sync", "no-op sync"):
+            fake.reset_counters()
+            result = timed(label, rss, lambda: sheetcrm.open(url, client=client).sync(as_of=AS_OF), results)
+            kinds = Counter(str(r.endpoint) for r in fake.requests)
+            print(
+                f"    {len(fake.requests)} requests ({', '.join(f'{n} {k}' for k, n in kinds.items())}); "
+                f"{result.counts.get('cells_written', 0):,} cells written",
+                flush=True,
+            )
+
+
 # ------------------------------------------------------------------ .xlsx end to end
 
 XLSX_CASES = {
@@ -372,6 +416,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", type=float, default=1.0, help="fraction of the 10M-cell workbook")
     ap.add_argument("--no-lifetimes", action="store_true", help="skip the lifetimes comparison")
+    ap.add_argument("--fit", action="store_true", help="fit Google's 10M-cell limit with the computed columns")
+    ap.add_argument("--google", action="store_true", help="also time the Google path through the local fake")
     ap.add_argument("--xlsx", choices=sorted(XLSX_CASES), help="time a whole sync of a real .xlsx instead")
     args = ap.parse_args()
     if args.xlsx:
@@ -380,10 +426,18 @@ def main() -> None:
 
     rss = PeakRSS()
     results: list[tuple[str, float, int]] = []
-    print(f"Building the workbook (scale {args.scale})...", flush=True)
-    raw = timed("generate", rss, lambda: build(args.scale), results)
+    scale = args.scale
+    if args.fit:
+        full = cells_with_computed(build(0.01)) / 0.01
+        scale *= min(1.0, GOOGLE_CELL_LIMIT / full)
+    print(f"Building the workbook (scale {scale:.4f})...", flush=True)
+    raw = timed("generate", rss, lambda: build(scale), results)
     cells = sum(len(t.header) * (len(t.rows) + 1) for t in raw.values())
     print(f"  {cells:,} cells: " + ", ".join(f"{len(t.rows):,} {t.tab.value.lower()}" for t in raw.values()))
+    print(f"  {cells_with_computed(raw):,} cells with the computed columns (Google's limit: 10,000,000)")
+    if args.google:
+        print("The Google path through the local fake:")
+        google_sync(raw, rss, results)
     print("Sync steps (no I/O):")
     tables, settings, settings_problems = timed("bind", rss, lambda: bind_all(raw), results)
     problems = timed("validate", rss, lambda: validate_tables(tables, settings_problems), results)

@@ -67,7 +67,7 @@ from sheetcrm.backends.base import norm_cell
 from sheetcrm.backends.gsheets import to_cell_json
 from sheetcrm.cells.a1 import column_letters, parse_a1
 from sheetcrm.schema import TABS, Stage, Tab
-from sheetcrm.testing import FakeSheetsServer, RecordedRequest
+from sheetcrm.testing import FakeSheetsServer, ProtectedCellError, RecordedRequest
 
 AS_OF = dt.date(2026, 11, 22)
 #: The tabs the person edits and the checks cover.
@@ -79,6 +79,8 @@ EDITABLE = {
     Tab.OPPORTUNITIES: ("Name", "Owner"),
     Tab.ACTIVITIES: ("Subject", "Owner"),
 }
+#: Who the person is when not the owner.
+PERSON_EMAIL = "colleague@example.com"
 #: Action kinds and how often the person picks each.
 ACTION_WEIGHTS = {
     "insert_blank": 1.0,
@@ -103,6 +105,9 @@ class Options:
     between the re-read and the write (a window the re-read cannot see)."""
 
     late: float = 0.2
+    #: The person is the spreadsheet's owner, whom the sync's short-lived protected ranges
+    #: do not stop (Google lets owners edit protected ranges); else an editor, who is.
+    owner: bool = False
 
 
 def load_sheets(xlsx: str | os.PathLike[str]) -> dict[str, list[list[Any]]]:
@@ -269,6 +274,7 @@ class Person:
         self.actions: list[str] = []
         self.kinds: Counter[str] = Counter()
         self.errors: list[str] = []
+        self.refused = 0
         self.batch_gets = 0
         self.phase = "read"
         self.pre_write: dict[str, Grid] | None = None
@@ -283,19 +289,44 @@ class Person:
             request: RecordedRequest = fake.requests[number - 1]
             if request.endpoint == "values.batchGet":
                 self.batch_gets += 1
-            if self.phase == "read" and self.batch_gets == 2:
+            # The re-read: a second values.batchGet, or the request that locks the tabs and
+            # re-reads under the lock.
+            reread = self.batch_gets == 2 or "addProtectedRange" in request.batch_kinds
+            if self.phase == "read" and reread:
                 self.phase = "reread"
                 self.act(self.planned["early"], "early")
             elif self.phase == "reread":
                 self.phase = "write"
                 self.act(self.planned["late"], "late")
-            if request.endpoint == "values.batchUpdate":
+            if request.endpoint == "values.batchUpdate" or "updateCells" in request.batch_kinds:
                 if self.pre_write is None:
                     self.pre_write = self.snapshot()
                     self.errors.extend(f"harness: before the write, {m}" for m in self.lost(self.pre_write))
-                self.write_bodies.append(list((request.json or {}).get("data", [])))
+                self.write_bodies.append(self._as_value_ranges(request))
         except Exception:  # a harness bug: report it with the trial, never as a 500
             self.errors.append("harness: " + traceback.format_exc(limit=4))
+
+    def _as_value_ranges(self, request: RecordedRequest) -> list[dict[str, Any]]:
+        """The cells a write request sets, as values.batchUpdate ``data`` items."""
+        body = request.json or {}
+        if request.endpoint == "values.batchUpdate":
+            return list(body.get("data", []))
+        titles = {
+            s["properties"]["sheetId"]: s["properties"]["title"]
+            for s in self.fake.spreadsheet_resource(self.key)["sheets"]
+        }
+        out = []
+        for item in body.get("requests", []):
+            if "updateCells" not in item:
+                continue
+            grid = item["updateCells"]["range"]
+            values = [
+                [next(iter(v.get("userEnteredValue", {"": ""}).values())) for v in row.get("values", [])]
+                for row in item["updateCells"].get("rows", [])
+            ]
+            start = f"{column_letters(int(grid.get('startColumnIndex', 0)))}{int(grid.get('startRowIndex', 0)) + 1}"
+            out.append({"range": f"'{titles[grid.get('sheetId', 0)]}'!{start}", "values": values})
+        return out
 
     def snapshot(self) -> dict[str, Grid]:
         """The record tabs' values now."""
@@ -311,13 +342,22 @@ class Person:
             done = None
             for _attempt in range(5):  # nothing to do that way (no blank ID, no duplicate): another
                 kind = self.rng.choices(kinds, weights)[0]
-                done = getattr(self, kind)()
+                done = self._try(kind)
                 if done is not None:
                     break
             if done is None:
                 kind, done = "edit_cell", self.edit_cell()
             self.kinds[kind] += 1
             self.actions.append(f"{phase}: {done}")
+
+    def _try(self, kind: str) -> str | None:
+        """One action; an edit a protected range refuses is made by nobody (the person
+        sees Google's "protected cell" message) and is counted as refused."""
+        try:
+            return str(getattr(self, kind)()) if kind else None
+        except ProtectedCellError:
+            self.refused += 1
+            return f"{kind} refused: the tab is protected while sheetcrm writes"
 
     def _token(self) -> int:
         self.serial += 1
@@ -585,6 +625,7 @@ class TrialResult:
     actions: list[str] = field(default_factory=list)
     kinds: Counter[str] = field(default_factory=Counter)
     late: bool = False
+    refused: int = 0
     written: int = 0
     skipped: int = 0
     skip_reasons: Counter[str] = field(default_factory=Counter)
@@ -750,6 +791,7 @@ class TrialRunner:
         n_late = rng.randint(1, total) if rng.random() < options.late else 0
         trial.late = n_late > 0
         key = self.fake.create_spreadsheet(f"trial-{index}", self.context.sheets)
+        self.fake.act_as(None if options.owner else PERSON_EMAIL)
         person = Person(self.fake, key, self.context, rng, total - n_late, n_late, options)
         try:
             self.fake.reset_counters()
@@ -760,6 +802,7 @@ class TrialRunner:
                 self.fake.clear_between_requests()
             final = person.snapshot()
             trial.actions, trial.kinds = person.actions, person.kinds
+            trial.refused = person.refused
             trial.errors.extend(person.errors)
             report = result.report
             if report is not None:
@@ -831,6 +874,7 @@ class Totals:
     duplicated: int = 0
     sync_failed: int = 0
     errors: int = 0
+    refused: int = 0
 
     def add(self, t: TrialResult) -> None:
         self.trials += 1
@@ -846,6 +890,7 @@ class Totals:
             self.lost_late += len(t.lost)
             self.misplaced_late += len(t.misplaced)
         self.duplicated += len(t.duplicated)
+        self.refused += t.refused
         self.sync_failed += bool(t.sync_failed)
         self.errors += len(t.errors)
 
@@ -855,7 +900,8 @@ class Totals:
         return [
             f"trials: {self.trials} ({self.late_trials} with edits between the re-read and the write); "
             f"failed: {self.failed}",
-            f"person actions: {sum(self.kinds.values())} ({kinds})",
+            f"person actions: {sum(self.kinds.values())} ({kinds}); "
+            f"refused by the sync's protected ranges: {self.refused}",
             f"cells written: {self.written}",
             f"cells skipped: {self.skipped}" + (f" ({reasons})" if reasons else ""),
             f"lost edits: {self.lost} ({self.lost_late} in trials with late edits; must be 0)",
@@ -893,6 +939,11 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
         help="worker processes, each with its own fake server (default: up to 2)",
     )
     parser.add_argument("--demo", type=Path, help="use this demo .xlsx instead of making one")
+    parser.add_argument(
+        "--owner",
+        action="store_true",
+        help="the person is the spreadsheet's owner, whom protected ranges do not stop (default: an editor)",
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
     totals = Totals()
@@ -903,7 +954,7 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
 
             xlsx = Path(tmp) / "demo.xlsx"
             make_demo(xlsx, as_of=AS_OF, size=args.size, sync=False)
-        options = Options(late=args.late)
+        options = Options(late=args.late, owner=args.owner)
         for trial in run_trials(xlsx, args.trials, args.seed, options, args.workers, args.duplicates):
             totals.add(trial)
             if trial.failed:

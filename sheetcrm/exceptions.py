@@ -101,6 +101,18 @@ class QuotaError(SheetCRMError):
     """The API kept refusing (rate limit, server error or timeout) past the retry budget."""
 
 
+class AnswerLostError(SheetCRMError):
+    """A request that must not be sent twice (it creates a spreadsheet, a tab, a share,
+    rows) was sent, and its answer was lost (timeout, dropped connection): Google may have
+    applied it. The caller looks at the spreadsheet and carries on from what is there.
+    ``method`` and ``path`` (no query) name the request."""
+
+    def __init__(self, message: str, *, method: str = "", path: str = "") -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path
+
+
 class LeadFileError(SheetCRMError):
     """A lead file cannot be read: missing, not CSV or .xlsx, undecodable, or without a
     Name column."""

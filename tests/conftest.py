@@ -162,12 +162,13 @@ def fake():
 @pytest.fixture
 def google_client(fake):
     """A real gspread client with sheetcrm's bounded retries, aimed at the fake, that
-    does not sleep between retries."""
+    does not sleep between retries. Its read timeout is far longer than any answer of the
+    fake on a loaded machine: no test result depends on the machine's load."""
     from google.oauth2.credentials import Credentials
 
     from sheetcrm.google.http import make_client
 
-    return make_client(Credentials(token="test-token"), base_url=fake.url, sleep=lambda _s: None, timeout=(2.0, 1.0))
+    return make_client(Credentials(token="test-token"), base_url=fake.url, sleep=lambda _s: None, timeout=(10.0, 120.0))
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -76,7 +77,6 @@ SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
 FLOWS: dict[str, list[tuple[str, str]]] = {
     "init": [
         ("POST", "/drive/v3/files"),
-        ("GET", "/v4/spreadsheets/{key}"),
         ("POST", "/v4/spreadsheets/{key}:batchUpdate"),
         ("POST", "/v4/spreadsheets/{key}/values:batchUpdate"),
     ],
@@ -93,8 +93,8 @@ FLOWS: dict[str, list[tuple[str, str]]] = {
     "sync": [
         ("GET", "/v4/spreadsheets/{key}"),
         ("GET", "/v4/spreadsheets/{key}/values:batchGet"),
-        ("GET", "/v4/spreadsheets/{key}/values:batchGet"),
-        ("POST", "/v4/spreadsheets/{key}/values:batchUpdate"),
+        ("POST", "/v4/spreadsheets/{key}:batchUpdate"),
+        ("POST", "/v4/spreadsheets/{key}:batchUpdate"),
     ],
 }
 
@@ -304,7 +304,7 @@ def source() -> Iterator[Source]:
     with FakeSheetsServer(seed=FAKE_SEED) as fake:
         key = fake.create_spreadsheet("sheetcrm cassettes")
         client = make_client(
-            Credentials(token="recording-token"), base_url=fake.url, sleep=lambda _s: None, timeout=(2.0, 10.0)
+            Credentials(token="recording-token"), base_url=fake.url, sleep=lambda _s: None, timeout=(10.0, 120.0)
         )
         yield Source(
             "fake",
@@ -432,11 +432,11 @@ def test_init_google_workbook(request: pytest.FixtureRequest, source: Source) ->
     if source.kind == "live":  # after the cassette: not recorded
         source.client.del_spreadsheet(key)
     assert source.scrubber.keys.get(key, key) == CASSETTE_NEW_KEY
-    check_traffic(cass, sent, source, "init", CASSETTE_NEW_KEY)
-    layout = sent[2].body["requests"]
+    check_traffic(cass, sent, source, "init", CASSETTE_NEW_KEY, normalize=_per_run_blanked)
+    layout = sent[1].body["requests"]
     titles = [r["addSheet"]["properties"]["title"] for r in layout if "addSheet" in r]
     assert titles == [t.value for t in Tab if t is not Tab.COMPANIES]
-    headers = {d["range"]: d["values"] for d in sent[3].body["data"]}
+    headers = {d["range"]: d["values"] for d in sent[2].body["data"]}
     assert headers["'Contacts'!A1"][0][:3] == ["ID", "Company ID", "Name"]
     assert any(row[:2] == ["language", "en"] for row in headers["'Settings'!A2"])
 
@@ -458,30 +458,54 @@ def test_validate(request: pytest.FixtureRequest, source: Source, messy_xlsx: Pa
     pd.testing.assert_frame_equal(problems.reset_index(drop=True), expected.reset_index(drop=True))
 
 
-def _log_blanked(body: Any) -> Any:
-    """A values.batchUpdate body with the Log rows' time and run id blanked."""
-    if not isinstance(body, dict) or "data" not in body:
+def _is_log_rows(cells: dict[str, Any]) -> bool:
+    """An updateCells that writes Log rows: eight columns from A, below the header (every
+    other cell the sync writes is one column wide)."""
+    grid = cells["range"]
+    return (
+        grid.get("startColumnIndex", 0) == 0 and grid.get("endColumnIndex", 0) == 8 and grid.get("startRowIndex", 0) > 0
+    )
+
+
+def _per_run_blanked(body: Any) -> Any:
+    """A sync's or init's request body with what differs per run blanked: the locks'
+    protectedRangeIds and times, the Log rows' time and run id, init's marker."""
+    if not isinstance(body, dict):
         return body
-    data = []
-    for item in body["data"]:
-        if item["range"].startswith("'Log'!A") and not item["range"].startswith("'Log'!A1"):
-            item = {**item, "values": [["<time>", "<run>", *row[2:]] for row in item["values"]]}
-        data.append(item)
-    return {**body, "data": data}
+    body = json.loads(json.dumps(body))
+    if "appProperties" in body:
+        body["appProperties"] = {k: "<marker>" for k in body["appProperties"]}
+    for req in body.get("requests", []):
+        for kind in ("addProtectedRange", "deleteProtectedRange"):
+            if kind in req:
+                target = req[kind].get("protectedRange", req[kind])
+                target["protectedRangeId"] = "<lock>"
+                if "description" in target:
+                    target["description"] = re.sub(r" since \S+", " since <time>", target["description"])
+        cells = req.get("updateCells")
+        if cells and _is_log_rows(cells):
+            for row in cells["rows"]:
+                row["values"][:2] = [{"<time>": 1}, {"<run>": 1}]
+    return body
 
 
 def test_sync(request: pytest.FixtureRequest, source: Source, crm_xlsx: Path, tmp_path: Path) -> None:
     source.prepare(workbook_rows(crm_xlsx))
     with cassette(request, source) as (cass, sent):
         result = sheetcrm.open(source.url, client=source.client).sync(as_of=AS_OF)
-    check_traffic(cass, sent, source, "sync", normalize=_log_blanked)
+    check_traffic(cass, sent, source, "sync", normalize=_per_run_blanked)
     assert result.report is not None and result.report.requests == 2 and not result.report.skipped
     assert result.counts["cells_written"] == len(result.changes) > 0
     assert result.counts["stage_moves"] == 1
-    written = sent[3].body
-    assert written["valueInputOption"] == "RAW"
-    log = [d for d in written["data"] if d["range"].startswith("'Log'!")]
-    assert len(log) == 1 and len(log[0]["values"]) == result.report.log_rows > 0
+    locking, written = sent[2].body, sent[3].body
+    assert {next(iter(r)) for r in locking["requests"]} == {"addProtectedRange"}
+    assert locking["includeSpreadsheetInResponse"] and locking["responseRanges"]
+    kinds = [next(iter(r)) for r in written["requests"]]
+    assert set(kinds) == {"updateCells", "deleteProtectedRange"} and kinds.count("deleteProtectedRange") == len(
+        locking["requests"]
+    )
+    log = [r["updateCells"] for r in written["requests"] if "updateCells" in r and _is_log_rows(r["updateCells"])]
+    assert len(log) == 1 and len(log[0]["rows"]) == result.report.log_rows > 0
     # The same data in a local .xlsx gets the same changes.
     local = tmp_path / "local.xlsx"
     local.write_bytes(crm_xlsx.read_bytes())

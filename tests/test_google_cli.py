@@ -46,7 +46,7 @@ def _isolated(loopback_only: None, google_env: Path, monkeypatch: pytest.MonkeyP
     the fake, no sleeping between retries, and no network beyond 127.0.0.1."""
     monkeypatch.setenv(ENV_API_URL, fake.url)
     monkeypatch.setitem(sheetcrm_http.DEFAULT_OPTIONS, "sleep", lambda _s: None)
-    monkeypatch.setitem(sheetcrm_http.DEFAULT_OPTIONS, "timeout", (2.0, 5.0))
+    monkeypatch.setitem(sheetcrm_http.DEFAULT_OPTIONS, "timeout", (10.0, 120.0))
     yield
 
 
@@ -269,7 +269,7 @@ def test_sync_backup_is_saved_before_writing_and_equals_the_sheet_as_read(
     at_write: list[list[Path]] = []
 
     def when_the_write_arrives(server, _number: int) -> None:
-        if server.requests[-1].endpoint == "values.batchUpdate":
+        if "updateCells" in server.requests[-1].batch_kinds:
             at_write.append(sorted(backups.glob("*.xlsx")))
 
     fake.between_requests(when_the_write_arrives)

@@ -71,8 +71,30 @@ def test_full_sync_makes_four_requests_then_only_reads(fake, google_client, demo
     assert result.counts["cells_written"] > 1000
     methods = [(r.method, r.endpoint) for r in fake.requests]
     assert len(methods) <= 4, methods
-    writes = [r for r in fake.requests if r.method != "GET"]
-    assert len(writes) == 1 and writes[0].json["valueInputOption"] == "RAW"
+    # 3: lock the tabs it writes and re-read under the lock; 4: write and unlock, both atomic
+    assert [e for _m, e in methods] == [
+        "spreadsheets.get",
+        "values.batchGet",
+        "spreadsheets.batchUpdate",
+        "spreadsheets.batchUpdate",
+    ]
+    lock, write = fake.requests[2].batch_kinds, fake.requests[3].batch_kinds
+    assert set(lock) == {"addProtectedRange"} and lock.count("addProtectedRange") == len(write) - write.index(
+        "deleteProtectedRange"
+    )
+    assert set(write) == {"updateCells", "deleteProtectedRange"}
+    # RAW: values only, text as text (never formulaValue), formats left alone
+    for req in fake.requests[3].json["requests"]:
+        if "updateCells" in req:
+            assert req["updateCells"]["fields"] == "userEnteredValue"
+            kinds = {
+                k for row in req["updateCells"]["rows"] for v in row["values"] for k in v.get("userEnteredValue", {})
+            }
+            assert kinds <= {"stringValue", "numberValue", "boolValue"}
+    assert all(
+        not fake.protected_ranges(key, t) or all(p.get("warningOnly") for p in fake.protected_ranges(key, t))
+        for t in fake.sheet_titles(key)
+    )
     fake.reset_counters()
     again = _open(fake, google_client, key).sync(as_of=AS_OF)
     assert again.changes.empty

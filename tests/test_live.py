@@ -91,7 +91,7 @@ def test_live_sync_twice(live: tuple[Any, Any, str], crm_xlsx: Path, tmp_path: P
     live_url = _upload(live, crm_xlsx)
     first = sheetcrm.open(live_url, client=client).sync(as_of=AS_OF)
     assert first.report is not None and not first.report.skipped
-    assert first.report.requests == 2  # re-read + one values.batchUpdate (4 with the 2 reads)
+    assert first.report.requests == 2  # lock + re-read, write + unlock (4 with the 2 reads)
     assert first.counts["cells_written"] == len(first.changes) > 0
     local = tmp_path / "local.xlsx"
     local.write_bytes(crm_xlsx.read_bytes())

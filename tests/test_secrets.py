@@ -494,7 +494,14 @@ def test_cli_api_failures_leak_nothing(
         )
     )
     assert "429" in line and "after 2 attempts" in line
-    assert [r.endpoint for r in fake.requests][-1] == "values.batchUpdate"
+    # the failed write, then the unlock that never leaves people locked out
+    assert [r.batch_kinds for r in fake.requests][-3:] == [
+        fake.requests[-3].batch_kinds,
+        fake.requests[-2].batch_kinds,
+        fake.requests[-1].batch_kinds,
+    ]
+    assert set(fake.requests[-1].batch_kinds) == {"deleteProtectedRange"}
+    assert "updateCells" in fake.requests[-2].batch_kinds
     exposure.add_file("backup made before the failed write", next((tmp_path / "bk").glob("*.xlsx")))
     # the drive API's 429 while creating a spreadsheet
     fake.reset_counters()

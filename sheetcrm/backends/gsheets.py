@@ -1,39 +1,44 @@
 """The product's backend: a Google Sheets spreadsheet, reached only through gspread.
 
-A full sync costs at most four requests whatever the workbook's size (larger workbooks
-are read in row chunks and written in payloads of about 2 MB):
+A sync that writes costs four requests (two when nothing changed) for a workbook of up to
+READ_CHUNK_CELLS cells whose changes fit WRITE_PAYLOAD_BYTES; larger ones are read in
+chunks of that many cells and written in payloads of that size (one request each):
 
-1. ``spreadsheets.get`` (metadata only): tab titles and grid sizes;
+1. ``spreadsheets.get`` (metadata only): tab titles, grid sizes, protected ranges;
 2. ``values.batchGet`` of every CRM tab, ``UNFORMATTED_VALUE`` with ``SERIAL_NUMBER`` dates;
-3. before writing, one ``values.batchGet`` re-reading the ID column of every tab the plan
-   touches, the compare-and-set columns (Stage), and the rows whose missing ID it fills;
-4. one ``values.batchUpdate`` with ``RAW`` input (text typed as ``=...`` stays text),
-   Log rows included.
-
-A fifth request (``spreadsheets.batchUpdate``) happens only when the grid must grow (new
-computed columns, a Log past its last row) or the Log tab is missing.
+3. one atomic ``spreadsheets.batchUpdate``: grow the grid if needed (new computed columns,
+   a Log past its last row, a missing Log tab), lock every tab the plan writes (a protected
+   range that stops every editor but the owner), and answer the re-read of the ID column of
+   those tabs, the compare-and-set columns (Stage) and the rows whose missing ID it fills;
+4. one atomic ``spreadsheets.batchUpdate``: ``updateCells`` of values only (text stays
+   text, like RAW), Log rows included, and the locks removed.
 
 People edit while sync runs. Step 3 aims every write at the row where its record's ID is
 now, skips records whose ID vanished or now appears twice, skips a Stage or ID cell that
 changed since step 2, and fills a missing ID only if its row still holds exactly what was
-read. Nothing a person typed is overwritten; no computed value lands on another record.
+read; the lock keeps it so until step 4 (docs/sync.md). Nothing a person typed is
+overwritten; no computed value lands on another record.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
+import random
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import gspread
+import numpy as np
 import pandas as pd
 from gspread.exceptions import APIError
-from gspread.utils import DateTimeOption, Dimension, ValueInputOption, ValueRenderOption, absolute_range_name
+from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
+from gspread.utils import DateTimeOption, Dimension, ValueRenderOption, absolute_range_name
 
 from sheetcrm.backends.append import NewRows, place, spans
 from sheetcrm.backends.base import (
@@ -47,9 +52,20 @@ from sheetcrm.backends.base import (
 )
 from sheetcrm.cells.a1 import column_letters, parse_a1
 from sheetcrm.cells.serial import to_serial
-from sheetcrm.exceptions import PermissionDeniedError, SheetCRMError, WorkbookNotFoundError, WorkbookWriteError, shown
+from sheetcrm.exceptions import (
+    AnswerLostError,
+    PermissionDeniedError,
+    SheetCRMError,
+    WorkbookNotFoundError,
+    WorkbookWriteError,
+    shown,
+)
+from sheetcrm.google.http import RetriesExhaustedError
 from sheetcrm.schema import Tab, find_tabs
 
+#: How the short-lived locks of a sync describe themselves (found and removed by the next
+#: sync if one was ever left behind).
+LOCK_DESCRIPTION = "sheetcrm sync in progress"
 #: Cells per values.batchGet request when a tab is read in row chunks.
 READ_CHUNK_CELLS = 2_000_000
 #: Bytes per values.batchUpdate payload.
@@ -98,15 +114,42 @@ class SheetInfo:
     cols: int
     #: Position among the spreadsheet's sheets.
     index: int = 0
+    #: IDs of every sheetcrm lock on the sheet (this sync's own included).
+    locks: frozenset[int] = frozenset()
+    #: IDs of the locks on the sheet that a sync left behind (removed by the next write).
+    stale_locks: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
 class ReadToken:
     """What ``write`` needs from the read a plan was made from (:attr:`RawTab.token`): the
-    sheet's ID and grid size, and its rows as read (to re-target writes by ID)."""
+    sheet's ID, grid size and locks, its header and its rows as read (to re-target writes
+    by ID, and to repair a Log tab left without its header)."""
 
     sheet: SheetInfo
     rows: list[list[Any]]
+    header: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class _Write:
+    """What one call of ``write`` knows while it runs (never kept on the backend): the
+    sheets as read (grid sizes updated as the write grows them), the rows and headers as
+    read, the Log's title, and the locks."""
+
+    sheets: dict[str, SheetInfo]
+    rows: dict[str, list[list[Any]]]
+    headers: dict[str, list[Any]]
+    log_title: str
+    log_exists: bool
+    #: Locks some sync left behind, removed by this write.
+    stale: list[int]
+    #: Every lock of any sync the last metadata read saw.
+    present: set[int] = field(default_factory=set)
+    #: The sheetId chosen for a Log tab this write adds.
+    log_sheet_id: int | None = None
+    #: True from the moment this write's locks are known to be in place until removed.
+    locked: bool = False
 
 
 def _api_error(exc: APIError, key: str, credentials: Any, action: str) -> SheetCRMError:
@@ -117,6 +160,13 @@ def _api_error(exc: APIError, key: str, credentials: Any, action: str) -> SheetC
     if status == 404:
         return WorkbookNotFoundError(
             f"spreadsheet {key!r} was not found; check the key or URL (copy it from the browser's address bar)"
+        )
+    if status == 403 and _reason(exc) == "ACCESS_TOKEN_SCOPE_INSUFFICIENT":
+        # Sharing would not help: the token itself lacks the Sheets scope.
+        return PermissionDeniedError(
+            f"the credentials may not {action} spreadsheet {key!r}: their access token lacks the Google "
+            "Sheets scope (ACCESS_TOKEN_SCOPE_INSUFFICIENT); for a signed-in user run 'sheetcrm login' "
+            "again, for other credentials grant https://www.googleapis.com/auth/spreadsheets"
         )
     if status == 403:
         email = service_account_email(credentials)
@@ -129,6 +179,15 @@ def _api_error(exc: APIError, key: str, credentials: Any, action: str) -> SheetC
     return WorkbookWriteError(f"could not {action} spreadsheet {key!r}: {status} {google_message(exc)}")
 
 
+def _reason(exc: APIError) -> str:
+    """The ErrorInfo reason of Google's error body ("" when there is none)."""
+    try:
+        details = exc.response.json()["error"].get("details", [])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return ""
+    return next((str(d.get("reason")) for d in details if isinstance(d, dict) and d.get("reason")), "")
+
+
 def google_message(exc: APIError) -> str:
     """Google's own error message from an APIError's JSON body."""
     try:
@@ -138,7 +197,9 @@ def google_message(exc: APIError) -> str:
 
 
 class GoogleSheetsBackend:
-    """A CRM workbook in Google Sheets, reached through ``client`` (a gspread.Client)."""
+    """A CRM workbook in Google Sheets, reached through ``client`` (a gspread.Client).
+    It keeps no state between calls: what ``write`` needs from the read travels in the
+    plan (:class:`ReadToken`)."""
 
     def __init__(self, key_or_url: str, client: gspread.Client, credentials: Any = None) -> None:
         self.key = spreadsheet_key(key_or_url)
@@ -158,13 +219,17 @@ class GoogleSheetsBackend:
                 self.key,
                 params={
                     "includeGridData": "false",
-                    "fields": "sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))",
+                    "fields": "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
+                    "protectedRanges(protectedRangeId,description))",
                 },
             )
         except APIError as exc:
             raise _api_error(exc, self.key, self.credentials, "open") from None
         out = {}
         for index, sheet in enumerate(meta.get("sheets", [])):
+            described = [
+                (int(pr["protectedRangeId"]), str(pr.get("description", ""))) for pr in sheet.get("protectedRanges", [])
+            ]
             props = sheet["properties"]
             grid = props.get("gridProperties", {})
             out[props["title"]] = SheetInfo(
@@ -173,6 +238,8 @@ class GoogleSheetsBackend:
                 int(grid.get("rowCount", 1000)),
                 int(grid.get("columnCount", 26)),
                 index,
+                frozenset(pid for pid, text in described if text.startswith(LOCK_DESCRIPTION)),
+                frozenset(pid for pid, text in described if _stale_lock(text)),
             )
         return out
 
@@ -218,48 +285,176 @@ class GoogleSheetsBackend:
             rows = [list(r) for r in grid[1:]]
             while rows and not rows[-1]:
                 rows.pop()
-            out[tab] = RawTab(tab, title, header, rows, ReadToken(sheets[title], rows))
+            out[tab] = RawTab(tab, title, header, rows, ReadToken(sheets[title], rows, header))
         return out
 
     # --------------------------------------------------------------- write
 
     def write(self, plan: WritePlan) -> WriteReport:
-        """Re-read the rows the plan aims at (one request), re-target or skip each change,
-        then write everything in one values.batchUpdate (RAW)."""
+        """Lock the tabs the plan writes and re-read the rows it aims at (one atomic
+        spreadsheets.batchUpdate), re-target or skip each change, then write everything
+        and unlock (one atomic spreadsheets.batchUpdate, RAW values). See docs/sync.md.
+        What the read saw comes from the plan's read tokens."""
         report = WriteReport()
         if plan.empty:
+            stale = sorted({pid for t in plan.read.values() if isinstance(t, ReadToken) for pid in t.sheet.stale_locks})
+            if stale:
+                self._unlock(stale)
+                report.requests += 1
             return report
         # A plan made without this backend's read (by hand, or from another backend's
         # tabs) is aimed at the sheet as it is now.
         tokens = plan.read or {tab: raw.token for tab, raw in self.read().items()}
         read = [t for t in tokens.values() if isinstance(t, ReadToken)]
-        # Copies: growing the grid updates them, and the plan's tokens stay as read.
-        sheets = {t.sheet.title: replace(t.sheet) for t in sorted(read, key=lambda t: t.sheet.index)}
-        rows_as_read = {t.sheet.title: t.rows for t in read}
         log_read = tokens.get(Tab.LOG)
-        log_title = log_read.sheet.title if isinstance(log_read, ReadToken) else plan.log_title
+        w = _Write(
+            # Copies: growing the grid updates them, and the plan's tokens stay as read.
+            sheets={t.sheet.title: replace(t.sheet) for t in sorted(read, key=lambda t: t.sheet.index)},
+            rows={t.sheet.title: t.rows for t in read},
+            headers={t.sheet.title: t.header for t in read},
+            log_title=log_read.sheet.title if isinstance(log_read, ReadToken) else plan.log_title,
+            log_exists=isinstance(log_read, ReadToken),
+            stale=sorted({pid for t in read for pid in t.sheet.stale_locks}),
+        )
         cells = plan.cells
-        # Grow the grid first, so the re-read sits right before the write: the window in
-        # which a person's inserted row could shift the writes is one request wide.
-        grow = self._growth(cells, plan, log_title, sheets, len(rows_as_read.get(log_title, [])))
-        grow += append_growth(sheets, rows_as_read, plan.appends)
-        if grow:
-            self._batch_update_structure(grow)
-            report.requests += 1
-        reread, requests = self._reread(cells, rows_as_read)
-        report.requests += requests
-        targets, skipped = retarget(cells, reread, rows_as_read)
-        report.skipped.extend(skipped)
-        data = _ranges_for(targets)
-        if plan.appends:
-            data.extend(append_ranges(self, sheets, plan.appends, report))
+        locks = self._new_locks(w, cells, plan)
+        unlocked = False
+        try:
+            reread, requests = self._lock_and_reread(w, cells, plan, locks)
+            report.requests += requests
+            targets, skipped = retarget(cells, reread, w.rows)
+            report.skipped.extend(skipped)
+            data, report.log_rows = self._write_data(w, targets, skipped, plan)
+            if plan.appends:
+                # Under the lock: the bottom rows re-read here stay where they are.
+                data.extend(append_ranges(self, w.sheets, plan.appends, report))
+            report.requests += self._write_and_unlock(w, data, list(locks.values()))
+            unlocked = True
+        finally:
+            if w.locked and not unlocked:
+                # Never leave people locked out: unlock whatever happened (best effort; a
+                # lock that survives this is removed by the next sync).
+                with contextlib.suppress(Exception):
+                    self._unlock(list(locks.values()))
+        report.written = len(targets)
+        return report
+
+    # -- the window between the re-read and the write, closed ---------------------------
+
+    @staticmethod
+    def _new_locks(w: _Write, cells: pd.DataFrame, plan: WritePlan) -> dict[str, int]:
+        """A fresh client-chosen protectedRangeId for each existing tab the plan writes
+        (the Log is appended to, not locked)."""
+        titles = [str(t) for t in dict.fromkeys(cells["title"])] if len(cells) else []
+        titles += [title for _tab, title, _col, _text in plan.headers if title not in titles]
+        titles += [new.title for new in plan.appends if new.title not in titles]
+        rng = random.SystemRandom()
+        return {t: rng.randrange(1 << 20, 1 << 31) for t in titles if t in w.sheets}
+
+    def _lock_and_reread(
+        self, w: _Write, cells: pd.DataFrame, plan: WritePlan, locks: dict[str, int]
+    ) -> tuple[dict[str, dict[Any, Any]], int]:
+        """One atomic spreadsheets.batchUpdate: grow the grid, lock the tabs the plan
+        writes (people other than the spreadsheet's owner cannot edit them until the
+        write), remove stale locks, and answer with the re-read ranges as they are under
+        the lock. Returns the re-read (see :meth:`_reread`) and the requests made."""
+        wanted = _reread_wanted(cells, w.rows)
+        made = 0
+        for _attempt in range(3):
+            # Sized on copies: a request that fails grows nothing.
+            grown = {title: replace(info) for title, info in w.sheets.items()}
+            structure = self._growth(w, cells, plan, grown)
+            structure += append_growth(grown, w.rows, plan.appends)
+            structure += [
+                {
+                    "addProtectedRange": {
+                        "protectedRange": {
+                            "protectedRangeId": pid,
+                            "range": {"sheetId": w.sheets[title].sheet_id},
+                            "description": f"{LOCK_DESCRIPTION} since {_now_utc()}: removed when the sync has written",
+                            "warningOnly": False,
+                        }
+                    }
+                }
+                for title, pid in locks.items()
+            ]
+            structure += [{"deleteProtectedRange": {"protectedRangeId": pid}} for pid in w.stale]
+            ranges = [_reread_range(x) for x in wanted]
+            made += 1
+            failure: SheetCRMError | None = None
+            try:
+                answer = self.http.request(
+                    "post",
+                    SPREADSHEET_BATCH_UPDATE_URL % self.key,
+                    json={
+                        "requests": structure,
+                        "includeSpreadsheetInResponse": bool(ranges),
+                        "responseRanges": ranges,
+                        "responseIncludeGridData": bool(ranges),
+                    },
+                    # Only the values: no replies, formats or row sizes for every row.
+                    params={"fields": "updatedSpreadsheet.sheets(properties.title,data.rowData.values.effectiveValue)"},
+                ).json()
+            except AnswerLostError:
+                answer = None
+            except APIError as exc:
+                if "exceeds grid limits" in google_message(exc) and any(x[1] is None for x in wanted):
+                    # A full row past a grid that deletions shrank: prove nothing by it (its
+                    # changes are skipped) rather than fail the sync.
+                    wanted = [x for x in wanted if x[1] is not None]
+                    continue
+                failure = _api_error(exc, self.key, self.credentials, "write")
+            if failure is not None:
+                raise failure  # outside the except block: no context carrying request details
+            if answer is not None:
+                w.sheets = grown
+                w.stale = []
+                w.locked = bool(locks)
+                return _grid_reread(wanted, answer), made
+            # The answer was lost: applied or not, our locks say. Look before sending again.
+            self._look(w)
+            made += 1
+            if set(locks.values()) <= w.present:
+                w.locked = bool(locks)
+                w.stale = [pid for pid in w.stale if pid not in locks.values()]
+                reread, more = self._reread(cells, w.rows)
+                return reread, made + more
+        raise WorkbookWriteError(
+            f"could not lock spreadsheet {self.key!r} for writing: three answers were lost; "
+            "check the network connection and run sync again"
+        )
+
+    def _look(self, w: _Write) -> None:
+        """After a lost answer: the sheets as they are now (grid sizes, a Log tab this
+        write may have added, every lock present) into ``w``; the rows as read stay."""
+        now = self.metadata()
+        w.sheets = {title: info for title, info in now.items() if title in w.sheets or title == w.log_title}
+        w.present = {pid for info in now.values() for pid in info.locks}
+        if w.log_title in now:
+            w.log_sheet_id = now[w.log_title].sheet_id
+
+    def _write_data(
+        self, w: _Write, targets: pd.DataFrame, skipped: list[dict[str, Any]], plan: WritePlan
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The cells to write as A1 ranges with values, and the number of Log rows.
+
+        Order: the changes the Log reports (every change but a computed value, and the
+        Stage Reason of a Stage move), the new headers and the Log rows come first, in one
+        payload whenever they fit, so a write failing midway cannot leave a logged change
+        without its Log row; the computed columns, which the next sync recomputes anyway,
+        follow."""
+        logged = (targets["kind"] != ChangeKind.COMPUTED) | (targets["column"] == "Stage Reason")
+        data = _ranges_for(targets[logged])
         for _tab, title, col, text in plan.headers:
             at = plan.header_rows.get(title, 1)
             data.append({"range": absolute_range_name(title, f"{column_letters(col)}{at}"), "values": [[text]]})
         log = reconcile_log(plan, skipped)
+        log_title = w.log_title
         if log:
-            first = len(rows_as_read.get(log_title, [])) + 2
-            if log_title not in sheets:
+            first = len(w.rows.get(log_title, [])) + 2
+            header = w.headers.get(log_title, [])
+            if not w.log_exists or not any(norm_cell(v) != "" for v in header):
+                # A new Log tab, or one a failed sync created without its header row.
                 data.append({"range": absolute_range_name(log_title, "A1"), "values": [list(plan.log_header)]})
             last = first + len(log) - 1
             data.append(
@@ -268,15 +463,81 @@ class GoogleSheetsBackend:
                     "values": [[to_cell_json(v) for v in row] for row in log],
                 }
             )
-            report.log_rows = len(log)
-        for body in _payloads(data):
+        data.extend(_ranges_for(targets[~logged]))
+        return data, len(log)
+
+    def _write_and_unlock(self, w: _Write, data: list[dict[str, Any]], locks: list[int]) -> int:
+        """Write ``data`` with updateCells (RAW: text stays text) and remove ``locks`` in
+        the same atomic spreadsheets.batchUpdate (the last one, when the write needs more
+        than one payload). Returns the requests made."""
+        ids = {title: info.sheet_id for title, info in w.sheets.items()}
+        if w.log_sheet_id is not None:  # a Log tab this sync has just added
+            ids.setdefault(w.log_title, w.log_sheet_id)
+        cell_requests = [_update_cells(item, ids) for item in _split_long(data)]
+        bodies = list(_batches(cell_requests, lambda r: len(json.dumps(r, ensure_ascii=False)), WRITE_PAYLOAD_BYTES))
+        bodies = bodies or [[]]
+        bodies[-1] = bodies[-1] + [{"deleteProtectedRange": {"protectedRangeId": pid}} for pid in locks]
+        made = 0
+        for i, body in enumerate(bodies):
+            if not body:
+                continue
+            failure: SheetCRMError | None = None
+            lost = False
+            made += 1
             try:
-                self.http.values_batch_update(self.key, body={"valueInputOption": ValueInputOption.raw, "data": body})
+                self.http.batch_update(self.key, {"requests": body})
+            except AnswerLostError:
+                lost = True
             except APIError as exc:
-                raise _api_error(exc, self.key, self.credentials, "write") from None
-            report.requests += 1
-        report.written = len(targets)
-        return report
+                failure = _api_error(exc, self.key, self.credentials, "write")
+            except RetriesExhaustedError as exc:
+                failure = exc
+                if exc.status is None:
+                    # The answer never came: Google may have applied the write.
+                    failure = RetriesExhaustedError(
+                        f"{exc}. The write ({i + 1} of {len(bodies)}) may have landed before the "
+                        "answer was lost; run sync again: it reads what landed and confirms or "
+                        "finishes it (nothing is written twice)",
+                        method=exc.method,
+                        path=exc.path,
+                        status=None,
+                        attempts=exc.attempts,
+                        elapsed=exc.elapsed,
+                    )
+            if lost:
+                # Applied if our locks are gone; else send it again (setting cells twice is
+                # harmless, and the locks are still there to remove).
+                present = {pid for info in self.metadata().values() for pid in info.locks}
+                made += 1
+                if set(locks) & present:
+                    made += 1
+                    try:
+                        self.http.batch_update(self.key, {"requests": body})
+                    except APIError as exc:
+                        failure = _api_error(exc, self.key, self.credentials, "write")
+            if failure is not None:
+                raise failure  # outside the except block: no context carrying request details
+        return made
+
+    def _unlock(self, locks: list[int]) -> None:
+        """Remove sheetcrm's locks in one request; a lock already gone is no error."""
+        for _attempt in range(len(locks) + 1):
+            failure: SheetCRMError | None = None
+            try:
+                self.http.batch_update(
+                    self.key, {"requests": [{"deleteProtectedRange": {"protectedRangeId": pid}} for pid in locks]}
+                )
+                break
+            except APIError as exc:
+                gone = re.search(r"No protected range with id: (\d+)", google_message(exc))
+                if gone:
+                    locks = [pid for pid in locks if pid != int(gone.group(1))]
+                else:
+                    failure = _api_error(exc, self.key, self.credentials, "unlock")
+            if failure is not None:
+                raise failure
+            if not locks:
+                break
 
     def replace_tab(self, title: str, rows: list[list[Any]]) -> WriteReport:
         """Write ``rows`` into worksheet ``title``, replacing it when it exists: one metadata
@@ -321,38 +582,19 @@ class GoogleSheetsBackend:
     def _reread(
         self, cells: pd.DataFrame, rows_as_read: dict[str, list[list[Any]]]
     ) -> tuple[dict[str, dict[Any, Any]], int]:
-        """One batchGet: each touched tab's ID column, its compare-and-set columns, and the
-        full rows whose identity the ID alone cannot prove (rows whose ID the plan fills,
-        rows that shared their ID with another row when read). Returns title -> {column
-        index: values from row 2} (key -1 holds {row: full row}) and the requests made."""
-        wanted: list[tuple[str, int | None, int | None]] = []
-        for title, group in cells.groupby("title", sort=False):
-            title = str(title)
-            id_col = int(group["id_col"].iloc[0])
-            if id_col >= 0:
-                wanted.append((title, id_col, None))
-            for col in sorted(set(group.loc[group["cas"].astype(bool) & (group["kind"] != ChangeKind.ID), "col"])):
-                wanted.append((title, int(col), None))
-            rows = set(group.loc[group["kind"] == ChangeKind.ID, "row"])
-            if id_col >= 0:
-                read = rows_as_read.get(title, [])
-                shared = {
-                    rid
-                    for rid, at in _positions([r[id_col] if id_col < len(r) else None for r in read]).items()
-                    if len(at) > 1
-                }
-                rows |= set(group.loc[group["record_id"].map(norm_cell).isin(list(shared)), "row"])
-            wanted.extend((title, None, int(row)) for row in sorted(rows))
+        """One batchGet of :func:`_reread_wanted`. Returns title -> {column index: values
+        from row 2} (key -1 holds {row: full row}) and the requests made."""
+        wanted = _reread_wanted(cells, rows_as_read)
         requests = 1
         try:
-            values = self._batch_get([self._reread_range(w) for w in wanted]) if wanted else []
+            values = self._batch_get([_reread_range(x) for x in wanted]) if wanted else []
         except WorkbookWriteError as exc:
             if "exceeds grid limits" not in str(exc):
                 raise
             # A full row past a grid that deletions shrank: prove nothing by it (its changes
             # are skipped) rather than fail the sync.
-            wanted = [w for w in wanted if w[1] is not None]
-            values = self._batch_get([self._reread_range(w) for w in wanted])
+            wanted = [x for x in wanted if x[1] is not None]
+            values = self._batch_get([_reread_range(x) for x in wanted])
             requests += 1
         out: dict[str, dict[Any, Any]] = defaultdict(dict)
         for (title, col, row), got in zip(wanted, values, strict=True):
@@ -363,20 +605,12 @@ class GoogleSheetsBackend:
         return out, requests
 
     @staticmethod
-    def _reread_range(wanted: tuple[str, int | None, int | None]) -> str:
-        title, col, row = wanted
-        if col is not None:
-            # Open-ended: people may have deleted rows, shrinking the grid, since the read.
-            letter = column_letters(col)
-            return absolute_range_name(title, f"{letter}2:{letter}")
-        return absolute_range_name(title, f"{row}:{row}")
-
-    @staticmethod
     def _growth(
-        targets: pd.DataFrame, plan: WritePlan, log_title: str, sheets: dict[str, SheetInfo], log_rows: int
+        w: _Write, targets: pd.DataFrame, plan: WritePlan, sheets: dict[str, SheetInfo]
     ) -> list[dict[str, Any]]:
         """spreadsheets.batchUpdate requests that make room for the writes (if any), given
-        the sheets as read and how many rows the Log held."""
+        the sheets as read (``sheets``) and the rows the Log held."""
+        log_title = w.log_title
         need_rows: dict[str, int] = defaultdict(int)
         need_cols: dict[str, int] = defaultdict(int)
         for title, group in targets.groupby("title", sort=False) if len(targets) else ():
@@ -412,15 +646,21 @@ class GoogleSheetsBackend:
                     }
                 )
         if plan.log:
-            last = log_rows + 1 + len(plan.log)
+            last = len(w.rows.get(log_title, [])) + 1 + len(plan.log)
             log_width = len(encode_log_row(plan.log[0]))
             if log_title not in sheets:
                 # Room for many runs, so later syncs do not need this extra request.
                 rows = max(1000, last + 1000)
+                # Its sheetId chosen here, so the write can aim at it without asking.
+                if w.log_sheet_id is None:
+                    taken = {info.sheet_id for info in sheets.values()}
+                    rng = random.SystemRandom()
+                    w.log_sheet_id = next(i for i in iter(lambda: rng.randrange(1, 1 << 31), None) if i not in taken)
                 requests.append(
                     {
                         "addSheet": {
                             "properties": {
+                                "sheetId": w.log_sheet_id,
                                 "title": log_title,
                                 "gridProperties": {
                                     "rowCount": rows,
@@ -455,15 +695,72 @@ class GoogleSheetsBackend:
                         }
                     }
                 )
-        # Shading rides along with a request the grid needs anyway: a sync stays at four
-        # requests when the new columns fit (they then keep the sheet's own format).
-        return requests + shading if requests else []
+        # Shading rides along with the locking request, which a write makes anyway.
+        return requests + shading
 
     def _batch_update_structure(self, requests: list[dict[str, Any]]) -> None:
         try:
             self.http.batch_update(self.key, {"requests": requests})
         except APIError as exc:
             raise _api_error(exc, self.key, self.credentials, "resize") from None
+
+
+def _reread_wanted(
+    cells: pd.DataFrame, rows_as_read: dict[str, list[list[Any]]]
+) -> list[tuple[str, int | None, int | None]]:
+    """What the re-read covers: each touched tab's ID column, its compare-and-set columns,
+    and the full rows whose identity the ID alone cannot prove (rows whose ID the plan
+    fills, rows that shared their ID with another row when read), as (title, column or
+    None, row or None)."""
+    wanted: list[tuple[str, int | None, int | None]] = []
+    for title, group in cells.groupby("title", sort=False):
+        title = str(title)
+        id_col = int(group["id_col"].iloc[0])
+        if id_col >= 0:
+            wanted.append((title, id_col, None))
+        for col in sorted(set(group.loc[group["cas"].astype(bool) & (group["kind"] != ChangeKind.ID), "col"])):
+            wanted.append((title, int(col), None))
+        rows = set(group.loc[group["kind"] == ChangeKind.ID, "row"])
+        if id_col >= 0:
+            read = rows_as_read.get(title, [])
+            shared = {
+                rid
+                for rid, at in _positions([r[id_col] if id_col < len(r) else None for r in read]).items()
+                if len(at) > 1
+            }
+            rows |= set(group.loc[group["record_id"].map(norm_cell).isin(list(shared)), "row"])
+        wanted.extend((title, None, int(row)) for row in sorted(rows))
+    return wanted
+
+
+def _reread_range(wanted: tuple[str, int | None, int | None]) -> str:
+    title, col, row = wanted
+    if col is not None:
+        # Open-ended: people may have deleted rows, shrinking the grid, since the read.
+        letter = column_letters(col)
+        return absolute_range_name(title, f"{letter}2:{letter}")
+    return absolute_range_name(title, f"{row}:{row}")
+
+
+def _grid_reread(wanted: list[tuple[str, int | None, int | None]], answer: Any) -> dict[str, dict[Any, Any]]:
+    """The re-read as :meth:`GoogleSheetsBackend._reread` returns it, from the grid data of
+    a spreadsheets.batchUpdate answer (one GridData per response range, per sheet in the
+    order asked)."""
+    data: dict[str, list[dict[str, Any]]] = {}
+    for sheet in (answer or {}).get("updatedSpreadsheet", {}).get("sheets", []):
+        data[sheet["properties"]["title"]] = list(sheet.get("data", []))
+    seen: dict[str, int] = defaultdict(int)
+    out: dict[str, dict[Any, Any]] = defaultdict(dict)
+    for title, col, row in wanted:
+        grids = data.get(title, [])
+        grid = grids[seen[title]] if seen[title] < len(grids) else {}
+        seen[title] += 1
+        rows = [[_effective(v) for v in r.get("values", [])] for r in grid.get("rowData", [])]
+        if col is not None:
+            out[title][col] = [r[0] if r else None for r in rows]
+        else:
+            out[title].setdefault(-1, {})[row] = _trim_row(rows[0]) if rows else []
+    return out
 
 
 def append_growth(
@@ -599,6 +896,8 @@ def retarget(
     """
     parts: list[pd.DataFrame] = []
     skipped: list[dict[str, Any]] = []
+    # Linear in the number of changes and rows: every per-record decision is made once per
+    # ID in a dict, then mapped onto the changes (never one scan of the changes per ID).
     for title, group in cells.groupby("title", sort=False):
         title = str(title)
         seen = reread.get(title, {})
@@ -610,56 +909,144 @@ def retarget(
         now = _positions(seen.get(id_col, []))
         then = _positions([r[id_col] if id_col < len(r) else None for r in read_rows])
         record = group["record_id"].map(norm_cell)
+        rec = record.to_numpy()
+        planned_rows = group["row"].astype("int64").to_numpy()
         is_fill = (group["kind"] == ChangeKind.ID).to_numpy()
-        fill_ids = set(group.loc[is_fill, "new"].map(norm_cell))
-        target = pd.Series(-1, index=group.index, dtype="int64")
+        full_rows = seen.get(-1, {})
         refused: dict[Any, str] = {}
-        for _ix, change in group[is_fill].iterrows():
-            row, new_id = int(change["row"]), norm_cell(change["new"])
+        fill_row: dict[Any, int] = {}
+        for row, new in zip(planned_rows[is_fill], group["new"].to_numpy()[is_fill], strict=True):
+            row, new_id = int(row), norm_cell(new)
             before = read_rows[row - 2] if row - 2 < len(read_rows) else []
             if new_id in now:
                 refused[new_id] = f"the ID {new_id} is now used on row {now[new_id][0]}"
-            elif not _same_row(seen.get(-1, {}).get(row, []), before):
+            elif not _same_row(full_rows.get(row, []), before):
                 refused[new_id] = "the row without an ID was edited or moved since it was read"
             else:
-                target[record == new_id] = row
-        full_rows = seen.get(-1, {})
+                fill_row[new_id] = row
+        unique_row: dict[Any, int] = {}
+        shared_ok: set[tuple[Any, int]] = set()
         for rid, rows in now.items():
-            if rid in fill_ids:
+            if rid in fill_row or rid in refused:
                 continue
-            mine = (record == rid).to_numpy() & ~is_fill
             read_at = then.get(rid, [])
             if len(rows) == 1 and len(read_at) <= 1:
-                target[mine] = rows[0]
+                unique_row[rid] = rows[0]
             elif len(read_at) > 1 and rows == read_at:
                 # Read with this ID on the same rows: a change stays on the row it was planned
                 # for (so the Problems cell reporting the duplicate lands), if that row still
                 # holds exactly what was read (a sort may have swapped the two records).
                 for row in read_at:
                     if _same_row(full_rows.get(row, []), read_rows[row - 2] if row - 2 < len(read_rows) else []):
-                        on_row = mine & (group["row"].astype("int64") == row).to_numpy()
-                        target[on_row] = row
+                        shared_ok.add((rid, row))
             elif len(read_at) > 1:
                 refused[rid] = f"its ID was on {len(read_at)} rows when read and is now on {len(rows)}"
-        for ix, change in group[group["cas"].astype(bool) & ~is_fill].iterrows():
-            rid, row = record.at[ix], int(str(target.at[ix]))
+        target = np.full(len(group), -1, dtype="int64")
+        for i, (rid, row, fill) in enumerate(zip(rec, planned_rows, is_fill, strict=True)):
+            if rid in fill_row:
+                target[i] = fill_row[rid]
+            elif fill:
+                continue
+            elif rid in unique_row:
+                target[i] = unique_row[rid]
+            elif (rid, int(row)) in shared_ok:
+                target[i] = row
+        cas = group["cas"].astype(bool).to_numpy() & ~is_fill
+        for i, col, old, column in zip(
+            (int(k) for k in np.flatnonzero(cas)),
+            group["col"].to_numpy()[cas],
+            group["old"].to_numpy()[cas],
+            group["column"].to_numpy()[cas],
+            strict=True,
+        ):
+            rid, row = rec[i], int(target[i])
             if row < 0 or rid in refused:
                 continue
-            column = seen.get(int(change["col"]), [])
-            current = column[row - 2] if row - 2 < len(column) else None
-            if norm_cell(current) != norm_cell(change["old"]):
-                refused[rid] = f"{change['column']} changed to {current!r} since it was read"
-        for rid in set(record[target < 0]) - set(refused):
+            values = seen.get(int(col), [])
+            current = values[row - 2] if row - 2 < len(values) else None
+            if norm_cell(current) != norm_cell(old):
+                refused[rid] = f"{column} changed to {current!r} since it was read"
+        for rid in set(rec[target < 0]) - set(refused):
             rows = now.get(rid, [])
             refused[rid] = "its record is gone" if not rows else f"its ID is now on {len(rows)} rows"
-        dropped = record.isin(list(refused)).to_numpy() | (target < 0).to_numpy()
+        dropped = record.isin(list(refused)).to_numpy() | (target < 0)
         for ix, change in group[dropped].iterrows():
             skipped.append(_skip(title, change, refused.get(record.at[ix], "its record is gone")))
         kept = group[~dropped].copy()
-        kept["row"] = target[~dropped].to_numpy()
+        kept["row"] = target[~dropped]
         parts.append(kept)
     out = pd.concat(parts) if parts else cells.iloc[0:0]
     return out, skipped
+
+
+#: A lock older than this is one a sync left behind (a sync locks for seconds); younger
+#: ones belong to a sync still writing and are left alone.
+STALE_LOCK_SECONDS = 600
+
+
+def _now_utc() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _stale_lock(description: str) -> bool:
+    """Whether a protected range is a lock some sync left behind."""
+    if not description.startswith(LOCK_DESCRIPTION):
+        return False
+    found = re.search(r" since (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)", description)
+    if not found:
+        return True
+    since = dt.datetime.strptime(found.group(1), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    return (dt.datetime.now(dt.UTC) - since).total_seconds() > STALE_LOCK_SECONDS
+
+
+def _effective(cell: dict[str, Any]) -> Any:
+    """A cell's value from GridData, as values.get with UNFORMATTED_VALUE gives it."""
+    value = cell.get("effectiveValue") or {}
+    for key in ("stringValue", "numberValue", "boolValue"):
+        if key in value:
+            return value[key]
+    if "errorValue" in value:
+        return value["errorValue"].get("type", "#ERROR!")
+    return ""
+
+
+def _trim_row(row: list[Any]) -> list[Any]:
+    while row and row[-1] in ("", None):
+        row = row[:-1]
+    return row
+
+
+def _update_cells(item: dict[str, Any], sheet_ids: dict[str, int]) -> dict[str, Any]:
+    """A values.batchUpdate data item (A1 range, rows of JSON values) as an updateCells
+    request that sets only the values: text as stringValue (never a formula, like RAW),
+    "" clears the cell."""
+    ref = parse_a1(item["range"])
+    r0, c0 = int(ref.start_row or 0), int(ref.start_col or 0)
+    rows = item["values"]
+    width = max((len(r) for r in rows), default=1)
+    return {
+        "updateCells": {
+            "range": {
+                "sheetId": sheet_ids[str(ref.sheet)],
+                "startRowIndex": r0,
+                "endRowIndex": r0 + len(rows),
+                "startColumnIndex": c0,
+                "endColumnIndex": c0 + width,
+            },
+            "rows": [{"values": [_extended(v) for v in row]} for row in rows],
+            "fields": "userEnteredValue",
+        }
+    }
+
+
+def _extended(value: Any) -> dict[str, Any]:
+    if value is None or value == "":
+        return {}
+    if isinstance(value, bool):
+        return {"userEnteredValue": {"boolValue": value}}
+    if isinstance(value, int | float):
+        return {"userEnteredValue": {"numberValue": value}}
+    return {"userEnteredValue": {"stringValue": str(value)}}
 
 
 def _same_row(now: list[Any], before: list[Any]) -> bool:

@@ -49,7 +49,7 @@ from gspread.exceptions import APIError
 from gspread.http_client import FileType, HTTPClient, ParamsType
 from requests import Response, Session
 
-from sheetcrm.exceptions import AuthError, QuotaError
+from sheetcrm.exceptions import AnswerLostError, AuthError, QuotaError
 from sheetcrm.google.redact import redact
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "RETRY_STATUSES",
     "RetriesExhaustedError",
     "RetryingHTTPClient",
+    "is_idempotent",
     "make_client",
 ]
 
@@ -82,6 +83,56 @@ DEFAULT_OPTIONS: Mapping[str, Any] = {
     "clock": time.monotonic,
     "base_url": None,
 }
+
+#: spreadsheets.batchUpdate request kinds that leave the same state when applied twice.
+#: Everything else (addSheet, appendDimension, insertDimension, addProtectedRange,
+#: createDeveloperMetadata, deleteDimension, ...) creates, moves or removes something.
+IDEMPOTENT_BATCH_KINDS: frozenset[str] = frozenset(
+    {
+        "updateCells",
+        "repeatCell",
+        "updateSheetProperties",
+        "updateSpreadsheetProperties",
+        "updateDimensionProperties",
+        "setDataValidation",
+        "updateBorders",
+        "autoResizeDimensions",
+    }
+)
+#: Sheets methods (the path's last ``:verb`` or ``/values/...`` form) that are safe to
+#: repeat: they set the same values on the same cells, or read.
+_IDEMPOTENT_VERBS = (
+    "values:batchUpdate",
+    "values:batchUpdateByDataFilter",
+    "values:batchGet",
+    "values:batchGetByDataFilter",
+    "values:batchClear",
+    "values:batchClearByDataFilter",
+    "developerMetadata:search",
+    ":getByDataFilter",
+    ":clear",
+)
+
+
+def is_idempotent(method: str, url: str, body: Mapping[str, Any] | None = None) -> bool:
+    """Whether sending this request twice leaves the same state as sending it once.
+
+    Reads, ``values.update`` (PUT), ``values.batchUpdate`` / ``batchUpdateByDataFilter``,
+    clears and ``spreadsheets.batchUpdate`` made only of set-this-property requests are;
+    creating a file or a spreadsheet, sharing, ``values.append``, copying a tab, deleting,
+    and a ``spreadsheets.batchUpdate`` that adds a tab, rows, a protected range or
+    metadata are not (a second copy would be made, or the repeat would fail)."""
+    verb = method.upper()
+    if verb in ("GET", "HEAD", "OPTIONS", "PUT", "PATCH"):
+        return True
+    if verb != "POST":
+        return False
+    path = urlsplit(url).path
+    if path.endswith(":batchUpdate") and "/values" not in path:
+        kinds = [next(iter(r)) for r in (body or {}).get("requests") or [] if isinstance(r, dict) and r]
+        return bool(kinds) and all(k in IDEMPOTENT_BATCH_KINDS for k in kinds)
+    return path.endswith(_IDEMPOTENT_VERBS)
+
 
 _STATUS_TEXT = {
     429: "429 (rate limit)",
@@ -213,6 +264,7 @@ class RetryingHTTPClient(HTTPClient):
         headers: MutableMapping[str, str] | None = None,
     ) -> Response:
         url = self.rewrite_url(endpoint)
+        safe = is_idempotent(method, endpoint, json)
         start = self._clock()
         status: int | None = None
         failure = ""
@@ -233,11 +285,17 @@ class RetryingHTTPClient(HTTPClient):
                     headers=headers,
                     timeout=timeout,
                 )
+            except requests.exceptions.ConnectTimeout:
+                status, failure = None, f"timing out (no connection within {_describe(timeout)})"
             except requests.Timeout:
                 status, failure = None, f"timing out (no answer within {_describe(timeout)})"
+                if not safe:
+                    raise self._answer_lost(method, endpoint, failure) from None
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
                 # ChunkedEncodingError: the connection dropped in the middle of the answer
                 status, failure = None, _describe_connection_error(exc)
+                if not safe and _may_have_arrived(exc):
+                    raise self._answer_lost(method, endpoint, failure) from None
             except gauth_exceptions.RefreshError as exc:
                 if not getattr(exc, "retryable", False):
                     raise _refresh_refused(exc) from None
@@ -295,6 +353,19 @@ class RetryingHTTPClient(HTTPClient):
             )
             if delay > 0:
                 self._sleep(delay)
+
+    @staticmethod
+    def _answer_lost(method: str, endpoint: str, failure: str) -> AnswerLostError:
+        """Not retried: the request may have been applied, and applying it twice would
+        make a second spreadsheet, tab, share or row."""
+        return AnswerLostError(
+            redact(
+                f"{method.upper()} {_path(endpoint)}: the {_api_name(endpoint)} was sent the request but "
+                f"the answer was lost ({failure}); Google may have applied it, so it is not sent again"
+            ),
+            method=method.upper(),
+            path=_path(endpoint),
+        )
 
     def _attempt_timeout(self, remaining: float) -> Timeout:
         """The configured timeout, cut to what is left of the budget (at least 1 s) so the
@@ -436,6 +507,13 @@ def _is_rate_limit(response: Response) -> bool:
     reasons = {str(e.get("reason", "")) for e in error.get("errors", []) if isinstance(e, dict)}
     reasons |= {str(d.get("reason", "")) for d in error.get("details", []) if isinstance(d, dict)}
     return bool(reasons & {"rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED"})
+
+
+def _may_have_arrived(exc: requests.RequestException) -> bool:
+    """Whether the server may have received (and applied) the request: anything but a
+    connection that was never made (refused, unresolvable host)."""
+    described = _describe_connection_error(exc)
+    return not described.startswith(("refusing", "failing to resolve"))
 
 
 def _describe_connection_error(exc: requests.RequestException) -> str:

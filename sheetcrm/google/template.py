@@ -11,7 +11,7 @@ from gspread.exceptions import APIError
 from gspread.utils import ValueInputOption, absolute_range_name
 
 from sheetcrm.backends.gsheets import google_message, to_cell_json
-from sheetcrm.exceptions import PermissionDeniedError, SheetCRMError, WorkbookWriteError
+from sheetcrm.exceptions import AnswerLostError, PermissionDeniedError, SheetCRMError, WorkbookWriteError
 from sheetcrm.schema import TABS, ColumnType, Tab
 from sheetcrm.settings import settings_rows
 
@@ -106,27 +106,90 @@ def _grid_requests(lang: Any) -> list[dict[str, Any]]:
     return requests
 
 
+#: The Drive appProperties key that marks a spreadsheet with the run of init that made it.
+INIT_MARKER = "sheetcrmInit"
+
+
+def _create_file(http: Any, title: str, marker: str) -> str:
+    """Create the spreadsheet file (Drive files.create) carrying ``marker``; after a lost
+    answer, find the file with that marker instead of creating another. Returns its key."""
+    from gspread.urls import DRIVE_FILES_API_V3_URL
+
+    body = {
+        "name": title,
+        "mimeType": "application/vnd.google-apps.spreadsheet",
+        "appProperties": {INIT_MARKER: marker},
+    }
+    failure: tuple[int, str] | None = None
+    for _attempt in range(3):
+        try:
+            return str(
+                http.request("post", DRIVE_FILES_API_V3_URL, json=body, params={"supportsAllDrives": True}).json()["id"]
+            )
+        except AnswerLostError:
+            pass
+        except APIError as exc:
+            failure = (exc.response.status_code if exc.response is not None else 0, google_message(exc))
+            break
+        query = f"appProperties has {{ key='{INIT_MARKER}' and value='{marker}' }} and trashed = false"
+        try:
+            found = http.request(
+                "get",
+                DRIVE_FILES_API_V3_URL,
+                params={
+                    "q": query,
+                    "fields": "files(id)",
+                    "supportsAllDrives": True,
+                    "includeItemsFromAllDrives": True,
+                },
+            ).json()
+        except APIError as exc:
+            failure = (exc.response.status_code if exc.response is not None else 0, google_message(exc))
+            break
+        if found.get("files"):
+            return str(found["files"][0]["id"])
+    if failure is None:
+        raise WorkbookWriteError(
+            f"could not create spreadsheet {title!r}: the answers were lost three times and no "
+            "spreadsheet was made; check the network connection and run 'sheetcrm init --google' again"
+        )
+    status, message = failure
+    if status in (401, 403):
+        raise PermissionDeniedError(
+            f"Google refused to create spreadsheet {title!r} ({status}); enable the Google Drive "
+            "API for the credentials' project and use credentials allowed to create files "
+            "(the drive.file scope; for OAuth users run 'sheetcrm login --google-drive')"
+        )
+    raise WorkbookWriteError(f"could not create spreadsheet {title!r}: {status} {message}")
+
+
 def create_google_workbook(
     client: gspread.Client, title: str, lang: Any, share: str | None = None, credentials: Any = None
 ) -> str:
     """Create an empty CRM spreadsheet in Google Sheets from the schema and return its URL.
 
-    Four requests: create (Drive), open, lay out (one spreadsheets.batchUpdate), headers and
-    Settings (one values.batchUpdate); one more to share it with ``share``."""
-    try:
-        key = client.create(title).id
-    except APIError as exc:
-        status = exc.response.status_code if exc.response is not None else 0
-        if status in (401, 403):
-            raise PermissionDeniedError(
-                f"Google refused to create spreadsheet {title!r} ({status}); enable the Google Drive "
-                "API for the credentials' project and use credentials allowed to create files "
-                "(the drive.file scope; for OAuth users run 'sheetcrm login --google-drive')"
-            ) from None
-        raise WorkbookWriteError(f"could not create spreadsheet {title!r}: {status} {google_message(exc)}") from None
+    Three requests: create (Drive, marked with this run's marker), lay out (one
+    spreadsheets.batchUpdate), headers and Settings (one values.batchUpdate); one more to
+    share it with ``share``. A lost answer to a request that must not be repeated is
+    followed by a look at what is there (the marked file, the tabs, the share)."""
+    import secrets
+
+    http = client.http_client
+    # This run's marker, stored on the file: after a lost answer to "create", the file
+    # that carries it is the one this run made (found, never made a second time).
+    marker = secrets.token_hex(8)
+    key = _create_file(http, title, marker)
     url = f"https://docs.google.com/spreadsheets/d/{key}/edit"
+    failure: str | None = None
     try:
-        client.http_client.batch_update(key, {"requests": _grid_requests(lang)})
+        requests = _grid_requests(lang)
+        try:
+            http.batch_update(key, {"requests": requests})
+        except AnswerLostError:
+            # All or nothing: the tabs are there when it was applied.
+            titles = {s["properties"]["title"] for s in http.fetch_sheet_metadata(key).get("sheets", [])}
+            if not {spec.title(lang) for spec in TABS.values()} <= titles:
+                http.batch_update(key, {"requests": requests})
         data = [
             {
                 "range": absolute_range_name(spec.title(lang), "A1"),
@@ -141,13 +204,21 @@ def create_google_workbook(
                 "values": [[to_cell_json(v) for v in row] for row in settings_rows(lang)],
             }
         )
-        client.http_client.values_batch_update(key, body={"valueInputOption": ValueInputOption.raw, "data": data})
+        http.values_batch_update(key, body={"valueInputOption": ValueInputOption.raw, "data": data})
         if share:
-            client.insert_permission(key, share, perm_type="user", role="writer", notify=True)
-    except (APIError, SheetCRMError) as exc:
-        detail = google_message(exc) if isinstance(exc, APIError) else str(exc)
+            try:
+                client.insert_permission(key, share, perm_type="user", role="writer", notify=True)
+            except AnswerLostError:
+                shared = {str(p.get("emailAddress", "")).casefold() for p in client.list_permissions(key)}
+                if share.casefold() not in shared:
+                    client.insert_permission(key, share, perm_type="user", role="writer", notify=True)
+    except APIError as exc:
+        failure = google_message(exc)
+    except SheetCRMError as exc:
+        failure = str(exc)
+    if failure is not None:
         raise WorkbookWriteError(
-            f"created {url} but could not finish setting it up ({detail}); delete that spreadsheet "
+            f"created {url} but could not finish setting it up ({failure}); delete that spreadsheet "
             "and run 'sheetcrm init --google' again"
-        ) from None
+        )
     return f"https://docs.google.com/spreadsheets/d/{key}/edit"

@@ -58,7 +58,8 @@ against the fake and reports every difference. Known, deliberate deviations:
   ``%``, ``E+``, quoted literals, date/time tokens). "Automatic" formatting shows up to ten
   decimals and switches to ``1.23457E+15`` above 1e15.
 * Data validation is stored and reported but not enforced on writes; protected ranges are
-  stored but the caller is always treated as the owner (who may edit them).
+  stored, API callers are treated as the owner (who may edit them), and the person-like
+  helpers honour them only after ``fake.act_as(email)`` (an editor who is not the owner).
 * Batch-update request kinds that only change presentation (borders, conditional
   formats, filters, banding, auto-resize) are accepted and answered with ``{}`` without
   modelling their effect; kinds that change data and are not implemented (``findReplace``,
@@ -73,13 +74,20 @@ against the fake and reports every difference. Known, deliberate deviations:
 
 from sheetcrm.testing.common import GOOGLE_HOSTS
 from sheetcrm.testing.faults import Fault, RecordedRequest
-from sheetcrm.testing.server import FakeHTTPClient, FakeSheetsServer, fake_http_client, redirect_session
+from sheetcrm.testing.server import (
+    FakeHTTPClient,
+    FakeSheetsServer,
+    ProtectedCellError,
+    fake_http_client,
+    redirect_session,
+)
 
 __all__ = [
     "GOOGLE_HOSTS",
     "FakeHTTPClient",
     "FakeSheetsServer",
     "Fault",
+    "ProtectedCellError",
     "RecordedRequest",
     "fake_http_client",
     "redirect_session",

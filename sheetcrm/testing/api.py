@@ -175,7 +175,17 @@ class _Write:
 
     @property
     def cells(self) -> int:
-        return sum(len(row) for row in self.matrix)
+        """Cells that get a value: a null leaves its cell alone and is not counted (as
+        Google counts updatedCells)."""
+        return sum(v is not None for row in self.matrix for v in row)
+
+    @property
+    def updated_rows(self) -> int:
+        return sum(any(v is not None for v in row) for row in self.matrix)
+
+    @property
+    def updated_cols(self) -> int:
+        return len({j for row in self.matrix for j, v in enumerate(row) if v is not None})
 
     def box(self) -> _Box:
         return _Box(self.sheet, self.r0, self.c0, self.r0 + self.rows, self.c0 + self.cols)
@@ -423,8 +433,8 @@ class _Api:
             box = write.box()
             out.update(
                 updatedRange=box.a1(),
-                updatedRows=write.rows,
-                updatedColumns=write.cols,
+                updatedRows=write.updated_rows,
+                updatedColumns=write.updated_cols,
                 updatedCells=write.cells,
             )
             if include_values:
@@ -560,8 +570,15 @@ class _Api:
         for write in writes:  # all validated first: a bad entry writes nothing
             self.apply_write(book, write)
         out: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id}
-        rows = {(w.sheet.sheet_id, w.r0 + i) for w in writes for i, row in enumerate(w.matrix) if row}
-        cols = {(w.sheet.sheet_id, w.c0 + j) for w in writes for row in w.matrix for j in range(len(row))}
+        rows = {
+            (w.sheet.sheet_id, w.r0 + i)
+            for w in writes
+            for i, row in enumerate(w.matrix)
+            if any(v is not None for v in row)
+        }
+        cols = {
+            (w.sheet.sheet_id, w.c0 + j) for w in writes for row in w.matrix for j, v in enumerate(row) if v is not None
+        }
         total = sum(w.cells for w in writes)
         if total:
             out.update(
@@ -788,15 +805,20 @@ class _Api:
                 self.cells_written = written_before
                 raise
             replies.append(reply or {})
-        work.touch()
-        self.books[sid] = work
         out: dict[str, Any] = {"spreadsheetId": sid, "replies": replies}
         if body.get("includeSpreadsheetInResponse"):
-            out["updatedSpreadsheet"] = self.spreadsheet_resource(
-                work,
-                include_grid=bool(body.get("responseIncludeGridData")),
-                ranges=body.get("responseRanges") or (),
-            )
+            # Before committing: a bad response range fails the whole request, nothing applied.
+            try:
+                out["updatedSpreadsheet"] = self.spreadsheet_resource(
+                    work,
+                    include_grid=bool(body.get("responseIncludeGridData")),
+                    ranges=body.get("responseRanges") or (),
+                )
+            except ApiError:
+                self.cells_written = written_before
+                raise
+        work.touch()
+        self.books[sid] = work
         return out
 
     def copy_sheet_to(self, sid: str, sheet_id: int, body: Json) -> Json:
@@ -845,6 +867,7 @@ class _Api:
             ],
             "shared": len(book.permissions) > 1,
             "ownedByMe": True,
+            **({"appProperties": dict(book.app_properties)} if book.app_properties else {}),
         }
 
     @staticmethod
@@ -866,6 +889,10 @@ class _Api:
                 drive_reason="notImplemented",
             )
         book = self.create_book(str(body.get("name") or "Untitled spreadsheet"))
+        props = body.get("appProperties") or {}
+        if not isinstance(props, dict):
+            raise ApiError(400, "Invalid value for appProperties.", drive_reason="invalid")
+        book.app_properties = {str(k): str(v) for k, v in props.items()}
         return self._drive_view(self.drive_file(book), query, self._FILE_DEFAULT)
 
     def drive_get(self, file_id: str, query: Mapping[str, list[str]]) -> Json:
@@ -900,7 +927,16 @@ class _Api:
     def drive_list(self, query: Mapping[str, list[str]]) -> Json:
         q = _first(query, "q") or ""
         files = [self.drive_file(b) for b in self.books.values() if not b.private]
+        # appProperties has { key='k' and value='v' } (Drive's query syntax) holds an "and"
+        # of its own: take those clauses out before splitting on "and".
+        has = r"""appProperties\s+has\s*\{\s*key\s*=\s*'([^']*)'\s+and\s+value\s*=\s*'([^']*)'\s*\}"""
+        for key_, value_ in re.findall(has, q):
+            files = [f for f in files if f.get("appProperties", {}).get(key_) == value_]
+        q = re.sub(has, "", q)
+        q = re.sub(r"^\s*and\s+|\s+and\s*$", "", re.sub(r"\s+and\s+and\s+", " and ", q.strip()))
         for clause in re.split(r"\s+and\s+", q.strip()) if q.strip() else []:
+            if clause.strip() == "trashed = false":
+                continue  # nothing the fake stores is in the trash
             m = re.match(r"""^(\w+)\s*(=|!=|contains)\s*(['"])(.*)\3$""", clause.strip())
             if m:
                 name, op, _, value = m.groups()

@@ -55,6 +55,9 @@ class Fault:
     drop: bool = False
     body: Json = None
     message: str | None = None
+    #: "applied, answer lost": handle the request (its changes stay), then drop the
+    #: connection ("drop") or hold the answer back until the client gives up ("timeout").
+    lost: str | None = None
 
     def error(self) -> ApiError:
         status = int(self.status or 500)

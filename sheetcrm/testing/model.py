@@ -202,6 +202,7 @@ class Spreadsheet:
     modified_time: str = field(default_factory=_now_iso)
     permissions: list[dict[str, Any]] = field(default_factory=list)
     named_ranges: list[dict[str, Any]] = field(default_factory=list)
+    app_properties: dict[str, str] = field(default_factory=dict)
 
     def clone(self) -> Spreadsheet:
         """An independent copy, for all-or-nothing batch updates."""

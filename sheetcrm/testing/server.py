@@ -217,6 +217,11 @@ def _fake_credentials() -> Any:
 ValueInput = Literal["RAW", "USER_ENTERED"]
 
 
+class ProtectedCellError(PermissionError):
+    """A person-like change (see :meth:`FakeSheetsServer.act_as`) that a protected range
+    refuses, as the Sheets UI refuses it."""
+
+
 class FakeSheetsServer:
     """A local, in-memory Google Sheets v4 + Drive v3 API server for tests.
 
@@ -397,6 +402,7 @@ class FakeSheetsServer:
         body: Json = None,
         message: str | None = None,
         times: int = 1,
+        lost: str | None = None,
     ) -> None:
         """Make the ``at_request``-th request from now (1 = the next one) fail.
 
@@ -407,10 +413,17 @@ class FakeSheetsServer:
         makes ``requests`` raise ``ReadTimeout``). ``drop=True`` closes the connection
         without any response (``requests`` raises ``ConnectionError``). ``body`` replaces
         the JSON error body, ``message`` only its message. ``times`` repeats the fault on
-        that many consecutive requests. A faulted request changes no state.
+        that many consecutive requests. A faulted request changes no state, except with
+        ``lost``: "applied, answer lost". The request is handled as usual (every change it
+        makes stays), then the answer never arrives: ``lost="drop"`` closes the connection
+        (``requests`` raises ``ConnectionError``), ``lost="timeout"`` holds the connection
+        open and silent for ``delay`` seconds (default 30) so the client's read timeout
+        fires whatever the machine's load, then closes it. ``status`` is ignored then.
         """
         if at_request < 1 or times < 1:
             raise ValueError("at_request and times must be >= 1")
+        if lost not in (None, "drop", "timeout"):
+            raise ValueError('lost must be None, "drop" or "timeout"')
         with self._hook_lock:
             for k in range(times):
                 self._faults[self._seq + at_request + k] = Fault(
@@ -420,6 +433,7 @@ class FakeSheetsServer:
                     drop=drop,
                     body=body,
                     message=message,
+                    lost=lost,
                 )
 
     def clear_faults(self) -> None:
@@ -455,7 +469,8 @@ class FakeSheetsServer:
         body: Json = None
         body_error = False
         is_token = routed is not None and routed[0] == "oauth2.token"
-        if raw_body and not is_token:  # the token endpoint takes a form, not JSON
+        unsupported = routed is not None and routed[0] == "unimplemented"
+        if raw_body and not is_token and not unsupported:  # the token endpoint takes a form, not JSON
             try:
                 # NaN/Infinity are not JSON; Python clients (pandas!) send them anyway and
                 # Google rejects the whole request.
@@ -486,6 +501,17 @@ class FakeSheetsServer:
                 self.errors.append(exc)
                 response = _Response(500, ApiError(500, f"between_requests callback failed: {exc!r}").body())
                 break
+        if fault is not None and response is None and fault.lost:
+            if not body_error and not (
+                self._require_auth and not is_token and not handler.headers.get("Authorization")
+            ):
+                self._dispatch(routed, query_all, body)  # applied; its answer is lost
+            if fault.lost == "timeout":
+                self._stopping.wait(fault.delay or 30.0)
+            handler.close_connection = True
+            with contextlib.suppress(OSError):
+                handler.connection.shutdown(socket.SHUT_RDWR)
+            return
         if fault is not None and response is None:
             if fault.delay:
                 self._stopping.wait(fault.delay)
@@ -509,6 +535,17 @@ class FakeSheetsServer:
                         401,
                         "Request is missing required authentication credential. Expected OAuth 2 "
                         "access token, login cookie or other valid authentication credential.",
+                    ).body(),
+                )
+            elif unsupported:
+                # Before the body is parsed: a CSV upload is not "Invalid JSON".
+                response = _Response(
+                    501,
+                    ApiError(
+                        501,
+                        f"FakeSheetsServer does not implement {method} {unquote(raw_path)} "
+                        "(uploads, exports and *ByDataFilter methods): use the methods it implements "
+                        "(see sheetcrm.testing).",
                     ).body(),
                 )
             elif body_error:
@@ -605,6 +642,34 @@ class FakeSheetsServer:
         if book is None:
             raise KeyError(f"no spreadsheet {spreadsheet_id!r} in the fake")
         return book
+
+    def act_as(self, email: str | None) -> None:
+        """Make the person-like methods (``set_values``, ``clear_values``,
+        ``insert_rows``, ``delete_rows``, ``sort_rows``) act as the editor ``email``, to
+        whom protected ranges apply the way Google applies them: a change touching a
+        protected range (not warning-only) whose editors do not include ``email`` is
+        refused with :class:`ProtectedCellError`. ``None`` (the default) acts as the
+        spreadsheet's owner, whom no protected range stops."""
+        self._acting_as = email
+
+    def _refuse_protected(self, sheet: Sheet, r0: int, r1: int, c0: int = 0, c1: int | None = None) -> None:
+        """Raise ProtectedCellError if the acting person may not change rows [r0, r1) x
+        columns [c0, c1) of ``sheet`` (0-based, half-open)."""
+        who = getattr(self, "_acting_as", None)
+        if who is None:
+            return
+        c1 = sheet.col_count if c1 is None else c1
+        for pr in sheet.protected_ranges:
+            if pr.get("warningOnly") or who in (pr.get("editors") or {}).get("users", []):
+                continue
+            grid = pr.get("range", {})
+            pr0, pr1 = int(grid.get("startRowIndex", 0)), int(grid.get("endRowIndex", sheet.row_count))
+            pc0, pc1 = int(grid.get("startColumnIndex", 0)), int(grid.get("endColumnIndex", sheet.col_count))
+            if r0 < pr1 and pr0 < r1 and c0 < pc1 and pc0 < c1:
+                raise ProtectedCellError(
+                    f"{sheet.title}: you are trying to edit a protected cell or object "
+                    f"({pr.get('description', 'protected range')}); ask the owner to remove the protection"
+                )
 
     def _sheet(self, spreadsheet_id: str, title: str) -> tuple[Spreadsheet, Sheet]:
         book = self._book(spreadsheet_id)
@@ -780,12 +845,15 @@ class FakeSheetsServer:
         with self._api.lock:
             book, sheet = self._sheet(spreadsheet_id, sheet_title)
             r0, c0, _, _ = parse_cell_part(a1_start)
+            width = max((len(r) for r in rows), default=0)
+            self._refuse_protected(sheet, r0 or 0, (r0 or 0) + len(rows), c0 or 0, (c0 or 0) + width)
             self._store_rows(book, sheet, r0 or 0, c0 or 0, rows, value_input)
 
     def clear_values(self, spreadsheet_id: str, sheet_title: str) -> None:
         """Delete every value in the tab (formatting stays), like selecting all + Delete."""
         with self._api.lock:
             _, sheet = self._sheet(spreadsheet_id, sheet_title)
+            self._refuse_protected(sheet, 0, sheet.row_count)
             _Api._clear_box(_Box(sheet, 0, 0, sheet.row_count, sheet.col_count))
 
     def insert_rows(self, spreadsheet_id: str, sheet_title: str, row: int, n: int = 1) -> None:
@@ -794,6 +862,7 @@ class FakeSheetsServer:
             book, sheet = self._sheet(spreadsheet_id, sheet_title)
             if not 1 <= row <= sheet.row_count + 1 or n < 1:
                 raise ValueError(f"cannot insert {n} row(s) at row {row}")
+            self._refuse_protected(sheet, row - 1, row)
             insert_dimension(sheet, "ROWS", row - 1, n, book)
 
     def delete_rows(self, spreadsheet_id: str, sheet_title: str, start: int, end: int | None = None) -> None:
@@ -803,6 +872,7 @@ class FakeSheetsServer:
             book, sheet = self._sheet(spreadsheet_id, sheet_title)
             if not 1 <= start <= end <= sheet.row_count or end - start + 1 >= sheet.row_count:
                 raise ValueError(f"cannot delete rows {start}..{end}")
+            self._refuse_protected(sheet, start - 1, end)
             delete_dimension(sheet, "ROWS", start - 1, end, book)
 
     def insert_columns(self, spreadsheet_id: str, sheet_title: str, column: int | str, n: int = 1) -> None:
@@ -850,6 +920,7 @@ class FakeSheetsServer:
             if rows < start_row:
                 return
             box = _Box(sheet, start_row - 1, 0, rows, max(cols, self._column(key_col) + 1))
+            self._refuse_protected(sheet, box.r0, box.r1, box.c0, box.c1)
             sort_box(book, box, [(self._column(key_col), descending)])
 
     def rename_sheet(self, spreadsheet_id: str, old_title: str, new_title: str) -> None:
