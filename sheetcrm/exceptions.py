@@ -89,3 +89,15 @@ class PermissionDeniedError(AuthError):
 
 class QuotaError(SheetCRMError):
     """The API kept refusing (rate limit, server error or timeout) past the retry budget."""
+
+
+class OutputExistsError(SheetCRMError):
+    """A file sheetcrm was asked to write already exists and may hold someone's changes."""
+
+
+class WorkflowOptionError(SheetCRMError):
+    """An option for a generated GitHub Actions workflow cannot be used."""
+
+
+class ProblemsFoundError(SheetCRMError):
+    """``--fail-on-problems`` was given and validation found problems: nothing was written."""

@@ -1,0 +1,123 @@
+"""One sync as an unattended run sees it: the exit code, the job summary, the JSON.
+
+:func:`run_sync` is the library call behind ``sheetcrm sync``. In: where the workbook is,
+the sync's options, what validation problems should do to the run, where the Markdown
+summary goes, the date of the repository's last activity. Out: a :class:`SyncRun` with
+the :class:`~sheetcrm.sync.SyncResult`, the exit code and the lines to print. A
+:class:`~sheetcrm.exceptions.SheetCRMError` still propagates (the CLI makes it one line
+and exit 2), after the failure has been written to the summary.
+
+Exit codes: 0 done and no problems; 1 done, with validation problems (0 with
+``problems=PASS``); 2 the run failed, or (with ``problems=STOP``) problems were found and
+nothing was written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import ProblemsFoundError, SheetCRMError, shown
+from .lapse import ScheduleLapse, schedule_lapse
+from .summary import append_summary, failure_markdown, headline, nothing_to_do, sync_json, sync_markdown
+from .workflows import OnProblems
+
+if TYPE_CHECKING:
+    from ..sync import SyncResult
+
+#: GitHub Actions sets this to the file a step appends its Markdown summary to.
+ENV_STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    PROBLEMS = 1
+    FAILED = 2
+
+
+@dataclass
+class SyncRun:
+    """What :func:`run_sync` did: ``result`` (None when the run failed), ``exit_code``,
+    ``lines`` for a person (one line when there was nothing to do), ``warnings`` for the
+    run's log (GitHub shows them as annotations), ``summary_path`` where the Markdown went."""
+
+    result: SyncResult | None
+    exit_code: ExitCode
+    lines: list[str]
+    warnings: list[str] = field(default_factory=list)
+    summary_path: Path | None = None
+    lapse: ScheduleLapse | None = None
+    error: str | None = None
+
+    @property
+    def status(self) -> str:
+        if self.error is not None:
+            return "failed"
+        return "problems" if self.result is not None and self.result.counts["problems"] else "ok"
+
+    def to_json(self) -> dict[str, Any]:
+        return sync_json(self.result, exit_code=int(self.exit_code), status=self.status, lapse=self.lapse,
+                         summary_path=self.summary_path, error=self.error)
+
+
+def summary_target(summary_md: str | os.PathLike[str] | None, env: Mapping[str, str] | None = None) -> Path | None:
+    """``summary_md`` if given, else ``$GITHUB_STEP_SUMMARY`` when set, else None."""
+    if summary_md is not None and str(summary_md) != "":
+        return Path(summary_md)
+    value = (os.environ if env is None else env).get(ENV_STEP_SUMMARY, "")
+    return Path(value) if value else None
+
+
+def run_sync(target: str | os.PathLike[str], *, credentials: Any = None, as_of: Any = None,
+             dry_run: bool = False, backup: str | os.PathLike[str] | None = None,
+             problems: OnProblems = OnProblems.FLAG, summary_md: str | os.PathLike[str] | None = None,
+             last_activity: str | dt.date | None = None, env: Mapping[str, str] | None = None,
+             progress: Callable[[str], None] | None = None) -> SyncRun:
+    """Validate and sync the workbook at ``target`` as an unattended run would (see the
+    module docstring for the exit codes); the Markdown summary is appended to
+    ``summary_md`` (default ``$GITHUB_STEP_SUMMARY``), also when the run fails."""
+    from ..backup import save_copy
+    from ..workbook import Workbook, open_backend
+
+    say = progress or (lambda _m: None)
+    summary_path = summary_target(summary_md, env)
+    lapse = schedule_lapse(last_activity) if last_activity is not None else None
+    problems = OnProblems(problems)
+    try:
+        backend = open_backend(target, credentials=credentials)
+        say(f"reading {shown(backend.location)}")
+        raw = backend.read()
+        if backup is not None:
+            say(f"saved a copy to {save_copy(raw, Path(backup))}")
+        workbook = Workbook(backend, raw)
+        if problems is OnProblems.STOP and not dry_run:
+            found = workbook.validate()
+            if len(found):
+                errors = int((found["severity"] == "error").sum())
+                raise ProblemsFoundError(
+                    f"{len(found)} validation problem(s) ({errors} error(s)) and --fail-on-problems: nothing "
+                    f"was written; run 'sheetcrm validate' for the list, fix the cells and run again")
+        result = workbook.sync(as_of=as_of, dry_run=dry_run, progress=say)
+    except SheetCRMError as exc:
+        from ..auth import redact
+
+        if summary_path is not None:
+            append_summary(summary_path, failure_markdown(redact(str(exc)), lapse=lapse))
+        raise
+    found_problems = bool(result.counts["problems"])
+    code = ExitCode.PROBLEMS if found_problems and problems is OnProblems.FLAG else ExitCode.OK
+    lines = [headline(result)] if nothing_to_do(result) else result.summary_lines()
+    warnings = []
+    if lapse is not None and lapse.warn:
+        warnings.append(lapse.sentence())
+    if found_problems and problems is OnProblems.PASS:
+        warnings.append(f"{result.counts['problems']} validation problem(s) in the workbook; "
+                        f"the job summary says where.")
+    if summary_path is not None:
+        append_summary(summary_path, sync_markdown(result, exit_code=int(code), lapse=lapse))
+    return SyncRun(result, code, lines, warnings, summary_path, lapse)
