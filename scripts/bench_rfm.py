@@ -3,7 +3,7 @@
 Generates ``--n`` transactions (default 1,000,000) over ``--customers`` customers (default
 100,000), seeded, and times on the very same transactions:
 
-* ours — :func:`sheetcrm.rfm.rfm_table` (recency, frequency, monetary, R/F/M scores and
+* ours — :func:`sheetcrm.customers.rfm.rfm_table` (recency, frequency, monetary, R/F/M scores and
   segments, every customer);
 * lifetimes — ``lifetimes.utils.summary_data_from_transaction_data`` (frequency, recency,
   T and monetary only, daily periods).
@@ -52,15 +52,17 @@ def make_transactions(n: int, customers: int, seed: int) -> tuple[pd.DataFrame, 
     contact = np.array([f"P-{i:06d}" for i in who], dtype=object)
     days = rng.integers(0, HISTORY_DAYS, size=n)
     dates = (AS_OF - pd.to_timedelta(days, unit="D")).as_unit("ns")
-    tx = pd.DataFrame({
-        "date": pd.Series(np.asarray(dates, dtype="datetime64[ns]")),
-        "amount": np.round(rng.lognormal(7.0, 1.0, size=n), 0),
-        "contact_id": pd.Series(contact, dtype=object),
-        "company_id": pd.Series(np.full(n, None, dtype=object), dtype=object),
-        "opportunity_id": pd.Series(np.full(n, None, dtype=object), dtype=object),
-        "source_id": pd.Series(np.array([f"A-{i}" for i in range(n)], dtype=object), dtype=object),
-        "source": pd.Series(np.full(n, "activity", dtype=object), dtype=object),
-    })
+    tx = pd.DataFrame(
+        {
+            "date": pd.Series(np.asarray(dates, dtype="datetime64[ns]")),
+            "amount": np.round(rng.lognormal(7.0, 1.0, size=n), 0),
+            "contact_id": pd.Series(contact, dtype=object),
+            "company_id": pd.Series(np.full(n, None, dtype=object), dtype=object),
+            "opportunity_id": pd.Series(np.full(n, None, dtype=object), dtype=object),
+            "source_id": pd.Series(np.array([f"A-{i}" for i in range(n)], dtype=object), dtype=object),
+            "source": pd.Series(np.full(n, "activity", dtype=object), dtype=object),
+        }
+    )
     return tx, pd.Index(ids, dtype=object)
 
 
@@ -85,7 +87,7 @@ def child(which: str, n: int, customers: int, seed: int, repeat: int) -> dict[st
     tx, ids = make_transactions(n, customers, seed)
     out: dict[str, Any] = {"which": which}
     if which == "ours":
-        from sheetcrm.rfm import rfm_table
+        from sheetcrm.customers.rfm import rfm_table
         from sheetcrm.settings import Settings
 
         seconds, table = _best(lambda: rfm_table(tx, ids, "contact_id", AS_OF, Settings()), repeat)
@@ -103,18 +105,21 @@ def child(which: str, n: int, customers: int, seed: int, repeat: int) -> dict[st
                 warnings.simplefilter("ignore")
                 seconds, summary = _best(
                     lambda: summary_data_from_transaction_data(
-                        tx, "contact_id", "date", monetary_value_col="amount",
-                        observation_period_end=AS_OF, freq="D",
+                        tx,
+                        "contact_id",
+                        "date",
+                        monetary_value_col="amount",
+                        observation_period_end=AS_OF,
+                        freq="D",
                     ),
                     repeat,
                 )
         except Exception as exc:
-            out.update(error=f"lifetimes crashed: {type(exc).__name__}: {exc}",
-                       trace=traceback.format_exc(limit=3))
+            out.update(error=f"lifetimes crashed: {type(exc).__name__}: {exc}", trace=traceback.format_exc(limit=3))
             return out
         out.update(seconds=seconds, rows=len(summary))
         # cross-check after timing: days since last purchase must agree with ours
-        from sheetcrm.rfm import rfm_table
+        from sheetcrm.customers.rfm import rfm_table
         from sheetcrm.settings import Settings
 
         ours = rfm_table(tx, ids, "contact_id", AS_OF, Settings())
@@ -139,15 +144,27 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     print(f"pandas {pd.__version__}, numpy {np.__version__}, python {sys.version.split()[0]}")
-    print(f"{args.n:,} transactions over {args.customers:,} customers, seed {args.seed}, "
-          f"best of {args.repeat}")
+    print(f"{args.n:,} transactions over {args.customers:,} customers, seed {args.seed}, best of {args.repeat}")
     results: dict[str, dict[str, Any]] = {}
     for which in ("baseline", "ours", "lifetimes"):
         proc = subprocess.run(
-            [sys.executable, __file__, "--child", which, "--n", str(args.n),
-             "--customers", str(args.customers), "--seed", str(args.seed),
-             "--repeat", str(args.repeat)],
-            capture_output=True, text=True, check=False,
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                which,
+                "--n",
+                str(args.n),
+                "--customers",
+                str(args.customers),
+                "--seed",
+                str(args.seed),
+                "--repeat",
+                str(args.repeat),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         lines = proc.stdout.strip().splitlines()
         try:
@@ -162,18 +179,22 @@ def main(argv: list[str] | None = None) -> int:
     if "error" in ours:
         print(f"ours:       FAILED: {ours['error']}")
         return 1
-    print(f"ours:       {ours['seconds']:8.3f} s   peak RSS {ours['peak_rss_mb']:8.1f} MB "
-          f"(+{ours['peak_rss_mb'] - base:.1f} MB over the data)   "
-          f"{ours['rows']:,} customers, {ours['buyers']:,} buyers")
+    print(
+        f"ours:       {ours['seconds']:8.3f} s   peak RSS {ours['peak_rss_mb']:8.1f} MB "
+        f"(+{ours['peak_rss_mb'] - base:.1f} MB over the data)   "
+        f"{ours['rows']:,} customers, {ours['buyers']:,} buyers"
+    )
     lt = results["lifetimes"]
     if "error" in lt:
         print(f"lifetimes:  NOT COMPARED: {lt['error']}")
         if lt.get("trace"):
             print(lt["trace"])
         return 0
-    print(f"lifetimes:  {lt['seconds']:8.3f} s   peak RSS {lt['peak_rss_mb']:8.1f} MB "
-          f"(+{lt['peak_rss_mb'] - base:.1f} MB over the data)   {lt['rows']:,} customers; "
-          f"recency agrees with ours: {lt['recency_agrees']}")
+    print(
+        f"lifetimes:  {lt['seconds']:8.3f} s   peak RSS {lt['peak_rss_mb']:8.1f} MB "
+        f"(+{lt['peak_rss_mb'] - base:.1f} MB over the data)   {lt['rows']:,} customers; "
+        f"recency agrees with ours: {lt['recency_agrees']}"
+    )
     ratio = lt["seconds"] / ours["seconds"]
     verdict = "met" if ratio >= 5 else "NOT met"
     print(f"ratio:      ours is {ratio:.1f}x faster (target >= 5x: {verdict})")

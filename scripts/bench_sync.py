@@ -29,12 +29,13 @@ import pandas as pd
 import psutil
 
 from sheetcrm.backends.base import RawTab
-from sheetcrm.rfm import customer_index, rfm_table
+from sheetcrm.customers.rfm import customer_index, rfm_table
+from sheetcrm.engine.bind import bind_all
+from sheetcrm.engine.compute import compute
+from sheetcrm.engine.plan import plan
+from sheetcrm.engine.validate import validate_tables
 from sheetcrm.schema import TABS, ActivityType, Stage, Tab
 from sheetcrm.settings import Settings, settings_rows
-from sheetcrm.sync import compute, plan
-from sheetcrm.tables import bind_all
-from sheetcrm.validate import validate_tables
 
 AS_OF = dt.date(2026, 11, 22)
 EPOCH = dt.date(1899, 12, 30)
@@ -82,41 +83,81 @@ def build(scale: float, seed: int = 7) -> dict[Tab, RawTab]:
         rows = [list(r) for r in zip(*cols, strict=True)]
         return RawTab(tab, TABS[tab].title(), keys, rows)
 
-    companies = tab(Tab.COMPANIES, {
-        "ID": co_ids, "Name": [f"Company {i}" for i in range(n_co)],
-        "Industry": rng.choice(["Retail", "Manufacturing", "Tech"], n_co).astype(object),
-        "Region": rng.choice(["台北", "台中", "高雄"], n_co).astype(object),
-        "Size": "11-50", "Owner": rng.choice(reps, n_co).astype(object), "Source": "展覽",
-        "Created": serial(rng.integers(0, 900, n_co)).tolist(),
-    }, n_co)
-    contacts = tab(Tab.CONTACTS, {
-        "ID": ct_ids, "Company ID": rng.choice(co_ids, n_ct), "Name": [f"Person {i}" for i in range(n_ct)],
-        "Title": "Manager", "Role": "Decision Maker", "Email": [f"p{i}@example.com" for i in range(n_ct)],
-        "Phone": [f"09{i:08d}" for i in range(n_ct)], "Owner": rng.choice(reps, n_ct).astype(object),
-        "Source": "官網", "Created": serial(rng.integers(0, 900, n_ct)).tolist(), "Opt-out": False,
-    }, n_ct)
+    companies = tab(
+        Tab.COMPANIES,
+        {
+            "ID": co_ids,
+            "Name": [f"Company {i}" for i in range(n_co)],
+            "Industry": rng.choice(["Retail", "Manufacturing", "Tech"], n_co).astype(object),
+            "Region": rng.choice(["台北", "台中", "高雄"], n_co).astype(object),
+            "Size": "11-50",
+            "Owner": rng.choice(reps, n_co).astype(object),
+            "Source": "展覽",
+            "Created": serial(rng.integers(0, 900, n_co)).tolist(),
+        },
+        n_co,
+    )
+    contacts = tab(
+        Tab.CONTACTS,
+        {
+            "ID": ct_ids,
+            "Company ID": rng.choice(co_ids, n_ct),
+            "Name": [f"Person {i}" for i in range(n_ct)],
+            "Title": "Manager",
+            "Role": "Decision Maker",
+            "Email": [f"p{i}@example.com" for i in range(n_ct)],
+            "Phone": [f"09{i:08d}" for i in range(n_ct)],
+            "Owner": rng.choice(reps, n_ct).astype(object),
+            "Source": "官網",
+            "Created": serial(rng.integers(0, 900, n_ct)).tolist(),
+            "Opt-out": False,
+        },
+        n_ct,
+    )
     op_company = rng.choice(co_ids, n_op)
-    opps = tab(Tab.OPPORTUNITIES, {
-        "ID": op_ids, "Company ID": op_company, "Contact ID": rng.choice(ct_ids, n_op),
-        "Name": [f"Deal {i}" for i in range(n_op)],
-        "Stage": rng.choice([s.value for s in Stage], n_op).astype(object),
-        "Amount": rng.integers(1, 500, n_op).astype(float) * 1000,
-        "Expected Close": serial(rng.integers(-90, 90, n_op)).tolist(),
-        "Owner": rng.choice(reps, n_op).astype(object), "Next Step": "call back",
-        "Next Step Due": serial(rng.integers(-30, 30, n_op)).tolist(), "Closed": None, "Lost Reason": None,
-    }, n_op)
-    types = [ActivityType.PURCHASE.value, ActivityType.ORDER.value, ActivityType.CALL.value,
-             ActivityType.DEMO.value, ActivityType.PROPOSAL.value, ActivityType.EMAIL.value]
+    opps = tab(
+        Tab.OPPORTUNITIES,
+        {
+            "ID": op_ids,
+            "Company ID": op_company,
+            "Contact ID": rng.choice(ct_ids, n_op),
+            "Name": [f"Deal {i}" for i in range(n_op)],
+            "Stage": rng.choice([s.value for s in Stage], n_op).astype(object),
+            "Amount": rng.integers(1, 500, n_op).astype(float) * 1000,
+            "Expected Close": serial(rng.integers(-90, 90, n_op)).tolist(),
+            "Owner": rng.choice(reps, n_op).astype(object),
+            "Next Step": "call back",
+            "Next Step Due": serial(rng.integers(-30, 30, n_op)).tolist(),
+            "Closed": None,
+            "Lost Reason": None,
+        },
+        n_op,
+    )
+    types = [
+        ActivityType.PURCHASE.value,
+        ActivityType.ORDER.value,
+        ActivityType.CALL.value,
+        ActivityType.DEMO.value,
+        ActivityType.PROPOSAL.value,
+        ActivityType.EMAIL.value,
+    ]
     ac_type = rng.choice(types, n_ac, p=[0.45, 0.15, 0.15, 0.1, 0.05, 0.1]).astype(object)
     buy = np.isin(ac_type, types[:2])
-    activities = tab(Tab.ACTIVITIES, {
-        "ID": [f"A-{i:07d}" for i in range(1, n_ac + 1)],
-        "Date": serial(rng.integers(0, 540, n_ac)).tolist(), "Type": ac_type,
-        "Contact ID": rng.choice(ct_ids, n_ac), "Company ID": rng.choice(co_ids, n_ac),
-        "Opportunity ID": np.where(rng.random(n_ac) < 0.1, rng.choice(op_ids, n_ac), None),
-        "Amount": np.where(buy, rng.integers(1, 200, n_ac) * 100.0, None),
-        "Owner": rng.choice(reps, n_ac).astype(object), "Subject": "bench",
-    }, n_ac)
+    activities = tab(
+        Tab.ACTIVITIES,
+        {
+            "ID": [f"A-{i:07d}" for i in range(1, n_ac + 1)],
+            "Date": serial(rng.integers(0, 540, n_ac)).tolist(),
+            "Type": ac_type,
+            "Contact ID": rng.choice(ct_ids, n_ac),
+            "Company ID": rng.choice(co_ids, n_ac),
+            "Opportunity ID": np.where(rng.random(n_ac) < 0.1, rng.choice(op_ids, n_ac), None),
+            "Amount": np.where(buy, rng.integers(1, 200, n_ac) * 100.0, None),
+            "Owner": rng.choice(reps, n_ac).astype(object),
+            "Subject": "bench",
+        },
+        n_ac,
+    )
     team = RawTab(Tab.TEAM, "Team", ["Name", "Weight", "Active"], [[r, 1, True] for r in reps])
     settings = RawTab(Tab.SETTINGS, "Settings", ["Key", "Value", "Description"], settings_rows())
     log = RawTab(Tab.LOG, "Log", [c.key for c in TABS[Tab.LOG].columns], [])
@@ -156,8 +197,10 @@ def main() -> None:
     cp = steps["compute"][0] + steps["plan"][0]
     total = sum(steps[n][0] for n in ("bind", "validate", "compute", "plan"))
     peak = max(p for n, _, p in results)
-    print(f"compute + plan: {cp:.1f} s (target < 60 s); bind..plan: {total:.1f} s; "
-          f"peak RSS {peak / 2**20:.0f} MiB (target < 2048 MiB)")
+    print(
+        f"compute + plan: {cp:.1f} s (target < 60 s); bind..plan: {total:.1f} s; "
+        f"peak RSS {peak / 2**20:.0f} MiB (target < 2048 MiB)"
+    )
 
     # The same transactions twice: with the categorical customer keys sync uses, and with
     # plain object keys as most code would hand them to lifetimes.
@@ -181,11 +224,19 @@ def main() -> None:
             for label, frame in frames.items():
                 data = frame[["contact_id", "date", "amount"]].dropna(subset=["contact_id"])
                 t0 = time.perf_counter()
-                summary_data_from_transaction_data(data, "contact_id", "date", monetary_value_col="amount",
-                                                   observation_period_end=pd.Timestamp(AS_OF), freq="D")
+                summary_data_from_transaction_data(
+                    data,
+                    "contact_id",
+                    "date",
+                    monetary_value_col="amount",
+                    observation_period_end=pd.Timestamp(AS_OF),
+                    freq="D",
+                )
                 theirs = time.perf_counter() - t0
-                print(f"  lifetimes summary_data_from_transaction_data ({label}): {theirs:.2f} s; "
-                      f"sheetcrm is {theirs / ours[label]:.1f}x faster (target >= 5x)")
+                print(
+                    f"  lifetimes summary_data_from_transaction_data ({label}): {theirs:.2f} s; "
+                    f"sheetcrm is {theirs / ours[label]:.1f}x faster (target >= 5x)"
+                )
     except Exception as exc:  # lifetimes is unmaintained; report rather than crash
         print(f"  lifetimes could not run here: {type(exc).__name__}: {exc}")
     rss.stop()

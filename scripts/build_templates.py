@@ -1,6 +1,6 @@
 """Write templates/sheetcrm-<lang>.xlsx from the schema (run after changing schema.py).
 
-    python scripts/build_templates.py
+python scripts/build_templates.py
 """
 
 from __future__ import annotations

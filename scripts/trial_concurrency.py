@@ -63,9 +63,9 @@ from pathlib import Path
 from typing import Any
 
 import sheetcrm
-from sheetcrm._a1 import parse_a1
 from sheetcrm.backends.base import norm_cell
 from sheetcrm.backends.gsheets import to_cell_json
+from sheetcrm.cells.a1 import parse_a1
 from sheetcrm.schema import TABS, Stage, Tab, column_letter
 from sheetcrm.testing import FakeSheetsServer, RecordedRequest
 
@@ -138,10 +138,9 @@ def make_client(fake: FakeSheetsServer) -> Any:
     """A real gspread client with sheetcrm's retries, aimed at ``fake``, that never sleeps."""
     from google.oauth2.credentials import Credentials
 
-    from sheetcrm.http import make_client as _make_client
+    from sheetcrm.google.http import make_client as _make_client
 
-    return _make_client(Credentials(token="trial-token"), base_url=fake.url, sleep=lambda _s: None,
-                        timeout=(5.0, 60.0))
+    return _make_client(Credentials(token="trial-token"), base_url=fake.url, sleep=lambda _s: None, timeout=(5.0, 60.0))
 
 
 def sheet_url(key: str) -> str:
@@ -206,8 +205,9 @@ class Context:
                     continue
                 header = [str(h) for h in fake.get_values(key, title)[0]]
                 computed = {c.key for c in TABS[tab].computed_columns}
-                tabs[tab] = TabInfo(tab, title, header, header.index("ID"),
-                                    [i for i, h in enumerate(header) if h not in computed])
+                tabs[tab] = TabInfo(
+                    tab, title, header, header.index("ID"), [i for i, h in enumerate(header) if h not in computed]
+                )
             team_title = next(t for t in fake.sheet_titles(key) if Tab.parse(t) is Tab.TEAM)
             team = [str(r[0]) for r in fake.get_values(key, team_title)[1:] if r and r[0]]
             result = sheetcrm.open(sheet_url(key), client=client).sync(as_of=AS_OF, dry_run=True)
@@ -239,8 +239,16 @@ class Person:
     """A person editing the sheet between a sync's read and its write, as a
     ``between_requests`` callback; remembers every value typed, by row token."""
 
-    def __init__(self, fake: FakeSheetsServer, key: str, context: Context, rng: random.Random,
-                 early: int, late: int, options: Options) -> None:
+    def __init__(
+        self,
+        fake: FakeSheetsServer,
+        key: str,
+        context: Context,
+        rng: random.Random,
+        early: int,
+        late: int,
+        options: Options,
+    ) -> None:
         self.fake = fake
         self.options = options
         self.key = key
@@ -365,7 +373,7 @@ class Person:
         at = self.rng.randint(2, len(tracked.tokens) + 2)
         n = self.rng.randint(1, 2)
         self.fake.insert_rows(self.key, tracked.info.title, at, n)
-        tracked.tokens[at - 2:at - 2] = [self._token() for _ in range(n)]
+        tracked.tokens[at - 2 : at - 2] = [self._token() for _ in range(n)]
         return f"inserted {n} blank row(s) at {tracked.info.title}!{at}"
 
     def insert_record(self) -> str:
@@ -405,9 +413,9 @@ class Person:
         grid = self._grid(tracked)
         gone = [self._describe(tracked, grid, r) for r in range(start, end + 1) if row_content(grid, r)]
         self.fake.delete_rows(self.key, tracked.info.title, start, end)
-        for token in tracked.tokens[start - 2:end - 1]:
+        for token in tracked.tokens[start - 2 : end - 1]:
             self.expect.pop(token, None)
-        del tracked.tokens[start - 2:end - 1]
+        del tracked.tokens[start - 2 : end - 1]
         return f"deleted {tracked.info.title}!{start}:{end} {gone}"
 
     def sort(self) -> str:
@@ -514,8 +522,7 @@ class Person:
         about = f"{info.title} copy of {cell(grid, source, info.id_col)}"
         # Pasted as the source holds them (RAW): numbers and dates stay what they were.
         width = max(values) + 1
-        self.fake.set_values(self.key, info.title, f"A{at}", [[values.get(c) for c in range(width)]],
-                             value_input="RAW")
+        self.fake.set_values(self.key, info.title, f"A{at}", [[values.get(c) for c in range(width)]], value_input="RAW")
         token = tracked.tokens[at - 2]
         self.expect.setdefault(token, {}).update(values)
         self.described[token] = about
@@ -529,9 +536,12 @@ class Person:
             grid = self._grid(tracked)
             rows = self._records(tracked, grid)
             ids = Counter(norm_cell(cell(grid, r, tracked.info.id_col)) for r in rows)
-            choices += [(tracked, r) for r in rows
-                        if ids[norm_cell(cell(grid, r, tracked.info.id_col))] > 1
-                        and norm_cell(cell(grid, r, tracked.info.id_col)) != ""]
+            choices += [
+                (tracked, r)
+                for r in rows
+                if ids[norm_cell(cell(grid, r, tracked.info.id_col))] > 1
+                and norm_cell(cell(grid, r, tracked.info.id_col)) != ""
+            ]
         if not choices:
             return None
         tracked, row = self.rng.choice(choices)
@@ -553,10 +563,13 @@ class Person:
             for i, token in enumerate(tracked.tokens):
                 for col, value in self.expect.get(token, {}).items():
                     now = cell(grid, i + 2, col)
-                    if norm_cell(now) != norm_cell(value) and not (excused and excused(
-                            tracked.info.title, i + 2, col, value)):
-                        out.append(f"{self.described[token]} (row {i + 2}) {tracked.info.header[col]}: "
-                                   f"the person typed {value!r}, the sheet holds {now!r}")
+                    if norm_cell(now) != norm_cell(value) and not (
+                        excused and excused(tracked.info.title, i + 2, col, value)
+                    ):
+                        out.append(
+                            f"{self.described[token]} (row {i + 2}) {tracked.info.header[col]}: "
+                            f"the person typed {value!r}, the sheet holds {now!r}"
+                        )
         return out
 
 
@@ -587,15 +600,21 @@ class TrialResult:
 
     def report(self) -> list[str]:
         """Lines that say what failed and what the person did."""
-        lines = [f"trial {self.index} (seed {self.seed!r}){' with late edits' if self.late else ''}: "
-                 f"{len(self.lost)} lost edit(s), {len(self.misplaced)} misplaced value(s), "
-                 f"{len(self.duplicated)} ID(s) duplicated, {len(self.errors)} harness error(s)"
-                 + (", the sync failed" if self.sync_failed else "")]
+        lines = [
+            f"trial {self.index} (seed {self.seed!r}){' with late edits' if self.late else ''}: "
+            f"{len(self.lost)} lost edit(s), {len(self.misplaced)} misplaced value(s), "
+            f"{len(self.duplicated)} ID(s) duplicated, {len(self.errors)} harness error(s)"
+            + (", the sync failed" if self.sync_failed else "")
+        ]
         lines += [f"    person {a}" for a in self.actions]
         if self.sync_failed:
             lines.append(f"    sync failed: {self.sync_failed}")
-        for label, items in (("lost", self.lost), ("misplaced", self.misplaced),
-                             ("duplicated", self.duplicated), ("error", self.errors)):
+        for label, items in (
+            ("lost", self.lost),
+            ("misplaced", self.misplaced),
+            ("duplicated", self.duplicated),
+            ("error", self.errors),
+        ):
             lines += [f"    {label}: {item}" for item in items[:MAX_DETAILS]]
             if len(items) > MAX_DETAILS:
                 lines.append(f"    ... and {len(items) - MAX_DETAILS} more {label}")
@@ -656,7 +675,8 @@ def check(person: Person, result: Any, final: dict[str, Grid], trial: TrialResul
     read_tokens = {title: set(tracked.at_read) for title, tracked in by_title.items()}
     for r in changes.itertuples() if len(changes) else ():
         intended.setdefault((str(r.tab), norm_cell(r.id), str(r.column)), []).append(
-            (int(r.row), norm_cell(to_cell_json(r.new))))
+            (int(r.row), norm_cell(to_cell_json(r.new)))
+        )
         if r.kind == "id":
             filled.add((str(r.tab), norm_cell(r.id)))
     for title, row, col in sorted(cells):
@@ -678,8 +698,9 @@ def check(person: Person, result: Any, final: dict[str, Grid], trial: TrialResul
             continue
         plans = intended.get((title, rid, column), [])
         if not plans:
-            trial.misplaced.append(f"{where}: wrote {now!r} on the row of {rid or '(no ID)'}, "
-                                   "for which the plan has no such change")
+            trial.misplaced.append(
+                f"{where}: wrote {now!r} on the row of {rid or '(no ID)'}, for which the plan has no such change"
+            )
             continue
         same = [read_row for read_row, new in plans if new == now]
         if not same:
@@ -693,11 +714,15 @@ def check(person: Person, result: Any, final: dict[str, Grid], trial: TrialResul
         if token in {tracked.at_read[r - 2] for r in same if r - 2 < len(tracked.at_read)}:
             continue
         if token in read_tokens[title]:
-            trial.misplaced.append(f"{where}: wrote {now!r} for {rid} on row {row}, another record's row "
-                                   f"when read (the plan computed it from row(s) {same})")
+            trial.misplaced.append(
+                f"{where}: wrote {now!r} for {rid} on row {row}, another record's row "
+                f"when read (the plan computed it from row(s) {same})"
+            )
         elif (title, rid) in filled or len({r for r, _ in plans}) > 1:
-            trial.misplaced.append(f"{where}: wrote {now!r} for {rid} on row {row}, a row added since the read "
-                                   f"(the plan computed it from row(s) {same})")
+            trial.misplaced.append(
+                f"{where}: wrote {now!r} for {rid} on row {row}, a row added since the read "
+                f"(the plan computed it from row(s) {same})"
+            )
     for title in titles:
         id_col = by_title[title].info.id_col
         ids_before = Counter(norm_cell(cell(pre[title], r, id_col)) for r in range(2, len(pre[title]) + 1))
@@ -770,8 +795,9 @@ def _run_one(job: tuple[int, int, Options]) -> TrialResult:
     return _RUNNER.run(*job)
 
 
-def run_trials(xlsx: str | os.PathLike[str], trials: int, seed: int, options: Options,
-               workers: int = 1, duplicates: int = 0) -> Iterator[TrialResult]:
+def run_trials(
+    xlsx: str | os.PathLike[str], trials: int, seed: int, options: Options, workers: int = 1, duplicates: int = 0
+) -> Iterator[TrialResult]:
     """Run ``trials`` trials on the demo at ``xlsx`` (with ``duplicates`` pasted copies,
     see :func:`add_duplicates`) in ``workers`` processes, each with its own fake server;
     yields results in trial order."""
@@ -848,12 +874,24 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     parser.add_argument("--trials", type=int, default=1000, help="number of trials (default 1000)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--size", type=float, default=0.05, help="demo size (default 0.05)")
-    parser.add_argument("--late", type=float, default=0.2,
-                        help="share of trials that also edit between the re-read and the write (default 0.2)")
-    parser.add_argument("--duplicates", type=int, default=0,
-                        help="copies of records (duplicate IDs) pasted into the rows before upload (default 0)")
-    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
-                        help="worker processes, each with its own fake server (default: up to 2)")
+    parser.add_argument(
+        "--late",
+        type=float,
+        default=0.2,
+        help="share of trials that also edit between the re-read and the write (default 0.2)",
+    )
+    parser.add_argument(
+        "--duplicates",
+        type=int,
+        default=0,
+        help="copies of records (duplicate IDs) pasted into the rows before upload (default 0)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="worker processes, each with its own fake server (default: up to 2)",
+    )
     parser.add_argument("--demo", type=Path, help="use this demo .xlsx instead of making one")
     args = parser.parse_args(argv)
     start = time.perf_counter()

@@ -5,11 +5,12 @@
 >>> problems = wb.validate()
 """
 
-
 __version__ = "0.1.0"
 
-from .demo import make_demo
-from .exceptions import (
+import importlib as _importlib
+import typing as _typing
+
+from sheetcrm.exceptions import (
     AuthError,
     ConflictError,
     PermissionDeniedError,
@@ -22,12 +23,41 @@ from .exceptions import (
     WorkbookNotFoundError,
     WorkbookWriteError,
 )
-from .schema import NESL, ActivityType, ContactRole, Lang, Lifecycle, Segment, Stage, Tab, Tier
-from .settings import Settings
-from .sync import SyncResult
-from .template import init_workbook
-from .workbook import Workbook
-from .workbook import open_workbook as open
+from sheetcrm.schema import NESL, ActivityType, ContactRole, Lang, Lifecycle, Segment, Stage, Tab, Tier
+
+if _typing.TYPE_CHECKING:
+    from sheetcrm.demo import make_demo
+    from sheetcrm.engine.sync import SyncResult
+    from sheetcrm.settings import Settings
+    from sheetcrm.template import init_workbook
+    from sheetcrm.workbook import Workbook
+    from sheetcrm.workbook import open_workbook as open
+
+# What needs pandas, gspread or the demo data is imported on first use, so that
+# ``import sheetcrm`` and ``sheetcrm --help`` stay fast.
+_LAZY = {
+    "make_demo": ("sheetcrm.demo", "make_demo"),
+    "SyncResult": ("sheetcrm.engine.sync", "SyncResult"),
+    "Settings": ("sheetcrm.settings", "Settings"),
+    "init_workbook": ("sheetcrm.template", "init_workbook"),
+    "Workbook": ("sheetcrm.workbook", "Workbook"),
+    "open": ("sheetcrm.workbook", "open_workbook"),
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    try:
+        module, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'sheetcrm' has no attribute {name!r}") from None
+    value = getattr(_importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "NESL",

@@ -14,15 +14,17 @@ import io
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-import pandas as pd
 
-from . import __version__
-from .auth import redact
-from .exceptions import SheetCRMError, shown
-from .schema import Lang
+from sheetcrm import __version__
+from sheetcrm.exceptions import SheetCRMError
+from sheetcrm.google.redact import redact
+from sheetcrm.schema import Lang
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,15 +47,22 @@ def workbook_options(func: F) -> F:
     --credentials; the command receives ``target`` and ``credentials``."""
 
     @click.argument("path", type=click.Path(dir_okay=False, path_type=Path), required=False)
-    @click.option("--spreadsheet", metavar="KEY_OR_URL", envvar="SHEETCRM_SPREADSHEET",
-                  help="A Google Sheets URL or key instead of PATH (env SHEETCRM_SPREADSHEET).")
-    @click.option("--credentials", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                  help="Service-account key, OAuth client or authorized-user JSON for Google Sheets "
-                       "(default: SHEETCRM_CREDENTIALS_JSON, SHEETCRM_CREDENTIALS, then application "
-                       "default credentials).")
+    @click.option(
+        "--spreadsheet",
+        metavar="KEY_OR_URL",
+        envvar="SHEETCRM_SPREADSHEET",
+        help="A Google Sheets URL or key instead of PATH (env SHEETCRM_SPREADSHEET).",
+    )
+    @click.option(
+        "--credentials",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Service-account key, OAuth client or authorized-user JSON for Google Sheets "
+        "(default: SHEETCRM_CREDENTIALS_JSON, SHEETCRM_CREDENTIALS, then application "
+        "default credentials).",
+    )
     @functools.wraps(func)
-    def wrapper(path: Path | None, spreadsheet: str | None, credentials: Path | None,
-                **kwargs: Any) -> Any:
+    def wrapper(path: Path | None, spreadsheet: str | None, credentials: Path | None, **kwargs: Any) -> Any:
         if (path is None) == (spreadsheet is None):
             raise click.UsageError("give either PATH (a local .xlsx) or --spreadsheet KEY_OR_URL")
         target = spreadsheet if spreadsheet is not None else path
@@ -63,23 +72,40 @@ def workbook_options(func: F) -> F:
 
 
 def format_option(*choices: str) -> Callable[[F], F]:
-    return click.option("--format", "fmt", type=click.Choice(list(choices)), default=choices[0],
-                        show_default=True, help="Output format.")
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default=choices[0],
+        show_default=True,
+        help="Output format.",
+    )
 
 
 def as_of_option(func: F) -> F:
-    return click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
-                        help="Compute as of this date (YYYY-MM-DD) instead of today.")(func)
+    return click.option(
+        "--as-of",
+        "as_of",
+        type=click.DateTime(["%Y-%m-%d"]),
+        default=None,
+        help="Compute as of this date (YYYY-MM-DD) instead of today.",
+    )(func)
 
 
 def lang_option(func: F) -> F:
-    return click.option("--lang", type=click.Choice([lang.value for lang in Lang]),
-                        default=Lang.EN.value, show_default=True,
-                        help="Language of the tab names, headers and labels.")(func)
+    return click.option(
+        "--lang",
+        type=click.Choice([lang.value for lang in Lang]),
+        default=Lang.EN.value,
+        show_default=True,
+        help="Language of the tab names, headers and labels.",
+    )(func)
 
 
 def emit_frame(frame: pd.DataFrame, fmt: str) -> None:
     """Print a DataFrame as an aligned table, CSV or JSON records."""
+    import pandas as pd
+
     if fmt == "csv":
         buf = io.StringIO()
         frame.to_csv(buf, index=False)
@@ -109,15 +135,20 @@ def cli() -> None:
 @click.option("--google", is_flag=True, help="Create the workbook in Google Sheets instead of a file.")
 @click.option("--title", default="sheetcrm CRM", show_default=True, help="Title of the new Google spreadsheet.")
 @click.option("--share", metavar="EMAIL", default=None, help="Share the new Google spreadsheet with EMAIL as editor.")
-@click.option("--credentials", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Credentials JSON for --google (default: as for every Google command).")
-def init(path: Path | None, lang: str, force: bool, google: bool, title: str, share: str | None,
-         credentials: Path | None) -> None:
+@click.option(
+    "--credentials",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Credentials JSON for --google (default: as for every Google command).",
+)
+def init(
+    path: Path | None, lang: str, force: bool, google: bool, title: str, share: str | None, credentials: Path | None
+) -> None:
     """Create an empty CRM workbook: at PATH (.xlsx), or with --google in Google Sheets.
     Every tab gets its headers, dropdowns, a frozen header row, shaded (and protected)
     computed columns and the default Settings."""
     if google:
-        from .backends.gsheets import connect, create_google_workbook
+        from sheetcrm.backends.gsheets import connect, create_google_workbook
 
         with library_errors():
             client, creds = connect(credentials, create=True)
@@ -127,12 +158,14 @@ def init(path: Path | None, lang: str, force: bool, google: bool, title: str, sh
         return
     if path is None:
         raise click.UsageError("give PATH for a local .xlsx workbook, or --google")
-    from .template import init_workbook
+    from sheetcrm.template import init_workbook
 
     with library_errors():
         created = init_workbook(path, lang, force=force)
-    click.echo(f"Created {created}. Open it in Excel, LibreOffice or Google Sheets, add your "
-               f"customers, then run: sheetcrm sync {created}")
+    click.echo(
+        f"Created {created}. Open it in Excel, LibreOffice or Google Sheets, add your "
+        f"customers, then run: sheetcrm sync {created}"
+    )
 
 
 @cli.command()
@@ -140,21 +173,21 @@ def init(path: Path | None, lang: str, force: bool, google: bool, title: str, sh
 @lang_option
 @click.option("--seed", type=int, default=2026, show_default=True, help="Random seed of the demo data.")
 @as_of_option
-@click.option("--force/--no-force", default=True, show_default=True,
-              help="Replace an existing demo file.")
+@click.option("--force/--no-force", default=True, show_default=True, help="Replace an existing demo file.")
 def demo(path: Path, lang: str, seed: int, as_of: dt.datetime | None, force: bool) -> None:
     """Generate a realistic demo workbook at PATH (default sheetcrm-demo.xlsx), run the main
     job on it, and say what to open."""
-    from .demo import make_demo
+    from sheetcrm.demo import make_demo
 
     with library_errors():
-        made = make_demo(path, lang=lang, seed=seed, as_of=as_of.date() if as_of else None,
-                         force=force)
+        made = make_demo(path, lang=lang, seed=seed, as_of=as_of.date() if as_of else None, force=force)
     click.echo(f"Wrote demo workbook {made.path} ({made.counts_text}).")
     for line in made.summary_lines:
         click.echo(line)
-    click.echo(f"Open {made.path} to see the computed columns (shaded) and the Log tab; "
-               f"run 'sheetcrm validate {made.path}' for the full list of planted mistakes.")
+    click.echo(
+        f"Open {made.path} to see the computed columns (shaded) and the Log tab; "
+        f"run 'sheetcrm validate {made.path}' for the full list of planted mistakes."
+    )
 
 
 @cli.command()
@@ -164,7 +197,7 @@ def demo(path: Path, lang: str, seed: int, as_of: dt.datetime | None, force: boo
 def validate(target: Path | str, credentials: Path | None, fmt: str, errors_only: bool) -> None:
     """Check every row of the workbook at PATH and list the problems: tab, row, column,
     value and what was expected. Reads only. Exit 0 when clean, 1 when problems were found."""
-    from .workbook import open_workbook
+    from sheetcrm.workbook import open_workbook
 
     with library_errors():
         problems = open_workbook(target, credentials=credentials).validate()
@@ -173,8 +206,12 @@ def validate(target: Path | str, credentials: Path | None, fmt: str, errors_only
     emit_frame(problems, fmt)
     if fmt == "table":
         errors = int((problems["severity"] == "error").sum())
-        click.echo(f"{len(problems)} problem(s): {errors} error(s), {len(problems) - errors} warning(s)"
-                   if len(problems) else "No problems found.", err=bool(len(problems)))
+        click.echo(
+            f"{len(problems)} problem(s): {errors} error(s), {len(problems) - errors} warning(s)"
+            if len(problems)
+            else "No problems found.",
+            err=bool(len(problems)),
+        )
     sys.exit(EXIT_PROBLEMS if len(problems) else EXIT_OK)
 
 
@@ -182,30 +219,41 @@ def validate(target: Path | str, credentials: Path | None, fmt: str, errors_only
 @workbook_options
 @as_of_option
 @click.option("--dry-run", is_flag=True, help="Show the planned changes; write nothing.")
-@click.option("--backup", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Save a local .xlsx copy of the workbook as read into this folder before writing.")
-@click.option("--plan-csv", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also save the planned cell changes as CSV to this file.")
+@click.option(
+    "--backup",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Save a local .xlsx copy of the workbook as read into this folder before writing.",
+)
+@click.option(
+    "--plan-csv",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also save the planned cell changes as CSV to this file.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
-def sync(target: Path | str, credentials: Path | None, as_of: dt.datetime | None, dry_run: bool,
-         backup: Path | None, plan_csv: Path | None, quiet: bool) -> None:
+def sync(
+    target: Path | str,
+    credentials: Path | None,
+    as_of: dt.datetime | None,
+    dry_run: bool,
+    backup: Path | None,
+    plan_csv: Path | None,
+    quiet: bool,
+) -> None:
     """Validate the workbook at PATH, advance opportunity stages, compute RFM, NESL, tiers,
     lifecycle and the forecast columns, and write back only the computed cells that changed
     (plus missing IDs and Stage moves, logged in the Log tab)."""
-    from .backup import save_copy
-    from .workbook import Workbook, open_backend
+    from sheetcrm.engine.sync import sync_target
 
     def progress(message: str) -> None:
         if not quiet:
             click.echo(f"  {message}...", err=True)
 
     with library_errors():
-        backend = open_backend(target, credentials=credentials)
-        progress(f"reading {shown(backend.location)}")
-        raw = backend.read()
-        if backup is not None:
-            progress(f"saved a copy to {save_copy(raw, backup)}")
-        result = Workbook(backend, raw).sync(as_of=as_of, dry_run=dry_run, progress=progress)
+        result = sync_target(
+            target, credentials=credentials, as_of=as_of, dry_run=dry_run, backup=backup, progress=progress
+        )
     if dry_run and len(result.changes):
         emit_frame(result.changes.head(50), "table")
         if len(result.changes) > 50:
@@ -217,13 +265,18 @@ def sync(target: Path | str, credentials: Path | None, as_of: dt.datetime | None
 
 
 @cli.command()
-@click.option("--credentials", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
-              help="The OAuth client JSON (type 'Desktop app') downloaded from Google Cloud Console.")
+@click.option(
+    "--credentials",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The OAuth client JSON (type 'Desktop app') downloaded from Google Cloud Console.",
+)
 @click.option("--google-drive", is_flag=True, help="Also allow creating spreadsheets (for init --google).")
 def login(credentials: Path, google_drive: bool) -> None:
     """Sign in to Google once, in the browser, as yourself (OAuth), and keep the token so
     later commands with the same --credentials run without asking."""
-    from .auth import default_token_path, install_log_redaction, load_credentials
+    from sheetcrm.google.auth import default_token_path, load_credentials
+    from sheetcrm.google.redact import install_log_redaction
 
     install_log_redaction()
     with library_errors():
@@ -233,13 +286,18 @@ def login(credentials: Path, google_drive: bool) -> None:
 
 @cli.command()
 @workbook_options
-@click.option("--to", "to", type=click.Path(path_type=Path), required=True,
-              help="The .xlsx file to write, or a folder for a timestamped copy.")
+@click.option(
+    "--to",
+    "to",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The .xlsx file to write, or a folder for a timestamped copy.",
+)
 def pull(target: Path | str, credentials: Path | None, to: Path) -> None:
     """Save a local .xlsx copy of a workbook (usually a Google spreadsheet): every CRM tab
     with its headers and values, dates as dates. Changes nothing in the workbook."""
-    from .backup import pull as pull_copy
-    from .workbook import open_backend
+    from sheetcrm.backends.backup import pull as pull_copy
+    from sheetcrm.workbook import open_backend
 
     with library_errors():
         saved = pull_copy(open_backend(target, credentials=credentials), to)

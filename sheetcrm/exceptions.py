@@ -45,8 +45,10 @@ def shown(text: object) -> str:
     like a credential's contents pasted where a path belongs: those are never echoed."""
     value = str(text)
     if "\n" in value or "{" in value or "PRIVATE KEY" in value or len(value) > 300:
-        return ("(the text given, not shown: it looks like a key's contents rather than a "
-                "path; put a key's JSON in SHEETCRM_CREDENTIALS_JSON)")
+        return (
+            "(the text given, not shown: it looks like a key's contents rather than a "
+            "path; put a key's JSON in SHEETCRM_CREDENTIALS_JSON)"
+        )
     return repr(value)
 
 

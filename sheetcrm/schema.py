@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Self
 
-from .exceptions import SchemaError
+from sheetcrm.exceptions import SchemaError
 
 
 def normalize_label(text: object) -> str:
@@ -94,8 +94,12 @@ class Tab(LabeledEnum):
 
 #: What one row of each tab is, for messages ("every company row needs a Name").
 RECORD_NOUN: dict[Tab, str] = {
-    Tab.COMPANIES: "company", Tab.CONTACTS: "contact", Tab.OPPORTUNITIES: "opportunity",
-    Tab.ACTIVITIES: "activity", Tab.TEAM: "team member", Tab.SETTINGS: "setting",
+    Tab.COMPANIES: "company",
+    Tab.CONTACTS: "contact",
+    Tab.OPPORTUNITIES: "opportunity",
+    Tab.ACTIVITIES: "activity",
+    Tab.TEAM: "team member",
+    Tab.SETTINGS: "setting",
     Tab.LOG: "log entry",
 }
 
@@ -298,17 +302,30 @@ T = ColumnType
 
 def _id(prefix_note: str = "") -> Column:
     return Column(
-        "ID", "編號", T.ID, owner=Owner.SHARED, aliases=("代號", "序號", "No", "No."),
+        "ID",
+        "編號",
+        T.ID,
+        owner=Owner.SHARED,
+        aliases=("代號", "序號", "No", "No."),
         description=f"Stable record ID{prefix_note}; sheetcrm fills a blank one, never renumbers.",
     )
 
 
-_OWNER = Column("Owner", "負責人", aliases=("負責業務", "業務", "業務員", "Sales Rep"),
-                description="Name of the rep in Team who owns the record.")
+_OWNER = Column(
+    "Owner",
+    "負責人",
+    aliases=("負責業務", "業務", "業務員", "Sales Rep"),
+    description="Name of the rep in Team who owns the record.",
+)
 _SOURCE = Column("Source", "來源", aliases=("客戶來源", "名單來源"))
 _CREATED = Column("Created", "建立日期", T.DATE, aliases=("建立時間", "建檔日期", "Created At"))
-_PROBLEMS = Column("Problems", "問題", owner=Owner.SHEETCRM, aliases=("資料問題",),
-                   description="What validation found wrong in this row.")
+_PROBLEMS = Column(
+    "Problems",
+    "問題",
+    owner=Owner.SHEETCRM,
+    aliases=("資料問題",),
+    description="What validation found wrong in this row.",
+)
 
 
 def _customer_computed() -> tuple[Column, ...]:
@@ -339,7 +356,9 @@ COMPANIES = TabSpec(
         Column("Industry", "產業", aliases=("行業", "產業別")),
         Column("Region", "地區", aliases=("區域", "縣市")),
         Column("Size", "規模", aliases=("公司規模", "員工人數")),
-        _OWNER, _SOURCE, _CREATED,
+        _OWNER,
+        _SOURCE,
+        _CREATED,
         *_customer_computed(),
     ),
     id_prefix="CO-",
@@ -355,7 +374,9 @@ CONTACTS = TabSpec(
         Column("Role", "角色", T.ENUM, enum=ContactRole),
         Column("Email", "電子郵件", T.EMAIL, aliases=("E-mail", "郵件", "信箱", "Email Address")),
         Column("Phone", "電話", T.PHONE, aliases=("手機", "聯絡電話", "Mobile", "Tel")),
-        _OWNER, _SOURCE, _CREATED,
+        _OWNER,
+        _SOURCE,
+        _CREATED,
         Column("Opt-out", "拒絕聯繫", T.BOOL, aliases=("Opt out", "Unsubscribed", "退訂", "不聯繫")),
         *_customer_computed(),
     ),
@@ -369,8 +390,15 @@ OPPORTUNITIES = TabSpec(
         Column("Company ID", "公司編號", T.REF, ref=Tab.COMPANIES, aliases=("公司代號",)),
         Column("Contact ID", "連絡人編號", T.REF, ref=Tab.CONTACTS, aliases=("聯絡人編號",)),
         Column("Name", "機會名稱", required=True, aliases=("名稱", "案名", "商機名稱", "Deal", "Deal Name")),
-        Column("Stage", "階段", T.ENUM, owner=Owner.SHARED, enum=Stage, aliases=("銷售階段",),
-               description="Pipeline stage; sheetcrm only moves it forward on evidence."),
+        Column(
+            "Stage",
+            "階段",
+            T.ENUM,
+            owner=Owner.SHARED,
+            enum=Stage,
+            aliases=("銷售階段",),
+            description="Pipeline stage; sheetcrm only moves it forward on evidence.",
+        ),
         Column("Amount", "金額", T.MONEY, aliases=("預估金額", "Value")),
         Column("Expected Close", "預計成交日", T.DATE, aliases=("預計結案日", "Close Date")),
         _OWNER,
@@ -382,10 +410,20 @@ OPPORTUNITIES = TabSpec(
         Column("Weighted Amount", "加權金額", T.MONEY, owner=Owner.SHEETCRM),
         Column("Stage Since", "階段起始日", T.DATE, owner=Owner.SHEETCRM),
         Column("Days in Stage", "階段天數", T.INTEGER, owner=Owner.SHEETCRM),
-        Column("Stage Seen", "上次同步階段", T.ENUM, owner=Owner.SHEETCRM, enum=Stage,
-               description="The Stage sheetcrm saw at its last sync; a difference is a person's edit."),
-        Column("Stage Reason", "階段依據", owner=Owner.SHEETCRM,
-               description="Why the deal is in its stage (the activity or the person's edit)."),
+        Column(
+            "Stage Seen",
+            "上次同步階段",
+            T.ENUM,
+            owner=Owner.SHEETCRM,
+            enum=Stage,
+            description="The Stage sheetcrm saw at its last sync; a difference is a person's edit.",
+        ),
+        Column(
+            "Stage Reason",
+            "階段依據",
+            owner=Owner.SHEETCRM,
+            description="Why the deal is in its stage (the activity or the person's edit).",
+        ),
         Column("Flags", "提醒", owner=Owner.SHEETCRM, aliases=("標記",)),
         _PROBLEMS,
     ),
@@ -440,9 +478,14 @@ LOG = TabSpec(
     tuple(
         Column(en, zh, ty, owner=Owner.SHEETCRM)
         for en, zh, ty in (
-            ("Time", "時間", T.DATETIME), ("Run", "執行編號", T.TEXT), ("Tab", "分頁", T.TEXT),
-            ("ID", "編號", T.TEXT), ("Column", "欄位", T.TEXT), ("Old", "舊值", T.TEXT),
-            ("New", "新值", T.TEXT), ("Reason", "原因", T.TEXT),
+            ("Time", "時間", T.DATETIME),
+            ("Run", "執行編號", T.TEXT),
+            ("Tab", "分頁", T.TEXT),
+            ("ID", "編號", T.TEXT),
+            ("Column", "欄位", T.TEXT),
+            ("Old", "舊值", T.TEXT),
+            ("New", "新值", T.TEXT),
+            ("Reason", "原因", T.TEXT),
         )
     ),
     id_column=None,
@@ -512,9 +555,10 @@ def match_headers(tab_spec: TabSpec, header: Sequence[Any], title: str | None = 
         if len(candidates) > 1:
             names = " and ".join(repr(c.key) for c in candidates)
             raise SchemaError(
-                f"header {cell!r} is ambiguous: it could mean {names}; rename it to one of "
-                "their exact headers",
-                tab=title, row=1, column=column_letter(i),
+                f"header {cell!r} is ambiguous: it could mean {names}; rename it to one of their exact headers",
+                tab=title,
+                row=1,
+                column=column_letter(i),
             )
         if not candidates:
             extras.append(i)
@@ -525,7 +569,9 @@ def match_headers(tab_spec: TabSpec, header: Sequence[Any], title: str | None = 
             raise SchemaError(
                 f"columns {column_letter(first)} ({header[first]!r}) and {column_letter(i)} "
                 f"({cell!r}) both mean {key!r}; rename or delete one of them",
-                tab=title, row=1, column=column_letter(i),
+                tab=title,
+                row=1,
+                column=column_letter(i),
             )
         positions[key] = i
     missing = tuple(k for k in tab_spec.keys if k not in positions)
@@ -533,8 +579,7 @@ def match_headers(tab_spec: TabSpec, header: Sequence[Any], title: str | None = 
         col = tab_spec.column(key)
         if col.required or key == tab_spec.id_column:
             raise SchemaError(
-                f"required column {key!r} (or {col.zh!r}) is missing from the header row; "
-                "add it to row 1",
+                f"required column {key!r} (or {col.zh!r}) is missing from the header row; add it to row 1",
                 tab=title,
             )
     return HeaderMap(tab_spec.tab, title, positions, tuple(extras), missing, len(header))
@@ -555,8 +600,7 @@ def find_tabs(titles: Iterable[str]) -> dict[Tab, str]:
             continue
         if tab in found:
             raise SchemaError(
-                f"worksheets {found[tab]!r} and {title!r} both look like the {tab.value} tab; "
-                "rename one of them",
+                f"worksheets {found[tab]!r} and {title!r} both look like the {tab.value} tab; rename one of them",
                 tab=title,
             )
         found[tab] = title

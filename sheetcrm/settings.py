@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from .schema import ActivityType, Lang, Stage, Tab
+from sheetcrm.schema import ActivityType, Lang, Stage, Tab
 
 
 @dataclass(frozen=True)
@@ -26,45 +26,80 @@ class SettingDef:
 
 
 SETTING_DEFS: tuple[SettingDef, ...] = (
-    SettingDef("language", "en", "Language of headers and computed labels: en or zh-TW.",
-               "標題與計算欄位的語言：en 或 zh-TW。"),
-    SettingDef("dates.day_first", "false",
-               "Read 3/5/2026, 05.03.2026 and 5-3-2026 as 3 May (true) instead of March 5 (false).",
-               "日期 3/5/2026 以日/月解讀（true）或月/日解讀（false）。"),
-    SettingDef("money.decimal_comma", "false",
-               "Read 1.200,50 as one thousand two hundred point five (European style), in amounts and numbers.",
-               "金額使用逗號作小數點（如 1.200,50）。"),
+    SettingDef(
+        "language", "en", "Language of headers and computed labels: en or zh-TW.", "標題與計算欄位的語言：en 或 zh-TW。"
+    ),
+    SettingDef(
+        "dates.day_first",
+        "false",
+        "Read 3/5/2026, 05.03.2026 and 5-3-2026 as 3 May (true) instead of March 5 (false).",
+        "日期 3/5/2026 以日/月解讀（true）或月/日解讀（false）。",
+    ),
+    SettingDef(
+        "money.decimal_comma",
+        "false",
+        "Read 1.200,50 as one thousand two hundred point five (European style), in amounts and numbers.",
+        "金額使用逗號作小數點（如 1.200,50）。",
+    ),
     SettingDef("money.currency", "TWD", "Currency of amounts, for reports.", "金額幣別（報表用）。"),
-    SettingDef("rfm.lookback_months", "12", "Months of history counted for Frequency and Monetary.",
-               "計算 F 與 M 的回顧月數。"),
-    SettingDef("rfm.cut_points", "",
-               "Optional fixed score cut points for small books, e.g. "
-               "R=30,60,90,180; F=1,2,4,8; M=1000,5000,20000,50000 (four ascending bounds each).",
-               "小型名單可改用固定切點，例如 R=30,60,90,180; F=1,2,4,8; M=1000,5000,20000,50000。"),
-    SettingDef("nesl.existing_days", "30", "Last transaction within this many days: E (existing).",
-               "最近一次交易在此天數內：E 既有顧客。"),
-    SettingDef("nesl.sleeping_days", "180",
-               "Last transaction within this many days (but past the E window): S (sleeping); "
-               "older: L (lost).", "最近一次交易在此天數內（超過 E）：S 沉睡；更久：L 流失。"),
-    SettingDef("nesl.main_customer_count", "3",
-               "More than this many transactions in the E window marks a main customer.",
-               "E 期間內交易次數多於此數：主力顧客。"),
-    SettingDef("nesl.important_amount", "100000",
-               "Monetary above this amount marks an important customer.", "M 超過此金額：重要顧客。"),
-    SettingDef("tiers.shares", "5,15,30,45",
-               "Percent of buyers in the strategic, high-profit, major and general tiers.",
-               "戰略型、高收益、主要、一般各占購買顧客的百分比。"),
-    SettingDef("pipeline.stages",
-               "Lead:10, Qualified:25, Proposal:50, Negotiation:75, Won:100, Lost:0",
-               "Win probability (percent) of each stage.", "各階段的成交機率（百分比）。"),
-    SettingDef("pipeline.rules",
-               "Demo|Meeting|Visit=>Qualified; Proposal|Quote=>Proposal; Contract Sent=>Negotiation; "
-               "Order|Purchase=>Won",
-               "Which activity linked to a deal moves it to at least which stage.",
-               "哪一類活動可將機會推進到哪個階段（至少）。"),
-    SettingDef("pipeline.stale_days", "30",
-               "An open deal with no activity for this many days is flagged stale.",
-               "未結案機會超過此天數沒有活動即標記停滯。"),
+    SettingDef(
+        "rfm.lookback_months", "12", "Months of history counted for Frequency and Monetary.", "計算 F 與 M 的回顧月數。"
+    ),
+    SettingDef(
+        "rfm.cut_points",
+        "",
+        "Optional fixed score cut points for small books, e.g. "
+        "R=30,60,90,180; F=1,2,4,8; M=1000,5000,20000,50000 (four ascending bounds each).",
+        "小型名單可改用固定切點，例如 R=30,60,90,180; F=1,2,4,8; M=1000,5000,20000,50000。",
+    ),
+    SettingDef(
+        "nesl.existing_days",
+        "30",
+        "Last transaction within this many days: E (existing).",
+        "最近一次交易在此天數內：E 既有顧客。",
+    ),
+    SettingDef(
+        "nesl.sleeping_days",
+        "180",
+        "Last transaction within this many days (but past the E window): S (sleeping); older: L (lost).",
+        "最近一次交易在此天數內（超過 E）：S 沉睡；更久：L 流失。",
+    ),
+    SettingDef(
+        "nesl.main_customer_count",
+        "3",
+        "More than this many transactions in the E window marks a main customer.",
+        "E 期間內交易次數多於此數：主力顧客。",
+    ),
+    SettingDef(
+        "nesl.important_amount",
+        "100000",
+        "Monetary above this amount marks an important customer.",
+        "M 超過此金額：重要顧客。",
+    ),
+    SettingDef(
+        "tiers.shares",
+        "5,15,30,45",
+        "Percent of buyers in the strategic, high-profit, major and general tiers.",
+        "戰略型、高收益、主要、一般各占購買顧客的百分比。",
+    ),
+    SettingDef(
+        "pipeline.stages",
+        "Lead:10, Qualified:25, Proposal:50, Negotiation:75, Won:100, Lost:0",
+        "Win probability (percent) of each stage.",
+        "各階段的成交機率（百分比）。",
+    ),
+    SettingDef(
+        "pipeline.rules",
+        "Demo|Meeting|Visit=>Qualified; Proposal|Quote=>Proposal; Contract Sent=>Negotiation; Order|Purchase=>Won",
+        "Which activity linked to a deal moves it to at least which stage.",
+        "哪一類活動可將機會推進到哪個階段（至少）。",
+    ),
+    SettingDef(
+        "pipeline.stale_days",
+        "30",
+        "An open deal with no activity for this many days is flagged stale.",
+        "未結案機會超過此天數沒有活動即標記停滯。",
+    ),
 )
 
 DEFAULTS: dict[str, str] = {d.key: d.default for d in SETTING_DEFS}
@@ -87,8 +122,12 @@ class Settings:
     tier_shares: tuple[float, float, float, float] = (5.0, 15.0, 30.0, 45.0)
     stage_probability: Mapping[Stage, float] = field(
         default_factory=lambda: {
-            Stage.LEAD: 10.0, Stage.QUALIFIED: 25.0, Stage.PROPOSAL: 50.0,
-            Stage.NEGOTIATION: 75.0, Stage.WON: 100.0, Stage.LOST: 0.0,
+            Stage.LEAD: 10.0,
+            Stage.QUALIFIED: 25.0,
+            Stage.PROPOSAL: 50.0,
+            Stage.NEGOTIATION: 75.0,
+            Stage.WON: 100.0,
+            Stage.LOST: 0.0,
         }
     )
     stage_rules: Mapping[ActivityType, Stage] = field(
@@ -122,12 +161,16 @@ class Settings:
             try:
                 kwargs[attr] = conv(values[key])
             except (ValueError, KeyError) as exc:
-                problems.append({
-                    "tab": Tab.SETTINGS.value, "row": rows.get(key), "column": "Value",
-                    "value": values[key],
-                    "message": f"setting {key!r}: {exc or 'cannot be used'}; expected {expected}; "
-                               f"using the default {DEFAULTS[key]!r}",
-                })
+                problems.append(
+                    {
+                        "tab": Tab.SETTINGS.value,
+                        "row": rows.get(key),
+                        "column": "Value",
+                        "value": values[key],
+                        "message": f"setting {key!r}: {exc or 'cannot be used'}; expected {expected}; "
+                        f"using the default {DEFAULTS[key]!r}",
+                    }
+                )
                 kwargs[attr] = conv(DEFAULTS[key])
 
         take("language", "language", _lang, "en or zh-TW")
@@ -146,12 +189,16 @@ class Settings:
         take("pipeline.stale_days", "stale_days", _positive_int, "a whole number of days")
         settings = cls(**kwargs)
         if settings.sleeping_days <= settings.existing_days:
-            problems.append({
-                "tab": Tab.SETTINGS.value, "row": rows.get("nesl.sleeping_days"), "column": "Value",
-                "value": values["nesl.sleeping_days"],
-                "message": "setting 'nesl.sleeping_days' must be larger than 'nesl.existing_days'; "
-                           "using the defaults 30 and 180",
-            })
+            problems.append(
+                {
+                    "tab": Tab.SETTINGS.value,
+                    "row": rows.get("nesl.sleeping_days"),
+                    "column": "Value",
+                    "value": values["nesl.sleeping_days"],
+                    "message": "setting 'nesl.sleeping_days' must be larger than 'nesl.existing_days'; "
+                    "using the defaults 30 and 180",
+                }
+            )
             settings = settings.replace(existing_days=30, sleeping_days=180)
         return settings, problems
 
@@ -166,7 +213,7 @@ def _lang(v: str) -> Lang:
 
 
 def _bool(v: str) -> bool:
-    from .parse import CellParseError, parse_bool
+    from sheetcrm.cells.parse import CellParseError, parse_bool
 
     if not v.strip():
         return False
@@ -184,7 +231,7 @@ def _positive_int(v: str) -> int:
 
 
 def _nonneg_float(v: str) -> float:
-    from .parse import CellParseError, parse_money
+    from sheetcrm.cells.parse import CellParseError, parse_money
 
     try:
         n = parse_money(v)
@@ -251,7 +298,6 @@ def settings_rows(lang: Lang | str = Lang.EN) -> list[list[str | None]]:
     """Rows (Key, Value, Description) that ``init`` writes into a new Settings tab."""
     zh = str(lang) == Lang.ZH_TW
     return [
-        [d.key, (str(lang) if d.key == "language" else d.default or None),
-         d.description_zh if zh else d.description]
+        [d.key, (str(lang) if d.key == "language" else d.default or None), d.description_zh if zh else d.description]
         for d in SETTING_DEFS
     ]

@@ -16,9 +16,9 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .exceptions import WorkbookExistsError, WorkbookNotFoundError, WorkbookWriteError
-from .schema import TABS, Column, ColumnType, Lang, Tab, TabSpec, column_letter
-from .settings import settings_rows
+from sheetcrm.exceptions import WorkbookExistsError, WorkbookNotFoundError, WorkbookWriteError
+from sheetcrm.schema import TABS, Column, ColumnType, Lang, Tab, TabSpec, column_letter
+from sheetcrm.settings import settings_rows
 
 PEOPLE_FILL = PatternFill("solid", fgColor="DDEBF7")
 COMPUTED_FILL = PatternFill("solid", fgColor="E7E6E6")
@@ -55,9 +55,15 @@ def _validation(col: Column, lang: Lang) -> DataValidation | None:
     else:
         return None
     formula = '"' + ",".join(choices) + '"'
-    return DataValidation(type="list", formula1=formula, allow_blank=True, errorStyle="warning",
-                          showErrorMessage=True, error=f"Expected one of: {', '.join(choices)}",
-                          errorTitle=col.header(lang))
+    return DataValidation(
+        type="list",
+        formula1=formula,
+        allow_blank=True,
+        errorStyle="warning",
+        showErrorMessage=True,
+        error=f"Expected one of: {', '.join(choices)}",
+        errorTitle=col.header(lang),
+    )
 
 
 def _add_tab(wb: XLWorkbook, spec: TabSpec, lang: Lang) -> None:
@@ -94,8 +100,16 @@ def _add_tab(wb: XLWorkbook, spec: TabSpec, lang: Lang) -> None:
         # No password: the point is a speed bump for computed cells, not security. People
         # can still insert, delete, sort and filter rows.
         ws.protection.sheet = True
-        for attr in ("insertRows", "deleteRows", "sort", "autoFilter", "formatColumns",
-                     "formatRows", "formatCells", "insertHyperlinks"):
+        for attr in (
+            "insertRows",
+            "deleteRows",
+            "sort",
+            "autoFilter",
+            "formatColumns",
+            "formatRows",
+            "formatCells",
+            "insertHyperlinks",
+        ):
             setattr(ws.protection, attr, False)
     ws.auto_filter.ref = f"A1:{column_letter(len(spec.columns) - 1)}1"
 
@@ -123,9 +137,7 @@ def template_path(lang: Lang | str = Lang.EN) -> Path:
     for path in candidates:
         if path.is_file():
             return path
-    raise WorkbookNotFoundError(
-        f"the {name} template is missing from this installation; reinstall sheetcrm"
-    )
+    raise WorkbookNotFoundError(f"the {name} template is missing from this installation; reinstall sheetcrm")
 
 
 def init_workbook(path: str | Path, lang: Lang | str = Lang.EN, *, force: bool = False) -> Path:

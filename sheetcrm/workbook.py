@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .backends.base import Backend, RawTab
-from .backends.xlsx import XlsxBackend
-from .schema import Tab
-from .settings import Settings
-from .tables import Table, bind_all
-from .validate import validate_tables
+from sheetcrm.backends.base import Backend, RawTab
+from sheetcrm.backends.xlsx import XlsxBackend
+from sheetcrm.engine.bind import Table, bind_all
+from sheetcrm.engine.validate import validate_tables
+from sheetcrm.schema import Tab
+from sheetcrm.settings import Settings
 
 if TYPE_CHECKING:
-    from .sync import SyncResult
+    from sheetcrm.engine.sync import SyncResult
 
 
 class Workbook:
@@ -85,8 +85,8 @@ class Workbook:
         return validate_tables(tables, self._settings_problems)
 
     def sync(self, as_of: Any = None, *, dry_run: bool = False, **kwargs: Any) -> SyncResult:
-        """Validate, compute and write the computed cells (see :func:`sheetcrm.sync.sync`)."""
-        from .sync import sync
+        """Validate, compute and write the computed cells (see :func:`sheetcrm.engine.sync.sync`)."""
+        from sheetcrm.engine.sync import sync
 
         return sync(self, as_of=as_of, dry_run=dry_run, **kwargs)
 
@@ -108,24 +108,22 @@ def is_google_target(target: str | os.PathLike[str]) -> bool:
     return not Path(text).suffix and not exists and len(text) >= 20 and "/" not in text
 
 
-def open_backend(target: str | os.PathLike[str], *, credentials: Any = None,
-                 client: Any = None) -> Backend:
+def open_backend(target: str | os.PathLike[str], *, credentials: Any = None, client: Any = None) -> Backend:
     """The backend for ``target``: a local .xlsx path, or a Google Sheets URL or key
     (see :func:`open_workbook` for ``credentials`` and ``client``)."""
     if is_google_target(target):
-        from .backends.gsheets import GoogleSheetsBackend, connect
+        from sheetcrm.backends.gsheets import GoogleSheetsBackend, connect
 
         gc, creds = connect(credentials, client=client)
         return GoogleSheetsBackend(str(target), gc, creds)
     return XlsxBackend(Path(target))
 
 
-def open_workbook(target: str | os.PathLike[str], *, credentials: Any = None,
-                  client: Any = None) -> Workbook:
+def open_workbook(target: str | os.PathLike[str], *, credentials: Any = None, client: Any = None) -> Workbook:
     """Open a CRM workbook: a local .xlsx path, or a Google Sheets URL or key.
 
     For Google Sheets, ``credentials`` is a key file path or google-auth credentials
-    (default: resolved as :func:`sheetcrm.auth.load_credentials` says), or ``client`` a
+    (default: resolved as :func:`sheetcrm.google.auth.load_credentials` says), or ``client`` a
     ready gspread client.
     """
     return Workbook(open_backend(target, credentials=credentials, client=client))

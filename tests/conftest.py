@@ -64,36 +64,98 @@ def small_crm() -> Rows:
     """A small but complete CRM: two companies, three contacts, two deals, purchases."""
     d = dt.date
     return {
-        Tab.TEAM: [{"Name": "Amy Chen", "Email": "amy@example.com", "Weight": 1, "Active": True},
-                   {"Name": "王小明", "Weight": 2, "Active": True}],
+        Tab.TEAM: [
+            {"Name": "Amy Chen", "Email": "amy@example.com", "Weight": 1, "Active": True},
+            {"Name": "王小明", "Weight": 2, "Active": True},
+        ],
         Tab.COMPANIES: [
             {"ID": "CO-0001", "Name": "宏達精密股份有限公司", "Region": "台北", "Owner": "Amy Chen"},
             {"ID": "CO-0002", "Name": "Harbor Logistics Ltd.", "Region": "Hong Kong", "Owner": "王小明"},
         ],
         Tab.CONTACTS: [
-            {"ID": "P-0001", "Company ID": "CO-0001", "Name": "林志玲", "Email": "lin@example.com",
-             "Phone": "0912-345-678", "Owner": "Amy Chen"},
-            {"ID": "P-0002", "Company ID": "CO-0002", "Name": "John Wu", "Email": "john@example.com",
-             "Owner": "王小明"},
+            {
+                "ID": "P-0001",
+                "Company ID": "CO-0001",
+                "Name": "林志玲",
+                "Email": "lin@example.com",
+                "Phone": "0912-345-678",
+                "Owner": "Amy Chen",
+            },
+            {
+                "ID": "P-0002",
+                "Company ID": "CO-0002",
+                "Name": "John Wu",
+                "Email": "john@example.com",
+                "Owner": "王小明",
+            },
             {"ID": "P-0003", "Name": "陳小華", "Role": "Customer", "Phone": "(02)2345-6789"},
         ],
         Tab.OPPORTUNITIES: [
-            {"ID": "OP-0001", "Company ID": "CO-0001", "Contact ID": "P-0001", "Name": "ERP rollout",
-             "Stage": "Lead", "Amount": 120000, "Expected Close": d(2026, 12, 31), "Owner": "Amy Chen"},
-            {"ID": "OP-0002", "Company ID": "CO-0002", "Contact ID": "P-0002", "Name": "Fleet tracking",
-             "Stage": "Qualified", "Amount": 50000, "Expected Close": d(2026, 10, 1), "Owner": "王小明"},
+            {
+                "ID": "OP-0001",
+                "Company ID": "CO-0001",
+                "Contact ID": "P-0001",
+                "Name": "ERP rollout",
+                "Stage": "Lead",
+                "Amount": 120000,
+                "Expected Close": d(2026, 12, 31),
+                "Owner": "Amy Chen",
+            },
+            {
+                "ID": "OP-0002",
+                "Company ID": "CO-0002",
+                "Contact ID": "P-0002",
+                "Name": "Fleet tracking",
+                "Stage": "Qualified",
+                "Amount": 50000,
+                "Expected Close": d(2026, 10, 1),
+                "Owner": "王小明",
+            },
         ],
         Tab.ACTIVITIES: [
-            {"ID": "A-00001", "Date": d(2026, 10, 5), "Type": "Demo", "Contact ID": "P-0001",
-             "Company ID": "CO-0001", "Opportunity ID": "OP-0001", "Subject": "demo"},
-            {"ID": "A-00002", "Date": d(2026, 11, 2), "Type": "Quote", "Contact ID": "P-0001",
-             "Company ID": "CO-0001", "Opportunity ID": "OP-0001", "Subject": "quote"},
-            {"ID": "A-00003", "Date": d(2026, 11, 10), "Type": "Purchase", "Contact ID": "P-0003",
-             "Amount": 1200, "Subject": "shop"},
-            {"ID": "A-00004", "Date": d(2026, 6, 1), "Type": "Purchase", "Contact ID": "P-0003",
-             "Amount": 800, "Subject": "shop"},
-            {"ID": "A-00005", "Date": d(2026, 3, 1), "Type": "Order", "Contact ID": "P-0002",
-             "Company ID": "CO-0002", "Amount": 30000, "Subject": "first order"},
+            {
+                "ID": "A-00001",
+                "Date": d(2026, 10, 5),
+                "Type": "Demo",
+                "Contact ID": "P-0001",
+                "Company ID": "CO-0001",
+                "Opportunity ID": "OP-0001",
+                "Subject": "demo",
+            },
+            {
+                "ID": "A-00002",
+                "Date": d(2026, 11, 2),
+                "Type": "Quote",
+                "Contact ID": "P-0001",
+                "Company ID": "CO-0001",
+                "Opportunity ID": "OP-0001",
+                "Subject": "quote",
+            },
+            {
+                "ID": "A-00003",
+                "Date": d(2026, 11, 10),
+                "Type": "Purchase",
+                "Contact ID": "P-0003",
+                "Amount": 1200,
+                "Subject": "shop",
+            },
+            {
+                "ID": "A-00004",
+                "Date": d(2026, 6, 1),
+                "Type": "Purchase",
+                "Contact ID": "P-0003",
+                "Amount": 800,
+                "Subject": "shop",
+            },
+            {
+                "ID": "A-00005",
+                "Date": d(2026, 3, 1),
+                "Type": "Order",
+                "Contact ID": "P-0002",
+                "Company ID": "CO-0002",
+                "Amount": 30000,
+                "Subject": "first order",
+            },
         ],
     }
 
@@ -124,10 +186,9 @@ def google_client(fake):
     does not sleep between retries."""
     from google.oauth2.credentials import Credentials
 
-    from sheetcrm.http import make_client
+    from sheetcrm.google.http import make_client
 
-    return make_client(Credentials(token="test-token"), base_url=fake.url, sleep=lambda _s: None,
-                       timeout=(2.0, 1.0))
+    return make_client(Credentials(token="test-token"), base_url=fake.url, sleep=lambda _s: None, timeout=(2.0, 1.0))
 
 
 @pytest.fixture
@@ -138,8 +199,12 @@ def google_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    for var in ("SHEETCRM_CREDENTIALS_JSON", "SHEETCRM_CREDENTIALS", "GOOGLE_APPLICATION_CREDENTIALS",
-                "SHEETCRM_SPREADSHEET"):
+    for var in (
+        "SHEETCRM_CREDENTIALS_JSON",
+        "SHEETCRM_CREDENTIALS",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "SHEETCRM_SPREADSHEET",
+    ):
         monkeypatch.delenv(var, raising=False)
     return home
 

@@ -16,10 +16,23 @@ def test_all_names_exist_and_are_documented() -> None:
 
 
 def test_no_public_name_outside_all() -> None:
-    public = {n for n, v in vars(sheetcrm).items()
-              if not n.startswith("_") and not inspect.ismodule(v)}
+    public = {n for n, v in vars(sheetcrm).items() if not n.startswith("_") and not inspect.ismodule(v)}
     assert public <= set(sheetcrm.__all__), public - set(sheetcrm.__all__)
 
 
 def test_all_is_sorted_and_unique() -> None:
     assert len(set(sheetcrm.__all__)) == len(sheetcrm.__all__)
+
+
+def test_import_loads_no_heavy_dependency() -> None:
+    """``import sheetcrm`` (and so ``sheetcrm --help``) must not pull in pandas, gspread or
+    the demo data; they load when a command needs them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sheetcrm, sheetcrm.cli; "
+        "print(sorted(m for m in ('pandas', 'gspread', 'openpyxl', 'sheetcrm.demo') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

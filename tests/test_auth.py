@@ -1,4 +1,4 @@
-"""sheetcrm.auth: every credentials source, scopes, and secrets never shown anywhere."""
+"""sheetcrm.google.auth: every credentials source, scopes, and secrets never shown anywhere."""
 
 from __future__ import annotations
 
@@ -19,18 +19,16 @@ from google.auth import exceptions as gauth_exceptions
 from google.oauth2 import credentials as oauth2_credentials
 from google.oauth2 import service_account
 
-from sheetcrm import auth
-from sheetcrm.auth import (
+from sheetcrm.exceptions import AuthError, SheetCRMError
+from sheetcrm.google import auth
+from sheetcrm.google.auth import (
     DRIVE_FILE_SCOPE,
     SHEETS_SCOPE,
-    RedactingFilter,
-    install_log_redaction,
     load_credentials,
-    redact,
     scopes,
     service_account_email,
 )
-from sheetcrm.exceptions import AuthError, SheetCRMError
+from sheetcrm.google.redact import RedactingFilter, install_log_redaction, redact
 
 SA_EMAIL = "sheetcrm-bot@demo-project.iam.gserviceaccount.com"
 CLIENT_SECRET = "GOCSPX-not-a-real-secret-1234567890"
@@ -135,12 +133,14 @@ def _key_fragments(pem: str) -> list[str]:
 
 
 def _assert_nowhere(exc: BaseException, fragments: list[str], logs: str = "") -> None:
-    shown = "\n".join([
-        str(exc),
-        repr(exc),
-        "".join(traceback.format_exception(exc)),
-        logs,
-    ])
+    shown = "\n".join(
+        [
+            str(exc),
+            repr(exc),
+            "".join(traceback.format_exception(exc)),
+            logs,
+        ]
+    )
     for fragment in fragments:
         assert fragment not in shown, f"secret fragment leaked: {fragment[:12]}..."
     # No chained exception at all: json/google-auth errors can carry the key text.
@@ -174,8 +174,7 @@ def test_service_account_from_file(tmp_path: Path, sa_info: dict[str, Any]) -> N
     assert creds.project_id == "demo-project"
 
 
-def test_service_account_from_str_path_with_create_scope(tmp_path: Path,
-                                                         sa_info: dict[str, Any]) -> None:
+def test_service_account_from_str_path_with_create_scope(tmp_path: Path, sa_info: dict[str, Any]) -> None:
     path = _write(tmp_path / "key.json", sa_info)
     creds = load_credentials(str(path), create=True, env={})
     assert isinstance(creds, service_account.Credentials)
@@ -204,15 +203,13 @@ def test_env_json_may_be_base64(sa_info: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("var", ["SHEETCRM_CREDENTIALS", "GOOGLE_APPLICATION_CREDENTIALS"])
-def test_service_account_from_env_path(tmp_path: Path, sa_info: dict[str, Any],
-                                       var: str) -> None:
+def test_service_account_from_env_path(tmp_path: Path, sa_info: dict[str, Any], var: str) -> None:
     path = _write(tmp_path / "key.json", sa_info)
     creds = load_credentials(env={var: str(path)})
     assert service_account_email(creds) == SA_EMAIL
 
 
-def test_resolution_order(tmp_path: Path, sa_info: dict[str, Any],
-                          user_info: dict[str, Any]) -> None:
+def test_resolution_order(tmp_path: Path, sa_info: dict[str, Any], user_info: dict[str, Any]) -> None:
     other = dict(sa_info, client_email="other@demo-project.iam.gserviceaccount.com")
     sa_path = _write(tmp_path / "sa.json", sa_info)
     other_path = _write(tmp_path / "other.json", other)
@@ -274,8 +271,7 @@ def test_authorized_user(tmp_path: Path, user_info: dict[str, Any]) -> None:
     assert isinstance(inline, oauth2_credentials.Credentials)
 
 
-def test_external_account_loads_without_network(tmp_path: Path,
-                                                external_info: dict[str, Any]) -> None:
+def test_external_account_loads_without_network(tmp_path: Path, external_info: dict[str, Any]) -> None:
     from google.auth import identity_pool
 
     path = _write(tmp_path / "wif.json", external_info)
@@ -283,15 +279,13 @@ def test_external_account_loads_without_network(tmp_path: Path,
     assert isinstance(creds, identity_pool.Credentials)
     assert creds._scopes == [SHEETS_SCOPE]
     assert service_account_email(creds) == SA_EMAIL
-    inline = load_credentials(env={"SHEETCRM_CREDENTIALS_JSON": json.dumps(external_info)},
-                              create=True)
+    inline = load_credentials(env={"SHEETCRM_CREDENTIALS_JSON": json.dumps(external_info)}, create=True)
     assert inline._scopes == [SHEETS_SCOPE, DRIVE_FILE_SCOPE]  # type: ignore[attr-defined]
     # the subject token is read from the file only when a token is needed
     assert creds.retrieve_subject_token(None) == "header.payload.signature"
 
 
-def test_external_account_without_impersonation_has_no_email(
-        external_info: dict[str, Any]) -> None:
+def test_external_account_without_impersonation_has_no_email(external_info: dict[str, Any]) -> None:
     del external_info["service_account_impersonation_url"]
     creds = load_credentials(env={"SHEETCRM_CREDENTIALS_JSON": json.dumps(external_info)})
     assert service_account_email(creds) is None
@@ -317,8 +311,7 @@ def test_oauth_client_needs_interactive_sign_in(tmp_path: Path) -> None:
     _assert_nowhere(info.value, [CLIENT_SECRET])
 
 
-def test_oauth_client_flow_caches_token_0600(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_oauth_client_flow_caches_token_0600(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[list[str]] = []
 
     def fake_flow(client_config: Any, wanted: Any) -> oauth2_credentials.Credentials:
@@ -355,14 +348,20 @@ def test_oauth_client_flow_caches_token_0600(tmp_path: Path,
     assert calls[-1] == [SHEETS_SCOPE, DRIVE_FILE_SCOPE]
 
 
-def test_oauth_cached_token_refreshed_when_expired(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_oauth_cached_token_refreshed_when_expired(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     token_path = tmp_path / "token.json"
-    token_path.write_text(json.dumps({
-        "token": "ya29.old", "refresh_token": REFRESH_TOKEN,
-        "client_id": "123-abc.apps.googleusercontent.com", "client_secret": CLIENT_SECRET,
-        "scopes": [SHEETS_SCOPE], "expiry": "2000-01-01T00:00:00Z",
-    }))
+    token_path.write_text(
+        json.dumps(
+            {
+                "token": "ya29.old",
+                "refresh_token": REFRESH_TOKEN,
+                "client_id": "123-abc.apps.googleusercontent.com",
+                "client_secret": CLIENT_SECRET,
+                "scopes": [SHEETS_SCOPE],
+                "expiry": "2000-01-01T00:00:00Z",
+            }
+        )
+    )
     refreshed: list[bool] = []
 
     def fake_refresh(self: oauth2_credentials.Credentials, request: Any) -> None:
@@ -380,8 +379,7 @@ def test_oauth_cached_token_refreshed_when_expired(tmp_path: Path,
 
 
 def test_default_token_path() -> None:
-    assert auth.default_token_path({"XDG_CONFIG_HOME": "/x/cfg"}) == Path(
-        "/x/cfg/sheetcrm/token.json")
+    assert auth.default_token_path({"XDG_CONFIG_HOME": "/x/cfg"}) == Path("/x/cfg/sheetcrm/token.json")
     assert auth.default_token_path({}) == Path.home() / ".config" / "sheetcrm" / "token.json"
 
 
@@ -399,49 +397,73 @@ def _broken_cases(pem: str, sa: dict[str, Any], tmp_path: Path) -> list[tuple[st
     no_type = {k: v for k, v in sa.items() if k != "type"}
     user_missing = {"type": "authorized_user", "client_id": "x", "client_secret": CLIENT_SECRET}
     return [
-        ("missing file", lambda: load_credentials(tmp_path / "nope.json", env={}),
-         "does not exist"),
+        ("missing file", lambda: load_credentials(tmp_path / "nope.json", env={}), "does not exist"),
         ("directory", lambda: load_credentials(tmp_path, env={}), "is a directory"),
-        ("broken json file",
-         lambda: load_credentials(_write(tmp_path / "b.json", broken_json), env={}),
-         "is not valid JSON"),
-        ("broken json env",
-         lambda: load_credentials(env={"SHEETCRM_CREDENTIALS_JSON": broken_json}),
-         "is not valid JSON"),
-        ("path in json env",
-         lambda: load_credentials(env={"SHEETCRM_CREDENTIALS_JSON": "/home/me/key.json"}),
-         "not its path"),
-        ("json list", lambda: load_credentials(env={"SHEETCRM_CREDENTIALS_JSON": "[1, 2]"}),
-         "not an object"),
-        ("corrupt private key",
-         lambda: load_credentials(env={"SHEETCRM_CREDENTIALS_JSON": json.dumps(corrupt_key)}),
-         "service-account key"),
-        ("missing client_email",
-         lambda: load_credentials(_write(tmp_path / "n.json", no_email), env={}),
-         "client_email"),
-        ("wrong type", lambda: load_credentials(_write(tmp_path / "w.json", wrong_type), env={}),
-         "'serviceaccount'"),
-        ("no type", lambda: load_credentials(env={"SHEETCRM_CREDENTIALS_JSON": json.dumps(no_type)}),
-         "\"type\" is missing"),
-        ("authorized user without refresh token",
-         lambda: load_credentials(env={"SHEETCRM_CREDENTIALS_JSON": json.dumps(user_missing)}),
-         "refresh_token"),
-        ("missing env path",
-         lambda: load_credentials(env={"SHEETCRM_CREDENTIALS": str(tmp_path / "gone.json")}),
-         "SHEETCRM_CREDENTIALS"),
+        (
+            "broken json file",
+            lambda: load_credentials(_write(tmp_path / "b.json", broken_json), env={}),
+            "is not valid JSON",
+        ),
+        (
+            "broken json env",
+            lambda: load_credentials(env={"SHEETCRM_CREDENTIALS_JSON": broken_json}),
+            "is not valid JSON",
+        ),
+        (
+            "path in json env",
+            lambda: load_credentials(env={"SHEETCRM_CREDENTIALS_JSON": "/home/me/key.json"}),
+            "not its path",
+        ),
+        ("json list", lambda: load_credentials(env={"SHEETCRM_CREDENTIALS_JSON": "[1, 2]"}), "not an object"),
+        (
+            "corrupt private key",
+            lambda: load_credentials(env={"SHEETCRM_CREDENTIALS_JSON": json.dumps(corrupt_key)}),
+            "service-account key",
+        ),
+        (
+            "missing client_email",
+            lambda: load_credentials(_write(tmp_path / "n.json", no_email), env={}),
+            "client_email",
+        ),
+        ("wrong type", lambda: load_credentials(_write(tmp_path / "w.json", wrong_type), env={}), "'serviceaccount'"),
+        (
+            "no type",
+            lambda: load_credentials(env={"SHEETCRM_CREDENTIALS_JSON": json.dumps(no_type)}),
+            '"type" is missing',
+        ),
+        (
+            "authorized user without refresh token",
+            lambda: load_credentials(env={"SHEETCRM_CREDENTIALS_JSON": json.dumps(user_missing)}),
+            "refresh_token",
+        ),
+        (
+            "missing env path",
+            lambda: load_credentials(env={"SHEETCRM_CREDENTIALS": str(tmp_path / "gone.json")}),
+            "SHEETCRM_CREDENTIALS",
+        ),
     ]
 
 
-CASE_NAMES = ["missing file", "directory", "broken json file", "broken json env",
-              "path in json env", "json list", "corrupt private key", "missing client_email",
-              "wrong type", "no type", "authorized user without refresh token",
-              "missing env path"]
+CASE_NAMES = [
+    "missing file",
+    "directory",
+    "broken json file",
+    "broken json env",
+    "path in json env",
+    "json list",
+    "corrupt private key",
+    "missing client_email",
+    "wrong type",
+    "no type",
+    "authorized user without refresh token",
+    "missing env path",
+]
 
 
 @pytest.mark.parametrize("case", CASE_NAMES)
 def test_broken_credentials_give_helpful_auth_error_without_secrets(
-        case: str, pem: str, sa_info: dict[str, Any], tmp_path: Path,
-        caplog: pytest.LogCaptureFixture) -> None:
+    case: str, pem: str, sa_info: dict[str, Any], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     install_log_redaction()
     cases = {name: (fn, phrase) for name, fn, phrase in _broken_cases(pem, sa_info, tmp_path)}
     load, phrase = cases[case]
@@ -468,8 +490,9 @@ def test_error_from_file_names_the_file(tmp_path: Path) -> None:
     assert "line 1" in str(info.value)
 
 
-def test_corrupt_key_logged_traceback_is_clean(pem: str, sa_info: dict[str, Any],
-                                              caplog: pytest.LogCaptureFixture) -> None:
+def test_corrupt_key_logged_traceback_is_clean(
+    pem: str, sa_info: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
     """Even a log call that dumps the key itself is scrubbed once redaction is on."""
     install_log_redaction()
     log = logging.getLogger("sheetcrm.somewhere")
@@ -497,47 +520,29 @@ _PEM_NL = f"-----BEGIN PRIVATE KEY-----\n{_FAKE_BODY}\n{_FAKE_BODY}\n-----END PR
     [
         pytest.param(f"key: {_PEM_NL} trailing", _FAKE_BODY, id="pem-newlines"),
         pytest.param(json.dumps({"k": _PEM_NL}), _FAKE_BODY, id="pem-literal-backslash-n"),
-        pytest.param(_PEM_NL.replace("PRIVATE KEY", "RSA PRIVATE KEY"), _FAKE_BODY,
-                     id="pem-rsa"),
+        pytest.param(_PEM_NL.replace("PRIVATE KEY", "RSA PRIVATE KEY"), _FAKE_BODY, id="pem-rsa"),
         pytest.param(_PEM_NL.replace("PRIVATE KEY", "EC PRIVATE KEY"), _FAKE_BODY, id="pem-ec"),
-        pytest.param(f"-----BEGIN PRIVATE KEY-----\n{_FAKE_BODY}", _FAKE_BODY,
-                     id="pem-truncated"),
-        pytest.param('{"private_key": "not-even-pem-abcdef"}', "not-even-pem-abcdef",
-                     id="private_key-field"),
-        pytest.param(f'{{"private_key_id": "{PRIVATE_KEY_ID}"}}', PRIVATE_KEY_ID,
-                     id="private_key_id-field"),
-        pytest.param('{"client_secret" : "s3cr3t-value-xyz"}', "s3cr3t-value-xyz",
-                     id="client_secret-field"),
-        pytest.param("{'client_secret': 's3cr3t-value-xyz'}", "s3cr3t-value-xyz",
-                     id="client_secret-python-repr"),
-        pytest.param(f"client secret {CLIENT_SECRET} here", "not-a-real-secret",
-                     id="client_secret-bare-GOCSPX"),
-        pytest.param('{"refresh_token": "opaque-refresh-value"}', "opaque-refresh-value",
-                     id="refresh_token-field"),
-        pytest.param(f"refresh with {REFRESH_TOKEN}", "not-a-real-refresh-token",
-                     id="refresh_token-bare"),
-        pytest.param('{"token": "opaque-access-value", "expiry": "x"}', "opaque-access-value",
-                     id="token-field"),
-        pytest.param('{"access_token": "opaque-access-value"}', "opaque-access-value",
-                     id="access_token-field"),
-        pytest.param("got ya29.a0AfB_byC-abc.def123 back", "a0AfB_byC-abc",
-                     id="ya29-access-token"),
-        pytest.param("sending Bearer abc123.def-ghi to the API", "abc123.def-ghi",
-                     id="bearer"),
-        pytest.param("Authorization: Bearer abc123xyz\nHost: x", "abc123xyz",
-                     id="authorization-header"),
-        pytest.param("authorization: Basic dXNlcjpwYXNz", "dXNlcjpwYXNz",
-                     id="authorization-basic"),
-        pytest.param("{'Authorization': 'Bearer abc123xyz', 'Accept': '*/*'}", "abc123xyz",
-                     id="authorization-dict"),
-        pytest.param("POST /token grant_type=refresh_token&refresh_token=opaque123&x=1",
-                     "opaque123", id="form-refresh_token"),
-        pytest.param("GET /v4/x?access_token=opaque123&alt=json", "opaque123",
-                     id="query-access_token"),
-        pytest.param("assertion=eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2lnbmF0dXJl",
-                     "c2lnbmF0dXJl", id="jwt-assertion"),
-        pytest.param("key AIzaSyA-not-a-real-api-key-0123456789abcd",
-                     "not-a-real-api-key", id="api-key"),
+        pytest.param(f"-----BEGIN PRIVATE KEY-----\n{_FAKE_BODY}", _FAKE_BODY, id="pem-truncated"),
+        pytest.param('{"private_key": "not-even-pem-abcdef"}', "not-even-pem-abcdef", id="private_key-field"),
+        pytest.param(f'{{"private_key_id": "{PRIVATE_KEY_ID}"}}', PRIVATE_KEY_ID, id="private_key_id-field"),
+        pytest.param('{"client_secret" : "s3cr3t-value-xyz"}', "s3cr3t-value-xyz", id="client_secret-field"),
+        pytest.param("{'client_secret': 's3cr3t-value-xyz'}", "s3cr3t-value-xyz", id="client_secret-python-repr"),
+        pytest.param(f"client secret {CLIENT_SECRET} here", "not-a-real-secret", id="client_secret-bare-GOCSPX"),
+        pytest.param('{"refresh_token": "opaque-refresh-value"}', "opaque-refresh-value", id="refresh_token-field"),
+        pytest.param(f"refresh with {REFRESH_TOKEN}", "not-a-real-refresh-token", id="refresh_token-bare"),
+        pytest.param('{"token": "opaque-access-value", "expiry": "x"}', "opaque-access-value", id="token-field"),
+        pytest.param('{"access_token": "opaque-access-value"}', "opaque-access-value", id="access_token-field"),
+        pytest.param("got ya29.a0AfB_byC-abc.def123 back", "a0AfB_byC-abc", id="ya29-access-token"),
+        pytest.param("sending Bearer abc123.def-ghi to the API", "abc123.def-ghi", id="bearer"),
+        pytest.param("Authorization: Bearer abc123xyz\nHost: x", "abc123xyz", id="authorization-header"),
+        pytest.param("authorization: Basic dXNlcjpwYXNz", "dXNlcjpwYXNz", id="authorization-basic"),
+        pytest.param("{'Authorization': 'Bearer abc123xyz', 'Accept': '*/*'}", "abc123xyz", id="authorization-dict"),
+        pytest.param(
+            "POST /token grant_type=refresh_token&refresh_token=opaque123&x=1", "opaque123", id="form-refresh_token"
+        ),
+        pytest.param("GET /v4/x?access_token=opaque123&alt=json", "opaque123", id="query-access_token"),
+        pytest.param("assertion=eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2lnbmF0dXJl", "c2lnbmF0dXJl", id="jwt-assertion"),
+        pytest.param("key AIzaSyA-not-a-real-api-key-0123456789abcd", "not-a-real-api-key", id="api-key"),
     ],
 )
 def test_redact_removes_secret(text: str, secret: str) -> None:
@@ -571,15 +576,15 @@ def test_redact_keeps_structure_of_key_json(sa_info: dict[str, Any]) -> None:
 
 
 def test_redacting_filter_on_record() -> None:
-    record = logging.LogRecord("sheetcrm.x", logging.INFO, __file__, 1,
-                               "headers %s", ({"Authorization": "Bearer abc123xyz"},), None)
+    record = logging.LogRecord(
+        "sheetcrm.x", logging.INFO, __file__, 1, "headers %s", ({"Authorization": "Bearer abc123xyz"},), None
+    )
     assert RedactingFilter().filter(record) is True
     assert "abc123xyz" not in record.getMessage()
     assert "[REDACTED]" in record.getMessage()
 
 
-def test_install_log_redaction_is_idempotent_and_covers_children(
-        caplog: pytest.LogCaptureFixture) -> None:
+def test_install_log_redaction_is_idempotent_and_covers_children(caplog: pytest.LogCaptureFixture) -> None:
     first = install_log_redaction()
     second = install_log_redaction()
     assert first is second
@@ -588,7 +593,8 @@ def test_install_log_redaction_is_idempotent_and_covers_children(
     # a child logger made after installing, and a library that logs token bodies
     logging.getLogger("sheetcrm.made.later").info("token %s", "ya29.leaky-token-value")
     logging.getLogger("requests_oauthlib.oauth2_session").debug(
-        "Request body was %s", f"grant_type=refresh_token&client_secret={CLIENT_SECRET}")
+        "Request body was %s", f"grant_type=refresh_token&client_secret={CLIENT_SECRET}"
+    )
     logging.getLogger("unrelated").info("ya29.other-apps-business")
     assert "leaky-token-value" not in caplog.text
     assert CLIENT_SECRET not in caplog.text

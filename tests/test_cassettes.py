@@ -47,8 +47,8 @@ import pytest
 import vcr
 
 import sheetcrm
+from sheetcrm.backends.backup import pull
 from sheetcrm.backends.gsheets import create_google_workbook, quote_title, spreadsheet_key, to_cell_json
-from sheetcrm.backup import pull
 from sheetcrm.schema import Lang, Tab
 from sheetcrm.workbook import open_backend
 from tests.conftest import AS_OF
@@ -95,8 +95,9 @@ def live_settings() -> tuple[str, str] | None:
     """(spreadsheet key or URL, name of the credentials variable) when a real scratch
     spreadsheet and credentials are configured, else None."""
     target = os.environ.get("SHEETCRM_LIVE_SPREADSHEET", "").strip()
-    creds = next((v for v in ("SHEETCRM_CREDENTIALS_JSON", "SHEETCRM_CREDENTIALS")
-                  if os.environ.get(v, "").strip()), None)
+    creds = next(
+        (v for v in ("SHEETCRM_CREDENTIALS_JSON", "SHEETCRM_CREDENTIALS") if os.environ.get(v, "").strip()), None
+    )
     return (target, creds) if target and creds else None
 
 
@@ -140,21 +141,33 @@ def put_rows(client: Any, key: str, sheets: dict[str, list[list[Any]]]) -> None:
     have = existing()
     structure: list[dict[str, Any]] = [
         {"addSheet": {"properties": {"title": title, "gridProperties": grid(rows)}}}
-        for title, rows in sheets.items() if title not in have
+        for title, rows in sheets.items()
+        if title not in have
     ]
     structure += [{"deleteSheet": {"sheetId": sid}} for title, sid in have.items() if title not in sheets]
     if structure:
         http.batch_update(key, {"requests": structure})
         have = existing()
-    http.batch_update(key, {"requests": [
-        {"updateSheetProperties": {
-            "properties": {"sheetId": have[title], "index": index, "gridProperties": grid(rows)},
-            "fields": "index,gridProperties(rowCount,columnCount)"}}
-        for index, (title, rows) in enumerate(sheets.items())
-    ]})
+    http.batch_update(
+        key,
+        {
+            "requests": [
+                {
+                    "updateSheetProperties": {
+                        "properties": {"sheetId": have[title], "index": index, "gridProperties": grid(rows)},
+                        "fields": "index,gridProperties(rowCount,columnCount)",
+                    }
+                }
+                for index, (title, rows) in enumerate(sheets.items())
+            ]
+        },
+    )
     http.values_batch_clear(key, body={"ranges": [quote_title(t) for t in sheets]})
-    data = [{"range": f"{quote_title(title)}!A1", "values": [[to_cell_json(v) for v in row] for row in rows]}
-            for title, rows in sheets.items() if rows]
+    data = [
+        {"range": f"{quote_title(title)}!A1", "values": [[to_cell_json(v) for v in row] for row in rows]}
+        for title, rows in sheets.items()
+        if rows
+    ]
     http.values_batch_update(key, body={"valueInputOption": "RAW", "data": data})
 
 
@@ -168,8 +181,9 @@ class Scrubber:
 
     At replay both hooks see only Google URIs and cassette keys, and change nothing."""
 
-    def __init__(self, origin: str | None = None, keys: dict[str, str] | None = None,
-                 new_key: str | None = None) -> None:
+    def __init__(
+        self, origin: str | None = None, keys: dict[str, str] | None = None, new_key: str | None = None
+    ) -> None:
         self.origin = origin.rstrip("/") if origin else None
         self.keys = dict(keys or {})
         self.new_key = new_key
@@ -182,7 +196,7 @@ class Scrubber:
     def request(self, request: Any) -> Any:
         uri = request.uri
         if self.origin and (uri == self.origin or uri.startswith(self.origin + "/")):
-            path = uri[len(self.origin):]
+            path = uri[len(self.origin) :]
             drive = path.startswith(("/drive/", "/upload/drive/"))
             uri = (DRIVE_ORIGIN if drive else SHEETS_ORIGIN) + path
         request.uri = self.scrub(uri)
@@ -202,8 +216,12 @@ class Scrubber:
                 answer = json.loads(text)
             except ValueError:
                 answer = None
-            if (isinstance(answer, dict) and answer.get("mimeType") == SPREADSHEET_MIME
-                    and answer.get("id") and answer["id"] not in self.keys):
+            if (
+                isinstance(answer, dict)
+                and answer.get("mimeType") == SPREADSHEET_MIME
+                and answer.get("id")
+                and answer["id"] not in self.keys
+            ):
                 self.keys[str(answer["id"])] = self.new_key
         if self.keys and text:
             text = self.scrub(text)
@@ -247,7 +265,7 @@ class Source:
 def _replay_client() -> Any:
     from google.oauth2.credentials import Credentials
 
-    from sheetcrm.http import make_client
+    from sheetcrm.google.http import make_client
 
     # A token that never expires: no refresh request. One attempt: a replayed answer that
     # the client would retry is a broken cassette.
@@ -272,15 +290,21 @@ def source() -> Iterator[Source]:
         return
     from google.oauth2.credentials import Credentials
 
-    from sheetcrm.http import make_client
+    from sheetcrm.google.http import make_client
     from sheetcrm.testing import FakeSheetsServer
 
     with FakeSheetsServer(seed=FAKE_SEED) as fake:
         key = fake.create_spreadsheet("sheetcrm cassettes")
-        client = make_client(Credentials(token="recording-token"), base_url=fake.url,
-                             sleep=lambda _s: None, timeout=(2.0, 10.0))
-        yield Source("fake", client, Scrubber(origin=fake.url, keys={key: CASSETTE_KEY}, new_key=CASSETTE_NEW_KEY),
-                     key, prepare=lambda sheets: put_rows(client, key, sheets))
+        client = make_client(
+            Credentials(token="recording-token"), base_url=fake.url, sleep=lambda _s: None, timeout=(2.0, 10.0)
+        )
+        yield Source(
+            "fake",
+            client,
+            Scrubber(origin=fake.url, keys={key: CASSETTE_KEY}, new_key=CASSETTE_NEW_KEY),
+            key,
+            prepare=lambda sheets: put_rows(client, key, sheets),
+        )
 
 
 # ------------------------------------------------------------------ running a flow on a cassette
@@ -309,8 +333,9 @@ def cassette(request: pytest.FixtureRequest, source: Source) -> Iterator[tuple[A
     exactly once."""
     name = f"{request.node.name}.json"
     if source.kind == "replay" and not (CASSETTES / name).exists():
-        pytest.fail(f"no cassette {CASSETTES / name}; record it with SHEETCRM_VCR_RECORD=all "
-                    "(see tests/cassettes/README.md)")
+        pytest.fail(
+            f"no cassette {CASSETTES / name}; record it with SHEETCRM_VCR_RECORD=all (see tests/cassettes/README.md)"
+        )
     if RECORD_MODE == "all":
         # Re-recording replaces the cassette (vcrpy would keep old interactions it did not see).
         (CASSETTES / name).unlink(missing_ok=True)
@@ -331,11 +356,19 @@ def cassette(request: pytest.FixtureRequest, source: Source) -> Iterator[tuple[A
             yield cass, sent
     if source.kind == "replay":
         assert cass.play_count == len(cass) and cass.all_played, (
-            f"{name}: {len(cass)} interaction(s) recorded, {cass.play_count} replayed")
+            f"{name}: {len(cass)} interaction(s) recorded, {cass.play_count} replayed"
+        )
 
 
-def check_traffic(cass: Any, sent: list[Sent], source: Source, flow: str, key: str = CASSETTE_KEY, *,
-                  normalize: Callable[[Any], Any] = lambda body: body) -> None:
+def check_traffic(
+    cass: Any,
+    sent: list[Sent],
+    source: Source,
+    flow: str,
+    key: str = CASSETTE_KEY,
+    *,
+    normalize: Callable[[Any], Any] = lambda body: body,
+) -> None:
     """The cassette holds exactly the requests of ``flow`` on spreadsheet ``key``, as a
     client aimed at Google sends them, with the token filtered; the library sent those
     requests in that order (same method, URI and, after ``normalize``, which blanks what
@@ -406,8 +439,11 @@ def test_validate(request: pytest.FixtureRequest, source: Source, messy_xlsx: Pa
         problems = sheetcrm.open(source.url, client=source.client).validate()
     check_traffic(cass, sent, source, "read")
     for tab, index, column, value in MISTAKES:
-        hit = problems[(problems["tab"] == tab.value) & (problems["row"] == index + 2)
-                       & problems["column"].str.startswith(column + " (")]
+        hit = problems[
+            (problems["tab"] == tab.value)
+            & (problems["row"] == index + 2)
+            & problems["column"].str.startswith(column + " (")
+        ]
         assert len(hit) == 1 and hit.iloc[0]["value"] == value, problems.to_string()
     # The same data in a local .xlsx has the same problems.
     expected = sheetcrm.open(messy_xlsx).validate()
@@ -443,8 +479,9 @@ def test_sync(request: pytest.FixtureRequest, source: Source, crm_xlsx: Path, tm
     local.write_bytes(crm_xlsx.read_bytes())
     expected = sheetcrm.open(local).sync(as_of=AS_OF)
     cols = ["tab", "id", "column", "new", "kind"]
-    pd.testing.assert_frame_equal(result.changes[cols].reset_index(drop=True),
-                                  expected.changes[cols].reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        result.changes[cols].reset_index(drop=True), expected.changes[cols].reset_index(drop=True)
+    )
 
 
 def test_pull(request: pytest.FixtureRequest, source: Source, messy_xlsx: Path, tmp_path: Path) -> None:

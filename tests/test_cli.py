@@ -61,11 +61,14 @@ def test_validate_exit_codes_and_formats(make_workbook, small_crm) -> None:
     assert len(sheetcrm.open(dirty).validate()) == len(records)
 
 
-@pytest.mark.parametrize("args,message", [
-    (["validate", "nope.xlsx"], "no workbook at"),
-    (["sync", "nope.xlsx"], "no workbook at"),
-    (["validate", "notes.txt"], "not an .xlsx"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["validate", "nope.xlsx"], "no workbook at"),
+        (["sync", "nope.xlsx"], "no workbook at"),
+        (["validate", "notes.txt"], "not an .xlsx"),
+    ],
+)
 def test_failures_exit_2_with_one_clear_line(tmp_path: Path, monkeypatch, args, message) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("hi")
@@ -77,8 +80,9 @@ def test_failures_exit_2_with_one_clear_line(tmp_path: Path, monkeypatch, args, 
 def test_sync_dry_run_then_sync(make_workbook, small_crm, tmp_path: Path) -> None:
     path = make_workbook(small_crm)
     plan_csv = tmp_path / "plan.csv"
-    dry = CliRunner().invoke(cli, ["sync", str(path), "--as-of", AS_OF.isoformat(), "--dry-run",
-                                   "--plan-csv", str(plan_csv), "-q"])
+    dry = CliRunner().invoke(
+        cli, ["sync", str(path), "--as-of", AS_OF.isoformat(), "--dry-run", "--plan-csv", str(plan_csv), "-q"]
+    )
     assert dry.exit_code == 0, dry.output
     assert "Dry run" in dry.output and plan_csv.read_text().startswith("tab,row,id,column")
     real = CliRunner().invoke(cli, ["sync", str(path), "--as-of", AS_OF.isoformat(), "-q"])

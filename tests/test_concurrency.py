@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 
 import sheetcrm
+from sheetcrm.engine.sync import SyncResult
 from sheetcrm.schema import Tab, column_letter
-from sheetcrm.sync import SyncResult
 from sheetcrm.testing import FakeSheetsServer
 from tests.conftest import AS_OF, Rows, upload_xlsx
 
@@ -140,8 +140,9 @@ def skipped(result: SyncResult) -> pd.DataFrame:
     return pd.DataFrame(result.report.skipped, columns=["tab", "row", "column", "id", "reason"])
 
 
-def assert_converges(fake: FakeSheetsServer, client: Any, key: str, control_key: str,
-                     implied: set[str] | None = None) -> None:
+def assert_converges(
+    fake: FakeSheetsServer, client: Any, key: str, control_key: str, implied: set[str] | None = None
+) -> None:
     """The next sync plans only cells of the records in ``implied`` (what the person's edit
     implies; None: any), the one after plans nothing, and the sheet ends as the control's."""
     second = sync(client, key)
@@ -170,8 +171,10 @@ def client(fake: FakeSheetsServer) -> Any:
 def crm(make_workbook: Callable[..., Path], small_crm: Rows) -> Path:
     """The small CRM plus a contact without an ID (row 5): sheetcrm fills P-0004 in."""
     rows = dict(small_crm)
-    rows[Tab.CONTACTS] = [*small_crm[Tab.CONTACTS],
-                          {"Name": "No ID Yet", "Role": "Customer", "Email": "noid@example.com"}]
+    rows[Tab.CONTACTS] = [
+        *small_crm[Tab.CONTACTS],
+        {"Name": "No ID Yet", "Role": "Customer", "Email": "noid@example.com"},
+    ]
     return make_workbook(rows)
 
 
@@ -202,15 +205,16 @@ def test_seeded_trials_lose_and_misplace_nothing(fake: FakeSheetsServer, client:
     """25 random people, each editing once the sync has read the sheet (before its re-read)."""
     runner = trials.TrialRunner(fake, client, demo_sheets)
     totals, reports = _run(runner, 25, 2026, trials.Options(late=0.0))
-    assert (totals.lost, totals.misplaced, totals.duplicated, totals.sync_failed, totals.errors) == (0, 0, 0, 0, 0), \
+    assert (totals.lost, totals.misplaced, totals.duplicated, totals.sync_failed, totals.errors) == (0, 0, 0, 0, 0), (
         "\n".join(reports)
+    )
     assert totals.written > 10_000 and totals.skipped > 0
     assert len(totals.kinds) >= 6, totals.kinds  # the person really did a bit of everything
 
 
-def test_the_trial_checks_catch_a_sync_that_does_not_retarget(fake: FakeSheetsServer, client: Any,
-                                                             demo_sheets: dict,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_trial_checks_catch_a_sync_that_does_not_retarget(
+    fake: FakeSheetsServer, client: Any, demo_sheets: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The checks are not vacuous: a backend that writes at the rows as read, without
     re-targeting or compare-and-set, is caught losing edits and misplacing values."""
     from sheetcrm.backends import gsheets
@@ -228,7 +232,8 @@ def test_the_trial_checks_catch_a_sync_that_does_not_retarget(fake: FakeSheetsSe
 
 
 def test_a_row_inserted_above_the_records_gets_nothing_and_values_land_by_id(
-        fake: FakeSheetsServer, client: Any, crm: Path) -> None:
+    fake: FakeSheetsServer, client: Any, crm: Path
+) -> None:
     def person(f: FakeSheetsServer, key: str) -> None:
         for title in RECORD_TITLES:
             f.insert_rows(key, title, 2)
@@ -247,6 +252,7 @@ def test_a_row_inserted_above_the_records_gets_nothing_and_values_land_by_id(
 
 def test_a_deleted_row_is_skipped_and_the_others_land(fake: FakeSheetsServer, client: Any, crm: Path) -> None:
     """The delete also shrinks the grid below the size the sync read."""
+
     def person(f: FakeSheetsServer, key: str) -> None:
         f.delete_rows(key, "Contacts", 3)  # P-0002
 
@@ -285,8 +291,9 @@ def _stage_to_lost(f: FakeSheetsServer, key: str) -> None:
     f.set_values(key, "Opportunities", address(f, key, "Opportunities", "OP-0001", "Stage"), [["Lost"]])
 
 
-def test_a_stage_edited_by_a_person_is_kept_and_the_skip_reported(fake: FakeSheetsServer, client: Any,
-                                                                   crm: Path) -> None:
+def test_a_stage_edited_by_a_person_is_kept_and_the_skip_reported(
+    fake: FakeSheetsServer, client: Any, crm: Path
+) -> None:
     key = upload_xlsx(fake, crm)
     planned = sync(client, key, dry_run=True).changes
     moves = planned[planned["kind"] == "stage"]
@@ -310,8 +317,9 @@ def test_a_skipped_stage_move_leaves_no_trace(fake: FakeSheetsServer, client: An
     key = upload_xlsx(fake, crm)
     race(fake, client, key, _stage_to_lost)
     assert value(fake, key, "Opportunities", "OP-0001", "Stage Seen") in ("", None)
-    assert_converges(fake, client, key, control(fake, client, crm, _stage_to_lost),
-                     implied={"OP-0001", NEXT_CONTACT_ID})
+    assert_converges(
+        fake, client, key, control(fake, client, crm, _stage_to_lost), implied={"OP-0001", NEXT_CONTACT_ID}
+    )
 
 
 def test_the_log_does_not_claim_skipped_changes(fake: FakeSheetsServer, client: Any, crm: Path) -> None:
@@ -342,6 +350,7 @@ def test_an_id_typed_into_a_blank_id_row_is_kept(fake: FakeSheetsServer, client:
 def test_a_skipped_id_fill_takes_its_records_cells_along(fake: FakeSheetsServer, client: Any, crm: Path) -> None:
     """A new contact typed at the top with the next free ID: the row without an ID moves
     down (its fill is skipped) and P-0004 is now someone else's, who gets none of its cells."""
+
     def person(f: FakeSheetsServer, key: str) -> None:
         f.insert_rows(key, "Contacts", 2)
         f.set_values(key, "Contacts", "A2", [[NEXT_CONTACT_ID, "", "New Person", "", "Lead"]])
@@ -354,6 +363,7 @@ def test_a_skipped_id_fill_takes_its_records_cells_along(fake: FakeSheetsServer,
 
 def test_an_id_fill_never_duplicates_an_id(fake: FakeSheetsServer, client: Any, crm: Path) -> None:
     """The person types the next free ID into a new row below: the fill would duplicate it."""
+
     def person(f: FakeSheetsServer, key: str) -> None:
         f.set_values(key, "Contacts", "A7", [[NEXT_CONTACT_ID, "", "New Person"]])
 
@@ -404,12 +414,12 @@ def test_team_rows_follow_their_name(fake: FakeSheetsServer, client: Any, crm: P
 
 def _duplicate_deal(f: FakeSheetsServer, key: str) -> None:
     """A second OP-0002 (a Lead of 10) below the first (Qualified, 50000), read as such."""
-    f.set_values(key, "Opportunities", "A4",
-                 [["OP-0002", "CO-0002", "P-0002", "Fleet copy", "Lead", 10, "", "王小明"]])
+    f.set_values(key, "Opportunities", "A4", [["OP-0002", "CO-0002", "P-0002", "Fleet copy", "Lead", 10, "", "王小明"]])
 
 
 def _assert_deals_hold_their_own(fake: FakeSheetsServer, key: str, ctl: str) -> None:
     """Each OP-0002 row holds what the control computed for the row with its Name (or nothing)."""
+
     def by_name(k: str) -> dict[str, list[Any]]:
         grid = fake.get_values(k, "Opportunities")
         return {r[3]: [*r, *[""] * (len(grid[0]) - len(r))] for r in grid[1:] if r and r[0] == "OP-0002"}
@@ -421,7 +431,8 @@ def _assert_deals_hold_their_own(fake: FakeSheetsServer, key: str, ctl: str) -> 
 
 
 def test_a_duplicate_read_as_such_then_deleted_once_gets_only_its_own_values(
-        fake: FakeSheetsServer, client: Any, crm: Path) -> None:
+    fake: FakeSheetsServer, client: Any, crm: Path
+) -> None:
     """The person deletes the copy the Problems cell complained about: what was planned for
     the copy (its Problems cell says "also used on row 3") must not land on row 3."""
     key = upload_xlsx(fake, crm)
@@ -453,8 +464,9 @@ def test_duplicates_swapped_by_a_sort_get_their_own_values(fake: FakeSheetsServe
     _assert_deals_hold_their_own(fake, key, ctl)
 
 
-def test_a_fill_row_beyond_the_shrunken_grid_does_not_abort_the_sync(fake: FakeSheetsServer, client: Any,
-                                                                     crm: Path) -> None:
+def test_a_fill_row_beyond_the_shrunken_grid_does_not_abort_the_sync(
+    fake: FakeSheetsServer, client: Any, crm: Path
+) -> None:
     """The grid ends at the contact without an ID (row 5); a deleted row shrinks it to 4,
     so re-reading row 5 asks for a row that no longer exists."""
     key = upload_xlsx(fake, crm)
@@ -468,9 +480,12 @@ def test_a_fill_row_beyond_the_shrunken_grid_does_not_abort_the_sync(fake: FakeS
 # ----------------------------------------------------------- known bugs (gsheets backend)
 
 
-@pytest.mark.xfail(strict=True, reason="nothing guards the window between the re-read and the values.batchUpdate "
-                                       "(a spreadsheets.batchUpdate that grows the grid may even sit in it): a row "
-                                       "inserted there shifts every write below it")
+@pytest.mark.xfail(
+    strict=True,
+    reason="nothing guards the window between the re-read and the values.batchUpdate "
+    "(a spreadsheets.batchUpdate that grows the grid may even sit in it): a row "
+    "inserted there shifts every write below it",
+)
 def test_a_row_inserted_between_the_reread_and_the_write(fake: FakeSheetsServer, client: Any, crm: Path) -> None:
     def person(f: FakeSheetsServer, key: str) -> None:
         f.insert_rows(key, "Opportunities", 2)

@@ -29,8 +29,10 @@ def test_every_planted_problem_is_reported(demo_path: Path) -> None:
     found = set(zip(problems["tab"], problems["id"], strict=True))
     for mistake in PLANTED_MISTAKES:
         if mistake["severity"] == "problem" and mistake.get("id"):
-            assert (mistake["tab"].value if isinstance(mistake["tab"], Tab) else mistake["tab"],
-                    mistake["id"]) in found, mistake
+            assert (
+                mistake["tab"].value if isinstance(mistake["tab"], Tab) else mistake["tab"],
+                mistake["id"],
+            ) in found, mistake
 
 
 def test_demo_is_synced_and_converged(demo_path: Path) -> None:

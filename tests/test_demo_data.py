@@ -35,8 +35,7 @@ from sheetcrm.schema import (
 from sheetcrm.settings import settings_rows
 
 AS_OF = dt.date(2026, 3, 15)
-ALL_TABS = {Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES, Tab.TEAM,
-            Tab.SETTINGS, Tab.LOG}
+ALL_TABS = {Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES, Tab.TEAM, Tab.SETTINGS, Tab.LOG}
 LANGS = (Lang.EN, Lang.ZH_TW)
 
 
@@ -99,8 +98,7 @@ def test_same_arguments_same_output() -> None:
     a = demo_tables(seed=11, as_of=AS_OF, size=0.1)
     b = demo_tables(seed=11, as_of=AS_OF, size=0.1)
     assert a == b
-    assert planted_mistakes(seed=11, as_of=AS_OF, size=0.1) == planted_mistakes(
-        seed=11, as_of=AS_OF, size=0.1)
+    assert planted_mistakes(seed=11, as_of=AS_OF, size=0.1) == planted_mistakes(seed=11, as_of=AS_OF, size=0.1)
 
 
 def test_fresh_copies_each_call() -> None:
@@ -146,8 +144,7 @@ def test_language_changes_labels_not_records(en: dict[Tab, Any], zh: dict[Tab, A
 
 def test_as_of_defaults_to_today() -> None:
     tables = demo_tables(size=0.05)
-    dates = [parse_date(r["Date"]) for r in records(tables, Tab.ACTIVITIES)
-             if not str(r["Date"]).endswith("/13/45")]
+    dates = [parse_date(r["Date"]) for r in records(tables, Tab.ACTIVITIES) if not str(r["Date"]).endswith("/13/45")]
     assert max(dates) <= dt.date.today()
     assert min(dates) >= history_start(dt.date.today())
 
@@ -229,8 +226,12 @@ def test_settings_tab(zh: dict[Tab, Any]) -> None:
 
 
 def test_ids_formatted_unique_and_blanks_planted(en: dict[Tab, Any]) -> None:
-    patterns = {Tab.COMPANIES: r"CO-\d{4}", Tab.CONTACTS: r"P-\d{4}",
-                Tab.OPPORTUNITIES: r"OP-\d{4}", Tab.ACTIVITIES: r"A-\d{5}"}
+    patterns = {
+        Tab.COMPANIES: r"CO-\d{4}",
+        Tab.CONTACTS: r"P-\d{4}",
+        Tab.OPPORTUNITIES: r"OP-\d{4}",
+        Tab.ACTIVITIES: r"A-\d{5}",
+    }
     planted_blank = {(m["tab"], m["row"]) for m in PLANTED_MISTAKES if m["kind"] == "blank_id"}
     assert len(planted_blank) == 5
     for tab, pattern in patterns.items():
@@ -249,8 +250,10 @@ def test_ids_formatted_unique_and_blanks_planted(en: dict[Tab, Any]) -> None:
 
 def _dangling(tables: dict[Tab, Any]) -> set[tuple[Tab, str, str]]:
     """(tab, row ID, column) of every reference that does not resolve."""
-    ids = {tab: {r["ID"] for r in records(tables, tab) if r["ID"]}
-           for tab in (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES)}
+    ids = {
+        tab: {r["ID"] for r in records(tables, tab) if r["ID"]}
+        for tab in (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES)
+    }
     team = {r["Name"] for r in records(tables, Tab.TEAM)}
     bad: set[tuple[Tab, str, str]] = set()
     for tab in (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES):
@@ -268,12 +271,9 @@ def _dangling(tables: dict[Tab, Any]) -> set[tuple[Tab, str, str]]:
 
 
 @pytest.mark.parametrize("fixture", ["en", "small", "zh"])
-def test_every_reference_resolves_except_the_planted_one(
-    fixture: str, request: pytest.FixtureRequest
-) -> None:
+def test_every_reference_resolves_except_the_planted_one(fixture: str, request: pytest.FixtureRequest) -> None:
     tables = request.getfixturevalue(fixture)
-    planted = {(m["tab"], m["id"], m["column"]) for m in PLANTED_MISTAKES
-               if m["kind"] == "dangling_ref"}
+    planted = {(m["tab"], m["id"], m["column"]) for m in PLANTED_MISTAKES if m["kind"] == "dangling_ref"}
     assert _dangling(tables) == planted
 
 
@@ -307,8 +307,7 @@ def test_activities_within_18_months(fixture: str, request: pytest.FixtureReques
     tables = request.getfixturevalue(fixture)
     start = history_start(AS_OF)
     assert start == dt.date(2024, 9, 15)
-    bad_rows = {m["row"] for m in PLANTED_MISTAKES
-                if m["tab"] is Tab.ACTIVITIES and m["kind"] == "bad_date"}
+    bad_rows = {m["row"] for m in PLANTED_MISTAKES if m["tab"] is Tab.ACTIVITIES and m["kind"] == "bad_date"}
     dates = []
     for i, a in enumerate(records(tables, Tab.ACTIVITIES)):
         if i + 2 in bad_rows:
@@ -359,10 +358,15 @@ def test_team(en: dict[Tab, Any]) -> None:
 
 
 def _evidence(types: list[str]) -> Stage:
-    rules = {ActivityType.DEMO: Stage.QUALIFIED, ActivityType.MEETING: Stage.QUALIFIED,
-             ActivityType.VISIT: Stage.QUALIFIED, ActivityType.PROPOSAL: Stage.PROPOSAL,
-             ActivityType.QUOTE: Stage.PROPOSAL, ActivityType.CONTRACT: Stage.NEGOTIATION,
-             ActivityType.ORDER: Stage.WON}
+    rules = {
+        ActivityType.DEMO: Stage.QUALIFIED,
+        ActivityType.MEETING: Stage.QUALIFIED,
+        ActivityType.VISIT: Stage.QUALIFIED,
+        ActivityType.PROPOSAL: Stage.PROPOSAL,
+        ActivityType.QUOTE: Stage.PROPOSAL,
+        ActivityType.CONTRACT: Stage.NEGOTIATION,
+        ActivityType.ORDER: Stage.WON,
+    }
     best = Stage.LEAD
     for t in types:
         s = rules.get(ActivityType.parse(t), Stage.LEAD)  # type: ignore[arg-type]
@@ -395,8 +399,7 @@ def test_pipeline_mostly_lags_evidence(en: dict[Tab, Any]) -> None:
                 overdue += 1
     assert lag > same
     assert won >= 40 and lost >= 40 and overdue >= 20
-    reasons = [d["Lost Reason"] for d in records(en, Tab.OPPORTUNITIES)
-               if Stage.parse(d["Stage"]) is Stage.LOST]
+    reasons = [d["Lost Reason"] for d in records(en, Tab.OPPORTUNITIES) if Stage.parse(d["Stage"]) is Stage.LOST]
     assert sum(r is not None for r in reasons) >= 0.8 * len(reasons)
     blank_owner = sum(d["Owner"] is None for d in records(en, Tab.OPPORTUNITIES))
     assert 1 <= blank_owner <= 25
@@ -408,8 +411,7 @@ def test_consumers_fall_in_every_class(en: dict[Tab, Any]) -> None:
     for a in records(en, Tab.ACTIVITIES):
         if a["Contact ID"] in consumers and ActivityType.parse(a["Type"]) is ActivityType.PURCHASE:
             assert a["Amount"] is not None
-            buys.setdefault(a["Contact ID"], []).append((parse_date(a["Date"]),
-                                                         parse_money(a["Amount"])))
+            buys.setdefault(a["Contact ID"], []).append((parse_date(a["Date"]), parse_money(a["Amount"])))
     classes: Counter[str] = Counter()
     for cid in consumers:
         history = sorted(buys.get(cid, []))
@@ -442,12 +444,10 @@ def test_events_notes_and_repeat_orders(en: dict[Tab, Any]) -> None:
     types = Counter(ActivityType.parse(a["Type"]) for a in acts)
     assert types[ActivityType.EVENT_INVITED] > types[ActivityType.EVENT_ATTENDED] > 50
     assert types[ActivityType.NOTE] > 100
-    repeat = [a for a in acts if ActivityType.parse(a["Type"]) is ActivityType.ORDER
-              and a["Opportunity ID"] is None]
+    repeat = [a for a in acts if ActivityType.parse(a["Type"]) is ActivityType.ORDER and a["Opportunity ID"] is None]
     assert len(repeat) > 50 and all(a["Company ID"] and a["Amount"] is not None for a in repeat)
     opted_out = {c["ID"] for c in records(en, Tab.CONTACTS) if c["Opt-out"] is True}
-    invited = {a["Contact ID"] for a in acts
-               if ActivityType.parse(a["Type"]) is ActivityType.EVENT_INVITED}
+    invited = {a["Contact ID"] for a in acts if ActivityType.parse(a["Type"]) is ActivityType.EVENT_INVITED}
     assert not invited & opted_out
     subjects = [a["Subject"] for a in acts]
     assert any(re.search(r"[\u4e00-\u9fff]", s) for s in subjects)
@@ -485,8 +485,7 @@ def test_no_unplanted_duplicates(en: dict[Tab, Any]) -> None:
             if key in seen:
                 dups.add((seen[key], c["ID"]))
             seen.setdefault(key, c["ID"])
-    planted = {(m["duplicate_of"], m["id"]) for m in PLANTED_MISTAKES
-               if m["kind"] == "duplicate_contact"}
+    planted = {(m["duplicate_of"], m["id"]) for m in PLANTED_MISTAKES if m["kind"] == "duplicate_contact"}
     assert dups == planted
     cores: dict[str, str | None] = {}
     cdups = set()
@@ -495,15 +494,13 @@ def test_no_unplanted_duplicates(en: dict[Tab, Any]) -> None:
         if core in cores:
             cdups.add((cores[core], c["ID"]))
         cores.setdefault(core, c["ID"])
-    planted = {(m["duplicate_of"], m["id"]) for m in PLANTED_MISTAKES
-               if m["kind"] == "duplicate_company"}
+    planted = {(m["duplicate_of"], m["id"]) for m in PLANTED_MISTAKES if m["kind"] == "duplicate_company"}
     assert cdups == planted
 
 
 def _core(name: str) -> str:
     folded = normalize_label(name)
-    for suffix in ("股份有限公司", "有限公司", "co.,ltd.", "inc.", "corp.", "ltd.", "limited",
-                   "co.,limited"):
+    for suffix in ("股份有限公司", "有限公司", "co.,ltd.", "inc.", "corp.", "ltd.", "limited", "co.,limited"):
         folded = folded.removesuffix(suffix)
     return folded
 
@@ -513,22 +510,29 @@ def _core(name: str) -> str:
 
 def test_planted_mistakes_constant_shape() -> None:
     kinds = Counter(m["kind"] for m in PLANTED_MISTAKES)
-    assert kinds == {"date_text": 4, "money_text": 3, "duplicate_company": 1, "blank_id": 5,
-                     "bad_email": 1, "phone_letters": 1, "dangling_ref": 1,
-                     "duplicate_contact": 1, "unknown_stage": 1, "bad_date": 1}
+    assert kinds == {
+        "date_text": 4,
+        "money_text": 3,
+        "duplicate_company": 1,
+        "blank_id": 5,
+        "bad_email": 1,
+        "phone_letters": 1,
+        "dangling_ref": 1,
+        "duplicate_contact": 1,
+        "unknown_stage": 1,
+        "bad_date": 1,
+    }
     for m in PLANTED_MISTAKES:
         assert m["tab"] in TABS and TABS[m["tab"]].has(m["column"])
         assert m["severity"] in ("parse", "problem")
         assert (m["id"] is None) == (m["kind"] == "blank_id")
     formats = {m["format"] for m in PLANTED_MISTAKES if m["kind"] == "date_text"}
     assert formats == {"ymd_slash", "roc_cjk", "roc_slash", "ymd_cjk"}
-    assert {m["format"] for m in PLANTED_MISTAKES if m["kind"] == "money_text"} == {
-        "nt_dollar", "yuan", "fullwidth"}
+    assert {m["format"] for m in PLANTED_MISTAKES if m["kind"] == "money_text"} == {"nt_dollar", "yuan", "fullwidth"}
     assert all(m["kind"] in (demo.__doc__ or "") for m in PLANTED_MISTAKES)
 
 
-@pytest.mark.parametrize(("seed", "size", "lang"),
-                         [(2026, 1.0, Lang.EN), (5, 0.05, Lang.EN), (9, 0.3, Lang.ZH_TW)])
+@pytest.mark.parametrize(("seed", "size", "lang"), [(2026, 1.0, Lang.EN), (5, 0.05, Lang.EN), (9, 0.3, Lang.ZH_TW)])
 def test_planted_mistakes_are_where_they_say(seed: int, size: float, lang: Lang) -> None:
     tables = demo_tables(seed=seed, as_of=AS_OF, lang=lang, size=size)
     found = planted_mistakes(seed=seed, as_of=AS_OF, lang=lang, size=size)
@@ -542,9 +546,12 @@ def test_planted_mistakes_are_where_they_say(seed: int, size: float, lang: Lang)
         check_mistake(m, row, tables)
     sprinkled = [m for m in found if m.get("note") == "sprinkled"]
     assert {m["format"] for m in sprinkled if m["kind"] == "date_text"} == {
-        "ymd_slash", "roc_cjk", "roc_slash", "ymd_cjk"}
-    assert {m["format"] for m in sprinkled if m["kind"] == "money_text"} >= {
-        "nt_dollar", "yuan", "fullwidth"}
+        "ymd_slash",
+        "roc_cjk",
+        "roc_slash",
+        "ymd_cjk",
+    }
+    assert {m["format"] for m in sprinkled if m["kind"] == "money_text"} >= {"nt_dollar", "yuan", "fullwidth"}
     cells = sum(len(r) for _, rows in tables.values() for r in rows)
     assert 0.005 <= len(found) / cells <= 0.02
 
@@ -556,8 +563,12 @@ def check_mistake(m: dict[str, Any], row: dict[str, Any], tables: dict[Tab, Any]
         parsed = parse_date(value)
         if "typed" in m:
             assert parsed == m["typed"]
-        patterns = {"ymd_slash": r"\d{4}/\d{1,2}/\d{1,2}", "roc_cjk": r"民國\d{3}年\d+月\d+日",
-                    "roc_slash": r"\d{3}/\d{1,2}/\d{1,2}", "ymd_cjk": r"\d{4}年\d+月\d+日"}
+        patterns = {
+            "ymd_slash": r"\d{4}/\d{1,2}/\d{1,2}",
+            "roc_cjk": r"民國\d{3}年\d+月\d+日",
+            "roc_slash": r"\d{3}/\d{1,2}/\d{1,2}",
+            "ymd_cjk": r"\d{4}年\d+月\d+日",
+        }
         assert re.fullmatch(patterns[m["format"]], value)
     elif kind == "money_text":
         assert isinstance(value, str)
@@ -565,8 +576,12 @@ def check_mistake(m: dict[str, Any], row: dict[str, Any], tables: dict[Tab, Any]
         assert amount > 0
         if "typed" in m:
             assert amount == m["typed"]
-        patterns = {"nt_dollar": r"NT\$[\d,]+", "yuan": r"[\d,]+元", "fullwidth": r"[０-９]+",
-                    "comma": r"\d{1,3}(,\d{3})+"}
+        patterns = {
+            "nt_dollar": r"NT\$[\d,]+",
+            "yuan": r"[\d,]+元",
+            "fullwidth": r"[０-９]+",
+            "comma": r"\d{1,3}(,\d{3})+",
+        }
         assert re.fullmatch(patterns[m["format"]], value), value
     elif kind == "bad_email":
         assert value == "amy.chen@gmail" and row["Name"] == "Amy Chen"

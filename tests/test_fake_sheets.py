@@ -23,7 +23,7 @@ from gspread.utils import DateTimeOption, Dimension, InsertDataOption
 from gspread.utils import ValueInputOption as VIO
 from gspread.utils import ValueRenderOption as VRO
 
-from sheetcrm._a1 import (
+from sheetcrm.cells.a1 import (
     A1Range,
     A1SyntaxError,
     column_index,
@@ -36,10 +36,9 @@ from sheetcrm.testing import (
     FakeHTTPClient,
     FakeSheetsServer,
     fake_http_client,
-    format_number,
-    parse_user_entered,
     redirect_session,
 )
+from sheetcrm.testing.values import format_number, parse_user_entered
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RECORDINGS = REPO_ROOT.parent / "shared" / "sheets-api-recordings"

@@ -31,11 +31,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from google.oauth2.credentials import Credentials
 
 import sheetcrm
-from sheetcrm import http as sheetcrm_http
 from sheetcrm.backends.gsheets import ENV_API_URL
 from sheetcrm.cli import cli
 from sheetcrm.exceptions import QuotaError, SheetCRMError
-from sheetcrm.http import RetriesExhaustedError, make_client
+from sheetcrm.google import http as sheetcrm_http
+from sheetcrm.google.http import RetriesExhaustedError, make_client
 from tests.conftest import AS_OF
 
 #: The requests of a full sync, by position.
@@ -113,16 +113,22 @@ def _timeout(kind: str | None) -> tuple[float, float]:
 
 
 def _client(fake, kind: str | None = None, **options: Any):
-    return make_client(Credentials(token="test-token"), base_url=fake.url, sleep=_no_sleep, timeout=_timeout(kind),
-                       **options)
+    return make_client(
+        Credentials(token="test-token"), base_url=fake.url, sleep=_no_sleep, timeout=_timeout(kind), **options
+    )
 
 
 def _snapshot(fake, key: str) -> dict[str, Any]:
     """Everything a sync could change: every tab's values (unformatted and as formulas) and
     grid properties."""
-    return {title: (fake.get_values(key, title), fake.get_values(key, title, render="FORMULA"),
-                    fake.sheet_properties(key, title))
-            for title in fake.sheet_titles(key)}
+    return {
+        title: (
+            fake.get_values(key, title),
+            fake.get_values(key, title, render="FORMULA"),
+            fake.sheet_properties(key, title),
+        )
+        for title in fake.sheet_titles(key)
+    }
 
 
 def _converged_state(fake, key: str) -> dict[str, list[list[Any]]]:
@@ -171,8 +177,9 @@ def _wait_for_answers(fake, endpoint: str, n: int, seconds: float = 5.0) -> None
 
 @pytest.mark.parametrize("kind", list(KINDS))
 @pytest.mark.parametrize("position", list(POSITIONS))
-def test_a_retrying_sync_completes_and_equals_a_fault_free_sync(fake, crm_sheets, reference, position: int,
-                                                                 kind: str) -> None:
+def test_a_retrying_sync_completes_and_equals_a_fault_free_sync(
+    fake, crm_sheets, reference, position: int, kind: str
+) -> None:
     key = _upload(fake, crm_sheets)
     gc = _client(fake, kind)
     fake.reset_counters()
@@ -217,7 +224,8 @@ def test_a_write_that_timed_out_but_was_applied_is_not_applied_twice(fake, crm_s
 @pytest.mark.parametrize("kind", list(KINDS))
 @pytest.mark.parametrize("position", list(POSITIONS))
 def test_a_sync_that_gives_up_leaves_the_sheet_unchanged_and_the_next_run_converges(
-        fake, crm_sheets, reference, position: int, kind: str) -> None:
+    fake, crm_sheets, reference, position: int, kind: str
+) -> None:
     key = _upload(fake, crm_sheets)
     before = _snapshot(fake, key)
     fake.reset_counters()
@@ -267,8 +275,9 @@ def test_a_retry_after_longer_than_the_budget_gives_up_at_once(fake, crm_sheets,
 @pytest.fixture(scope="module")
 def _pem() -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode("ascii")
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode("ascii")
 
 
 @pytest.fixture
@@ -276,12 +285,19 @@ def sa_json(fake, tmp_path: Path, _pem: str) -> Path:
     """A service-account key file whose token_uri is the fake's /token: the real
     google-auth JWT flow runs, against 127.0.0.1."""
     path = tmp_path / "sa.json"
-    path.write_text(json.dumps({
-        "type": "service_account", "project_id": "demo-project",
-        "private_key_id": "0123456789abcdef0123456789abcdef01234567", "private_key": _pem,
-        "client_email": SA_EMAIL, "client_id": "123456789012345678901",
-        "token_uri": f"{fake.url}/token",
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "demo-project",
+                "private_key_id": "0123456789abcdef0123456789abcdef01234567",
+                "private_key": _pem,
+                "client_email": SA_EMAIL,
+                "client_id": "123456789012345678901",
+                "token_uri": f"{fake.url}/token",
+            }
+        )
+    )
     return path
 
 
@@ -297,14 +313,17 @@ def cli_retries(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest)
 
 def _cli_sync(fake, key: str, sa_json: Path):
     return CliRunner().invoke(
-        cli, ["sync", "--spreadsheet", _url(key), "--credentials", str(sa_json), "--as-of", AS_OF.isoformat(), "-q"],
-        env={ENV_API_URL: fake.url})
+        cli,
+        ["sync", "--spreadsheet", _url(key), "--credentials", str(sa_json), "--as-of", AS_OF.isoformat(), "-q"],
+        env={ENV_API_URL: fake.url},
+    )
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
 @pytest.mark.parametrize("position", [1, 4])  # a read before anything is computed, and the write
-def test_cli_sync_that_gives_up_exits_2_with_one_line(fake, crm_sheets, reference, sa_json: Path, cli_retries,
-                                                      position: int, kind: str) -> None:
+def test_cli_sync_that_gives_up_exits_2_with_one_line(
+    fake, crm_sheets, reference, sa_json: Path, cli_retries, position: int, kind: str
+) -> None:
     key = _upload(fake, crm_sheets)
     before = _snapshot(fake, key)
     fake.reset_counters()
@@ -332,8 +351,9 @@ def test_cli_sync_that_gives_up_exits_2_with_one_line(fake, crm_sheets, referenc
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
-def test_cli_sync_retries_a_fault_at_the_write_and_converges(fake, crm_sheets, reference, sa_json: Path,
-                                                             cli_retries, kind: str) -> None:
+def test_cli_sync_retries_a_fault_at_the_write_and_converges(
+    fake, crm_sheets, reference, sa_json: Path, cli_retries, kind: str
+) -> None:
     key = _upload(fake, crm_sheets)
     fake.reset_counters()
     fake.inject_fault(at_request=5, **KINDS[kind])
@@ -344,8 +364,9 @@ def test_cli_sync_retries_a_fault_at_the_write_and_converges(fake, crm_sheets, r
     assert _converged_state(fake, key) == reference
 
 
-def test_cli_token_endpoint_outage_is_retried_not_blamed_on_the_key(fake, crm_sheets, reference, sa_json: Path,
-                                                                    cli_retries, monkeypatch) -> None:
+def test_cli_token_endpoint_outage_is_retried_not_blamed_on_the_key(
+    fake, crm_sheets, reference, sa_json: Path, cli_retries, monkeypatch
+) -> None:
     """google-auth itself tries the token endpoint 3 times; when all three answer 503 it
     raises a RefreshError marked retryable. That is Google's outage, not a revoked key."""
     import google.auth._exponential_backoff as backoff

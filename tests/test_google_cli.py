@@ -24,9 +24,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 import sheetcrm
-from sheetcrm import http as sheetcrm_http
 from sheetcrm.backends.gsheets import ENV_API_URL
 from sheetcrm.cli import cli
+from sheetcrm.google import http as sheetcrm_http
 from sheetcrm.schema import TABS, ColumnType, Lang, Tab
 from sheetcrm.settings import settings_rows
 from tests.conftest import AS_OF, upload_xlsx
@@ -54,19 +54,27 @@ def _isolated(loopback_only: None, google_env: Path, monkeypatch: pytest.MonkeyP
 @pytest.fixture(scope="module")
 def pem() -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode("ascii")
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode("ascii")
 
 
 @pytest.fixture
 def sa_json(fake, tmp_path: Path, pem: str) -> Path:
     path = tmp_path / "sa.json"
-    path.write_text(json.dumps({
-        "type": "service_account", "project_id": "demo-project",
-        "private_key_id": "0123456789abcdef0123456789abcdef01234567", "private_key": pem,
-        "client_email": SA_EMAIL, "client_id": "123456789012345678901",
-        "token_uri": f"{fake.url}/token",
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "demo-project",
+                "private_key_id": "0123456789abcdef0123456789abcdef01234567",
+                "private_key": pem,
+                "client_email": SA_EMAIL,
+                "client_id": "123456789012345678901",
+                "token_uri": f"{fake.url}/token",
+            }
+        )
+    )
     return path
 
 
@@ -107,6 +115,7 @@ def _xlsx_rows(path: Path) -> dict[str, list[list[Any]]]:
 def _as_serials(rows: list[list[Any]]) -> list[list[Any]]:
     """Dates and datetimes as Google serial numbers (days since 1899-12-30), rounded to
     the second."""
+
     def serial(v: Any) -> Any:
         if isinstance(v, dt.datetime):
             return round((v - SERIAL_EPOCH).total_seconds()) / 86400
@@ -125,8 +134,18 @@ def _as_serials(rows: list[list[Any]]) -> list[list[Any]]:
 
 
 def test_init_google_creates_the_whole_workbook_in_chinese(fake, sa_json: Path, google_client) -> None:
-    result = _invoke("init", "--google", "--credentials", str(sa_json), "--title", "T",
-                     "--share", "someone@example.com", "--lang", "zh-TW")
+    result = _invoke(
+        "init",
+        "--google",
+        "--credentials",
+        str(sa_json),
+        "--title",
+        "T",
+        "--share",
+        "someone@example.com",
+        "--lang",
+        "zh-TW",
+    )
     assert result.exit_code == 0, result.output
     found = re.search(r"https://docs\.google\.com/spreadsheets/d/([A-Za-z0-9_-]+)/edit", result.stdout)
     assert found and result.stdout.startswith(f"Created {found.group(0)}")
@@ -179,7 +198,10 @@ def test_init_google_creates_the_whole_workbook_in_chinese(fake, sa_json: Path, 
     assert len(shares) == 1 and shares[0].status == 200
     assert shares[0].path == f"/drive/v3/files/{key}/permissions"
     assert {k: shares[0].json[k] for k in ("type", "role", "emailAddress")} == {
-        "type": "user", "role": "writer", "emailAddress": "someone@example.com"}
+        "type": "user",
+        "role": "writer",
+        "emailAddress": "someone@example.com",
+    }
     assert shares[0].query.get("sendNotificationEmail", "").lower() == "true"
 
     # the library reads it back: clean, Chinese settings, every tab bound
@@ -231,8 +253,9 @@ def test_validate_exit_codes_and_json_match_the_library(fake, sa_json: Path, crm
     assert all(set(p) >= {"tab", "row", "id", "column", "value", "problem", "severity"} for p in problems)
     library = sheetcrm.open(_url(crm_key), client=google_client).validate()
     assert problems == json.loads(library.to_json(orient="records", force_ascii=False))
-    errors_only = json.loads(_invoke("validate", "--spreadsheet", crm_key, *creds, "--format", "json",
-                                     "--errors-only").stdout)
+    errors_only = json.loads(
+        _invoke("validate", "--spreadsheet", crm_key, *creds, "--format", "json", "--errors-only").stdout
+    )
     assert errors_only == [p for p in problems if p["severity"] == "error"]
     assert {t: fake.get_values(crm_key, t) for t in fake.sheet_titles(crm_key)} == before
 
@@ -242,15 +265,25 @@ def test_validate_exit_codes_and_json_match_the_library(fake, sa_json: Path, crm
 # --------------------------------------------------------------------------------------
 
 
-def test_sync_backup_is_saved_before_writing_and_equals_the_sheet_as_read(fake, sa_json: Path, crm_key: str,
-                                                                          google_client, tmp_path: Path) -> None:
+def test_sync_backup_is_saved_before_writing_and_equals_the_sheet_as_read(
+    fake, sa_json: Path, crm_key: str, google_client, tmp_path: Path
+) -> None:
     # an earlier run filled the Log (Time is a datetime column), then a person adds a purchase
     sheetcrm.open(_url(crm_key), client=google_client).sync(as_of=AS_OF)
     acts = fake.get_values(crm_key, "Activities")
     header = acts[0]
     new = dict.fromkeys(header, "")
-    new.update({"ID": "A-00006", "Date": "2026-11-20", "Type": "Purchase", "Contact ID": "P-0002",
-                "Company ID": "CO-0002", "Amount": 500, "Subject": "reorder"})
+    new.update(
+        {
+            "ID": "A-00006",
+            "Date": "2026-11-20",
+            "Type": "Purchase",
+            "Contact ID": "P-0002",
+            "Company ID": "CO-0002",
+            "Amount": 500,
+            "Subject": "reorder",
+        }
+    )
     fake.set_values(crm_key, "Activities", f"A{len(acts) + 1}", [[new[h] for h in header]])
     as_read = {t: _trim(fake.get_values(crm_key, t)) for t in fake.sheet_titles(crm_key)}
     assert len(as_read["Log"]) > 1
@@ -264,8 +297,17 @@ def test_sync_backup_is_saved_before_writing_and_equals_the_sheet_as_read(fake, 
 
     fake.between_requests(when_the_write_arrives)
     fake.reset_counters()
-    result = _invoke("sync", "--spreadsheet", crm_key, "--credentials", str(sa_json),
-                     "--as-of", AS_OF.isoformat(), "--backup", str(backups))
+    result = _invoke(
+        "sync",
+        "--spreadsheet",
+        crm_key,
+        "--credentials",
+        str(sa_json),
+        "--as-of",
+        AS_OF.isoformat(),
+        "--backup",
+        str(backups),
+    )
     assert result.exit_code == 0, result.output
     assert re.search(r"Cells written: [1-9]", result.stdout)
     assert "saved a copy to" in result.stderr
@@ -292,8 +334,9 @@ def test_sync_backup_is_saved_before_writing_and_equals_the_sheet_as_read(fake, 
 # --------------------------------------------------------------------------------------
 
 
-def test_pull_saves_tabs_headers_values_and_dates_as_dates(fake, sa_json: Path, crm_key: str, google_client,
-                                                           tmp_path: Path) -> None:
+def test_pull_saves_tabs_headers_values_and_dates_as_dates(
+    fake, sa_json: Path, crm_key: str, google_client, tmp_path: Path
+) -> None:
     sheetcrm.open(_url(crm_key), client=google_client).sync(as_of=AS_OF)
     before = {t: fake.get_values(crm_key, t) for t in fake.sheet_titles(crm_key)}
     target = tmp_path / "copy.xlsx"
@@ -353,8 +396,9 @@ def test_pull_to_a_folder_makes_a_timestamped_copy(sa_json: Path, crm_key: str, 
 
 @pytest.mark.parametrize("command", [["validate"], ["sync"], ["pull", "--to", "copy.xlsx"]])
 @pytest.mark.parametrize("given", ["both", "neither", "PATH and SHEETCRM_SPREADSHEET"])
-def test_path_and_spreadsheet_together_or_neither_is_a_usage_error(fake, sa_json: Path, crm_key: str, tmp_path: Path,
-                                                                   monkeypatch, command: list[str], given: str) -> None:
+def test_path_and_spreadsheet_together_or_neither_is_a_usage_error(
+    fake, sa_json: Path, crm_key: str, tmp_path: Path, monkeypatch, command: list[str], given: str
+) -> None:
     monkeypatch.chdir(tmp_path)
     local = tmp_path / "local.xlsx"
     args = [*command, "--credentials", str(sa_json)]
@@ -379,8 +423,9 @@ def test_spreadsheet_from_the_environment_alone_is_enough(sa_json: Path, crm_key
 
 
 @pytest.mark.parametrize("command", [["validate"], ["sync", "-q"], ["pull", "--to", "copy.xlsx"]])
-def test_403_names_the_service_account_and_says_to_share(fake, sa_json: Path, crm_key: str, tmp_path: Path,
-                                                         monkeypatch, command: list[str]) -> None:
+def test_403_names_the_service_account_and_says_to_share(
+    fake, sa_json: Path, crm_key: str, tmp_path: Path, monkeypatch, command: list[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     fake.make_private(crm_key)
     result = _invoke(*command, "--spreadsheet", _url(crm_key), "--credentials", str(sa_json))
@@ -394,8 +439,7 @@ def test_403_names_the_service_account_and_says_to_share(fake, sa_json: Path, cr
 
 
 @pytest.mark.parametrize("command", [["validate"], ["sync", "-q"], ["pull", "--to", "copy.xlsx"]])
-def test_404_says_to_check_the_key_or_url(fake, sa_json: Path, tmp_path: Path, monkeypatch,
-                                          command: list[str]) -> None:
+def test_404_says_to_check_the_key_or_url(fake, sa_json: Path, tmp_path: Path, monkeypatch, command: list[str]) -> None:
     monkeypatch.chdir(tmp_path)
     missing = "1NoSuchSpreadsheet0000000000000000000000000"
     result = _invoke(*command, "--spreadsheet", _url(missing), "--credentials", str(sa_json))

@@ -18,11 +18,14 @@ from tests.conftest import AS_OF, upload_xlsx
 KEY = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
 
 
-@pytest.mark.parametrize("text,key", [
-    (f"https://docs.google.com/spreadsheets/d/{KEY}/edit#gid=0", KEY),
-    (f"https://docs.google.com/spreadsheets/d/{KEY}", KEY),
-    (f"  {KEY} ", KEY),
-])
+@pytest.mark.parametrize(
+    "text,key",
+    [
+        (f"https://docs.google.com/spreadsheets/d/{KEY}/edit#gid=0", KEY),
+        (f"https://docs.google.com/spreadsheets/d/{KEY}", KEY),
+        (f"  {KEY} ", KEY),
+    ],
+)
 def test_spreadsheet_key(text: str, key: str) -> None:
     assert spreadsheet_key(text) == key
 
@@ -33,9 +36,15 @@ def test_bad_key_says_where_to_find_it(bad: str) -> None:
         spreadsheet_key(bad)
 
 
-@pytest.mark.parametrize("title,quoted", [
-    ("Contacts", "'Contacts'"), ("活動紀錄", "'活動紀錄'"), ("It's mine", "'It''s mine'"), ("🌵 CRM", "'🌵 CRM'"),
-])
+@pytest.mark.parametrize(
+    "title,quoted",
+    [
+        ("Contacts", "'Contacts'"),
+        ("活動紀錄", "'活動紀錄'"),
+        ("It's mine", "'It''s mine'"),
+        ("🌵 CRM", "'🌵 CRM'"),
+    ],
+)
 def test_quote_title(title: str, quoted: str) -> None:
     assert quote_title(title) == quoted
 
@@ -75,8 +84,10 @@ def test_google_and_xlsx_compute_the_same_cells(fake, google_client, demo_xlsx, 
     sheetcrm.open(local).sync(as_of=AS_OF)
     g = _open(fake, google_client, key)
     x = sheetcrm.open(local)
-    for tab, cols in {Tab.CONTACTS: ["ID", "NESL", "Segment", "Tier", "Lifecycle", "Recency", "Monetary"],
-                      Tab.OPPORTUNITIES: ["ID", "Stage", "Probability", "Weighted Amount", "Stage Since"]}.items():
+    for tab, cols in {
+        Tab.CONTACTS: ["ID", "NESL", "Segment", "Tier", "Lifecycle", "Recency", "Monetary"],
+        Tab.OPPORTUNITIES: ["ID", "Stage", "Probability", "Weighted Amount", "Stage Since"],
+    }.items():
         pd.testing.assert_frame_equal(g.table(tab)[cols], x.table(tab)[cols])
 
 
@@ -88,7 +99,7 @@ def test_text_that_looks_like_a_formula_stays_text(fake, google_client, make_wor
     header = contacts[0]
     problems = contacts[1][header.index("Problems")]
     assert "HYPERLINK" in problems and not str(problems).startswith("=")
-    assert contacts[1][header.index("Email")] == "=HYPERLINK(\"x\")"
+    assert contacts[1][header.index("Email")] == '=HYPERLINK("x")'
 
 
 def test_private_sheet_says_whom_to_share_with(fake, google_client, demo_xlsx) -> None:
@@ -104,12 +115,15 @@ def test_missing_sheet_says_check_the_key(fake, google_client) -> None:
 
 
 def test_a_new_computed_column_grows_the_grid(fake, google_client) -> None:
-    key = fake.create_spreadsheet("narrow", {
-        "Companies": [["ID", "Name"], ["CO-1", "Acme"]],
-        "Contacts": [["ID", "Name"], ["P-1", "Amy"]],
-        "Opportunities": [["ID", "Name", "Stage"], ["OP-1", "Deal", "Lead"]],
-        "Activities": [["ID", "Date", "Type", "Contact ID", "Amount"], ["A-1", 46330, "Purchase", "P-1", 10]],
-    })
+    key = fake.create_spreadsheet(
+        "narrow",
+        {
+            "Companies": [["ID", "Name"], ["CO-1", "Acme"]],
+            "Contacts": [["ID", "Name"], ["P-1", "Amy"]],
+            "Opportunities": [["ID", "Name", "Stage"], ["OP-1", "Deal", "Lead"]],
+            "Activities": [["ID", "Date", "Type", "Contact ID", "Amount"], ["A-1", 46330, "Purchase", "P-1", 10]],
+        },
+    )
     result = _open(fake, google_client, key).sync(as_of=AS_OF)
     assert not result.report.skipped
     contacts = fake.get_values(key, "Contacts")

@@ -7,7 +7,7 @@ Skipped unless these are set:
   CRM of ``tests/conftest.py`` into it (tabs added, other tabs deleted, values cleared);
 * ``SHEETCRM_CREDENTIALS_JSON`` (the key's JSON inline) or ``SHEETCRM_CREDENTIALS`` (a
   path): a service-account key or authorized-user JSON, resolved by
-  ``sheetcrm.auth.load_credentials`` as every command resolves it;
+  ``sheetcrm.google.auth.load_credentials`` as every command resolves it;
 * ``SHEETCRM_LIVE_CREATE=1`` (optional): also run ``sheetcrm init --google``, which
   creates a new spreadsheet in the account's Drive (needs the drive.file scope) and
   deletes it afterwards.
@@ -30,8 +30,8 @@ import pytest
 from click.testing import CliRunner
 
 import sheetcrm
+from sheetcrm.backends.backup import pull
 from sheetcrm.backends.gsheets import connect, spreadsheet_key
-from sheetcrm.backup import pull
 from sheetcrm.cli import cli
 from sheetcrm.schema import Lang, Tab
 from sheetcrm.template import init_workbook
@@ -44,8 +44,8 @@ pytestmark = [
     pytest.mark.skipif(
         live_settings() is None,
         reason="live Google Sheets tests need SHEETCRM_LIVE_SPREADSHEET (key or URL of a scratch "
-               "spreadsheet; its content is replaced) and credentials in SHEETCRM_CREDENTIALS_JSON "
-               "or SHEETCRM_CREDENTIALS",
+        "spreadsheet; its content is replaced) and credentials in SHEETCRM_CREDENTIALS_JSON "
+        "or SHEETCRM_CREDENTIALS",
     ),
 ]
 
@@ -96,15 +96,18 @@ def test_live_sync_twice(live: tuple[Any, Any, str], crm_xlsx: Path, tmp_path: P
     local.write_bytes(crm_xlsx.read_bytes())
     expected = sheetcrm.open(local).sync(as_of=AS_OF)
     cols = ["tab", "id", "column", "new", "kind"]
-    pd.testing.assert_frame_equal(first.changes[cols].reset_index(drop=True),
-                                  expected.changes[cols].reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        first.changes[cols].reset_index(drop=True), expected.changes[cols].reset_index(drop=True)
+    )
 
     again = sheetcrm.open(live_url, client=client).sync(as_of=AS_OF)
     assert again.changes.empty and again.report is None
 
     g, x = sheetcrm.open(live_url, client=client), sheetcrm.open(local)
-    for tab, columns in {Tab.CONTACTS: ["ID", "NESL", "Segment", "Tier", "Lifecycle", "Recency", "Monetary"],
-                         Tab.OPPORTUNITIES: ["ID", "Stage", "Probability", "Weighted Amount", "Stage Since"]}.items():
+    for tab, columns in {
+        Tab.CONTACTS: ["ID", "NESL", "Segment", "Tier", "Lifecycle", "Recency", "Monetary"],
+        Tab.OPPORTUNITIES: ["ID", "Stage", "Probability", "Weighted Amount", "Stage Since"],
+    }.items():
         pd.testing.assert_frame_equal(g.table(tab)[columns], x.table(tab)[columns])
     assert len(g.table(Tab.LOG)) == first.report.log_rows
 
@@ -130,8 +133,7 @@ def test_live_init_google(live: tuple[Any, Any, str], tmp_path: Path) -> None:
         init_workbook(template, Lang.EN)
         local = sheetcrm.open(template)
         assert {t: tb.title for t, tb in wb.tables.items()} == {t: tb.title for t, tb in local.tables.items()}
-        pd.testing.assert_frame_equal(wb.validate().reset_index(drop=True),
-                                      local.validate().reset_index(drop=True))
+        pd.testing.assert_frame_equal(wb.validate().reset_index(drop=True), local.validate().reset_index(drop=True))
         assert wb.settings == local.settings
     finally:
         client.del_spreadsheet(spreadsheet_key(url))

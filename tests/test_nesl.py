@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from sheetcrm.nesl import NESL_COLUMNS, nesl_moves, nesl_table
+from sheetcrm.customers.nesl import NESL_COLUMNS, nesl_moves, nesl_table
 from sheetcrm.schema import NESL, Lifecycle, Tier
 from sheetcrm.settings import Settings
 
@@ -17,16 +17,17 @@ DEFAULT = Settings()
 def tx_of(rows: list[tuple[str, int, float]]) -> pd.DataFrame:
     """Transactions from (contact, age in days before AS_OF, amount)."""
     n = len(rows)
-    return pd.DataFrame({
-        "date": pd.Series([AS_OF - pd.Timedelta(days=r[1]) for r in rows],
-                          dtype="datetime64[ns]"),
-        "amount": pd.Series([r[2] for r in rows], dtype="float64"),
-        "contact_id": pd.Series([r[0] for r in rows], dtype=object),
-        "company_id": pd.Series([None] * n, dtype=object),
-        "opportunity_id": pd.Series([None] * n, dtype=object),
-        "source_id": pd.Series([f"A-{i}" for i in range(n)], dtype=object),
-        "source": pd.Series(["activity"] * n, dtype=object),
-    })
+    return pd.DataFrame(
+        {
+            "date": pd.Series([AS_OF - pd.Timedelta(days=r[1]) for r in rows], dtype="datetime64[ns]"),
+            "amount": pd.Series([r[2] for r in rows], dtype="float64"),
+            "contact_id": pd.Series([r[0] for r in rows], dtype=object),
+            "company_id": pd.Series([None] * n, dtype=object),
+            "opportunity_id": pd.Series([None] * n, dtype=object),
+            "source_id": pd.Series([f"A-{i}" for i in range(n)], dtype=object),
+            "source": pd.Series(["activity"] * n, dtype=object),
+        }
+    )
 
 
 def ids(*values: str) -> pd.Index:
@@ -39,10 +40,20 @@ def general(*customers: str) -> pd.Series:
 
 # --- NESL boundaries --------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("age", "expected"),
-    [(0, NESL.E), (1, NESL.E), (30, NESL.E), (31, NESL.S), (100, NESL.S), (180, NESL.S),
-     (181, NESL.L), (1000, NESL.L), (None, NESL.N)],
+    [
+        (0, NESL.E),
+        (1, NESL.E),
+        (30, NESL.E),
+        (31, NESL.S),
+        (100, NESL.S),
+        (180, NESL.S),
+        (181, NESL.L),
+        (1000, NESL.L),
+        (None, NESL.N),
+    ],
 )
 def test_nesl_boundaries(age: int | None, expected: NESL) -> None:
     rows = [] if age is None else [("P-1", age, 10.0)]
@@ -61,22 +72,24 @@ def test_nesl_boundaries_follow_settings(age: int, expected: NESL) -> None:
 
 
 def test_future_transactions_are_ignored() -> None:
-    table = nesl_table(tx_of([("P-1", -1, 10.0), ("P-2", 200, 1.0), ("P-2", -5, 1.0)]),
-                       ids("P-1", "P-2"), "contact_id", AS_OF, DEFAULT)
+    table = nesl_table(
+        tx_of([("P-1", -1, 10.0), ("P-2", 200, 1.0), ("P-2", -5, 1.0)]), ids("P-1", "P-2"), "contact_id", AS_OF, DEFAULT
+    )
     assert table["nesl"].tolist() == [NESL.N, NESL.L]
 
 
 # --- marks --------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("ages", "main"),
     [
-        ([0, 1, 2, 3], True),            # 4 > 3
-        ([0, 1, 2], False),              # 3 is not more than 3
-        ([0, 10, 20, 30], True),         # day 30 is inside the E window
-        ([0, 10, 20, 31], False),        # day 31 is not
-        ([5, 5, 5, 5, 5], True),         # same day counts each time
-        ([40, 41, 42, 43, 44], False),   # S customer: never main
+        ([0, 1, 2, 3], True),  # 4 > 3
+        ([0, 1, 2], False),  # 3 is not more than 3
+        ([0, 10, 20, 30], True),  # day 30 is inside the E window
+        ([0, 10, 20, 31], False),  # day 31 is not
+        ([5, 5, 5, 5, 5], True),  # same day counts each time
+        ([40, 41, 42, 43, 44], False),  # S customer: never main
     ],
 )
 def test_main_customer(ages: list[int], main: bool) -> None:
@@ -95,10 +108,10 @@ def test_main_customer_count_setting() -> None:
     ("rows", "important"),
     [
         ([("P-1", 3, 100_001.0)], True),
-        ([("P-1", 3, 100_000.0)], False),               # not above the amount
-        ([("P-1", 3, 60_000.0), ("P-1", 200, 50_000.0)], True),   # S-aged purchase counts
+        ([("P-1", 3, 100_000.0)], False),  # not above the amount
+        ([("P-1", 3, 60_000.0), ("P-1", 200, 50_000.0)], True),  # S-aged purchase counts
         ([("P-1", 3, 60_000.0), ("P-1", 400, 50_000.0)], False),  # outside the 12 months
-        ([("P-1", 100, 200_000.0)], True),              # an S customer can be important
+        ([("P-1", 100, 200_000.0)], True),  # an S customer can be important
         ([], False),
     ],
 )
@@ -108,8 +121,7 @@ def test_important_customer(rows: list[tuple[str, int, float]], important: bool)
 
 
 def test_important_amount_setting() -> None:
-    table = nesl_table(tx_of([("P-1", 3, 600.0)]), ids("P-1"), "contact_id", AS_OF,
-                       Settings(important_amount=500))
+    table = nesl_table(tx_of([("P-1", 3, 600.0)]), ids("P-1"), "contact_id", AS_OF, Settings(important_amount=500))
     assert table["important"].tolist() == [True]
 
 
@@ -121,37 +133,34 @@ LIFECYCLE_CASES = [
     ("divorce", [(181, 10.0)], Tier.GENERAL, Lifecycle.DIVORCE),
     ("divorce-top", [(400, 10.0), (200, 10.0)], Tier.STRATEGIC, Lifecycle.DIVORCE),
     ("sleeping", [(31, 10.0)], Tier.GENERAL, Lifecycle.POTENTIAL_DIVORCE),
-    ("sleeping-top", [(31, 10.0), (40, 10.0), (50, 10.0), (60, 10.0)], Tier.STRATEGIC,
-     Lifecycle.POTENTIAL_DIVORCE),
+    ("sleeping-top", [(31, 10.0), (40, 10.0), (50, 10.0), (60, 10.0)], Tier.STRATEGIC, Lifecycle.POTENTIAL_DIVORCE),
     ("declining", [(100, 1000.0), (5, 499.0)], Tier.STRATEGIC, Lifecycle.POTENTIAL_DIVORCE),
-    ("half-is-not-under-half", [(100, 1000.0), (5, 500.0)], Tier.GENERAL,
-     Lifecycle.GETTING_TO_KNOW),
-    ("decline-window-edges", [(181, 1e6), (91, 100.0), (90, 49.0)], Tier.GENERAL,
-     Lifecycle.POTENTIAL_DIVORCE),
+    ("half-is-not-under-half", [(100, 1000.0), (5, 500.0)], Tier.GENERAL, Lifecycle.GETTING_TO_KNOW),
+    ("decline-window-edges", [(181, 1e6), (91, 100.0), (90, 49.0)], Tier.GENERAL, Lifecycle.POTENTIAL_DIVORCE),
     ("win-back", [(300, 10.0), (10, 10.0)], Tier.STRATEGIC, Lifecycle.WIN_BACK),
     ("win-back-gap-181", [(191, 10.0), (10, 10.0)], Tier.GENERAL, Lifecycle.WIN_BACK),
-    ("gap-180-is-no-win-back", [(190, 10.0), (10, 10.0)], Tier.GENERAL,
-     Lifecycle.GETTING_TO_KNOW),
-    ("win-back-streak", [(400, 10.0), (500, 10.0), (25, 10.0), (5, 10.0)], Tier.GENERAL,
-     Lifecycle.WIN_BACK),
-    ("came-back-earlier", [(300, 10.0), (100, 10.0), (5, 10.0)], Tier.GENERAL,
-     Lifecycle.GETTING_TO_KNOW),
+    ("gap-180-is-no-win-back", [(190, 10.0), (10, 10.0)], Tier.GENERAL, Lifecycle.GETTING_TO_KNOW),
+    ("win-back-streak", [(400, 10.0), (500, 10.0), (25, 10.0), (5, 10.0)], Tier.GENERAL, Lifecycle.WIN_BACK),
+    ("came-back-earlier", [(300, 10.0), (100, 10.0), (5, 10.0)], Tier.GENERAL, Lifecycle.GETTING_TO_KNOW),
     ("intensive-care", [(5, 10.0)], Tier.STRATEGIC, Lifecycle.INTENSIVE_CARE),
-    ("intensive-care-hp", [(5, 10.0), (20, 10.0), (40, 10.0), (60, 10.0)], Tier.HIGH_PROFIT,
-     Lifecycle.INTENSIVE_CARE),
-    ("account-management", [(5, 10.0), (20, 10.0), (40, 10.0), (60, 10.0)], Tier.MAJOR,
-     Lifecycle.ACCOUNT_MANAGEMENT),
-    ("account-management-old", [(5, 10.0), (150, 1.0), (500, 10.0), (700, 10.0)], Tier.GENERAL,
-     Lifecycle.ACCOUNT_MANAGEMENT),
+    ("intensive-care-hp", [(5, 10.0), (20, 10.0), (40, 10.0), (60, 10.0)], Tier.HIGH_PROFIT, Lifecycle.INTENSIVE_CARE),
+    ("account-management", [(5, 10.0), (20, 10.0), (40, 10.0), (60, 10.0)], Tier.MAJOR, Lifecycle.ACCOUNT_MANAGEMENT),
+    (
+        "account-management-old",
+        [(5, 10.0), (150, 1.0), (500, 10.0), (700, 10.0)],
+        Tier.GENERAL,
+        Lifecycle.ACCOUNT_MANAGEMENT,
+    ),
     ("getting-to-know-2", [(5, 10.0), (20, 10.0)], Tier.GENERAL, Lifecycle.GETTING_TO_KNOW),
-    ("getting-to-know-3", [(0, 10.0), (20, 10.0), (160, 10.0)], Tier.GENERAL,
-     Lifecycle.GETTING_TO_KNOW),
+    ("getting-to-know-3", [(0, 10.0), (20, 10.0), (160, 10.0)], Tier.GENERAL, Lifecycle.GETTING_TO_KNOW),
     ("welcome", [(30, 10.0)], Tier.GENERAL, Lifecycle.WELCOME),
 ]
 
 
 @pytest.mark.parametrize(
-    ("name", "history", "tier", "stage"), LIFECYCLE_CASES, ids=[c[0] for c in LIFECYCLE_CASES],
+    ("name", "history", "tier", "stage"),
+    LIFECYCLE_CASES,
+    ids=[c[0] for c in LIFECYCLE_CASES],
 )
 def test_lifecycle_stage(name: str, history: list, tier: Tier, stage: Lifecycle) -> None:
     rows = [(name, age, amount) for age, amount in history]
@@ -161,8 +170,7 @@ def test_lifecycle_stage(name: str, history: list, tier: Tier, stage: Lifecycle)
 
 
 def test_all_eight_stages_reached_in_one_book() -> None:
-    rows = [(name, age, amount) for name, history, _, _ in LIFECYCLE_CASES
-            for age, amount in history]
+    rows = [(name, age, amount) for name, history, _, _ in LIFECYCLE_CASES for age, amount in history]
     customers = ids(*[c[0] for c in LIFECYCLE_CASES])
     tiers = pd.Series([c[2] for c in LIFECYCLE_CASES], index=customers, dtype=object)
     table = nesl_table(tx_of(rows), customers, "contact_id", AS_OF, DEFAULT, tiers=tiers)
@@ -179,18 +187,22 @@ def test_tiers_computed_when_not_given() -> None:
     assert table.loc["P-8", "lifecycle"] is Lifecycle.INTENSIVE_CARE  # 1 above < 20% of 10
     assert table.loc["P-7", "lifecycle"] is Lifecycle.WELCOME
     # missing tiers in a given Series: not top tier
-    other = nesl_table(tx_of(rows), customers, "contact_id", AS_OF, DEFAULT,
-                       tiers=general("P-1"))
+    other = nesl_table(tx_of(rows), customers, "contact_id", AS_OF, DEFAULT, tiers=general("P-1"))
     assert set(other["lifecycle"]) == {Lifecycle.WELCOME}
 
 
 def test_nesl_table_exact() -> None:
-    tx = tx_of([
-        ("P-1", 0, 50_000.0), ("P-1", 1, 50_000.0), ("P-1", 2, 1.0), ("P-1", 30, 1.0),
-        ("P-2", 31, 10.0),
-        ("P-3", 181, 10.0),
-        ("X-9", 0, 1.0),
-    ])
+    tx = tx_of(
+        [
+            ("P-1", 0, 50_000.0),
+            ("P-1", 1, 50_000.0),
+            ("P-1", 2, 1.0),
+            ("P-1", 30, 1.0),
+            ("P-2", 31, 10.0),
+            ("P-3", 181, 10.0),
+            ("X-9", 0, 1.0),
+        ]
+    )
     customers = ids("P-1", "P-2", "P-3", "P-4")
     table = nesl_table(tx, customers, "contact_id", AS_OF, DEFAULT, tiers=general(*customers))
     index = pd.Index(["P-1", "P-2", "P-3", "P-4"], dtype=object, name="ID")
@@ -200,8 +212,9 @@ def test_nesl_table_exact() -> None:
             "main": pd.Series([True, False, False, False], index=index),
             "important": pd.Series([True, False, False, False], index=index),
             "lifecycle": pd.Series(
-                [Lifecycle.ACCOUNT_MANAGEMENT, Lifecycle.POTENTIAL_DIVORCE, Lifecycle.DIVORCE,
-                 Lifecycle.RECRUIT], index=index, dtype=object,
+                [Lifecycle.ACCOUNT_MANAGEMENT, Lifecycle.POTENTIAL_DIVORCE, Lifecycle.DIVORCE, Lifecycle.RECRUIT],
+                index=index,
+                dtype=object,
             ),
         },
         index=index,
@@ -218,20 +231,21 @@ def test_empty_book() -> None:
 
 # --- moves ----------------------------------------------------------------------------------
 
+
 def test_nesl_moves() -> None:
-    before = pd.Series([NESL.E, NESL.E, NESL.S, NESL.L, NESL.N, NESL.E],
-                       index=["P-1", "P-2", "P-3", "P-4", "P-5", "P-6"], dtype=object)
-    after = pd.Series([NESL.S, NESL.E, NESL.E, NESL.E, NESL.E, NESL.N],
-                      index=["P-1", "P-2", "P-3", "P-4", "P-7", "P-5"], dtype=object)
+    before = pd.Series(
+        [NESL.E, NESL.E, NESL.S, NESL.L, NESL.N, NESL.E], index=["P-1", "P-2", "P-3", "P-4", "P-5", "P-6"], dtype=object
+    )
+    after = pd.Series(
+        [NESL.S, NESL.E, NESL.E, NESL.E, NESL.E, NESL.N], index=["P-1", "P-2", "P-3", "P-4", "P-7", "P-5"], dtype=object
+    )
     counts, customers = nesl_moves(before, after)
 
     index = pd.Index(["P-1", "P-2", "P-3", "P-4", "P-5", "P-6", "P-7"], dtype=object)
     expected_customers = pd.DataFrame(
         {
-            "from": pd.Series([NESL.E, NESL.E, NESL.S, NESL.L, NESL.N, NESL.E, None],
-                              index=index, dtype=object),
-            "to": pd.Series([NESL.S, NESL.E, NESL.E, NESL.E, NESL.N, None, NESL.E],
-                            index=index, dtype=object),
+            "from": pd.Series([NESL.E, NESL.E, NESL.S, NESL.L, NESL.N, NESL.E, None], index=index, dtype=object),
+            "to": pd.Series([NESL.S, NESL.E, NESL.E, NESL.E, NESL.N, None, NESL.E], index=index, dtype=object),
             "changed": pd.Series([True, False, True, True, False, True, True], index=index),
         },
         index=index,
@@ -240,8 +254,8 @@ def test_nesl_moves() -> None:
 
     got = {(f, t): c for f, t, c in counts.itertuples(index=False)}
     assert len(counts) == 16 + 2
-    assert got[(NESL.E, NESL.S)] == 1      # slipped
-    assert got[(NESL.S, NESL.E)] == 1 and got[(NESL.L, NESL.E)] == 1   # came back
+    assert got[(NESL.E, NESL.S)] == 1  # slipped
+    assert got[(NESL.S, NESL.E)] == 1 and got[(NESL.L, NESL.E)] == 1  # came back
     assert got[(NESL.E, NESL.E)] == 1 and got[(NESL.N, NESL.N)] == 1
     assert got[(NESL.E, None)] == 1 and got[(None, NESL.E)] == 1
     assert got[(NESL.S, NESL.L)] == 0

@@ -1,4 +1,4 @@
-"""Tests of sheetcrm.parse: every single-cell parser (valid and invalid, both options),
+"""Tests of sheetcrm.cells.parse: every single-cell parser (valid and invalid, both options),
 parse_column's dtypes, fast paths and problem alignment, and a property test."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sheetcrm.parse import (
+from sheetcrm.cells.parse import (
     CellParseError,
     ParseOptions,
     is_blank,
@@ -81,16 +81,28 @@ def test_cell_parse_error_carries_expected() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [None, float("nan"), np.nan, pd.NA, pd.NaT, np.datetime64("NaT"), "", "   ", "\u3000",
-     " \u3000\t\n", "\u200b", "\ufeff ", Decimal("NaN"), np.float64("nan")],
+    [
+        None,
+        float("nan"),
+        np.nan,
+        pd.NA,
+        pd.NaT,
+        np.datetime64("NaT"),
+        "",
+        "   ",
+        "\u3000",
+        " \u3000\t\n",
+        "\u200b",
+        "\ufeff ",
+        Decimal("NaN"),
+        np.float64("nan"),
+    ],
 )
 def test_is_blank_true(value) -> None:
     assert is_blank(value)
 
 
-@pytest.mark.parametrize(
-    "value", [0, 0.0, False, "0", "-", "a", " x ", "\u3000a", dt.date(2026, 3, 5), "．"]
-)
+@pytest.mark.parametrize("value", [0, 0.0, False, "0", "-", "a", " x ", "\u3000a", dt.date(2026, 3, 5), "．"])
 def test_is_blank_false(value) -> None:
     assert not is_blank(value)
 
@@ -284,17 +296,13 @@ INVALID_DATES = [
 def test_parse_date_invalid(value, opts, fragment) -> None:
     message = _problem(parse_date, value, opts)
     assert fragment in message
-    assert message.endswith(
-        "expected a date like 2026-03-05, 2026/3/5, 2026年3月5日, 民國115年3月5日 or 115/3/5"
-    )
+    assert message.endswith("expected a date like 2026-03-05, 2026/3/5, 2026年3月5日, 民國115年3月5日 or 115/3/5")
 
 
 def test_parse_date_message_matches_the_spec_example() -> None:
     message = _problem(parse_date, "2026/13/5")
     assert message.startswith("'2026/13/5' is not a date")
-    assert message.endswith(
-        "; expected a date like 2026-03-05, 2026/3/5, 2026年3月5日, 民國115年3月5日 or 115/3/5"
-    )
+    assert message.endswith("; expected a date like 2026-03-05, 2026/3/5, 2026年3月5日, 民國115年3月5日 or 115/3/5")
 
 
 @pytest.mark.parametrize(
@@ -530,11 +538,60 @@ def test_parse_integer_invalid(value, opts, fragment) -> None:
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        *((v, True) for v in ("true", "TRUE", "True", "yes", "Yes", "y", "Y", "1", "是", "對",
-                              "对", "v", "V", "ｖ", "✓", "✔", "☑", "✅", "on", " yes ", "ＹＥＳ")),
-        *((v, False) for v in ("false", "FALSE", "no", "No", "n", "N", "0", "否", "錯", "错",
-                               "x", "X", "✗", "✘", "×", "❌", "off")),
-        (True, True), (False, False), (1, True), (0, False), (1.0, True), (0.0, False),
+        *(
+            (v, True)
+            for v in (
+                "true",
+                "TRUE",
+                "True",
+                "yes",
+                "Yes",
+                "y",
+                "Y",
+                "1",
+                "是",
+                "對",
+                "对",
+                "v",
+                "V",
+                "ｖ",
+                "✓",
+                "✔",
+                "☑",
+                "✅",
+                "on",
+                " yes ",
+                "ＹＥＳ",
+            )
+        ),
+        *(
+            (v, False)
+            for v in (
+                "false",
+                "FALSE",
+                "no",
+                "No",
+                "n",
+                "N",
+                "0",
+                "否",
+                "錯",
+                "错",
+                "x",
+                "X",
+                "✗",
+                "✘",
+                "×",
+                "❌",
+                "off",
+            )
+        ),
+        (True, True),
+        (False, False),
+        (1, True),
+        (0, False),
+        (1.0, True),
+        (0.0, False),
         (np.bool_(True), True),
     ],
 )
@@ -543,9 +600,7 @@ def test_parse_bool_valid(value, expected) -> None:
         assert parse_bool(value, opts) is expected
 
 
-@pytest.mark.parametrize(
-    "value", ["maybe", "opt-out", "退訂", "2", 2, -1, 0.5, "yes!", "是的", dt.date(2026, 1, 1)]
-)
+@pytest.mark.parametrize("value", ["maybe", "opt-out", "退訂", "2", 2, -1, 0.5, "yes!", "是的", dt.date(2026, 1, 1)])
 def test_parse_bool_invalid(value) -> None:
     message = _problem(parse_bool, value)
     assert "is not yes or no" in message
@@ -805,10 +860,12 @@ def test_parse_column_date_is_midnight_and_datetime_keeps_time() -> None:
     dates, _ = parse_column(values, _col(ColumnType.DATE), US)
     times, _ = parse_column(values, _col(ColumnType.DATETIME), US)
     assert (dates == dates.dt.normalize()).all()
-    assert list(dates) == [pd.Timestamp("2026-03-05"), pd.Timestamp("2025-11-30"),
-                           pd.Timestamp("2026-03-05")]
-    assert list(times) == [pd.Timestamp("2026-03-05 14:30"), pd.Timestamp("2025-11-30 18:00"),
-                           pd.Timestamp("2026-03-05 09:01")]
+    assert list(dates) == [pd.Timestamp("2026-03-05"), pd.Timestamp("2025-11-30"), pd.Timestamp("2026-03-05")]
+    assert list(times) == [
+        pd.Timestamp("2026-03-05 14:30"),
+        pd.Timestamp("2025-11-30 18:00"),
+        pd.Timestamp("2026-03-05 09:01"),
+    ]
 
 
 def test_parse_column_keeps_true_apart_from_one() -> None:
@@ -824,14 +881,10 @@ def test_parse_column_keeps_true_apart_from_one() -> None:
 
 
 def test_parse_column_phone_and_enum_values() -> None:
-    phones, problems = parse_column(
-        pd.Series(["02-2345-6789", 912345678, "abc", None]), _col(ColumnType.PHONE), US
-    )
+    phones, problems = parse_column(pd.Series(["02-2345-6789", 912345678, "abc", None]), _col(ColumnType.PHONE), US)
     assert phones.tolist() == ["+886223456789", "+886912345678", None, None]
     assert problems.iloc[2].startswith("'abc' is not a phone number")
-    stages, problems = parse_column(
-        pd.Series(["潛在", "won", "Closing", ""]), _col(ColumnType.ENUM, Stage), US
-    )
+    stages, problems = parse_column(pd.Series(["潛在", "won", "Closing", ""]), _col(ColumnType.ENUM, Stage), US)
     assert stages.tolist() == [Stage.LEAD, Stage.WON, None, None]
     assert problems.tolist()[:2] == [None, None] and problems.iloc[3] is None
     assert problems.iloc[2].startswith("'Closing' is not a stage")
@@ -846,8 +899,26 @@ def _same(a: pd.Series, b: pd.Series) -> None:
     pd.testing.assert_series_equal(a, b, check_names=False)
 
 
-NUMERIC_SAMPLES = [45991.0, 45991.75, np.nan, -3.0, 0.0, 1.0, 1.5, 2.0, 2958465.0, 2958466.0,
-                   20260305.0, 1e300, float("inf"), -float("inf"), 12.0, 61.0, 72687.0, 110575.0]
+NUMERIC_SAMPLES = [
+    45991.0,
+    45991.75,
+    np.nan,
+    -3.0,
+    0.0,
+    1.0,
+    1.5,
+    2.0,
+    2958465.0,
+    2958466.0,
+    20260305.0,
+    1e300,
+    float("inf"),
+    -float("inf"),
+    12.0,
+    61.0,
+    72687.0,
+    110575.0,
+]
 
 
 @pytest.mark.parametrize("ctype", list(ColumnType))
@@ -855,8 +926,7 @@ NUMERIC_SAMPLES = [45991.0, 45991.75, np.nan, -3.0, 0.0, 1.0, 1.5, 2.0, 2958465.
 def test_parse_column_fast_paths_agree_with_scalar_path(ctype, opts) -> None:
     column = _column_for(ctype)
     floats = pd.Series(NUMERIC_SAMPLES, dtype="float64")
-    objects = pd.Series([None if isinstance(v, float) and math.isnan(v) else v
-                         for v in NUMERIC_SAMPLES], dtype=object)
+    objects = pd.Series([None if isinstance(v, float) and math.isnan(v) else v for v in NUMERIC_SAMPLES], dtype=object)
     fast = parse_column(floats, column, opts)
     slow = parse_column(objects, column, opts)
     _same(fast[0], slow[0])
@@ -897,8 +967,7 @@ def test_parse_column_datetime_series_agree_with_scalar_path(ctype) -> None:
 def test_parse_column_serial_numbers_vectorised() -> None:
     serials = pd.Series([45991.0, 45991.6041666667, 2.0, 0.0, np.nan])
     dates, problems = parse_column(serials, _col(ColumnType.DATE), US)
-    assert dates.tolist()[:3] == [pd.Timestamp("2025-11-30"), pd.Timestamp("2025-11-30"),
-                                  pd.Timestamp("1900-01-01")]
+    assert dates.tolist()[:3] == [pd.Timestamp("2025-11-30"), pd.Timestamp("2025-11-30"), pd.Timestamp("1900-01-01")]
     assert pd.isna(dates.iloc[3]) and "1 to 2958465" in problems.iloc[3]
     assert pd.isna(dates.iloc[4]) and problems.iloc[4] is None
     times, _ = parse_column(serials, _col(ColumnType.DATETIME), US)
@@ -915,8 +984,7 @@ def test_parse_column_money_passes_numbers_through() -> None:
 
 
 def test_parse_column_integer_from_floats() -> None:
-    typed, problems = parse_column(pd.Series([1.0, 1.5, np.nan, 3e20]),
-                                   _col(ColumnType.INTEGER), US)
+    typed, problems = parse_column(pd.Series([1.0, 1.5, np.nan, 3e20]), _col(ColumnType.INTEGER), US)
     assert typed.dtype == "Int64"
     assert typed.iloc[0] == 1 and pd.isna(typed.iloc[1]) and pd.isna(typed.iloc[2])
     assert "not a whole number" in problems.iloc[1] and "too large" in problems.iloc[3]
@@ -949,8 +1017,7 @@ CELLS = st.one_of(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(value=CELLS, ctype=st.sampled_from(list(ColumnType)),
-       opts=st.builds(ParseOptions, st.booleans(), st.booleans()))
+@given(value=CELLS, ctype=st.sampled_from(list(ColumnType)), opts=st.builds(ParseOptions, st.booleans(), st.booleans()))
 def test_parse_column_property(value, ctype, opts) -> None:
     values = pd.Series([value]) if value is not None else pd.Series([None], dtype=object)
     typed, problems = parse_column(values, _column_for(ctype), opts)

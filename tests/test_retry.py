@@ -1,4 +1,4 @@
-"""sheetcrm.http: bounded retries against a tiny scripted HTTP server on 127.0.0.1."""
+"""sheetcrm.google.http: bounded retries against a tiny scripted HTTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from google.oauth2.credentials import Credentials as UserCredentials
 from gspread.exceptions import APIError
 
 from sheetcrm.exceptions import AuthError, QuotaError
-from sheetcrm.http import RetriesExhaustedError, RetryingHTTPClient, make_client
+from sheetcrm.google.http import RetriesExhaustedError, RetryingHTTPClient, make_client
 
 SHEET_URL = "https://sheets.googleapis.com/v4/spreadsheets/abc"
 
@@ -29,15 +29,20 @@ METADATA = {
     "spreadsheetId": "abc",
     "properties": {"title": "CRM", "locale": "en_US", "timeZone": "Asia/Taipei"},
     "sheets": [
-        {"properties": {"sheetId": 0, "title": "Contacts", "index": 0,
-                        "sheetType": "GRID",
-                        "gridProperties": {"rowCount": 1000, "columnCount": 26}}},
+        {
+            "properties": {
+                "sheetId": 0,
+                "title": "Contacts",
+                "index": 0,
+                "sheetType": "GRID",
+                "gridProperties": {"rowCount": 1000, "columnCount": 26},
+            }
+        },
     ],
     "spreadsheetUrl": "https://docs.google.com/spreadsheets/d/abc/edit",
 }
 
-GOOGLE_404 = {"error": {"code": 404, "message": "Requested entity was not found.",
-                        "status": "NOT_FOUND"}}
+GOOGLE_404 = {"error": {"code": 404, "message": "Requested entity was not found.", "status": "NOT_FOUND"}}
 
 
 # --------------------------------------------------------------------------------------
@@ -134,8 +139,7 @@ class Server(ThreadingHTTPServer):
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
     srv = Server()
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield srv
     srv.shutdown()
@@ -150,8 +154,7 @@ def script(server: Server) -> Script:
 
 @pytest.fixture(autouse=True)
 def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
-                "all_proxy"):
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(var, raising=False)
 
 
@@ -181,8 +184,7 @@ def creds() -> UserCredentials:
 
 def client(server: Server, fake_time: FakeTime, **options: Any) -> RetryingHTTPClient:
     options.setdefault("random", lambda: 0.5)
-    return RetryingHTTPClient(creds(), base_url=server.url, sleep=fake_time.sleep,
-                              clock=fake_time.clock, **options)
+    return RetryingHTTPClient(creds(), base_url=server.url, sleep=fake_time.sleep, clock=fake_time.clock, **options)
 
 
 # --------------------------------------------------------------------------------------
@@ -190,11 +192,9 @@ def client(server: Server, fake_time: FakeTime, **options: Any) -> RetryingHTTPC
 # --------------------------------------------------------------------------------------
 
 
-def test_scripted_failures_then_success(server: Server, script: Script,
-                                        fake_time: FakeTime) -> None:
+def test_scripted_failures_then_success(server: Server, script: Script, fake_time: FakeTime) -> None:
     script.reset(
-        Action(429, {"error": {"code": 429, "message": "Quota exceeded"}},
-               headers={"Retry-After": "2"}),
+        Action(429, {"error": {"code": 429, "message": "Quota exceeded"}}, headers={"Retry-After": "2"}),
         Action(500),
         Action(503),
         Action(drop=True),
@@ -216,11 +216,9 @@ def test_scripted_failures_then_success(server: Server, script: Script,
     assert all(h.get("authorization") == "Bearer test-access-token" for _, _, h in script.seen)
 
 
-def test_delays_capped_and_jittered_within_bounds(server: Server, script: Script,
-                                                  fake_time: FakeTime) -> None:
+def test_delays_capped_and_jittered_within_bounds(server: Server, script: Script, fake_time: FakeTime) -> None:
     script.reset(default=Action(503))
-    c = client(server, fake_time, max_attempts=12, budget_seconds=10_000,
-               random=random.Random(1234))
+    c = client(server, fake_time, max_attempts=12, budget_seconds=10_000, random=random.Random(1234))
     with pytest.raises(QuotaError):
         c.request("get", SHEET_URL)
     assert c.attempts == 12 and c.retries == 11
@@ -238,10 +236,10 @@ def test_backoff_ceiling_is_capped() -> None:
     assert zero.backoff(5) == 0.0
 
 
-def test_budget_exhaustion_raises_clear_quota_error(server: Server, script: Script,
-                                                    fake_time: FakeTime) -> None:
-    script.reset(default=Action(429, {"error": {"code": 429, "message": "Quota exceeded",
-                                                "status": "RESOURCE_EXHAUSTED"}}))
+def test_budget_exhaustion_raises_clear_quota_error(server: Server, script: Script, fake_time: FakeTime) -> None:
+    script.reset(
+        default=Action(429, {"error": {"code": 429, "message": "Quota exceeded", "status": "RESOURCE_EXHAUSTED"}})
+    )
     c = client(server, fake_time, budget_seconds=10, random=lambda: 0.999999, max_attempts=50)
     with pytest.raises(QuotaError) as info:
         c.request("get", SHEET_URL + "/values/Contacts!A1?access_token=SECRET123&key=K")
@@ -262,8 +260,7 @@ def test_budget_exhaustion_raises_clear_quota_error(server: Server, script: Scri
     assert c.attempts == 5
 
 
-def test_max_attempts_exhaustion(server: Server, script: Script,
-                                 fake_time: FakeTime) -> None:
+def test_max_attempts_exhaustion(server: Server, script: Script, fake_time: FakeTime) -> None:
     script.reset(default=Action(500))
     c = client(server, fake_time, max_attempts=3)
     with pytest.raises(RetriesExhaustedError) as info:
@@ -286,8 +283,7 @@ def test_404_is_not_retried(server: Server, script: Script, fake_time: FakeTime)
 
 
 @pytest.mark.parametrize("status", [400, 403, 409])
-def test_other_4xx_are_not_retried(server: Server, script: Script, fake_time: FakeTime,
-                                   status: int) -> None:
+def test_other_4xx_are_not_retried(server: Server, script: Script, fake_time: FakeTime, status: int) -> None:
     script.reset(Action(status, {"error": {"code": status, "message": "no"}}))
     c = client(server, fake_time)
     with pytest.raises(APIError):
@@ -304,8 +300,7 @@ def test_retry_after_http_date(server: Server, script: Script, fake_time: FakeTi
     assert 28.0 <= fake_time.slept[0] <= 31.0
 
 
-def test_retry_after_beyond_budget_gives_up_at_once(server: Server, script: Script,
-                                                    fake_time: FakeTime) -> None:
+def test_retry_after_beyond_budget_gives_up_at_once(server: Server, script: Script, fake_time: FakeTime) -> None:
     script.reset(default=Action(429, headers={"Retry-After": "3600"}))
     c = client(server, fake_time)
     with pytest.raises(RetriesExhaustedError) as info:
@@ -319,8 +314,14 @@ def test_connection_refused_is_retried(fake_time: FakeTime) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    c = RetryingHTTPClient(creds(), base_url=f"http://127.0.0.1:{port}", max_attempts=3,
-                           sleep=fake_time.sleep, clock=fake_time.clock, random=lambda: 0.5)
+    c = RetryingHTTPClient(
+        creds(),
+        base_url=f"http://127.0.0.1:{port}",
+        max_attempts=3,
+        sleep=fake_time.sleep,
+        clock=fake_time.clock,
+        random=lambda: 0.5,
+    )
     with pytest.raises(RetriesExhaustedError) as info:
         c.request("get", SHEET_URL)
     assert c.attempts == 3
@@ -329,27 +330,28 @@ def test_connection_refused_is_retried(fake_time: FakeTime) -> None:
     assert "check the network" in str(info.value)
 
 
-def test_connection_dropped_mid_answer_is_retried(server: Server, script: Script,
-                                                  fake_time: FakeTime) -> None:
+def test_connection_dropped_mid_answer_is_retried(server: Server, script: Script, fake_time: FakeTime) -> None:
     script.reset(Action(200, {"partial": True}, truncate=True), Action(200, {"ok": True}))
     c = client(server, fake_time)
     assert c.request("get", SHEET_URL).json() == {"ok": True}
     assert c.attempts == 2 and c.retries == 1
 
 
-def test_drive_rate_limit_403_is_retried(server: Server, script: Script,
-                                         fake_time: FakeTime) -> None:
-    limited = {"error": {"code": 403, "message": "User Rate Limit Exceeded",
-                         "errors": [{"domain": "usageLimits",
-                                     "reason": "userRateLimitExceeded"}]}}
+def test_drive_rate_limit_403_is_retried(server: Server, script: Script, fake_time: FakeTime) -> None:
+    limited = {
+        "error": {
+            "code": 403,
+            "message": "User Rate Limit Exceeded",
+            "errors": [{"domain": "usageLimits", "reason": "userRateLimitExceeded"}],
+        }
+    }
     script.reset(Action(403, limited), Action(200, {"files": []}))
     c = client(server, fake_time)
     assert c.request("get", "https://www.googleapis.com/drive/v3/files").json() == {"files": []}
     assert c.attempts == 2
     script.reset(default=Action(403, limited))
     with pytest.raises(RetriesExhaustedError) as info:
-        client(server, fake_time, max_attempts=2).request(
-            "get", "https://www.googleapis.com/drive/v3/files")
+        client(server, fake_time, max_attempts=2).request("get", "https://www.googleapis.com/drive/v3/files")
     assert "Google Drive API kept answering 403 (rate limit exceeded)" in str(info.value)
     assert "lower the request rate" in str(info.value)
 
@@ -363,11 +365,9 @@ def test_timeouts_exhausted(server: Server, script: Script, fake_time: FakeTime)
     assert c.attempts == 2
 
 
-def test_make_client_open_by_key(server: Server, script: Script,
-                                 fake_time: FakeTime) -> None:
+def test_make_client_open_by_key(server: Server, script: Script, fake_time: FakeTime) -> None:
     script.reset(Action(429, headers={"Retry-After": "1"}), default=Action(200, METADATA))
-    gc = make_client(creds(), base_url=server.url, sleep=fake_time.sleep,
-                     clock=fake_time.clock, random=lambda: 0.5)
+    gc = make_client(creds(), base_url=server.url, sleep=fake_time.sleep, clock=fake_time.clock, random=lambda: 0.5)
     assert isinstance(gc, gspread.Client)
     http = gc.http_client
     assert isinstance(http, RetryingHTTPClient)
@@ -379,8 +379,7 @@ def test_make_client_open_by_key(server: Server, script: Script,
     assert script.seen[0][1] == "/v4/spreadsheets/abc?includeGridData=false"
 
 
-def test_make_client_404_is_spreadsheet_not_found(server: Server, script: Script,
-                                                  fake_time: FakeTime) -> None:
+def test_make_client_404_is_spreadsheet_not_found(server: Server, script: Script, fake_time: FakeTime) -> None:
     script.reset(Action(404, GOOGLE_404))
     gc = make_client(creds(), base_url=server.url, sleep=fake_time.sleep)
     with pytest.raises(gspread.SpreadsheetNotFound):
@@ -388,8 +387,7 @@ def test_make_client_404_is_spreadsheet_not_found(server: Server, script: Script
     assert gc.http_client.attempts == 1  # type: ignore[attr-defined]
 
 
-def test_401_with_unrefreshable_credentials_is_auth_error(
-        server: Server, script: Script, fake_time: FakeTime) -> None:
+def test_401_with_unrefreshable_credentials_is_auth_error(server: Server, script: Script, fake_time: FakeTime) -> None:
     # google-auth's session refreshes the token on 401; a token-only credential cannot.
     script.reset(Action(401, {"error": {"code": 401, "message": "expired"}}))
     c = client(server, fake_time)
@@ -398,12 +396,10 @@ def test_401_with_unrefreshable_credentials_is_auth_error(
     assert c.attempts == 1 and c.retries == 0
 
 
-def test_refresh_refused_becomes_auth_error(server: Server, script: Script,
-                                            fake_time: FakeTime) -> None:
+def test_refresh_refused_becomes_auth_error(server: Server, script: Script, fake_time: FakeTime) -> None:
     class Refused(UserCredentials):
         def refresh(self, request: Any) -> None:
-            raise gauth_exceptions.RefreshError(
-                "invalid_grant: Invalid JWT Signature.", {"access_token": "ya29.leak"})
+            raise gauth_exceptions.RefreshError("invalid_grant: Invalid JWT Signature.", {"access_token": "ya29.leak"})
 
     c = RetryingHTTPClient(Refused(token=None), base_url=server.url, sleep=fake_time.sleep)
     with pytest.raises(AuthError) as info:
@@ -437,16 +433,14 @@ def test_defaults() -> None:
 def test_rewrite_url() -> None:
     c = RetryingHTTPClient(creds(), base_url="http://127.0.0.1:9/")
     assert c.rewrite_url(SHEET_URL + "?a=1") == "http://127.0.0.1:9/v4/spreadsheets/abc?a=1"
-    assert (c.rewrite_url("https://www.googleapis.com/drive/v3/files")
-            == "http://127.0.0.1:9/drive/v3/files")
+    assert c.rewrite_url("https://www.googleapis.com/drive/v3/files") == "http://127.0.0.1:9/drive/v3/files"
     assert c.rewrite_url("https://sheets.googleapis.com.evil.example/x").startswith("https://")
     assert c.rewrite_url("https://oauth2.googleapis.com/token").startswith("https://")
     plain = RetryingHTTPClient(creds())
     assert plain.rewrite_url(SHEET_URL) == SHEET_URL
 
 
-def test_base_url_as_class_attribute(server: Server, script: Script,
-                                     fake_time: FakeTime) -> None:
+def test_base_url_as_class_attribute(server: Server, script: Script, fake_time: FakeTime) -> None:
     class Local(RetryingHTTPClient):
         base_url = server.url
 

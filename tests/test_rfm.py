@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal, assert_series_equal
 
-from sheetcrm.rfm import (
+from sheetcrm.customers.rfm import (
     RFM_COLUMNS,
     SEGMENT_GRID,
     lookback_start,
@@ -30,17 +30,20 @@ def tx_of(rows: list[tuple[str, int, float]], key: str = "contact_id") -> pd.Dat
     """Transactions from (customer, age in days before AS_OF, amount)."""
     n = len(rows)
     cust = [r[0] for r in rows]
-    return pd.DataFrame({
-        "date": pd.Series(
-            [AS_OF - pd.Timedelta(days=r[1]) for r in rows], dtype="datetime64[ns]",
-        ),
-        "amount": pd.Series([r[2] for r in rows], dtype="float64"),
-        "contact_id": pd.Series(cust if key == "contact_id" else [None] * n, dtype=object),
-        "company_id": pd.Series(cust if key == "company_id" else [None] * n, dtype=object),
-        "opportunity_id": pd.Series([None] * n, dtype=object),
-        "source_id": pd.Series([f"A-{i}" for i in range(n)], dtype=object),
-        "source": pd.Series(["activity"] * n, dtype=object),
-    })
+    return pd.DataFrame(
+        {
+            "date": pd.Series(
+                [AS_OF - pd.Timedelta(days=r[1]) for r in rows],
+                dtype="datetime64[ns]",
+            ),
+            "amount": pd.Series([r[2] for r in rows], dtype="float64"),
+            "contact_id": pd.Series(cust if key == "contact_id" else [None] * n, dtype=object),
+            "company_id": pd.Series(cust if key == "company_id" else [None] * n, dtype=object),
+            "opportunity_id": pd.Series([None] * n, dtype=object),
+            "source_id": pd.Series([f"A-{i}" for i in range(n)], dtype=object),
+            "source": pd.Series(["activity"] * n, dtype=object),
+        }
+    )
 
 
 def ids(*values: str) -> pd.Index:
@@ -76,6 +79,7 @@ def test_grid_covers_every_named_segment_exactly() -> None:
 
 # --- segments reachable from data ---------------------------------------------------
 
+
 def _history(customer: str, recency: int, frequency: int) -> list[tuple[str, int, float]]:
     """``frequency`` purchases, the latest ``recency`` days ago, all inside the window."""
     return [(customer, recency + i, 15.0) for i in range(frequency)]
@@ -83,17 +87,17 @@ def _history(customer: str, recency: int, frequency: int) -> list[tuple[str, int
 
 # (segment, recency days, purchases in window) under FIXED cut points R=30,60,90,180 F=1,2,4,8
 SEGMENT_CASES = [
-    (Segment.CHAMPIONS, 10, 6),            # R5 F4
-    (Segment.LOYAL, 70, 12),               # R3 F5
-    (Segment.POTENTIAL_LOYALIST, 45, 2),   # R4 F2
-    (Segment.NEW_CUSTOMERS, 0, 1),         # R5 F1
-    (Segment.PROMISING, 60, 1),            # R4 F1
-    (Segment.NEED_ATTENTION, 90, 3),       # R3 F3
-    (Segment.ABOUT_TO_SLEEP, 80, 2),       # R3 F2
-    (Segment.AT_RISK, 150, 5),             # R2 F4
-    (Segment.CANT_LOSE, 200, 9),           # R1 F5
-    (Segment.HIBERNATING, 120, 2),         # R2 F2
-    (Segment.LOST, 300, 1),                # R1 F1
+    (Segment.CHAMPIONS, 10, 6),  # R5 F4
+    (Segment.LOYAL, 70, 12),  # R3 F5
+    (Segment.POTENTIAL_LOYALIST, 45, 2),  # R4 F2
+    (Segment.NEW_CUSTOMERS, 0, 1),  # R5 F1
+    (Segment.PROMISING, 60, 1),  # R4 F1
+    (Segment.NEED_ATTENTION, 90, 3),  # R3 F3
+    (Segment.ABOUT_TO_SLEEP, 80, 2),  # R3 F2
+    (Segment.AT_RISK, 150, 5),  # R2 F4
+    (Segment.CANT_LOSE, 200, 9),  # R1 F5
+    (Segment.HIBERNATING, 120, 2),  # R2 F2
+    (Segment.LOST, 300, 1),  # R1 F1
 ]
 
 
@@ -102,7 +106,9 @@ def test_every_named_segment_is_reachable_from_transactions() -> None:
     customers = ids(*[seg.name for seg, _, _ in SEGMENT_CASES], "PROSPECT")
     table = rfm_table(tx_of(rows), customers, "contact_id", AS_OF, FIXED)
     expected = pd.Series(
-        [seg for seg, _, _ in SEGMENT_CASES] + [Segment.PROSPECT], index=customers, dtype=object,
+        [seg for seg, _, _ in SEGMENT_CASES] + [Segment.PROSPECT],
+        index=customers,
+        dtype=object,
         name="segment",
     )
     expected.index.name = "ID"
@@ -112,15 +118,19 @@ def test_every_named_segment_is_reachable_from_transactions() -> None:
 
 # --- the table as a whole -----------------------------------------------------------
 
+
 def test_rfm_table_small_book_exact() -> None:
     # 3 buyers (small book: R and F use 30,60,90,180 / 1,2,4,8; M uses percentiles)
-    tx = tx_of([
-        ("P-1", 5, 100.0), ("P-1", 40, 50.0),
-        ("P-2", 100, 20.0),
-        ("P-3", 400, 70.0),                  # bought, but before the 12-month window
-        ("P-9", 1, 1.0),                     # not a given customer: ignored
-        ("P-2", -1, 1000.0),                 # after as_of: ignored
-    ])
+    tx = tx_of(
+        [
+            ("P-1", 5, 100.0),
+            ("P-1", 40, 50.0),
+            ("P-2", 100, 20.0),
+            ("P-3", 400, 70.0),  # bought, but before the 12-month window
+            ("P-9", 1, 1.0),  # not a given customer: ignored
+            ("P-2", -1, 1000.0),  # after as_of: ignored
+        ]
+    )
     table = rfm_table(tx, ids("P-1", "P-2", "P-3", "P-4"), "contact_id", AS_OF, DEFAULT)
     expected = pd.DataFrame(
         {
@@ -138,11 +148,11 @@ def test_rfm_table_small_book_exact() -> None:
         index=pd.Index(["P-1", "P-2", "P-3", "P-4"], dtype=object, name="ID"),
     )
     # object columns set afterwards: pandas 3 would infer its str dtype from a list
-    expected["rfm_score"] = pd.Series(["525", "213", "111", None], index=expected.index,
-                                      dtype=object)
+    expected["rfm_score"] = pd.Series(["525", "213", "111", None], index=expected.index, dtype=object)
     expected["segment"] = pd.Series(
         [Segment.POTENTIAL_LOYALIST, Segment.HIBERNATING, Segment.LOST, Segment.PROSPECT],
-        index=expected.index, dtype=object,
+        index=expected.index,
+        dtype=object,
     )
     assert_frame_equal(table, expected)
     assert list(table.columns) == list(RFM_COLUMNS)
@@ -177,6 +187,7 @@ def test_buyer_outside_window_still_scored_lowest_f_and_m() -> None:
 
 
 # --- scores ---------------------------------------------------------------------------
+
 
 def test_quintiles_on_100_distinct_values() -> None:
     # P-i bought once, i days ago, for i * 10: 20 customers per score on R and M
@@ -233,8 +244,8 @@ def test_equal_values_share_a_score_across_a_quintile_boundary() -> None:
 
 
 @pytest.mark.parametrize(
-    ("recency", "r"), [(0, 5), (30, 5), (31, 4), (60, 4), (61, 3), (90, 3), (91, 2), (180, 2),
-                       (181, 1), (330, 1)],
+    ("recency", "r"),
+    [(0, 5), (30, 5), (31, 4), (60, 4), (61, 3), (90, 3), (91, 2), (180, 2), (181, 1), (330, 1)],
 )
 def test_fixed_r_cut_points(recency: int, r: int) -> None:
     table = rfm_table(tx_of([("P-1", recency, 1.0)]), ids("P-1"), "contact_id", AS_OF, FIXED)
@@ -243,8 +254,15 @@ def test_fixed_r_cut_points(recency: int, r: int) -> None:
 
 @pytest.mark.parametrize(
     ("purchases", "f", "amount", "m"),
-    [(1, 1, 10.0, 1), (2, 2, 10.1, 2), (3, 3, 20.0, 2), (4, 3, 30.0, 3), (5, 4, 40.0, 4),
-     (8, 4, 40.01, 5), (9, 5, 1e9, 5)],
+    [
+        (1, 1, 10.0, 1),
+        (2, 2, 10.1, 2),
+        (3, 3, 20.0, 2),
+        (4, 3, 30.0, 3),
+        (5, 4, 40.0, 4),
+        (8, 4, 40.01, 5),
+        (9, 5, 1e9, 5),
+    ],
 )
 def test_fixed_f_and_m_cut_points(purchases: int, f: int, amount: float, m: int) -> None:
     rows = [("P-1", 1, amount / purchases)] * purchases
@@ -256,15 +274,15 @@ def test_cut_points_apply_per_dimension_on_a_large_book() -> None:
     only_r = Settings(cut_points={"R": (30, 60, 90, 180)})
     rows = [(f"P-{i}", 200 + i, float(i)) for i in range(20)]
     table = rfm_table(tx_of(rows), ids(*[r[0] for r in rows]), "contact_id", AS_OF, only_r)
-    assert set(table["r"]) == {1}                       # all over 180 days: fixed bounds
+    assert set(table["r"]) == {1}  # all over 180 days: fixed bounds
     assert table["m"].tolist() == np.repeat([1, 2, 3, 4, 5], 4).tolist()  # quintiles
 
 
 @pytest.mark.parametrize(
     ("recencies", "rs"),
     [
-        ([3], [5]),                        # one buyer who bought 3 days ago: R5, New Customers
-        ([400], [1]),                      # one buyer, 400 days ago: R1, Lost
+        ([3], [5]),  # one buyer who bought 3 days ago: R5, New Customers
+        ([400], [1]),  # one buyer, 400 days ago: R1, Lost
         ([10, 45, 100, 200], [5, 4, 2, 1]),
     ],
 )
@@ -277,11 +295,12 @@ def test_small_book_uses_absolute_r_and_f(recencies: list[int], rs: list[int]) -
 
 # --- look-back window ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("as_of", "months", "start"),
     [
         ("2025-06-30", 12, "2024-07-01"),
-        ("2025-02-28", 12, "2024-03-01"),   # month end: whole calendar months, not 2024-02-29
+        ("2025-02-28", 12, "2024-03-01"),  # month end: whole calendar months, not 2024-02-29
         ("2024-02-29", 12, "2023-03-01"),
         ("2025-03-31", 1, "2025-03-01"),
         ("2025-02-28", 1, "2025-02-01"),
@@ -299,19 +318,18 @@ def test_window_boundary_days() -> None:
     table = rfm_table(tx_of(rows), ids("IN", "OUT"), "contact_id", AS_OF, DEFAULT)
     assert table["frequency"].tolist() == [1, 0]
     assert table["monetary"].tolist() == [5.0, 0.0]
-    six = rfm_table(tx_of(rows), ids("IN", "OUT"), "contact_id", AS_OF,
-                    Settings(lookback_months=6))
+    six = rfm_table(tx_of(rows), ids("IN", "OUT"), "contact_id", AS_OF, Settings(lookback_months=6))
     assert six["frequency"].tolist() == [0, 0]
 
 
 # --- value tiers ----------------------------------------------------------------------
 
+
 def test_tiers_100_distinct_buyers_split_5_15_30_45_5() -> None:
     monetary = pd.Series(np.arange(100, 0, -1, dtype=float), index=[f"P-{i}" for i in range(100)])
     tiers = value_tiers(monetary, np.ones(100, dtype=bool), DEFAULT)
     expected = (
-        [Tier.STRATEGIC] * 5 + [Tier.HIGH_PROFIT] * 15 + [Tier.MAJOR] * 30
-        + [Tier.GENERAL] * 45 + [Tier.GENERAL] * 5
+        [Tier.STRATEGIC] * 5 + [Tier.HIGH_PROFIT] * 15 + [Tier.MAJOR] * 30 + [Tier.GENERAL] * 45 + [Tier.GENERAL] * 5
     )
     assert tiers.tolist() == expected
     assert tiers.index.equals(monetary.index) and tiers.dtype == object
@@ -324,9 +342,9 @@ def test_tiers_ties_non_buyers_and_alignment() -> None:
     monetary = pd.Series([*values, 0.0, 0.0], index=[f"P-{i}" for i in range(22)])
     buyers = pd.Series([True] * 20 + [False, False], index=monetary.index)[::-1]  # aligned
     tiers = value_tiers(monetary, buyers, DEFAULT)
-    assert tiers.iloc[:2].tolist() == [Tier.STRATEGIC] * 2     # 0 above
-    assert tiers.iloc[2:4].tolist() == [Tier.HIGH_PROFIT] * 2   # 2 above < 20% of 20
-    assert tiers.iloc[4:10].tolist() == [Tier.MAJOR] * 6        # 4..9 above < 10
+    assert tiers.iloc[:2].tolist() == [Tier.STRATEGIC] * 2  # 0 above
+    assert tiers.iloc[2:4].tolist() == [Tier.HIGH_PROFIT] * 2  # 2 above < 20% of 20
+    assert tiers.iloc[4:10].tolist() == [Tier.MAJOR] * 6  # 4..9 above < 10
     assert tiers.iloc[10:20].tolist() == [Tier.GENERAL] * 10
     assert tiers.iloc[20:].tolist() == [Tier.POTENTIAL] * 2
     shuffled = monetary.sample(frac=1.0, random_state=1)
@@ -339,10 +357,8 @@ def test_tiers_ties_non_buyers_and_alignment() -> None:
         ([5.0], (5, 15, 30, 45), [Tier.STRATEGIC]),
         ([3.0, 2.0, 1.0], (5, 15, 30, 45), [Tier.STRATEGIC, Tier.MAJOR, Tier.GENERAL]),
         ([1.0, 1.0, 1.0], (5, 15, 30, 45), [Tier.STRATEGIC] * 3),
-        ([4.0, 3.0, 2.0, 1.0], (25, 25, 25, 25),
-         [Tier.STRATEGIC, Tier.HIGH_PROFIT, Tier.MAJOR, Tier.GENERAL]),
-        ([4.0, 3.0, 2.0, 1.0], (0, 50, 0, 50),
-         [Tier.HIGH_PROFIT, Tier.HIGH_PROFIT, Tier.GENERAL, Tier.GENERAL]),
+        ([4.0, 3.0, 2.0, 1.0], (25, 25, 25, 25), [Tier.STRATEGIC, Tier.HIGH_PROFIT, Tier.MAJOR, Tier.GENERAL]),
+        ([4.0, 3.0, 2.0, 1.0], (0, 50, 0, 50), [Tier.HIGH_PROFIT, Tier.HIGH_PROFIT, Tier.GENERAL, Tier.GENERAL]),
         ([], (5, 15, 30, 45), []),
     ],
 )
@@ -371,8 +387,7 @@ def test_pareto() -> None:
 def test_pareto_without_revenue() -> None:
     monetary = pd.Series([0.0, 0.0])
     result = pareto(monetary, value_tiers(monetary, np.array([False, False]), DEFAULT))
-    assert (result["buyers"], result["top_count"], result["top_share"], result["holds"]) == (
-        0, 0, None, None)
+    assert (result["buyers"], result["top_count"], result["top_share"], result["holds"]) == (0, 0, None, None)
 
 
 def test_categorical_customer_keys_give_the_same_table() -> None:
@@ -380,14 +395,17 @@ def test_categorical_customer_keys_give_the_same_table() -> None:
 
     rng = np.random.default_rng(3)
     ids = [f"P-{i}" for i in range(40)]
-    tx = pd.DataFrame({
-        "date": pd.Timestamp("2026-11-22") - pd.to_timedelta(rng.integers(0, 400, 300), unit="D"),
-        "amount": rng.integers(1, 100, 300).astype(float),
-        "contact_id": pd.Series(rng.choice([*ids, None], 300), dtype=object),
-        "company_id": None,
-    })
+    tx = pd.DataFrame(
+        {
+            "date": pd.Timestamp("2026-11-22") - pd.to_timedelta(rng.integers(0, 400, 300), unit="D"),
+            "amount": rng.integers(1, 100, 300).astype(float),
+            "contact_id": pd.Series(rng.choice([*ids, None], 300), dtype=object),
+            "company_id": None,
+        }
+    )
     settings = Settings()
     plain = rfm_table(tx, pd.Index(ids[:35]), "contact_id", pd.Timestamp("2026-11-22"), settings)
-    cat = rfm_table(tx.astype({"contact_id": "category"}), pd.Index(ids[:35]), "contact_id",
-                    pd.Timestamp("2026-11-22"), settings)
+    cat = rfm_table(
+        tx.astype({"contact_id": "category"}), pd.Index(ids[:35]), "contact_id", pd.Timestamp("2026-11-22"), settings
+    )
     pd.testing.assert_frame_equal(plain, cat)

@@ -27,10 +27,17 @@ from sheetcrm.schema import (
 VOCABULARIES = [Tab, Stage, ActivityType, ContactRole, NESL, Segment, Tier, Lifecycle]
 
 
-@pytest.mark.parametrize("a,b", [
-    ("Company ID", "company id"), ("Company ID", "  COMPANY   ID "), ("Company ID", "Ｃｏｍｐａｎｙ　ＩＤ"),
-    ("公司編號", " 公司 編號 "), ("Opt-out", "opt out"), ("Next Step Due", "next_step_due"),
-])
+@pytest.mark.parametrize(
+    "a,b",
+    [
+        ("Company ID", "company id"),
+        ("Company ID", "  COMPANY   ID "),
+        ("Company ID", "Ｃｏｍｐａｎｙ　ＩＤ"),
+        ("公司編號", " 公司 編號 "),
+        ("Opt-out", "opt out"),
+        ("Next Step Due", "next_step_due"),
+    ],
+)
 def test_normalize_label_folds_case_space_and_width(a: str, b: str) -> None:
     assert normalize_label(a) == normalize_label(b)
 
@@ -97,12 +104,17 @@ def test_missing_id_column_is_an_error() -> None:
         match_headers(CONTACTS, ["Name", "Email"])
 
 
-@pytest.mark.parametrize("titles,expected", [
-    (["Companies", "Contacts"], {Tab.COMPANIES: "Companies", Tab.CONTACTS: "Contacts"}),
-    (["公司", "連絡人", "機會", "活動紀錄"], {Tab.COMPANIES: "公司", Tab.CONTACTS: "連絡人",
-                                        Tab.OPPORTUNITIES: "機會", Tab.ACTIVITIES: "活動紀錄"}),
-    (["Companies 公司", "Sheet1", "notes"], {Tab.COMPANIES: "Companies 公司"}),
-])
+@pytest.mark.parametrize(
+    "titles,expected",
+    [
+        (["Companies", "Contacts"], {Tab.COMPANIES: "Companies", Tab.CONTACTS: "Contacts"}),
+        (
+            ["公司", "連絡人", "機會", "活動紀錄"],
+            {Tab.COMPANIES: "公司", Tab.CONTACTS: "連絡人", Tab.OPPORTUNITIES: "機會", Tab.ACTIVITIES: "活動紀錄"},
+        ),
+        (["Companies 公司", "Sheet1", "notes"], {Tab.COMPANIES: "Companies 公司"}),
+    ],
+)
 def test_find_tabs(titles: list[str], expected: dict[Tab, str]) -> None:
     assert find_tabs(titles) == expected
 

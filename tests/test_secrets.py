@@ -32,10 +32,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 import sheetcrm
-from sheetcrm import http as sheetcrm_http
-from sheetcrm.auth import load_credentials
+from sheetcrm.backends.backup import pull
 from sheetcrm.backends.gsheets import ENV_API_URL, connect, create_google_workbook
-from sheetcrm.backup import pull
 from sheetcrm.cli import cli
 from sheetcrm.exceptions import (
     AuthError,
@@ -44,6 +42,8 @@ from sheetcrm.exceptions import (
     SheetCRMError,
     WorkbookNotFoundError,
 )
+from sheetcrm.google import http as sheetcrm_http
+from sheetcrm.google.auth import load_credentials
 from sheetcrm.schema import Lang
 from sheetcrm.testing import FakeSheetsServer
 from sheetcrm.workbook import open_backend
@@ -73,7 +73,7 @@ class Exposure:
     def __init__(self, pem: str) -> None:
         body = _pem_body(pem)
         assert len(body) > 400
-        self.windows = {body[i:i + WINDOW] for i in range(len(body) - WINDOW + 1)}
+        self.windows = {body[i : i + WINDOW] for i in range(len(body) - WINDOW + 1)}
         self.exact = {"private_key_id": KEY_ID, "access token": ACCESS_TOKEN}
         self.texts: list[tuple[str, str]] = []
 
@@ -118,8 +118,9 @@ class Exposure:
     def add_spreadsheet(self, where: str, fake: FakeSheetsServer, key: str) -> None:
         for title in fake.sheet_titles(key):
             for render in ("UNFORMATTED_VALUE", "FORMULA"):
-                self.add(f"{where}: tab {title}", json.dumps(fake.get_values(key, title, render=render),
-                                                             ensure_ascii=False))
+                self.add(
+                    f"{where}: tab {title}", json.dumps(fake.get_values(key, title, render=render), ensure_ascii=False)
+                )
         self.add(f"{where}: resource", json.dumps(fake.spreadsheet_resource(key), ensure_ascii=False))
 
     # -- checking -------------------------------------------------------------------------
@@ -139,8 +140,14 @@ class Exposure:
         found = []
         for where, text in self.texts:
             for variant in self._variants(text):
-                hit = next((variant[i:i + WINDOW] for i in range(len(variant) - WINDOW + 1)
-                            if variant[i:i + WINDOW] in self.windows), None)
+                hit = next(
+                    (
+                        variant[i : i + WINDOW]
+                        for i in range(len(variant) - WINDOW + 1)
+                        if variant[i : i + WINDOW] in self.windows
+                    ),
+                    None,
+                )
                 if hit is not None:
                     found.append(f"{where}: private key chunk {hit[:8]}...")
                     break
@@ -163,8 +170,9 @@ class Exposure:
 @pytest.fixture(scope="module")
 def pem() -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode("ascii")
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode("ascii")
 
 
 @pytest.fixture
@@ -197,8 +205,13 @@ def seen_auth(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
 
 
 @pytest.fixture(autouse=True)
-def _isolated(loopback_only: None, google_env: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeSheetsServer,
-              seen_auth: list[str | None]) -> Iterator[None]:
+def _isolated(
+    loopback_only: None,
+    google_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake: FakeSheetsServer,
+    seen_auth: list[str | None],
+) -> Iterator[None]:
     """No real home directory, no credentials from the environment, Google API calls to
     the fake, no sleeping between retries, and no network beyond 127.0.0.1."""
     monkeypatch.setenv(ENV_API_URL, fake.url)
@@ -305,16 +318,27 @@ def test_the_detector_finds_the_key_however_it_is_shown(pem: str, key_info: dict
 # --------------------------------------------------------------------------------------
 
 
-def test_cli_validate_sync_backup_pull_leak_nothing(fake, seen_auth, logs, exposure, sa_json: Path, crm_key: str,
-                                                    tmp_path: Path) -> None:
+def test_cli_validate_sync_backup_pull_leak_nothing(
+    fake, seen_auth, logs, exposure, sa_json: Path, crm_key: str, tmp_path: Path
+) -> None:
     url = _url(crm_key)
     creds = ["--credentials", str(sa_json)]
     runs = {
         "validate": ["validate", "--spreadsheet", url, *creds],
         "validate json": ["validate", "--spreadsheet", crm_key, "--format", "json", *creds],
         "sync dry run": ["sync", "--spreadsheet", url, *creds, "--as-of", AS_OF.isoformat(), "--dry-run"],
-        "sync --backup": ["sync", "--spreadsheet", url, *creds, "--as-of", AS_OF.isoformat(),
-                          "--backup", str(tmp_path / "backups"), "--plan-csv", str(tmp_path / "plan.csv")],
+        "sync --backup": [
+            "sync",
+            "--spreadsheet",
+            url,
+            *creds,
+            "--as-of",
+            AS_OF.isoformat(),
+            "--backup",
+            str(tmp_path / "backups"),
+            "--plan-csv",
+            str(tmp_path / "plan.csv"),
+        ],
         "pull": ["pull", "--spreadsheet", url, *creds, "--to", str(tmp_path / "copy.xlsx")],
     }
     for name, args in runs.items():
@@ -336,8 +360,20 @@ def test_cli_validate_sync_backup_pull_leak_nothing(fake, seen_auth, logs, expos
 
 
 def test_cli_init_google_leaks_nothing(fake, seen_auth, logs, exposure, sa_json: Path) -> None:
-    result = _invoke(["init", "--google", "--credentials", str(sa_json), "--title", "Secret-free CRM",
-                      "--share", "someone@example.com", "--lang", "zh-TW"])
+    result = _invoke(
+        [
+            "init",
+            "--google",
+            "--credentials",
+            str(sa_json),
+            "--title",
+            "Secret-free CRM",
+            "--share",
+            "someone@example.com",
+            "--lang",
+            "zh-TW",
+        ]
+    )
     assert result.exit_code == 0, result.output
     exposure.add_result("init --google", result)
     (key,) = fake.spreadsheet_ids()
@@ -349,17 +385,19 @@ def test_cli_init_google_leaks_nothing(fake, seen_auth, logs, exposure, sa_json:
 
 
 @pytest.mark.parametrize("form", ["json", "base64", "escaped newlines"])
-def test_cli_with_the_key_inline_in_the_environment_leaks_nothing(fake, seen_auth, logs, exposure,
-                                                                   key_info: dict[str, Any], crm_key: str,
-                                                                   tmp_path: Path, form: str) -> None:
+def test_cli_with_the_key_inline_in_the_environment_leaks_nothing(
+    fake, seen_auth, logs, exposure, key_info: dict[str, Any], crm_key: str, tmp_path: Path, form: str
+) -> None:
     if form == "escaped newlines":  # pasted through a CI form that kept the \n escapes
         key_info = {**key_info, "private_key": key_info["private_key"].replace("\n", "\\n")}
     inline = json.dumps(key_info)
     if form == "base64":
         inline = base64.b64encode(inline.encode()).decode()
     env = {"SHEETCRM_CREDENTIALS_JSON": inline}
-    sync = _invoke(["sync", "--spreadsheet", _url(crm_key), "--as-of", AS_OF.isoformat(),
-                    "--backup", str(tmp_path / "bk")], env=env)
+    sync = _invoke(
+        ["sync", "--spreadsheet", _url(crm_key), "--as-of", AS_OF.isoformat(), "--backup", str(tmp_path / "bk")],
+        env=env,
+    )
     assert sync.exit_code == 0, sync.output
     exposure.add_result("sync", sync)
     pulled = _invoke(["pull", "--spreadsheet", crm_key, "--to", str(tmp_path / "copy.xlsx")], env=env)
@@ -396,14 +434,21 @@ def _break(case: str, key_info: dict[str, Any], pem: str) -> str:
     raise AssertionError(case)
 
 
-BROKEN = ["truncated JSON", "PEM that is not DER inside", "PEM without its BEGIN/END lines", "not a service account",
-          "no client_email", "real newlines inside the JSON string"]
+BROKEN = [
+    "truncated JSON",
+    "PEM that is not DER inside",
+    "PEM without its BEGIN/END lines",
+    "not a service account",
+    "no client_email",
+    "real newlines inside the JSON string",
+]
 
 
 @pytest.mark.parametrize("where", ["--credentials file", "SHEETCRM_CREDENTIALS_JSON", "SHEETCRM_CREDENTIALS path"])
 @pytest.mark.parametrize("case", BROKEN)
-def test_cli_broken_key_json_fails_without_showing_it(fake, logs, exposure, key_info: dict[str, Any], pem: str,
-                                                      crm_key: str, tmp_path: Path, case: str, where: str) -> None:
+def test_cli_broken_key_json_fails_without_showing_it(
+    fake, logs, exposure, key_info: dict[str, Any], pem: str, crm_key: str, tmp_path: Path, case: str, where: str
+) -> None:
     text = _break(case, key_info, pem)
     path = tmp_path / "broken.json"
     path.write_text(text)
@@ -425,8 +470,9 @@ def test_cli_broken_key_json_fails_without_showing_it(fake, logs, exposure, key_
     assert fake.request_count == 0  # nothing was sent anywhere
 
 
-def test_cli_api_failures_leak_nothing(fake, seen_auth, logs, exposure, sa_json: Path, crm_key: str,
-                                       tmp_path: Path) -> None:
+def test_cli_api_failures_leak_nothing(
+    fake, seen_auth, logs, exposure, sa_json: Path, crm_key: str, tmp_path: Path
+) -> None:
     creds = ["--credentials", str(sa_json)]
     private = upload_xlsx_copy(fake, crm_key)
     fake.make_private(private)
@@ -439,8 +485,23 @@ def test_cli_api_failures_leak_nothing(fake, seen_auth, logs, exposure, sa_json:
     # 429 until the retries run out, on the write
     fake.reset_counters()
     fake.inject_fault(at_request=5, status=429, times=2)  # 1 token, 2 metadata, 3-4 reads, 5 the write
-    line = _one_line_error(_run(exposure, "429", ["sync", "-q", "--spreadsheet", _url(crm_key), *creds,
-                                                  "--as-of", AS_OF.isoformat(), "--backup", str(tmp_path / "bk")]))
+    line = _one_line_error(
+        _run(
+            exposure,
+            "429",
+            [
+                "sync",
+                "-q",
+                "--spreadsheet",
+                _url(crm_key),
+                *creds,
+                "--as-of",
+                AS_OF.isoformat(),
+                "--backup",
+                str(tmp_path / "bk"),
+            ],
+        )
+    )
     assert "429" in line and "after 2 attempts" in line
     assert [r.endpoint for r in fake.requests][-1] == "values.batchUpdate"
     exposure.add_file("backup made before the failed write", next((tmp_path / "bk").glob("*.xlsx")))
@@ -451,8 +512,9 @@ def test_cli_api_failures_leak_nothing(fake, seen_auth, logs, exposure, sa_json:
     assert "Drive API" in line
     # 500 on pull, until the retries run out
     fake.inject_fault(at_request=2, status=500, times=2)
-    _one_line_error(_run(exposure, "pull 500", ["pull", "--spreadsheet", crm_key, *creds, "--to",
-                                                str(tmp_path / "copy.xlsx")]))
+    _one_line_error(
+        _run(exposure, "pull 500", ["pull", "--spreadsheet", crm_key, *creds, "--to", str(tmp_path / "copy.xlsx")])
+    )
     exposure.add_spreadsheet("the spreadsheet", fake, crm_key)
     exposure.add_records("logs", logs.records)
     _assert_token_flow_ran(fake, seen_auth)
@@ -462,8 +524,9 @@ def test_cli_api_failures_leak_nothing(fake, seen_auth, logs, exposure, sa_json:
 def test_cli_token_refused_leaks_nothing(fake, seen_auth, logs, exposure, sa_json: Path, crm_key: str) -> None:
     """Google's token endpoint refuses the signed assertion (a deleted key)."""
     fake.inject_fault(at_request=1, status=400, body=INVALID_GRANT)
-    result = _run(exposure, "token refused", ["validate", "--spreadsheet", _url(crm_key),
-                                              "--credentials", str(sa_json)])
+    result = _run(
+        exposure, "token refused", ["validate", "--spreadsheet", _url(crm_key), "--credentials", str(sa_json)]
+    )
     line = _one_line_error(result)
     assert "refused the credentials" in line and "invalid_grant" in line
     assert [r.endpoint for r in fake.requests] == ["oauth2.token"]
@@ -487,8 +550,18 @@ def upload_xlsx_copy(fake: FakeSheetsServer, key: str) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def test_library_paths_leak_nothing(fake, seen_auth, logs, exposure, sa_json: Path, key_info: dict[str, Any],
-                                    pem: str, crm_key: str, tmp_path: Path, monkeypatch) -> None:
+def test_library_paths_leak_nothing(
+    fake,
+    seen_auth,
+    logs,
+    exposure,
+    sa_json: Path,
+    key_info: dict[str, Any],
+    pem: str,
+    crm_key: str,
+    tmp_path: Path,
+    monkeypatch,
+) -> None:
     def expect(exc_type: type[SheetCRMError], name: str, func: Any) -> SheetCRMError:
         with pytest.raises(exc_type) as caught:
             func()
@@ -526,8 +599,9 @@ def test_library_paths_leak_nothing(fake, seen_auth, logs, exposure, sa_json: Pa
         path = tmp_path / "broken.json"
         path.write_text(text)
         expect(AuthError, f"{case} (file)", lambda path=path: load_credentials(path, env={}))
-        expect(AuthError, f"{case} (inline)",
-               lambda text=text: load_credentials(env={"SHEETCRM_CREDENTIALS_JSON": text}))
+        expect(
+            AuthError, f"{case} (inline)", lambda text=text: load_credentials(env={"SHEETCRM_CREDENTIALS_JSON": text})
+        )
         monkeypatch.setenv("SHEETCRM_CREDENTIALS_JSON", text)
         expect(AuthError, f"{case} (open)", lambda: sheetcrm.open(crm_key))
         monkeypatch.delenv("SHEETCRM_CREDENTIALS_JSON")
@@ -542,11 +616,20 @@ def test_library_paths_leak_nothing(fake, seen_auth, logs, exposure, sa_json: Pa
 # --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mistake", ["--credentials KEY-JSON", "SHEETCRM_CREDENTIALS=KEY-JSON",
-                                     "GOOGLE_APPLICATION_CREDENTIALS=KEY-JSON", "--spreadsheet KEY-JSON",
-                                     "SHEETCRM_SPREADSHEET=KEY-JSON", "sync PATH=KEY-JSON"])
-def test_key_contents_given_where_a_path_belongs_are_not_echoed(fake, logs, exposure, key_info: dict[str, Any],
-                                                                crm_key: str, mistake: str) -> None:
+@pytest.mark.parametrize(
+    "mistake",
+    [
+        "--credentials KEY-JSON",
+        "SHEETCRM_CREDENTIALS=KEY-JSON",
+        "GOOGLE_APPLICATION_CREDENTIALS=KEY-JSON",
+        "--spreadsheet KEY-JSON",
+        "SHEETCRM_SPREADSHEET=KEY-JSON",
+        "sync PATH=KEY-JSON",
+    ],
+)
+def test_key_contents_given_where_a_path_belongs_are_not_echoed(
+    fake, logs, exposure, key_info: dict[str, Any], crm_key: str, mistake: str
+) -> None:
     """Easy mistakes in a CI configuration: the key's contents put where its path (or the
     spreadsheet) belongs. The run must fail, saying what is wrong, without the key."""
     text = json.dumps(key_info)
@@ -554,8 +637,10 @@ def test_key_contents_given_where_a_path_belongs_are_not_echoed(fake, logs, expo
     args, env = {
         "--credentials KEY-JSON": (["validate", "--spreadsheet", url, "--credentials", text], {}),
         "SHEETCRM_CREDENTIALS=KEY-JSON": (["validate", "--spreadsheet", url], {"SHEETCRM_CREDENTIALS": text}),
-        "GOOGLE_APPLICATION_CREDENTIALS=KEY-JSON": (["validate", "--spreadsheet", url],
-                                                    {"GOOGLE_APPLICATION_CREDENTIALS": text}),
+        "GOOGLE_APPLICATION_CREDENTIALS=KEY-JSON": (
+            ["validate", "--spreadsheet", url],
+            {"GOOGLE_APPLICATION_CREDENTIALS": text},
+        ),
         "--spreadsheet KEY-JSON": (["validate", "--spreadsheet", text], {}),
         "SHEETCRM_SPREADSHEET=KEY-JSON": (["validate"], {"SHEETCRM_SPREADSHEET": text}),
         "sync PATH=KEY-JSON": (["sync", "-q", text], {}),

@@ -20,7 +20,7 @@ def _cells(path: Path, title: str) -> pd.DataFrame:
 
 
 @pytest.fixture
-def synced(make_workbook, small_crm) -> tuple[Path, sheetcrm.sync.SyncResult]:
+def synced(make_workbook, small_crm) -> tuple[Path, sheetcrm.engine.sync.SyncResult]:
     small_crm[Tab.CONTACTS].append({"ID": None, "Name": "New Person", "Email": "new@example.com"})
     path = make_workbook(small_crm)
     result = sheetcrm.open(path).sync(as_of=AS_OF)
@@ -59,7 +59,11 @@ def test_customer_scores(synced) -> None:
     assert c.loc["P-0003", "Last Purchase"] == dt.datetime(2026, 11, 10)
     assert c.loc["P-0002", "NESL"] == "L" and c.loc["P-0002", "Lifecycle"] == Lifecycle.DIVORCE.value
     assert c.loc["P-0001", ["NESL", "Segment", "Tier", "Lifecycle"]].tolist() == [
-        NESL.N.value, Segment.PROSPECT.value, Tier.POTENTIAL.value, Lifecycle.RECRUIT.value]
+        NESL.N.value,
+        Segment.PROSPECT.value,
+        Tier.POTENTIAL.value,
+        Lifecycle.RECRUIT.value,
+    ]
     assert pd.isna(c.loc["P-0001", "R"])
     companies = _cells(path, "Companies").set_index("ID")
     assert companies.loc["CO-0002", "Monetary"] == 30000 and companies.loc["CO-0002", "NESL"] == "L"
@@ -81,7 +85,7 @@ def test_people_cells_survive_a_sync(make_workbook, small_crm) -> None:
     wb = openpyxl.load_workbook(path)
     ws = wb["Contacts"]
     header = [c.value for c in ws[1]]
-    ws.cell(row=2, column=header.index("Title") + 1, value="=UPPER(\"cto\")")
+    ws.cell(row=2, column=header.index("Title") + 1, value='=UPPER("cto")')
     ws.cell(row=3, column=header.index("Name") + 1).comment = Comment("met at Computex", "amy")
     ws.cell(row=4, column=header.index("Created") + 1, value=dt.date(2026, 1, 2)).number_format = "dd/mm/yyyy"
     wb.save(path)
@@ -132,8 +136,10 @@ def test_computed_columns_missing_from_a_tab_are_added_to_the_right(tmp_path: Pa
         "Companies": [["ID", "Name"], ["CO-1", "Acme"]],
         "Contacts": [["ID", "Name", "Notes"], ["P-1", "Amy", "vip"]],
         "Opportunities": [["ID", "Name", "Stage"], ["OP-1", "Deal", "Lead"]],
-        "Activities": [["ID", "Date", "Type", "Contact ID", "Amount"],
-                       ["A-1", dt.date(2026, 11, 1), "Purchase", "P-1", 500]],
+        "Activities": [
+            ["ID", "Date", "Type", "Contact ID", "Amount"],
+            ["A-1", dt.date(2026, 11, 1), "Purchase", "P-1", 500],
+        ],
     }.items():
         ws = wb.create_sheet(title)
         for r in rows:

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 import sheetcrm
+from sheetcrm.engine.validate import normalize_company_name
 from sheetcrm.exceptions import SchemaError
 from sheetcrm.schema import Lang, Tab
-from sheetcrm.validate import normalize_company_name
 
 
 def _problems(make_workbook: Callable[..., Path], rows, lang: Lang = Lang.EN) -> pd.DataFrame:
@@ -29,7 +29,12 @@ def test_problem_frame_columns(make_workbook, small_crm) -> None:
     assert list(problems.columns) == ["tab", "row", "id", "column", "value", "problem", "severity"]
     row = problems.iloc[0]
     assert (row["tab"], row["row"], row["id"], row["value"], row["severity"]) == (
-        "Contacts", 2, "P-0001", "lin@example", "error")
+        "Contacts",
+        2,
+        "P-0001",
+        "lin@example",
+        "error",
+    )
     assert row["column"].startswith("Email (")
 
 
@@ -60,11 +65,21 @@ def test_each_bad_cell_is_named_with_what_was_expected(
     assert all(w.lower() in message for w in words), message
 
 
-@pytest.mark.parametrize("column,value", [
-    ("Date", "2026/3/5"), ("Date", "民國115年3月5日"), ("Date", "115/3/5"), ("Date", "2026年3月5日"),
-    ("Date", 46086), ("Date", dt.datetime(2026, 3, 5)), ("Amount", "NT$1,200"), ("Amount", "１２００"),
-    ("Type", "訂單"), ("Type", "ＯＲＤＥＲ"),
-])
+@pytest.mark.parametrize(
+    "column,value",
+    [
+        ("Date", "2026/3/5"),
+        ("Date", "民國115年3月5日"),
+        ("Date", "115/3/5"),
+        ("Date", "2026年3月5日"),
+        ("Date", 46086),
+        ("Date", dt.datetime(2026, 3, 5)),
+        ("Amount", "NT$1,200"),
+        ("Amount", "１２００"),
+        ("Type", "訂單"),
+        ("Type", "ＯＲＤＥＲ"),
+    ],
+)
 def test_values_as_people_type_them_are_accepted(make_workbook, small_crm, column, value) -> None:
     small_crm[Tab.ACTIVITIES][2][column] = value
     assert _problems(make_workbook, small_crm).empty
@@ -85,11 +100,17 @@ def test_duplicate_ids_name_both_rows(make_workbook, small_crm) -> None:
     assert "row(s) 4" in dups[dups["row"] == 2].iloc[0]["problem"]
 
 
-@pytest.mark.parametrize("tab,index,column", [
-    (Tab.CONTACTS, 0, "Company ID"), (Tab.OPPORTUNITIES, 0, "Company ID"),
-    (Tab.OPPORTUNITIES, 0, "Contact ID"), (Tab.ACTIVITIES, 0, "Opportunity ID"),
-    (Tab.ACTIVITIES, 0, "Contact ID"), (Tab.ACTIVITIES, 0, "Company ID"),
-])
+@pytest.mark.parametrize(
+    "tab,index,column",
+    [
+        (Tab.CONTACTS, 0, "Company ID"),
+        (Tab.OPPORTUNITIES, 0, "Company ID"),
+        (Tab.OPPORTUNITIES, 0, "Contact ID"),
+        (Tab.ACTIVITIES, 0, "Opportunity ID"),
+        (Tab.ACTIVITIES, 0, "Contact ID"),
+        (Tab.ACTIVITIES, 0, "Company ID"),
+    ],
+)
 def test_dangling_references(make_workbook, small_crm, tab, index, column) -> None:
     small_crm[tab][index][column] = "X-9999"
     problems = _problems(make_workbook, small_crm)
@@ -97,9 +118,14 @@ def test_dangling_references(make_workbook, small_crm, tab, index, column) -> No
     assert len(hit) == 1 and "matches no ID" in hit.iloc[0]["problem"]
 
 
-@pytest.mark.parametrize("change", [
-    {"Name": "宏達精密"}, {"Name": "ＨＡＲＢＯＲ Logistics"}, {"Name": "harbor logistics limited"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"Name": "宏達精密"},
+        {"Name": "ＨＡＲＢＯＲ Logistics"},
+        {"Name": "harbor logistics limited"},
+    ],
+)
 def test_likely_duplicate_companies(make_workbook, small_crm, change) -> None:
     small_crm[Tab.COMPANIES].append({"ID": "CO-0003", **change})
     problems = _problems(make_workbook, small_crm)
@@ -107,11 +133,14 @@ def test_likely_duplicate_companies(make_workbook, small_crm, change) -> None:
     assert list(hit["id"]) == ["CO-0003"] and (hit["severity"] == "warning").all()
 
 
-@pytest.mark.parametrize("change,what", [
-    ({"Name": "Someone", "Email": "LIN@example.com"}, "email"),
-    ({"Name": "Other", "Phone": "+886 912 345 678"}, "phone"),
-    ({"Name": "林志玲", "Company ID": "CO-0001"}, "name and company"),
-])
+@pytest.mark.parametrize(
+    "change,what",
+    [
+        ({"Name": "Someone", "Email": "LIN@example.com"}, "email"),
+        ({"Name": "Other", "Phone": "+886 912 345 678"}, "phone"),
+        ({"Name": "林志玲", "Company ID": "CO-0001"}, "name and company"),
+    ],
+)
 def test_likely_duplicate_contacts(make_workbook, small_crm, change, what) -> None:
     small_crm[Tab.CONTACTS].append({"ID": "P-0009", **change})
     problems = _problems(make_workbook, small_crm)
@@ -119,10 +148,15 @@ def test_likely_duplicate_contacts(make_workbook, small_crm, change, what) -> No
     assert list(hit["id"]) == ["P-0009"] and f"same {what}" in hit.iloc[0]["problem"]
 
 
-@pytest.mark.parametrize("a,b", [
-    ("宏達精密股份有限公司", "宏達精密"), ("Harbor Logistics Ltd.", "HARBOR LOGISTICS"),
-    ("Acme, Inc.", "acme"), ("Ｔａｉｐｅｉ Ｔｅａ Co., Ltd.", "taipei tea"),
-])
+@pytest.mark.parametrize(
+    "a,b",
+    [
+        ("宏達精密股份有限公司", "宏達精密"),
+        ("Harbor Logistics Ltd.", "HARBOR LOGISTICS"),
+        ("Acme, Inc.", "acme"),
+        ("Ｔａｉｐｅｉ Ｔｅａ Co., Ltd.", "taipei tea"),
+    ],
+)
 def test_company_name_folding(a: str, b: str) -> None:
     assert normalize_company_name(a) == normalize_company_name(b)
 

@@ -17,8 +17,11 @@ from sheetcrm.schema import Tab
 
 
 def _plan(rows: list[dict]) -> WritePlan:
-    cells = pd.DataFrame([{**{c: None for c in PLAN_COLUMNS}, **r} for r in rows], columns=PLAN_COLUMNS) \
-        if rows else empty_cells()
+    cells = (
+        pd.DataFrame([{**{c: None for c in PLAN_COLUMNS}, **r} for r in rows], columns=PLAN_COLUMNS)
+        if rows
+        else empty_cells()
+    )
     return WritePlan(cells)
 
 
@@ -54,10 +57,25 @@ def test_read_finds_tabs_and_values(tmp_path: Path) -> None:
 def test_write_changes_only_planned_cells_and_keeps_everything_else(tmp_path: Path) -> None:
     path = tmp_path / "a.xlsx"
     _decorated(path)
-    report = XlsxBackend(path).write(_plan([
-        {"tab": Tab.CONTACTS, "title": "Contacts", "row": 3, "col": 5, "record_id": "P-2", "id_col": 0,
-         "column": "Problems", "old": None, "new": "Email: bad", "cas": False, "kind": "computed"},
-    ]))
+    report = XlsxBackend(path).write(
+        _plan(
+            [
+                {
+                    "tab": Tab.CONTACTS,
+                    "title": "Contacts",
+                    "row": 3,
+                    "col": 5,
+                    "record_id": "P-2",
+                    "id_col": 0,
+                    "column": "Problems",
+                    "old": None,
+                    "new": "Email: bad",
+                    "cas": False,
+                    "kind": "computed",
+                },
+            ]
+        )
+    )
     assert report.written == 1 and not report.skipped
     wb = openpyxl.load_workbook(path)
     ws = wb["Contacts"]
@@ -74,10 +92,25 @@ def test_write_changes_only_planned_cells_and_keeps_everything_else(tmp_path: Pa
 def test_write_skips_a_row_whose_id_moved(tmp_path: Path) -> None:
     path = tmp_path / "a.xlsx"
     _decorated(path)
-    report = XlsxBackend(path).write(_plan([
-        {"tab": Tab.CONTACTS, "title": "Contacts", "row": 2, "col": 5, "record_id": "P-2", "id_col": 0,
-         "column": "Problems", "old": None, "new": "x", "cas": False, "kind": "computed"},
-    ]))
+    report = XlsxBackend(path).write(
+        _plan(
+            [
+                {
+                    "tab": Tab.CONTACTS,
+                    "title": "Contacts",
+                    "row": 2,
+                    "col": 5,
+                    "record_id": "P-2",
+                    "id_col": 0,
+                    "column": "Problems",
+                    "old": None,
+                    "new": "x",
+                    "cas": False,
+                    "kind": "computed",
+                },
+            ]
+        )
+    )
     assert report.written == 0 and "P-1" in report.skipped[0]["reason"]
     assert openpyxl.load_workbook(path)["Contacts"]["F2"].value is None
 
@@ -85,10 +118,25 @@ def test_write_skips_a_row_whose_id_moved(tmp_path: Path) -> None:
 def test_compare_and_set_refuses_a_changed_cell(tmp_path: Path) -> None:
     path = tmp_path / "a.xlsx"
     _decorated(path)
-    report = XlsxBackend(path).write(_plan([
-        {"tab": Tab.CONTACTS, "title": "Contacts", "row": 2, "col": 1, "record_id": "P-1", "id_col": 0,
-         "column": "Name", "old": "Amelia", "new": "x", "cas": True, "kind": "stage"},
-    ]))
+    report = XlsxBackend(path).write(
+        _plan(
+            [
+                {
+                    "tab": Tab.CONTACTS,
+                    "title": "Contacts",
+                    "row": 2,
+                    "col": 1,
+                    "record_id": "P-1",
+                    "id_col": 0,
+                    "column": "Name",
+                    "old": "Amelia",
+                    "new": "x",
+                    "cas": True,
+                    "kind": "stage",
+                },
+            ]
+        )
+    )
     assert report.written == 0 and "changed" in report.skipped[0]["reason"]
     assert openpyxl.load_workbook(path)["Contacts"]["B2"].value == "Amy"
 
@@ -96,10 +144,25 @@ def test_compare_and_set_refuses_a_changed_cell(tmp_path: Path) -> None:
 def test_dates_get_a_date_format(tmp_path: Path) -> None:
     path = tmp_path / "a.xlsx"
     _decorated(path)
-    XlsxBackend(path).write(_plan([
-        {"tab": Tab.CONTACTS, "title": "Contacts", "row": 2, "col": 5, "record_id": "P-1", "id_col": 0,
-         "column": "Last Purchase", "old": None, "new": dt.date(2026, 3, 5), "cas": False, "kind": "computed"},
-    ]))
+    XlsxBackend(path).write(
+        _plan(
+            [
+                {
+                    "tab": Tab.CONTACTS,
+                    "title": "Contacts",
+                    "row": 2,
+                    "col": 5,
+                    "record_id": "P-1",
+                    "id_col": 0,
+                    "column": "Last Purchase",
+                    "old": None,
+                    "new": dt.date(2026, 3, 5),
+                    "cas": False,
+                    "kind": "computed",
+                },
+            ]
+        )
+    )
     cell = openpyxl.load_workbook(path)["Contacts"]["F2"]
     assert cell.value == dt.datetime(2026, 3, 5) and cell.number_format == "yyyy-mm-dd"
 
@@ -114,10 +177,25 @@ def test_an_interrupted_write_leaves_the_workbook_unchanged(tmp_path: Path, monk
 
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(WorkbookWriteError, match="left as it was"):
-        XlsxBackend(path).write(_plan([
-            {"tab": Tab.CONTACTS, "title": "Contacts", "row": 2, "col": 5, "record_id": "P-1", "id_col": 0,
-             "column": "Problems", "old": None, "new": "x", "cas": False, "kind": "computed"},
-        ]))
+        XlsxBackend(path).write(
+            _plan(
+                [
+                    {
+                        "tab": Tab.CONTACTS,
+                        "title": "Contacts",
+                        "row": 2,
+                        "col": 5,
+                        "record_id": "P-1",
+                        "id_col": 0,
+                        "column": "Problems",
+                        "old": None,
+                        "new": "x",
+                        "cas": False,
+                        "kind": "computed",
+                    },
+                ]
+            )
+        )
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["a.xlsx"]
     assert XlsxBackend(path).read()[Tab.CONTACTS].rows[0][0] == "P-1"
@@ -131,12 +209,15 @@ def test_an_empty_plan_does_not_touch_the_file(tmp_path: Path) -> None:
     assert report.requests == 0 and path.stat().st_mtime_ns == mtime
 
 
-@pytest.mark.parametrize("name,content,error,match", [
-    ("missing.xlsx", None, WorkbookNotFoundError, "sheetcrm init"),
-    ("notes.txt", b"hello", WorkbookFormatError, "not an .xlsx"),
-    ("broken.xlsx", b"not a zip", WorkbookFormatError, "cannot be read"),
-    ("old.xls", b"\xd0\xcf\x11\xe0", WorkbookFormatError, "save it as Excel Workbook"),
-])
+@pytest.mark.parametrize(
+    "name,content,error,match",
+    [
+        ("missing.xlsx", None, WorkbookNotFoundError, "sheetcrm init"),
+        ("notes.txt", b"hello", WorkbookFormatError, "not an .xlsx"),
+        ("broken.xlsx", b"not a zip", WorkbookFormatError, "cannot be read"),
+        ("old.xls", b"\xd0\xcf\x11\xe0", WorkbookFormatError, "save it as Excel Workbook"),
+    ],
+)
 def test_bad_files_give_clear_errors(tmp_path: Path, name: str, content: bytes | None, error: type, match: str) -> None:
     path = tmp_path / name
     if content is not None:
@@ -153,18 +234,48 @@ def test_read_only_file_is_refused_before_writing(tmp_path: Path) -> None:
     _decorated(path)
     path.chmod(0o444)
     with pytest.raises(WorkbookWriteError, match="read-only"):
-        XlsxBackend(path).write(_plan([
-            {"tab": Tab.CONTACTS, "title": "Contacts", "row": 2, "col": 5, "record_id": "P-1", "id_col": 0,
-             "column": "Problems", "old": None, "new": "x", "cas": False, "kind": "computed"},
-        ]))
+        XlsxBackend(path).write(
+            _plan(
+                [
+                    {
+                        "tab": Tab.CONTACTS,
+                        "title": "Contacts",
+                        "row": 2,
+                        "col": 5,
+                        "record_id": "P-1",
+                        "id_col": 0,
+                        "column": "Problems",
+                        "old": None,
+                        "new": "x",
+                        "cas": False,
+                        "kind": "computed",
+                    },
+                ]
+            )
+        )
 
 
 def test_text_starting_with_equals_is_written_as_text(tmp_path: Path) -> None:
     path = tmp_path / "a.xlsx"
     _decorated(path)
-    XlsxBackend(path).write(_plan([
-        {"tab": Tab.CONTACTS, "title": "Contacts", "row": 2, "col": 5, "record_id": "P-1", "id_col": 0,
-         "column": "Problems", "old": None, "new": "=1+1", "cas": False, "kind": "computed"},
-    ]))
+    XlsxBackend(path).write(
+        _plan(
+            [
+                {
+                    "tab": Tab.CONTACTS,
+                    "title": "Contacts",
+                    "row": 2,
+                    "col": 5,
+                    "record_id": "P-1",
+                    "id_col": 0,
+                    "column": "Problems",
+                    "old": None,
+                    "new": "=1+1",
+                    "cas": False,
+                    "kind": "computed",
+                },
+            ]
+        )
+    )
     cell = openpyxl.load_workbook(path)["Contacts"]["F2"]
     assert cell.value == "=1+1" and cell.data_type == "s"

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from ..schema import Tab
+from sheetcrm.schema import Tab
 
 
 @dataclass
@@ -69,8 +69,7 @@ class WriteReport:
     log_rows: int = 0
 
 
-def skip_reason(kind: str, id_col: int, held_id: Any, record_id: Any, cas: bool, current: Any,
-                old: Any) -> str | None:
+def skip_reason(kind: str, id_col: int, held_id: Any, record_id: Any, cas: bool, current: Any, old: Any) -> str | None:
     """Why a planned change must not be written at its row, or None to write it: the row
     no longer holds the record's ID, or a compare-and-set cell holds a person's formula or
     no longer holds what sync read."""
@@ -106,7 +105,7 @@ def reconcile_log(plan: WritePlan, skipped: list[dict[str, Any]]) -> list[list[A
 
 
 def _shared_headers(key: str) -> tuple[str, ...]:
-    from ..schema import OPPORTUNITIES
+    from sheetcrm.schema import OPPORTUNITIES
 
     col = OPPORTUNITIES.column(key)
     return (col.key, col.zh)

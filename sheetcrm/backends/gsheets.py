@@ -34,9 +34,9 @@ import gspread
 import pandas as pd
 from gspread.exceptions import APIError
 
-from ..exceptions import PermissionDeniedError, SheetCRMError, WorkbookNotFoundError, WorkbookWriteError, shown
-from ..schema import Tab, column_letter, find_tabs
-from .base import RawTab, WritePlan, WriteReport, norm_cell, reconcile_log
+from sheetcrm.backends.base import RawTab, WritePlan, WriteReport, norm_cell, reconcile_log
+from sheetcrm.exceptions import PermissionDeniedError, SheetCRMError, WorkbookNotFoundError, WorkbookWriteError, shown
+from sheetcrm.schema import Tab, column_letter, find_tabs
 
 SERIAL_EPOCH = dt.datetime(1899, 12, 30)
 #: Cells per values.batchGet request when a tab is read in row chunks.
@@ -105,18 +105,20 @@ class ReadState:
 
 def _api_error(exc: APIError, key: str, credentials: Any, action: str) -> SheetCRMError:
     """A gspread APIError as a sheetcrm error that says what to do."""
-    from ..auth import service_account_email
+    from sheetcrm.google.auth import service_account_email
 
     status = exc.response.status_code if exc.response is not None else 0
     if status == 404:
         return WorkbookNotFoundError(
-            f"spreadsheet {key!r} was not found; check the key or URL (copy it from the "
-            "browser's address bar)"
+            f"spreadsheet {key!r} was not found; check the key or URL (copy it from the browser's address bar)"
         )
     if status == 403:
         email = service_account_email(credentials)
-        share = (f"share the spreadsheet with {email} (Share → add that email as Editor)"
-                 if email else "share the spreadsheet with the account sheetcrm signs in as")
+        share = (
+            f"share the spreadsheet with {email} (Share → add that email as Editor)"
+            if email
+            else "share the spreadsheet with the account sheetcrm signs in as"
+        )
         return PermissionDeniedError(f"no permission to {action} spreadsheet {key!r}; {share}")
     return WorkbookWriteError(f"could not {action} spreadsheet {key!r}: {status} {_google_message(exc)}")
 
@@ -147,27 +149,38 @@ class GoogleSheetsBackend:
 
     def metadata(self) -> dict[str, SheetInfo]:
         try:
-            meta = self.http.fetch_sheet_metadata(self.key, params={
-                "includeGridData": "false",
-                "fields": "sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))",
-            })
+            meta = self.http.fetch_sheet_metadata(
+                self.key,
+                params={
+                    "includeGridData": "false",
+                    "fields": "sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))",
+                },
+            )
         except APIError as exc:
             raise _api_error(exc, self.key, self.credentials, "open") from None
         out = {}
         for sheet in meta.get("sheets", []):
             props = sheet["properties"]
             grid = props.get("gridProperties", {})
-            out[props["title"]] = SheetInfo(props["title"], int(props.get("sheetId", 0)),
-                                            int(grid.get("rowCount", 1000)), int(grid.get("columnCount", 26)))
+            out[props["title"]] = SheetInfo(
+                props["title"],
+                int(props.get("sheetId", 0)),
+                int(grid.get("rowCount", 1000)),
+                int(grid.get("columnCount", 26)),
+            )
         return out
 
     def _batch_get(self, ranges: list[str]) -> list[list[list[Any]]]:
         try:
-            answer = self.http.values_batch_get(self.key, ranges, params={
-                "valueRenderOption": "UNFORMATTED_VALUE",
-                "dateTimeRenderOption": "SERIAL_NUMBER",
-                "majorDimension": "ROWS",
-            })
+            answer = self.http.values_batch_get(
+                self.key,
+                ranges,
+                params={
+                    "valueRenderOption": "UNFORMATTED_VALUE",
+                    "dateTimeRenderOption": "SERIAL_NUMBER",
+                    "majorDimension": "ROWS",
+                },
+            )
         except APIError as exc:
             raise _api_error(exc, self.key, self.credentials, "read") from None
         return [vr.get("values", []) for vr in answer.get("valueRanges", [])]
@@ -236,10 +249,12 @@ class GoogleSheetsBackend:
             if self.state.log_title is None:
                 data.append({"range": f"{quote_title(log_title)}!A1", "values": [list(plan.log_header)]})
             last = first + len(log) - 1
-            data.append({
-                "range": f"{quote_title(log_title)}!A{first}:{column_letter(len(log[0]) - 1)}{last}",
-                "values": [[to_cell_json(v) for v in row] for row in log],
-            })
+            data.append(
+                {
+                    "range": f"{quote_title(log_title)}!A{first}:{column_letter(len(log[0]) - 1)}{last}",
+                    "values": [[to_cell_json(v) for v in row] for row in log],
+                }
+            )
             report.log_rows = len(log)
         for body in _payloads(data):
             try:
@@ -267,8 +282,11 @@ class GoogleSheetsBackend:
             rows = set(group.loc[group["kind"] == "id", "row"])
             if id_col >= 0:
                 read = self.state.rows.get(title, [])
-                shared = {rid for rid, at in _positions([r[id_col] if id_col < len(r) else None for r in read]).items()
-                          if len(at) > 1}
+                shared = {
+                    rid
+                    for rid, at in _positions([r[id_col] if id_col < len(r) else None for r in read]).items()
+                    if len(at) > 1
+                }
                 rows |= set(group.loc[group["record_id"].map(norm_cell).isin(list(shared)), "row"])
             wanted.extend((title, None, int(row)) for row in sorted(rows))
         requests = 1
@@ -314,19 +332,40 @@ class GoogleSheetsBackend:
             if log_title not in self.state.sheets:
                 # Room for many runs, so later syncs do not need this extra request.
                 rows = max(1000, last + 1000)
-                requests.append({"addSheet": {"properties": {
-                    "title": log_title, "gridProperties": {"rowCount": rows, "columnCount": 8,
-                                                           "frozenRowCount": 1}}}})
+                requests.append(
+                    {
+                        "addSheet": {
+                            "properties": {
+                                "title": log_title,
+                                "gridProperties": {"rowCount": rows, "columnCount": 8, "frozenRowCount": 1},
+                            }
+                        }
+                    }
+                )
             else:
                 need_rows[log_title] = max(need_rows[log_title], last)
                 need_cols[log_title] = max(need_cols[log_title], len(plan.log[0]))
         for title, info in self.state.sheets.items():
             if need_rows.get(title, 0) > info.rows:
-                requests.append({"appendDimension": {"sheetId": info.sheet_id, "dimension": "ROWS",
-                                                     "length": need_rows[title] - info.rows + 1000}})
+                requests.append(
+                    {
+                        "appendDimension": {
+                            "sheetId": info.sheet_id,
+                            "dimension": "ROWS",
+                            "length": need_rows[title] - info.rows + 1000,
+                        }
+                    }
+                )
             if need_cols.get(title, 0) > info.cols:
-                requests.append({"appendDimension": {"sheetId": info.sheet_id, "dimension": "COLUMNS",
-                                                     "length": need_cols[title] - info.cols}})
+                requests.append(
+                    {
+                        "appendDimension": {
+                            "sheetId": info.sheet_id,
+                            "dimension": "COLUMNS",
+                            "length": need_cols[title] - info.cols,
+                        }
+                    }
+                )
         return requests
 
     def _batch_update_structure(self, requests: list[dict[str, Any]]) -> None:
@@ -352,10 +391,12 @@ def _batches(items: Iterable[Any], size: Any, limit: int) -> Iterable[list[Any]]
         yield group
 
 
-def _chunk_ranges(ranges: list[tuple[Tab, str, str]], sheets: dict[str, SheetInfo]
-                  ) -> Iterable[list[tuple[Tab, str, str]]]:
+def _chunk_ranges(
+    ranges: list[tuple[Tab, str, str]], sheets: dict[str, SheetInfo]
+) -> Iterable[list[tuple[Tab, str, str]]]:
     """Group ranges into batchGet requests of about READ_CHUNK_CELLS cells (one request
     for any workbook up to that size)."""
+
     def cells(item: tuple[Tab, str, str]) -> int:
         m = re.search(r"!A(\d+):[A-Z]+(\d+)$", item[2])
         return (int(m.group(2)) - int(m.group(1)) + 1) * sheets[item[1]].cols if m else 0
@@ -373,8 +414,9 @@ def _positions(ids: list[Any]) -> dict[Any, list[int]]:
     return where
 
 
-def retarget(cells: pd.DataFrame, reread: dict[str, dict[Any, Any]],
-             rows_as_read: dict[str, list[list[Any]]]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+def retarget(
+    cells: pd.DataFrame, reread: dict[str, dict[Any, Any]], rows_as_read: dict[str, list[list[Any]]]
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Aim every planned change at the row where its record is now.
 
     ``reread``: per title, column index -> that column's values from row 2 on as re-read,
@@ -457,8 +499,13 @@ def _same_row(now: list[Any], before: list[Any]) -> bool:
 
 
 def _skip(title: str, change: Any, reason: str) -> dict[str, Any]:
-    return {"tab": title, "row": int(change["row"]), "column": change["column"],
-            "id": change["record_id"], "reason": reason}
+    return {
+        "tab": title,
+        "row": int(change["row"]),
+        "column": change["column"],
+        "id": change["record_id"],
+        "reason": reason,
+    }
 
 
 def _ranges_for(targets: pd.DataFrame) -> list[dict[str, Any]]:
@@ -474,10 +521,12 @@ def _ranges_for(targets: pd.DataFrame) -> list[dict[str, Any]]:
         start = 0
         for i in range(1, len(rows) + 1):
             if i == len(rows) or rows[i] != rows[i - 1] + 1:
-                data.append({
-                    "range": f"{quote_title(str(title))}!{letter}{rows[start]}:{letter}{rows[i - 1]}",
-                    "values": [[v] for v in values[start:i]],
-                })
+                data.append(
+                    {
+                        "range": f"{quote_title(str(title))}!{letter}{rows[start]}:{letter}{rows[i - 1]}",
+                        "values": [[v] for v in values[start:i]],
+                    }
+                )
                 start = i
     return data
 
@@ -485,8 +534,9 @@ def _ranges_for(targets: pd.DataFrame) -> list[dict[str, Any]]:
 def _payloads(data: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
     """Split ``data`` into request bodies of at most WRITE_PAYLOAD_BYTES (a long single
     range is split by rows)."""
-    return _batches(_split_long(data), lambda item: len(json.dumps(item, ensure_ascii=False).encode()),
-                    WRITE_PAYLOAD_BYTES)
+    return _batches(
+        _split_long(data), lambda item: len(json.dumps(item, ensure_ascii=False).encode()), WRITE_PAYLOAD_BYTES
+    )
 
 
 def _split_long(data: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
@@ -503,7 +553,7 @@ def _split_long(data: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         sheet, c1, r1, c2, _r2 = m.groups()
         per = max(1, len(values) * WRITE_PAYLOAD_BYTES // (2 * n))
         for i in range(0, len(values), per):
-            part = values[i:i + per]
+            part = values[i : i + per]
             start = int(r1) + i
             yield {"range": f"{sheet}{c1}{start}:{c2}{start + len(part) - 1}", "values": part}
 
@@ -519,15 +569,17 @@ __all__ = ["GoogleSheetsBackend", "quote_title", "retarget", "spreadsheet_key", 
 ENV_API_URL = "SHEETCRM_SHEETS_API_URL"
 
 
-def connect(credentials: Any = None, *, create: bool = False, client: gspread.Client | None = None,
-            base_url: str | None = None) -> tuple[gspread.Client, Any]:
+def connect(
+    credentials: Any = None, *, create: bool = False, client: gspread.Client | None = None, base_url: str | None = None
+) -> tuple[gspread.Client, Any]:
     """A gspread client with bounded retries, on credentials resolved by
-    :func:`sheetcrm.auth.load_credentials` (``credentials`` may be a key file path, or
+    :func:`sheetcrm.google.auth.load_credentials` (``credentials`` may be a key file path, or
     already-built google-auth credentials). Returns (client, credentials)."""
     import os
 
-    from ..auth import install_log_redaction, load_credentials
-    from ..http import make_client
+    from sheetcrm.google.auth import load_credentials
+    from sheetcrm.google.http import make_client
+    from sheetcrm.google.redact import install_log_redaction
 
     install_log_redaction()
     if client is not None:
@@ -545,12 +597,16 @@ _PEOPLE_SHADE = {"red": 0.87, "green": 0.92, "blue": 0.97}
 def _grid_requests(lang: Any) -> list[dict[str, Any]]:
     """spreadsheets.batchUpdate requests laying out every tab of the schema: titles, sizes,
     frozen header, dropdowns, shaded and warning-protected computed columns, formats."""
-    from ..schema import TABS, ColumnType
+    from sheetcrm.schema import TABS, ColumnType
 
     requests: list[dict[str, Any]] = []
     for sheet_id, spec in enumerate(TABS.values()):
-        props = {"sheetId": sheet_id, "title": spec.title(lang), "index": sheet_id,
-                 "gridProperties": {"rowCount": 1000, "columnCount": len(spec.columns), "frozenRowCount": 1}}
+        props = {
+            "sheetId": sheet_id,
+            "title": spec.title(lang),
+            "index": sheet_id,
+            "gridProperties": {"rowCount": 1000, "columnCount": len(spec.columns), "frozenRowCount": 1},
+        }
         if sheet_id == 0:
             requests.append({"updateSheetProperties": {"properties": props, "fields": "title,index,gridProperties"}})
         else:
@@ -558,43 +614,83 @@ def _grid_requests(lang: Any) -> list[dict[str, Any]]:
         for i, col in enumerate(spec.columns):
             column = {"sheetId": sheet_id, "startColumnIndex": i, "endColumnIndex": i + 1}
             shade = _COMPUTED_SHADE if col.computed else _PEOPLE_SHADE
-            requests.append({"repeatCell": {
-                "range": {**column, "startRowIndex": 0, "endRowIndex": 1},
-                "cell": {"userEnteredFormat": {"backgroundColor": shade,
-                                               "textFormat": {"bold": True, "italic": col.computed}}},
-                "fields": "userEnteredFormat(backgroundColor,textFormat)"}})
+            requests.append(
+                {
+                    "repeatCell": {
+                        "range": {**column, "startRowIndex": 0, "endRowIndex": 1},
+                        "cell": {
+                            "userEnteredFormat": {
+                                "backgroundColor": shade,
+                                "textFormat": {"bold": True, "italic": col.computed},
+                            }
+                        },
+                        "fields": "userEnteredFormat(backgroundColor,textFormat)",
+                    }
+                }
+            )
             pattern = {"DATE": "yyyy-mm-dd", "DATETIME": "yyyy-mm-dd hh:mm", "MONEY": "#,##0.##"}.get(col.type.name)
             if col.key == "Probability":
                 pattern = "0%"
             if pattern:
-                requests.append({"repeatCell": {
-                    "range": {**column, "startRowIndex": 1},
-                    "cell": {"userEnteredFormat": {"numberFormat": {
-                        "type": "PERCENT" if pattern == "0%" else ("NUMBER" if "#" in pattern else "DATE"),
-                        "pattern": pattern}}},
-                    "fields": "userEnteredFormat.numberFormat"}})
+                requests.append(
+                    {
+                        "repeatCell": {
+                            "range": {**column, "startRowIndex": 1},
+                            "cell": {
+                                "userEnteredFormat": {
+                                    "numberFormat": {
+                                        "type": "PERCENT"
+                                        if pattern == "0%"
+                                        else ("NUMBER" if "#" in pattern else "DATE"),
+                                        "pattern": pattern,
+                                    }
+                                }
+                            },
+                            "fields": "userEnteredFormat.numberFormat",
+                        }
+                    }
+                )
             if not col.computed and (col.enum is not None or col.type is ColumnType.BOOL):
                 choices = col.enum.choices(lang) if col.enum is not None else ["TRUE", "FALSE"]
-                requests.append({"setDataValidation": {
-                    "range": {**column, "startRowIndex": 1},
-                    "rule": {"condition": {"type": "ONE_OF_LIST",
-                                           "values": [{"userEnteredValue": c} for c in choices]},
-                             "strict": False, "showCustomUi": True}}})
+                requests.append(
+                    {
+                        "setDataValidation": {
+                            "range": {**column, "startRowIndex": 1},
+                            "rule": {
+                                "condition": {
+                                    "type": "ONE_OF_LIST",
+                                    "values": [{"userEnteredValue": c} for c in choices],
+                                },
+                                "strict": False,
+                                "showCustomUi": True,
+                            },
+                        }
+                    }
+                )
             if col.computed:
-                requests.append({"addProtectedRange": {"protectedRange": {
-                    "range": column, "warningOnly": True,
-                    "description": f"{col.header(lang)}: computed by sheetcrm; edits are overwritten"}}})
+                requests.append(
+                    {
+                        "addProtectedRange": {
+                            "protectedRange": {
+                                "range": column,
+                                "warningOnly": True,
+                                "description": f"{col.header(lang)}: computed by sheetcrm; edits are overwritten",
+                            }
+                        }
+                    }
+                )
     return requests
 
 
-def create_google_workbook(client: gspread.Client, title: str, lang: Any, share: str | None = None,
-                           credentials: Any = None) -> str:
+def create_google_workbook(
+    client: gspread.Client, title: str, lang: Any, share: str | None = None, credentials: Any = None
+) -> str:
     """Create an empty CRM spreadsheet in Google Sheets from the schema and return its URL.
 
     Four requests: create (Drive), open, lay out (one spreadsheets.batchUpdate), headers and
     Settings (one values.batchUpdate); one more to share it with ``share``."""
-    from ..schema import TABS
-    from ..settings import settings_rows
+    from sheetcrm.schema import TABS
+    from sheetcrm.settings import settings_rows
 
     try:
         key = client.create(title).id
@@ -610,11 +706,17 @@ def create_google_workbook(client: gspread.Client, title: str, lang: Any, share:
     url = f"https://docs.google.com/spreadsheets/d/{key}/edit"
     try:
         client.http_client.batch_update(key, {"requests": _grid_requests(lang)})
-        data = [{"range": f"{quote_title(spec.title(lang))}!A1", "values": [[c.header(lang) for c in spec.columns]]}
-                for spec in TABS.values()]
+        data = [
+            {"range": f"{quote_title(spec.title(lang))}!A1", "values": [[c.header(lang) for c in spec.columns]]}
+            for spec in TABS.values()
+        ]
         settings = TABS[Tab.SETTINGS].title(lang)
-        data.append({"range": f"{quote_title(settings)}!A2",
-                     "values": [[to_cell_json(v) for v in row] for row in settings_rows(lang)]})
+        data.append(
+            {
+                "range": f"{quote_title(settings)}!A2",
+                "values": [[to_cell_json(v) for v in row] for row in settings_rows(lang)],
+            }
+        )
         client.http_client.values_batch_update(key, body={"valueInputOption": "RAW", "data": data})
         if share:
             client.insert_permission(key, share, perm_type="user", role="writer", notify=True)

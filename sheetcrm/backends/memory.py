@@ -7,8 +7,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..schema import TABS, Lang, Tab
-from .base import RawTab, WritePlan, WriteReport, reconcile_log, skip_reason
+from sheetcrm.backends.base import RawTab, WritePlan, WriteReport, reconcile_log, skip_reason
+from sheetcrm.schema import TABS, Lang, Tab
 
 
 class MemoryBackend:
@@ -20,10 +20,10 @@ class MemoryBackend:
         self.writes = 0
 
     @classmethod
-    def from_rows(cls, rows: dict[Tab, tuple[list[Any], list[list[Any]]]],
-                  lang: Lang = Lang.EN) -> MemoryBackend:
-        return cls({tab: RawTab(tab, TABS[tab].title(lang), list(h), [list(r) for r in rs])
-                    for tab, (h, rs) in rows.items()})
+    def from_rows(cls, rows: dict[Tab, tuple[list[Any], list[list[Any]]]], lang: Lang = Lang.EN) -> MemoryBackend:
+        return cls(
+            {tab: RawTab(tab, TABS[tab].title(lang), list(h), [list(r) for r in rs]) for tab, (h, rs) in rows.items()}
+        )
 
     def read(self) -> dict[Tab, RawTab]:
         return copy.deepcopy(self.tabs)
@@ -51,11 +51,25 @@ class MemoryBackend:
             id_col = int(change.id_col)
             col = int(change.col)
             row += [None] * (max(col, id_col) + 1 - len(row))
-            reason = skip_reason(change.kind, id_col, row[id_col] if id_col >= 0 else None, change.record_id,
-                                 bool(change.cas), row[col], change.old)
+            reason = skip_reason(
+                change.kind,
+                id_col,
+                row[id_col] if id_col >= 0 else None,
+                change.record_id,
+                bool(change.cas),
+                row[col],
+                change.old,
+            )
             if reason:
-                report.skipped.append({"tab": change.title, "row": change.row, "column": change.column,
-                                       "id": change.record_id, "reason": reason})
+                report.skipped.append(
+                    {
+                        "tab": change.title,
+                        "row": change.row,
+                        "column": change.column,
+                        "id": change.record_id,
+                        "reason": reason,
+                    }
+                )
                 continue
             row[col] = change.new
             report.written += 1

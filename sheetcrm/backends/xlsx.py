@@ -21,9 +21,9 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook as XLWorkbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..exceptions import WorkbookFormatError, WorkbookNotFoundError, WorkbookWriteError, shown
-from ..schema import Tab, find_tabs
-from .base import RawTab, WritePlan, WriteReport, reconcile_log, skip_reason
+from sheetcrm.backends.base import RawTab, WritePlan, WriteReport, reconcile_log, skip_reason
+from sheetcrm.exceptions import WorkbookFormatError, WorkbookNotFoundError, WorkbookWriteError, shown
+from sheetcrm.schema import Tab, find_tabs
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -37,15 +37,12 @@ def _check_path(path: Path) -> None:
         raise WorkbookNotFoundError(f"no workbook at {where}: {exc.strerror or 'not a usable path'}") from None
     if not exists:
         raise WorkbookNotFoundError(
-            f"no workbook at {where}; check the path, or create one with "
-            "'sheetcrm init PATH' or 'sheetcrm demo PATH'"
+            f"no workbook at {where}; check the path, or create one with 'sheetcrm init PATH' or 'sheetcrm demo PATH'"
         )
     if is_dir:
         raise WorkbookFormatError(f"{where} is a folder; expected an .xlsx file")
     if path.suffix.lower() != ".xlsx":
-        raise WorkbookFormatError(
-            f"{where} is not an .xlsx workbook; save it as Excel Workbook (.xlsx) first"
-        )
+        raise WorkbookFormatError(f"{where} is not an .xlsx workbook; save it as Excel Workbook (.xlsx) first")
 
 
 def _load(path: Path, **kwargs: Any) -> XLWorkbook:
@@ -108,12 +105,9 @@ class XlsxBackend:
         if plan.empty:
             report.requests = 0
             return report
-        if not os.access(self.path.parent, os.W_OK) or (
-            self.path.exists() and not os.access(self.path, os.W_OK)
-        ):
+        if not os.access(self.path.parent, os.W_OK) or (self.path.exists() and not os.access(self.path, os.W_OK)):
             raise WorkbookWriteError(
-                f"cannot write {str(self.path)!r}: the file or its folder is read-only; "
-                "nothing was changed"
+                f"cannot write {str(self.path)!r}: the file or its folder is read-only; nothing was changed"
             )
         wb = _load(self.path, rich_text=True)
         for _tab, title, col, text in plan.headers:
@@ -133,16 +127,25 @@ class XlsxBackend:
     @staticmethod
     def _apply(ws: Worksheet, group: Any, report: WriteReport) -> None:
         for row, col, record_id, id_col, new, old, cas, kind, column in zip(
-            group["row"], group["col"], group["record_id"], group["id_col"], group["new"],
-            group["old"], group["cas"], group["kind"], group["column"], strict=True,
+            group["row"],
+            group["col"],
+            group["record_id"],
+            group["id_col"],
+            group["new"],
+            group["old"],
+            group["cas"],
+            group["kind"],
+            group["column"],
+            strict=True,
         ):
             row, col, id_col = int(row), int(col), int(id_col)
             held = ws.cell(row=row, column=id_col + 1).value if id_col >= 0 else None
             cell = ws.cell(row=row, column=col + 1)
             reason = skip_reason(kind, id_col, held, record_id, bool(cas), cell.value, old)
             if reason:
-                report.skipped.append({"tab": ws.title, "row": row, "column": column, "id": record_id,
-                                       "reason": reason})
+                report.skipped.append(
+                    {"tab": ws.title, "row": row, "column": column, "id": record_id, "reason": reason}
+                )
                 continue
             _set_raw(cell, new)
             if isinstance(new, dt.datetime):
@@ -188,4 +191,3 @@ class XlsxBackend:
         finally:
             if tmp.exists():
                 tmp.unlink()
-

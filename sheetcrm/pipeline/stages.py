@@ -34,8 +34,8 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from .schema import ActivityType, Flag, Lang, Stage
-from .settings import Settings
+from sheetcrm.schema import ActivityType, Flag, Lang, Stage
+from sheetcrm.settings import Settings
 
 __all__ = [
     "CHANGE_ADVANCED",
@@ -66,8 +66,16 @@ CHANGE_FILLED: Final = "filled"
 
 #: Columns of :func:`advance_stages`'s result, in order.
 RESULT_COLUMNS: Final[tuple[str, ...]] = (
-    "Stage", "change", "evidence", "Stage Seen", "Stage Since", "Stage Reason",
-    "Days in Stage", "Probability", "Weighted Amount", "Flags",
+    "Stage",
+    "change",
+    "evidence",
+    "Stage Seen",
+    "Stage Since",
+    "Stage Reason",
+    "Days in Stage",
+    "Probability",
+    "Weighted Amount",
+    "Flags",
 )
 #: Columns of :func:`pipeline_summary`'s result, in order.
 SUMMARY_COLUMNS: Final[tuple[str, ...]] = ("Deals", "Amount", "Weighted Amount")
@@ -218,9 +226,7 @@ def advance_stages(
     seen = stage_order(opportunities["Stage Seen"]).to_numpy()
     since = _dates(opportunities["Stage Since"])
     reason = _objects(opportunities["Stage Reason"])
-    amount = pd.to_numeric(opportunities["Amount"], errors="coerce").to_numpy(
-        dtype="float64", na_value=np.nan
-    )
+    amount = pd.to_numeric(opportunities["Amount"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     expected = _dates(opportunities["Expected Close"])
 
     blank = np.isnan(cur)
@@ -246,10 +252,12 @@ def advance_stages(
     # One factorisation of both ID columns gives shared integer codes (-1: missing ID);
     # activity codes that no opportunity has are set to -1.
     codes, uniq = pd.factorize(
-        np.concatenate([
-            opportunities["ID"].to_numpy(dtype=object),
-            activities["Opportunity ID"].to_numpy(dtype=object),
-        ])
+        np.concatenate(
+            [
+                opportunities["ID"].to_numpy(dtype=object),
+                activities["Opportunity ID"].to_numpy(dtype=object),
+            ]
+        )
     )
     o_code, a_code = codes[:n], codes[n:]
     known = np.zeros(len(uniq) + 1, dtype=bool)
@@ -264,9 +272,9 @@ def advance_stages(
     if a_valid.any():
         last = pd.Series(a_date[a_valid]).groupby(a_code[a_valid]).max()
         last_by_code[last.index.to_numpy()] = last.to_numpy(dtype="datetime64[ns]")
-    last_activity = np.where(
-        o_code >= 0, last_by_code[np.maximum(o_code, 0)], np.datetime64("NaT")
-    ).astype("datetime64[ns]")
+    last_activity = np.where(o_code >= 0, last_by_code[np.maximum(o_code, 0)], np.datetime64("NaT")).astype(
+        "datetime64[ns]"
+    )
 
     # Evidence candidates: typed, ruled, linked and dated <= as_of.
     rules: dict[object, int] = {}
@@ -276,26 +284,26 @@ def advance_stages(
             rules[atype] = parsed.order
     a_rule = activities["Type"].map(rules).to_numpy(dtype="float64", na_value=np.nan)
     cand_mask = a_valid & ~np.isnan(a_rule)
-    cand = pd.DataFrame({
-        "code": a_code[cand_mask],
-        "date": a_date[cand_mask].view("int64"),
-        "order": a_rule[cand_mask].astype(np.int64),
-        "act": np.flatnonzero(cand_mask),
-    })
-    rows_mask = eligible & (o_code >= 0)
-    rows = pd.DataFrame({
-        "code": o_code[rows_mask],
-        "pos": np.flatnonzero(rows_mask),
-        "cutoff": since[rows_mask].view("int64"),
-        "use_cutoff": use_cutoff[rows_mask],
-        "strict": strict[rows_mask],
-    })
-    m = cand.merge(rows, on="code", how="inner", sort=False)
-    counted = (
-        ~m["use_cutoff"]
-        | (m["date"] > m["cutoff"])
-        | ((m["date"] == m["cutoff"]) & ~m["strict"])
+    cand = pd.DataFrame(
+        {
+            "code": a_code[cand_mask],
+            "date": a_date[cand_mask].view("int64"),
+            "order": a_rule[cand_mask].astype(np.int64),
+            "act": np.flatnonzero(cand_mask),
+        }
     )
+    rows_mask = eligible & (o_code >= 0)
+    rows = pd.DataFrame(
+        {
+            "code": o_code[rows_mask],
+            "pos": np.flatnonzero(rows_mask),
+            "cutoff": since[rows_mask].view("int64"),
+            "use_cutoff": use_cutoff[rows_mask],
+            "strict": strict[rows_mask],
+        }
+    )
+    m = cand.merge(rows, on="code", how="inner", sort=False)
+    counted = ~m["use_cutoff"] | (m["date"] > m["cutoff"]) | ((m["date"] == m["cutoff"]) & ~m["strict"])
     m = m.loc[counted, ["pos", "date", "order", "act"]]
     # Highest stage, then earliest date, then smallest activity ID.
     m = m[m["order"] == m.groupby("pos")["order"].transform("max")]
@@ -344,22 +352,19 @@ def advance_stages(
         ids = evidence[idx]
         no_id = pd.isna(ids)
         dates = _day_strings(new_since[idx])
-        with_id = _render(texts["evidence"], len(idx), type=type_labels,
-                          id=np.where(no_id, "", ids).astype(object), date=dates)
+        with_id = _render(
+            texts["evidence"], len(idx), type=type_labels, id=np.where(no_id, "", ids).astype(object), date=dates
+        )
         without_id = _render(texts["evidence_no_id"], len(idx), type=type_labels, date=dates)
         new_reason[idx] = np.where(no_id, without_id, with_id)
     new_reason[person] = texts["person"].format(date=as_of_str)
-    new_reason[filled_lead] = texts["filled"].format(
-        stage=Stage.LEAD.label(lang), date=as_of_str
-    )
+    new_reason[filled_lead] = texts["filled"].format(stage=Stage.LEAD.label(lang), date=as_of_str)
     no_reason = pd.isna(new_reason)
     if no_reason.any():
         first_seen = no_reason & np.isnan(seen)
         new_reason[first_seen] = texts["first_seen"].format(date=as_of_str)
         again = no_reason & ~np.isnan(seen)
-        new_reason[again] = _render(
-            texts["since"], int(again.sum()), date=_day_strings(new_since[again])
-        )
+        new_reason[again] = _render(texts["since"], int(again.sum()), date=_day_strings(new_since[again]))
 
     # ---- computed numbers
     new_stage = stage_from_order(new_order)
@@ -378,9 +383,7 @@ def advance_stages(
     stale = is_open & ~np.isnat(recent) & (recent < stale_cut)
     overdue = is_open & ~np.isnat(expected) & (expected < as_of64)
     won_no_amount = (new_order == _WON) & (np.isnan(amount) | (amount == 0))
-    code = stale.astype(np.int64) | (overdue.astype(np.int64) << 1) | (
-        won_no_amount.astype(np.int64) << 2
-    )
+    code = stale.astype(np.int64) | (overdue.astype(np.int64) << 1) | (won_no_amount.astype(np.int64) << 2)
     flags = _flag_texts(lang)[code]
 
     return pd.DataFrame(
@@ -434,12 +437,8 @@ def pipeline_summary(result: pd.DataFrame, opportunities: pd.DataFrame) -> pd.Da
         amount_series = opportunities["Amount"]
     else:
         amount_series = opportunities["Amount"].reindex(result.index)
-    amount = pd.to_numeric(amount_series, errors="coerce").to_numpy(
-        dtype="float64", na_value=np.nan
-    )
-    weighted = pd.to_numeric(result["Weighted Amount"], errors="coerce").to_numpy(
-        dtype="float64", na_value=np.nan
-    )
+    amount = pd.to_numeric(amount_series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    weighted = pd.to_numeric(result["Weighted Amount"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     order = stage_order(result["Stage"]).to_numpy()
     ok = ~np.isnan(order)
     codes = order[ok].astype(np.int64)

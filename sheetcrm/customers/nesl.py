@@ -1,7 +1,7 @@
 """NESL classes, main/important marks and lifecycle stages, as of a date.
 
 NESL is seed 000's table 4; lifecycle is Stone & Woodcock's eight stages (seed 001). Pure,
-vectorised functions over a transactions frame (:func:`sheetcrm.transactions.transactions`).
+vectorised functions over a transactions frame (:func:`sheetcrm.customers.transactions.transactions`).
 Ages are whole days before ``as_of`` (0 = on as_of); "within N days" means age ≤ N.
 The tables are in ``docs/customer-rules.md``.
 
@@ -14,7 +14,7 @@ NESL, with ``e = settings.existing_days`` (30) and ``s = settings.sleeping_days`
 
 Marks: **main** — more than ``settings.main_customer_count`` (3) transactions with age ≤ e
 (only E customers can be main); **important** — look-back Monetary (as in
-:func:`sheetcrm.rfm.rfm_table`) strictly above ``settings.important_amount``, any class.
+:func:`sheetcrm.customers.rfm.rfm_table`) strictly above ``settings.important_amount``, any class.
 
 Lifecycle, first match wins:
 
@@ -39,10 +39,10 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from .rfm import Key, book, value_tiers
-from .schema import NESL, Lifecycle, Tier
-from .settings import Settings
-from .transactions import DateLike
+from sheetcrm.customers.rfm import Key, book, value_tiers
+from sheetcrm.customers.transactions import DateLike
+from sheetcrm.schema import NESL, Lifecycle, Tier
+from sheetcrm.settings import Settings
 
 #: Length in days of the two periods compared for a decline (Potential Divorce).
 DECLINE_DAYS = 90
@@ -93,9 +93,9 @@ def nesl_table(
       * ``as_of`` — the day (inclusive). ``settings`` — ``existing_days``, ``sleeping_days``,
         ``main_customer_count``, ``important_amount``, ``lookback_months`` (and
         ``tier_shares`` when ``tiers`` is None).
-      * ``tiers`` — :class:`Tier` per customer ID (as from :func:`sheetcrm.rfm.value_tiers`),
+      * ``tiers`` — :class:`Tier` per customer ID (as from :func:`sheetcrm.customers.rfm.value_tiers`),
         for Intensive Care; aligned on ID, missing read as not Strategic/High-profit. None:
-        computed here with :func:`~sheetcrm.rfm.value_tiers` from the look-back Monetary.
+        computed here with :func:`~sheetcrm.customers.rfm.value_tiers` from the look-back Monetary.
 
     Out: a frame indexed by customer ID (object index ``"ID"``, given order) with columns
     ``nesl`` (object, :class:`NESL`), ``main`` (bool), ``important`` (bool) and
@@ -124,7 +124,9 @@ def nesl_table(
 
     if tiers is None:
         tier_values = value_tiers(
-            pd.Series(b.monetary, index=b.index), pd.Series(buyer, index=b.index), settings,
+            pd.Series(b.monetary, index=b.index),
+            pd.Series(buyer, index=b.index),
+            settings,
         ).to_numpy(dtype=object)
     else:
         tier_values = tiers.reindex(b.index).to_numpy(dtype=object)
@@ -141,9 +143,7 @@ def nesl_table(
         is_e & (b.count >= 2),
     ]
     # np.select on the enum members themselves would turn them into a numpy str array
-    lifecycle = _LIFECYCLE_ORDER[
-        np.select(conditions, list(range(len(conditions))), default=len(conditions))
-    ]
+    lifecycle = _LIFECYCLE_ORDER[np.select(conditions, list(range(len(conditions))), default=len(conditions))]
     return pd.DataFrame(
         {
             "nesl": pd.Series(nesl, index=b.index, dtype=object),
@@ -204,7 +204,9 @@ def nesl_moves(before: pd.Series, after: pd.Series) -> NeslMoves:
     tally = np.bincount(f_code * width + t_code, minlength=width * width)
     labels: list[NESL | None] = [*_NESL_ORDER, None]
     pairs = [
-        (i, j) for i in range(width) for j in range(width)
+        (i, j)
+        for i in range(width)
+        for j in range(width)
         if (i < len(order) and j < len(order)) or tally[i * width + j]
     ]
     counts = pd.DataFrame(

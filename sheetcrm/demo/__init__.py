@@ -86,8 +86,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .schema import TABS, ActivityType, ContactRole, Lang, Stage, Tab
-from .settings import settings_rows
+from sheetcrm.schema import TABS, ActivityType, ContactRole, Lang, Stage, Tab
+from sheetcrm.settings import settings_rows
 
 __all__ = [
     "EXTRA_COLUMN",
@@ -132,8 +132,10 @@ BAD_EMAIL_NAME = "Amy Chen"
 UNKNOWN_STAGE = "Closing"
 
 _ID_FORMAT: dict[Tab, str] = {
-    Tab.COMPANIES: "CO-{:04d}", Tab.CONTACTS: "P-{:04d}",
-    Tab.OPPORTUNITIES: "OP-{:04d}", Tab.ACTIVITIES: "A-{:05d}",
+    Tab.COMPANIES: "CO-{:04d}",
+    Tab.CONTACTS: "P-{:04d}",
+    Tab.OPPORTUNITIES: "OP-{:04d}",
+    Tab.ACTIVITIES: "A-{:05d}",
 }
 
 
@@ -141,10 +143,19 @@ def _fixed_id(tab: Tab, index: int) -> str:
     return _ID_FORMAT[tab].format(index + 1)
 
 
-def _m(tab: Tab, index: int, column: str, kind: str, severity: str, note: str,
-       blank: bool = False, **extra: Any) -> dict[str, Any]:
-    return {"tab": tab, "id": None if blank else _fixed_id(tab, index), "row": index + 2,
-            "column": column, "kind": kind, "severity": severity, "note": note, **extra}
+def _m(
+    tab: Tab, index: int, column: str, kind: str, severity: str, note: str, blank: bool = False, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "tab": tab,
+        "id": None if blank else _fixed_id(tab, index),
+        "row": index + 2,
+        "column": column,
+        "kind": kind,
+        "severity": severity,
+        "note": note,
+        **extra,
+    }
 
 
 #: The fixed planted mistakes: same rows and IDs for every seed, size, date and language.
@@ -153,40 +164,64 @@ def _m(tab: Tab, index: int, column: str, kind: str, severity: str, note: str,
 #: text a reader must convert; "problem": validation must report it) and ``note``; a
 #: duplicate also has ``duplicate_of``. :func:`planted_mistakes` adds each cell's value.
 PLANTED_MISTAKES: list[dict[str, Any]] = [
-    _m(Tab.COMPANIES, _CO_DATE_TEXT, "Created", "date_text", "parse", "date as 2026/3/5",
-       format="ymd_slash"),
-    _m(Tab.COMPANIES, _CO_DUP, "Name", "duplicate_company", "problem",
-       "another form of the name of CO-0004", duplicate_of=_fixed_id(Tab.COMPANIES, _CO_DUP_OF)),
+    _m(Tab.COMPANIES, _CO_DATE_TEXT, "Created", "date_text", "parse", "date as 2026/3/5", format="ymd_slash"),
+    _m(
+        Tab.COMPANIES,
+        _CO_DUP,
+        "Name",
+        "duplicate_company",
+        "problem",
+        "another form of the name of CO-0004",
+        duplicate_of=_fixed_id(Tab.COMPANIES, _CO_DUP_OF),
+    ),
     _m(Tab.COMPANIES, _CO_BLANK, "ID", "blank_id", "problem", "no ID; sync fills it", blank=True),
-    _m(Tab.CONTACTS, _CT_DATE_ROC, "Created", "date_text", "parse", "date as 民國115年3月5日",
-       format="roc_cjk"),
-    _m(Tab.CONTACTS, _CT_BAD_EMAIL, "Email", "bad_email", "problem",
-       "email without a domain suffix"),
-    _m(Tab.CONTACTS, _CT_DATE_CJK, "Created", "date_text", "parse", "date as 2026年3月5日",
-       format="ymd_cjk"),
+    _m(Tab.CONTACTS, _CT_DATE_ROC, "Created", "date_text", "parse", "date as 民國115年3月5日", format="roc_cjk"),
+    _m(Tab.CONTACTS, _CT_BAD_EMAIL, "Email", "bad_email", "problem", "email without a domain suffix"),
+    _m(Tab.CONTACTS, _CT_DATE_CJK, "Created", "date_text", "parse", "date as 2026年3月5日", format="ymd_cjk"),
     _m(Tab.CONTACTS, _CT_PHONE, "Phone", "phone_letters", "problem", "letter O typed for a zero"),
-    _m(Tab.CONTACTS, _CT_DANGLING, "Company ID", "dangling_ref", "problem",
-       "refers to a company that does not exist"),
-    _m(Tab.CONTACTS, _CT_DUP, "Phone", "duplicate_contact", "problem",
-       "same name and phone as P-0003", duplicate_of=_fixed_id(Tab.CONTACTS, _CT_DUP_OF),
-       columns=("Name", "Phone")),
+    _m(Tab.CONTACTS, _CT_DANGLING, "Company ID", "dangling_ref", "problem", "refers to a company that does not exist"),
+    _m(
+        Tab.CONTACTS,
+        _CT_DUP,
+        "Phone",
+        "duplicate_contact",
+        "problem",
+        "same name and phone as P-0003",
+        duplicate_of=_fixed_id(Tab.CONTACTS, _CT_DUP_OF),
+        columns=("Name", "Phone"),
+    ),
     _m(Tab.CONTACTS, _CT_BLANK, "ID", "blank_id", "problem", "no ID; sync fills it", blank=True),
-    _m(Tab.OPPORTUNITIES, _OP_MONEY_NT, "Amount", "money_text", "parse", "amount as NT$1,200",
-       format="nt_dollar"),
-    _m(Tab.OPPORTUNITIES, _OP_DATE_ROC, "Expected Close", "date_text", "parse",
-       "date as 115/3/5 (ROC year)", format="roc_slash"),
-    _m(Tab.OPPORTUNITIES, _OP_MONEY_YUAN, "Amount", "money_text", "parse", "amount as 1,200元",
-       format="yuan"),
-    _m(Tab.OPPORTUNITIES, _OP_MONEY_FW, "Amount", "money_text", "parse",
-       "amount in full-width digits", format="fullwidth"),
-    _m(Tab.OPPORTUNITIES, _OP_UNKNOWN_STAGE, "Stage", "unknown_stage", "problem",
-       f"stage {UNKNOWN_STAGE!r} is not a stage"),
-    _m(Tab.OPPORTUNITIES, _OP_BLANK, "ID", "blank_id", "problem", "no ID; sync fills it",
-       blank=True),
-    _m(Tab.ACTIVITIES, _AC_BAD_DATE, "Date", "bad_date", "problem",
-       "month 13, day 45 is not a date"),
-    *(_m(Tab.ACTIVITIES, i, "ID", "blank_id", "problem", "no ID; sync fills it", blank=True)
-      for i in _AC_BLANK),
+    _m(Tab.OPPORTUNITIES, _OP_MONEY_NT, "Amount", "money_text", "parse", "amount as NT$1,200", format="nt_dollar"),
+    _m(
+        Tab.OPPORTUNITIES,
+        _OP_DATE_ROC,
+        "Expected Close",
+        "date_text",
+        "parse",
+        "date as 115/3/5 (ROC year)",
+        format="roc_slash",
+    ),
+    _m(Tab.OPPORTUNITIES, _OP_MONEY_YUAN, "Amount", "money_text", "parse", "amount as 1,200元", format="yuan"),
+    _m(
+        Tab.OPPORTUNITIES,
+        _OP_MONEY_FW,
+        "Amount",
+        "money_text",
+        "parse",
+        "amount in full-width digits",
+        format="fullwidth",
+    ),
+    _m(
+        Tab.OPPORTUNITIES,
+        _OP_UNKNOWN_STAGE,
+        "Stage",
+        "unknown_stage",
+        "problem",
+        f"stage {UNKNOWN_STAGE!r} is not a stage",
+    ),
+    _m(Tab.OPPORTUNITIES, _OP_BLANK, "ID", "blank_id", "problem", "no ID; sync fills it", blank=True),
+    _m(Tab.ACTIVITIES, _AC_BAD_DATE, "Date", "bad_date", "problem", "month 13, day 45 is not a date"),
+    *(_m(Tab.ACTIVITIES, i, "ID", "blank_id", "problem", "no ID; sync fills it", blank=True) for i in _AC_BLANK),
 ]
 
 # --------------------------------------------------------------------------------------
@@ -194,107 +229,322 @@ PLANTED_MISTAKES: list[dict[str, Any]] = [
 # --------------------------------------------------------------------------------------
 
 _REGIONS: list[tuple[str, float]] = [
-    ("台北", 28), ("新北", 14), ("桃園", 10), ("新竹", 12), ("台中", 13), ("台南", 7),
-    ("高雄", 10), ("Hong Kong", 6),
+    ("台北", 28),
+    ("新北", 14),
+    ("桃園", 10),
+    ("新竹", 12),
+    ("台中", 13),
+    ("台南", 7),
+    ("高雄", 10),
+    ("Hong Kong", 6),
 ]
 
 # key, en, zh, name words (zh, en), weight
 _INDUSTRIES: list[tuple[str, str, str, list[tuple[str, str]], float]] = [
-    ("mfg", "Manufacturing", "製造業",
-     [("精密", "Precision"), ("機械", "Machinery"), ("工業", "Industrial"),
-      ("金屬", "Metalworks")], 18),
-    ("semi", "Semiconductor", "半導體",
-     [("晶創科技", "Semiconductor"), ("半導體", "Semitech"), ("微電子", "Microelectronics"),
-      ("晶圓材料", "Wafer Materials")], 9),
-    ("elec", "Electronics", "電子",
-     [("電子", "Electronics"), ("光電", "Optronics"), ("電機", "Electric")], 11),
-    ("retail", "Retail", "零售",
-     [("百貨", "Department Store"), ("生活", "Living"), ("選物", "Select")], 9),
-    ("fnb", "Food & Beverage", "餐飲",
-     [("食品", "Foods"), ("餐飲", "Dining"), ("茶業", "Tea"), ("烘焙", "Bakery"),
-      ("咖啡", "Coffee")], 11),
-    ("logi", "Logistics", "物流",
-     [("物流", "Logistics"), ("運通", "Express"), ("倉儲", "Warehousing"),
-      ("航運", "Shipping")], 8),
-    ("bio", "Biotech & Healthcare", "生技醫療",
-     [("生技", "Biotech"), ("醫材", "Medical"), ("藥品", "Pharma")], 8),
-    ("soft", "Software & IT", "軟體服務",
-     [("資訊", "Information"), ("數位", "Digital"), ("雲端", "Cloud"), ("軟體", "Software")], 10),
-    ("trade", "Trading", "貿易",
-     [("貿易", "Trading"), ("國際", "International"), ("實業", "Enterprise")], 9),
-    ("build", "Construction", "建築營造",
-     [("營造", "Construction"), ("建設", "Development"), ("工程", "Engineering")], 7),
+    (
+        "mfg",
+        "Manufacturing",
+        "製造業",
+        [("精密", "Precision"), ("機械", "Machinery"), ("工業", "Industrial"), ("金屬", "Metalworks")],
+        18,
+    ),
+    (
+        "semi",
+        "Semiconductor",
+        "半導體",
+        [
+            ("晶創科技", "Semiconductor"),
+            ("半導體", "Semitech"),
+            ("微電子", "Microelectronics"),
+            ("晶圓材料", "Wafer Materials"),
+        ],
+        9,
+    ),
+    ("elec", "Electronics", "電子", [("電子", "Electronics"), ("光電", "Optronics"), ("電機", "Electric")], 11),
+    ("retail", "Retail", "零售", [("百貨", "Department Store"), ("生活", "Living"), ("選物", "Select")], 9),
+    (
+        "fnb",
+        "Food & Beverage",
+        "餐飲",
+        [("食品", "Foods"), ("餐飲", "Dining"), ("茶業", "Tea"), ("烘焙", "Bakery"), ("咖啡", "Coffee")],
+        11,
+    ),
+    (
+        "logi",
+        "Logistics",
+        "物流",
+        [("物流", "Logistics"), ("運通", "Express"), ("倉儲", "Warehousing"), ("航運", "Shipping")],
+        8,
+    ),
+    ("bio", "Biotech & Healthcare", "生技醫療", [("生技", "Biotech"), ("醫材", "Medical"), ("藥品", "Pharma")], 8),
+    (
+        "soft",
+        "Software & IT",
+        "軟體服務",
+        [("資訊", "Information"), ("數位", "Digital"), ("雲端", "Cloud"), ("軟體", "Software")],
+        10,
+    ),
+    ("trade", "Trading", "貿易", [("貿易", "Trading"), ("國際", "International"), ("實業", "Enterprise")], 9),
+    (
+        "build",
+        "Construction",
+        "建築營造",
+        [("營造", "Construction"), ("建設", "Development"), ("工程", "Engineering")],
+        7,
+    ),
 ]
 _IND_BY_KEY = {i[0]: i for i in _INDUSTRIES}
 
 _TW_PREFIXES: list[tuple[str, str]] = [
-    ("宏達", "hongda"), ("佳和", "chiaho"), ("全興", "chuanhsing"), ("振豐", "chenfeng"),
-    ("立群", "lichun"), ("冠宇", "kuanyu"), ("鼎盛", "tingsheng"), ("瑞昇", "juisheng"),
-    ("泰益", "taiyi"), ("興隆", "hsinglung"), ("昇陽", "shengyang"), ("聯昌", "lienchang"),
-    ("晉緯", "chinwei"), ("欣揚", "hsinyang"), ("光宇", "kuangyu"), ("協益", "hsiehyi"),
-    ("大展", "tachan"), ("竣達", "chunta"), ("永捷", "yungchieh"), ("旭東", "hsutung"),
-    ("凱力", "kaili"), ("明遠", "mingyuan"), ("正道", "chengtao"), ("誠美", "chengmei"),
-    ("德昌", "techang"), ("華群", "huachun"), ("嘉禾", "chiaho2"), ("巨翔", "chuhsiang"),
-    ("東信", "tunghsin"), ("力鼎", "liting"), ("品達", "pinta"), ("茂林", "maolin"),
-    ("金泰", "chintai"), ("宇達", "yuta"), ("百勝", "paisheng"), ("信昌", "hsinchang"),
-    ("啟航", "chihang"), ("源興", "yuanhsing"), ("安捷", "anchieh"), ("富順", "fushun"),
-    ("育昇", "yusheng"), ("禾豐", "hofeng"), ("新揚", "hsinyang2"), ("晨光", "chenkuang"),
-    ("青峰", "chingfeng"), ("亞昕", "yahsin"), ("宏恩", "hungen"), ("億昌", "yichang"),
-    ("聖泰", "shengtai"), ("碩研", "shuoyen"), ("展鴻", "chanhung"), ("利晉", "lichin"),
-    ("通懋", "tungmao"), ("合勤", "hochin"), ("佑昌", "yuchang"), ("順發", "shunfa"),
-    ("瑞儀", "juiyi"), ("天成", "tiencheng"), ("耀華", "yaohua"), ("同益", "tungyi"),
+    ("宏達", "hongda"),
+    ("佳和", "chiaho"),
+    ("全興", "chuanhsing"),
+    ("振豐", "chenfeng"),
+    ("立群", "lichun"),
+    ("冠宇", "kuanyu"),
+    ("鼎盛", "tingsheng"),
+    ("瑞昇", "juisheng"),
+    ("泰益", "taiyi"),
+    ("興隆", "hsinglung"),
+    ("昇陽", "shengyang"),
+    ("聯昌", "lienchang"),
+    ("晉緯", "chinwei"),
+    ("欣揚", "hsinyang"),
+    ("光宇", "kuangyu"),
+    ("協益", "hsiehyi"),
+    ("大展", "tachan"),
+    ("竣達", "chunta"),
+    ("永捷", "yungchieh"),
+    ("旭東", "hsutung"),
+    ("凱力", "kaili"),
+    ("明遠", "mingyuan"),
+    ("正道", "chengtao"),
+    ("誠美", "chengmei"),
+    ("德昌", "techang"),
+    ("華群", "huachun"),
+    ("嘉禾", "chiaho2"),
+    ("巨翔", "chuhsiang"),
+    ("東信", "tunghsin"),
+    ("力鼎", "liting"),
+    ("品達", "pinta"),
+    ("茂林", "maolin"),
+    ("金泰", "chintai"),
+    ("宇達", "yuta"),
+    ("百勝", "paisheng"),
+    ("信昌", "hsinchang"),
+    ("啟航", "chihang"),
+    ("源興", "yuanhsing"),
+    ("安捷", "anchieh"),
+    ("富順", "fushun"),
+    ("育昇", "yusheng"),
+    ("禾豐", "hofeng"),
+    ("新揚", "hsinyang2"),
+    ("晨光", "chenkuang"),
+    ("青峰", "chingfeng"),
+    ("亞昕", "yahsin"),
+    ("宏恩", "hungen"),
+    ("億昌", "yichang"),
+    ("聖泰", "shengtai"),
+    ("碩研", "shuoyen"),
+    ("展鴻", "chanhung"),
+    ("利晉", "lichin"),
+    ("通懋", "tungmao"),
+    ("合勤", "hochin"),
+    ("佑昌", "yuchang"),
+    ("順發", "shunfa"),
+    ("瑞儀", "juiyi"),
+    ("天成", "tiencheng"),
+    ("耀華", "yaohua"),
+    ("同益", "tungyi"),
 ]
-_EN_PREFIXES = ["Formosa", "Jade", "Lotus", "Orchid", "Sunrise", "Pacific", "Island", "Summit",
-                "Bluewave", "Maple", "Northstar", "Golden Bay", "Silverline", "Camphor", "Alishan",
-                "Tamsui", "Keelung", "Puli", "Yushan", "Kenting"]
-_HK_PREFIXES = ["Harbor", "Kowloon", "Victoria", "Pearl River", "Lantau", "Causeway", "Peak",
-                "Tsuen Wan", "Aberdeen", "Sai Kung"]
-_CITY_FOR_NAME = {"台北": "台北", "新北": "北台", "桃園": "桃園", "新竹": "新竹", "台中": "台中",
-                  "台南": "台南", "高雄": "高雄"}
+_EN_PREFIXES = [
+    "Formosa",
+    "Jade",
+    "Lotus",
+    "Orchid",
+    "Sunrise",
+    "Pacific",
+    "Island",
+    "Summit",
+    "Bluewave",
+    "Maple",
+    "Northstar",
+    "Golden Bay",
+    "Silverline",
+    "Camphor",
+    "Alishan",
+    "Tamsui",
+    "Keelung",
+    "Puli",
+    "Yushan",
+    "Kenting",
+]
+_HK_PREFIXES = [
+    "Harbor",
+    "Kowloon",
+    "Victoria",
+    "Pearl River",
+    "Lantau",
+    "Causeway",
+    "Peak",
+    "Tsuen Wan",
+    "Aberdeen",
+    "Sai Kung",
+]
+_CITY_FOR_NAME = {
+    "台北": "台北",
+    "新北": "北台",
+    "桃園": "桃園",
+    "新竹": "新竹",
+    "台中": "台中",
+    "台南": "台南",
+    "高雄": "高雄",
+}
 
-_SIZES: list[tuple[str, float]] = [("1-10", 24), ("11-50", 35), ("51-200", 22), ("201-500", 11),
-                                   ("500+", 8)]
+_SIZES: list[tuple[str, float]] = [("1-10", 24), ("11-50", 35), ("51-200", 22), ("201-500", 11), ("500+", 8)]
 _SIZE_DEALS = {"1-10": 0.6, "11-50": 1.0, "51-200": 1.6, "201-500": 2.2, "500+": 2.8}
 _CO_SOURCES: list[tuple[str, float]] = [
-    ("展覽", 18), ("官網", 16), ("轉介紹", 16), ("Cold call", 12), ("LinkedIn", 9),
-    ("電話開發", 10), ("舊客戶介紹", 8), ("Google 廣告", 7), ("經銷商", 4),
+    ("展覽", 18),
+    ("官網", 16),
+    ("轉介紹", 16),
+    ("Cold call", 12),
+    ("LinkedIn", 9),
+    ("電話開發", 10),
+    ("舊客戶介紹", 8),
+    ("Google 廣告", 7),
+    ("經銷商", 4),
 ]
 _B2C_SOURCES: list[tuple[str, float]] = [
-    ("官網", 25), ("Facebook", 16), ("Instagram", 10), ("門市", 20), ("轉介紹", 10),
-    ("蝦皮", 9), ("LINE 官方帳號", 8), ("展覽", 2),
+    ("官網", 25),
+    ("Facebook", 16),
+    ("Instagram", 10),
+    ("門市", 20),
+    ("轉介紹", 10),
+    ("蝦皮", 9),
+    ("LINE 官方帳號", 8),
+    ("展覽", 2),
 ]
 
 _SURNAMES: list[tuple[str, str, float]] = [
-    ("陳", "Chen", 11), ("林", "Lin", 8), ("黃", "Huang", 6), ("張", "Chang", 5.5),
-    ("李", "Lee", 5), ("王", "Wang", 4), ("吳", "Wu", 4), ("劉", "Liu", 3), ("蔡", "Tsai", 3),
+    ("陳", "Chen", 11),
+    ("林", "Lin", 8),
+    ("黃", "Huang", 6),
+    ("張", "Chang", 5.5),
+    ("李", "Lee", 5),
+    ("王", "Wang", 4),
+    ("吳", "Wu", 4),
+    ("劉", "Liu", 3),
+    ("蔡", "Tsai", 3),
     ("楊", "Yang", 2.5),
-    ("許", "Hsu", 2.3), ("鄭", "Cheng", 2), ("謝", "Hsieh", 1.7), ("郭", "Kuo", 1.6),
-    ("洪", "Hung", 1.3), ("曾", "Tseng", 1.2), ("邱", "Chiu", 1.2), ("廖", "Liao", 1.1),
-    ("賴", "Lai", 1), ("周", "Chou", 1), ("葉", "Yeh", 0.9), ("蘇", "Su", 0.8),
-    ("莊", "Chuang", 0.7), ("呂", "Lu", 0.7), ("江", "Chiang", 0.6),
+    ("許", "Hsu", 2.3),
+    ("鄭", "Cheng", 2),
+    ("謝", "Hsieh", 1.7),
+    ("郭", "Kuo", 1.6),
+    ("洪", "Hung", 1.3),
+    ("曾", "Tseng", 1.2),
+    ("邱", "Chiu", 1.2),
+    ("廖", "Liao", 1.1),
+    ("賴", "Lai", 1),
+    ("周", "Chou", 1),
+    ("葉", "Yeh", 0.9),
+    ("蘇", "Su", 0.8),
+    ("莊", "Chuang", 0.7),
+    ("呂", "Lu", 0.7),
+    ("江", "Chiang", 0.6),
 ]
 _GIVEN: list[tuple[str, str]] = [
-    ("怡君", "Yi-Chun"), ("志豪", "Chih-Hao"), ("雅婷", "Ya-Ting"), ("家豪", "Chia-Hao"),
-    ("淑芬", "Shu-Fen"), ("俊傑", "Chun-Chieh"), ("美玲", "Mei-Ling"), ("建宏", "Chien-Hung"),
-    ("佳穎", "Chia-Ying"), ("宗翰", "Tsung-Han"), ("詩涵", "Shih-Han"), ("冠廷", "Kuan-Ting"),
-    ("欣怡", "Hsin-Yi"), ("承恩", "Cheng-En"), ("宜蓁", "Yi-Chen"), ("柏翰", "Po-Han"),
-    ("思妤", "Szu-Yu"), ("彥廷", "Yen-Ting"), ("郁婷", "Yu-Ting"), ("哲瑋", "Che-Wei"),
-    ("婉婷", "Wan-Ting"), ("信宏", "Hsin-Hung"), ("靜宜", "Ching-Yi"), ("明輝", "Ming-Hui"),
-    ("秀英", "Hsiu-Ying"), ("國華", "Kuo-Hua"), ("麗華", "Li-Hua"), ("文傑", "Wen-Chieh"),
-    ("惠雯", "Hui-Wen"), ("志明", "Chih-Ming"), ("佩珊", "Pei-Shan"), ("育誠", "Yu-Cheng"),
-    ("筱涵", "Hsiao-Han"), ("子軒", "Tzu-Hsuan"), ("品妍", "Pin-Yen"), ("俊宏", "Chun-Hung"),
-    ("怡萱", "Yi-Hsuan"), ("家瑜", "Chia-Yu"), ("冠霖", "Kuan-Lin"), ("雅雯", "Ya-Wen"),
-    ("宏銘", "Hung-Ming"), ("淑惠", "Shu-Hui"), ("孟儒", "Meng-Ju"), ("昱廷", "Yu-Ting"),
-    ("嘉玲", "Chia-Ling"), ("俊賢", "Chun-Hsien"), ("瑞文", "Jui-Wen"), ("書豪", "Shu-Hao"),
-    ("雅琪", "Ya-Chi"), ("志偉", "Chih-Wei"), ("佳蓉", "Chia-Jung"), ("世昌", "Shih-Chang"),
-    ("美慧", "Mei-Hui"), ("振宇", "Chen-Yu"), ("曉雯", "Hsiao-Wen"), ("正雄", "Cheng-Hsiung"),
+    ("怡君", "Yi-Chun"),
+    ("志豪", "Chih-Hao"),
+    ("雅婷", "Ya-Ting"),
+    ("家豪", "Chia-Hao"),
+    ("淑芬", "Shu-Fen"),
+    ("俊傑", "Chun-Chieh"),
+    ("美玲", "Mei-Ling"),
+    ("建宏", "Chien-Hung"),
+    ("佳穎", "Chia-Ying"),
+    ("宗翰", "Tsung-Han"),
+    ("詩涵", "Shih-Han"),
+    ("冠廷", "Kuan-Ting"),
+    ("欣怡", "Hsin-Yi"),
+    ("承恩", "Cheng-En"),
+    ("宜蓁", "Yi-Chen"),
+    ("柏翰", "Po-Han"),
+    ("思妤", "Szu-Yu"),
+    ("彥廷", "Yen-Ting"),
+    ("郁婷", "Yu-Ting"),
+    ("哲瑋", "Che-Wei"),
+    ("婉婷", "Wan-Ting"),
+    ("信宏", "Hsin-Hung"),
+    ("靜宜", "Ching-Yi"),
+    ("明輝", "Ming-Hui"),
+    ("秀英", "Hsiu-Ying"),
+    ("國華", "Kuo-Hua"),
+    ("麗華", "Li-Hua"),
+    ("文傑", "Wen-Chieh"),
+    ("惠雯", "Hui-Wen"),
+    ("志明", "Chih-Ming"),
+    ("佩珊", "Pei-Shan"),
+    ("育誠", "Yu-Cheng"),
+    ("筱涵", "Hsiao-Han"),
+    ("子軒", "Tzu-Hsuan"),
+    ("品妍", "Pin-Yen"),
+    ("俊宏", "Chun-Hung"),
+    ("怡萱", "Yi-Hsuan"),
+    ("家瑜", "Chia-Yu"),
+    ("冠霖", "Kuan-Lin"),
+    ("雅雯", "Ya-Wen"),
+    ("宏銘", "Hung-Ming"),
+    ("淑惠", "Shu-Hui"),
+    ("孟儒", "Meng-Ju"),
+    ("昱廷", "Yu-Ting"),
+    ("嘉玲", "Chia-Ling"),
+    ("俊賢", "Chun-Hsien"),
+    ("瑞文", "Jui-Wen"),
+    ("書豪", "Shu-Hao"),
+    ("雅琪", "Ya-Chi"),
+    ("志偉", "Chih-Wei"),
+    ("佳蓉", "Chia-Jung"),
+    ("世昌", "Shih-Chang"),
+    ("美慧", "Mei-Hui"),
+    ("振宇", "Chen-Yu"),
+    ("曉雯", "Hsiao-Wen"),
+    ("正雄", "Cheng-Hsiung"),
 ]
-_EN_FIRST = ["Amy", "Jason", "Kevin", "Tina", "Vivian", "Eric", "Grace", "Jerry", "Irene",
-             "Peter", "Winnie", "Allen", "Cindy", "Frank", "Joanne", "Ivy", "Ben", "Sandy",
-             "Leo", "Ruby", "Sean", "Emily", "Tony", "Sharon", "Michael", "Joyce", "Alex",
-             "Claire", "Vincent", "Wendy", "Ken", "Maggie"]
-_HK_SURNAMES = ["Chan", "Wong", "Leung", "Cheung", "Lau", "Lee", "Ho", "Ng", "Tsang", "Yip",
-                "Lam", "Chow"]
+_EN_FIRST = [
+    "Amy",
+    "Jason",
+    "Kevin",
+    "Tina",
+    "Vivian",
+    "Eric",
+    "Grace",
+    "Jerry",
+    "Irene",
+    "Peter",
+    "Winnie",
+    "Allen",
+    "Cindy",
+    "Frank",
+    "Joanne",
+    "Ivy",
+    "Ben",
+    "Sandy",
+    "Leo",
+    "Ruby",
+    "Sean",
+    "Emily",
+    "Tony",
+    "Sharon",
+    "Michael",
+    "Joyce",
+    "Alex",
+    "Claire",
+    "Vincent",
+    "Wendy",
+    "Ken",
+    "Maggie",
+]
+_HK_SURNAMES = ["Chan", "Wong", "Leung", "Cheung", "Lau", "Lee", "Ho", "Ng", "Tsang", "Yip", "Lam", "Chow"]
 
 # zh title, en title, role, weight
 _TITLES: list[tuple[str, str, ContactRole, float]] = [
@@ -316,14 +566,23 @@ _TITLES: list[tuple[str, str, ContactRole, float]] = [
 ]
 
 _B2C_DOMAINS: list[tuple[str, float]] = [
-    ("gmail.com", 52), ("yahoo.com.tw", 18), ("hotmail.com", 9), ("outlook.com", 8),
-    ("icloud.com", 7), ("msa.hinet.net", 6),
+    ("gmail.com", 52),
+    ("yahoo.com.tw", 18),
+    ("hotmail.com", 9),
+    ("outlook.com", 8),
+    ("icloud.com", 7),
+    ("msa.hinet.net", 6),
 ]
 
 # area code, local digits, first digits, region
 _AREA: dict[str, tuple[str, int, str]] = {
-    "台北": ("02", 8, "2"), "新北": ("02", 8, "2"), "桃園": ("03", 7, "3"), "新竹": ("03", 7, "5"),
-    "台中": ("04", 8, "2"), "台南": ("06", 7, "2"), "高雄": ("07", 7, "3"),
+    "台北": ("02", 8, "2"),
+    "新北": ("02", 8, "2"),
+    "桃園": ("03", 7, "3"),
+    "新竹": ("03", 7, "5"),
+    "台中": ("04", 8, "2"),
+    "台南": ("06", 7, "2"),
+    "高雄": ("07", 7, "3"),
 }
 
 _PRODUCTS: list[tuple[str, str]] = [
@@ -340,47 +599,110 @@ _PRODUCTS: list[tuple[str, str]] = [
 ]
 
 _SUBJECTS: dict[ActivityType, list[str]] = {
-    ActivityType.CALL: ["初次電話聯繫", "Intro call", "電話追蹤進度", "Follow-up call",
-                        "確認需求細節", "Check budget and timing", "詢問決策流程", "回電討論規格"],
-    ActivityType.EMAIL: ["寄送產品型錄", "Sent brochure", "會後感謝信", "Follow-up email",
-                         "回覆技術問題", "寄送案例分享", "Sent spec sheet"],
-    ActivityType.MEETING: ["需求訪談會議", "Kick-off meeting", "線上會議 (Teams)", "與採購開會",
-                           "Meeting with facilities team"],
+    ActivityType.CALL: [
+        "初次電話聯繫",
+        "Intro call",
+        "電話追蹤進度",
+        "Follow-up call",
+        "確認需求細節",
+        "Check budget and timing",
+        "詢問決策流程",
+        "回電討論規格",
+    ],
+    ActivityType.EMAIL: [
+        "寄送產品型錄",
+        "Sent brochure",
+        "會後感謝信",
+        "Follow-up email",
+        "回覆技術問題",
+        "寄送案例分享",
+        "Sent spec sheet",
+    ],
+    ActivityType.MEETING: [
+        "需求訪談會議",
+        "Kick-off meeting",
+        "線上會議 (Teams)",
+        "與採購開會",
+        "Meeting with facilities team",
+    ],
     ActivityType.VISIT: ["現場勘查", "Site survey", "拜訪工廠", "拜訪總經理", "Visited HQ"],
-    ActivityType.DEMO: ["產品展示", "Product demo", "線上 Demo", "試機兩週",
-                        "Trial unit installed"],
+    ActivityType.DEMO: ["產品展示", "Product demo", "線上 Demo", "試機兩週", "Trial unit installed"],
     ActivityType.PROPOSAL: ["提案簡報", "Proposal sent", "寄送提案書", "Proposal v2"],
     ActivityType.QUOTE: ["報價單 v1", "Quotation sent", "修正報價 v2", "議價後新報價"],
-    ActivityType.CONTRACT: ["寄送合約", "Contract sent for signature", "合約用印中",
-                            "合約法務審閱"],
+    ActivityType.CONTRACT: ["寄送合約", "Contract sent for signature", "合約用印中", "合約法務審閱"],
     ActivityType.ORDER: ["訂單確認", "PO received", "簽約下單", "Signed and ordered"],
-    ActivityType.NOTE: ["客戶反映噪音問題", "Prefers LINE over email", "預算下季才核", "換窗口了",
-                        "Asked about warranty", "老闆很在意電費", "競爭對手也有報價",
-                        "Decision after Lunar New Year"],
+    ActivityType.NOTE: [
+        "客戶反映噪音問題",
+        "Prefers LINE over email",
+        "預算下季才核",
+        "換窗口了",
+        "Asked about warranty",
+        "老闆很在意電費",
+        "競爭對手也有報價",
+        "Decision after Lunar New Year",
+    ],
 }
-_REPEAT_SUBJECTS = ["濾網補貨", "Filter restock", "耗材訂購", "Quarterly consumables order",
-                    "加購清淨機", "Extra units ordered"]
-_PURCHASE_SUBJECTS = ["官網訂購", "門市購買", "Online order", "濾網更換", "清淨機 X500", "蝦皮訂單",
-                      "保養方案續約", "除濕機 D20", "LINE 下單", "Gift set"]
-_SERVICE_SUBJECTS = ["詢問保固", "預約到府保養", "Warranty question", "Delivery date check",
-                     "濾網怎麼換", "Asked for invoice copy"]
+_REPEAT_SUBJECTS = [
+    "濾網補貨",
+    "Filter restock",
+    "耗材訂購",
+    "Quarterly consumables order",
+    "加購清淨機",
+    "Extra units ordered",
+]
+_PURCHASE_SUBJECTS = [
+    "官網訂購",
+    "門市購買",
+    "Online order",
+    "濾網更換",
+    "清淨機 X500",
+    "蝦皮訂單",
+    "保養方案續約",
+    "除濕機 D20",
+    "LINE 下單",
+    "Gift set",
+]
+_SERVICE_SUBJECTS = [
+    "詢問保固",
+    "預約到府保養",
+    "Warranty question",
+    "Delivery date check",
+    "濾網怎麼換",
+    "Asked for invoice copy",
+]
 _B2B_NOTES = _SUBJECTS[ActivityType.NOTE]
-_B2C_NOTES = ["VIP 客戶", "偏好 LINE 聯絡", "Prefers email", "週末不接電話", "住新竹，可到府",
-              "家有嬰兒，重視靜音", "Corporate gift buyer"]
+_B2C_NOTES = [
+    "VIP 客戶",
+    "偏好 LINE 聯絡",
+    "Prefers email",
+    "週末不接電話",
+    "住新竹，可到府",
+    "家有嬰兒，重視靜音",
+    "Corporate gift buyer",
+]
 _EVENTS: list[tuple[str, str]] = [
-    ("春季新品發表會", "Spring Launch"), ("空氣品質論壇", "Clean Air Forum"),
-    ("客戶感恩茶會", "Customer Appreciation Tea"), ("智慧辦公研討會", "Smart Office Seminar"),
+    ("春季新品發表會", "Spring Launch"),
+    ("空氣品質論壇", "Clean Air Forum"),
+    ("客戶感恩茶會", "Customer Appreciation Tea"),
+    ("智慧辦公研討會", "Smart Office Seminar"),
     ("秋季體驗日", "Autumn Experience Day"),
 ]
 _NEXT_STEPS: dict[Stage, list[str]] = {
     Stage.LEAD: ["安排初次拜訪", "Book first visit", "寄型錄", "Call back"],
     Stage.QUALIFIED: ["準備提案", "Prepare proposal", "安排 Demo", "Site survey"],
     Stage.PROPOSAL: ["追蹤報價", "Follow up on quote", "修改報價", "Meet purchasing"],
-    Stage.NEGOTIATION: ["確認合約條款", "Confirm contract terms", "等待用印",
-                        "Final price approval"],
+    Stage.NEGOTIATION: ["確認合約條款", "Confirm contract terms", "等待用印", "Final price approval"],
 }
-_LOST_REASONS = ["價格太高", "Price too high", "選擇競爭對手", "Chose competitor", "預算凍結",
-                 "時程延後", "No response", "需求改變"]
+_LOST_REASONS = [
+    "價格太高",
+    "Price too high",
+    "選擇競爭對手",
+    "Chose competitor",
+    "預算凍結",
+    "時程延後",
+    "No response",
+    "需求改變",
+]
 
 # --------------------------------------------------------------------------------------
 # Team
@@ -406,21 +728,66 @@ _PRESALES = ("Presales", "售前顧問")
 
 #: The six reps. David Wu has left (Active false) but still owns records.
 TEAM: tuple[Rep, ...] = (
-    Rep("王小明", f"ming.wang@{_DOMAIN}", _SALES, (Stage.LEAD, Stage.QUALIFIED),
-        ("台北", "新北"), ("mfg", "retail", "fnb"), 3, True),
-    Rep("Jessica Lin", f"jessica.lin@{_DOMAIN}", _AM, (Stage.WON,),
-        ("台北", "新北", "桃園", "新竹"), ("soft", "trade", "retail"), 2, True),
-    Rep("張志豪", f"chihhao.chang@{_DOMAIN}", _PRESALES, (Stage.PROPOSAL, Stage.NEGOTIATION),
-        ("新竹", "桃園", "台中"), ("semi", "elec", "mfg"), 2, True),
-    Rep("Kevin Huang", f"kevin.huang@{_DOMAIN}", _SALES,
+    Rep(
+        "王小明",
+        f"ming.wang@{_DOMAIN}",
+        _SALES,
+        (Stage.LEAD, Stage.QUALIFIED),
+        ("台北", "新北"),
+        ("mfg", "retail", "fnb"),
+        3,
+        True,
+    ),
+    Rep(
+        "Jessica Lin",
+        f"jessica.lin@{_DOMAIN}",
+        _AM,
+        (Stage.WON,),
+        ("台北", "新北", "桃園", "新竹"),
+        ("soft", "trade", "retail"),
+        2,
+        True,
+    ),
+    Rep(
+        "張志豪",
+        f"chihhao.chang@{_DOMAIN}",
+        _PRESALES,
+        (Stage.PROPOSAL, Stage.NEGOTIATION),
+        ("新竹", "桃園", "台中"),
+        ("semi", "elec", "mfg"),
+        2,
+        True,
+    ),
+    Rep(
+        "Kevin Huang",
+        f"kevin.huang@{_DOMAIN}",
+        _SALES,
         (Stage.LEAD, Stage.QUALIFIED, Stage.PROPOSAL),
-        ("台中", "台南", "高雄"), ("mfg", "logi", "build"), 2, True),
-    Rep("林雅婷", f"yating.lin@{_DOMAIN}", _SALES,
+        ("台中", "台南", "高雄"),
+        ("mfg", "logi", "build"),
+        2,
+        True,
+    ),
+    Rep(
+        "林雅婷",
+        f"yating.lin@{_DOMAIN}",
+        _SALES,
         (Stage.LEAD, Stage.QUALIFIED, Stage.PROPOSAL, Stage.NEGOTIATION),
-        ("高雄", "台南", "台中"), ("fnb", "bio", "retail"), 1, True),
-    Rep("David Wu", f"david.wu@{_DOMAIN}", _SALES,
+        ("高雄", "台南", "台中"),
+        ("fnb", "bio", "retail"),
+        1,
+        True,
+    ),
+    Rep(
+        "David Wu",
+        f"david.wu@{_DOMAIN}",
+        _SALES,
         (Stage.LEAD, Stage.QUALIFIED, Stage.PROPOSAL, Stage.NEGOTIATION),
-        ("Hong Kong", "台北"), ("trade", "logi", "soft"), 1, False),
+        ("Hong Kong", "台北"),
+        ("trade", "logi", "soft"),
+        1,
+        False,
+    ),
 )
 _TEAM_NAMES = frozenset(r.name for r in TEAM) | {BAD_EMAIL_NAME}
 _LEFT_DAYS_AGO = 130  # David Wu left this many days before as_of
@@ -526,8 +893,7 @@ def _days(n: int) -> dt.timedelta:
 
 
 def _fullwidth(text: str) -> str:
-    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else "\u3000" if c == " " else c
-                   for c in text)
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else "\u3000" if c == " " else c for c in text)
 
 
 def _date_text(d: dt.date, fmt: str) -> str:
@@ -567,8 +933,7 @@ def header_keys(tab: Tab) -> list[str]:
 
 def _headers(tab: Tab, lang: Lang) -> list[str]:
     spec = TABS[tab]
-    return [EXTRA_COLUMN[lang] if k == _EXTRA_KEY else spec.column(k).header(lang)
-            for k in header_keys(tab)]
+    return [EXTRA_COLUMN[lang] if k == _EXTRA_KEY else spec.column(k).header(lang) for k in header_keys(tab)]
 
 
 # --------------------------------------------------------------------------------------
@@ -620,8 +985,9 @@ class _Gen:
             return _COVER
         return owner
 
-    def person_name(self, hk: bool = False, zh_bias: float = 0.6,
-                    avoid: set[str] | None = None) -> tuple[str, str, str]:
+    def person_name(
+        self, hk: bool = False, zh_bias: float = 0.6, avoid: set[str] | None = None
+    ) -> tuple[str, str, str]:
         """(display name, given romanized, surname romanized); never a rep's name nor one
         in ``avoid``, and a name no other contact has while the name pools last."""
         tries = 0
@@ -754,8 +1120,9 @@ class _Gen:
     def make_company(self, created: dt.date | None = None, owner_blank: float = 0.04) -> _Company:
         rng = self.rng
         region = _wchoice(rng, _REGIONS)
-        ind_weights = [(k, w * (2.5 if region == "新竹" and k in ("semi", "elec") else 1))
-                       for k, _, _, _, w in _INDUSTRIES]
+        ind_weights = [
+            (k, w * (2.5 if region == "新竹" and k in ("semi", "elec") else 1)) for k, _, _, _, w in _INDUSTRIES
+        ]
         ind = _wchoice(rng, ind_weights)
         name, core, zh, domain = self.company_name(region, ind)
         if created is None:
@@ -764,9 +1131,18 @@ class _Gen:
             else:
                 created = _day_between(rng, self.start, self.as_of - _days(20))
         owner = None if rng.random() < owner_blank else self.pick_rep(region, ind, created)
-        return _Company(name=name, core=core, lang_zh=zh, domain=domain, industry=ind,
-                        region=region, size=_wchoice(rng, _SIZES), owner=owner,
-                        source=_wchoice(rng, _CO_SOURCES), created=created)
+        return _Company(
+            name=name,
+            core=core,
+            lang_zh=zh,
+            domain=domain,
+            industry=ind,
+            region=region,
+            size=_wchoice(rng, _SIZES),
+            owner=owner,
+            source=_wchoice(rng, _CO_SOURCES),
+            created=created,
+        )
 
     def build_companies(self) -> None:
         n = self.n_companies - 2
@@ -774,11 +1150,18 @@ class _Gen:
         cos.sort(key=lambda c: c.created)
         # CO-0017: the same company typed again, another form of CO-0004's name
         orig = cos[_CO_DUP_OF]
-        dup = _Company(name=_name_variant(orig.name), core=orig.core, lang_zh=orig.lang_zh,
-                       domain=orig.domain, industry=orig.industry, region=orig.region,
-                       size=orig.size, owner=self.pick_rep(orig.region, orig.industry, self.as_of),
-                       source=_wchoice(self.rng, _CO_SOURCES),
-                       created=self.as_of - _days(self.rng.randint(20, 200)))
+        dup = _Company(
+            name=_name_variant(orig.name),
+            core=orig.core,
+            lang_zh=orig.lang_zh,
+            domain=orig.domain,
+            industry=orig.industry,
+            region=orig.region,
+            size=orig.size,
+            owner=self.pick_rep(orig.region, orig.industry, self.as_of),
+            source=_wchoice(self.rng, _CO_SOURCES),
+            created=self.as_of - _days(self.rng.randint(20, 200)),
+        )
         cos.insert(_CO_DUP, dup)
         # A company added a few days ago, no ID yet, no contacts, no owner.
         new = self.make_company(created=self.as_of - _days(self.rng.randint(1, 4)), owner_blank=1.0)
@@ -805,16 +1188,23 @@ class _Gen:
             local = rng.choice([f"{g}.{s}", f"{g}", f"{s}.{g}", f"{g}{s[0]}"])
             email = self.unique_email(local, co.domain)
         r = rng.random()
-        phone = (None if r < 0.07 else self.landline(co.region) if r < 0.62
-                 else self.mobile(hk=hk))
+        phone = None if r < 0.07 else self.landline(co.region) if r < 0.62 else self.mobile(hk=hk)
         if created is None:
             lo = max(co.created, self.start - _days(365))
             created = _day_between(rng, lo, self.as_of - _days(3))
-        return _Contact(company=co, name=name, title=title, role=role, email=email, phone=phone,
-                        owner=co.owner, source=co.source if rng.random() < 0.7
-                        else _wchoice(rng, _CO_SOURCES), created=created,
-                        opt_out=rng.random() < 0.025,
-                        note=rng.choice(_B2B_NOTES) if rng.random() < 0.06 else None)
+        return _Contact(
+            company=co,
+            name=name,
+            title=title,
+            role=role,
+            email=email,
+            phone=phone,
+            owner=co.owner,
+            source=co.source if rng.random() < 0.7 else _wchoice(rng, _CO_SOURCES),
+            created=created,
+            opt_out=rng.random() < 0.025,
+            note=rng.choice(_B2B_NOTES) if rng.random() < 0.06 else None,
+        )
 
     def b2c_contact(self, created: dt.date | None = None, owner_blank: float = 0.05) -> _Contact:
         rng = self.rng
@@ -823,17 +1213,27 @@ class _Gen:
         if r < 0.12:
             email = None
         else:
-            local = rng.choice([f"{g}{s}", f"{g}.{s}", f"{s}{g}", f"{g}{rng.randint(60, 99)}",
-                                f"{g}_{rng.randint(1, 999)}"])
+            local = rng.choice(
+                [f"{g}{s}", f"{g}.{s}", f"{s}{g}", f"{g}{rng.randint(60, 99)}", f"{g}_{rng.randint(1, 999)}"]
+            )
             email = self.unique_email(local, _wchoice(rng, _B2C_DOMAINS))
         phone = None if rng.random() < 0.06 else self.mobile()
         if created is None:
             created = _day_between(rng, self.start - _days(365), self.as_of - _days(1))
         owner = None if rng.random() < owner_blank else self.pick_rep(None, None, created)
-        return _Contact(company=None, name=name, title=None, role=ContactRole.CUSTOMER,
-                        email=email, phone=phone, owner=owner, source=_wchoice(rng, _B2C_SOURCES),
-                        created=created, opt_out=rng.random() < 0.03,
-                        note=rng.choice(_B2C_NOTES) if rng.random() < 0.12 else None)
+        return _Contact(
+            company=None,
+            name=name,
+            title=None,
+            role=ContactRole.CUSTOMER,
+            email=email,
+            phone=phone,
+            owner=owner,
+            source=_wchoice(rng, _B2C_SOURCES),
+            created=created,
+            opt_out=rng.random() < 0.03,
+            note=rng.choice(_B2C_NOTES) if rng.random() < 0.12 else None,
+        )
 
     def build_contacts(self) -> None:
         rng = self.rng
@@ -861,10 +1261,18 @@ class _Gen:
         for p in (orig, people[_CT_PHONE]):
             if p.phone is None:
                 p.phone = self.mobile()
-        dup = _Contact(company=orig.company, name=orig.name, title=orig.title, role=orig.role,
-                       email=None, phone=orig.phone,
-                       owner=self.pick_rep(None, None, self.as_of), source=orig.source,
-                       created=self.as_of - _days(rng.randint(10, 150)), quiet=True)
+        dup = _Contact(
+            company=orig.company,
+            name=orig.name,
+            title=orig.title,
+            role=orig.role,
+            email=None,
+            phone=orig.phone,
+            owner=self.pick_rep(None, None, self.as_of),
+            source=orig.source,
+            created=self.as_of - _days(rng.randint(10, 150)),
+            quiet=True,
+        )
         people.insert(_CT_DUP, dup)
         # A consumer added yesterday without an ID
         new = self.b2c_contact(created=self.as_of - _days(1), owner_blank=1.0)
@@ -887,10 +1295,10 @@ class _Gen:
                     break
             plans.append(self.plan_deal(co, d0))
         plans.sort(key=lambda p: p[0].first)
+
         # OP-0012 gets the unknown stage: make it an open deal.
         def is_open(plan: tuple[_Deal, list[_Act]]) -> bool:
-            return not plan[0].stage.is_closed and all(
-                a.type is not ActivityType.ORDER for a in plan[1])
+            return not plan[0].stage.is_closed and all(a.type is not ActivityType.ORDER for a in plan[1])
 
         k = _OP_UNKNOWN_STAGE
         if not is_open(plans[k]):
@@ -900,12 +1308,20 @@ class _Gen:
                     break
         # A deal added today, no ID, no activity yet.
         co = rng.choice(cands)
-        lead = _Deal(company=co, contact=rng.choice(co.contacts),
-                     name=self.deal_name(co), stage=Stage.LEAD, amount=None,
-                     expected_close=self.as_of + _days(rng.randint(45, 120)),
-                     owner=co.owner, next_step=rng.choice(_NEXT_STEPS[Stage.LEAD]),
-                     next_step_due=self.as_of + _days(rng.randint(2, 10)), closed=None,
-                     lost_reason=None, first=self.as_of)
+        lead = _Deal(
+            company=co,
+            contact=rng.choice(co.contacts),
+            name=self.deal_name(co),
+            stage=Stage.LEAD,
+            amount=None,
+            expected_close=self.as_of + _days(rng.randint(45, 120)),
+            owner=co.owner,
+            next_step=rng.choice(_NEXT_STEPS[Stage.LEAD]),
+            next_step_due=self.as_of + _days(rng.randint(2, 10)),
+            closed=None,
+            lost_reason=None,
+            first=self.as_of,
+        )
         plans.insert(_OP_BLANK, (lead, []))
         for i in (_OP_MONEY_NT, _OP_MONEY_YUAN, _OP_MONEY_FW):
             if plans[i][0].amount is None:
@@ -1004,38 +1420,72 @@ class _Gen:
             if rng.random() < 0.85:
                 next_step = rng.choice(_NEXT_STEPS[stage])
                 next_due = as_of + _days(rng.randint(-12, 21))
-        deal = _Deal(company=co, contact=contact, name=self.deal_name(co), stage=stage,
-                     amount=amount, expected_close=expected, owner=owner, next_step=next_step,
-                     next_step_due=next_due, closed=closed_on, lost_reason=lost_reason,
-                     first=dates[0])
+        deal = _Deal(
+            company=co,
+            contact=contact,
+            name=self.deal_name(co),
+            stage=stage,
+            amount=amount,
+            expected_close=expected,
+            owner=owner,
+            next_step=next_step,
+            next_step_due=next_due,
+            closed=closed_on,
+            lost_reason=lost_reason,
+            first=dates[0],
+        )
         acts: list[_Act] = []
         for t, when in zip(steps, dates, strict=True):
             known = [c for c in live if c.created <= when]
             who = contact if rng.random() < 0.8 or not known else rng.choice(known)
             amt = None
             if t is ActivityType.ORDER:
-                base = amount if amount is not None else _round_amount(
-                    rng.lognormvariate(math.log(250_000), 0.6), 1000)
+                base = amount if amount is not None else _round_amount(rng.lognormvariate(math.log(250_000), 0.6), 1000)
                 if rng.random() < 0.3:
                     base = _round_amount(base * rng.uniform(0.88, 0.98), 1000)
                 amt = base
                 who = contact
-            acts.append(_Act(date=when, type=t, contact=who, company=co, deal=deal, amount=amt,
-                             owner=self.act_owner(owner or co.owner or self.pick_rep(
-                                 co.region, co.industry, when), when),
-                             subject=rng.choice(_SUBJECTS[t])))
+            acts.append(
+                _Act(
+                    date=when,
+                    type=t,
+                    contact=who,
+                    company=co,
+                    deal=deal,
+                    amount=amt,
+                    owner=self.act_owner(owner or co.owner or self.pick_rep(co.region, co.industry, when), when),
+                    subject=rng.choice(_SUBJECTS[t]),
+                )
+            )
         return deal, acts
 
     # ---- other activities ------------------------------------------------------------
 
-    def add(self, when: dt.date, t: ActivityType, contact: _Contact | None, subject: str,
-            amount: int | None = None, deal: _Deal | None = None,
-            owner: str | None = None) -> None:
+    def add(
+        self,
+        when: dt.date,
+        t: ActivityType,
+        contact: _Contact | None,
+        subject: str,
+        amount: int | None = None,
+        deal: _Deal | None = None,
+        owner: str | None = None,
+    ) -> None:
         co = contact.company if contact is not None else (deal.company if deal else None)
         if owner is None and contact is not None:
             owner = contact.owner
-        self.acts.append(_Act(date=when, type=t, contact=contact, company=co, deal=deal,
-                              amount=amount, owner=self.act_owner(owner, when), subject=subject))
+        self.acts.append(
+            _Act(
+                date=when,
+                type=t,
+                contact=contact,
+                company=co,
+                deal=deal,
+                amount=amount,
+                owner=self.act_owner(owner, when),
+                subject=subject,
+            )
+        )
 
     def build_repeat_orders(self) -> None:
         rng = self.rng
@@ -1047,8 +1497,7 @@ class _Gen:
             seen.add(id(deal.company))
             self.repeat_series(deal.company, deal.contact, won[0].date + _days(rng.randint(25, 90)))
         # long-standing accounts that reorder without a deal in the window
-        old = [c for c in self.companies if c.contacts and c.created < self.start
-               and id(c) not in seen]
+        old = [c for c in self.companies if c.contacts and c.created < self.start and id(c) not in seen]
         for co in rng.sample(old, k=min(len(old), round(len(self.companies) * 0.07))):
             live = [c for c in co.contacts if not c.quiet]
             if live:
@@ -1059,13 +1508,23 @@ class _Gen:
         rng = self.rng
         base = rng.lognormvariate(math.log(28_000), 0.6)
         r = rng.random()
-        stop = (self.as_of if r < 0.6 else self.as_of - _days(rng.randint(45, 160)) if r < 0.8
-                else self.as_of - _days(rng.randint(200, 400)))
+        stop = (
+            self.as_of
+            if r < 0.6
+            else self.as_of - _days(rng.randint(45, 160))
+            if r < 0.8
+            else self.as_of - _days(rng.randint(200, 400))
+        )
         d = first
         while d <= stop:
-            self.add(d, ActivityType.ORDER, contact, rng.choice(_REPEAT_SUBJECTS),
-                     amount=_round_amount(base * rng.uniform(0.6, 1.5), 100),
-                     owner=co.owner)
+            self.add(
+                d,
+                ActivityType.ORDER,
+                contact,
+                rng.choice(_REPEAT_SUBJECTS),
+                amount=_round_amount(base * rng.uniform(0.6, 1.5), 100),
+                owner=co.owner,
+            )
             d += _days(rng.randint(28, 110))
 
     def build_purchases(self) -> None:
@@ -1084,15 +1543,20 @@ class _Gen:
             profile = _wchoice(rng, feasible)
             dates = _purchase_dates(rng, profile, e0, as_of)
             vip = rng.random() < 0.05
-            base = (rng.uniform(15_000, 40_000) if vip
-                    else rng.lognormvariate(math.log(2_400), 0.75))
+            base = rng.uniform(15_000, 40_000) if vip else rng.lognormvariate(math.log(2_400), 0.75)
             web = rng.random() < 0.3
             for d in dates:
                 amt = _round_amount(max(290.0, base * rng.uniform(0.6, 1.5)), 10)
                 if rng.random() < 0.3 and amt > 1000:
                     amt = _round_amount(amt, 100) - 10
-                self.add(d, ActivityType.PURCHASE, c, rng.choice(_PURCHASE_SUBJECTS), amount=amt,
-                         owner=None if web else c.owner)
+                self.add(
+                    d,
+                    ActivityType.PURCHASE,
+                    c,
+                    rng.choice(_PURCHASE_SUBJECTS),
+                    amount=amt,
+                    owner=None if web else c.owner,
+                )
 
     def build_events(self) -> None:
         rng, as_of, start = self.rng, self.as_of, self.start
@@ -1103,8 +1567,7 @@ class _Gen:
             day = min(day, as_of - _days(4))
             invited_on = max(start, day - _days(rng.randint(10, 21)))
             subject = f"{day.year} {zh} {en}"
-            eligible = [c for c in self.contacts
-                        if not c.quiet and not c.opt_out and c.created <= invited_on]
+            eligible = [c for c in self.contacts if not c.quiet and not c.opt_out and c.created <= invited_on]
             k = min(len(eligible), round(len(self.contacts) * rng.uniform(0.11, 0.15)))
             for c in rng.sample(eligible, k=k):
                 when = _day_between(rng, invited_on, min(as_of, invited_on + _days(5)))
@@ -1119,8 +1582,7 @@ class _Gen:
             c = rng.choice(consumers)
             t = ActivityType.CALL if rng.random() < 0.6 else ActivityType.EMAIL
             when = _day_between(rng, max(self.start, c.created), as_of)
-            self.add(when, t, c, rng.choice(_SERVICE_SUBJECTS),
-                     owner=c.owner or self.pick_rep(None, None, when))
+            self.add(when, t, c, rng.choice(_SERVICE_SUBJECTS), owner=c.owner or self.pick_rep(None, None, when))
         with_acts = [d for d in self.deals if self.deal_acts[id(d)]]
         b2b = [c for c in self.contacts if c.company is not None and not c.quiet]
         for _ in range(round(320 * self.scale)):
@@ -1129,14 +1591,14 @@ class _Gen:
                 deal = rng.choice(with_acts)
                 acts = self.deal_acts[id(deal)]
                 when = _day_between(rng, acts[0].date, min(as_of, acts[-1].date + _days(10)))
-                self.add(when, ActivityType.NOTE, deal.contact, rng.choice(_B2B_NOTES),
-                         deal=deal, owner=acts[0].owner)
+                self.add(when, ActivityType.NOTE, deal.contact, rng.choice(_B2B_NOTES), deal=deal, owner=acts[0].owner)
             else:
                 c = rng.choice(b2b if r < 0.85 else consumers)
                 when = _day_between(rng, max(self.start, c.created), as_of)
                 notes = _B2B_NOTES if c.company is not None else _B2C_NOTES
-                self.add(when, ActivityType.NOTE, c, rng.choice(notes),
-                         owner=c.owner or self.pick_rep(None, None, when))
+                self.add(
+                    when, ActivityType.NOTE, c, rng.choice(notes), owner=c.owner or self.pick_rep(None, None, when)
+                )
 
     def finish_activities(self) -> None:
         rng = self.rng
@@ -1146,9 +1608,16 @@ class _Gen:
         # A-00010: a call logged with an impossible date.
         b2b = [c for c in self.contacts if c.company is not None and not c.quiet]
         c = rng.choice(b2b)
-        bad = _Act(date=self.acts[_AC_BAD_DATE].date, type=ActivityType.CALL, contact=c,
-                   company=c.company, deal=None, amount=None, owner=c.owner or TEAM[0].name,
-                   subject=rng.choice(_SUBJECTS[ActivityType.CALL]))
+        bad = _Act(
+            date=self.acts[_AC_BAD_DATE].date,
+            type=ActivityType.CALL,
+            contact=c,
+            company=c.company,
+            deal=None,
+            amount=None,
+            owner=c.owner or TEAM[0].name,
+            subject=rng.choice(_SUBJECTS[ActivityType.CALL]),
+        )
         self.acts.insert(_AC_BAD_DATE, bad)
 
     def run(self) -> None:
@@ -1203,8 +1672,7 @@ def _deal_steps(rng: random.Random, level: int) -> list[ActivityType]:
         if rng.random() < 0.35:
             steps.append(A.DEMO)
     if level >= 2:
-        steps += rng.choice([[A.PROPOSAL], [A.QUOTE], [A.PROPOSAL, A.QUOTE],
-                             [A.QUOTE, A.CALL, A.QUOTE]])
+        steps += rng.choice([[A.PROPOSAL], [A.QUOTE], [A.PROPOSAL, A.QUOTE], [A.QUOTE, A.CALL, A.QUOTE]])
         if rng.random() < 0.4:
             steps.append(rng.choice([A.CALL, A.EMAIL, A.MEETING]))
     if level >= 3:
@@ -1220,9 +1688,15 @@ def _evidence(steps: Sequence[ActivityType]) -> Stage:
     A = ActivityType
     best = Stage.LEAD
     for t in steps:
-        s = {A.DEMO: Stage.QUALIFIED, A.MEETING: Stage.QUALIFIED, A.VISIT: Stage.QUALIFIED,
-             A.PROPOSAL: Stage.PROPOSAL, A.QUOTE: Stage.PROPOSAL, A.CONTRACT: Stage.NEGOTIATION,
-             A.ORDER: Stage.WON}.get(t, Stage.LEAD)
+        s = {
+            A.DEMO: Stage.QUALIFIED,
+            A.MEETING: Stage.QUALIFIED,
+            A.VISIT: Stage.QUALIFIED,
+            A.PROPOSAL: Stage.PROPOSAL,
+            A.QUOTE: Stage.PROPOSAL,
+            A.CONTRACT: Stage.NEGOTIATION,
+            A.ORDER: Stage.WON,
+        }.get(t, Stage.LEAD)
         if s.order > best.order:
             best = s
     return best
@@ -1246,8 +1720,7 @@ def _purchase_dates(rng: random.Random, profile: str, e0: dt.date, as_of: dt.dat
         main = rng.random() < 0.35
         out = series(first, as_of, 5, 8) if main else series(first, as_of, 7, 25)
         if main:
-            out = [d for d in out if d < as_of - _days(40)][::2] + [
-                d for d in out if d >= as_of - _days(40)]
+            out = [d for d in out if d < as_of - _days(40)][::2] + [d for d in out if d >= as_of - _days(40)]
         if (as_of - out[-1]).days > 10:
             out.append(as_of - _days(rng.randint(0, 10)))
     elif profile == "regular":
@@ -1262,13 +1735,11 @@ def _purchase_dates(rng: random.Random, profile: str, e0: dt.date, as_of: dt.dat
             out.append(end)
     elif profile == "lost":
         end = as_of - _days(rng.randint(210, min(480, avail)))
-        out = [end - _days(g) for g in sorted(rng.sample(range(0, 120), k=rng.randint(1, 4)),
-                                               reverse=True)]
+        out = [end - _days(g) for g in sorted(rng.sample(range(0, 120), k=rng.randint(1, 4)), reverse=True)]
         out = [d for d in out if d >= e0] or [end]
     elif profile == "winback":
         gap_end = as_of - _days(rng.randint(240, min(420, avail)))
-        old = [gap_end - _days(g) for g in sorted(rng.sample(range(0, 90), k=rng.randint(1, 4)),
-                                                   reverse=True)]
+        old = [gap_end - _days(g) for g in sorted(rng.sample(range(0, 90), k=rng.randint(1, 4)), reverse=True)]
         old = [d for d in old if d >= e0] or [gap_end]
         back = sorted(as_of - _days(rng.randint(0, 40)) for _ in range(rng.randint(1, 2)))
         out = old + back
@@ -1299,34 +1770,80 @@ def _render(g: _Gen, lang: Lang) -> dict[Tab, list[dict[str, Any]]]:
     zh = lang == Lang.ZH_TW
     dangling = _ID_FORMAT[Tab.COMPANIES].format(len(g.companies) + 41)
     out: dict[Tab, list[dict[str, Any]]] = {}
-    out[Tab.TEAM] = [{
-        "Name": r.name, "Email": r.email, "Role": r.role[1] if zh else r.role[0],
-        "Stages": ", ".join(s.label(lang) for s in r.stages), "Regions": ", ".join(r.regions),
-        "Industries": ", ".join(_ind_label(k, lang) for k in r.industries),
-        "Weight": r.weight, "Active": r.active,
-    } for r in TEAM]
-    out[Tab.COMPANIES] = [{
-        "ID": c.id, "Name": c.name, "Industry": _ind_label(c.industry, lang), "Region": c.region,
-        "Size": c.size, "Owner": c.owner, "Source": c.source, "Created": c.created,
-    } for c in g.companies]
-    out[Tab.CONTACTS] = [{
-        "ID": p.id,
-        "Company ID": dangling if p.company_id_override else _ref(p.company),
-        "Name": p.name, "Title": p.title, "Role": p.role.label(lang), "Email": p.email,
-        "Phone": p.phone, _EXTRA_KEY: p.note, "Owner": p.owner, "Source": p.source,
-        "Created": p.created, "Opt-out": p.opt_out,
-    } for p in g.contacts]
-    out[Tab.OPPORTUNITIES] = [{
-        "ID": d.id, "Company ID": _ref(d.company), "Contact ID": _ref(d.contact), "Name": d.name,
-        "Stage": d.stage.label(lang), "Amount": d.amount, "Expected Close": d.expected_close,
-        "Owner": d.owner, "Next Step": d.next_step, "Next Step Due": d.next_step_due,
-        "Closed": d.closed, "Lost Reason": d.lost_reason,
-    } for d in g.deals]
-    out[Tab.ACTIVITIES] = [{
-        "ID": a.id, "Date": a.date, "Type": a.type.label(lang), "Contact ID": _ref(a.contact),
-        "Company ID": _ref(a.company), "Opportunity ID": _ref(a.deal), "Amount": a.amount,
-        "Owner": a.owner, "Subject": a.subject,
-    } for a in g.acts]
+    out[Tab.TEAM] = [
+        {
+            "Name": r.name,
+            "Email": r.email,
+            "Role": r.role[1] if zh else r.role[0],
+            "Stages": ", ".join(s.label(lang) for s in r.stages),
+            "Regions": ", ".join(r.regions),
+            "Industries": ", ".join(_ind_label(k, lang) for k in r.industries),
+            "Weight": r.weight,
+            "Active": r.active,
+        }
+        for r in TEAM
+    ]
+    out[Tab.COMPANIES] = [
+        {
+            "ID": c.id,
+            "Name": c.name,
+            "Industry": _ind_label(c.industry, lang),
+            "Region": c.region,
+            "Size": c.size,
+            "Owner": c.owner,
+            "Source": c.source,
+            "Created": c.created,
+        }
+        for c in g.companies
+    ]
+    out[Tab.CONTACTS] = [
+        {
+            "ID": p.id,
+            "Company ID": dangling if p.company_id_override else _ref(p.company),
+            "Name": p.name,
+            "Title": p.title,
+            "Role": p.role.label(lang),
+            "Email": p.email,
+            "Phone": p.phone,
+            _EXTRA_KEY: p.note,
+            "Owner": p.owner,
+            "Source": p.source,
+            "Created": p.created,
+            "Opt-out": p.opt_out,
+        }
+        for p in g.contacts
+    ]
+    out[Tab.OPPORTUNITIES] = [
+        {
+            "ID": d.id,
+            "Company ID": _ref(d.company),
+            "Contact ID": _ref(d.contact),
+            "Name": d.name,
+            "Stage": d.stage.label(lang),
+            "Amount": d.amount,
+            "Expected Close": d.expected_close,
+            "Owner": d.owner,
+            "Next Step": d.next_step,
+            "Next Step Due": d.next_step_due,
+            "Closed": d.closed,
+            "Lost Reason": d.lost_reason,
+        }
+        for d in g.deals
+    ]
+    out[Tab.ACTIVITIES] = [
+        {
+            "ID": a.id,
+            "Date": a.date,
+            "Type": a.type.label(lang),
+            "Contact ID": _ref(a.contact),
+            "Company ID": _ref(a.company),
+            "Opportunity ID": _ref(a.deal),
+            "Amount": a.amount,
+            "Owner": a.owner,
+            "Subject": a.subject,
+        }
+        for a in g.acts
+    ]
     return out
 
 
@@ -1375,9 +1892,20 @@ def _plant(g: _Gen, rows: dict[Tab, list[dict[str, Any]]]) -> list[dict[str, Any
                 else:
                     fmt = rng.choice(_MONEY_FORMATS if value >= 1000 else _MONEY_FORMATS[:3])
                     row[col], kind = _money_text(value, fmt), "money_text"
-                mistakes.append({"tab": tab, "id": row["ID"], "row": i + 2, "column": col,
-                                 "kind": kind, "severity": "parse", "format": fmt,
-                                 "note": "sprinkled", "value": row[col], "typed": value})
+                mistakes.append(
+                    {
+                        "tab": tab,
+                        "id": row["ID"],
+                        "row": i + 2,
+                        "column": col,
+                        "kind": kind,
+                        "severity": "parse",
+                        "format": fmt,
+                        "note": "sprinkled",
+                        "value": row[col],
+                        "typed": value,
+                    }
+                )
     return mistakes
 
 
@@ -1412,8 +1940,9 @@ def _args(as_of: dt.date | None, lang: Lang | str, size: float) -> tuple[dt.date
     return (as_of or dt.date.today(), Lang(str(lang)), float(size))
 
 
-def demo_tables(seed: int = 2026, as_of: dt.date | None = None, lang: Lang = Lang.EN,
-                size: float = 1.0) -> dict[Tab, tuple[list[str], list[list[Any]]]]:
+def demo_tables(
+    seed: int = 2026, as_of: dt.date | None = None, lang: Lang = Lang.EN, size: float = 1.0
+) -> dict[Tab, tuple[list[str], list[list[Any]]]]:
     """For each tab (Companies, Contacts, Opportunities, Activities, Team, Settings; Log
     empty), the header row and the data rows as raw cell values (str, int, float,
     datetime.date, bool, None), the way people really type them.
@@ -1434,12 +1963,12 @@ def demo_tables(seed: int = 2026, as_of: dt.date | None = None, lang: Lang = Lan
     """
     as_of_, lang_, size_ = _args(as_of, lang, size)
     res = _result(seed, as_of_, lang_, size_)
-    return {tab: (list(header), [list(r) for r in rows])
-            for tab, (header, rows) in res.tables.items()}
+    return {tab: (list(header), [list(r) for r in rows]) for tab, (header, rows) in res.tables.items()}
 
 
-def planted_mistakes(seed: int = 2026, as_of: dt.date | None = None, lang: Lang = Lang.EN,
-                     size: float = 1.0) -> list[dict[str, Any]]:
+def planted_mistakes(
+    seed: int = 2026, as_of: dt.date | None = None, lang: Lang = Lang.EN, size: float = 1.0
+) -> list[dict[str, Any]]:
     """Every planted mistake in ``demo_tables(seed, as_of, lang, size)``: the fixed ones of
     :data:`PLANTED_MISTAKES` with their ``value``, then the sprinkled text dates and amounts
     (``note`` "sprinkled", ``typed`` the clean value they stand for)."""
@@ -1467,16 +1996,17 @@ class DemoResult:
         return list(self.sync.summary_lines())
 
 
-def write_demo_workbook(path: str | os.PathLike[str], tables: dict[Tab, tuple[list[str], list[list[Any]]]],
-                        lang: Lang = Lang.EN) -> Path:
+def write_demo_workbook(
+    path: str | os.PathLike[str], tables: dict[Tab, tuple[list[str], list[list[Any]]]], lang: Lang = Lang.EN
+) -> Path:
     """Write ``tables`` (as :func:`demo_tables` returns them) into a copy of the empty
     template at ``path``: each value under its column's header, the extra column appended
     to the right of the header. Saved atomically."""
     from openpyxl import load_workbook
 
-    from .backends.xlsx import XlsxBackend
-    from .schema import TABS, match_headers
-    from .template import template_path
+    from sheetcrm.backends.xlsx import XlsxBackend
+    from sheetcrm.schema import TABS, match_headers
+    from sheetcrm.template import template_path
 
     target = Path(path)
     wb = load_workbook(template_path(lang))
@@ -1507,15 +2037,22 @@ def write_demo_workbook(path: str | os.PathLike[str], tables: dict[Tab, tuple[li
     return target
 
 
-def make_demo(path: str | os.PathLike[str] = "sheetcrm-demo.xlsx", *, lang: Lang | str = Lang.EN,
-              seed: int = 2026, as_of: dt.date | None = None, size: float = 1.0,
-              force: bool = True, sync: bool = True) -> DemoResult:
+def make_demo(
+    path: str | os.PathLike[str] = "sheetcrm-demo.xlsx",
+    *,
+    lang: Lang | str = Lang.EN,
+    seed: int = 2026,
+    as_of: dt.date | None = None,
+    size: float = 1.0,
+    force: bool = True,
+    sync: bool = True,
+) -> DemoResult:
     """Generate the demo workbook at ``path`` and run the main job (sync) on it.
 
     Refuses to replace an existing file unless ``force``. Returns a :class:`DemoResult`.
     """
-    from .exceptions import WorkbookExistsError
-    from .workbook import open_workbook
+    from sheetcrm.exceptions import WorkbookExistsError
+    from sheetcrm.workbook import open_workbook
 
     lang = Lang(lang)
     target = Path(path)
@@ -1524,7 +2061,10 @@ def make_demo(path: str | os.PathLike[str] = "sheetcrm-demo.xlsx", *, lang: Lang
     as_of = as_of or dt.date.today()
     tables = demo_tables(seed=seed, as_of=as_of, lang=lang, size=size)
     write_demo_workbook(target, tables, lang)
-    counts = {tab.value: len(rows) for tab, (_h, rows) in tables.items()
-              if tab in (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES)}
+    counts = {
+        tab.value: len(rows)
+        for tab, (_h, rows) in tables.items()
+        if tab in (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES)
+    }
     result = open_workbook(target).sync(as_of=as_of) if sync else None
     return DemoResult(target, counts, result)

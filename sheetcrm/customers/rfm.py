@@ -1,6 +1,6 @@
 """RFM scores, named segments and value tiers (seed 000 table 4, seed 003), as of a date.
 
-Pure, vectorised functions over a transactions frame (:func:`sheetcrm.transactions.transactions`).
+Pure, vectorised functions over a transactions frame (:func:`sheetcrm.customers.transactions.transactions`).
 Rules in one place (the tables are in ``docs/customer-rules.md``):
 
 * **Buyer**: a customer with at least one transaction dated on or before ``as_of``.
@@ -33,16 +33,24 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .schema import Segment, Tier
-from .settings import Settings
-from .transactions import DAY_NS, NAT_NS, DateLike, as_of_timestamp, date_ns, positions_in
+from sheetcrm.customers.transactions import DAY_NS, NAT_NS, DateLike, as_of_timestamp, date_ns, positions_in
+from sheetcrm.schema import Segment, Tier
+from sheetcrm.settings import Settings
 
 Key = Literal["contact_id", "company_id"]
 KEYS: tuple[str, ...] = ("contact_id", "company_id")
 
 #: Columns of :func:`rfm_table`, in order.
 RFM_COLUMNS: tuple[str, ...] = (
-    "last_purchase", "recency", "frequency", "monetary", "r", "f", "m", "rfm_score", "segment",
+    "last_purchase",
+    "recency",
+    "frequency",
+    "monetary",
+    "r",
+    "f",
+    "m",
+    "rfm_score",
+    "segment",
 )
 
 #: Percentiles that split buyers into quintiles.
@@ -87,19 +95,19 @@ def _segment(r: int, f: int) -> Segment:
 
 
 #: (R, F) -> Segment for all 25 score pairs.
-SEGMENT_GRID: Mapping[tuple[int, int], Segment] = {
-    (r, f): _segment(r, f) for r in range(1, 6) for f in range(1, 6)
-}
+SEGMENT_GRID: Mapping[tuple[int, int], Segment] = {(r, f): _segment(r, f) for r in range(1, 6) for f in range(1, 6)}
 
 # _GRID_ARRAY[r - 1, f - 1] is the segment of (r, f); row 5 (index 5) is never used.
 _GRID_ARRAY = np.array(
-    [[SEGMENT_GRID[(r, f)] for f in range(1, 6)] for r in range(1, 6)], dtype=object,
+    [[SEGMENT_GRID[(r, f)] for f in range(1, 6)] for r in range(1, 6)],
+    dtype=object,
 )
 
 
 # _SCORE_TEXT[(r - 1) * 25 + (f - 1) * 5 + (m - 1)] is "rfm" as text
 _SCORE_TEXT = np.array(
-    [f"{r}{f}{m}" for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)], dtype=object,
+    [f"{r}{f}{m}" for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)],
+    dtype=object,
 )
 
 
@@ -138,7 +146,7 @@ def customer_index(customer_ids: pd.Index | pd.Series | Sequence[Any]) -> pd.Ind
 @dataclass(frozen=True)
 class Book:
     """Transactions of a set of customers as of a day, as integer arrays (shared by
-    :mod:`sheetcrm.rfm` and :mod:`sheetcrm.nesl`; not a public API).
+    :mod:`sheetcrm.customers.rfm` and :mod:`sheetcrm.customers.nesl`; not a public API).
 
     ``code[i]``, ``age[i]``, ``amount[i]`` describe transaction i that counts: the position
     of its customer in ``index``, its age in whole days before ``as_of`` (0 = on as_of),
@@ -206,8 +214,7 @@ def book(
     if isinstance(keys.dtype, pd.CategoricalDtype):
         # Categorical keys (see sync.compute) are matched once per category, not per row.
         categories = keys.cat.categories
-        found = (np.arange(len(index)) if categories.equals(index)
-                 else index.get_indexer(categories))
+        found = np.arange(len(index)) if categories.equals(index) else index.get_indexer(categories)
         lookup = np.append(found, -1).astype(np.int64)
         code = lookup[keys.cat.codes.to_numpy()[keep]]
     else:
@@ -266,7 +273,9 @@ def score(
     equal.
     """
     above = np.searchsorted(
-        np.asarray(bounds, dtype="float64"), np.asarray(values, dtype="float64"), side="left",
+        np.asarray(bounds, dtype="float64"),
+        np.asarray(values, dtype="float64"),
+        side="left",
     )
     return (5 - above if inverted else 1 + above).astype(np.int64)
 
@@ -286,7 +295,7 @@ def rfm_table(
 
     In:
       * ``tx`` — a transactions frame (columns ``date``, ``amount`` and ``key``; see
-        :func:`sheetcrm.transactions.transactions`). Rows after ``as_of`` are ignored, as are
+        :func:`sheetcrm.customers.transactions.transactions`). Rows after ``as_of`` are ignored, as are
         rows whose ``key`` is missing or not a given customer.
       * ``customer_ids`` — the customers (contact or company IDs), buyers or not. Missing IDs
         and repeats are dropped.
@@ -318,9 +327,7 @@ def rfm_table(
         ("f", b.frequency.astype("float64"), False),
         ("m", b.monetary, False),
     ):
-        bounds = (
-            cuts.get(name.upper()) or small.get(name.upper()) or score_bounds(values[buyers])
-        )
+        bounds = cuts.get(name.upper()) or small.get(name.upper()) or score_bounds(values[buyers])
         scores[name] = np.where(buyers, score(values, bounds, inverted=inverted), 0)
     r, f, m = scores["r"], scores["f"], scores["m"]
     rfm_score = np.full(n, None, dtype=object)
@@ -352,12 +359,15 @@ def _money(values: pd.Series) -> np.ndarray:
 
 
 _TIERS_BY_RANK = np.array(
-    [Tier.STRATEGIC, Tier.HIGH_PROFIT, Tier.MAJOR, Tier.GENERAL, Tier.GENERAL], dtype=object,
+    [Tier.STRATEGIC, Tier.HIGH_PROFIT, Tier.MAJOR, Tier.GENERAL, Tier.GENERAL],
+    dtype=object,
 )
 
 
 def value_tiers(
-    monetary: pd.Series, buyers: pd.Series | np.ndarray | Sequence[bool], settings: Settings,
+    monetary: pd.Series,
+    buyers: pd.Series | np.ndarray | Sequence[bool],
+    settings: Settings,
 ) -> pd.Series:
     """The customer-pyramid tier of each customer (seed 003).
 

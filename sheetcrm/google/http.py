@@ -49,8 +49,8 @@ from gspread.exceptions import APIError
 from gspread.http_client import FileType, HTTPClient, ParamsType
 from requests import Response, Session
 
-from sheetcrm.auth import redact
 from sheetcrm.exceptions import AuthError, QuotaError
+from sheetcrm.google.redact import redact
 
 __all__ = [
     "DEFAULT_OPTIONS",
@@ -100,8 +100,9 @@ class RetriesExhaustedError(QuotaError):
     and ``elapsed`` (seconds) say how hard sheetcrm tried.
     """
 
-    def __init__(self, message: str, *, method: str, path: str, status: int | None,
-                 attempts: int, elapsed: float) -> None:
+    def __init__(
+        self, message: str, *, method: str, path: str, status: int | None, attempts: int, elapsed: float
+    ) -> None:
         super().__init__(message)
         self.method = method
         self.path = path
@@ -149,9 +150,15 @@ class RetryingHTTPClient(HTTPClient):
         if not hasattr(self, "auth"):  # gspread sets it only when it makes the session
             self.auth = auth
         given = {
-            "max_attempts": max_attempts, "budget_seconds": budget_seconds,
-            "base_delay": base_delay, "max_delay": max_delay, "timeout": timeout,
-            "sleep": sleep, "random": random, "clock": clock, "base_url": base_url,
+            "max_attempts": max_attempts,
+            "budget_seconds": budget_seconds,
+            "base_delay": base_delay,
+            "max_delay": max_delay,
+            "timeout": timeout,
+            "sleep": sleep,
+            "random": random,
+            "clock": clock,
+            "base_url": base_url,
         }
         opts = {**DEFAULT_OPTIONS, **self._configured}
         if type(self).base_url is not None:
@@ -217,8 +224,14 @@ class RetryingHTTPClient(HTTPClient):
             try:
                 timeout = self._attempt_timeout(self.budget_seconds - (self._clock() - start))
                 response = self.session.request(
-                    method=method, url=url, json=json, params=params, data=data,
-                    files=files, headers=headers, timeout=timeout,
+                    method=method,
+                    url=url,
+                    json=json,
+                    params=params,
+                    data=data,
+                    files=files,
+                    headers=headers,
+                    timeout=timeout,
                 )
             except requests.Timeout:
                 status, failure = None, f"timing out (no answer within {_describe(timeout)})"
@@ -249,23 +262,37 @@ class RetryingHTTPClient(HTTPClient):
             elapsed = self._clock() - start
             remaining = self.budget_seconds - elapsed
             if attempt >= self.max_attempts:
-                self._give_up(method, endpoint, status, failure, attempt, elapsed,
-                              "after {n} attempts")
+                self._give_up(method, endpoint, status, failure, attempt, elapsed, "after {n} attempts")
             if remaining <= 0:
-                self._give_up(method, endpoint, status, failure, attempt, elapsed,
-                              "within the {budget:g} s retry budget")
+                self._give_up(
+                    method, endpoint, status, failure, attempt, elapsed, "within the {budget:g} s retry budget"
+                )
             if retry_after is not None:
                 if retry_after > remaining:
-                    self._give_up(method, endpoint, status, failure, attempt, elapsed,
-                                  f"and asked to wait {retry_after:g} s, more than the "
-                                  f"{max(remaining, 0):.0f} s left of the retry budget")
+                    self._give_up(
+                        method,
+                        endpoint,
+                        status,
+                        failure,
+                        attempt,
+                        elapsed,
+                        f"and asked to wait {retry_after:g} s, more than the "
+                        f"{max(remaining, 0):.0f} s left of the retry budget",
+                    )
                 delay = retry_after
             else:
                 delay = min(self.backoff(attempt), remaining)
             self.retries += 1
             self.delays.append(delay)
-            log.info("%s %s: %s; retry %d of %d in %.1f s", method.upper(),
-                     _path(endpoint), failure, attempt, self.max_attempts - 1, delay)
+            log.info(
+                "%s %s: %s; retry %d of %d in %.1f s",
+                method.upper(),
+                _path(endpoint),
+                failure,
+                attempt,
+                self.max_attempts - 1,
+                delay,
+            )
             if delay > 0:
                 self._sleep(delay)
 
@@ -290,31 +317,35 @@ class RetryingHTTPClient(HTTPClient):
         """``endpoint`` with a Google API origin replaced by :attr:`base_url`, if set."""
         if self.base_url:
             for prefix in GOOGLE_API_PREFIXES:
-                if endpoint.startswith(prefix) and (
-                    len(endpoint) == len(prefix) or endpoint[len(prefix)] in "/?#"
-                ):
-                    return self.base_url + endpoint[len(prefix):]
+                if endpoint.startswith(prefix) and (len(endpoint) == len(prefix) or endpoint[len(prefix)] in "/?#"):
+                    return self.base_url + endpoint[len(prefix) :]
         return endpoint
 
-    def _give_up(self, method: str, endpoint: str, status: int | None, failure: str,
-                 attempts: int, elapsed: float, why: str) -> NoReturn:
+    def _give_up(
+        self, method: str, endpoint: str, status: int | None, failure: str, attempts: int, elapsed: float, why: str
+    ) -> NoReturn:
         why = why.format(n=attempts, budget=self.budget_seconds)
         api = _api_name(endpoint)
         if status == 429 or "rate limit" in failure:
             advice = "wait a minute and run again, or lower the request rate"
         elif status is not None:
-            advice = ("the problem is on Google's side: wait a few minutes and run again "
-                      "(https://www.google.com/appsstatus shows outages)")
+            advice = (
+                "the problem is on Google's side: wait a few minutes and run again "
+                "(https://www.google.com/appsstatus shows outages)"
+            )
         elif failure.startswith("timing out"):
-            advice = ("check the network connection and run again; for a very large "
-                      "sheet raise the read timeout")
+            advice = "check the network connection and run again; for a very large sheet raise the read timeout"
         else:
             advice = "check the network connection (and any proxy) and run again"
-        message = (f"{method.upper()} {_path(endpoint)}: the {api} kept {failure} {why} "
-                   f"({elapsed:.0f} s); {advice}")
-        raise RetriesExhaustedError(redact(message), method=method.upper(),
-                                    path=_path(endpoint), status=status, attempts=attempts,
-                                    elapsed=elapsed)
+        message = f"{method.upper()} {_path(endpoint)}: the {api} kept {failure} {why} ({elapsed:.0f} s); {advice}"
+        raise RetriesExhaustedError(
+            redact(message),
+            method=method.upper(),
+            path=_path(endpoint),
+            status=status,
+            attempts=attempts,
+            elapsed=elapsed,
+        )
 
 
 def make_client(
@@ -403,10 +434,8 @@ def _is_rate_limit(response: Response) -> bool:
     if not isinstance(error, dict):
         return False
     reasons = {str(e.get("reason", "")) for e in error.get("errors", []) if isinstance(e, dict)}
-    reasons |= {str(d.get("reason", "")) for d in error.get("details", [])
-                if isinstance(d, dict)}
-    return bool(reasons & {"rateLimitExceeded", "userRateLimitExceeded",
-                           "RATE_LIMIT_EXCEEDED"})
+    reasons |= {str(d.get("reason", "")) for d in error.get("details", []) if isinstance(d, dict)}
+    return bool(reasons & {"rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED"})
 
 
 def _describe_connection_error(exc: requests.RequestException) -> str:
@@ -417,8 +446,16 @@ def _describe_connection_error(exc: requests.RequestException) -> str:
         return "dropping the connection in the middle of an answer"
     if "Connection reset" in text:
         return "resetting the connection"
-    if any(s in text for s in ("NameResolutionError", "Name or service not known",
-                               "nodename nor servname", "getaddrinfo", "Temporary failure")):
+    if any(
+        s in text
+        for s in (
+            "NameResolutionError",
+            "Name or service not known",
+            "nodename nor servname",
+            "getaddrinfo",
+            "Temporary failure",
+        )
+    ):
         return "failing to resolve its host name (no network?)"
     if "Connection refused" in text:
         return "refusing the connection"

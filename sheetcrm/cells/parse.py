@@ -73,10 +73,10 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 
-from .schema import Column, ColumnType, LabeledEnum
+from sheetcrm.schema import Column, ColumnType, LabeledEnum
 
 if TYPE_CHECKING:
-    from .settings import Settings
+    from sheetcrm.settings import Settings
 
 __all__ = [
     "CellParseError",
@@ -137,9 +137,7 @@ class CellParseError(ValueError):
 
 #: Characters stripped from both ends of every text cell: all Unicode whitespace (the
 #: full-width space included) plus zero-width characters that survive copy-paste.
-_STRIP_CHARS = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + (
-    "\u200b\u200c\u200d\u2060\ufeff\u180e"
-)
+_STRIP_CHARS = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + ("\u200b\u200c\u200d\u2060\ufeff\u180e")
 _LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 MIN_YEAR = 1900
@@ -341,15 +339,11 @@ _TIME = (
     r"(?::(?P<s>\d{2})(?:[.,](?P<frac>\d{1,9}))?)?"
     rf"\s*(?P<ap2>{_AMPM})?\s*(?P<tz>z|utc|gmt|[+-]\d{{2}}(?::?\d{{2}})?)?"
 )
-_DATE_TIME_RE = re.compile(
-    rf"^(?P<date>.+?)(?:(?:t|,?\s+|(?<=[日號号])|(?={_AMPM}))(?P<time>{_TIME}))?$", re.ASCII
-)
+_DATE_TIME_RE = re.compile(rf"^(?P<date>.+?)(?:(?:t|,?\s+|(?<=[日號号])|(?={_AMPM}))(?P<time>{_TIME}))?$", re.ASCII)
 _WEEKDAY_RE = re.compile(r"^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s*(?=[a-z\d])", re.ASCII)
 _ROC = r"(?P<roc>(?:中華)?民[國国])?\s*"
 _YMD8_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$", re.ASCII)
-_CJK_RE = re.compile(
-    _ROC + r"(?P<y>\d{1,4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日號号]?$", re.ASCII
-)
+_CJK_RE = re.compile(_ROC + r"(?P<y>\d{1,4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日號号]?$", re.ASCII)
 _CJK_NO_YEAR_RE = re.compile(r"^\d{1,2}\s*月\s*\d{1,2}\s*[日號号]?$", re.ASCII)
 _NUM3_RE = re.compile(
     _ROC + r"(?P<a>\d{1,4})\s*(?P<sep>[/.\-])\s*(?P<b>\d{1,2})\s*(?P=sep)\s*(?P<c>\d{1,4})\.?$",
@@ -364,9 +358,7 @@ _DAY_FIRST_RE = re.compile(
     r"^(?P<d>\d{1,2})(?:st|nd|rd|th)?\.?[\s\-/]*(?P<mon>[a-z]{3,9})\.?\s*[,\-/]?\s*(?P<y>\d{2,4})$",
     re.ASCII,
 )
-_YEAR_MON_RE = re.compile(
-    r"^(?P<y>\d{4})[\s\-/]*(?P<mon>[a-z]{3,9})\.?[\s\-/]*(?P<d>\d{1,2})$", re.ASCII
-)
+_YEAR_MON_RE = re.compile(r"^(?P<y>\d{4})[\s\-/]*(?P<mon>[a-z]{3,9})\.?[\s\-/]*(?P<d>\d{1,2})$", re.ASCII)
 
 
 def _date_error(shown: str, detail: str, expected: str) -> CellParseError:
@@ -462,8 +454,7 @@ def _parse_date_part(s: str, opts: ParseOptions, shown: str, expected: str) -> _
             return _make_date(int(a) + 1911, int(b), int(c), shown, expected)
         raise _date_error(
             shown,
-            " (write the year in full, like 2026/3/5 or 3/5/2026, or an ROC year first, "
-            "like 115/3/5)",
+            " (write the year in full, like 2026/3/5 or 3/5/2026, or an ROC year first, like 115/3/5)",
             expected,
         )
     if m := _CJK_RE.match(s):
@@ -500,12 +491,9 @@ def _serial_to_datetime(v: float, shown: str, expected: str) -> _dt.datetime:
     if v < 0:
         raise _date_error(shown, " (it is a negative number)", expected)
     if isinstance(v, int) and 19000101 <= v <= 22001231:  # typed 20260305, stored as a number
-        return _dt.datetime.combine(_parse_date_part(str(v), _DEFAULT_OPTS, shown, expected),
-                                    _dt.time())
+        return _dt.datetime.combine(_parse_date_part(str(v), _DEFAULT_OPTS, shown, expected), _dt.time())
     if v < 1 or v > _MAX_SERIAL:
-        raise _date_error(
-            shown, f" (spreadsheet date numbers run from 1 to {_MAX_SERIAL})", expected
-        )
+        raise _date_error(shown, f" (spreadsheet date numbers run from 1 to {_MAX_SERIAL})", expected)
     result = _EPOCH + _dt.timedelta(milliseconds=round(v * _MS_PER_DAY))
     _check_year(result, shown, expected)
     return result
@@ -576,29 +564,74 @@ _NUMBER = _NumberKind("a number", currency=False, percent=True)
 _INTEGER = _NumberKind("a whole number", currency=False, percent=True)
 
 _CURRENCY_WORDS = (
-    "nt$", "ntd", "nt", "twd", "hk$", "hkd", "us$", "usd", "rmb", "cny", "cn¥", "¥", "$",
-    "€", "eur", "£", "gbp", "jpy", "sgd", "s$", "mop$", "mop", "a$", "aud", "c$", "cad",
-    "新台幣", "新臺幣", "台幣", "臺幣", "港幣", "港币", "港元", "人民幣", "人民币", "美金",
-    "美元", "歐元", "欧元", "日圓", "日元", "英鎊", "新幣",
+    "nt$",
+    "ntd",
+    "nt",
+    "twd",
+    "hk$",
+    "hkd",
+    "us$",
+    "usd",
+    "rmb",
+    "cny",
+    "cn¥",
+    "¥",
+    "$",
+    "€",
+    "eur",
+    "£",
+    "gbp",
+    "jpy",
+    "sgd",
+    "s$",
+    "mop$",
+    "mop",
+    "a$",
+    "aud",
+    "c$",
+    "cad",
+    "新台幣",
+    "新臺幣",
+    "台幣",
+    "臺幣",
+    "港幣",
+    "港币",
+    "港元",
+    "人民幣",
+    "人民币",
+    "美金",
+    "美元",
+    "歐元",
+    "欧元",
+    "日圓",
+    "日元",
+    "英鎊",
+    "新幣",
 )
 _CURRENCY_ALT = "|".join(re.escape(w) for w in sorted(_CURRENCY_WORDS, key=len, reverse=True))
 _PREFIX_RE = re.compile(rf"^(?:{_CURRENCY_ALT})\s*", re.ASCII)
 _SUFFIX_RE = re.compile(rf"\s*(?:{_CURRENCY_ALT}|元整|元|圓|块|塊|整)$", re.ASCII)
 _MULTIPLIERS = {
-    "k": 1000, "百": 100, "千": 1000, "萬": 10_000, "万": 10_000, "十萬": 100_000,
-    "十万": 100_000, "百萬": 1_000_000, "百万": 1_000_000, "千萬": 10_000_000,
-    "千万": 10_000_000, "億": 100_000_000, "亿": 100_000_000,
+    "k": 1000,
+    "百": 100,
+    "千": 1000,
+    "萬": 10_000,
+    "万": 10_000,
+    "十萬": 100_000,
+    "十万": 100_000,
+    "百萬": 1_000_000,
+    "百万": 1_000_000,
+    "千萬": 10_000_000,
+    "千万": 10_000_000,
+    "億": 100_000_000,
+    "亿": 100_000_000,
 }
-_MULT_RE = re.compile(
-    r"(?<=\d)\s*(" + "|".join(sorted(_MULTIPLIERS, key=len, reverse=True)) + r")$", re.ASCII
-)
+_MULT_RE = re.compile(r"(?<=\d)\s*(" + "|".join(sorted(_MULTIPLIERS, key=len, reverse=True)) + r")$", re.ASCII)
 _DOT_CORE = re.compile(
     r"(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|\.\d+|\d{1,3}(?P<g>[, '])\d{3}(?:(?P=g)\d{3})*(?:\.\d+)?)",
     re.ASCII,
 )
-_COMMA_CORE = re.compile(
-    r"(?:\d+(?:,\d+)?|,\d+|\d{1,3}(?P<g>[. '])\d{3}(?:(?P=g)\d{3})*(?:,\d+)?)", re.ASCII
-)
+_COMMA_CORE = re.compile(r"(?:\d+(?:,\d+)?|,\d+|\d{1,3}(?P<g>[. '])\d{3}(?:(?P=g)\d{3})*(?:,\d+)?)", re.ASCII)
 
 
 def _expected_number(kind: _NumberKind, opts: ParseOptions) -> str:
@@ -607,12 +640,8 @@ def _expected_number(kind: _NumberKind, opts: ParseOptions) -> str:
             return "an amount like 1200, 1.200,50, €1.200,50, -500 or 1,2萬"
         return "an amount like 1200, 1,200.50, NT$1,200, -500 or 1.2萬"
     if kind is _INTEGER:
-        return "a whole number like 12, 1.200 or -3" if opts.decimal_comma else (
-            "a whole number like 12, 1,200 or -3"
-        )
-    return "a number like 1200, 1.200,5 or -3" if opts.decimal_comma else (
-        "a number like 1200, 1,200.5 or -3"
-    )
+        return "a whole number like 12, 1.200 or -3" if opts.decimal_comma else ("a whole number like 12, 1,200 or -3")
+    return "a number like 1200, 1.200,5 or -3" if opts.decimal_comma else ("a number like 1200, 1,200.5 or -3")
 
 
 def _number_from_text(text: str, kind: _NumberKind, opts: ParseOptions, shown: str) -> Decimal:
@@ -640,7 +669,7 @@ def _number_from_text(text: str, kind: _NumberKind, opts: ParseOptions, shown: s
     s = unwrap(s)
     if m := _PREFIX_RE.match(s):
         currency = True
-        s = unwrap(s[m.end():])
+        s = unwrap(s[m.end() :])
     while m := _SUFFIX_RE.search(s):
         currency = True
         s = s[: m.start()]
@@ -760,10 +789,8 @@ def parse_integer(value: Any, opts: ParseOptions = _DEFAULT_OPTS) -> int:
 # Booleans
 
 EXPECTED_BOOL = "yes or no (or true/false, y/n, 1/0, 是/否, 對/錯, v/x, ✓/✗)"
-_TRUE_WORDS = ("true", "t", "yes", "y", "on", "1", "是", "對", "对", "真", "v", "✓", "✔", "☑",
-               "✅", "○")
-_FALSE_WORDS = ("false", "f", "no", "n", "off", "0", "否", "錯", "错", "假", "x", "✗", "✘",
-                "×", "☐", "❌")
+_TRUE_WORDS = ("true", "t", "yes", "y", "on", "1", "是", "對", "对", "真", "v", "✓", "✔", "☑", "✅", "○")
+_FALSE_WORDS = ("false", "f", "no", "n", "off", "0", "否", "錯", "错", "假", "x", "✗", "✘", "×", "☐", "❌")
 _BOOL_WORDS: dict[str, bool] = {w: True for w in _TRUE_WORDS} | {w: False for w in _FALSE_WORDS}
 
 
@@ -797,9 +824,7 @@ _LABEL_RE = re.compile(r"[^\W_](?:[\w-]*[^\W_])?")
 _TLD_RE = re.compile(r"[^\W\d_]{2,}|xn--[a-z0-9-]+")
 _ATOM = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+"
 #: Plain ASCII addresses that the full checks below would accept; most cells take this path.
-_SIMPLE_EMAIL_RE = re.compile(
-    rf"{_ATOM}(?:\.{_ATOM})*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{{2,}}", re.ASCII
-)
+_SIMPLE_EMAIL_RE = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{{2,}}", re.ASCII)
 
 
 def parse_email(value: Any, opts: ParseOptions | None = None) -> str:
@@ -823,7 +848,7 @@ def parse_email(value: Any, opts: ParseOptions | None = None) -> str:
     if _SIMPLE_EMAIL_RE.fullmatch(s):
         return s
     if s.startswith("mailto:"):
-        s = s[len("mailto:"):].strip()
+        s = s[len("mailto:") :].strip()
     ats = s.count("@")
     if ats > 1 and re.search(r"[,;\s/、]", s):
         raise fail("it holds more than one address; keep one per cell")
@@ -838,16 +863,12 @@ def parse_email(value: Any, opts: ParseOptions | None = None) -> str:
         raise fail("nothing before the @")
     if not domain:
         raise fail("nothing after the @")
-    if not _LOCAL_RE.fullmatch(local) or local.startswith(".") or local.endswith(".") or (
-        ".." in local
-    ):
+    if not _LOCAL_RE.fullmatch(local) or local.startswith(".") or local.endswith(".") or (".." in local):
         raise fail(f"{local!r} cannot come before the @")
     if "." not in domain:
         raise fail(f"the domain {domain!r} has no dot, as in example.com")
     labels = domain.split(".")
-    if not all(_LABEL_RE.fullmatch(label) for label in labels) or not _TLD_RE.fullmatch(
-        labels[-1]
-    ):
+    if not all(_LABEL_RE.fullmatch(label) for label in labels) or not _TLD_RE.fullmatch(labels[-1]):
         raise fail(f"{domain!r} is not a domain name")
     return s
 
@@ -962,9 +983,7 @@ def _enum_expected(enum_cls: type[LabeledEnum]) -> str:
     return f"one of {english} (or {chinese})"
 
 
-def parse_enum(
-    value: Any, enum_cls: type[LabeledEnum], opts: ParseOptions | None = None
-) -> LabeledEnum:
+def parse_enum(value: Any, enum_cls: type[LabeledEnum], opts: ParseOptions | None = None) -> LabeledEnum:
     """A vocabulary cell -> the member of ``enum_cls`` it names (English value, Chinese label
     or alias; case, spaces and full-width forms are ignored: ``"ｑｕａｌｉｆｉｅｄ "`` and
     ``"確認需求"`` are ``Stage.QUALIFIED``).
@@ -1013,10 +1032,25 @@ _DTYPES: dict[ColumnType, str] = {
 }
 
 #: infer_dtype results that cannot hold both a bool and a number (which hash alike).
-_NO_BOOL_NUMBER_MIX = frozenset({
-    "string", "empty", "boolean", "integer", "floating", "mixed-integer-float", "decimal",
-    "datetime", "datetime64", "date", "time", "timedelta", "bytes", "period", "complex",
-})
+_NO_BOOL_NUMBER_MIX = frozenset(
+    {
+        "string",
+        "empty",
+        "boolean",
+        "integer",
+        "floating",
+        "mixed-integer-float",
+        "decimal",
+        "datetime",
+        "datetime64",
+        "date",
+        "time",
+        "timedelta",
+        "bytes",
+        "period",
+        "complex",
+    }
+)
 
 
 def _datetime_ns(v: _dt.datetime) -> int:
@@ -1027,8 +1061,7 @@ def _datetime_ns(v: _dt.datetime) -> int:
 def _build(ctype: ColumnType, items: list[Any]) -> Any:
     """Typed array (numpy or pandas extension array) of parsed values; None is missing."""
     if ctype is ColumnType.DATE:
-        i8 = [_NAT_I8 if x is None else (x.toordinal() - _UNIX_ORDINAL) * _NS_PER_DAY
-              for x in items]
+        i8 = [_NAT_I8 if x is None else (x.toordinal() - _UNIX_ORDINAL) * _NS_PER_DAY for x in items]
         return np.array(i8, dtype=np.int64).view("M8[ns]")
     if ctype is ColumnType.DATETIME:
         i8 = [_NAT_I8 if x is None else _datetime_ns(x) for x in items]
@@ -1050,8 +1083,7 @@ def _factorize(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     codes, uniques = pd.factorize(arr)
     if len(arr) == 0 or infer_dtype(arr, skipna=True) in _NO_BOOL_NUMBER_MIX:
         return codes, np.asarray(uniques, dtype=object)
-    is_bool = np.fromiter((isinstance(x, (bool, np.bool_)) for x in arr), dtype=bool,
-                          count=len(arr))
+    is_bool = np.fromiter((isinstance(x, (bool, np.bool_)) for x in arr), dtype=bool, count=len(arr))
     if not is_bool.any():
         return codes, np.asarray(uniques, dtype=object)
     valid = np.flatnonzero(codes >= 0)
@@ -1062,8 +1094,7 @@ def _factorize(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return new_codes, arr[valid[first]]
 
 
-def _parse_generic(values: pd.Series, ctype: ColumnType, parse_one: Callable[[Any], Any]
-                   ) -> tuple[Any, np.ndarray]:
+def _parse_generic(values: pd.Series, ctype: ColumnType, parse_one: Callable[[Any], Any]) -> tuple[Any, np.ndarray]:
     arr = values.to_numpy(dtype=object)
     codes, uniques = _factorize(arr)
     k = len(uniques)
@@ -1080,9 +1111,7 @@ def _parse_generic(values: pd.Series, ctype: ColumnType, parse_one: Callable[[An
     return _build(ctype, typed).take(idx), problems.take(idx)
 
 
-def _fast_numeric(
-    x: np.ndarray, values: pd.Series, ctype: ColumnType
-) -> tuple[Any, np.ndarray] | None:
+def _fast_numeric(x: np.ndarray, values: pd.Series, ctype: ColumnType) -> tuple[Any, np.ndarray] | None:
     """Typed array and a mask of the cells it settled, for a float64 view of a numeric
     column; cells outside the mask go through the scalar parser."""
     nan = np.isnan(x)
@@ -1111,8 +1140,9 @@ def _fast_numeric(
     return None
 
 
-def _fast_datetimes(stamps: np.ndarray, ctype: ColumnType, usable: np.ndarray,
-                    missing: np.ndarray) -> tuple[Any, np.ndarray]:
+def _fast_datetimes(
+    stamps: np.ndarray, ctype: ColumnType, usable: np.ndarray, missing: np.ndarray
+) -> tuple[Any, np.ndarray]:
     ok = usable & (stamps >= np.datetime64("1900-01-01")) & (stamps < np.datetime64("2201-01-01"))
     unit = "M8[D]" if ctype is ColumnType.DATE else "M8[ns]"
     out = np.full(len(stamps), np.datetime64("NaT"), dtype="M8[ns]")
@@ -1123,8 +1153,14 @@ def _fast_datetimes(stamps: np.ndarray, ctype: ColumnType, usable: np.ndarray,
 def _fast(values: pd.Series, ctype: ColumnType) -> tuple[Any, np.ndarray] | None:
     dtype = values.dtype
     kind = getattr(dtype, "kind", "O")
-    numeric_types = (ColumnType.MONEY, ColumnType.NUMBER, ColumnType.INTEGER, ColumnType.BOOL,
-                     ColumnType.DATE, ColumnType.DATETIME)
+    numeric_types = (
+        ColumnType.MONEY,
+        ColumnType.NUMBER,
+        ColumnType.INTEGER,
+        ColumnType.BOOL,
+        ColumnType.DATE,
+        ColumnType.DATETIME,
+    )
     if ctype not in numeric_types:
         return None
     if kind == "b" and ctype is ColumnType.BOOL:
@@ -1163,8 +1199,7 @@ def _fast_datetime_series(values: pd.Series, ctype: ColumnType) -> tuple[Any, np
     return _fast_datetimes(stamps, ctype, ~nat, nat)
 
 
-def parse_column(values: pd.Series, column: Column, opts: ParseOptions = _DEFAULT_OPTS
-                 ) -> tuple[pd.Series, pd.Series]:
+def parse_column(values: pd.Series, column: Column, opts: ParseOptions = _DEFAULT_OPTS) -> tuple[pd.Series, pd.Series]:
     """Parse one column. Returns (typed, problems) aligned with `values`' index. Blank cells
     give a missing value and no problem (required-ness is checked elsewhere). A cell that
     does not parse gives a missing value and a problem message (str) saying what is wrong and

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .backends.base import RawTab
-from .exceptions import SchemaError
-from .parse import ParseOptions, is_blank, parse_column
-from .schema import TABS, HeaderMap, Tab, TabSpec, column_letter, match_headers
-from .settings import Settings
+from sheetcrm.backends.base import RawTab
+from sheetcrm.cells.parse import ParseOptions, is_blank, parse_column
+from sheetcrm.exceptions import SchemaError
+from sheetcrm.schema import TABS, HeaderMap, Tab, TabSpec, column_letter, match_headers
+from sheetcrm.settings import Settings
 
 ROW = "_row"
 PROBLEM_COLUMNS = ["tab", "row", "id", "column", "value", "problem", "severity"]
@@ -104,20 +104,26 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
         if col.key in raw_frame:
             bad = problems.notna().to_numpy()
             if bad.any():
-                problem_parts.append(pd.DataFrame({
-                    "tab": title,
-                    "row": raw_frame[ROW][bad].to_numpy(),
-                    "id": (raw_frame[id_key][bad].map(_id_text).to_numpy()
-                           if id_key and id_key in raw_frame else None),
-                    "column": f"{col.key} ({column_letter(headers.positions[col.key])})",
-                    "value": source[bad].map(_show).to_numpy(),
-                    "problem": problems[bad].to_numpy(),
-                    "severity": "error",
-                }))
+                problem_parts.append(
+                    pd.DataFrame(
+                        {
+                            "tab": title,
+                            "row": raw_frame[ROW][bad].to_numpy(),
+                            "id": (
+                                raw_frame[id_key][bad].map(_id_text).to_numpy()
+                                if id_key and id_key in raw_frame
+                                else None
+                            ),
+                            "column": f"{col.key} ({column_letter(headers.positions[col.key])})",
+                            "value": source[bad].map(_show).to_numpy(),
+                            "problem": problems[bad].to_numpy(),
+                            "severity": "error",
+                        }
+                    )
+                )
     typed_frame = pd.DataFrame(typed)
     typed_frame[ROW] = raw_frame[ROW].to_numpy()
-    problems_frame = (pd.concat(problem_parts, ignore_index=True) if problem_parts
-                      else empty_problems())
+    problems_frame = pd.concat(problem_parts, ignore_index=True) if problem_parts else empty_problems()
     return Table(spec, title, headers, raw_frame, typed_frame, problems_frame)
 
 
@@ -140,11 +146,24 @@ def bind_all(raw_tabs: dict[Tab, RawTab]) -> tuple[dict[Tab, Table], Settings, p
     for tab in TABS:
         if tab is not Tab.SETTINGS:
             tables[tab] = bind(raw_tabs.get(tab), tab, opts)
-    issues = pd.DataFrame(
-        [{**p, "tab": settings_table.title, "id": None, "value": _show(p["value"]),
-          "severity": "error", "problem": p["message"]} for p in settings_issues],
-        columns=PROBLEM_COLUMNS,
-    ) if settings_issues else empty_problems()
+    issues = (
+        pd.DataFrame(
+            [
+                {
+                    **p,
+                    "tab": settings_table.title,
+                    "id": None,
+                    "value": _show(p["value"]),
+                    "severity": "error",
+                    "problem": p["message"],
+                }
+                for p in settings_issues
+            ],
+            columns=PROBLEM_COLUMNS,
+        )
+        if settings_issues
+        else empty_problems()
+    )
     return tables, settings, issues
 
 

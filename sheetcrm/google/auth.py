@@ -38,7 +38,6 @@ import binascii
 import json
 import logging
 import os
-import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -49,18 +48,15 @@ import google.auth.credentials
 from google.auth import exceptions as gauth_exceptions
 
 from sheetcrm.exceptions import AuthError, shown
+from sheetcrm.google.redact import _SECRET_FIELDS, REDACTED, redact
 
 __all__ = [
     "DRIVE_FILE_SCOPE",
     "ENV_CREDENTIALS",
     "ENV_CREDENTIALS_JSON",
-    "REDACTED_LOGGERS",
     "SHEETS_SCOPE",
-    "RedactingFilter",
     "default_token_path",
-    "install_log_redaction",
     "load_credentials",
-    "redact",
     "scopes",
     "service_account_email",
 ]
@@ -74,10 +70,7 @@ ENV_CREDENTIALS_JSON = "SHEETCRM_CREDENTIALS_JSON"
 ENV_CREDENTIALS = "SHEETCRM_CREDENTIALS"
 ENV_GOOGLE_APPLICATION_CREDENTIALS = "GOOGLE_APPLICATION_CREDENTIALS"
 
-FIX = (
-    f"set {ENV_CREDENTIALS_JSON} to the key's JSON, or pass --credentials FILE; "
-    "see README"
-)
+FIX = f"set {ENV_CREDENTIALS_JSON} to the key's JSON, or pass --credentials FILE; see README"
 
 _MAX_CREDENTIALS_BYTES = 1_000_000
 _SUPPORTED_TYPES = "service_account, authorized_user, external_account"
@@ -227,28 +220,33 @@ def _parse_json(data: bytes, origin: str) -> Any:
     return info
 
 
-def _from_info(info: dict[str, Any], origin: str, options: _Options
-               ) -> google.auth.credentials.Credentials:
+def _from_info(info: dict[str, Any], origin: str, options: _Options) -> google.auth.credentials.Credentials:
     if "installed" in info or "web" in info:
         return _oauth_user_credentials(info, origin, options)
     kind = info.get("type")
     if kind == "service_account":
-        return _guarded(_service_account, info, options.scopes,
-                        what=f"the service-account key in {origin}")
+        return _guarded(_service_account, info, options.scopes, what=f"the service-account key in {origin}")
     if kind == "authorized_user":
         # Keeps the scopes it was granted: asking a refresh token for others fails.
-        return _guarded(_authorized_user, info, None,
-                        what=f"the authorized-user credentials in {origin}")
+        return _guarded(_authorized_user, info, None, what=f"the authorized-user credentials in {origin}")
     if kind == "external_account":
-        return _guarded(_external_account, info, options.scopes,
-                        what=f"the external_account (workload identity federation) "
-                             f"configuration in {origin}")
+        return _guarded(
+            _external_account,
+            info,
+            options.scopes,
+            what=f"the external_account (workload identity federation) configuration in {origin}",
+        )
     if kind == "external_account_authorized_user":
-        return _guarded(_external_account_authorized_user, info, options.scopes,
-                        what=f"the external_account_authorized_user credentials in {origin}")
+        return _guarded(
+            _external_account_authorized_user,
+            info,
+            options.scopes,
+            what=f"the external_account_authorized_user credentials in {origin}",
+        )
     if kind == "impersonated_service_account":
-        return _guarded(_impersonated, info, options.scopes,
-                        what=f"the impersonated_service_account credentials in {origin}")
+        return _guarded(
+            _impersonated, info, options.scopes, what=f"the impersonated_service_account credentials in {origin}"
+        )
     if kind is None:
         shown = "missing"
     elif isinstance(kind, str) and len(kind) <= 60 and kind.isprintable():
@@ -256,28 +254,24 @@ def _from_info(info: dict[str, Any], origin: str, options: _Options
     else:
         shown = "not a known type"
     raise AuthError(
-        f"{origin} is not a credentials file sheetcrm can use: its \"type\" is {shown}; "
+        f'{origin} is not a credentials file sheetcrm can use: its "type" is {shown}; '
         f"expected one of {_SUPPORTED_TYPES} (a service-account key: Google Cloud console → "
         f"IAM → Service accounts → Keys → Add key → JSON) or an OAuth client "
-        f"(\"installed\"); {FIX}"
+        f'("installed"); {FIX}'
     )
 
 
-def _guarded(loader: Any, info: dict[str, Any], wanted: Sequence[str] | None, *,
-             what: str) -> google.auth.credentials.Credentials:
+def _guarded(
+    loader: Any, info: dict[str, Any], wanted: Sequence[str] | None, *, what: str
+) -> google.auth.credentials.Credentials:
     """Run a google-auth loader; turn its failure into an AuthError with no chained
     exception and no secret text."""
     problem: str | None = None
     try:
         return loader(info, wanted)
-    except (ValueError, TypeError, KeyError, AttributeError,
-            gauth_exceptions.GoogleAuthError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError, gauth_exceptions.GoogleAuthError) as exc:
         problem = _safe_reason(exc, info)
     raise AuthError(f"{what} could not be loaded: {problem}; {FIX}")
-
-
-_SECRET_FIELDS = ("private_key", "private_key_id", "client_secret", "refresh_token",
-                  "token", "access_token", "id_token", "rapt_token")
 
 
 def _safe_reason(exc: BaseException, info: Mapping[str, Any] | None = None) -> str:
@@ -312,9 +306,11 @@ def _service_account(info: dict[str, Any], wanted: Sequence[str] | None) -> Any:
         raise ValueError(f"missing field(s) {', '.join(missing)}")
     key = info["private_key"]
     if not isinstance(key, str) or "-----BEGIN" not in key or "PRIVATE KEY-----" not in key:
-        raise ValueError("its private_key is not a PEM private key (it must run from the "
-                         "BEGIN PRIVATE KEY line to the END PRIVATE KEY line): put in the "
-                         "whole downloaded key file")
+        raise ValueError(
+            "its private_key is not a PEM private key (it must run from the "
+            "BEGIN PRIVATE KEY line to the END PRIVATE KEY line): put in the "
+            "whole downloaded key file"
+        )
     if "\\n" in key and "\n" not in key.strip():
         # pasted through a shell or CI form that kept the JSON escapes: mend, don't fail
         info = {**info, "private_key": key.replace("\\n", "\n")}
@@ -325,8 +321,10 @@ def _service_account(info: dict[str, Any], wanted: Sequence[str] | None) -> Any:
             raise
         reason = str(exc)
     # Outside the except block: nothing chained. _guarded scrubs the reason.
-    raise ValueError(f"its private_key cannot be read ({reason}); copy the whole key file "
-                     f"again, with its BEGIN/END lines and \\n escapes intact")
+    raise ValueError(
+        f"its private_key cannot be read ({reason}); copy the whole key file "
+        f"again, with its BEGIN/END lines and \\n escapes intact"
+    )
 
 
 def _authorized_user(info: dict[str, Any], wanted: Sequence[str] | None) -> Any:
@@ -353,8 +351,7 @@ def _external_account(info: dict[str, Any], wanted: Sequence[str] | None) -> Any
     return identity_pool.Credentials.from_info(info, scopes=wanted)
 
 
-def _external_account_authorized_user(info: dict[str, Any], wanted: Sequence[str] | None
-                                      ) -> Any:
+def _external_account_authorized_user(info: dict[str, Any], wanted: Sequence[str] | None) -> Any:
     from google.auth import external_account_authorized_user
 
     creds = external_account_authorized_user.Credentials.from_info(info)
@@ -364,8 +361,7 @@ def _external_account_authorized_user(info: dict[str, Any], wanted: Sequence[str
 def _impersonated(info: dict[str, Any], wanted: Sequence[str] | None) -> Any:
     from google.auth import impersonated_credentials
 
-    return impersonated_credentials.Credentials.from_impersonated_service_account_info(
-        info, scopes=wanted)
+    return impersonated_credentials.Credentials.from_impersonated_service_account_info(info, scopes=wanted)
 
 
 def _application_default(wanted: list[str]) -> google.auth.credentials.Credentials:
@@ -375,9 +371,7 @@ def _application_default(wanted: list[str]) -> google.auth.credentials.Credentia
         return credentials
     except (gauth_exceptions.GoogleAuthError, ValueError, OSError) as exc:
         problem = _safe_reason(exc)
-    raise AuthError(
-        f"no Google credentials found (Application Default Credentials: {problem}); {FIX}"
-    )
+    raise AuthError(f"no Google credentials found (Application Default Credentials: {problem}); {FIX}")
 
 
 # --------------------------------------------------------------------------------------
@@ -385,12 +379,15 @@ def _application_default(wanted: list[str]) -> google.auth.credentials.Credentia
 # --------------------------------------------------------------------------------------
 
 
-def _oauth_user_credentials(client_config: dict[str, Any], origin: str, options: _Options
-                            ) -> google.auth.credentials.Credentials:
+def _oauth_user_credentials(
+    client_config: dict[str, Any], origin: str, options: _Options
+) -> google.auth.credentials.Credentials:
     section = client_config.get("installed") or client_config.get("web")
     if not isinstance(section, Mapping) or not section.get("client_id"):
-        raise AuthError(f"{origin} is an OAuth client file without a client_id; download it "
-                        f"again from Google Cloud console → APIs & Services → Credentials; {FIX}")
+        raise AuthError(
+            f"{origin} is an OAuth client file without a client_id; download it "
+            f"again from Google Cloud console → APIs & Services → Credentials; {FIX}"
+        )
     client_id = str(section["client_id"])
     creds = _load_cached_token(options.token_path, client_id, options.scopes)
     if creds is not None:
@@ -457,8 +454,7 @@ def _refresh(creds: Any) -> bool:
     try:
         creds.refresh(Request())
     except gauth_exceptions.GoogleAuthError as exc:
-        log.warning("the cached Google sign-in could not be refreshed (%s); signing in again",
-                    _safe_reason(exc))
+        log.warning("the cached Google sign-in could not be refreshed (%s); signing in again", _safe_reason(exc))
         return False
     return True
 
@@ -500,162 +496,3 @@ def service_account_email(credentials: Any) -> str | None:
 # --------------------------------------------------------------------------------------
 # Redaction
 # --------------------------------------------------------------------------------------
-
-REDACTED = "[REDACTED]"
-
-_PEM = re.compile(
-    r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----.*?"
-    r"(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|(?=[\"'])|\Z)",
-    re.DOTALL,
-)
-_SECRET_KEYS = (
-    r"private_key_id|private_key|client_secret|refresh_token|access_token|id_token"
-    r"|rapt_token|subject_token|token|assertion|password|api_key|x-goog-api-key"
-)
-# "field": "value" (JSON) and 'field': 'value' (Python repr); escaped quotes allowed.
-_FIELD_DQ = re.compile(rf'(?i)("(?:{_SECRET_KEYS})"\s*:\s*)"(?:[^"\\]|\\.)*"')
-_FIELD_SQ = re.compile(rf"(?i)('(?:{_SECRET_KEYS})'\s*:\s*)'(?:[^'\\]|\\.)*'")
-# field=value in query strings and form bodies.
-_FIELD_QS = re.compile(
-    r"(?i)((?:(?:^|[?&\s;,])(?:access_token|refresh_token|client_secret|assertion|id_token"
-    r"|subject_token|token|password)|[?&]code)=)[^&\s\"';,]+"
-)
-# Authorization: <anything up to end of line / quote / comma>
-_AUTH_HEADER = re.compile(
-    r"(?i)(\b(?:proxy-)?authorization\b[\"']?\s*[:=]\s*[\"']?)[^\"'\r\n,}]+"
-)
-_BEARER = re.compile(
-    r"(?i)\b(bearer)\s+(?!\[REDACTED\]|(?:tokens?|authentication|credentials?|auth)\b)"
-    r"[A-Za-z0-9\-._~+/=]+"
-)
-_TOKEN_SHAPES = re.compile(
-    r"ya29\.[A-Za-z0-9\-_.]+"  # OAuth access tokens
-    r"|\b1//[A-Za-z0-9\-_]{10,}"  # Google refresh tokens
-    r"|\bGOCSPX-[A-Za-z0-9\-_]+"  # OAuth client secrets
-    r"|\bAIza[0-9A-Za-z\-_]{30,}"  # API keys
-    r"|\beyJ[A-Za-z0-9\-_]{5,}\.[A-Za-z0-9\-_]{5,}\.[A-Za-z0-9\-_]*"  # JWTs
-)
-
-
-def redact(text: str) -> str:
-    """``text`` with secrets replaced by ``[REDACTED]``: PEM private keys (real newlines or
-    literal ``\\n``), ``"private_key"``/``"private_key_id"``/``"client_secret"``/
-    ``"refresh_token"``/``"token"``/... fields (JSON or Python repr), ``token=...`` query and
-    form fields, ``Authorization:`` headers, ``Bearer`` credentials, and bare
-    ``ya29.`` access tokens, ``1//`` refresh tokens, ``GOCSPX-`` client secrets, ``AIza``
-    API keys and JWTs."""
-    if not text:
-        return text
-    text = _PEM.sub("[REDACTED PRIVATE KEY]", text)
-    text = _FIELD_DQ.sub(rf'\1"{REDACTED}"', text)
-    text = _FIELD_SQ.sub(rf"\1'{REDACTED}'", text)
-    text = _AUTH_HEADER.sub(rf"\1{REDACTED}", text)
-    text = _BEARER.sub(rf"\1 {REDACTED}", text)
-    text = _FIELD_QS.sub(rf"\1{REDACTED}", text)
-    text = _TOKEN_SHAPES.sub(REDACTED, text)
-    return text
-
-
-_STANDARD_RECORD_FIELDS: frozenset[str] = frozenset(
-    {*vars(logging.LogRecord("", 0, "", 0, "", None, None)), "message", "asctime"})
-_SECRET_ATTRIBUTES = frozenset({*_SECRET_FIELDS, "assertion", "access_token", "id_token", "token",
-                                "authorization", "Authorization"})
-
-
-def _redact_value(value: Any) -> Any:
-    """``value`` with secrets removed, recursively through dicts, lists and text."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, bytes):
-        return redact(value.decode("utf-8", "replace"))
-    if isinstance(value, dict):
-        return {k: REDACTED if str(k) in _SECRET_ATTRIBUTES else _redact_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_redact_value(v) for v in value)
-    return value
-
-
-class RedactingFilter(logging.Filter):
-    """A logging filter that runs :func:`redact` over each record's message, exception
-    text and stack text (it never drops a record)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a bad format string: leave it to the handler to report
-            return True
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg = cleaned
-            record.args = None
-        # Libraries attach request details as extra attributes (google-auth puts the signed
-        # JWT assertion in record.httpRequest); a structured handler would print them.
-        for name, value in list(vars(record).items()):
-            if name not in _STANDARD_RECORD_FIELDS:
-                setattr(record, name, _redact_value(value))
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text)
-        if record.stack_info:
-            record.stack_info = redact(record.stack_info)
-        return True
-
-
-REDACTED_LOGGERS: tuple[str, ...] = (
-    "sheetcrm",
-    # Libraries that log credentials at DEBUG: requests_oauthlib logs token request
-    # bodies (client secret, code) and the tokens it obtains; urllib3 logs URLs.
-    "google",
-    "google_auth_oauthlib",
-    "requests_oauthlib",
-    "oauthlib",
-    "urllib3",
-    "gspread",
-)
-
-
-def install_log_redaction(names: Sequence[str] = REDACTED_LOGGERS) -> RedactingFilter:
-    """Redact every log record of the ``sheetcrm`` loggers (and of the libraries that log
-    credentials at DEBUG, see :data:`REDACTED_LOGGERS`).
-
-    Adds a :class:`RedactingFilter` to the ``sheetcrm`` logger. Python applies a logger's
-    filters only to records logged on that very logger, not to those propagated from its
-    children (``sheetcrm.http`` and the like, including loggers created later), so the
-    same filter is also applied where records are made: a log-record factory wrapping the
-    current one runs it on records whose logger is one of ``names`` or below them.
-    Idempotent; returns the filter."""
-    logger = logging.getLogger("sheetcrm")
-    flt = next((f for f in logger.filters if isinstance(f, RedactingFilter)), None)
-    if flt is None:
-        flt = RedactingFilter()
-        logger.addFilter(flt)
-    # Attributes passed as ``extra`` (google-auth's httpRequest) are set after the record
-    # factory runs, so only a filter on the emitting logger sees them: add it to every
-    # logger below ``names`` that exists now (google-auth's are created on import).
-    for name in ("google.auth.transport.requests", "google.auth._helpers",
-                 *(n for n in list(logging.root.manager.loggerDict)
-                   if any(n == p or n.startswith(p + ".") for p in names))):
-        child = logging.getLogger(name)
-        if not any(isinstance(f, RedactingFilter) for f in child.filters):
-            child.addFilter(flt)
-    current = logging.getLogRecordFactory()
-    if isinstance(current, _RedactingRecordFactory):
-        current.names = tuple(dict.fromkeys((*current.names, *names)))
-    else:
-        logging.setLogRecordFactory(_RedactingRecordFactory(current, tuple(names), flt))
-    return flt
-
-
-class _RedactingRecordFactory:
-    def __init__(self, inner: Any, names: tuple[str, ...], flt: RedactingFilter) -> None:
-        self.inner = inner
-        self.names = names
-        self.filter = flt
-
-    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
-        record: logging.LogRecord = self.inner(*args, **kwargs)
-        name = record.name
-        if any(name == n or name.startswith(n + ".") for n in self.names):
-            self.filter.filter(record)
-        return record

@@ -12,10 +12,10 @@ from pathlib import Path
 from openpyxl import Workbook as XLWorkbook
 from openpyxl.styles import Font
 
-from .backends.base import Backend, RawTab
-from .backends.xlsx import DATE_FORMAT, XlsxBackend
-from .exceptions import SchemaError, WorkbookWriteError
-from .schema import TABS, ColumnType, Tab, match_headers
+from sheetcrm.backends.base import Backend, RawTab
+from sheetcrm.backends.xlsx import DATE_FORMAT, XlsxBackend
+from sheetcrm.exceptions import SchemaError, WorkbookWriteError
+from sheetcrm.schema import TABS, ColumnType, Tab, match_headers
 
 _SERIAL_EPOCH = dt.datetime(1899, 12, 30)
 
@@ -54,9 +54,11 @@ def save_copy(tabs: dict[Tab, RawTab], to: str | Path) -> Path:
             positions = match_headers(TABS[tab], raw.header, raw.title).positions
         except SchemaError:  # a copy must be made even of a workbook sync would refuse
             positions = {}
-        dates = {pos: TABS[tab].column(key).type is ColumnType.DATETIME
-                 for key, pos in positions.items()
-                 if TABS[tab].column(key).type in (ColumnType.DATE, ColumnType.DATETIME)}
+        dates = {
+            pos: TABS[tab].column(key).type is ColumnType.DATETIME
+            for key, pos in positions.items()
+            if TABS[tab].column(key).type in (ColumnType.DATE, ColumnType.DATETIME)
+        }
         for row in raw.rows:
             ws.append([_as_date(v, dates[i]) if i in dates else v for i, v in enumerate(row)])
         for pos in dates:

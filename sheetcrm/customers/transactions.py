@@ -29,11 +29,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .schema import PURCHASE_TYPES, Stage
+from sheetcrm.schema import PURCHASE_TYPES, Stage
 
 #: Columns of a transactions frame, in order.
 TX_COLUMNS: tuple[str, ...] = (
-    "date", "amount", "contact_id", "company_id", "opportunity_id", "source_id", "source",
+    "date",
+    "amount",
+    "contact_id",
+    "company_id",
+    "opportunity_id",
+    "source_id",
+    "source",
 )
 
 #: Values of the ``source`` column.
@@ -105,11 +111,13 @@ def _obj(values: Any) -> pd.Series:
 
 
 def _empty_tx() -> pd.DataFrame:
-    return pd.DataFrame({
-        "date": pd.Series([], dtype="datetime64[ns]"),
-        "amount": pd.Series([], dtype="float64"),
-        **{c: pd.Series([], dtype=object) for c in TX_COLUMNS[2:]},
-    })
+    return pd.DataFrame(
+        {
+            "date": pd.Series([], dtype="datetime64[ns]"),
+            "amount": pd.Series([], dtype="float64"),
+            **{c: pd.Series([], dtype=object) for c in TX_COLUMNS[2:]},
+        }
+    )
 
 
 def _counted_activities(activities: pd.DataFrame, as_of_ns: int) -> pd.DataFrame:
@@ -122,15 +130,17 @@ def _counted_activities(activities: pd.DataFrame, as_of_ns: int) -> pd.DataFrame
         & (dates != NAT_NS)
         & (dates <= as_of_ns)
     )
-    return pd.DataFrame({
-        "date": dates[mask].view("datetime64[ns]"),
-        "amount": amount[mask],
-        "contact_id": _obj(_refs(activities["Contact ID"].to_numpy(dtype=object)[mask])),
-        "company_id": _obj(_refs(activities["Company ID"].to_numpy(dtype=object)[mask])),
-        "opportunity_id": _obj(_refs(activities["Opportunity ID"].to_numpy(dtype=object)[mask])),
-        "source_id": _obj(_refs(activities["ID"].to_numpy(dtype=object)[mask])),
-        "source": _obj(np.full(int(mask.sum()), SOURCE_ACTIVITY, dtype=object)),
-    })
+    return pd.DataFrame(
+        {
+            "date": dates[mask].view("datetime64[ns]"),
+            "amount": amount[mask],
+            "contact_id": _obj(_refs(activities["Contact ID"].to_numpy(dtype=object)[mask])),
+            "company_id": _obj(_refs(activities["Company ID"].to_numpy(dtype=object)[mask])),
+            "opportunity_id": _obj(_refs(activities["Opportunity ID"].to_numpy(dtype=object)[mask])),
+            "source_id": _obj(_refs(activities["ID"].to_numpy(dtype=object)[mask])),
+            "source": _obj(np.full(int(mask.sum()), SOURCE_ACTIVITY, dtype=object)),
+        }
+    )
 
 
 def _unrecorded_won(opportunities: pd.DataFrame, recorded: pd.Series) -> pd.DataFrame:
@@ -143,7 +153,9 @@ def _unrecorded_won(opportunities: pd.DataFrame, recorded: pd.Series) -> pd.Data
 
 
 def transactions(
-    activities: pd.DataFrame, opportunities: pd.DataFrame, as_of: DateLike,
+    activities: pd.DataFrame,
+    opportunities: pd.DataFrame,
+    as_of: DateLike,
 ) -> pd.DataFrame:
     """All transactions dated on or before ``as_of``.
 
@@ -174,15 +186,17 @@ def transactions(
     amount = pd.to_numeric(opps["Amount"], errors="coerce").to_numpy(dtype="float64")
     keep = (closed != NAT_NS) & (closed <= as_of_ns) & ~np.isnan(amount)
     opp_ids = _refs(opps["ID"].to_numpy(dtype=object)[keep])
-    from_opps = pd.DataFrame({
-        "date": closed[keep].view("datetime64[ns]"),
-        "amount": amount[keep],
-        "contact_id": _obj(_refs(opps["Contact ID"].to_numpy(dtype=object)[keep])),
-        "company_id": _obj(_refs(opps["Company ID"].to_numpy(dtype=object)[keep])),
-        "opportunity_id": _obj(opp_ids),
-        "source_id": _obj(opp_ids.copy()),
-        "source": _obj(np.full(int(keep.sum()), SOURCE_OPPORTUNITY, dtype=object)),
-    })
+    from_opps = pd.DataFrame(
+        {
+            "date": closed[keep].view("datetime64[ns]"),
+            "amount": amount[keep],
+            "contact_id": _obj(_refs(opps["Contact ID"].to_numpy(dtype=object)[keep])),
+            "company_id": _obj(_refs(opps["Company ID"].to_numpy(dtype=object)[keep])),
+            "opportunity_id": _obj(opp_ids),
+            "source_id": _obj(opp_ids.copy()),
+            "source": _obj(np.full(int(keep.sum()), SOURCE_OPPORTUNITY, dtype=object)),
+        }
+    )
     parts = [p for p in (acts, from_opps) if len(p)]
     if not parts:
         return _empty_tx()
@@ -190,7 +204,9 @@ def transactions(
 
 
 def skipped_won(
-    activities: pd.DataFrame, opportunities: pd.DataFrame, as_of: DateLike,
+    activities: pd.DataFrame,
+    opportunities: pd.DataFrame,
+    as_of: DateLike,
 ) -> pd.DataFrame:
     """Won opportunities that should be transactions as of ``as_of`` but cannot be.
 
@@ -213,14 +229,16 @@ def skipped_won(
     no_amount = ~no_date & (closed <= as_of_ns) & np.isnan(amount)
     keep = no_date | no_amount
     reason = np.where(no_date[keep], REASON_NO_CLOSED, REASON_NO_AMOUNT).astype(object)
-    return pd.DataFrame({
-        "opportunity_id": _obj(_refs(opps["ID"].to_numpy(dtype=object)[keep])),
-        "contact_id": _obj(_refs(opps["Contact ID"].to_numpy(dtype=object)[keep])),
-        "company_id": _obj(_refs(opps["Company ID"].to_numpy(dtype=object)[keep])),
-        "closed": closed[keep].view("datetime64[ns]"),
-        "amount": amount[keep],
-        "reason": _obj(reason),
-    })
+    return pd.DataFrame(
+        {
+            "opportunity_id": _obj(_refs(opps["ID"].to_numpy(dtype=object)[keep])),
+            "contact_id": _obj(_refs(opps["Contact ID"].to_numpy(dtype=object)[keep])),
+            "company_id": _obj(_refs(opps["Company ID"].to_numpy(dtype=object)[keep])),
+            "closed": closed[keep].view("datetime64[ns]"),
+            "amount": amount[keep],
+            "reason": _obj(reason),
+        }
+    )
 
 
 def attach_company(tx: pd.DataFrame, contacts: pd.DataFrame) -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """Validation: every problem in the workbook's records, one row per bad cell.
 
-Pure functions over bound :class:`~sheetcrm.tables.Table` objects; nothing is written.
+Pure functions over bound :class:`~sheetcrm.engine.bind.Table` objects; nothing is written.
 A problem names the tab, sheet row, record ID, column (header and letter), the value as
 typed, and what is wrong and expected. ``severity`` is "error" for values sheetcrm cannot
 use and "warning" for values it can use but that are probably mistakes (likely duplicates).
@@ -14,8 +14,9 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-from .schema import PURCHASE_TYPES, RECORD_NOUN, TABS, ColumnType, Stage, Tab, column_letter
-from .tables import PROBLEM_COLUMNS, ROW, Table, empty_problems
+from sheetcrm.cells.parse import is_blank
+from sheetcrm.engine.bind import PROBLEM_COLUMNS, ROW, Table, empty_problems
+from sheetcrm.schema import PURCHASE_TYPES, RECORD_NOUN, TABS, ColumnType, Stage, Tab, column_letter
 
 _TAB_ORDER = {t: i for i, t in enumerate(TABS)}
 
@@ -30,23 +31,26 @@ def _col(table: Table, key: str) -> str:
     return f"{key} ({column_letter(pos)})" if pos is not None else key
 
 
-def _problems(table: Table, mask: pd.Series, key: str, message: pd.Series | str,
-              severity: str = "error") -> pd.DataFrame:
+def _problems(
+    table: Table, mask: pd.Series, key: str, message: pd.Series | str, severity: str = "error"
+) -> pd.DataFrame:
     """Problem rows for the records where ``mask`` holds."""
     hits = mask.fillna(False).astype(bool).to_numpy()
     if not hits.any():
         return empty_problems()
     id_key = table.spec.id_column
     raw = table.raw
-    return pd.DataFrame({
-        "tab": table.title,
-        "row": table.typed[ROW].to_numpy()[hits],
-        "id": table.typed[id_key].to_numpy()[hits] if id_key else None,
-        "column": _col(table, key),
-        "value": (raw[key].to_numpy()[hits] if key in raw else None),
-        "problem": message.to_numpy()[hits] if isinstance(message, pd.Series) else message,
-        "severity": severity,
-    })
+    return pd.DataFrame(
+        {
+            "tab": table.title,
+            "row": table.typed[ROW].to_numpy()[hits],
+            "id": table.typed[id_key].to_numpy()[hits] if id_key else None,
+            "column": _col(table, key),
+            "value": (raw[key].to_numpy()[hits] if key in raw else None),
+            "problem": message.to_numpy()[hits] if isinstance(message, pd.Series) else message,
+            "severity": severity,
+        }
+    )
 
 
 def required_problems(table: Table) -> list[pd.DataFrame]:
@@ -54,11 +58,15 @@ def required_problems(table: Table) -> list[pd.DataFrame]:
     out = []
     for col in table.spec.columns:
         if col.required and col.key in table.raw:
-            missing = table.typed[col.key].isna() & table.raw[col.key].map(_is_blank_raw)
-            out.append(_problems(
-                table, missing, col.key,
-                f"{col.key} is empty; every {RECORD_NOUN[table.tab]} row needs one",
-            ))
+            missing = table.typed[col.key].isna() & table.raw[col.key].map(is_blank)
+            out.append(
+                _problems(
+                    table,
+                    missing,
+                    col.key,
+                    f"{col.key} is empty; every {RECORD_NOUN[table.tab]} row needs one",
+                )
+            )
     return out
 
 
@@ -73,16 +81,22 @@ def duplicate_id_problems(table: Table) -> list[pd.DataFrame]:
         return []
     rows_by_id = table.typed[ROW][dup].groupby(ids[dup]).agg(lambda r: sorted(r.tolist()))
     others = pd.Series(
-        [", ".join(str(r) for r in rows_by_id[i] if r != row)
-         for i, row in zip(ids[dup], table.typed[ROW][dup], strict=True)],
+        [
+            ", ".join(str(r) for r in rows_by_id[i] if r != row)
+            for i, row in zip(ids[dup], table.typed[ROW][dup], strict=True)
+        ],
         index=ids[dup].index,
     ).reindex(ids.index)
     what = "name" if key == "Name" else key
-    message = (f"{what} '" + ids.astype(str) + "' is also used on row(s) " + others
-               + f"; each {what} must be unique: change one, or clear the ID and sheetcrm fills a new one"
-               if key == "ID" else
-               f"{what} '" + ids.astype(str) + "' is also used on row(s) " + others
-               + f"; each {what} must be unique")
+    message = (
+        f"{what} '"
+        + ids.astype(str)
+        + "' is also used on row(s) "
+        + others
+        + f"; each {what} must be unique: change one, or clear the ID and sheetcrm fills a new one"
+        if key == "ID"
+        else f"{what} '" + ids.astype(str) + "' is also used on row(s) " + others + f"; each {what} must be unique"
+    )
     return [_problems(table, dup, key, message)]
 
 
@@ -96,9 +110,11 @@ def reference_problems(table: Table, tables: dict[Tab, Table]) -> list[pd.DataFr
         known = set(target.typed["ID"].dropna())
         values = table.typed[col.key]
         dangling = values.notna() & ~values.isin(known)
-        message = (f"{col.key} '" + values.astype(str) + f"' matches no ID in the "
-                   f"{target.title} tab; expected the ID of an existing "
-                   f"{RECORD_NOUN[col.ref]}")
+        message = (
+            f"{col.key} '" + values.astype(str) + f"' matches no ID in the "
+            f"{target.title} tab; expected the ID of an existing "
+            f"{RECORD_NOUN[col.ref]}"
+        )
         out.append(_problems(table, dangling, col.key, message))
     return out
 
@@ -107,14 +123,27 @@ def activity_problems(table: Table) -> list[pd.DataFrame]:
     """Activities that link to nothing, and purchases without an amount."""
     t = table.typed
     links = t[["Contact ID", "Company ID", "Opportunity ID"]].notna().any(axis=1)
-    out = [_problems(table, ~links & t["Type"].notna(), "Contact ID",
-                     "the activity names no Contact ID, Company ID or Opportunity ID; "
-                     "expected at least one so it counts for someone", "warning")]
+    out = [
+        _problems(
+            table,
+            ~links & t["Type"].notna(),
+            "Contact ID",
+            "the activity names no Contact ID, Company ID or Opportunity ID; "
+            "expected at least one so it counts for someone",
+            "warning",
+        )
+    ]
     purchase = t["Type"].isin(list(PURCHASE_TYPES))
-    no_amount = purchase & t["Amount"].isna() & table.raw_column("Amount").map(_is_blank_raw)
-    out.append(_problems(table, no_amount, "Amount",
-                         "a purchase without an Amount does not count in RFM; expected the amount paid",
-                         "warning"))
+    no_amount = purchase & t["Amount"].isna() & table.raw_column("Amount").map(is_blank)
+    out.append(
+        _problems(
+            table,
+            no_amount,
+            "Amount",
+            "a purchase without an Amount does not count in RFM; expected the amount paid",
+            "warning",
+        )
+    )
     return out
 
 
@@ -123,20 +152,36 @@ def won_problems(table: Table, activities: Table) -> list[pd.DataFrame]:
     have no Closed date to date them by."""
     t, a = table.typed, activities.typed
     recorded = set(a.loc[a["Type"].isin(list(PURCHASE_TYPES)) & a["Amount"].notna(), "Opportunity ID"].dropna())
-    undated = ((t["Stage"] == Stage.WON) & t["Closed"].isna() & ~t["ID"].isin(recorded)
-               & table.raw_column("Closed").map(_is_blank_raw))
-    return [_problems(table, undated, "Closed",
-                      "a Won deal without a Closed date (and no Order activity) does not count as a "
-                      "purchase; expected the date it was won", "warning")]
+    undated = (
+        (t["Stage"] == Stage.WON)
+        & t["Closed"].isna()
+        & ~t["ID"].isin(recorded)
+        & table.raw_column("Closed").map(is_blank)
+    )
+    return [
+        _problems(
+            table,
+            undated,
+            "Closed",
+            "a Won deal without a Closed date (and no Order activity) does not count as a "
+            "purchase; expected the date it was won",
+            "warning",
+        )
+    ]
 
 
 def amount_problems(table: Table) -> list[pd.DataFrame]:
     out = []
     for col in table.spec.people_columns:
         if col.type is ColumnType.MONEY and col.key in table.raw:
-            out.append(_problems(table, table.typed[col.key] < 0, col.key,
-                                 f"{col.key} is negative; expected an amount of 0 or more "
-                                 "(record a refund as its own activity)"))
+            out.append(
+                _problems(
+                    table,
+                    table.typed[col.key] < 0,
+                    col.key,
+                    f"{col.key} is negative; expected an amount of 0 or more (record a refund as its own activity)",
+                )
+            )
     return out
 
 
@@ -147,14 +192,24 @@ def owner_problems(table: Table, team: Table) -> list[pd.DataFrame]:
     names = set(team.typed["Name"].dropna().map(_fold_name))
     owners = table.typed["Owner"]
     unknown = owners.notna() & ~owners.map(lambda v: _fold_name(v) in names if v is not None else True)
-    return [_problems(table, unknown, "Owner",
-                      "Owner '" + owners.astype(str) + f"' is not a Name in the {team.title} tab; "
-                      "expected one of the team's names", "warning")]
+    return [
+        _problems(
+            table,
+            unknown,
+            "Owner",
+            "Owner '" + owners.astype(str) + f"' is not a Name in the {team.title} tab; "
+            "expected one of the team's names",
+            "warning",
+        )
+    ]
 
 
 def team_problems(table: Table) -> list[pd.DataFrame]:
-    return [_problems(table, table.typed["Weight"] <= 0, "Weight",
-                      "Weight must be above 0; expected a capacity like 1, 2 or 0.5")]
+    return [
+        _problems(
+            table, table.typed["Weight"] <= 0, "Weight", "Weight must be above 0; expected a capacity like 1, 2 or 0.5"
+        )
+    ]
 
 
 def normalize_company_name(name: object) -> str:
@@ -200,12 +255,20 @@ def likely_duplicate_problems(table: Table) -> list[pd.DataFrame]:
         first_idx = values[values.notna()].drop_duplicates(keep="first")
         first_of = pd.Series(first_idx.index, index=first_idx.to_numpy())
         firsts = values[dup].map(first_of)
-        ref = (t.loc[firsts, "ID"].fillna("(no ID)").astype(str).to_numpy() + " (row "
-               + t.loc[firsts, ROW].astype(str).to_numpy() + ")")
+        ref = (
+            t.loc[firsts, "ID"].fillna("(no ID)").astype(str).to_numpy()
+            + " (row "
+            + t.loc[firsts, ROW].astype(str).to_numpy()
+            + ")"
+        )
         message = pd.Series("", index=t.index, dtype=object)
         message.loc[dup.to_numpy()] = np.array(
-            [f"likely the same {RECORD_NOUN[table.tab]} as {r}: same {what}; "
-             "merge the rows or make them differ" for r in ref], dtype=object)
+            [
+                f"likely the same {RECORD_NOUN[table.tab]} as {r}: same {what}; merge the rows or make them differ"
+                for r in ref
+            ],
+            dtype=object,
+        )
         out.append(_problems(table, dup, key, message, "warning"))
         seen |= dup
     return out
@@ -244,12 +307,11 @@ def validate_tables(tables: dict[Tab, Table], settings_problems: pd.DataFrame | 
     titles = {table.title: _TAB_ORDER[tab] for tab, table in tables.items()}
     problems["value"] = problems["value"].map(lambda v: "" if v is None or v != v else str(v))
     order = problems["tab"].map(titles).fillna(len(TABS))
-    problems = (problems.assign(_o=order).sort_values(["_o", "row", "column"], kind="stable")
-                .drop(columns="_o").reset_index(drop=True))
+    problems = (
+        problems.assign(_o=order)
+        .sort_values(["_o", "row", "column"], kind="stable")
+        .drop(columns="_o")
+        .reset_index(drop=True)
+    )
     problems["row"] = problems["row"].astype("Int64")
     return problems
-
-
-def _is_blank_raw(value: object) -> bool:
-    return value is None or (isinstance(value, float) and value != value) or (
-        isinstance(value, str) and not value.strip())

@@ -1,0 +1,1 @@
+"""Parsing what people type into cells, and A1 ranges."""

@@ -1,0 +1,1 @@
+"""Customer numbers: transactions, RFM, value tiers, NESL and lifecycle."""

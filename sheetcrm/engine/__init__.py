@@ -1,0 +1,1 @@
+"""One way through: bind -> validate -> compute -> plan -> (backend write) -> log."""

@@ -1,0 +1,254 @@
+"""Compute: bound tables in, sheetcrm's cell values out (pure).
+
+New IDs for blank ID cells, stage moves, pipeline figures, customer metrics (RFM, NESL,
+tiers, lifecycle) and the Problems cell, as frames indexed like each table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from sheetcrm.cells.parse import is_blank
+from sheetcrm.customers.nesl import nesl_table
+from sheetcrm.customers.rfm import customer_index, rfm_table, value_tiers
+from sheetcrm.customers.transactions import attach_company, transactions
+from sheetcrm.engine.bind import ROW, Table
+from sheetcrm.pipeline.stages import advance_stages
+from sheetcrm.schema import (
+    TABS,
+    ColumnType,
+    Flag,
+    LabeledEnum,
+    Tab,
+)
+from sheetcrm.settings import Settings
+
+if TYPE_CHECKING:
+    pass
+
+Progress = Callable[[str], None]
+
+
+#: Columns the customer metrics fill, from the rfm/nesl frames.
+_RFM_COLUMNS = {
+    "Last Purchase": "last_purchase",
+    "Recency": "recency",
+    "Frequency": "frequency",
+    "Monetary": "monetary",
+    "R": "r",
+    "F": "f",
+    "M": "m",
+    "RFM Score": "rfm_score",
+    "Segment": "segment",
+}
+_PIPELINE_COLUMNS = [
+    "Probability",
+    "Weighted Amount",
+    "Stage Since",
+    "Days in Stage",
+    "Stage Seen",
+    "Stage Reason",
+    "Flags",
+]
+_PROBLEM_SEPARATOR = " | "
+#: The tabs whose records carry a stable ID and feed the computations.
+RECORD_TABS = (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES)
+
+
+def as_of_date(value: Any = None) -> pd.Timestamp:
+    """``value`` (date, datetime, ISO text, Timestamp or None for today) as a midnight
+    Timestamp."""
+    if value is None:
+        return pd.Timestamp(dt.date.today())
+    return pd.Timestamp(value).normalize()
+
+
+# --------------------------------------------------------------------------- IDs
+
+
+def fill_ids(table: Table) -> pd.Series:
+    """New IDs for records whose ID cell is blank, indexed like ``table.typed``.
+
+    New IDs continue after the highest number already used with the tab's prefix
+    (``P-0041`` after ``P-0040``) in row order; existing IDs are never renumbered. A cell
+    holding an ID that does not parse is not blank and gets none.
+    """
+    key = table.spec.id_column
+    if key != "ID" or table.typed.empty:
+        return pd.Series(dtype=object)
+    raw = table.raw_column(key)
+    blank = raw.map(is_blank)
+    if not blank.any():
+        return pd.Series(dtype=object)
+    prefix = table.spec.id_prefix
+    existing = table.typed[key].dropna().astype(str)
+    pattern = re.compile(rf"^{re.escape(prefix)}(\d+)$")
+    numbers = existing.str.extract(pattern.pattern, expand=False).dropna()
+    start = int(numbers.astype(int).max()) if len(numbers) else 0
+    width = max(4, int(numbers.str.len().max()) if len(numbers) else 4)
+    count = int(blank.sum())
+    new = [f"{prefix}{n:0{width}d}" for n in range(start + 1, start + 1 + count)]
+    taken = set(existing)
+    new = [i for i in new if i not in taken] or new
+    return pd.Series(new, index=blank[blank].index, dtype=object)
+
+
+# ----------------------------------------------------------------------- compute
+
+
+@dataclass
+class Computed:
+    """Everything ``compute`` derives, as cell values ready to write.
+
+    ``cells[tab]``: sheetcrm's columns for each record of ``tab``, indexed like the
+    table's typed frame. ``ids[tab]``: new IDs for blank ID cells. ``stages``: the pipeline
+    result (new Stage, change, evidence, ...). ``customers[tab]``: typed customer metrics.
+    """
+
+    cells: dict[Tab, pd.DataFrame]
+    ids: dict[Tab, pd.Series]
+    stages: pd.DataFrame
+    customers: dict[Tab, pd.DataFrame]
+    transactions: pd.DataFrame
+
+
+def _label(value: Any, lang: str) -> Any:
+    return value.label(lang) if isinstance(value, LabeledEnum) else value
+
+
+def to_cells(frame: pd.DataFrame, spec_tab: Tab, lang: str) -> pd.DataFrame:
+    """Typed computed values -> cell values (date, int, rounded float, label text, None)."""
+    spec = TABS[spec_tab]
+    out = {}
+    for key in frame.columns:
+        col = spec.column(key)
+        s = frame[key]
+        if col.type in (ColumnType.DATE, ColumnType.DATETIME):
+            values = pd.to_datetime(s)
+            out[key] = pd.Series([None if pd.isna(v) else v.date() for v in values], index=s.index, dtype=object)
+        elif col.type is ColumnType.INTEGER:
+            out[key] = pd.Series([None if pd.isna(v) else int(v) for v in s], index=s.index, dtype=object)
+        elif col.type in (ColumnType.MONEY, ColumnType.NUMBER):
+            digits = 4 if key == "Probability" else 2
+            rounded = pd.to_numeric(s, errors="coerce").round(digits)
+            out[key] = pd.Series(
+                [None if pd.isna(v) else (int(v) if float(v).is_integer() else float(v)) for v in rounded],
+                index=s.index,
+                dtype=object,
+            )
+        else:
+            out[key] = pd.Series(
+                [None if v is None or (isinstance(v, float) and v != v) or v == "" else _label(v, lang) for v in s],
+                index=s.index,
+                dtype=object,
+            )
+    return pd.DataFrame(out, index=frame.index)
+
+
+def problems_by_row(problems: pd.DataFrame, title: str, rows: pd.Series) -> pd.Series:
+    """The Problems cell of each record: its problems joined, None when clean."""
+    mine = problems[problems["tab"] == title]
+    if mine.empty:
+        return pd.Series([None] * len(rows), index=rows.index, dtype=object)
+    text = mine["column"].astype(str) + ": " + mine["problem"].astype(str)
+    joined = text.groupby(mine["row"].astype(int)).agg(_PROBLEM_SEPARATOR.join)
+    return rows.astype(int).map(joined).astype(object).where(lambda s: s.notna(), None)
+
+
+def _customer_metrics(
+    tab: Tab, ids: pd.Series, tx: pd.DataFrame, as_of: pd.Timestamp, settings: Settings
+) -> pd.DataFrame:
+    """RFM, NESL, tier and lifecycle of each record of a Contacts or Companies table,
+    indexed like its typed frame."""
+    key = "contact_id" if tab is Tab.CONTACTS else "company_id"
+    customer_ids = customer_index(ids)
+    rfm = rfm_table(tx, customer_ids, key, as_of, settings)
+    buyers = rfm["last_purchase"].notna()
+    tiers = value_tiers(rfm["monetary"], buyers, settings)
+    nesl = nesl_table(tx, customer_ids, key, as_of, settings, tiers=tiers)
+    metrics = rfm.join(nesl).assign(tier=tiers)
+    lang = settings.language
+    flags = pd.Series(
+        [
+            _join_flags([Flag.MAIN] * bool(m) + [Flag.IMPORTANT] * bool(i), lang)
+            for m, i in zip(metrics["main"], metrics["important"], strict=True)
+        ],
+        index=metrics.index,
+        dtype=object,
+    )
+    metrics["flags"] = flags
+    aligned = metrics.reindex(ids.to_numpy())
+    aligned.index = ids.index
+    frame = pd.DataFrame({col: aligned[src] for col, src in _RFM_COLUMNS.items()})
+    frame["NESL"] = aligned["nesl"]
+    frame["Tier"] = aligned["tier"]
+    frame["Lifecycle"] = aligned["lifecycle"]
+    frame["Flags"] = aligned["flags"]
+    return frame
+
+
+def _join_flags(flags: list[Flag], lang: str) -> str | None:
+    return "; ".join(f.label(lang) for f in flags) or None
+
+
+def compute(
+    tables: dict[Tab, Table], settings: Settings, as_of: Any, problems: pd.DataFrame, progress: Progress | None = None
+) -> Computed:
+    """Derive every computed cell from the bound tables, as of ``as_of``.
+
+    Takes the tables, settings and validation problems; returns :class:`Computed`. Pure:
+    nothing is read or written.
+    """
+    as_of = as_of_date(as_of)
+    say = progress or (lambda _msg: None)
+    lang = str(settings.language)
+    ids = {tab: fill_ids(tables[tab]) for tab in RECORD_TABS}
+    typed = {tab: t.typed.copy() for tab, t in tables.items()}
+    for tab, new in ids.items():
+        if len(new):
+            typed[tab].loc[new.index, "ID"] = new
+
+    say("computing transactions")
+    tx = attach_company(transactions(typed[Tab.ACTIVITIES], typed[Tab.OPPORTUNITIES], as_of), typed[Tab.CONTACTS])
+    # Customer keys as categories of the customers' own IDs: RFM and NESL then match
+    # customers to transactions without hashing a million ID strings twice.
+    categories = {
+        key: customer_index(typed[tab]["ID"])
+        for key, tab in (("contact_id", Tab.CONTACTS), ("company_id", Tab.COMPANIES))
+    }
+    tx = tx.assign(
+        **{  # unknown IDs (a dangling reference) become missing, not new categories
+            key: pd.Categorical(tx[key].where(tx[key].isin(cats)), categories=cats) for key, cats in categories.items()
+        }
+    )
+    cells: dict[Tab, pd.DataFrame] = {}
+    customers: dict[Tab, pd.DataFrame] = {}
+    for tab in (Tab.CONTACTS, Tab.COMPANIES):
+        say(f"scoring {tab.value.lower()}")
+        metrics = _customer_metrics(tab, typed[tab]["ID"], tx, as_of, settings)
+        customers[tab] = metrics
+        cells[tab] = to_cells(metrics, tab, lang)
+
+    say("advancing opportunity stages")
+    opps = typed[Tab.OPPORTUNITIES]
+    unreadable = opps["Stage"].isna() & ~tables[Tab.OPPORTUNITIES].raw_column("Stage").map(is_blank)
+    stages = advance_stages(opps[~unreadable], typed[Tab.ACTIVITIES], as_of, settings)
+    pipeline = stages[_PIPELINE_COLUMNS]
+    cells[Tab.OPPORTUNITIES] = to_cells(pipeline, Tab.OPPORTUNITIES, lang).reindex(opps.index)
+    # A Stage nobody can read keeps its pipeline cells as they are (planned as unchanged).
+    if unreadable.any():
+        current = tables[Tab.OPPORTUNITIES].raw.reindex(columns=_PIPELINE_COLUMNS)
+        cells[Tab.OPPORTUNITIES].loc[unreadable] = current.loc[unreadable].to_numpy()
+
+    for tab, table in tables.items():
+        if "Problems" not in [c.key for c in table.spec.computed_columns] or table.typed.empty:
+            continue
+        frame = cells.setdefault(tab, pd.DataFrame(index=table.typed.index))
+        frame["Problems"] = problems_by_row(problems, table.title, table.typed[ROW])
+    return Computed(cells, ids, stages, customers, tx)

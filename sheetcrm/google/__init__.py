@@ -1,0 +1,1 @@
+"""Reaching Google: credentials, the retrying HTTP client, redaction."""

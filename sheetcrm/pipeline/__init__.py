@@ -1,0 +1,1 @@
+"""The deal pipeline: stage moves on evidence."""
