@@ -47,7 +47,8 @@ PINS = {
 COMBINATIONS = [
     WorkflowOptions(auth=auth, every=every, on_problems=on_problems, include_pii=pii, spreadsheet_var=var)
     for auth, every, on_problems, pii, var in itertools.product(
-        Auth, EVERY_CHOICES, OnProblems, (False, True), ("SHEETCRM_SPREADSHEET", "CRM_SHEET"))
+        Auth, EVERY_CHOICES, OnProblems, (False, True), ("SHEETCRM_SPREADSHEET", "CRM_SHEET")
+    )
 ]
 
 
@@ -80,8 +81,19 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Pa
 def schema_errors(rendered: dict[str, dict[str, Path]]) -> dict[str, list[str]]:
     """check-jsonschema's errors per file name, from one run over every file."""
     paths = sorted({str(p) for files in rendered.values() for p in files.values()})
-    proc = subprocess.run([str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
-                           "--output-format", "json", *paths], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [
+            str(BIN / "check-jsonschema"),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            "--output-format",
+            "json",
+            *paths,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     report = json.loads(proc.stdout)
     problems = report.get("errors", []) + report.get("parse_errors", [])
     assert report["status"] == "ok" or problems, proc.stdout + proc.stderr
@@ -95,22 +107,30 @@ def schema_errors(rendered: dict[str, dict[str, Path]]) -> dict[str, list[str]]:
 def zizmor_findings(rendered: dict[str, dict[str, Path]]) -> dict[str, list[str]]:
     """zizmor's findings per file name (pedantic persona, offline), from one run."""
     folder = next(iter(next(iter(rendered.values())).values())).parent
-    proc = subprocess.run([str(BIN / "zizmor"), "--offline", "--persona", "pedantic", "--format", "json",
-                           "--no-progress", str(folder)], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [str(BIN / "zizmor"), "--offline", "--persona", "pedantic", "--format", "json", "--no-progress", str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode in (0, *range(10, 20)), proc.stderr  # 1x: findings of some severity
     findings: dict[str, list[str]] = {}
     for finding in json.loads(proc.stdout):
         for loc in finding["locations"]:
             name = Path(loc["symbolic"]["key"]["Local"]["verbatim_path"]).name
             findings.setdefault(name, []).append(
-                f"{finding['ident']}: {finding['desc']} at line {loc['concrete']['location']['start_point']['row'] + 1}")
+                f"{finding['ident']}: {finding['desc']} at line {loc['concrete']['location']['start_point']['row'] + 1}"
+            )
     return findings
 
 
 @pytest.mark.parametrize("opts", COMBINATIONS, ids=_id)
 def test_every_combination_validates_and_has_no_zizmor_finding(
-        opts: WorkflowOptions, rendered: dict[str, dict[str, Path]], schema_errors: dict[str, list[str]],
-        zizmor_findings: dict[str, list[str]]) -> None:
+    opts: WorkflowOptions,
+    rendered: dict[str, dict[str, Path]],
+    schema_errors: dict[str, list[str]],
+    zizmor_findings: dict[str, list[str]],
+) -> None:
     files = rendered[_id(opts)]
     assert set(files) == {SYNC_WORKFLOW, REPORT_WORKFLOW}
     for path in files.values():
@@ -123,14 +143,24 @@ def test_the_checkers_do_find_faults(tmp_path: Path) -> None:
     inside a script (so a clean result above means something)."""
     bad = tmp_path / ".github" / "workflows" / "bad.yml"
     bad.parent.mkdir(parents=True)
-    bad.write_text("name: bad\non: issues\npermissions:\n  everything: write\njobs:\n  a:\n"
-                   "    runs-on: ubuntu-24.04\n    steps:\n      - run: echo \"${{ github.event.issue.title }}\"\n")
-    schema = subprocess.run([str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
-                             str(bad)], capture_output=True, text=True, check=False)
+    bad.write_text(
+        "name: bad\non: issues\npermissions:\n  everything: write\njobs:\n  a:\n"
+        '    runs-on: ubuntu-24.04\n    steps:\n      - run: echo "${{ github.event.issue.title }}"\n'
+    )
+    schema = subprocess.run(
+        [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(bad)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert schema.returncode == 1 and "permissions" in schema.stdout
     bad.write_text(bad.read_text().replace("  everything: write", "  contents: read"))
-    zizmor = subprocess.run([str(BIN / "zizmor"), "--offline", "--format", "json", "--no-progress", str(bad)],
-                            capture_output=True, text=True, check=False)
+    zizmor = subprocess.run(
+        [str(BIN / "zizmor"), "--offline", "--format", "json", "--no-progress", str(bad)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert "template-injection" in {f["ident"] for f in json.loads(zizmor.stdout)}
 
 
@@ -188,29 +218,35 @@ def test_each_workflow_keeps_the_promises(opts: WorkflowOptions) -> None:
             assert upload["with"]["path"] == "sheetcrm-report/*.html"
 
 
-@pytest.mark.parametrize(("every", "cron"), [
-    ("5m", "2,7,12,17,22,27,32,37,42,47,52,57 * * * *"),
-    ("10m", "7,17,27,37,47,57 * * * *"),
-    ("15m", "2,17,32,47 * * * *"),
-    ("20m", "17,37,57 * * * *"),
-    ("30m", "17,47 * * * *"),
-    ("1h", "17 * * * *"),
-    ("2h", "17 */2 * * *"),
-    ("12h", "17 */12 * * *"),
-    ("1d", "17 2 * * *"),
-])
+@pytest.mark.parametrize(
+    ("every", "cron"),
+    [
+        ("5m", "2,7,12,17,22,27,32,37,42,47,52,57 * * * *"),
+        ("10m", "7,17,27,37,47,57 * * * *"),
+        ("15m", "2,17,32,47 * * * *"),
+        ("20m", "17,37,57 * * * *"),
+        ("30m", "17,47 * * * *"),
+        ("1h", "17 * * * *"),
+        ("2h", "17 */2 * * *"),
+        ("12h", "17 */12 * * *"),
+        ("1d", "17 2 * * *"),
+    ],
+)
 def test_schedule_cron(every: str, cron: str) -> None:
     assert schedule_cron(every) == cron
 
 
-@pytest.mark.parametrize(("kwargs", "fragment"), [
-    ({"every": "7m"}, "--every '7m'"),
-    ({"every": "1w"}, "--every '1w'"),
-    ({"spreadsheet_var": "1SHEET"}, "--spreadsheet-var '1SHEET'"),
-    ({"spreadsheet_var": "GITHUB_SHEET"}, "--spreadsheet-var 'GITHUB_SHEET'"),
-    ({"spreadsheet_var": "A }} ${{ secrets.X"}, "--spreadsheet-var"),
-    ({"requirement": "sheetcrm\nrm -rf /"}, "--requirement"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"every": "7m"}, "--every '7m'"),
+        ({"every": "1w"}, "--every '1w'"),
+        ({"spreadsheet_var": "1SHEET"}, "--spreadsheet-var '1SHEET'"),
+        ({"spreadsheet_var": "GITHUB_SHEET"}, "--spreadsheet-var 'GITHUB_SHEET'"),
+        ({"spreadsheet_var": "A }} ${{ secrets.X"}, "--spreadsheet-var"),
+        ({"requirement": "sheetcrm\nrm -rf /"}, "--requirement"),
+    ],
+)
 def test_bad_options_are_refused_with_the_fix(kwargs: dict[str, str], fragment: str) -> None:
     with pytest.raises(WorkflowOptionError, match=re.escape(fragment)):
         WorkflowOptions(**kwargs)  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ..exceptions import WorkflowOptionError
+from sheetcrm.exceptions import WorkflowOptionError
 
 #: GitHub's rule: schedules stop after this many days without repository activity.
 INACTIVITY_DAYS = 60
@@ -35,16 +35,22 @@ class ScheduleLapse:
 
     def sentence(self) -> str:
         """One line for a person, saying what to do when the day is near."""
-        base = (f"GitHub turns this repository's scheduled workflows off after {INACTIVITY_DAYS} days "
-                f"without activity (public repositories): the last commit is of "
-                f"{self.last_activity.isoformat()}, so the schedule lapses on about "
-                f"{self.lapses_on.isoformat()}")
+        base = (
+            f"GitHub turns this repository's scheduled workflows off after {INACTIVITY_DAYS} days "
+            f"without activity (public repositories): the last commit is of "
+            f"{self.last_activity.isoformat()}, so the schedule lapses on about "
+            f"{self.lapses_on.isoformat()}"
+        )
         if self.days_left <= 0:
-            return (f"{base}, which has passed: push a commit (or re-enable the workflow under Actions) "
-                    f"to keep the schedule running.")
+            return (
+                f"{base}, which has passed: push a commit (or re-enable the workflow under Actions) "
+                f"to keep the schedule running."
+            )
         if self.warn:
-            return (f"{base}, in {self.days_left} day(s): push a commit, or re-enable the workflow "
-                    f"under Actions once it is off, to keep the schedule running.")
+            return (
+                f"{base}, in {self.days_left} day(s): push a commit, or re-enable the workflow "
+                f"under Actions once it is off, to keep the schedule running."
+            )
         return f"{base} ({self.days_left} days from now)."
 
 
@@ -54,8 +60,10 @@ def parse_activity(text: str) -> dt.date:
     try:
         stamp = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise WorkflowOptionError(f"--last-activity {value[:40]!r} is not a date; give an ISO 8601 date or "
-                                  f"date-time, e.g. the output of: git log -1 --format=%cI") from None
+        raise WorkflowOptionError(
+            f"--last-activity {value[:40]!r} is not a date; give an ISO 8601 date or "
+            f"date-time, e.g. the output of: git log -1 --format=%cI"
+        ) from None
     if stamp.tzinfo is not None:
         stamp = stamp.astimezone(dt.UTC)
     return stamp.date()

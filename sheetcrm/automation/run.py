@@ -22,13 +22,20 @@ from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import ProblemsFoundError, SheetCRMError, shown
-from .lapse import ScheduleLapse, schedule_lapse
-from .summary import append_summary, failure_markdown, headline, nothing_to_do, sync_json, sync_markdown
-from .workflows import OnProblems
+from sheetcrm.automation.lapse import ScheduleLapse, schedule_lapse
+from sheetcrm.automation.summary import (
+    append_summary,
+    failure_markdown,
+    headline,
+    nothing_to_do,
+    sync_json,
+    sync_markdown,
+)
+from sheetcrm.automation.workflows import OnProblems
+from sheetcrm.exceptions import SheetCRMError
 
 if TYPE_CHECKING:
-    from ..sync import SyncResult
+    from sheetcrm.engine.sync import SyncResult
 
 #: GitHub Actions sets this to the file a step appends its Markdown summary to.
 ENV_STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
@@ -61,8 +68,14 @@ class SyncRun:
         return "problems" if self.result is not None and self.result.counts["problems"] else "ok"
 
     def to_json(self) -> dict[str, Any]:
-        return sync_json(self.result, exit_code=int(self.exit_code), status=self.status, lapse=self.lapse,
-                         summary_path=self.summary_path, error=self.error)
+        return sync_json(
+            self.result,
+            exit_code=int(self.exit_code),
+            status=self.status,
+            lapse=self.lapse,
+            summary_path=self.summary_path,
+            error=self.error,
+        )
 
 
 def summary_target(summary_md: str | os.PathLike[str] | None, env: Mapping[str, str] | None = None) -> Path | None:
@@ -73,38 +86,39 @@ def summary_target(summary_md: str | os.PathLike[str] | None, env: Mapping[str, 
     return Path(value) if value else None
 
 
-def run_sync(target: str | os.PathLike[str], *, credentials: Any = None, as_of: Any = None,
-             dry_run: bool = False, backup: str | os.PathLike[str] | None = None,
-             problems: OnProblems = OnProblems.FLAG, summary_md: str | os.PathLike[str] | None = None,
-             last_activity: str | dt.date | None = None, env: Mapping[str, str] | None = None,
-             progress: Callable[[str], None] | None = None) -> SyncRun:
+def run_sync(
+    target: str | os.PathLike[str],
+    *,
+    credentials: Any = None,
+    as_of: Any = None,
+    dry_run: bool = False,
+    backup: str | os.PathLike[str] | None = None,
+    problems: OnProblems = OnProblems.FLAG,
+    summary_md: str | os.PathLike[str] | None = None,
+    last_activity: str | dt.date | None = None,
+    env: Mapping[str, str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> SyncRun:
     """Validate and sync the workbook at ``target`` as an unattended run would (see the
     module docstring for the exit codes); the Markdown summary is appended to
     ``summary_md`` (default ``$GITHUB_STEP_SUMMARY``), also when the run fails."""
-    from ..backup import save_copy
-    from ..workbook import Workbook, open_backend
+    from sheetcrm.engine.sync import sync_target
 
-    say = progress or (lambda _m: None)
     summary_path = summary_target(summary_md, env)
     lapse = schedule_lapse(last_activity) if last_activity is not None else None
     problems = OnProblems(problems)
     try:
-        backend = open_backend(target, credentials=credentials)
-        say(f"reading {shown(backend.location)}")
-        raw = backend.read()
-        if backup is not None:
-            say(f"saved a copy to {save_copy(raw, Path(backup))}")
-        workbook = Workbook(backend, raw)
-        if problems is OnProblems.STOP and not dry_run:
-            found = workbook.validate()
-            if len(found):
-                errors = int((found["severity"] == "error").sum())
-                raise ProblemsFoundError(
-                    f"{len(found)} validation problem(s) ({errors} error(s)) and --fail-on-problems: nothing "
-                    f"was written; run 'sheetcrm validate' for the list, fix the cells and run again")
-        result = workbook.sync(as_of=as_of, dry_run=dry_run, progress=say)
+        result = sync_target(
+            target,
+            credentials=credentials,
+            as_of=as_of,
+            dry_run=dry_run,
+            backup=backup,
+            progress=progress,
+            fail_on_problems=problems is OnProblems.STOP,
+        )
     except SheetCRMError as exc:
-        from ..auth import redact
+        from sheetcrm.google.redact import redact
 
         if summary_path is not None:
             append_summary(summary_path, failure_markdown(redact(str(exc)), lapse=lapse))
@@ -116,8 +130,9 @@ def run_sync(target: str | os.PathLike[str], *, credentials: Any = None, as_of: 
     if lapse is not None and lapse.warn:
         warnings.append(lapse.sentence())
     if found_problems and problems is OnProblems.PASS:
-        warnings.append(f"{result.counts['problems']} validation problem(s) in the workbook; "
-                        f"the job summary says where.")
+        warnings.append(
+            f"{result.counts['problems']} validation problem(s) in the workbook; the job summary says where."
+        )
     if summary_path is not None:
         append_summary(summary_path, sync_markdown(result, exit_code=int(code), lapse=lapse))
     return SyncRun(result, code, lines, warnings, summary_path, lapse)

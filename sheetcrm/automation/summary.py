@@ -14,12 +14,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .lapse import ScheduleLapse
+from sheetcrm.automation.lapse import ScheduleLapse
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..sync import SyncResult
+    from sheetcrm.engine.sync import SyncResult
 
 #: GitHub shows at most 1 MiB of one step's summary; a summary stays far below.
 SUMMARY_LIMIT = 1024 * 1024
@@ -46,8 +46,9 @@ def problem_groups(problems: pd.DataFrame) -> pd.DataFrame:
 
     if problems.empty:
         return pd.DataFrame(columns=["tab", "column", "severity", "count", "rows"])
-    frame = problems.assign(column=problems["column"].fillna("").astype(str),
-                            tab=problems["tab"].fillna("").astype(str))
+    frame = problems.assign(
+        column=problems["column"].fillna("").astype(str), tab=problems["tab"].fillna("").astype(str)
+    )
     grouped = frame.groupby(["tab", "column", "severity"], sort=False, dropna=False)["row"]
 
     def rows_text(rows: pd.Series) -> str:
@@ -56,8 +57,7 @@ def problem_groups(problems: pd.DataFrame) -> pd.DataFrame:
         return shown + (f", … (+{len(numbers) - MAX_ROWS_SHOWN})" if len(numbers) > MAX_ROWS_SHOWN else "")
 
     out = grouped.agg(count="size", rows=rows_text).reset_index()
-    return out.sort_values(["count", "tab", "column"], ascending=[False, True, True], kind="stable",
-                           ignore_index=True)
+    return out.sort_values(["count", "tab", "column"], ascending=[False, True, True], kind="stable", ignore_index=True)
 
 
 def headline(result: SyncResult) -> str:
@@ -97,12 +97,19 @@ def sync_markdown(result: SyncResult, *, exit_code: int, lapse: ScheduleLapse | 
     ]
     groups = problem_groups(result.problems)
     if len(groups):
-        lines += ["", "### Where the problems are", "",
-                  "Run `sheetcrm validate` on the workbook for every cell, value and fix.", "",
-                  "| Tab | Column | Severity | Count | Rows |", "|---|---|---|---:|---|"]
+        lines += [
+            "",
+            "### Where the problems are",
+            "",
+            "Run `sheetcrm validate` on the workbook for every cell, value and fix.",
+            "",
+            "| Tab | Column | Severity | Count | Rows |",
+            "|---|---|---|---:|---|",
+        ]
         for g in groups.head(MAX_PROBLEM_GROUPS).itertuples(index=False):
-            lines.append(f"| {_cell(g.tab)} | {_cell(g.column) or '—'} | {_cell(g.severity)} | {g.count} "
-                         f"| {_cell(g.rows)} |")
+            lines.append(
+                f"| {_cell(g.tab)} | {_cell(g.column) or '—'} | {_cell(g.severity)} | {g.count} | {_cell(g.rows)} |"
+            )
         if len(groups) > MAX_PROBLEM_GROUPS:
             rest = int(groups["count"].iloc[MAX_PROBLEM_GROUPS:].sum())
             lines.append(f"| … | | | {rest} | in {len(groups) - MAX_PROBLEM_GROUPS} more column(s) |")
@@ -131,7 +138,7 @@ def append_summary(path: str | Path, markdown: str) -> Path:
     target = Path(path)
     data = markdown.encode("utf-8")
     if len(data) > SUMMARY_LIMIT // 2:
-        note = "\n\n*(summary cut short; run `sheetcrm validate` for everything)*\n".encode()
+        note = b"\n\n*(summary cut short; run `sheetcrm validate` for everything)*\n"
         data = data[: SUMMARY_LIMIT // 2].decode("utf-8", errors="ignore").encode("utf-8") + note
     if target.parent != Path():
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -142,31 +149,51 @@ def append_summary(path: str | Path, markdown: str) -> Path:
     return target
 
 
-def sync_json(result: SyncResult | None, *, exit_code: int, status: str, lapse: ScheduleLapse | None = None,
-              summary_path: Path | None = None, error: str | None = None) -> dict[str, Any]:
+def sync_json(
+    result: SyncResult | None,
+    *,
+    exit_code: int,
+    status: str,
+    lapse: ScheduleLapse | None = None,
+    summary_path: Path | None = None,
+    error: str | None = None,
+) -> dict[str, Any]:
     """What a sync did, for machines (``sheetcrm sync --json``)."""
-    out: dict[str, Any] = {"status": status, "exit_code": exit_code, "error": error,
-                           "summary_md": str(summary_path) if summary_path else None}
+    out: dict[str, Any] = {
+        "status": status,
+        "exit_code": exit_code,
+        "error": error,
+        "summary_md": str(summary_path) if summary_path else None,
+    }
     if result is not None:
         c = result.counts
-        out.update({
-            "run_id": result.run_id,
-            "as_of": f"{result.as_of:%Y-%m-%d}",
-            "dry_run": result.dry_run,
-            "nothing_to_do": nothing_to_do(result),
-            "rows": dict(c["rows"]),
-            "problems": c["problems"],
-            "errors": c["errors"],
-            "warnings": c["problems"] - c["errors"],
-            "ids_filled": c["ids_filled"],
-            "stage_moves": c["stage_moves"],
-            "person_changes": c["person_changes"],
-            "nesl": dict(c["nesl"]),
-            "cells_planned": c["cells_planned"],
-            "cells_written": c["cells_written"],
-            "cells_skipped": len(result.report.skipped) if result.report else 0,
-        })
-    out["schedule"] = None if lapse is None else {
-        "last_activity": lapse.last_activity.isoformat(), "lapses_on": lapse.lapses_on.isoformat(),
-        "days_left": lapse.days_left, "warn": lapse.warn}
+        out.update(
+            {
+                "run_id": result.run_id,
+                "as_of": f"{result.as_of:%Y-%m-%d}",
+                "dry_run": result.dry_run,
+                "nothing_to_do": nothing_to_do(result),
+                "rows": dict(c["rows"]),
+                "problems": c["problems"],
+                "errors": c["errors"],
+                "warnings": c["problems"] - c["errors"],
+                "ids_filled": c["ids_filled"],
+                "stage_moves": c["stage_moves"],
+                "person_changes": c["person_changes"],
+                "nesl": dict(c["nesl"]),
+                "cells_planned": c["cells_planned"],
+                "cells_written": c["cells_written"],
+                "cells_skipped": len(result.report.skipped) if result.report else 0,
+            }
+        )
+    out["schedule"] = (
+        None
+        if lapse is None
+        else {
+            "last_activity": lapse.last_activity.isoformat(),
+            "lapses_on": lapse.lapses_on.isoformat(),
+            "days_left": lapse.days_left,
+            "warn": lapse.warn,
+        }
+    )
     return out

@@ -19,8 +19,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from ..exceptions import OutputExistsError, SheetCRMError, WorkflowOptionError
+from sheetcrm import __version__
+from sheetcrm.exceptions import OutputExistsError, SheetCRMError, WorkflowOptionError
 
 SYNC_WORKFLOW = "sheetcrm-sync.yml"
 REPORT_WORKFLOW = "sheetcrm-report.yml"
@@ -87,16 +87,19 @@ class WorkflowOptions:
         object.__setattr__(self, "auth", Auth(self.auth))
         object.__setattr__(self, "on_problems", OnProblems(self.on_problems))
         if self.every not in EVERY_CHOICES:
-            raise WorkflowOptionError(f"--every {self.every!r} is not an interval a schedule can keep; "
-                                      f"use one of {', '.join(EVERY_CHOICES)}")
+            raise WorkflowOptionError(
+                f"--every {self.every!r} is not an interval a schedule can keep; use one of {', '.join(EVERY_CHOICES)}"
+            )
         if not _VAR_NAME.fullmatch(self.spreadsheet_var) or self.spreadsheet_var.upper().startswith("GITHUB_"):
             raise WorkflowOptionError(
                 f"--spreadsheet-var {self.spreadsheet_var!r} is not a name GitHub allows for a repository "
                 f"variable; use letters, digits and _ (not starting with a digit or GITHUB_), "
-                f"e.g. {DEFAULT_SPREADSHEET_VAR}")
+                f"e.g. {DEFAULT_SPREADSHEET_VAR}"
+            )
         if not self.requirement.strip() or any(c in self.requirement for c in "\n\r\0"):
-            raise WorkflowOptionError("--requirement must be one pip requirement on one line, "
-                                      f"e.g. sheetcrm=={__version__}")
+            raise WorkflowOptionError(
+                f"--requirement must be one pip requirement on one line, e.g. sheetcrm=={__version__}"
+            )
 
 
 def schedule_cron(every: str, minute: int = SYNC_MINUTE) -> str:
@@ -128,11 +131,17 @@ def _environment() -> Any:
 
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(_templates_dir())),
-        variable_start_string="[[", variable_end_string="]]",
-        block_start_string="[%", block_end_string="%]",
-        comment_start_string="[#", comment_end_string="#]",
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined, autoescape=False,
+        variable_start_string="[[",
+        variable_end_string="]]",
+        block_start_string="[%",
+        block_end_string="%]",
+        comment_start_string="[#",
+        comment_end_string="#]",
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
     )
 
 
@@ -161,13 +170,21 @@ def render_workflows(options: WorkflowOptions | None = None) -> dict[str, str]:
         "credentials_secret": CREDENTIALS_SECRET,
     }
     sync = env.get_template(f"{SYNC_WORKFLOW}.j2").render(
-        **common, workflow_path=f"{DEFAULT_DIR.as_posix()}/{SYNC_WORKFLOW}",
-        cron=schedule_cron(opts.every), every_text=_every_text(opts.every),
-        problems_flag=_PROBLEM_FLAGS[opts.on_problems])
+        **common,
+        workflow_path=f"{DEFAULT_DIR.as_posix()}/{SYNC_WORKFLOW}",
+        cron=schedule_cron(opts.every),
+        every_text=_every_text(opts.every),
+        problems_flag=_PROBLEM_FLAGS[opts.on_problems],
+    )
     report = env.get_template(f"{REPORT_WORKFLOW}.j2").render(
-        **common, workflow_path=f"{DEFAULT_DIR.as_posix()}/{REPORT_WORKFLOW}",
-        report_cron=REPORT_CRON, report_time=REPORT_TIME, report_dir=REPORT_DIR,
-        include_pii=opts.include_pii, pii_flag="--include-pii " if opts.include_pii else "")
+        **common,
+        workflow_path=f"{DEFAULT_DIR.as_posix()}/{REPORT_WORKFLOW}",
+        report_cron=REPORT_CRON,
+        report_time=REPORT_TIME,
+        report_dir=REPORT_DIR,
+        include_pii=opts.include_pii,
+        pii_flag="--include-pii " if opts.include_pii else "",
+    )
     return {SYNC_WORKFLOW: sync, REPORT_WORKFLOW: report}
 
 
@@ -206,8 +223,9 @@ def next_steps(options: WorkflowOptions) -> list[str]:
     return steps
 
 
-def write_workflows(directory: str | Path = DEFAULT_DIR, options: WorkflowOptions | None = None, *,
-                    force: bool = False) -> WrittenWorkflows:
+def write_workflows(
+    directory: str | Path = DEFAULT_DIR, options: WorkflowOptions | None = None, *, force: bool = False
+) -> WrittenWorkflows:
     """Write the rendered workflows into ``directory`` (created if missing). An existing
     file is left alone unless ``force``: it may hold the owner's own changes."""
     opts = options or WorkflowOptions()
@@ -216,8 +234,10 @@ def write_workflows(directory: str | Path = DEFAULT_DIR, options: WorkflowOption
     targets = {folder / name: text for name, text in rendered.items()}
     existing = [path for path in targets if path.exists()]
     if existing and not force:
-        raise OutputExistsError(f"{', '.join(str(p) for p in existing)} already exist(s); "
-                                f"pass --force to replace (your changes to them are lost)")
+        raise OutputExistsError(
+            f"{', '.join(str(p) for p in existing)} already exist(s); "
+            f"pass --force to replace (your changes to them are lost)"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     for path, text in targets.items():
         path.write_text(text, encoding="utf-8")

@@ -21,7 +21,7 @@ import pandas as pd
 from sheetcrm.backends.base import WriteReport
 from sheetcrm.engine.compute import RECORD_TABS, as_of_date, compute
 from sheetcrm.engine.plan import plan, stage_counts
-from sheetcrm.exceptions import shown
+from sheetcrm.exceptions import ProblemsFoundError, shown
 from sheetcrm.schema import (
     NESL,
     Tab,
@@ -84,12 +84,19 @@ def _new_run_id(now: dt.datetime) -> str:
 
 
 def sync(
-    workbook: Workbook, as_of: Any = None, *, dry_run: bool = False, progress: Progress | None = None
+    workbook: Workbook,
+    as_of: Any = None,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    fail_on_problems: bool = False,
 ) -> SyncResult:
     """Validate, compute and write the computed cells of ``workbook``.
 
     Writes only cells whose value changes, in one backend write, and appends the Log rows.
-    With ``dry_run`` nothing is written. Returns a :class:`SyncResult`.
+    With ``dry_run`` nothing is written. With ``fail_on_problems``, a workbook with any
+    validation problem raises :class:`ProblemsFoundError` before anything is written.
+    Returns a :class:`SyncResult`.
     """
     say = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
@@ -100,6 +107,12 @@ def sync(
     say("validating")
     problems = workbook.validate()
     timings["validate"] = time.perf_counter() - t0
+    if fail_on_problems and len(problems) and not dry_run:
+        errors = int((problems["severity"] == "error").sum())
+        raise ProblemsFoundError(
+            f"{len(problems)} validation problem(s) ({errors} error(s)) and --fail-on-problems: nothing was "
+            f"written; run 'sheetcrm validate' for the list, fix the cells and run again"
+        )
     t0 = time.perf_counter()
     computed = compute(workbook.tables, workbook.settings, as_of_ts, problems, progress=say)
     timings["compute"] = time.perf_counter() - t0
@@ -147,6 +160,7 @@ def sync_target(
     dry_run: bool = False,
     backup: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
+    fail_on_problems: bool = False,
 ) -> SyncResult:
     """The whole sync of the workbook at ``target`` (an .xlsx path, or a Google Sheets URL
     or key): read once, save a local copy into the folder ``backup`` first if asked, then
@@ -160,4 +174,6 @@ def sync_target(
     raw = backend.read()
     if backup is not None:
         say(f"saved a copy to {save_copy(raw, Path(backup))}")
-    return sync(Workbook(backend, raw), as_of=as_of, dry_run=dry_run, progress=progress)
+    return sync(
+        Workbook(backend, raw), as_of=as_of, dry_run=dry_run, progress=progress, fail_on_problems=fail_on_problems
+    )
