@@ -172,9 +172,10 @@ def _steps(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return list(job["steps"])
 
 
-def _on(doc: dict[str, Any]) -> dict[str, Any]:
+def _on(doc: dict[Any, Any]) -> dict[str, Any]:
     # YAML 1.1 reads the key `on` as True.
-    return doc.get("on", doc.get(True))  # type: ignore[call-overload, no-any-return]
+    triggers: dict[str, Any] = doc["on"] if "on" in doc else doc[True]
+    return triggers
 
 
 @pytest.mark.parametrize("opts", [o for o in COMBINATIONS if o.every in ("15m", "1h", "1d")], ids=_id)

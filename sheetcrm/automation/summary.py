@@ -35,8 +35,9 @@ def _cell(text: object) -> str:
 
 
 def nothing_to_do(result: SyncResult) -> bool:
-    """A real (not dry) run that found no cell to write."""
-    return not result.dry_run and len(result.changes) == 0
+    """A real (not dry) run that found nothing to write: no cell, header or Log row (the
+    engine then leaves the backend untouched and reports no write)."""
+    return not result.dry_run and result.report is None
 
 
 def problem_groups(problems: pd.DataFrame) -> pd.DataFrame:
