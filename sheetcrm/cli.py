@@ -72,6 +72,9 @@ def workbook_options(func: F) -> F:
     def wrapper(path: Path | None, spreadsheet: str | None, credentials: Path | None, **kwargs: Any) -> Any:
         if (path is None) == (spreadsheet is None):
             raise click.UsageError("give either PATH (a local .xlsx) or --spreadsheet KEY_OR_URL")
+        if spreadsheet is not None and not spreadsheet.strip():
+            # An unset CI variable arrives as "": say so rather than look for a file named "".
+            raise click.UsageError("--spreadsheet is empty; give the spreadsheet's key or URL")
         target = spreadsheet if spreadsheet is not None else path
         return func(target=target, credentials=credentials, **kwargs)
 

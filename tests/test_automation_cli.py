@@ -230,3 +230,8 @@ def test_init_workflow_refuses_bad_options(args: list[str], message: str, tmp_pa
     result = CliRunner().invoke(cli, ["init-workflow", "--dir", str(tmp_path), *args])
     assert result.exit_code == 2 and message in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_empty_spreadsheet_option_is_a_usage_error() -> None:
+    result = CliRunner().invoke(cli, ["sync", "--spreadsheet", " "])
+    assert result.exit_code == 2 and "--spreadsheet is empty" in result.output

@@ -332,6 +332,30 @@ def test_a_failing_sync_step_says_why_in_one_line_and_leaks_nothing(
     assert _leaks([*_secret_fragments(sa_key), secret], job.everything_printed()) == []
 
 
+@pytest.mark.parametrize(
+    ("unset", "message"),
+    [
+        ("variable", f"The repository variable {SPREADSHEET_VAR} is empty or not set"),
+        ("secret", "The repository secret SHEETCRM_CREDENTIALS_JSON is empty or not set"),
+    ],
+)
+def test_an_unset_variable_or_secret_is_named_in_one_annotation(
+    unset: str, message: str, fake, crm_key: str, sa_key: str, repo: Path, tmp_path: Path
+) -> None:
+    """GitHub expands a variable or secret that was never set to an empty string."""
+    workflow = render_workflows(WorkflowOptions(auth=Auth.KEY, spreadsheet_var=SPREADSHEET_VAR))[SYNC_WORKFLOW]
+    settings = _settings(Auth.KEY, crm_key, sa_key)
+    if unset == "variable":
+        del settings.vars[SPREADSHEET_VAR]
+    else:
+        del settings.secrets["SHEETCRM_CREDENTIALS_JSON"]
+    fake.reset_counters()
+    sync = run_job(workflow, settings, repo, fake, tmp_path).step("sync")
+    assert sync.returncode == 2 and fake.request_count == 0
+    (line,) = sync.stderr.splitlines()
+    assert line.startswith(f"::error title=sheetcrm::{message}")
+
+
 # -------------------------------------------------------------------------------- report
 
 

@@ -266,3 +266,11 @@ def test_write_workflows_keeps_existing_files_unless_forced(tmp_path: Path) -> N
     assert (folder / SYNC_WORKFLOW).read_text() == "# the owner's own edits\n"
     write_workflows(folder, WorkflowOptions(), force=True)
     assert "google-github-actions/auth@" in (folder / SYNC_WORKFLOW).read_text()
+
+
+def test_an_odd_requirement_reaches_pip_intact_and_never_the_script() -> None:
+    odd = "sheetcrm @ git+https://github.com/o/sheetcrm@0123abc#egg=sheetcrm&x='$(id)' \"x\" <y>"
+    for name, text in render_workflows(WorkflowOptions(requirement=odd)).items():
+        install = next(s for s in _steps(yaml.safe_load(text)) if s.get("id") == "install")
+        assert install["env"] == {"SHEETCRM_REQUIREMENT": odd}, name
+        assert install["run"] == 'python -m pip install --disable-pip-version-check "$SHEETCRM_REQUIREMENT"'
