@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +147,8 @@ def _environment() -> Any:
 def _templates_dir() -> Path:
     """``workflows/`` of the templates inside the installed package, or of ``templates/``
     in a source checkout."""
+    from importlib import resources
+
     packaged = Path(str(resources.files("sheetcrm"))) / "_templates" / "workflows"
     for candidate in (packaged, Path(__file__).resolve().parents[2] / "templates" / "workflows"):
         if candidate.is_dir():
