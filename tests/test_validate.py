@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import sheetcrm
-from sheetcrm.engine.validate import normalize_company_name
+from sheetcrm.cells.normalize import normalize_company_name
 from sheetcrm.exceptions import SchemaError
 from sheetcrm.schema import Lang, Tab
 

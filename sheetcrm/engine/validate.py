@@ -8,22 +8,15 @@ use and "warning" for values it can use but that are probably mistakes (likely d
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
 import numpy as np
 import pandas as pd
 
+from sheetcrm.cells.normalize import fold_name, normalize_company_name
 from sheetcrm.cells.parse import is_blank
 from sheetcrm.engine.bind import PROBLEM_COLUMNS, ROW, Table, empty_problems
 from sheetcrm.schema import PURCHASE_TYPES, RECORD_NOUN, TABS, ColumnType, Stage, Tab, column_letter
 
 _TAB_ORDER = {t: i for i, t in enumerate(TABS)}
-
-_LEGAL_SUFFIXES = re.compile(
-    r"(股份有限公司|有限公司|股份公司|公司|企業社|工作室|集團|"
-    r"co\.?,?\s*ltd\.?|ltd\.?|limited|inc\.?|corp\.?|corporation|company|co\.?|llc|plc|gmbh)$"
-)
 
 
 def _col(table: Table, key: str) -> str:
@@ -189,9 +182,9 @@ def owner_problems(table: Table, team: Table) -> list[pd.DataFrame]:
     """Owners that are not a rep in Team (only when Team lists anyone)."""
     if "Owner" not in table.raw or team.typed.empty:
         return []
-    names = set(team.typed["Name"].dropna().map(_fold_name))
+    names = set(team.typed["Name"].dropna().map(fold_name))
     owners = table.typed["Owner"]
-    unknown = owners.notna() & ~owners.map(lambda v: _fold_name(v) in names if v is not None else True)
+    unknown = owners.notna() & ~owners.map(lambda v: fold_name(v) in names if v is not None else True)
     return [
         _problems(
             table,
@@ -212,22 +205,6 @@ def team_problems(table: Table) -> list[pd.DataFrame]:
     ]
 
 
-def normalize_company_name(name: object) -> str:
-    """Fold a company name for duplicate detection: width, case, spaces, punctuation and
-    legal suffixes (股份有限公司, Ltd., Inc. ...) removed."""
-    text = unicodedata.normalize("NFKC", str(name)).casefold().strip()
-    text = re.sub(r"[\s\.,，。、()（）「」'\"&\-]+$", "", text)
-    prev = None
-    while prev != text:
-        prev = text
-        text = _LEGAL_SUFFIXES.sub("", text).strip(" .,，")
-    return re.sub(r"[\s\.,，。、()（）「」'\"&\-]+", "", text)
-
-
-def _fold_name(name: object) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(name)).casefold())
-
-
 def likely_duplicate_problems(table: Table) -> list[pd.DataFrame]:
     """Rows that probably describe the same company or person as an earlier row.
 
@@ -243,7 +220,7 @@ def likely_duplicate_problems(table: Table) -> list[pd.DataFrame]:
     else:
         keys.append(("Email", "email", t["Email"]))
         keys.append(("Phone", "phone", t["Phone"]))
-        folded = t["Name"].map(_fold_name, na_action="ignore")
+        folded = t["Name"].map(fold_name, na_action="ignore")
         keys.append(("Name", "name and company", folded + "|" + t["Company ID"].fillna("")))
     seen = pd.Series(False, index=t.index)
     out = []
