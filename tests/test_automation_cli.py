@@ -58,6 +58,8 @@ def _pending(path: Path) -> int:
         ("dirty", ["--problems-ok"], 0, True),
         ("dirty", ["--fail-on-problems"], 2, False),
         ("dirty", ["--dry-run"], 1, False),
+        ("dirty", ["--dry-run", "--fail-on-problems"], 1, False),
+        ("dirty", ["--dry-run", "--problems-ok"], 0, False),
     ],
 )
 def test_exit_codes(workbook: str, flags: list[str], code: int, written: bool, request) -> None:

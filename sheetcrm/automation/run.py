@@ -124,7 +124,8 @@ def run_sync(
             append_summary(summary_path, failure_markdown(redact(str(exc)), lapse=lapse))
         raise
     found_problems = bool(result.counts["problems"])
-    code = ExitCode.PROBLEMS if found_problems and problems is OnProblems.FLAG else ExitCode.OK
+    # STOP gets here with problems only on a dry run (a real one raised before writing).
+    code = ExitCode.PROBLEMS if found_problems and problems is not OnProblems.PASS else ExitCode.OK
     lines = [headline(result)] if nothing_to_do(result) else result.summary_lines()
     warnings = []
     if lapse is not None and lapse.warn:
