@@ -45,7 +45,9 @@ def library_errors(as_json: bool = False) -> Iterator[None]:
         reason = redact(str(exc))
         click.echo(f"Error: {reason}", err=True)
         if as_json:
-            click.echo(json.dumps({"status": "failed", "exit_code": EXIT_FAILED, "error": reason}))
+            from sheetcrm.automation.run import RunStatus
+
+            click.echo(json.dumps({"status": RunStatus.FAILED.value, "exit_code": EXIT_FAILED, "error": reason}))
         sys.exit(EXIT_FAILED)
 
 
@@ -306,7 +308,6 @@ def sync(
             progress=progress,
         )
     result = run.result
-    assert result is not None  # a failed run raised
     if plan_csv is not None:
         result.changes.to_csv(plan_csv, index=False)
     for warning in run.warnings:

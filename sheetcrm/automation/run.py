@@ -3,7 +3,7 @@
 :func:`run_sync` is the library call behind ``sheetcrm sync``. In: where the workbook is,
 the sync's options, what validation problems should do to the run, where the Markdown
 summary goes, the date of the repository's last activity. Out: a :class:`SyncRun` with
-the :class:`~sheetcrm.sync.SyncResult`, the exit code and the lines to print. A
+the :class:`~sheetcrm.engine.sync.SyncResult`, the exit code and the lines to print. A
 :class:`~sheetcrm.exceptions.SheetCRMError` still propagates (the CLI makes it one line
 and exit 2), after the failure has been written to the summary.
 
@@ -18,7 +18,7 @@ import datetime as dt
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,34 +47,38 @@ class ExitCode(IntEnum):
     FAILED = 2
 
 
+class RunStatus(StrEnum):
+    """``status`` in ``sheetcrm sync --json``."""
+
+    OK = "ok"
+    PROBLEMS = "problems"
+    FAILED = "failed"
+
+
 @dataclass
 class SyncRun:
-    """What :func:`run_sync` did: ``result`` (None when the run failed), ``exit_code``,
-    ``lines`` for a person (one line when there was nothing to do), ``warnings`` for the
-    run's log (GitHub shows them as annotations), ``summary_path`` where the Markdown went."""
+    """What :func:`run_sync` did: the engine's ``result``, the ``exit_code``, ``lines``
+    for a person (one line when there was nothing to do), ``warnings`` for the run's log
+    (GitHub shows them as annotations), ``summary_path`` where the Markdown went."""
 
-    result: SyncResult | None
+    result: SyncResult
     exit_code: ExitCode
     lines: list[str]
     warnings: list[str] = field(default_factory=list)
     summary_path: Path | None = None
     lapse: ScheduleLapse | None = None
-    error: str | None = None
 
     @property
-    def status(self) -> str:
-        if self.error is not None:
-            return "failed"
-        return "problems" if self.result is not None and self.result.counts["problems"] else "ok"
+    def status(self) -> RunStatus:
+        return RunStatus.PROBLEMS if self.result.counts["problems"] else RunStatus.OK
 
     def to_json(self) -> dict[str, Any]:
         return sync_json(
             self.result,
             exit_code=int(self.exit_code),
-            status=self.status,
+            status=self.status.value,
             lapse=self.lapse,
             summary_path=self.summary_path,
-            error=self.error,
         )
 
 

@@ -151,50 +151,42 @@ def append_summary(path: str | Path, markdown: str) -> Path:
 
 
 def sync_json(
-    result: SyncResult | None,
+    result: SyncResult,
     *,
     exit_code: int,
     status: str,
     lapse: ScheduleLapse | None = None,
     summary_path: Path | None = None,
-    error: str | None = None,
 ) -> dict[str, Any]:
-    """What a sync did, for machines (``sheetcrm sync --json``)."""
-    out: dict[str, Any] = {
+    """What a sync did, for machines (``sheetcrm sync --json``; a failed run prints
+    ``{"status": "failed", "exit_code": 2, "error": ...}`` instead)."""
+    c = result.counts
+    return {
         "status": status,
         "exit_code": exit_code,
-        "error": error,
+        "error": None,
         "summary_md": str(summary_path) if summary_path else None,
-    }
-    if result is not None:
-        c = result.counts
-        out.update(
-            {
-                "run_id": result.run_id,
-                "as_of": f"{result.as_of:%Y-%m-%d}",
-                "dry_run": result.dry_run,
-                "nothing_to_do": nothing_to_do(result),
-                "rows": dict(c["rows"]),
-                "problems": c["problems"],
-                "errors": c["errors"],
-                "warnings": c["problems"] - c["errors"],
-                "ids_filled": c["ids_filled"],
-                "stage_moves": c["stage_moves"],
-                "person_changes": c["person_changes"],
-                "nesl": dict(c["nesl"]),
-                "cells_planned": c["cells_planned"],
-                "cells_written": c["cells_written"],
-                "cells_skipped": len(result.report.skipped) if result.report else 0,
-            }
-        )
-    out["schedule"] = (
-        None
+        "run_id": result.run_id,
+        "as_of": f"{result.as_of:%Y-%m-%d}",
+        "dry_run": result.dry_run,
+        "nothing_to_do": nothing_to_do(result),
+        "rows": dict(c["rows"]),
+        "problems": c["problems"],
+        "errors": c["errors"],
+        "warnings": c["problems"] - c["errors"],
+        "ids_filled": c["ids_filled"],
+        "stage_moves": c["stage_moves"],
+        "person_changes": c["person_changes"],
+        "nesl": dict(c["nesl"]),
+        "cells_planned": c["cells_planned"],
+        "cells_written": c["cells_written"],
+        "cells_skipped": len(result.report.skipped) if result.report else 0,
+        "schedule": None
         if lapse is None
         else {
             "last_activity": lapse.last_activity.isoformat(),
             "lapses_on": lapse.lapses_on.isoformat(),
             "days_left": lapse.days_left,
             "warn": lapse.warn,
-        }
-    )
-    return out
+        },
+    }
