@@ -443,6 +443,165 @@ def pull(target: Path | str, credentials: Path | None, to: Path) -> None:
     click.echo(f"Saved {saved}")
 
 
+# ------------------------------------------------------------------------ team workflows
+
+
+def _pairs(values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for value in values:
+        theirs, eq, ours = value.partition("=")
+        if not eq or not theirs.strip() or not ours.strip():
+            raise click.BadParameter(f"{value!r} is not HEADER=Column", param_hint="--map")
+        out[theirs.strip()] = ours.strip()
+    return out
+
+
+@cli.command("import")
+@workbook_options
+@click.argument("leads", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--source", default=None, help="Fill Source with this (default: the file's Source column, else its name)."
+)
+@click.option("--map", "maps", multiple=True, metavar="HEADER=Column", help='An odd header, e.g. --map "手機=Phone".')
+@click.option("--merge-empty", is_flag=True, help="Fill only blank cells of the one record a duplicate matches.")
+@click.option("--dry-run", is_flag=True, help="Show what would happen; write nothing.")
+@click.option(
+    "--report-csv",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the per-row outcome here.",
+)
+def import_(
+    target: Path | str,
+    credentials: Path | None,
+    leads: Path,
+    source: str | None,
+    maps: tuple[str, ...],
+    merge_empty: bool,
+    dry_run: bool,
+    report_csv: Path | None,
+) -> None:
+    """Import new people from LEADS (CSV in UTF-8 or Big5, or .xlsx) into the workbook at
+    PATH: headers in English or Chinese, every row checked, likely duplicates (email, phone,
+    name + company) listed for a person to decide, the rest added with fresh IDs."""
+    from sheetcrm.team.leads import import_target
+
+    with library_errors():
+        result = import_target(
+            target,
+            leads,
+            credentials=credentials,
+            source=source,
+            mapping=_pairs(maps),
+            merge_empty=merge_empty,
+            dry_run=dry_run,
+        )
+    if report_csv is not None:
+        result.outcomes.to_csv(report_csv, index=False, encoding="utf-8-sig")
+    for line in result.summary_lines():
+        click.echo(line)
+
+
+@cli.command()
+@workbook_options
+@click.option(
+    "--strategy",
+    type=click.Choice(["round-robin", "weighted", "territory", "balanced", "relay"]),
+    default=None,
+    help="How to choose (default: the assign.strategy setting).",
+)
+@click.option(
+    "--tab",
+    "tab_name",
+    type=click.Choice(["Contacts", "Companies", "Opportunities"]),
+    default="Contacts",
+    show_default=True,
+    help="Which tab's empty Owner cells to fill.",
+)
+@click.option("--dry-run", is_flag=True, help="Show the assignments; write nothing.")
+@format_option("table", "csv", "json")
+def assign(
+    target: Path | str, credentials: Path | None, strategy: str | None, tab_name: str, dry_run: bool, fmt: str
+) -> None:
+    """Fill empty Owner cells from active Team members (round-robin resuming where it
+    stopped, weighted, territory, balanced by expected value, or relay by stage); each
+    Owner is written only if still empty, and logged with its reason."""
+    from sheetcrm.schema import Tab
+    from sheetcrm.team.assign import assign_target
+
+    with library_errors():
+        result = assign_target(target, credentials=credentials, tab=Tab(tab_name), strategy=strategy, dry_run=dry_run)
+    emit_frame(result.assignments, fmt)
+    for line in result.summary_lines():
+        click.echo(line, err=fmt != "table")
+
+
+@cli.command()
+@workbook_options
+@click.option("--event", required=True, help="The event's name (the Subject of recorded invitations).")
+@click.option("--segment", "segments", multiple=True, help="RFM segment(s), e.g. Champions,Loyal.")
+@click.option("--nesl", multiple=True, help="NESL class(es), e.g. E,S.")
+@click.option("--tier", "tiers", multiple=True, help="Value tier(s), e.g. Strategic.")
+@click.option("--owner", "owners", multiple=True, help="Only customers of this owner (repeatable).")
+@click.option("--attended-before", is_flag=True, help="Only people who came to an event before.")
+@click.option(
+    "--not-invited-within", default=None, metavar="DAYS", help="Leave out people invited within DAYS (90d; 0 for none)."
+)
+@click.option("--limit", type=int, default=None, help="At most this many people.")
+@click.option("--record", is_flag=True, help="Append an Event Invited activity per person.")
+@as_of_option
+@format_option("table", "csv", "xlsx")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the list here.")
+def invite(
+    target: Path | str,
+    credentials: Path | None,
+    event: str,
+    segments: tuple[str, ...],
+    nesl: tuple[str, ...],
+    tiers: tuple[str, ...],
+    owners: tuple[str, ...],
+    attended_before: bool,
+    not_invited_within: str | None,
+    limit: int | None,
+    record: bool,
+    as_of: dt.datetime | None,
+    fmt: str,
+    out: Path | None,
+) -> None:
+    """The invitation list for an event, ranked by value then recency; opt-outs and people
+    without an email or phone are always left out (and named)."""
+    from sheetcrm.schema import NESL, Segment, Tier
+    from sheetcrm.team.invite import InviteFilters, invite_target, parse_choices
+
+    try:
+        days = None if not_invited_within is None else int(not_invited_within.strip().rstrip("dD"))
+        filters = InviteFilters(
+            segments=parse_choices(segments, Segment, "segment"),
+            nesl=parse_choices(nesl, NESL, "NESL class"),
+            tiers=parse_choices(tiers, Tier, "tier"),
+            owners=owners,
+            attended_before=attended_before,
+            recent_days=days,
+            limit=limit,
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    if fmt == "xlsx" and out is None:
+        raise click.UsageError("--format xlsx needs --out FILE.xlsx")
+    with library_errors():
+        result = invite_target(
+            target, credentials=credentials, event=event, filters=filters, record=record, as_of=as_of
+        )
+    if fmt == "xlsx" and out is not None:
+        result.invite.to_excel(out, index=False)
+    elif out is not None:
+        result.invite.to_csv(out, index=False, encoding="utf-8-sig")
+    else:
+        emit_frame(result.invite, fmt)
+    for line in result.summary_lines():
+        click.echo(line, err=fmt == "csv" and out is None)
+
+
 def main() -> None:
     cli(prog_name="sheetcrm")
 

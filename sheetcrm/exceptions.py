@@ -93,6 +93,15 @@ class QuotaError(SheetCRMError):
     """The API kept refusing (rate limit, server error or timeout) past the retry budget."""
 
 
+class LeadFileError(SheetCRMError):
+    """A lead file cannot be read: missing, not CSV or .xlsx, undecodable, or without a
+    Name column."""
+
+
+class AssignmentError(SheetCRMError):
+    """Owners cannot be assigned: no active Team member, or no Owner column."""
+
+
 class OutputExistsError(SheetCRMError):
     """A file sheetcrm was asked to write already exists and may hold someone's changes."""
 

@@ -100,6 +100,31 @@ SETTING_DEFS: tuple[SettingDef, ...] = (
         "An open deal with no activity for this many days is flagged stale.",
         "未結案機會超過此天數沒有活動即標記停滯。",
     ),
+    SettingDef(
+        "assign.strategy",
+        "round-robin",
+        "How 'sheetcrm assign' fills empty Owner cells: round-robin, weighted, territory, balanced or relay.",
+        "sheetcrm assign 填入空白負責人的方式：round-robin 輪流、weighted 依權重、territory 依區域、"
+        "balanced 依價值平衡、relay 接力。",
+    ),
+    SettingDef(
+        "assign.cursor",
+        "",
+        "The Team member who got the last round-robin assignment; the next run starts after them (sheetcrm keeps it).",
+        "上次輪流分配到的業務；下次從其後一位開始（由 sheetcrm 維護）。",
+    ),
+    SettingDef(
+        "assign.relay",
+        "false",
+        "true: sync hands a deal to the Team member whose Stages include its new stage after a stage move.",
+        "true：同步推進階段後，將機會交給負責新階段的業務（接力）。",
+    ),
+    SettingDef(
+        "invite.recent_days",
+        "90",
+        "'sheetcrm invite' leaves out people invited within this many days unless told otherwise.",
+        "sheetcrm invite 預設排除此天數內已邀請過的人。",
+    ),
 )
 
 DEFAULTS: dict[str, str] = {d.key: d.default for d in SETTING_DEFS}
@@ -134,6 +159,10 @@ class Settings:
         default_factory=lambda: parse_stage_rules(DEFAULTS["pipeline.rules"])
     )
     stale_days: int = 30
+    assign_strategy: str = "round-robin"
+    assign_cursor: str = ""
+    assign_relay: bool = False
+    invite_recent_days: int = 90
 
     def replace(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -187,6 +216,10 @@ class Settings:
         take("pipeline.stages", "stage_probability", parse_stage_probabilities, "Stage:percent, ...")
         take("pipeline.rules", "stage_rules", parse_stage_rules, "Type|Type=>Stage; ...")
         take("pipeline.stale_days", "stale_days", _positive_int, "a whole number of days")
+        take("assign.strategy", "assign_strategy", _strategy, "round-robin, weighted, territory, balanced or relay")
+        take("assign.cursor", "assign_cursor", str, "a Team member's name")
+        take("assign.relay", "assign_relay", _bool, "true or false")
+        take("invite.recent_days", "invite_recent_days", _positive_int, "a whole number of days")
         settings = cls(**kwargs)
         if settings.sleeping_days <= settings.existing_days:
             problems.append(
@@ -210,6 +243,15 @@ def _lang(v: str) -> Lang:
     if folded in ("zh-tw", "zh", "中文", "繁體中文", "zh-hant"):
         return Lang.ZH_TW
     raise ValueError(f"unknown language {v!r}")
+
+
+def _strategy(v: str) -> str:
+    from sheetcrm.team.assign import Strategy
+
+    parsed = Strategy.parse(v or "round-robin")
+    if parsed is None:
+        raise ValueError(f"unknown strategy {v!r}")
+    return parsed.value
 
 
 def _bool(v: str) -> bool:

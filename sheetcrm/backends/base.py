@@ -4,11 +4,14 @@ into writes. Backends know storage, not the CRM: they never parse or compute."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
 from sheetcrm.schema import Tab
+
+if TYPE_CHECKING:
+    from sheetcrm.backends.append import NewRows
 
 
 @dataclass
@@ -37,7 +40,8 @@ class WritePlan:
     the cell still holds ``old``), ``kind`` ("computed", "id" or "stage").
     ``headers``: (Tab, title, 0-based column index, header text) for computed columns
     added to the right of a header. ``log``: rows (Time, Run, Tab, ID, Column, Old, New,
-    Reason) appended to the Log tab.
+    Reason) appended to the Log tab. ``appends``: new rows added below a tab's last row
+    (:class:`sheetcrm.backends.append.NewRows`; see that module for the rule).
     """
 
     cells: pd.DataFrame
@@ -45,10 +49,11 @@ class WritePlan:
     log: list[list[Any]] = field(default_factory=list)
     log_title: str = "Log"
     log_header: list[str] = field(default_factory=list)
+    appends: list[NewRows] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return self.cells.empty and not self.headers and not self.log
+        return self.cells.empty and not self.headers and not self.log and not self.appends
 
 
 PLAN_COLUMNS = ["tab", "title", "row", "col", "record_id", "id_col", "column", "old", "new", "cas", "kind"]
@@ -67,6 +72,7 @@ class WriteReport:
     skipped: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
     log_rows: int = 0
+    appended: int = 0
 
 
 def skip_reason(kind: str, id_col: int, held_id: Any, record_id: Any, cas: bool, current: Any, old: Any) -> str | None:
@@ -83,19 +89,21 @@ def skip_reason(kind: str, id_col: int, held_id: Any, record_id: Any, cas: bool,
 
 
 def reconcile_log(plan: WritePlan, skipped: list[dict[str, Any]]) -> list[list[Any]]:
-    """The Log rows to write once the backend knows what it skipped: rows about ID fills
-    and Stage moves that did not happen are replaced by a row saying why, and the run's
-    summary row (the last) says how many cells were skipped."""
+    """The Log rows to write once the backend knows what it skipped: rows about ID fills,
+    Stage moves, Owner assignments and added rows that did not happen are replaced by a
+    row saying why, and the run's summary row (the last) says how many were skipped."""
     if not plan.log:
         return []
-    shared = {"ID", "Stage"}
-    gone = {(s["tab"], str(norm_cell(s.get("id")))): s for s in skipped if s.get("column") in shared}
-    headers = {h for key in shared for h in _shared_headers(key)}
+    keys = _reconciled_headers()
+    gone = {
+        (s["tab"], str(norm_cell(s.get("id"))), s.get("column")): s for s in skipped if s.get("column") in _RECONCILED
+    }
     rows: list[list[Any]] = []
     for row in plan.log[:-1]:
-        hit = gone.get((row[2], str(norm_cell(row[3]))))
-        if hit is not None and row[4] in headers and _shared_key(row[4]) == hit["column"]:
-            rows.append([*row[:5], row[5], "", f"not changed: {hit['reason']}"])
+        hit = gone.get((row[2], str(norm_cell(row[3])), keys.get(row[4])))
+        if hit is not None:
+            done = "not added" if hit.get("kind") == "append" else "not changed"
+            rows.append([*row[:5], row[5], "", f"{done}: {hit['reason']}"])
         else:
             rows.append(list(row))
     summary = list(plan.log[-1])
@@ -104,15 +112,15 @@ def reconcile_log(plan: WritePlan, skipped: list[dict[str, Any]]) -> list[list[A
     return [*rows, summary]
 
 
-def _shared_headers(key: str) -> tuple[str, ...]:
+#: People's columns sheetcrm writes with compare-and-set, whose Log rows are reconciled.
+_RECONCILED = ("ID", "Stage", "Owner")
+
+
+def _reconciled_headers() -> dict[str, str]:
+    """Log Column text (English or Chinese header) -> schema key, for _RECONCILED."""
     from sheetcrm.schema import OPPORTUNITIES
 
-    col = OPPORTUNITIES.column(key)
-    return (col.key, col.zh)
-
-
-def _shared_key(header: str) -> str:
-    return "ID" if header in _shared_headers("ID") else "Stage"
+    return {h: key for key in _RECONCILED for h in (key, OPPORTUNITIES.column(key).zh)}
 
 
 def norm_cell(value: Any) -> Any:

@@ -34,6 +34,7 @@ import gspread
 import pandas as pd
 from gspread.exceptions import APIError
 
+from sheetcrm.backends.append import NewRows, place, spans
 from sheetcrm.backends.base import RawTab, WritePlan, WriteReport, norm_cell, reconcile_log
 from sheetcrm.exceptions import PermissionDeniedError, SheetCRMError, WorkbookNotFoundError, WorkbookWriteError, shown
 from sheetcrm.schema import Tab, column_letter, find_tabs
@@ -232,7 +233,7 @@ class GoogleSheetsBackend:
         log_title = self.state.log_title or plan.log_title
         # Grow the grid first, so the re-read sits right before the write: the window in
         # which a person's inserted row could shift the writes is one request wide.
-        grow = self._growth(cells, plan, log_title)
+        grow = self._growth(cells, plan, log_title) + append_growth(self.state, plan.appends)
         if grow:
             self._batch_update_structure(grow)
             report.requests += 1
@@ -241,6 +242,8 @@ class GoogleSheetsBackend:
         targets, skipped = retarget(cells, reread, self.state.rows)
         report.skipped.extend(skipped)
         data = _ranges_for(targets)
+        if plan.appends:
+            data.extend(append_ranges(self, plan.appends, report))
         for _tab, title, col, text in plan.headers:
             data.append({"range": f"{quote_title(title)}!{column_letter(col)}1", "values": [[text]]})
         log = reconcile_log(plan, skipped)
@@ -373,6 +376,69 @@ class GoogleSheetsBackend:
             self.http.batch_update(self.key, {"requests": requests})
         except APIError as exc:
             raise _api_error(exc, self.key, self.credentials, "resize") from None
+
+
+def append_growth(state: ReadState, appends: list[NewRows]) -> list[dict[str, Any]]:
+    """appendDimension requests giving ``appends`` room below the rows as read (the grid
+    sizes in ``state`` are updated to what they will be)."""
+    requests: list[dict[str, Any]] = []
+    for new in appends:
+        info = state.sheets.get(new.title)
+        need = len(state.rows.get(new.title, [])) + 1 + len(new.rows)
+        if info is not None and need > info.rows:
+            extra = need - info.rows + 1000
+            requests.append({"appendDimension": {"sheetId": info.sheet_id, "dimension": "ROWS", "length": extra}})
+            info.rows += extra
+    return requests
+
+
+def append_ranges(backend: GoogleSheetsBackend, appends: list[NewRows], report: WriteReport) -> list[dict[str, Any]]:
+    """values.batchUpdate data putting ``appends`` below each tab's last used row as it is
+    now: one values.batchGet re-reads the tabs (a person may have inserted rows or typed
+    a record at the bottom since the read), then explicit ranges per run of columns. Not
+    values.append, whose table detection lands rows after a blank row or in the columns
+    of whatever block it finds."""
+    titles = list(dict.fromkeys(new.title for new in appends))
+    grids = dict(zip(titles, backend._batch_get([quote_title(t) for t in titles]), strict=True))
+    report.requests += 1
+    data: list[dict[str, Any]] = []
+    grow: list[dict[str, Any]] = []
+    for new in appends:
+        grid = grids[new.title]
+        spot = place(new, list(grid[0]) if grid else [], [list(r) for r in grid[1:]])
+        report.skipped.extend(spot.skipped)
+        if not spot.rows:
+            continue
+        last = spot.first_row + len(spot.rows) - 1
+        info = backend.state.sheets.get(new.title)
+        if info is not None and last > info.rows:
+            # A person filled rows below the table since the read: grow again.
+            grow.append(
+                {"appendDimension": {"sheetId": info.sheet_id, "dimension": "ROWS", "length": last - info.rows + 1000}}
+            )
+            info.rows = last + 1000
+        for first, end, idx in spans(spot.cols):
+            data.append(
+                {
+                    "range": f"{quote_title(new.title)}!{column_letter(first)}{spot.first_row}:"
+                    f"{column_letter(end)}{last}",
+                    "values": [[to_cell_json(values[i]) for i in idx] for values in spot.rows],
+                }
+            )
+        report.appended += len(spot.rows)
+        # Later appends to the same tab go below these rows.
+        grid.extend([_row_of(spot.cols, values) for values in spot.rows])
+    if grow:
+        backend._batch_update_structure(grow)
+        report.requests += 1
+    return data
+
+
+def _row_of(cols: list[int], values: list[Any]) -> list[Any]:
+    row: list[Any] = [None] * (max(cols) + 1)
+    for col, value in zip(cols, values, strict=True):
+        row[col] = value
+    return row
 
 
 def _batches(items: Iterable[Any], size: Any, limit: int) -> Iterable[list[Any]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from sheetcrm.backends.append import NewRows, place
 from sheetcrm.backends.base import RawTab, WritePlan, WriteReport, reconcile_log, skip_reason
 from sheetcrm.schema import TABS, Lang, Tab
 
@@ -73,6 +74,8 @@ class MemoryBackend:
                 continue
             row[col] = change.new
             report.written += 1
+        for new in plan.appends:
+            append_rows(self._grid(new.title), new, report)
         log = reconcile_log(plan, report.skipped)
         if log:
             if Tab.LOG not in self.tabs:
@@ -80,3 +83,18 @@ class MemoryBackend:
             self.tabs[Tab.LOG].rows.extend(log)
             report.log_rows = len(log)
         return report
+
+
+def append_rows(raw: RawTab, new: NewRows, report: WriteReport) -> None:
+    """Add ``new``'s rows below the last used row of ``raw`` (see backends/append.py)."""
+    spot = place(new, raw.header, raw.rows)
+    report.skipped.extend(spot.skipped)
+    if not spot.rows:
+        return
+    del raw.rows[spot.first_row - 2 :]  # trailing blank rows only: place() aims below the last used one
+    for values in spot.rows:
+        row: list[Any] = [None] * (max(spot.cols, default=-1) + 1)
+        for col, value in zip(spot.cols, values, strict=True):
+            row[col] = value
+        raw.rows.append(row)
+    report.appended += len(spot.rows)

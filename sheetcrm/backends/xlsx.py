@@ -21,6 +21,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook as XLWorkbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from sheetcrm.backends.append import NewRows, place
 from sheetcrm.backends.base import RawTab, WritePlan, WriteReport, reconcile_log, skip_reason
 from sheetcrm.exceptions import WorkbookFormatError, WorkbookNotFoundError, WorkbookWriteError, shown
 from sheetcrm.schema import Tab, find_tabs
@@ -118,6 +119,8 @@ class XlsxBackend:
             group = cells[cells["title"] == title]
             ws = wb[str(title)]
             self._apply(ws, group, report)
+        for new in plan.appends:
+            append_rows(wb[new.title], new, report)
         log = reconcile_log(plan, report.skipped)
         if log:
             self._append_log(wb, plan, log, report)
@@ -191,3 +194,23 @@ class XlsxBackend:
         finally:
             if tmp.exists():
                 tmp.unlink()
+
+
+def append_rows(ws: Worksheet, new: NewRows, report: WriteReport) -> None:
+    """Add ``new``'s rows below the last used row of ``ws`` (see backends/append.py), as it
+    is in the file now; rows formatted but empty (a template's dropdowns) count as free."""
+    rows_iter = ws.iter_rows(values_only=True)
+    header = list(next(rows_iter, ()))
+    spot = place(new, header, [list(r) for r in rows_iter])
+    report.skipped.extend(spot.skipped)
+    for n, values in enumerate(spot.rows):
+        for col, value in zip(spot.cols, values, strict=True):
+            if value is None:
+                continue
+            cell = ws.cell(row=spot.first_row + n, column=col + 1)
+            _set_raw(cell, value)
+            if isinstance(value, dt.datetime):
+                cell.number_format = DATETIME_FORMAT
+            elif isinstance(value, dt.date) and cell.number_format == "General":
+                cell.number_format = DATE_FORMAT
+    report.appended += len(spot.rows)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from sheetcrm.cells.parse import CellParseError, is_blank, parse_email, parse_phone
 
-__all__ = ["fold_email", "fold_name", "fold_phone", "normalize_company_name"]
+__all__ = ["fold_column", "fold_email", "fold_name", "fold_phone", "normalize_company_name", "person_key"]
 
 _LEGAL_SUFFIXES = re.compile(
     r"(股份有限公司|有限公司|股份公司|公司|企業社|工作室|集團|"
@@ -65,3 +65,23 @@ def fold_phone(value: Any) -> str | None:
 def fold_series(values: pd.Series, fold: Any) -> pd.Series:
     """``fold`` applied to every non-missing value of ``values`` (missing stays missing)."""
     return values.map(fold, na_action="ignore")
+
+
+def fold_column(values: pd.Series, fold: Any) -> pd.Series:
+    """``fold`` applied once per distinct value of ``values`` (missing and blank give
+    None), aligned with ``values``: a column of 100,000 cells with repeats folds fast."""
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    folded = [None if is_blank(u) else fold(u) for u in uniques]
+    table = pd.Series([*folded, None], dtype=object)
+    out = table.iloc[codes].reset_index(drop=True)  # code -1 (missing) picks the trailing None
+    out.index = values.index
+    return out.where(out.map(lambda v: v is not None and v != ""), None)
+
+
+def person_key(name: object, company: object) -> str | None:
+    """A person's name with their company's name, folded: the key two records of one
+    person share when neither has an email or phone in common (None without a name)."""
+    if is_blank(name):
+        return None
+    company_key = "" if is_blank(company) else normalize_company_name(company)
+    return f"{fold_name(name)}\x1f{company_key}"

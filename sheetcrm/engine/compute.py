@@ -86,17 +86,22 @@ def fill_ids(table: Table) -> pd.Series:
     blank = raw.map(is_blank)
     if not blank.any():
         return pd.Series(dtype=object)
-    prefix = table.spec.id_prefix
-    existing = table.typed[key].dropna().astype(str)
+    new = next_ids(table.typed[key], table.spec.id_prefix, int(blank.sum()))
+    return pd.Series(new, index=blank[blank].index, dtype=object)
+
+
+def next_ids(existing: pd.Series, prefix: str, count: int) -> list[str]:
+    """``count`` new IDs continuing after the highest number already used with ``prefix``
+    among ``existing`` (``P-0041`` after ``P-0040``), as wide as the widest used (at
+    least 4 digits), none already taken."""
+    existing = existing.dropna().astype(str)
     pattern = re.compile(rf"^{re.escape(prefix)}(\d+)$")
     numbers = existing.str.extract(pattern.pattern, expand=False).dropna()
     start = int(numbers.astype(int).max()) if len(numbers) else 0
     width = max(4, int(numbers.str.len().max()) if len(numbers) else 4)
-    count = int(blank.sum())
     new = [f"{prefix}{n:0{width}d}" for n in range(start + 1, start + 1 + count)]
     taken = set(existing)
-    new = [i for i in new if i not in taken] or new
-    return pd.Series(new, index=blank[blank].index, dtype=object)
+    return [i for i in new if i not in taken] or new
 
 
 # ----------------------------------------------------------------------- compute

@@ -119,6 +119,12 @@ def sync(
     t0 = time.perf_counter()
     say("planning")
     the_plan = plan(workbook.tables, computed, workbook.settings, as_of_ts, run_id, now)
+    if workbook.settings.assign_relay:
+        from sheetcrm.team.assign import add_relay
+
+        add_relay(
+            the_plan.write, workbook.tables, stages=computed.stages, settings=workbook.settings, now=now, run=run_id
+        )
     timings["plan"] = time.perf_counter() - t0
     report = None
     if not dry_run and not the_plan.write.empty:

@@ -1,0 +1,113 @@
+"""New rows added below a tab's table: the one rule every backend applies to a plan's
+``appends`` (lead import, recorded invitations, a Settings key that was missing).
+
+The backend looks again at the tab right before writing, so the rows land below the
+table's last row as it is then, not as it was read: a person who inserted rows, typed a
+new record at the bottom or moved a column meanwhile loses nothing. Blank rows inside the
+table are left alone (they may be a person's spacing) and values go to the columns by
+header, never by "the first column of whatever table the API detects".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sheetcrm.backends.base import norm_cell
+from sheetcrm.schema import Tab
+
+
+@dataclass
+class NewRows:
+    """Rows to add at the bottom of one tab.
+
+    ``headers``: the header text of each column a value goes to (as read), ``cols`` their
+    0-based positions at read time; ``rows``: one list of values per new row, aligned with
+    ``headers``. ``id_header``: the header of the tab's ID column ("" when the rows carry
+    none); ``ids``: each new row's ID, which must still be free when written (a person may
+    have typed the same ID meanwhile: that row is then not added).
+    """
+
+    tab: Tab
+    title: str
+    headers: list[str]
+    cols: list[int]
+    rows: list[list[Any]]
+    id_header: str = ""
+    ids: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class Placement:
+    """Where a :class:`NewRows` goes in the tab as it is now: ``first_row`` (1-based sheet
+    row of the first added row), ``cols`` (current 0-based positions), ``rows`` (the rows
+    to write) and ``skipped`` (rows not added, with why)."""
+
+    first_row: int
+    cols: list[int]
+    rows: list[list[Any]]
+    skipped: list[dict[str, Any]]
+
+
+def last_used_row(rows: list[list[Any]]) -> int:
+    """1-based sheet row of the last row with any non-blank cell, given the rows from row 2
+    on (1 when the tab holds only its header)."""
+    for i in range(len(rows) - 1, -1, -1):
+        if any(norm_cell(v) != "" for v in rows[i]):
+            return i + 2
+    return 1
+
+
+def place(new: NewRows, header: list[Any], rows: list[list[Any]]) -> Placement:
+    """Aim ``new`` at the tab whose current header row is ``header`` and data rows (from
+    row 2) are ``rows``. A column that moved is followed by its header; when a header is
+    gone, nothing is added (every row skipped, saying which header)."""
+    now = [norm_cell(h) for h in header]
+    cols: list[int] = []
+    for text, col in zip(new.headers, new.cols, strict=True):
+        want = norm_cell(text)
+        if col < len(now) and now[col] == want:
+            cols.append(col)
+        elif want in now:
+            cols.append(now.index(want))
+        else:
+            reason = f"the column {text!r} is no longer in the header row"
+            return Placement(0, [], [], [_skip(new, i, reason) for i in range(len(new.rows))])
+    kept: list[list[Any]] = []
+    skipped: list[dict[str, Any]] = []
+    taken: set[Any] = set()
+    if new.id_header and norm_cell(new.id_header) in now:
+        id_col = now.index(norm_cell(new.id_header))
+        taken = {norm_cell(r[id_col]) for r in rows if id_col < len(r)} - {""}
+    for i, values in enumerate(new.rows):
+        rid = norm_cell(new.ids[i]) if i < len(new.ids) else ""
+        if rid and rid in taken:
+            skipped.append(_skip(new, i, f"the ID {new.ids[i]} was taken by a person meanwhile"))
+            continue
+        kept.append(values)
+    return Placement(last_used_row(rows) + 1, cols, kept, skipped)
+
+
+def _skip(new: NewRows, i: int, reason: str) -> dict[str, Any]:
+    return {
+        "tab": new.title,
+        "row": None,
+        "column": "ID",
+        "id": new.ids[i] if i < len(new.ids) else None,
+        "reason": reason,
+        "kind": "append",
+    }
+
+
+def spans(cols: list[int]) -> list[tuple[int, int, list[int]]]:
+    """Runs of adjacent columns: (first col, last col, indexes into ``cols``), so one
+    range per run is written and a person's column between two of ours is not."""
+    order = sorted(range(len(cols)), key=lambda i: cols[i])
+    out: list[tuple[int, int, list[int]]] = []
+    for i in order:
+        if out and cols[i] == out[-1][1] + 1:
+            first, _last, idx = out[-1]
+            out[-1] = (first, cols[i], [*idx, i])
+        else:
+            out.append((cols[i], cols[i], [i]))
+    return out

@@ -1,0 +1,112 @@
+"""What the team jobs share: binding only the tabs a job needs, and turning their
+decisions into a :class:`~sheetcrm.backends.base.WritePlan` (cells written with
+compare-and-set, new rows appended, Log rows with reasons)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+import pandas as pd
+
+from sheetcrm.backends.append import NewRows
+from sheetcrm.backends.base import RawTab, WritePlan, empty_cells
+from sheetcrm.cells.parse import ParseOptions, is_blank
+from sheetcrm.engine.bind import ROW, Table, bind
+from sheetcrm.schema import LOG, TABS, Lang, Tab
+from sheetcrm.settings import Settings
+
+
+def bind_tabs(raw: dict[Tab, RawTab], tabs: tuple[Tab, ...]) -> tuple[dict[Tab, Table], Settings]:
+    """Settings first (they say how to read dates and money), then only ``tabs``: a job
+    that reads Contacts need not parse a million Activities."""
+    settings_table = bind(raw.get(Tab.SETTINGS), Tab.SETTINGS, ParseOptions())
+    settings, _problems = Settings.from_table(settings_table.typed)
+    opts = ParseOptions.from_settings(settings)
+    tables = {Tab.SETTINGS: settings_table}
+    for tab in tabs:
+        if tab is not Tab.SETTINGS:
+            tables[tab] = bind(raw.get(tab), tab, opts)
+    return tables, settings
+
+
+def run_id(now: dt.datetime) -> str:
+    return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+def cell_changes(table: Table, idx: pd.Index, key: str, new: pd.Series, *, kind: str) -> pd.DataFrame:
+    """Plan cells setting column ``key`` of the records at ``idx`` (the table's index) to
+    ``new``, each with compare-and-set against the value read and the record's ID."""
+    spec = table.spec
+    id_key = spec.id_column or ""
+    id_col = table.headers.positions.get(id_key, -1)
+    n = len(idx)
+    if n == 0:
+        return empty_cells()
+    return pd.DataFrame(
+        {
+            "tab": [table.tab] * n,
+            "title": table.title,
+            "row": table.typed.loc[idx, ROW].astype(int).to_numpy(),
+            "col": table.headers.positions[key],
+            "record_id": table.raw_column(id_key).loc[idx].to_numpy(),
+            "id_col": id_col,
+            "column": key,
+            "old": table.raw_column(key).loc[idx].to_numpy(),
+            "new": new.loc[idx].to_numpy(),
+            "cas": True,
+            "kind": kind,
+        }
+    )
+
+
+def new_rows(table: Table, header: list[Any], records: pd.DataFrame) -> tuple[NewRows | None, list[str]]:
+    """Rows for the bottom of ``table`` (whose header row as read is ``header``) from
+    ``records`` (columns are schema keys). Returns the rows (None when there are none) and
+    the keys the tab has no column for (among those holding a value)."""
+    positions = table.headers.positions
+    keys = [k for k in records.columns if k in positions]
+    absent = [k for k in records.columns if k not in positions and records[k].map(lambda v: not is_blank(v)).any()]
+    if records.empty or not keys:
+        return None, absent
+    id_key = table.spec.id_column or ""
+    text = {k: str(header[positions[k]]) for k in keys}
+    values = records[keys].astype(object).where(records[keys].notna(), None)
+    return (
+        NewRows(
+            table.tab,
+            table.title,
+            [text[k] for k in keys],
+            [positions[k] for k in keys],
+            values.to_numpy().tolist(),
+            id_header=str(header[positions[id_key]]) if id_key in positions else "",
+            ids=records[id_key].tolist() if id_key in records else [],
+        ),
+        absent,
+    )
+
+
+def write_plan(
+    tables: dict[Tab, Table],
+    settings: Settings,
+    cells: list[pd.DataFrame],
+    appends: list[NewRows],
+    log: list[list[Any]],
+) -> WritePlan:
+    """The one write of a team job."""
+    parts = [c for c in cells if len(c)]
+    lang = str(settings.language)
+    log_table = tables.get(Tab.LOG)
+    return WritePlan(
+        pd.concat(parts, ignore_index=True) if parts else empty_cells(),
+        log=log,
+        log_title=log_table.title if log_table is not None else TABS[Tab.LOG].title(lang),
+        log_header=[c.header(lang) for c in LOG.columns],
+        appends=appends,
+    )
+
+
+def header(tab: Tab, key: str, lang: Lang | str) -> str:
+    """The Log's Column text for ``key`` of ``tab``."""
+    return TABS[tab].column(key).header(lang)

@@ -1,0 +1,267 @@
+"""Event invitations (seed 000, "whom to invite"): pick customers by segment, NESL, tier,
+owner and attendance history, leave out opt-outs, the unreachable and the recently
+invited, rank by value then recency, and record the invitations as activities.
+
+:func:`invitation_list` is pure (contacts with their customer metrics and the activities
+in, the ranked list and the people left out with why); :func:`invite` runs it against a
+backend and, with ``record``, appends an ``Event Invited`` activity per person in one
+write, so next time the history says who was invited and who came.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from sheetcrm.backends.base import Backend, RawTab, WritePlan, WriteReport
+from sheetcrm.cells.normalize import fold_name
+from sheetcrm.cells.parse import is_blank
+from sheetcrm.engine.bind import Table, bind_all, empty_problems
+from sheetcrm.engine.compute import as_of_date, compute, next_ids
+from sheetcrm.schema import ACTIVITIES, NESL, TABS, ActivityType, LabeledEnum, Lang, Segment, Tab, Tier
+from sheetcrm.settings import Settings
+from sheetcrm.team.common import header, new_rows, run_id, write_plan
+from sheetcrm.team.messages import say
+
+
+class Excluded(LabeledEnum):
+    """Why someone is not on the list."""
+
+    OPTED_OUT = ("opted out", "拒絕聯繫")
+    UNREACHABLE = ("unreachable", "無法聯繫")
+    RECENT = ("invited recently", "近期已邀請")
+    FILTERED = ("not matching", "不符條件")
+
+
+LIST_COLUMNS = [
+    "ID",
+    "Name",
+    "Email",
+    "Phone",
+    "Owner",
+    "Segment",
+    "NESL",
+    "Tier",
+    "Monetary",
+    "Last Purchase",
+    "Attended",
+    "Last Invited",
+]
+
+
+@dataclass(frozen=True)
+class InviteFilters:
+    """Who may be invited: any of ``segments``/``nesl``/``tiers``/``owners`` (empty: all),
+    ``attended_before`` (came to an event before), not invited within ``recent_days``
+    (0: no such limit; None: the ``invite.recent_days`` setting), at most ``limit`` people (None: all)."""
+
+    segments: tuple[Segment, ...] = ()
+    nesl: tuple[NESL, ...] = ()
+    tiers: tuple[Tier, ...] = ()
+    owners: tuple[str, ...] = ()
+    attended_before: bool = False
+    recent_days: int | None = None
+    limit: int | None = None
+
+
+def parse_choices(values: Iterable[str], enum: type[LabeledEnum], what: str) -> tuple[Any, ...]:
+    """``["E", "S"]`` or ``["E,S"]`` -> members of ``enum``; unknown names are a ValueError
+    naming the choices."""
+    out = []
+    for value in values:
+        for part in str(value).split(","):
+            if not part.strip():
+                continue
+            member = enum.parse(part)
+            if member is None:
+                raise ValueError(f"unknown {what} {part.strip()!r}; use one of {', '.join(enum.choices())}")
+            out.append(member)
+    return tuple(out)
+
+
+def invitation_list(
+    contacts: pd.DataFrame,
+    metrics: pd.DataFrame,
+    activities: pd.DataFrame,
+    filters: InviteFilters,
+    as_of: pd.Timestamp,
+    lang: Lang | str = Lang.EN,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The invitation list and who was left out.
+
+    ``contacts``: the typed Contacts tab; ``metrics``: their customer metrics (Segment,
+    NESL, Tier, Monetary, Last Purchase), indexed alike; ``activities``: the typed
+    Activities tab. Returns (``invite``: :data:`LIST_COLUMNS`, ranked by Monetary then
+    most recent purchase then ID; ``left_out``: ID, Name, why) — opt-outs and people with
+    neither a valid Email nor a Phone are always left out, whatever the filters.
+    """
+    people = contacts[["ID", "Name", "Email", "Phone", "Owner", "Opt-out"]].copy()
+    for key in ("Segment", "NESL", "Tier", "Monetary", "Last Purchase"):
+        people[key] = metrics.get(key, None)
+    ids = people["ID"].astype(object)
+    kinds = activities["Type"]
+    attended = activities[kinds == ActivityType.EVENT_ATTENDED].groupby("Contact ID").size()
+    invited = activities[kinds == ActivityType.EVENT_INVITED].groupby("Contact ID")["Date"].max()
+    people["Attended"] = ids.map(lambda i: int(attended.get(i, 0)) if isinstance(i, str) else 0).astype(int)
+    people["Last Invited"] = pd.to_datetime(ids.map(lambda i: invited.get(i) if isinstance(i, str) else None))
+
+    why = pd.Series(None, index=people.index, dtype=object)
+    why[people["Opt-out"].astype("boolean").fillna(False).to_numpy(dtype=bool)] = Excluded.OPTED_OUT
+    unreachable = people["Email"].map(is_blank) & people["Phone"].map(is_blank)
+    why[unreachable & why.isna()] = Excluded.UNREACHABLE
+    if filters.recent_days:
+        since = as_of - pd.Timedelta(days=filters.recent_days)
+        recent = (people["Last Invited"] >= since).fillna(False).to_numpy(dtype=bool)
+        why[recent & why.isna().to_numpy()] = Excluded.RECENT
+    match = pd.Series(True, index=people.index)
+    for key, wanted in (("Segment", filters.segments), ("NESL", filters.nesl), ("Tier", filters.tiers)):
+        if wanted:
+            match &= people[key].isin(list(wanted))
+    if filters.owners:
+        owners = {fold_name(o) for o in filters.owners}
+        match &= people["Owner"].map(lambda v: not is_blank(v) and fold_name(v) in owners)
+    if filters.attended_before:
+        match &= people["Attended"] > 0
+    why[~match.to_numpy() & why.isna().to_numpy()] = Excluded.FILTERED
+
+    chosen = people[why.isna()].copy()
+    chosen["_m"] = pd.to_numeric(chosen["Monetary"], errors="coerce").fillna(0.0)
+    chosen = chosen.sort_values(["_m", "Last Purchase", "ID"], ascending=[False, False, True], na_position="last")
+    chosen = chosen.head(filters.limit) if filters.limit is not None else chosen
+    out = chosen[LIST_COLUMNS].copy()
+    for key in ("Segment", "NESL", "Tier"):
+        out[key] = out[key].map(lambda v: v.label(lang) if isinstance(v, LabeledEnum) else v)
+    left = people[why.notna()]
+    left_out = pd.DataFrame(
+        {"ID": left["ID"], "Name": left["Name"], "why": why[why.notna()].map(lambda w: w.label(lang))}
+    )
+    return out.reset_index(drop=True), left_out.reset_index(drop=True)
+
+
+def plan_invitations(
+    invite_list: pd.DataFrame,
+    contacts: pd.DataFrame,
+    tables: dict[Tab, Table],
+    activities_header: list[Any],
+    settings: Settings,
+    *,
+    event: str,
+    today: dt.date,
+    now: dt.datetime,
+    run: str = "",
+) -> WritePlan:
+    """An ``Event Invited`` activity per person on the list (fresh ID, today's date, the
+    contact, their company and owner, the event as Subject), appended to Activities; a
+    Log row each."""
+    lang = str(settings.language)
+    activities = tables[Tab.ACTIVITIES]
+    by_id = contacts.drop_duplicates("ID").set_index("ID")
+    who = invite_list["ID"]
+    new_ids = next_ids(activities.typed["ID"], ACTIVITIES.id_prefix, len(who))
+    records = pd.DataFrame(
+        {
+            "ID": new_ids,
+            "Date": today,
+            "Type": ActivityType.EVENT_INVITED.label(lang),
+            "Contact ID": who.to_numpy(),
+            "Company ID": who.map(by_id["Company ID"]).to_numpy(),
+            "Owner": who.map(by_id["Owner"]).to_numpy(),
+            "Subject": event,
+        }
+    )
+    rows, _absent = new_rows(activities, activities_header, records.dropna(axis=1, how="all"))
+    id_header = header(Tab.ACTIVITIES, "ID", lang)
+    log = [
+        [now, run, activities.title, aid, id_header, "", aid, f"{say('log.invited', lang, event=event)} ({cid})"]
+        for aid, cid in zip(new_ids, who, strict=True)
+    ]
+    if log:
+        log.append([now, run, "", "", "", "", "", say("log.invite_summary", lang, event=event, n=len(log))])
+    return write_plan(tables, settings, [], [rows] if rows is not None else [], log)
+
+
+@dataclass
+class InviteResult:
+    """The invitation list, who was left out and why, and (with ``record``) the write."""
+
+    event: str
+    invite: pd.DataFrame
+    left_out: pd.DataFrame
+    lang: Lang
+    plan: WritePlan | None = None
+    report: WriteReport | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def summary_lines(self) -> list[str]:
+        lang = self.lang
+        n = self.left_out["why"].value_counts()
+        lines = [
+            say(
+                "invite.summary",
+                lang,
+                n=len(self.invite),
+                event=self.event,
+                opted_out=int(n.get(Excluded.OPTED_OUT.label(lang), 0)),
+                unreachable=int(n.get(Excluded.UNREACHABLE.label(lang), 0)),
+                recent=int(n.get(Excluded.RECENT.label(lang), 0)),
+                filtered=int(n.get(Excluded.FILTERED.label(lang), 0)),
+            )
+        ]
+        unreachable = self.left_out[self.left_out["why"] == Excluded.UNREACHABLE.label(lang)]
+        if len(unreachable):
+            names = ", ".join(f"{r.Name} ({r.ID})" for r in unreachable.head(20).itertuples())
+            lines.append(say("invite.unreachable_list", lang, names=names + (" ..." if len(unreachable) > 20 else "")))
+        if self.report is not None:
+            lines.append(say("invite.recorded", lang, n=self.report.appended))
+            if self.report.skipped:
+                lines.append(say("skipped", lang, n=len(self.report.skipped)))
+        return lines
+
+
+def invite(
+    backend: Backend,
+    *,
+    event: str,
+    filters: InviteFilters | None = None,
+    record: bool = False,
+    as_of: Any = None,
+    raw: dict[Tab, RawTab] | None = None,
+) -> InviteResult:
+    """The invitation list for ``event`` from the workbook behind ``backend`` (customer
+    metrics computed as of ``as_of``, default today); with ``record``, one write appending
+    an ``Event Invited`` activity per person."""
+    raw = raw if raw is not None else backend.read()
+    tables, settings, _issues = bind_all(raw)
+    filters = filters or InviteFilters()
+    if filters.recent_days is None:
+        filters = dataclasses.replace(filters, recent_days=settings.invite_recent_days)
+    when = as_of_date(as_of)
+    computed = compute(tables, settings, when, empty_problems())
+    contacts = tables[Tab.CONTACTS].typed.copy()
+    contacts["ID"] = contacts["ID"].where(contacts["ID"].notna(), computed.ids[Tab.CONTACTS].reindex(contacts.index))
+    lang = settings.language
+    listed, left_out = invitation_list(
+        contacts, computed.customers[Tab.CONTACTS], tables[Tab.ACTIVITIES].typed, filters, when, lang
+    )
+    result = InviteResult(event, listed, left_out, lang)
+    if record and len(listed):
+        now = dt.datetime.now().replace(microsecond=0)
+        act_header = list(raw[Tab.ACTIVITIES].header) if Tab.ACTIVITIES in raw else TABS[Tab.ACTIVITIES].keys
+        result.plan = plan_invitations(
+            listed, contacts, tables, act_header, settings, event=event, today=when.date(), now=now, run=run_id(now)
+        )
+        result.report = backend.write(result.plan)
+    return result
+
+
+def invite_target(target: str | os.PathLike[str], *, credentials: Any = None, **kwargs: Any) -> InviteResult:
+    """:func:`invite` on the workbook at ``target``: what the ``invite`` command runs."""
+    from sheetcrm.workbook import open_backend
+
+    return invite(open_backend(target, credentials=credentials), **kwargs)

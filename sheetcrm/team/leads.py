@@ -1,0 +1,521 @@
+"""Lead import: a campaign's list of people (CSV or .xlsx) into Contacts and Companies,
+without duplicates.
+
+Pure steps over DataFrames: :func:`read_lead_file` (bytes -> a frame of the file's
+cells), :func:`lead_frame` (headers matched in English or Chinese, ``--map`` for odd
+ones), :func:`plan_leads` (every row parsed with the schema's parsers and matched against
+the workbook with :mod:`sheetcrm.cells.normalize`; outcomes and one write plan).
+:func:`import_leads` reads through a backend and writes the plan in one write.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sheetcrm.backends.append import NewRows
+from sheetcrm.backends.base import Backend, RawTab, WritePlan, WriteReport
+from sheetcrm.cells.normalize import fold_column, fold_email, fold_phone, normalize_company_name, person_key
+from sheetcrm.cells.parse import ParseOptions, is_blank, parse_column
+from sheetcrm.engine.bind import Table
+from sheetcrm.engine.compute import next_ids
+from sheetcrm.exceptions import LeadFileError, shown
+from sheetcrm.schema import COMPANIES, CONTACTS, Column, LabeledEnum, Lang, Tab, normalize_label
+from sheetcrm.settings import Settings
+from sheetcrm.team.common import bind_tabs, cell_changes, header, new_rows, run_id, write_plan
+from sheetcrm.team.messages import say
+
+
+class LeadStatus(LabeledEnum):
+    """What became of one row of a lead file."""
+
+    ADDED = ("added", "新增")
+    DUPLICATE = ("duplicate", "疑似重複")
+    MERGED = ("merged", "已合併")
+    REJECTED = ("rejected", "拒絕")
+
+
+#: The lead column holding the company's name (Companies' Name).
+COMPANY = "Company"
+_CONTACT_KEYS = ("Name", "Title", "Role", "Email", "Phone", "Owner", "Source", "Created", "Opt-out")
+_COMPANY_KEYS = ("Industry", "Region", "Size")
+#: Cells of an existing contact that ``merge_empty`` may fill when blank.
+MERGE_KEYS = ("Company ID", "Title", "Role", "Email", "Phone")
+OUTCOME_COLUMNS = ["row", "status", "id", "name", "reason"]
+
+
+def lead_columns() -> dict[str, Column]:
+    """The columns a lead file may have, by key: the contact's, the company's name and its
+    Industry, Region and Size."""
+    out = {k: CONTACTS.column(k) for k in _CONTACT_KEYS}
+    out[COMPANY] = Column(COMPANY, "公司", aliases=("公司名稱", "Company Name", "Organization", "Organisation", "單位"))
+    out.update({k: COMPANIES.column(k) for k in _COMPANY_KEYS})
+    return out
+
+
+# ------------------------------------------------------------------------- reading
+
+
+def decode_lead_bytes(data: bytes, name: str = "the file") -> str:
+    """Text of a CSV file saved by Excel or anything else: UTF-8 (with or without BOM),
+    UTF-16 with BOM, or Big5/CP950 (Excel in Taiwan). Each is tried strictly, in that
+    order; bytes valid in none of them are a :class:`LeadFileError`."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        candidates = ["utf-8-sig"]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        candidates = ["utf-16"]
+    else:
+        candidates = ["utf-8", "cp950"]
+    for encoding in candidates:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise LeadFileError(
+        f"{name} is neither UTF-8 nor Big5 text; open it in Excel and save it as "
+        "'CSV UTF-8 (comma delimited)', then import again"
+    )
+
+
+def read_lead_file(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """The cells of a lead file (.csv, .txt or .xlsx) as text, one column per header cell
+    (as written in the file), indexed by file row number (the header is row 1). Blank
+    cells are None; fully blank rows are dropped."""
+    path = Path(path)
+    if not path.is_file():
+        raise LeadFileError(f"no lead file at {shown(path)}")
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt", ".tsv"):
+        text = decode_lead_bytes(path.read_bytes(), shown(path))
+        dialect: Any = (
+            csv.excel_tab if suffix == ".tsv" or ("\t" in text[:2000] and "," not in text[:2000]) else csv.excel
+        )
+        grid: list[list[Any]] = [list(r) for r in csv.reader(io.StringIO(text, newline=""), dialect)]
+    elif suffix in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a damaged file
+            raise LeadFileError(f"{shown(path)} cannot be read as .xlsx ({type(exc).__name__})") from None
+        try:
+            grid = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            wb.close()
+    else:
+        raise LeadFileError(f"{shown(path)} is not a .csv or .xlsx file; save the lead list as CSV or Excel")
+    return grid_frame(grid, shown(path))
+
+
+def grid_frame(grid: list[list[Any]], name: str = "the file") -> pd.DataFrame:
+    """Rows of cells (the first is the header) -> the frame :func:`read_lead_file` returns."""
+    if not grid or not any(not is_blank(c) for c in grid[0]):
+        raise LeadFileError(f"{name} has no header row in its first row")
+    head = ["" if c is None else str(c).strip() for c in grid[0]]
+    width = len(head)
+    rows = [[None if is_blank(c) else c for c in (r + [None] * width)[:width]] for r in grid[1:]]
+    frame = pd.DataFrame(rows, columns=pd.Index(head, dtype=object), index=range(2, len(rows) + 2), dtype=object)
+    return frame[~frame.isna().all(axis=1)]
+
+
+def lead_frame(cells: pd.DataFrame, mapping: dict[str, str] | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """The file's columns under lead keys (:func:`lead_columns`): headers in English,
+    Chinese or an alias; ``mapping`` (file header -> column, e.g. {"手機": "Phone"}) for
+    others. Returns the frame (raw cells) and the headers left unused."""
+    columns = lead_columns()
+    index: dict[str, str] = {}
+    for key, col in columns.items():
+        for label in col.labels():
+            index.setdefault(normalize_label(label), key)
+    wanted: dict[str, str] = {}
+    for theirs, ours in (mapping or {}).items():
+        found = index.get(normalize_label(ours))
+        if found is None:
+            raise LeadFileError(
+                f"--map {theirs}={ours}: {ours!r} is not a lead column; use one of {', '.join(columns)}"
+            )
+        wanted[normalize_label(theirs)] = found
+    out: dict[str, pd.Series] = {}
+    unused: list[str] = []
+    for pos, head in enumerate(cells.columns):
+        folded = normalize_label(head)
+        hit = wanted.get(folded) or index.get(folded)
+        if hit is None or hit in out:
+            if str(head):
+                unused.append(str(head))
+            continue
+        out[hit] = cells.iloc[:, pos]
+    if "Name" not in out:
+        raise LeadFileError(
+            'the lead file has no Name column (姓名); name its header Name or 姓名, or map it with --map "HEADER=Name"'
+        )
+    return pd.DataFrame(out, index=cells.index), unused
+
+
+# ------------------------------------------------------------------------ planning
+
+
+@dataclass
+class LeadPlan:
+    """What an import does: ``outcomes`` (one row per lead: file row, status, ID, name,
+    reason), ``write`` (the one write), ``counts`` and ``notes`` (columns not imported)."""
+
+    outcomes: pd.DataFrame
+    write: WritePlan
+    counts: dict[str, int]
+    notes: list[str] = field(default_factory=list)
+
+
+def plan_leads(
+    leads: pd.DataFrame,
+    tables: dict[Tab, Table],
+    headers: dict[Tab, list[Any]],
+    settings: Settings,
+    *,
+    source: str,
+    file_name: str,
+    merge_empty: bool = False,
+    today: dt.date,
+    now: dt.datetime,
+    run: str = "",
+) -> LeadPlan:
+    """Check every lead (``leads``: raw cells under lead keys, indexed by file row) and plan
+    the import into ``tables`` (Contacts and Companies bound; ``headers`` their header rows
+    as read).
+
+    A row is rejected when its Name is blank or a cell does not parse; a duplicate when
+    its email, phone, or name and company (each folded by :mod:`sheetcrm.cells.normalize`)
+    match a contact or an earlier row of the file: duplicates are listed, never merged
+    silently; with ``merge_empty`` a duplicate of exactly one contact fills that contact's
+    blank cells. Other rows become new contacts (fresh IDs, Source, Created) and their
+    unknown companies new companies.
+    """
+    lang = str(settings.language)
+    opts = ParseOptions.from_settings(settings)
+    columns = lead_columns()
+    contacts, companies = tables[Tab.CONTACTS], tables[Tab.COMPANIES]
+    leads = leads.reindex(columns=[k for k in columns if k in leads or k in ("Name",)])
+
+    # 1. parse: the schema's parsers, one problem per row (the first column that fails).
+    typed: dict[str, pd.Series] = {}
+    reason = pd.Series(None, index=leads.index, dtype=object)
+    for key in leads.columns:
+        values, problems = parse_column(leads[key], columns[key], opts)
+        values.index = leads.index
+        typed[key] = values
+        bad = problems.notna().to_numpy() & reason.isna().to_numpy()
+        if bad.any():
+            reason[bad] = [say("lead.bad_cell", lang, column=key, problem=p) for p in problems[bad]]
+    no_name = leads["Name"].map(is_blank).to_numpy()
+    reason[no_name] = say("lead.no_name", lang)
+    status = pd.Series(LeadStatus.ADDED, index=leads.index, dtype=object)
+    status[reason.notna()] = LeadStatus.REJECTED
+    ok = status == LeadStatus.ADDED
+
+    # 2. companies: the lead's company by folded name.
+    co_key_existing = fold_column(companies.raw_column("Name"), normalize_company_name)
+    co_ids_existing = companies.raw_column("ID")
+    co_index = _index(co_key_existing, co_ids_existing)
+    lead_co = leads[COMPANY] if COMPANY in leads else pd.Series(None, index=leads.index, dtype=object)
+    lead_co_key = fold_column(lead_co, normalize_company_name)
+
+    # 3. duplicates against Contacts: email, then phone, then name + company.
+    existing_company_name = contacts.raw_column("Company ID").map(
+        dict(zip(co_ids_existing.map(_id_text), companies.raw_column("Name"), strict=True))
+    )
+    existing = {
+        "email": fold_column(contacts.raw_column("Email"), fold_email),
+        "phone": fold_column(contacts.raw_column("Phone"), fold_phone),
+        "name": _person_keys(contacts.raw_column("Name"), existing_company_name),
+    }
+    lead_keys = {
+        "email": fold_column(leads["Email"], fold_email) if "Email" in leads else _nones(leads.index),
+        "phone": fold_column(leads["Phone"], fold_phone) if "Phone" in leads else _nones(leads.index),
+        "name": _person_keys(leads["Name"], lead_co),
+    }
+    contact_ids = contacts.raw_column("ID").map(_id_text)
+    match: dict[Any, list[str]] = {}
+    for which in ("email", "phone", "name"):
+        index = _index(existing[which], contact_ids)
+        hits = lead_keys[which][ok.to_numpy()].dropna().map(index).dropna()
+        hits = hits[~hits.index.isin(list(match))]
+        if len(hits):
+            match.update(hits.to_dict())
+            status.loc[hits.index] = LeadStatus.DUPLICATE
+            reason.loc[hits.index] = [say(f"lead.same_{which}", lang, ids=_shown_ids(ids)) for ids in hits]
+    # ... and against earlier rows of the file.
+    for which in ("email", "phone", "name"):
+        alive = (status == LeadStatus.ADDED) | (status == LeadStatus.DUPLICATE)
+        keys = lead_keys[which][alive.to_numpy()].dropna()
+        first = pd.Series(keys.index, index=keys.index).groupby(keys.to_numpy(), sort=False).transform("first")
+        later = first[(first != first.index).to_numpy() & (status[first.index] == LeadStatus.ADDED).to_numpy()]
+        if len(later):
+            status.loc[later.index] = LeadStatus.DUPLICATE
+            what = say(f"lead.key.{which}", lang)
+            reason.loc[later.index] = [say("lead.same_in_file", lang, what=what, row=int(at)) for at in later]
+
+    # 4. merge into blank cells of the one matching contact.
+    cells: list[pd.DataFrame] = []
+    log: list[list[Any]] = []
+    merged = 0
+    id_header = header(Tab.CONTACTS, "ID", lang)
+    if merge_empty:
+        by_id = pd.Series(contacts.typed.index, index=contact_ids.to_numpy())
+        by_id = by_id[~by_id.index.duplicated(keep=False)]
+        for row, ids in match.items():
+            if len(ids) != 1:
+                reason[row] = say("lead.ambiguous", lang, ids=_shown_ids(ids))
+                continue
+            at = by_id.get(ids[0])
+            if at is None:
+                continue
+            fills: dict[str, Any] = {}
+            for key in MERGE_KEYS:
+                if key not in contacts.headers.positions or not is_blank(contacts.raw_column(key).at[at]):
+                    continue
+                value = _company_id(lead_co_key.get(row), co_index) if key == "Company ID" else _cell(leads, key, row)
+                if not is_blank(value):
+                    fills[key] = value
+            for key, value in fills.items():
+                cells.append(cell_changes(contacts, pd.Index([at]), key, pd.Series({at: value}), kind="merge"))
+                log.append(
+                    [
+                        now,
+                        run,
+                        contacts.title,
+                        ids[0],
+                        header(Tab.CONTACTS, key, lang),
+                        "",
+                        value,
+                        say("log.merged", lang, file=file_name, row=int(row)),
+                    ]
+                )
+            status[row] = LeadStatus.MERGED
+            reason[row] = say("lead.merged", lang, n=len(fills), id=ids[0])
+            merged += 1
+
+    # 5. new companies, then new contacts.
+    added = status == LeadStatus.ADDED
+    notes: list[str] = []
+    new_co = lead_co_key[added & lead_co_key.notna()]
+    new_co = new_co[~new_co.isin(list(co_index)) & ~new_co.duplicated()]
+    co_new_ids = next_ids(co_ids_existing, COMPANIES.id_prefix, len(new_co))
+    co_index.update({k: [i] for k, i in zip(new_co, co_new_ids, strict=True)})
+    company_records = pd.DataFrame(
+        {
+            "ID": co_new_ids,
+            "Name": _text(lead_co[new_co.index]),
+            **{k: _text(leads[k][new_co.index]) for k in _COMPANY_KEYS if k in leads},
+            "Source": source or Path(file_name).stem,
+            "Created": today,
+        },
+        index=new_co.index,
+    )
+    rows_added = status.index[added]
+    ct_new_ids = next_ids(contacts.raw_column("ID").map(_id_text), CONTACTS.id_prefix, len(rows_added))
+    company_ids = lead_co_key[rows_added].map(lambda k: _company_id(k, co_index))
+    for row in rows_added[company_ids.isna() & lead_co_key[rows_added].notna()]:
+        notes.append(
+            say("lead.company_ambiguous", lang, name=lead_co[row], ids=_shown_ids(co_index.get(lead_co_key[row], [])))
+        )
+    contact_records = pd.DataFrame(index=rows_added)
+    contact_records["ID"] = ct_new_ids
+    contact_records["Company ID"] = company_ids
+    for key in _CONTACT_KEYS:
+        if key in leads:
+            contact_records[key] = typed[key][rows_added] if key == "Created" else _text(leads[key][rows_added])
+    if source or "Source" not in contact_records:
+        contact_records["Source"] = source or Path(file_name).stem
+    else:
+        contact_records["Source"] = contact_records["Source"].where(
+            contact_records["Source"].notna(), Path(file_name).stem
+        )
+    created = contact_records["Created"] if "Created" in contact_records else _nones(rows_added)
+    contact_records["Created"] = [today if pd.isna(v) else pd.Timestamp(v).date() for v in created]
+    appends: list[NewRows] = []
+    for tab, records in ((Tab.COMPANIES, company_records), (Tab.CONTACTS, contact_records)):
+        rows, absent = new_rows(tables[tab], headers[tab], records.dropna(axis=1, how="all"))
+        if rows is not None:
+            appends.append(rows)
+        if absent:
+            notes.append(say("import.absent_columns", lang, tab=tables[tab].title, columns=", ".join(absent)))
+    co_header = header(Tab.COMPANIES, "ID", lang)
+    for rid in co_new_ids:
+        log.append(
+            [
+                now,
+                run,
+                companies.title,
+                rid,
+                co_header,
+                "",
+                rid,
+                say("log.company_added", lang, file=file_name, source=source or Path(file_name).stem),
+            ]
+        )
+    for rid, src in zip(ct_new_ids, contact_records["Source"], strict=True):
+        log.append(
+            [now, run, contacts.title, rid, id_header, "", rid, say("log.lead_added", lang, file=file_name, source=src)]
+        )
+
+    status.loc[rows_added] = LeadStatus.ADDED
+    found_ids = pd.Series(None, index=leads.index, dtype=object)
+    found_ids[rows_added] = ct_new_ids
+    for row, found in match.items():
+        found_ids[row] = ", ".join(found)
+    reason[rows_added] = say("lead.added", lang, noun="contact", noun_zh="連絡人")
+    counts = {
+        "total": len(leads),
+        "added": len(rows_added),
+        "duplicates": int((status == LeadStatus.DUPLICATE).sum()),
+        "merged": merged,
+        "rejected": int((status == LeadStatus.REJECTED).sum()),
+        "companies": len(co_new_ids),
+    }
+    if log or appends or cells:
+        log.append([now, run, "", "", "", "", "", say("log.import_summary", lang, file=file_name, **counts)])
+    outcomes = pd.DataFrame(
+        {
+            "row": leads.index.astype(int),
+            "status": [LeadStatus(s).label(lang) for s in status],
+            "id": found_ids.to_numpy(),
+            "name": _text(leads["Name"]).to_numpy(),
+            "reason": reason.to_numpy(),
+        }
+    )
+    return LeadPlan(outcomes, write_plan(tables, settings, cells, appends, log), counts, notes)
+
+
+def _nones(index: pd.Index) -> pd.Series:
+    return pd.Series(None, index=index, dtype=object)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Cells as a person typed them (trimmed text; numbers and dates as they are)."""
+    return values.map(lambda v: None if is_blank(v) else (v.strip() if isinstance(v, str) else v))
+
+
+def _cell(frame: pd.DataFrame, key: str, row: Any) -> Any:
+    if key not in frame:
+        return None
+    v = frame.at[row, key]
+    return None if is_blank(v) else (v.strip() if isinstance(v, str) else v)
+
+
+def _id_text(value: Any) -> str | None:
+    if is_blank(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _person_keys(names: pd.Series, companies: pd.Series) -> pd.Series:
+    pairs = pd.Series(list(zip(names, companies, strict=True)), index=names.index, dtype=object)
+    folded = {p: person_key(*p) for p in dict.fromkeys(pairs)}
+    return pairs.map(folded)
+
+
+def _index(keys: pd.Series, ids: pd.Series) -> dict[Any, list[str]]:
+    """Folded key -> the IDs (in row order) of the records holding it."""
+    frame = pd.DataFrame({"k": keys.to_numpy(), "id": ids.map(_id_text).to_numpy()}).dropna()
+    return frame.groupby("k", sort=False)["id"].agg(list).to_dict()
+
+
+def _company_id(key: Any, index: dict[Any, list[str]]) -> str | None:
+    found = index.get(key) if key is not None else None
+    return found[0] if found and len(found) == 1 else None
+
+
+def _shown_ids(ids: list[str]) -> str:
+    return ", ".join(ids[:3]) + (f" (+{len(ids) - 3})" if len(ids) > 3 else "")
+
+
+# --------------------------------------------------------------------- orchestration
+
+
+@dataclass
+class ImportResult:
+    """What ``import`` did: per-row ``outcomes``, ``counts``, ``notes``, the planned write
+    and the backend's report (None on a dry run)."""
+
+    outcomes: pd.DataFrame
+    counts: dict[str, int]
+    notes: list[str]
+    plan: WritePlan
+    report: WriteReport | None
+    dry_run: bool
+    lang: Lang
+
+    def summary_lines(self) -> list[str]:
+        lang = self.lang
+        lines = [say("import.summary", lang, **self.counts)]
+        rejected = self.outcomes[self.outcomes["status"] == LeadStatus.REJECTED.label(lang)]
+        lines += [say("import.rejected_line", lang, row=r.row, reason=r.reason) for r in rejected.itertuples()]
+        dupes = self.outcomes[self.outcomes["status"] == LeadStatus.DUPLICATE.label(lang)]
+        lines += [say("import.duplicate_line", lang, row=r.row, reason=r.reason) for r in dupes.itertuples()]
+        lines += self.notes
+        if self.dry_run:
+            lines.append(say("dry_run", lang))
+        elif self.report is not None:
+            lines.append(say("written", lang, cells=self.report.written, rows=self.report.appended))
+            if self.report.skipped:
+                lines.append(say("skipped", lang, n=len(self.report.skipped)))
+        return lines
+
+
+def import_leads(
+    backend: Backend,
+    leads_path: str | os.PathLike[str],
+    *,
+    source: str | None = None,
+    mapping: dict[str, str] | None = None,
+    merge_empty: bool = False,
+    dry_run: bool = False,
+    today: dt.date | None = None,
+    raw: dict[Tab, RawTab] | None = None,
+) -> ImportResult:
+    """Import the lead file at ``leads_path`` into the workbook behind ``backend``: read it
+    once (or use ``raw`` already read), plan (:func:`plan_leads`), write once unless
+    ``dry_run``. ``source`` fills Source (default: the file's own Source column, else the
+    file name)."""
+    cells = read_lead_file(leads_path)
+    leads, unused = lead_frame(cells, mapping)
+    raw = raw if raw is not None else backend.read()
+    tables, settings = bind_tabs(raw, (Tab.COMPANIES, Tab.CONTACTS, Tab.LOG))
+    now = dt.datetime.now().replace(microsecond=0)
+    name = Path(leads_path).name
+    headers = {tab: list(raw[tab].header) if tab in raw else tables[tab].spec.keys for tab in tables}
+    plan = plan_leads(
+        leads,
+        tables,
+        headers,
+        settings,
+        source=source or "",
+        file_name=name,
+        merge_empty=merge_empty,
+        today=today or now.date(),
+        now=now,
+        run=run_id(now),
+    )
+    if unused:
+        plan.notes.insert(0, say("import.unused_columns", settings.language, columns=", ".join(unused)))
+    report = None if dry_run or plan.write.empty else backend.write(plan.write)
+    return ImportResult(plan.outcomes, plan.counts, plan.notes, plan.write, report, dry_run, settings.language)
+
+
+def import_target(
+    target: str | os.PathLike[str], leads_path: str | os.PathLike[str], *, credentials: Any = None, **kwargs: Any
+) -> ImportResult:
+    """:func:`import_leads` into the workbook at ``target`` (an .xlsx path or a Google
+    Sheets URL or key): what the ``import`` command runs."""
+    from sheetcrm.workbook import open_backend
+
+    return import_leads(open_backend(target, credentials=credentials), leads_path, **kwargs)

@@ -1,0 +1,387 @@
+"""Team workflows: lead import with dedupe, fair assignment, event invitations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import sheetcrm
+from sheetcrm.backends.xlsx import XlsxBackend
+from sheetcrm.cli import cli
+from sheetcrm.exceptions import LeadFileError
+from sheetcrm.schema import Tab
+from sheetcrm.team.assign import Strategy, assign, choose_owners, team_frame
+from sheetcrm.team.invite import invite
+from sheetcrm.team.leads import decode_lead_bytes, import_leads
+
+AS_OF = dt.date(2026, 11, 22)
+
+
+def sheet(path: Path, title: str) -> list[list[Any]]:
+    ws = openpyxl.load_workbook(path)[title]
+    return [list(r) for r in ws.iter_rows(values_only=True)]
+
+
+def records(path: Path, title: str) -> pd.DataFrame:
+    rows = sheet(path, title)
+    frame = pd.DataFrame(rows[1:], columns=rows[0], dtype=object)
+    frame = frame[frame.notna().any(axis=1)]
+    return frame.where(frame.notna(), None)
+
+
+def write_csv(tmp_path: Path, text: str, encoding: str = "utf-8", name: str = "leads.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.fixture
+def crm(make_workbook: Callable[..., Path], small_crm: dict) -> Path:
+    rows = dict(small_crm)
+    rows[Tab.TEAM] = [
+        {"Name": "Amy Chen", "Active": True, "Regions": "台北", "Stages": "Lead"},
+        {"Name": "王小明", "Weight": 2, "Active": True, "Regions": "Hong Kong", "Stages": "Qualified, Proposal"},
+        {"Name": "Gone Rep", "Active": False, "Regions": "台北", "Stages": "Lead, Qualified"},
+        {"Name": "Lee", "Active": True},
+    ]
+    return make_workbook(rows)
+
+
+# ------------------------------------------------------------------------ lead import
+
+
+@pytest.mark.parametrize(
+    ("lead", "matched_on"),
+    [
+        ("林志玲,x1@new.com,,", "P-0001"),  # name + company? no company: name alone differs from 林志玲+宏達
+        ("Someone,LIN@Example.COM,,", "P-0001"),  # email case
+        ("Someone,  lin@example.com ,,", "P-0001"),  # email spaces
+        ("Someone,,０９１２３４５６７８,", "P-0001"),  # full-width digits
+        ("Someone,,+886 912 345 678,", "P-0001"),  # +886 and spaces
+        ("Someone,,0912 345-678,", "P-0001"),  # spaces and dashes
+        ("Ｊｏｈｎ  ｗｕ,,,Harbor Logistics", "P-0002"),  # full-width, case, spaces; company suffix
+        ("john wu,,,HARBOR LOGISTICS LTD", "P-0002"),
+    ],
+)
+def test_a_lead_matching_a_contact_is_listed_not_added(crm: Path, tmp_path: Path, lead: str, matched_on: str) -> None:
+    path = write_csv(tmp_path, f"Name,Email,Phone,Company\n{lead}\n")
+    result = import_leads(XlsxBackend(crm), path, source="Expo", today=AS_OF)
+    if lead.startswith("林志玲"):  # same name, but the contact works for a company the lead does not name
+        assert result.counts["added"] == 1
+        return
+    assert result.outcomes["status"].tolist() == ["duplicate"]
+    assert result.outcomes["id"].tolist() == [matched_on]
+    assert len(records(crm, "Contacts")) == 3
+
+
+def test_new_leads_get_ids_source_created_and_companies(crm: Path, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path, "姓名,公司,電子郵件,手機\n張三,新創科技股份有限公司,z@new.tw,0922-000-111\n李四,新創科技,l@new.tw,\n"
+    )
+    result = import_leads(XlsxBackend(crm), path, source="2026 Expo", today=AS_OF)
+    assert result.counts == {"total": 2, "added": 2, "duplicates": 0, "merged": 0, "rejected": 0, "companies": 1}
+    contacts = records(crm, "Contacts")
+    new = contacts[contacts["ID"].isin(["P-0004", "P-0005"])]
+    assert new[["Name", "Company ID", "Email", "Phone", "Source"]].values.tolist() == [
+        ["張三", "CO-0003", "z@new.tw", "0922-000-111", "2026 Expo"],
+        ["李四", "CO-0003", "l@new.tw", None, "2026 Expo"],
+    ]
+    assert {v.date() for v in new["Created"]} == {AS_OF}
+    companies = records(crm, "Companies")
+    assert companies.loc[companies["ID"] == "CO-0003", "Name"].item() == "新創科技股份有限公司"
+    log = records(crm, "Log")
+    assert set(log["ID"].dropna()) >= {"P-0004", "P-0005", "CO-0003"}
+
+
+def test_bad_rows_are_named_and_the_good_ones_added(crm: Path, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path,
+        "Name,Email,Phone,Created\nGood One,g1@x.com,,\n,nobody@x.com,,\nBad Mail,not-an-email,,\n"
+        "Bad Date,b@x.com,,2026-13-01\nGood Two,,0933-111-222,\n",
+    )
+    result = import_leads(XlsxBackend(crm), path, source="Expo", today=AS_OF)
+    out = result.outcomes.set_index("row")
+    assert out["status"].to_dict() == {2: "added", 3: "rejected", 4: "rejected", 5: "rejected", 6: "added"}
+    assert out.at[3, "reason"] == "no Name"
+    assert out.at[4, "reason"].startswith("Email:") and out.at[5, "reason"].startswith("Created:")
+    lines = "\n".join(result.summary_lines())
+    assert "row 4: Email:" in lines and "row 5: Created:" in lines
+    assert set(records(crm, "Contacts")["Name"]) >= {"Good One", "Good Two"}
+
+
+def test_duplicates_within_the_file_and_merge_empty(crm: Path, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path, "Name,Email,Title\nNew Person,np@x.com,CEO\nNew Person 2,NP@x.com,\nJohn Wu,john@example.com,CTO\n"
+    )
+    result = import_leads(XlsxBackend(crm), path, merge_empty=True, today=AS_OF)
+    assert result.outcomes["status"].tolist() == ["added", "duplicate", "merged"]
+    assert result.outcomes["reason"][1] == "same email as file row 2"
+    contacts = records(crm, "Contacts").set_index("ID")
+    assert contacts.at["P-0002", "Title"] == "CTO"  # blank cell filled
+    assert contacts.at["P-0002", "Email"] == "john@example.com"  # nothing else touched
+
+
+def test_a_big5_csv_reads_as_chinese(crm: Path, tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "姓名,公司,手機\n陳大文,台灣測試有限公司,0955-123-456\n", encoding="cp950")
+    result = import_leads(XlsxBackend(crm), path, today=AS_OF)
+    assert result.outcomes[["status", "name"]].values.tolist() == [["added", "陳大文"]]
+    assert "台灣測試有限公司" in set(records(crm, "Companies")["Name"])
+
+
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        ("姓名\n王".encode("utf-8-sig"), "姓名\n王"),
+        ("姓名\n王".encode(), "姓名\n王"),
+        ("姓名\n王".encode("cp950"), "姓名\n王"),
+        ("姓名\n王".encode("utf-16"), "姓名\n王"),
+    ],
+)
+def test_csv_encodings_are_detected(data: bytes, text: str) -> None:
+    assert decode_lead_bytes(data) == text
+
+
+def test_an_undecodable_file_is_a_clear_error(crm: Path, tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"Name\n\xff\xfa\xfb\x80\x81\n")
+    with pytest.raises(LeadFileError, match="neither UTF-8 nor Big5"):
+        import_leads(XlsxBackend(crm), path)
+
+
+def test_import_dry_run_writes_nothing_and_report_csv(crm: Path, tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "Name,Phone\nA New,0911-000-000\n林志玲,0912345678\n")
+    before = crm.read_bytes()
+    report = tmp_path / "out.csv"
+    got = CliRunner().invoke(
+        cli, ["import", str(crm), str(path), "--source", "Expo", "--dry-run", "--report-csv", str(report)]
+    )
+    assert got.exit_code == 0, got.output
+    assert "1 added" in got.output and "Dry run" in got.output
+    assert crm.read_bytes() == before
+    assert pd.read_csv(report)["status"].tolist() == ["added", "duplicate"]
+
+
+def test_import_map_option_and_rows_land_below_blank_rows_and_extra_columns(crm: Path, tmp_path: Path) -> None:
+    wb = openpyxl.load_workbook(crm)
+    ws = wb["Contacts"]
+    header = [c.value for c in ws[1]]
+    ws.cell(row=1, column=len(header) + 2, value="My notes")
+    ws.cell(row=7, column=len(header) + 2, value="a note below a blank row")
+    wb.save(crm)
+    path = write_csv(tmp_path, "Full name,行動電話\nMapped Person,0977-000-111\n")
+    got = CliRunner().invoke(cli, ["import", str(crm), str(path), "--map", "Full name=Name", "--map", "行動電話=Phone"])
+    assert got.exit_code == 0, got.output
+    rows = sheet(crm, "Contacts")
+    assert rows[6][len(header) + 1] == "a note below a blank row"
+    new = rows[7]
+    assert new[header.index("Name")] == "Mapped Person" and new[header.index("Phone")] == "0977-000-111"
+    assert new[len(header) + 1] is None
+
+
+# ------------------------------------------------------------------------ assignment
+
+
+def add_contacts(path: Path, n: int, start: int = 100) -> None:
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Contacts"]
+    header = [c.value for c in ws[1]]
+    first = max(r for r in range(1, ws.max_row + 1) if any(c.value for c in ws[r])) + 1
+    for i in range(n):
+        ws.cell(row=first + i, column=header.index("ID") + 1, value=f"P-{start + i:04d}")
+        ws.cell(row=first + i, column=header.index("Name") + 1, value=f"Lead {start + i}")
+    wb.save(path)
+
+
+def owners(path: Path) -> pd.Series:
+    contacts = records(path, "Contacts").set_index("ID")
+    return contacts["Owner"]
+
+
+def test_round_robin_resumes_across_runs(crm: Path) -> None:
+    first = assign(XlsxBackend(crm), strategy="round-robin")  # P-0003 has no owner
+    assert first.assignments["owner"].tolist() == ["Amy Chen"]
+    add_contacts(crm, 4)
+    second = assign(XlsxBackend(crm), strategy="round-robin")
+    assert second.assignments["owner"].tolist() == ["王小明", "Lee", "Amy Chen", "王小明"]
+    assert sheetcrm.open(crm).settings.assign_cursor == "王小明"
+
+
+@pytest.mark.parametrize("strategy", ["round-robin", "balanced"])
+def test_a_hundred_new_rows_reach_every_active_rep_evenly(crm: Path, strategy: str) -> None:
+    add_contacts(crm, 99)
+    result = assign(XlsxBackend(crm), strategy=strategy)
+    counts = owners(crm).value_counts().to_dict()
+    assert "Gone Rep" not in counts
+    given = result.per_rep.to_dict()
+    assert set(given) == {"Amy Chen", "王小明", "Lee"} and max(given.values()) - min(given.values()) <= 1
+
+
+def test_weighted_follows_weight_and_inactive_reps_get_none(crm: Path) -> None:
+    add_contacts(crm, 39)
+    result = assign(XlsxBackend(crm), strategy="weighted")
+    assert result.per_rep.to_dict() == {"Amy Chen": 10, "王小明": 20, "Lee": 10}
+
+
+def test_territory_matches_region_then_round_robin(crm: Path) -> None:
+    result = assign(XlsxBackend(crm), tab=Tab.COMPANIES, strategy="territory", dry_run=True)
+    assert result.assignments.empty  # both companies have owners
+    team = team_frame(
+        pd.DataFrame(
+            {
+                "Name": ["A", "B", "C"],
+                "Active": [True, False, True],
+                "Regions": ["台北", "台北", None],
+                "Industries": [None] * 3,
+                "Stages": [None] * 3,
+                "Weight": [None] * 3,
+            }
+        )
+    )
+    recs = pd.DataFrame(
+        {"id": ["1", "2", "3"], "region": ["台北", "高雄", "台北"], "industry": [None] * 3, "value": 0.0}
+    )
+    got = choose_owners(recs, team, Strategy.TERRITORY, cursor="A")
+    assert got["owner"].tolist() == ["A", "C", "A"]
+    assert "round-robin" in got["reason"][1]
+
+
+def test_balanced_evens_expected_value() -> None:
+    team = team_frame(
+        pd.DataFrame(
+            {
+                "Name": ["A", "B"],
+                "Active": [True, True],
+                "Regions": [None] * 2,
+                "Industries": [None] * 2,
+                "Stages": [None] * 2,
+                "Weight": [None] * 2,
+            }
+        )
+    )
+    recs = pd.DataFrame({"id": list("123456"), "region": None, "industry": None, "value": [100.0, 90, 10, 10, 0, 0]})
+    got = choose_owners(recs, team, Strategy.BALANCED)
+    totals = recs["value"].groupby(got["owner"].to_numpy()).sum()
+    assert totals.to_dict() == {"A": 110.0, "B": 100.0}
+
+
+def test_owner_is_written_only_if_still_empty(crm: Path) -> None:
+    backend = XlsxBackend(crm)
+    raw = backend.read()
+    wb = openpyxl.load_workbook(crm)
+    ws = wb["Contacts"]
+    header = [c.value for c in ws[1]]
+    ws.cell(row=4, column=header.index("Owner") + 1, value="A person")  # P-0003 taken meanwhile
+    wb.save(crm)
+    result = assign(backend, strategy="round-robin", raw=raw)
+    assert result.report is not None and len(result.report.skipped) == 1
+    assert owners(crm)["P-0003"] == "A person"
+    log = records(crm, "Log")
+    assert log["Reason"].str.contains("not changed").any()
+
+
+def test_relay_follows_stage_changes(crm: Path) -> None:
+    wb = openpyxl.load_workbook(crm)
+    ws = wb["Settings"]
+    ws.append(["assign.relay", "true", None])
+    wb.save(crm)
+    sheetcrm.open(crm).sync(as_of=AS_OF)  # OP-0001 Lead -> Proposal on its quote; OP-0002 stays Qualified
+    deals = records(crm, "Opportunities").set_index("ID")
+    assert deals.at["OP-0001", "Stage"] == "Proposal"
+    assert deals.at["OP-0001", "Owner"] == "王小明"  # handles Proposal; Amy Chen handles Lead only
+    assert deals.at["OP-0002", "Owner"] == "王小明"
+    log = records(crm, "Log")
+    assert (log["Reason"] == "relay: handles stage Proposal").sum() == 1
+
+
+def test_assign_cli_dry_run_writes_nothing(crm: Path) -> None:
+    before = crm.read_bytes()
+    got = CliRunner().invoke(cli, ["assign", str(crm), "--strategy", "weighted", "--dry-run"])
+    assert got.exit_code == 0, got.output
+    assert "P-0003" in got.output and crm.read_bytes() == before
+
+
+# ------------------------------------------------------------------------ invitations
+
+
+def test_invite_leaves_out_opt_outs_and_the_unreachable_and_records(crm: Path, tmp_path: Path) -> None:
+    wb = openpyxl.load_workbook(crm)
+    ws = wb["Contacts"]
+    header = [c.value for c in ws[1]]
+    ws.cell(row=2, column=header.index("Opt-out") + 1, value=True)  # P-0001
+    ws.cell(row=5, column=header.index("ID") + 1, value="P-0009")
+    ws.cell(row=5, column=header.index("Name") + 1, value="No Way To Reach")
+    wb.save(crm)
+    first = invite(XlsxBackend(crm), event="Spring Expo", record=True, as_of=AS_OF)
+    assert first.invite["ID"].tolist() == ["P-0002", "P-0003"]  # by value: 30000, then 2000
+    assert dict(zip(first.left_out["ID"], first.left_out["why"], strict=True)) == {
+        "P-0001": "opted out",
+        "P-0009": "unreachable",
+    }
+    assert "No Way To Reach (P-0009)" in "\n".join(first.summary_lines())
+    acts = records(crm, "Activities")
+    invited = acts[acts["Type"] == "Event Invited"]
+    assert invited[["Contact ID", "Subject"]].values.tolist() == [["P-0002", "Spring Expo"], ["P-0003", "Spring Expo"]]
+    again = invite(XlsxBackend(crm), event="Spring Expo", as_of=AS_OF)
+    assert again.invite.empty and (again.left_out["why"] == "invited recently").sum() == 2
+    got = CliRunner().invoke(
+        cli,
+        ["invite", str(crm), "--event", "X", "--not-invited-within", "0d", "--format", "csv", "--as-of", "2026-11-22"],
+    )
+    assert got.exit_code == 0, got.output
+    assert got.output.splitlines()[0].startswith("ID,Name")
+
+
+# ------------------------------------------------------------------- Google Sheets fake
+
+
+def upload(fake: Any, path: Path) -> str:
+    wb = openpyxl.load_workbook(path, data_only=True)
+    return fake.create_spreadsheet(
+        "CRM", {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+    )
+
+
+def test_on_sheets_a_person_inserting_rows_before_the_append_loses_nothing(
+    fake: Any, google_client: Any, crm: Path, tmp_path: Path
+) -> None:
+    from sheetcrm.backends.gsheets import GoogleSheetsBackend
+
+    key = upload(fake, crm)
+    header = fake.get_values(key, "Contacts")[0]
+    # A person's extra column and a note below a blank row: the append goes below the note.
+    fake.set_values(key, "Contacts", "Z1", [["My notes"]])
+    fake.set_values(key, "Contacts", "Z7", [["keep me"]])
+    path = write_csv(tmp_path, "Name,Email\nSheet Lead One,s1@x.com\nSheet Lead Two,s2@x.com\n")
+    state = {"gets": 0, "acted": False}
+
+    def person(f: Any, number: int) -> None:
+        if not state["acted"] and f.requests[number - 1].endpoint == "values.batchGet":
+            state["gets"] += 1
+        if state["gets"] == 2 and not state["acted"]:
+            state["acted"] = True  # after the read, before the re-read: insert a row, add a record at the bottom
+            f.insert_rows(key, "Contacts", 3)
+            f.set_values(key, "Contacts", "A3", [["P-0050", "", "Typed Meanwhile"]])
+            f.set_values(key, "Contacts", "A9", [["P-0051", "", "Typed At The Bottom"]])
+
+    fake.reset_counters()
+    fake.between_requests(person)
+    try:
+        result = import_leads(GoogleSheetsBackend(key, google_client), path, source="Expo", today=AS_OF)
+    finally:
+        fake.clear_between_requests()
+    assert state["acted"] and result.report is not None and result.report.appended == 2
+    grid = fake.get_values(key, "Contacts")
+    names = [r[header.index("Name")] if len(r) > header.index("Name") else "" for r in grid]
+    assert names[:9] == ["Name", "林志玲", "Typed Meanwhile", "John Wu", "陳小華", "", "", "", "Typed At The Bottom"]
+    assert grid[7][25] == "keep me"  # moved down one row by the insert, untouched
+    assert names[9:11] == ["Sheet Lead One", "Sheet Lead Two"]
+    assert [grid[9][0], grid[10][0]] == ["P-0004", "P-0005"]
+    assert all(len(r) <= 25 or r[25] in ("", None) for r in grid[9:11])
+    assert [e for e in (r.endpoint for r in fake.requests) if e == "values.append"] == []
