@@ -192,9 +192,12 @@ def test_problem_groups() -> None:
 
 
 def test_append_summary_stays_under_githubs_limit(tmp_path: Path) -> None:
-    path = append_summary(tmp_path / "deep" / "s.md", "| a |\n" * SUMMARY_LIMIT)
-    size = path.stat().st_size
-    assert 0 < size < SUMMARY_LIMIT and path.read_text("utf-8").endswith("for everything)*\n")
+    path = tmp_path / "deep" / "s.md"
+    append_summary(path, "## an earlier step\n")
+    append_summary(path, "| 表 |\n" * SUMMARY_LIMIT)
+    text = path.read_text("utf-8")  # the cut never splits a character
+    assert path.stat().st_size < SUMMARY_LIMIT
+    assert text.startswith("## an earlier step\n\n| 表 |\n") and text.endswith("of a step's summary)*\n")
 
 
 # ------------------------------------------------------------------ init-workflow

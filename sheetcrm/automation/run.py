@@ -28,6 +28,7 @@ from sheetcrm.automation.summary import (
     failure_markdown,
     headline,
     nothing_to_do,
+    summary_target,
     sync_json,
     sync_markdown,
 )
@@ -36,9 +37,6 @@ from sheetcrm.exceptions import SheetCRMError
 
 if TYPE_CHECKING:
     from sheetcrm.engine.sync import SyncResult
-
-#: GitHub Actions sets this to the file a step appends its Markdown summary to.
-ENV_STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
 
 class ExitCode(IntEnum):
@@ -80,14 +78,6 @@ class SyncRun:
             lapse=self.lapse,
             summary_path=self.summary_path,
         )
-
-
-def summary_target(summary_md: str | os.PathLike[str] | None, env: Mapping[str, str] | None = None) -> Path | None:
-    """``summary_md`` if given, else ``$GITHUB_STEP_SUMMARY`` when set, else None."""
-    if summary_md is not None and str(summary_md) != "":
-        return Path(summary_md)
-    value = (os.environ if env is None else env).get(ENV_STEP_SUMMARY, "")
-    return Path(value) if value else None
 
 
 def run_sync(

@@ -11,6 +11,8 @@ amounts, and nothing of the credentials.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +23,9 @@ if TYPE_CHECKING:
 
     from sheetcrm.engine.sync import SyncResult
 
-#: GitHub shows at most 1 MiB of one step's summary; a summary stays far below.
+#: GitHub Actions sets this to the file a step appends its Markdown summary to.
+ENV_STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
+#: GitHub shows at most 1 MiB of one step's summary (a sync's stays far below).
 SUMMARY_LIMIT = 1024 * 1024
 #: Problem groups (tab, column, severity) listed; the rest are counted.
 MAX_PROBLEM_GROUPS = 30
@@ -118,10 +122,10 @@ def sync_markdown(result: SyncResult, *, exit_code: int, lapse: ScheduleLapse | 
     return "\n".join(lines) + "\n"
 
 
-def failure_markdown(reason: str, *, lapse: ScheduleLapse | None = None) -> str:
-    """The job summary of a sync that did not run through (``reason``: the one-line,
-    already redacted error)."""
-    lines = ["## ❌ sheetcrm sync failed", "", _cell(reason), "", "Nothing was written."]
+def failure_markdown(reason: str, *, lapse: ScheduleLapse | None = None, command: str = "sync") -> str:
+    """The job summary of a ``sheetcrm COMMAND`` that did not run through (``reason``:
+    the one-line, already redacted error)."""
+    lines = [f"## ❌ sheetcrm {command} failed", "", _cell(reason), "", "Nothing was written."]
     return "\n".join(lines + _lapse_lines(lapse)) + "\n"
 
 
@@ -132,21 +136,30 @@ def _lapse_lines(lapse: ScheduleLapse | None) -> list[str]:
     return ["", f"> [!WARNING]\n> {sentence}" if lapse.warn else f"<sub>{sentence}</sub>"]
 
 
+def summary_target(summary_md: str | os.PathLike[str] | None, env: Mapping[str, str] | None = None) -> Path | None:
+    """``summary_md`` if given, else ``$GITHUB_STEP_SUMMARY`` when set, else None."""
+    if summary_md is not None and str(summary_md) != "":
+        return Path(summary_md)
+    value = (os.environ if env is None else env).get(ENV_STEP_SUMMARY, "")
+    return Path(value) if value else None
+
+
 def append_summary(path: str | Path, markdown: str) -> Path:
     """Append ``markdown`` to the summary file at ``path`` (GitHub collects a step's
-    summary from what is appended to ``$GITHUB_STEP_SUMMARY``), cut to stay under
-    :data:`SUMMARY_LIMIT`."""
+    summary from what is appended to ``$GITHUB_STEP_SUMMARY``), cut so that the file
+    stays under :data:`SUMMARY_LIMIT` (GitHub drops a larger step summary whole)."""
     target = Path(path)
-    data = markdown.encode("utf-8")
-    if len(data) > SUMMARY_LIMIT // 2:
-        note = b"\n\n*(summary cut short; run `sheetcrm validate` for everything)*\n"
-        data = data[: SUMMARY_LIMIT // 2].decode("utf-8", errors="ignore").encode("utf-8") + note
     if target.parent != Path():
         target.parent.mkdir(parents=True, exist_ok=True)
+    existing = target.stat().st_size if target.exists() else 0
     # A blank line keeps this summary apart from what earlier steps appended.
-    separate = target.exists() and target.stat().st_size > 0
+    data = (b"\n" if existing else b"") + markdown.encode("utf-8")
+    note = b"\n\n*(summary cut short: GitHub shows at most 1 MiB of a step's summary)*\n"
+    room = SUMMARY_LIMIT - existing - len(note) - 1
+    if len(data) > room:
+        data = data[: max(room, 0)].decode("utf-8", errors="ignore").encode("utf-8") + note
     with target.open("ab") as fh:
-        fh.write(b"\n" + data if separate else data)
+        fh.write(data)
     return target
 
 
