@@ -28,6 +28,8 @@ from sheetcrm.schema import NESL, ActivityType, ContactRole, Lang, Lifecycle, Se
 if _typing.TYPE_CHECKING:
     from sheetcrm.demo import make_demo
     from sheetcrm.engine.sync import SyncResult
+    from sheetcrm.report.monthly import MonthlyReport
+    from sheetcrm.report.run import focus, forecast, monthly_report, run_report
     from sheetcrm.settings import Settings
     from sheetcrm.template import init_workbook
     from sheetcrm.workbook import Workbook
@@ -42,6 +44,11 @@ _LAZY = {
     "init_workbook": ("sheetcrm.template", "init_workbook"),
     "Workbook": ("sheetcrm.workbook", "Workbook"),
     "open": ("sheetcrm.workbook", "open_workbook"),
+    "MonthlyReport": ("sheetcrm.report.monthly", "MonthlyReport"),
+    "monthly_report": ("sheetcrm.report.run", "monthly_report"),
+    "run_report": ("sheetcrm.report.run", "run_report"),
+    "forecast": ("sheetcrm.report.run", "forecast"),
+    "focus": ("sheetcrm.report.run", "focus"),
 }
 
 
@@ -67,6 +74,7 @@ __all__ = [
     "ContactRole",
     "Lang",
     "Lifecycle",
+    "MonthlyReport",
     "PermissionDeniedError",
     "QuotaError",
     "SchemaError",
@@ -84,7 +92,11 @@ __all__ = [
     "WorkbookNotFoundError",
     "WorkbookWriteError",
     "__version__",
+    "focus",
+    "forecast",
     "init_workbook",
     "make_demo",
+    "monthly_report",
     "open",
+    "run_report",
 ]

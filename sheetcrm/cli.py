@@ -200,6 +200,20 @@ def demo(path: Path, lang: str, seed: int, as_of: dt.datetime | None, force: boo
         f"Open {made.path} to see the computed columns (shaded) and the Log tab; "
         f"run 'sheetcrm validate {made.path}' for the full list of planted mistakes."
     )
+    from sheetcrm.report.monthly import last_complete_month
+    from sheetcrm.report.run import run_report
+
+    with library_errors():
+        done = run_report(
+            made.path,
+            last_complete_month(as_of),
+            out=made.path.parent / "sheetcrm-demo-report",
+            formats=("html", "md", "csv"),
+        )
+    click.echo(
+        f"Monthly report {done.report.month}: open {done.paths[0]} in a browser "
+        f"(also {', '.join(str(p) for p in done.paths[1:])})."
+    )
 
 
 @cli.command()
@@ -600,6 +614,190 @@ def invite(
         emit_frame(result.invite, fmt)
     for line in result.summary_lines():
         click.echo(line, err=fmt == "csv" and out is None)
+
+
+def _progress(quiet: bool) -> Callable[[str], None]:
+    def say(message: str) -> None:
+        if not quiet:
+            click.echo(f"  {message}...", err=True)
+
+    return say
+
+
+def print_table(frame: pd.DataFrame, title: str | None = None) -> None:
+    """A DataFrame as an aligned terminal table (rich), numbers right-aligned and never
+    wrapped; wide enough for a pipe or a CI log when there is no terminal."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(soft_wrap=False) if sys.stdout.isatty() else Console(width=220, soft_wrap=False)
+    table = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
+    numeric = [frame[c].dtype.kind in "iuf" for c in frame.columns]
+    for col, num in zip(frame.columns, numeric, strict=True):
+        table.add_column(str(col), justify="right" if num else "left", no_wrap=num)
+    for row in frame.itertuples(index=False):
+        table.add_row(*(_cell_text(v) for v in row))
+    console.print(table)
+
+
+def _cell_text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+@cli.command()
+@workbook_options
+@click.option(
+    "--month", metavar="YYYY-MM", default=None, help="The month to report (default: the last complete month)."
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder for the report files.",
+)
+@click.option(
+    "--format",
+    "formats",
+    default="html,md,csv",
+    show_default=True,
+    metavar="LIST",
+    help="Comma-separated: html, md (a CI job summary), csv (one row per customer), xlsx.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice([lang.value for lang in Lang]),
+    default=None,
+    help="Language of the report (default: the workbook's).",
+)
+@click.option("--tab", is_flag=True, help="Also write a 'Report YYYY-MM' tab into the workbook (replaces it).")
+@click.option("--include-pii", is_flag=True, help="Show customers' names, emails and phones (left out by default).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
+def report(
+    target: Path | str,
+    credentials: Path | None,
+    month: str | None,
+    out: Path,
+    formats: str,
+    lang: str | None,
+    tab: bool,
+    include_pii: bool,
+    quiet: bool,
+) -> None:
+    """The owners' monthly segment report: NESL classes and moves, RFM segments, the value
+    pyramid and the 80/20 check, lifecycle, the pipeline funnel, won/lost and the quarter
+    forecast, as of the month's last day compared with the month before. Writes
+    report-YYYY-MM.html (self-contained, charts inline), .md and .csv into --out."""
+    from sheetcrm.report.run import run_report
+
+    with library_errors():
+        done = run_report(
+            target,
+            month,
+            out=out,
+            formats=tuple(formats.split(",")),
+            lang=lang,
+            tab=tab,
+            include_pii=include_pii,
+            credentials=credentials,
+            progress=_progress(quiet),
+        )
+    for path in done.paths:
+        click.echo(f"Wrote {path}")
+    if done.tab:
+        click.echo(f"Wrote tab {done.tab!r}")
+
+
+@cli.command()
+@workbook_options
+@click.option("--quarter", metavar="YYYYQn", default=None, help="The quarter, e.g. 2026Q4 (default: this one).")
+@click.option(
+    "--by",
+    type=click.Choice(["owner", "stage"]),
+    default="owner",
+    show_default=True,
+    help="Break the forecast down by owner or by stage.",
+)
+@format_option("table", "csv", "json")
+@click.option("--deals", is_flag=True, help="List the quarter's deals instead of the totals.")
+@as_of_option
+def forecast(
+    target: Path | str,
+    credentials: Path | None,
+    quarter: str | None,
+    by: str,
+    fmt: str,
+    deals: bool,
+    as_of: dt.datetime | None,
+) -> None:
+    """The quarter's forecast per owner or stage: won to date, open pipeline, weighted by
+    stage probability, commit (Won + Negotiation) and best case (every open deal won),
+    counting deals whose close (expected, or actual for Won) falls in the quarter."""
+    from sheetcrm.report.run import forecast as run_forecast
+
+    with library_errors():
+        result = run_forecast(target, quarter, by=by, as_of=as_of, credentials=credentials)
+    frame = result.deals if deals else result.table
+    frame = frame.assign(
+        **{c: frame[c].map(lambda v: None if v is None else str(v)) for c in ("Owner", "Stage") if c in frame}
+    )
+    if "date" in frame:
+        frame = frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d"))
+    if fmt == "table":
+        from sheetcrm.report.render import display_frame
+
+        print_table(display_frame(frame, result.lang), f"{result.quarter} ({result.as_of.date()})")
+    else:
+        emit_frame(frame, fmt)
+
+
+@cli.command()
+@workbook_options
+@click.option("--days", type=click.IntRange(min=0), default=7, show_default=True, help="How many days ahead.")
+@click.option("--owner", metavar="NAME", default=None, help="Only this owner's rows.")
+@format_option("table", "csv", "json")
+@click.option(
+    "--lang",
+    type=click.Choice([lang.value for lang in Lang]),
+    default=None,
+    help="Language of the texts (default: the workbook's).",
+)
+@as_of_option
+def focus(
+    target: Path | str,
+    credentials: Path | None,
+    days: int,
+    owner: str | None,
+    fmt: str,
+    lang: str | None,
+    as_of: dt.datetime | None,
+) -> None:
+    """What to do in the next days: next steps due and overdue, deals expected to close,
+    stale deals, and main or important customers who just went to sleep. Each row says
+    why it is there and what to do."""
+    from sheetcrm.report.run import focus as run_focus
+
+    with library_errors():
+        rows = run_focus(target, days, owner=owner, as_of=as_of, lang=lang, credentials=credentials)
+    use = rows.attrs.get("lang", lang or Lang.EN.value)
+    shown_rows = rows.assign(
+        kind=rows["kind"].map(lambda k: k.label(use)),
+        tab=rows["tab"].map(lambda t: t.label(use)),
+        date=rows["date"].dt.strftime("%Y-%m-%d"),
+    )
+    if fmt == "table":
+        from sheetcrm.report.render import display_frame
+
+        print_table(display_frame(shown_rows, use))
+    else:
+        emit_frame(shown_rows, fmt)
 
 
 def main() -> None:

@@ -102,6 +102,11 @@ class AssignmentError(SheetCRMError):
     """Owners cannot be assigned: no active Team member, or no Owner column."""
 
 
+class ReportError(SheetCRMError):
+    """A report, forecast or focus option that cannot be used (a month, quarter, date or
+    format that is not one); the message says how to write it."""
+
+
 class OutputExistsError(SheetCRMError):
     """A file sheetcrm was asked to write already exists and may hold someone's changes."""
 

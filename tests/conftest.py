@@ -244,3 +244,194 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo_guard)
     yield
     assert not attempts, f"network beyond 127.0.0.1 was attempted: {sorted(set(attempts))}"
+
+
+# ------------------------------------------------------------ the monthly report
+
+
+@pytest.fixture(scope="session")
+def report_crm() -> Rows:
+    """A hand-made CRM for the 2026-10 report: every NESL move, a win-back from L, a main
+    and an important customer, deals in every stage (one closed after the month end, so
+    still open then), won and lost in October and September, and a customer whose name is
+    a formula. ``_stage_at_month_end`` (not a column: stripped before filling) is what
+    each deal's stage was on 2026-10-31, for the tests' own counts."""
+    d = dt.date
+    buy = "Purchase"
+
+    def act(
+        i: int, day: dt.date, typ: str, contact: str | None, amount: float | None = None, opp: str | None = None
+    ) -> dict[str, Any]:
+        return {
+            "ID": f"A-{i:04d}",
+            "Date": day,
+            "Type": typ,
+            "Contact ID": contact,
+            "Amount": amount,
+            "Opportunity ID": opp,
+            "Subject": "x",
+        }
+
+    return {
+        Tab.TEAM: [{"Name": "Amy Rep", "Active": True}, {"Name": "Bob Rep", "Active": True}],
+        Tab.COMPANIES: [{"ID": "CO-01", "Name": "Quorra Precision 宏達", "Owner": "Amy Rep"}],
+        Tab.CONTACTS: [
+            {"ID": "P-01", "Name": '=HYPERLINK("http://x")', "Email": "hyper@quorra.example", "Owner": "Amy Rep"},
+            {
+                "ID": "P-02",
+                "Name": "Zed Quorra",
+                "Email": "zed@quorra.example",
+                "Phone": "0912-000-111",
+                "Owner": "Bob Rep",
+            },
+            {"ID": "P-03", "Name": "林志玲", "Phone": "(02)2345-6789", "Owner": "Amy Rep"},
+            {"ID": "P-04", "Name": "Wanda Xylo", "Email": "wanda@xylo.example", "Owner": "Bob Rep"},
+            {"ID": "P-05", "Name": "陳小華", "Phone": "0988-765-432", "Owner": "Amy Rep"},
+            {"ID": "P-06", "Name": "Mallory Main", "Email": "mallory@main.example", "Owner": "Bob Rep"},
+            {"ID": "P-07", "Name": "Nobody Yetbought", "Email": "nobody@yet.example", "Owner": "Amy Rep"},
+            {"ID": "P-08", "Name": "Lorna Longgone", "Phone": "+852 9123 4567", "Owner": "Bob Rep"},
+            {"ID": "P-09", "Name": "Dex Dealwon", "Email": "dex@deal.example", "Owner": "Amy Rep"},
+            {"ID": "P-10", "Name": "Ivy Important", "Email": "ivy@important.example", "Owner": "Bob Rep"},
+        ],
+        Tab.OPPORTUNITIES: [
+            {
+                "ID": "OP-01",
+                "Company ID": "CO-01",
+                "Name": "deal one",
+                "Stage": "Lead",
+                "Amount": 1000,
+                "Expected Close": d(2026, 11, 15),
+                "Owner": "Amy Rep",
+                "Next Step": "call back",
+                "Next Step Due": d(2026, 11, 20),
+                "_stage_at_month_end": "Lead",
+            },
+            {
+                "ID": "OP-02",
+                "Company ID": "CO-01",
+                "Name": "deal two",
+                "Stage": "Qualified",
+                "Amount": 2000,
+                "Expected Close": d(2026, 11, 27),
+                "Owner": "Bob Rep",
+                "Next Step": "send quote",
+                "Next Step Due": d(2026, 11, 25),
+                "_stage_at_month_end": "Qualified",
+            },
+            {
+                "ID": "OP-03",
+                "Company ID": "CO-01",
+                "Name": "deal three",
+                "Stage": "Proposal",
+                "Amount": 3000,
+                "Expected Close": d(2026, 10, 20),
+                "Owner": "Amy Rep",
+                "_stage_at_month_end": "Proposal",
+            },
+            {
+                "ID": "OP-04",
+                "Company ID": "CO-01",
+                "Name": "deal four",
+                "Stage": "Negotiation",
+                "Amount": 4000,
+                "Expected Close": d(2026, 12, 20),
+                "Owner": "Bob Rep",
+                "_stage_at_month_end": "Negotiation",
+            },
+            {
+                "ID": "OP-W1",
+                "Contact ID": "P-09",
+                "Name": "won in october",
+                "Stage": "Won",
+                "Amount": 8000,
+                "Expected Close": d(2026, 10, 10),
+                "Closed": d(2026, 10, 12),
+                "Owner": "Amy Rep",
+                "_stage_at_month_end": "Won",
+            },
+            {
+                "ID": "OP-W2",
+                "Company ID": "CO-01",
+                "Name": "won in september",
+                "Stage": "Won",
+                "Amount": 6000,
+                "Closed": d(2026, 9, 10),
+                "Owner": "Bob Rep",
+                "_stage_at_month_end": "Won",
+            },
+            {
+                "ID": "OP-W3",
+                "Company ID": "CO-01",
+                "Name": "won in november",
+                "Stage": "Won",
+                "Amount": 1000,
+                "Expected Close": d(2026, 11, 3),
+                "Closed": d(2026, 11, 3),
+                "Owner": "Amy Rep",
+                "_stage_at_month_end": "Proposal",
+            },
+            {
+                "ID": "OP-L1",
+                "Company ID": "CO-01",
+                "Name": "lost in october",
+                "Stage": "Lost",
+                "Amount": 500,
+                "Closed": d(2026, 10, 5),
+                "Owner": "Amy Rep",
+                "_stage_at_month_end": "Lost",
+            },
+            {
+                "ID": "OP-L2",
+                "Company ID": "CO-01",
+                "Name": "lost in november",
+                "Stage": "Lost",
+                "Amount": 700,
+                "Expected Close": d(2026, 11, 30),
+                "Closed": d(2026, 11, 5),
+                "Owner": "Bob Rep",
+                "_stage_at_month_end": "Lead",
+            },
+        ],
+        Tab.ACTIVITIES: [
+            act(1, d(2026, 9, 15), buy, "P-01", 1000),
+            act(2, d(2026, 4, 15), buy, "P-02", 2000),
+            act(3, d(2026, 6, 1), buy, "P-03", 500),
+            act(4, d(2026, 10, 20), buy, "P-03", 700),
+            act(5, d(2025, 12, 1), buy, "P-04", 300),
+            act(6, d(2026, 10, 25), "Order", "P-04", 400),
+            act(7, d(2026, 10, 10), buy, "P-05", 5000),
+            act(8, d(2026, 9, 20), buy, "P-06", 100),
+            act(9, d(2026, 10, 5), buy, "P-06", 100),
+            act(10, d(2026, 10, 15), buy, "P-06", 100),
+            act(11, d(2026, 10, 20), buy, "P-06", 100),
+            act(12, d(2026, 10, 28), buy, "P-06", 100),
+            act(13, d(2025, 1, 10), buy, "P-08", 250),
+            act(14, d(2026, 10, 20), buy, "P-10", 200000),
+            act(15, d(2026, 10, 2), "Proposal", None, None, "OP-W3"),
+            act(16, d(2026, 10, 1), "Call", None, None, "OP-04"),
+            act(17, d(2026, 10, 3), "Call", "P-07", None),
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def report_workbook(tmp_path_factory: pytest.TempPathFactory, report_crm: Rows) -> Path:
+    """The ``report_crm`` rows in an English .xlsx workbook (annotations left out, a typed
+    "=..." stored as the text it is), shared by the tests that only read it."""
+    path = tmp_path_factory.mktemp("report") / "report-crm.xlsx"
+    init_workbook(path, Lang.EN)
+    fill_workbook(
+        path,
+        {
+            tab: [{k: v for k, v in r.items() if not k.startswith("_")} for r in recs]
+            for tab, recs in report_crm.items()
+        },
+    )
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = "s"
+    wb.save(path)
+    return path

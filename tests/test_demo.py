@@ -21,6 +21,7 @@ def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = CliRunner().invoke(cli, ["demo", str(path), "--as-of", AS_OF.isoformat()])
     assert result.exit_code == 0, result.output
     assert "Stage moves:" in result.output and "Open" in result.output
+    assert "Monthly report 2026-10: open " in result.output
     return path
 
 
@@ -54,3 +55,14 @@ def test_chinese_demo(tmp_path: Path) -> None:
     made = make_demo(tmp_path / "zh.xlsx", lang=Lang.ZH_TW, as_of=AS_OF, size=0.1)
     assert made.sync.counts["stage_moves"] > 0
     assert "連絡人" in openpyxl.load_workbook(made.path).sheetnames
+
+
+def test_demo_also_writes_its_latest_monthly_report(demo_path: Path) -> None:
+    folder = demo_path.parent / "sheetcrm-demo-report"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "report-2026-10.csv",
+        "report-2026-10.html",
+        "report-2026-10.md",
+    ]
+    report = sheetcrm.monthly_report(demo_path, "2026-10")
+    assert (folder / "report-2026-10.md").read_text(encoding="utf-8") == sheetcrm.report.render.to_markdown(report)

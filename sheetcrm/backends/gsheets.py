@@ -269,6 +269,47 @@ class GoogleSheetsBackend:
         self.state = ReadState()
         return report
 
+    def replace_tab(self, title: str, rows: list[list[Any]]) -> WriteReport:
+        """Write ``rows`` into worksheet ``title``, replacing it when it exists: one metadata
+        read, then one spreadsheets.batchUpdate (delete the old sheet, add the new one, set
+        its cells) so readers never see half a tab. Text is written as a string value, so
+        it never becomes a formula."""
+        sheets = self.metadata()
+        taken = {info.sheet_id for info in sheets.values()}
+        new_id = max(taken, default=0) + 1
+        width = max((len(r) for r in rows), default=1) or 1
+        requests: list[dict[str, Any]] = []
+        if title in sheets:
+            requests.append({"deleteSheet": {"sheetId": sheets[title].sheet_id}})
+        requests.append(
+            {
+                "addSheet": {
+                    "properties": {
+                        "sheetId": new_id,
+                        "title": title,
+                        "gridProperties": {"rowCount": max(len(rows), 1), "columnCount": width},
+                    }
+                }
+            }
+        )
+        cells = [{"values": [_cell_data(v) for v in row]} for row in rows]
+        requests.append(
+            {
+                "updateCells": {
+                    "start": {"sheetId": new_id, "rowIndex": 0, "columnIndex": 0},
+                    "rows": cells,
+                    "fields": "userEnteredValue",
+                }
+            }
+        )
+        try:
+            self.http.batch_update(self.key, {"requests": requests})
+        except APIError as exc:
+            raise _api_error(exc, self.key, self.credentials, "write") from None
+        self.state = ReadState()
+        written = sum(v is not None for r in rows for v in r)
+        return WriteReport(written=written, requests=2)
+
     def _reread(self, cells: pd.DataFrame) -> tuple[dict[str, dict[Any, Any]], int]:
         """One batchGet: each touched tab's ID column, its compare-and-set columns, and the
         full rows whose identity the ID alone cannot prove (rows whose ID the plan fills,
@@ -793,3 +834,15 @@ def create_google_workbook(
             "and run 'sheetcrm init --google' again"
         ) from None
     return f"https://docs.google.com/spreadsheets/d/{key}/edit"
+
+
+def _cell_data(value: Any) -> dict[str, Any]:
+    """A CellData for updateCells: numbers and booleans as such, everything else as a
+    string value (never a formula)."""
+    if value is None:
+        return {}
+    if isinstance(value, bool):
+        return {"userEnteredValue": {"boolValue": value}}
+    if isinstance(value, int | float):
+        return {"userEnteredValue": {"numberValue": value}}
+    return {"userEnteredValue": {"stringValue": str(value)}}

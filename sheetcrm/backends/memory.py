@@ -19,6 +19,8 @@ class MemoryBackend:
         self.tabs = copy.deepcopy(tabs)
         self.location = location
         self.writes = 0
+        #: Worksheets that are not CRM tabs (report tabs), title -> rows.
+        self.extra: dict[str, list[list[Any]]] = {}
 
     @classmethod
     def from_rows(cls, rows: dict[Tab, tuple[list[Any], list[list[Any]]]], lang: Lang = Lang.EN) -> MemoryBackend:
@@ -83,6 +85,12 @@ class MemoryBackend:
             self.tabs[Tab.LOG].rows.extend(log)
             report.log_rows = len(log)
         return report
+
+    def replace_tab(self, title: str, rows: list[list[Any]]) -> WriteReport:
+        """Keep ``rows`` as worksheet ``title`` (in :attr:`extra`), replacing it."""
+        self.writes += 1
+        self.extra[title] = [list(r) for r in rows]
+        return WriteReport(written=sum(v is not None for r in rows for v in r), requests=1)
 
 
 def append_rows(raw: RawTab, new: NewRows, report: WriteReport) -> None:

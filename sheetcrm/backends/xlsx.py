@@ -172,6 +172,24 @@ class XlsxBackend:
             ws.cell(row=row, column=1).number_format = DATETIME_FORMAT
         report.log_rows += len(log)
 
+    def replace_tab(self, title: str, rows: list[list[Any]]) -> WriteReport:
+        """Write ``rows`` (values as they are; text never becomes a formula) into worksheet
+        ``title``, replacing that worksheet when it exists and keeping its place; every
+        other sheet stays as it was. One file save."""
+        if not os.access(self.path.parent, os.W_OK) or (self.path.exists() and not os.access(self.path, os.W_OK)):
+            raise WorkbookWriteError(
+                f"cannot write {str(self.path)!r}: the file or its folder is read-only; nothing was changed"
+            )
+        wb = _load(self.path, rich_text=True)
+        index = None
+        if title in wb.sheetnames:
+            index = wb.sheetnames.index(title)
+            del wb[title]
+        report = WriteReport(requests=1)
+        _fill_sheet(wb.create_sheet(title, index), rows, report)
+        self.save(wb)
+        return report
+
     def save(self, wb: XLWorkbook) -> None:
         """Save ``wb`` over the file atomically: temp file in the same folder, fsync, rename."""
         folder = self.path.parent
@@ -194,6 +212,29 @@ class XlsxBackend:
         finally:
             if tmp.exists():
                 tmp.unlink()
+
+
+def _fill_sheet(ws: Worksheet, rows: list[list[Any]], report: WriteReport) -> None:
+    for r, values in enumerate(rows, start=1):
+        for c, value in enumerate(values, start=1):
+            if value is None:
+                continue
+            _set_raw(ws.cell(row=r, column=c), value)
+            report.written += 1
+
+
+def write_sheet_file(path: str | os.PathLike[str], title: str, rows: list[list[Any]]) -> Path:
+    """A new .xlsx file at ``path`` holding one worksheet ``title`` with ``rows`` (values as
+    they are; text never becomes a formula). Replaces an existing file atomically."""
+    from openpyxl import Workbook as NewWorkbook
+
+    target = Path(path)
+    wb = NewWorkbook()
+    ws = wb.worksheets[0]
+    ws.title = title
+    _fill_sheet(ws, rows, WriteReport())
+    XlsxBackend(target).save(wb)
+    return target
 
 
 def append_rows(ws: Worksheet, new: NewRows, report: WriteReport) -> None:

@@ -1,0 +1,247 @@
+"""The quarter forecast, the funnel and the focus list: pure functions on small inline
+frames, then the focus list of the hand-made workbook against a list made by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sheetcrm
+from sheetcrm.pipeline.focus import FocusKind, customer_focus, deal_focus, focus_list
+from sheetcrm.pipeline.forecast import ForecastBy, Quarter, forecast_table, funnel, quarter_deals, won_lost
+from sheetcrm.report.catalog import text
+from sheetcrm.schema import NESL, Lang, Stage, Tab
+from sheetcrm.settings import Settings
+
+T = pd.Timestamp
+
+
+def deals(*rows: tuple) -> pd.DataFrame:
+    """ID, Owner, Stage, Amount, Probability, Expected Close, Closed."""
+    cols = ["ID", "Owner", "Stage", "Amount", "Probability", "Expected Close", "Closed"]
+    frame = pd.DataFrame([list(r) for r in rows], columns=cols)
+    for c in ("ID", "Owner", "Stage"):
+        frame[c] = pd.Series([r[cols.index(c)] for r in rows], dtype=object)
+    for c in ("Expected Close", "Closed"):
+        frame[c] = pd.to_datetime(frame[c])
+    frame["Amount"] = frame["Amount"].astype("float64")
+    return frame
+
+
+@pytest.mark.parametrize(
+    ("text_in", "year", "q", "start", "end"),
+    [
+        ("2026Q4", 2026, 4, "2026-10-01", "2026-12-31"),
+        ("2026-q1", 2026, 1, "2026-01-01", "2026-03-31"),
+        ("Q2 2027", 2027, 2, "2027-04-01", "2027-06-30"),
+        (" 2025Q3 ", 2025, 3, "2025-07-01", "2025-09-30"),
+    ],
+)
+def test_quarters_parse_and_span_their_months(text_in, year, q, start, end) -> None:
+    quarter = Quarter.parse(text_in)
+    assert (quarter.year, quarter.q, quarter.start, quarter.end) == (year, q, T(start), T(end))
+    assert str(quarter) == f"{year}Q{q}"
+    assert Quarter.of(end) == quarter
+
+
+@pytest.mark.parametrize("bad", ["2026Q5", "Q4", "2026-10", "", "fourth"])
+def test_a_quarter_that_is_not_one_is_refused(bad) -> None:
+    with pytest.raises(ValueError, match="quarter"):
+        Quarter.parse(bad)
+
+
+AS_OF = T("2026-11-15")
+Q4 = Quarter(2026, 4)
+BOOK = deals(
+    ("D1", "Amy", Stage.LEAD, 1000, 0.10, "2026-11-30", None),  # open, in Q4
+    ("D2", "Amy", Stage.NEGOTIATION, 2000, 0.75, "2026-12-15", None),  # commit
+    ("D3", "Bob", Stage.PROPOSAL, 4000, 0.50, "2027-01-10", None),  # next quarter: out
+    ("D4", "Bob", Stage.WON, 3000, 1.0, "2026-10-01", "2026-10-20"),  # won in Q4
+    ("D5", "Bob", Stage.WON, 9000, 1.0, None, "2026-09-30"),  # won in Q3: out
+    ("D6", None, Stage.QUALIFIED, np.nan, 0.25, "2026-10-05", None),  # no amount, no owner
+    ("D7", "Amy", Stage.LOST, 500, 0.0, "2026-11-01", "2026-11-02"),  # lost: out
+)
+
+
+def test_quarter_deals_are_won_in_the_quarter_or_expected_to_close_in_it() -> None:
+    got = quarter_deals(BOOK, Q4, AS_OF)
+    assert list(got["ID"]) == ["D6", "D4", "D1", "D2"]
+    assert list(got["won"]) == [False, True, False, False]
+
+
+def test_forecast_by_owner_sums_by_hand() -> None:
+    got = forecast_table(BOOK, Q4, AS_OF, ForecastBy.OWNER)
+    want = pd.DataFrame(
+        {
+            "Owner": pd.Series(["Amy", "Bob", None], dtype=object),
+            "deals_won": np.array([0, 1, 0], dtype=np.int64),
+            "won": [0.0, 3000.0, 0.0],
+            "deals_open": np.array([2, 0, 1], dtype=np.int64),
+            "open": [3000.0, 0.0, 0.0],
+            "weighted": [100.0 + 1500.0, 0.0, 0.0],
+            "commit": [2000.0, 3000.0, 0.0],
+            "best_case": [3000.0, 3000.0, 0.0],
+            "forecast": [1600.0, 3000.0, 0.0],
+        }
+    )
+    pd.testing.assert_frame_equal(got, want)
+
+
+def test_forecast_by_stage_lists_every_stage_and_adds_up_to_the_owners() -> None:
+    by_stage = forecast_table(BOOK, Q4, AS_OF, ForecastBy.STAGE)
+    assert list(by_stage["Stage"]) == [Stage.LEAD, Stage.QUALIFIED, Stage.PROPOSAL, Stage.NEGOTIATION, Stage.WON]
+    by_owner = forecast_table(BOOK, Q4, AS_OF, ForecastBy.OWNER)
+    for col in ("won", "open", "weighted", "commit", "best_case", "forecast"):
+        assert by_stage[col].sum() == pytest.approx(by_owner[col].sum()), col
+
+
+def test_a_won_deal_closed_after_as_of_is_not_won_yet() -> None:
+    got = forecast_table(BOOK, Q4, T("2026-10-19"))
+    assert got["won"].sum() == 0
+
+
+def test_funnel_counts_reached_and_conversion() -> None:
+    f = funnel(BOOK)
+    assert list(f["deals"]) == [1, 1, 1, 1, 2, 1]
+    assert list(f["reached"]) == [6, 5, 4, 3, 2, 0]
+    np.testing.assert_allclose(f["conversion"].to_numpy()[:4], [5 / 6, 4 / 5, 3 / 4, 2 / 3])
+    assert f["conversion"].iloc[4:].isna().all()
+    assert f.loc[4, "amount"] == 12000.0
+
+
+def test_won_lost_counts_by_owner_in_the_period() -> None:
+    got = won_lost(BOOK, "2026-10-01", "2026-11-30")
+    want = pd.DataFrame(
+        {
+            "Owner": pd.Series(["Amy", "Bob"], dtype=object),
+            "won": np.array([0, 1], dtype=np.int64),
+            "won_amount": [0.0, 3000.0],
+            "lost": np.array([1, 0], dtype=np.int64),
+            "lost_amount": [500.0, 0.0],
+        }
+    )
+    pd.testing.assert_frame_equal(got, want)
+
+
+# ----------------------------------------------------------------------- focus
+
+
+def focus_deals() -> pd.DataFrame:
+    frame = deals(
+        ("F1", "Amy", Stage.LEAD, 100, 0.1, "2026-12-30", None),
+        ("F2", "Bob", Stage.PROPOSAL, 200, 0.5, "2026-11-18", None),
+        ("F3", "Amy", Stage.WON, 300, 1.0, "2026-11-16", "2026-11-01"),
+        ("F4", "Bob", Stage.QUALIFIED, 400, 0.25, "2026-12-30", None),
+    )
+    frame["Next Step"] = pd.Series(["call", None, "thank", "visit"], dtype=object)
+    frame["Next Step Due"] = pd.to_datetime(["2026-11-10", "2026-11-20", "2026-11-10", "2026-11-30"])
+    frame["Stage Since"] = pd.to_datetime(["2026-11-01", "2026-09-01", "2026-11-01", "2026-11-01"])
+    return frame
+
+
+ACTS = pd.DataFrame(
+    {"Date": pd.to_datetime(["2026-11-12", "2026-09-02"]), "Opportunity ID": pd.Series(["F1", "F2"], dtype=object)}
+)
+
+
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [
+        (
+            7,
+            [
+                (FocusKind.OVERDUE, "F1", -5),
+                (FocusKind.DUE, "F2", 5),
+                (FocusKind.CLOSING, "F2", 3),
+                (FocusKind.STALE, "F2", -74),
+            ],
+        ),
+        (2, [(FocusKind.OVERDUE, "F1", -5), (FocusKind.STALE, "F2", -74)]),
+        (
+            20,
+            [
+                (FocusKind.OVERDUE, "F1", -5),
+                (FocusKind.DUE, "F2", 5),
+                (FocusKind.DUE, "F4", 15),
+                (FocusKind.CLOSING, "F2", 3),
+                (FocusKind.STALE, "F2", -74),
+            ],
+        ),
+    ],
+)
+def test_deal_focus_rows_by_window(days, expected) -> None:
+    rows = focus_list(
+        deal_focus(focus_deals(), ACTS, AS_OF, Settings(), days=days), customer_focus(no_customers(), AS_OF)
+    )
+    assert list(zip(rows["kind"], rows["id"], rows["days"], strict=True)) == expected
+
+
+def no_customers() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "ID": pd.Series([], dtype=object),
+            "Owner": pd.Series([], dtype=object),
+            "nesl_before": pd.Series([], dtype=object),
+            "nesl": pd.Series([], dtype=object),
+            "main_before": pd.Series([], dtype=bool),
+            "important": pd.Series([], dtype=bool),
+            "last_purchase": pd.Series([], dtype="datetime64[ns]"),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("before", "now", "main", "important", "listed"),
+    [
+        (NESL.E, NESL.S, True, False, True),
+        (NESL.E, NESL.S, False, True, True),
+        (NESL.E, NESL.S, False, False, False),  # an ordinary customer
+        (NESL.S, NESL.S, True, True, False),  # asleep already
+        (NESL.E, NESL.E, True, True, False),  # still buying
+        (NESL.S, NESL.L, True, True, False),  # lost, not just asleep
+    ],
+)
+def test_customers_who_just_went_to_sleep_and_matter(before, now, main, important, listed) -> None:
+    customers = pd.DataFrame(
+        {
+            "ID": pd.Series(["P-1"], dtype=object),
+            "Owner": pd.Series(["Amy"], dtype=object),
+            "nesl_before": pd.Series([before], dtype=object),
+            "nesl": pd.Series([now], dtype=object),
+            "main_before": [main],
+            "important": [important],
+            "last_purchase": pd.to_datetime(["2026-10-10"]),
+        }
+    )
+    rows = customer_focus(customers, AS_OF)
+    assert len(rows) == int(listed)
+    if listed:
+        assert rows.loc[0, "days"] == -36 and rows.loc[0, "tab"] == Tab.CONTACTS
+
+
+@pytest.mark.parametrize("lang", [Lang.EN, Lang.ZH_TW])
+def test_focus_of_the_hand_made_workbook(report_workbook, lang) -> None:
+    rows = sheetcrm.focus(report_workbook, 7, as_of="2026-11-22", lang=lang)
+    got = list(zip(rows["kind"], rows["id"], rows["owner"], strict=True))
+    assert got == [
+        (FocusKind.OVERDUE, "OP-01", "Amy Rep"),  # next step due 11-20
+        (FocusKind.DUE, "OP-02", "Bob Rep"),  # due 11-25
+        (FocusKind.CLOSING, "OP-02", "Bob Rep"),  # expected close 11-27
+        (FocusKind.STALE, "OP-04", "Bob Rep"),  # last activity 10-01
+        (FocusKind.SLEEPING, "P-10", "Bob Rep"),  # important, last purchase 10-20: E on 11-15, S on 11-22
+    ]
+    assert rows.loc[0, "why"] == text("why_overdue", lang, step="call back", date="2026-11-20", days=2)
+    assert rows.loc[4, "todo"] == text("todo_sleeping", lang)
+    only_amy = sheetcrm.focus(report_workbook, 7, as_of="2026-11-22", owner=" amy rep ")
+    assert list(only_amy["id"]) == ["OP-01"]
+
+
+def test_focus_names_no_customer(report_workbook, report_crm) -> None:
+    rows = sheetcrm.focus(report_workbook, 30, as_of="2026-11-22")
+    body = rows.to_csv()
+    for c in report_crm[Tab.CONTACTS]:
+        assert c["Name"] not in body and (c.get("Email") or "@@") not in body
+    assert dt.date(2026, 11, 22)  # as_of given: the list does not depend on today
