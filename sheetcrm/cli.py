@@ -680,6 +680,13 @@ def _cell_text(value: Any) -> str:
 @click.option("--tab", is_flag=True, help="Also write a 'Report YYYY-MM' tab into the workbook (replaces it).")
 @click.option("--include-pii", is_flag=True, help="Show customers' names, emails and phones (left out by default).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
+@click.option(
+    "--summary-md",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="GITHUB_STEP_SUMMARY",
+    default=None,
+    help="Append the report's Markdown to FILE (default: $GITHUB_STEP_SUMMARY when set).",
+)
 def report(
     target: Path | str,
     credentials: Path | None,
@@ -690,17 +697,20 @@ def report(
     tab: bool,
     include_pii: bool,
     quiet: bool,
+    summary_md: Path | None,
 ) -> None:
     """The owners' monthly segment report: NESL classes and moves, RFM segments, the value
     pyramid and the 80/20 check, lifecycle, the pipeline funnel, won/lost and the quarter
     forecast, as of the month's last day compared with the month before. Writes
     report-YYYY-MM.html (self-contained, charts inline), .md and .csv into --out."""
-    from sheetcrm.report.run import run_report
+    from sheetcrm.automation.report import run_report_job
 
     with library_errors():
-        done = run_report(
+        done, _summary = run_report_job(
             target,
             month,
+            summary_md=summary_md,
+            env={},
             out=out,
             formats=tuple(formats.split(",")),
             lang=lang,

@@ -240,3 +240,21 @@ def test_init_workflow_refuses_bad_options(args: list[str], message: str, tmp_pa
 def test_an_empty_spreadsheet_option_is_a_usage_error() -> None:
     result = CliRunner().invoke(cli, ["sync", "--spreadsheet", " "])
     assert result.exit_code == 2 and "--spreadsheet is empty" in result.output
+
+
+def test_report_markdown_goes_to_github_step_summary(clean: Path, tmp_path: Path) -> None:
+    summary = tmp_path / "step_summary"
+    out = tmp_path / "out"
+    args = ["report", str(clean), "--month", "2026-10", "--out", str(out), "--format", "html", "-q"]
+    result = CliRunner().invoke(cli, args, env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert result.exit_code == 0, result.output
+    text = summary.read_text("utf-8")
+    assert "2026-10" in text and 0 < len(text.encode("utf-8")) < SUMMARY_LIMIT
+    assert [p.suffix for p in out.iterdir()] == [".html"]
+    assert "林志玲" not in text and "lin@example.com" not in text
+
+    failed = CliRunner().invoke(
+        cli, [*args[:1], str(tmp_path / "nope.xlsx"), *args[2:]], env={"GITHUB_STEP_SUMMARY": str(summary)}
+    )
+    assert failed.exit_code == 2
+    assert summary.read_text("utf-8").startswith(text + "\n## ❌ sheetcrm report failed\n")
