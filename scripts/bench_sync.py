@@ -29,6 +29,7 @@ import pandas as pd
 import psutil
 
 from sheetcrm.backends.base import RawTab
+from sheetcrm.cells.serial import SERIAL_EPOCH
 from sheetcrm.customers.rfm import customer_index, rfm_table
 from sheetcrm.engine.bind import bind_all
 from sheetcrm.engine.compute import compute
@@ -38,7 +39,7 @@ from sheetcrm.schema import TABS, ActivityType, Stage, Tab
 from sheetcrm.settings import Settings, settings_rows
 
 AS_OF = dt.date(2026, 11, 22)
-EPOCH = dt.date(1899, 12, 30)
+EPOCH = SERIAL_EPOCH.date()
 
 
 class PeakRSS:

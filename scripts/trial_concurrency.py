@@ -65,8 +65,8 @@ from typing import Any
 import sheetcrm
 from sheetcrm.backends.base import norm_cell
 from sheetcrm.backends.gsheets import to_cell_json
-from sheetcrm.cells.a1 import parse_a1
-from sheetcrm.schema import TABS, Stage, Tab, column_letter
+from sheetcrm.cells.a1 import column_letters, parse_a1
+from sheetcrm.schema import TABS, Stage, Tab
 from sheetcrm.testing import FakeSheetsServer, RecordedRequest
 
 AS_OF = dt.date(2026, 11, 22)
@@ -684,7 +684,7 @@ def check(person: Person, result: Any, final: dict[str, Grid], trial: TrialResul
         info = tracked.info
         grid = final[title]
         column = info.header[col] if col < len(info.header) else str(cell(grid, 1, col))
-        where = f"{title}!{column_letter(col)}{row} ({column})"
+        where = f"{title}!{column_letters(col)}{row} ({column})"
         if row - 2 >= len(tracked.tokens):
             trial.misplaced.append(f"{where}: written below every row followed")
             continue

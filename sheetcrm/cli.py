@@ -24,7 +24,7 @@ from sheetcrm import __version__
 from sheetcrm.automation.workflows import EVERY_CHOICES, Auth, OnProblems
 from sheetcrm.exceptions import SheetCRMError
 from sheetcrm.google.redact import redact
-from sheetcrm.schema import Lang
+from sheetcrm.schema import Lang, Severity
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -138,6 +138,11 @@ def cli() -> None:
     sheetcrm checks every row, advances deals on evidence, scores customers (RFM, NESL,
     value tier, lifecycle) and writes back only its own computed cells.
     """
+    from sheetcrm.google.redact import install_log_redaction
+
+    # Whatever a command logs (google-auth and urllib3 at DEBUG included) goes through
+    # redaction; the library leaves the process's logging alone.
+    install_log_redaction()
 
 
 @cli.command()
@@ -160,7 +165,8 @@ def init(
     Every tab gets its headers, dropdowns, a frozen header row, shaded (and protected)
     computed columns and the default Settings."""
     if google:
-        from sheetcrm.backends.gsheets import connect, create_google_workbook
+        from sheetcrm.google.connect import connect
+        from sheetcrm.google.template import create_google_workbook
 
         with library_errors():
             client, creds = connect(credentials, create=True)
@@ -228,10 +234,10 @@ def validate(target: Path | str, credentials: Path | None, fmt: str, errors_only
     with library_errors():
         problems = open_workbook(target, credentials=credentials).validate()
     if errors_only:
-        problems = problems[problems["severity"] == "error"]
+        problems = problems[problems["severity"] == Severity.ERROR]
     emit_frame(problems, fmt)
     if fmt == "table":
-        errors = int((problems["severity"] == "error").sum())
+        errors = int((problems["severity"] == Severity.ERROR).sum())
         click.echo(
             f"{len(problems)} problem(s): {errors} error(s), {len(problems) - errors} warning(s)"
             if len(problems)
@@ -429,9 +435,7 @@ def login(credentials: Path, google_drive: bool) -> None:
     """Sign in to Google once, in the browser, as yourself (OAuth), and keep the token so
     later commands with the same --credentials run without asking."""
     from sheetcrm.google.auth import default_token_path, load_credentials
-    from sheetcrm.google.redact import install_log_redaction
 
-    install_log_redaction()
     with library_errors():
         load_credentials(credentials, create=google_drive, interactive=True)
     click.echo(f"Signed in; the token is kept in {default_token_path()}.")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Self
 
+from sheetcrm.cells.a1 import column_letters
 from sheetcrm.exceptions import SchemaError
 
 
@@ -203,6 +204,15 @@ class Lifecycle(LabeledEnum):
     WIN_BACK = ("Win-back", "恢復")
 
 
+class Rhythm(LabeledEnum):
+    """Rhythm-aware churn class from P(alive) (thresholds ``rhythm.active_p`` and
+    ``rhythm.gone_p`` in Settings)."""
+
+    ACTIVE = ("Active", "活躍", "alive")
+    AT_RISK = ("At risk", "有流失風險", "risk")
+    LIKELY_GONE = ("Likely gone", "可能已流失", "gone")
+
+
 class Flag(LabeledEnum):
     """Marks written into a row's Flags cell."""
 
@@ -211,6 +221,14 @@ class Flag(LabeledEnum):
     WON_NO_AMOUNT = ("won without amount", "成交無金額")
     MAIN = ("main customer", "主力顧客")
     IMPORTANT = ("important", "重要顧客")
+
+
+class Severity(StrEnum):
+    """How bad a problem is: an ``ERROR`` is a value sheetcrm cannot use; a ``WARNING`` is
+    one it can use but that is probably a mistake (a likely duplicate, a dangling owner)."""
+
+    ERROR = "error"
+    WARNING = "warning"
 
 
 class ColumnType(StrEnum):
@@ -226,6 +244,15 @@ class ColumnType(StrEnum):
     PHONE = "phone"
     BOOL = "bool"
     DATETIME = "datetime"
+
+
+#: Number format patterns (Excel and Google Sheets read them alike) by column type.
+NUMBER_FORMATS: dict[ColumnType, str] = {
+    ColumnType.DATE: "yyyy-mm-dd",
+    ColumnType.DATETIME: "yyyy-mm-dd hh:mm",
+    ColumnType.MONEY: "#,##0.##",
+}
+PERCENT_FORMAT = "0%"
 
 
 class Owner(StrEnum):
@@ -250,9 +277,16 @@ class Column:
     enum: builtins.type[LabeledEnum] | None = None
     aliases: tuple[str, ...] = ()
     description: str = ""
+    #: A fraction from 0 to 1 shown as a percentage (formatted ``0%``, kept to 4 decimals).
+    percent: bool = False
 
     def header(self, lang: Lang | str = Lang.EN) -> str:
         return self.zh if str(lang) == Lang.ZH_TW else self.key
+
+    @property
+    def number_format(self) -> str | None:
+        """How the workbook shows the column's values (an Excel / Google Sheets pattern)."""
+        return PERCENT_FORMAT if self.percent else NUMBER_FORMATS.get(self.type)
 
     @property
     def computed(self) -> bool:
@@ -343,6 +377,23 @@ def _customer_computed() -> tuple[Column, ...]:
         Column("NESL", "顧客關係", T.ENUM, owner=c, enum=NESL, aliases=("NESL分類",)),
         Column("Tier", "價值層級", T.ENUM, owner=c, enum=Tier, aliases=("層級",)),
         Column("Lifecycle", "生命週期", T.ENUM, owner=c, enum=Lifecycle),
+        Column(
+            "P(alive)",
+            "存活機率",
+            T.NUMBER,
+            owner=c,
+            aliases=("P alive", "Probability Alive", "仍活躍機率"),
+            description="Chance (0-1) that the customer still buys, from their own rhythm (MBG/NBD).",
+        ),
+        Column(
+            "Expected 90d",
+            "預期90天購買次數",
+            T.NUMBER,
+            owner=c,
+            aliases=("Expected 90 days", "預期購買次數"),
+            description="Purchases expected in the next 90 days (MBG/NBD).",
+        ),
+        Column("Rhythm", "購買節奏", T.ENUM, owner=c, enum=Rhythm, aliases=("Rhythm Class", "節奏")),
         Column("Flags", "提醒", owner=c, aliases=("標記",)),
         _PROBLEMS,
     )
@@ -406,7 +457,7 @@ OPPORTUNITIES = TabSpec(
         Column("Next Step Due", "下一步期限", T.DATE, aliases=("下一步日期",)),
         Column("Closed", "結案日期", T.DATE, aliases=("結案日", "Closed On")),
         Column("Lost Reason", "失敗原因", aliases=("未成交原因",)),
-        Column("Probability", "成交機率", T.NUMBER, owner=Owner.SHEETCRM, aliases=("機率",)),
+        Column("Probability", "成交機率", T.NUMBER, owner=Owner.SHEETCRM, aliases=("機率",), percent=True),
         Column("Weighted Amount", "加權金額", T.MONEY, owner=Owner.SHEETCRM),
         Column("Stage Since", "階段起始日", T.DATE, owner=Owner.SHEETCRM),
         Column("Days in Stage", "階段天數", T.INTEGER, owner=Owner.SHEETCRM),
@@ -473,19 +524,33 @@ SETTINGS = TabSpec(
     id_column="Key",
 )
 
+
+class LogField(StrEnum):
+    """The Log tab's columns, left to right: what one sync changed, and why."""
+
+    TIME = "Time"
+    RUN = "Run"
+    TAB = "Tab"
+    ID = "ID"
+    COLUMN = "Column"
+    OLD = "Old"
+    NEW = "New"
+    REASON = "Reason"
+
+
 LOG = TabSpec(
     Tab.LOG,
     tuple(
         Column(en, zh, ty, owner=Owner.SHEETCRM)
         for en, zh, ty in (
-            ("Time", "時間", T.DATETIME),
-            ("Run", "執行編號", T.TEXT),
-            ("Tab", "分頁", T.TEXT),
-            ("ID", "編號", T.TEXT),
-            ("Column", "欄位", T.TEXT),
-            ("Old", "舊值", T.TEXT),
-            ("New", "新值", T.TEXT),
-            ("Reason", "原因", T.TEXT),
+            (LogField.TIME.value, "時間", T.DATETIME),
+            (LogField.RUN.value, "執行編號", T.TEXT),
+            (LogField.TAB.value, "分頁", T.TEXT),
+            (LogField.ID.value, "編號", T.TEXT),
+            (LogField.COLUMN.value, "欄位", T.TEXT),
+            (LogField.OLD.value, "舊值", T.TEXT),
+            (LogField.NEW.value, "新值", T.TEXT),
+            (LogField.REASON.value, "原因", T.TEXT),
         )
     ),
     id_column=None,
@@ -502,16 +567,6 @@ def spec(tab: Tab | str) -> TabSpec:
     if parsed is None:
         raise SchemaError(f"unknown tab {tab!r}; expected one of {', '.join(Tab)}")
     return TABS[parsed]
-
-
-def column_letter(index: int) -> str:
-    """0-based column index -> spreadsheet letters (0 -> A, 26 -> AA)."""
-    letters = ""
-    n = index + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 @dataclass(frozen=True)
@@ -558,7 +613,7 @@ def match_headers(tab_spec: TabSpec, header: Sequence[Any], title: str | None = 
                 f"header {cell!r} is ambiguous: it could mean {names}; rename it to one of their exact headers",
                 tab=title,
                 row=1,
-                column=column_letter(i),
+                column=column_letters(i),
             )
         if not candidates:
             extras.append(i)
@@ -567,11 +622,11 @@ def match_headers(tab_spec: TabSpec, header: Sequence[Any], title: str | None = 
         if key in positions:
             first = positions[key]
             raise SchemaError(
-                f"columns {column_letter(first)} ({header[first]!r}) and {column_letter(i)} "
+                f"columns {column_letters(first)} ({header[first]!r}) and {column_letters(i)} "
                 f"({cell!r}) both mean {key!r}; rename or delete one of them",
                 tab=title,
                 row=1,
-                column=column_letter(i),
+                column=column_letters(i),
             )
         positions[key] = i
     missing = tuple(k for k in tab_spec.keys if k not in positions)

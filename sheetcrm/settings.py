@@ -83,6 +83,30 @@ SETTING_DEFS: tuple[SettingDef, ...] = (
         "戰略型、高收益、主要、一般各占購買顧客的百分比。",
     ),
     SettingDef(
+        "rhythm.min_repeat_buyers",
+        "200",
+        "P(alive) and Expected 90d are fitted only when at least this many customers bought twice or more.",
+        "至少有這麼多位回購顧客時，才計算存活機率與預期90天購買次數。",
+    ),
+    SettingDef(
+        "rhythm.active_p",
+        "0.7",
+        "P(alive) at or above this: rhythm Active.",
+        "存活機率不低於此值：購買節奏為活躍。",
+    ),
+    SettingDef(
+        "rhythm.gone_p",
+        "0.3",
+        "P(alive) below this: rhythm Likely gone (in between: At risk).",
+        "存活機率低於此值：可能已流失（介於兩者之間：有流失風險）。",
+    ),
+    SettingDef(
+        "rhythm.model",
+        "MBG/NBD",
+        "Buy-till-you-die model for P(alive): MBG/NBD (default) or BG/NBD.",
+        "計算存活機率的模型：MBG/NBD（預設）或 BG/NBD。",
+    ),
+    SettingDef(
         "pipeline.stages",
         "Lead:10, Qualified:25, Proposal:50, Negotiation:75, Won:100, Lost:0",
         "Win probability (percent) of each stage.",
@@ -145,6 +169,10 @@ class Settings:
     main_customer_count: int = 3
     important_amount: float = 100000.0
     tier_shares: tuple[float, float, float, float] = (5.0, 15.0, 30.0, 45.0)
+    min_repeat_buyers: int = 200
+    active_p: float = 0.7
+    gone_p: float = 0.3
+    rhythm_model: str = "MBG/NBD"
     stage_probability: Mapping[Stage, float] = field(
         default_factory=lambda: {
             Stage.LEAD: 10.0,
@@ -213,6 +241,10 @@ class Settings:
         take("nesl.main_customer_count", "main_customer_count", _positive_int, "a whole number")
         take("nesl.important_amount", "important_amount", _nonneg_float, "an amount")
         take("tiers.shares", "tier_shares", _shares, "four percentages adding up to at most 100")
+        take("rhythm.min_repeat_buyers", "min_repeat_buyers", _positive_int, "a whole number of customers")
+        take("rhythm.active_p", "active_p", _probability, "a number from 0 to 1")
+        take("rhythm.gone_p", "gone_p", _probability, "a number from 0 to 1")
+        take("rhythm.model", "rhythm_model", _rhythm_model, "MBG/NBD or BG/NBD")
         take("pipeline.stages", "stage_probability", parse_stage_probabilities, "Stage:percent, ...")
         take("pipeline.rules", "stage_rules", parse_stage_rules, "Type|Type=>Stage; ...")
         take("pipeline.stale_days", "stale_days", _positive_int, "a whole number of days")
@@ -233,6 +265,18 @@ class Settings:
                 }
             )
             settings = settings.replace(existing_days=30, sleeping_days=180)
+        if settings.gone_p > settings.active_p:
+            problems.append(
+                {
+                    "tab": Tab.SETTINGS.value,
+                    "row": rows.get("rhythm.gone_p"),
+                    "column": "Value",
+                    "value": values["rhythm.gone_p"],
+                    "message": "setting 'rhythm.gone_p' must not be above 'rhythm.active_p'; "
+                    "using the defaults 0.7 and 0.3",
+                }
+            )
+            settings = settings.replace(active_p=0.7, gone_p=0.3)
         return settings, problems
 
 
@@ -282,6 +326,21 @@ def _nonneg_float(v: str) -> float:
     if n < 0:
         raise ValueError(f"{v!r} is negative")
     return n
+
+
+def _probability(v: str) -> float:
+    p = float(v.strip().rstrip("%")) / (100.0 if v.strip().endswith("%") else 1.0)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{v!r} is not between 0 and 1")
+    return p
+
+
+def _rhythm_model(v: str) -> str:
+    folded = re.sub(r"[\s/_-]+", "", v).upper()
+    for name in ("MBG/NBD", "BG/NBD"):
+        if folded == name.replace("/", ""):
+            return name
+    raise ValueError(f"unknown model {v!r}")
 
 
 def _shares(v: str) -> tuple[float, float, float, float]:

@@ -16,8 +16,9 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from sheetcrm.cells.a1 import column_letters
 from sheetcrm.exceptions import WorkbookExistsError, WorkbookNotFoundError, WorkbookWriteError
-from sheetcrm.schema import TABS, Column, ColumnType, Lang, Tab, TabSpec, column_letter
+from sheetcrm.schema import TABS, Column, ColumnType, Lang, Tab, TabSpec
 from sheetcrm.settings import settings_rows
 
 PEOPLE_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -28,19 +29,8 @@ COMPUTED_NOTE = {
     Lang.EN: "Computed by sheetcrm. Look, don't edit: the next sync overwrites this column.",
     Lang.ZH_TW: "由 sheetcrm 計算。請勿編輯：下次同步會覆寫此欄。",
 }
-NUMBER_FORMATS = {
-    ColumnType.DATE: "yyyy-mm-dd",
-    ColumnType.DATETIME: "yyyy-mm-dd hh:mm",
-    ColumnType.MONEY: "#,##0.##",
-}
 BOOL_CHOICES = {Lang.EN: ["TRUE", "FALSE"], Lang.ZH_TW: ["是", "否"]}
 LAST_ROW = 1048576
-
-
-def _number_format(col: Column) -> str | None:
-    if col.key == "Probability":
-        return "0%"
-    return NUMBER_FORMATS.get(col.type)
 
 
 def _validation(col: Column, lang: Lang) -> DataValidation | None:
@@ -71,11 +61,11 @@ def _add_tab(wb: XLWorkbook, spec: TabSpec, lang: Lang) -> None:
     ws.freeze_panes = "A2"
     protect = spec.tab is not Tab.SETTINGS
     for i, col in enumerate(spec.columns):
-        letter = column_letter(i)
+        letter = column_letters(i)
         cell = ws.cell(row=1, column=i + 1, value=col.header(lang))
         dim = ws.column_dimensions[letter]
         dim.width = max(10, min(28, len(col.header(lang)) * (2.2 if lang is Lang.ZH_TW else 1.3) + 4))
-        fmt = _number_format(col)
+        fmt = col.number_format
         if fmt:
             dim.number_format = fmt
         if col.computed:
@@ -111,7 +101,7 @@ def _add_tab(wb: XLWorkbook, spec: TabSpec, lang: Lang) -> None:
             "insertHyperlinks",
         ):
             setattr(ws.protection, attr, False)
-    ws.auto_filter.ref = f"A1:{column_letter(len(spec.columns) - 1)}1"
+    ws.auto_filter.ref = f"A1:{column_letters(len(spec.columns) - 1)}1"
 
 
 def build_workbook(lang: Lang | str = Lang.EN) -> XLWorkbook:

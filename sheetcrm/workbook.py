@@ -112,7 +112,8 @@ def open_backend(target: str | os.PathLike[str], *, credentials: Any = None, cli
     """The backend for ``target``: a local .xlsx path, or a Google Sheets URL or key
     (see :func:`open_workbook` for ``credentials`` and ``client``)."""
     if is_google_target(target):
-        from sheetcrm.backends.gsheets import GoogleSheetsBackend, connect
+        from sheetcrm.backends.gsheets import GoogleSheetsBackend
+        from sheetcrm.google.connect import connect
 
         gc, creds = connect(credentials, client=client)
         return GoogleSheetsBackend(str(target), gc, creds)

@@ -10,38 +10,12 @@ from typing import Any
 import openpyxl
 import pytest
 
-from sheetcrm.schema import TABS, Lang, Tab, normalize_label
+from sheetcrm.schema import Lang, Tab
 from sheetcrm.template import init_workbook
 
-AS_OF = dt.date(2026, 11, 22)
-
-Rows = dict[Tab, list[dict[str, Any]]]
-
-
-def fill_workbook(path: Path, rows: Rows) -> None:
-    """Append records (dicts keyed by English column key or by any header text) to the
-    tabs of the workbook at ``path``, placing each value under its header."""
-    wb = openpyxl.load_workbook(path)
-    for tab, records in rows.items():
-        spec = TABS[tab]
-        title = next(t for t in wb.sheetnames if Tab.parse(t) is tab)
-        ws = wb[title]
-        header = [c.value for c in ws[1]]
-        folded = {normalize_label(h): i for i, h in enumerate(header) if h}
-        for key, col in ((c.key, c) for c in spec.columns):
-            for label in col.labels():
-                if normalize_label(label) in folded:
-                    folded.setdefault(normalize_label(key), folded[normalize_label(label)])
-        start = ws.max_row + 1
-        for n, record in enumerate(records):
-            for key, value in record.items():
-                if normalize_label(key) not in folded:
-                    col_idx = len(header)
-                    header.append(key)
-                    ws.cell(row=1, column=col_idx + 1, value=key)
-                    folded[normalize_label(key)] = col_idx
-                ws.cell(row=start + n, column=folded[normalize_label(key)] + 1, value=value)
-    wb.save(path)
+# AS_OF and upload_xlsx: branches written before tests/helpers.py import them from here;
+# drop them once those are merged.
+from tests.helpers import AS_OF, Rows, fill_workbook, upload_xlsx  # noqa: F401
 
 
 @pytest.fixture
@@ -163,6 +137,19 @@ def small_crm() -> Rows:
 # ------------------------------------------------------------ Google Sheets, faked locally
 
 
+@pytest.fixture(scope="session")
+def pem() -> str:
+    """A fresh RSA private key (PKCS#8 PEM) for service-account key files: google-auth
+    signs real JWTs with it against the fake's /token."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode("ascii")
+
+
 @pytest.fixture
 def fake():
     """A local Sheets v4 API on 127.0.0.1 (sheetcrm.testing)."""
@@ -170,14 +157,6 @@ def fake():
 
     with FakeSheetsServer() as server:
         yield server
-
-
-def upload_xlsx(fake, path: Path, title: str = "CRM") -> str:
-    """Put every tab of the .xlsx at ``path`` into a new spreadsheet on the fake, the way
-    uploading the file to Google Drive would; returns its key."""
-    wb = openpyxl.load_workbook(path, data_only=True)
-    sheets = {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
-    return fake.create_spreadsheet(title, sheets)
 
 
 @pytest.fixture
@@ -244,6 +223,26 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo_guard)
     yield
     assert not attempts, f"network beyond 127.0.0.1 was attempted: {sorted(set(attempts))}"
+
+
+@pytest.fixture(scope="session")
+def cdnow_calibration() -> Any:
+    """The 1/10 CDNOW sample that lifetimes ships, calibrated to 1997-09-30 in weeks:
+    ``(transactions, summary)`` where transactions has columns ``customer_id`` and ``date``
+    (calibration period only) and summary is lifetimes' own frequency / recency / T, indexed by
+    customer ID. Fader, Hardie & Lee (2005) fit BG/NBD on exactly this."""
+    import pandas as pd
+    from lifetimes.datasets import load_dataset
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    raw = load_dataset("CDNOW_sample.txt", header=None, sep=r"\s+")
+    raw.columns = ["customer_id", "customer_index", "date", "quantity", "amount"]
+    raw["date"] = pd.to_datetime(raw["date"].astype(str), format="%Y%m%d")
+    end = pd.Timestamp("1997-09-30")
+    tx = raw.loc[raw["date"] <= end, ["customer_id", "date"]].reset_index(drop=True)
+    days = summary_data_from_transaction_data(tx, "customer_id", "date", observation_period_end=end, freq="D")
+    weeks = days.assign(recency=days["recency"] / 7, T=days["T"] / 7)
+    return tx, weeks
 
 
 # ------------------------------------------------------------ the monthly report

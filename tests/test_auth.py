@@ -612,3 +612,39 @@ def test_credentials_example_file_is_a_placeholder_service_account() -> None:
         load_credentials(example, env={})
     assert "REPLACE-ME" not in str(exc.value)
     assert os.fspath(example) in str(exc.value)
+
+
+_HOOKED = (
+    "import logging, sys\n"
+    "from sheetcrm.google.redact import RedactingFilter\n"
+    "hooked = logging.getLogRecordFactory() is not logging.LogRecord or any(\n"
+    "    isinstance(f, RedactingFilter) for f in logging.getLogger('sheetcrm').filters)\n"
+    "print('hooked' if hooked else 'clean')\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        # The library: opening a client changes nothing process-wide.
+        (
+            "from google.oauth2.credentials import Credentials\n"
+            "from sheetcrm.google.connect import connect\n"
+            "connect(Credentials(token='t'), base_url='http://127.0.0.1:9')\n",
+            "clean",
+        ),
+        # The CLI: every command runs with redaction installed.
+        (
+            "from click.testing import CliRunner\n"
+            "from sheetcrm.cli import cli\n"
+            "CliRunner().invoke(cli, ['validate', 'no-such.xlsx'])\n",
+            "hooked",
+        ),
+    ],
+)
+def test_only_the_cli_installs_log_redaction(setup: str, expected: str) -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", setup + _HOOKED], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == expected, out.stderr

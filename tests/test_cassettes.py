@@ -45,13 +45,15 @@ import openpyxl
 import pandas as pd
 import pytest
 import vcr
+from gspread.utils import absolute_range_name
 
 import sheetcrm
 from sheetcrm.backends.backup import pull
-from sheetcrm.backends.gsheets import create_google_workbook, quote_title, spreadsheet_key, to_cell_json
+from sheetcrm.backends.gsheets import spreadsheet_key, to_cell_json
+from sheetcrm.google.template import create_google_workbook
 from sheetcrm.schema import Lang, Tab
 from sheetcrm.workbook import open_backend
-from tests.conftest import AS_OF
+from tests.helpers import AS_OF
 
 CASSETTES = Path(__file__).resolve().parent / "cassettes"
 #: none (replay only, the default), all (re-record), once, new_episodes.
@@ -162,9 +164,9 @@ def put_rows(client: Any, key: str, sheets: dict[str, list[list[Any]]]) -> None:
             ]
         },
     )
-    http.values_batch_clear(key, body={"ranges": [quote_title(t) for t in sheets]})
+    http.values_batch_clear(key, body={"ranges": [absolute_range_name(t) for t in sheets]})
     data = [
-        {"range": f"{quote_title(title)}!A1", "values": [[to_cell_json(v) for v in row] for row in rows]}
+        {"range": absolute_range_name(title, "A1"), "values": [[to_cell_json(v) for v in row] for row in rows]}
         for title, rows in sheets.items()
         if rows
     ]
@@ -279,7 +281,7 @@ def source() -> Iterator[Source]:
         yield Source("replay", _replay_client(), Scrubber())
         return
     if live is not None:
-        from sheetcrm.backends.gsheets import ENV_API_URL, connect
+        from sheetcrm.google.connect import ENV_API_URL, connect
 
         key = spreadsheet_key(live[0])
         # As every command connects (SHEETCRM_SHEETS_API_URL, if set, sends the traffic to

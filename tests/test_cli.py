@@ -11,7 +11,7 @@ from click.testing import CliRunner
 import sheetcrm
 from sheetcrm.cli import cli
 from sheetcrm.schema import Tab
-from tests.conftest import AS_OF
+from tests.helpers import AS_OF
 
 
 def _commands() -> list[str]:

@@ -21,10 +21,11 @@ import pandas as pd
 import pytest
 
 import sheetcrm
+from sheetcrm.cells.a1 import column_letters
 from sheetcrm.engine.sync import SyncResult
-from sheetcrm.schema import Tab, column_letter
+from sheetcrm.schema import Tab
 from sheetcrm.testing import FakeSheetsServer
-from tests.conftest import AS_OF, Rows, upload_xlsx
+from tests.helpers import AS_OF, Rows, upload_xlsx
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RECORD_TITLES = ("Companies", "Contacts", "Opportunities", "Activities")
@@ -132,7 +133,7 @@ def address(fake: FakeSheetsServer, key: str, title: str, record_id: str, column
     grid = fake.get_values(key, title)
     id_col, col = grid[0].index("ID"), grid[0].index(column)
     row = next(i + 1 for i, r in enumerate(grid) if i and len(r) > id_col and r[id_col] == record_id)
-    return f"{column_letter(col)}{row}"
+    return f"{column_letters(col)}{row}"
 
 
 def skipped(result: SyncResult) -> pd.DataFrame:

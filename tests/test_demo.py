@@ -12,7 +12,7 @@ import sheetcrm
 from sheetcrm.cli import cli
 from sheetcrm.demo import PLANTED_MISTAKES, make_demo
 from sheetcrm.schema import Lang, Tab
-from tests.conftest import AS_OF
+from tests.helpers import AS_OF
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ writes nothing).
 from __future__ import annotations
 
 import copy
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,17 +25,15 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from google.oauth2.credentials import Credentials
 
 import sheetcrm
-from sheetcrm.backends.gsheets import ENV_API_URL
 from sheetcrm.cli import cli
 from sheetcrm.exceptions import QuotaError, SheetCRMError
 from sheetcrm.google import http as sheetcrm_http
+from sheetcrm.google.connect import ENV_API_URL
 from sheetcrm.google.http import RetriesExhaustedError, make_client
-from tests.conftest import AS_OF
+from tests.helpers import AS_OF, write_service_account_key
 
 #: The requests of a full sync, by position.
 POSITIONS = {1: "spreadsheets.get", 2: "values.batchGet", 3: "values.batchGet", 4: "values.batchUpdate"}
@@ -195,7 +192,7 @@ def test_a_retrying_sync_completes_and_equals_a_fault_free_sync(
     assert http.retries == 1
     if kind == "429+Retry-After":
         assert http.delays == [1.0]  # Retry-After honoured (the test client does not sleep)
-    assert not result.report.skipped
+    assert result.report is not None and not result.report.skipped
     assert result.counts["stage_moves"] == 1
     assert _converged_state(fake, key) == reference
 
@@ -247,7 +244,7 @@ def test_a_sync_that_gives_up_leaves_the_sheet_unchanged_and_the_next_run_conver
     fake.reset_counters()
     recovered = sheetcrm.open(_url(key), client=_client(fake)).sync(as_of=AS_OF)
     assert [r.endpoint for r in fake.requests] == list(POSITIONS.values())
-    assert not recovered.report.skipped
+    assert recovered.report is not None and not recovered.report.skipped
     assert _converged_state(fake, key) == reference
 
 
@@ -260,7 +257,8 @@ def test_a_retry_after_longer_than_the_budget_gives_up_at_once(fake, crm_sheets,
     gc = _client(fake, budget_seconds=5.0)
     with pytest.raises(QuotaError, match=r"asked to wait 30 s") as caught:
         sheetcrm.open(_url(key), client=gc).sync(as_of=AS_OF)
-    assert caught.value.attempts == 1 and gc.http_client.delays == []
+    assert isinstance(caught.value, RetriesExhaustedError) and caught.value.attempts == 1
+    assert gc.http_client.delays == []
     assert fake.request_count == position
     assert _snapshot(fake, key) == before
     sheetcrm.open(_url(key), client=_client(fake)).sync(as_of=AS_OF)
@@ -272,33 +270,11 @@ def test_a_retry_after_longer_than_the_budget_gives_up_at_once(fake, crm_sheets,
 # --------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def _pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode("ascii")
-
-
 @pytest.fixture
-def sa_json(fake, tmp_path: Path, _pem: str) -> Path:
+def sa_json(fake, tmp_path: Path, pem: str) -> Path:
     """A service-account key file whose token_uri is the fake's /token: the real
     google-auth JWT flow runs, against 127.0.0.1."""
-    path = tmp_path / "sa.json"
-    path.write_text(
-        json.dumps(
-            {
-                "type": "service_account",
-                "project_id": "demo-project",
-                "private_key_id": "0123456789abcdef0123456789abcdef01234567",
-                "private_key": _pem,
-                "client_email": SA_EMAIL,
-                "client_id": "123456789012345678901",
-                "token_uri": f"{fake.url}/token",
-            }
-        )
-    )
-    return path
+    return write_service_account_key(tmp_path / "sa.json", pem=pem, email=SA_EMAIL, token_uri=f"{fake.url}/token")
 
 
 @pytest.fixture

@@ -20,19 +20,18 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from openpyxl.utils import get_column_letter
 
 import sheetcrm
-from sheetcrm.backends.gsheets import ENV_API_URL
+from sheetcrm.cells.serial import SERIAL_EPOCH
 from sheetcrm.cli import cli
 from sheetcrm.google import http as sheetcrm_http
+from sheetcrm.google.connect import ENV_API_URL
 from sheetcrm.schema import TABS, ColumnType, Lang, Tab
 from sheetcrm.settings import settings_rows
-from tests.conftest import AS_OF, upload_xlsx
+from tests.helpers import AS_OF, upload_xlsx, write_service_account_key
 
 SA_EMAIL = "sheetcrm-cli@demo-project.iam.gserviceaccount.com"
-SERIAL_EPOCH = dt.datetime(1899, 12, 30)
 ZH = Lang.ZH_TW
 
 
@@ -51,31 +50,9 @@ def _isolated(loopback_only: None, google_env: Path, monkeypatch: pytest.MonkeyP
     yield
 
 
-@pytest.fixture(scope="module")
-def pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode("ascii")
-
-
 @pytest.fixture
 def sa_json(fake, tmp_path: Path, pem: str) -> Path:
-    path = tmp_path / "sa.json"
-    path.write_text(
-        json.dumps(
-            {
-                "type": "service_account",
-                "project_id": "demo-project",
-                "private_key_id": "0123456789abcdef0123456789abcdef01234567",
-                "private_key": pem,
-                "client_email": SA_EMAIL,
-                "client_id": "123456789012345678901",
-                "token_uri": f"{fake.url}/token",
-            }
-        )
-    )
-    return path
+    return write_service_account_key(tmp_path / "sa.json", pem=pem, email=SA_EMAIL, token_uri=f"{fake.url}/token")
 
 
 @pytest.fixture
@@ -163,7 +140,7 @@ def test_init_google_creates_the_whole_workbook_in_chinese(fake, sa_json: Path, 
 
         # dropdowns on every people column with a closed vocabulary (or TRUE/FALSE), from row 2 down
         for i, col in enumerate(spec.columns):
-            letter = openpyxl.utils.get_column_letter(i + 1)
+            letter = get_column_letter(i + 1)
             rule = fake.data_validation(key, title, f"{letter}2")
             wants_dropdown = not col.computed and (col.enum is not None or col.type is ColumnType.BOOL)
             if not wants_dropdown:
@@ -236,8 +213,8 @@ def test_validate_exit_codes_and_json_match_the_library(fake, sa_json: Path, crm
     # a person types a stage that does not exist and an activity date that is not a date
     opps = fake.get_values(crm_key, "Opportunities")
     acts = fake.get_values(crm_key, "Activities")
-    stage = openpyxl.utils.get_column_letter(opps[0].index("Stage") + 1)
-    date = openpyxl.utils.get_column_letter(acts[0].index("Date") + 1)
+    stage = get_column_letter(opps[0].index("Stage") + 1)
+    date = get_column_letter(acts[0].index("Date") + 1)
     fake.set_values(crm_key, "Opportunities", f"{stage}3", [["Maybe someday"]])
     fake.set_values(crm_key, "Activities", f"{date}2", [["next Tuesday"]])
     before = {t: fake.get_values(crm_key, t) for t in fake.sheet_titles(crm_key)}
@@ -272,7 +249,7 @@ def test_sync_backup_is_saved_before_writing_and_equals_the_sheet_as_read(
     sheetcrm.open(_url(crm_key), client=google_client).sync(as_of=AS_OF)
     acts = fake.get_values(crm_key, "Activities")
     header = acts[0]
-    new = dict.fromkeys(header, "")
+    new: dict[str, object] = dict.fromkeys(header, "")
     new.update(
         {
             "ID": "A-00006",

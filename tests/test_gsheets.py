@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from gspread.utils import absolute_range_name
 
 import sheetcrm
-from sheetcrm.backends.gsheets import quote_title, spreadsheet_key
+from sheetcrm.backends.gsheets import spreadsheet_key
 from sheetcrm.demo import make_demo
 from sheetcrm.exceptions import PermissionDeniedError, WorkbookNotFoundError
 from sheetcrm.schema import Tab
-from tests.conftest import AS_OF, upload_xlsx
+from tests.helpers import AS_OF, upload_xlsx
 
 KEY = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
 
@@ -45,8 +46,10 @@ def test_bad_key_says_where_to_find_it(bad: str) -> None:
         ("🌵 CRM", "'🌵 CRM'"),
     ],
 )
-def test_quote_title(title: str, quoted: str) -> None:
-    assert quote_title(title) == quoted
+def test_sheet_titles_are_always_quoted_in_ranges(title: str, quoted: str) -> None:
+    """The backend builds every range with gspread's absolute_range_name: a title that
+    looks like a cell reference or holds a quote must still name the sheet."""
+    assert absolute_range_name(title, "A1:B2") == f"{quoted}!A1:B2"
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +128,7 @@ def test_a_new_computed_column_grows_the_grid(fake, google_client) -> None:
         },
     )
     result = _open(fake, google_client, key).sync(as_of=AS_OF)
-    assert not result.report.skipped
+    assert result.report is not None and not result.report.skipped
     contacts = fake.get_values(key, "Contacts")
     assert "NESL" in contacts[0] and "Log" in fake.sheet_titles(key)
     assert contacts[1][contacts[0].index("NESL")] == "E"

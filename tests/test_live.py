@@ -31,12 +31,13 @@ from click.testing import CliRunner
 
 import sheetcrm
 from sheetcrm.backends.backup import pull
-from sheetcrm.backends.gsheets import connect, spreadsheet_key
+from sheetcrm.backends.gsheets import spreadsheet_key
 from sheetcrm.cli import cli
+from sheetcrm.google.connect import connect
 from sheetcrm.schema import Lang, Tab
 from sheetcrm.template import init_workbook
 from sheetcrm.workbook import open_backend
-from tests.conftest import AS_OF
+from tests.helpers import AS_OF
 from tests.test_cassettes import MISTAKES, live_create, live_settings, put_rows, workbook_rows
 
 pytestmark = [

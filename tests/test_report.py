@@ -218,7 +218,7 @@ def test_funnel_and_conversion_equal_independent_counts(reports, report_crm, lan
     r, html, _md, _rows = reports[lang]
     deals = report_crm[Tab.OPPORTUNITIES]
     at_end = Counter(o["_stage_at_month_end"] for o in deals)
-    amount = defaultdict(float)
+    amount: defaultdict[str, float] = defaultdict(float)
     for o in deals:
         amount[o["_stage_at_month_end"]] += o["Amount"]
     order = ["Lead", "Qualified", "Proposal", "Negotiation", "Won"]
@@ -417,7 +417,7 @@ def test_a_second_tab_run_replaces_the_tab(report_book, tmp_path) -> None:
     for _ in range(2):
         done = sheetcrm.run_report(report_book, MONTH, out=tmp_path, formats=(), tab=True)
     wb = openpyxl.load_workbook(report_book)
-    assert wb.sheetnames.count(done.tab) == 1 and done.tab == "Report 2026-10"
+    assert done.tab == "Report 2026-10" and wb.sheetnames.count(done.tab) == 1
     assert wb[done.tab]["A1"].value == "Monthly segment report 2026-10"
     assert sheetcrm.open(report_book).validate() is not None  # the workbook still reads
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 import sheetcrm
 from sheetcrm.cli import cli
 from sheetcrm.report.run import write_report_tab
-from tests.conftest import upload_xlsx
+from tests.helpers import upload_xlsx
 
 MONTH = "2026-10"
 

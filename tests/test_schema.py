@@ -18,7 +18,6 @@ from sheetcrm.schema import (
     Stage,
     Tab,
     Tier,
-    column_letter,
     find_tabs,
     match_headers,
     normalize_label,
@@ -122,8 +121,3 @@ def test_find_tabs(titles: list[str], expected: dict[Tab, str]) -> None:
 def test_two_worksheets_claiming_one_tab() -> None:
     with pytest.raises(SchemaError, match="both look like the Companies tab"):
         find_tabs(["Companies", "公司"])
-
-
-@pytest.mark.parametrize("index,letters", [(0, "A"), (25, "Z"), (26, "AA"), (51, "AZ"), (701, "ZZ"), (702, "AAA")])
-def test_column_letter(index: int, letters: str) -> None:
-    assert column_letter(index) == letters

@@ -28,12 +28,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 import sheetcrm
 from sheetcrm.backends.backup import pull
-from sheetcrm.backends.gsheets import ENV_API_URL, connect, create_google_workbook
 from sheetcrm.cli import cli
 from sheetcrm.exceptions import (
     AuthError,
@@ -44,10 +41,12 @@ from sheetcrm.exceptions import (
 )
 from sheetcrm.google import http as sheetcrm_http
 from sheetcrm.google.auth import load_credentials
+from sheetcrm.google.connect import ENV_API_URL, connect
+from sheetcrm.google.template import create_google_workbook
 from sheetcrm.schema import Lang
 from sheetcrm.testing import FakeSheetsServer
 from sheetcrm.workbook import open_backend
-from tests.conftest import AS_OF, upload_xlsx
+from tests.helpers import AS_OF, upload_xlsx
 
 SA_EMAIL = "sheetcrm-secrets@demo-project.iam.gserviceaccount.com"
 #: A fresh key id and access token per run: if either shows up, it came from this run.
@@ -165,14 +164,6 @@ class Exposure:
 # --------------------------------------------------------------------------------------
 # fixtures
 # --------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode("ascii")
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.utils import get_column_letter
 
 from sheetcrm.exceptions import WorkbookExistsError
 from sheetcrm.schema import TABS, Lang, Tab
@@ -50,13 +51,13 @@ def test_dropdowns_computed_shading_and_protection(tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(init_workbook(tmp_path / "crm.xlsx", Lang.ZH_TW))
     opps = wb["機會"]
     header = [c.value for c in opps[1]]
-    stage_letter = openpyxl.utils.get_column_letter(header.index("階段") + 1)
+    stage_letter = get_column_letter(header.index("階段") + 1)
     formulas = {str(dv.sqref).split(":")[0]: dv.formula1 for dv in opps.data_validations.dataValidation}
     assert formulas[f"{stage_letter}2"] == '"潛在,確認需求,提案,議約,成交,失敗"'
     prob = opps.cell(row=1, column=header.index("成交機率") + 1)
     assert prob.fill.fgColor.rgb.endswith("E7E6E6") and prob.comment is not None
     assert opps.protection.sheet and not opps.protection.insertRows and not opps.protection.sort
-    name_col = openpyxl.utils.get_column_letter(header.index("機會名稱") + 1)
+    name_col = get_column_letter(header.index("機會名稱") + 1)
     assert opps.column_dimensions[name_col].protection.locked is False
     types = wb["活動紀錄"]
     assert any("訂單" in dv.formula1 for dv in types.data_validations.dataValidation)

@@ -10,6 +10,7 @@ from pandas.testing import assert_frame_equal
 from sheetcrm.customers.transactions import (
     TX_COLUMNS,
     attach_company,
+    positions_in,
     skipped_won,
     transactions,
 )
@@ -240,3 +241,37 @@ def test_attach_company_with_no_contacts() -> None:
     tx = tx_frame([("2025-01-01", 1.0, "P-1", None, None, "A-1", "activity")])
     contacts = pd.DataFrame({"ID": objs(), "Company ID": objs()})
     assert attach_company(tx, contacts)["company_id"].tolist() == [None]
+
+
+# --- matching keys to customers ----------------------------------------------------------
+
+
+def _fresh(values: list) -> np.ndarray:
+    """Each text its own object, as cells arrive."""
+    return np.array([("".join(v) if isinstance(v, str) else v) for v in values], dtype=object)
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        (["P-2", "P-1", "P-9", "王小明"], [1, 0, -1, 3]),  # text, one unknown, Chinese
+        (["P-2", None, float("nan"), "P-3"], [1, -1, -1, 2]),  # missing keys
+        (["P-1", 1, "P-3"], [0, -1, 2]),  # a number never matches the text "1"
+        (["x" * 40, "P-1"], [-1, 0]),  # longer than the packed width
+        (["P-1 ", "p-1", "P-1"], [-1, -1, 0]),  # exact: no folding here
+    ],
+)
+def test_positions_in(keys: list, expected: list[int]) -> None:
+    index = pd.Index(["P-1", "P-2", "P-3", "王小明"], dtype=object)
+    assert positions_in(index, _fresh(keys)).tolist() == expected
+    # the same keys as a few shared objects repeated (as a parsed column hands them out)
+    shared = np.array(_fresh(keys), dtype=object)[np.repeat(np.arange(len(keys)), 5)]
+    assert positions_in(index, shared).tolist() == np.repeat(expected, 5).tolist()
+
+
+def test_positions_in_many_keys_agrees_with_get_indexer() -> None:
+    rng = np.random.default_rng(5)
+    index = pd.Index([f"C-{i}" for i in range(2000)], dtype=object)
+    pool = np.array([f"C-{i}" for i in range(2500)], dtype=object)
+    for keys in (pool[rng.integers(0, 2500, 20000)], _fresh(pool[rng.integers(0, 2500, 20000)].tolist())):
+        assert positions_in(index, keys).tolist() == index.get_indexer(keys).tolist()

@@ -8,6 +8,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from openpyxl.comments import Comment
+from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from sheetcrm.backends.base import PLAN_COLUMNS, WritePlan, empty_cells
@@ -28,14 +29,14 @@ def _plan(rows: list[dict]) -> WritePlan:
 def _decorated(path: Path) -> None:
     """A workbook with everything a person may have added."""
     wb = openpyxl.Workbook()
-    ws = wb.active
+    ws = wb.worksheets[0]
     ws.title = "Contacts"
     ws.append(["ID", "Name", "Email", "My notes", "Score x2", "Problems"])
     ws.append(["P-1", "Amy", "amy@example.com", "likes tea", "=LEN(B2)*2", None])
     ws.append(["P-2", "Bob", "bob@example.com", None, "=LEN(B3)*2", None])
     ws["D2"].comment = Comment("ask about Q3", "amy")
     ws["C2"].number_format = "@"
-    ws["B2"].font = openpyxl.styles.Font(bold=True, color="FF0000")
+    ws["B2"].font = Font(bold=True, color="FF0000")
     dv = DataValidation(type="list", formula1='"hot,cold"', allow_blank=True)
     dv.add("D2:D100")
     ws.add_data_validation(dv)

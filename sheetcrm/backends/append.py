@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sheetcrm.backends.base import norm_cell
+from sheetcrm.backends.base import ChangeKind, norm_cell
 from sheetcrm.schema import Tab
 
 
@@ -95,7 +95,7 @@ def _skip(new: NewRows, i: int, reason: str) -> dict[str, Any]:
         "column": "ID",
         "id": new.ids[i] if i < len(new.ids) else None,
         "reason": reason,
-        "kind": "append",
+        "kind": ChangeKind.APPEND,
     }
 
 

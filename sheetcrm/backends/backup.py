@@ -14,15 +14,14 @@ from openpyxl.styles import Font
 
 from sheetcrm.backends.base import Backend, RawTab
 from sheetcrm.backends.xlsx import DATE_FORMAT, XlsxBackend
+from sheetcrm.cells.serial import MAX_SERIAL, SERIAL_EPOCH
 from sheetcrm.exceptions import SchemaError, WorkbookWriteError
 from sheetcrm.schema import TABS, ColumnType, Tab, match_headers
 
-_SERIAL_EPOCH = dt.datetime(1899, 12, 30)
-
 
 def _as_date(value: object, with_time: bool) -> object:
-    if isinstance(value, int | float) and not isinstance(value, bool) and 1 <= value < 2958466:
-        moment = _SERIAL_EPOCH + dt.timedelta(days=float(value))
+    if isinstance(value, int | float) and not isinstance(value, bool) and 1 <= value < MAX_SERIAL + 1:
+        moment = SERIAL_EPOCH + dt.timedelta(days=float(value))
         return moment if with_time else moment.date()
     return value
 

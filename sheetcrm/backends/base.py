@@ -4,14 +4,34 @@ into writes. Backends know storage, not the CRM: they never parse or compute."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
-from sheetcrm.schema import Tab
+from sheetcrm.schema import LogField, Tab
 
 if TYPE_CHECKING:
     from sheetcrm.backends.append import NewRows
+
+
+class ChangeKind(StrEnum):
+    """What a planned change is (the ``kind`` of a plan's cell, or of a skipped change)."""
+
+    #: A computed value (sheetcrm's own column).
+    COMPUTED = "computed"
+    #: A missing ID filled (compare-and-set).
+    ID = "id"
+    #: A Stage moved (compare-and-set).
+    STAGE = "stage"
+    #: An Owner assigned (compare-and-set).
+    OWNER = "owner"
+    #: A Settings value sheetcrm keeps (the round-robin cursor).
+    SETTING = "setting"
+    #: A blank people's cell filled from an import (compare-and-set).
+    MERGE = "merge"
+    #: A new row added below a tab's table.
+    APPEND = "append"
 
 
 @dataclass
@@ -26,6 +46,9 @@ class RawTab:
     title: str
     header: list[Any]
     rows: list[list[Any]]
+    #: What the backend needs back at write time about this tab as read (Google: the
+    #: sheet's ID and grid size); the engine hands it to ``write`` inside the plan untouched.
+    token: Any = None
 
 
 @dataclass
@@ -37,19 +60,23 @@ class WritePlan:
     ID the row held, or will hold when the change fills it), ``id_col`` (0-based index of
     the tab's ID column, -1 when none), ``column`` (schema key), ``old`` (cell value as
     read), ``new`` (value to write, None clears), ``cas`` (compare-and-set: write only if
-    the cell still holds ``old``), ``kind`` ("computed", "id" or "stage").
+    the cell still holds ``old``), ``kind`` (a :class:`ChangeKind`).
     ``headers``: (Tab, title, 0-based column index, header text) for computed columns
-    added to the right of a header. ``log``: rows (Time, Run, Tab, ID, Column, Old, New,
-    Reason) appended to the Log tab. ``appends``: new rows added below a tab's last row
+    added to the right of a header. ``log``: rows for the Log tab, each keyed by
+    :class:`~sheetcrm.schema.LogField` plus :data:`LOG_ABOUT` (the schema key of the
+    column the row is about, for matching skipped changes); the last row is the run's
+    summary. ``appends``: new rows added below a tab's last row
     (:class:`sheetcrm.backends.append.NewRows`; see that module for the rule).
+    ``read``: the :attr:`RawTab.token` of each tab the plan was made from.
     """
 
     cells: pd.DataFrame
     headers: list[tuple[Tab, str, int, str]] = field(default_factory=list)
-    log: list[list[Any]] = field(default_factory=list)
+    log: list[dict[str, Any]] = field(default_factory=list)
     log_title: str = "Log"
     log_header: list[str] = field(default_factory=list)
     appends: list[NewRows] = field(default_factory=list)
+    read: dict[Tab, Any] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -79,7 +106,7 @@ def skip_reason(kind: str, id_col: int, held_id: Any, record_id: Any, cas: bool,
     """Why a planned change must not be written at its row, or None to write it: the row
     no longer holds the record's ID, or a compare-and-set cell holds a person's formula or
     no longer holds what sync read."""
-    if id_col >= 0 and kind != "id" and norm_cell(held_id) != norm_cell(record_id):
+    if id_col >= 0 and kind != ChangeKind.ID and norm_cell(held_id) != norm_cell(record_id):
         return f"row now holds ID {held_id!r}, not {record_id!r}"
     if cas and isinstance(current, str) and current.startswith("="):
         return "cell holds a formula"
@@ -88,39 +115,67 @@ def skip_reason(kind: str, id_col: int, held_id: Any, record_id: Any, cas: bool,
     return None
 
 
+#: Key of a Log row (besides the LogField keys) naming the schema key of the column it is about.
+LOG_ABOUT = "about"
+
+
 def reconcile_log(plan: WritePlan, skipped: list[dict[str, Any]]) -> list[list[Any]]:
-    """The Log rows to write once the backend knows what it skipped: rows about ID fills,
-    Stage moves, Owner assignments and added rows that did not happen are replaced by a
-    row saying why, and the run's summary row (the last) says how many were skipped."""
+    """The Log rows to write, encoded in the Log tab's column order, once the backend knows
+    what it skipped: rows about ID fills, Stage moves, Owner assignments and added rows
+    that did not happen say why instead, and the run's summary row (the last) says how
+    many were skipped."""
     if not plan.log:
         return []
-    keys = _reconciled_headers()
-    gone = {
-        (s["tab"], str(norm_cell(s.get("id"))), s.get("column")): s for s in skipped if s.get("column") in _RECONCILED
-    }
+    gone = {(s["tab"], str(norm_cell(s.get("id"))), s.get("column")): s for s in skipped}
     rows: list[list[Any]] = []
-    for row in plan.log[:-1]:
-        hit = gone.get((row[2], str(norm_cell(row[3])), keys.get(row[4])))
+    for entry in plan.log[:-1]:
+        about = entry.get(LOG_ABOUT)
+        hit = gone.get((entry[LogField.TAB], str(norm_cell(entry[LogField.ID])), about)) if about else None
         if hit is not None:
-            done = "not added" if hit.get("kind") == "append" else "not changed"
-            rows.append([*row[:5], row[5], "", f"{done}: {hit['reason']}"])
-        else:
-            rows.append(list(row))
-    summary = list(plan.log[-1])
+            done = "not added" if hit.get("kind") == ChangeKind.APPEND else "not changed"
+            entry = {**entry, LogField.NEW: "", LogField.REASON: f"{done}: {hit['reason']}"}
+        rows.append(encode_log_row(entry))
+    summary = dict(plan.log[-1])
     if skipped:
-        summary[-1] = f"{summary[-1]}; {len(skipped)} cell(s) skipped because the sheet changed meanwhile"
-    return [*rows, summary]
+        summary[LogField.REASON] = (
+            f"{summary[LogField.REASON]}; {len(skipped)} cell(s) skipped because the sheet changed meanwhile"
+        )
+    return [*rows, encode_log_row(summary)]
 
 
-#: People's columns sheetcrm writes with compare-and-set, whose Log rows are reconciled.
-_RECONCILED = ("ID", "Stage", "Owner")
+def log_entry(
+    time: Any,
+    run: str,
+    tab: str = "",
+    record_id: Any = "",
+    column: str = "",
+    old: Any = "",
+    new: Any = "",
+    reason: Any = "",
+    *,
+    about: str | None = None,
+) -> dict[str, Any]:
+    """One row of a plan's ``log``. ``about``: the schema key of the cell (or, for an added
+    row, "ID") the plan writes for this row, so that a backend that skips that write says
+    so in this row instead; None for rows about no planned write (summaries)."""
+    entry: dict[str, Any] = {
+        LogField.TIME: time,
+        LogField.RUN: run,
+        LogField.TAB: tab,
+        LogField.ID: record_id,
+        LogField.COLUMN: column,
+        LogField.OLD: old,
+        LogField.NEW: new,
+        LogField.REASON: reason,
+    }
+    if about is not None:
+        entry[LOG_ABOUT] = about
+    return entry
 
 
-def _reconciled_headers() -> dict[str, str]:
-    """Log Column text (English or Chinese header) -> schema key, for _RECONCILED."""
-    from sheetcrm.schema import OPPORTUNITIES
-
-    return {h: key for key in _RECONCILED for h in (key, OPPORTUNITIES.column(key).zh)}
+def encode_log_row(entry: dict[str, Any]) -> list[Any]:
+    """A Log row as the cells of the Log tab, left to right."""
+    return [entry.get(f, "") for f in LogField]
 
 
 def norm_cell(value: Any) -> Any:

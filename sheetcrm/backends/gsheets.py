@@ -27,19 +27,29 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
 import gspread
 import pandas as pd
 from gspread.exceptions import APIError
+from gspread.utils import DateTimeOption, Dimension, ValueInputOption, ValueRenderOption, absolute_range_name
 
 from sheetcrm.backends.append import NewRows, place, spans
-from sheetcrm.backends.base import RawTab, WritePlan, WriteReport, norm_cell, reconcile_log
+from sheetcrm.backends.base import (
+    ChangeKind,
+    RawTab,
+    WritePlan,
+    WriteReport,
+    encode_log_row,
+    norm_cell,
+    reconcile_log,
+)
+from sheetcrm.cells.a1 import column_letters, parse_a1
+from sheetcrm.cells.serial import to_serial
 from sheetcrm.exceptions import PermissionDeniedError, SheetCRMError, WorkbookNotFoundError, WorkbookWriteError, shown
-from sheetcrm.schema import Tab, column_letter, find_tabs
+from sheetcrm.schema import Tab, find_tabs
 
-SERIAL_EPOCH = dt.datetime(1899, 12, 30)
 #: Cells per values.batchGet request when a tab is read in row chunks.
 READ_CHUNK_CELLS = 2_000_000
 #: Bytes per values.batchUpdate payload.
@@ -62,11 +72,6 @@ def spreadsheet_key(key_or_url: str) -> str:
     )
 
 
-def quote_title(title: str) -> str:
-    """A sheet title as A1 notation wants it: always quoted, inner quotes doubled."""
-    return "'" + title.replace("'", "''") + "'"
-
-
 def to_cell_json(value: Any) -> Any:
     """A plan value as JSON the Sheets API takes with RAW input: dates as serial numbers,
     None and NaN as "" (which clears the cell)."""
@@ -76,10 +81,8 @@ def to_cell_json(value: Any) -> Any:
         return ""
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
-    if isinstance(value, dt.datetime):
-        return (value - SERIAL_EPOCH).total_seconds() / 86400
     if isinstance(value, dt.date):
-        return (value - SERIAL_EPOCH.date()).days
+        return to_serial(value)
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
     if isinstance(value, str | int | float | bool):
@@ -93,15 +96,17 @@ class SheetInfo:
     sheet_id: int
     rows: int
     cols: int
+    #: Position among the spreadsheet's sheets.
+    index: int = 0
 
 
-@dataclass
-class ReadState:
-    """What the last read saw: grid sizes and the rows as read (for re-targeting)."""
+@dataclass(frozen=True)
+class ReadToken:
+    """What ``write`` needs from the read a plan was made from (:attr:`RawTab.token`): the
+    sheet's ID and grid size, and its rows as read (to re-target writes by ID)."""
 
-    sheets: dict[str, SheetInfo] = field(default_factory=dict)
-    rows: dict[str, list[list[Any]]] = field(default_factory=dict)
-    log_title: str | None = None
+    sheet: SheetInfo
+    rows: list[list[Any]]
 
 
 def _api_error(exc: APIError, key: str, credentials: Any, action: str) -> SheetCRMError:
@@ -121,10 +126,10 @@ def _api_error(exc: APIError, key: str, credentials: Any, action: str) -> SheetC
             else "share the spreadsheet with the account sheetcrm signs in as"
         )
         return PermissionDeniedError(f"no permission to {action} spreadsheet {key!r}; {share}")
-    return WorkbookWriteError(f"could not {action} spreadsheet {key!r}: {status} {_google_message(exc)}")
+    return WorkbookWriteError(f"could not {action} spreadsheet {key!r}: {status} {google_message(exc)}")
 
 
-def _google_message(exc: APIError) -> str:
+def google_message(exc: APIError) -> str:
     """Google's own error message from an APIError's JSON body."""
     try:
         return str(exc.response.json()["error"]["message"])
@@ -140,7 +145,6 @@ class GoogleSheetsBackend:
         self.client = client
         self.credentials = credentials
         self.location = f"https://docs.google.com/spreadsheets/d/{self.key}"
-        self.state = ReadState()
 
     @property
     def http(self) -> Any:
@@ -160,7 +164,7 @@ class GoogleSheetsBackend:
         except APIError as exc:
             raise _api_error(exc, self.key, self.credentials, "open") from None
         out = {}
-        for sheet in meta.get("sheets", []):
+        for index, sheet in enumerate(meta.get("sheets", [])):
             props = sheet["properties"]
             grid = props.get("gridProperties", {})
             out[props["title"]] = SheetInfo(
@@ -168,6 +172,7 @@ class GoogleSheetsBackend:
                 int(props.get("sheetId", 0)),
                 int(grid.get("rowCount", 1000)),
                 int(grid.get("columnCount", 26)),
+                index,
             )
         return out
 
@@ -177,9 +182,9 @@ class GoogleSheetsBackend:
                 self.key,
                 ranges,
                 params={
-                    "valueRenderOption": "UNFORMATTED_VALUE",
-                    "dateTimeRenderOption": "SERIAL_NUMBER",
-                    "majorDimension": "ROWS",
+                    "valueRenderOption": ValueRenderOption.unformatted,
+                    "dateTimeRenderOption": DateTimeOption.serial_number,
+                    "majorDimension": Dimension.rows,
                 },
             )
         except APIError as exc:
@@ -191,32 +196,29 @@ class GoogleSheetsBackend:
         tabs too large for one answer, read in row chunks)."""
         sheets = self.metadata()
         tabs = find_tabs(list(sheets))
-        ranges: list[tuple[Tab, str, str]] = []
-        for tab, title in tabs.items():
+        ranges: list[_Chunk] = []
+        for title in tabs.values():
             info = sheets[title]
-            last = column_letter(max(info.cols, 1) - 1)
+            last = column_letters(max(info.cols, 1) - 1)
             rows_per_chunk = max(1000, READ_CHUNK_CELLS // max(info.cols, 1))
             for start in range(1, info.rows + 1, rows_per_chunk):
                 end = min(info.rows, start + rows_per_chunk - 1)
-                ranges.append((tab, title, f"{quote_title(title)}!A{start}:{last}{end}"))
+                ranges.append(_Chunk(title, start, end, absolute_range_name(title, f"A{start}:{last}{end}")))
         grids: dict[str, list[list[Any]]] = defaultdict(list)
         for group in _chunk_ranges(ranges, sheets):
-            values = self._batch_get([r for _, _, r in group])
-            for (_tab, title, a1), rows in zip(group, values, strict=True):
-                start = int(re.search(r"!A(\d+):", a1).group(1))  # type: ignore[union-attr]
-                grid = grids[title]
-                grid.extend([] for _ in range(start - 1 - len(grid)))
+            values = self._batch_get([chunk.a1 for chunk in group])
+            for chunk, rows in zip(group, values, strict=True):
+                grid = grids[chunk.title]
+                grid.extend([] for _ in range(chunk.start - 1 - len(grid)))
                 grid.extend(rows)
         out: dict[Tab, RawTab] = {}
-        self.state = ReadState(sheets=sheets, log_title=tabs.get(Tab.LOG))
         for tab, title in tabs.items():
             grid = grids.get(title, [])
             header = list(grid[0]) if grid else []
             rows = [list(r) for r in grid[1:]]
             while rows and not rows[-1]:
                 rows.pop()
-            self.state.rows[title] = rows
-            out[tab] = RawTab(tab, title, header, rows)
+            out[tab] = RawTab(tab, title, header, rows, ReadToken(sheets[title], rows))
         return out
 
     # --------------------------------------------------------------- write
@@ -227,46 +229,52 @@ class GoogleSheetsBackend:
         report = WriteReport()
         if plan.empty:
             return report
-        if not self.state.sheets:
-            self.read()
+        # A plan made without this backend's read (by hand, or from another backend's
+        # tabs) is aimed at the sheet as it is now.
+        tokens = plan.read or {tab: raw.token for tab, raw in self.read().items()}
+        read = [t for t in tokens.values() if isinstance(t, ReadToken)]
+        # Copies: growing the grid updates them, and the plan's tokens stay as read.
+        sheets = {t.sheet.title: replace(t.sheet) for t in sorted(read, key=lambda t: t.sheet.index)}
+        rows_as_read = {t.sheet.title: t.rows for t in read}
+        log_read = tokens.get(Tab.LOG)
+        log_title = log_read.sheet.title if isinstance(log_read, ReadToken) else plan.log_title
         cells = plan.cells
-        log_title = self.state.log_title or plan.log_title
         # Grow the grid first, so the re-read sits right before the write: the window in
         # which a person's inserted row could shift the writes is one request wide.
-        grow = self._growth(cells, plan, log_title) + append_growth(self.state, plan.appends)
+        grow = self._growth(cells, plan, log_title, sheets, len(rows_as_read.get(log_title, [])))
+        grow += append_growth(sheets, rows_as_read, plan.appends)
         if grow:
             self._batch_update_structure(grow)
             report.requests += 1
-        reread, requests = self._reread(cells)
+        reread, requests = self._reread(cells, rows_as_read)
         report.requests += requests
-        targets, skipped = retarget(cells, reread, self.state.rows)
+        targets, skipped = retarget(cells, reread, rows_as_read)
         report.skipped.extend(skipped)
         data = _ranges_for(targets)
         if plan.appends:
-            data.extend(append_ranges(self, plan.appends, report))
+            data.extend(append_ranges(self, sheets, plan.appends, report))
         for _tab, title, col, text in plan.headers:
-            data.append({"range": f"{quote_title(title)}!{column_letter(col)}1", "values": [[text]]})
+            data.append({"range": absolute_range_name(title, f"{column_letters(col)}1"), "values": [[text]]})
         log = reconcile_log(plan, skipped)
         if log:
-            first = len(self.state.rows.get(log_title, [])) + 2
-            if self.state.log_title is None:
-                data.append({"range": f"{quote_title(log_title)}!A1", "values": [list(plan.log_header)]})
+            first = len(rows_as_read.get(log_title, [])) + 2
+            if log_title not in sheets:
+                data.append({"range": absolute_range_name(log_title, "A1"), "values": [list(plan.log_header)]})
             last = first + len(log) - 1
             data.append(
                 {
-                    "range": f"{quote_title(log_title)}!A{first}:{column_letter(len(log[0]) - 1)}{last}",
+                    "range": absolute_range_name(log_title, f"A{first}:{column_letters(len(log[0]) - 1)}{last}"),
                     "values": [[to_cell_json(v) for v in row] for row in log],
                 }
             )
             report.log_rows = len(log)
         for body in _payloads(data):
             try:
-                self.http.values_batch_update(self.key, body={"valueInputOption": "RAW", "data": body})
+                self.http.values_batch_update(self.key, body={"valueInputOption": ValueInputOption.raw, "data": body})
             except APIError as exc:
                 raise _api_error(exc, self.key, self.credentials, "write") from None
             report.requests += 1
         report.written = len(targets)
-        self.state = ReadState()
         return report
 
     def replace_tab(self, title: str, rows: list[list[Any]]) -> WriteReport:
@@ -306,11 +314,12 @@ class GoogleSheetsBackend:
             self.http.batch_update(self.key, {"requests": requests})
         except APIError as exc:
             raise _api_error(exc, self.key, self.credentials, "write") from None
-        self.state = ReadState()
         written = sum(v is not None for r in rows for v in r)
         return WriteReport(written=written, requests=2)
 
-    def _reread(self, cells: pd.DataFrame) -> tuple[dict[str, dict[Any, Any]], int]:
+    def _reread(
+        self, cells: pd.DataFrame, rows_as_read: dict[str, list[list[Any]]]
+    ) -> tuple[dict[str, dict[Any, Any]], int]:
         """One batchGet: each touched tab's ID column, its compare-and-set columns, and the
         full rows whose identity the ID alone cannot prove (rows whose ID the plan fills,
         rows that shared their ID with another row when read). Returns title -> {column
@@ -321,11 +330,11 @@ class GoogleSheetsBackend:
             id_col = int(group["id_col"].iloc[0])
             if id_col >= 0:
                 wanted.append((title, id_col, None))
-            for col in sorted(set(group.loc[group["cas"].astype(bool) & (group["kind"] != "id"), "col"])):
+            for col in sorted(set(group.loc[group["cas"].astype(bool) & (group["kind"] != ChangeKind.ID), "col"])):
                 wanted.append((title, int(col), None))
-            rows = set(group.loc[group["kind"] == "id", "row"])
+            rows = set(group.loc[group["kind"] == ChangeKind.ID, "row"])
             if id_col >= 0:
-                read = self.state.rows.get(title, [])
+                read = rows_as_read.get(title, [])
                 shared = {
                     rid
                     for rid, at in _positions([r[id_col] if id_col < len(r) else None for r in read]).items()
@@ -357,12 +366,16 @@ class GoogleSheetsBackend:
         title, col, row = wanted
         if col is not None:
             # Open-ended: people may have deleted rows, shrinking the grid, since the read.
-            letter = column_letter(col)
-            return f"{quote_title(title)}!{letter}2:{letter}"
-        return f"{quote_title(title)}!{row}:{row}"
+            letter = column_letters(col)
+            return absolute_range_name(title, f"{letter}2:{letter}")
+        return absolute_range_name(title, f"{row}:{row}")
 
-    def _growth(self, targets: pd.DataFrame, plan: WritePlan, log_title: str) -> list[dict[str, Any]]:
-        """spreadsheets.batchUpdate requests that make room for the writes (if any)."""
+    @staticmethod
+    def _growth(
+        targets: pd.DataFrame, plan: WritePlan, log_title: str, sheets: dict[str, SheetInfo], log_rows: int
+    ) -> list[dict[str, Any]]:
+        """spreadsheets.batchUpdate requests that make room for the writes (if any), given
+        the sheets as read and how many rows the Log held."""
         need_rows: dict[str, int] = defaultdict(int)
         need_cols: dict[str, int] = defaultdict(int)
         for title, group in targets.groupby("title", sort=False) if len(targets) else ():
@@ -372,8 +385,9 @@ class GoogleSheetsBackend:
             need_cols[title] = max(need_cols[title], col + 1)
         requests: list[dict[str, Any]] = []
         if plan.log:
-            last = len(self.state.rows.get(log_title, [])) + 1 + len(plan.log)
-            if log_title not in self.state.sheets:
+            last = log_rows + 1 + len(plan.log)
+            log_width = len(encode_log_row(plan.log[0]))
+            if log_title not in sheets:
                 # Room for many runs, so later syncs do not need this extra request.
                 rows = max(1000, last + 1000)
                 requests.append(
@@ -381,21 +395,25 @@ class GoogleSheetsBackend:
                         "addSheet": {
                             "properties": {
                                 "title": log_title,
-                                "gridProperties": {"rowCount": rows, "columnCount": 8, "frozenRowCount": 1},
+                                "gridProperties": {
+                                    "rowCount": rows,
+                                    "columnCount": log_width,
+                                    "frozenRowCount": 1,
+                                },
                             }
                         }
                     }
                 )
             else:
                 need_rows[log_title] = max(need_rows[log_title], last)
-                need_cols[log_title] = max(need_cols[log_title], len(plan.log[0]))
-        for title, info in self.state.sheets.items():
+                need_cols[log_title] = max(need_cols[log_title], log_width)
+        for title, info in sheets.items():
             if need_rows.get(title, 0) > info.rows:
                 requests.append(
                     {
                         "appendDimension": {
                             "sheetId": info.sheet_id,
-                            "dimension": "ROWS",
+                            "dimension": Dimension.rows,
                             "length": need_rows[title] - info.rows + 1000,
                         }
                     }
@@ -405,7 +423,7 @@ class GoogleSheetsBackend:
                     {
                         "appendDimension": {
                             "sheetId": info.sheet_id,
-                            "dimension": "COLUMNS",
+                            "dimension": Dimension.cols,
                             "length": need_cols[title] - info.cols,
                         }
                     }
@@ -419,28 +437,34 @@ class GoogleSheetsBackend:
             raise _api_error(exc, self.key, self.credentials, "resize") from None
 
 
-def append_growth(state: ReadState, appends: list[NewRows]) -> list[dict[str, Any]]:
+def append_growth(
+    sheets: dict[str, SheetInfo], rows_as_read: dict[str, list[list[Any]]], appends: list[NewRows]
+) -> list[dict[str, Any]]:
     """appendDimension requests giving ``appends`` room below the rows as read (the grid
-    sizes in ``state`` are updated to what they will be)."""
+    sizes in ``sheets`` are updated to what they will be)."""
     requests: list[dict[str, Any]] = []
     for new in appends:
-        info = state.sheets.get(new.title)
-        need = len(state.rows.get(new.title, [])) + 1 + len(new.rows)
+        info = sheets.get(new.title)
+        need = len(rows_as_read.get(new.title, [])) + 1 + len(new.rows)
         if info is not None and need > info.rows:
             extra = need - info.rows + 1000
-            requests.append({"appendDimension": {"sheetId": info.sheet_id, "dimension": "ROWS", "length": extra}})
+            requests.append(
+                {"appendDimension": {"sheetId": info.sheet_id, "dimension": Dimension.rows, "length": extra}}
+            )
             info.rows += extra
     return requests
 
 
-def append_ranges(backend: GoogleSheetsBackend, appends: list[NewRows], report: WriteReport) -> list[dict[str, Any]]:
+def append_ranges(
+    backend: GoogleSheetsBackend, sheets: dict[str, SheetInfo], appends: list[NewRows], report: WriteReport
+) -> list[dict[str, Any]]:
     """values.batchUpdate data putting ``appends`` below each tab's last used row as it is
     now: one values.batchGet re-reads the tabs (a person may have inserted rows or typed
     a record at the bottom since the read), then explicit ranges per run of columns. Not
     values.append, whose table detection lands rows after a blank row or in the columns
     of whatever block it finds."""
     titles = list(dict.fromkeys(new.title for new in appends))
-    grids = dict(zip(titles, backend._batch_get([quote_title(t) for t in titles]), strict=True))
+    grids = dict(zip(titles, backend._batch_get([absolute_range_name(t) for t in titles]), strict=True))
     report.requests += 1
     data: list[dict[str, Any]] = []
     grow: list[dict[str, Any]] = []
@@ -451,18 +475,25 @@ def append_ranges(backend: GoogleSheetsBackend, appends: list[NewRows], report: 
         if not spot.rows:
             continue
         last = spot.first_row + len(spot.rows) - 1
-        info = backend.state.sheets.get(new.title)
+        info = sheets.get(new.title)
         if info is not None and last > info.rows:
             # A person filled rows below the table since the read: grow again.
             grow.append(
-                {"appendDimension": {"sheetId": info.sheet_id, "dimension": "ROWS", "length": last - info.rows + 1000}}
+                {
+                    "appendDimension": {
+                        "sheetId": info.sheet_id,
+                        "dimension": Dimension.rows,
+                        "length": last - info.rows + 1000,
+                    }
+                }
             )
             info.rows = last + 1000
         for first, end, idx in spans(spot.cols):
             data.append(
                 {
-                    "range": f"{quote_title(new.title)}!{column_letter(first)}{spot.first_row}:"
-                    f"{column_letter(end)}{last}",
+                    "range": absolute_range_name(
+                        new.title, f"{column_letters(first)}{spot.first_row}:{column_letters(end)}{last}"
+                    ),
                     "values": [[to_cell_json(values[i]) for i in idx] for values in spot.rows],
                 }
             )
@@ -498,17 +529,20 @@ def _batches(items: Iterable[Any], size: Any, limit: int) -> Iterable[list[Any]]
         yield group
 
 
-def _chunk_ranges(
-    ranges: list[tuple[Tab, str, str]], sheets: dict[str, SheetInfo]
-) -> Iterable[list[tuple[Tab, str, str]]]:
+@dataclass(frozen=True)
+class _Chunk:
+    """Rows ``start`` to ``end`` (1-based, inclusive) of a sheet, and their A1 range."""
+
+    title: str
+    start: int
+    end: int
+    a1: str
+
+
+def _chunk_ranges(ranges: list[_Chunk], sheets: dict[str, SheetInfo]) -> Iterable[list[_Chunk]]:
     """Group ranges into batchGet requests of about READ_CHUNK_CELLS cells (one request
     for any workbook up to that size)."""
-
-    def cells(item: tuple[Tab, str, str]) -> int:
-        m = re.search(r"!A(\d+):[A-Z]+(\d+)$", item[2])
-        return (int(m.group(2)) - int(m.group(1)) + 1) * sheets[item[1]].cols if m else 0
-
-    return _batches(ranges, cells, READ_CHUNK_CELLS)
+    return _batches(ranges, lambda c: (c.end - c.start + 1) * sheets[c.title].cols, READ_CHUNK_CELLS)
 
 
 def _positions(ids: list[Any]) -> dict[Any, list[int]]:
@@ -547,7 +581,7 @@ def retarget(
         now = _positions(seen.get(id_col, []))
         then = _positions([r[id_col] if id_col < len(r) else None for r in read_rows])
         record = group["record_id"].map(norm_cell)
-        is_fill = (group["kind"] == "id").to_numpy()
+        is_fill = (group["kind"] == ChangeKind.ID).to_numpy()
         fill_ids = set(group.loc[is_fill, "new"].map(norm_cell))
         target = pd.Series(-1, index=group.index, dtype="int64")
         refused: dict[Any, str] = {}
@@ -624,13 +658,13 @@ def _ranges_for(targets: pd.DataFrame) -> list[dict[str, Any]]:
     for (title, col), group in ordered.groupby(["title", "col"], sort=False):
         rows = group["row"].astype(int).to_list()
         values = [to_cell_json(v) for v in group["new"]]
-        letter = column_letter(int(str(col)))
+        letter = column_letters(int(str(col)))
         start = 0
         for i in range(1, len(rows) + 1):
             if i == len(rows) or rows[i] != rows[i - 1] + 1:
                 data.append(
                     {
-                        "range": f"{quote_title(str(title))}!{letter}{rows[start]}:{letter}{rows[i - 1]}",
+                        "range": absolute_range_name(str(title), f"{letter}{rows[start]}:{letter}{rows[i - 1]}"),
                         "values": [[v] for v in values[start:i]],
                     }
                 )
@@ -653,187 +687,17 @@ def _split_long(data: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         if n <= WRITE_PAYLOAD_BYTES or len(values) < 2:
             yield item
             continue
-        m = re.match(r"^(.*!)([A-Z]+)(\d+):([A-Z]+)(\d+)$", item["range"])
-        if not m:
+        where = parse_a1(item["range"])
+        sheet, r1, c1, c2 = where.sheet, where.start_row, where.start_col, where.end_col
+        if sheet is None or r1 is None or c1 is None or c2 is None or where.end_row is None:
             yield item
             continue
-        sheet, c1, r1, c2, _r2 = m.groups()
         per = max(1, len(values) * WRITE_PAYLOAD_BYTES // (2 * n))
         for i in range(0, len(values), per):
             part = values[i : i + per]
-            start = int(r1) + i
-            yield {"range": f"{sheet}{c1}{start}:{c2}{start + len(part) - 1}", "values": part}
-
-
-__all__ = ["GoogleSheetsBackend", "quote_title", "retarget", "spreadsheet_key", "to_cell_json"]
-
-
-# ----------------------------------------------------------------- connect and create
-
-
-#: Environment variable that sends Sheets and Drive API calls to another base URL (a
-#: local fake such as :mod:`sheetcrm.testing`), for testing automation without Google.
-ENV_API_URL = "SHEETCRM_SHEETS_API_URL"
-
-
-def connect(
-    credentials: Any = None, *, create: bool = False, client: gspread.Client | None = None, base_url: str | None = None
-) -> tuple[gspread.Client, Any]:
-    """A gspread client with bounded retries, on credentials resolved by
-    :func:`sheetcrm.google.auth.load_credentials` (``credentials`` may be a key file path, or
-    already-built google-auth credentials). Returns (client, credentials)."""
-    import os
-
-    from sheetcrm.google.auth import load_credentials
-    from sheetcrm.google.http import make_client
-    from sheetcrm.google.redact import install_log_redaction
-
-    install_log_redaction()
-    if client is not None:
-        return client, getattr(client.http_client, "auth", credentials)
-    if credentials is None or isinstance(credentials, str | os.PathLike):
-        credentials = load_credentials(credentials, create=create)
-    return make_client(credentials, base_url=base_url or os.environ.get(ENV_API_URL) or None), credentials
-
-
-# The same shades as the .xlsx template (E7E6E6 and DDEBF7).
-_COMPUTED_SHADE = {"red": 0.91, "green": 0.90, "blue": 0.90}
-_PEOPLE_SHADE = {"red": 0.87, "green": 0.92, "blue": 0.97}
-
-
-def _grid_requests(lang: Any) -> list[dict[str, Any]]:
-    """spreadsheets.batchUpdate requests laying out every tab of the schema: titles, sizes,
-    frozen header, dropdowns, shaded and warning-protected computed columns, formats."""
-    from sheetcrm.schema import TABS, ColumnType
-
-    requests: list[dict[str, Any]] = []
-    for sheet_id, spec in enumerate(TABS.values()):
-        props = {
-            "sheetId": sheet_id,
-            "title": spec.title(lang),
-            "index": sheet_id,
-            "gridProperties": {"rowCount": 1000, "columnCount": len(spec.columns), "frozenRowCount": 1},
-        }
-        if sheet_id == 0:
-            requests.append({"updateSheetProperties": {"properties": props, "fields": "title,index,gridProperties"}})
-        else:
-            requests.append({"addSheet": {"properties": props}})
-        for i, col in enumerate(spec.columns):
-            column = {"sheetId": sheet_id, "startColumnIndex": i, "endColumnIndex": i + 1}
-            shade = _COMPUTED_SHADE if col.computed else _PEOPLE_SHADE
-            requests.append(
-                {
-                    "repeatCell": {
-                        "range": {**column, "startRowIndex": 0, "endRowIndex": 1},
-                        "cell": {
-                            "userEnteredFormat": {
-                                "backgroundColor": shade,
-                                "textFormat": {"bold": True, "italic": col.computed},
-                            }
-                        },
-                        "fields": "userEnteredFormat(backgroundColor,textFormat)",
-                    }
-                }
-            )
-            pattern = {"DATE": "yyyy-mm-dd", "DATETIME": "yyyy-mm-dd hh:mm", "MONEY": "#,##0.##"}.get(col.type.name)
-            if col.key == "Probability":
-                pattern = "0%"
-            if pattern:
-                requests.append(
-                    {
-                        "repeatCell": {
-                            "range": {**column, "startRowIndex": 1},
-                            "cell": {
-                                "userEnteredFormat": {
-                                    "numberFormat": {
-                                        "type": "PERCENT"
-                                        if pattern == "0%"
-                                        else ("NUMBER" if "#" in pattern else "DATE"),
-                                        "pattern": pattern,
-                                    }
-                                }
-                            },
-                            "fields": "userEnteredFormat.numberFormat",
-                        }
-                    }
-                )
-            if not col.computed and (col.enum is not None or col.type is ColumnType.BOOL):
-                choices = col.enum.choices(lang) if col.enum is not None else ["TRUE", "FALSE"]
-                requests.append(
-                    {
-                        "setDataValidation": {
-                            "range": {**column, "startRowIndex": 1},
-                            "rule": {
-                                "condition": {
-                                    "type": "ONE_OF_LIST",
-                                    "values": [{"userEnteredValue": c} for c in choices],
-                                },
-                                "strict": False,
-                                "showCustomUi": True,
-                            },
-                        }
-                    }
-                )
-            if col.computed:
-                requests.append(
-                    {
-                        "addProtectedRange": {
-                            "protectedRange": {
-                                "range": column,
-                                "warningOnly": True,
-                                "description": f"{col.header(lang)}: computed by sheetcrm; edits are overwritten",
-                            }
-                        }
-                    }
-                )
-    return requests
-
-
-def create_google_workbook(
-    client: gspread.Client, title: str, lang: Any, share: str | None = None, credentials: Any = None
-) -> str:
-    """Create an empty CRM spreadsheet in Google Sheets from the schema and return its URL.
-
-    Four requests: create (Drive), open, lay out (one spreadsheets.batchUpdate), headers and
-    Settings (one values.batchUpdate); one more to share it with ``share``."""
-    from sheetcrm.schema import TABS
-    from sheetcrm.settings import settings_rows
-
-    try:
-        key = client.create(title).id
-    except APIError as exc:
-        status = exc.response.status_code if exc.response is not None else 0
-        if status in (401, 403):
-            raise PermissionDeniedError(
-                f"Google refused to create spreadsheet {title!r} ({status}); enable the Google Drive "
-                "API for the credentials' project and use credentials allowed to create files "
-                "(the drive.file scope; for OAuth users run 'sheetcrm login --google-drive')"
-            ) from None
-        raise WorkbookWriteError(f"could not create spreadsheet {title!r}: {status} {_google_message(exc)}") from None
-    url = f"https://docs.google.com/spreadsheets/d/{key}/edit"
-    try:
-        client.http_client.batch_update(key, {"requests": _grid_requests(lang)})
-        data = [
-            {"range": f"{quote_title(spec.title(lang))}!A1", "values": [[c.header(lang) for c in spec.columns]]}
-            for spec in TABS.values()
-        ]
-        settings = TABS[Tab.SETTINGS].title(lang)
-        data.append(
-            {
-                "range": f"{quote_title(settings)}!A2",
-                "values": [[to_cell_json(v) for v in row] for row in settings_rows(lang)],
-            }
-        )
-        client.http_client.values_batch_update(key, body={"valueInputOption": "RAW", "data": data})
-        if share:
-            client.insert_permission(key, share, perm_type="user", role="writer", notify=True)
-    except (APIError, SheetCRMError) as exc:
-        detail = _google_message(exc) if isinstance(exc, APIError) else str(exc)
-        raise WorkbookWriteError(
-            f"created {url} but could not finish setting it up ({detail}); delete that spreadsheet "
-            "and run 'sheetcrm init --google' again"
-        ) from None
-    return f"https://docs.google.com/spreadsheets/d/{key}/edit"
+            start = r1 + 1 + i
+            cols = f"{column_letters(c1)}{start}:{column_letters(c2 - 1)}{start + len(part) - 1}"
+            yield {"range": absolute_range_name(sheet, cols), "values": part}
 
 
 def _cell_data(value: Any) -> dict[str, Any]:
@@ -846,3 +710,6 @@ def _cell_data(value: Any) -> dict[str, Any]:
     if isinstance(value, int | float):
         return {"userEnteredValue": {"numberValue": value}}
     return {"userEnteredValue": {"stringValue": str(value)}}
+
+
+__all__ = ["GoogleSheetsBackend", "ReadToken", "retarget", "spreadsheet_key", "to_cell_json"]

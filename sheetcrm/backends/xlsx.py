@@ -24,10 +24,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sheetcrm.backends.append import NewRows, place
 from sheetcrm.backends.base import RawTab, WritePlan, WriteReport, reconcile_log, skip_reason
 from sheetcrm.exceptions import WorkbookFormatError, WorkbookNotFoundError, WorkbookWriteError, shown
-from sheetcrm.schema import Tab, find_tabs
+from sheetcrm.schema import NUMBER_FORMATS, ColumnType, Tab, find_tabs
 
-DATE_FORMAT = "yyyy-mm-dd"
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+DATE_FORMAT = NUMBER_FORMATS[ColumnType.DATE]
+DATETIME_FORMAT = NUMBER_FORMATS[ColumnType.DATETIME]
 
 
 def _check_path(path: Path) -> None:
@@ -168,8 +168,10 @@ class XlsxBackend:
         for values in log:
             row = ws.max_row + 1
             for col, value in enumerate(values, start=1):
-                _set_raw(ws.cell(row=row, column=col), value)
-            ws.cell(row=row, column=1).number_format = DATETIME_FORMAT
+                cell = ws.cell(row=row, column=col)
+                _set_raw(cell, value)
+                if isinstance(value, dt.datetime):
+                    cell.number_format = DATETIME_FORMAT
         report.log_rows += len(log)
 
     def replace_tab(self, title: str, rows: list[list[Any]]) -> WriteReport:

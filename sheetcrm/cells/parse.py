@@ -73,6 +73,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 
+from sheetcrm.cells.serial import MAX_SERIAL, SERIAL_EPOCH
 from sheetcrm.schema import Column, ColumnType, LabeledEnum
 
 if TYPE_CHECKING:
@@ -81,7 +82,13 @@ if TYPE_CHECKING:
 __all__ = [
     "CellParseError",
     "ParseOptions",
+    "exact_money",
+    "exact_sum",
+    "from_minor",
     "is_blank",
+    "minor_floor",
+    "minor_to_decimal",
+    "money_decimals",
     "parse_bool",
     "parse_column",
     "parse_date",
@@ -94,6 +101,7 @@ __all__ = [
     "parse_number",
     "parse_phone",
     "parse_text",
+    "to_minor",
 ]
 
 
@@ -142,8 +150,6 @@ _LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 MIN_YEAR = 1900
 MAX_YEAR = 2200
-_MAX_SERIAL = 2958465  # 9999-12-31
-_EPOCH = _dt.datetime(1899, 12, 30)
 _UNIX_ORDINAL = _dt.date(1970, 1, 1).toordinal()
 _NS_PER_DAY = 86_400 * 10**9
 _MS_PER_DAY = 86_400_000
@@ -492,9 +498,9 @@ def _serial_to_datetime(v: float, shown: str, expected: str) -> _dt.datetime:
         raise _date_error(shown, " (it is a negative number)", expected)
     if isinstance(v, int) and 19000101 <= v <= 22001231:  # typed 20260305, stored as a number
         return _dt.datetime.combine(_parse_date_part(str(v), _DEFAULT_OPTS, shown, expected), _dt.time())
-    if v < 1 or v > _MAX_SERIAL:
-        raise _date_error(shown, f" (spreadsheet date numbers run from 1 to {_MAX_SERIAL})", expected)
-    result = _EPOCH + _dt.timedelta(milliseconds=round(v * _MS_PER_DAY))
+    if v < 1 or v > MAX_SERIAL:
+        raise _date_error(shown, f" (spreadsheet date numbers run from 1 to {MAX_SERIAL})", expected)
+    result = SERIAL_EPOCH + _dt.timedelta(milliseconds=round(v * _MS_PER_DAY))
     _check_year(result, shown, expected)
     return result
 
@@ -783,6 +789,106 @@ def parse_integer(value: Any, opts: ParseOptions = _DEFAULT_OPTS) -> int:
     if not -_INT64_LIMIT <= n < _INT64_LIMIT:
         raise CellParseError(f"{shown} is too large", expected)
     return n
+
+
+# ---------------------------------------------------------------------------------------
+# Exact money
+#
+# Typed MONEY columns are float64, and a float64 read from a cell is the double nearest to
+# the decimal the person typed (a sheet holds 15 significant digits). That double is a
+# lossless carrier of the decimal as long as nobody does arithmetic on it: ``11.77`` comes
+# back as exactly 1177 cents. Sums, comparisons, quantiles and thresholds therefore work on
+# integer *minor units* (``to_minor``); floats are made again only to write a cell
+# (``from_minor``) and ``Decimal`` only at the edges (``exact_money``, ``minor_to_decimal``).
+
+#: Amounts are counted exactly to this many decimals; an amount with more (a formula's
+#: 1/3) is rounded half to even to it.
+MAX_MONEY_DECIMALS = 4
+
+#: Minor-unit totals stay exact below this (sums run through float64 bincount).
+EXACT_MINOR_LIMIT = 2**53
+
+
+def _as_float_array(amounts: Any) -> np.ndarray:
+    values = pd.Series(np.asarray(amounts).ravel())
+    if values.dtype.kind == "f":
+        return values.to_numpy(dtype="float64")
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def money_decimals(amounts: Any) -> int:
+    """How many decimals the amounts need: the smallest ``d`` in 0..:data:`MAX_MONEY_DECIMALS`
+    at which every finite amount is a whole number of ``10**-d`` (0 for a book typed in
+    whole NT$, 2 for one with cents). NaN is ignored; an empty input needs 0.
+
+    In: anything :func:`numpy.asarray` turns into floats (a Series, an array, a list).
+    """
+    x = _as_float_array(amounts)
+    finite = np.isfinite(x)
+    rest = x if finite.all() else x[finite]
+    if np.array_equal(np.rint(rest), rest):
+        return 0  # whole amounts, the common case for NT$: one cheap exact check
+    for d in range(MAX_MONEY_DECIMALS + 1):
+        y = rest * 10.0**d
+        # the double nearest to a d-decimal value is within a few ulps of a whole y; an
+        # amount whole at d decimals is whole at d + 1, so only the others are checked again
+        rest = rest[np.abs(y - np.rint(y)) > np.abs(y) * 1e-14 + 1e-9]
+        if not len(rest):
+            return d
+    return MAX_MONEY_DECIMALS
+
+
+def to_minor(amounts: Any, decimals: int) -> np.ndarray:
+    """Amounts as int64 counts of ``10**-decimals`` (cents when ``decimals`` is 2), exact for
+    amounts of up to 15 significant digits. NaN and non-numbers are 0. More decimals than
+    ``decimals`` are rounded half to even."""
+    x = _as_float_array(amounts)
+    finite = np.isfinite(x)
+    if not finite.all():
+        x = np.where(finite, x, 0.0)
+    return np.rint(x * 10.0**decimals if decimals else x).astype(np.int64)
+
+
+def from_minor(minor: Any, decimals: int) -> np.ndarray:
+    """Minor units back to float64 amounts for a cell: the double nearest to the exact
+    decimal (one correctly rounded division, so equal amounts give equal floats)."""
+    return np.asarray(minor, dtype="float64") / 10.0**decimals
+
+
+def minor_to_decimal(minor: int, decimals: int) -> Decimal:
+    """One minor-unit amount as an exact ``Decimal`` (``1177, 2 -> Decimal("11.77")``)."""
+    return Decimal(int(minor)).scaleb(-decimals)
+
+
+def minor_floor(value: Any, decimals: int) -> int:
+    """The largest whole number of minor units not above ``value`` (a float, int, Decimal
+    or amount text): ``amount > value`` exactly when ``to_minor(amount) > minor_floor(value)``.
+    Thresholds and fixed cut points go through this so they compare exactly."""
+    exact = exact_money(value)
+    return int((exact.scaleb(decimals)).to_integral_value(rounding="ROUND_FLOOR"))
+
+
+def exact_money(value: Any, opts: ParseOptions = _DEFAULT_OPTS) -> Decimal:
+    """An amount cell -> the exact ``Decimal`` the person typed.
+
+    Like :func:`parse_money`, but text keeps every digit and a float cell is read by its
+    shortest representation (the sheet's ``11.77``, not the binary 11.769999...).
+    """
+    v = _coerce(value) if not isinstance(value, Decimal) else value
+    if isinstance(v, Decimal):
+        if not v.is_finite():
+            raise CellParseError(f"{_show(value)} is not an amount", _expected_number(_MONEY, opts))
+        return v
+    n = _parse_numeric(v, _MONEY, opts)
+    if isinstance(n, float):
+        return Decimal(repr(n))
+    return Decimal(n)
+
+
+def exact_sum(amounts: Any) -> Decimal:
+    """The exact sum of amounts (float cells read as typed, NaN as 0), as a ``Decimal``."""
+    d = money_decimals(amounts)
+    return minor_to_decimal(int(to_minor(amounts, d).sum(dtype=object)), d)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1133,9 +1239,9 @@ def _fast_numeric(x: np.ndarray, values: pd.Series, ctype: ColumnType) -> tuple[
         return pd.arrays.BooleanArray(x == 1, ~ok), ok | nan
     if ctype in (ColumnType.DATE, ColumnType.DATETIME):
         with np.errstate(invalid="ignore"):
-            inrange = np.isfinite(x) & (x >= 1) & (x <= _MAX_SERIAL)
+            inrange = np.isfinite(x) & (x >= 1) & (x <= MAX_SERIAL)
         ms = np.round(np.where(inrange, x, 1.0) * _MS_PER_DAY).astype(np.int64)
-        stamps = np.datetime64("1899-12-30", "ms") + ms.astype("m8[ms]")
+        stamps = np.datetime64(SERIAL_EPOCH, "ms") + ms.astype("m8[ms]")
         return _fast_datetimes(stamps, ctype, inrange, nan)
     return None
 

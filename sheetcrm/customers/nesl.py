@@ -34,11 +34,13 @@ Lifecycle, first match wins:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from sheetcrm.cells.parse import minor_floor
 from sheetcrm.customers.rfm import Key, book, value_tiers
 from sheetcrm.customers.transactions import DateLike
 from sheetcrm.schema import NESL, Lifecycle, Tier
@@ -49,7 +51,7 @@ DECLINE_DAYS = 90
 
 #: An E customer whose last-90-days amount is below this fraction of the 90 days
 #: before is a Potential Divorce.
-DECLINE_RATIO = 0.5
+DECLINE_RATIO = Fraction(1, 2)
 
 #: Transactions in total from which an E customer is in Account Management.
 ACCOUNT_MANAGEMENT_COUNT = 4
@@ -82,6 +84,8 @@ def nesl_table(
     as_of: DateLike,
     settings: Settings,
     tiers: pd.Series | None = None,
+    *,
+    decimals: int | None = None,
 ) -> pd.DataFrame:
     """NESL class, marks and lifecycle stage of every given customer as of ``as_of``.
 
@@ -96,12 +100,13 @@ def nesl_table(
       * ``tiers`` — :class:`Tier` per customer ID (as from :func:`sheetcrm.customers.rfm.value_tiers`),
         for Intensive Care; aligned on ID, missing read as not Strategic/High-profit. None:
         computed here with :func:`~sheetcrm.customers.rfm.value_tiers` from the look-back Monetary.
+      * ``decimals`` — minor-unit decimals of the amounts (None: as many as ``tx`` needs).
 
     Out: a frame indexed by customer ID (object index ``"ID"``, given order) with columns
     ``nesl`` (object, :class:`NESL`), ``main`` (bool), ``important`` (bool) and
     ``lifecycle`` (object, :class:`Lifecycle`). Rules: module docstring.
     """
-    b = book(tx, customer_ids, key, as_of, settings.lookback_months)
+    b = book(tx, customer_ids, key, as_of, settings.lookback_months, decimals)
     e_days, s_days = settings.existing_days, settings.sleeping_days
     buyer = b.buyers
     last = b.last_age
@@ -112,11 +117,13 @@ def nesl_table(
 
     in_e_window = b.age <= e_days
     main = b.per_customer_count(in_e_window) > settings.main_customer_count
-    important = buyer & (b.monetary > settings.important_amount)
+    # exact: minor units against the threshold's minor units, floored
+    important = buyer & (b.monetary > minor_floor(settings.important_amount, b.decimals))
 
     recent = b.per_customer_sum(b.age <= DECLINE_DAYS)
     before = b.per_customer_sum((b.age > DECLINE_DAYS) & (b.age <= 2 * DECLINE_DAYS))
-    declining = is_e & (recent < DECLINE_RATIO * before)
+    # exact in integers: recent < ratio · before
+    declining = is_e & (recent * DECLINE_RATIO.denominator < before * DECLINE_RATIO.numerator)
 
     first_in_e = b.per_customer_max_age(in_e_window)  # oldest transaction inside the E window
     prev = b.per_customer_min_age(~in_e_window)  # latest transaction before the E window

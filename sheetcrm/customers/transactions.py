@@ -23,11 +23,13 @@ The rules, exactly (see also ``docs/customer-rules.md``):
 
 from __future__ import annotations
 
+import ctypes
 from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 from sheetcrm.schema import PURCHASE_TYPES, Stage
 
@@ -90,18 +92,119 @@ def _refs(values: Any) -> np.ndarray:
     return arr
 
 
-def positions_in(index: pd.Index, keys: np.ndarray) -> np.ndarray:
+def positions_in(index: pd.Index, keys: np.ndarray, *, distinct: bool = False) -> np.ndarray:
     """int64 position in ``index`` (unique) of each of ``keys``; -1 where absent or missing.
 
-    Factorizing the keys first and looking up only the distinct ones is about twice as
-    fast as ``index.get_indexer(keys)`` on a million object strings.
+    Each pass over a million Python strings costs about as much as the matching itself
+    (the objects sit all over memory), so: keys that are the same object (as a parsed
+    column hands them out) are matched once (:func:`_same_objects`); text IDs of up to
+    :data:`PACKED_WIDTH` characters are matched as numbers (:func:`_packed_positions`);
+    anything else is factorized and only the distinct keys looked up. ``distinct``: the
+    keys are known to be distinct (categories), so the same-object shortcut is skipped.
     """
     if not len(index) or not len(keys):
         return np.full(len(keys), -1, dtype=np.int64)
+    keys = np.asarray(keys, dtype=object)
+    shared = None if distinct else _same_objects(keys)
+    if shared is not None:
+        codes, first = shared
+        return _positions(index, keys[first])[codes]
+    return _positions(index, keys)
+
+
+def _same_objects(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(codes, first)`` with ``keys[first][codes]`` being ``keys`` object for object, when
+    many keys are the very same object; None when that would not save work.
+
+    The objects are told apart by address, read from the array's own buffer without
+    touching the objects, so this costs an integer factorization.
+    """
+    n = len(keys)
+    keys = np.ascontiguousarray(keys)
+    addresses = np.frombuffer(memoryview((ctypes.c_void_p * n).from_address(keys.ctypes.data)), dtype=np.intp)
+    low = int(addresses.min())
+    # Python objects are 16-byte aligned; when they lie close together (a parsed column's
+    # values were made together) a direct table over their addresses beats hashing them
+    slots = (addresses - low) >> 4
+    span = int(slots.max()) + 1
+    if span > 16 * n:
+        codes, uniques = pd.factorize(addresses)
+        if 2 * len(uniques) > n:
+            return None
+        first = np.full(len(uniques), n, dtype=np.int64)
+        np.minimum.at(first, codes, np.arange(n, dtype=np.int64))
+        return codes.astype(np.int64), first
+    first_at = np.full(span, n, dtype=np.int64)
+    np.minimum.at(first_at, slots, np.arange(n, dtype=np.int64))
+    used = first_at < n
+    distinct = int(used.sum())
+    if 2 * distinct > n:
+        return None
+    rank = np.cumsum(used, dtype=np.int64) - 1
+    return rank[slots], first_at[used]
+
+
+def _positions(index: pd.Index, keys: np.ndarray) -> np.ndarray:
+    """:func:`positions_in` without the same-object shortcut."""
+    values = index.to_numpy(dtype=object)
+    if infer_dtype(keys, skipna=False) == "string":
+        found = _packed_positions(values, keys)
+        if found is not None:
+            return found
+    else:
+        present = ~pd.isna(keys)
+        subset = keys[present]
+        found = _packed_positions(values, subset) if infer_dtype(subset, skipna=False) == "string" else None
+        if found is not None:
+            out = np.full(len(keys), -1, dtype=np.int64)
+            out[present] = found
+            return out
     codes, uniques = pd.factorize(keys, use_na_sentinel=True)
     found = index.get_indexer(pd.Index(np.asarray(uniques, dtype=object), dtype=object))
     lookup = np.append(found, -1).astype(np.int64)  # code -1 (missing key) -> last slot
     return lookup[codes]
+
+
+#: Longest text ID matched by :func:`_packed_positions` (wider ones cost more memory than
+#: they save time).
+PACKED_WIDTH = 32
+
+_FNV_PRIME = np.uint64(1099511628211)
+
+
+def _fold(codepoints: np.ndarray) -> np.ndarray:
+    """One uint64 per row of a (rows, width) uint32 array of code points (FNV-style)."""
+    out = np.full(len(codepoints), np.uint64(14695981039346656037), dtype=np.uint64)
+    for j in range(codepoints.shape[1]):
+        out = (out ^ codepoints[:, j].astype(np.uint64)) * _FNV_PRIME
+    return out
+
+
+def _packed_positions(values: np.ndarray, keys: np.ndarray) -> np.ndarray | None:
+    """:func:`positions_in` for text: both sides become fixed-width numpy text, each ID is
+    folded into one 64-bit number, numbers are matched through an integer hash table, and
+    every match is then checked character by character, so the result is exact. ``keys``
+    must all be text. None when an ID is not text, an ID or key is too long, or two
+    different IDs fold alike (the caller then takes the general path)."""
+    if infer_dtype(values, skipna=False) != "string":
+        return None
+    packed_values, packed_keys = values.astype("U"), keys.astype("U")
+    width = max(packed_values.dtype.itemsize, packed_keys.dtype.itemsize) // 4
+    if width > PACKED_WIDTH:
+        return None
+    # one width for both, so rows compare and fold alike (widening is a cheap numpy copy)
+    if packed_values.dtype.itemsize != 4 * width:
+        packed_values = packed_values.astype(f"U{width}")
+    if packed_keys.dtype.itemsize != 4 * width:
+        packed_keys = packed_keys.astype(f"U{width}")
+    table = pd.Index(_fold(packed_values.view(np.uint32).reshape(len(values), width)))
+    if not table.is_unique:
+        return None
+    found = table.get_indexer(_fold(packed_keys.view(np.uint32).reshape(len(keys), width))).astype(np.int64)
+    hit = found >= 0
+    if not np.array_equal(packed_values[found[hit]], packed_keys[hit]):
+        return None
+    return found
 
 
 def _obj(values: Any) -> pd.Series:
@@ -120,16 +223,29 @@ def _empty_tx() -> pd.DataFrame:
     )
 
 
+def purchase_mask(activities: pd.DataFrame) -> np.ndarray:
+    """Which activities are purchases: a Type in :data:`~sheetcrm.schema.PURCHASE_TYPES`
+    and an Amount that is a number. In: columns ``Type`` and ``Amount``; out: a bool array."""
+    amount = pd.to_numeric(activities["Amount"], errors="coerce").to_numpy(dtype="float64")
+    return activities["Type"].isin(list(PURCHASE_TYPES)).to_numpy(dtype=bool) & ~np.isnan(amount)
+
+
+def won_unrecorded(opportunities: pd.DataFrame, recorded: pd.Series) -> np.ndarray:
+    """Which opportunities are Won deals that no purchase records: their ID is not among
+    ``recorded`` (the Opportunity IDs of purchase activities). Such a deal is a purchase
+    itself, if it can be dated. In: columns ``Stage`` and ``ID``; out: a bool array."""
+    won = opportunities["Stage"].isin([Stage.WON]).to_numpy(dtype=bool)
+    ids = _refs(opportunities["ID"])
+    known = recorded.dropna().unique()
+    is_recorded = pd.Series(ids, dtype=object).isin(known).to_numpy(dtype=bool)
+    return won & ~is_recorded
+
+
 def _counted_activities(activities: pd.DataFrame, as_of_ns: int) -> pd.DataFrame:
     """The activities that are transactions as of ``as_of_ns`` (see module docstring)."""
     dates = date_ns(activities["Date"])
     amount = pd.to_numeric(activities["Amount"], errors="coerce").to_numpy(dtype="float64")
-    mask = (
-        activities["Type"].isin(list(PURCHASE_TYPES)).to_numpy(dtype=bool)
-        & ~np.isnan(amount)
-        & (dates != NAT_NS)
-        & (dates <= as_of_ns)
-    )
+    mask = purchase_mask(activities) & (dates != NAT_NS) & (dates <= as_of_ns)
     return pd.DataFrame(
         {
             "date": dates[mask].view("datetime64[ns]"),
@@ -145,11 +261,7 @@ def _counted_activities(activities: pd.DataFrame, as_of_ns: int) -> pd.DataFrame
 
 def _unrecorded_won(opportunities: pd.DataFrame, recorded: pd.Series) -> pd.DataFrame:
     """Won opportunities whose ID no counted purchase activity references."""
-    won = opportunities["Stage"].isin([Stage.WON]).to_numpy(dtype=bool)
-    ids = _refs(opportunities["ID"])
-    known = recorded.dropna().unique()
-    is_recorded = pd.Series(ids, dtype=object).isin(known).to_numpy(dtype=bool)
-    return opportunities.loc[won & ~is_recorded]
+    return opportunities.loc[won_unrecorded(opportunities, recorded)]
 
 
 def transactions(

@@ -7,14 +7,17 @@ indexed alike; the ``_row`` column holds each record's 1-based sheet row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sheetcrm.backends.base import RawTab
+from sheetcrm.cells.a1 import column_letters
 from sheetcrm.cells.parse import ParseOptions, is_blank, parse_column
 from sheetcrm.exceptions import SchemaError
-from sheetcrm.schema import TABS, HeaderMap, Tab, TabSpec, column_letter, match_headers
+from sheetcrm.schema import TABS, HeaderMap, Severity, Tab, TabSpec, match_headers
 from sheetcrm.settings import Settings
 
 ROW = "_row"
@@ -32,6 +35,9 @@ class Table:
     ``typed``: every schema column (absent ones all missing) with parsed values, plus
     ``_row``. ``problems``: cells that did not parse (columns of :data:`PROBLEM_COLUMNS`).
     Blank rows (no people's cell filled) are not records and appear in none of them.
+    ``token``: the backend's :attr:`RawTab.token`, handed back to it with the write plan.
+    ``unparsed``: column key -> bool mask (aligned with ``typed``) of the cells that did
+    not parse, for the columns that have any.
     """
 
     spec: TabSpec
@@ -40,6 +46,8 @@ class Table:
     raw: pd.DataFrame
     typed: pd.DataFrame
     problems: pd.DataFrame
+    token: Any = None
+    unparsed: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def tab(self) -> Tab:
@@ -96,6 +104,7 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
 
     typed: dict[str, pd.Series] = {}
     problem_parts: list[pd.DataFrame] = []
+    unparsed: dict[str, np.ndarray] = {}
     id_key = spec.id_column
     for col in spec.columns:
         source = raw_frame[col.key] if col.key in raw_frame else pd.Series([None] * len(raw_frame), dtype=object)
@@ -104,6 +113,7 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
         if col.key in raw_frame:
             bad = problems.notna().to_numpy()
             if bad.any():
+                unparsed[col.key] = bad
                 problem_parts.append(
                     pd.DataFrame(
                         {
@@ -114,17 +124,33 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
                                 if id_key and id_key in raw_frame
                                 else None
                             ),
-                            "column": f"{col.key} ({column_letter(headers.positions[col.key])})",
+                            "column": f"{col.key} ({column_letters(headers.positions[col.key])})",
                             "value": source[bad].map(_show).to_numpy(),
                             "problem": problems[bad].to_numpy(),
-                            "severity": "error",
+                            "severity": Severity.ERROR,
                         }
                     )
                 )
     typed_frame = pd.DataFrame(typed)
     typed_frame[ROW] = raw_frame[ROW].to_numpy()
     problems_frame = pd.concat(problem_parts, ignore_index=True) if problem_parts else empty_problems()
-    return Table(spec, title, headers, raw_frame, typed_frame, problems_frame)
+    return Table(spec, title, headers, raw_frame, typed_frame, problems_frame, raw.token if raw else None, unparsed)
+
+
+def bind_tabs(
+    raw_tabs: dict[Tab, RawTab], tabs: tuple[Tab, ...]
+) -> tuple[dict[Tab, Table], Settings, list[dict[str, Any]]]:
+    """Bind Settings first (they say how to read dates and money), then only ``tabs``: a
+    job that reads Contacts need not parse a million Activities. Returns the tables
+    (Settings and ``tabs``), the settings, and the Settings tab's issues."""
+    settings_table = bind(raw_tabs.get(Tab.SETTINGS), Tab.SETTINGS, ParseOptions())
+    settings, settings_issues = Settings.from_table(settings_table.typed)
+    opts = ParseOptions.from_settings(settings)
+    tables = {Tab.SETTINGS: settings_table}
+    for tab in tabs:
+        if tab is not Tab.SETTINGS:
+            tables[tab] = bind(raw_tabs.get(tab), tab, opts)
+    return tables, settings, settings_issues
 
 
 def bind_all(raw_tabs: dict[Tab, RawTab]) -> tuple[dict[Tab, Table], Settings, pd.DataFrame]:
@@ -139,13 +165,8 @@ def bind_all(raw_tabs: dict[Tab, RawTab]) -> tuple[dict[Tab, Table], Settings, p
             f"the workbook has no {names} tab; add it, or start from 'sheetcrm init' which "
             "creates every tab with its headers"
         )
-    settings_table = bind(raw_tabs.get(Tab.SETTINGS), Tab.SETTINGS, ParseOptions())
-    settings, settings_issues = Settings.from_table(settings_table.typed)
-    opts = ParseOptions.from_settings(settings)
-    tables = {Tab.SETTINGS: settings_table}
-    for tab in TABS:
-        if tab is not Tab.SETTINGS:
-            tables[tab] = bind(raw_tabs.get(tab), tab, opts)
+    tables, settings, settings_issues = bind_tabs(raw_tabs, tuple(TABS))
+    settings_table = tables[Tab.SETTINGS]
     issues = (
         pd.DataFrame(
             [
@@ -154,7 +175,7 @@ def bind_all(raw_tabs: dict[Tab, RawTab]) -> tuple[dict[Tab, Table], Settings, p
                     "tab": settings_table.title,
                     "id": None,
                     "value": _show(p["value"]),
-                    "severity": "error",
+                    "severity": Severity.ERROR,
                     "problem": p["message"],
                 }
                 for p in settings_issues

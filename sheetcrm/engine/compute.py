@@ -9,14 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sheetcrm.cells.parse import is_blank
+from sheetcrm.cells.parse import is_blank, money_decimals
+from sheetcrm.customers import notices
 from sheetcrm.customers.nesl import nesl_table
-from sheetcrm.customers.rfm import customer_index, rfm_table, value_tiers
+from sheetcrm.customers.rfm import customer_index, flat_scores, rfm_table, value_tiers
+from sheetcrm.customers.rhythm import rhythm_table
 from sheetcrm.customers.transactions import attach_company, transactions
 from sheetcrm.engine.bind import ROW, Table
 from sheetcrm.pipeline.stages import advance_stages
@@ -114,6 +116,8 @@ class Computed:
     ``cells[tab]``: sheetcrm's columns for each record of ``tab``, indexed like the
     table's typed frame. ``ids[tab]``: new IDs for blank ID cells. ``stages``: the pipeline
     result (new Stage, change, evidence, ...). ``customers[tab]``: typed customer metrics.
+    ``notices``: what the customer numbers tell the owner (flat quintiles, the P(alive)
+    fit or why it is empty, the one-time rules note), for the sync summary and the Log.
     """
 
     cells: dict[Tab, pd.DataFrame]
@@ -121,6 +125,7 @@ class Computed:
     stages: pd.DataFrame
     customers: dict[Tab, pd.DataFrame]
     transactions: pd.DataFrame
+    notices: list[notices.Notice] = field(default_factory=list)
 
 
 def _label(value: Any, lang: str) -> Any:
@@ -139,8 +144,15 @@ def to_cells(frame: pd.DataFrame, spec_tab: Tab, lang: str) -> pd.DataFrame:
             out[key] = pd.Series([None if pd.isna(v) else v.date() for v in values], index=s.index, dtype=object)
         elif col.type is ColumnType.INTEGER:
             out[key] = pd.Series([None if pd.isna(v) else int(v) for v in s], index=s.index, dtype=object)
+        elif key == "Monetary":
+            # already the double nearest the exact sum: rounding again could only move it
+            out[key] = pd.Series(
+                [None if pd.isna(v) else (int(v) if float(v).is_integer() else float(v)) for v in s],
+                index=s.index,
+                dtype=object,
+            )
         elif col.type in (ColumnType.MONEY, ColumnType.NUMBER):
-            digits = 4 if key == "Probability" else 2
+            digits = 4 if col.percent else 2
             rounded = pd.to_numeric(s, errors="coerce").round(digits)
             out[key] = pd.Series(
                 [None if pd.isna(v) else (int(v) if float(v).is_integer() else float(v)) for v in rounded],
@@ -167,17 +179,21 @@ def problems_by_row(problems: pd.DataFrame, title: str, rows: pd.Series) -> pd.S
 
 
 def _customer_metrics(
-    tab: Tab, ids: pd.Series, tx: pd.DataFrame, as_of: pd.Timestamp, settings: Settings
-) -> pd.DataFrame:
-    """RFM, NESL, tier and lifecycle of each record of a Contacts or Companies table,
-    indexed like its typed frame."""
+    tab: Tab, ids: pd.Series, tx: pd.DataFrame, as_of: pd.Timestamp, settings: Settings, decimals: int
+) -> tuple[pd.DataFrame, list[notices.Notice]]:
+    """RFM, NESL, tier, lifecycle and rhythm of each record of a Contacts or Companies
+    table, indexed like its typed frame, and the notices about them."""
     key = "contact_id" if tab is Tab.CONTACTS else "company_id"
     customer_ids = customer_index(ids)
-    rfm = rfm_table(tx, customer_ids, key, as_of, settings)
+    rfm = rfm_table(tx, customer_ids, key, as_of, settings, decimals=decimals)
     buyers = rfm["last_purchase"].notna()
     tiers = value_tiers(rfm["monetary"], buyers, settings)
-    nesl = nesl_table(tx, customer_ids, key, as_of, settings, tiers=tiers)
-    metrics = rfm.join(nesl).assign(tier=tiers)
+    nesl = nesl_table(tx, customer_ids, key, as_of, settings, tiers=tiers, decimals=decimals)
+    rhythm = rhythm_table(tx, customer_ids, key, as_of, settings, tab)
+    said = [notices.flat_score(tab, f.dimension, f.customers, f.value, f.score) for f in flat_scores(rfm, settings)]
+    if buyers.any():
+        said.append(rhythm.notice)
+    metrics = rfm.join(nesl).join(rhythm.table).assign(tier=tiers)
     lang = settings.language
     flags = pd.Series(
         [
@@ -194,8 +210,19 @@ def _customer_metrics(
     frame["NESL"] = aligned["nesl"]
     frame["Tier"] = aligned["tier"]
     frame["Lifecycle"] = aligned["lifecycle"]
+    frame["P(alive)"] = aligned["p_alive"]
+    frame["Expected 90d"] = aligned["expected_90d"]
+    frame["Rhythm"] = aligned["rhythm"]
     frame["Flags"] = aligned["flags"]
-    return frame
+    return frame, said
+
+
+def _rules_note_due(tables: dict[Tab, Table]) -> bool:
+    """Whether the Log has yet to tell the owner about the current customer rules: the
+    first sync under them writes the note, every later one finds it there."""
+    log = tables.get(Tab.LOG)
+    reasons = log.typed["Reason"].tolist() if log is not None and "Reason" in log.typed else []
+    return not notices.has_rules_note(reasons)
 
 
 def _join_flags(flags: list[Flag], lang: str) -> str | None:
@@ -234,10 +261,14 @@ def compute(
     )
     cells: dict[Tab, pd.DataFrame] = {}
     customers: dict[Tab, pd.DataFrame] = {}
+    said: list[notices.Notice] = [notices.rules_changed()] if _rules_note_due(tables) else []
+    # one money scale for the whole book, so contacts and companies compare alike
+    decimals = money_decimals(tx["amount"])
     for tab in (Tab.CONTACTS, Tab.COMPANIES):
         say(f"scoring {tab.value.lower()}")
-        metrics = _customer_metrics(tab, typed[tab]["ID"], tx, as_of, settings)
+        metrics, about = _customer_metrics(tab, typed[tab]["ID"], tx, as_of, settings, decimals)
         customers[tab] = metrics
+        said.extend(about)
         cells[tab] = to_cells(metrics, tab, lang)
 
     say("advancing opportunity stages")
@@ -256,4 +287,4 @@ def compute(
             continue
         frame = cells.setdefault(tab, pd.DataFrame(index=table.typed.index))
         frame["Problems"] = problems_by_row(problems, table.title, table.typed[ROW])
-    return Computed(cells, ids, stages, customers, tx)
+    return Computed(cells, ids, stages, customers, tx, said)

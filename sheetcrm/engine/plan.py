@@ -13,14 +13,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sheetcrm.backends.base import WritePlan, empty_cells
+from sheetcrm.backends.base import ChangeKind, WritePlan, empty_cells, log_entry
 from sheetcrm.cells.parse import ParseOptions, is_blank, parse_column
 from sheetcrm.engine.bind import ROW, Table
 from sheetcrm.engine.compute import Computed, as_of_date
+from sheetcrm.pipeline.stages import StageChange
 from sheetcrm.schema import (
     LOG,
     Column,
     ColumnType,
+    LogField,
     Stage,
     Tab,
 )
@@ -29,13 +31,18 @@ from sheetcrm.settings import Settings
 # -------------------------------------------------------------------------- plan
 
 
-def _same_as_cell(old: pd.Series, new: pd.Series, col: Column, opts: ParseOptions) -> np.ndarray:
-    """Which old cell values already show the new value (so need no write)."""
+def _same_as_cell(table: Table, old: pd.Series, new: pd.Series, col: Column, opts: ParseOptions) -> np.ndarray:
+    """Which old cell values already show the new value (so need no write). Text is
+    compared as written; other values as bind parsed the old cells and as the new cell
+    values parse, and a cell that did not parse never shows the new value."""
     if col.type in (ColumnType.TEXT, ColumnType.ENUM):
         old_text = old.map(lambda v: "" if is_blank(v) else str(v).strip())
         new_text = new.map(lambda v: "" if is_blank(v) else str(v).strip())
         return np.asarray(old_text.to_numpy() == new_text.to_numpy(), dtype=bool)
-    old_t, old_p = parse_column(old, col, opts)
+    old_t = table.typed[col.key]
+    unparsed = pd.Series(table.unparsed.get(col.key, False), index=old_t.index, dtype=bool)
+    if not old_t.index.equals(new.index):
+        old_t, unparsed = old_t.loc[new.index], unparsed.loc[new.index]
     new_t, _ = parse_column(new, col, opts)
     both_na = old_t.isna().to_numpy() & new_t.isna().to_numpy()
     if col.type in (ColumnType.MONEY, ColumnType.NUMBER):
@@ -45,7 +52,7 @@ def _same_as_cell(old: pd.Series, new: pd.Series, col: Column, opts: ParseOption
             equal = np.isclose(o, n, rtol=1e-9, atol=1e-9)
     else:
         equal = (old_t == new_t).fillna(False).to_numpy(dtype=bool)
-    return (equal | both_na) & old_p.isna().to_numpy()
+    return (equal | both_na) & ~unparsed.to_numpy()
 
 
 @dataclass
@@ -97,24 +104,30 @@ def plan(
         if len(new_ids):
             record_ids.loc[new_ids.index] = new_ids
             ids_parts.append(
-                _changes(table, new_ids.index, "ID", id_col, id_col, record_ids, raw_ids, new_ids, cas=True, kind="id")
+                _changes(
+                    table,
+                    new_ids.index,
+                    "ID",
+                    id_col,
+                    id_col,
+                    record_ids,
+                    raw_ids,
+                    new_ids,
+                    cas=True,
+                    kind=ChangeKind.ID,
+                )
             )
+            id_header = spec.column("ID").header(lang)
             for new in new_ids:
                 log_rows.append(
-                    {
-                        "Tab": table.title,
-                        "ID": new,
-                        "Column": spec.column("ID").header(lang),
-                        "Old": "",
-                        "New": new,
-                        "Reason": "filled a missing ID",
-                    }
+                    log_entry(now, run_id, table.title, new, id_header, "", new, "filled a missing ID", about="ID")
                 )
 
         if tab is Tab.OPPORTUNITIES and len(computed.stages):
             stages = computed.stages
-            moved = stages["change"].isin(["advanced", "filled"])
+            moved = stages["change"].isin(StageChange.made_by_sheetcrm())
             stage_col = table.headers.positions.get("Stage")
+            stage_header = spec.column("Stage").header(lang)
             if moved.any() and stage_col is not None:
                 idx = stages.index[moved]
                 labels = stages.loc[idx, "Stage"].map(lambda s: s.label(lang))
@@ -129,32 +142,39 @@ def plan(
                         table.raw.loc[idx, "Stage"],
                         labels,
                         cas=True,
-                        kind="stage",
+                        kind=ChangeKind.STAGE,
                     )
                 )
                 for i in idx:
+                    old_stage = _text(table.raw.at[i, "Stage"])
+                    reason = stages.at[i, "Stage Reason"]
                     log_rows.append(
-                        {
-                            "Tab": table.title,
-                            "ID": record_ids[i],
-                            "Column": spec.column("Stage").header(lang),
-                            "Old": _text(table.raw.at[i, "Stage"]),
-                            "New": labels[i],
-                            "Reason": stages.at[i, "Stage Reason"],
-                        }
+                        log_entry(
+                            now,
+                            run_id,
+                            table.title,
+                            record_ids[i],
+                            stage_header,
+                            old_stage,
+                            labels[i],
+                            reason,
+                            about="Stage",
+                        )
                     )
-            person = stages["change"] == "person"
+            person = stages["change"] == StageChange.PERSON
             for i in stages.index[person]:
                 seen = table.typed.at[i, "Stage Seen"]
                 log_rows.append(
-                    {
-                        "Tab": table.title,
-                        "ID": record_ids[i],
-                        "Column": spec.column("Stage").header(lang),
-                        "Old": seen.label(lang) if isinstance(seen, Stage) else "",
-                        "New": _text(table.raw.at[i, "Stage"]),
-                        "Reason": "changed by a person (noticed by sheetcrm)",
-                    }
+                    log_entry(
+                        now,
+                        run_id,
+                        table.title,
+                        record_ids[i],
+                        stage_header,
+                        seen.label(lang) if isinstance(seen, Stage) else "",
+                        _text(table.raw.at[i, "Stage"]),
+                        "changed by a person (noticed by sheetcrm)",
+                    )
                 )
 
         frame = computed.cells.get(tab)
@@ -175,43 +195,48 @@ def plan(
                 old = pd.Series(None, index=new.index, dtype=object)
             else:
                 old = table.raw[col.key]
-            same = _same_as_cell(old, new, col, opts)
+            same = _same_as_cell(table, old, new, col, opts)
             idx = new.index[~same]
             if len(idx):
                 computed_parts.append(
                     _changes(
-                        table, idx, col.key, pos, id_col, record_ids, old[idx], new[idx], cas=False, kind="computed"
+                        table,
+                        idx,
+                        col.key,
+                        pos,
+                        id_col,
+                        record_ids,
+                        old[idx],
+                        new[idx],
+                        cas=False,
+                        kind=ChangeKind.COMPUTED,
                     )
                 )
 
     parts = [p for p in (*ids_parts, *stage_parts, *computed_parts) if len(p)]
     cells = pd.concat(parts, ignore_index=True) if parts else empty_cells()
-    log_frame = pd.DataFrame(log_rows, columns=["Tab", "ID", "Column", "Old", "New", "Reason"])
+    changed = [LogField.TAB, LogField.ID, LogField.COLUMN, LogField.OLD, LogField.NEW, LogField.REASON]
+    log_frame = pd.DataFrame([[r[f] for f in changed] for r in log_rows], columns=[str(f) for f in changed])
     log_title = tables[Tab.LOG].title
     log_header = [c.header(lang) for c in LOG.columns]
-    computed_count = int((cells["kind"] == "computed").sum()) if len(cells) else 0
-    write_log: list[list[Any]] = []
-    if len(cells) or headers or len(log_frame):
-        write_log = [
-            [now, run_id, r.Tab, r.ID, r.Column, r.Old, r.New, r.Reason] for r in log_frame.itertuples(index=False)
-        ]
+    computed_count = int((cells["kind"] == ChangeKind.COMPUTED).sum()) if len(cells) else 0
+    write_log: list[dict[str, Any]] = []
+    if len(cells) or headers or log_rows:
         moves = stage_counts(computed.stages)
-        write_log.append(
-            [
-                now,
-                run_id,
-                "",
-                "",
-                "",
-                "",
-                "",
-                f"sync as of {as_of:%Y-%m-%d}: {sum(len(s) for s in computed.ids.values())} "
-                f"ID(s) filled, {moves['moves']} stage move(s), {moves['person']} person "
-                f"change(s), {computed_count} computed cell(s) updated",
-            ]
+        summary = (
+            f"sync as of {as_of:%Y-%m-%d}: {sum(len(s) for s in computed.ids.values())} "
+            f"ID(s) filled, {moves['moves']} stage move(s), {moves['person']} person "
+            f"change(s), {computed_count} computed cell(s) updated"
         )
+        titles = {tab: table.title for tab, table in tables.items()}
+        notes = [
+            log_entry(now, run_id, titles.get(n.tab, "") if n.tab else "", reason=n.text(lang))
+            for n in computed.notices
+        ]
+        write_log = [*log_rows, log_entry(now, run_id, reason=summary), *notes]
+    read = {tab: table.token for tab, table in tables.items() if table.token is not None}
     return Plan(
-        WritePlan(cells, headers, write_log, log_title=log_title, log_header=log_header),
+        WritePlan(cells, headers, write_log, log_title=log_title, log_header=log_header, read=read),
         log_frame,
         computed_count,
         len(headers),
@@ -223,8 +248,8 @@ def stage_counts(stages: pd.DataFrame) -> dict[str, int]:
     if stages.empty:
         return {"moves": 0, "person": 0}
     return {
-        "moves": int(stages["change"].isin(["advanced", "filled"]).sum()),
-        "person": int((stages["change"] == "person").sum()),
+        "moves": int(stages["change"].isin(StageChange.made_by_sheetcrm()).sum()),
+        "person": int((stages["change"] == StageChange.PERSON).sum()),
     }
 
 
@@ -239,7 +264,7 @@ def _changes(
     new: pd.Series,
     *,
     cas: bool,
-    kind: str,
+    kind: ChangeKind,
 ) -> pd.DataFrame:
     n = len(idx)
     return pd.DataFrame(

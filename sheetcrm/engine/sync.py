@@ -24,6 +24,7 @@ from sheetcrm.engine.plan import plan, stage_counts
 from sheetcrm.exceptions import ProblemsFoundError, shown
 from sheetcrm.schema import (
     NESL,
+    Severity,
     Tab,
 )
 
@@ -66,6 +67,7 @@ class SyncResult:
             f"IDs filled: {c['ids_filled']}. Stage moves: {c['stage_moves']}. "
             f"Person stage changes noticed: {c['person_changes']}.",
             f"Contacts by NESL: {nesl}.",
+            *c.get("notices", []),
         ]
         if self.dry_run:
             lines.append(f"Dry run: {len(self.changes)} cell(s) would be written; nothing was written.")
@@ -139,7 +141,7 @@ def sync(
     counts = {
         "rows": {t.value: len(workbook.tables[t]) for t in RECORD_TABS},
         "problems": len(problems),
-        "errors": int((problems["severity"] == "error").sum()),
+        "errors": int((problems["severity"] == Severity.ERROR).sum()),
         "ids_filled": sum(len(s) for s in computed.ids.values()),
         "stage_moves": stage_counts(stages)["moves"],
         "person_changes": stage_counts(stages)["person"],
@@ -147,6 +149,7 @@ def sync(
         "cells_planned": len(cells),
         "cells_written": report.written if report else 0,
         "log_rows": len(the_plan.write.log),
+        "notices": [n.text(workbook.settings.language) for n in computed.notices],
     }
     changes = cells.drop(columns=["tab", "col", "id_col", "cas"]) if len(cells) else cells
     changes = changes.rename(columns={"title": "tab", "record_id": "id"}) if len(changes) else changes

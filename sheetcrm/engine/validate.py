@@ -2,8 +2,9 @@
 
 Pure functions over bound :class:`~sheetcrm.engine.bind.Table` objects; nothing is written.
 A problem names the tab, sheet row, record ID, column (header and letter), the value as
-typed, and what is wrong and expected. ``severity`` is "error" for values sheetcrm cannot
-use and "warning" for values it can use but that are probably mistakes (likely duplicates).
+typed, and what is wrong and expected. ``severity`` is a :class:`~sheetcrm.schema.Severity`:
+ERROR for values sheetcrm cannot use, WARNING for values it can use but that are probably
+mistakes (likely duplicates).
 """
 
 from __future__ import annotations
@@ -11,21 +12,23 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sheetcrm.cells.a1 import column_letters
 from sheetcrm.cells.normalize import fold_name, normalize_company_name
 from sheetcrm.cells.parse import is_blank
+from sheetcrm.customers.transactions import purchase_mask, won_unrecorded
 from sheetcrm.engine.bind import PROBLEM_COLUMNS, ROW, Table, empty_problems
-from sheetcrm.schema import PURCHASE_TYPES, RECORD_NOUN, TABS, ColumnType, Stage, Tab, column_letter
+from sheetcrm.schema import PURCHASE_TYPES, RECORD_NOUN, TABS, ColumnType, Severity, Tab
 
 _TAB_ORDER = {t: i for i, t in enumerate(TABS)}
 
 
 def _col(table: Table, key: str) -> str:
     pos = table.headers.positions.get(key)
-    return f"{key} ({column_letter(pos)})" if pos is not None else key
+    return f"{key} ({column_letters(pos)})" if pos is not None else key
 
 
 def _problems(
-    table: Table, mask: pd.Series, key: str, message: pd.Series | str, severity: str = "error"
+    table: Table, mask: pd.Series, key: str, message: pd.Series | str, severity: Severity = Severity.ERROR
 ) -> pd.DataFrame:
     """Problem rows for the records where ``mask`` holds."""
     hits = mask.fillna(False).astype(bool).to_numpy()
@@ -123,7 +126,7 @@ def activity_problems(table: Table) -> list[pd.DataFrame]:
             "Contact ID",
             "the activity names no Contact ID, Company ID or Opportunity ID; "
             "expected at least one so it counts for someone",
-            "warning",
+            Severity.WARNING,
         )
     ]
     purchase = t["Type"].isin(list(PURCHASE_TYPES))
@@ -134,7 +137,7 @@ def activity_problems(table: Table) -> list[pd.DataFrame]:
             no_amount,
             "Amount",
             "a purchase without an Amount does not count in RFM; expected the amount paid",
-            "warning",
+            Severity.WARNING,
         )
     )
     return out
@@ -144,11 +147,12 @@ def won_problems(table: Table, activities: Table) -> list[pd.DataFrame]:
     """Won deals that count as no purchase: no purchase activity records them and they
     have no Closed date to date them by."""
     t, a = table.typed, activities.typed
-    recorded = set(a.loc[a["Type"].isin(list(PURCHASE_TYPES)) & a["Amount"].notna(), "Opportunity ID"].dropna())
+    # Timeless, unlike the transactions of a given day: any purchase naming the deal
+    # records it, dated or not.
+    recorded = a.loc[purchase_mask(a), "Opportunity ID"]
     undated = (
-        (t["Stage"] == Stage.WON)
+        pd.Series(won_unrecorded(t, recorded), index=t.index)
         & t["Closed"].isna()
-        & ~t["ID"].isin(recorded)
         & table.raw_column("Closed").map(is_blank)
     )
     return [
@@ -158,7 +162,7 @@ def won_problems(table: Table, activities: Table) -> list[pd.DataFrame]:
             "Closed",
             "a Won deal without a Closed date (and no Order activity) does not count as a "
             "purchase; expected the date it was won",
-            "warning",
+            Severity.WARNING,
         )
     ]
 
@@ -192,7 +196,7 @@ def owner_problems(table: Table, team: Table) -> list[pd.DataFrame]:
             "Owner",
             "Owner '" + owners.astype(str) + f"' is not a Name in the {team.title} tab; "
             "expected one of the team's names",
-            "warning",
+            Severity.WARNING,
         )
     ]
 
@@ -246,7 +250,7 @@ def likely_duplicate_problems(table: Table) -> list[pd.DataFrame]:
             ],
             dtype=object,
         )
-        out.append(_problems(table, dup, key, message, "warning"))
+        out.append(_problems(table, dup, key, message, Severity.WARNING))
         seen |= dup
     return out
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any, Final
 
 import numpy as np
@@ -38,15 +39,13 @@ from sheetcrm.schema import ActivityType, Flag, Lang, Stage
 from sheetcrm.settings import Settings
 
 __all__ = [
-    "CHANGE_ADVANCED",
-    "CHANGE_FILLED",
-    "CHANGE_PERSON",
     "CLOSED_STAGES",
     "OPEN_STAGES",
     "RESULT_COLUMNS",
     "STAGES",
     "STAGE_ORDER",
     "SUMMARY_COLUMNS",
+    "StageChange",
     "advance_stages",
     "pipeline_summary",
     "stage_from_order",
@@ -60,9 +59,22 @@ STAGE_ORDER: Final[Mapping[Stage, int]] = {s: s.order for s in STAGES}
 OPEN_STAGES: Final[tuple[Stage, ...]] = tuple(s for s in STAGES if not s.is_closed)
 CLOSED_STAGES: Final[tuple[Stage, ...]] = tuple(s for s in STAGES if s.is_closed)
 
-CHANGE_ADVANCED: Final = "advanced"
-CHANGE_PERSON: Final = "person"
-CHANGE_FILLED: Final = "filled"
+
+class StageChange(StrEnum):
+    """What happened to a deal's Stage in a run (the ``change`` column)."""
+
+    #: Moved forward on evidence.
+    ADVANCED = "advanced"
+    #: A person's edit noticed: Stage differed from Stage Seen.
+    PERSON = "person"
+    #: A blank Stage set to the evidence target or Lead.
+    FILLED = "filled"
+
+    @classmethod
+    def made_by_sheetcrm(cls) -> tuple[StageChange, ...]:
+        """The changes sheetcrm writes into the Stage cell."""
+        return (cls.ADVANCED, cls.FILLED)
+
 
 #: Columns of :func:`advance_stages`'s result, in order.
 RESULT_COLUMNS: Final[tuple[str, ...]] = (
@@ -196,8 +208,8 @@ def advance_stages(
     Out: a DataFrame with the same index as ``opportunities`` and the columns
 
     * ``Stage`` (Stage) — the new stage;
-    * ``change`` (str|None) — None, ``"advanced"`` (moved on evidence), ``"person"`` (a
-      person's edit noticed: Stage differed from Stage Seen) or ``"filled"`` (blank Stage
+    * ``change`` (StageChange|None) — None, ``ADVANCED`` (moved on evidence), ``PERSON`` (a
+      person's edit noticed: Stage differed from Stage Seen) or ``FILLED`` (blank Stage
       set to the evidence target or Lead);
     * ``evidence`` (str|None) — ID of the activity behind an advance or a fill;
     * ``Stage Seen`` (Stage) — equal to the new Stage;
@@ -332,9 +344,9 @@ def advance_stages(
     new_order = np.where(advanced, target, new_order).astype(np.int64)
 
     change = np.full(n, None, dtype=object)
-    change[advanced] = CHANGE_ADVANCED
-    change[person] = CHANGE_PERSON
-    change[blank] = CHANGE_FILLED
+    change[advanced] = StageChange.ADVANCED
+    change[person] = StageChange.PERSON
+    change[blank] = StageChange.FILLED
 
     evidence = np.full(n, None, dtype=object)
     evidence[moved_on_evidence] = _objects(activities["ID"].iloc[ev_act[moved_on_evidence]])

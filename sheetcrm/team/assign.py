@@ -22,14 +22,14 @@ import numpy as np
 import pandas as pd
 
 from sheetcrm.backends.append import NewRows
-from sheetcrm.backends.base import Backend, RawTab, WritePlan, WriteReport, norm_cell
+from sheetcrm.backends.base import Backend, ChangeKind, RawTab, WritePlan, WriteReport, log_entry, norm_cell
 from sheetcrm.cells.normalize import fold_name
 from sheetcrm.cells.parse import is_blank
-from sheetcrm.engine.bind import Table
+from sheetcrm.engine.bind import Table, bind_tabs
 from sheetcrm.exceptions import AssignmentError
 from sheetcrm.schema import TABS, LabeledEnum, Lang, Stage, Tab, normalize_label
 from sheetcrm.settings import SETTING_DEFS, Settings
-from sheetcrm.team.common import bind_tabs, cell_changes, header, new_rows, run_id, write_plan
+from sheetcrm.team.common import cell_changes, header, new_rows, run_id, write_plan
 from sheetcrm.team.messages import say
 
 
@@ -332,10 +332,10 @@ def plan_assignment(
         raise AssignmentError("there is no Owner column; add one (Owner or 負責人) to the header row", tab=table.title)
     chosen = chosen[chosen["owner"].notna()]
     idx = pd.Index(chosen["index"])
-    cells = [cell_changes(table, idx, "Owner", pd.Series(chosen["owner"].to_numpy(), index=idx), kind="owner")]
+    cells = [cell_changes(table, idx, "Owner", pd.Series(chosen["owner"].to_numpy(), index=idx), kind=ChangeKind.OWNER)]
     owner_header = header(tab, "Owner", lang)
     log = [
-        [now, run, table.title, rid, owner_header, "", owner, reason]
+        log_entry(now, run, table.title, rid, owner_header, "", owner, reason, about="Owner")
         for rid, owner, reason in zip(chosen["id"], chosen["owner"], chosen["reason"], strict=True)
     ]
     appends: list[NewRows] = []
@@ -346,7 +346,7 @@ def plan_assignment(
         else:
             cells.append(cells_or_row)
         log.append(
-            [
+            log_entry(
                 now,
                 run,
                 tables[Tab.SETTINGS].title,
@@ -355,21 +355,11 @@ def plan_assignment(
                 settings.assign_cursor,
                 cursor,
                 say("log.cursor", lang),
-            ]
+            )
         )
     if len(chosen):
-        log.append(
-            [
-                now,
-                run,
-                "",
-                "",
-                "",
-                "",
-                "",
-                say("log.assign_summary", lang, tab=table.title, strategy=strategy.label(lang), assigned=len(chosen)),
-            ]
-        )
+        summary = say("log.assign_summary", lang, tab=table.title, strategy=strategy.label(lang), assigned=len(chosen))
+        log.append(log_entry(now, run, reason=summary))
     return write_plan(tables, settings, cells, appends, log)
 
 
@@ -379,7 +369,7 @@ def cursor_change(settings_table: Table, settings_header: list[Any], cursor: str
     keys = settings_table.raw_column("Key").map(lambda v: "" if is_blank(v) else str(v).strip())
     at = keys.index[keys == CURSOR_KEY]
     if len(at) == 1 and "Value" in settings_table.headers.positions:
-        return cell_changes(settings_table, at, "Value", pd.Series({at[0]: cursor}), kind="setting")
+        return cell_changes(settings_table, at, "Value", pd.Series({at[0]: cursor}), kind=ChangeKind.SETTING)
     d = next(d for d in SETTING_DEFS if d.key == CURSOR_KEY)
     description = d.description_zh if lang == Lang.ZH_TW else d.description
     record = pd.DataFrame({"Key": [CURSOR_KEY], "Value": [cursor], "Description": [description]})
@@ -391,18 +381,18 @@ def cursor_change(settings_table: Table, settings_header: list[Any], cursor: str
 
 def relay_changes(
     opportunities: Table, stages: pd.DataFrame, team: pd.DataFrame, settings: Settings, *, now: dt.datetime, run: str
-) -> tuple[pd.DataFrame, list[list[Any]]]:
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Owner changes sync makes when ``assign.relay`` is on: a deal whose Stage moved (by
     sheetcrm or a person) goes to the member whose Stages include the new stage, unless
     its owner already handles it. Returns plan cells (compare-and-set on the Owner as
     read) and Log rows."""
     lang = str(settings.language)
     if not settings.assign_relay or stages.empty or "Owner" not in opportunities.headers.positions:
-        return cell_changes(opportunities, pd.Index([]), "Owner", pd.Series(dtype=object), kind="owner"), []
+        return cell_changes(opportunities, pd.Index([]), "Owner", pd.Series(dtype=object), kind=ChangeKind.OWNER), []
     members = team_frame(team)
     moved = stages[stages["change"].isin(["advanced", "filled", "person"])]
     if moved.empty or not members["active"].any():
-        return cell_changes(opportunities, pd.Index([]), "Owner", pd.Series(dtype=object), kind="owner"), []
+        return cell_changes(opportunities, pd.Index([]), "Owner", pd.Series(dtype=object), kind=ChangeKind.OWNER), []
     owner_now = opportunities.raw_column("Owner")[moved.index]
     handles = {
         fold_name(n): s for n, s, a in zip(members["name"], members["stages"], members["active"], strict=True) if a
@@ -423,10 +413,22 @@ def relay_changes(
     chosen = relay(records, members, lang)
     chosen = chosen[chosen["owner"].notna()]
     idx = pd.Index(chosen["index"])
-    cells = cell_changes(opportunities, idx, "Owner", pd.Series(chosen["owner"].to_numpy(), index=idx), kind="owner")
+    cells = cell_changes(
+        opportunities, idx, "Owner", pd.Series(chosen["owner"].to_numpy(), index=idx), kind=ChangeKind.OWNER
+    )
     owner_header = header(Tab.OPPORTUNITIES, "Owner", lang)
     log = [
-        [now, run, opportunities.title, rid, owner_header, "" if is_blank(o) else str(o), owner, reason]
+        log_entry(
+            now,
+            run,
+            opportunities.title,
+            rid,
+            owner_header,
+            "" if is_blank(o) else str(o),
+            owner,
+            reason,
+            about="Owner",
+        )
         for rid, o, owner, reason in zip(chosen["id"], owner_now[idx], chosen["owner"], chosen["reason"], strict=True)
     ]
     return cells, log
@@ -484,7 +486,7 @@ def assign(
     """Fill the empty Owner cells of ``tab`` in the workbook behind ``backend`` by
     ``strategy`` (default: the ``assign.strategy`` setting), in one write."""
     raw = raw if raw is not None else backend.read()
-    tables, settings = bind_tabs(raw, (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.TEAM, Tab.LOG))
+    tables, settings, _issues = bind_tabs(raw, (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.TEAM, Tab.LOG))
     chosen_strategy = Strategy.parse(strategy or settings.assign_strategy)
     if chosen_strategy is None:
         raise AssignmentError(f"unknown strategy {strategy!r}; use one of {', '.join(Strategy)}")
@@ -536,6 +538,6 @@ def add_relay(
     if not log:
         return 0
     plan.cells = pd.concat([c for c in (plan.cells, cells) if len(c)], ignore_index=True)
-    note = [now, run, "", "", "", "", "", say("log.relay_summary", settings.language, n=len(log))]
+    note = log_entry(now, run, reason=say("log.relay_summary", settings.language, n=len(log)))
     plan.log = [*plan.log[:-1], *log, plan.log[-1]] if plan.log else [*log, note]
     return len(log)

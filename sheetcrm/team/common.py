@@ -1,6 +1,6 @@
-"""What the team jobs share: binding only the tabs a job needs, and turning their
-decisions into a :class:`~sheetcrm.backends.base.WritePlan` (cells written with
-compare-and-set, new rows appended, Log rows with reasons)."""
+"""What the team jobs share: turning their decisions into a
+:class:`~sheetcrm.backends.base.WritePlan` (cells written with compare-and-set, new rows
+appended, Log rows with reasons)."""
 
 from __future__ import annotations
 
@@ -11,31 +11,18 @@ from typing import Any
 import pandas as pd
 
 from sheetcrm.backends.append import NewRows
-from sheetcrm.backends.base import RawTab, WritePlan, empty_cells
-from sheetcrm.cells.parse import ParseOptions, is_blank
-from sheetcrm.engine.bind import ROW, Table, bind
+from sheetcrm.backends.base import ChangeKind, WritePlan, empty_cells
+from sheetcrm.cells.parse import is_blank
+from sheetcrm.engine.bind import ROW, Table
 from sheetcrm.schema import LOG, TABS, Lang, Tab
 from sheetcrm.settings import Settings
-
-
-def bind_tabs(raw: dict[Tab, RawTab], tabs: tuple[Tab, ...]) -> tuple[dict[Tab, Table], Settings]:
-    """Settings first (they say how to read dates and money), then only ``tabs``: a job
-    that reads Contacts need not parse a million Activities."""
-    settings_table = bind(raw.get(Tab.SETTINGS), Tab.SETTINGS, ParseOptions())
-    settings, _problems = Settings.from_table(settings_table.typed)
-    opts = ParseOptions.from_settings(settings)
-    tables = {Tab.SETTINGS: settings_table}
-    for tab in tabs:
-        if tab is not Tab.SETTINGS:
-            tables[tab] = bind(raw.get(tab), tab, opts)
-    return tables, settings
 
 
 def run_id(now: dt.datetime) -> str:
     return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
 
 
-def cell_changes(table: Table, idx: pd.Index, key: str, new: pd.Series, *, kind: str) -> pd.DataFrame:
+def cell_changes(table: Table, idx: pd.Index, key: str, new: pd.Series, *, kind: ChangeKind) -> pd.DataFrame:
     """Plan cells setting column ``key`` of the records at ``idx`` (the table's index) to
     ``new``, each with compare-and-set against the value read and the record's ID."""
     spec = table.spec
@@ -92,9 +79,10 @@ def write_plan(
     settings: Settings,
     cells: list[pd.DataFrame],
     appends: list[NewRows],
-    log: list[list[Any]],
+    log: list[dict[str, Any]],
 ) -> WritePlan:
-    """The one write of a team job."""
+    """The one write of a team job. ``log``: rows made by
+    :func:`~sheetcrm.backends.base.log_entry`, the run's summary last."""
     parts = [c for c in cells if len(c)]
     lang = str(settings.language)
     log_table = tables.get(Tab.LOG)
@@ -104,6 +92,7 @@ def write_plan(
         log_title=log_table.title if log_table is not None else TABS[Tab.LOG].title(lang),
         log_header=[c.header(lang) for c in LOG.columns],
         appends=appends,
+        read={tab: table.token for tab, table in tables.items() if table.token is not None},
     )
 
 

@@ -19,14 +19,14 @@ from typing import Any
 
 import pandas as pd
 
-from sheetcrm.backends.base import Backend, RawTab, WritePlan, WriteReport
+from sheetcrm.backends.base import Backend, ChangeKind, RawTab, WritePlan, WriteReport, log_entry
 from sheetcrm.cells.normalize import fold_name
 from sheetcrm.cells.parse import is_blank
 from sheetcrm.engine.bind import Table, bind_all, empty_problems
 from sheetcrm.engine.compute import as_of_date, compute, next_ids
 from sheetcrm.schema import ACTIVITIES, NESL, TABS, ActivityType, LabeledEnum, Lang, Segment, Tab, Tier
 from sheetcrm.settings import Settings
-from sheetcrm.team.common import header, new_rows, run_id, write_plan
+from sheetcrm.team.common import cell_changes, header, new_rows, run_id, write_plan
 from sheetcrm.team.messages import say
 
 
@@ -155,12 +155,32 @@ def plan_invitations(
     today: dt.date,
     now: dt.datetime,
     run: str = "",
+    id_fills: pd.Series | None = None,
 ) -> WritePlan:
     """An ``Event Invited`` activity per person on the list (fresh ID, today's date, the
     contact, their company and owner, the event as Subject), appended to Activities; a
-    Log row each."""
+    Log row each.
+
+    ``id_fills`` (new ID by Contacts' table index) are the IDs ``invite_list`` gives to
+    contacts whose ID cell is blank: those on the list get their ID cell filled in the same
+    write, with compare-and-set as sync fills IDs, so the activity refers to an ID the
+    contact's row holds rather than one the next sync might hand out differently.
+    (Binding guarantees Contacts has an ID column.)"""
     lang = str(settings.language)
     activities = tables[Tab.ACTIVITIES]
+    contacts_table = tables[Tab.CONTACTS]
+    cells: list[pd.DataFrame] = []
+    log: list[dict[str, Any]] = []
+    fills = id_fills[id_fills.isin(set(invite_list["ID"]))] if id_fills is not None else pd.Series(dtype=object)
+    if len(fills):
+        change = cell_changes(contacts_table, fills.index, "ID", fills, kind=ChangeKind.ID)
+        change["record_id"] = fills.to_numpy()  # the row is known by the ID it is about to hold
+        cells.append(change)
+        ct_header = header(Tab.CONTACTS, "ID", lang)
+        reason = say("log.id_filled", lang, event=event)
+        log += [
+            log_entry(now, run, contacts_table.title, cid, ct_header, "", cid, reason, about="ID") for cid in fills
+        ]
     by_id = contacts.drop_duplicates("ID").set_index("ID")
     who = invite_list["ID"]
     new_ids = next_ids(activities.typed["ID"], ACTIVITIES.id_prefix, len(who))
@@ -177,13 +197,23 @@ def plan_invitations(
     )
     rows, _absent = new_rows(activities, activities_header, records.dropna(axis=1, how="all"))
     id_header = header(Tab.ACTIVITIES, "ID", lang)
-    log = [
-        [now, run, activities.title, aid, id_header, "", aid, f"{say('log.invited', lang, event=event)} ({cid})"]
+    log += [
+        log_entry(
+            now,
+            run,
+            activities.title,
+            aid,
+            id_header,
+            "",
+            aid,
+            f"{say('log.invited', lang, event=event)} ({cid})",
+            about="ID",
+        )
         for aid, cid in zip(new_ids, who, strict=True)
     ]
     if log:
-        log.append([now, run, "", "", "", "", "", say("log.invite_summary", lang, event=event, n=len(log))])
-    return write_plan(tables, settings, [], [rows] if rows is not None else [], log)
+        log.append(log_entry(now, run, reason=say("log.invite_summary", lang, event=event, n=len(new_ids))))
+    return write_plan(tables, settings, cells, [rows] if rows is not None else [], log)
 
 
 @dataclass
@@ -221,7 +251,20 @@ class InviteResult:
             lines.append(say("invite.recorded", lang, n=self.report.appended))
             if self.report.skipped:
                 lines.append(say("skipped", lang, n=len(self.report.skipped)))
+            lost = self.ids_not_filled()
+            if lost:
+                lines.append(say("invite.id_not_filled", lang, ids=", ".join(lost)))
         return lines
+
+    def ids_not_filled(self) -> list[str]:
+        """Contact IDs the write was to fill but skipped (a person changed the cell or row
+        meanwhile): invitations recorded for them refer to an ID no row holds."""
+        if self.report is None or self.plan is None or self.plan.cells.empty:
+            return []
+        planned = self.plan.cells[self.plan.cells["kind"] == "id"]
+        titles = set(planned["title"])
+        skipped = {str(s.get("id")) for s in self.report.skipped if s.get("tab") in titles and s.get("column") == "ID"}
+        return [str(i) for i in planned["record_id"] if str(i) in skipped]
 
 
 def invite(
@@ -244,7 +287,8 @@ def invite(
     when = as_of_date(as_of)
     computed = compute(tables, settings, when, empty_problems())
     contacts = tables[Tab.CONTACTS].typed.copy()
-    contacts["ID"] = contacts["ID"].where(contacts["ID"].notna(), computed.ids[Tab.CONTACTS].reindex(contacts.index))
+    id_fills = computed.ids[Tab.CONTACTS]
+    contacts["ID"] = contacts["ID"].where(contacts["ID"].notna(), id_fills.reindex(contacts.index))
     lang = settings.language
     listed, left_out = invitation_list(
         contacts, computed.customers[Tab.CONTACTS], tables[Tab.ACTIVITIES].typed, filters, when, lang
@@ -254,7 +298,16 @@ def invite(
         now = dt.datetime.now().replace(microsecond=0)
         act_header = list(raw[Tab.ACTIVITIES].header) if Tab.ACTIVITIES in raw else TABS[Tab.ACTIVITIES].keys
         result.plan = plan_invitations(
-            listed, contacts, tables, act_header, settings, event=event, today=when.date(), now=now, run=run_id(now)
+            listed,
+            contacts,
+            tables,
+            act_header,
+            settings,
+            event=event,
+            today=when.date(),
+            now=now,
+            run=run_id(now),
+            id_fills=id_fills,
         )
         result.report = backend.write(result.plan)
     return result

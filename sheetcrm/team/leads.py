@@ -21,15 +21,22 @@ from typing import Any
 import pandas as pd
 
 from sheetcrm.backends.append import NewRows
-from sheetcrm.backends.base import Backend, RawTab, WritePlan, WriteReport
-from sheetcrm.cells.normalize import fold_column, fold_email, fold_phone, normalize_company_name, person_key
+from sheetcrm.backends.base import Backend, ChangeKind, RawTab, WritePlan, WriteReport, log_entry
+from sheetcrm.cells.normalize import (
+    email_keys,
+    fold_column,
+    fold_distinct,
+    normalize_company_name,
+    person_keys,
+    phone_keys,
+)
 from sheetcrm.cells.parse import ParseOptions, is_blank, parse_column
-from sheetcrm.engine.bind import Table
+from sheetcrm.engine.bind import Table, bind_tabs
 from sheetcrm.engine.compute import next_ids
 from sheetcrm.exceptions import LeadFileError, shown
 from sheetcrm.schema import COMPANIES, CONTACTS, Column, LabeledEnum, Lang, Tab, normalize_label
 from sheetcrm.settings import Settings
-from sheetcrm.team.common import bind_tabs, cell_changes, header, new_rows, run_id, write_plan
+from sheetcrm.team.common import cell_changes, header, new_rows, run_id, write_plan
 from sheetcrm.team.messages import say
 
 
@@ -222,28 +229,32 @@ def plan_leads(
     # 2. companies: the lead's company by folded name.
     co_key_existing = fold_column(companies.raw_column("Name"), normalize_company_name)
     co_ids_existing = companies.raw_column("ID")
-    co_index = _index(co_key_existing, co_ids_existing)
     lead_co = leads[COMPANY] if COMPANY in leads else pd.Series(None, index=leads.index, dtype=object)
     lead_co_key = fold_column(lead_co, normalize_company_name)
+    co_id_text = _id_texts(co_ids_existing)
+    co_index = _index(co_key_existing, co_id_text, lead_co_key)
 
     # 3. duplicates against Contacts: email, then phone, then name + company.
     existing_company_name = contacts.raw_column("Company ID").map(
-        dict(zip(co_ids_existing.map(_id_text), companies.raw_column("Name"), strict=True))
+        dict(zip(co_id_text, companies.raw_column("Name"), strict=True))
     )
+    # Binding parsed every Email and Phone cell with the parsers fold_email and fold_phone
+    # use: their results are the folded keys, so no cell is parsed twice. A lead whose
+    # email or phone did not parse is rejected above and never matched.
     existing = {
-        "email": fold_column(contacts.raw_column("Email"), fold_email),
-        "phone": fold_column(contacts.raw_column("Phone"), fold_phone),
-        "name": _person_keys(contacts.raw_column("Name"), existing_company_name),
+        "email": email_keys(contacts.typed["Email"]),
+        "phone": phone_keys(contacts.typed["Phone"]),
+        "name": person_keys(contacts.raw_column("Name"), existing_company_name),
     }
     lead_keys = {
-        "email": fold_column(leads["Email"], fold_email) if "Email" in leads else _nones(leads.index),
-        "phone": fold_column(leads["Phone"], fold_phone) if "Phone" in leads else _nones(leads.index),
-        "name": _person_keys(leads["Name"], lead_co),
+        "email": email_keys(typed["Email"]) if "Email" in typed else _nones(leads.index),
+        "phone": phone_keys(typed["Phone"]) if "Phone" in typed else _nones(leads.index),
+        "name": person_keys(leads["Name"], lead_co),
     }
-    contact_ids = contacts.raw_column("ID").map(_id_text)
+    contact_ids = _id_texts(contacts.raw_column("ID"))
     match: dict[Any, list[str]] = {}
     for which in ("email", "phone", "name"):
-        index = _index(existing[which], contact_ids)
+        index = _index(existing[which], contact_ids, lead_keys[which])
         hits = lead_keys[which][ok.to_numpy()].dropna().map(index).dropna()
         hits = hits[~hits.index.isin(list(match))]
         if len(hits):
@@ -263,7 +274,7 @@ def plan_leads(
 
     # 4. merge into blank cells of the one matching contact.
     cells: list[pd.DataFrame] = []
-    log: list[list[Any]] = []
+    log: list[dict[str, Any]] = []
     merged = 0
     id_header = header(Tab.CONTACTS, "ID", lang)
     if merge_empty:
@@ -284,9 +295,9 @@ def plan_leads(
                 if not is_blank(value):
                     fills[key] = value
             for key, value in fills.items():
-                cells.append(cell_changes(contacts, pd.Index([at]), key, pd.Series({at: value}), kind="merge"))
+                cells.append(cell_changes(contacts, pd.Index([at]), key, pd.Series({at: value}), kind=ChangeKind.MERGE))
                 log.append(
-                    [
+                    log_entry(
                         now,
                         run,
                         contacts.title,
@@ -295,7 +306,8 @@ def plan_leads(
                         "",
                         value,
                         say("log.merged", lang, file=file_name, row=int(row)),
-                    ]
+                        about=key,
+                    )
                 )
             status[row] = LeadStatus.MERGED
             reason[row] = say("lead.merged", lang, n=len(fills), id=ids[0])
@@ -319,7 +331,7 @@ def plan_leads(
         index=new_co.index,
     )
     rows_added = status.index[added]
-    ct_new_ids = next_ids(contacts.raw_column("ID").map(_id_text), CONTACTS.id_prefix, len(rows_added))
+    ct_new_ids = next_ids(contact_ids, CONTACTS.id_prefix, len(rows_added))
     company_ids = lead_co_key[rows_added].map(lambda k: _company_id(k, co_index))
     for row in rows_added[company_ids.isna() & lead_co_key[rows_added].notna()]:
         notes.append(
@@ -349,7 +361,7 @@ def plan_leads(
     co_header = header(Tab.COMPANIES, "ID", lang)
     for rid in co_new_ids:
         log.append(
-            [
+            log_entry(
                 now,
                 run,
                 companies.title,
@@ -358,12 +370,12 @@ def plan_leads(
                 "",
                 rid,
                 say("log.company_added", lang, file=file_name, source=source or Path(file_name).stem),
-            ]
+                about="ID",
+            )
         )
     for rid, src in zip(ct_new_ids, contact_records["Source"], strict=True):
-        log.append(
-            [now, run, contacts.title, rid, id_header, "", rid, say("log.lead_added", lang, file=file_name, source=src)]
-        )
+        why = say("log.lead_added", lang, file=file_name, source=src)
+        log.append(log_entry(now, run, contacts.title, rid, id_header, "", rid, why, about="ID"))
 
     status.loc[rows_added] = LeadStatus.ADDED
     found_ids = pd.Series(None, index=leads.index, dtype=object)
@@ -380,7 +392,7 @@ def plan_leads(
         "companies": len(co_new_ids),
     }
     if log or appends or cells:
-        log.append([now, run, "", "", "", "", "", say("log.import_summary", lang, file=file_name, **counts)])
+        log.append(log_entry(now, run, reason=say("log.import_summary", lang, file=file_name, **counts)))
     outcomes = pd.DataFrame(
         {
             "row": leads.index.astype(int),
@@ -409,6 +421,11 @@ def _cell(frame: pd.DataFrame, key: str, row: Any) -> Any:
     return None if is_blank(v) else (v.strip() if isinstance(v, str) else v)
 
 
+def _id_texts(values: pd.Series) -> pd.Series:
+    """:func:`_id_text` of each cell, computed once per distinct value."""
+    return fold_distinct(values, _id_text)
+
+
 def _id_text(value: Any) -> str | None:
     if is_blank(value):
         return None
@@ -417,16 +434,20 @@ def _id_text(value: Any) -> str | None:
     return str(value).strip()
 
 
-def _person_keys(names: pd.Series, companies: pd.Series) -> pd.Series:
-    pairs = pd.Series(list(zip(names, companies, strict=True)), index=names.index, dtype=object)
-    folded = {p: person_key(*p) for p in dict.fromkeys(pairs)}
-    return pairs.map(folded)
-
-
-def _index(keys: pd.Series, ids: pd.Series) -> dict[Any, list[str]]:
-    """Folded key -> the IDs (in row order) of the records holding it."""
-    frame = pd.DataFrame({"k": keys.to_numpy(), "id": ids.map(_id_text).to_numpy()}).dropna()
-    return frame.groupby("k", sort=False)["id"].agg(list).to_dict()
+def _index(keys: pd.Series, ids: pd.Series, wanted: pd.Series | None = None) -> dict[Any, list[str]]:
+    """Folded key -> the IDs (``ids``: as :func:`_id_texts` gives them, in row order) of the
+    records holding it; with ``wanted``, only the keys found there (the lead file's), which
+    is all a lookup ever asks for: the dict then holds thousands of keys, not the
+    workbook's hundred thousand."""
+    k = keys.to_numpy(dtype=object)
+    i = ids.to_numpy(dtype=object)
+    keep = pd.notna(k) & pd.notna(i)
+    if wanted is not None:
+        keep &= keys.isin(pd.unique(wanted.dropna().to_numpy(dtype=object))).to_numpy()
+    out: dict[Any, list[str]] = {}
+    for key, rid in zip(k[keep].tolist(), i[keep].tolist(), strict=True):
+        out.setdefault(key, []).append(rid)
+    return out
 
 
 def _company_id(key: Any, index: dict[Any, list[str]]) -> str | None:
@@ -489,7 +510,7 @@ def import_leads(
     cells = read_lead_file(leads_path)
     leads, unused = lead_frame(cells, mapping)
     raw = raw if raw is not None else backend.read()
-    tables, settings = bind_tabs(raw, (Tab.COMPANIES, Tab.CONTACTS, Tab.LOG))
+    tables, settings, _issues = bind_tabs(raw, (Tab.COMPANIES, Tab.CONTACTS, Tab.LOG))
     now = dt.datetime.now().replace(microsecond=0)
     name = Path(leads_path).name
     headers = {tab: list(raw[tab].header) if tab in raw else tables[tab].spec.keys for tab in tables}

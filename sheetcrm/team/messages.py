@@ -90,6 +90,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invite.unreachable_list": ("Unreachable (no email or phone): {names}", "無法聯繫（沒有電子郵件或電話）：{names}"),
     "invite.recorded": ("Recorded {n} Event Invited activit(ies).", "已記錄 {n} 筆活動邀請。"),
     "log.invited": ("invited to {event}", "邀請參加 {event}"),
+    "log.id_filled": (
+        "filled a missing ID (the {event} invitation refers to it)",
+        "補上缺少的編號（{event} 邀請記錄引用此編號）",
+    ),
+    "invite.id_not_filled": (
+        "The ID of {ids} could not be filled (the sheet changed meanwhile), so their invitation "
+        "refers to an ID no row holds: run 'sheetcrm sync', then correct Contact ID on those activities.",
+        "{ids} 的編號未能補上（工作表同時被修改），其邀請記錄引用的編號不存在："
+        "請執行 sheetcrm sync，再修正這些活動的連絡人編號。",
+    ),
     "log.invite_summary": ("invite {event}: {n} invitation(s) recorded", "邀請 {event}：記錄 {n} 筆邀請"),
     # common
     "dry_run": ("Dry run: nothing was written.", "試算：未寫入任何資料。"),

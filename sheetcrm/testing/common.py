@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Mapping
 from typing import Any, TypeAlias
+
+from sheetcrm.cells.serial import SERIAL_EPOCH
 
 GOOGLE_HOSTS: tuple[str, ...] = (
     "https://sheets.googleapis.com",
@@ -20,7 +21,7 @@ SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
 DEFAULT_ROWS = 1000
 DEFAULT_COLUMNS = 26
 _MAX_CELLS = 10_000_000  # Google's per-spreadsheet cell limit
-_SERIAL_EPOCH = _dt.datetime(1899, 12, 30)
+_SERIAL_EPOCH = SERIAL_EPOCH
 _OWNER_EMAIL = "fake-owner@sheetcrm.invalid"
 
 # Google's defaults for a new spreadsheet, as every spreadsheets.get returns them.

@@ -1,0 +1,77 @@
+"""What tests share besides fixtures: the run date, and building workbooks from records.
+
+Tests import these from here, never from ``conftest`` (pytest owns that module).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import openpyxl
+
+from sheetcrm.schema import TABS, Tab, normalize_label
+
+if TYPE_CHECKING:
+    from sheetcrm.testing import FakeSheetsServer
+
+#: The day every test syncs as of.
+AS_OF = dt.date(2026, 11, 22)
+
+#: Records to put in a workbook: tab -> rows keyed by English column key or any header text.
+Rows = dict[Tab, list[dict[str, Any]]]
+
+
+def fill_workbook(path: Path, rows: Rows) -> None:
+    """Append records (dicts keyed by English column key or by any header text) to the
+    tabs of the workbook at ``path``, placing each value under its header."""
+    wb = openpyxl.load_workbook(path)
+    for tab, records in rows.items():
+        spec = TABS[tab]
+        title = next(t for t in wb.sheetnames if Tab.parse(t) is tab)
+        ws = wb[title]
+        header = [c.value for c in ws[1]]
+        folded = {normalize_label(h): i for i, h in enumerate(header) if h}
+        for key, col in ((c.key, c) for c in spec.columns):
+            for label in col.labels():
+                if normalize_label(label) in folded:
+                    folded.setdefault(normalize_label(key), folded[normalize_label(label)])
+        start = ws.max_row + 1
+        for n, record in enumerate(records):
+            for key, value in record.items():
+                if normalize_label(key) not in folded:
+                    col_idx = len(header)
+                    header.append(key)
+                    ws.cell(row=1, column=col_idx + 1, value=key)
+                    folded[normalize_label(key)] = col_idx
+                ws.cell(row=start + n, column=folded[normalize_label(key)] + 1, value=value)
+    wb.save(path)
+
+
+def upload_xlsx(fake: FakeSheetsServer, path: Path, title: str = "CRM") -> str:
+    """Put every tab of the .xlsx at ``path`` into a new spreadsheet on the fake, the way
+    uploading the file to Google Drive would; returns its key."""
+    wb = openpyxl.load_workbook(path, data_only=True)
+    sheets = {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+    return fake.create_spreadsheet(title, sheets)
+
+
+def write_service_account_key(path: Path, *, pem: str, email: str, token_uri: str) -> Path:
+    """A service-account key file at ``path`` whose token_uri is ``token_uri`` (the fake's
+    /token, so the real google-auth JWT flow runs against 127.0.0.1)."""
+    path.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "demo-project",
+                "private_key_id": "0123456789abcdef0123456789abcdef01234567",
+                "private_key": pem,
+                "client_email": email,
+                "client_id": "123456789012345678901",
+                "token_uri": token_uri,
+            }
+        )
+    )
+    return path

@@ -1,0 +1,179 @@
+"""The plan step: which cells a sync writes (only those whose value changes), the IDs it
+fills, and the Log rows a backend writes once it knows what it skipped."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from sheetcrm.backends.base import ChangeKind, WritePlan, empty_cells, log_entry, reconcile_log
+from sheetcrm.backends.memory import MemoryBackend
+from sheetcrm.engine.compute import compute, fill_ids
+from sheetcrm.engine.plan import Plan, plan
+from sheetcrm.schema import LogField, Tab
+from sheetcrm.workbook import Workbook
+from tests.helpers import AS_OF
+
+NOW = dt.datetime(2026, 11, 22, 9, 30)
+
+
+def _workbook(probability: Any = None, contact_ids: tuple[Any, ...] = ("P-0001",)) -> Workbook:
+    """One company, its contacts, one open Lead deal (10% by the default Settings) whose
+    Probability cell holds ``probability``, and one purchase."""
+    return Workbook(
+        MemoryBackend.from_rows(
+            {
+                Tab.COMPANIES: (["ID", "Name"], [["CO-0001", "Acme"]]),
+                Tab.CONTACTS: (["ID", "Name"], [[cid, f"Person {i}"] for i, cid in enumerate(contact_ids)]),
+                Tab.OPPORTUNITIES: (
+                    ["ID", "Name", "Stage", "Amount", "Probability"],
+                    [["OP-0001", "Deal", "Lead", 1000, probability]],
+                ),
+                Tab.ACTIVITIES: (
+                    ["ID", "Date", "Type", "Contact ID", "Amount"],
+                    [["A-00001", dt.date(2026, 11, 1), "Purchase", "P-0001", 500]],
+                ),
+            }
+        )
+    )
+
+
+def _plan(wb: Workbook) -> Plan:
+    computed = compute(wb.tables, wb.settings, AS_OF, wb.validate())
+    return plan(wb.tables, computed, wb.settings, AS_OF, "run-1", NOW)
+
+
+def _planned(result: Plan, column: str) -> pd.DataFrame:
+    cells = result.write.cells
+    return cells[cells["column"] == column]
+
+
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        (0.1, False),  # already shows the value
+        (0.1000000001, False),  # float noise is no change
+        ("0.1", False),  # typed as text, reads as the same number
+        (None, True),
+        (0.5, True),
+        ("garbage", True),  # a cell that does not parse never shows the new value
+    ],
+)
+def test_a_computed_cell_is_written_only_when_its_value_changes(cell: Any, written: bool) -> None:
+    probability = _planned(_plan(_workbook(cell)), "Probability")
+    assert len(probability) == int(written)
+    if written:
+        assert probability.iloc[0][["old", "new", "kind"]].tolist() == [cell, 0.1, ChangeKind.COMPUTED]
+
+
+def test_a_second_plan_after_writing_plans_nothing() -> None:
+    wb = _workbook()
+    wb.backend.write(_plan(wb).write)
+    wb.reload()
+    again = _plan(wb)
+    assert again.write.cells.empty and again.write.empty
+
+
+def test_a_missing_id_is_filled_first_and_logged_about_the_id() -> None:
+    result = _plan(_workbook(contact_ids=("P-0001", None)))
+    cells = result.write.cells
+    assert cells.iloc[0][["title", "row", "column", "new", "cas", "kind"]].tolist() == [
+        "Contacts",
+        3,
+        "ID",
+        "P-0002",
+        True,
+        ChangeKind.ID,
+    ]
+    # The record's computed cells are aimed at it by the ID being filled.
+    assert set(cells.loc[cells["row"] == 3, "record_id"]) == {"P-0002"}
+    first, *_, summary = result.write.log
+    assert first == log_entry(NOW, "run-1", "Contacts", "P-0002", "ID", "", "P-0002", "filled a missing ID", about="ID")
+    assert summary[LogField.REASON].startswith("sync as of 2026-11-22: 1 ID(s) filled")
+
+
+@pytest.mark.parametrize(
+    ("ids", "filled"),
+    [
+        (["P-0040", None, "P-0007"], {1: "P-0041"}),
+        ([None, None], {0: "P-0001", 1: "P-0002"}),
+        (["P-00099", None], {1: "P-00100"}),  # as wide as the widest used
+        (["not an id", None], {1: "P-0001"}),  # other text is kept, never renumbered
+        (["P-0001", "P-0002"], {}),
+    ],
+)
+def test_fill_ids(ids: list[Any], filled: dict[int, str]) -> None:
+    wb = _workbook(contact_ids=tuple(ids))
+    new = fill_ids(wb.tables[Tab.CONTACTS])
+    pd.testing.assert_series_equal(
+        new, pd.Series(filled, dtype=object, index=pd.Index(list(filled), dtype="int64")), check_index_type=False
+    )
+
+
+# ------------------------------------------------------------------ Log reconciliation
+
+
+def _log_plan() -> WritePlan:
+    return WritePlan(
+        empty_cells(),
+        log=[
+            log_entry(NOW, "r", "Contacts", "P-0005", "ID", "", "P-0005", "filled a missing ID", about="ID"),
+            log_entry(NOW, "r", "Opportunities", "OP-0001", "Stage", "Lead", "Won", "Order A-1", about="Stage"),
+            log_entry(NOW, "r", "Opportunities", "OP-0002", "Stage", "Won", "Lost", "changed by a person"),
+            log_entry(NOW, "r", "Contacts", "P-0009", "ID", "", "P-0009", "added from leads.csv", about="ID"),
+            log_entry(NOW, "r", reason="sync as of 2026-11-22"),
+        ],
+    )
+
+
+def _skip(tab: str, rid: str, column: str, reason: str, kind: ChangeKind | None = None) -> dict[str, Any]:
+    return {"tab": tab, "row": 2, "column": column, "id": rid, "reason": reason, **({"kind": kind} if kind else {})}
+
+
+def test_reconcile_log_without_skips_encodes_the_rows_in_column_order() -> None:
+    rows = reconcile_log(_log_plan(), [])
+    assert rows[0] == [NOW, "r", "Contacts", "P-0005", "ID", "", "P-0005", "filled a missing ID"]
+    assert rows[-1] == [NOW, "r", "", "", "", "", "", "sync as of 2026-11-22"]
+    assert len(rows) == 5
+
+
+def test_reconcile_log_says_why_each_skipped_change_did_not_happen() -> None:
+    skipped = [
+        _skip("Contacts", "P-0005", "ID", "the row without an ID was edited"),
+        _skip("Opportunities", "OP-0001", "Stage", "Stage changed to 'Lost' since it was read"),
+        _skip("Opportunities", "OP-0001", "Weighted Amount", "its record is gone"),
+        _skip("Contacts", "P-0009", "ID", "the ID P-0009 was taken by a person meanwhile", ChangeKind.APPEND),
+    ]
+    rows = reconcile_log(_log_plan(), skipped)
+    assert [r[6:] for r in rows] == [
+        ["", "not changed: the row without an ID was edited"],
+        ["", "not changed: Stage changed to 'Lost' since it was read"],
+        ["Lost", "changed by a person"],  # about no planned write: kept
+        ["", "not added: the ID P-0009 was taken by a person meanwhile"],
+        ["", "sync as of 2026-11-22; 4 cell(s) skipped because the sheet changed meanwhile"],
+    ]
+    assert [r[:6] for r in rows] == [r[:6] for r in reconcile_log(_log_plan(), [])]
+
+
+def test_reconcile_log_matches_the_record_and_the_column() -> None:
+    # Both the ID fill and the Stage move of one new record were skipped: both rows say so.
+    plan_ = WritePlan(
+        empty_cells(),
+        log=[
+            log_entry(NOW, "r", "Opportunities", "OP-0003", "ID", "", "OP-0003", "filled", about="ID"),
+            log_entry(NOW, "r", "Opportunities", "OP-0003", "Stage", "Lead", "Won", "Order", about="Stage"),
+            log_entry(NOW, "r", reason="sync"),
+        ],
+    )
+    skipped = [
+        _skip("Opportunities", "OP-0003", "ID", "edited"),
+        _skip("Opportunities", "OP-0003", "Stage", "row now holds ID ''"),
+    ]
+    assert [r[7] for r in reconcile_log(plan_, skipped)[:2]] == [
+        "not changed: edited",
+        "not changed: row now holds ID ''",
+    ]
+    assert reconcile_log(WritePlan(empty_cells()), skipped) == []
