@@ -40,7 +40,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sheetcrm.automation.lapse import INACTIVITY_DAYS
 from sheetcrm.automation.workflows import REPORT_WORKFLOW, SYNC_WORKFLOW, Auth, WorkflowOptions, render_workflows
-from sheetcrm.backends.gsheets import ENV_API_URL
+from sheetcrm.google.connect import ENV_API_URL
 
 BIN = Path(sys.executable).parent
 SA_EMAIL = "sheetcrm-actions@demo-project.iam.gserviceaccount.com"
