@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-import io
 import json
 import os
 import sys
@@ -24,6 +23,7 @@ from sheetcrm import __version__
 from sheetcrm.automation.workflows import EVERY_CHOICES, Auth, OnProblems
 from sheetcrm.exceptions import SheetCRMError
 from sheetcrm.google.redact import redact
+from sheetcrm.i18n import N_
 from sheetcrm.schema import Lang, Severity
 
 if TYPE_CHECKING:
@@ -35,20 +35,86 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_FAILED = 0, 1, 2
 
 
 @contextlib.contextmanager
-def library_errors(as_json: bool = False) -> Iterator[None]:
-    """Turn a library error into ``Error: ...`` on stderr and exit code 2 (with
-    ``as_json``, also ``{"status": "failed", ...}`` on stdout for the machine reading it)."""
+def library_errors(lang: str | None = None, as_json: bool = False) -> Iterator[None]:
+    """Turn a library error, or any ordinary file error, into ``Error: ...`` on stderr
+    and exit code 2 (with ``as_json``, also ``{"status": "failed", ...}`` on stdout for
+    the machine reading it)."""
     try:
         yield
     except SheetCRMError as exc:
+        from sheetcrm.i18n import locale_language, tr
+        from sheetcrm.output import visible
+
         # redact() is a safety net: messages are written not to hold secrets at all.
-        reason = redact(str(exc))
-        click.echo(f"Error: {reason}", err=True)
+        reason = visible(redact(str(exc)))
+        prefix = tr(lang or locale_language(), "Error: {message}", message="")
+        click.echo(prefix + reason, err=True)
         if as_json:
             from sheetcrm.automation.run import RunStatus
 
             click.echo(json.dumps({"status": RunStatus.FAILED.value, "exit_code": EXIT_FAILED, "error": reason}))
         sys.exit(EXIT_FAILED)
+    except OSError as exc:
+        where = f" {exc.filename!s}" if exc.filename else ""
+        click.echo(f"Error: {exc.strerror or type(exc).__name__}:{where}", err=True)
+        sys.exit(EXIT_FAILED)
+
+
+class StepDisplay:
+    """Progress of a long command on stderr: a live spinner with the current step and its
+    elapsed time on a terminal (rich), plain lines otherwise, nothing when quiet."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.live = not quiet and sys.stderr.isatty()
+        self._status: Any = None
+        self._step = ""
+        self._started = 0.0
+
+    def __call__(self, message: str) -> None:
+        if self.quiet:
+            return
+        if not self.live:
+            click.echo(f"  {message}...", err=True)
+            return
+        import time
+
+        if self._status is None:
+            from rich.console import Console
+
+            self._status = Console(stderr=True, log_path=False).status(f"{message}...")
+            self._status.start()
+        else:
+            self._status.console.log(f"{self._step}: {time.perf_counter() - self._started:.1f} s", highlight=False)
+            self._status.update(f"{message}...")
+        self._step, self._started = message, time.perf_counter()
+
+    def close(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+
+def output_lang_option(func: F) -> F:
+    return click.option(
+        "--lang",
+        "out_lang",
+        type=click.Choice([lang.value for lang in Lang]),
+        default=None,
+        help="Language of the output (default: Traditional Chinese when the workbook or your locale is).",
+    )(func)
+
+
+def output_lang(chosen: str | None, workbook_lang: object = None) -> str:
+    """The language to speak: ``--lang`` if given, else zh-TW when the workbook or the
+    locale is Chinese, else English."""
+    from sheetcrm.i18n import locale_language
+
+    if chosen:
+        return chosen
+    if str(workbook_lang) == Lang.ZH_TW:
+        return Lang.ZH_TW.value
+    return locale_language()
 
 
 def workbook_options(func: F) -> F:
@@ -114,19 +180,47 @@ def lang_option(func: F) -> F:
     )(func)
 
 
-def emit_frame(frame: pd.DataFrame, fmt: str) -> None:
-    """Print a DataFrame as an aligned table, CSV or JSON records."""
-    import pandas as pd
+#: Column and severity names of the frames the CLI prints, for the catalog.
+_HEADINGS = {
+    "tab": N_("tab"),
+    "row": N_("row"),
+    "id": N_("id"),
+    "column": N_("column"),
+    "value": N_("value"),
+    "problem": N_("problem"),
+    "severity": N_("severity"),
+    "old": N_("old"),
+    "new": N_("new"),
+    "kind": N_("kind"),
+    "header_row": N_("header row"),
+    "header": N_("header"),
+    "recognised_as": N_("recognised as"),
+    "status": N_("status"),
+}
+_WORDS = {"error": N_("error"), "warning": N_("warning"), "note": N_("note")}
+
+
+def emit_frame(frame: pd.DataFrame, fmt: str, lang: str = "en") -> None:
+    """Print a DataFrame as an aligned table (headings in ``lang``, CJK aligned by display
+    width), CSV (UTF-8 BOM, formula triggers neutralised) or JSON records."""
+    from sheetcrm.i18n import tr
+    from sheetcrm.output import csv_text, json_text, table_text
 
     if fmt == "csv":
-        buf = io.StringIO()
-        frame.to_csv(buf, index=False)
-        click.echo(buf.getvalue(), nl=False)
+        _echo_bytes(csv_text(frame))
     elif fmt == "json":
-        click.echo(frame.to_json(orient="records", force_ascii=False, indent=1))
+        _echo_bytes(json_text(frame) + "\n")
     elif not frame.empty:
-        with pd.option_context("display.max_colwidth", 110, "display.width", 250):
-            click.echo(frame.fillna("").to_string(index=False))
+        shown = frame.rename(columns={k: tr(lang, v) for k, v in _HEADINGS.items()})
+        if "severity" in frame:
+            words = {k: tr(lang, v) for k, v in _WORDS.items()}
+            shown[tr(lang, _HEADINGS["severity"])] = frame["severity"].map(lambda v: words.get(v, v))
+        click.echo(table_text(shown))
+
+
+def _echo_bytes(text: str) -> None:
+    """Write ``text`` as UTF-8 whatever the terminal's encoding (CSV and JSON are files)."""
+    click.echo(text.encode("utf-8"), nl=False)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -191,7 +285,7 @@ def init(
 @lang_option
 @click.option("--seed", type=int, default=2026, show_default=True, help="Random seed of the demo data.")
 @as_of_option
-@click.option("--force/--no-force", default=True, show_default=True, help="Replace an existing demo file.")
+@click.option("--force", is_flag=True, help="Replace an existing file at PATH (its data is lost).")
 def demo(path: Path, lang: str, seed: int, as_of: dt.datetime | None, force: bool) -> None:
     """Generate a realistic demo workbook at PATH (default sheetcrm-demo.xlsx), run the main
     job on it, and say what to open."""
@@ -225,26 +319,76 @@ def demo(path: Path, lang: str, seed: int, as_of: dt.datetime | None, force: boo
 @cli.command()
 @workbook_options
 @format_option("table", "csv", "json")
-@click.option("--errors-only", is_flag=True, help="Leave out warnings (likely duplicates etc.).")
-def validate(target: Path | str, credentials: Path | None, fmt: str, errors_only: bool) -> None:
+@click.option("--errors-only", is_flag=True, help="Leave out warnings (likely duplicates etc.) and notes.")
+@output_lang_option
+def validate(target: Path | str, credentials: Path | None, fmt: str, errors_only: bool, out_lang: str | None) -> None:
     """Check every row of the workbook at PATH and list the problems: tab, row, column,
-    value and what was expected. Reads only. Exit 0 when clean, 1 when problems were found."""
+    value and what was expected (and notes on references matched by name). Reads only.
+    Exit 0 when clean, 1 when problems were found."""
+    from sheetcrm.i18n import tr
     from sheetcrm.workbook import open_workbook
 
-    with library_errors():
-        problems = open_workbook(target, credentials=credentials).validate()
+    with library_errors(out_lang):
+        wb = open_workbook(target, credentials=credentials)
+        lang = output_lang(out_lang, wb.settings.language)
+        problems = wb.validate(lang)
     if errors_only:
         problems = problems[problems["severity"] == Severity.ERROR]
-    emit_frame(problems, fmt)
+    emit_frame(problems, fmt, lang)
+    errors = int((problems["severity"] == Severity.ERROR).sum())
+    warnings = int((problems["severity"] == Severity.WARNING).sum())
     if fmt == "table":
-        errors = int((problems["severity"] == Severity.ERROR).sum())
         click.echo(
-            f"{len(problems)} problem(s): {errors} error(s), {len(problems) - errors} warning(s)"
-            if len(problems)
-            else "No problems found.",
-            err=bool(len(problems)),
+            tr(
+                lang,
+                "{count} problem(s): {errors} error(s), {warnings} warning(s)",
+                count=errors + warnings,
+                errors=errors,
+                warnings=warnings,
+            )
+            if errors + warnings
+            else tr(lang, "No problems found."),
+            err=bool(errors + warnings),
         )
-    sys.exit(EXIT_PROBLEMS if len(problems) else EXIT_OK)
+    sys.exit(EXIT_PROBLEMS if errors + warnings else EXIT_OK)
+
+
+@cli.command()
+@workbook_options
+@format_option("table", "csv", "json")
+@output_lang_option
+def inspect(target: Path | str, credentials: Path | None, fmt: str, out_lang: str | None) -> None:
+    """Show how sheetcrm reads the workbook at PATH: per tab, the header row it found,
+    what each header was recognised as, which columns are kept as the people's own, which
+    rows are instructions, and every missing required column at once. Reads only. Exit 0
+    when sync can read the layout, 1 when it cannot."""
+    from sheetcrm.engine.bind import REQUIRED_TABS
+    from sheetcrm.engine.inspect import inspect_tabs
+    from sheetcrm.i18n import tr
+    from sheetcrm.schema import Tab
+    from sheetcrm.workbook import open_backend
+
+    with library_errors(out_lang):
+        raw = open_backend(target, credentials=credentials).read()
+    chinese = sum(1 for t in REQUIRED_TABS if t in raw and Tab.parse(raw[t].title) and raw[t].title == t.zh)
+    lang = output_lang(out_lang, Lang.ZH_TW if chinese * 2 > len(REQUIRED_TABS) else None)
+    frame = inspect_tabs(raw, lang)
+    blocking = int(frame["blocking"].sum())
+    if fmt != "table":
+        emit_frame(frame, fmt, lang)
+    else:
+        for title, group in frame.groupby("tab", sort=False):
+            at = int(group["header_row"].iloc[0])
+            heading = tr(lang, "{tab}: header on row {row}", tab=title, row=at) if at else str(title)
+            click.echo(heading)
+            emit_frame(group.drop(columns=["tab", "header_row", "blocking"]), "table", lang)
+            click.echo("")
+        click.echo(
+            tr(lang, "{count} layout problem(s) to fix before sync can run.", count=blocking)
+            if blocking
+            else tr(lang, "sync can read this layout.")
+        )
+    sys.exit(EXIT_PROBLEMS if blocking else EXIT_OK)
 
 
 @cli.command()
@@ -264,6 +408,10 @@ def validate(target: Path | str, credentials: Path | None, fmt: str, errors_only
     help="Also save the planned cell changes as CSV to this file.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
+@click.option(
+    "--force", is_flag=True, help="Write the .xlsx even when Excel or LibreOffice has it open (their save would win)."
+)
+@output_lang_option
 @click.option(
     "--fail-on-problems",
     is_flag=True,
@@ -293,6 +441,8 @@ def sync(
     backup: Path | None,
     plan_csv: Path | None,
     quiet: bool,
+    force: bool,
+    out_lang: str | None,
     fail_on_problems: bool,
     problems_ok: bool,
     summary_md: Path | None,
@@ -310,26 +460,35 @@ def sync(
         raise click.UsageError("give --fail-on-problems or --problems-ok, not both")
     policy = OnProblems.STOP if fail_on_problems else OnProblems.PASS if problems_ok else OnProblems.FLAG
 
-    def progress(message: str) -> None:
-        if not quiet:
-            click.echo(f"  {message}...", err=True)
+    def save_plan(changes: pd.DataFrame) -> None:
+        # Before the workbook is written: a failure here cannot make a successful write look failed.
+        if plan_csv is not None:
+            from sheetcrm.backends.files import write_bytes
+            from sheetcrm.output import csv_text
 
-    with library_errors(as_json):
-        run = run_sync(
-            target,
-            credentials=credentials,
-            as_of=as_of,
-            dry_run=dry_run,
-            backup=backup,
-            problems=policy,
-            summary_md=summary_md,
-            last_activity=last_activity,
-            env={},
-            progress=progress,
-        )
+            write_bytes(csv_text(changes).encode("utf-8"), plan_csv)
+
+    progress = StepDisplay(quiet)
+    try:
+        with library_errors(out_lang, as_json):
+            run = run_sync(
+                target,
+                credentials=credentials,
+                as_of=as_of,
+                dry_run=dry_run,
+                backup=backup,
+                problems=policy,
+                summary_md=summary_md,
+                last_activity=last_activity,
+                env={},
+                progress=progress,
+                force=force,
+                before_write=save_plan,
+            )
+    finally:
+        progress.close()
     result = run.result
-    if plan_csv is not None:
-        result.changes.to_csv(plan_csv, index=False)
+    lang = output_lang(out_lang, result.lang)
     for warning in run.warnings:
         # GitHub turns a ::warning:: line into an annotation on the run's page.
         prefix = "::warning title=sheetcrm::" if os.environ.get("GITHUB_ACTIONS") == "true" else "Warning: "
@@ -338,10 +497,14 @@ def sync(
         click.echo(json.dumps(run.to_json(), ensure_ascii=False))
     else:
         if dry_run and len(result.changes):
-            emit_frame(result.changes.head(50), "table")
+            emit_frame(result.changes.head(50), "table", lang)
             if len(result.changes) > 50:
-                click.echo(f"... and {len(result.changes) - 50} more (use --plan-csv FILE for all)")
-        for line in run.lines:
+                from sheetcrm.i18n import tr
+
+                click.echo(
+                    tr(lang, "... and {count} more (use --plan-csv FILE for all)", count=len(result.changes) - 50)
+                )
+        for line in run.lines_in(lang):
             click.echo(line)
     sys.exit(int(run.exit_code))
 

@@ -69,6 +69,10 @@ class WorkbookWriteError(SheetCRMError):
     """Writing the workbook failed; the workbook was left as it was."""
 
 
+class WorkbookBusyError(WorkbookWriteError):
+    """The workbook is open in Excel or LibreOffice (or another program holds a lock on it)."""
+
+
 class WorkbookExistsError(SheetCRMError):
     """``init`` would overwrite an existing workbook."""
 
@@ -79,6 +83,10 @@ class SettingsError(SheetCRMError):
 
 class ConflictError(SheetCRMError):
     """The sheet changed under sheetcrm in a way that makes the planned write unsafe."""
+
+
+class WorkbookChangedError(ConflictError):
+    """Someone saved the workbook file while sheetcrm was writing it; nothing was written."""
 
 
 class AuthError(SheetCRMError):

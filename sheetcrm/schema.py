@@ -18,6 +18,7 @@ from typing import Any, Self
 
 from sheetcrm.cells.a1 import column_letters
 from sheetcrm.exceptions import SchemaError
+from sheetcrm.i18n import N_
 
 
 def normalize_label(text: object) -> str:
@@ -95,13 +96,13 @@ class Tab(LabeledEnum):
 
 #: What one row of each tab is, for messages ("every company row needs a Name").
 RECORD_NOUN: dict[Tab, str] = {
-    Tab.COMPANIES: "company",
-    Tab.CONTACTS: "contact",
-    Tab.OPPORTUNITIES: "opportunity",
-    Tab.ACTIVITIES: "activity",
-    Tab.TEAM: "team member",
-    Tab.SETTINGS: "setting",
-    Tab.LOG: "log entry",
+    Tab.COMPANIES: N_("company"),
+    Tab.CONTACTS: N_("contact"),
+    Tab.OPPORTUNITIES: N_("opportunity"),
+    Tab.ACTIVITIES: N_("activity"),
+    Tab.TEAM: N_("team member"),
+    Tab.SETTINGS: N_("setting"),
+    Tab.LOG: N_("log entry"),
 }
 
 
@@ -137,6 +138,8 @@ class ActivityType(LabeledEnum):
     PURCHASE = ("Purchase", "購買", "消費")
     EVENT_INVITED = ("Event Invited", "活動邀請", "邀請")
     EVENT_ATTENDED = ("Event Attended", "活動出席", "出席")
+    MESSAGE = ("Message", "訊息", "簡訊", "Chat", "SMS")
+    DELIVERY = ("Delivery", "交貨", "送貨", "Shipment")
     NOTE = ("Note", "備註", "筆記")
     OTHER = ("Other", "其他")
 
@@ -221,6 +224,10 @@ class Flag(LabeledEnum):
     WON_NO_AMOUNT = ("won without amount", "成交無金額")
     MAIN = ("main customer", "主力顧客")
     IMPORTANT = ("important", "重要顧客")
+    EVIDENCE_IGNORED = (
+        "new activity ignored: a person set the stage after it",
+        "新活動未採用：人員在其後設定了階段",
+    )
 
 
 class Severity(StrEnum):
@@ -277,6 +284,8 @@ class Column:
     enum: builtins.type[LabeledEnum] | None = None
     aliases: tuple[str, ...] = ()
     description: str = ""
+    #: False for computed columns added only when they have something to show.
+    in_template: bool = True
     #: A fraction from 0 to 1 shown as a percentage (formatted ``0%``, kept to 4 decimals).
     percent: bool = False
 
@@ -327,6 +336,11 @@ class TabSpec:
     def computed_columns(self) -> list[Column]:
         return [c for c in self.columns if c.computed]
 
+    @property
+    def template_columns(self) -> list[Column]:
+        """The columns a new workbook starts with."""
+        return [c for c in self.columns if c.in_template]
+
     def title(self, lang: Lang | str = Lang.EN) -> str:
         return self.tab.label(lang)
 
@@ -360,6 +374,41 @@ _PROBLEMS = Column(
     aliases=("資料問題",),
     description="What validation found wrong in this row.",
 )
+
+
+def _company_ref() -> Column:
+    return Column(
+        "Company ID",
+        "公司編號",
+        T.REF,
+        ref=Tab.COMPANIES,
+        aliases=("公司代號", "公司", "Company", "客戶公司"),
+        description="The company's ID or its name.",
+    )
+
+
+def _contact_ref(*extra: str) -> Column:
+    return Column(
+        "Contact ID",
+        "連絡人編號",
+        T.REF,
+        ref=Tab.CONTACTS,
+        aliases=("聯絡人編號", "連絡人", "聯絡人", "Contact", *extra),
+        description="The contact's ID, name, email or phone.",
+    )
+
+
+def _resolved(key: str, zh: str) -> Column:
+    """Where the Settings switch ``links.write_ids`` puts the ID a name was matched to: a
+    column of sheetcrm's, never the person's cell."""
+    return Column(
+        f"{key} (resolved)",
+        f"{zh}（比對）",
+        T.TEXT,
+        owner=Owner.SHEETCRM,
+        description=f"The {key} sheetcrm matched the person's text to.",
+        in_template=False,
+    )
 
 
 def _customer_computed() -> tuple[Column, ...]:
@@ -419,17 +468,19 @@ CONTACTS = TabSpec(
     Tab.CONTACTS,
     (
         _id(),
-        Column("Company ID", "公司編號", T.REF, ref=Tab.COMPANIES, aliases=("公司代號",)),
-        Column("Name", "姓名", required=True, aliases=("名稱", "連絡人", "聯絡人", "Contact", "Full Name")),
+        _company_ref(),
+        Column("Name", "姓名", required=True, aliases=("名稱", "連絡人", "聯絡人", "Contact", "Full Name", "客戶姓名")),
         Column("Title", "職稱", aliases=("Job Title",)),
         Column("Role", "角色", T.ENUM, enum=ContactRole),
         Column("Email", "電子郵件", T.EMAIL, aliases=("E-mail", "郵件", "信箱", "Email Address")),
-        Column("Phone", "電話", T.PHONE, aliases=("手機", "聯絡電話", "Mobile", "Tel")),
+        Column("Mobile", "手機", T.PHONE, aliases=("行動電話", "手機號碼", "Cell", "Cell Phone")),
+        Column("Phone", "電話", T.PHONE, aliases=("聯絡電話", "市話", "Tel", "Telephone")),
         _OWNER,
         _SOURCE,
         _CREATED,
         Column("Opt-out", "拒絕聯繫", T.BOOL, aliases=("Opt out", "Unsubscribed", "退訂", "不聯繫")),
         *_customer_computed(),
+        _resolved("Company ID", "公司編號"),
     ),
     id_prefix="P-",
 )
@@ -438,8 +489,8 @@ OPPORTUNITIES = TabSpec(
     Tab.OPPORTUNITIES,
     (
         _id(),
-        Column("Company ID", "公司編號", T.REF, ref=Tab.COMPANIES, aliases=("公司代號",)),
-        Column("Contact ID", "連絡人編號", T.REF, ref=Tab.CONTACTS, aliases=("聯絡人編號",)),
+        _company_ref(),
+        _contact_ref(),
         Column("Name", "機會名稱", required=True, aliases=("名稱", "案名", "商機名稱", "Deal", "Deal Name")),
         Column(
             "Stage",
@@ -477,6 +528,8 @@ OPPORTUNITIES = TabSpec(
         ),
         Column("Flags", "提醒", owner=Owner.SHEETCRM, aliases=("標記",)),
         _PROBLEMS,
+        _resolved("Company ID", "公司編號"),
+        _resolved("Contact ID", "連絡人編號"),
     ),
     id_prefix="OP-",
 )
@@ -487,13 +540,31 @@ ACTIVITIES = TabSpec(
         _id(),
         Column("Date", "日期", T.DATE, required=True, aliases=("活動日期", "交易日期")),
         Column("Type", "類型", T.ENUM, required=True, enum=ActivityType, aliases=("活動類型", "種類")),
-        Column("Contact ID", "連絡人編號", T.REF, ref=Tab.CONTACTS, aliases=("聯絡人編號",)),
-        Column("Company ID", "公司編號", T.REF, ref=Tab.COMPANIES, aliases=("公司代號",)),
-        Column("Opportunity ID", "機會編號", T.REF, ref=Tab.OPPORTUNITIES, aliases=("商機編號",)),
+        _contact_ref("客戶", "顧客", "Customer"),
+        _company_ref(),
+        Column(
+            "Opportunity ID",
+            "機會編號",
+            T.REF,
+            ref=Tab.OPPORTUNITIES,
+            aliases=("商機編號", "機會", "商機", "案名", "Opportunity", "Deal"),
+            description="The deal's ID or its name.",
+        ),
         Column("Amount", "金額", T.MONEY, aliases=("交易金額",)),
         _OWNER,
         Column("Subject", "主旨", aliases=("內容", "摘要", "說明", "Notes")),
+        Column(
+            "Seen",
+            "首次採計",
+            T.DATE,
+            owner=Owner.SHEETCRM,
+            description="When sheetcrm first counted this activity as evidence for its deal; "
+            "a blank one is new evidence, which moves the deal whatever its date.",
+        ),
         _PROBLEMS,
+        _resolved("Contact ID", "連絡人編號"),
+        _resolved("Company ID", "公司編號"),
+        _resolved("Opportunity ID", "機會編號"),
     ),
     id_prefix="A-",
 )
@@ -584,60 +655,100 @@ class HeaderMap:
     extras: tuple[int, ...]
     missing: tuple[str, ...]
     width: int
+    #: The header row's cells as text ("" for blank), to name columns as people wrote them.
+    texts: tuple[str, ...] = ()
 
 
-def match_headers(tab_spec: TabSpec, header: Sequence[Any], title: str | None = None) -> HeaderMap:
-    """Match a tab's header row to its schema columns.
+@dataclass(frozen=True)
+class HeaderIssue:
+    """One thing wrong with a header row: the message, and the 0-based column (or None)."""
 
-    Header text may be English, Traditional Chinese or a known alias; matching ignores
-    case, spaces and full-width forms. Raises :class:`SchemaError` on two headers meaning
-    the same column, on a header that could mean two columns, and on a missing required
-    column.
-    """
-    title = title or tab_spec.title()
+    message: str
+    column: int | None = None
+
+
+def _label_index(tab_spec: TabSpec) -> dict[str, list[Column]]:
     index: dict[str, list[Column]] = {}
     for col in tab_spec.columns:
         for label in col.labels():
             bucket = index.setdefault(normalize_label(label), [])
             if col not in bucket:
                 bucket.append(col)
+    return index
+
+
+def recognised_count(tab_spec: TabSpec, row: Sequence[Any]) -> int:
+    """How many cells of ``row`` are a header of ``tab_spec`` (to find the header row
+    below title rows)."""
+    index = _label_index(tab_spec)
+    return sum(1 for cell in row if cell is not None and normalize_label(cell) in index)
+
+
+def read_headers(tab_spec: TabSpec, header: Sequence[Any]) -> tuple[HeaderMap, list[HeaderIssue]]:
+    """Match a header row to the schema without raising: the map of what was recognised,
+    and every issue (ambiguous header, two headers for one column, missing required
+    column) at once."""
+    index = _label_index(tab_spec)
     positions: dict[str, int] = {}
     extras: list[int] = []
+    issues: list[HeaderIssue] = []
     for i, cell in enumerate(header):
         if cell is None or str(cell).strip() == "":
             continue
         candidates = index.get(normalize_label(cell), [])
         if len(candidates) > 1:
             names = " and ".join(repr(c.key) for c in candidates)
-            raise SchemaError(
-                f"header {cell!r} is ambiguous: it could mean {names}; rename it to one of their exact headers",
-                tab=title,
-                row=1,
-                column=column_letters(i),
+            issues.append(
+                HeaderIssue(
+                    f"header {cell!r} is ambiguous: it could mean {names}; rename it to one of their exact headers", i
+                )
             )
+            continue
         if not candidates:
             extras.append(i)
             continue
         key = candidates[0].key
         if key in positions:
             first = positions[key]
-            raise SchemaError(
-                f"columns {column_letters(first)} ({header[first]!r}) and {column_letters(i)} "
-                f"({cell!r}) both mean {key!r}; rename or delete one of them",
-                tab=title,
-                row=1,
-                column=column_letters(i),
+            issues.append(
+                HeaderIssue(
+                    f"columns {column_letters(first)} ({header[first]!r}) and {column_letters(i)} "
+                    f"({cell!r}) both mean {key!r}; rename or delete one of them",
+                    i,
+                )
             )
+            continue
         positions[key] = i
     missing = tuple(k for k in tab_spec.keys if k not in positions)
     for key in missing:
         col = tab_spec.column(key)
         if col.required or key == tab_spec.id_column:
-            raise SchemaError(
-                f"required column {key!r} (or {col.zh!r}) is missing from the header row; add it to row 1",
-                tab=title,
+            issues.append(
+                HeaderIssue(f"required column {key!r} (or {col.zh!r}) is missing from the header row; add it")
             )
-    return HeaderMap(tab_spec.tab, title, positions, tuple(extras), missing, len(header))
+    texts = tuple("" if c is None else str(c).strip() for c in header)
+    return HeaderMap(tab_spec.tab, tab_spec.title(), positions, tuple(extras), missing, len(header), texts), issues
+
+
+def match_headers(tab_spec: TabSpec, header: Sequence[Any], title: str | None = None, header_row: int = 1) -> HeaderMap:
+    """Match a tab's header row to its schema columns.
+
+    Header text may be English, Traditional Chinese or a known alias; matching ignores
+    case, spaces and full-width forms. Raises :class:`SchemaError` naming every issue at
+    once: two headers meaning the same column, a header that could mean two columns, and
+    each missing required column.
+    """
+    title = title or tab_spec.title()
+    found, issues = read_headers(tab_spec, header)
+    if issues:
+        first = issues[0].column
+        raise SchemaError(
+            "; ".join(i.message for i in issues),
+            tab=title,
+            row=header_row,
+            column=column_letters(first) if first is not None and len(issues) == 1 else None,
+        )
+    return HeaderMap(tab_spec.tab, title, found.positions, found.extras, found.missing, found.width, found.texts)
 
 
 def find_tabs(titles: Iterable[str]) -> dict[Tab, str]:

@@ -119,6 +119,26 @@ SETTING_DEFS: tuple[SettingDef, ...] = (
         "哪一類活動可將機會推進到哪個階段（至少）。",
     ),
     SettingDef(
+        "synonyms.stage",
+        "報價=Proposal; 報價中=Proposal; 談判=Negotiation; 談判中=Negotiation; 洽談中=Qualified; 結案=Won",
+        "Words your team types for a Stage: word=Stage; word=Stage; ... (add your own).",
+        "團隊對階段的慣用說法：說法=階段; 說法=階段; ...（可自行增加）。",
+    ),
+    SettingDef(
+        "synonyms.activity_type",
+        "電訪=Call; 打電話=Call; 來電=Call; LINE=Message; Line訊息=Message; 出貨=Delivery; 寄件=Delivery; "
+        "面談=Meeting; 來店=Visit",
+        "Words your team types for an activity Type: word=Type; ... (add your own).",
+        "團隊對活動類型的慣用說法：說法=類型; ...（可自行增加）。",
+    ),
+    SettingDef(
+        "links.write_ids",
+        "false",
+        "When a reference is typed as a name, also write the ID it matched into a computed "
+        "'... ID (resolved)' column (the typed cell is never changed).",
+        "參照欄位以名稱填寫時，另將比對到的編號寫入計算欄「…（比對）」（不更動原儲存格）。",
+    ),
+    SettingDef(
         "pipeline.stale_days",
         "30",
         "An open deal with no activity for this many days is flagged stale.",
@@ -187,6 +207,16 @@ class Settings:
         default_factory=lambda: parse_stage_rules(DEFAULTS["pipeline.rules"])
     )
     stale_days: int = 30
+    #: Extra words for vocabulary cells: (enum name, word, member value), from synonyms.*.
+    synonyms: tuple[tuple[str, str, str], ...] = field(
+        default_factory=lambda: (
+            parse_synonyms(DEFAULTS["synonyms.stage"], Stage)
+            + parse_synonyms(DEFAULTS["synonyms.activity_type"], ActivityType)
+        )
+    )
+    write_resolved_ids: bool = False
+    #: True when the language came from the Settings tab rather than the defaults.
+    language_set: bool = False
     assign_strategy: str = "round-robin"
     assign_cursor: str = ""
     assign_relay: bool = False
@@ -248,6 +278,11 @@ class Settings:
         take("pipeline.stages", "stage_probability", parse_stage_probabilities, "Stage:percent, ...")
         take("pipeline.rules", "stage_rules", parse_stage_rules, "Type|Type=>Stage; ...")
         take("pipeline.stale_days", "stale_days", _positive_int, "a whole number of days")
+        take("links.write_ids", "write_resolved_ids", _bool, "true or false")
+        take("synonyms.stage", "_stage_words", lambda v: parse_synonyms(v, Stage), "word=Stage; ...")
+        take("synonyms.activity_type", "_type_words", lambda v: parse_synonyms(v, ActivityType), "word=Type; ...")
+        kwargs["synonyms"] = kwargs.pop("_stage_words") + kwargs.pop("_type_words")
+        kwargs["language_set"] = "language" in rows and bool(values["language"])
         take("assign.strategy", "assign_strategy", _strategy, "round-robin, weighted, territory, balanced or relay")
         take("assign.cursor", "assign_cursor", str, "a Team member's name")
         take("assign.relay", "assign_relay", _bool, "true or false")
@@ -393,6 +428,19 @@ def parse_stage_rules(v: str) -> dict[ActivityType, Stage]:
                 raise ValueError(f"unknown activity type {name.strip()!r}")
             out[atype] = stage
     return out
+
+
+def parse_synonyms(v: str, enum_cls: type[Stage] | type[ActivityType]) -> tuple[tuple[str, str, str], ...]:
+    """``"報價=Proposal; LINE=Message"`` -> ((enum name, "報價", "Proposal"), ...). The
+    target may be written in English or Chinese; ``=``, ``＝`` and ``→`` all separate."""
+    out: list[tuple[str, str, str]] = []
+    for part in filter(None, (p.strip() for p in re.split(r"[;；\n]", v))):
+        word, sep, target = [*(x.strip() for x in re.split(r"(=>|=|＝|→)", part, maxsplit=1)), "", ""][:3]
+        member = enum_cls.parse(target) if sep else None
+        if not word or member is None:
+            raise ValueError(f"{part!r} is not 'word={enum_cls.__name__}' with a known {enum_cls.__name__}")
+        out.append((enum_cls.__name__, word, member.value))
+    return tuple(out)
 
 
 def settings_rows(lang: Lang | str = Lang.EN) -> list[list[str | None]]:

@@ -7,7 +7,6 @@ to ``templates/sheetcrm-<lang>.xlsx`` and a test keeps the stored files equal to
 
 from __future__ import annotations
 
-import shutil
 from importlib import resources
 from pathlib import Path
 
@@ -60,7 +59,7 @@ def _add_tab(wb: XLWorkbook, spec: TabSpec, lang: Lang) -> None:
     ws = wb.create_sheet(spec.title(lang))
     ws.freeze_panes = "A2"
     protect = spec.tab is not Tab.SETTINGS
-    for i, col in enumerate(spec.columns):
+    for i, col in enumerate(spec.template_columns):
         letter = column_letters(i)
         cell = ws.cell(row=1, column=i + 1, value=col.header(lang))
         dim = ws.column_dimensions[letter]
@@ -101,7 +100,7 @@ def _add_tab(wb: XLWorkbook, spec: TabSpec, lang: Lang) -> None:
             "insertHyperlinks",
         ):
             setattr(ws.protection, attr, False)
-    ws.auto_filter.ref = f"A1:{column_letters(len(spec.columns) - 1)}1"
+    ws.auto_filter.ref = f"A1:{column_letters(len(spec.template_columns) - 1)}1"
 
 
 def build_workbook(lang: Lang | str = Lang.EN) -> XLWorkbook:
@@ -144,11 +143,11 @@ def init_workbook(path: str | Path, lang: Lang | str = Lang.EN, *, force: bool =
         raise WorkbookExistsError(
             f"{str(target)!r} already exists; pass --force to replace it (its data would be lost)"
         )
+    from sheetcrm.backends.files import copy_file
+
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(template_path(lang), tmp)
-        tmp.replace(target)
     except OSError as exc:
         raise WorkbookWriteError(f"cannot create {str(target)!r}: {exc.strerror}") from None
+    copy_file(template_path(lang), target)  # atomic, through a symlink, the usual mode
     return target

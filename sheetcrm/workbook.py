@@ -78,11 +78,11 @@ class Workbook:
     activities = property(lambda self: self.table(Tab.ACTIVITIES), doc="Activities, typed.")
     team = property(lambda self: self.table(Tab.TEAM), doc="Team, typed.")
 
-    def validate(self) -> pd.DataFrame:
+    def validate(self, lang: str | None = None) -> pd.DataFrame:
         """Every problem in the workbook: columns tab, row, id, column, value, problem,
-        severity. Reads only; nothing is written."""
+        severity, worded in ``lang`` (default: the workbook's language). Reads only."""
         tables = self.tables
-        return validate_tables(tables, self._settings_problems)
+        return validate_tables(tables, self._settings_problems, str(lang or self.settings.language))
 
     def sync(self, as_of: Any = None, *, dry_run: bool = False, **kwargs: Any) -> SyncResult:
         """Validate, compute and write the computed cells (see :func:`sheetcrm.engine.sync.sync`)."""

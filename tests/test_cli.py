@@ -57,7 +57,7 @@ def test_validate_exit_codes_and_formats(make_workbook, small_crm) -> None:
     records = json.loads(as_json.stdout)
     assert records[0]["tab"] == "Contacts" and records[0]["row"] == 2
     as_csv = CliRunner().invoke(cli, ["validate", str(dirty), "--format", "csv"])
-    assert as_csv.stdout.splitlines()[0] == "tab,row,id,column,value,problem,severity"
+    assert as_csv.stdout.splitlines()[0] == "\ufefftab,row,id,column,value,problem,severity"  # BOM for Excel
     assert len(sheetcrm.open(dirty).validate()) == len(records)
 
 
@@ -84,7 +84,7 @@ def test_sync_dry_run_then_sync(make_workbook, small_crm, tmp_path: Path) -> Non
         cli, ["sync", str(path), "--as-of", AS_OF.isoformat(), "--dry-run", "--plan-csv", str(plan_csv), "-q"]
     )
     assert dry.exit_code == 0, dry.output
-    assert "Dry run" in dry.output and plan_csv.read_text().startswith("tab,row,id,column")
+    assert "Dry run" in dry.output and plan_csv.read_text(encoding="utf-8-sig").startswith("tab,row,id,column")
     real = CliRunner().invoke(cli, ["sync", str(path), "--as-of", AS_OF.isoformat(), "-q"])
     assert real.exit_code == 0 and "Stage moves: 1" in real.output
     ws = openpyxl.load_workbook(path)["Opportunities"]

@@ -135,11 +135,11 @@ def test_init_google_creates_the_whole_workbook_in_chinese(fake, sa_json: Path, 
     assert fake.sheet_titles(key) == [spec.title(ZH) for spec in TABS.values()]
     for spec in TABS.values():
         title = spec.title(ZH)
-        assert fake.get_values(key, title)[0] == [c.header(ZH) for c in spec.columns], title
+        assert fake.get_values(key, title)[0] == [c.header(ZH) for c in spec.template_columns], title
         assert fake.sheet_properties(key, title)["gridProperties"]["frozenRowCount"] == 1, title
 
         # dropdowns on every people column with a closed vocabulary (or TRUE/FALSE), from row 2 down
-        for i, col in enumerate(spec.columns):
+        for i, col in enumerate(spec.template_columns):
             letter = get_column_letter(i + 1)
             rule = fake.data_validation(key, title, f"{letter}2")
             wants_dropdown = not col.computed and (col.enum is not None or col.type is ColumnType.BOOL)
@@ -155,7 +155,7 @@ def test_init_google_creates_the_whole_workbook_in_chinese(fake, sa_json: Path, 
 
         # computed columns protected with a warning only (people may still type over them)
         protected = fake.protected_ranges(key, title)
-        computed = [i for i, c in enumerate(spec.columns) if c.computed]
+        computed = [i for i, c in enumerate(spec.template_columns) if c.computed]
         assert sorted(p["range"]["startColumnIndex"] for p in protected) == computed, title
         for p in protected:
             assert p["warningOnly"] is True

@@ -66,8 +66,9 @@ def _problem(func, value, opts=US, *args) -> str:
 
 
 def test_options_from_settings() -> None:
-    assert ParseOptions.from_settings(Settings()) == ParseOptions(False, False)
-    s = Settings(day_first=True, decimal_comma=True)
+    defaults = Settings()
+    assert ParseOptions.from_settings(defaults) == ParseOptions(False, False, defaults.synonyms)
+    s = Settings(day_first=True, decimal_comma=True, synonyms=())
     assert ParseOptions.from_settings(s) == ParseOptions(day_first=True, decimal_comma=True)
 
 

@@ -475,7 +475,7 @@ def test_cli_api_failures_leak_nothing(
     assert "check the key or URL" in line
     # 429 until the retries run out, on the write
     fake.reset_counters()
-    fake.inject_fault(at_request=5, status=429, times=2)  # 1 token, 2 metadata, 3-4 reads, 5 the write
+    fake.inject_fault(at_request=6, status=429, times=2)  # 1 token, 2 metadata, 3 read, 4 backup, 5 read, 6 write
     line = _one_line_error(
         _run(
             exposure,

@@ -89,7 +89,7 @@ def test_new_leads_get_ids_source_created_and_companies(crm: Path, tmp_path: Pat
     assert result.counts == {"total": 2, "added": 2, "duplicates": 0, "merged": 0, "rejected": 0, "companies": 1}
     contacts = records(crm, "Contacts")
     new = contacts[contacts["ID"].isin(["P-0004", "P-0005"])]
-    assert new[["Name", "Company ID", "Email", "Phone", "Source"]].values.tolist() == [
+    assert new[["Name", "Company ID", "Email", "Mobile", "Source"]].values.tolist() == [  # 手機 is Mobile
         ["張三", "CO-0003", "z@new.tw", "0922-000-111", "2026 Expo"],
         ["李四", "CO-0003", "l@new.tw", None, "2026 Expo"],
     ]
@@ -335,7 +335,7 @@ def test_invite_leaves_out_opt_outs_and_the_unreachable_and_records(crm: Path, t
         ["invite", str(crm), "--event", "X", "--not-invited-within", "0d", "--format", "csv", "--as-of", "2026-11-22"],
     )
     assert got.exit_code == 0, got.output
-    assert got.output.splitlines()[0].startswith("ID,Name")
+    assert got.output.splitlines()[0].lstrip("\ufeff").startswith("ID,Name")
 
 
 # ------------------------------------------------------------------- Google Sheets fake

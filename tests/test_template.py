@@ -39,7 +39,7 @@ def test_init_creates_every_tab_with_headers_and_settings(tmp_path: Path, lang: 
     assert wb.sheetnames == [spec.title(lang) for spec in TABS.values()]
     for spec in TABS.values():
         ws = wb[spec.title(lang)]
-        assert [c.value for c in ws[1]] == [c.header(lang) for c in spec.columns]
+        assert [c.value for c in ws[1]] == [c.header(lang) for c in spec.template_columns]
         assert ws.freeze_panes == "A2"
     settings = wb[TABS[Tab.SETTINGS].title(lang)]
     keys = [r[0].value for r in settings.iter_rows(min_row=2)]

@@ -274,4 +274,4 @@ def test_positions_in_many_keys_agrees_with_get_indexer() -> None:
     index = pd.Index([f"C-{i}" for i in range(2000)], dtype=object)
     pool = np.array([f"C-{i}" for i in range(2500)], dtype=object)
     for keys in (pool[rng.integers(0, 2500, 20000)], _fresh(pool[rng.integers(0, 2500, 20000)].tolist())):
-        assert positions_in(index, keys).tolist() == index.get_indexer(keys).tolist()
+        assert positions_in(index, keys).tolist() == index.get_indexer(pd.Index(keys)).tolist()

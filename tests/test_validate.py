@@ -165,7 +165,7 @@ def test_chinese_workbook_validates_alike(make_workbook, small_crm) -> None:
     small_crm[Tab.CONTACTS][0]["Email"] = "lin@example"
     problems = _problems(make_workbook, small_crm, Lang.ZH_TW)
     assert list(problems["tab"]) == ["連絡人"]
-    assert problems.iloc[0]["column"].startswith("Email (")
+    assert problems.iloc[0]["column"].startswith("電子郵件 (")
 
 
 def test_validate_never_writes(make_workbook, small_crm) -> None:

@@ -28,6 +28,7 @@ from sheetcrm.automation.summary import (
     failure_markdown,
     headline,
     nothing_to_do,
+    problem_count,
     summary_target,
     sync_json,
     sync_markdown,
@@ -36,6 +37,8 @@ from sheetcrm.automation.workflows import OnProblems
 from sheetcrm.exceptions import SheetCRMError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sheetcrm.engine.sync import SyncResult
 
 
@@ -55,20 +58,23 @@ class RunStatus(StrEnum):
 
 @dataclass
 class SyncRun:
-    """What :func:`run_sync` did: the engine's ``result``, the ``exit_code``, ``lines``
-    for a person (one line when there was nothing to do), ``warnings`` for the run's log
+    """What :func:`run_sync` did: the engine's ``result``, the ``exit_code``, ``warnings`` for the run's log
     (GitHub shows them as annotations), ``summary_path`` where the Markdown went."""
 
     result: SyncResult
     exit_code: ExitCode
-    lines: list[str]
     warnings: list[str] = field(default_factory=list)
     summary_path: Path | None = None
     lapse: ScheduleLapse | None = None
 
+    def lines_in(self, lang: str | None = None) -> list[str]:
+        """What the run did for a person: one line when there was nothing to do, else the
+        engine's summary lines in ``lang``."""
+        return [headline(self.result)] if nothing_to_do(self.result) else self.result.summary_lines(lang)
+
     @property
     def status(self) -> RunStatus:
-        return RunStatus.PROBLEMS if self.result.counts["problems"] else RunStatus.OK
+        return RunStatus.PROBLEMS if problem_count(self.result) else RunStatus.OK
 
     def to_json(self) -> dict[str, Any]:
         return sync_json(
@@ -92,6 +98,8 @@ def run_sync(
     last_activity: str | dt.date | None = None,
     env: Mapping[str, str] | None = None,
     progress: Callable[[str], None] | None = None,
+    force: bool = False,
+    before_write: Callable[[pd.DataFrame], None] | None = None,
 ) -> SyncRun:
     """Validate and sync the workbook at ``target`` as an unattended run would (see the
     module docstring for the exit codes); the Markdown summary is appended to
@@ -110,6 +118,8 @@ def run_sync(
             backup=backup,
             progress=progress,
             fail_on_problems=problems is OnProblems.STOP,
+            force=force,
+            before_write=before_write,
         )
     except SheetCRMError as exc:
         from sheetcrm.google.redact import redact
@@ -117,10 +127,9 @@ def run_sync(
         if summary_path is not None:
             append_summary(summary_path, failure_markdown(redact(str(exc)), lapse=lapse))
         raise
-    found_problems = bool(result.counts["problems"])
+    found_problems = bool(problem_count(result))
     # STOP gets here with problems only on a dry run (a real one raised before writing).
     code = ExitCode.PROBLEMS if found_problems and problems is not OnProblems.PASS else ExitCode.OK
-    lines = [headline(result)] if nothing_to_do(result) else result.summary_lines()
     warnings = []
     if lapse is not None and lapse.warn:
         warnings.append(lapse.sentence())
@@ -130,4 +139,4 @@ def run_sync(
         )
     if summary_path is not None:
         append_summary(summary_path, sync_markdown(result, exit_code=int(code), lapse=lapse))
-    return SyncRun(result, code, lines, warnings, summary_path, lapse)
+    return SyncRun(result, code, warnings, summary_path, lapse)

@@ -38,6 +38,12 @@ def _cell(text: object) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
 
 
+def problem_count(result: SyncResult) -> int:
+    """Validation problems (errors and warnings; notes on references matched by name are
+    not problems)."""
+    return int(result.counts["problems"]) - int(result.counts.get("notes", 0))
+
+
 def nothing_to_do(result: SyncResult) -> bool:
     """A real (not dry) run that found nothing to write: no cell, header or Log row (the
     engine then leaves the backend untouched and reports no write)."""
@@ -68,7 +74,8 @@ def problem_groups(problems: pd.DataFrame) -> pd.DataFrame:
 def headline(result: SyncResult) -> str:
     """What the run did, in one line."""
     c = result.counts
-    problems = f"{c['problems']} problem(s) found" if c["problems"] else "no problems found"
+    count = problem_count(result)
+    problems = f"{count} problem(s) found" if count else "no problems found"
     if result.dry_run:
         return f"Dry run: {len(result.changes)} cell(s) would be written, nothing was written; {problems}."
     if nothing_to_do(result):
@@ -93,14 +100,17 @@ def sync_markdown(result: SyncResult, *, exit_code: int, lapse: ScheduleLapse | 
         "|---|---|",
         f"| Run | `{_cell(result.run_id)}`, as of {result.as_of:%Y-%m-%d} |",
         f"| Read | {_cell(rows)} |",
-        f"| Problems | {c['problems']} ({c['errors']} error(s), {c['problems'] - c['errors']} warning(s)) |",
+        f"| Problems | {problem_count(result)} ({c['errors']} error(s), "
+        f"{problem_count(result) - c['errors']} warning(s)) |",
         f"| IDs filled | {c['ids_filled']} |",
         f"| Stage moves | {c['stage_moves']} (person stage changes noticed: {c['person_changes']}) |",
         f"| Cells written | {c['cells_written']} of {c['cells_planned']} planned |",
         f"| Contacts by NESL | {_cell(nesl)} |",
         f"| Exit code | {exit_code} |",
     ]
-    groups = problem_groups(result.problems)
+    from sheetcrm.engine.link import NOTE
+
+    groups = problem_groups(result.problems[result.problems["severity"] != NOTE])
     if len(groups):
         lines += [
             "",
@@ -184,9 +194,9 @@ def sync_json(
         "dry_run": result.dry_run,
         "nothing_to_do": nothing_to_do(result),
         "rows": dict(c["rows"]),
-        "problems": c["problems"],
+        "problems": problem_count(result),
         "errors": c["errors"],
-        "warnings": c["problems"] - c["errors"],
+        "warnings": problem_count(result) - c["errors"],
         "ids_filled": c["ids_filled"],
         "stage_moves": c["stage_moves"],
         "person_changes": c["person_changes"],

@@ -62,10 +62,10 @@ class WritePlan:
     read), ``new`` (value to write, None clears), ``cas`` (compare-and-set: write only if
     the cell still holds ``old``), ``kind`` (a :class:`ChangeKind`).
     ``headers``: (Tab, title, 0-based column index, header text) for computed columns
-    added to the right of a header. ``log``: rows for the Log tab, each keyed by
-    :class:`~sheetcrm.schema.LogField` plus :data:`LOG_ABOUT` (the schema key of the
-    column the row is about, for matching skipped changes); the last row is the run's
-    summary. ``appends``: new rows added below a tab's last row
+    added to the right of a header (in row ``header_rows.get(title, 1)``). ``log``: rows for
+    the Log tab, each keyed by :class:`~sheetcrm.schema.LogField` plus :data:`LOG_ABOUT`
+    (the schema key of the column the row is about, for matching skipped changes); the last
+    row is the run's summary. ``appends``: new rows added below a tab's last row
     (:class:`sheetcrm.backends.append.NewRows`; see that module for the rule).
     ``read``: the :attr:`RawTab.token` of each tab the plan was made from.
     """
@@ -75,6 +75,8 @@ class WritePlan:
     log: list[dict[str, Any]] = field(default_factory=list)
     log_title: str = "Log"
     log_header: list[str] = field(default_factory=list)
+    #: Worksheet title -> 1-based row of its header, for headers below title rows (absent: 1).
+    header_rows: dict[str, int] = field(default_factory=dict)
     appends: list[NewRows] = field(default_factory=list)
     read: dict[Tab, Any] = field(default_factory=dict)
 

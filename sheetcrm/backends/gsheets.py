@@ -254,7 +254,8 @@ class GoogleSheetsBackend:
         if plan.appends:
             data.extend(append_ranges(self, sheets, plan.appends, report))
         for _tab, title, col, text in plan.headers:
-            data.append({"range": absolute_range_name(title, f"{column_letters(col)}1"), "values": [[text]]})
+            at = plan.header_rows.get(title, 1)
+            data.append({"range": absolute_range_name(title, f"{column_letters(col)}{at}"), "values": [[text]]})
         log = reconcile_log(plan, skipped)
         if log:
             first = len(rows_as_read.get(log_title, [])) + 2
@@ -381,9 +382,35 @@ class GoogleSheetsBackend:
         for title, group in targets.groupby("title", sort=False) if len(targets) else ():
             need_rows[str(title)] = int(group["row"].max())
             need_cols[str(title)] = int(group["col"].max()) + 1
+        from sheetcrm.google.template import _COMPUTED_SHADE as COMPUTED_SHADE  # that module imports this one
+
+        requests: list[dict[str, Any]] = []
+        shading: list[dict[str, Any]] = []
         for _tab, title, col, _text in plan.headers:
             need_cols[title] = max(need_cols[title], col + 1)
-        requests: list[dict[str, Any]] = []
+            info = sheets.get(title)
+            if info is not None:  # shaded like the template's computed headers
+                at = plan.header_rows.get(title, 1)
+                shading.append(
+                    {
+                        "repeatCell": {
+                            "range": {
+                                "sheetId": info.sheet_id,
+                                "startRowIndex": at - 1,
+                                "endRowIndex": at,
+                                "startColumnIndex": col,
+                                "endColumnIndex": col + 1,
+                            },
+                            "cell": {
+                                "userEnteredFormat": {
+                                    "backgroundColor": COMPUTED_SHADE,
+                                    "textFormat": {"bold": True, "italic": True},
+                                }
+                            },
+                            "fields": "userEnteredFormat(backgroundColor,textFormat)",
+                        }
+                    }
+                )
         if plan.log:
             last = log_rows + 1 + len(plan.log)
             log_width = len(encode_log_row(plan.log[0]))
@@ -428,7 +455,9 @@ class GoogleSheetsBackend:
                         }
                     }
                 )
-        return requests
+        # Shading rides along with a request the grid needs anyway: a sync stays at four
+        # requests when the new columns fit (they then keep the sheet's own format).
+        return requests + shading if requests else []
 
     def _batch_update_structure(self, requests: list[dict[str, Any]]) -> None:
         try:

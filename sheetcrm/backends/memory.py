@@ -49,8 +49,10 @@ class MemoryBackend:
         self.writes += 1
         for _tab, title, col, text in plan.headers:
             raw = self._grid(title)
-            raw.header += [None] * (col + 1 - len(raw.header))
-            raw.header[col] = text
+            at = plan.header_rows.get(title, 1)
+            row = raw.header if at == 1 else raw.rows[at - 2]
+            row += [None] * (col + 1 - len(row))
+            row[col] = text
         change: Any
         for change in plan.cells.itertuples(index=False):
             raw = self._grid(change.title)

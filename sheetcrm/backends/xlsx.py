@@ -1,18 +1,20 @@
-"""The embedded default backend: a local .xlsx workbook through openpyxl.
+"""The embedded default backend: a local .xlsx workbook.
 
-Reads are streamed (read-only mode, cached formula values). Writes load the whole
-workbook with formulas, styles, comments, validations and rich text, change only the
-planned cells, and replace the file atomically (temporary file in the same folder, then a
-rename), so a crash mid-write never leaves a truncated workbook.
+Reading uses calamine (a Rust reader; cell values, real dates as dates, sheet row numbers
+kept). Writing changes only the worksheets that have changed cells, streamed, and copies
+every other part of the package byte for byte (see :mod:`sheetcrm.backends.ooxml`), so
+charts, images, pivot tables, drawings, comments, validations and defined names survive.
+The new file replaces the old one atomically, and only if nobody saved it meanwhile (see
+:mod:`sheetcrm.backends.files`). openpyxl stays for building new workbooks (templates,
+the demo, copies).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
-import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +23,22 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook as XLWorkbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from sheetcrm.backends import files, ooxml
 from sheetcrm.backends.append import NewRows, place
-from sheetcrm.backends.base import RawTab, WritePlan, WriteReport, reconcile_log, skip_reason
-from sheetcrm.exceptions import WorkbookFormatError, WorkbookNotFoundError, WorkbookWriteError, shown
+from sheetcrm.backends.base import RawTab, WritePlan, WriteReport, norm_cell, reconcile_log, skip_reason
+from sheetcrm.exceptions import (
+    WorkbookFormatError,
+    WorkbookNotFoundError,
+    WorkbookWriteError,
+    shown,
+)
+from sheetcrm.output import xlsx_text
 from sheetcrm.schema import NUMBER_FORMATS, ColumnType, Tab, find_tabs
 
 DATE_FORMAT = NUMBER_FORMATS[ColumnType.DATE]
 DATETIME_FORMAT = NUMBER_FORMATS[ColumnType.DATETIME]
+
+Progress = Callable[[str], None]
 
 
 def _check_path(path: Path) -> None:
@@ -42,142 +53,181 @@ def _check_path(path: Path) -> None:
         )
     if is_dir:
         raise WorkbookFormatError(f"{where} is a folder; expected an .xlsx file")
+    if path.suffix.lower() == ".xlsm":
+        files.check_workbook_file(path)
     if path.suffix.lower() != ".xlsx":
         raise WorkbookFormatError(f"{where} is not an .xlsx workbook; save it as Excel Workbook (.xlsx) first")
+    files.check_workbook_file(path)
+
+
+def _unreadable(path: Path, exc: BaseException) -> WorkbookFormatError:
+    return WorkbookFormatError(
+        f"{shown(path)} cannot be read as an .xlsx workbook ({type(exc).__name__}); "
+        "open it in Excel or LibreOffice and save it as .xlsx"
+    )
 
 
 def _load(path: Path, **kwargs: Any) -> XLWorkbook:
+    """An openpyxl workbook of ``path`` (for code that needs openpyxl's object model)."""
     _check_path(path)
     try:
         return load_workbook(path, **kwargs)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         if isinstance(exc, PermissionError):
             raise WorkbookWriteError(f"cannot open {shown(path)}: permission denied") from None
-        raise WorkbookFormatError(
-            f"{shown(path)} cannot be read as an .xlsx workbook ({type(exc).__name__}); "
-            "open it in Excel or LibreOffice and save it as .xlsx"
-        ) from None
+        raise _unreadable(path, exc) from None
 
 
-def _trim(values: tuple[Any, ...]) -> list[Any]:
-    row = list(values)
+def _trim(values: list[Any]) -> list[Any]:
+    row = values
     while row and (row[-1] is None or row[-1] == ""):
         row.pop()
     return row
 
 
-def _set_raw(cell: Any, value: Any) -> None:
-    """Store ``value`` as it is: openpyxl would turn text starting with "=" into a formula."""
-    cell.value = value
-    if isinstance(value, str) and value.startswith("="):
+def _cell(value: Any) -> Any:
+    """A calamine value as openpyxl gave it: blank is None, whole numbers are ints."""
+    if value == "":
+        return None
+    if type(value) is float and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    return value
+
+
+def set_raw(cell: Any, value: Any) -> None:
+    """Store ``value`` in an openpyxl cell as it is: text stays text (openpyxl would turn
+    text starting with "=" into a formula), and characters an .xlsx cannot hold are
+    replaced visibly (:func:`sheetcrm.output.xlsx_text`)."""
+    if isinstance(value, str):
+        cell.value = xlsx_text(value)
         cell.data_type = "s"
+    else:
+        cell.value = value
+
+
+def _comparable(value: Any) -> Any:
+    """A value as read, for comparing with what the file holds now (dates as serials)."""
+    if isinstance(value, dt.date | dt.time | dt.timedelta):
+        serial = ooxml.to_serial(value)
+        return int(serial) if float(serial).is_integer() else serial
+    return value
 
 
 class XlsxBackend:
-    """A CRM workbook stored as an .xlsx file at ``path``."""
+    """A CRM workbook stored as an .xlsx file at ``path``.
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    ``force`` writes even when Excel or LibreOffice has the file open. ``progress`` is
+    told each worksheet as it is written.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, force: bool = False, progress: Progress | None = None) -> None:
         self.path = Path(path)
         self.location = str(self.path)
+        self.force = force
+        self.progress = progress
+        #: zlib level of the rewritten parts: 1 is several times faster than 6 for ~20% more bytes.
+        self.compresslevel = 1
+        #: Called after the new file is complete and before it replaces the old one (tests).
+        self.before_replace: Callable[[], None] | None = None
 
     def read(self) -> dict[Tab, RawTab]:
-        """Every CRM tab found in the workbook (by English or Chinese title), raw values.
-        Formula cells give their last computed value."""
-        wb = _load(self.path, read_only=True, data_only=True)
+        """Every CRM tab found in the workbook (by English or Chinese title), raw values:
+        text, numbers (whole numbers as int), bools, real dates as dates, blank as None;
+        formula cells give their last computed value. ``rows[i]`` is sheet row ``i + 2``."""
+        from python_calamine import CalamineWorkbook
+
+        _check_path(self.path)
+        target = files.real_path(self.path)
+        files.clean_leftovers(target)
         try:
-            titles = find_tabs(wb.sheetnames)
-            out: dict[Tab, RawTab] = {}
-            for tab, title in titles.items():
-                ws = wb[title]
-                rows_iter = ws.iter_rows(values_only=True)
-                header = _trim(next(rows_iter, ()))
-                rows = [_trim(r) for r in rows_iter]
+            wb = CalamineWorkbook.from_path(str(target))
+        except PermissionError:
+            raise WorkbookWriteError(f"cannot open {shown(self.path)}: permission denied") from None
+        except Exception as exc:  # calamine's zip, XML and password errors alike
+            raise _unreadable(self.path, exc) from None
+        out: dict[Tab, RawTab] = {}
+        try:
+            for tab, title in find_tabs(wb.sheet_names).items():
+                grid = wb.get_sheet_by_name(title).to_python(skip_empty_area=False)
+                # Inlined rather than _cell() per cell: this loop sees every cell of the workbook.
+                rows = [
+                    _trim(
+                        [
+                            None
+                            if v == ""
+                            else int(v)
+                            if v.__class__ is float and v.is_integer() and -1e15 < v < 1e15
+                            else v
+                            for v in r
+                        ]
+                    )
+                    for r in grid
+                ]
+                del grid
+                header = rows.pop(0) if rows else []
                 while rows and not rows[-1]:
                     rows.pop()
                 out[tab] = RawTab(tab, title, header, rows)
-            return out
+        except Exception as exc:
+            raise _unreadable(self.path, exc) from None
         finally:
             wb.close()
+        return out
 
     def write(self, plan: WritePlan) -> WriteReport:
-        """Apply ``plan`` and atomically replace the file. Every cell not in the plan, and
-        every format, formula, comment, validation and sheet, stays as it was."""
+        """Apply ``plan`` and atomically replace the file. Only the worksheets with changed
+        cells are rewritten; every other cell, format, formula, comment, validation,
+        chart, image and sheet stays as it was. Refuses (writes nothing) when the file is
+        open in Excel or LibreOffice (unless ``force``) or was saved by someone while this
+        write ran."""
         report = WriteReport(requests=1)
         if plan.empty:
             report.requests = 0
             return report
-        if not os.access(self.path.parent, os.W_OK) or (self.path.exists() and not os.access(self.path, os.W_OK)):
+        _check_path(self.path)
+        target = files.real_path(self.path)
+        files.check_not_open(target, self.force)
+        if not os.access(target.parent, os.W_OK) or not os.access(target, os.W_OK):
             raise WorkbookWriteError(
                 f"cannot write {str(self.path)!r}: the file or its folder is read-only; nothing was changed"
             )
-        wb = _load(self.path, rich_text=True)
-        for _tab, title, col, text in plan.headers:
-            ws = wb[title]
-            ws.cell(row=1, column=col + 1, value=text)
-        cells = plan.cells
-        for title in cells["title"].unique() if len(cells) else ():
-            group = cells[cells["title"] == title]
-            ws = wb[str(title)]
-            self._apply(ws, group, report)
-        for new in plan.appends:
-            append_rows(wb[new.title], new, report)
-        log = reconcile_log(plan, report.skipped)
-        if log:
-            self._append_log(wb, plan, log, report)
-        self.save(wb)
+        edits = _edits(plan, report)
+        try:
+            source = open(target, "rb")  # noqa: SIM115 - held open across the atomic write
+        except OSError as exc:
+            raise WorkbookWriteError(f"cannot open {shown(self.path)}: {exc.strerror}") from None
+        with source:
+            st = os.fstat(source.fileno())
+            before = files.Identity(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            if plan.appends:
+                _append_edits(plan.appends, _current_rows(source, {n.title for n in plan.appends}), edits, report)
+                source.seek(0)
+            with files.atomic_write(self.path, expect=before, check=True, on_written=self.before_replace) as out:
+                try:
+                    ooxml.rewrite(
+                        source,
+                        out,
+                        edits,
+                        late=lambda pkg: _log_edits(plan, report, pkg),
+                        late_titles=[plan.log_title],
+                        compresslevel=self.compresslevel,
+                        on_part=self._say_part,
+                    )
+                except KeyError as exc:
+                    raise WorkbookWriteError(
+                        f"{shown(self.path)} has no tab {exc.args[0]!r} any more; nothing was written"
+                    ) from None
+                except (zipfile.BadZipFile, ValueError, SyntaxError) as exc:
+                    raise _unreadable(self.path, exc) from None
         return report
-
-    @staticmethod
-    def _apply(ws: Worksheet, group: Any, report: WriteReport) -> None:
-        for row, col, record_id, id_col, new, old, cas, kind, column in zip(
-            group["row"],
-            group["col"],
-            group["record_id"],
-            group["id_col"],
-            group["new"],
-            group["old"],
-            group["cas"],
-            group["kind"],
-            group["column"],
-            strict=True,
-        ):
-            row, col, id_col = int(row), int(col), int(id_col)
-            held = ws.cell(row=row, column=id_col + 1).value if id_col >= 0 else None
-            cell = ws.cell(row=row, column=col + 1)
-            reason = skip_reason(kind, id_col, held, record_id, bool(cas), cell.value, old)
-            if reason:
-                report.skipped.append(
-                    {"tab": ws.title, "row": row, "column": column, "id": record_id, "reason": reason}
-                )
-                continue
-            _set_raw(cell, new)
-            if isinstance(new, dt.datetime):
-                cell.number_format = DATETIME_FORMAT
-            elif isinstance(new, dt.date) and cell.number_format == "General":
-                cell.number_format = DATE_FORMAT
-            report.written += 1
-
-    @staticmethod
-    def _append_log(wb: XLWorkbook, plan: WritePlan, log: list[list[Any]], report: WriteReport) -> None:
-        if plan.log_title in wb.sheetnames:
-            ws = wb[plan.log_title]
-        else:
-            ws = wb.create_sheet(plan.log_title)
-            ws.append(plan.log_header)
-            ws.freeze_panes = "A2"
-        for values in log:
-            row = ws.max_row + 1
-            for col, value in enumerate(values, start=1):
-                cell = ws.cell(row=row, column=col)
-                _set_raw(cell, value)
-                if isinstance(value, dt.datetime):
-                    cell.number_format = DATETIME_FORMAT
-        report.log_rows += len(log)
 
     def replace_tab(self, title: str, rows: list[list[Any]]) -> WriteReport:
         """Write ``rows`` (values as they are; text never becomes a formula) into worksheet
         ``title``, replacing that worksheet when it exists and keeping its place; every
-        other sheet stays as it was. One file save."""
+        other sheet stays as it was. One file save (through openpyxl: unlike :meth:`write`,
+        this does not yet keep charts, images and pivot tables)."""
+        _check_path(self.path)
+        files.check_not_open(files.real_path(self.path), self.force)
         if not os.access(self.path.parent, os.W_OK) or (self.path.exists() and not os.access(self.path, os.W_OK)):
             raise WorkbookWriteError(
                 f"cannot write {str(self.path)!r}: the file or its folder is read-only; nothing was changed"
@@ -192,28 +242,15 @@ class XlsxBackend:
         self.save(wb)
         return report
 
+    def _say_part(self, part: str) -> None:
+        if self.progress is not None:
+            self.progress(f"writing {part.rsplit('/', 1)[-1]}")
+
     def save(self, wb: XLWorkbook) -> None:
-        """Save ``wb`` over the file atomically: temp file in the same folder, fsync, rename."""
-        folder = self.path.parent
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
-            wb.save(tmp)
-            with open(tmp, "rb") as fh:
-                os.fsync(fh.fileno())
-            if self.path.exists():
-                with contextlib.suppress(OSError):
-                    os.chmod(tmp, self.path.stat().st_mode & 0o7777)
-            os.replace(tmp, self.path)
-        except OSError as exc:
-            raise WorkbookWriteError(
-                f"could not save {str(self.path)!r} ({exc.strerror or type(exc).__name__}); "
-                "the workbook was left as it was"
-            ) from None
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        """Save an openpyxl workbook over the file atomically (temp file in the same folder,
+        fsync, rename; a symlink is written through)."""
+        with files.atomic_write(self.path) as out:
+            wb.save(out)
 
 
 def _fill_sheet(ws: Worksheet, rows: list[list[Any]], report: WriteReport) -> None:
@@ -221,7 +258,7 @@ def _fill_sheet(ws: Worksheet, rows: list[list[Any]], report: WriteReport) -> No
         for c, value in enumerate(values, start=1):
             if value is None:
                 continue
-            _set_raw(ws.cell(row=r, column=c), value)
+            set_raw(ws.cell(row=r, column=c), value)
             report.written += 1
 
 
@@ -239,21 +276,137 @@ def write_sheet_file(path: str | os.PathLike[str], title: str, rows: list[list[A
     return target
 
 
-def append_rows(ws: Worksheet, new: NewRows, report: WriteReport) -> None:
-    """Add ``new``'s rows below the last used row of ``ws`` (see backends/append.py), as it
-    is in the file now; rows formatted but empty (a template's dropdowns) count as free."""
-    rows_iter = ws.iter_rows(values_only=True)
-    header = list(next(rows_iter, ()))
-    spot = place(new, header, [list(r) for r in rows_iter])
-    report.skipped.extend(spot.skipped)
-    for n, values in enumerate(spot.rows):
-        for col, value in zip(spot.cols, values, strict=True):
-            if value is None:
+_Change = tuple[int, Any, int, Any, Any, bool, str, str]
+
+
+def _edits(plan: WritePlan, report: WriteReport) -> dict[str, ooxml.SheetEdit]:
+    """The plan's cells (and added headers) as row edits per worksheet title."""
+    cells = plan.cells
+    by_title: dict[str, dict[int, list[_Change]]] = {}
+    if len(cells):
+        columns = ["title", "row", "col", "record_id", "id_col", "new", "old", "cas", "kind", "column"]
+        for title, row, col, rid, id_col, new, old, cas, kind, column in zip(
+            *(cells[c].tolist() for c in columns), strict=True
+        ):
+            by_title.setdefault(str(title), {}).setdefault(int(row), []).append(
+                (int(col), rid, int(id_col), new, old, bool(cas), str(kind), str(column))
+            )
+    headers: dict[str, list[tuple[int, str]]] = {}
+    for _tab, title, col, text in plan.headers:
+        headers.setdefault(title, []).append((col, text))
+        by_title.setdefault(title, {}).setdefault(plan.header_rows.get(title, 1), [])
+    return {
+        title: ooxml.SheetEdit(
+            {
+                number: _row_edit(
+                    title, changes, headers.get(title, []) if number == plan.header_rows.get(title, 1) else [], report
+                )
+                for number, changes in rows.items()
+            },
+            max_col=max(
+                [c[0] for changes in rows.values() for c in changes] + [c for c, _ in headers.get(title, [])],
+                default=-1,
+            ),
+        )
+        for title, rows in by_title.items()
+    }
+
+
+def _row_edit(title: str, changes: list[_Change], header: list[tuple[int, str]], report: WriteReport) -> ooxml.RowEdit:
+    def apply(row: ooxml.Row) -> None:
+        for col, text in header:
+            row.set(col, text)
+        held_ids: dict[int, Any] = {}
+        for col, record_id, id_col, new, old, cas, kind, column in changes:
+            # The usual case (a computed cell of a row that still holds its record's ID) is
+            # decided here; skip_reason words every refusal.
+            if id_col >= 0 and kind != "id":
+                if id_col not in held_ids:
+                    held_ids[id_col] = norm_cell(row.value(id_col))
+                moved = held_ids[id_col] != norm_cell(record_id)
+            else:
+                moved = False
+            reason = None
+            if moved or cas:
+                held = row.value(id_col) if id_col >= 0 else None
+                reason = skip_reason(kind, id_col, held, record_id, cas, row.value(col), _comparable(old))
+            whole = row.cells.get(col)
+            if reason is None and whole is not None and b"shared" in whole and row.is_shared_formula_master(col):
+                reason = "cell holds a formula that other cells share"
+            if reason:
+                report.skipped.append(
+                    {"tab": title, "row": row.number, "column": column, "id": record_id, "reason": reason}
+                )
                 continue
-            cell = ws.cell(row=spot.first_row + n, column=col + 1)
-            _set_raw(cell, value)
-            if isinstance(value, dt.datetime):
-                cell.number_format = DATETIME_FORMAT
-            elif isinstance(value, dt.date) and cell.number_format == "General":
-                cell.number_format = DATE_FORMAT
-    report.appended += len(spot.rows)
+            row.set(col, new)
+            if col == id_col:
+                held_ids.pop(id_col, None)
+            report.written += 1
+
+    return apply
+
+
+def _current_rows(source: Any, titles: set[str]) -> dict[str, tuple[list[Any], list[list[Any]]]]:
+    """Header and data rows of the worksheets ``titles`` as the file holds them now."""
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_filelike(source)
+    out: dict[str, tuple[list[Any], list[list[Any]]]] = {}
+    try:
+        for title in titles & set(wb.sheet_names):
+            grid = wb.get_sheet_by_name(title).to_python(skip_empty_area=False)
+            rows = [[_cell(v) for v in r] for r in grid]
+            out[title] = (rows[0] if rows else [], rows[1:])
+    finally:
+        wb.close()
+    return out
+
+
+def _append_edits(
+    appends: list[NewRows],
+    current: dict[str, tuple[list[Any], list[list[Any]]]],
+    edits: dict[str, ooxml.SheetEdit],
+    report: WriteReport,
+) -> None:
+    """Rows added below each tab's last used row as the file is now (see backends/append.py)."""
+    for new in appends:
+        if new.title not in current:
+            raise KeyError(new.title)
+        header, rows = current[new.title]
+        spot = place(new, header, rows)
+        report.skipped.extend(spot.skipped)
+        if not spot.rows:
+            continue
+        edit = edits.setdefault(new.title, ooxml.SheetEdit())
+        for n, values in enumerate(spot.rows):
+            number = spot.first_row + n
+            line = [None] * (max(spot.cols) + 1)
+            for col, value in zip(spot.cols, values, strict=True):
+                line[col] = value
+            edit.lines[number] = line
+        edit.max_col = max(edit.max_col, *spot.cols)
+        report.appended += len(spot.rows)
+
+
+def _log_edits(
+    plan: WritePlan, report: WriteReport, pkg: ooxml.Package
+) -> tuple[dict[str, ooxml.SheetEdit], list[ooxml.NewSheet]]:
+    """The Log rows, once the data sheets are written and what they skipped is known:
+    appended after the Log's last row that holds a value, or in a new Log tab."""
+    log = reconcile_log(plan, report.skipped)
+    if not log:
+        return {}, []
+    report.log_rows = len(log)
+    exists = plan.log_title in pkg.sheets
+    start = ooxml.last_value_row(pkg.zf, pkg.sheets[plan.log_title]) + 1 if exists else 1
+    lines: list[list[Any]] = [list(plan.log_header)] if start == 1 else []
+    lines += log
+    edit = ooxml.SheetEdit(
+        lines={start + i: values for i, values in enumerate(lines)}, max_col=max(map(len, lines)) - 1
+    )
+    if exists:
+        return {plan.log_title: edit}, []
+    return {}, [ooxml.NewSheet(plan.log_title, edit)]
+
+
+__all__ = ["DATETIME_FORMAT", "DATE_FORMAT", "XlsxBackend", "norm_cell"]

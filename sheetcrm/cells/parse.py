@@ -74,7 +74,7 @@ import pandas as pd
 from pandas.api.types import infer_dtype
 
 from sheetcrm.cells.serial import MAX_SERIAL, SERIAL_EPOCH
-from sheetcrm.schema import Column, ColumnType, LabeledEnum
+from sheetcrm.schema import Column, ColumnType, LabeledEnum, normalize_label
 
 if TYPE_CHECKING:
     from sheetcrm.settings import Settings
@@ -116,11 +116,15 @@ class ParseOptions:
 
     day_first: bool = False
     decimal_comma: bool = False
+    #: Extra words for vocabulary cells, (enum class name, word, member value), from the
+    #: Settings tab's synonyms.* keys.
+    synonyms: tuple[tuple[str, str, str], ...] = ()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ParseOptions:
-        """The options the Settings tab asks for (``dates.day_first``, ``money.decimal_comma``)."""
-        return cls(day_first=settings.day_first, decimal_comma=settings.decimal_comma)
+        """The options the Settings tab asks for (``dates.day_first``, ``money.decimal_comma``,
+        ``synonyms.*``)."""
+        return cls(day_first=settings.day_first, decimal_comma=settings.decimal_comma, synonyms=settings.synonyms)
 
 
 _DEFAULT_OPTS = ParseOptions()
@@ -346,11 +350,15 @@ _TIME = (
     rf"\s*(?P<ap2>{_AMPM})?\s*(?P<tz>z|utc|gmt|[+-]\d{{2}}(?::?\d{{2}})?)?"
 )
 _DATE_TIME_RE = re.compile(rf"^(?P<date>.+?)(?:(?:t|,?\s+|(?<=[日號号])|(?={_AMPM}))(?P<time>{_TIME}))?$", re.ASCII)
+#: A weekday in brackets, as people add it after a date: 2026/3/5(四), 2026/3/5 (週四), 3/5/2026 (Thu).
+_BRACKET_WEEKDAY_RE = re.compile(
+    r"\s*\(\s*(?:(?:週|周|星期|禮拜|礼拜)?[一二三四五六日天]|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?)\s*\)"
+)
 _WEEKDAY_RE = re.compile(r"^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s*(?=[a-z\d])", re.ASCII)
 _ROC = r"(?P<roc>(?:中華)?民[國国])?\s*"
 _YMD8_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$", re.ASCII)
 _CJK_RE = re.compile(_ROC + r"(?P<y>\d{1,4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日號号]?$", re.ASCII)
-_CJK_NO_YEAR_RE = re.compile(r"^\d{1,2}\s*月\s*\d{1,2}\s*[日號号]?$", re.ASCII)
+_CJK_NO_YEAR_RE = re.compile(r"^(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日號号]?$", re.ASCII)
 _NUM3_RE = re.compile(
     _ROC + r"(?P<a>\d{1,4})\s*(?P<sep>[/.\-])\s*(?P<b>\d{1,2})\s*(?P=sep)\s*(?P<c>\d{1,4})\.?$",
     re.ASCII,
@@ -365,6 +373,11 @@ _DAY_FIRST_RE = re.compile(
     re.ASCII,
 )
 _YEAR_MON_RE = re.compile(r"^(?P<y>\d{4})[\s\-/]*(?P<mon>[a-z]{3,9})\.?[\s\-/]*(?P<d>\d{1,2})$", re.ASCII)
+
+
+def _month_day(m: re.Match[str], opts: ParseOptions) -> tuple[int, int]:
+    a, b = int(m["a"]), int(m["b"])
+    return (b, a) if opts.day_first else (a, b)
 
 
 def _date_error(shown: str, detail: str, expected: str) -> CellParseError:
@@ -420,6 +433,7 @@ def _parse_time(m: re.Match[str], shown: str, expected: str) -> _dt.time:
 def _parse_date_text(text: str, opts: ParseOptions, shown: str, expected: str) -> _dt.datetime:
     s = re.sub(r"\s+", " ", _nfkc(text).lower())
     s = _WEEKDAY_RE.sub("", s)
+    s = _BRACKET_WEEKDAY_RE.sub("", s).strip()
     whole = _DATE_TIME_RE.match(s)
     if whole is None:  # pragma: no cover - the pattern matches any non-empty text
         raise _date_error(shown, "", expected)
@@ -481,7 +495,22 @@ def _parse_date_part(s: str, opts: ParseOptions, shown: str, expected: str) -> _
             return _make_date(int(m["y"]), _MONTHS[m["mon"]], int(m["d"]), shown, expected)
     if (m := _NUM2_RE.match(s)) and not m["roc"] and len(m["a"]) == 4:
         raise _date_error(shown, " (it has no day; add the day, like 2026/3/5)", expected)
-    if m or _CJK_NO_YEAR_RE.match(s):
+    md = _CJK_NO_YEAR_RE.match(s)
+    short = m if m is not None and not m["roc"] and len(m["a"]) <= 2 else None
+    if md is not None or short is not None:
+        if md is not None:
+            month, day = int(md["m"]), int(md["d"])
+        else:
+            assert short is not None
+            month, day = _month_day(short, opts)
+        year = _dt.date.today().year
+        return_as = f"{year}/{month}/{day}"
+        raise _date_error(
+            shown,
+            f" (it has no year; it would be read as {return_as}, this year: add the year, like {return_as})",
+            expected,
+        )
+    if m:
         raise _date_error(shown, " (it has no year; add the year, like 2026/3/5)", expected)
     raise _date_error(shown, "", expected)
 
@@ -640,6 +669,28 @@ _DOT_CORE = re.compile(
 _COMMA_CORE = re.compile(r"(?:\d+(?:,\d+)?|,\d+|\d{1,3}(?P<g>[. '])\d{3}(?:(?P=g)\d{3})*(?:,\d+)?)", re.ASCII)
 
 
+_UNITS = {"萬": 10_000, "万": 10_000, "千": 1000, "百": 100}
+_COMPOUND_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*([萬万千])\s*(\d+)\s*([千百])?$")
+
+
+def _cjk_compound(s: str) -> Decimal | None:
+    """``1萬2`` (12000), ``3萬5千`` (35000), ``1萬2500``, ``3千5`` (3500): a number with a unit
+    followed by the rest. A single trailing digit without a unit counts in the next unit
+    down, as people say it (1萬2 is 12 thousand)."""
+    m = _COMPOUND_RE.match(s)
+    if m is None:
+        return None
+    high = Decimal(m[1]) * _UNITS[m[2]]
+    rest = Decimal(m[3])
+    if m[4]:
+        rest *= _UNITS[m[4]]
+    elif len(m[3]) == 1:
+        rest *= _UNITS[m[2]] // 10
+    if rest >= _UNITS[m[2]]:
+        return None
+    return high + rest
+
+
 def _expected_number(kind: _NumberKind, opts: ParseOptions) -> str:
     if kind is _MONEY:
         if opts.decimal_comma:
@@ -685,6 +736,9 @@ def _number_from_text(text: str, kind: _NumberKind, opts: ParseOptions, shown: s
         raise fail(" (remove the currency)")
     if not s:
         raise fail(" (there is no number in it)")
+    compound = _cjk_compound(s)
+    if compound is not None:
+        return -compound if negative else compound
     scale = Decimal(1)
     if kind.percent and s.endswith("%"):
         s, scale = s[:-1].rstrip(), Decimal("0.01")
@@ -1089,6 +1143,18 @@ def _enum_expected(enum_cls: type[LabeledEnum]) -> str:
     return f"one of {english} (or {chinese})"
 
 
+@functools.cache
+def _synonym_lookup(enum_cls: type[LabeledEnum], synonyms: tuple[tuple[str, str, str], ...]) -> dict[str, LabeledEnum]:
+    """Folded word -> member, for the Settings synonyms of ``enum_cls``."""
+    out: dict[str, LabeledEnum] = {}
+    for name, word, value in synonyms:
+        if name == enum_cls.__name__:
+            member = enum_cls.parse(value)
+            if member is not None:
+                out.setdefault(normalize_label(word), member)
+    return out
+
+
 def parse_enum(value: Any, enum_cls: type[LabeledEnum], opts: ParseOptions | None = None) -> LabeledEnum:
     """A vocabulary cell -> the member of ``enum_cls`` it names (English value, Chinese label
     or alias; case, spaces and full-width forms are ignored: ``"ｑｕａｌｉｆｉｅｄ "`` and
@@ -1103,6 +1169,8 @@ def parse_enum(value: Any, enum_cls: type[LabeledEnum], opts: ParseOptions | Non
         raise _blank_error(expected)
     text = v if isinstance(v, str) else _render(v)
     member = enum_cls.parse(text)
+    if member is None and opts is not None and opts.synonyms:
+        member = _synonym_lookup(enum_cls, opts.synonyms).get(normalize_label(text))
     if member is None:
         noun = _enum_noun(enum_cls)
         raise CellParseError(f"{_show(v)} is not {_article(noun)} {noun}", expected)

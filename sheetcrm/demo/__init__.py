@@ -1926,7 +1926,7 @@ def _result(seed: int, as_of: dt.date, lang: Lang, size: float) -> _Result:
         tables: dict[Tab, Table] = {}
         for tab in (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES, Tab.TEAM):
             keys = header_keys(tab)
-            tables[tab] = (_headers(tab, lang), [[r[k] for k in keys] for r in rows[tab]])
+            tables[tab] = (_headers(tab, lang), [[r.get(k) for k in keys] for r in rows[tab]])
         settings: list[list[Any]] = [list(r) for r in settings_rows(lang)]
         tables[Tab.SETTINGS] = (_headers(Tab.SETTINGS, lang), settings)
         tables[Tab.LOG] = (_headers(Tab.LOG, lang), [])

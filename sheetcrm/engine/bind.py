@@ -7,6 +7,7 @@ indexed alike; the ``_row`` column holds each record's 1-based sheet row.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,12 +17,54 @@ import pandas as pd
 from sheetcrm.backends.base import RawTab
 from sheetcrm.cells.a1 import column_letters
 from sheetcrm.cells.parse import ParseOptions, is_blank, parse_column
+from sheetcrm.cells.wording import parse_problem
 from sheetcrm.exceptions import SchemaError
-from sheetcrm.schema import TABS, HeaderMap, Severity, Tab, TabSpec, match_headers
+from sheetcrm.schema import (
+    TABS,
+    HeaderMap,
+    Lang,
+    Severity,
+    Tab,
+    TabSpec,
+    match_headers,
+    normalize_label,
+    recognised_count,
+)
 from sheetcrm.settings import Settings
 
 ROW = "_row"
 PROBLEM_COLUMNS = ["tab", "row", "id", "column", "value", "problem", "severity"]
+
+#: The header row may sit below title rows: it is looked for in this many first rows.
+HEADER_SEARCH_ROWS = 10
+#: Rows right under the header that may be instructions ("(必填)", "YYYY/MM/DD") or
+#: example rows marked as such; they are never records.
+INSTRUCTION_SEARCH_ROWS = 3
+_INSTRUCTION_WORDS = (
+    "必填",
+    "選填",
+    "非必填",
+    "範例",
+    "示例",
+    "例：",
+    "例:",
+    "例如",
+    "格式",
+    "請填",
+    "請輸入",
+    "請選",
+    "說明",
+    "填寫",
+    "required",
+    "optional",
+    "example",
+    "e.g.",
+    "format",
+    "yyyy",
+    "mm/dd",
+    "dd/mm",
+)
+_EXAMPLE_MARKS = ("範例", "示例", "例", "example", "sample", "e.g.")
 
 #: Tabs a CRM workbook cannot do without.
 REQUIRED_TABS = (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES)
@@ -48,6 +91,13 @@ class Table:
     problems: pd.DataFrame
     token: Any = None
     unparsed: dict[str, np.ndarray] = field(default_factory=dict)
+    #: 1-based sheet row of the header (below any title rows).
+    header_row: int = 1
+    #: Sheet rows under the header read as instructions or marked examples, not records.
+    instruction_rows: tuple[int, ...] = ()
+    #: Reference column -> the ID each record links to (None: blank or no match), set by
+    #: linking (:mod:`sheetcrm.engine.link`); the typed column holds the same IDs.
+    resolved: dict[str, pd.Series] = field(default_factory=dict)
 
     @property
     def tab(self) -> Tab:
@@ -63,25 +113,84 @@ class Table:
         return pd.Series(None, index=self.typed.index, dtype=object)
 
 
+def column_label(headers: HeaderMap, key: str) -> str:
+    """A column as people see it in problems: its header as typed and its letter."""
+    pos = headers.positions.get(key)
+    if pos is None:
+        return key
+    text = headers.texts[pos] if pos < len(headers.texts) else key
+    return f"{text} ({column_letters(pos)})"
+
+
 def empty_problems() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS})
+
+
+def locate_header(raw: RawTab, spec: TabSpec) -> tuple[int, list[object], int]:
+    """Where the header row of ``raw`` is: (its 1-based sheet row, its cells, the index in
+    ``raw.rows`` of the first row under it). The header is the row among the first
+    :data:`HEADER_SEARCH_ROWS` with the most recognised headers (the first such row);
+    title rows above it are left alone."""
+    candidates = [raw.header, *raw.rows[: HEADER_SEARCH_ROWS - 1]]
+    scores = [recognised_count(spec, row) for row in candidates]
+    best = max(range(len(candidates)), key=lambda i: (scores[i], -i))
+    if scores[best] == 0:
+        best = 0
+    return best + 1, list(candidates[best]), best
+
+
+def is_instruction_row(row: list[object]) -> bool:
+    """True for a row people put under a header to explain it: at least half its filled
+    cells are bracketed notes, placeholders or format hints ("(必填)", "YYYY/MM/DD",
+    "09XX-XXX-XXX", "例：王小明"), or its first filled cell marks it as an example ("範例",
+    "Example")."""
+    cells = [str(c).strip() for c in row if c is not None and str(c).strip()]
+    if not cells:
+        return False
+    first = normalize_label(cells[0])
+    if any(first.startswith(normalize_label(mark)) for mark in _EXAMPLE_MARKS) and (
+        len(cells) > 1 or first.startswith(("範例", "example", "sample"))
+    ):
+        return True
+
+    def hint(text: str) -> bool:
+        folded = text.casefold()
+        bracketed = text[:1] in "(（[【" and text[-1:] in ")）]】"
+        placeholder = re.search(r"xx|XX|ＸＸ|○○|ＯＯ", text) is not None
+        return bracketed or placeholder or any(w in folded for w in _INSTRUCTION_WORDS)
+
+    # At least half the filled cells must read as hints: the rest are often plain words
+    # ("縣市", "公司名稱") that say what goes in the column.
+    return sum(hint(c) for c in cells) * 2 >= len(cells)
 
 
 def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
     """Match ``raw``'s header to the schema of ``tab`` and parse every cell.
 
-    A missing tab gives an empty table with the schema's English headers. Raises
-    :class:`SchemaError` for duplicate, ambiguous or missing required headers.
+    The header may sit below title rows (see :func:`locate_header`); instruction or
+    example rows right under it are not records (:func:`is_instruction_row`). A missing
+    tab gives an empty table with the schema's English headers. Raises
+    :class:`SchemaError` naming every duplicate, ambiguous or missing required header.
     """
     spec = TABS[tab]
+    header_row = 1
+    instructions: list[int] = []
     if raw is None:
         headers = match_headers(spec, spec.keys, spec.title())
         rows: list[list[object]] = []
         title = spec.title()
+        first_row = 2
     else:
-        headers = match_headers(spec, raw.header, raw.title)
-        rows = raw.rows
+        header_row, header, start = locate_header(raw, spec) if tab is not Tab.LOG else (1, raw.header, 0)
+        headers = match_headers(spec, header, raw.title, header_row)
+        rows = raw.rows[start:]
         title = raw.title
+        first_row = header_row + 1
+        if tab not in (Tab.LOG, Tab.SETTINGS):
+            for k, row in enumerate(rows[:INSTRUCTION_SEARCH_ROWS]):
+                if not is_instruction_row(row):
+                    break
+                instructions.append(first_row + k)
     width = max([headers.width, *(len(r) for r in rows)]) if rows else headers.width
     frame = pd.DataFrame.from_records(
         [r + [None] * (width - len(r)) for r in rows] if rows else [],
@@ -94,7 +203,9 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
         {key: frame[pos] if len(frame) else pd.Series(dtype=object) for key, pos in present},
         index=frame.index if len(frame) else pd.RangeIndex(0),
     ).astype(object)
-    raw_frame[ROW] = raw_frame.index + 2
+    raw_frame[ROW] = raw_frame.index + first_row
+    if instructions:
+        raw_frame = raw_frame[~raw_frame[ROW].isin(instructions)]
 
     people_keys = [c.key for c in spec.people_columns if c.key in headers.positions]
     if len(raw_frame) and people_keys:
@@ -124,7 +235,7 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
                                 if id_key and id_key in raw_frame
                                 else None
                             ),
-                            "column": f"{col.key} ({column_letters(headers.positions[col.key])})",
+                            "column": column_label(headers, col.key),
                             "value": source[bad].map(_show).to_numpy(),
                             "problem": problems[bad].to_numpy(),
                             "severity": Severity.ERROR,
@@ -134,29 +245,50 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
     typed_frame = pd.DataFrame(typed)
     typed_frame[ROW] = raw_frame[ROW].to_numpy()
     problems_frame = pd.concat(problem_parts, ignore_index=True) if problem_parts else empty_problems()
-    return Table(spec, title, headers, raw_frame, typed_frame, problems_frame, raw.token if raw else None, unparsed)
+    return Table(
+        spec,
+        title,
+        headers,
+        raw_frame,
+        typed_frame,
+        problems_frame,
+        raw.token if raw else None,
+        unparsed,
+        header_row,
+        tuple(instructions),
+    )
 
 
 def bind_tabs(
     raw_tabs: dict[Tab, RawTab], tabs: tuple[Tab, ...]
 ) -> tuple[dict[Tab, Table], Settings, list[dict[str, Any]]]:
-    """Bind Settings first (they say how to read dates and money), then only ``tabs``: a
-    job that reads Contacts need not parse a million Activities. Returns the tables
-    (Settings and ``tabs``), the settings, and the Settings tab's issues."""
+    """Bind Settings first (they say how to read dates, money and synonyms), then only
+    ``tabs``: a job that reads Contacts need not parse a million Activities. Every tab's
+    layout problems are raised at once. Returns the tables (Settings and ``tabs``), the
+    settings, and the Settings tab's issues."""
     settings_table = bind(raw_tabs.get(Tab.SETTINGS), Tab.SETTINGS, ParseOptions())
     settings, settings_issues = Settings.from_table(settings_table.typed)
     opts = ParseOptions.from_settings(settings)
     tables = {Tab.SETTINGS: settings_table}
+    errors: list[str] = []
     for tab in tabs:
         if tab is not Tab.SETTINGS:
-            tables[tab] = bind(raw_tabs.get(tab), tab, opts)
+            try:
+                tables[tab] = bind(raw_tabs.get(tab), tab, opts)
+            except SchemaError as exc:  # every tab's layout problems at once, not one per run
+                errors.append(str(exc))
+    if errors:
+        raise SchemaError(" | ".join(errors) + " ('sheetcrm inspect' shows how each header was read)")
     return tables, settings, settings_issues
 
 
 def bind_all(raw_tabs: dict[Tab, RawTab]) -> tuple[dict[Tab, Table], Settings, pd.DataFrame]:
-    """Bind every tab. Settings are read first, since they say how to read dates and money.
+    """Bind every tab, then link references. Settings are read first, since they say how to
+    read dates, money and synonyms; the language, when Settings do not give it, is inferred
+    from the headers.
 
-    Returns the tables, the settings, and the problems found in the Settings tab.
+    Returns the tables, the settings, and the problems found in the Settings tab and in
+    linking (:func:`link_tables`).
     """
     missing = [t for t in REQUIRED_TABS if t not in raw_tabs]
     if missing:
@@ -167,6 +299,14 @@ def bind_all(raw_tabs: dict[Tab, RawTab]) -> tuple[dict[Tab, Table], Settings, p
         )
     tables, settings, settings_issues = bind_tabs(raw_tabs, tuple(TABS))
     settings_table = tables[Tab.SETTINGS]
+    if not settings.language_set:
+        settings = settings.replace(language=infer_language(tables, raw_tabs))
+    lang = str(settings.language)
+    if lang != Lang.EN:
+        for table in tables.values():
+            if len(table.problems):
+                table.problems["problem"] = table.problems["problem"].map(lambda t: parse_problem(str(t), lang))
+    link_problems = link_tables(tables, lang)
     issues = (
         pd.DataFrame(
             [
@@ -185,7 +325,43 @@ def bind_all(raw_tabs: dict[Tab, RawTab]) -> tuple[dict[Tab, Table], Settings, p
         if settings_issues
         else empty_problems()
     )
+    if len(link_problems):
+        issues = pd.concat([issues, link_problems], ignore_index=True) if len(issues) else link_problems
     return tables, settings, issues
+
+
+def link_tables(tables: dict[Tab, Table], lang: str) -> pd.DataFrame:
+    """Link every reference cell (ID, or name / email / phone) in place: each table's
+    typed reference columns then hold the linked IDs, its ``resolved`` the same per column
+    (unmatched text stays in typed, where it links to nothing). Returns the link problems
+    and notes."""
+    from sheetcrm.engine.ids import issue_ids
+    from sheetcrm.engine.link import link_references
+
+    resolved, problems = link_references(tables, issue_ids(tables), lang)
+    for tab, columns in resolved.items():
+        table = tables[tab]
+        for key, ids in columns.items():
+            table.typed[key] = ids.where(ids.notna(), table.typed[key])
+            table.resolved[key] = ids
+    return problems
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def infer_language(tables: dict[Tab, Table], raw_tabs: dict[Tab, RawTab]) -> Lang:
+    """The workbook's language when Settings do not say: Traditional Chinese when most of
+    the recognised headers of its record tabs are written in Chinese."""
+    texts: list[str] = []
+    for tab in REQUIRED_TABS:
+        raw, table = raw_tabs.get(tab), tables.get(tab)
+        if raw is None or table is None:
+            continue
+        header = raw.header if table.header_row == 1 else raw.rows[table.header_row - 2]
+        texts += [str(header[i]) for i in table.headers.positions.values() if i < len(header)]
+    chinese = sum(1 for t in texts if _CJK.search(t))
+    return Lang.ZH_TW if texts and chinese * 2 > len(texts) else Lang.EN
 
 
 def _blank_mask(series: pd.Series) -> pd.Series:

@@ -7,7 +7,6 @@ tiers, lifecycle) and the Problems cell, as frames indexed like each table.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -21,7 +20,10 @@ from sheetcrm.customers.rfm import customer_index, flat_scores, rfm_table, value
 from sheetcrm.customers.rhythm import rhythm_table
 from sheetcrm.customers.transactions import attach_company, transactions
 from sheetcrm.engine.bind import ROW, Table
-from sheetcrm.pipeline.stages import advance_stages
+from sheetcrm.engine.ids import fill_ids as fill_ids  # where tests import it from
+from sheetcrm.engine.ids import issue_ids
+from sheetcrm.engine.ids import next_ids as next_ids  # where team/ imports it from
+from sheetcrm.pipeline.stages import advance_stages, evidence_seen
 from sheetcrm.schema import (
     TABS,
     ColumnType,
@@ -69,41 +71,6 @@ def as_of_date(value: Any = None) -> pd.Timestamp:
     if value is None:
         return pd.Timestamp(dt.date.today())
     return pd.Timestamp(value).normalize()
-
-
-# --------------------------------------------------------------------------- IDs
-
-
-def fill_ids(table: Table) -> pd.Series:
-    """New IDs for records whose ID cell is blank, indexed like ``table.typed``.
-
-    New IDs continue after the highest number already used with the tab's prefix
-    (``P-0041`` after ``P-0040``) in row order; existing IDs are never renumbered. A cell
-    holding an ID that does not parse is not blank and gets none.
-    """
-    key = table.spec.id_column
-    if key != "ID" or table.typed.empty:
-        return pd.Series(dtype=object)
-    raw = table.raw_column(key)
-    blank = raw.map(is_blank)
-    if not blank.any():
-        return pd.Series(dtype=object)
-    new = next_ids(table.typed[key], table.spec.id_prefix, int(blank.sum()))
-    return pd.Series(new, index=blank[blank].index, dtype=object)
-
-
-def next_ids(existing: pd.Series, prefix: str, count: int) -> list[str]:
-    """``count`` new IDs continuing after the highest number already used with ``prefix``
-    among ``existing`` (``P-0041`` after ``P-0040``), as wide as the widest used (at
-    least 4 digits), none already taken."""
-    existing = existing.dropna().astype(str)
-    pattern = re.compile(rf"^{re.escape(prefix)}(\d+)$")
-    numbers = existing.str.extract(pattern.pattern, expand=False).dropna()
-    start = int(numbers.astype(int).max()) if len(numbers) else 0
-    width = max(4, int(numbers.str.len().max()) if len(numbers) else 4)
-    new = [f"{prefix}{n:0{width}d}" for n in range(start + 1, start + 1 + count)]
-    taken = set(existing)
-    return [i for i in new if i not in taken] or new
 
 
 # ----------------------------------------------------------------------- compute
@@ -156,6 +123,19 @@ def to_cells(frame: pd.DataFrame, spec_tab: Tab, lang: str) -> pd.DataFrame:
             rounded = pd.to_numeric(s, errors="coerce").round(digits)
             out[key] = pd.Series(
                 [None if pd.isna(v) else (int(v) if float(v).is_integer() else float(v)) for v in rounded],
+                index=s.index,
+                dtype=object,
+            )
+        elif col.type is ColumnType.ENUM and col.enum is not None:
+            # Members can come back as plain str from pandas operations: label them again.
+            enum = col.enum
+            out[key] = pd.Series(
+                [
+                    None
+                    if v is None or (isinstance(v, float) and v != v) or v == ""
+                    else _label(enum.parse(v) or v, lang)
+                    for v in s
+                ],
                 index=s.index,
                 dtype=object,
             )
@@ -240,7 +220,7 @@ def compute(
     as_of = as_of_date(as_of)
     say = progress or (lambda _msg: None)
     lang = str(settings.language)
-    ids = {tab: fill_ids(tables[tab]) for tab in RECORD_TABS}
+    ids = issue_ids(tables)
     typed = {tab: t.typed.copy() for tab, t in tables.items()}
     for tab, new in ids.items():
         if len(new):
@@ -281,6 +261,17 @@ def compute(
     if unreadable.any():
         current = tables[Tab.OPPORTUNITIES].raw.reindex(columns=_PIPELINE_COLUMNS)
         cells[Tab.OPPORTUNITIES].loc[unreadable] = current.loc[unreadable].to_numpy()
+
+    acts = typed[Tab.ACTIVITIES]
+    if len(acts):
+        seen = evidence_seen(opps[~unreadable], acts, as_of, settings)
+        cells[Tab.ACTIVITIES] = to_cells(pd.DataFrame({"Seen": seen}), Tab.ACTIVITIES, lang)
+
+    if settings.write_resolved_ids:
+        for tab, table in tables.items():
+            for key, linked in table.resolved.items():
+                frame = cells.setdefault(tab, pd.DataFrame(index=table.typed.index))
+                frame[f"{key} (resolved)"] = linked.astype(object).where(linked.notna(), None)
 
     for tab, table in tables.items():
         if "Problems" not in [c.key for c in table.spec.computed_columns] or table.typed.empty:

@@ -17,6 +17,7 @@ from sheetcrm.backends.base import ChangeKind, WritePlan, empty_cells, log_entry
 from sheetcrm.cells.parse import ParseOptions, is_blank, parse_column
 from sheetcrm.engine.bind import ROW, Table
 from sheetcrm.engine.compute import Computed, as_of_date
+from sheetcrm.i18n import tr
 from sheetcrm.pipeline.stages import StageChange
 from sheetcrm.schema import (
     LOG,
@@ -120,7 +121,9 @@ def plan(
             id_header = spec.column("ID").header(lang)
             for new in new_ids:
                 log_rows.append(
-                    log_entry(now, run_id, table.title, new, id_header, "", new, "filled a missing ID", about="ID")
+                    log_entry(
+                        now, run_id, table.title, new, id_header, "", new, tr(lang, "filled a missing ID"), about="ID"
+                    )
                 )
 
         if tab is Tab.OPPORTUNITIES and len(computed.stages):
@@ -173,7 +176,7 @@ def plan(
                         stage_header,
                         seen.label(lang) if isinstance(seen, Stage) else "",
                         _text(table.raw.at[i, "Stage"]),
-                        "changed by a person (noticed by sheetcrm)",
+                        tr(lang, "changed by a person (noticed by sheetcrm)"),
                     )
                 )
 
@@ -223,10 +226,15 @@ def plan(
     write_log: list[dict[str, Any]] = []
     if len(cells) or headers or log_rows:
         moves = stage_counts(computed.stages)
-        summary = (
-            f"sync as of {as_of:%Y-%m-%d}: {sum(len(s) for s in computed.ids.values())} "
-            f"ID(s) filled, {moves['moves']} stage move(s), {moves['person']} person "
-            f"change(s), {computed_count} computed cell(s) updated"
+        summary = tr(
+            lang,
+            "sync as of {date}: {ids} ID(s) filled, {moves} stage move(s), {person} person change(s), "
+            "{cells} computed cell(s) updated",
+            date=as_of.strftime("%Y-%m-%d"),
+            ids=sum(len(s) for s in computed.ids.values()),
+            moves=moves["moves"],
+            person=moves["person"],
+            cells=computed_count,
         )
         titles = {tab: table.title for tab, table in tables.items()}
         notes = [
@@ -236,7 +244,15 @@ def plan(
         write_log = [*log_rows, log_entry(now, run_id, reason=summary), *notes]
     read = {tab: table.token for tab, table in tables.items() if table.token is not None}
     return Plan(
-        WritePlan(cells, headers, write_log, log_title=log_title, log_header=log_header, read=read),
+        WritePlan(
+            cells,
+            headers,
+            write_log,
+            log_title=log_title,
+            log_header=log_header,
+            read=read,
+            header_rows={t.title: t.header_row for t in tables.values() if t.header_row != 1},
+        ),
         log_frame,
         computed_count,
         len(headers),

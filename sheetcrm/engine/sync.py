@@ -20,8 +20,10 @@ import pandas as pd
 
 from sheetcrm.backends.base import WriteReport
 from sheetcrm.engine.compute import RECORD_TABS, as_of_date, compute
+from sheetcrm.engine.link import NOTE
 from sheetcrm.engine.plan import plan, stage_counts
 from sheetcrm.exceptions import ProblemsFoundError, shown
+from sheetcrm.i18n import tr
 from sheetcrm.schema import (
     NESL,
     Severity,
@@ -56,27 +58,49 @@ class SyncResult:
     counts: dict[str, Any] = field(default_factory=dict)
     report: WriteReport | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    #: The workbook's language (what it wrote in).
+    lang: str = "en"
 
-    def summary_lines(self) -> list[str]:
+    def summary_lines(self, lang: str | None = None) -> list[str]:
+        """What the run did, as lines for people, in ``lang`` (default: the workbook's)."""
+        lang = lang or self.lang
         c = self.counts
-        rows = ", ".join(f"{n} {t.lower()}" for t, n in c["rows"].items())
-        nesl = ", ".join(f"{k} {v}" for k, v in c["nesl"].items())
+        rows = tr(lang, ", ").join(
+            tr(lang, "{count} {tab}", count=n, tab=Tab(t).label(lang).lower()) for t, n in c["rows"].items()
+        )
+        nesl = tr(lang, ", ").join(f"{NESL(k).label(lang)} {v}" for k, v in c["nesl"].items())
+        notes = c.get("notes", 0)
         lines = [
-            f"Read {rows}.",
-            f"Problems: {c['problems']} ({c['errors']} error(s), {c['problems'] - c['errors']} warning(s)).",
-            f"IDs filled: {c['ids_filled']}. Stage moves: {c['stage_moves']}. "
-            f"Person stage changes noticed: {c['person_changes']}.",
-            f"Contacts by NESL: {nesl}.",
+            tr(lang, "Read {rows}.", rows=rows),
+            tr(
+                lang,
+                "Problems: {count} ({errors} error(s), {warnings} warning(s)).",
+                count=c["problems"] - notes,
+                errors=c["errors"],
+                warnings=c["problems"] - c["errors"] - notes,
+            ),
+            tr(
+                lang,
+                "IDs filled: {ids}. Stage moves: {moves}. Person stage changes noticed: {person}.",
+                ids=c["ids_filled"],
+                moves=c["stage_moves"],
+                person=c["person_changes"],
+            ),
+            tr(lang, "Contacts by NESL: {counts}.", counts=nesl),
             *c.get("notices", []),
         ]
+        if notes:
+            lines.insert(2, tr(lang, "References matched by name, email or phone: {count}.", count=notes))
         if self.dry_run:
-            lines.append(f"Dry run: {len(self.changes)} cell(s) would be written; nothing was written.")
+            lines.append(
+                tr(lang, "Dry run: {count} cell(s) would be written; nothing was written.", count=len(self.changes))
+            )
         else:
             skipped = len(self.report.skipped) if self.report else 0
             lines.append(
-                f"Cells written: {c['cells_written']}"
-                + (f" ({skipped} skipped because the sheet changed)" if skipped else "")
-                + (" (nothing changed; the workbook was not rewritten)" if not len(self.changes) else "")
+                tr(lang, "Cells written: {count}", count=c["cells_written"])
+                + (tr(lang, " ({count} skipped because the sheet changed)", count=skipped) if skipped else "")
+                + (tr(lang, " (nothing changed; the workbook was not rewritten)") if not len(self.changes) else "")
             )
         return lines
 
@@ -91,28 +115,33 @@ def sync(
     *,
     dry_run: bool = False,
     progress: Progress | None = None,
+    before_write: Callable[[pd.DataFrame], None] | None = None,
     fail_on_problems: bool = False,
 ) -> SyncResult:
     """Validate, compute and write the computed cells of ``workbook``.
 
     Writes only cells whose value changes, in one backend write, and appends the Log rows.
-    With ``dry_run`` nothing is written. With ``fail_on_problems``, a workbook with any
-    validation problem raises :class:`ProblemsFoundError` before anything is written.
-    Returns a :class:`SyncResult`.
+    With ``dry_run`` nothing is written. ``before_write`` is given the planned changes
+    (as in :attr:`SyncResult.changes`) before anything is written. With
+    ``fail_on_problems``, a workbook with any validation problem raises
+    :class:`ProblemsFoundError` before anything is written. Returns a :class:`SyncResult`.
     """
     say = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
     as_of_ts = as_of_date(as_of)
     now = dt.datetime.now().replace(microsecond=0)
     run_id = _new_run_id(now)
+    lang = str(workbook.settings.language)  # read before the write marks the workbook stale
     t0 = time.perf_counter()
     say("validating")
     problems = workbook.validate()
     timings["validate"] = time.perf_counter() - t0
-    if fail_on_problems and len(problems) and not dry_run:
-        errors = int((problems["severity"] == "error").sum())
+    # Notes (references matched by name) tell what sheetcrm understood; they are no problem.
+    blocking = int((problems["severity"] != NOTE).sum())
+    if fail_on_problems and blocking and not dry_run:
+        errors = int((problems["severity"] == Severity.ERROR).sum())
         raise ProblemsFoundError(
-            f"{len(problems)} validation problem(s) ({errors} error(s)) and --fail-on-problems: nothing was "
+            f"{blocking} validation problem(s) ({errors} error(s)) and --fail-on-problems: nothing was "
             f"written; run 'sheetcrm validate' for the list, fix the cells and run again"
         )
     t0 = time.perf_counter()
@@ -129,6 +158,8 @@ def sync(
         )
     timings["plan"] = time.perf_counter() - t0
     report = None
+    if before_write is not None:
+        before_write(_changes_frame(the_plan.write.cells))
     if not dry_run and not the_plan.write.empty:
         say(f"writing {len(the_plan.write.cells)} cell(s)")
         t0 = time.perf_counter()
@@ -142,6 +173,7 @@ def sync(
         "rows": {t.value: len(workbook.tables[t]) for t in RECORD_TABS},
         "problems": len(problems),
         "errors": int((problems["severity"] == Severity.ERROR).sum()),
+        "notes": int((problems["severity"] == NOTE).sum()),
         "ids_filled": sum(len(s) for s in computed.ids.values()),
         "stage_moves": stage_counts(stages)["moves"],
         "person_changes": stage_counts(stages)["person"],
@@ -151,14 +183,30 @@ def sync(
         "log_rows": len(the_plan.write.log),
         "notices": [n.text(workbook.settings.language) for n in computed.notices],
     }
-    changes = cells.drop(columns=["tab", "col", "id_col", "cas"]) if len(cells) else cells
-    changes = changes.rename(columns={"title": "tab", "record_id": "id"}) if len(changes) else changes
+    changes = _changes_frame(cells)
     frames = {tab: computed.cells[tab] for tab in computed.cells}
     if not dry_run and report is not None:
         workbook.mark_stale()
     return SyncResult(
-        run_id, as_of_ts, dry_run, changes, problems, frames, the_plan.log_changes, counts, report, timings
+        run_id,
+        as_of_ts,
+        dry_run,
+        changes,
+        problems,
+        frames,
+        the_plan.log_changes,
+        counts,
+        report,
+        timings,
+        lang,
     )
+
+
+def _changes_frame(cells: pd.DataFrame) -> pd.DataFrame:
+    """Planned cells as a person reads them: tab title, row, id, column, old, new, kind."""
+    if not len(cells):
+        return cells
+    return cells.drop(columns=["tab", "col", "id_col", "cas"]).rename(columns={"title": "tab", "record_id": "id"})
 
 
 def sync_target(
@@ -169,20 +217,34 @@ def sync_target(
     dry_run: bool = False,
     backup: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
+    force: bool = False,
+    before_write: Callable[[pd.DataFrame], None] | None = None,
     fail_on_problems: bool = False,
 ) -> SyncResult:
     """The whole sync of the workbook at ``target`` (an .xlsx path, or a Google Sheets URL
-    or key): read once, save a local copy into the folder ``backup`` first if asked, then
-    :func:`sync`. What the ``sync`` command runs."""
-    from sheetcrm.backends.backup import save_copy
+    or key): read once, save a copy into the folder ``backup`` first if asked (a byte copy
+    of an .xlsx), then :func:`sync`. ``force`` writes an .xlsx even when Excel or
+    LibreOffice has it open. What the ``sync`` command runs."""
+    from sheetcrm.backends.backup import backup_copy
+    from sheetcrm.backends.xlsx import XlsxBackend
     from sheetcrm.workbook import Workbook, open_backend
 
     say = progress or (lambda _msg: None)
     backend = open_backend(target, credentials=credentials)
+    if isinstance(backend, XlsxBackend):
+        backend.force = force
+        backend.progress = progress
     say(f"reading {shown(backend.location)}")
     raw = backend.read()
     if backup is not None:
-        say(f"saved a copy to {save_copy(raw, Path(backup))}")
+        say(f"saved a copy to {backup_copy(backend, raw, Path(backup))}")
+    say("parsing every cell")
+    workbook = Workbook(backend, raw)
     return sync(
-        Workbook(backend, raw), as_of=as_of, dry_run=dry_run, progress=progress, fail_on_problems=fail_on_problems
+        workbook,
+        as_of=as_of,
+        dry_run=dry_run,
+        progress=progress,
+        before_write=before_write,
+        fail_on_problems=fail_on_problems,
     )

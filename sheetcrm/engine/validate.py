@@ -12,19 +12,35 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sheetcrm.cells.a1 import column_letters
 from sheetcrm.cells.normalize import fold_name, normalize_company_name
 from sheetcrm.cells.parse import is_blank
 from sheetcrm.customers.transactions import purchase_mask, won_unrecorded
-from sheetcrm.engine.bind import PROBLEM_COLUMNS, ROW, Table, empty_problems
+from sheetcrm.engine.bind import PROBLEM_COLUMNS, ROW, Table, column_label, empty_problems
+from sheetcrm.i18n import N_, tr
 from sheetcrm.schema import PURCHASE_TYPES, RECORD_NOUN, TABS, ColumnType, Severity, Tab
 
 _TAB_ORDER = {t: i for i, t in enumerate(TABS)}
 
 
 def _col(table: Table, key: str) -> str:
-    pos = table.headers.positions.get(key)
-    return f"{key} ({column_letters(pos)})" if pos is not None else key
+    return column_label(table.headers, key)
+
+
+def _each(lang: str, message: str, **fields: pd.Series | str) -> pd.Series:
+    """``message`` translated once, then filled per row from Series (or scalar) fields."""
+    template = tr(lang, message)
+    index = next(v.index for v in fields.values() if isinstance(v, pd.Series))
+    columns = {k: (v.astype(str) if isinstance(v, pd.Series) else pd.Series(v, index=index)) for k, v in fields.items()}
+    frame = pd.DataFrame(columns)
+    return pd.Series(
+        [template.format(**dict(zip(frame.columns, row, strict=True))) for row in frame.itertuples(index=False)],
+        index=index,
+        dtype=object,
+    )
+
+
+def _noun(tab: Tab, lang: str) -> str:
+    return tr(lang, RECORD_NOUN[tab])
 
 
 def _problems(
@@ -49,7 +65,7 @@ def _problems(
     )
 
 
-def required_problems(table: Table) -> list[pd.DataFrame]:
+def required_problems(table: Table, lang: str = "en") -> list[pd.DataFrame]:
     """Blank cells in required columns."""
     out = []
     for col in table.spec.columns:
@@ -60,13 +76,18 @@ def required_problems(table: Table) -> list[pd.DataFrame]:
                     table,
                     missing,
                     col.key,
-                    f"{col.key} is empty; every {RECORD_NOUN[table.tab]} row needs one",
+                    tr(
+                        lang,
+                        "{column} is empty; every {noun} row needs one",
+                        column=col.header(lang),
+                        noun=_noun(table.tab, lang),
+                    ),
                 )
             )
     return out
 
 
-def duplicate_id_problems(table: Table) -> list[pd.DataFrame]:
+def duplicate_id_problems(table: Table, lang: str = "en") -> list[pd.DataFrame]:
     """IDs used on more than one row: every such row is reported, naming the others."""
     key = table.spec.id_column
     if key is None or key not in table.raw:
@@ -83,39 +104,26 @@ def duplicate_id_problems(table: Table) -> list[pd.DataFrame]:
         ],
         index=ids[dup].index,
     ).reindex(ids.index)
-    what = "name" if key == "Name" else key
     message = (
-        f"{what} '"
-        + ids.astype(str)
-        + "' is also used on row(s) "
-        + others
-        + f"; each {what} must be unique: change one, or clear the ID and sheetcrm fills a new one"
+        _each(
+            lang,
+            "ID '{value}' is also used on row(s) {rows}; each ID must be unique: change one, "
+            "or clear the ID and sheetcrm fills a new one",
+            value=ids,
+            rows=others.fillna(""),
+        )
         if key == "ID"
-        else f"{what} '" + ids.astype(str) + "' is also used on row(s) " + others + f"; each {what} must be unique"
+        else _each(
+            lang,
+            "name '{value}' is also used on row(s) {rows}; each name must be unique",
+            value=ids,
+            rows=others.fillna(""),
+        )
     )
     return [_problems(table, dup, key, message)]
 
 
-def reference_problems(table: Table, tables: dict[Tab, Table]) -> list[pd.DataFrame]:
-    """References (Company ID, Contact ID, Opportunity ID) to records that do not exist."""
-    out = []
-    for col in table.spec.columns:
-        if col.type is not ColumnType.REF or col.ref is None or col.key not in table.raw:
-            continue
-        target = tables[col.ref]
-        known = set(target.typed["ID"].dropna())
-        values = table.typed[col.key]
-        dangling = values.notna() & ~values.isin(known)
-        message = (
-            f"{col.key} '" + values.astype(str) + f"' matches no ID in the "
-            f"{target.title} tab; expected the ID of an existing "
-            f"{RECORD_NOUN[col.ref]}"
-        )
-        out.append(_problems(table, dangling, col.key, message))
-    return out
-
-
-def activity_problems(table: Table) -> list[pd.DataFrame]:
+def activity_problems(table: Table, lang: str = "en") -> list[pd.DataFrame]:
     """Activities that link to nothing, and purchases without an amount."""
     t = table.typed
     links = t[["Contact ID", "Company ID", "Opportunity ID"]].notna().any(axis=1)
@@ -124,8 +132,11 @@ def activity_problems(table: Table) -> list[pd.DataFrame]:
             table,
             ~links & t["Type"].notna(),
             "Contact ID",
-            "the activity names no Contact ID, Company ID or Opportunity ID; "
-            "expected at least one so it counts for someone",
+            tr(
+                lang,
+                "the activity names no contact, company or opportunity (by ID or name); "
+                "expected at least one so it counts for someone",
+            ),
             Severity.WARNING,
         )
     ]
@@ -136,14 +147,14 @@ def activity_problems(table: Table) -> list[pd.DataFrame]:
             table,
             no_amount,
             "Amount",
-            "a purchase without an Amount does not count in RFM; expected the amount paid",
+            tr(lang, "a purchase without an Amount does not count in RFM; expected the amount paid"),
             Severity.WARNING,
         )
     )
     return out
 
 
-def won_problems(table: Table, activities: Table) -> list[pd.DataFrame]:
+def won_problems(table: Table, activities: Table, lang: str = "en") -> list[pd.DataFrame]:
     """Won deals that count as no purchase: no purchase activity records them and they
     have no Closed date to date them by."""
     t, a = table.typed, activities.typed
@@ -160,14 +171,17 @@ def won_problems(table: Table, activities: Table) -> list[pd.DataFrame]:
             table,
             undated,
             "Closed",
-            "a Won deal without a Closed date (and no Order activity) does not count as a "
-            "purchase; expected the date it was won",
+            tr(
+                lang,
+                "a Won deal without a Closed date (and no Order activity) does not count as a "
+                "purchase; expected the date it was won",
+            ),
             Severity.WARNING,
         )
     ]
 
 
-def amount_problems(table: Table) -> list[pd.DataFrame]:
+def amount_problems(table: Table, lang: str = "en") -> list[pd.DataFrame]:
     out = []
     for col in table.spec.people_columns:
         if col.type is ColumnType.MONEY and col.key in table.raw:
@@ -176,13 +190,17 @@ def amount_problems(table: Table) -> list[pd.DataFrame]:
                     table,
                     table.typed[col.key] < 0,
                     col.key,
-                    f"{col.key} is negative; expected an amount of 0 or more (record a refund as its own activity)",
+                    tr(
+                        lang,
+                        "{column} is negative; expected an amount of 0 or more (record a refund as its own activity)",
+                        column=col.header(lang),
+                    ),
                 )
             )
     return out
 
 
-def owner_problems(table: Table, team: Table) -> list[pd.DataFrame]:
+def owner_problems(table: Table, team: Table, lang: str = "en") -> list[pd.DataFrame]:
     """Owners that are not a rep in Team (only when Team lists anyone)."""
     if "Owner" not in table.raw or team.typed.empty:
         return []
@@ -194,38 +212,57 @@ def owner_problems(table: Table, team: Table) -> list[pd.DataFrame]:
             table,
             unknown,
             "Owner",
-            "Owner '" + owners.astype(str) + f"' is not a Name in the {team.title} tab; "
-            "expected one of the team's names",
+            _each(
+                lang,
+                "Owner '{owner}' is not a Name in the {tab} tab; expected one of the team's names",
+                owner=owners,
+                tab=team.title,
+            ),
             Severity.WARNING,
         )
     ]
 
 
-def team_problems(table: Table) -> list[pd.DataFrame]:
+def team_problems(table: Table, lang: str = "en") -> list[pd.DataFrame]:
     return [
         _problems(
-            table, table.typed["Weight"] <= 0, "Weight", "Weight must be above 0; expected a capacity like 1, 2 or 0.5"
+            table,
+            table.typed["Weight"] <= 0,
+            "Weight",
+            tr(lang, "Weight must be above 0; expected a capacity like 1, 2 or 0.5"),
         )
     ]
 
 
-def likely_duplicate_problems(table: Table) -> list[pd.DataFrame]:
+def _shared_phone_key(t: pd.DataFrame) -> pd.Series:
+    """For contacts, a key equal for rows sharing a phone number in either phone column
+    (Mobile or Phone): the index of the first row holding any of the row's numbers."""
+    phones = pd.concat([t[c].dropna() for c in ("Phone", "Mobile") if c in t])
+    if phones.empty:
+        return pd.Series(None, index=t.index, dtype=object)
+    first_of_number = pd.Series(phones.index, index=phones.to_numpy()).groupby(level=0).min()
+    first = pd.Series(phones.map(first_of_number).to_numpy(), index=phones.index).groupby(level=0).min()
+    return first.reindex(t.index).map(lambda v: None if pd.isna(v) else f"row{int(v)}").astype(object)
+
+
+def likely_duplicate_problems(table: Table, lang: str = "en") -> list[pd.DataFrame]:
     """Rows that probably describe the same company or person as an earlier row.
 
-    Companies: same folded name. Contacts: same email, same phone, or same folded name at
-    the same company. Each later row is reported once, naming the first.
+    Companies: same folded name. Contacts: same email, a number in either phone column
+    (Mobile, Phone) that an earlier row also has, or same folded name at the same company.
+    Each later row is reported once, naming the first.
     """
     t = table.typed
     if t.empty:
         return []
     keys: list[tuple[str, str, pd.Series]] = []
     if table.spec.tab is Tab.COMPANIES:
-        keys.append(("Name", "name", t["Name"].map(normalize_company_name, na_action="ignore")))
+        keys.append(("Name", N_("name"), t["Name"].map(normalize_company_name, na_action="ignore")))
     else:
-        keys.append(("Email", "email", t["Email"]))
-        keys.append(("Phone", "phone", t["Phone"]))
+        keys.append(("Email", N_("email"), t["Email"]))
+        keys.append(("Phone" if t["Phone"].notna().any() else "Mobile", N_("phone"), _shared_phone_key(t)))
         folded = t["Name"].map(fold_name, na_action="ignore")
-        keys.append(("Name", "name and company", folded + "|" + t["Company ID"].fillna("")))
+        keys.append(("Name", N_("name and company"), folded + "|" + t["Company ID"].fillna("")))
     seen = pd.Series(False, index=t.index)
     out = []
     for key, what, values in keys:
@@ -236,16 +273,22 @@ def likely_duplicate_problems(table: Table) -> list[pd.DataFrame]:
         first_idx = values[values.notna()].drop_duplicates(keep="first")
         first_of = pd.Series(first_idx.index, index=first_idx.to_numpy())
         firsts = values[dup].map(first_of)
-        ref = (
-            t.loc[firsts, "ID"].fillna("(no ID)").astype(str).to_numpy()
-            + " (row "
-            + t.loc[firsts, ROW].astype(str).to_numpy()
-            + ")"
-        )
+        ref = [
+            tr(lang, "{id} (row {row})", id=i, row=r)
+            for i, r in zip(
+                t.loc[firsts, "ID"].fillna(tr(lang, "(no ID)")).astype(str), t.loc[firsts, ROW].astype(str), strict=True
+            )
+        ]
         message = pd.Series("", index=t.index, dtype=object)
         message.loc[dup.to_numpy()] = np.array(
             [
-                f"likely the same {RECORD_NOUN[table.tab]} as {r}: same {what}; merge the rows or make them differ"
+                tr(
+                    lang,
+                    "likely the same {noun} as {other}: same {what}; merge the rows or make them differ",
+                    noun=_noun(table.tab, lang),
+                    other=r,
+                    what=tr(lang, what),
+                )
                 for r in ref
             ],
             dtype=object,
@@ -255,10 +298,15 @@ def likely_duplicate_problems(table: Table) -> list[pd.DataFrame]:
     return out
 
 
-def validate_tables(tables: dict[Tab, Table], settings_problems: pd.DataFrame | None = None) -> pd.DataFrame:
-    """All problems in the bound tables, sorted by tab, row and column.
+def validate_tables(
+    tables: dict[Tab, Table], settings_problems: pd.DataFrame | None = None, lang: str = "en"
+) -> pd.DataFrame:
+    """All problems in the bound tables, sorted by tab, row and column, worded in ``lang``.
 
-    Returns a DataFrame with columns tab, row, id, column, value, problem, severity.
+    ``settings_problems``: what binding found (Settings values, links made by name and
+    references that link nothing; see :func:`~sheetcrm.engine.bind.bind_all`). Returns a
+    DataFrame with columns tab, row, id, column, value, problem, severity ("error",
+    "warning", or "note" for a link made by name).
     """
     parts: list[pd.DataFrame] = []
     if settings_problems is not None:
@@ -267,20 +315,19 @@ def validate_tables(tables: dict[Tab, Table], settings_problems: pd.DataFrame | 
         if tab is Tab.LOG:
             continue
         parts.append(table.problems)
-        parts.extend(required_problems(table))
-        parts.extend(duplicate_id_problems(table))
-        parts.extend(reference_problems(table, tables))
-        parts.extend(amount_problems(table))
+        parts.extend(required_problems(table, lang))
+        parts.extend(duplicate_id_problems(table, lang))
+        parts.extend(amount_problems(table, lang))
         if tab is Tab.ACTIVITIES:
-            parts.extend(activity_problems(table))
+            parts.extend(activity_problems(table, lang))
         if tab is Tab.OPPORTUNITIES:
-            parts.extend(won_problems(table, tables[Tab.ACTIVITIES]))
+            parts.extend(won_problems(table, tables[Tab.ACTIVITIES], lang))
         if tab in (Tab.COMPANIES, Tab.CONTACTS):
-            parts.extend(likely_duplicate_problems(table))
+            parts.extend(likely_duplicate_problems(table, lang))
         if tab in (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES):
-            parts.extend(owner_problems(table, tables[Tab.TEAM]))
+            parts.extend(owner_problems(table, tables[Tab.TEAM], lang))
         if tab is Tab.TEAM:
-            parts.extend(team_problems(table))
+            parts.extend(team_problems(table, lang))
     parts = [p for p in parts if len(p)]
     if not parts:
         return empty_problems()

@@ -31,13 +31,13 @@ def _grid_requests(lang: Any) -> list[dict[str, Any]]:
             "sheetId": sheet_id,
             "title": spec.title(lang),
             "index": sheet_id,
-            "gridProperties": {"rowCount": 1000, "columnCount": len(spec.columns), "frozenRowCount": 1},
+            "gridProperties": {"rowCount": 1000, "columnCount": len(spec.template_columns), "frozenRowCount": 1},
         }
         if sheet_id == 0:
             requests.append({"updateSheetProperties": {"properties": props, "fields": "title,index,gridProperties"}})
         else:
             requests.append({"addSheet": {"properties": props}})
-        for i, col in enumerate(spec.columns):
+        for i, col in enumerate(spec.template_columns):
             column = {"sheetId": sheet_id, "startColumnIndex": i, "endColumnIndex": i + 1}
             shade = _COMPUTED_SHADE if col.computed else _PEOPLE_SHADE
             requests.append(
@@ -128,7 +128,10 @@ def create_google_workbook(
     try:
         client.http_client.batch_update(key, {"requests": _grid_requests(lang)})
         data = [
-            {"range": absolute_range_name(spec.title(lang), "A1"), "values": [[c.header(lang) for c in spec.columns]]}
+            {
+                "range": absolute_range_name(spec.title(lang), "A1"),
+                "values": [[c.header(lang) for c in spec.template_columns]],
+            }
             for spec in TABS.values()
         ]
         settings = TABS[Tab.SETTINGS].title(lang)

@@ -10,9 +10,11 @@ The rules are written out, with examples, in ``docs/pipeline-rules.md``; in shor
   deal reached at least that stage. The *target* is the highest stage among the counted
   activities; the *evidence* is the earliest counted activity that reaches it (ties: the
   smallest activity ID, compared as text; a missing ID sorts last).
-* **Which activities count.** Only those dated on or after the deal's current Stage Since
-  (all of them when Stage Since is missing). After a person's edit, only activities dated
-  strictly after the day the edit was noticed (see below).
+* **Which activities count.** Those dated on or after the deal's current Stage Since (all
+  of them when Stage Since is missing), and evidence sheetcrm has not seen before (a blank
+  ``Seen`` in ``activities``) whatever its date. After a person's edit, only activities
+  dated strictly after the day the edit was noticed (see below); new evidence that is
+  ignored for that reason is flagged.
 * **Never backward, never out of Won/Lost.** The new stage is ``max(current, target)`` by
   stage order; closed deals never move on evidence; evidence never reaches Lost.
 * **People win.** ``Stage != Stage Seen`` (Stage Seen set) means a person changed the
@@ -35,6 +37,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from sheetcrm.i18n import N_, tr
 from sheetcrm.schema import ActivityType, Flag, Lang, Stage
 from sheetcrm.settings import Settings
 
@@ -47,6 +50,7 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "StageChange",
     "advance_stages",
+    "evidence_seen",
     "pipeline_summary",
     "stage_from_order",
     "stage_order",
@@ -99,24 +103,22 @@ _NS_PER_DAY: Final = 86_400_000_000_000
 
 #: Stage Reason texts. ``{date}`` is a YYYY-MM-DD date; ``{type}``/``{stage}`` labels in
 #: the workbook's language; ``{id}`` an activity ID.
-_REASONS: Final[Mapping[str, Mapping[str, str]]] = {
-    Lang.EN: {
-        "evidence": "{type} {id} on {date}",
-        "evidence_no_id": "{type} on {date}",
-        "person": "changed by a person (noticed {date})",
-        "filled": "blank stage set to {stage} ({date})",
-        "first_seen": "first seen {date}",
-        "since": "in this stage since {date}",
-    },
-    Lang.ZH_TW: {
-        "evidence": "{type} {id}（{date}）",
-        "evidence_no_id": "{type}（{date}）",
-        "person": "由人員變更（{date} 發現）",
-        "filled": "空白階段設為{stage}（{date}）",
-        "first_seen": "首次同步（{date}）",
-        "since": "自 {date} 起在此階段",
-    },
+_REASON_MESSAGES: Final[Mapping[str, str]] = {
+    "evidence": N_("{type} {id} on {date}"),
+    "evidence_no_id": N_("{type} on {date}"),
+    "person": N_("changed by a person (noticed {date})"),
+    "filled": N_("blank stage set to {stage} ({date})"),
+    "first_seen": N_("first seen {date}"),
+    "since": N_("in this stage since {date}"),
 }
+
+
+def _reasons(lang: str) -> dict[str, str]:
+    """The Stage Reason templates in ``lang``, from the catalog (fields left to fill)."""
+    return {key: tr(lang, message) for key, message in _REASON_MESSAGES.items()}
+
+
+_REASONS: Final[Mapping[str, Mapping[str, str]]] = {lang: _reasons(lang) for lang in (Lang.EN, Lang.ZH_TW)}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -173,10 +175,11 @@ def _render(template: str, n: int, **fields: Any) -> np.ndarray:
 
 
 def _flag_texts(lang: str) -> np.ndarray:
-    """Bit pattern (1 stale, 2 overdue, 4 won without amount) -> Flags text (None for 0)."""
-    flags = (Flag.STALE, Flag.OVERDUE, Flag.WON_NO_AMOUNT)
+    """Bit pattern (1 stale, 2 overdue, 4 won without amount, 8 new evidence ignored) ->
+    Flags text (None for 0)."""
+    flags = (Flag.STALE, Flag.OVERDUE, Flag.WON_NO_AMOUNT, Flag.EVIDENCE_IGNORED)
     texts: list[str | None] = []
-    for code in range(8):
+    for code in range(1 << len(flags)):
         labels = [f.label(lang) for bit, f in enumerate(flags) if code & (1 << bit)]
         texts.append("; ".join(labels) if labels else None)
     return np.array(texts, dtype=object)
@@ -296,14 +299,31 @@ def advance_stages(
             rules[atype] = parsed.order
     a_rule = activities["Type"].map(rules).to_numpy(dtype="float64", na_value=np.nan)
     cand_mask = a_valid & ~np.isnan(a_rule)
+    # Evidence sheetcrm has not counted before (a blank Seen) moves a deal whatever its
+    # date: people log activities days after they happen.
+    a_new = np.isnat(_dates(activities["Seen"])) if "Seen" in activities else np.zeros(len(activities), dtype=bool)
     cand = pd.DataFrame(
         {
             "code": a_code[cand_mask],
             "date": a_date[cand_mask].view("int64"),
             "order": a_rule[cand_mask].astype(np.int64),
             "act": np.flatnonzero(cand_mask),
+            "new": a_new[cand_mask],
         }
     )
+    # New evidence that would move a deal a person set the stage of (now, or on an earlier
+    # run and dated before that edit) is not counted; the deal's Flags say so.
+    guarded = ~blank & ~closed & (person | person_marked) & (o_code >= 0)
+    ignored = np.zeros(n, dtype=bool)
+    if guarded.any() and len(cand):
+        g = pd.DataFrame(
+            {"code": o_code[guarded], "pos": np.flatnonzero(guarded), "cutoff": since[guarded].view("int64")}
+        )
+        gm = cand[cand["new"]].merge(g, on="code", how="inner", sort=False)
+        pos_g = gm["pos"].to_numpy()
+        beyond = gm["order"].to_numpy() > cur[pos_g]
+        before_edit = person[pos_g] | (gm["date"].to_numpy() <= gm["cutoff"].to_numpy())
+        ignored[pos_g[beyond & before_edit]] = True
     rows_mask = eligible & (o_code >= 0)
     rows = pd.DataFrame(
         {
@@ -315,7 +335,12 @@ def advance_stages(
         }
     )
     m = cand.merge(rows, on="code", how="inner", sort=False)
-    counted = ~m["use_cutoff"] | (m["date"] > m["cutoff"]) | ((m["date"] == m["cutoff"]) & ~m["strict"])
+    counted = (
+        ~m["use_cutoff"]
+        | (m["date"] > m["cutoff"])
+        | ((m["date"] == m["cutoff"]) & ~m["strict"])
+        | (m["new"] & ~m["strict"])
+    )
     m = m.loc[counted, ["pos", "date", "order", "act"]]
     # Highest stage, then earliest date, then smallest activity ID.
     m = m[m["order"] == m.groupby("pos")["order"].transform("max")]
@@ -395,7 +420,12 @@ def advance_stages(
     stale = is_open & ~np.isnat(recent) & (recent < stale_cut)
     overdue = is_open & ~np.isnat(expected) & (expected < as_of64)
     won_no_amount = (new_order == _WON) & (np.isnan(amount) | (amount == 0))
-    code = stale.astype(np.int64) | (overdue.astype(np.int64) << 1) | (won_no_amount.astype(np.int64) << 2)
+    code = (
+        stale.astype(np.int64)
+        | (overdue.astype(np.int64) << 1)
+        | (won_no_amount.astype(np.int64) << 2)
+        | (ignored.astype(np.int64) << 3)
+    )
     flags = _flag_texts(lang)[code]
 
     return pd.DataFrame(
@@ -428,6 +458,29 @@ def _type_labels(values: np.ndarray, lang: str) -> np.ndarray:
     if missing.any():
         out[missing] = [_type_label(v, lang) for v in values[missing]]
     return out
+
+
+def evidence_seen(
+    opportunities: pd.DataFrame, activities: pd.DataFrame, as_of: pd.Timestamp, settings: Settings
+) -> pd.Series:
+    """The Seen date of each activity: when sheetcrm first counted it as evidence.
+
+    In: ``opportunities`` (column ``ID``), ``activities`` (``Opportunity ID``, ``Date``,
+    ``Type`` and, when the sheet has it, ``Seen``), ``as_of`` and ``settings``
+    (``stage_rules``). Out: datetime64 Series indexed like ``activities``: the Seen already
+    there, ``as_of`` for evidence (linked to a known deal, of a ruled type, dated on or
+    before ``as_of``) seen for the first time, NaT otherwise.
+    """
+    seen = (
+        pd.to_datetime(activities["Seen"])
+        if "Seen" in activities
+        else pd.Series(pd.NaT, index=activities.index, dtype="datetime64[ns]")
+    )
+    known = activities["Opportunity ID"].isin(set(opportunities["ID"].dropna()))
+    ruled = activities["Type"].isin(list(settings.stage_rules))
+    dated = pd.to_datetime(activities["Date"]) <= pd.Timestamp(as_of).normalize()
+    first = seen.isna() & known & ruled & dated.fillna(False)
+    return seen.where(~first, pd.Timestamp(as_of).normalize()).astype("datetime64[ns]")
 
 
 # --------------------------------------------------------------------------- summary

@@ -178,9 +178,7 @@ def plan_invitations(
         cells.append(change)
         ct_header = header(Tab.CONTACTS, "ID", lang)
         reason = say("log.id_filled", lang, event=event)
-        log += [
-            log_entry(now, run, contacts_table.title, cid, ct_header, "", cid, reason, about="ID") for cid in fills
-        ]
+        log += [log_entry(now, run, contacts_table.title, cid, ct_header, "", cid, reason, about="ID") for cid in fills]
     by_id = contacts.drop_duplicates("ID").set_index("ID")
     who = invite_list["ID"]
     new_ids = next_ids(activities.typed["ID"], ACTIVITIES.id_prefix, len(who))

@@ -51,10 +51,10 @@ class LeadStatus(LabeledEnum):
 
 #: The lead column holding the company's name (Companies' Name).
 COMPANY = "Company"
-_CONTACT_KEYS = ("Name", "Title", "Role", "Email", "Phone", "Owner", "Source", "Created", "Opt-out")
+_CONTACT_KEYS = ("Name", "Title", "Role", "Email", "Mobile", "Phone", "Owner", "Source", "Created", "Opt-out")
 _COMPANY_KEYS = ("Industry", "Region", "Size")
 #: Cells of an existing contact that ``merge_empty`` may fill when blank.
-MERGE_KEYS = ("Company ID", "Title", "Role", "Email", "Phone")
+MERGE_KEYS = ("Company ID", "Title", "Role", "Email", "Mobile", "Phone")
 OUTCOME_COLUMNS = ["row", "status", "id", "name", "reason"]
 
 
@@ -243,12 +243,15 @@ def plan_leads(
     # email or phone did not parse is rejected above and never matched.
     existing = {
         "email": email_keys(contacts.typed["Email"]),
-        "phone": phone_keys(contacts.typed["Phone"]),
+        # Either phone column (手機 Mobile, 電話 Phone) identifies a person.
+        "phone": phone_keys(contacts.typed["Phone"]).fillna(phone_keys(contacts.typed["Mobile"])),
         "name": person_keys(contacts.raw_column("Name"), existing_company_name),
     }
     lead_keys = {
         "email": email_keys(typed["Email"]) if "Email" in typed else _nones(leads.index),
-        "phone": phone_keys(typed["Phone"]) if "Phone" in typed else _nones(leads.index),
+        "phone": (phone_keys(typed["Phone"]) if "Phone" in typed else _nones(leads.index)).fillna(
+            phone_keys(typed["Mobile"]) if "Mobile" in typed else _nones(leads.index)
+        ),
         "name": person_keys(leads["Name"], lead_co),
     }
     contact_ids = _id_texts(contacts.raw_column("ID"))

@@ -1,0 +1,86 @@
+"""New IDs for records whose ID cell is blank, never one that was used before.
+
+Pure: bound tables in, a Series of new IDs per tab out. An ID is never issued twice: new
+numbers continue after the highest one the tab holds, the Log has ever recorded for the
+tab's prefix (so a deleted record's ID is not handed to a new row), and any reference in
+another tab still names (a reference to a deleted record stays dangling, not re-pointed).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from sheetcrm.cells.parse import is_blank
+from sheetcrm.engine.bind import Table
+from sheetcrm.schema import TABS, ColumnType, Tab
+
+#: The tabs whose records carry an ID sheetcrm fills.
+ID_TABS = (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES)
+
+
+def _numbers(values: pd.Series, prefix: str) -> pd.Series:
+    """The numbers of the values that are ``prefix`` + digits, as strings (digits kept)."""
+    text = values.dropna().map(lambda v: str(v).strip())
+    return text.str.extract(rf"^{re.escape(prefix)}(\d+)$", expand=False).dropna()
+
+
+def used_numbers(tab: Tab, tables: dict[Tab, Table]) -> pd.Series:
+    """Every number of ``tab``'s prefix sheetcrm has issued or seen: the tab's IDs, the
+    IDs in the Log, and references to ``tab`` typed in other tabs (digits as strings)."""
+    prefix = TABS[tab].id_prefix
+    parts = [_numbers(tables[tab].typed["ID"], prefix)] if tab in tables else []
+    log = tables.get(Tab.LOG)
+    if log is not None and "ID" in log.typed:
+        # A Log row with a blank New is a change that was not made (an ID fill skipped
+        # because the sheet changed meanwhile): that ID was never issued.
+        made = log.typed["New"].notna() if "New" in log.typed else pd.Series(True, index=log.typed.index)
+        parts.append(_numbers(log.typed["ID"].where(made), prefix))
+    for other in tables.values():
+        for col in other.spec.columns:
+            if col.type is ColumnType.REF and col.ref is tab and col.key in other.raw:
+                parts.append(_numbers(other.raw[col.key], prefix))
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.Series(dtype=object)
+
+
+def fill_ids(table: Table, used: pd.Series | None = None) -> pd.Series:
+    """New IDs for records whose ID cell is blank, indexed like ``table.typed``.
+
+    New IDs continue after the highest number in ``used`` (default: the tab's own IDs) with
+    the tab's prefix (``P-0041`` after ``P-0040``) in row order; existing IDs are never
+    renumbered. A cell holding an ID that does not parse is not blank and gets none.
+    """
+    key = table.spec.id_column
+    if key != "ID" or table.typed.empty:
+        return pd.Series(dtype=object)
+    blank = table.raw_column(key).map(is_blank)
+    if not blank.any():
+        return pd.Series(dtype=object)
+    prefix = table.spec.id_prefix
+    numbers = _numbers(table.typed[key], prefix) if used is None else used
+    start = int(numbers.astype(int).max()) if len(numbers) else 0
+    width = max(4, int(numbers.str.len().max()) if len(numbers) else 4)
+    count = int(blank.sum())
+    new = [f"{prefix}{n:0{width}d}" for n in range(start + 1, start + 1 + count)]
+    return pd.Series(new, index=blank[blank].index, dtype=object)
+
+
+def next_ids(existing: pd.Series, prefix: str, count: int) -> list[str]:
+    """``count`` new IDs continuing after the highest number already used with ``prefix``
+    among ``existing`` (``P-0041`` after ``P-0040``), as wide as the widest used (at
+    least 4 digits), none already taken. Pass :func:`used_numbers`' IDs as ``existing`` so
+    a deleted record's ID is not issued again."""
+    existing = existing.dropna().astype(str)
+    numbers = _numbers(existing, prefix)
+    start = int(numbers.astype(int).max()) if len(numbers) else 0
+    width = max(4, int(numbers.str.len().max()) if len(numbers) else 4)
+    new = [f"{prefix}{n:0{width}d}" for n in range(start + 1, start + 1 + count)]
+    taken = set(existing)
+    return [i for i in new if i not in taken] or new
+
+
+def issue_ids(tables: dict[Tab, Table]) -> dict[Tab, pd.Series]:
+    """New IDs for every record tab (see :func:`fill_ids` and :func:`used_numbers`)."""
+    return {tab: fill_ids(tables[tab], used_numbers(tab, tables)) for tab in ID_TABS if tab in tables}

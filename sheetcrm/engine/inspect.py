@@ -1,0 +1,87 @@
+"""Inspect: how sheetcrm reads a workbook's layout, before anything is synced.
+
+Pure: raw tabs in, one row per header cell (and per missing column) out, naming every
+issue at once, so a person fixes the whole layout in one go instead of one error per run.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sheetcrm.backends.base import RawTab
+from sheetcrm.cells.a1 import column_letters
+from sheetcrm.engine.bind import INSTRUCTION_SEARCH_ROWS, REQUIRED_TABS, is_instruction_row, locate_header
+from sheetcrm.i18n import N_, tr
+from sheetcrm.schema import TABS, Tab, read_headers
+
+INSPECT_COLUMNS = ["tab", "header_row", "column", "header", "recognised_as", "status"]
+
+#: What became of a header cell or a schema column.
+STATUS = {
+    "recognised": N_("recognised"),
+    "own": N_("kept as the people's own"),
+    "computed": N_("sheetcrm's (computed)"),
+    "missing_required": N_("missing, required: add it"),
+    "missing": N_("not in the sheet (optional)"),
+    "issue": N_("problem"),
+    "no_tab": N_("tab missing, required: add it"),
+    "instructions": N_("instruction row, not a record"),
+}
+BLOCKING = ("missing_required", "issue", "no_tab")
+
+
+def inspect_tabs(raw_tabs: dict[Tab, RawTab], lang: str = "en") -> pd.DataFrame:
+    """Each tab's header row as sheetcrm reads it.
+
+    Out: a DataFrame with columns tab, header_row (1-based), column (letter, or "" for a
+    missing column), header (as typed), recognised_as (the schema column in ``lang``),
+    status (text in ``lang``) and ``blocking`` (bool: sync would refuse the workbook).
+    """
+    rows: list[dict[str, object]] = []
+
+    def add(tab: str, at: int, col: str, header: str, recognised: str, status: str, note: str = "") -> None:
+        text = tr(lang, STATUS[status]) + (f": {note}" if note else "")
+        rows.append(
+            {
+                "tab": tab,
+                "header_row": at,
+                "column": col,
+                "header": header,
+                "recognised_as": recognised,
+                "status": text,
+                "blocking": status in BLOCKING,
+            }
+        )
+
+    for tab, spec in TABS.items():
+        if tab is Tab.LOG:
+            continue
+        raw = raw_tabs.get(tab)
+        if raw is None:
+            if tab in REQUIRED_TABS:
+                add(spec.title(lang), 0, "", "", spec.title(lang), "no_tab")
+            continue
+        at, header, start = locate_header(raw, spec)
+        found, issues = read_headers(spec, header)
+        for key, pos in sorted(found.positions.items(), key=lambda kv: kv[1]):
+            col = spec.column(key)
+            status = "computed" if col.computed else "recognised"
+            add(raw.title, at, column_letters(pos), str(header[pos]), col.header(lang), status)
+        for pos in found.extras:
+            add(raw.title, at, column_letters(pos), str(header[pos]), "", "own")
+        for issue in issues:
+            if issue.column is not None:
+                add(raw.title, at, column_letters(issue.column), str(header[issue.column]), "", "issue", issue.message)
+        for key in found.missing:
+            col = spec.column(key)
+            if col.required or key == spec.id_column:
+                add(raw.title, at, "", "", col.header(lang), "missing_required")
+            elif not col.computed:
+                add(raw.title, at, "", "", col.header(lang), "missing")
+        if tab is not Tab.SETTINGS:
+            for k, row in enumerate(raw.rows[start : start + INSTRUCTION_SEARCH_ROWS]):
+                if not is_instruction_row(row):
+                    break
+                add(raw.title, at, "", "", "", "instructions", tr(lang, "row {row}", row=at + 1 + k))
+    frame = pd.DataFrame(rows, columns=[*INSPECT_COLUMNS, "blocking"])
+    return frame

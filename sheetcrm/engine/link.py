@@ -1,0 +1,254 @@
+"""Linking: what a person typed in a reference column -> the record it means.
+
+People type a company's name in a contact's Company column and a customer's name (or
+email, or phone) in an activity, as well as IDs. Every reference column accepts an ID or
+the name form, matched on the normalised text of :mod:`sheetcrm.cells.normalize` (the
+same folding likely-duplicate checks use). Pure: bound tables in, resolved IDs and
+problems out; the person's cells are never changed.
+
+* an ID of an existing record (or of one getting a new ID this run) links;
+* a unique match by name, email or phone links, and the row's Problems says so
+  ("matched 台灣好物 by name");
+* several matches: a problem listing the candidates (narrowed first by the row's company,
+  as a person would);
+* no match: a problem saying "did you mean ..." with the closest names; text that looks
+  like an ID of the tab (a deleted record) stays a dangling reference.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sheetcrm.cells.normalize import fold_email, fold_name, fold_phone, normalize_company_name
+from sheetcrm.engine.bind import PROBLEM_COLUMNS, ROW, Table, column_label, empty_problems
+from sheetcrm.i18n import N_, tr
+from sheetcrm.schema import ColumnType, Tab
+
+#: Severity of a problem row that only tells what sheetcrm understood.
+NOTE = "note"
+#: Tabs whose reference columns are linked, in an order where a row's company is linked
+#: before the contact or deal it narrows.
+LINK_ORDER = (Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES)
+MAX_CANDIDATES = 5
+HOW = {"id": N_("ID"), "name": N_("name"), "email": N_("email"), "phone": N_("phone")}
+_ID_LIKE = re.compile(r"^[A-Za-z]{1,4}-?\d+$")
+
+
+@dataclass
+class Targets:
+    """The records of one tab a reference can name: their IDs (new ones included),
+    display names, the folded keys (kind, key) -> IDs, and each one's company (by ID)."""
+
+    ids: pd.Series
+    names: pd.Series
+    keys: dict[tuple[str, str], list[str]]
+    company: pd.Series
+
+
+def _fold_target_name(tab: Tab, name: object) -> str:
+    return normalize_company_name(name) if tab is Tab.COMPANIES else fold_name(name)
+
+
+def targets(table: Table, new_ids: pd.Series, company: pd.Series | None = None) -> Targets:
+    """Index the records of ``table`` for linking (``new_ids``: the IDs blank rows get
+    this run; ``company``: each record's linked Company ID, indexed like the typed frame,
+    for narrowing)."""
+    t = table.typed
+    ids = t["ID"].copy()
+    if len(new_ids):
+        ids.loc[new_ids.index] = new_ids
+    keep = ids.notna()
+    ids, names = ids[keep].astype(str), t.loc[keep, "Name"]
+    keys: dict[tuple[str, str], list[str]] = {}
+
+    id_list = ids.tolist()
+
+    def add(kind: str, folded: pd.Series) -> None:
+        for key, record in zip(folded.tolist(), id_list, strict=True):
+            if isinstance(key, str) and key:
+                keys.setdefault((kind, key), []).append(record)
+
+    add("name", names.map(lambda n: _fold_target_name(table.tab, n), na_action="ignore"))
+    if table.tab is Tab.CONTACTS:
+        # Typed emails and phones are already parsed (phones to +886...): fold no further
+        # than fold_email / fold_phone would.
+        add("email", t.loc[keep, "Email"].str.casefold())
+        for col in ("Phone", "Mobile"):
+            if col in t:
+                add("phone", t.loc[keep, col])
+    by_id = pd.Series(company[keep].to_numpy() if company is not None else None, index=ids.to_numpy(), dtype=object)
+    return Targets(ids, names.fillna("").astype(str), keys, by_id[~by_id.index.duplicated()])
+
+
+def _how(tab: Tab, text: str) -> list[tuple[str, str]]:
+    """The (kind, folded key) a typed text could match, most specific first."""
+    out: list[tuple[str, str]] = []
+    if tab is Tab.CONTACTS:
+        if "@" in text and (email := fold_email(text)):
+            out.append(("email", email))
+        if re.search(r"\d{6,}", re.sub(r"[\s\-()]", "", text)) and (phone := fold_phone(text)):
+            out.append(("phone", phone))
+    out.append(("name", _fold_target_name(tab, text)))
+    return out
+
+
+_DIFFLIB_POOL = 5000
+
+
+def _folded_names(found: Targets, tab: Tab) -> dict[str, str]:
+    cached = found.__dict__.get("_folded")
+    if cached is None:
+        cached = dict(zip(found.names.map(lambda n: _fold_target_name(tab, n)), found.names, strict=True))
+        found.__dict__["_folded"] = cached
+    return cached
+
+
+@dataclass
+class Resolution:
+    id: str | None
+    kind: str  # "id", "name", "email", "phone", "ambiguous", "none", "dangling"
+    candidates: tuple[str, ...] = ()
+
+
+def resolve(text: str, tab: Tab, found: Targets, known: set[str], company: str | None = None) -> Resolution:
+    """What one typed reference means among ``found`` (``known``: its IDs)."""
+    if text in known:
+        return Resolution(text, "id")
+    for kind, key in _how(tab, text):
+        hits = list(dict.fromkeys(found.keys.get((kind, key), [])))
+        if len(hits) > 1 and company is not None:
+            narrowed = [h for h in hits if found.company.get(h) == company]
+            hits = narrowed or hits
+        if len(hits) == 1:
+            return Resolution(hits[0], kind)
+        if hits:
+            return Resolution(None, "ambiguous", tuple(hits))
+    if _ID_LIKE.match(text.strip()):
+        return Resolution(None, "dangling")
+    names = _folded_names(found, tab)
+    key = _fold_target_name(tab, text)
+    pool = list(names)
+    if len(pool) > _DIFFLIB_POOL:  # difflib compares with every name: keep those sharing a character
+        chars = set(key)
+        pool = [n for n in pool if chars & set(n)][:_DIFFLIB_POOL]
+    close = difflib.get_close_matches(key, pool, n=3, cutoff=0.5)
+    return Resolution(None, "none", tuple(names[c] for c in close))
+
+
+def link_references(
+    tables: dict[Tab, Table], new_ids: dict[Tab, pd.Series], lang: str
+) -> tuple[dict[Tab, dict[str, pd.Series]], pd.DataFrame]:
+    """Resolve every reference cell of every tab.
+
+    In: bound tables, the IDs blank rows get this run (:func:`~sheetcrm.engine.ids.issue_ids`)
+    and the workbook's language. Out: per tab, per reference column, the linked ID of each
+    record (None when the cell is blank or links nothing; indexed like the typed frame),
+    and the problems (columns of :data:`~sheetcrm.engine.bind.PROBLEM_COLUMNS`; severity
+    "note" for a link made by name, email or phone, "error" for an ambiguous, unknown or
+    dangling reference).
+    """
+    resolved: dict[Tab, dict[str, pd.Series]] = {}
+    problems: list[pd.DataFrame] = []
+    companies_of: dict[Tab, pd.Series] = {}
+    cache: dict[Tab, Targets] = {}
+
+    def target_index(tab: Tab) -> Targets:
+        if tab not in cache:
+            cache[tab] = targets(tables[tab], new_ids.get(tab, pd.Series(dtype=object)), companies_of.get(tab))
+        return cache[tab]
+
+    for tab in LINK_ORDER:
+        table = tables.get(tab)
+        if table is None:
+            continue
+        out: dict[str, pd.Series] = {}
+        # The row's company first: it narrows an ambiguous contact or deal name.
+        refs = sorted(
+            (c for c in table.spec.columns if c.type is ColumnType.REF and c.ref is not None and c.key in table.raw),
+            key=lambda c: c.key != "Company ID",
+        )
+        for col in refs:
+            assert col.ref is not None
+            found = target_index(col.ref)
+            known = set(found.ids)
+            values = table.typed[col.key]
+            linked = pd.Series(None, index=values.index, dtype=object)
+            exact = values.notna() & values.isin(known)
+            linked[exact] = values[exact]
+            rest = values.notna() & ~exact
+            row_company = out.get("Company ID") if col.key != "Company ID" else None
+            if rest.any():
+                pending = pd.DataFrame(
+                    {
+                        "text": values[rest].astype(str),
+                        "company": row_company[rest] if row_company is not None else None,
+                    }
+                )
+                # Resolve each distinct (text, company) once: names repeat across rows.
+                answers: dict[tuple[str, object], tuple[Resolution, str]] = {}
+                for text, company in pending.drop_duplicates().itertuples(index=False):
+                    res = resolve(text, col.ref, found, known, company if isinstance(company, str) else None)
+                    answers[(text, company)] = (res, _message(res, text, col.ref, tables[col.ref].title, found, lang))
+                hits = [answers[(t, c)] for t, c in pending.itertuples(index=False)]
+                linked[rest] = [r.id for r, _m in hits]
+                id_values = table.typed.loc[rest, "ID"] if table.spec.id_column == "ID" else None
+                problems.append(
+                    pd.DataFrame(
+                        {
+                            "tab": table.title,
+                            "row": table.typed.loc[rest, ROW].astype(int).to_numpy(),
+                            "id": id_values.to_numpy() if id_values is not None else None,
+                            "column": _column(table, col.key),
+                            "value": pending["text"].to_numpy(),
+                            "problem": [m for _r, m in hits],
+                            "severity": [NOTE if r.id is not None else "error" for r, _m in hits],
+                        }
+                    )
+                )
+            out[col.key] = linked
+        resolved[tab] = out
+        if "Company ID" in out:
+            companies_of[tab] = out["Company ID"]
+    frame = pd.concat(problems, ignore_index=True)[PROBLEM_COLUMNS] if problems else empty_problems()
+    return resolved, frame
+
+
+def _column(table: Table, key: str) -> str:
+    return column_label(table.headers, key)
+
+
+def _message(res: Resolution, text: str, tab: Tab, title: str, found: Targets, lang: str) -> str:
+    if res.id is not None:
+        return tr(lang, "matched {text} by {how} ({id})", text=text, how=tr(lang, HOW[res.kind]), id=res.id)
+    if res.kind == "ambiguous":
+        shown = [f"{c} {found.names.get(found.ids[found.ids == c].index[0], '')}".strip() for c in res.candidates]
+        more = len(shown) - MAX_CANDIDATES
+        listed = ", ".join(shown[:MAX_CANDIDATES]) + (f" (+{more})" if more > 0 else "")
+        return tr(
+            lang, "{text} could be any of {candidates}; write the ID of the one you mean", text=text, candidates=listed
+        )
+    if res.kind == "dangling":
+        return tr(
+            lang,
+            "{text} matches no ID in the {tab} tab (a deleted record?); expected the ID or name of an existing one",
+            text=text,
+            tab=title,
+        )
+    if res.candidates:
+        return tr(
+            lang,
+            "{text} matches no ID or name in the {tab} tab; did you mean {names}?",
+            text=text,
+            tab=title,
+            names=tr(lang, " or ").join(res.candidates),
+        )
+    return tr(
+        lang,
+        "{text} matches no ID or name in the {tab} tab; expected the ID or name of an existing one",
+        text=text,
+        tab=title,
+    )

@@ -1,0 +1,45 @@
+"""An ID is never issued twice: not after the record with the highest ID is deleted."""
+
+from __future__ import annotations
+
+from sheetcrm.backends.memory import MemoryBackend
+from sheetcrm.schema import Tab
+from sheetcrm.workbook import Workbook
+
+LOG_HEADER = ["Time", "Run", "Tab", "ID", "Column", "Old", "New", "Reason"]
+
+
+def _workbook(log: list[list[object]]) -> Workbook:
+    return Workbook(
+        MemoryBackend.from_rows(
+            {
+                Tab.COMPANIES: (["ID", "Name"], [["CO-0001", "A"], ["CO-0002", "B"], [None, "New shop"]]),
+                Tab.CONTACTS: (["ID", "Company ID", "Name"], [["P-0001", "CO-0003", "Old friend"]]),
+                Tab.OPPORTUNITIES: (["ID", "Name"], []),
+                Tab.ACTIVITIES: (["ID", "Date", "Type"], []),
+                Tab.LOG: (LOG_HEADER, log),
+            }
+        )
+    )
+
+
+def test_a_deleted_records_id_is_not_given_to_a_new_row() -> None:
+    # CO-0003 was filled by an earlier sync, then its row was deleted; CO-0004 was issued too.
+    log: list[list[object]] = [
+        ["2026-03-01 10:00", "r1", "Companies", "CO-0004", "ID", "", "CO-0004", "filled a missing ID"]
+    ]
+    wb = _workbook(log)
+    result = wb.sync(as_of="2026-03-31")
+    new = result.changes[result.changes["column"] == "ID"]["new"].tolist()
+    assert new == ["CO-0005"]
+
+
+def test_a_reference_to_a_deleted_record_stays_dangling_and_is_reported() -> None:
+    wb = _workbook([])
+    problems = wb.validate("en")
+    dangling = problems[problems["tab"] == "Contacts"]
+    assert dangling["problem"].str.contains("CO-0003 matches no ID in the Companies tab").all()
+    result = wb.sync(as_of="2026-03-31")
+    # Without the Log, the reference itself keeps CO-0003 from being reissued.
+    assert result.changes[result.changes["column"] == "ID"]["new"].tolist() == ["CO-0004"]
+    assert wb.contacts["Company ID"].tolist() == ["CO-0003"]

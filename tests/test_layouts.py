@@ -1,0 +1,176 @@
+"""The layouts people really make: title rows, instruction rows, two phone columns, what
+people type in cells, synonyms, and `sheetcrm inspect`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from sheetcrm.backends.base import RawTab
+from sheetcrm.backends.memory import MemoryBackend
+from sheetcrm.cells.parse import CellParseError, ParseOptions, parse_date, parse_enum, parse_money
+from sheetcrm.cli import cli
+from sheetcrm.engine.bind import is_instruction_row, locate_header
+from sheetcrm.exceptions import SchemaError
+from sheetcrm.schema import CONTACTS, ActivityType, Stage, Tab
+from sheetcrm.settings import Settings
+from sheetcrm.workbook import Workbook
+
+
+@pytest.mark.parametrize(
+    ("rows", "header_row"),
+    [
+        ([["ID", "Name"], ["C-1", "x"]], 1),
+        ([["客戶名單 2026"], ["ID", "Name", "Email"], ["C-1", "x", None]], 2),
+        ([["Title"], [], ["Updated 3/1"], ["姓名", "電話", "手機"], ["王", "1", "2"]], 4),
+        ([["nothing"], ["here"]], 1),
+    ],
+)
+def test_the_header_is_found_below_title_rows(rows: list[list[Any]], header_row: int) -> None:
+    raw = RawTab(Tab.CONTACTS, "Contacts", rows[0], rows[1:])
+    at, _header, start = locate_header(raw, CONTACTS)
+    assert at == header_row and start == header_row - 1
+
+
+@pytest.mark.parametrize(
+    ("row", "instruction"),
+    [
+        (["(必填)", "YYYY/MM/DD", "例：王小明"], True),
+        (["(必填)", "公司名稱", "09XX-XXX-XXX", "name@example.com"], True),
+        (["範例", "王小明", "0912-345-678"], True),
+        (["Example", "Amy", "amy@example.com"], True),
+        (["required", "optional", ""], True),
+        (["王小明", "台灣好物", "0912-345-678"], False),
+        (["例如", None], True),
+        (["Amy (VIP)", "Acme", "0912"], False),
+        ([None, None], False),
+    ],
+)
+def test_instruction_rows(row: list[Any], instruction: bool) -> None:
+    assert is_instruction_row(row) is instruction
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("2026/3/5(四)", dt.date(2026, 3, 5)),
+        ("2026/3/5 (週四)", dt.date(2026, 3, 5)),
+        ("2026年3月5日（星期四）", dt.date(2026, 3, 5)),
+        ("3/5/2026 (Thu)", dt.date(2026, 3, 5)),
+    ],
+)
+def test_dates_with_a_weekday(text: str, value: dt.date) -> None:
+    assert parse_date(text) == value
+
+
+@pytest.mark.parametrize("text", ["3月5日", "3/5"])
+def test_a_date_without_a_year_says_which_year_it_would_be(text: str) -> None:
+    with pytest.raises(CellParseError, match=rf"would be read as {dt.date.today().year}/3/5"):
+        parse_date(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("1萬2", 12000), ("3萬5千", 35000), ("1萬2500", 12500), ("3千5", 3500), ("NT$1萬2", 12000), ("1.5萬", 15000)],
+)
+def test_amounts_as_people_say_them(text: str, value: float) -> None:
+    assert parse_money(text) == value
+
+
+@pytest.mark.parametrize(
+    ("enum", "text", "member"),
+    [
+        (Stage, "報價", Stage.PROPOSAL),
+        (Stage, "談判中", Stage.NEGOTIATION),
+        (ActivityType, "電訪", ActivityType.CALL),
+        (ActivityType, "line", ActivityType.MESSAGE),
+        (ActivityType, "出貨", ActivityType.DELIVERY),
+    ],
+)
+def test_default_synonyms(enum: Any, text: str, member: Any) -> None:
+    assert parse_enum(text, enum, ParseOptions.from_settings(Settings())) is member
+
+
+def test_owners_extend_the_synonyms_in_settings() -> None:
+    wb = Workbook(
+        MemoryBackend.from_rows(
+            {
+                Tab.SETTINGS: (["Key", "Value"], [["synonyms.activity_type", "電訪=Call; 視訊=Meeting"]]),
+                Tab.COMPANIES: (["ID", "Name"], []),
+                Tab.CONTACTS: (["ID", "Name"], []),
+                Tab.OPPORTUNITIES: (["ID", "Name"], []),
+                Tab.ACTIVITIES: (
+                    ["ID", "Date", "Type"],
+                    [["A-1", "2026-03-05", "視訊"], ["A-2", "2026-03-05", "電訪"]],
+                ),
+            }
+        )
+    )
+    assert wb.activities["Type"].tolist() == [ActivityType.MEETING, ActivityType.CALL]
+
+
+def test_both_phone_columns_are_kept_and_used_for_duplicates() -> None:
+    wb = Workbook(
+        MemoryBackend.from_rows(
+            {
+                Tab.COMPANIES: (["ID", "Name"], []),
+                Tab.CONTACTS: (
+                    ["ID", "Name", "手機", "電話"],
+                    [["P-1", "王小明", "0912-345-678", "02-2345-6789"], ["P-2", "王先生", None, "0912 345 678"]],
+                ),
+                Tab.OPPORTUNITIES: (["ID", "Name"], []),
+                Tab.ACTIVITIES: (["ID", "Date", "Type"], []),
+            }
+        )
+    )
+    assert wb.contacts["Mobile"].tolist() == ["+886912345678", None]
+    assert wb.contacts["Phone"].tolist() == ["+886223456789", "+886912345678"]
+    problems = wb.validate("en")
+    assert problems["problem"].str.contains("likely the same contact as P-1 \\(row 2\\): same phone").any()
+
+
+def test_every_layout_problem_is_named_at_once() -> None:
+    backend = MemoryBackend.from_rows(
+        {
+            Tab.COMPANIES: (["Industry"], []),
+            Tab.CONTACTS: (["ID", "Email", "E-mail"], []),
+            Tab.OPPORTUNITIES: (["ID", "Name"], []),
+            Tab.ACTIVITIES: (["ID", "Subject"], []),
+        }
+    )
+    with pytest.raises(SchemaError) as err:
+        Workbook(backend)
+    text = str(err.value)
+    for expected in ("'ID'", "'Name'", "both mean 'Email'", "'Date'", "'Type'"):
+        assert expected in text
+
+
+def _shop(tmp_path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "公司"
+    ws.append(["台灣好物 客戶名單"])
+    ws.append(["編號", "公司名稱", "我的備註"])
+    for title, header in (("連絡人", ["姓名", "公司"]), ("機會", ["編號", "案名"]), ("活動紀錄", ["編號", "內容"])):
+        wb.create_sheet(title).append(header)
+    path = tmp_path / "shop.xlsx"
+    wb.save(path)
+    return path
+
+
+def test_inspect_shows_what_each_header_was_read_as_and_every_missing_one(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["inspect", str(_shop(tmp_path))])
+    assert result.exit_code == 1, result.output
+    out = result.output
+    assert "公司：標題在第 2 列" in out
+    assert "保留為使用者自己的欄位" in out and "我的備註" in out
+    # Every missing required column, in every tab, in one run.
+    assert out.count("缺少必要欄位") == 3  # 連絡人: 編號; 活動紀錄: 日期 and 類型
+    en = CliRunner().invoke(cli, ["inspect", str(_shop(tmp_path)), "--lang", "en", "--format", "json"])
+    assert '"recognised_as": "Name"' in en.output

@@ -1,0 +1,175 @@
+"""A Taiwanese shop's own workbook, typed by hand: title rows, an instruction row, names
+instead of IDs, two phone columns, Chinese synonyms, odd column order, no Settings tab.
+
+It must sync in one run with no binding error, link every activity a person could link by
+eye, write only Chinese, and a second sync must write nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+import sheetcrm
+from sheetcrm.schema import Lang, Stage, Tab
+
+AS_OF = dt.date(2026, 3, 31)
+
+
+def build_shop(path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "公司"
+    ws.append(["台灣好物 客戶名單"])
+    ws.merge_cells("A1:E1")
+    ws.append(["更新：2026/3/1"])
+    ws.append(["公司名稱", "產業", "地區", "負責業務", "編號"])
+    ws.append(["(必填)", "例：零售", "縣市", "", "(系統自動產生)"])
+    ws.append(["台灣好物股份有限公司", "零售", "台北", "阿美", None])
+    ws.append(["山海商行", "批發", "台中", None, None])
+    ws.append(["小林工作室", "設計", "高雄", None, None])
+
+    ws = wb.create_sheet("連絡人")
+    ws.append(["連絡人資料（請勿刪除標題）"])
+    ws.append(["姓名", "公司", "手機", "電話", "電子郵件", "編號"])
+    ws.append(["(必填)", "公司名稱", "09XX-XXX-XXX", "(02)XXXX-XXXX", "name@example.com", "(系統自動)"])
+    ws.append(["王小明", "台灣好物", "0912-345-678", "02-2345-6789", "ming@example.com", None])
+    ws.append(["陳美玲", "山海商行", "0933-111-222", None, None, None])
+    ws.append(["林志豪", "台灣好物有限公司", None, "04-2222-3333", None, None])
+    ws.append(["林小姐", "小林工作室", "0955 666 777", None, "lin@example.com", None])
+
+    ws = wb.create_sheet("機會")
+    ws.append(["銷售機會追蹤"])
+    ws.append(["案名", "公司", "連絡人", "階段", "金額", "預計成交日", "編號"])
+    ws.merge_cells("A2:A3")  # a header merged down over the instruction row
+    ws.append([None, "(公司名稱)", "(姓名)", "(下拉選單)", "例：3萬5千", "YYYY/MM/DD", ""])
+    ws.append(["年度採購", "台灣好物", "王小明", "談判中", "3萬5千", "2026/6/30(二)", None])
+    ws.append(["門市陳列", "山海商行", "陳美玲", "報價", "1萬2", None, None])
+
+    ws = wb.create_sheet("活動紀錄")
+    ws.append(["日期", "類型", "客戶", "案名", "金額", "內容", "編號"])
+    ws.append(["YYYY/MM/DD", "(電訪/LINE/出貨...)", "(姓名、手機或 email)", "(選填)", "(選填)", "", ""])
+    ws.append(["2026/3/5(四)", "電訪", "王小明", None, None, "詢價", None])
+    ws.append(["2026/3/6", "LINE", "0933-111-222", None, None, "傳型錄", None])
+    ws.append(["2026/3/10", "報價", "陳美玲", "門市陳列", None, "報價單", None])
+    ws.append(["2026/3/12（四）", "出貨", "ming@example.com", "年度採購", None, "第一批", None])
+    ws.append(["2026/3/15", "訂單", "林志豪", None, "1萬2", "追加", None])
+    ws.append(["2026/3/20", "購買", "lin@example.com", None, "3萬5千", "", None])
+    wb.save(path)
+    return path
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    return build_shop(tmp_path / "台灣好物.xlsx")
+
+
+def _written_text(before: dict[str, list[list[object]]], path: Path) -> list[str]:
+    """Every text cell that differs from ``before`` (what sheetcrm wrote)."""
+    wb = openpyxl.load_workbook(path)
+    out = []
+    for ws in wb.worksheets:
+        old = before.get(ws.title, [])
+        for r, row in enumerate(ws.iter_rows(values_only=True)):
+            for c, value in enumerate(row):
+                prev = old[r][c] if r < len(old) and c < len(old[r]) else None
+                if value != prev and isinstance(value, str):
+                    out.append(value)
+    return out
+
+
+def _cells(path: Path) -> dict[str, list[list[object]]]:
+    wb = openpyxl.load_workbook(path)
+    return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+
+
+def test_a_shops_workbook_syncs_in_one_run_links_by_eye_writes_chinese_and_settles(shop: Path) -> None:
+    before = _cells(shop)
+    wb = sheetcrm.open(shop)
+    assert wb.settings.language is Lang.ZH_TW  # no Settings tab: inferred from the headers
+    acts = wb.table(Tab.ACTIVITIES)
+    assert len(acts) == 6  # the instruction row is no record
+    assert len(wb.table(Tab.COMPANIES)) == 3 and len(wb.table(Tab.CONTACTS)) == 4
+    assert acts["Type"].map(str).tolist() == ["Call", "Message", "Quote", "Delivery", "Order", "Purchase"]
+    assert acts["Date"].dt.day.tolist() == [5, 6, 10, 12, 15, 20]
+
+    result = wb.sync(as_of=AS_OF)
+    assert result.counts["errors"] == 0, result.problems
+    assert result.counts["ids_filled"] == 3 + 4 + 2 + 6
+
+    again = sheetcrm.open(shop)
+    acts = again.table(Tab.ACTIVITIES)
+    contacts = again.table(Tab.CONTACTS).set_index("Name")["ID"]
+    # Every activity is linked to the contact a person would pick by eye.
+    assert acts["Contact ID"].tolist() == [
+        contacts["王小明"],
+        contacts["陳美玲"],
+        contacts["陳美玲"],
+        contacts["王小明"],
+        contacts["林志豪"],
+        contacts["林小姐"],
+    ]
+    companies = again.table(Tab.COMPANIES).set_index("Name")["ID"]
+    assert again.table(Tab.CONTACTS)["Company ID"].tolist() == [
+        companies["台灣好物股份有限公司"],
+        companies["山海商行"],
+        companies["台灣好物股份有限公司"],
+        companies["小林工作室"],
+    ]
+    opps = again.table(Tab.OPPORTUNITIES).set_index("Name")
+    assert opps.loc["年度採購", "Amount"] == 35000 and opps.loc["門市陳列", "Amount"] == 12000
+    assert opps.loc["年度採購", "Stage"] is Stage.NEGOTIATION  # 談判中, a synonym
+    assert opps.loc["門市陳列", "Stage"] is Stage.PROPOSAL  # 報價 as a stage
+    buyers = again.table(Tab.CONTACTS).set_index("Name")
+    assert buyers.loc["林志豪", "Frequency"] == 1 and buyers.loc["林小姐", "Monetary"] == 35000
+
+    written = _written_text(before, shop)
+    assert written
+    for text in written:
+        # IDs, dates, RFM letters and numbers aside, every written word is Chinese.
+        stripped = re.sub(
+            r"\d{8}-\d{6}-[0-9a-f]{4}|[A-Z]{1,2}-\d{4}|RFM|[\w.]+@[\w.]+|(?<![A-Za-z])[RFM](?![A-Za-z])"
+            r"|docs/[\w-]+\.md|\b[a-z]+\.[a-z_]+\b",
+            "",
+            text,
+        )  # the run ID, record IDs, emails, the RFM letters, a docs path and Settings keys aside
+        assert not re.search(r"[A-Za-z]{2,}", stripped), text
+    problems = again.table(Tab.ACTIVITIES)["Problems"].dropna().tolist()
+    assert any("依名稱比對到 王小明" in p for p in problems)
+    assert any("依電話比對到 0933-111-222" in p for p in problems)
+    assert any("依電子郵件比對到 ming@example.com" in p for p in problems)
+
+    # Title rows, the people's headers and the instruction row keep what they held; new
+    # headers go on the header row, and nothing is written on the instruction row.
+    after = _cells(shop)
+    for title, rows in before.items():
+        header = {"公司": 2, "連絡人": 1, "機會": 1, "活動紀錄": 0}[title]
+        for i, row in enumerate(rows[: header + 2]):
+            assert after[title][i][: len(row)] == row
+        assert set(after[title][header + 1][len(rows[header + 1]) :]) <= {None}
+        assert len(after[title][header]) > len(rows[header])
+
+    second = sheetcrm.open(shop).sync(as_of=AS_OF)
+    assert second.report is None and len(second.changes) == 0
+
+
+def test_resolved_ids_go_to_their_own_column_when_asked(shop: Path) -> None:
+    wb = openpyxl.load_workbook(shop)
+    ws = wb.create_sheet("設定")
+    ws.append(["設定項", "設定值"])
+    ws.append(["links.write_ids", "是"])
+    ws.append(["language", "zh-TW"])
+    wb.save(shop)
+    sheetcrm.open(shop).sync(as_of=AS_OF)
+    acts = pd.DataFrame(_cells(shop)["活動紀錄"])
+    header = acts.iloc[0].tolist()
+    assert "連絡人編號（比對）" in header
+    resolved = acts[header.index("連絡人編號（比對）")].iloc[2:].tolist()
+    assert all(re.fullmatch(r"P-\d{4}", v) for v in resolved)
+    assert acts[header.index("客戶")].iloc[2:].tolist()[0] == "王小明"  # the person's cell stays
