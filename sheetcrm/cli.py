@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from sheetcrm import __version__
+from sheetcrm.automation.workflows import EVERY_CHOICES, Auth, OnProblems
 from sheetcrm.exceptions import SheetCRMError
 from sheetcrm.google.redact import redact
 from sheetcrm.i18n import N_
@@ -32,9 +35,10 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_FAILED = 0, 1, 2
 
 
 @contextlib.contextmanager
-def library_errors(lang: str | None = None) -> Iterator[None]:
+def library_errors(lang: str | None = None, as_json: bool = False) -> Iterator[None]:
     """Turn a library error, or any ordinary file error, into ``Error: ...`` on stderr
-    and exit code 2."""
+    and exit code 2 (with ``as_json``, also ``{"status": "failed", ...}`` on stdout for
+    the machine reading it)."""
     try:
         yield
     except SheetCRMError as exc:
@@ -42,8 +46,13 @@ def library_errors(lang: str | None = None) -> Iterator[None]:
         from sheetcrm.output import visible
 
         # redact() is a safety net: messages are written not to hold secrets at all.
+        reason = visible(redact(str(exc)))
         prefix = tr(lang or locale_language(), "Error: {message}", message="")
-        click.echo(prefix + visible(redact(str(exc))), err=True)
+        click.echo(prefix + reason, err=True)
+        if as_json:
+            from sheetcrm.automation.run import RunStatus
+
+            click.echo(json.dumps({"status": RunStatus.FAILED.value, "exit_code": EXIT_FAILED, "error": reason}))
         sys.exit(EXIT_FAILED)
     except OSError as exc:
         where = f" {exc.filename!s}" if exc.filename else ""
@@ -131,6 +140,9 @@ def workbook_options(func: F) -> F:
     def wrapper(path: Path | None, spreadsheet: str | None, credentials: Path | None, **kwargs: Any) -> Any:
         if (path is None) == (spreadsheet is None):
             raise click.UsageError("give either PATH (a local .xlsx) or --spreadsheet KEY_OR_URL")
+        if spreadsheet is not None and not spreadsheet.strip():
+            # An unset CI variable arrives as "": say so rather than look for a file named "".
+            raise click.UsageError("--spreadsheet is empty; give the spreadsheet's key or URL")
         target = spreadsheet if spreadsheet is not None else path
         return func(target=target, credentials=credentials, **kwargs)
 
@@ -400,6 +412,27 @@ def inspect(target: Path | str, credentials: Path | None, fmt: str, out_lang: st
     "--force", is_flag=True, help="Write the .xlsx even when Excel or LibreOffice has it open (their save would win)."
 )
 @output_lang_option
+@click.option(
+    "--fail-on-problems",
+    is_flag=True,
+    help="Validation problems are fatal: write nothing and exit 2 (default: write, then exit 1).",
+)
+@click.option("--problems-ok", is_flag=True, help="Exit 0 even when validation found problems.")
+@click.option(
+    "--summary-md",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="GITHUB_STEP_SUMMARY",
+    default=None,
+    help="Append a Markdown summary of the run to FILE (default: $GITHUB_STEP_SUMMARY when set).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print what the run did as one JSON object.")
+@click.option(
+    "--last-activity",
+    metavar="DATE",
+    default=None,
+    help="Date of the repository's last commit (git log -1 --format=%cI): the summary says when "
+    "GitHub would turn the schedule off.",
+)
 def sync(
     target: Path | str,
     credentials: Path | None,
@@ -410,11 +443,22 @@ def sync(
     quiet: bool,
     force: bool,
     out_lang: str | None,
+    fail_on_problems: bool,
+    problems_ok: bool,
+    summary_md: Path | None,
+    as_json: bool,
+    last_activity: str | None,
 ) -> None:
     """Validate the workbook at PATH, advance opportunity stages, compute RFM, NESL, tiers,
     lifecycle and the forecast columns, and write back only the computed cells that changed
-    (plus missing IDs and Stage moves, logged in the Log tab)."""
-    from sheetcrm.engine.sync import sync_target
+    (plus missing IDs and Stage moves, logged in the Log tab).
+
+    Exit 0 done, 1 done but validation found problems, 2 the run failed (docs/automation.md)."""
+    from sheetcrm.automation.run import run_sync
+
+    if fail_on_problems and problems_ok:
+        raise click.UsageError("give --fail-on-problems or --problems-ok, not both")
+    policy = OnProblems.STOP if fail_on_problems else OnProblems.PASS if problems_ok else OnProblems.FLAG
 
     def save_plan(changes: pd.DataFrame) -> None:
         # Before the workbook is written: a failure here cannot make a successful write look failed.
@@ -426,28 +470,120 @@ def sync(
 
     progress = StepDisplay(quiet)
     try:
-        with library_errors(out_lang):
-            result = sync_target(
+        with library_errors(out_lang, as_json):
+            run = run_sync(
                 target,
                 credentials=credentials,
                 as_of=as_of,
                 dry_run=dry_run,
                 backup=backup,
+                problems=policy,
+                summary_md=summary_md,
+                last_activity=last_activity,
+                env={},
                 progress=progress,
                 force=force,
                 before_write=save_plan,
             )
     finally:
         progress.close()
+    result = run.result
     lang = output_lang(out_lang, result.lang)
-    if dry_run and len(result.changes):
-        emit_frame(result.changes.head(50), "table", lang)
-        if len(result.changes) > 50:
-            from sheetcrm.i18n import tr
+    for warning in run.warnings:
+        # GitHub turns a ::warning:: line into an annotation on the run's page.
+        prefix = "::warning title=sheetcrm::" if os.environ.get("GITHUB_ACTIONS") == "true" else "Warning: "
+        click.echo(f"{prefix}{warning}", err=True)
+    if as_json:
+        click.echo(json.dumps(run.to_json(), ensure_ascii=False))
+    else:
+        if dry_run and len(result.changes):
+            emit_frame(result.changes.head(50), "table", lang)
+            if len(result.changes) > 50:
+                from sheetcrm.i18n import tr
 
-            click.echo(tr(lang, "... and {count} more (use --plan-csv FILE for all)", count=len(result.changes) - 50))
-    for line in result.summary_lines(lang):
-        click.echo(line)
+                click.echo(
+                    tr(lang, "... and {count} more (use --plan-csv FILE for all)", count=len(result.changes) - 50)
+                )
+        for line in run.lines_in(lang):
+            click.echo(line)
+    sys.exit(int(run.exit_code))
+
+
+@cli.command("init-workflow")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".github/workflows",
+    show_default=True,
+    help="Where to write the workflow files.",
+)
+@click.option(
+    "--auth",
+    type=click.Choice([a.value for a in Auth]),
+    default="wif",
+    show_default=True,
+    help="wif: keyless, through workload identity federation; key: a service-account key in a secret.",
+)
+@click.option(
+    "--every",
+    type=click.Choice(EVERY_CHOICES),
+    default="1h",
+    show_default=True,
+    help="How often the sync runs.",
+)
+@click.option(
+    "--spreadsheet-var",
+    metavar="NAME",
+    default="SHEETCRM_SPREADSHEET",
+    show_default=True,
+    help="The repository variable that holds the spreadsheet's key or URL.",
+)
+@click.option(
+    "--on-problems",
+    type=click.Choice([p.value for p in OnProblems]),
+    default="pass",
+    show_default=True,
+    help="What validation problems do to a scheduled sync: pass (green run, the summary lists them), "
+    "flag (write, then a red run), stop (write nothing, a red run).",
+)
+@click.option("--include-pii", is_flag=True, help="Let the monthly report name customers (off by default).")
+@click.option(
+    "--requirement",
+    metavar="SPEC",
+    default=None,
+    help="What the workflows pip install (default: this version of sheetcrm from PyPI).",
+)
+@click.option("--force", is_flag=True, help="Replace existing workflow files (your changes to them are lost).")
+def init_workflow(
+    directory: Path,
+    auth: str,
+    every: str,
+    spreadsheet_var: str,
+    on_problems: str,
+    include_pii: bool,
+    requirement: str | None,
+    force: bool,
+) -> None:
+    """Write the GitHub Actions workflows that run sheetcrm unattended: the scheduled sync
+    and the monthly report, then say what to set up next (docs/scheduled-sync.md)."""
+    from sheetcrm.automation.workflows import WorkflowOptions, write_workflows
+
+    with library_errors():
+        options = WorkflowOptions(
+            auth=Auth(auth),
+            every=every,
+            spreadsheet_var=spreadsheet_var,
+            on_problems=OnProblems(on_problems),
+            include_pii=include_pii,
+            **({"requirement": requirement} if requirement is not None else {}),
+        )
+        written = write_workflows(directory, options, force=force)
+    for path in written.paths:
+        click.echo(f"Wrote {path}")
+    click.echo("Next:")
+    for n, step in enumerate(written.next_steps, 1):
+        click.echo(f"  {n}. {step}")
 
 
 @cli.command()
@@ -711,6 +847,13 @@ def _cell_text(value: Any) -> str:
 @click.option("--tab", is_flag=True, help="Also write a 'Report YYYY-MM' tab into the workbook (replaces it).")
 @click.option("--include-pii", is_flag=True, help="Show customers' names, emails and phones (left out by default).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
+@click.option(
+    "--summary-md",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="GITHUB_STEP_SUMMARY",
+    default=None,
+    help="Append the report's Markdown to FILE (default: $GITHUB_STEP_SUMMARY when set).",
+)
 def report(
     target: Path | str,
     credentials: Path | None,
@@ -721,17 +864,20 @@ def report(
     tab: bool,
     include_pii: bool,
     quiet: bool,
+    summary_md: Path | None,
 ) -> None:
     """The owners' monthly segment report: NESL classes and moves, RFM segments, the value
     pyramid and the 80/20 check, lifecycle, the pipeline funnel, won/lost and the quarter
     forecast, as of the month's last day compared with the month before. Writes
     report-YYYY-MM.html (self-contained, charts inline), .md and .csv into --out."""
-    from sheetcrm.report.run import run_report
+    from sheetcrm.automation.report import run_report_job
 
     with library_errors():
-        done = run_report(
+        done, _summary = run_report_job(
             target,
             month,
+            summary_md=summary_md,
+            env={},
             out=out,
             formats=tuple(formats.split(",")),
             lang=lang,

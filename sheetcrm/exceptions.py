@@ -125,3 +125,15 @@ class AssignmentError(SheetCRMError):
 class ReportError(SheetCRMError):
     """A report, forecast or focus option that cannot be used (a month, quarter, date or
     format that is not one); the message says how to write it."""
+
+
+class OutputExistsError(SheetCRMError):
+    """A file sheetcrm was asked to write already exists and may hold someone's changes."""
+
+
+class WorkflowOptionError(SheetCRMError):
+    """An option for a generated GitHub Actions workflow cannot be used."""
+
+
+class ProblemsFoundError(SheetCRMError):
+    """``--fail-on-problems`` was given and validation found problems: nothing was written."""

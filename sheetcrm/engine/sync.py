@@ -22,7 +22,7 @@ from sheetcrm.backends.base import WriteReport
 from sheetcrm.engine.compute import RECORD_TABS, as_of_date, compute
 from sheetcrm.engine.link import NOTE
 from sheetcrm.engine.plan import plan, stage_counts
-from sheetcrm.exceptions import shown
+from sheetcrm.exceptions import ProblemsFoundError, shown
 from sheetcrm.i18n import tr
 from sheetcrm.schema import (
     NESL,
@@ -116,13 +116,15 @@ def sync(
     dry_run: bool = False,
     progress: Progress | None = None,
     before_write: Callable[[pd.DataFrame], None] | None = None,
+    fail_on_problems: bool = False,
 ) -> SyncResult:
     """Validate, compute and write the computed cells of ``workbook``.
 
     Writes only cells whose value changes, in one backend write, and appends the Log rows.
     With ``dry_run`` nothing is written. ``before_write`` is given the planned changes
-    (as in :attr:`SyncResult.changes`) before anything is written. Returns a
-    :class:`SyncResult`.
+    (as in :attr:`SyncResult.changes`) before anything is written. With
+    ``fail_on_problems``, a workbook with any validation problem raises
+    :class:`ProblemsFoundError` before anything is written. Returns a :class:`SyncResult`.
     """
     say = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
@@ -134,6 +136,14 @@ def sync(
     say("validating")
     problems = workbook.validate()
     timings["validate"] = time.perf_counter() - t0
+    # Notes (references matched by name) tell what sheetcrm understood; they are no problem.
+    blocking = int((problems["severity"] != NOTE).sum())
+    if fail_on_problems and blocking and not dry_run:
+        errors = int((problems["severity"] == Severity.ERROR).sum())
+        raise ProblemsFoundError(
+            f"{blocking} validation problem(s) ({errors} error(s)) and --fail-on-problems: nothing was "
+            f"written; run 'sheetcrm validate' for the list, fix the cells and run again"
+        )
     t0 = time.perf_counter()
     computed = compute(workbook.tables, workbook.settings, as_of_ts, problems, progress=say)
     timings["compute"] = time.perf_counter() - t0
@@ -209,6 +219,7 @@ def sync_target(
     progress: Progress | None = None,
     force: bool = False,
     before_write: Callable[[pd.DataFrame], None] | None = None,
+    fail_on_problems: bool = False,
 ) -> SyncResult:
     """The whole sync of the workbook at ``target`` (an .xlsx path, or a Google Sheets URL
     or key): read once, save a copy into the folder ``backup`` first if asked (a byte copy
@@ -229,4 +240,11 @@ def sync_target(
         say(f"saved a copy to {backup_copy(backend, raw, Path(backup))}")
     say("parsing every cell")
     workbook = Workbook(backend, raw)
-    return sync(workbook, as_of=as_of, dry_run=dry_run, progress=progress, before_write=before_write)
+    return sync(
+        workbook,
+        as_of=as_of,
+        dry_run=dry_run,
+        progress=progress,
+        before_write=before_write,
+        fail_on_problems=fail_on_problems,
+    )
