@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 import sheetcrm
-from sheetcrm.pipeline.focus import FocusKind, customer_focus, deal_focus, focus_list
+from sheetcrm.pipeline.focus import FocusKind, customer_focus, deal_focus, focus_list, gone_focus
 from sheetcrm.pipeline.forecast import ForecastBy, Quarter, forecast_table, funnel, quarter_deals, won_lost
 from sheetcrm.report.catalog import text
-from sheetcrm.schema import NESL, Lang, Stage, Tab
+from sheetcrm.schema import NESL, Lang, Rhythm, Stage, Tab
 from sheetcrm.settings import Settings
 
 T = pd.Timestamp
@@ -245,3 +245,37 @@ def test_focus_names_no_customer(report_workbook, report_crm) -> None:
     for c in report_crm[Tab.CONTACTS]:
         assert c["Name"] not in body and (c.get("Email") or "@@") not in body
     assert dt.date(2026, 11, 22)  # as_of given: the list does not depend on today
+
+
+@pytest.mark.parametrize(
+    ("rhythm", "nesl", "listed"),
+    [
+        (Rhythm.LIKELY_GONE, NESL.E, True),  # NESL still calls them existing; their rhythm does not
+        (Rhythm.LIKELY_GONE, NESL.S, True),
+        (Rhythm.LIKELY_GONE, NESL.L, False),  # NESL already says lost: nothing new to say
+        (Rhythm.AT_RISK, NESL.E, False),
+        (Rhythm.ACTIVE, NESL.S, False),
+        (None, NESL.E, False),  # no fit (too few repeat buyers): no rhythm, no row
+    ],
+)
+@pytest.mark.parametrize("lang", [Lang.EN, Lang.ZH_TW])
+def test_customers_likely_gone_by_their_own_rhythm(rhythm, nesl, listed, lang) -> None:
+    customers = pd.DataFrame(
+        {
+            "ID": pd.Series(["P-1"], dtype=object),
+            "Owner": pd.Series(["Amy"], dtype=object),
+            "nesl": pd.Series([nesl], dtype=object),
+            "rhythm": pd.Series([rhythm], dtype=object),
+            "p_alive": [0.12],
+            "last_purchase": pd.to_datetime(["2026-10-10"]),
+        }
+    )
+    rows = gone_focus(customers, AS_OF, lang)
+    assert len(rows) == int(listed)
+    if listed:
+        assert rows.loc[0, "kind"] == FocusKind.GONE and rows.loc[0, "days"] == -36
+        assert rows.loc[0, "why"] == text(
+            "why_gone", lang, p="0.12", date="2026-10-10", days=36, nesl=NESL(nesl).label(lang)
+        )
+        assert rows.loc[0, "todo"] == text("todo_gone", lang)
+        assert list(focus_list(rows.iloc[:0], rows)["kind"]) == [FocusKind.GONE]

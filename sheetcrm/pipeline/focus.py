@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sheetcrm.report.catalog import fmt_money, lang_of, text
-from sheetcrm.schema import NESL, Lang, Stage, Tab
+from sheetcrm.schema import NESL, Lang, Rhythm, Stage, Tab
 from sheetcrm.settings import Settings
 
 
@@ -36,6 +36,7 @@ class FocusKind(StrEnum):
     CLOSING = "closing"
     STALE = "stale"
     SLEEPING = "sleeping"
+    GONE = "gone"
 
     def label(self, lang: Lang | str) -> str:
         return text(f"focus_{self.value}", lang)
@@ -204,9 +205,32 @@ def customer_focus(customers: pd.DataFrame, as_of: Any, lang: Lang | str = Lang.
     return _rows(FocusKind.SLEEPING, Tab.CONTACTS, picked, last, age, why, lang)
 
 
+def gone_focus(customers: pd.DataFrame, as_of: Any, lang: Lang | str = Lang.EN) -> pd.DataFrame:
+    """Customers whose own buying rhythm says they are likely gone (P(alive) below
+    ``rhythm.gone_p``) while NESL's fixed windows still call them Existing or Sleeping:
+    the ones a call may still keep.
+
+    In: one row per customer: ``ID``, ``Owner``, ``nesl``, ``rhythm`` (:class:`Rhythm` or
+    None), ``p_alive`` (float) and ``last_purchase`` (datetime64).
+    Out: :data:`FOCUS_COLUMNS`; ``days`` is minus the days since the last purchase.
+    """
+    lang = lang_of(lang)
+    as_of_ts = pd.Timestamp(as_of).normalize()
+    gone = (customers["rhythm"] == Rhythm.LIKELY_GONE) & customers["nesl"].isin([NESL.E, NESL.S])
+    picked = customers[gone.to_numpy(dtype=bool)]
+    last = pd.to_datetime(picked["last_purchase"], errors="coerce")
+    age = (last - as_of_ts).dt.days
+    why = [
+        text("why_gone", lang, p=f"{p:.2f}", date=_day(d, lang), days=-int(n), nesl=NESL(c).label(lang))
+        for p, d, n, c in zip(picked["p_alive"], last, age, picked["nesl"], strict=True)
+    ]
+    return _rows(FocusKind.GONE, Tab.CONTACTS, picked, last, age, why, lang)
+
+
 def focus_list(deal_rows: pd.DataFrame, customer_rows: pd.DataFrame, owner: str | None = None) -> pd.DataFrame:
-    """The focus list: :func:`deal_focus` and :func:`customer_focus` rows together, in
-    kind order (overdue, due, closing, stale, sleeping), then by date and ID; only
+    """The focus list: :func:`deal_focus` rows and customer rows (:func:`customer_focus`,
+    :func:`gone_focus`) together, in kind order (overdue, due, closing, stale, sleeping,
+    likely gone), then by date and ID; only
     ``owner``'s rows when given (matched ignoring case and surrounding spaces).
     Out: :data:`FOCUS_COLUMNS` with a fresh RangeIndex."""
     out = pd.concat([deal_rows, customer_rows], ignore_index=True)

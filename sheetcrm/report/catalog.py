@@ -169,6 +169,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "focus_stale": {_EN: "stale deal", _ZH: "停滯機會"},
     "focus_closing": {_EN: "expected to close", _ZH: "即將成交"},
     "focus_sleeping": {_EN: "customer went to sleep", _ZH: "顧客轉為沉睡"},
+    "focus_gone": {_EN: "customer likely gone", _ZH: "顧客可能已流失"},
     "why_due": {
         _EN: "next step '{step}' is due {date} (in {days} day(s))",
         _ZH: "下一步「{step}」於 {date} 到期（{days} 天後）",
@@ -185,6 +186,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         _EN: "expected to close {date}, {stage}, amount {amount}",
         _ZH: "預計 {date} 成交，{stage}，金額 {amount}",
     },
+    "why_gone": {
+        _EN: "P(alive) {p} by their own buying rhythm, last purchase {date} ({days} days ago), still {nesl} by NESL",
+        _ZH: "依其購買節奏存活機率為 {p}，最近購買 {date}（{days} 天前），NESL 仍為{nesl}",
+    },
     "why_sleeping": {
         _EN: "{marks} customer, last purchase {date} ({days} days ago): went from E to S",
         _ZH: "{marks}，最近購買 {date}（{days} 天前）：由既有顧客轉為沉睡",
@@ -196,6 +201,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         _ZH: "聯繫顧客並記錄活動，或將機會結案為失敗",
     },
     "todo_closing": {_EN: "confirm the close date with the customer", _ZH: "與顧客確認成交日期"},
+    "todo_gone": {
+        _EN: "reach out now, before the fixed NESL windows call them lost",
+        _ZH: "趁 NESL 尚未判定流失，現在就主動聯繫",
+    },
     "todo_sleeping": {
         _EN: "call before they are lost; offer what they bought last",
         _ZH: "在流失前致電聯繫，推薦上次購買的商品",

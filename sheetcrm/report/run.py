@@ -15,8 +15,11 @@ from typing import Any
 import pandas as pd
 
 from sheetcrm.backends.base import WriteReport
+from sheetcrm.customers.rfm import customer_index
+from sheetcrm.customers.rhythm import rhythm_table
+from sheetcrm.customers.transactions import transactions
 from sheetcrm.exceptions import ReportError
-from sheetcrm.pipeline.focus import FOCUS_COLUMNS, customer_focus, deal_focus, focus_list
+from sheetcrm.pipeline.focus import FOCUS_COLUMNS, customer_focus, deal_focus, focus_list, gone_focus
 from sheetcrm.pipeline.forecast import ForecastBy, Quarter, deals_as_of, forecast_table, quarter_deals
 from sheetcrm.report.catalog import lang_of, text
 from sheetcrm.report.monthly import MonthlyReport, build_report, customer_snapshot, last_complete_month
@@ -183,7 +186,12 @@ def focus(
             "last_purchase": now["last_purchase"].to_numpy(),
         }
     )
-    out = focus_list(deal_rows, customer_focus(customers, day, use), owner=owner)[list(FOCUS_COLUMNS)]
+    tx = transactions(acts, opps, day)
+    rhythm = rhythm_table(tx, customer_index(contacts["ID"]), "contact_id", day, book.settings).table
+    customers["rhythm"] = rhythm["rhythm"].reindex(now.index).to_numpy(dtype=object)
+    customers["p_alive"] = rhythm["p_alive"].reindex(now.index).to_numpy(dtype="float64")
+    customer_rows = pd.concat([customer_focus(customers, day, use), gone_focus(customers, day, use)], ignore_index=True)
+    out = focus_list(deal_rows, customer_rows, owner=owner)[list(FOCUS_COLUMNS)]
     out.attrs["lang"] = str(use)
     return out
 
