@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import openpyxl
+import pandas as pd
 
 from sheetcrm.schema import TABS, Tab, normalize_label
 
@@ -75,3 +76,29 @@ def write_service_account_key(path: Path, *, pem: str, email: str, token_uri: st
         )
     )
     return path
+
+
+#: The day the customer-rule tests compute as of.
+TX_AS_OF = pd.Timestamp("2025-06-30")
+
+
+def tx_of(rows: list[tuple[str, int, float]], as_of: pd.Timestamp = TX_AS_OF) -> pd.DataFrame:
+    """A transactions frame (as :func:`sheetcrm.customers.transactions.transactions` gives)
+    from (contact, age in days before ``as_of``, amount as a cell holds it)."""
+    n = len(rows)
+    return pd.DataFrame(
+        {
+            "date": pd.Series([as_of - pd.Timedelta(days=r[1]) for r in rows], dtype="datetime64[ns]"),
+            "amount": pd.Series([r[2] for r in rows], dtype="float64"),
+            "contact_id": pd.Series([r[0] for r in rows], dtype=object),
+            "company_id": pd.Series([None] * n, dtype=object),
+            "opportunity_id": pd.Series([None] * n, dtype=object),
+            "source_id": pd.Series([f"A-{i}" for i in range(n)], dtype=object),
+            "source": pd.Series(["activity"] * n, dtype=object),
+        }
+    )
+
+
+def ids(*values: str) -> pd.Index:
+    """Customer IDs as an object Index."""
+    return pd.Index(list(values), dtype=object)

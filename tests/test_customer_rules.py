@@ -14,30 +14,12 @@ from sheetcrm.customers.nesl import nesl_table
 from sheetcrm.customers.rfm import FlatScore, flat_scores, rfm_table, value_tiers
 from sheetcrm.schema import Lifecycle, Segment, Tier
 from sheetcrm.settings import Settings
+from tests.helpers import TX_AS_OF, ids, tx_of
 
-AS_OF = pd.Timestamp("2025-06-30")
+AS_OF = TX_AS_OF
 DEFAULT = Settings()
 #: 2024-07-01 … 2025-06-30: ages 0..364 are in the window, 365 is not
 WINDOW_DAYS = 365
-
-
-def tx_of(rows: list[tuple[str, int, float]]) -> pd.DataFrame:
-    n = len(rows)
-    return pd.DataFrame(
-        {
-            "date": pd.Series([AS_OF - pd.Timedelta(days=r[1]) for r in rows], dtype="datetime64[ns]"),
-            "amount": pd.Series([r[2] for r in rows], dtype="float64"),
-            "contact_id": pd.Series([r[0] for r in rows], dtype=object),
-            "company_id": pd.Series([None] * n, dtype=object),
-            "opportunity_id": pd.Series([None] * n, dtype=object),
-            "source_id": pd.Series([f"A-{i}" for i in range(n)], dtype=object),
-            "source": pd.Series(["activity"] * n, dtype=object),
-        }
-    )
-
-
-def ids(*values: str) -> pd.Index:
-    return pd.Index(list(values), dtype=object)
 
 
 def skewed_book(inactive: int, one_timers: int) -> list[tuple[str, int, float]]:

@@ -22,25 +22,10 @@ from sheetcrm.cells.parse import (
 from sheetcrm.customers.nesl import nesl_table
 from sheetcrm.customers.rfm import pareto, rfm_table, value_tiers
 from sheetcrm.settings import Settings
+from tests.helpers import TX_AS_OF, tx_of
 
-AS_OF = pd.Timestamp("2025-06-30")
+AS_OF = TX_AS_OF
 DEFAULT = Settings()
-
-
-def tx_of(rows: list[tuple[str, int, float]]) -> pd.DataFrame:
-    """Transactions from (contact, age in days before AS_OF, amount as a cell holds it)."""
-    n = len(rows)
-    return pd.DataFrame(
-        {
-            "date": pd.Series([AS_OF - pd.Timedelta(days=r[1]) for r in rows], dtype="datetime64[ns]"),
-            "amount": pd.Series([r[2] for r in rows], dtype="float64"),
-            "contact_id": pd.Series([r[0] for r in rows], dtype=object),
-            "company_id": pd.Series([None] * n, dtype=object),
-            "opportunity_id": pd.Series([None] * n, dtype=object),
-            "source_id": pd.Series([f"A-{i}" for i in range(n)], dtype=object),
-            "source": pd.Series(["activity"] * n, dtype=object),
-        }
-    )
 
 
 def cell(cents: int) -> float:

@@ -9,29 +9,10 @@ from pandas.testing import assert_frame_equal
 from sheetcrm.customers.nesl import NESL_COLUMNS, nesl_moves, nesl_table
 from sheetcrm.schema import NESL, Lifecycle, Tier
 from sheetcrm.settings import Settings
+from tests.helpers import TX_AS_OF, ids, tx_of
 
-AS_OF = pd.Timestamp("2025-06-30")
+AS_OF = TX_AS_OF
 DEFAULT = Settings()
-
-
-def tx_of(rows: list[tuple[str, int, float]]) -> pd.DataFrame:
-    """Transactions from (contact, age in days before AS_OF, amount)."""
-    n = len(rows)
-    return pd.DataFrame(
-        {
-            "date": pd.Series([AS_OF - pd.Timedelta(days=r[1]) for r in rows], dtype="datetime64[ns]"),
-            "amount": pd.Series([r[2] for r in rows], dtype="float64"),
-            "contact_id": pd.Series([r[0] for r in rows], dtype=object),
-            "company_id": pd.Series([None] * n, dtype=object),
-            "opportunity_id": pd.Series([None] * n, dtype=object),
-            "source_id": pd.Series([f"A-{i}" for i in range(n)], dtype=object),
-            "source": pd.Series(["activity"] * n, dtype=object),
-        }
-    )
-
-
-def ids(*values: str) -> pd.Index:
-    return pd.Index(list(values), dtype=object)
 
 
 def general(*customers: str) -> pd.Series:

@@ -17,23 +17,9 @@ from sheetcrm.customers.notices import RULES_MARKER_EN, RULES_MARKER_ZH, NoticeK
 from sheetcrm.customers.rhythm import RHYTHM_COLUMNS, rhythm_class, rhythm_table
 from sheetcrm.schema import Lang, Rhythm, Tab
 from sheetcrm.settings import Settings
+from tests.helpers import TX_AS_OF, tx_of
 
-AS_OF = pd.Timestamp("2025-06-30")
-
-
-def tx_of(rows: list[tuple[str, int, float]]) -> pd.DataFrame:
-    n = len(rows)
-    return pd.DataFrame(
-        {
-            "date": pd.Series([AS_OF - pd.Timedelta(days=r[1]) for r in rows], dtype="datetime64[ns]"),
-            "amount": pd.Series([r[2] for r in rows], dtype="float64"),
-            "contact_id": pd.Series([r[0] for r in rows], dtype=object),
-            "company_id": pd.Series([None] * n, dtype=object),
-            "opportunity_id": pd.Series([None] * n, dtype=object),
-            "source_id": pd.Series([f"A-{i}" for i in range(n)], dtype=object),
-            "source": pd.Series(["activity"] * n, dtype=object),
-        }
-    )
+AS_OF = TX_AS_OF
 
 
 def rhythmic_book(customers: int = 150, seed: int = 3) -> list[tuple[str, int, float]]:
