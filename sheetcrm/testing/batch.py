@@ -260,9 +260,13 @@ def _req_update_cells(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> 
                 "endColumnIndex": c0 + max(width, 1),
             },
         )
+        values = tree is None or "userEnteredValue" in tree
         for i, row in enumerate(rows):
             for j, cell_data in enumerate(row.get("values") or []):
                 _apply_cell_data(sheet, box.r0 + i, box.c0 + j, cell_data, tree)
+                # A test hook, not an API figure: values written by updateCells count as
+                # written, as those of values.update do.
+                api.cells_written += values and "userEnteredValue" in cell_data
         return
     grid_range = payload.get("range") or {}
     box = _grid_box(_sheet_for(book, grid_range.get("sheetId")), grid_range)
@@ -271,6 +275,7 @@ def _req_update_cells(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> 
         for c in range(box.c0, box.c1):
             cell_data = row_values[c - box.c0] if c - box.c0 < len(row_values) else {}
             _apply_cell_data(box.sheet, r, c, cell_data, tree)
+            api.cells_written += (tree is None or "userEnteredValue" in tree) and "userEnteredValue" in cell_data
 
 
 def _req_set_data_validation(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> None:

@@ -375,7 +375,8 @@ class FakeSheetsServer:
 
     @property
     def cells_written(self) -> int:
-        """Cells written through values update, batchUpdate and append since the last reset."""
+        """Cells given a value through values update, batchUpdate and append, and through
+        ``updateCells`` in a spreadsheets.batchUpdate, since the last reset."""
         with self._api.lock:
             return self._api.cells_written
 
