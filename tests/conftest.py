@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pytest
 
 from sheetcrm.schema import Lang, Tab
@@ -15,7 +14,7 @@ from sheetcrm.template import init_workbook
 
 # AS_OF and upload_xlsx: branches written before tests/helpers.py import them from here;
 # drop them once those are merged.
-from tests.helpers import AS_OF, Rows, fill_workbook, upload_xlsx  # noqa: F401
+from tests.helpers import AS_OF, Rows, as_typed_text, fill_workbook, upload_xlsx  # noqa: F401
 
 
 @pytest.fixture
@@ -427,11 +426,4 @@ def report_workbook(tmp_path_factory: pytest.TempPathFactory, report_crm: Rows) 
             for tab, recs in report_crm.items()
         },
     )
-    wb = openpyxl.load_workbook(path)
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for cell in row:
-                if isinstance(cell.value, str) and cell.value.startswith("="):
-                    cell.data_type = "s"
-    wb.save(path)
-    return path
+    return as_typed_text(path)

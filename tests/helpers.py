@@ -102,3 +102,29 @@ def tx_of(rows: list[tuple[str, int, float]], as_of: pd.Timestamp = TX_AS_OF) ->
 def ids(*values: str) -> pd.Index:
     """Customer IDs as an object Index."""
     return pd.Index(list(values), dtype=object)
+
+
+def sheet_state(fake: Any, key: str) -> dict[str, list[list[Any]]]:
+    """Every tab's values on the fake, the Log's Time and Run columns left out (they
+    differ per run): what two runs that converged must agree on."""
+    out = {}
+    for title in fake.sheet_titles(key):
+        rows = fake.get_values(key, title)
+        if title == "Log" and rows:
+            drop = {rows[0].index(h) for h in ("Time", "Run")}
+            rows = [[v for i, v in enumerate(r) if i not in drop] for r in rows]
+        out[title] = rows
+    return out
+
+
+def as_typed_text(path: Path) -> Path:
+    """Make every cell holding "=..." a text cell, as a person's typed text is stored
+    (openpyxl would otherwise have saved it as a formula)."""
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = "s"
+    wb.save(path)
+    return path

@@ -33,7 +33,7 @@ from sheetcrm.exceptions import QuotaError, SheetCRMError
 from sheetcrm.google import http as sheetcrm_http
 from sheetcrm.google.connect import ENV_API_URL
 from sheetcrm.google.http import RetriesExhaustedError, make_client
-from tests.helpers import AS_OF, write_service_account_key
+from tests.helpers import AS_OF, sheet_state, write_service_account_key
 
 #: The requests of a full sync, by position.
 POSITIONS = {
@@ -159,18 +159,6 @@ def _snapshot(fake, key: str) -> dict[str, Any]:
     }
 
 
-def _converged_state(fake, key: str) -> dict[str, list[list[Any]]]:
-    """Every tab's values, without the Log's Time and Run columns (they differ per run)."""
-    out = {}
-    for title in fake.sheet_titles(key):
-        rows = fake.get_values(key, title)
-        if title == "Log" and rows:
-            drop = {rows[0].index(h) for h in ("Time", "Run")}
-            rows = [[v for i, v in enumerate(r) if i not in drop] for r in rows]
-        out[title] = rows
-    return out
-
-
 @pytest.fixture
 def reference(_shared: dict[str, Any], fake, crm_sheets) -> dict[str, list[list[Any]]]:
     """The sheet after a fault-free sync of an identical copy; a fixed point of sync."""
@@ -182,7 +170,7 @@ def reference(_shared: dict[str, Any], fake, crm_sheets) -> dict[str, list[list[
         assert result.counts["cells_written"] > 0 and result.counts["stage_moves"] == 1
         again = sheetcrm.open(_url(key), client=_client(fake)).sync(as_of=AS_OF)
         assert again.changes.empty, "the fault-free reference is not a fixed point of sync"
-        _shared["reference"] = _converged_state(fake, key)
+        _shared["reference"] = sheet_state(fake, key)
         fake.reset_counters()
     return copy.deepcopy(_shared["reference"])
 
@@ -216,7 +204,7 @@ def test_a_retrying_sync_completes_and_equals_a_fault_free_sync(
         assert http.delays == [1.0]  # Retry-After honoured (the test client does not sleep)
     assert result.report is not None and not result.report.skipped
     assert result.counts["stage_moves"] == 1
-    assert _converged_state(fake, key) == reference
+    assert sheet_state(fake, key) == reference
 
 
 def test_a_write_that_timed_out_but_was_applied_is_not_applied_twice(
@@ -231,7 +219,7 @@ def test_a_write_that_timed_out_but_was_applied_is_not_applied_twice(
     sheetcrm.open(_url(key), client=_client(fake)).sync(as_of=AS_OF)
     writes = [r for r in fake.requests if "updateCells" in r.batch_kinds]
     assert [w.status for w in writes] == [None]  # it landed (the locks are gone): not sent again
-    assert _converged_state(fake, key) == reference
+    assert sheet_state(fake, key) == reference
     again = sheetcrm.open(_url(key), client=_client(fake)).sync(as_of=AS_OF)
     assert again.changes.empty
 
@@ -274,7 +262,7 @@ def test_a_sync_that_gives_up_leaves_the_sheet_unchanged_and_the_next_run_conver
     recovered = sheetcrm.open(_url(key), client=_client(fake)).sync(as_of=AS_OF)
     assert [r.endpoint for r in fake.requests] == list(POSITIONS.values())
     assert recovered.report is not None and not recovered.report.skipped
-    assert _converged_state(fake, key) == reference
+    assert sheet_state(fake, key) == reference
 
 
 @pytest.mark.parametrize("position", [1, 4])
@@ -291,7 +279,7 @@ def test_a_retry_after_longer_than_the_budget_gives_up_at_once(fake, crm_sheets,
     assert fake.request_count == position + (position == 4)  # after the write: the unlock
     assert _snapshot(fake, key) == before
     sheetcrm.open(_url(key), client=_client(fake)).sync(as_of=AS_OF)
-    assert _converged_state(fake, key) == reference
+    assert sheet_state(fake, key) == reference
 
 
 # --------------------------------------------------------------------------------------
@@ -354,7 +342,7 @@ def test_cli_sync_that_gives_up_exits_2_with_one_line(
         fake.clear_faults()
         again = _cli_sync(fake, key, sa_json)
         assert again.exit_code == 0, again.output
-        assert _converged_state(fake, key) == reference
+        assert sheet_state(fake, key) == reference
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
@@ -369,7 +357,7 @@ def test_cli_sync_retries_a_fault_at_the_write_and_converges(
     assert "Cells written" in result.stdout
     assert [r.endpoint for r in fake.requests][-1] == "spreadsheets.batchUpdate"
     assert sum("updateCells" in r.batch_kinds for r in fake.requests) == 2
-    assert _converged_state(fake, key) == reference
+    assert sheet_state(fake, key) == reference
 
 
 def test_cli_token_endpoint_outage_is_retried_not_blamed_on_the_key(
@@ -386,4 +374,4 @@ def test_cli_token_endpoint_outage_is_retried_not_blamed_on_the_key(
     result = _cli_sync(fake, key, sa_json)
     assert "create a new key" not in result.output
     assert result.exit_code == 0, result.output
-    assert _converged_state(fake, key) == reference
+    assert sheet_state(fake, key) == reference

@@ -28,7 +28,7 @@ from sheetcrm.exceptions import AnswerLostError
 from sheetcrm.google.http import is_idempotent, make_client
 from sheetcrm.google.template import create_google_workbook
 from sheetcrm.schema import TABS, Lang
-from tests.helpers import AS_OF
+from tests.helpers import AS_OF, sheet_state
 
 ROOMY = (10.0, 120.0)
 
@@ -39,18 +39,6 @@ def _client(fake: Any, timeout: tuple[float, float] = ROOMY) -> Any:
 
 def _url(key: str) -> str:
     return f"https://docs.google.com/spreadsheets/d/{key}/edit"
-
-
-def _state(fake: Any, key: str) -> dict[str, list[list[Any]]]:
-    """Every tab's values, the Log's Time and Run columns left out (they differ per run)."""
-    out = {}
-    for title in fake.sheet_titles(key):
-        rows = fake.get_values(key, title)
-        if title == "Log" and rows:
-            drop = {rows[0].index(h) for h in ("Time", "Run")}
-            rows = [[v for i, v in enumerate(r) if i not in drop] for r in rows]
-        out[title] = rows
-    return out
 
 
 @pytest.fixture
@@ -112,7 +100,7 @@ def init_reference(fake) -> tuple[int, dict[str, list[list[Any]]]]:
         "values.batchUpdate",
         "drive.permissions.create",
     ]
-    state = _state(fake, key)
+    state = sheet_state(fake, key)
     fake.delete_spreadsheet(key)
     return n, state
 
@@ -128,7 +116,7 @@ def test_init_google_with_a_lost_answer_makes_one_spreadsheet_shared_once(
     fake.inject_fault(at_request=position, lost=lost)
     key = _init(fake, timeout=(10.0, 1.0) if lost == "timeout" else ROOMY)
     assert fake.spreadsheet_ids() == [key]
-    assert _state(fake, key) == reference
+    assert sheet_state(fake, key) == reference
     shared = [p for p in _client(fake).list_permissions(key) if p.get("emailAddress") == "someone@example.com"]
     assert len(shared) == 1
     assert sum(r.endpoint == "spreadsheets.batchUpdate" for r in fake.requests) == 1
@@ -156,7 +144,7 @@ def _case(fake: Any, sheets: dict[str, list[list[Any]]], with_log: bool) -> tupl
         fake.reset_counters()
         _sync(fake, key)
         endpoints = [str(r.endpoint) for r in fake.requests]
-        state = _state(fake, key)
+        state = sheet_state(fake, key)
         assert _sync(fake, key).changes.empty
         _references[name] = (endpoints, state)
     return (tabs, *_references[name])
@@ -175,7 +163,7 @@ def test_a_sync_with_a_lost_answer_ends_as_a_fault_free_sync(fake, sheets, with_
     fake.reset_counters()
     fake.inject_fault(at_request=position, lost="drop")
     _sync(fake, key)
-    assert _state(fake, key) == reference
+    assert sheet_state(fake, key) == reference
     assert fake.sheet_titles(key).count("Log") == 1
 
 
@@ -185,7 +173,7 @@ def test_a_lost_answer_to_the_new_log_tab_times_out_and_is_found(fake, sheets) -
     fake.reset_counters()
     fake.inject_fault(at_request=3, lost="timeout")
     _sync(fake, key, timeout=(10.0, 1.0))
-    assert _state(fake, key) == reference
+    assert sheet_state(fake, key) == reference
     assert sum("addSheet" in r.batch_kinds for r in fake.requests) == 1  # never sent twice
 
 

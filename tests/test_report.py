@@ -29,6 +29,7 @@ from sheetcrm.report.render import (
     to_markdown,
 )
 from sheetcrm.schema import NESL, Lang, Segment, Tab, Tier
+from tests.helpers import as_typed_text
 
 END, PREV_END = dt.date(2026, 10, 31), dt.date(2026, 9, 30)
 MONTH = "2026-10"
@@ -39,19 +40,6 @@ LANGS = [Lang.EN, Lang.ZH_TW]
 def sheet_rows(rows: dict[Tab, list[dict[str, Any]]]) -> dict[Tab, list[dict[str, Any]]]:
     """The fixture without the tests' own annotations (keys starting with "_")."""
     return {tab: [{k: v for k, v in r.items() if not k.startswith("_")} for r in recs] for tab, recs in rows.items()}
-
-
-def as_typed_text(path: Path) -> Path:
-    """Make every cell holding "=..." a text cell, as a person's typed text is stored
-    (openpyxl would otherwise have saved it as a formula)."""
-    wb = openpyxl.load_workbook(path)
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for cell in row:
-                if isinstance(cell.value, str) and cell.value.startswith("="):
-                    cell.data_type = "s"
-    wb.save(path)
-    return path
 
 
 @pytest.fixture
