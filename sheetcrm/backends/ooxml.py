@@ -12,15 +12,17 @@ parts that are copied byte for byte.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import gc
 import html
 import math
 import numbers
 import re
 import shutil
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -39,6 +41,7 @@ _R_ATTR = re.compile(rb'(?:^|\s)r="(\d+)"')
 _CELL_ATTR = re.compile(rb'(?:^|\s)(r|s|t)="([^"]*)"')
 _S_ATTR = re.compile(rb'<[^>]*?\ss="(\d+)"')
 _REF = re.compile(rb'(?:^|\s)r="([A-Z]+)\d+"')
+_LETTERS_AT = re.compile(rb"[A-Z]{1,3}")
 _SPANS = re.compile(rb'\s+spans="[^"]*"')
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 # Characters XML 1.0 cannot hold (and CR, which parsers fold into LF): written as Excel's _xHHHH_.
@@ -129,6 +132,10 @@ def _letters(col: int) -> str:
         return _LETTERS[col]
 
 
+def _no_style(col: int) -> int:
+    return 0
+
+
 def _is_blank(value: Any) -> bool:
     if value is None:
         return True
@@ -136,6 +143,20 @@ def _is_blank(value: Any) -> bool:
         return bool(value != value)  # NaN, NaT
     except (TypeError, ValueError):
         return False
+
+
+@contextlib.contextmanager
+def no_gc() -> Iterator[None]:
+    """Python's cycle collector held off: a write makes millions of short-lived objects
+    (none in cycles), and each full collection walks every object alive, the plan's
+    hundreds of thousands of values included (a third of a large write's time)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 # ------------------------------------------------------------------ the package
@@ -396,34 +417,8 @@ class Row:
         return value
 
     def _decode(self, col: int) -> Any:
-        cell = self._split(col)
-        if cell is None or cell[1] is None:
-            return None
-        inner = cell[1]
-        sheet = self.sheet
-        if sheet.f_open in inner:
-            f = sheet.f_re.search(inner)
-            if f is not None:
-                return "=" + _unescape(f.group(1) or b"")
-        kind = self._attr(col, b"t") or b"n"
-        if kind == b"inlineStr":
-            inner = sheet.rph_re.sub(b"", inner)
-            return "".join(_unescape(t) for t in sheet.t_re.findall(inner))
-        i = inner.find(sheet.v_open)
-        if i < 0:
-            return None
-        i += len(sheet.v_open)
-        text = inner[i : inner.find(sheet.v_close, i)]
-        if kind == b"s":
-            sst = sheet.package.shared_strings()
-            n = int(text)
-            return sst[n] if 0 <= n < len(sst) else None
-        if kind == b"b":
-            return text.strip() == b"1"
-        if kind in (b"str", b"e", b"d"):
-            return _unescape(text)
-        number = float(text)
-        return int(number) if number.is_integer() and abs(number) < 1e15 else number
+        whole = self.cells.get(col)
+        return None if whole is None else self.sheet.decode(whole)
 
     def is_shared_formula_master(self, col: int) -> bool:
         whole = self.cells.get(col)
@@ -477,20 +472,75 @@ class Row:
         if col > sheet.max_col:
             sheet.max_col = col
 
+    def set_many(self, cols: list[int], values: list[Any]) -> None:
+        """:meth:`set` for many cells at once (the same XML), with the common values
+        rendered by :meth:`_SheetWriter.render`: a first sync sets hundreds of thousands."""
+        sheet = self.sheet
+        cells = self.cells
+        defaults = sheet.row_defaults(self.attrs)
+
+        def style_of(col: int) -> int:
+            whole = cells.get(col)
+            if whole is not None and b' s="' in whole:
+                m = _S_ATTR.match(whole)
+                if m is not None:
+                    return int(m.group(1))
+            return defaults(col)
+
+        known = self._values
+        for col, value, xml in zip(cols, values, sheet.render(self.number, cols, values, style_of), strict=True):
+            if xml is None:
+                self.set(col, value)
+            else:
+                self._new[col] = xml
+                known[col] = value if value.__class__ is not str else value or None
+
     def to_bytes(self) -> bytes:
         p = self.sheet.prefix
         attrs = _SPANS.sub(b"", self.attrs).rstrip(b"/").rstrip()
         if not _R_ATTR.search(attrs):
             attrs = b' r="%d"' % self.number + attrs
         parts = [b"<" + p + b"row" + attrs + b">"]
-        for col in sorted({*self.cells, *self._new}):
-            parts.append(self._new[col] if col in self._new else self.cells[col])
+        cells, fresh = self.cells, self._new
+        if not cells or not fresh or max(cells) < min(fresh):
+            # The usual sync: computed columns to the right of what people typed.
+            parts += cells.values() if list(cells) == sorted(cells) else [cells[c] for c in sorted(cells)]
+            parts += [fresh[c] for c in sorted(fresh)]
+        else:
+            merged = {**cells, **fresh}
+            parts += [merged[c] for c in sorted(merged)]
         parts.append(self.tail)
         parts.append(b"</" + p + b"row>")
         return b"".join(parts)
 
 
 RowEdit = Callable[[Row], None]
+
+
+@dataclass(slots=True)
+class SetCells:
+    """A row edit setting ``values`` at ``cols`` (whatever the cells hold) when
+    ``guard(value of the cell at guard_col)`` holds (or ``guard_col`` is -1) and no cell
+    there is a shared formula's master; otherwise ``otherwise`` decides cell by cell.
+    ``written(n)`` is told how many cells were set. The writer can add these cells
+    without taking the row apart."""
+
+    cols: list[int]
+    values: list[Any]
+    guard_col: int
+    guard: Callable[[Any], bool]
+    otherwise: RowEdit
+    written: Callable[[int], None]
+
+    def __call__(self, row: Row) -> None:
+        cells = row.cells
+        if (self.guard_col >= 0 and not self.guard(row.value(self.guard_col))) or any(
+            b"shared" in whole for c in self.cols if (whole := cells.get(c)) is not None
+        ):
+            self.otherwise(row)
+            return
+        row.set_many(self.cols, self.values)
+        self.written(len(self.cols))
 
 
 @dataclass
@@ -530,6 +580,17 @@ class _SheetWriter:
         self.t_re = re.compile(rb"<" + p + rb"t\b[^>]*>(.*?)</" + p + rb"t>", re.S)
         self.v_open, self.v_close = b"<" + p + b"v>", b"</" + p + b"v>"
         self.prefix_text = p.decode()
+
+    def row_defaults(self, row_attrs: bytes) -> Callable[[int], int]:
+        """:meth:`default_style` of a row, as a function of the column."""
+        if b'customFormat="1"' in row_attrs:
+            m = re.search(rb'(?:^|\s)s="(\d+)"', row_attrs)
+            if m:
+                style = int(m.group(1))
+                return lambda col: style
+        if not self.col_styles:
+            return _no_style
+        return self._col_style
 
     def default_style(self, row_attrs: bytes, col: int) -> int:
         if b'customFormat="1"' in row_attrs:
@@ -574,16 +635,132 @@ class _SheetWriter:
         new = f"{column_letters(max(c1, 0))}{max(r1, 1)}:{column_letters(c2)}{r2}".encode()
         return head[: m.start(2)] + new + head[m.end(2) :]
 
+    def decode(self, whole: bytes) -> Any:
+        """The value of a cell's XML ``whole``: text, number, bool, error text, or
+        ``"=FORMULA"`` for a formula cell; None when blank."""
+        m = self.cell_re.match(whole)
+        if m is None or m.group(2) == b"/>":
+            return None
+        attrs, inner = m.group(1), m.group(3)
+        if self.f_open in inner:
+            f = self.f_re.search(inner)
+            if f is not None:
+                return "=" + _unescape(f.group(1) or b"")
+        kind = next((v for k, v in _CELL_ATTR.findall(attrs) if k == b"t"), b"n") if b't="' in attrs else b"n"
+        if kind == b"inlineStr":
+            inner = self.rph_re.sub(b"", inner)
+            return "".join(_unescape(t) for t in self.t_re.findall(inner))
+        i = inner.find(self.v_open)
+        if i < 0:
+            return None
+        i += len(self.v_open)
+        text = inner[i : inner.find(self.v_close, i)]
+        if kind == b"s":
+            sst = self.package.shared_strings()
+            n = int(text)
+            return sst[n] if 0 <= n < len(sst) else None
+        if kind == b"b":
+            return text.strip() == b"1"
+        if kind in (b"str", b"e", b"d"):
+            return _unescape(text)
+        number = float(text)
+        return int(number) if number.is_integer() and abs(number) < 1e15 else number
+
+    def render(
+        self, number: int, cols: list[int], values: list[Any], style_of: Callable[[int], int]
+    ) -> list[bytes | None]:
+        """The XML of new cells in row ``number`` holding ``values`` at ``cols``, as
+        :meth:`Row.set` writes them, for text, finite numbers and dates; None for any
+        other value (left to :meth:`Row.set`)."""
+        q = self.prefix_text
+        row = str(number)
+        letters = _LETTERS
+        plain = _PLAIN_TEXT.fullmatch
+        out: list[bytes | None] = []
+        top = self.max_col
+        for col, value in zip(cols, values, strict=True):
+            kind = value.__class__
+            style = style_of(col)
+            if kind is str:
+                text = value if plain(value) else escape_text(value)
+                if text != text.strip() or "\n" in text:
+                    out.append(None)
+                    continue
+                body = f' t="inlineStr"><{q}is><{q}t>{text}</{q}t></{q}is></{q}c>'
+            elif kind is int or (kind is float and value == value and abs(value) < 1e15):
+                body = f"><{q}v>{_number(value)}</{q}v></{q}c>"
+            elif kind is dt.date or kind is dt.datetime:
+                with_time = kind is dt.datetime and value.time() != dt.time(0)
+                style = self.package.styles.date_style(style, with_time)
+                body = f"><{q}v>{_number(to_serial(value))}</{q}v></{q}c>"
+            else:
+                out.append(None)
+                continue
+            ref = letters.get(col) or _letters(col)
+            if style:
+                out.append(f'<{q}c r="{ref}{row}" s="{style}"{body}'.encode())
+            else:
+                out.append(f'<{q}c r="{ref}{row}"{body}'.encode())
+            if col > top:
+                top = col
+        self.max_col = top
+        return out
+
+    def append_cells(self, number: int, attrs: bytes, body: bytes, edit: SetCells) -> bytes | None:
+        """Row ``number`` with ``edit``'s cells added after its last cell, without taking
+        the row apart: the usual first sync (computed columns right of what people typed).
+        None when that does not apply (a cell there already, the guard cell not plainly
+        found or not passing): the row then goes through :class:`Row`."""
+        p = self.prefix
+        body = body.strip()
+        last_col = -1
+        if body:
+            if not body.endswith(b"c>") and not body.endswith(b"/>"):
+                return None
+            j = body.rfind(b"<" + p + b'c r="')
+            if j < 0 or body.find(b"<" + p + b"c", j + 2) >= 0:
+                return None
+            m = _LETTERS_AT.match(body, j + len(p) + 6)
+            if m is None:
+                return None
+            last_col = column_index(m.group(0))
+        if last_col >= min(edit.cols) or len(set(edit.cols)) < len(edit.cols):
+            return None
+        if edit.guard_col >= 0:
+            held = None
+            if edit.guard_col <= last_col:
+                tag = f'<{self.prefix_text}c r="{column_letters(edit.guard_col)}{number}"'.encode()
+                i = body.find(tag)
+                m = self.cell_re.match(body, i) if i >= 0 else None
+                if m is None:
+                    return None
+                held = self.decode(m.group(0))
+            if not edit.guard(held):
+                return None
+        xml = self.render(number, edit.cols, edit.values, self.row_defaults(attrs))
+        if None in xml:
+            return None
+        edit.written(len(edit.cols))
+        clean = _SPANS.sub(b"", attrs).rstrip(b"/").rstrip()
+        if not _R_ATTR.search(clean):
+            clean = b' r="%d"' % number + clean
+        order = sorted(range(len(xml)), key=edit.cols.__getitem__)
+        return b"".join([b"<" + p + b"row" + clean + b">", body, *(xml[i] for i in order), b"</" + p + b"row>"])  # type: ignore[misc]
+
     def build(self, number: int, attrs: bytes, body: bytes) -> bytes:
         line = self.edit.lines.get(number)
         if line is not None and not body:
             return self.line(number, line)
+        edit = self.edit.rows.get(number)
+        if line is None and edit.__class__ is SetCells:
+            quick = self.append_cells(number, attrs, body, edit)  # type: ignore[arg-type]
+            if quick is not None:
+                return quick
         row = Row(self, number, attrs, body)
         if line is not None:
             for col, value in enumerate(line):
                 if not (value is None or value == ""):
                     row.set(col, value)
-        edit = self.edit.rows.get(number)
         if edit is not None:
             edit(row)
         return row.to_bytes()
@@ -665,6 +842,8 @@ class _SheetWriter:
         dst.write(buf[sd.start() : sd.end()])
         buf = buf[sd.end() :]
         row_re = re.compile(rb"<" + p + rb"row\b([^>]*)>")
+        row_tag = b"<" + p + b'row r="%d"'
+        row_start = b"<" + p + b"row "
         row_end = b"</" + p + b"row>"
         end_tag = b"</" + p + b"sheetData>"
         implicit = 0
@@ -675,9 +854,23 @@ class _SheetWriter:
                 limit = len(buf)
             flushed = 0
             restart = -1
-            for m in row_re.finditer(buf, 0, limit):
-                if k >= len(pending):
+            pos = 0
+            while k < len(pending):
+                # Straight to the next row to change: the rows before it are copied as
+                # they are without looking at each (rows come in order in a worksheet).
+                j = buf.find(row_tag % pending[k], pos, limit)
+                if j < 0:
+                    j = buf.rfind(row_start, pos, limit)
+                    if j > pos:
+                        last = _R_ATTR.match(buf, j + len(row_start) - 1)
+                        if last is None or int(last.group(1)) >= pending[k]:
+                            j = pos
+                if j > pos:
+                    pos = j
+                m = row_re.search(buf, pos, limit)
+                if m is None:
                     break
+                pos = m.end()
                 attrs = m.group(1)
                 rm = _R_ATTR.search(attrs)
                 number = int(rm.group(1)) if rm else implicit + 1
@@ -697,7 +890,7 @@ class _SheetWriter:
                         end, body = e + len(row_end), buf[m.end() : e]
                     dst.write(buf[flushed : m.start()])
                     dst.write(self.build(number, attrs, body))
-                    flushed = end
+                    flushed = pos = end
                     k += 1
                 implicit = number
             if restart >= 0:
@@ -791,20 +984,23 @@ class NewSheet:
 
 
 def _copy_member(zin: zipfile.ZipFile, info: zipfile.ZipInfo, zout: zipfile.ZipFile) -> None:
-    out = _out_info(info)
+    out = _out_info(info, zout.compresslevel)
     with zin.open(info) as src, zout.open(out, "w", force_zip64=info.file_size > 0x7FFF0000) as dst:
         shutil.copyfileobj(src, dst, CHUNK)
 
 
-def _out_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+def _out_info(info: zipfile.ZipInfo, level: int | None) -> zipfile.ZipInfo:
     out = zipfile.ZipInfo(info.filename, info.date_time)
+    # A ZipInfo handed to ZipFile.open/writestr carries its own level (None: zlib's default
+    # 6, several times slower than 1), not the ZipFile's; Python 3.13 names it compress_level.
+    out._compresslevel = level  # type: ignore[attr-defined]
     out.compress_type = info.compress_type if info.compress_type == zipfile.ZIP_STORED else zipfile.ZIP_DEFLATED
     out.external_attr = info.external_attr
     return out
 
 
 def _write_member(zout: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes) -> None:
-    zout.writestr(_out_info(info), data)
+    zout.writestr(_out_info(info, zout.compresslevel), data)
 
 
 def _add_sheets(pkg: Package, new: list[NewSheet]) -> dict[str, bytes]:
@@ -903,7 +1099,7 @@ def rewrite(
             if name in by_part:
                 if on_part:
                     on_part(name)
-                with zin.open(info) as src, zout.open(_out_info(info), "w", force_zip64=False) as dst:
+                with zin.open(info) as src, zout.open(_out_info(info, zout.compresslevel), "w", force_zip64=False) as dst:
                     _SheetWriter(pkg, by_part[name]).patch(src, dst, -1)
             elif name in late_parts:
                 deferred[name] = info
@@ -918,14 +1114,16 @@ def rewrite(
             if name in more_parts:
                 if on_part:
                     on_part(name)
-                with zin.open(info) as src, zout.open(_out_info(info), "w", force_zip64=False) as dst:
+                with zin.open(info) as src, zout.open(_out_info(info, zout.compresslevel), "w", force_zip64=False) as dst:
                     _SheetWriter(pkg, more_parts[name]).patch(src, dst, -1)
             elif name in added:
                 _write_member(zout, info, added.pop(name))
             else:
                 _copy_member(zin, info, zout)
         for name, data in added.items():
-            zout.writestr(zipfile.ZipInfo(name, dt.datetime.now().timetuple()[:6]), data, zipfile.ZIP_DEFLATED)
+            zout.writestr(
+                zipfile.ZipInfo(name, dt.datetime.now().timetuple()[:6]), data, zipfile.ZIP_DEFLATED, compresslevel
+            )
         if pkg.styles_part in deferred:
             info = deferred[pkg.styles_part]
             if pkg._styles is not None and pkg._styles.changed:
