@@ -280,3 +280,27 @@ def test_text_starting_with_equals_is_written_as_text(tmp_path: Path) -> None:
     )
     cell = openpyxl.load_workbook(path)["Contacts"]["F2"]
     assert cell.value == "=1+1" and cell.data_type == "s"
+
+
+def test_added_computed_headers_are_shaded_like_the_template(tmp_path: Path) -> None:
+    path = tmp_path / "crm.xlsx"
+    wb = openpyxl.Workbook()
+    wb.worksheets[0].title = "Contacts"
+    wb["Contacts"].append(["ID", "Name"])
+    wb.save(path)
+    plan = _plan([])
+    plan.headers = [(Tab.CONTACTS, "Contacts", 2, "Segment"), (Tab.CONTACTS, "Contacts", 3, "Tier")]
+
+    XlsxBackend(path).write(plan)
+    plan.headers = [(Tab.CONTACTS, "Contacts", 4, "Flags")]
+    XlsxBackend(path).write(plan)
+
+    ws = openpyxl.load_workbook(path)["Contacts"]
+    assert [c.value for c in ws[1]] == ["ID", "Name", "Segment", "Tier", "Flags"]
+    for cell in ws[1][2:]:
+        assert cell.fill.fill_type == "solid" and cell.fill.fgColor.rgb.endswith("E7E6E6")
+        assert cell.font.b and cell.font.i and cell.font.color.rgb.endswith("595959")
+    assert not ws["A1"].fill.fill_type
+    # The shading is added to styles.xml once and reused by the second write.
+    assert len({c.style_id for c in ws[1][2:]}) == 1
+    assert len(openpyxl.load_workbook(path)._cell_styles) == 2

@@ -17,6 +17,7 @@ import pytest
 
 import sheetcrm
 from sheetcrm.backends.ooxml import Package
+from sheetcrm.backends.xlsx import XlsxBackend
 from sheetcrm.schema import LOG
 
 AS_OF = dt.date(2026, 6, 30)
@@ -105,6 +106,15 @@ def _values(path: Path) -> dict[str, list[tuple]]:
     return {ws.title: [tuple(c.value for c in row) for row in ws.iter_rows()] for ws in wb.worksheets}
 
 
+def _cell_formats(styles_xml: bytes) -> list[bytes]:
+    """The ``<xf>`` entries of styles.xml's cellXfs, as XML."""
+    from lxml import etree
+
+    root = etree.fromstring(styles_xml)
+    ns = {"m": root.nsmap[None]}
+    return [etree.tostring(xf) for xf in root.findall("m:cellXfs/m:xf", ns)]
+
+
 def _sheet_parts(path: Path, titles: list[str]) -> set[str]:
     with zipfile.ZipFile(path) as zf:
         sheets = Package(zf).sheets
@@ -131,10 +141,14 @@ def test_sync_keeps_every_other_part_of_an_excel_workbook_byte_for_byte(tmp_path
     assert result.report is not None and result.report.written > 0 and not result.report.skipped
     after_parts = _parts(path)
     changed = {n for n in before_parts.keys() | after_parts.keys() if before_parts.get(n) != after_parts.get(n)}
-    # Only the worksheets that got computed cells and the Log changed: the chart, the
-    # image, the drawing, comments, styles, shared strings and workbook.xml did not.
+    # Only the worksheets that got computed cells and the Log changed, and styles.xml got
+    # the added headers' shading appended: the chart, the image, the drawing, comments,
+    # shared strings and workbook.xml did not change.
     crm = ["Companies", "Contacts", "Opportunities", "Activities", "Log"]
-    assert changed and changed <= _sheet_parts(path, crm)
+    assert changed and changed <= _sheet_parts(path, crm) | {"xl/styles.xml"}
+    assert _cell_formats(after_parts["xl/styles.xml"])[: len(_cell_formats(before_parts["xl/styles.xml"]))] == (
+        _cell_formats(before_parts["xl/styles.xml"])
+    )
     assert _sheet_parts(path, ["Contacts", "Log"]) <= changed
     assert any(n.startswith("xl/charts/") for n in after_parts)
     assert any(n.startswith("xl/media/") for n in after_parts)
@@ -166,6 +180,38 @@ def test_sync_keeps_every_other_part_of_an_excel_workbook_byte_for_byte(tmp_path
     again = sheetcrm.open(path).sync(as_of=AS_OF)
     assert again.report is None and len(again.changes) == 0
     assert _parts(path) == after_parts
+
+
+def test_a_report_tab_is_written_without_touching_charts_images_or_other_sheets(tmp_path: Path) -> None:
+    path = tmp_path / "crm.xlsx"
+    _xlsxwriter_workbook(path)
+    before = _parts(path)
+    rows = [["Month", "Sales"], ["2026-10", 1200.5], ["=not a formula", dt.date(2026, 10, 31)]]
+
+    XlsxBackend(path).replace_tab("Report 2026-10", rows)
+
+    added = _parts(path)
+    part = _sheet_parts(path, ["Report 2026-10"]).pop()
+    changed = {n for n in before.keys() | added.keys() if before.get(n) != added.get(n)}
+    assert changed <= {part, "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml", "xl/styles.xml"}
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[-1] == "Report 2026-10"
+    tab = wb["Report 2026-10"]
+    assert [[c.value for c in r] for r in tab.iter_rows()] == [
+        ["Month", "Sales"],
+        ["2026-10", 1200.5],
+        ["=not a formula", dt.datetime(2026, 10, 31)],
+    ]
+    assert tab["A3"].data_type == "s" and tab["B3"].is_date
+
+    # A second run replaces the tab where it stands; nothing else changes.
+    XlsxBackend(path).replace_tab("Report 2026-10", [["Month"], ["2026-11"]])
+    again = _parts(path)
+    assert {n for n in added if added[n] != again.get(n)} == {part} and again.keys() == added.keys()
+    assert [[c.value for c in r] for r in openpyxl.load_workbook(path)["Report 2026-10"].iter_rows()] == [
+        ["Month"],
+        ["2026-11"],
+    ]
 
 
 def _fods(path: Path) -> None:

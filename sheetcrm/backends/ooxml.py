@@ -182,6 +182,7 @@ class Styles:
         self.xfs = list(cell_xfs)
         self.changed = False
         self._made: dict[tuple[int, bool], int] = {}
+        self._shaded: dict[tuple[int, str, str], int] = {}
 
     def is_date(self, style: int) -> bool:
         if not 0 <= style < len(self.xfs):
@@ -236,6 +237,68 @@ class Styles:
         self._made[key] = len(self.xfs) - 1
         return self._made[key]
 
+    def shaded_style(self, style: int, fill_rgb: str, font_rgb: str) -> int:
+        """A style like ``style`` with a solid ``fill_rgb`` background and a bold italic
+        ``font_rgb`` font (RRGGBB): the look of the template's computed headers. The fill,
+        the font and the format are each added once, or reused when the workbook has them."""
+        key = (style, fill_rgb, font_rgb)
+        if key in self._shaded:
+            return self._shaded[key]
+        fill_id = self._find_or_add(
+            "fills",
+            "fill",
+            lambda el: _rgb_of(el, "patternFill/m:fgColor") == fill_rgb
+            and (el.find("m:patternFill", _NS) is not None)
+            and el.find("m:patternFill", _NS).get("patternType") == "solid",
+            f'<fill xmlns="{MAIN_NS}"><patternFill patternType="solid"><fgColor rgb="FF{fill_rgb}"/>'
+            '<bgColor indexed="64"/></patternFill></fill>',
+        )
+        font_id = self._find_or_add(
+            "fonts",
+            "font",
+            lambda el: _rgb_of(el, "color") == font_rgb
+            and el.find("m:b", _NS) is not None
+            and el.find("m:i", _NS) is not None
+            and el.find("m:strike", _NS) is None
+            and el.find("m:u", _NS) is None,
+            f'<font xmlns="{MAIN_NS}"><b/><i/><sz val="11"/><color rgb="FF{font_rgb}"/><name val="Calibri"/>'
+            '<family val="2"/></font>',
+        )
+        base = self.xfs[style] if 0 <= style < len(self.xfs) else self.xfs[0]
+        want = {"fillId": str(fill_id), "fontId": str(font_id)}
+        found = None
+        for i, xf in enumerate(self.xfs):
+            if all(xf.get(k) == v for k, v in want.items()) and xf.get("numFmtId", "0") == base.get("numFmtId", "0"):
+                found = i
+                break
+        if found is None:
+            xf = etree.fromstring(etree.tostring(base))
+            for k, v in want.items():
+                xf.set(k, v)
+            xf.set("applyFill", "1")
+            xf.set("applyFont", "1")
+            self.cell_xfs.append(xf)
+            self.xfs.append(xf)
+            self.cell_xfs.set("count", str(len(self.xfs)))
+            self.changed = True
+            found = len(self.xfs) - 1
+        self._shaded[key] = found
+        return found
+
+    def _find_or_add(self, group: str, tag: str, matches: Callable[[Any], bool], xml: str) -> int:
+        parent = self.root.find(f"m:{group}", _NS)
+        if parent is None:
+            parent = etree.Element(f"{{{MAIN_NS}}}{group}")
+            self.root.insert(1 if self.root.find("m:numFmts", _NS) is not None else 0, parent)
+        items = parent.findall(f"m:{tag}", _NS)
+        for i, el in enumerate(items):
+            if matches(el):
+                return i
+        parent.append(etree.fromstring(xml))
+        parent.set("count", str(len(items) + 1))
+        self.changed = True
+        return len(items)
+
     def _code(self, style: int) -> str:
         fmt = int(self.xfs[style].get("numFmtId", "0"))
         return self.codes.get(fmt, "h" if fmt in (18, 19, 20, 21, 22, 45, 46, 47) else "")
@@ -244,6 +307,16 @@ class Styles:
         if not self.changed:
             return self.data
         return bytes(etree.tostring(self.root, xml_declaration=True, encoding="UTF-8", standalone=True))
+
+
+_NS = {"m": MAIN_NS}
+
+
+def _rgb_of(el: Any, path: str) -> str | None:
+    """RRGGBB of the ``rgb`` colour at ``path`` under ``el`` (alpha dropped), or None."""
+    found = el.find("/".join(f"m:{p}" if not p.startswith("m:") else p for p in path.split("/")), _NS)
+    rgb = found.get("rgb") if found is not None else None
+    return rgb[-6:].upper() if rgb else None
 
 
 def _xf_key(xf: Any) -> tuple[Any, ...]:
@@ -432,12 +505,14 @@ class Row:
                 return int(m.group(1))
         return self.sheet.default_style(self.attrs, col)
 
-    def set(self, col: int, value: Any) -> None:
-        """Write ``value`` (None clears; text stays text) keeping the cell's style."""
+    def set(self, col: int, value: Any, style: int | None = None) -> None:
+        """Write ``value`` (None clears; text stays text) keeping the cell's style (or
+        giving it ``style``)."""
         sheet = self.sheet
         q = sheet.prefix_text
         ref = f"{_letters(col)}{self.number}"
-        style = self.style(col)
+        if style is None:
+            style = self.style(col)
         kind = type(value)
         if kind is str:
             self._values[col] = value if value else None
@@ -1131,3 +1206,36 @@ def rewrite(
             else:
                 _copy_member(zin, info, zout)
         return pkg
+
+
+def replace_sheet(
+    source: IO[bytes], out: IO[bytes], title: str, rows: dict[int, list[Any]], *, compresslevel: int = 6
+) -> None:
+    """Copy the .xlsx ``source`` to ``out`` with worksheet ``title`` holding only ``rows``
+    (1-based row number → values from column A on): the worksheet's part is replaced where
+    it stands (the tab keeps its place), or a new worksheet is added at the end (with its
+    entries in workbook.xml, its rels and [Content_Types].xml). Every other part is copied
+    unchanged (``styles.xml`` changes only when a date needs a date format)."""
+    edit = SheetEdit(lines=rows, max_col=max((len(r) for r in rows.values()), default=0) - 1)
+    with (
+        zipfile.ZipFile(source) as zin,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as zout,
+    ):
+        pkg = Package(zin)
+        sheet = NewSheet(title, edit, freeze_header=False)
+        if title in pkg.sheets:
+            changed = {pkg.sheets[title]: _new_sheet_xml(pkg, sheet)}
+        else:
+            changed = _add_sheets(pkg, [sheet])
+        styles = pkg._styles
+        if styles is not None and styles.changed and pkg.styles_part:
+            changed[pkg.styles_part] = styles.to_bytes()
+        for info in zin.infolist():
+            if info.filename in changed:
+                _write_member(zout, info, changed.pop(info.filename))
+            else:
+                _copy_member(zin, info, zout)
+        for name, data in changed.items():
+            zout.writestr(
+                zipfile.ZipInfo(name, dt.datetime.now().timetuple()[:6]), data, zipfile.ZIP_DEFLATED, compresslevel
+            )

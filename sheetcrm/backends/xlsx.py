@@ -35,7 +35,11 @@ from sheetcrm.exceptions import (
 )
 from sheetcrm.output import xlsx_text
 from sheetcrm.schema import NUMBER_FORMATS, ColumnType, Tab, find_tabs
+from sheetcrm.template import COMPUTED_FILL, COMPUTED_FONT
 
+#: The shading (RRGGBB) of the template's computed headers, given to headers sync adds.
+HEADER_FILL = str(COMPUTED_FILL.fgColor.rgb)[-6:].upper()
+HEADER_FONT_COLOR = str(COMPUTED_FONT.color.rgb)[-6:].upper() if COMPUTED_FONT.color is not None else "000000"
 DATE_FORMAT = NUMBER_FORMATS[ColumnType.DATE]
 DATETIME_FORMAT = NUMBER_FORMATS[ColumnType.DATETIME]
 
@@ -228,23 +232,32 @@ class XlsxBackend:
 
     def replace_tab(self, title: str, rows: list[list[Any]]) -> WriteReport:
         """Write ``rows`` (values as they are; text never becomes a formula) into worksheet
-        ``title``, replacing that worksheet when it exists and keeping its place; every
-        other sheet stays as it was. One file save (through openpyxl: unlike :meth:`write`,
-        this does not yet keep charts, images and pivot tables)."""
+        ``title``, replacing that worksheet when it exists and keeping its place. Only that
+        worksheet (and, when the tab is new, the workbook's list of parts) is rewritten:
+        every other part of the file, charts, images and pivot tables included, is copied
+        unchanged. Refuses like :meth:`write` when the file is open or saved meanwhile."""
         _check_path(self.path)
-        files.check_not_open(files.real_path(self.path), self.force)
-        if not os.access(self.path.parent, os.W_OK) or (self.path.exists() and not os.access(self.path, os.W_OK)):
+        target = files.real_path(self.path)
+        files.check_not_open(target, self.force)
+        if not os.access(target.parent, os.W_OK) or not os.access(target, os.W_OK):
             raise WorkbookWriteError(
                 f"cannot write {str(self.path)!r}: the file or its folder is read-only; nothing was changed"
             )
-        wb = _load(self.path, rich_text=True)
-        index = None
-        if title in wb.sheetnames:
-            index = wb.sheetnames.index(title)
-            del wb[title]
         report = WriteReport(requests=1)
-        _fill_sheet(wb.create_sheet(title, index), rows, report)
-        self.save(wb)
+        report.written = sum(v is not None for r in rows for v in r)
+        lines = {n: [None if v is None else v for v in r] for n, r in enumerate(rows, start=1) if r}
+        try:
+            source = open(target, "rb")  # noqa: SIM115 - held open across the atomic write
+        except OSError as exc:
+            raise WorkbookWriteError(f"cannot open {shown(self.path)}: {exc.strerror}") from None
+        with source, ooxml.no_gc():
+            st = os.fstat(source.fileno())
+            before = files.Identity(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            with files.atomic_write(self.path, expect=before, check=True, on_written=self.before_replace) as out:
+                try:
+                    ooxml.replace_sheet(source, out, title, lines, compresslevel=self.compresslevel)
+                except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as exc:
+                    raise _unreadable(self.path, exc) from None
         return report
 
     def _say_part(self, part: str) -> None:
@@ -363,7 +376,9 @@ def _quick_row_edit(title: str, lists: list[list[Any]], a: int, b: int, report: 
 def _row_edit(title: str, changes: list[_Change], header: list[tuple[int, str]], report: WriteReport) -> ooxml.RowEdit:
     def apply(row: ooxml.Row) -> None:
         for col, text in header:
-            row.set(col, text)
+            # An added computed column's header looks like the template's computed headers.
+            styles = row.sheet.package.styles
+            row.set(col, text, styles.shaded_style(row.style(col), HEADER_FILL, HEADER_FONT_COLOR))
         held_ids: dict[int, Any] = {}
         for col, record_id, id_col, new, old, cas, kind, column in changes:
             # The usual case (a computed cell of a row that still holds its record's ID) is
