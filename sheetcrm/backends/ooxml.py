@@ -39,6 +39,7 @@ CHUNK = 1 << 20
 _EPOCH = dt.datetime(1899, 12, 30)
 _R_ATTR = re.compile(rb'(?:^|\s)r="(\d+)"')
 _CELL_ATTR = re.compile(rb'(?:^|\s)(r|s|t)="([^"]*)"')
+_T_ATTR = re.compile(rb'(?:^|\s)t="([^"]*)"')
 _S_ATTR = re.compile(rb'<[^>]*?\ss="(\d+)"')
 _REF = re.compile(rb'(?:^|\s)r="([A-Z]+)\d+"')
 _LETTERS_AT = re.compile(rb"[A-Z]{1,3}")
@@ -247,20 +248,24 @@ class Styles:
         fill_id = self._find_or_add(
             "fills",
             "fill",
-            lambda el: _rgb_of(el, "patternFill/m:fgColor") == fill_rgb
-            and (el.find("m:patternFill", _NS) is not None)
-            and el.find("m:patternFill", _NS).get("patternType") == "solid",
+            lambda el: (
+                _rgb_of(el, "patternFill/m:fgColor") == fill_rgb
+                and (el.find("m:patternFill", _NS) is not None)
+                and el.find("m:patternFill", _NS).get("patternType") == "solid"
+            ),
             f'<fill xmlns="{MAIN_NS}"><patternFill patternType="solid"><fgColor rgb="FF{fill_rgb}"/>'
             '<bgColor indexed="64"/></patternFill></fill>',
         )
         font_id = self._find_or_add(
             "fonts",
             "font",
-            lambda el: _rgb_of(el, "color") == font_rgb
-            and el.find("m:b", _NS) is not None
-            and el.find("m:i", _NS) is not None
-            and el.find("m:strike", _NS) is None
-            and el.find("m:u", _NS) is None,
+            lambda el: (
+                _rgb_of(el, "color") == font_rgb
+                and el.find("m:b", _NS) is not None
+                and el.find("m:i", _NS) is not None
+                and el.find("m:strike", _NS) is None
+                and el.find("m:u", _NS) is None
+            ),
             f'<font xmlns="{MAIN_NS}"><b/><i/><sz val="11"/><color rgb="FF{font_rgb}"/><name val="Calibri"/>'
             '<family val="2"/></font>',
         )
@@ -721,7 +726,8 @@ class _SheetWriter:
             f = self.f_re.search(inner)
             if f is not None:
                 return "=" + _unescape(f.group(1) or b"")
-        kind = next((v for k, v in _CELL_ATTR.findall(attrs) if k == b"t"), b"n") if b't="' in attrs else b"n"
+        t = _T_ATTR.search(attrs) if b't="' in attrs else None
+        kind = t.group(1) if t is not None else b"n"
         if kind == b"inlineStr":
             inner = self.rph_re.sub(b"", inner)
             return "".join(_unescape(t) for t in self.t_re.findall(inner))
@@ -812,23 +818,24 @@ class _SheetWriter:
                 held = self.decode(m.group(0))
             if not edit.guard(held):
                 return None
-        xml = self.render(number, edit.cols, edit.values, self.row_defaults(attrs))
-        if None in xml:
+        rendered = self.render(number, edit.cols, edit.values, self.row_defaults(attrs))
+        xml = [x for x in rendered if x is not None]
+        if len(xml) < len(rendered):
             return None
         edit.written(len(edit.cols))
         clean = _SPANS.sub(b"", attrs).rstrip(b"/").rstrip()
         if not _R_ATTR.search(clean):
             clean = b' r="%d"' % number + clean
         order = sorted(range(len(xml)), key=edit.cols.__getitem__)
-        return b"".join([b"<" + p + b"row" + clean + b">", body, *(xml[i] for i in order), b"</" + p + b"row>"])  # type: ignore[misc]
+        return b"".join([b"<" + p + b"row" + clean + b">", body, *(xml[i] for i in order), b"</" + p + b"row>"])
 
     def build(self, number: int, attrs: bytes, body: bytes) -> bytes:
         line = self.edit.lines.get(number)
         if line is not None and not body:
             return self.line(number, line)
         edit = self.edit.rows.get(number)
-        if line is None and edit.__class__ is SetCells:
-            quick = self.append_cells(number, attrs, body, edit)  # type: ignore[arg-type]
+        if line is None and isinstance(edit, SetCells):
+            quick = self.append_cells(number, attrs, body, edit)
             if quick is not None:
                 return quick
         row = Row(self, number, attrs, body)
@@ -1174,7 +1181,10 @@ def rewrite(
             if name in by_part:
                 if on_part:
                     on_part(name)
-                with zin.open(info) as src, zout.open(_out_info(info, zout.compresslevel), "w", force_zip64=False) as dst:
+                with (
+                    zin.open(info) as src,
+                    zout.open(_out_info(info, zout.compresslevel), "w", force_zip64=False) as dst,
+                ):
                     _SheetWriter(pkg, by_part[name]).patch(src, dst, -1)
             elif name in late_parts:
                 deferred[name] = info
@@ -1189,7 +1199,10 @@ def rewrite(
             if name in more_parts:
                 if on_part:
                     on_part(name)
-                with zin.open(info) as src, zout.open(_out_info(info, zout.compresslevel), "w", force_zip64=False) as dst:
+                with (
+                    zin.open(info) as src,
+                    zout.open(_out_info(info, zout.compresslevel), "w", force_zip64=False) as dst,
+                ):
                     _SheetWriter(pkg, more_parts[name]).patch(src, dst, -1)
             elif name in added:
                 _write_member(zout, info, added.pop(name))

@@ -310,22 +310,22 @@ def _edits(plan: WritePlan, report: WriteReport) -> dict[str, ooxml.SheetEdit]:
         # of thousands of computed cells, and a row whose changes are all plain computed
         # values of one record takes the quick path (one ID check for the whole row).
         simple = ((cells["kind"] == ChangeKind.COMPUTED) & ~cells["cas"].astype(bool)).to_numpy()
-        for title, index in cells.groupby("title", sort=False).indices.items():
-            title = str(title)
-            frame = cells.iloc[index]
-            rows_arr = frame["row"].to_numpy(dtype="int64")
-            order = np.argsort(rows_arr, kind="stable")
-            rows_arr = rows_arr[order]
-            part = frame.iloc[order]
+        names = ("col", "record_id", "id_col", "new", "old", "cas", "kind", "column")
+        arrays = [cells[c].to_numpy(dtype=object if c not in ("col", "id_col") else "int64") for c in names]
+        all_rows = cells["row"].to_numpy(dtype="int64")
+        for key, index in cells.groupby("title", sort=False).indices.items():
+            title = str(key)
+            order = index[np.argsort(all_rows[index], kind="stable")]
+            rows_arr = all_rows[order]
             n = len(rows_arr)
             starts = np.flatnonzero(np.r_[True, rows_arr[1:] != rows_arr[:-1]])
             ends = np.r_[starts[1:], n]
-            rid_arr = part["record_id"].to_numpy(dtype=object)
+            rid_arr = arrays[1][order]
             same = np.r_[True, rid_arr[1:] == rid_arr[:-1]]
             same[starts] = True  # the first change of each row starts its own comparison
-            quick = np.logical_and.reduceat(simple[index][order] & same, starts)
-            lists = [part[c].tolist() for c in ("col", "record_id", "id_col", "new", "old", "cas", "kind", "column")]
-            cols, rids, id_cols, news = lists[:4]
+            quick = np.logical_and.reduceat(simple[order] & same, starts)
+            lists = [a[order].tolist() for a in arrays]
+            cols = lists[0]
             header_row = plan.header_rows.get(title, 1) if title in headers else -1
             edits = by_title.setdefault(title, {})
             numbers = rows_arr[starts].tolist()
