@@ -234,7 +234,7 @@ def google_sync(raw: dict[Tab, RawTab], rss: PeakRSS, results: list[tuple[str, f
 
     with FakeSheetsServer(seed=0) as fake:
         sheets = {t.title: [list(t.header), *t.rows] for t in raw.values()}
-        key = timed("upload", rss, lambda: fake.create_spreadsheet("bench", sheets), results)
+        key = timed("upload", rss, lambda: fake.create_spreadsheet("bench", sheets, fit_grid=True), results)
         client = make_client(Credentials(token="bench"), base_url=fake.url, timeout=(30.0, 3600.0))
         url = f"https://docs.google.com/spreadsheets/d/{key}/edit"
         for label in ("first sync", "no-op sync"):
