@@ -152,27 +152,25 @@ class XlsxBackend:
             raise _unreadable(self.path, exc) from None
         out: dict[Tab, RawTab] = {}
         try:
-            for tab, title in find_tabs(wb.sheet_names).items():
-                grid = wb.get_sheet_by_name(title).to_python(skip_empty_area=False)
-                # Inlined rather than _cell() per cell: this loop sees every cell of the workbook.
-                rows = [
-                    _trim(
-                        [
-                            None
-                            if v == ""
+            with ooxml.no_gc():
+                for tab, title in find_tabs(wb.sheet_names).items():
+                    rows = wb.get_sheet_by_name(title).to_python(skip_empty_area=False)
+                    # Inlined rather than _cell() per cell (this loop sees every cell of the
+                    # workbook), and in place: a second copy of a million-row grid is memory.
+                    for r in rows:
+                        r[:] = [
+                            (v or None)
+                            if v.__class__ is str
                             else int(v)
                             if v.__class__ is float and v.is_integer() and -1e15 < v < 1e15
                             else v
                             for v in r
                         ]
-                    )
-                    for r in grid
-                ]
-                del grid
-                header = rows.pop(0) if rows else []
-                while rows and not rows[-1]:
-                    rows.pop()
-                out[tab] = RawTab(tab, title, header, rows)
+                        _trim(r)
+                    header = rows.pop(0) if rows else []
+                    while rows and not rows[-1]:
+                        rows.pop()
+                    out[tab] = RawTab(tab, title, header, rows)
         except Exception as exc:
             raise _unreadable(self.path, exc) from None
         finally:
