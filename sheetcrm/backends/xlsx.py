@@ -154,7 +154,7 @@ class XlsxBackend:
         try:
             with ooxml.no_gc():
                 for tab, title in find_tabs(wb.sheet_names).items():
-                    rows = wb.get_sheet_by_name(title).to_python(skip_empty_area=False)
+                    rows: list[list[Any]] = wb.get_sheet_by_name(title).to_python(skip_empty_area=False)
                     # Inlined rather than _cell() per cell (this loop sees every cell of the
                     # workbook), and in place: a second copy of a million-row grid is memory.
                     for r in rows:
