@@ -113,6 +113,7 @@ def test_write_skips_a_row_whose_id_moved(tmp_path: Path) -> None:
         )
     )
     assert report.written == 0 and "P-1" in report.skipped[0]["reason"]
+    assert report.skipped[0]["column"] == "Problems" and report.skipped[0]["row"] == 2
     assert openpyxl.load_workbook(path)["Contacts"]["F2"].value is None
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook as XLWorkbook
@@ -308,31 +309,50 @@ def _edits(plan: WritePlan, report: WriteReport) -> dict[str, ooxml.SheetEdit]:
         # of thousands of computed cells, and a row whose changes are all plain computed
         # values of one record takes the quick path (one ID check for the whole row).
         simple = ((cells["kind"] == ChangeKind.COMPUTED) & ~cells["cas"].astype(bool)).to_numpy()
-        names = ("col", "record_id", "id_col", "new", "old", "cas", "kind", "column")
-        arrays = [cells[c].to_numpy(dtype=object if c not in ("col", "id_col") else "int64") for c in names]
+        # Only the columns the quick path needs are taken whole (text columns as codes, not
+        # millions of new str objects); the rest only for the rows that need them.
+        all_cols = cells["col"].to_numpy(dtype="int64")
+        all_new = cells["new"].to_numpy(dtype=object)
+        rid_codes = pd.factorize(cells["record_id"])[0]
         all_rows = cells["row"].to_numpy(dtype="int64")
-        for key, index in cells.groupby("title", sort=False).indices.items():
+        names = ("col", "record_id", "id_col", "new", "old", "cas", "kind", "column")
+        for key, positions in cells.groupby("title", sort=False).indices.items():
             title = str(key)
-            order = index[np.argsort(all_rows[index], kind="stable")]
+            index: np.ndarray = np.asarray(positions, dtype=np.int64)
+            order: np.ndarray = index[np.argsort(all_rows[index], kind="stable")]
             rows_arr = all_rows[order]
-            n = len(rows_arr)
             starts = np.flatnonzero(np.r_[True, rows_arr[1:] != rows_arr[:-1]])
-            ends = np.r_[starts[1:], n]
-            rid_arr = arrays[1][order]
-            same = np.r_[True, rid_arr[1:] == rid_arr[:-1]]
+            ends = np.r_[starts[1:], len(rows_arr)]
+            codes = rid_codes[order]
+            same = np.r_[True, codes[1:] == codes[:-1]]
             same[starts] = True  # the first change of each row starts its own comparison
             quick = np.logical_and.reduceat(simple[order] & same, starts)
-            lists = [a[order].tolist() for a in arrays]
-            cols = lists[0]
             header_row = plan.header_rows.get(title, 1) if title in headers else -1
-            edits = by_title.setdefault(title, {})
             numbers = rows_arr[starts].tolist()
-            for a, b, fast, number in zip(starts.tolist(), ends.tolist(), quick.tolist(), numbers, strict=True):
-                if fast and number != header_row:
-                    edits[number] = _quick_row_edit(title, lists, a, b, report)
-                else:
-                    head = headers[title] if number == header_row else []
-                    edits[number] = _row_edit(title, _tuples(lists, a, b), head, report)
+            quick &= rows_arr[starts] != header_row
+            cols = all_cols[order].tolist()
+            news = all_new[order].tolist()
+            # A tab's column index names its schema key (for the words of a skipped change).
+            named = cells[["col", "column"]].take(index).drop_duplicates("col")
+            names_of: dict[int, str] = dict(zip(named["col"].tolist(), named["column"].tolist(), strict=True))
+            head_rids = cells["record_id"].take(order[starts]).tolist()
+            id_cols = cells["id_col"].take(order[starts]).tolist()
+            slow = np.flatnonzero(~quick)
+            slow_pos = np.concatenate([order[starts[i] : ends[i]] for i in slow]) if len(slow) else order[:0]
+            sub = [cells[c].take(slow_pos).tolist() for c in names]
+            offset = 0
+            edits = by_title.setdefault(title, {})
+            for i, (a, b, fast, number) in enumerate(
+                zip(starts.tolist(), ends.tolist(), quick.tolist(), numbers, strict=True)
+            ):
+                if fast:
+                    edits[number] = _quick_row_edit(
+                        title, cols[a:b], news[a:b], head_rids[i], int(id_cols[i]), names_of, report
+                    )
+                    continue
+                head = headers[title] if number == header_row else []
+                edits[number] = _row_edit(title, _tuples(sub, offset, offset + b - a), head, report)
+                offset += b - a
             max_cols[title] = max(cols)
     for title, head in headers.items():
         number = plan.header_rows.get(title, 1)
@@ -352,23 +372,31 @@ def _tuples(lists: list[list[Any]], a: int, b: int) -> list[_Change]:
     ]
 
 
-def _quick_row_edit(title: str, lists: list[list[Any]], a: int, b: int, report: WriteReport) -> ooxml.SetCells:
-    """The changes ``a:b`` of one row, all computed values of one record: written in one
-    go when the row still holds the record's ID; any other case goes through
-    :func:`_row_edit`, which words each refusal."""
-    wanted = norm_cell(lists[1][a])
+def _quick_row_edit(
+    title: str,
+    cols: list[int],
+    news: list[Any],
+    record_id: Any,
+    id_col: int,
+    names_of: dict[int, str],
+    report: WriteReport,
+) -> ooxml.SetCells:
+    """One row's changes, all computed values of one record: written in one go when the
+    row still holds the record's ID; any other case goes through :func:`_row_edit`, which
+    words each refusal."""
+    wanted = norm_cell(record_id)
 
     def written(n: int) -> None:
         report.written += n
 
-    return ooxml.SetCells(
-        lists[0][a:b],
-        lists[3][a:b],
-        int(lists[2][a]),
-        lambda held: norm_cell(held) == wanted,
-        lambda row: _row_edit(title, _tuples(lists, a, b), [], report)(row),
-        written,
-    )
+    def otherwise(row: ooxml.Row) -> None:
+        changes = [
+            (c, record_id, id_col, n, None, False, str(ChangeKind.COMPUTED), str(names_of.get(c, "")))
+            for c, n in zip(cols, news, strict=True)
+        ]
+        _row_edit(title, changes, [], report)(row)
+
+    return ooxml.SetCells(cols, news, id_col, lambda held: norm_cell(held) == wanted, otherwise, written)
 
 
 def _row_edit(title: str, changes: list[_Change], header: list[tuple[int, str]], report: WriteReport) -> ooxml.RowEdit:
