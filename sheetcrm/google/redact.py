@@ -51,7 +51,7 @@ _FIELD_DQ = re.compile(rf'(?i)("(?:{_SECRET_KEYS})"\s*:\s*)"(?:[^"\\]|\\.)*"')
 _FIELD_SQ = re.compile(rf"(?i)('(?:{_SECRET_KEYS})'\s*:\s*)'(?:[^'\\]|\\.)*'")
 # field=value in query strings and form bodies.
 _FIELD_QS = re.compile(
-    r"(?i)((?:(?:^|[?&\s;,])(?:access_token|refresh_token|client_secret|assertion|id_token"
+    r"(?i)((?:(?<![A-Za-z0-9_])(?:access_token|refresh_token|client_secret|assertion|id_token"
     r"|subject_token|token|password|private_key_id)|[?&](?:code|key|sig|signature))=)[^&\s\"';,]+"
 )
 # Authorization: <anything up to end of line / quote / comma>
@@ -120,12 +120,19 @@ def remember_secrets(values: Iterable[object]) -> None:
         _known_pattern = re.compile("|".join(re.escape(v) for v in ordered))
 
 
-def forget_secrets() -> None:
-    """Forget every value :func:`remember_secrets` was given."""
+def forget_secrets(values: Iterable[object] | None = None) -> None:
+    """Forget these values (as given to :func:`remember_secrets`), or every value."""
     global _known_pattern
     with _KNOWN_LOCK:
-        _KNOWN.clear()
-        _known_pattern = None
+        if values is None:
+            _KNOWN.clear()
+        else:
+            for value in values:
+                if isinstance(value, str):
+                    _KNOWN.pop(value, None)
+                    _KNOWN.pop(urllib.parse.quote_plus(value), None)
+        ordered = sorted(_KNOWN, key=len, reverse=True)
+        _known_pattern = re.compile("|".join(re.escape(v) for v in ordered)) if ordered else None
 
 
 def redact(text: str) -> str:

@@ -184,12 +184,16 @@ def refresh_failure(exc: BaseException, answer: TokenAnswer | None) -> AuthError
         return proxy_refused(answer.host)
     if answer is not None and not answer.is_googles:
         return AuthError(
-            Phrase(NOT_GOOGLE, {**_NAMES, "host": answer.host, "what": _what(answer), "status": f"HTTP {answer.status}"})
+            Phrase(
+                NOT_GOOGLE, {**_NAMES, "host": answer.host, "what": _what(answer), "status": f"HTTP {answer.status}"}
+            )
         )
     host = proxy_login_wanted(exc)
     if host is not None:
         return proxy_refused(host)
     if isinstance(exc, gauth_exceptions.RefreshError):
-        reason = redact(" ".join(str(exc).split()))[:300]
+        # RefreshError(message, response_data): its str() is the tuple's repr, doubled up.
+        first = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+        reason = redact(" ".join(first.split()))[:300].rstrip(".")
         return AuthError(Phrase(REFUSED, {**_NAMES, "reason": reason, "fix": _FIX}))
     return None
