@@ -378,3 +378,60 @@ def test_the_chain_check_finds_what_it_looks_for(key_file: Path, token: TokenSer
     except AuthError as exc:
         with pytest.raises(AssertionError, match=r"google\.auth\.exceptions\.RefreshError"):
             _assert_clean_exception(exc, secret_values)
+
+
+@pytest.mark.parametrize("case", ["portal page", "proxy login on CONNECT"])
+def test_a_cached_sign_in_that_cannot_refresh_through_the_network_says_why(
+    token: TokenServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    """An OAuth user's cached token, refreshed at start-up, meets a proxy or portal: that is
+    named (signing in again in the browser would not help), and no secret is shown."""
+    import google.oauth2.credentials
+
+    from sheetcrm.google.auth import load_credentials
+
+    if case == "portal page":
+        # google-auth always sends a user's refresh to Google's endpoint: aim that at 127.0.0.1.
+        monkeypatch.setattr(google.oauth2.credentials, "_GOOGLE_OAUTH2_TOKEN_ENDPOINT", f"{token.url}/token")
+        token.answer = Answer(200, "text/html", PORTAL)
+    else:
+        monkeypatch.setenv("HTTPS_PROXY", token.url)
+    refresh_token = "1//" + secrets.token_urlsafe(30)
+    client_secret = "opaque-" + secrets.token_urlsafe(12)  # old-style: no GOCSPX- shape
+    client = {"client_id": "123-abc.apps.googleusercontent.com", "client_secret": client_secret}
+    (tmp_path / "client.json").write_text(json.dumps({"installed": client}))
+    cached = tmp_path / "token.json"
+    cached.write_text(
+        json.dumps(
+            {
+                **client,
+                "token": "ya29.old",
+                "refresh_token": refresh_token,
+                "scopes": ["https://www.googleapis.com/auth/spreadsheets"],
+                "expiry": "2000-01-01T00:00:00Z",
+            }
+        )
+    )
+    with pytest.raises(AuthError) as caught:
+        load_credentials(tmp_path / "client.json", env={}, token_path=cached)
+    expected = "captive portal" if case == "portal page" else "407 Proxy Authentication Required"
+    assert expected in str(caught.value)
+    _assert_clean_exception(caught.value, {"refresh token": refresh_token, "client secret": client_secret})
+
+
+def test_a_proxy_wanting_a_login_for_the_sheets_api_is_named_at_once(
+    token: TokenServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Sheets API request (not a token refresh) through a proxy that answers CONNECT with
+    407: one attempt, no retries (asking again without a login cannot help)."""
+    from google.oauth2.credentials import Credentials
+
+    from sheetcrm.google.http import RetryingHTTPClient
+
+    monkeypatch.setenv("HTTPS_PROXY", token.url)
+    client = RetryingHTTPClient(Credentials(token=ACCESS_TOKEN), sleep=lambda _s: None)
+    with pytest.raises(AuthError) as caught:
+        client.request("get", "https://sheets.googleapis.com/v4/spreadsheets/abc")
+    assert "407 Proxy Authentication Required" in str(caught.value) and "sheets.googleapis.com" in str(caught.value)
+    assert client.attempts == 1 and client.retries == 0
+    _assert_clean_exception(caught.value, {"access token": ACCESS_TOKEN})
