@@ -58,7 +58,14 @@ from requests import Response, Session
 
 from sheetcrm.exceptions import AnswerLostError, QuotaError, SheetCRMError
 from sheetcrm.google.redact import redact, remember_secrets
-from sheetcrm.google.token import TokenRequest, proxy_login_wanted, proxy_refused, refresh_failure
+from sheetcrm.google.token import (
+    PROXY_AUTH_STATUS,
+    TokenAnswer,
+    TokenRequest,
+    proxy_login_wanted,
+    proxy_refused,
+    refresh_failure,
+)
 
 __all__ = [
     "DEFAULT_OPTIONS",
@@ -321,7 +328,7 @@ class RetryingHTTPClient(HTTPClient):
                     error = self._answer_lost(method, endpoint, failure)
             except gauth_exceptions.RefreshError as exc:
                 answer = self._token_answer()
-                if not getattr(exc, "retryable", False) or (answer is not None and answer.status == 407):
+                if not getattr(exc, "retryable", False) or (answer is not None and answer.status == PROXY_AUTH_STATUS):
                     error = refresh_failure(exc, answer)
                 # The token endpoint itself failed (5xx): Google's side, worth retrying.
                 status, failure = None, "failing to issue an access token (its token endpoint answered an error)"
@@ -391,7 +398,7 @@ class RetryingHTTPClient(HTTPClient):
             if delay > 0:
                 self._sleep(delay)
 
-    def _token_answer(self) -> Any:
+    def _token_answer(self) -> TokenAnswer | None:
         """The token endpoint's answer during this attempt, if a refresh ran."""
         return self._token_request.last if self._token_request is not None else None
 

@@ -17,6 +17,7 @@ import json
 import re
 import threading
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,7 +29,7 @@ from sheetcrm.exceptions import AuthError, Phrase
 from sheetcrm.google.redact import redact, remember_secrets
 from sheetcrm.i18n import N_
 
-__all__ = ["TokenAnswer", "TokenRequest", "proxy_login_wanted", "proxy_refused", "refresh_failure"]
+__all__ = ["Body", "TokenAnswer", "TokenRequest", "proxy_login_wanted", "proxy_refused", "refresh_failure"]
 
 # Names and examples that stay as they are in every language are fields.
 FIX_CREDENTIALS = N_("set {variable} to the key's JSON, or pass {option}; see {readme}")
@@ -62,16 +63,25 @@ _FIX = Phrase(
 PROXY_AUTH_STATUS = 407
 
 
+class Body(StrEnum):
+    """What a token endpoint's answer held."""
+
+    TOKEN = "token"  # a JSON object with an access token
+    JSON = "json"  # a JSON object without one (Google's error, or someone else's)
+    HTML = "html"  # a web page
+    TEXT = "text"  # anything else that is not a JSON object
+    EMPTY = "empty"
+
+
 @dataclass(frozen=True)
 class TokenAnswer:
     """What the token endpoint answered: ``host`` (no path or query), HTTP ``status``,
-    ``content_type``, and what the body was: "json" (an object), "token" (an object with
-    an access token), "html", "text" or "empty"."""
+    ``content_type``, and what the ``body`` held."""
 
     host: str
     status: int
     content_type: str
-    body: str
+    body: Body
 
     @property
     def is_googles(self) -> bool:
@@ -79,27 +89,27 @@ class TokenAnswer:
         if self.status == PROXY_AUTH_STATUS:
             return False
         if self.status == 200:
-            return self.body == "token"
-        return self.body in ("json", "token")
+            return self.body is Body.TOKEN
+        return self.body in (Body.JSON, Body.TOKEN)
 
 
-def _kind_of(data: Any, content_type: str) -> str:
+def _kind_of(data: Any, content_type: str) -> Body:
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data or "")
     if not text.strip():
-        return "empty"
+        return Body.EMPTY
     try:
         parsed = json.loads(text)
     except ValueError:
-        head = text.lstrip()[:200].lower()
-        return "html" if "html" in content_type.lower() or head.startswith(("<!doctype", "<html", "<")) else "text"
+        page = "html" in content_type.lower() or text.lstrip().startswith("<")
+        return Body.HTML if page else Body.TEXT
     if not isinstance(parsed, dict):
-        return "text"
+        return Body.TEXT
     token = parsed.get("access_token") or parsed.get("id_token")
     if isinstance(token, str) and token:
         # Remembered at once, whoever asked: redact() scrubs it by value from then on.
         remember_secrets([token, parsed.get("refresh_token"), parsed.get("id_token")])
-        return "token"
-    return "json"
+        return Body.TOKEN
+    return Body.JSON
 
 
 class TokenRequest(gauth_requests.Request):
@@ -135,13 +145,9 @@ class TokenRequest(gauth_requests.Request):
 
 
 def _what(answer: TokenAnswer) -> Phrase:
-    if answer.body == "html":
-        return Phrase(A_WEB_PAGE)
-    if answer.body == "empty":
-        return Phrase(AN_EMPTY_ANSWER)
-    if answer.body == "json":
-        return Phrase(NO_TOKEN)
-    return Phrase(UNREADABLE_TEXT)
+    return Phrase(
+        {Body.HTML: A_WEB_PAGE, Body.EMPTY: AN_EMPTY_ANSWER, Body.JSON: NO_TOKEN}.get(answer.body, UNREADABLE_TEXT)
+    )
 
 
 def proxy_refused(host: str) -> AuthError:
