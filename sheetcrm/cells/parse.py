@@ -67,7 +67,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -85,6 +85,7 @@ __all__ = [
     "exact_money",
     "exact_sum",
     "from_minor",
+    "blank_mask",
     "is_blank",
     "minor_floor",
     "minor_to_decimal",
@@ -215,6 +216,18 @@ def is_blank(value: Any) -> bool:
     if isinstance(v, float):
         return math.isnan(v)
     return False
+
+
+def blank_mask(values: Any) -> np.ndarray:
+    """:func:`is_blank` of every cell of ``values`` (a Series or 1-d array), as a bool
+    array; each distinct value is checked once."""
+    arr = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else np.asarray(values, dtype=object)
+    if not len(arr):
+        return np.zeros(0, dtype=bool)
+    codes, uniques = pd.factorize(arr)
+    # The extra True at the end is what code -1 (None, NaN, NaT, NA) picks.
+    lookup = np.fromiter((is_blank(u) for u in uniques), dtype=bool, count=len(uniques))
+    return np.append(lookup, True)[codes]
 
 
 def _blank_error(expected: str) -> CellParseError:
@@ -1268,13 +1281,41 @@ def _factorize(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return new_codes, arr[valid[first]]
 
 
+#: Column types whose parser returns a text cell unchanged when it is already clean (see
+#: :func:`_settled_text`), with the normal form the parser applies.
+_IDENTITY_FORMS: dict[ColumnType, Literal["NFC", "NFKC"]] = {
+    ColumnType.TEXT: "NFC",
+    ColumnType.ID: "NFKC",
+    ColumnType.REF: "NFKC",
+}
+
+
+def _settled_text(value: Any, form: Literal["NFC", "NFKC"]) -> bool:
+    """True for text its parser returns unchanged: printable (so no line break, control or
+    zero-width character, and no whitespace but the ASCII space), not starting or ending
+    with a space, and already in normal form ``form``. Most cells are such text; they skip
+    the scalar parser."""
+    return (
+        type(value) is str
+        and value.isprintable()
+        and value != ""
+        and value[0] != " "
+        and value[-1] != " "
+        and (value.isascii() or unicodedata.is_normalized(form, value))
+    )
+
+
 def _parse_generic(values: pd.Series, ctype: ColumnType, parse_one: Callable[[Any], Any]) -> tuple[Any, np.ndarray]:
     arr = values.to_numpy(dtype=object)
     codes, uniques = _factorize(arr)
     k = len(uniques)
     typed: list[Any] = [None] * (k + 1)
     problems = np.full(k + 1, None, dtype=object)
+    form = _IDENTITY_FORMS.get(ctype)
     for i, raw in enumerate(uniques):
+        if form is not None and _settled_text(raw, form):
+            typed[i] = raw
+            continue
         if is_blank(raw):
             continue
         try:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from sheetcrm.cells.parse import is_blank, money_decimals
@@ -99,6 +100,40 @@ def _label(value: Any, lang: str) -> Any:
     return value.label(lang) if isinstance(value, LabeledEnum) else value
 
 
+def _numbers_as_cells(values: np.ndarray) -> np.ndarray:
+    """Floats -> cell values: None for NaN, int for whole numbers, float otherwise."""
+    out = np.full(len(values), None, dtype=object)
+    with np.errstate(invalid="ignore"):
+        whole = np.isfinite(values) & (np.floor(values) == values)
+    small = whole & (np.abs(values) < 2**53)
+    out[small] = values[small].astype(np.int64).tolist()
+    big = whole & ~small  # beyond int64's exact range: Python's int is exact
+    out[big] = [int(v) for v in values[big]]
+    other = ~whole & ~np.isnan(values)
+    out[other] = values[other].tolist()
+    return out
+
+
+def _each_distinct(values: pd.Series, fn: Callable[[Any], Any]) -> np.ndarray:
+    """``fn`` of every value (missing and "" give None), called once per distinct value."""
+    arr = values.to_numpy(dtype=object)
+    codes, distinct = pd.factorize(arr)
+    members = [isinstance(v, LabeledEnum) for v in distinct]
+    if any(members) and not all(members):
+        # A member hashes like its value's text, which fn may treat otherwise: one by one.
+        each = np.empty(len(arr), dtype=object)
+        each[:] = [None if _missing(v) or v == "" else fn(v) for v in arr]
+        return each
+    mapped = np.empty(len(distinct) + 1, dtype=object)
+    mapped[:-1] = [None if v == "" else fn(v) for v in distinct]
+    mapped[-1] = None
+    return mapped[codes]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
 def to_cells(frame: pd.DataFrame, spec_tab: Tab, lang: str) -> pd.DataFrame:
     """Typed computed values -> cell values (date, int, rounded float, label text, None)."""
     spec = TABS[spec_tab]
@@ -108,43 +143,32 @@ def to_cells(frame: pd.DataFrame, spec_tab: Tab, lang: str) -> pd.DataFrame:
         s = frame[key]
         if col.type in (ColumnType.DATE, ColumnType.DATETIME):
             values = pd.to_datetime(s)
-            out[key] = pd.Series([None if pd.isna(v) else v.date() for v in values], index=s.index, dtype=object)
+            dates = np.array(values.dt.date, dtype=object)
+            dates[values.isna().to_numpy()] = None
+            out[key] = pd.Series(dates, index=s.index, dtype=object)
         elif col.type is ColumnType.INTEGER:
-            out[key] = pd.Series([None if pd.isna(v) else int(v) for v in s], index=s.index, dtype=object)
+            ints = np.full(len(s), None, dtype=object)
+            present = s.notna().to_numpy()
+            ints[present] = [int(v) for v in s[present]]
+            out[key] = pd.Series(ints, index=s.index, dtype=object)
         elif key == "Monetary":
             # already the double nearest the exact sum: rounding again could only move it
-            out[key] = pd.Series(
-                [None if pd.isna(v) else (int(v) if float(v).is_integer() else float(v)) for v in s],
-                index=s.index,
-                dtype=object,
-            )
+            amounts = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            out[key] = pd.Series(_numbers_as_cells(amounts), index=s.index, dtype=object)
         elif col.type in (ColumnType.MONEY, ColumnType.NUMBER):
             digits = 4 if col.percent else 2
             rounded = pd.to_numeric(s, errors="coerce").round(digits)
             out[key] = pd.Series(
-                [None if pd.isna(v) else (int(v) if float(v).is_integer() else float(v)) for v in rounded],
-                index=s.index,
-                dtype=object,
+                _numbers_as_cells(rounded.to_numpy(dtype=float, na_value=np.nan)), index=s.index, dtype=object
             )
         elif col.type is ColumnType.ENUM and col.enum is not None:
             # Members can come back as plain str from pandas operations: label them again.
             enum = col.enum
             out[key] = pd.Series(
-                [
-                    None
-                    if v is None or (isinstance(v, float) and v != v) or v == ""
-                    else _label(enum.parse(v) or v, lang)
-                    for v in s
-                ],
-                index=s.index,
-                dtype=object,
+                _each_distinct(s, lambda v, enum=enum: _label(enum.parse(v) or v, lang)), index=s.index, dtype=object
             )
         else:
-            out[key] = pd.Series(
-                [None if v is None or (isinstance(v, float) and v != v) or v == "" else _label(v, lang) for v in s],
-                index=s.index,
-                dtype=object,
-            )
+            out[key] = pd.Series(_each_distinct(s, lambda v: _label(v, lang)), index=s.index, dtype=object)
     return pd.DataFrame(out, index=frame.index)
 
 

@@ -12,7 +12,7 @@ import re
 
 import pandas as pd
 
-from sheetcrm.cells.parse import is_blank
+from sheetcrm.cells.parse import blank_mask
 from sheetcrm.engine.bind import Table
 from sheetcrm.schema import TABS, ColumnType, Tab
 
@@ -21,9 +21,11 @@ ID_TABS = (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES)
 
 
 def _numbers(values: pd.Series, prefix: str) -> pd.Series:
-    """The numbers of the values that are ``prefix`` + digits, as strings (digits kept)."""
-    text = values.dropna().map(lambda v: str(v).strip())
-    return text.str.extract(rf"^{re.escape(prefix)}(\d+)$", expand=False).dropna()
+    """The distinct numbers of the values that are ``prefix`` + digits, as strings (digits
+    kept). References repeat an ID many times: each distinct value is matched once."""
+    pattern = re.compile(rf"{re.escape(prefix)}(\d+)")
+    found = (pattern.fullmatch(str(v).strip()) for v in pd.unique(values.dropna().to_numpy(dtype=object)))
+    return pd.Series(list(dict.fromkeys(m[1] for m in found if m is not None)), dtype=object)
 
 
 def used_numbers(tab: Tab, tables: dict[Tab, Table]) -> pd.Series:
@@ -55,7 +57,7 @@ def fill_ids(table: Table, used: pd.Series | None = None) -> pd.Series:
     key = table.spec.id_column
     if key != "ID" or table.typed.empty:
         return pd.Series(dtype=object)
-    blank = table.raw_column(key).map(is_blank)
+    blank = pd.Series(blank_mask(table.raw_column(key)), index=table.typed.index)
     if not blank.any():
         return pd.Series(dtype=object)
     prefix = table.spec.id_prefix
