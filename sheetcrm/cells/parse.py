@@ -86,6 +86,7 @@ __all__ = [
     "exact_sum",
     "from_minor",
     "blank_mask",
+    "map_distinct",
     "is_blank",
     "minor_floor",
     "minor_to_decimal",
@@ -228,6 +229,26 @@ def blank_mask(values: Any) -> np.ndarray:
     # The extra True at the end is what code -1 (None, NaN, NaT, NA) picks.
     lookup = np.fromiter((is_blank(u) for u in uniques), dtype=bool, count=len(uniques))
     return np.append(lookup, True)[codes]
+
+
+def map_distinct(values: Any, fn: Callable[[Any], Any], missing: Any = None) -> np.ndarray:
+    """``fn`` of every cell of ``values`` (a Series or 1-d array) as an object array;
+    missing cells (None, NaN, NaT, NA) give ``missing``. When the cells are all text,
+    ``fn`` is called once per distinct value (otherwise 1 and 1.0, or True and 1, which
+    hash alike, would share one answer)."""
+    arr = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else np.asarray(values, dtype=object)
+    out = np.empty(len(arr), dtype=object)
+    if infer_dtype(arr, skipna=True) in ("string", "empty"):
+        codes, distinct = pd.factorize(arr)
+        mapped = np.empty(len(distinct) + 1, dtype=object)
+        mapped[:-1] = [fn(v) for v in distinct]
+        mapped[-1] = missing
+        out[:] = mapped[codes]
+        return out
+    na = pd.isna(arr)
+    out[na] = missing
+    out[~na] = [fn(v) for v in arr[~na]]
+    return out
 
 
 def _blank_error(expected: str) -> CellParseError:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 from sheetcrm.cells.parse import is_blank, money_decimals
 from sheetcrm.customers import notices
@@ -114,12 +115,15 @@ def _numbers_as_cells(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _each_distinct(values: pd.Series, fn: Callable[[Any], Any]) -> np.ndarray:
-    """``fn`` of every value (missing and "" give None), called once per distinct value."""
+def _each_distinct(values: pd.Series, fn: Callable[[Any], Any], *, members_as_text: bool = False) -> np.ndarray:
+    """``fn`` of every value (missing and "" give None), called once per distinct value.
+    ``members_as_text``: ``fn`` gives a vocabulary member and its value's text the same
+    result (they hash alike, so only one of them is seen)."""
     arr = values.to_numpy(dtype=object)
     codes, distinct = pd.factorize(arr)
     members = [isinstance(v, LabeledEnum) for v in distinct]
-    if any(members) and not all(members):
+    text = infer_dtype(arr, skipna=True) in ("string", "empty")  # 1, 1.0 and True hash alike
+    if not text or (not members_as_text and any(members) and not all(members)):
         # A member hashes like its value's text, which fn may treat otherwise: one by one.
         each = np.empty(len(arr), dtype=object)
         each[:] = [None if _missing(v) or v == "" else fn(v) for v in arr]
@@ -165,7 +169,9 @@ def to_cells(frame: pd.DataFrame, spec_tab: Tab, lang: str) -> pd.DataFrame:
             # Members can come back as plain str from pandas operations: label them again.
             enum = col.enum
             out[key] = pd.Series(
-                _each_distinct(s, lambda v, enum=enum: _label(enum.parse(v) or v, lang)), index=s.index, dtype=object
+                _each_distinct(s, lambda v, enum=enum: _label(enum.parse(v) or v, lang), members_as_text=True),
+                index=s.index,
+                dtype=object,
             )
         else:
             out[key] = pd.Series(_each_distinct(s, lambda v: _label(v, lang)), index=s.index, dtype=object)
