@@ -7,6 +7,7 @@ indexed alike; the ``_row`` column holds each record's 1-based sheet row.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -192,8 +193,10 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
                     break
                 instructions.append(first_row + k)
     present = list(headers.positions.items())
+    # One transpose of the ragged rows (short rows padded with None), in C.
+    columns = list(itertools.zip_longest(*rows)) if rows else []
     raw_frame = pd.DataFrame(
-        {key: _raw_cells(rows, pos) for key, pos in present},
+        {key: _raw_cells(columns, pos, len(rows)) for key, pos in present},
         index=pd.RangeIndex(len(rows)),
         dtype=object,
     )
@@ -357,12 +360,13 @@ def infer_language(tables: dict[Tab, Table], raw_tabs: dict[Tab, RawTab]) -> Lan
     return Lang.ZH_TW if texts and chinese * 2 > len(texts) else Lang.EN
 
 
-def _raw_cells(rows: list[list[object]], pos: int) -> np.ndarray:
-    """Column ``pos`` of ragged ``rows`` as an object array: None for a blank cell (NaN,
-    NaT and NA included) and past the end of a short row."""
-    out = np.empty(len(rows), dtype=object)
-    out[:] = [r[pos] if pos < len(r) else None for r in rows]
-    out[pd.isna(out)] = None
+def _raw_cells(columns: list[tuple[object, ...]], pos: int, n: int) -> np.ndarray:
+    """Column ``pos`` of the transposed rows as an object array of ``n`` cells: None for
+    a blank cell (NaN, NaT and NA included) and past the end of every row."""
+    out = np.full(n, None, dtype=object)
+    if pos < len(columns):
+        out[:] = columns[pos]
+        out[pd.isna(out)] = None
     return out
 
 

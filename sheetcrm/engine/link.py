@@ -18,6 +18,7 @@ problems out; the person's cells are never changed.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass
 
@@ -41,12 +42,38 @@ _ID_LIKE = re.compile(r"^[A-Za-z]{1,4}-?\d+$")
 @dataclass
 class Targets:
     """The records of one tab a reference can name: their IDs (new ones included),
-    display names, the folded keys (kind, key) -> IDs, and each one's company (by ID)."""
+    display names, each one's company (by ID), and (:attr:`keys`) the folded keys
+    (kind, key) -> IDs."""
 
     ids: pd.Series
     names: pd.Series
-    keys: dict[tuple[str, str], list[str]]
     company: pd.Series
+    #: The tab's typed frame (rows with an ID only), for :attr:`keys`.
+    records: pd.DataFrame
+    tab: Tab
+
+    @functools.cached_property
+    def keys(self) -> dict[tuple[str, str], list[str]]:
+        """(kind, folded key) -> the IDs of the records it names. Built on first use: a
+        workbook whose references are all IDs never needs it."""
+        keys: dict[tuple[str, str], list[str]] = {}
+        id_list = self.ids.tolist()
+        t = self.records
+
+        def add(kind: str, folded: pd.Series) -> None:
+            for key, record in zip(folded.tolist(), id_list, strict=True):
+                if isinstance(key, str) and key:
+                    keys.setdefault((kind, key), []).append(record)
+
+        add("name", t["Name"].map(lambda n: _fold_target_name(self.tab, n), na_action="ignore"))
+        if self.tab is Tab.CONTACTS:
+            # Typed emails and phones are already parsed (phones to +886...): fold no further
+            # than fold_email / fold_phone would.
+            add("email", t["Email"].str.casefold())
+            for col in ("Phone", "Mobile"):
+                if col in t:
+                    add("phone", t[col])
+        return keys
 
 
 def _fold_target_name(tab: Tab, name: object) -> str:
@@ -63,25 +90,14 @@ def targets(table: Table, new_ids: pd.Series, company: pd.Series | None = None) 
         ids.loc[new_ids.index] = new_ids
     keep = ids.notna()
     ids, names = ids[keep].astype(str), t.loc[keep, "Name"]
-    keys: dict[tuple[str, str], list[str]] = {}
-
-    id_list = ids.tolist()
-
-    def add(kind: str, folded: pd.Series) -> None:
-        for key, record in zip(folded.tolist(), id_list, strict=True):
-            if isinstance(key, str) and key:
-                keys.setdefault((kind, key), []).append(record)
-
-    add("name", names.map(lambda n: _fold_target_name(table.tab, n), na_action="ignore"))
-    if table.tab is Tab.CONTACTS:
-        # Typed emails and phones are already parsed (phones to +886...): fold no further
-        # than fold_email / fold_phone would.
-        add("email", t.loc[keep, "Email"].str.casefold())
-        for col in ("Phone", "Mobile"):
-            if col in t:
-                add("phone", t.loc[keep, col])
     by_id = pd.Series(company[keep].to_numpy() if company is not None else None, index=ids.to_numpy(), dtype=object)
-    return Targets(ids, names.fillna("").astype(str), keys, by_id[~by_id.index.duplicated()])
+    return Targets(
+        ids,
+        names.fillna("").astype(str),
+        by_id[~by_id.index.duplicated()],
+        t.loc[keep, [c for c in ("Name", "Email", "Phone", "Mobile") if c in t]],
+        table.tab,
+    )
 
 
 def _how(tab: Tab, text: str) -> list[tuple[str, str]]:
