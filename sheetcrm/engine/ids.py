@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from sheetcrm.cells.parse import blank_mask
@@ -20,12 +21,29 @@ from sheetcrm.schema import TABS, ColumnType, Tab
 ID_TABS = (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES)
 
 
+#: Texts longer than this are matched one by one: an ID is short, and numpy's fixed-width
+#: text arrays would make one long cell cost its length in every row.
+_SHORT = 64
+
+
 def _numbers(values: pd.Series, prefix: str) -> pd.Series:
-    """The distinct numbers of the values that are ``prefix`` + digits, as strings (digits
-    kept). References repeat an ID many times: each distinct value is matched once."""
+    """The distinct numbers of the values that are ``prefix`` + digits (after stripping),
+    as strings (digits kept). Each distinct value is looked at once, with numpy's text
+    functions (references repeat an ID many times; a workbook holds a million of them)."""
+    distinct = pd.unique(values.dropna().to_numpy(dtype=object))
+    texts = [v if type(v) is str else str(v) for v in distinct]
+    short = [t for t in texts if len(t) <= _SHORT]
+    found: list[str] = []
+    if short:
+        stripped = np.char.strip(np.array(short, dtype=str))
+        hits = stripped[np.char.startswith(stripped, prefix)]
+        if len(hits):
+            digits = np.char.replace(hits, prefix, "", count=1)
+            # isdecimal is exactly what the pattern's \d matches (Unicode decimal digits).
+            found = digits[np.char.isdecimal(digits)].tolist()
     pattern = re.compile(rf"{re.escape(prefix)}(\d+)")
-    found = (pattern.fullmatch(str(v).strip()) for v in pd.unique(values.dropna().to_numpy(dtype=object)))
-    return pd.Series(list(dict.fromkeys(m[1] for m in found if m is not None)), dtype=object)
+    found += [m[1] for m in (pattern.fullmatch(t.strip()) for t in texts if len(t) > _SHORT) if m is not None]
+    return pd.Series(list(dict.fromkeys(found)), dtype=object)
 
 
 def used_numbers(tab: Tab, tables: dict[Tab, Table]) -> pd.Series:
