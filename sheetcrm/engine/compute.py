@@ -183,8 +183,16 @@ def problems_by_row(problems: pd.DataFrame, title: str, rows: pd.Series) -> pd.S
     mine = problems[problems["tab"] == title]
     if mine.empty:
         return pd.Series([None] * len(rows), index=rows.index, dtype=object)
-    text = mine["column"].astype(str) + ": " + mine["problem"].astype(str)
-    joined = text.groupby(mine["row"].astype(int)).agg(_PROBLEM_SEPARATOR.join)
+    text = (mine["column"].astype(str) + ": " + mine["problem"].astype(str)).to_numpy(dtype=object)
+    row = mine["row"].astype(int).to_numpy()
+    # Most records have one problem: only the others are joined, group by group.
+    several = pd.Series(row).duplicated(keep=False).to_numpy()
+    joined = pd.concat(
+        [
+            pd.Series(text[~several], index=row[~several], dtype=object),
+            pd.Series(text[several]).groupby(row[several]).agg(_PROBLEM_SEPARATOR.join).astype(object),
+        ]
+    )
     return rows.astype(int).map(joined).astype(object).where(lambda s: s.notna(), None)
 
 

@@ -22,6 +22,7 @@ import functools
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from sheetcrm.cells.normalize import fold_email, fold_name, fold_phone, normalize_company_name
@@ -100,13 +101,17 @@ def targets(table: Table, new_ids: pd.Series, company: pd.Series | None = None) 
     )
 
 
+_SIX_DIGITS = re.compile(r"\d{6,}")
+_PHONE_PUNCTUATION = re.compile(r"[\s\-()]")
+
+
 def _how(tab: Tab, text: str) -> list[tuple[str, str]]:
     """The (kind, folded key) a typed text could match, most specific first."""
     out: list[tuple[str, str]] = []
     if tab is Tab.CONTACTS:
         if "@" in text and (email := fold_email(text)):
             out.append(("email", email))
-        if re.search(r"\d{6,}", re.sub(r"[\s\-()]", "", text)) and (phone := fold_phone(text)):
+        if _SIX_DIGITS.search(_PHONE_PUNCTUATION.sub("", text)) and (phone := fold_phone(text)):
             out.append(("phone", phone))
     out.append(("name", _fold_target_name(tab, text)))
     return out
@@ -205,12 +210,18 @@ def link_references(
                     }
                 )
                 # Resolve each distinct (text, company) once: names repeat across rows.
-                answers: dict[tuple[str, object], tuple[Resolution, str]] = {}
-                for text, company in pending.drop_duplicates().itertuples(index=False):
+                codes = pending.groupby(["text", "company"], sort=False, dropna=False).ngroup().to_numpy()
+                firsts = np.unique(codes, return_index=True)[1]
+                ids = np.empty(len(firsts), dtype=object)
+                messages = np.empty(len(firsts), dtype=object)
+                notes = np.empty(len(firsts), dtype=bool)
+                distinct = pending.iloc[firsts]
+                for k, (text, company) in enumerate(zip(distinct["text"], distinct["company"], strict=True)):
                     res = resolve(text, col.ref, found, known, company if isinstance(company, str) else None)
-                    answers[(text, company)] = (res, _message(res, text, col.ref, tables[col.ref].title, found, lang))
-                hits = [answers[(t, c)] for t, c in pending.itertuples(index=False)]
-                linked[rest] = [r.id for r, _m in hits]
+                    ids[k] = res.id
+                    notes[k] = res.id is not None
+                    messages[k] = _message(res, text, col.ref, tables[col.ref].title, found, lang)
+                linked[rest] = ids[codes]
                 id_values = table.typed.loc[rest, "ID"] if table.spec.id_column == "ID" else None
                 problems.append(
                     pd.DataFrame(
@@ -220,8 +231,8 @@ def link_references(
                             "id": id_values.to_numpy() if id_values is not None else None,
                             "column": _column(table, col.key),
                             "value": pending["text"].to_numpy(),
-                            "problem": [m for _r, m in hits],
-                            "severity": [NOTE if r.id is not None else "error" for r, _m in hits],
+                            "problem": messages[codes],
+                            "severity": np.where(notes[codes], NOTE, "error").astype(object),
                         }
                     )
                 )
