@@ -185,13 +185,16 @@ def problems_by_row(problems: pd.DataFrame, title: str, rows: pd.Series) -> pd.S
         return pd.Series([None] * len(rows), index=rows.index, dtype=object)
     text = (mine["column"].astype(str) + ": " + mine["problem"].astype(str)).to_numpy(dtype=object)
     row = mine["row"].astype(int).to_numpy()
-    # Most records have one problem: only the others are joined, group by group.
-    several = pd.Series(row).duplicated(keep=False).to_numpy()
-    joined = pd.concat(
-        [
-            pd.Series(text[~several], index=row[~several], dtype=object),
-            pd.Series(text[several]).groupby(row[several]).agg(_PROBLEM_SEPARATOR.join).astype(object),
-        ]
+    # One stable sort by row, then each row's run of problems joined in their order (a
+    # groupby calling join per group is far slower with 100,000s of records).
+    order = np.argsort(row, kind="stable")
+    row, texts = row[order], text[order].tolist()
+    starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]]).tolist()
+    ends = [*starts[1:], len(texts)]
+    joined = pd.Series(
+        [texts[a] if b - a == 1 else _PROBLEM_SEPARATOR.join(texts[a:b]) for a, b in zip(starts, ends, strict=True)],
+        index=row[starts],
+        dtype=object,
     )
     return rows.astype(int).map(joined).astype(object).where(lambda s: s.notna(), None)
 

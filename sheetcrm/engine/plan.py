@@ -123,12 +123,9 @@ def plan(
                 )
             )
             id_header = spec.column("ID").header(lang)
-            for new in new_ids:
-                log_rows.append(
-                    log_entry(
-                        now, run_id, table.title, new, id_header, "", new, tr(lang, "filled a missing ID"), about="ID"
-                    )
-                )
+            filled = log_entry(now, run_id, table.title, "", id_header, "", "", tr(lang, "filled a missing ID"), about="ID")
+            # An unnumbered workbook fills an ID on every row: one entry copied per new ID.
+            log_rows.extend({**filled, LogField.ID: new, LogField.NEW: new} for new in new_ids.tolist())
 
         if tab is Tab.OPPORTUNITIES and len(computed.stages):
             stages = computed.stages
@@ -232,7 +229,7 @@ def plan(
     parts = [p for p in (*ids_parts, *stage_parts, *computed_parts) if len(p)]
     cells = pd.concat(parts, ignore_index=True) if parts else empty_cells()
     changed = [LogField.TAB, LogField.ID, LogField.COLUMN, LogField.OLD, LogField.NEW, LogField.REASON]
-    log_frame = pd.DataFrame([[r[f] for f in changed] for r in log_rows], columns=[str(f) for f in changed])
+    log_frame = pd.DataFrame({str(f): [r[f] for r in log_rows] for f in changed}, columns=[str(f) for f in changed])
     log_title = tables[Tab.LOG].title
     log_header = [c.header(lang) for c in LOG.columns]
     computed_count = int((cells["kind"] == ChangeKind.COMPUTED).sum()) if len(cells) else 0
