@@ -168,11 +168,11 @@ def to_cells(frame: pd.DataFrame, spec_tab: Tab, lang: str) -> pd.DataFrame:
         elif col.type is ColumnType.ENUM and col.enum is not None:
             # Members can come back as plain str from pandas operations: label them again.
             enum = col.enum
-            out[key] = pd.Series(
-                _each_distinct(s, lambda v, enum=enum: _label(enum.parse(v) or v, lang), members_as_text=True),
-                index=s.index,
-                dtype=object,
-            )
+
+            def relabel(v: Any, enum: type[LabeledEnum] = enum) -> Any:
+                return _label(enum.parse(v) or v, lang)
+
+            out[key] = pd.Series(_each_distinct(s, relabel, members_as_text=True), index=s.index, dtype=object)
         else:
             out[key] = pd.Series(_each_distinct(s, lambda v: _label(v, lang)), index=s.index, dtype=object)
     return pd.DataFrame(out, index=frame.index)

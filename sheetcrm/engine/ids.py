@@ -80,7 +80,7 @@ def fill_ids(table: Table, used: pd.Series | None = None) -> pd.Series:
         return pd.Series(dtype=object)
     prefix = table.spec.id_prefix
     numbers = _numbers(table.typed[key], prefix) if used is None else used
-    start = int(numbers.astype(int).max()) if len(numbers) else 0
+    start = max(map(int, numbers), default=0)  # Python ints: an ID may hold 30 digits
     width = max(4, int(numbers.str.len().max()) if len(numbers) else 4)
     count = int(blank.sum())
     new = [f"{prefix}{n:0{width}d}" for n in range(start + 1, start + 1 + count)]
@@ -94,7 +94,7 @@ def next_ids(existing: pd.Series, prefix: str, count: int) -> list[str]:
     a deleted record's ID is not issued again."""
     existing = existing.dropna().astype(str)
     numbers = _numbers(existing, prefix)
-    start = int(numbers.astype(int).max()) if len(numbers) else 0
+    start = max(map(int, numbers), default=0)  # Python ints: an ID may hold 30 digits
     width = max(4, int(numbers.str.len().max()) if len(numbers) else 4)
     new = [f"{prefix}{n:0{width}d}" for n in range(start + 1, start + 1 + count)]
     taken = set(existing)

@@ -123,7 +123,9 @@ def plan(
                 )
             )
             id_header = spec.column("ID").header(lang)
-            filled = log_entry(now, run_id, table.title, "", id_header, "", "", tr(lang, "filled a missing ID"), about="ID")
+            filled = log_entry(
+                now, run_id, table.title, "", id_header, "", "", tr(lang, "filled a missing ID"), about="ID"
+            )
             # An unnumbered workbook fills an ID on every row: one entry copied per new ID.
             log_rows.extend({**filled, LogField.ID: new, LogField.NEW: new} for new in new_ids.tolist())
 
