@@ -45,9 +45,10 @@ def library_errors(lang: str | None = None, as_json: bool = False) -> Iterator[N
         from sheetcrm.i18n import locale_language, tr
         from sheetcrm.output import visible
 
+        spoken = lang or locale_language()
         # redact() is a safety net: messages are written not to hold secrets at all.
-        reason = visible(redact(str(exc)))
-        prefix = tr(lang or locale_language(), "Error: {message}", message="")
+        reason = visible(redact(exc.in_language(spoken)))
+        prefix = tr(spoken, "Error: {message}", message="")
         click.echo(prefix + reason, err=True)
         if as_json:
             from sheetcrm.automation.run import RunStatus
@@ -555,6 +556,7 @@ def sync(
     help="What the workflows pip install (default: this version of sheetcrm from PyPI).",
 )
 @click.option("--force", is_flag=True, help="Replace existing workflow files (your changes to them are lost).")
+@output_lang_option
 def init_workflow(
     directory: Path,
     auth: str,
@@ -564,12 +566,15 @@ def init_workflow(
     include_pii: bool,
     requirement: str | None,
     force: bool,
+    out_lang: str | None,
 ) -> None:
     """Write the GitHub Actions workflows that run sheetcrm unattended: the scheduled sync
     and the monthly report, then say what to set up next (docs/scheduled-sync.md)."""
     from sheetcrm.automation.workflows import WorkflowOptions, write_workflows
+    from sheetcrm.i18n import tr
 
-    with library_errors():
+    lang = output_lang(out_lang)
+    with library_errors(lang):
         options = WorkflowOptions(
             auth=Auth(auth),
             every=every,
@@ -578,10 +583,10 @@ def init_workflow(
             include_pii=include_pii,
             **({"requirement": requirement} if requirement is not None else {}),
         )
-        written = write_workflows(directory, options, force=force)
+        written = write_workflows(directory, options, force=force, lang=lang)
     for path in written.paths:
-        click.echo(f"Wrote {path}")
-    click.echo("Next:")
+        click.echo(tr(lang, "Wrote {path}", path=path))
+    click.echo(tr(lang, "Next:"))
     for n, step in enumerate(written.next_steps, 1):
         click.echo(f"  {n}. {step}")
 
