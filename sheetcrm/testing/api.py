@@ -20,6 +20,7 @@ from sheetcrm.cells.a1 import (
     format_grid_range,
     parse_a1,
 )
+from sheetcrm.testing import metadata
 from sheetcrm.testing.batch import _REQUEST_HANDLERS, _apply_cell_data
 from sheetcrm.testing.common import (
     _MAX_CELLS,
@@ -81,8 +82,7 @@ _NOT_IMPLEMENTED = frozenset(
         "findReplace", "copyPaste", "cutPaste", "pasteData", "textToColumns", "autoFill",
         "deleteRange", "insertRange", "moveDimension", "trimWhitespace", "deleteDuplicates",
         "randomizeRange", "addChart", "addSlicer", "addFilterView", "duplicateFilterView",
-        "updateFilterView", "deleteFilterView", "addBanding", "createDeveloperMetadata",
-        "updateDeveloperMetadata", "deleteDeveloperMetadata", "updateChartSpec",
+        "updateFilterView", "deleteFilterView", "addBanding", "updateChartSpec",
         "deleteEmbeddedObject", "updateEmbeddedObjectPosition", "updateEmbeddedObjectBorder",
         "updateSlicerSpec", "addDataSource", "updateDataSource", "deleteDataSource",
         "refreshDataSource", "cancelDataSourceRefresh", "updateNamedRange",
@@ -782,7 +782,7 @@ class _Api:
                     f"Invalid JSON payload received. Oneof field 'kind' is already set. Cannot set '{kinds[1]}'"
                 )
             kind, payload = next(iter(request.items()))
-            handler = _REQUEST_HANDLERS.get(kind)
+            handler = _REQUEST_HANDLERS.get(kind) or metadata.HANDLERS.get(kind)
             try:
                 if handler is not None:
                     reply = handler(self, work, payload if isinstance(payload, dict) else {})

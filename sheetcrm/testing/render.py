@@ -8,6 +8,7 @@ from typing import Any
 
 from sheetcrm.testing.common import _DEFAULT_FORMAT, Json
 from sheetcrm.testing.formulas import FormulaError, _Blank, _Evaluator
+from sheetcrm.testing.metadata import with_locations
 from sheetcrm.testing.model import Sheet, Spreadsheet, _Box
 from sheetcrm.testing.values import _DATE_TYPES, Cell, _number_format_of, format_number
 
@@ -169,7 +170,7 @@ def _grid_data(evaluator: _Evaluator, box: _Box) -> dict[str, Any]:
         ("COLUMNS", "columnMetadata", box.c0, box.c1, 100),
     ):
         props = sheet.dim_props[dim]
-        grid[key] = [{"pixelSize": size, **props.get(i, {})} for i in range(lo, hi)]
+        grid[key] = [{"pixelSize": size, **with_locations(sheet, dim, i, props.get(i, {}))} for i in range(lo, hi)]
     return grid
 
 
