@@ -506,11 +506,6 @@ def test_a_row_inserted_between_the_reread_and_the_write(fake: FakeSheetsServer,
     assert_lands_by_id(fake, key, baseline(fake, client, crm))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Google lets a spreadsheet's owner edit protected ranges: a row the owner inserts "
-    "between the re-read and the write still shifts every write below it (docs/sync.md)",
-)
 def test_a_row_the_owner_inserts_between_the_reread_and_the_write(
     fake: FakeSheetsServer, client: Any, crm: Path
 ) -> None:
