@@ -90,7 +90,7 @@ def test_an_exact_delete_matches_only_the_tag_still_on_its_row(book: Any) -> Non
     delete = {"deleteDeveloperMetadata": {"dataFilter": {"developerMetadataLookup": lookup}}}
     fake.insert_rows(key, "Tab", 2)
     answer = _post(client, SPREADSHEET_BATCH_UPDATE_URL % key, {"requests": [delete]})
-    assert answer["replies"] == [{"deletedDeveloperMetadata": []}]
+    assert answer["replies"] == [{"deleteDeveloperMetadata": {}}]
     assert _rows_of(client, key) == {5: 2}
 
 

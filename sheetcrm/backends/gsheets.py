@@ -336,12 +336,13 @@ class GoogleSheetsBackend:
             report.requests += requests
             for attempt in range(_WRITE_ATTEMPTS):
                 targets, skipped = retarget(cells, reread, w.rows)
-                data, log_rows = self._write_data(w, targets, skipped, plan)
+                swaps, swapped = _stage_swaps(w, targets)
+                data, log_rows = self._write_data(w, targets[~swapped], skipped, plan)
                 if plan.appends and attempt == 0:
                     # Under the lock: the bottom rows re-read here stay where they are.
                     appended = append_ranges(self, w.sheets, plan.appends, report)
                 data.extend(appended if plan.appends else [])
-                guard = _guards(w, targets, reread)
+                guard = _guards(w, targets, reread) + swaps
                 try:
                     report.requests += self._write_and_unlock(w, data, list(locks.values()), guard)
                 except _Refused as refused:
@@ -808,6 +809,46 @@ def _guards(w: _Write, targets: pd.DataFrame, reread: dict[str, dict[Any, Any]])
         rows = [int(r) for r in group["row"]]
         guard += rowtags.guards(info.sheet_id, rowtags.guarded_rows(rows, row_tags), row_tags)
     return guard
+
+
+def _stage_swaps(w: _Write, targets: pd.DataFrame) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """Stage moves as compare-and-set requests: a ``findReplace`` of the whole cell, case
+    and all, limited to that one cell, replaces the Stage only if it still holds the label
+    sync read. Not even the spreadsheet's owner (whom the lock does not stop) typing a
+    Stage in the moment before the write is overwritten. Returns the requests and which
+    of ``targets`` they carry (a Stage read empty is written as usual)."""
+    old = targets["old"].map(to_cell_json) if len(targets) else targets.get("old", pd.Series(dtype=object))
+    mask = (
+        (targets["kind"] == ChangeKind.STAGE).to_numpy()
+        & targets["cas"].astype(bool).to_numpy()
+        & np.array([isinstance(v, str) and v != "" for v in old], dtype=bool)
+        & targets["title"].isin(list(w.sheets)).to_numpy()
+        if len(targets)
+        else np.zeros(0, dtype=bool)
+    )
+    out: list[dict[str, Any]] = []
+    for (title, row, col, new), before in zip(
+        targets.loc[mask, ["title", "row", "col", "new"]].itertuples(index=False), old[mask], strict=True
+    ):
+        info = w.sheets[str(title)]
+        out.append(
+            {
+                "findReplace": {
+                    "find": before,
+                    "replacement": str(to_cell_json(new)),
+                    "matchCase": True,
+                    "matchEntireCell": True,
+                    "range": {
+                        "sheetId": info.sheet_id,
+                        "startRowIndex": int(row) - 1,
+                        "endRowIndex": int(row),
+                        "startColumnIndex": int(col),
+                        "endColumnIndex": int(col) + 1,
+                    },
+                }
+            }
+        )
+    return out, mask
 
 
 def _new_tags(w: _Write, cells: pd.DataFrame) -> list[dict[str, Any]]:

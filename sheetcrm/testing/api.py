@@ -35,6 +35,7 @@ from sheetcrm.testing.common import (
     _field_violation,
     _RequestError,
 )
+from sheetcrm.testing.findreplace import find_replace
 from sheetcrm.testing.formulas import _Evaluator
 from sheetcrm.testing.model import (
     Sheet,
@@ -79,7 +80,7 @@ _PRESENTATION_ONLY = frozenset(
 )
 _NOT_IMPLEMENTED = frozenset(
     {
-        "findReplace", "copyPaste", "cutPaste", "pasteData", "textToColumns", "autoFill",
+        "copyPaste", "cutPaste", "pasteData", "textToColumns", "autoFill",
         "deleteRange", "insertRange", "moveDimension", "trimWhitespace", "deleteDuplicates",
         "randomizeRange", "addChart", "addSlicer", "addFilterView", "duplicateFilterView",
         "updateFilterView", "deleteFilterView", "addBanding", "updateChartSpec",
@@ -90,6 +91,10 @@ _NOT_IMPLEMENTED = frozenset(
         "updateTable", "deleteTable", "appendCells",
     }
 )  # fmt: skip
+
+
+#: Request kinds modelled outside batch.py.
+_MORE_HANDLERS = {"findReplace": find_replace}
 
 
 @dataclass
@@ -782,7 +787,7 @@ class _Api:
                     f"Invalid JSON payload received. Oneof field 'kind' is already set. Cannot set '{kinds[1]}'"
                 )
             kind, payload = next(iter(request.items()))
-            handler = _REQUEST_HANDLERS.get(kind) or metadata.HANDLERS.get(kind)
+            handler = _REQUEST_HANDLERS.get(kind) or metadata.HANDLERS.get(kind) or _MORE_HANDLERS.get(kind)
             try:
                 if handler is not None:
                     reply = handler(self, work, payload if isinstance(payload, dict) else {})

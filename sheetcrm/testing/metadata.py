@@ -112,7 +112,7 @@ def _check_quota(book: Spreadsheet, sheet: Sheet) -> None:
 
 
 def create(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dict[str, Any]:
-    """``createDeveloperMetadata``: reply ``{"developerMetadata": ...}``."""
+    """``createDeveloperMetadata``: its reply holds the metadata created."""
     meta = payload.get("developerMetadata")
     if not isinstance(meta, Mapping):
         raise _RequestError("developerMetadata must be set.")
@@ -138,7 +138,7 @@ def create(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dict[str, A
         entry["_span"] = end - start
     sheet.dim_props[dim].setdefault(start, {}).setdefault(_KEY, []).append(entry)
     _check_quota(book, sheet)
-    return {"developerMetadata": resource(sheet, dim, start, entry)}
+    return {"createDeveloperMetadata": {"developerMetadata": resource(sheet, dim, start, entry)}}
 
 
 def _lookup_matches(
@@ -217,7 +217,8 @@ def delete(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dict[str, A
             del props[_KEY]
         if not props:
             del sheet.dim_props[dim][index]
-    return {"deletedDeveloperMetadata": gone}
+    # Empty lists are left out of Google's (proto3 JSON) answers.
+    return {"deleteDeveloperMetadata": {"deletedDeveloperMetadata": gone} if gone else {}}
 
 
 def update(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dict[str, Any]:
@@ -259,7 +260,7 @@ def update(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dict[str, A
                 raise _RequestError(f"Invalid field: {name}")
         _check_quota(book, sheet)
         updated.append(resource(sheet, dim, index, entry))
-    return {"developerMetadata": updated}
+    return {"updateDeveloperMetadata": {"developerMetadata": updated} if updated else {}}
 
 
 def get(api: _Api, book: Spreadsheet, metadata_id: int) -> dict[str, Any]:

@@ -23,8 +23,8 @@ from sheetcrm.cells.a1 import (
     column_index,
     parse_cell_part,
 )
-from sheetcrm.testing.api import _Api, _first, _Response, _Write
 from sheetcrm.testing import metadata
+from sheetcrm.testing.api import _Api, _first, _Response, _Write
 from sheetcrm.testing.common import (
     DEFAULT_COLUMNS,
     DEFAULT_ROWS,
