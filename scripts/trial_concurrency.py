@@ -325,6 +325,18 @@ class Person:
         }
         out = []
         for item in body.get("requests", []):
+            if "findReplace" in item:
+                # A compare-and-set Stage move: it sets the cell only if the cell holds
+                # ``find`` now (this runs before the request is served).
+                swap = item["findReplace"]
+                grid = swap["range"]
+                title = titles[grid.get("sheetId", 0)]
+                row, col = int(grid["startRowIndex"]) + 1, int(grid["startColumnIndex"])
+                now = self.fake.get_values(self.key, title)
+                held = now[row - 1][col] if row - 1 < len(now) and col < len(now[row - 1]) else None
+                if norm_cell(held) == norm_cell(swap["find"]):
+                    out.append({"range": f"'{title}'!{column_letters(col)}{row}", "values": [[swap["replacement"]]]})
+                continue
             if "updateCells" not in item:
                 continue
             grid = item["updateCells"]["range"]
