@@ -555,6 +555,7 @@ def sync(
     help="What the workflows pip install (default: this version of sheetcrm from PyPI).",
 )
 @click.option("--force", is_flag=True, help="Replace existing workflow files (your changes to them are lost).")
+@output_lang_option
 def init_workflow(
     directory: Path,
     auth: str,
@@ -564,12 +565,15 @@ def init_workflow(
     include_pii: bool,
     requirement: str | None,
     force: bool,
+    out_lang: str | None,
 ) -> None:
     """Write the GitHub Actions workflows that run sheetcrm unattended: the scheduled sync
     and the monthly report, then say what to set up next (docs/scheduled-sync.md)."""
     from sheetcrm.automation.workflows import WorkflowOptions, write_workflows
+    from sheetcrm.i18n import tr
 
-    with library_errors():
+    lang = output_lang(out_lang)
+    with library_errors(lang):
         options = WorkflowOptions(
             auth=Auth(auth),
             every=every,
@@ -578,10 +582,10 @@ def init_workflow(
             include_pii=include_pii,
             **({"requirement": requirement} if requirement is not None else {}),
         )
-        written = write_workflows(directory, options, force=force)
+        written = write_workflows(directory, options, force=force, lang=lang)
     for path in written.paths:
-        click.echo(f"Wrote {path}")
-    click.echo("Next:")
+        click.echo(tr(lang, "Wrote {path}", path=path))
+    click.echo(tr(lang, "Next:"))
     for n, step in enumerate(written.next_steps, 1):
         click.echo(f"  {n}. {step}")
 

@@ -11,10 +11,7 @@ import pytest
 
 from sheetcrm.schema import Lang, Tab
 from sheetcrm.template import init_workbook
-
-# AS_OF and upload_xlsx: branches written before tests/helpers.py import them from here;
-# drop them once those are merged.
-from tests.helpers import AS_OF, Rows, as_typed_text, fill_workbook, upload_xlsx  # noqa: F401
+from tests.helpers import Rows, as_typed_text, fill_workbook
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from sheetcrm.automation.summary import SUMMARY_LIMIT, append_summary, problem_g
 from sheetcrm.automation.workflows import REPORT_WORKFLOW, SYNC_WORKFLOW
 from sheetcrm.cli import cli
 from sheetcrm.exceptions import WorkflowOptionError
-from sheetcrm.schema import Tab
+from sheetcrm.schema import Lang, Tab
 
 AS_OF = "2026-11-22"
 BAD_EMAIL = "lin@example"
@@ -97,6 +97,16 @@ def test_summary_goes_to_github_step_summary_by_default_and_is_appended(dirty: P
     assert own.read_text("utf-8").startswith("## ⚠️ sheetcrm sync\n\nNothing to do")
 
 
+def test_the_summary_of_a_chinese_workbook_is_chinese(make_workbook, small_crm, tmp_path: Path) -> None:
+    small_crm[Tab.CONTACTS][0]["Email"] = BAD_EMAIL
+    summary = tmp_path / "summary.md"
+    result = _sync(str(make_workbook(small_crm, Lang.ZH_TW)), "--summary-md", str(summary))
+    assert result.exit_code == 1, result.output
+    text = summary.read_text("utf-8")
+    assert "### 問題所在" in text and "| 寫入儲存格 |" in text and "| 錯誤 | 1 |" in text
+    assert "Where the problems are" not in text and "Cells written" not in text
+
+
 def test_a_second_sync_says_nothing_to_do_in_one_line(clean: Path) -> None:
     assert _sync(str(clean)).exit_code == 0
     again = _sync(str(clean))
@@ -159,6 +169,8 @@ def test_schedule_lapse(last: str, today: str, lapses_on: str, days_left: int, w
     assert (lapse.lapses_on.isoformat(), lapse.days_left, lapse.warn) == (lapses_on, days_left, warn)
     assert lapses_on in lapse.sentence()
     assert ("push a commit" in lapse.sentence()) == warn
+    assert lapses_on in lapse.sentence("zh-TW")
+    assert ("請推送一次提交" in lapse.sentence("zh-TW")) == warn
 
 
 @pytest.mark.parametrize("text", ["", "yesterday", "2026-13-01", '{"private_key": 1}'])
@@ -217,8 +229,12 @@ def test_init_workflow_writes_both_files_and_says_what_is_next(tmp_path: Path) -
     again = CliRunner().invoke(cli, args)
     assert again.exit_code == 2 and again.stderr.count("\n") == 1 and "--force" in again.stderr
     assert (folder / SYNC_WORKFLOW).read_text("utf-8") == sync
-    forced = CliRunner().invoke(cli, [*args[:-4], "--force", "--include-pii", "--on-problems", "stop"])
+    forced = CliRunner().invoke(
+        cli, [*args[:-4], "--force", "--include-pii", "--on-problems", "stop", "--lang", "zh-TW"]
+    )
     assert forced.exit_code == 0
+    assert f"已寫入 {folder / SYNC_WORKFLOW}" in forced.stdout and "接下來：" in forced.stdout
+    assert "gh secret set SHEETCRM_CREDENTIALS_JSON" in forced.stdout and "Next:" not in forced.stdout
     assert "--fail-on-problems" in (folder / SYNC_WORKFLOW).read_text("utf-8")
     assert "--include-pii" in (folder / REPORT_WORKFLOW).read_text("utf-8")
 

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sheetcrm.exceptions import WorkflowOptionError
+from sheetcrm.i18n import tr
 
 #: GitHub's rule: schedules stop after this many days without repository activity.
 INACTIVITY_DAYS = 60
@@ -33,25 +34,39 @@ class ScheduleLapse:
     def warn(self) -> bool:
         return self.days_left <= WARN_DAYS
 
-    def sentence(self) -> str:
-        """One line for a person, saying what to do when the day is near."""
-        base = (
-            f"GitHub turns this repository's scheduled workflows off after {INACTIVITY_DAYS} days "
-            f"without activity (public repositories): the last commit is of "
-            f"{self.last_activity.isoformat()}, so the schedule lapses on about "
-            f"{self.lapses_on.isoformat()}"
-        )
+    def sentence(self, lang: str = "en") -> str:
+        """One line for a person in ``lang``, saying what to do when the day is near."""
+        fields = {
+            "days": INACTIVITY_DAYS,
+            "last": self.last_activity.isoformat(),
+            "lapses_on": self.lapses_on.isoformat(),
+            "left": self.days_left,
+        }
         if self.days_left <= 0:
-            return (
-                f"{base}, which has passed: push a commit (or re-enable the workflow under Actions) "
-                f"to keep the schedule running."
+            return tr(
+                lang,
+                "GitHub turns this repository's scheduled workflows off after {days} days without activity"
+                " (public repositories): the last commit is of {last}, so the schedule lapses on about"
+                " {lapses_on}, which has passed: push a commit (or re-enable the workflow under Actions)"
+                " to keep the schedule running.",
+                **fields,
             )
         if self.warn:
-            return (
-                f"{base}, in {self.days_left} day(s): push a commit, or re-enable the workflow "
-                f"under Actions once it is off, to keep the schedule running."
+            return tr(
+                lang,
+                "GitHub turns this repository's scheduled workflows off after {days} days without activity"
+                " (public repositories): the last commit is of {last}, so the schedule lapses on about"
+                " {lapses_on}, in {left} day(s): push a commit, or re-enable the workflow under Actions"
+                " once it is off, to keep the schedule running.",
+                **fields,
             )
-        return f"{base} ({self.days_left} days from now)."
+        return tr(
+            lang,
+            "GitHub turns this repository's scheduled workflows off after {days} days without activity"
+            " (public repositories): the last commit is of {last}, so the schedule lapses on about"
+            " {lapses_on} ({left} days from now).",
+            **fields,
+        )
 
 
 def parse_activity(text: str) -> dt.date:

@@ -35,6 +35,7 @@ def run_report_job(
     and append its Markdown (which the report keeps under GitHub's 1 MiB) to the summary
     file. Returns the run and the summary file (None when there is none)."""
     from sheetcrm.google.redact import redact
+    from sheetcrm.i18n import locale_language
     from sheetcrm.report.render import to_markdown
     from sheetcrm.report.run import run_report
 
@@ -43,7 +44,8 @@ def run_report_job(
         done = run_report(target, month, **options)
     except SheetCRMError as exc:
         if path is not None:
-            append_summary(path, failure_markdown(redact(str(exc)), command="report"))
+            lang = str(options.get("lang") or locale_language(env))
+            append_summary(path, failure_markdown(redact(str(exc)), command="report", lang=lang))
         raise
     if path is not None:
         append_summary(path, to_markdown(done.report))

@@ -35,6 +35,7 @@ from sheetcrm.automation.summary import (
 )
 from sheetcrm.automation.workflows import OnProblems
 from sheetcrm.exceptions import SheetCRMError
+from sheetcrm.i18n import tr
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -70,7 +71,7 @@ class SyncRun:
     def lines_in(self, lang: str | None = None) -> list[str]:
         """What the run did for a person: one line when there was nothing to do, else the
         engine's summary lines in ``lang``."""
-        return [headline(self.result)] if nothing_to_do(self.result) else self.result.summary_lines(lang)
+        return [headline(self.result, lang)] if nothing_to_do(self.result) else self.result.summary_lines(lang)
 
     @property
     def status(self) -> RunStatus:
@@ -123,19 +124,26 @@ def run_sync(
         )
     except SheetCRMError as exc:
         from sheetcrm.google.redact import redact
+        from sheetcrm.i18n import locale_language
 
         if summary_path is not None:
-            append_summary(summary_path, failure_markdown(redact(str(exc)), lapse=lapse))
+            # The workbook may not have been read: its language is unknown, the locale's is not.
+            reason = redact(str(exc))
+            append_summary(summary_path, failure_markdown(reason, lapse=lapse, lang=locale_language(env)))
         raise
     found_problems = bool(problem_count(result))
     # STOP gets here with problems only on a dry run (a real one raised before writing).
     code = ExitCode.PROBLEMS if found_problems and problems is not OnProblems.PASS else ExitCode.OK
     warnings = []
     if lapse is not None and lapse.warn:
-        warnings.append(lapse.sentence())
+        warnings.append(lapse.sentence(result.lang))
     if found_problems and problems is OnProblems.PASS:
         warnings.append(
-            f"{result.counts['problems']} validation problem(s) in the workbook; the job summary says where."
+            tr(
+                result.lang,
+                "{n} validation problem(s) in the workbook; the job summary says where.",
+                n=result.counts["problems"],
+            )
         )
     if summary_path is not None:
         append_summary(summary_path, sync_markdown(result, exit_code=int(code), lapse=lapse))

@@ -2,7 +2,8 @@
 for machines.
 
 In: a :class:`~sheetcrm.sync.SyncResult` (or the one-line reason a run failed), the exit
-code, the schedule lapse. Out: Markdown text and a JSON-ready dict.
+code, the schedule lapse. Out: Markdown text in the workbook's language and a JSON-ready
+dict (its keys and values stay English: machines read it).
 
 A summary may be read by anyone who can see the repository's Actions runs, so it says where
 problems are (tab, column, rows) but never what a cell holds: no names, emails, phones or
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sheetcrm.automation.lapse import ScheduleLapse
+from sheetcrm.i18n import tr
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,78 +73,121 @@ def problem_groups(problems: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["count", "tab", "column"], ascending=[False, True, True], kind="stable", ignore_index=True)
 
 
-def headline(result: SyncResult) -> str:
-    """What the run did, in one line."""
+def headline(result: SyncResult, lang: str | None = None) -> str:
+    """What the run did, in one line, in ``lang`` (default: the workbook's)."""
+    lang = lang or result.lang
     c = result.counts
     count = problem_count(result)
-    problems = f"{count} problem(s) found" if count else "no problems found"
+    problems = tr(lang, "{n} problem(s) found", n=count) if count else tr(lang, "no problems found")
     if result.dry_run:
-        return f"Dry run: {len(result.changes)} cell(s) would be written, nothing was written; {problems}."
+        return tr(
+            lang,
+            "Dry run: {n} cell(s) would be written, nothing was written; {problems}.",
+            n=len(result.changes),
+            problems=problems,
+        )
     if nothing_to_do(result):
-        return f"Nothing to do: every computed cell is already up to date; {problems}."
+        return tr(lang, "Nothing to do: every computed cell is already up to date; {problems}.", problems=problems)
     skipped = len(result.report.skipped) if result.report else 0
-    skipped_text = f" ({skipped} skipped because the sheet changed meanwhile)" if skipped else ""
-    return f"Wrote {c['cells_written']} cell(s){skipped_text}; {problems}."
+    if skipped:
+        return tr(
+            lang,
+            "Wrote {n} cell(s) ({skipped} skipped because the sheet changed meanwhile); {problems}.",
+            n=c["cells_written"],
+            skipped=skipped,
+            problems=problems,
+        )
+    return tr(lang, "Wrote {n} cell(s); {problems}.", n=c["cells_written"], problems=problems)
 
 
 def sync_markdown(result: SyncResult, *, exit_code: int, lapse: ScheduleLapse | None = None) -> str:
-    """The job summary of a sync that ran (whatever it found)."""
-    c = result.counts
-    rows = ", ".join(f"{n} {t.lower()}" for t, n in c["rows"].items())
-    nesl = ", ".join(f"{k} {v}" for k, v in c["nesl"].items())
-    icon = {0: "✅", 1: "⚠️"}.get(exit_code, "❌")
-    lines = [
-        f"## {icon} sheetcrm sync",
-        "",
-        headline(result),
-        "",
-        "| | |",
-        "|---|---|",
-        f"| Run | `{_cell(result.run_id)}`, as of {result.as_of:%Y-%m-%d} |",
-        f"| Read | {_cell(rows)} |",
-        f"| Problems | {problem_count(result)} ({c['errors']} error(s), "
-        f"{problem_count(result) - c['errors']} warning(s)) |",
-        f"| IDs filled | {c['ids_filled']} |",
-        f"| Stage moves | {c['stage_moves']} (person stage changes noticed: {c['person_changes']}) |",
-        f"| Cells written | {c['cells_written']} of {c['cells_planned']} planned |",
-        f"| Contacts by NESL | {_cell(nesl)} |",
-        f"| Exit code | {exit_code} |",
-    ]
+    """The job summary of a sync that ran (whatever it found), in the workbook's language."""
     from sheetcrm.engine.link import NOTE
+    from sheetcrm.schema import NESL, Severity, Tab
 
+    lang = result.lang
+    c = result.counts
+    sep = tr(lang, ", ")
+    rows = sep.join(tr(lang, "{count} {tab}", count=n, tab=Tab(t).label(lang).lower()) for t, n in c["rows"].items())
+    nesl = sep.join(f"{NESL(k).label(lang)} {v}" for k, v in c["nesl"].items())
+    icon = {0: "✅", 1: "⚠️"}.get(exit_code, "❌")
+    warnings = problem_count(result) - c["errors"]
+    table = [
+        (
+            tr(lang, "Run"),
+            tr(lang, "`{run}`, as of {date}", run=_cell(result.run_id), date=result.as_of.strftime("%Y-%m-%d")),
+        ),
+        (tr(lang, "Read"), _cell(rows)),
+        (
+            tr(lang, "Problems"),
+            tr(
+                lang,
+                "{n} ({errors} error(s), {warnings} warning(s))",
+                n=problem_count(result),
+                errors=c["errors"],
+                warnings=warnings,
+            ),
+        ),
+        (tr(lang, "IDs filled"), str(c["ids_filled"])),
+        (
+            tr(lang, "Stage moves"),
+            tr(lang, "{n} (person stage changes noticed: {person})", n=c["stage_moves"], person=c["person_changes"]),
+        ),
+        (
+            tr(lang, "Cells written"),
+            tr(lang, "{n} of {planned} planned", n=c["cells_written"], planned=c["cells_planned"]),
+        ),
+        (tr(lang, "Contacts by NESL"), _cell(nesl)),
+        (tr(lang, "Exit code"), str(exit_code)),
+    ]
+    lines = [f"## {icon} sheetcrm sync", "", headline(result), "", "| | |", "|---|---|"]
+    lines += [f"| {name} | {value} |" for name, value in table]
     groups = problem_groups(result.problems[result.problems["severity"] != NOTE])
     if len(groups):
+        severity = {s.value: tr(lang, s.value) for s in Severity}
         lines += [
             "",
-            "### Where the problems are",
+            "### " + tr(lang, "Where the problems are"),
             "",
-            "Run `sheetcrm validate` on the workbook for every cell, value and fix.",
+            tr(lang, "Run `sheetcrm validate` on the workbook for every cell, value and fix."),
             "",
-            "| Tab | Column | Severity | Count | Rows |",
+            "| {} | {} | {} | {} | {} |".format(
+                tr(lang, "Tab"), tr(lang, "Column"), tr(lang, "Severity"), tr(lang, "Count"), tr(lang, "Rows")
+            ),
             "|---|---|---|---:|---|",
         ]
         for g in groups.head(MAX_PROBLEM_GROUPS).itertuples(index=False):
+            shown = severity.get(str(g.severity), str(g.severity))
             lines.append(
-                f"| {_cell(g.tab)} | {_cell(g.column) or '—'} | {_cell(g.severity)} | {g.count} | {_cell(g.rows)} |"
+                f"| {_cell(g.tab)} | {_cell(g.column) or '—'} | {_cell(shown)} | {g.count} | {_cell(g.rows)} |"
             )
         if len(groups) > MAX_PROBLEM_GROUPS:
             rest = int(groups["count"].iloc[MAX_PROBLEM_GROUPS:].sum())
-            lines.append(f"| … | | | {rest} | in {len(groups) - MAX_PROBLEM_GROUPS} more column(s) |")
-    lines += _lapse_lines(lapse)
+            more = tr(lang, "in {n} more column(s)", n=len(groups) - MAX_PROBLEM_GROUPS)
+            lines.append(f"| … | | | {rest} | {more} |")
+    lines += _lapse_lines(lapse, lang)
     return "\n".join(lines) + "\n"
 
 
-def failure_markdown(reason: str, *, lapse: ScheduleLapse | None = None, command: str = "sync") -> str:
+def failure_markdown(
+    reason: str, *, lapse: ScheduleLapse | None = None, command: str = "sync", lang: str = "en"
+) -> str:
     """The job summary of a ``sheetcrm COMMAND`` that did not run through (``reason``:
-    the one-line, already redacted error)."""
-    lines = [f"## ❌ sheetcrm {command} failed", "", _cell(reason), "", "Nothing was written."]
-    return "\n".join(lines + _lapse_lines(lapse)) + "\n"
+    the one-line, already redacted error), in ``lang``."""
+    lines = [
+        "## ❌ " + tr(lang, "sheetcrm {command} failed", command=command),
+        "",
+        _cell(reason),
+        "",
+        tr(lang, "Nothing was written."),
+    ]
+    return "\n".join(lines + _lapse_lines(lapse, lang)) + "\n"
 
 
-def _lapse_lines(lapse: ScheduleLapse | None) -> list[str]:
+def _lapse_lines(lapse: ScheduleLapse | None, lang: str) -> list[str]:
     if lapse is None:
         return []
-    sentence = lapse.sentence()
+    sentence = lapse.sentence(lang)
     return ["", f"> [!WARNING]\n> {sentence}" if lapse.warn else f"<sub>{sentence}</sub>"]
 
 

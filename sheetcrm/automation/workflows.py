@@ -20,6 +20,7 @@ from typing import Any
 
 from sheetcrm import __version__
 from sheetcrm.exceptions import OutputExistsError, SheetCRMError, WorkflowOptionError
+from sheetcrm.i18n import tr
 
 SYNC_WORKFLOW = "sheetcrm-sync.yml"
 REPORT_WORKFLOW = "sheetcrm-report.yml"
@@ -197,35 +198,58 @@ class WrittenWorkflows:
     next_steps: list[str]
 
 
-def next_steps(options: WorkflowOptions) -> list[str]:
-    """The set-up still to do after the files are committed, one instruction a line."""
-    steps = ["Commit the workflow files and push them to the repository's default branch."]
+def next_steps(options: WorkflowOptions, lang: str = "en") -> list[str]:
+    """The set-up still to do after the files are committed, one instruction a line, in ``lang``."""
+    steps = [tr(lang, "Commit the workflow files and push them to the repository's default branch.")]
     if options.auth is Auth.WIF:
         steps += [
-            "Create a service account and a workload identity pool and provider for this repository "
-            "(docs/scheduled-sync.md, 'Keyless: workload identity federation').",
-            f"Set repository variables {WIF_PROVIDER_VAR} (projects/NUMBER/locations/global/"
-            f"workloadIdentityPools/POOL/providers/PROVIDER) and {SERVICE_ACCOUNT_VAR} (the service "
-            f"account's email): gh variable set {WIF_PROVIDER_VAR} --body ...",
+            tr(
+                lang,
+                "Create a service account and a workload identity pool and provider for this repository"
+                " (docs/scheduled-sync.md, 'Keyless: workload identity federation').",
+            ),
+            tr(
+                lang,
+                "Set repository variables {provider} (projects/NUMBER/locations/global/"
+                "workloadIdentityPools/POOL/providers/PROVIDER) and {account} (the service"
+                " account's email): gh variable set {provider} --body ...",
+                provider=WIF_PROVIDER_VAR,
+                account=SERVICE_ACCOUNT_VAR,
+            ),
         ]
     else:
         steps += [
-            "Create a service account and a JSON key for it (docs/scheduled-sync.md, 'With a key').",
-            f"Store the key as the repository secret {CREDENTIALS_SECRET}: "
-            f"gh secret set {CREDENTIALS_SECRET} < key.json, then delete key.json.",
+            tr(lang, "Create a service account and a JSON key for it (docs/scheduled-sync.md, 'With a key')."),
+            tr(
+                lang,
+                "Store the key as the repository secret {secret}: gh secret set {secret} < key.json,"
+                " then delete key.json.",
+                secret=CREDENTIALS_SECRET,
+            ),
         ]
     steps += [
-        "Share the spreadsheet with the service account's email as Editor.",
-        f"Set the repository variable {options.spreadsheet_var} to the spreadsheet's key or URL: "
-        f"gh variable set {options.spreadsheet_var} --body KEY",
-        f"Run the sync once by hand and read its summary: gh workflow run {SYNC_WORKFLOW} "
-        f"(or Actions → sheetcrm sync → Run workflow).",
+        tr(lang, "Share the spreadsheet with the service account's email as Editor."),
+        tr(
+            lang,
+            "Set the repository variable {var} to the spreadsheet's key or URL: gh variable set {var} --body KEY",
+            var=options.spreadsheet_var,
+        ),
+        tr(
+            lang,
+            "Run the sync once by hand and read its summary: gh workflow run {workflow}"
+            " (or Actions → sheetcrm sync → Run workflow).",
+            workflow=SYNC_WORKFLOW,
+        ),
     ]
     return steps
 
 
 def write_workflows(
-    directory: str | Path = DEFAULT_DIR, options: WorkflowOptions | None = None, *, force: bool = False
+    directory: str | Path = DEFAULT_DIR,
+    options: WorkflowOptions | None = None,
+    *,
+    force: bool = False,
+    lang: str = "en",
 ) -> WrittenWorkflows:
     """Write the rendered workflows into ``directory`` (created if missing). An existing
     file is left alone unless ``force``: it may hold the owner's own changes."""
@@ -242,4 +266,4 @@ def write_workflows(
     folder.mkdir(parents=True, exist_ok=True)
     for path, text in targets.items():
         path.write_text(text, encoding="utf-8")
-    return WrittenWorkflows(list(targets), next_steps(opts))
+    return WrittenWorkflows(list(targets), next_steps(opts, lang))

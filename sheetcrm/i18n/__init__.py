@@ -13,6 +13,7 @@ import functools
 import gettext
 import locale
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ def N_(message: str) -> str:
     return message
 
 
-def locale_language(environ: dict[str, str] | None = None) -> str:
+def locale_language(environ: Mapping[str, str] | None = None) -> str:
     """ "zh-TW" when the user's locale is Chinese (LC_ALL, LC_MESSAGES, LANG, LANGUAGE), else "en"."""
     env = os.environ if environ is None else environ
     for key in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):

@@ -1,230 +1,169 @@
-"""Every text the report, forecast and focus list show a person, in English and
-Traditional Chinese.
+"""The texts the report, forecast and focus list show a person, by key, and how numbers
+are written in them.
 
-One catalog, keyed by message ID; :func:`text` looks a message up in a language and fills
-its ``{fields}``. Vocabulary labels (stages, NESL, segments, tiers, lifecycle) come from
-the schema's enums, not from here. Kept in one module so it can move to a shared catalog.
+The report names its texts by key (templates and tables pick them by name, e.g.
+``col_<field>``), so the English messages sit here, marked for the one catalog
+(:mod:`sheetcrm.i18n`), and :func:`text` translates them there. Vocabulary labels
+(stages, NESL, segments, tiers, lifecycle) come from the schema's enums.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
+from sheetcrm.i18n import N_, tr
 from sheetcrm.schema import Lang
 
-_EN, _ZH = Lang.EN, Lang.ZH_TW
-
-MESSAGES: Final[dict[str, dict[str, str]]] = {
-    # ---- page
-    "title": {_EN: "Monthly segment report {month}", _ZH: "{month} 月度顧客分群報告"},
-    "subtitle": {
-        _EN: "As of {end}, compared with {prev_end}. Customers are the Contacts tab ({customers} people).",
-        _ZH: "截至 {end}，與 {prev_end} 比較。顧客為連絡人分頁（共 {customers} 人）。",
-    },
-    "generated": {_EN: "Made by sheetcrm from {source}.", _ZH: "由 sheetcrm 依 {source} 產生。"},
-    "pii_hidden": {
-        _EN: "Customers are shown by ID only; names, emails and phones are left out (use --include-pii to show them).",
-        _ZH: "顧客只以編號顯示，不含姓名、電子郵件與電話（加上 --include-pii 才會顯示）。",
-    },
-    "pii_shown": {
-        _EN: "This report contains names, emails and phone numbers: share it with care.",
-        _ZH: "本報告含姓名、電子郵件與電話，請謹慎分享。",
-    },
-    "contents": {_EN: "Contents", _ZH: "目錄"},
-    # ---- headline
-    "headline": {_EN: "This month at a glance", _ZH: "本月重點"},
-    "kpi_customers": {_EN: "Buying customers", _ZH: "有交易顧客"},
-    "kpi_revenue": {_EN: "Revenue, last {months} months", _ZH: "近 {months} 個月營收"},
-    "kpi_slipped": {_EN: "Went to sleep (E→S)", _ZH: "轉為沉睡 (E→S)"},
-    "kpi_back": {_EN: "Came back (S/L→E)", _ZH: "恢復往來 (S/L→E)"},
-    "kpi_first": {_EN: "First purchase (N→E)", _ZH: "首次購買 (N→E)"},
-    "kpi_won": {_EN: "Won this month", _ZH: "本月成交"},
-    "kpi_forecast": {_EN: "Weighted forecast {quarter}", _ZH: "{quarter} 加權預測"},
-    "kpi_pareto": {_EN: "Revenue from the top 20%", _ZH: "前 20% 顧客營收占比"},
-    "vs_prev": {_EN: "{delta} since last month", _ZH: "較上月 {delta}"},
-    # ---- NESL
-    "nesl_title": {_EN: "New, existing, sleeping, lost (NESL)", _ZH: "新顧客、既有、沉睡、流失 (NESL)"},
-    "nesl_intro": {
-        _EN: "How many customers are in each class at the month end, and who moved between classes since last month.",
-        _ZH: "月底時各類顧客人數，以及與上月相比移動的人數。",
-    },
-    "nesl_chart": {_EN: "Customers by NESL class", _ZH: "各 NESL 類別顧客數"},
-    "moves_title": {_EN: "Moves since last month", _ZH: "與上月相比的移動"},
-    "matrix_caption": {
-        _EN: "Rows: class at the previous month end; columns: class at this month end.",
-        _ZH: "列：上月底類別；欄：本月底類別。",
-    },
-    "from_to": {_EN: "last month ↓ / now →", _ZH: "上月 ↓ / 本月 →"},
-    "move_potential_divorce": {_EN: "potential divorce", _ZH: "潛在離婚"},
-    "move_divorce": {_EN: "divorce", _ZH: "離婚"},
-    "move_win_back": {_EN: "win-back", _ZH: "恢復"},
-    "move_first_purchase": {_EN: "first purchase", _ZH: "首次購買"},
-    "move_new_record": {_EN: "new in the sheet", _ZH: "新建資料"},
-    "move_other": {_EN: "other move", _ZH: "其他移動"},
-    "move": {_EN: "Move", _ZH: "移動"},
-    # ---- RFM
-    "segments_title": {_EN: "RFM segments", _ZH: "RFM 顧客分群"},
-    "segments_intro": {
-        _EN: "Customers and their revenue (last {months} months) per segment, with the change since last month.",
-        _ZH: "各分群的顧客數與營收（近 {months} 個月），以及與上月相比的變化。",
-    },
-    "segments_chart": {_EN: "Revenue by RFM segment", _ZH: "各 RFM 分群營收"},
-    # ---- tiers
-    "tiers_title": {_EN: "Value pyramid and the 80/20 check", _ZH: "顧客價值金字塔與 80/20 檢查"},
-    "tiers_chart": {_EN: "Customers per value tier", _ZH: "各價值層級顧客數"},
-    "pareto_chart": {_EN: "Share of revenue by share of buyers", _ZH: "買家占比對應的營收占比"},
-    "pareto_holds": {
-        _EN: "The top 20% of buyers ({top} of {buyers}) bring {share} of revenue: the 80/20 rule holds.",
-        _ZH: "前 20% 的買家（{buyers} 人中的 {top} 人）貢獻 {share} 營收：符合 80/20 法則。",
-    },
-    "pareto_fails": {
-        _EN: "The top 20% of buyers ({top} of {buyers}) bring {share} of"
-        " revenue: less than 80%, revenue is spread wider.",
-        _ZH: "前 20% 的買家（{buyers} 人中的 {top} 人）貢獻 {share} 營收：未達 80%，營收較分散。",
-    },
-    "pareto_none": {_EN: "No revenue in the window: no 80/20 check.", _ZH: "期間內沒有營收，無法做 80/20 檢查。"},
-    "buyers_axis": {_EN: "Share of buyers, highest value first", _ZH: "買家占比（價值由高到低）"},
-    "revenue_axis": {_EN: "Share of revenue", _ZH: "營收占比"},
-    # ---- lifecycle
-    "lifecycle_title": {_EN: "Lifecycle", _ZH: "顧客生命週期"},
-    "lifecycle_chart": {_EN: "Customers per lifecycle stage", _ZH: "各生命週期階段顧客數"},
-    # ---- pipeline
-    "funnel_title": {_EN: "Pipeline funnel", _ZH: "銷售漏斗"},
-    "funnel_intro": {
-        _EN: "Deals by stage at the month end; conversion is the share of"
-        " deals that reached a stage and went on to the next.",
-        _ZH: "月底各階段的機會；轉換率為到達該階段的機會中，再往下一階段前進的比例。",
-    },
-    "funnel_chart": {_EN: "Deals reaching each stage", _ZH: "到達各階段的機會數"},
-    "won_lost_title": {_EN: "Won and lost, this month and last", _ZH: "本月與上月的成交與失敗"},
-    "forecast_title": {_EN: "Forecast for {quarter}", _ZH: "{quarter} 業績預測"},
-    "forecast_intro": {
-        _EN: "Deals closing in the quarter, as of {as_of}: won so far, open pipeline weighted by stage"
-        " probability, commit (deals in Negotiation) and best case (every open deal won).",
-        _ZH: "截至 {as_of}，預計於本季結案的機會：已成交、依階段機率加權的未結案金額、"
-        "確定 (議約中的機會) 與最佳情況 (所有未結案機會都成交)。",
-    },
-    "forecast_chart": {_EN: "Won and weighted pipeline by owner", _ZH: "各負責人的已成交與加權金額"},
-    "movers_title": {_EN: "Customers who moved most", _ZH: "變動最大的顧客"},
-    "movers_intro": {
-        _EN: "Customers whose NESL class changed, the most valuable first.",
-        _ZH: "NESL 類別有變動的顧客，價值高者優先。",
-    },
-    "none": {_EN: "None.", _ZH: "無。"},
-    "total": {_EN: "Total", _ZH: "合計"},
-    "no_owner": {_EN: "(no owner)", _ZH: "（無負責人）"},
-    "more_rows": {_EN: "... and {n} more.", _ZH: "……另有 {n} 筆。"},
-    # ---- column headers
-    "col_id": {_EN: "ID", _ZH: "編號"},
-    "col_name": {_EN: "Name", _ZH: "姓名"},
-    "col_email": {_EN: "Email", _ZH: "電子郵件"},
-    "col_phone": {_EN: "Phone", _ZH: "電話"},
-    "col_nesl": {_EN: "NESL", _ZH: "顧客關係"},
-    "col_nesl_prev": {_EN: "NESL last month", _ZH: "上月顧客關係"},
-    "col_segment": {_EN: "Segment", _ZH: "顧客分群"},
-    "col_segment_prev": {_EN: "Segment last month", _ZH: "上月顧客分群"},
-    "col_tier": {_EN: "Tier", _ZH: "價值層級"},
-    "col_lifecycle": {_EN: "Lifecycle", _ZH: "生命週期"},
-    "col_monetary": {_EN: "Monetary", _ZH: "購買金額"},
-    "col_change": {_EN: "Changed since last month", _ZH: "與上月相比的變化"},
-    "col_class": {_EN: "Class", _ZH: "類別"},
-    "col_customers": {_EN: "Customers", _ZH: "顧客數"},
-    "col_customers_prev": {_EN: "Last month", _ZH: "上月"},
-    "col_delta": {_EN: "Change", _ZH: "變化"},
-    "col_revenue": {_EN: "Revenue", _ZH: "營收"},
-    "col_revenue_prev": {_EN: "Revenue last month", _ZH: "上月營收"},
-    "col_revenue_delta": {_EN: "Revenue change", _ZH: "營收變化"},
-    "col_share": {_EN: "Share of revenue", _ZH: "營收占比"},
-    "col_stage": {_EN: "Stage", _ZH: "階段"},
-    "col_deals": {_EN: "Deals", _ZH: "機會數"},
-    "col_amount": {_EN: "Amount", _ZH: "金額"},
-    "col_reached": {_EN: "Reached", _ZH: "到達數"},
-    "col_conversion": {_EN: "To next stage", _ZH: "轉換至下一階段"},
-    "col_owner": {_EN: "Owner", _ZH: "負責人"},
-    "col_won": {_EN: "Won", _ZH: "成交"},
-    "col_won_amount": {_EN: "Won amount", _ZH: "成交金額"},
-    "col_lost": {_EN: "Lost", _ZH: "失敗"},
-    "col_won_prev": {_EN: "Won last month", _ZH: "上月成交"},
-    "col_won_amount_prev": {_EN: "Won amount last month", _ZH: "上月成交金額"},
-    "col_lost_prev": {_EN: "Lost last month", _ZH: "上月失敗"},
-    "col_won_to_date": {_EN: "Won to date", _ZH: "已成交"},
-    "col_open_deals": {_EN: "Open deals", _ZH: "未結案機會"},
-    "col_pipeline": {_EN: "Open amount", _ZH: "未結案金額"},
-    "col_weighted": {_EN: "Weighted", _ZH: "加權金額"},
-    "col_commit": {_EN: "Commit", _ZH: "確定"},
-    "col_best_case": {_EN: "Best case", _ZH: "最佳情況"},
-    "col_forecast": {_EN: "Forecast", _ZH: "預測"},
-    "col_expected_close": {_EN: "Expected close", _ZH: "預計成交日"},
-    "col_closed": {_EN: "Closed", _ZH: "結案日期"},
-    "col_probability": {_EN: "Probability", _ZH: "成交機率"},
-    "col_days": {_EN: "Days", _ZH: "天數"},
-    "col_kind": {_EN: "What", _ZH: "項目"},
-    "col_record": {_EN: "Record", _ZH: "資料"},
-    "col_date": {_EN: "Date", _ZH: "日期"},
-    "col_why": {_EN: "Why", _ZH: "原因"},
-    "col_todo": {_EN: "What to do", _ZH: "建議行動"},
-    # ---- focus
-    "focus_due": {_EN: "next step due", _ZH: "下一步到期"},
-    "focus_overdue": {_EN: "next step overdue", _ZH: "下一步逾期"},
-    "focus_stale": {_EN: "stale deal", _ZH: "停滯機會"},
-    "focus_closing": {_EN: "expected to close", _ZH: "即將成交"},
-    "focus_sleeping": {_EN: "customer went to sleep", _ZH: "顧客轉為沉睡"},
-    "focus_gone": {_EN: "customer likely gone", _ZH: "顧客可能已流失"},
-    "why_due": {
-        _EN: "next step '{step}' is due {date} (in {days} day(s))",
-        _ZH: "下一步「{step}」於 {date} 到期（{days} 天後）",
-    },
-    "why_overdue": {
-        _EN: "next step '{step}' was due {date} ({days} day(s) ago)",
-        _ZH: "下一步「{step}」已於 {date} 到期（逾期 {days} 天）",
-    },
-    "why_stale": {
-        _EN: "no activity since {date} ({days} days) in stage {stage}",
-        _ZH: "自 {date} 起沒有活動（{days} 天），目前階段 {stage}",
-    },
-    "why_closing": {
-        _EN: "expected to close {date}, {stage}, amount {amount}",
-        _ZH: "預計 {date} 成交，{stage}，金額 {amount}",
-    },
-    "why_gone": {
-        _EN: "P(alive) {p} by their own buying rhythm, last purchase {date} ({days} days ago), still {nesl} by NESL",
-        _ZH: "依其購買節奏存活機率為 {p}，最近購買 {date}（{days} 天前），NESL 仍為{nesl}",
-    },
-    "why_sleeping": {
-        _EN: "{marks} customer, last purchase {date} ({days} days ago): went from E to S",
-        _ZH: "{marks}，最近購買 {date}（{days} 天前）：由既有顧客轉為沉睡",
-    },
-    "todo_due": {_EN: "do the next step, then set a new one", _ZH: "執行下一步，並設定新的下一步"},
-    "todo_overdue": {_EN: "do it now or set a new date", _ZH: "立即執行，或重新設定期限"},
-    "todo_stale": {
-        _EN: "call the customer and log the activity, or close the deal as Lost",
-        _ZH: "聯繫顧客並記錄活動，或將機會結案為失敗",
-    },
-    "todo_closing": {_EN: "confirm the close date with the customer", _ZH: "與顧客確認成交日期"},
-    "todo_gone": {
-        _EN: "reach out now, before the fixed NESL windows call them lost",
-        _ZH: "趁 NESL 尚未判定流失，現在就主動聯繫",
-    },
-    "todo_sleeping": {
-        _EN: "call before they are lost; offer what they bought last",
-        _ZH: "在流失前致電聯繫，推薦上次購買的商品",
-    },
-    "mark_main": {_EN: "main", _ZH: "主力顧客"},
-    "mark_important": {_EN: "important", _ZH: "重要顧客"},
-    "mark_join": {_EN: " and ", _ZH: "、"},
-    "no_date": {_EN: "(no date)", _ZH: "（無日期）"},
-    "no_step": {_EN: "(none written)", _ZH: "（未填寫）"},
-    # ---- CLI
-    "wrote": {_EN: "Wrote {path}", _ZH: "已寫入 {path}"},
-    "wrote_tab": {
-        _EN: "Wrote tab '{title}' ({rows} rows) into {location}",
-        _ZH: "已將「{title}」分頁（{rows} 列）寫入 {location}",
-    },
-    "report_tab": {_EN: "Report {month}", _ZH: "報告 {month}"},
-    "progress_reading": {_EN: "reading {location}", _ZH: "讀取 {location}"},
-    "progress_month": {_EN: "computing customers as of {date}", _ZH: "計算 {date} 的顧客資料"},
-    "progress_pipeline": {_EN: "computing the pipeline", _ZH: "計算銷售漏斗"},
-    "progress_render": {_EN: "writing {fmt}", _ZH: "輸出 {fmt}"},
+MESSAGES: Final[dict[str, str]] = {
+    "title": N_("Monthly segment report {month}"),
+    "subtitle": N_("As of {end}, compared with {prev_end}. Customers are the Contacts tab ({customers} people)."),
+    "generated": N_("Made by sheetcrm from {source}."),
+    "pii_hidden": N_(
+        "Customers are shown by ID only; names, emails and phones are left out (use --include-pii to show them)."
+    ),
+    "pii_shown": N_("This report contains names, emails and phone numbers: share it with care."),
+    "contents": N_("Contents"),
+    "headline": N_("This month at a glance"),
+    "kpi_customers": N_("Buying customers"),
+    "kpi_revenue": N_("Revenue, last {months} months"),
+    "kpi_slipped": N_("Went to sleep (E→S)"),
+    "kpi_back": N_("Came back (S/L→E)"),
+    "kpi_first": N_("First purchase (N→E)"),
+    "kpi_won": N_("Won this month"),
+    "kpi_forecast": N_("Weighted forecast {quarter}"),
+    "kpi_pareto": N_("Revenue from the top 20%"),
+    "vs_prev": N_("{delta} since last month"),
+    "nesl_title": N_("New, existing, sleeping, lost (NESL)"),
+    "nesl_intro": N_(
+        "How many customers are in each class at the month end, and who moved between classes since last month."
+    ),
+    "nesl_chart": N_("Customers by NESL class"),
+    "moves_title": N_("Moves since last month"),
+    "matrix_caption": N_("Rows: class at the previous month end; columns: class at this month end."),
+    "from_to": N_("last month ↓ / now →"),
+    "move_potential_divorce": N_("potential divorce"),
+    "move_divorce": N_("divorce"),
+    "move_win_back": N_("win-back"),
+    "move_first_purchase": N_("first purchase"),
+    "move_new_record": N_("new in the sheet"),
+    "move_other": N_("other move"),
+    "move": N_("Move"),
+    "segments_title": N_("RFM segments"),
+    "segments_intro": N_(
+        "Customers and their revenue (last {months} months) per segment, with the change since last month."
+    ),
+    "segments_chart": N_("Revenue by RFM segment"),
+    "tiers_title": N_("Value pyramid and the 80/20 check"),
+    "tiers_chart": N_("Customers per value tier"),
+    "pareto_chart": N_("Share of revenue by share of buyers"),
+    "pareto_holds": N_("The top 20% of buyers ({top} of {buyers}) bring {share} of revenue: the 80/20 rule holds."),
+    "pareto_fails": N_(
+        "The top 20% of buyers ({top} of {buyers}) bring {share} of revenue: less than 80%, revenue is spread wider."
+    ),
+    "pareto_none": N_("No revenue in the window: no 80/20 check."),
+    "buyers_axis": N_("Share of buyers, highest value first"),
+    "revenue_axis": N_("Share of revenue"),
+    "lifecycle_title": N_("Customer lifecycle"),
+    "lifecycle_chart": N_("Customers per lifecycle stage"),
+    "funnel_title": N_("Pipeline funnel"),
+    "funnel_intro": N_(
+        "Deals by stage at the month end; conversion is the share of deals that reached a stage and"
+        " went on to the next."
+    ),
+    "funnel_chart": N_("Deals reaching each stage"),
+    "won_lost_title": N_("Won and lost, this month and last"),
+    "forecast_title": N_("Forecast for {quarter}"),
+    "forecast_intro": N_(
+        "Deals closing in the quarter, as of {as_of}: won so far, open pipeline weighted by stage"
+        " probability, commit (deals in Negotiation) and best case (every open deal won)."
+    ),
+    "forecast_chart": N_("Won and weighted pipeline by owner"),
+    "movers_title": N_("Customers who moved most"),
+    "movers_intro": N_("Customers whose NESL class changed, the most valuable first."),
+    "none": N_("None."),
+    "total": N_("Total"),
+    "no_owner": N_("(no owner)"),
+    "more_rows": N_("... and {n} more."),
+    "col_id": N_("ID"),
+    "col_name": N_("Name"),
+    "col_email": N_("Email"),
+    "col_phone": N_("Phone"),
+    "col_nesl": N_("NESL"),
+    "col_nesl_prev": N_("NESL last month"),
+    "col_segment": N_("Segment"),
+    "col_segment_prev": N_("Segment last month"),
+    "col_tier": N_("Tier"),
+    "col_lifecycle": N_("Lifecycle"),
+    "col_monetary": N_("Monetary"),
+    "col_change": N_("Changed since last month"),
+    "col_class": N_("Class"),
+    "col_customers": N_("Customers"),
+    "col_customers_prev": N_("Last month"),
+    "col_delta": N_("Change"),
+    "col_revenue": N_("Revenue"),
+    "col_revenue_prev": N_("Revenue last month"),
+    "col_revenue_delta": N_("Revenue change"),
+    "col_share": N_("Share of revenue"),
+    "col_stage": N_("Stage"),
+    "col_deals": N_("Deals"),
+    "col_amount": N_("Amount"),
+    "col_reached": N_("Reached"),
+    "col_conversion": N_("To next stage"),
+    "col_owner": N_("Owner"),
+    "col_won": N_("Won"),
+    "col_won_amount": N_("Won amount"),
+    "col_lost": N_("Lost"),
+    "col_won_prev": N_("Won last month"),
+    "col_won_amount_prev": N_("Won amount last month"),
+    "col_lost_prev": N_("Lost last month"),
+    "col_won_to_date": N_("Won to date"),
+    "col_open_deals": N_("Open deals"),
+    "col_pipeline": N_("Open amount"),
+    "col_weighted": N_("Weighted"),
+    "col_commit": N_("Commit"),
+    "col_best_case": N_("Best case"),
+    "col_forecast": N_("Forecast"),
+    "col_expected_close": N_("Expected close"),
+    "col_closed": N_("Closed"),
+    "col_probability": N_("Probability"),
+    "col_days": N_("Days"),
+    "col_kind": N_("What"),
+    "col_record": N_("Record"),
+    "col_date": N_("Date"),
+    "col_why": N_("Why"),
+    "col_todo": N_("What to do"),
+    "focus_due": N_("next step due"),
+    "focus_overdue": N_("next step overdue"),
+    "focus_stale": N_("stale deal"),
+    "focus_closing": N_("expected to close"),
+    "focus_sleeping": N_("customer went to sleep"),
+    "focus_gone": N_("customer likely gone"),
+    "why_due": N_("next step '{step}' is due {date} (in {days} day(s))"),
+    "why_overdue": N_("next step '{step}' was due {date} ({days} day(s) ago)"),
+    "why_stale": N_("no activity since {date} ({days} days) in stage {stage}"),
+    "why_closing": N_("expected to close {date}, {stage}, amount {amount}"),
+    "why_gone": N_(
+        "P(alive) {p} by their own buying rhythm, last purchase {date} ({days} days ago), still {nesl} by NESL"
+    ),
+    "why_sleeping": N_("{marks} customer, last purchase {date} ({days} days ago): went from E to S"),
+    "todo_due": N_("do the next step, then set a new one"),
+    "todo_overdue": N_("do it now or set a new date"),
+    "todo_stale": N_("call the customer and log the activity, or close the deal as Lost"),
+    "todo_closing": N_("confirm the close date with the customer"),
+    "todo_gone": N_("reach out now, before the fixed NESL windows call them lost"),
+    "todo_sleeping": N_("call before they are lost; offer what they bought last"),
+    "mark_main": N_("main"),
+    "mark_important": N_("important"),
+    "mark_join": N_(" and "),
+    "no_date": N_("(no date)"),
+    "no_step": N_("(none written)"),
+    "wrote": N_("Wrote {path}"),
+    "wrote_tab": N_("Wrote tab '{title}' ({rows} rows) into {location}"),
+    "report_tab": N_("Report {month}"),
+    "progress_reading": N_("reading {location}"),
+    "progress_month": N_("computing customers as of {date}"),
+    "progress_pipeline": N_("computing the pipeline"),
+    "progress_render": N_("writing {fmt}"),
 }
 
 
@@ -236,8 +175,7 @@ def lang_of(lang: Lang | str | None) -> Lang:
 def text(key: str, lang: Lang | str, **fields: Any) -> str:
     """Message ``key`` in ``lang`` with ``fields`` filled in. Raises ``KeyError`` for an
     unknown key (a typo must fail in the tests, not show a blank)."""
-    template = MESSAGES[key][lang_of(lang)]
-    return template.format(**fields) if fields else template
+    return tr(lang_of(lang), MESSAGES[key], **fields)
 
 
 def fmt_money(value: Any, lang: Lang | str = Lang.EN, currency: str = "") -> str:

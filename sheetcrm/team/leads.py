@@ -385,7 +385,7 @@ def plan_leads(
     found_ids[rows_added] = ct_new_ids
     for row, found in match.items():
         found_ids[row] = ", ".join(found)
-    reason[rows_added] = say("lead.added", lang, noun="contact", noun_zh="連絡人")
+    reason[rows_added] = say("lead.added", lang)
     counts = {
         "total": len(leads),
         "added": len(rows_added),

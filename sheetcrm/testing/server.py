@@ -692,11 +692,14 @@ class FakeSheetsServer:
         locale: str = "en_US",
         time_zone: str = "Etc/GMT",
         value_input: ValueInput = "RAW",
+        fit_grid: bool = False,
     ) -> str:
         """Create a spreadsheet and return its id.
 
         ``sheets`` maps tab titles to rows of values (default: one empty ``Sheet1``). Grids
-        are Google's default 1000 x 26, grown to fit the data. Values are stored as given
+        are Google's default 1000 x 26, grown to fit the data (``fit_grid``: exactly the
+        data's size, as in a workbook whose owner deleted the empty rows and columns, which
+        Google counts against its cell limit). Values are stored as given
         (``value_input="RAW"``: strings stay strings) unless ``value_input="USER_ENTERED"``;
         ``date``/``datetime`` values become date serials with a date format either way.
         """
@@ -708,8 +711,8 @@ class FakeSheetsServer:
                     {
                         "title": name,
                         "gridProperties": {
-                            "rowCount": max(DEFAULT_ROWS, len(rows)),
-                            "columnCount": max(DEFAULT_COLUMNS, width),
+                            "rowCount": max(1, len(rows)) if fit_grid else max(DEFAULT_ROWS, len(rows)),
+                            "columnCount": max(1, width) if fit_grid else max(DEFAULT_COLUMNS, width),
                         },
                     }
                 )
