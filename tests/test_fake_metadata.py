@@ -59,7 +59,11 @@ def _rows_of(client: gspread.Client, key: str) -> dict[int, int]:
 
 def test_row_tags_follow_inserts_deletes_and_sorts(book: Any) -> None:
     fake, client, key, sheet_id = book
-    _post(client, SPREADSHEET_BATCH_UPDATE_URL % key, {"requests": [_tag(sheet_id, 11, 1), _tag(sheet_id, 12, 2), _tag(sheet_id, 13, 3)]})
+    _post(
+        client,
+        SPREADSHEET_BATCH_UPDATE_URL % key,
+        {"requests": [_tag(sheet_id, 11, 1), _tag(sheet_id, 12, 2), _tag(sheet_id, 13, 3)]},
+    )
     fake.insert_rows(key, "Tab", 2)
     assert _rows_of(client, key) == {11: 2, 12: 3, 13: 4}
     fake.delete_rows(key, "Tab", 4)  # Bob's row, and its tag
@@ -71,7 +75,7 @@ def test_row_tags_follow_inserts_deletes_and_sorts(book: Any) -> None:
 
 
 def test_a_created_metadata_id_cannot_be_created_again(book: Any) -> None:
-    fake, client, key, sheet_id = book
+    _fake, client, key, sheet_id = book
     _post(client, SPREADSHEET_BATCH_UPDATE_URL % key, {"requests": [_tag(sheet_id, 7, 1)]})
     with pytest.raises(APIError, match="already exists"):
         # The whole batch fails: the first request's tag is not created either.
@@ -85,7 +89,9 @@ def test_an_exact_delete_matches_only_the_tag_still_on_its_row(book: Any) -> Non
     lookup = {
         "metadataId": 5,
         "locationMatchingStrategy": "EXACT_LOCATION",
-        "metadataLocation": {"dimensionRange": {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": 1, "endIndex": 2}},
+        "metadataLocation": {
+            "dimensionRange": {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": 1, "endIndex": 2}
+        },
     }
     delete = {"deleteDeveloperMetadata": {"dataFilter": {"developerMetadataLookup": lookup}}}
     fake.insert_rows(key, "Tab", 2)
@@ -95,21 +101,25 @@ def test_an_exact_delete_matches_only_the_tag_still_on_its_row(book: Any) -> Non
 
 
 def test_filters_that_match_nothing_and_unknown_ids(book: Any) -> None:
-    fake, client, key, _sheet_id = book
+    _fake, client, key, _sheet_id = book
     assert _rows_of(client, key) == {}
     with pytest.raises(APIError, match="No developer metadata with ID: 99"):
         client.http_client.request("get", f"{SPREADSHEETS_API_V4_BASE_URL}/{key}/developerMetadata/99")
 
 
 def test_metadata_beyond_the_sheet_quota_is_refused(book: Any) -> None:
-    fake, client, key, sheet_id = book
+    _fake, client, key, sheet_id = book
     long_key = "k" * (MAX_CHARS // 2 + 1)
     with pytest.raises(APIError, match="exceed the limit"):
-        _post(client, SPREADSHEET_BATCH_UPDATE_URL % key, {"requests": [_tag(sheet_id, 1, 1, long_key), _tag(sheet_id, 2, 2, long_key)]})
+        _post(
+            client,
+            SPREADSHEET_BATCH_UPDATE_URL % key,
+            {"requests": [_tag(sheet_id, 1, 1, long_key), _tag(sheet_id, 2, 2, long_key)]},
+        )
 
 
 def test_row_tags_come_with_grid_data(book: Any) -> None:
-    fake, client, key, sheet_id = book
+    _fake, client, key, sheet_id = book
     _post(client, SPREADSHEET_BATCH_UPDATE_URL % key, {"requests": [_tag(sheet_id, 21, 2)]})
     got = client.http_client.request(
         "get",
