@@ -26,7 +26,9 @@ matches nothing is no error (its reply lists nothing deleted). A lookup without
 from __future__ import annotations
 
 import copy
+import weakref
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sheetcrm.testing.common import ApiError, _RequestError
@@ -102,6 +104,34 @@ def _location(book: Spreadsheet, location: Mapping[str, Any]) -> tuple[Sheet, st
     return sheet, dim, start, end
 
 
+@dataclass
+class _Tally:
+    """The metadataIds and characters per sheet of one spreadsheet object, kept up to date
+    by :func:`create` so that a batch creating thousands of tags stays linear. It may hold
+    more than there is (metadata deleted with its rows): a duplicate or a quota overrun is
+    confirmed by a full count before anything is refused."""
+
+    book: weakref.ref[Spreadsheet]
+    ids: set[int] = field(default_factory=set)
+    chars: dict[int, int] = field(default_factory=dict)
+
+
+_TALLIES: dict[int, _Tally] = {}
+
+
+def _tally(book: Spreadsheet, fresh: bool = False) -> _Tally:
+    tally = _TALLIES.get(id(book))
+    if fresh or tally is None or tally.book() is not book:
+        tally = _Tally(weakref.ref(book))
+        for sheet, _dim, _index, entry in _entries(book):
+            tally.ids.add(int(entry["metadataId"]))
+            tally.chars[sheet.sheet_id] = tally.chars.get(sheet.sheet_id, 0) + _chars(entry)
+        for key in [k for k, t in _TALLIES.items() if t.book() is None]:
+            del _TALLIES[key]
+        _TALLIES[id(book)] = tally
+    return tally
+
+
 def _check_quota(book: Spreadsheet, sheet: Sheet) -> None:
     used = sum(_chars(e) for s, _d, _i, e in _entries(book) if s is sheet)
     if used > MAX_CHARS:
@@ -122,22 +152,25 @@ def create(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dict[str, A
     if visibility not in _VISIBILITIES:
         raise _RequestError("Developer metadata must always have a visibility specified.")
     sheet, dim, start, end = _location(book, meta.get("location") or {})
-    taken = {int(e["metadataId"]) for _s, _d, _i, e in _entries(book)}
+    tally = _tally(book)
     if meta.get("metadataId") is not None:
         mid = int(meta["metadataId"])
         if mid <= 0:
             raise _RequestError("metadataId must be positive.")
-        if mid in taken:
+        if mid in tally.ids and mid in (tally := _tally(book, fresh=True)).ids:
             raise _RequestError(f"Developer metadata with id {mid} already exists.")
     else:
-        mid = next(n for n in iter(lambda: api.rng.randrange(1, 1 << 31), None) if n not in taken)
+        mid = next(n for n in iter(lambda: api.rng.randrange(1, 1 << 31), None) if n not in tally.ids)
     entry: dict[str, Any] = {"metadataId": mid, "metadataKey": str(meta["metadataKey"]), "visibility": visibility}
     if meta.get("metadataValue") is not None:
         entry["metadataValue"] = str(meta["metadataValue"])
     if end - start > 1:
         entry["_span"] = end - start
     sheet.dim_props[dim].setdefault(start, {}).setdefault(_KEY, []).append(entry)
-    _check_quota(book, sheet)
+    tally.ids.add(mid)
+    tally.chars[sheet.sheet_id] = tally.chars.get(sheet.sheet_id, 0) + _chars(entry)
+    if tally.chars[sheet.sheet_id] > MAX_CHARS:
+        _check_quota(book, sheet)
     return {"createDeveloperMetadata": {"developerMetadata": resource(sheet, dim, start, entry)}}
 
 
@@ -203,13 +236,32 @@ def matching(
     return out
 
 
+def _matching_lookup(
+    api: _Api, book: Spreadsheet, data_filter: Mapping[str, Any]
+) -> list[tuple[Sheet, str, int, dict[str, Any], list[Mapping[str, Any]]]]:
+    """:func:`matching` for one filter; a lookup of an exact location only looks there
+    (what keeps a write guarding thousands of rows linear)."""
+    lookup = data_filter.get("developerMetadataLookup")
+    where = lookup.get("metadataLocation") if isinstance(lookup, Mapping) else None
+    exact = isinstance(lookup, Mapping) and lookup.get("locationMatchingStrategy") == "EXACT_LOCATION"
+    if not exact or not isinstance(where, Mapping) or "dimensionRange" not in where:
+        return matching(api, book, [data_filter])
+    assert isinstance(lookup, Mapping)
+    sheet, dim, start, _end = _location(book, where)
+    return [
+        (sheet, dim, start, entry, [data_filter])
+        for entry in list(sheet.dim_props[dim].get(start, {}).get(_KEY, ()))
+        if _lookup_matches(book, lookup, sheet, dim, start, entry)
+    ]
+
+
 def delete(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dict[str, Any]:
     """``deleteDeveloperMetadata``: every entry its ``dataFilter`` matches."""
     data_filter = payload.get("dataFilter")
     if not isinstance(data_filter, Mapping) or not data_filter:
         raise _RequestError("dataFilter must be set.")
     gone = []
-    for sheet, dim, index, entry, _hits in matching(api, book, [data_filter]):
+    for sheet, dim, index, entry, _hits in _matching_lookup(api, book, data_filter):
         gone.append(resource(sheet, dim, index, entry))
         props = sheet.dim_props[dim][index]
         props[_KEY] = [e for e in props[_KEY] if e is not entry]
