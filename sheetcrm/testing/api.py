@@ -702,8 +702,10 @@ class _Api:
         *,
         include_grid: bool = False,
         ranges: Sequence[str] = (),
+        cells: bool = True,
     ) -> dict[str, Any]:
-        """The ``Spreadsheet`` resource (metadata, optionally grid data)."""
+        """The ``Spreadsheet`` resource (metadata, optionally grid data; ``cells=False``:
+        grid data without ``rowData``)."""
         evaluator = _Evaluator(book)
         boxes: dict[int, list[_Box]] = {}
         for text in ranges:
@@ -716,7 +718,7 @@ class _Api:
             entry: dict[str, Any] = {"properties": sheet.properties(index)}
             if include_grid:
                 targets = boxes.get(sheet.sheet_id) or [_Box(sheet, 0, 0, sheet.row_count, sheet.col_count)]
-                entry["data"] = [_grid_data(evaluator, box) for box in targets]
+                entry["data"] = [_grid_data(evaluator, box, cells=cells) for box in targets]
             merges = sheet.presentation.get("merges")
             if merges:
                 entry["merges"] = [_clean_range(m) for m in merges]
@@ -744,10 +746,15 @@ class _Api:
         book = self.book_for_sheets(sid)
         include = _query_bool(query, "includeGridData", "include_grid_data") or False
         fields = _first(query, "fields")
+        cells = True
         if fields:
             # With a field mask Google ignores includeGridData and returns what is asked for.
-            include = _mask_reaches(parse_field_mask(fields), ["sheets", "data"])
-        return self.spreadsheet_resource(book, include_grid=include, ranges=query.get("ranges", []))
+            tree = parse_field_mask(fields)
+            include = _mask_reaches(tree, ["sheets", "data"])
+            # Rendering every cell only for the mask to drop them is what makes asking for
+            # row metadata alone slow: skip it when rowData is not asked for.
+            cells = _mask_reaches(tree, ["sheets", "data", "rowData"])
+        return self.spreadsheet_resource(book, include_grid=include, ranges=query.get("ranges", []), cells=cells)
 
     def spreadsheets_create(self, body: Json) -> Json:
         body = self._object_body(body)
