@@ -45,9 +45,10 @@ def library_errors(lang: str | None = None, as_json: bool = False) -> Iterator[N
         from sheetcrm.i18n import locale_language, tr
         from sheetcrm.output import visible
 
+        spoken = lang or locale_language()
         # redact() is a safety net: messages are written not to hold secrets at all.
-        reason = visible(redact(str(exc)))
-        prefix = tr(lang or locale_language(), "Error: {message}", message="")
+        reason = visible(redact(exc.in_language(spoken)))
+        prefix = tr(spoken, "Error: {message}", message="")
         click.echo(prefix + reason, err=True)
         if as_json:
             from sheetcrm.automation.run import RunStatus

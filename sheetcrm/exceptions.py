@@ -3,21 +3,62 @@
 Each error carries the tab, sheet row and column it is about (where it is about one),
 and its message names the object and the fix. The CLI turns any :class:`SheetCRMError`
 into a one-line message and exit code 2; anything else is a bug.
+
+Every message is scrubbed of secrets when the error is made (:func:`~sheetcrm.google.redact.redact`:
+keys, tokens and the exact values of the credentials in use), so ``str``, ``repr`` and
+``vars`` of any sheetcrm error are safe to print or log. An error made from a
+:class:`Phrase` (a catalog message) is told in either language by :meth:`SheetCRMError.in_language`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sheetcrm.google.redact import redact
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A catalog message (marked with ``N_``) and its fields, told in a language later.
+    A field that is itself a :class:`Phrase` is told in the same language."""
+
+    template: str
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self, lang: str = "en") -> str:
+        """The message in ``lang`` ("en" or "zh-TW")."""
+        from sheetcrm.i18n import tr
+
+        values = {k: v.render(lang) if isinstance(v, Phrase) else v for k, v in self.fields.items()}
+        return tr(lang, self.template, **values)
+
+    def redacted(self) -> Phrase:
+        """The same phrase with secrets scrubbed from its text fields."""
+        return Phrase(
+            self.template,
+            {
+                k: v.redacted() if isinstance(v, Phrase) else redact(v) if isinstance(v, str) else v
+                for k, v in self.fields.items()
+            },
+        )
 
 
 class SheetCRMError(Exception):
     """Base class of all sheetcrm errors.
 
-    ``tab``, ``row`` (1-based sheet row) and ``column`` (header text) locate the cell or
-    range the error is about, when there is one.
+    ``message`` is English text, or a :class:`Phrase` from the catalog (then
+    :meth:`in_language` tells it in Chinese too). ``tab``, ``row`` (1-based sheet row) and
+    ``column`` (header text) locate the cell or range the error is about, when there is one.
     """
+
+    #: The catalog message this error was made from, if any.
+    phrase: Phrase | None = None
 
     def __init__(
         self,
-        message: str,
+        message: str | Phrase,
         *,
         tab: str | None = None,
         row: int | None = None,
@@ -26,18 +67,30 @@ class SheetCRMError(Exception):
         self.tab = tab
         self.row = row
         self.column = column
-        self.message = message
-        super().__init__(self._render())
+        if isinstance(message, Phrase):
+            self.phrase = message.redacted()
+            message = self.phrase.render("en")
+        self.message = redact(message)
+        super().__init__(self._render(self.message))
 
-    def _render(self) -> str:
+    def in_language(self, lang: str) -> str:
+        """The message in ``lang`` ("en" or "zh-TW"): translated when the error was made
+        from a :class:`Phrase`, else as written (English)."""
+        if self.phrase is None or lang == "en":
+            return str(self)
+        return self._render(redact(self.phrase.render(lang)), lang)
+
+    def _render(self, message: str, lang: str = "en") -> str:
+        from sheetcrm.i18n import tr
+
         where = []
         if self.tab:
-            where.append(f"tab {self.tab!r}")
+            where.append(f"{tr(lang, 'tab')} {self.tab!r}")
         if self.row is not None:
-            where.append(f"row {self.row}")
+            where.append(f"{tr(lang, 'row')} {self.row}")
         if self.column:
-            where.append(f"column {self.column!r}")
-        return f"{', '.join(where)}: {self.message}" if where else self.message
+            where.append(f"{tr(lang, 'column')} {self.column!r}")
+        return f"{', '.join(where)}: {message}" if where else message
 
 
 def shown(text: object) -> str:

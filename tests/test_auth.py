@@ -7,11 +7,13 @@ import datetime as dt
 import json
 import logging
 import os
+import secrets
 import socket
 import stat
 import traceback
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 import google.auth
 import pytest
@@ -28,7 +30,7 @@ from sheetcrm.google.auth import (
     scopes,
     service_account_email,
 )
-from sheetcrm.google.redact import RedactingFilter, install_log_redaction, redact
+from sheetcrm.google.redact import RedactingFilter, forget_secrets, install_log_redaction, redact, remember_secrets
 
 SA_EMAIL = "sheetcrm-bot@demo-project.iam.gserviceaccount.com"
 CLIENT_SECRET = "GOCSPX-not-a-real-secret-1234567890"
@@ -543,6 +545,23 @@ _PEM_NL = f"-----BEGIN PRIVATE KEY-----\n{_FAKE_BODY}\n{_FAKE_BODY}\n-----END PR
         pytest.param("GET /v4/x?access_token=opaque123&alt=json", "opaque123", id="query-access_token"),
         pytest.param("assertion=eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2lnbmF0dXJl", "c2lnbmF0dXJl", id="jwt-assertion"),
         pytest.param("key AIzaSyA-not-a-real-api-key-0123456789abcd", "not-a-real-api-key", id="api-key"),
+        pytest.param(f"invalid_grant: key {PRIVATE_KEY_ID} was deleted", PRIVATE_KEY_ID, id="key-id-in-a-sentence"),
+        pytest.param(f"Invalid JWT (kid={PRIVATE_KEY_ID.upper()})", PRIVATE_KEY_ID.upper(), id="key-id-upper"),
+        pytest.param(f'{{"kid": "{PRIVATE_KEY_ID}"}}', PRIVATE_KEY_ID, id="kid-field"),
+        pytest.param(
+            json.dumps({"error": "invalid_client", "error_description": "client_secret=s3cr3t-opaque-value is wrong"}),
+            "s3cr3t-opaque-value",
+            id="client_secret-in-error_description",
+        ),
+        pytest.param(
+            "see https://oauth2.googleapis.com/token?grant_type=x&assertion=opaque-assertion-value",
+            "opaque-assertion-value",
+            id="assertion-in-url-query",
+        ),
+        pytest.param(
+            "GET /v4/spreadsheets/x?alt=json&key=opaque-api-key-value", "opaque-api-key-value", id="key-query"
+        ),
+        pytest.param("GET /token?private_key_id=abc123opaque", "abc123opaque", id="private_key_id-query"),
     ],
 )
 def test_redact_removes_secret(text: str, secret: str) -> None:
@@ -565,6 +584,23 @@ def test_redact_removes_secret(text: str, secret: str) -> None:
 )
 def test_redact_keeps_ordinary_text(text: str) -> None:
     assert redact(text) == text
+
+
+def test_remembered_secret_values_are_scrubbed_whatever_their_shape(sa_info: dict[str, Any]) -> None:
+    """Values of no recognisable shape (an opaque token, an old-style client secret, the
+    key's lines quoted without its BEGIN line) are scrubbed once remembered, as given and
+    URL-encoded; short values are not remembered (they would blank ordinary words)."""
+    token = "opaque-" + secrets.token_urlsafe(12)
+    client_secret = "s/" + secrets.token_hex(8) + "+x"
+    line = sa_info["private_key"].splitlines()[2]
+    text = f"token {token}, secret {quote_plus(client_secret)}, key line {line[5:60]}{line[60:]}, word abc1234"
+    assert redact(text) == text
+    remember_secrets([token, client_secret, sa_info["private_key"], "abc1234", None, 42])
+    cleaned = redact(text)
+    assert token not in cleaned and quote_plus(client_secret) not in cleaned and line not in cleaned
+    assert "abc1234" in cleaned
+    forget_secrets([token, client_secret])
+    assert token in redact(text) and line not in redact(text)
 
 
 def test_redact_keeps_structure_of_key_json(sa_info: dict[str, Any]) -> None:

@@ -225,6 +225,7 @@ class GoogleSheetsBackend:
     # ---------------------------------------------------------------- read
 
     def metadata(self) -> dict[str, SheetInfo]:
+        failure: SheetCRMError | None = None
         try:
             meta = self.http.fetch_sheet_metadata(
                 self.key,
@@ -235,7 +236,9 @@ class GoogleSheetsBackend:
                 },
             )
         except APIError as exc:
-            raise _api_error(exc, self.key, self.credentials, "open") from None
+            failure = _api_error(exc, self.key, self.credentials, "open")
+        if failure is not None:  # outside the except block: nothing chained to it
+            raise failure
         out = {}
         for index, sheet in enumerate(meta.get("sheets", [])):
             described = [
@@ -256,6 +259,7 @@ class GoogleSheetsBackend:
         return out
 
     def _batch_get(self, ranges: list[str]) -> list[list[list[Any]]]:
+        failure: SheetCRMError | None = None
         try:
             answer = self.http.values_batch_get(
                 self.key,
@@ -267,7 +271,9 @@ class GoogleSheetsBackend:
                 },
             )
         except APIError as exc:
-            raise _api_error(exc, self.key, self.credentials, "read") from None
+            failure = _api_error(exc, self.key, self.credentials, "read")
+        if failure is not None:  # outside the except block: nothing chained to it
+            raise failure
         return [vr.get("values", []) for vr in answer.get("valueRanges", [])]
 
     def read(self) -> dict[Tab, RawTab]:
@@ -647,10 +653,13 @@ class GoogleSheetsBackend:
                 }
             }
         )
+        failure: SheetCRMError | None = None
         try:
             self.http.batch_update(self.key, {"requests": requests})
         except APIError as exc:
-            raise _api_error(exc, self.key, self.credentials, "write") from None
+            failure = _api_error(exc, self.key, self.credentials, "write")
+        if failure is not None:  # outside the except block: nothing chained to it
+            raise failure
         written = sum(v is not None for r in rows for v in r)
         return WriteReport(written=written, requests=2)
 
@@ -774,10 +783,13 @@ class GoogleSheetsBackend:
         return requests + shading
 
     def _batch_update_structure(self, requests: list[dict[str, Any]]) -> None:
+        failure: SheetCRMError | None = None
         try:
             self.http.batch_update(self.key, {"requests": requests})
         except APIError as exc:
-            raise _api_error(exc, self.key, self.credentials, "resize") from None
+            failure = _api_error(exc, self.key, self.credentials, "resize")
+        if failure is not None:  # outside the except block: nothing chained to it
+            raise failure
 
 
 #: Write attempts when a moved row refuses one (each further one costs a re-read and a write).

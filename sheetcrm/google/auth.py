@@ -28,7 +28,10 @@ refreshed when it has expired. Without ``interactive`` only a cached token is us
 Secrets never appear in messages, logs or tracebacks: every failure is an
 :class:`~sheetcrm.exceptions.AuthError` that names the source and the fix, raised with no
 chained exception (errors from ``json`` or google-auth can carry the key text), and
-:func:`redact` / :class:`RedactingFilter` scrub keys and tokens from any text.
+:func:`redact` / :class:`RedactingFilter` scrub keys and tokens from any text. The exact
+secret values of the credentials loaded (key id, private key, tokens, client secret) are
+given to :func:`~sheetcrm.google.redact.remember_secrets` as they load, so they are scrubbed
+by value too, whatever their shape.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ import google.auth.credentials
 from google.auth import exceptions as gauth_exceptions
 
 from sheetcrm.exceptions import AuthError, shown
-from sheetcrm.google.redact import _SECRET_FIELDS, REDACTED, redact
+from sheetcrm.google.redact import _SECRET_FIELDS, REDACTED, redact, remember_secrets
 
 __all__ = [
     "DRIVE_FILE_SCOPE",
@@ -57,6 +60,7 @@ __all__ = [
     "SHEETS_SCOPE",
     "default_token_path",
     "load_credentials",
+    "remember_credentials",
     "scopes",
     "service_account_email",
 ]
@@ -220,7 +224,33 @@ def _parse_json(data: bytes, origin: str) -> Any:
     return info
 
 
+def _secret_values(info: Mapping[str, Any]) -> list[Any]:
+    """The secret values of a credentials JSON (its client section's too)."""
+    values = [info.get(f) for f in _SECRET_FIELDS]
+    for section in ("installed", "web"):
+        inner = info.get(section)
+        if isinstance(inner, Mapping):
+            values.append(inner.get("client_secret"))
+    return values
+
+
+def remember_credentials(credentials: Any) -> None:
+    """Have :func:`redact` scrub the secret values a google-auth credentials object holds
+    (its access and refresh tokens, client secret, service-account key id), by value."""
+    signer = getattr(credentials, "_signer", None)
+    remember_secrets(
+        [
+            getattr(credentials, "token", None),
+            getattr(credentials, "refresh_token", None),
+            getattr(credentials, "client_secret", None),
+            getattr(signer, "key_id", None),
+        ]
+    )
+
+
 def _from_info(info: dict[str, Any], origin: str, options: _Options) -> google.auth.credentials.Credentials:
+    # Before anything can fail: a loader's error may quote any of them.
+    remember_secrets(_secret_values(info))
     if "installed" in info or "web" in info:
         return _oauth_user_credentials(info, origin, options)
     kind = info.get("type")
@@ -368,6 +398,7 @@ def _application_default(wanted: list[str]) -> google.auth.credentials.Credentia
     problem: str | None = None
     try:
         credentials, _project = google.auth.default(scopes=wanted)
+        remember_credentials(credentials)
         return credentials
     except (gauth_exceptions.GoogleAuthError, ValueError, OSError) as exc:
         problem = _safe_reason(exc)
@@ -411,6 +442,7 @@ def _oauth_user_credentials(
         problem = _safe_reason(exc, section)
     if problem is not None:
         raise AuthError(f"the browser sign-in with {origin} failed: {problem}; {FIX}")
+    remember_credentials(creds)
     _save_token(creds, options.token_path)
     return creds
 
@@ -442,6 +474,7 @@ def _load_cached_token(path: Path, client_id: str, wanted: Sequence[str]) -> Any
             granted = granted.split()
         if not set(wanted) <= set(granted):
             return None  # signed in for less than we need now (e.g. drive.file): sign in again
+        remember_secrets(_secret_values(info))
         return oauth2_credentials.Credentials.from_authorized_user_info(info)
     except (OSError, ValueError, KeyError, TypeError):
         log.warning("ignoring unreadable cached token %s", path)
@@ -449,13 +482,33 @@ def _load_cached_token(path: Path, client_id: str, wanted: Sequence[str]) -> Any
 
 
 def _refresh(creds: Any) -> bool:
-    from google.auth.transport.requests import Request
+    from sheetcrm.google.token import TokenRequest, refresh_failure
 
+    request = TokenRequest()
+    problem: AuthError | None = None
     try:
-        creds.refresh(Request())
-    except gauth_exceptions.GoogleAuthError as exc:
-        log.warning("the cached Google sign-in could not be refreshed (%s); signing in again", _safe_reason(exc))
-        return False
+        creds.refresh(request)
+    except gauth_exceptions.RefreshError as exc:
+        answer = request.last
+        if answer is None or answer.is_googles:
+            log.warning("the cached Google sign-in could not be refreshed (%s); signing in again", _safe_reason(exc))
+            return False
+        problem = refresh_failure(exc, answer)
+    except gauth_exceptions.TransportError as exc:
+        problem = refresh_failure(exc, request.last)
+        if problem is None:
+            log.warning("the cached Google sign-in could not be refreshed (%s); signing in again", _safe_reason(exc))
+            return False
+    except (TypeError, KeyError, ValueError) as exc:
+        # Not Google's JSON (a captive portal's page): google-auth fails reading it.
+        answer = request.last
+        if answer is None or answer.is_googles:
+            raise
+        problem = refresh_failure(exc, answer)
+    if problem is not None:
+        # A proxy or portal in the way: signing in again in the browser would not help.
+        raise problem
+    remember_credentials(creds)
     return True
 
 

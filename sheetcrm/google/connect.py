@@ -24,12 +24,18 @@ def connect(
 ) -> tuple[gspread.Client, Any]:
     """A gspread client with bounded retries, on credentials resolved by
     :func:`sheetcrm.google.auth.load_credentials` (``credentials`` may be a key file path, or
-    already-built google-auth credentials). Returns (client, credentials)."""
-    from sheetcrm.google.auth import load_credentials
+    already-built google-auth credentials). Returns (client, credentials).
+
+    The credentials' secret values (key id, tokens, client secret) are given to
+    :func:`~sheetcrm.google.redact.remember_secrets`: no error text shows them."""
+    from sheetcrm.google.auth import load_credentials, remember_credentials
     from sheetcrm.google.http import make_client
 
     if client is not None:
-        return client, getattr(client.http_client, "auth", credentials)
+        found = getattr(client.http_client, "auth", credentials)
+        remember_credentials(found)
+        return client, found
     if credentials is None or isinstance(credentials, str | os.PathLike):
         credentials = load_credentials(credentials, create=create)
+    remember_credentials(credentials)
     return make_client(credentials, base_url=base_url or os.environ.get(ENV_API_URL) or None), credentials

@@ -15,10 +15,16 @@ retries only what is worth retrying, within a number of attempts *and* a time bu
   at once (retrying before the server allows is pointless);
 * not retried: every other status (400, 401, 403, 404, ...): gspread's ``APIError``
   propagates as usual. Google refusing the credentials during a token refresh becomes
-  :class:`~sheetcrm.exceptions.AuthError`;
+  :class:`~sheetcrm.exceptions.AuthError`; so does a token endpoint that answers with
+  something that is not Google's JSON (a proxy's or captive portal's page) and a proxy
+  that wants a login (HTTP 407), each saying so (:mod:`sheetcrm.google.token`);
 * when attempts or budget run out: :class:`RetriesExhaustedError` (a
   :class:`~sheetcrm.exceptions.QuotaError`) naming the method, the URL path without its
   query, the last status and what to do.
+
+Every sheetcrm error raised here is raised outside the ``except`` block that caught the
+library's exception, so neither ``__cause__`` nor ``__context__`` holds google-auth's or
+requests' exception (they carry the signed JWT assertion and the Authorization header).
 
 Every request carries a timeout (connect 10 s, read 60 s by default; ``set_timeout(None)``
 restores that default rather than waiting forever).
@@ -45,12 +51,21 @@ import gspread
 import requests
 from google.auth import exceptions as gauth_exceptions
 from google.auth.credentials import Credentials
+from google.auth.transport.requests import AuthorizedSession
 from gspread.exceptions import APIError
 from gspread.http_client import FileType, HTTPClient, ParamsType
 from requests import Response, Session
 
-from sheetcrm.exceptions import AnswerLostError, AuthError, QuotaError
-from sheetcrm.google.redact import redact
+from sheetcrm.exceptions import AnswerLostError, QuotaError, SheetCRMError
+from sheetcrm.google.redact import redact, remember_secrets
+from sheetcrm.google.token import (
+    PROXY_AUTH_STATUS,
+    TokenAnswer,
+    TokenRequest,
+    proxy_login_wanted,
+    proxy_refused,
+    refresh_failure,
+)
 
 __all__ = [
     "DEFAULT_OPTIONS",
@@ -197,9 +212,16 @@ class RetryingHTTPClient(HTTPClient):
         clock: Callable[[], float] | None = None,
         base_url: str | None = None,
     ) -> None:
+        if session is None:
+            # gspread's own session, but token refreshes go through a transport that
+            # remembers the token endpoint's answer (to explain a refresh that fails).
+            session = AuthorizedSession(auth, auth_request=TokenRequest())
         super().__init__(auth, session)
         if not hasattr(self, "auth"):  # gspread sets it only when it makes the session
             self.auth = auth
+        found = getattr(self.session, "_auth_request", None)
+        self._token_request: TokenRequest | None = found if isinstance(found, TokenRequest) else None
+        self._known_token: str | None = None
         given = {
             "max_attempts": max_attempts,
             "budget_seconds": budget_seconds,
@@ -273,6 +295,11 @@ class RetryingHTTPClient(HTTPClient):
             attempt += 1
             self.attempts += 1
             retry_after: float | None = None
+            # Raised after the except block: chained to nothing (google-auth's and requests'
+            # exceptions carry the signed assertion and the Authorization header).
+            error: SheetCRMError | None = None
+            if self._token_request is not None:
+                self._token_request.forget()
             try:
                 timeout = self._attempt_timeout(self.budget_seconds - (self._clock() - start))
                 response = self.session.request(
@@ -290,20 +317,35 @@ class RetryingHTTPClient(HTTPClient):
             except requests.Timeout:
                 status, failure = None, f"timing out (no answer within {_describe(timeout)})"
                 if not safe:
-                    raise self._answer_lost(method, endpoint, failure) from None
+                    error = self._answer_lost(method, endpoint, failure)
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
                 # ChunkedEncodingError: the connection dropped in the middle of the answer
+                proxy_host = proxy_login_wanted(exc)
                 status, failure = None, _describe_connection_error(exc)
-                if not safe and _may_have_arrived(exc):
-                    raise self._answer_lost(method, endpoint, failure) from None
+                if proxy_host is not None:  # asking again without a login is pointless
+                    error = proxy_refused(proxy_host)
+                elif not safe and _may_have_arrived(exc):
+                    error = self._answer_lost(method, endpoint, failure)
             except gauth_exceptions.RefreshError as exc:
-                if not getattr(exc, "retryable", False):
-                    raise _refresh_refused(exc) from None
+                answer = self._token_answer()
+                if not getattr(exc, "retryable", False) or (answer is not None and answer.status == PROXY_AUTH_STATUS):
+                    error = refresh_failure(exc, answer)
                 # The token endpoint itself failed (5xx): Google's side, worth retrying.
                 status, failure = None, "failing to issue an access token (its token endpoint answered an error)"
-            except gauth_exceptions.TransportError:
+            except gauth_exceptions.TransportError as exc:
+                proxy_host = proxy_login_wanted(exc)
+                if proxy_host is not None:
+                    error = proxy_refused(proxy_host)
                 status, failure = None, "failing to reach Google to refresh the access token"
+            except (TypeError, KeyError, ValueError) as exc:
+                # google-auth reading a token answer that was not Google's JSON (a captive
+                # portal's page with 200 ends in "string indices must be integers").
+                answer = self._token_answer()
+                if answer is None or answer.is_googles:
+                    raise
+                error = refresh_failure(exc, answer)
             else:
+                self._remember_token()
                 if response.ok:
                     return response
                 status = response.status_code
@@ -315,6 +357,8 @@ class RetryingHTTPClient(HTTPClient):
                     raise APIError(response)
                 retry_after = _parse_retry_after(response.headers.get("Retry-After"))
                 response.close()
+            if error is not None:
+                raise error
             _rewind_files(files)
 
             elapsed = self._clock() - start
@@ -353,6 +397,18 @@ class RetryingHTTPClient(HTTPClient):
             )
             if delay > 0:
                 self._sleep(delay)
+
+    def _token_answer(self) -> TokenAnswer | None:
+        """The token endpoint's answer during this attempt, if a refresh ran."""
+        return self._token_request.last if self._token_request is not None else None
+
+    def _remember_token(self) -> None:
+        """Have :func:`redact` scrub the current access token by value (a token that is
+        not ``ya29.``-shaped, as a test's or another issuer's, is then scrubbed too)."""
+        token = getattr(self.auth, "token", None)
+        if isinstance(token, str) and token != self._known_token:
+            self._known_token = token
+            remember_secrets([token])
 
     @staticmethod
     def _answer_lost(method: str, endpoint: str, failure: str) -> AnswerLostError:
@@ -538,17 +594,6 @@ def _describe_connection_error(exc: requests.RequestException) -> str:
     if "Connection refused" in text:
         return "refusing the connection"
     return "failing to connect"
-
-
-def _refresh_refused(exc: gauth_exceptions.RefreshError) -> AuthError:
-    reason = " ".join(str(exc).split())
-    reason = redact(reason)[:300]
-    return AuthError(
-        f"Google refused the credentials when refreshing the access token ({reason}); "
-        "the key may have been deleted or disabled, or the sign-in revoked: create a new "
-        "key (or sign in again) and set SHEETCRM_CREDENTIALS_JSON to the key's JSON, or "
-        "pass --credentials FILE; see README"
-    )
 
 
 def _rewind_files(files: FileType) -> None:

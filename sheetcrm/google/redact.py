@@ -8,10 +8,20 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+import threading
+import urllib.parse
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-__all__ = ["REDACTED", "REDACTED_LOGGERS", "RedactingFilter", "install_log_redaction", "redact"]
+__all__ = [
+    "REDACTED",
+    "REDACTED_LOGGERS",
+    "RedactingFilter",
+    "forget_secrets",
+    "install_log_redaction",
+    "redact",
+    "remember_secrets",
+]
 
 _SECRET_FIELDS = (
     "private_key",
@@ -34,15 +44,15 @@ _PEM = re.compile(
 )
 _SECRET_KEYS = (
     r"private_key_id|private_key|client_secret|refresh_token|access_token|id_token"
-    r"|rapt_token|subject_token|token|assertion|password|api_key|x-goog-api-key"
+    r"|rapt_token|subject_token|token|assertion|password|api_key|x-goog-api-key|kid|key_id"
 )
 # "field": "value" (JSON) and 'field': 'value' (Python repr); escaped quotes allowed.
 _FIELD_DQ = re.compile(rf'(?i)("(?:{_SECRET_KEYS})"\s*:\s*)"(?:[^"\\]|\\.)*"')
 _FIELD_SQ = re.compile(rf"(?i)('(?:{_SECRET_KEYS})'\s*:\s*)'(?:[^'\\]|\\.)*'")
 # field=value in query strings and form bodies.
 _FIELD_QS = re.compile(
-    r"(?i)((?:(?:^|[?&\s;,])(?:access_token|refresh_token|client_secret|assertion|id_token"
-    r"|subject_token|token|password)|[?&]code)=)[^&\s\"';,]+"
+    r"(?i)((?:(?<![A-Za-z0-9_])(?:access_token|refresh_token|client_secret|assertion|id_token"
+    r"|subject_token|token|password|private_key_id)|[?&](?:code|key|sig|signature))=)[^&\s\"';,]+"
 )
 # Authorization: <anything up to end of line / quote / comma>
 _AUTH_HEADER = re.compile(r"(?i)(\b(?:proxy-)?authorization\b[\"']?\s*[:=]\s*[\"']?)[^\"'\r\n,}]+")
@@ -56,18 +66,89 @@ _TOKEN_SHAPES = re.compile(
     r"|\bGOCSPX-[A-Za-z0-9\-_]+"  # OAuth client secrets
     r"|\bAIza[0-9A-Za-z\-_]{30,}"  # API keys
     r"|\beyJ[A-Za-z0-9\-_]{5,}\.[A-Za-z0-9\-_]{5,}\.[A-Za-z0-9\-_]*"  # JWTs
+    r"|(?<![0-9A-Za-z])[0-9a-fA-F]{40}(?![0-9A-Za-z])"  # service-account private_key_id
 )
 
 
+#: Exact secret values known from the credentials in use (key id, private key lines,
+#: tokens, client secret), newest last; bounded, as a long run refreshes its token hourly.
+_KNOWN: dict[str, None] = {}
+_KNOWN_LIMIT = 256
+_KNOWN_LOCK = threading.Lock()
+_known_pattern: re.Pattern[str] | None = None
+#: Shorter values are not secrets worth the risk of blanking ordinary words.
+_MIN_SECRET_LENGTH = 8
+
+
+def remember_secrets(values: Iterable[object]) -> None:
+    """Scrub these exact values from every text :func:`redact` cleans from now on, whatever
+    their shape (a test token, an old-style client secret, a key id quoted in a sentence).
+
+    Each value is remembered as given and URL-encoded; a PEM private key is remembered line
+    by line (its base64 lines, wherever a message quotes or joins them). Values shorter than
+    8 characters, and non-strings, are ignored. The sheetcrm credential loaders call this;
+    a program that builds its own credentials can too."""
+    global _known_pattern
+    fresh: list[str] = []
+    for value in values:
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        if not isinstance(value, str):
+            continue
+        pieces = [value]
+        if "PRIVATE KEY" in value:
+            pieces = [line.strip() for line in value.replace("\\n", "\n").splitlines()]
+            pieces = [line for line in pieces if not line.startswith("-----")]
+        for piece in pieces:
+            if len(piece) >= _MIN_SECRET_LENGTH:
+                fresh.append(piece)
+                quoted = urllib.parse.quote_plus(piece)
+                if quoted != piece:
+                    fresh.append(quoted)
+    if not fresh:
+        return
+    with _KNOWN_LOCK:
+        if all(v in _KNOWN for v in fresh):
+            return
+        for v in fresh:
+            _KNOWN.pop(v, None)
+            _KNOWN[v] = None
+        while len(_KNOWN) > _KNOWN_LIMIT:
+            del _KNOWN[next(iter(_KNOWN))]
+        # Longest first: a value that contains another is replaced whole.
+        ordered = sorted(_KNOWN, key=len, reverse=True)
+        _known_pattern = re.compile("|".join(re.escape(v) for v in ordered))
+
+
+def forget_secrets(values: Iterable[object] | None = None) -> None:
+    """Forget these values (as given to :func:`remember_secrets`), or every value."""
+    global _known_pattern
+    with _KNOWN_LOCK:
+        if values is None:
+            _KNOWN.clear()
+        else:
+            for value in values:
+                if isinstance(value, str):
+                    _KNOWN.pop(value, None)
+                    _KNOWN.pop(urllib.parse.quote_plus(value), None)
+        ordered = sorted(_KNOWN, key=len, reverse=True)
+        _known_pattern = re.compile("|".join(re.escape(v) for v in ordered)) if ordered else None
+
+
 def redact(text: str) -> str:
-    """``text`` with secrets replaced by ``[REDACTED]``: PEM private keys (real newlines or
-    literal ``\\n``), ``"private_key"``/``"private_key_id"``/``"client_secret"``/
-    ``"refresh_token"``/``"token"``/... fields (JSON or Python repr), ``token=...`` query and
-    form fields, ``Authorization:`` headers, ``Bearer`` credentials, and bare
-    ``ya29.`` access tokens, ``1//`` refresh tokens, ``GOCSPX-`` client secrets, ``AIza``
-    API keys and JWTs."""
+    """``text`` with secrets replaced by ``[REDACTED]``: the exact values given to
+    :func:`remember_secrets`, PEM private keys (real newlines or literal ``\\n``),
+    ``"private_key"``/``"private_key_id"``/``"client_secret"``/``"refresh_token"``/
+    ``"token"``/``"assertion"``/``"kid"``/... fields (JSON or Python repr), ``token=...``,
+    ``assertion=...``, ``?key=...`` query and form fields, ``Authorization:`` headers,
+    ``Bearer`` credentials, and bare ``ya29.`` access tokens, ``1//`` refresh tokens,
+    ``GOCSPX-`` client secrets, ``AIza`` API keys, JWTs (signed assertions) and 40-hex-digit
+    service-account key ids."""
     if not text:
         return text
+    known = _known_pattern
+    if known is not None:
+        text = known.sub(REDACTED, text)
     text = _PEM.sub("[REDACTED PRIVATE KEY]", text)
     text = _FIELD_DQ.sub(rf'\1"{REDACTED}"', text)
     text = _FIELD_SQ.sub(rf"\1'{REDACTED}'", text)

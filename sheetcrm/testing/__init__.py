@@ -72,6 +72,11 @@ against the fake and reports every difference. Known, deliberate deviations:
 * Error texts for cases absent from the recordings follow Google's known wording where it
   is known (``exceeds grid limits``, ``Requested writing within range``, ``Unable to parse
   range``, ``You can't hide all the sheets``); a few rarer ones are best guesses.
+* Behaviours taken from Google's documentation rather than recorded traffic (append's
+  table detection, protected-range editors, overlapping merges, tab colour twins and
+  8-bit rounding, sheet-qualified named ranges, ...) are listed with their sources in
+  ``tests/cassettes/README.md``.
+* Merging keeps every value in the merged cells (Google keeps the top-left one only).
 * Whether a non-ASCII sheet title is quoted in echoed ranges (``公司!A1`` vs
   ``'公司'!A1``) is not in the recordings; the fake leaves letters of any script bare.
 """

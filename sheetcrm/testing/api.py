@@ -623,13 +623,17 @@ class _Api:
         )
         if search.r0 >= sheet.row_count or search.c0 >= sheet.col_count:
             raise _exceeds_grid(sheet, search.r0, search.c0, search.r0 + 1, search.c0 + 1)
+        # Google's guide ("Append values"): of the tables the range touches, the *last*
+        # one is appended to, even when it reaches outside the range; a range touching
+        # no data is written at its own top-left cell. "Last" is the table holding the
+        # range's last non-empty cell (row by row): a row like ["a", "", "c"] is two
+        # tables, so a later append to the whole sheet lands under "c" (gspread's
+        # ``table_range`` exists for that), while one aimed at A1 lands under "a".
         table: tuple[int, int, int, int] | None = None
-        for r in _rows_in(sheet, search.r0, search.r1):
-            hits = sorted(
-                c for c, cell in sheet.cells[r].items() if search.c0 <= c < search.c1 and cell.value is not None
-            )
+        for r in reversed(_rows_in(sheet, search.r0, search.r1)):
+            hits = [c for c, cell in sheet.cells[r].items() if search.c0 <= c < search.c1 and cell.value is not None]
             if hits:
-                table = _current_region(sheet, r, hits[0])
+                table = _current_region(sheet, r, max(hits))
                 break
         out: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id}
         if table is None:

@@ -23,6 +23,7 @@ from sheetcrm.testing.model import (
     _clean_range,
     _exceeds_grid,
     _grid_box,
+    _mask_reaches,
     apply_update_mask,
     delete_dimension,
     insert_dimension,
@@ -31,7 +32,7 @@ from sheetcrm.testing.model import (
     resize_sheet,
     sort_box,
 )
-from sheetcrm.testing.render import _DIMENSIONS, _json_number, _normalize_format
+from sheetcrm.testing.render import _DIMENSIONS, _clean_color, _json_number, _normalize_format
 
 if TYPE_CHECKING:  # the API dispatches to these handlers
     from sheetcrm.testing.api import _Api
@@ -93,7 +94,7 @@ def _req_add_sheet(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dic
         frozen_cols=int(grid.get("frozenColumnCount", 0)),
         hidden=bool(props.get("hidden", False)),
         hide_gridlines=bool(grid.get("hideGridlines", False)),
-        extra=_normalize_format({k: copy.deepcopy(props[k]) for k in _SHEET_EXTRA_PROPS if k in props}, tab=True),
+        extra=_sheet_extra(book, props),
     )
     _validate_grid(sheet)
     index = int(props.get("index", len(book.sheets)))
@@ -115,6 +116,42 @@ def _validate_grid(sheet: Sheet) -> None:
         raise _RequestError("You can't freeze all visible rows on the sheet.")
     if sheet.frozen_cols >= sheet.col_count:
         raise _RequestError("You can't freeze all visible columns on the sheet.")
+
+
+def _sheet_extra(book: Spreadsheet, props: Mapping[str, Any], tree: MaskTree = None) -> dict[str, Any]:
+    """The sheet properties kept in ``Sheet.extra``, with the tab colour as Google keeps it.
+
+    ``tabColorStyle`` and the deprecated ``tabColor`` are twins: whichever one a request
+    sets (``tree``, its field mask; None = every field given) decides both, the style
+    first when both are set ("if tabColor is also set, this field takes precedence"),
+    and a twin named in the mask but absent clears the colour. A theme colour keeps its
+    ``themeColor`` and shows the theme's RGB in ``tabColor``; channels are 8-bit.
+    """
+    extra = {k: copy.deepcopy(props[k]) for k in _SHEET_EXTRA_PROPS if k in props and not k.startswith("tabColor")}
+    plain, style = props.get("tabColor"), props.get("tabColorStyle")
+    if tree is not None:
+        plain_named, style_named = _mask_reaches(tree, ["tabColor"]), _mask_reaches(tree, ["tabColorStyle"])
+        if style_named and not plain_named:
+            plain = None
+        elif plain_named and not style_named:
+            style = None
+    if isinstance(style, Mapping) and style.get("themeColor"):
+        kind = str(style["themeColor"])
+        theme = book.properties().get("spreadsheetTheme") or {}
+        rgb = next(
+            (t.get("color", {}).get("rgbColor") for t in theme.get("themeColors", []) if t.get("colorType") == kind),
+            None,
+        )
+        extra["tabColorStyle"] = {"themeColor": kind}
+        if rgb is not None:
+            extra["tabColor"] = _clean_color(rgb)
+    elif isinstance(style, Mapping) and isinstance(style.get("rgbColor"), Mapping):
+        extra["tabColor"] = _clean_color(style["rgbColor"])
+        extra["tabColorStyle"] = {"rgbColor": _clean_color(style["rgbColor"])}
+    elif isinstance(plain, Mapping):
+        extra["tabColor"] = _clean_color(plain)
+        extra["tabColorStyle"] = {"rgbColor": _clean_color(plain)}
+    return extra
 
 
 def _req_delete_sheet(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> None:
@@ -162,7 +199,7 @@ def _req_update_sheet_properties(api: _Api, book: Spreadsheet, payload: dict[str
     sheet.frozen_cols = int(grid.get("frozenColumnCount", 0))
     for dim, key in (("ROWS", "rowGroupControlAfter"), ("COLUMNS", "columnGroupControlAfter")):
         sheet.group_control_after[dim] = bool(grid.get(key, False))
-    sheet.extra = _normalize_format({k: updated[k] for k in _SHEET_EXTRA_PROPS if k in updated}, tab=True)
+    sheet.extra = _sheet_extra(book, updated, parse_field_mask(str(fields)))
     resize_sheet(sheet, rows, cols, book)
     _validate_grid(sheet)
     if all(s.hidden for s in book.sheets):
@@ -312,21 +349,108 @@ def _req_add_protected_range(api: _Api, book: Spreadsheet, payload: dict[str, An
             range_id = api.new_small_id()
     elif int(range_id) in existing:
         raise _RequestError(f"A protected range with id {range_id} already exists.")
+    for hole in protected.get("unprotectedRanges") or []:
+        _grid_box(_sheet_for(book, hole.get("sheetId")), hole)
     stored: dict[str, Any] = {"protectedRangeId": int(range_id), "range": grid_range}
-    for key in ("description", "warningOnly", "unprotectedRanges"):
-        if protected.get(key):
-            stored[key] = protected[key]
+    if protected.get("description"):
+        stored["description"] = str(protected["description"])
+    if protected.get("warningOnly"):
+        stored["warningOnly"] = True
     stored["requestingUserCanEdit"] = True
+    if protected.get("unprotectedRanges"):
+        stored["unprotectedRanges"] = [_clean_range(r) for r in protected["unprotectedRanges"]]
+    # "When writing: if this field [warningOnly] is true, then editors are ignored."
     if not protected.get("warningOnly"):
-        editors = copy.deepcopy(protected.get("editors") or {})
-        users = list(editors.get("users") or [])
-        if _OWNER_EMAIL not in users:
-            users.insert(0, _OWNER_EMAIL)
-        editors["users"] = users
-        stored["editors"] = editors
+        stored["editors"] = _editors(protected.get("editors"))
     sheet.protected_ranges.append(stored)
     shown = {**copy.deepcopy(stored), "range": _clean_range(grid_range)}
     return {"addProtectedRange": {"protectedRange": shown}}
+
+
+def _req_update_protected_range(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> None:
+    given = payload.get("protectedRange") or {}
+    fields = payload.get("fields")
+    if not fields:
+        raise _RequestError("At least one field must be specified in 'fields'.")
+    range_id = int(given.get("protectedRangeId") or 0)
+    found = next(
+        (
+            (sheet, i)
+            for sheet in book.sheets
+            for i, pr in enumerate(sheet.protected_ranges)
+            if pr["protectedRangeId"] == range_id
+        ),
+        None,
+    )
+    if found is None:
+        raise _RequestError(f"No protected range with id: {range_id}")
+    home, index = found
+    old = home.protected_ranges[index]
+    tree = parse_field_mask(str(fields))
+    updated = copy.deepcopy(old)
+    apply_update_mask(updated, given, tree)
+    grid_range = updated.get("range")
+    if grid_range is None:
+        raise _RequestError("A protected range must specify a range.")
+    sheet = _sheet_for(book, grid_range.get("sheetId"))
+    _grid_box(sheet, grid_range)
+    for hole in updated.get("unprotectedRanges") or []:
+        _grid_box(_sheet_for(book, hole.get("sheetId")), hole)
+    stored: dict[str, Any] = {"protectedRangeId": range_id, "range": grid_range}
+    if updated.get("description"):
+        stored["description"] = str(updated["description"])
+    if updated.get("warningOnly"):
+        stored["warningOnly"] = True
+    stored["requestingUserCanEdit"] = True
+    if updated.get("unprotectedRanges"):
+        stored["unprotectedRanges"] = [_clean_range(r) for r in updated["unprotectedRanges"]]
+    if not updated.get("warningOnly"):
+        if old.get("warningOnly") and not _mask_reaches(tree, ["editors"]):
+            # "if this field is changed from true to false and the editors field is not
+            # set (nor included in the field mask), then the editors will be set to all
+            # the editors in the document."
+            stored["editors"] = _editors(
+                {
+                    "users": [
+                        p["emailAddress"]
+                        for p in book.permissions
+                        if p.get("type") == "user" and p.get("role") in ("owner", "writer") and p.get("emailAddress")
+                    ],
+                    "groups": [
+                        p["emailAddress"]
+                        for p in book.permissions
+                        if p.get("type") == "group" and p.get("role") == "writer" and p.get("emailAddress")
+                    ],
+                    "domainUsersCanEdit": any(
+                        p.get("type") == "domain" and p.get("role") == "writer" for p in book.permissions
+                    ),
+                }
+            )
+        else:
+            stored["editors"] = _editors(updated.get("editors"))
+    del home.protected_ranges[index]
+    sheet.protected_ranges.insert(index if sheet is home else len(sheet.protected_ranges), stored)
+
+
+def _editors(given: Any) -> dict[str, Any]:
+    """``Editors`` as Google keeps them: the owner (the fake's API caller) always first
+    among the users, no duplicates, and proto3 defaults left out (no empty ``groups`` or
+    ``users`` list, no ``domainUsersCanEdit: false``)."""
+    given = given if isinstance(given, Mapping) else {}
+    users = [_OWNER_EMAIL]
+    for user in given.get("users") or []:
+        if str(user).lower() not in (u.lower() for u in users):
+            users.append(str(user))
+    groups: list[str] = []
+    for group in given.get("groups") or []:
+        if str(group).lower() not in (g.lower() for g in groups):
+            groups.append(str(group))
+    editors: dict[str, Any] = {"users": users}
+    if groups:
+        editors["groups"] = groups
+    if given.get("domainUsersCanEdit"):
+        editors["domainUsersCanEdit"] = True
+    return editors
 
 
 def _req_delete_protected_range(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> None:
@@ -499,6 +623,10 @@ def _req_merge_cells(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> N
         pieces = [(r, box.c0, r + 1, box.c1) for r in range(box.r0, box.r1)]
     elif merge_type == "MERGE_COLUMNS":
         pieces = [(box.r0, c, box.r1, c + 1) for c in range(box.c0, box.c1)]
+    # A merge is replaced by a new one covering it; one only partly covered is refused,
+    # as unmergeCells documents ("The range must not partially span any merge").
+    _refuse_partial_merges(merges, box.r0, box.c0, box.r1, box.c1)
+    merges[:] = [m for m in merges if not _overlaps(m, box.r0, box.c0, box.r1, box.c1)]
     for r0, c0, r1, c1 in pieces:
         merges.append(
             {
@@ -515,14 +643,31 @@ def _req_unmerge_cells(api: _Api, book: Spreadsheet, payload: dict[str, Any]) ->
     grid_range = payload.get("range") or {}
     box = _grid_box(_sheet_for(book, grid_range.get("sheetId")), grid_range)
     merges = box.sheet.presentation.get("merges", [])
-    merges[:] = [
-        m
-        for m in merges
-        if m["endRowIndex"] <= box.r0
-        or m["startRowIndex"] >= box.r1
-        or m["endColumnIndex"] <= box.c0
-        or m["startColumnIndex"] >= box.c1
-    ]
+    _refuse_partial_merges(merges, box.r0, box.c0, box.r1, box.c1)
+    merges[:] = [m for m in merges if not _overlaps(m, box.r0, box.c0, box.r1, box.c1)]
+
+
+def _overlaps(merge: Mapping[str, Any], r0: int, c0: int, r1: int, c1: int) -> bool:
+    return not (
+        merge["endRowIndex"] <= r0
+        or merge["startRowIndex"] >= r1
+        or merge["endColumnIndex"] <= c0
+        or merge["startColumnIndex"] >= c1
+    )
+
+
+def _refuse_partial_merges(merges: list[dict[str, Any]], r0: int, c0: int, r1: int, c1: int) -> None:
+    """Google's answer (Apps Script's and the web app's wording) to a merge or unmerge
+    whose range cuts through an existing merge."""
+    for m in merges:
+        inside = (
+            r0 <= m["startRowIndex"]
+            and m["endRowIndex"] <= r1
+            and c0 <= m["startColumnIndex"]
+            and m["endColumnIndex"] <= c1
+        )
+        if _overlaps(m, r0, c0, r1, c1) and not inside:
+            raise _RequestError("You must select all cells in a merged range to merge or unmerge them.")
 
 
 _REQUEST_HANDLERS: dict[str, _RequestHandler] = {
@@ -536,6 +681,7 @@ _REQUEST_HANDLERS: dict[str, _RequestHandler] = {
     "setDataValidation": _req_set_data_validation,
     "addProtectedRange": _req_add_protected_range,
     "deleteProtectedRange": _req_delete_protected_range,
+    "updateProtectedRange": _req_update_protected_range,
     "insertDimension": _req_insert_dimension,
     "deleteDimension": _req_delete_dimension,
     "appendDimension": _req_append_dimension,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import math
+import struct
 from collections.abc import Mapping
 from typing import Any
 
@@ -176,16 +178,35 @@ def _grid_data(evaluator: _Evaluator, box: _Box, *, cells: bool = True) -> dict[
     return grid
 
 
+def _float32_text(value: float) -> float:
+    """``value`` as a 32-bit float printed the shortest way that reads back the same,
+    which is how Google's JSON shows ``Color`` components (1/3 -> 0.33333334)."""
+    single = struct.unpack("<f", struct.pack("<f", value))[0]
+    for digits in range(1, 10):
+        shown = float(f"{single:.{digits}g}")
+        if struct.unpack("<f", struct.pack("<f", shown))[0] == single:
+            return shown
+    return single
+
+
+def _channel_8bit(value: Any) -> Any:
+    """A colour channel as Google stores it: 8 bits (k/255), halves rounded down, so
+    0.5 reads back as 0.49803922 (127/255). Not a number: left for validation."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    level = math.floor(min(max(float(value), 0.0), 1.0) * 255 + 0.5 - 1e-9)
+    return _json_number(_float32_text(level / 255))
+
+
 def _clean_color(color: Mapping[str, Any]) -> dict[str, Any]:
-    """Colours as Google echoes them: zero components are omitted (proto3 defaults)."""
-    return {k: v for k, v in color.items() if v}
+    """Colours as Google echoes them: red/green/blue rounded to 8 bits, zero components
+    omitted (proto3 defaults)."""
+    out = {k: _channel_8bit(v) if k in ("red", "green", "blue") else v for k, v in color.items()}
+    return {k: v for k, v in out.items() if v}
 
 
-def _normalize_format(fmt: dict[str, Any], *, tab: bool = False) -> dict[str, Any]:
-    """Fill in the ``*Style`` twins Google derives from plain colours (and vice versa).
-
-    ``tab=True`` handles sheet properties (``tabColor``/``tabColorStyle``) instead.
-    """
+def _normalize_format(fmt: dict[str, Any]) -> dict[str, Any]:
+    """Fill in the ``*Style`` twins Google derives from plain colours (and vice versa)."""
 
     def pair(container: dict[str, Any], plain: str) -> None:
         style = plain + "Style"
@@ -198,9 +219,6 @@ def _normalize_format(fmt: dict[str, Any], *, tab: bool = False) -> dict[str, An
         else:
             container.pop(style, None)
 
-    if tab:
-        pair(fmt, "tabColor")
-        return fmt
     pair(fmt, "backgroundColor")
     text_format = fmt.get("textFormat")
     if isinstance(text_format, dict):
