@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
+import pytest
+
 from sheetcrm.backends.memory import MemoryBackend
+from sheetcrm.engine.ids import next_ids
 from sheetcrm.schema import Tab
 from sheetcrm.workbook import Workbook
 
@@ -43,3 +47,18 @@ def test_a_reference_to_a_deleted_record_stays_dangling_and_is_reported() -> Non
     # Without the Log, the reference itself keeps CO-0003 from being reissued.
     assert result.changes[result.changes["column"] == "ID"]["new"].tolist() == ["CO-0004"]
     assert wb.contacts["Company ID"].tolist() == ["CO-0003"]
+
+
+@pytest.mark.parametrize(
+    ("existing", "expected"),
+    [
+        ([" CO-0009 ", "CO-12x", "XCO-50", None, 7.0], ["CO-0010"]),
+        (["CO-0009", "CO-٣٣"], ["CO-0034"]),  # any decimal digits count, as \d matches them
+        (["CO-0009", "CO-²"], ["CO-0010"]),  # a superscript is not a decimal digit
+        (["CO-0009", "CO-" + "1" * 70], ["CO-" + "1" * 69 + "2"]),  # longer than an ID usually is
+        (["CO-00001", "CO-0002"], ["CO-00003"]),
+        ([], ["CO-0001"]),
+    ],
+)
+def test_next_ids_continue_after_the_highest_number_in_use(existing: list[object], expected: list[str]) -> None:
+    assert next_ids(pd.Series(existing, dtype=object), "CO-", 1) == expected

@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 from sheetcrm.cells.parse import (
     CellParseError,
     ParseOptions,
+    blank_mask,
     is_blank,
+    map_distinct,
     parse_bool,
     parse_column,
     parse_date,
@@ -946,6 +948,71 @@ def test_parse_column_fast_paths_agree_with_scalar_path(ctype, opts) -> None:
     slow = parse_column(pd.Series(bools, dtype=object), column, opts)
     _same(fast[0], slow[0])
     _same(fast[1], slow[1])
+
+
+#: Text a person may type, clean and not: settled text skips the scalar parser, the rest
+#: must still come out as the scalar parser says.
+TEXT_SAMPLES = [
+    "CO-0001",
+    "王小明",
+    " CO-0001",
+    "CO-0001 ",
+    "ＣＯ－０００１",
+    "Cafe\u0301",
+    "Café",
+    "a\u200b",
+    "\u3000台灣好物",
+    "two\nlines",
+    "tab\there",
+    "bell\x07",
+    "ﬁle",
+    "",
+    "  ",
+    None,
+    12.0,
+    True,
+]
+
+
+@pytest.mark.parametrize("ctype", [ColumnType.TEXT, ColumnType.ID, ColumnType.REF])
+def test_parse_column_text_agrees_with_scalar_parser(ctype) -> None:
+    typed, problems = parse_column(pd.Series(TEXT_SAMPLES, dtype=object), _column_for(ctype), US)
+    scalar = parse_text if ctype is ColumnType.TEXT else parse_id
+    for value, got, problem in zip(TEXT_SAMPLES, typed, problems, strict=True):
+        try:
+            expected = scalar(value) or None
+        except CellParseError:
+            assert got is None and problem
+        else:
+            assert (got, problem) == (expected, None), value
+
+
+def test_blank_mask_agrees_with_is_blank() -> None:
+    values = [
+        None,
+        float("nan"),
+        pd.NaT,
+        pd.NA,
+        "",
+        " \u3000",
+        "\u200b",
+        Decimal("NaN"),
+        0,
+        0.0,
+        False,
+        True,
+        1,
+        "0",
+        "x",
+    ]
+    assert blank_mask(pd.Series(values, dtype=object)).tolist() == [is_blank(v) for v in values]
+
+
+def test_map_distinct_keeps_values_that_hash_alike_apart() -> None:
+    values = pd.Series([1, 1.0, True, "1", None, "1"], dtype=object)
+    assert map_distinct(values, repr, "-").tolist() == ["1", "1.0", "True", "'1'", "-", "'1'"]
+    text = pd.Series(["a", None, "a", "b"], dtype=object)
+    assert map_distinct(text, str.upper, "").tolist() == ["A", "", "A", "B"]
 
 
 @pytest.mark.parametrize("ctype", [ColumnType.DATE, ColumnType.DATETIME, ColumnType.TEXT])

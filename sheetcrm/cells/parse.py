@@ -67,7 +67,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -82,10 +82,12 @@ if TYPE_CHECKING:
 __all__ = [
     "CellParseError",
     "ParseOptions",
+    "blank_mask",
     "exact_money",
     "exact_sum",
     "from_minor",
     "is_blank",
+    "map_distinct",
     "minor_floor",
     "minor_to_decimal",
     "money_decimals",
@@ -215,6 +217,38 @@ def is_blank(value: Any) -> bool:
     if isinstance(v, float):
         return math.isnan(v)
     return False
+
+
+def blank_mask(values: Any) -> np.ndarray:
+    """:func:`is_blank` of every cell of ``values`` (a Series or 1-d array), as a bool
+    array; each distinct value is checked once."""
+    arr = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else np.asarray(values, dtype=object)
+    if not len(arr):
+        return np.zeros(0, dtype=bool)
+    codes, uniques = pd.factorize(arr)
+    # The extra True at the end is what code -1 (None, NaN, NaT, NA) picks.
+    lookup = np.fromiter((is_blank(u) for u in uniques), dtype=bool, count=len(uniques))
+    return np.append(lookup, True)[codes]
+
+
+def map_distinct(values: Any, fn: Callable[[Any], Any], missing: Any = None) -> np.ndarray:
+    """``fn`` of every cell of ``values`` (a Series or 1-d array) as an object array;
+    missing cells (None, NaN, NaT, NA) give ``missing``. When the cells are all text,
+    ``fn`` is called once per distinct value (otherwise 1 and 1.0, or True and 1, which
+    hash alike, would share one answer)."""
+    arr = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else np.asarray(values, dtype=object)
+    out = np.empty(len(arr), dtype=object)
+    if infer_dtype(arr, skipna=True) in ("string", "empty"):
+        codes, distinct = pd.factorize(arr)
+        mapped = np.empty(len(distinct) + 1, dtype=object)
+        mapped[:-1] = [fn(v) for v in distinct]
+        mapped[-1] = missing
+        out[:] = mapped[codes]
+        return out
+    na = pd.isna(arr)
+    out[na] = missing
+    out[~na] = [fn(v) for v in arr[~na]]
+    return out
 
 
 def _blank_error(expected: str) -> CellParseError:
@@ -1268,13 +1302,41 @@ def _factorize(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return new_codes, arr[valid[first]]
 
 
+#: Column types whose parser returns a text cell unchanged when it is already clean (see
+#: :func:`_settled_text`), with the normal form the parser applies.
+_IDENTITY_FORMS: dict[ColumnType, Literal["NFC", "NFKC"]] = {
+    ColumnType.TEXT: "NFC",
+    ColumnType.ID: "NFKC",
+    ColumnType.REF: "NFKC",
+}
+
+
+def _settled_text(value: Any, form: Literal["NFC", "NFKC"]) -> bool:
+    """True for text its parser returns unchanged: printable (so no line break, control or
+    zero-width character, and no whitespace but the ASCII space), not starting or ending
+    with a space, and already in normal form ``form``. Most cells are such text; they skip
+    the scalar parser."""
+    return (
+        type(value) is str
+        and value.isprintable()
+        and value != ""
+        and value[0] != " "
+        and value[-1] != " "
+        and (value.isascii() or unicodedata.is_normalized(form, value))
+    )
+
+
 def _parse_generic(values: pd.Series, ctype: ColumnType, parse_one: Callable[[Any], Any]) -> tuple[Any, np.ndarray]:
     arr = values.to_numpy(dtype=object)
     codes, uniques = _factorize(arr)
     k = len(uniques)
     typed: list[Any] = [None] * (k + 1)
     problems = np.full(k + 1, None, dtype=object)
+    form = _IDENTITY_FORMS.get(ctype)
     for i, raw in enumerate(uniques):
+        if form is not None and _settled_text(raw, form):
+            typed[i] = raw
+            continue
         if is_blank(raw):
             continue
         try:

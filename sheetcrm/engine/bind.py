@@ -7,6 +7,7 @@ indexed alike; the ``_row`` column holds each record's 1-based sheet row.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,7 @@ import pandas as pd
 
 from sheetcrm.backends.base import RawTab
 from sheetcrm.cells.a1 import column_letters
-from sheetcrm.cells.parse import ParseOptions, is_blank, parse_column
+from sheetcrm.cells.parse import ParseOptions, blank_mask, is_blank, parse_column
 from sheetcrm.cells.wording import parse_problem
 from sheetcrm.exceptions import SchemaError
 from sheetcrm.schema import (
@@ -191,26 +192,21 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
                 if not is_instruction_row(row):
                     break
                 instructions.append(first_row + k)
-    width = max([headers.width, *(len(r) for r in rows)]) if rows else headers.width
-    frame = pd.DataFrame.from_records(
-        [r + [None] * (width - len(r)) for r in rows] if rows else [],
-        columns=range(width) if rows else None,
-    )
-    # Raw cells keep None for blank: pandas would infer a string dtype with NaN.
-    frame = frame.astype(object).where(frame.notna(), None)
     present = list(headers.positions.items())
+    # One transpose of the ragged rows (short rows padded with None), in C.
+    columns = list(itertools.zip_longest(*rows)) if rows else []
     raw_frame = pd.DataFrame(
-        {key: frame[pos] if len(frame) else pd.Series(dtype=object) for key, pos in present},
-        index=frame.index if len(frame) else pd.RangeIndex(0),
-    ).astype(object)
+        {key: _raw_cells(columns, pos, len(rows)) for key, pos in present},
+        index=pd.RangeIndex(len(rows)),
+        dtype=object,
+    )
     raw_frame[ROW] = raw_frame.index + first_row
     if instructions:
         raw_frame = raw_frame[~raw_frame[ROW].isin(instructions)]
 
     people_keys = [c.key for c in spec.people_columns if c.key in headers.positions]
     if len(raw_frame) and people_keys:
-        blank = pd.concat([_blank_mask(raw_frame[k]) for k in people_keys], axis=1).all(axis=1)
-        raw_frame = raw_frame[~blank]
+        raw_frame = raw_frame[~_blank_rows(raw_frame, people_keys)]
     raw_frame = raw_frame.reset_index(drop=True)
 
     typed: dict[str, pd.Series] = {}
@@ -364,8 +360,26 @@ def infer_language(tables: dict[Tab, Table], raw_tabs: dict[Tab, RawTab]) -> Lan
     return Lang.ZH_TW if texts and chinese * 2 > len(texts) else Lang.EN
 
 
-def _blank_mask(series: pd.Series) -> pd.Series:
-    return series.map(is_blank).astype(bool)
+def _raw_cells(columns: list[tuple[object, ...]], pos: int, n: int) -> np.ndarray:
+    """Column ``pos`` of the transposed rows as an object array of ``n`` cells: None for
+    a blank cell (NaN, NaT and NA included) and past the end of every row."""
+    out = np.full(n, None, dtype=object)
+    if pos < len(columns):
+        out[:] = columns[pos]
+        out[pd.isna(out)] = None
+    return out
+
+
+def _blank_rows(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """Rows of ``frame`` whose cells in ``keys`` are all blank. Only rows still blank so
+    far are checked in the next column: most rows are settled by their first cell."""
+    blank = np.ones(len(frame), dtype=bool)
+    for key in keys:
+        rows = np.flatnonzero(blank)
+        if not len(rows):
+            break
+        blank[rows] = blank_mask(frame[key].to_numpy(dtype=object)[rows])
+    return blank
 
 
 def _id_text(value: object) -> str | None:

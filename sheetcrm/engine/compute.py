@@ -11,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 from sheetcrm.cells.parse import is_blank, money_decimals
 from sheetcrm.customers import notices
@@ -99,6 +101,43 @@ def _label(value: Any, lang: str) -> Any:
     return value.label(lang) if isinstance(value, LabeledEnum) else value
 
 
+def _numbers_as_cells(values: np.ndarray) -> np.ndarray:
+    """Floats -> cell values: None for NaN, int for whole numbers, float otherwise."""
+    out = np.full(len(values), None, dtype=object)
+    with np.errstate(invalid="ignore"):
+        whole = np.isfinite(values) & (np.floor(values) == values)
+    small = whole & (np.abs(values) < 2**53)
+    out[small] = values[small].astype(np.int64).tolist()
+    big = whole & ~small  # beyond int64's exact range: Python's int is exact
+    out[big] = [int(v) for v in values[big]]
+    other = ~whole & ~np.isnan(values)
+    out[other] = values[other].tolist()
+    return out
+
+
+def _each_distinct(values: pd.Series, fn: Callable[[Any], Any], *, members_as_text: bool = False) -> np.ndarray:
+    """``fn`` of every value (missing and "" give None), called once per distinct value.
+    ``members_as_text``: ``fn`` gives a vocabulary member and its value's text the same
+    result (they hash alike, so only one of them is seen)."""
+    arr = values.to_numpy(dtype=object)
+    codes, distinct = pd.factorize(arr)
+    members = [isinstance(v, LabeledEnum) for v in distinct]
+    text = infer_dtype(arr, skipna=True) in ("string", "empty")  # 1, 1.0 and True hash alike
+    if not text or (not members_as_text and any(members) and not all(members)):
+        # A member hashes like its value's text, which fn may treat otherwise: one by one.
+        each = np.empty(len(arr), dtype=object)
+        each[:] = [None if _missing(v) or v == "" else fn(v) for v in arr]
+        return each
+    mapped = np.empty(len(distinct) + 1, dtype=object)
+    mapped[:-1] = [None if v == "" else fn(v) for v in distinct]
+    mapped[-1] = None
+    return mapped[codes]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
 def to_cells(frame: pd.DataFrame, spec_tab: Tab, lang: str) -> pd.DataFrame:
     """Typed computed values -> cell values (date, int, rounded float, label text, None)."""
     spec = TABS[spec_tab]
@@ -108,43 +147,34 @@ def to_cells(frame: pd.DataFrame, spec_tab: Tab, lang: str) -> pd.DataFrame:
         s = frame[key]
         if col.type in (ColumnType.DATE, ColumnType.DATETIME):
             values = pd.to_datetime(s)
-            out[key] = pd.Series([None if pd.isna(v) else v.date() for v in values], index=s.index, dtype=object)
+            dates = np.array(values.dt.date, dtype=object)
+            dates[values.isna().to_numpy()] = None
+            out[key] = pd.Series(dates, index=s.index, dtype=object)
         elif col.type is ColumnType.INTEGER:
-            out[key] = pd.Series([None if pd.isna(v) else int(v) for v in s], index=s.index, dtype=object)
+            ints = np.full(len(s), None, dtype=object)
+            present = s.notna().to_numpy()
+            ints[present] = [int(v) for v in s[present]]
+            out[key] = pd.Series(ints, index=s.index, dtype=object)
         elif key == "Monetary":
             # already the double nearest the exact sum: rounding again could only move it
-            out[key] = pd.Series(
-                [None if pd.isna(v) else (int(v) if float(v).is_integer() else float(v)) for v in s],
-                index=s.index,
-                dtype=object,
-            )
+            amounts = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            out[key] = pd.Series(_numbers_as_cells(amounts), index=s.index, dtype=object)
         elif col.type in (ColumnType.MONEY, ColumnType.NUMBER):
             digits = 4 if col.percent else 2
             rounded = pd.to_numeric(s, errors="coerce").round(digits)
             out[key] = pd.Series(
-                [None if pd.isna(v) else (int(v) if float(v).is_integer() else float(v)) for v in rounded],
-                index=s.index,
-                dtype=object,
+                _numbers_as_cells(rounded.to_numpy(dtype=float, na_value=np.nan)), index=s.index, dtype=object
             )
         elif col.type is ColumnType.ENUM and col.enum is not None:
             # Members can come back as plain str from pandas operations: label them again.
             enum = col.enum
-            out[key] = pd.Series(
-                [
-                    None
-                    if v is None or (isinstance(v, float) and v != v) or v == ""
-                    else _label(enum.parse(v) or v, lang)
-                    for v in s
-                ],
-                index=s.index,
-                dtype=object,
-            )
+
+            def relabel(v: Any, enum: type[LabeledEnum] = enum) -> Any:
+                return _label(enum.parse(v) or v, lang)
+
+            out[key] = pd.Series(_each_distinct(s, relabel, members_as_text=True), index=s.index, dtype=object)
         else:
-            out[key] = pd.Series(
-                [None if v is None or (isinstance(v, float) and v != v) or v == "" else _label(v, lang) for v in s],
-                index=s.index,
-                dtype=object,
-            )
+            out[key] = pd.Series(_each_distinct(s, lambda v: _label(v, lang)), index=s.index, dtype=object)
     return pd.DataFrame(out, index=frame.index)
 
 
@@ -153,8 +183,19 @@ def problems_by_row(problems: pd.DataFrame, title: str, rows: pd.Series) -> pd.S
     mine = problems[problems["tab"] == title]
     if mine.empty:
         return pd.Series([None] * len(rows), index=rows.index, dtype=object)
-    text = mine["column"].astype(str) + ": " + mine["problem"].astype(str)
-    joined = text.groupby(mine["row"].astype(int)).agg(_PROBLEM_SEPARATOR.join)
+    text = (mine["column"].astype(str) + ": " + mine["problem"].astype(str)).to_numpy(dtype=object)
+    row = mine["row"].astype(int).to_numpy()
+    # One stable sort by row, then each row's run of problems joined in their order (a
+    # groupby calling join per group is far slower with 100,000s of records).
+    order = np.argsort(row, kind="stable")
+    row, texts = row[order], text[order].tolist()
+    starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]]).tolist()
+    ends = [*starts[1:], len(texts)]
+    joined = pd.Series(
+        [texts[a] if b - a == 1 else _PROBLEM_SEPARATOR.join(texts[a:b]) for a, b in zip(starts, ends, strict=True)],
+        index=row[starts],
+        dtype=object,
+    )
     return rows.astype(int).map(joined).astype(object).where(lambda s: s.notna(), None)
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
-from sheetcrm.cells.parse import is_blank
+from sheetcrm.cells.parse import blank_mask
 from sheetcrm.engine.bind import Table
 from sheetcrm.schema import TABS, ColumnType, Tab
 
@@ -20,10 +21,29 @@ from sheetcrm.schema import TABS, ColumnType, Tab
 ID_TABS = (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES)
 
 
+#: Texts longer than this are matched one by one: an ID is short, and numpy's fixed-width
+#: text arrays would make one long cell cost its length in every row.
+_SHORT = 64
+
+
 def _numbers(values: pd.Series, prefix: str) -> pd.Series:
-    """The numbers of the values that are ``prefix`` + digits, as strings (digits kept)."""
-    text = values.dropna().map(lambda v: str(v).strip())
-    return text.str.extract(rf"^{re.escape(prefix)}(\d+)$", expand=False).dropna()
+    """The distinct numbers of the values that are ``prefix`` + digits (after stripping),
+    as strings (digits kept). Each distinct value is looked at once, with numpy's text
+    functions (references repeat an ID many times; a workbook holds a million of them)."""
+    distinct = pd.unique(values.dropna().to_numpy(dtype=object))
+    texts = [v if type(v) is str else str(v) for v in distinct]
+    short = [t for t in texts if len(t) <= _SHORT]
+    found: list[str] = []
+    if short:
+        stripped = np.char.strip(np.array(short, dtype=str))
+        hits = stripped[np.char.startswith(stripped, prefix)]
+        if len(hits):
+            digits = np.char.replace(hits, prefix, "", count=1)
+            # isdecimal is exactly what the pattern's \d matches (Unicode decimal digits).
+            found = digits[np.char.isdecimal(digits)].tolist()
+    pattern = re.compile(rf"{re.escape(prefix)}(\d+)")
+    found += [m[1] for m in (pattern.fullmatch(t.strip()) for t in texts if len(t) > _SHORT) if m is not None]
+    return pd.Series(list(dict.fromkeys(found)), dtype=object)
 
 
 def used_numbers(tab: Tab, tables: dict[Tab, Table]) -> pd.Series:
@@ -55,12 +75,12 @@ def fill_ids(table: Table, used: pd.Series | None = None) -> pd.Series:
     key = table.spec.id_column
     if key != "ID" or table.typed.empty:
         return pd.Series(dtype=object)
-    blank = table.raw_column(key).map(is_blank)
+    blank = pd.Series(blank_mask(table.raw_column(key)), index=table.typed.index)
     if not blank.any():
         return pd.Series(dtype=object)
     prefix = table.spec.id_prefix
     numbers = _numbers(table.typed[key], prefix) if used is None else used
-    start = int(numbers.astype(int).max()) if len(numbers) else 0
+    start = max(map(int, numbers), default=0)  # Python ints: an ID may hold 30 digits
     width = max(4, int(numbers.str.len().max()) if len(numbers) else 4)
     count = int(blank.sum())
     new = [f"{prefix}{n:0{width}d}" for n in range(start + 1, start + 1 + count)]
@@ -74,7 +94,7 @@ def next_ids(existing: pd.Series, prefix: str, count: int) -> list[str]:
     a deleted record's ID is not issued again."""
     existing = existing.dropna().astype(str)
     numbers = _numbers(existing, prefix)
-    start = int(numbers.astype(int).max()) if len(numbers) else 0
+    start = max(map(int, numbers), default=0)  # Python ints: an ID may hold 30 digits
     width = max(4, int(numbers.str.len().max()) if len(numbers) else 4)
     new = [f"{prefix}{n:0{width}d}" for n in range(start + 1, start + 1 + count)]
     taken = set(existing)

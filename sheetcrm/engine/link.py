@@ -18,9 +18,11 @@ problems out; the person's cells are never changed.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from sheetcrm.cells.normalize import fold_email, fold_name, fold_phone, normalize_company_name
@@ -41,12 +43,38 @@ _ID_LIKE = re.compile(r"^[A-Za-z]{1,4}-?\d+$")
 @dataclass
 class Targets:
     """The records of one tab a reference can name: their IDs (new ones included),
-    display names, the folded keys (kind, key) -> IDs, and each one's company (by ID)."""
+    display names, each one's company (by ID), and (:attr:`keys`) the folded keys
+    (kind, key) -> IDs."""
 
     ids: pd.Series
     names: pd.Series
-    keys: dict[tuple[str, str], list[str]]
     company: pd.Series
+    #: The tab's typed frame (rows with an ID only), for :attr:`keys`.
+    records: pd.DataFrame
+    tab: Tab
+
+    @functools.cached_property
+    def keys(self) -> dict[tuple[str, str], list[str]]:
+        """(kind, folded key) -> the IDs of the records it names. Built on first use: a
+        workbook whose references are all IDs never needs it."""
+        keys: dict[tuple[str, str], list[str]] = {}
+        id_list = self.ids.tolist()
+        t = self.records
+
+        def add(kind: str, folded: pd.Series) -> None:
+            for key, record in zip(folded.tolist(), id_list, strict=True):
+                if isinstance(key, str) and key:
+                    keys.setdefault((kind, key), []).append(record)
+
+        add("name", t["Name"].map(lambda n: _fold_target_name(self.tab, n), na_action="ignore"))
+        if self.tab is Tab.CONTACTS:
+            # Typed emails and phones are already parsed (phones to +886...): fold no further
+            # than fold_email / fold_phone would.
+            add("email", t["Email"].str.casefold())
+            for col in ("Phone", "Mobile"):
+                if col in t:
+                    add("phone", t[col])
+        return keys
 
 
 def _fold_target_name(tab: Tab, name: object) -> str:
@@ -63,25 +91,18 @@ def targets(table: Table, new_ids: pd.Series, company: pd.Series | None = None) 
         ids.loc[new_ids.index] = new_ids
     keep = ids.notna()
     ids, names = ids[keep].astype(str), t.loc[keep, "Name"]
-    keys: dict[tuple[str, str], list[str]] = {}
-
-    id_list = ids.tolist()
-
-    def add(kind: str, folded: pd.Series) -> None:
-        for key, record in zip(folded.tolist(), id_list, strict=True):
-            if isinstance(key, str) and key:
-                keys.setdefault((kind, key), []).append(record)
-
-    add("name", names.map(lambda n: _fold_target_name(table.tab, n), na_action="ignore"))
-    if table.tab is Tab.CONTACTS:
-        # Typed emails and phones are already parsed (phones to +886...): fold no further
-        # than fold_email / fold_phone would.
-        add("email", t.loc[keep, "Email"].str.casefold())
-        for col in ("Phone", "Mobile"):
-            if col in t:
-                add("phone", t.loc[keep, col])
     by_id = pd.Series(company[keep].to_numpy() if company is not None else None, index=ids.to_numpy(), dtype=object)
-    return Targets(ids, names.fillna("").astype(str), keys, by_id[~by_id.index.duplicated()])
+    return Targets(
+        ids,
+        names.fillna("").astype(str),
+        by_id[~by_id.index.duplicated()],
+        t.loc[keep, [c for c in ("Name", "Email", "Phone", "Mobile") if c in t]],
+        table.tab,
+    )
+
+
+_SIX_DIGITS = re.compile(r"\d{6,}")
+_PHONE_PUNCTUATION = re.compile(r"[\s\-()]")
 
 
 def _how(tab: Tab, text: str) -> list[tuple[str, str]]:
@@ -90,7 +111,7 @@ def _how(tab: Tab, text: str) -> list[tuple[str, str]]:
     if tab is Tab.CONTACTS:
         if "@" in text and (email := fold_email(text)):
             out.append(("email", email))
-        if re.search(r"\d{6,}", re.sub(r"[\s\-()]", "", text)) and (phone := fold_phone(text)):
+        if _SIX_DIGITS.search(_PHONE_PUNCTUATION.sub("", text)) and (phone := fold_phone(text)):
             out.append(("phone", phone))
     out.append(("name", _fold_target_name(tab, text)))
     return out
@@ -189,12 +210,18 @@ def link_references(
                     }
                 )
                 # Resolve each distinct (text, company) once: names repeat across rows.
-                answers: dict[tuple[str, object], tuple[Resolution, str]] = {}
-                for text, company in pending.drop_duplicates().itertuples(index=False):
+                codes = pending.groupby(["text", "company"], sort=False, dropna=False).ngroup().to_numpy()
+                firsts = np.unique(codes, return_index=True)[1]
+                ids = np.empty(len(firsts), dtype=object)
+                messages = np.empty(len(firsts), dtype=object)
+                notes = np.empty(len(firsts), dtype=bool)
+                distinct = pending.iloc[firsts]
+                for k, (text, company) in enumerate(zip(distinct["text"], distinct["company"], strict=True)):
                     res = resolve(text, col.ref, found, known, company if isinstance(company, str) else None)
-                    answers[(text, company)] = (res, _message(res, text, col.ref, tables[col.ref].title, found, lang))
-                hits = [answers[(t, c)] for t, c in pending.itertuples(index=False)]
-                linked[rest] = [r.id for r, _m in hits]
+                    ids[k] = res.id
+                    notes[k] = res.id is not None
+                    messages[k] = _message(res, text, col.ref, tables[col.ref].title, found, lang)
+                linked[rest] = ids[codes]
                 id_values = table.typed.loc[rest, "ID"] if table.spec.id_column == "ID" else None
                 problems.append(
                     pd.DataFrame(
@@ -204,8 +231,8 @@ def link_references(
                             "id": id_values.to_numpy() if id_values is not None else None,
                             "column": _column(table, col.key),
                             "value": pending["text"].to_numpy(),
-                            "problem": [m for _r, m in hits],
-                            "severity": [NOTE if r.id is not None else "error" for r, _m in hits],
+                            "problem": messages[codes],
+                            "severity": np.where(notes[codes], NOTE, "error").astype(object),
                         }
                     )
                 )

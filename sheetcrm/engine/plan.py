@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sheetcrm.backends.base import ChangeKind, WritePlan, empty_cells, log_entry
-from sheetcrm.cells.parse import ParseOptions, is_blank, parse_column
+from sheetcrm.cells.parse import ParseOptions, blank_mask, is_blank, map_distinct, parse_column
 from sheetcrm.engine.bind import ROW, Table
 from sheetcrm.engine.compute import Computed, as_of_date
 from sheetcrm.i18n import tr
@@ -37,9 +37,9 @@ def _same_as_cell(table: Table, old: pd.Series, new: pd.Series, col: Column, opt
     compared as written; other values as bind parsed the old cells and as the new cell
     values parse, and a cell that did not parse never shows the new value."""
     if col.type in (ColumnType.TEXT, ColumnType.ENUM):
-        old_text = old.map(lambda v: "" if is_blank(v) else str(v).strip())
-        new_text = new.map(lambda v: "" if is_blank(v) else str(v).strip())
-        return np.asarray(old_text.to_numpy() == new_text.to_numpy(), dtype=bool)
+        old_text = map_distinct(old, _cell_text, "")
+        new_text = map_distinct(new, _cell_text, "")
+        return np.asarray(old_text == new_text, dtype=bool)
     old_t = table.typed[col.key]
     unparsed = pd.Series(table.unparsed.get(col.key, False), index=old_t.index, dtype=bool)
     if not old_t.index.equals(new.index):
@@ -54,6 +54,10 @@ def _same_as_cell(table: Table, old: pd.Series, new: pd.Series, col: Column, opt
     else:
         equal = (old_t == new_t).fillna(False).to_numpy(dtype=bool)
     return (equal | both_na) & ~unparsed.to_numpy()
+
+
+def _cell_text(value: Any) -> str:
+    return "" if is_blank(value) else str(value).strip()
 
 
 @dataclass
@@ -119,12 +123,11 @@ def plan(
                 )
             )
             id_header = spec.column("ID").header(lang)
-            for new in new_ids:
-                log_rows.append(
-                    log_entry(
-                        now, run_id, table.title, new, id_header, "", new, tr(lang, "filled a missing ID"), about="ID"
-                    )
-                )
+            filled = log_entry(
+                now, run_id, table.title, "", id_header, "", "", tr(lang, "filled a missing ID"), about="ID"
+            )
+            # An unnumbered workbook fills an ID on every row: one entry copied per new ID.
+            log_rows.extend({**filled, LogField.ID: new, LogField.NEW: new} for new in new_ids.tolist())
 
         if tab is Tab.OPPORTUNITIES and len(computed.stages):
             stages = computed.stages
@@ -148,35 +151,44 @@ def plan(
                         kind=ChangeKind.STAGE,
                     )
                 )
-                for i in idx:
-                    old_stage = _text(table.raw.at[i, "Stage"])
-                    reason = stages.at[i, "Stage Reason"]
+                for record, old_stage, label, reason in zip(
+                    record_ids.loc[idx].tolist(),
+                    table.raw.loc[idx, "Stage"].tolist(),
+                    labels.tolist(),
+                    stages.loc[idx, "Stage Reason"].tolist(),
+                    strict=True,
+                ):
                     log_rows.append(
                         log_entry(
                             now,
                             run_id,
                             table.title,
-                            record_ids[i],
+                            record,
                             stage_header,
-                            old_stage,
-                            labels[i],
+                            _text(old_stage),
+                            label,
                             reason,
                             about="Stage",
                         )
                     )
-            person = stages["change"] == StageChange.PERSON
-            for i in stages.index[person]:
-                seen = table.typed.at[i, "Stage Seen"]
+            person = stages.index[stages["change"] == StageChange.PERSON]
+            noticed = tr(lang, "changed by a person (noticed by sheetcrm)")
+            for record, seen, typed_stage in zip(
+                record_ids.loc[person].tolist(),
+                table.typed.loc[person, "Stage Seen"].tolist(),
+                table.raw.loc[person, "Stage"].tolist(),
+                strict=True,
+            ):
                 log_rows.append(
                     log_entry(
                         now,
                         run_id,
                         table.title,
-                        record_ids[i],
+                        record,
                         stage_header,
                         seen.label(lang) if isinstance(seen, Stage) else "",
-                        _text(table.raw.at[i, "Stage"]),
-                        tr(lang, "changed by a person (noticed by sheetcrm)"),
+                        _text(typed_stage),
+                        noticed,
                     )
                 )
 
@@ -190,7 +202,7 @@ def plan(
             pos = table.headers.positions.get(col.key)
             new = frame[col.key]
             if pos is None:
-                if new.map(is_blank).all():
+                if blank_mask(new).all():
                     continue
                 pos = next_col
                 next_col += 1
@@ -219,7 +231,7 @@ def plan(
     parts = [p for p in (*ids_parts, *stage_parts, *computed_parts) if len(p)]
     cells = pd.concat(parts, ignore_index=True) if parts else empty_cells()
     changed = [LogField.TAB, LogField.ID, LogField.COLUMN, LogField.OLD, LogField.NEW, LogField.REASON]
-    log_frame = pd.DataFrame([[r[f] for f in changed] for r in log_rows], columns=[str(f) for f in changed])
+    log_frame = pd.DataFrame({str(f): [r[f] for r in log_rows] for f in changed}, columns=[str(f) for f in changed])
     log_title = tables[Tab.LOG].title
     log_header = [c.header(lang) for c in LOG.columns]
     computed_count = int((cells["kind"] == ChangeKind.COMPUTED).sum()) if len(cells) else 0

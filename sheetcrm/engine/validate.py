@@ -9,11 +9,14 @@ mistakes (likely duplicates).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from sheetcrm.cells.normalize import fold_name, normalize_company_name
-from sheetcrm.cells.parse import is_blank
+from sheetcrm.cells.parse import blank_mask
 from sheetcrm.customers.transactions import purchase_mask, won_unrecorded
 from sheetcrm.engine.bind import PROBLEM_COLUMNS, ROW, Table, column_label, empty_problems
 from sheetcrm.i18n import N_, tr
@@ -26,17 +29,19 @@ def _col(table: Table, key: str) -> str:
     return column_label(table.headers, key)
 
 
-def _each(lang: str, message: str, **fields: pd.Series | str) -> pd.Series:
-    """``message`` translated once, then filled per row from Series (or scalar) fields."""
+def _each(lang: str, message: str, where: pd.Series | None = None, **fields: pd.Series | str) -> pd.Series:
+    """``message`` translated once, then filled per row from Series (or scalar) fields;
+    only for the rows where ``where`` holds (None elsewhere), when given."""
     template = tr(lang, message)
     index = next(v.index for v in fields.values() if isinstance(v, pd.Series))
-    columns = {k: (v.astype(str) if isinstance(v, pd.Series) else pd.Series(v, index=index)) for k, v in fields.items()}
-    frame = pd.DataFrame(columns)
-    return pd.Series(
-        [template.format(**dict(zip(frame.columns, row, strict=True))) for row in frame.itertuples(index=False)],
-        index=index,
-        dtype=object,
-    )
+    rows = where.fillna(False).astype(bool).to_numpy() if where is not None else np.ones(len(index), dtype=bool)
+    columns = {
+        k: (v[rows].astype(str).tolist() if isinstance(v, pd.Series) else [v] * int(rows.sum()))
+        for k, v in fields.items()
+    }
+    out = np.full(len(index), None, dtype=object)
+    out[rows] = [template.format(**dict(zip(columns, row, strict=True))) for row in zip(*columns.values(), strict=True)]
+    return pd.Series(out, index=index, dtype=object)
 
 
 def _noun(tab: Tab, lang: str) -> str:
@@ -70,7 +75,8 @@ def required_problems(table: Table, lang: str = "en") -> list[pd.DataFrame]:
     out = []
     for col in table.spec.columns:
         if col.required and col.key in table.raw:
-            missing = table.typed[col.key].isna() & table.raw[col.key].map(is_blank)
+            missing = table.typed[col.key].isna()
+            missing[missing] = blank_mask(table.raw[col.key][missing])
             out.append(
                 _problems(
                     table,
@@ -109,6 +115,7 @@ def duplicate_id_problems(table: Table, lang: str = "en") -> list[pd.DataFrame]:
             lang,
             "ID '{value}' is also used on row(s) {rows}; each ID must be unique: change one, "
             "or clear the ID and sheetcrm fills a new one",
+            dup,
             value=ids,
             rows=others.fillna(""),
         )
@@ -116,6 +123,7 @@ def duplicate_id_problems(table: Table, lang: str = "en") -> list[pd.DataFrame]:
         else _each(
             lang,
             "name '{value}' is also used on row(s) {rows}; each name must be unique",
+            dup,
             value=ids,
             rows=others.fillna(""),
         )
@@ -141,7 +149,8 @@ def activity_problems(table: Table, lang: str = "en") -> list[pd.DataFrame]:
         )
     ]
     purchase = t["Type"].isin(list(PURCHASE_TYPES))
-    no_amount = purchase & t["Amount"].isna() & table.raw_column("Amount").map(is_blank)
+    no_amount = purchase & t["Amount"].isna()
+    no_amount[no_amount] = blank_mask(table.raw_column("Amount")[no_amount])
     out.append(
         _problems(
             table,
@@ -161,11 +170,8 @@ def won_problems(table: Table, activities: Table, lang: str = "en") -> list[pd.D
     # Timeless, unlike the transactions of a given day: any purchase naming the deal
     # records it, dated or not.
     recorded = a.loc[purchase_mask(a), "Opportunity ID"]
-    undated = (
-        pd.Series(won_unrecorded(t, recorded), index=t.index)
-        & t["Closed"].isna()
-        & table.raw_column("Closed").map(is_blank)
-    )
+    undated = pd.Series(won_unrecorded(t, recorded), index=t.index) & t["Closed"].isna()
+    undated[undated] = blank_mask(table.raw_column("Closed")[undated])
     return [
         _problems(
             table,
@@ -206,7 +212,10 @@ def owner_problems(table: Table, team: Table, lang: str = "en") -> list[pd.DataF
         return []
     names = set(team.typed["Name"].dropna().map(fold_name))
     owners = table.typed["Owner"]
-    unknown = owners.notna() & ~owners.map(lambda v: fold_name(v) in names if v is not None else True)
+    # Each distinct owner is folded once: a few reps own thousands of rows.
+    codes, distinct = pd.factorize(owners.to_numpy(dtype=object))
+    known = np.array([fold_name(v) in names for v in distinct] + [True], dtype=bool)
+    unknown = pd.Series(~known[codes], index=owners.index)
     return [
         _problems(
             table,
@@ -215,6 +224,7 @@ def owner_problems(table: Table, team: Table, lang: str = "en") -> list[pd.DataF
             _each(
                 lang,
                 "Owner '{owner}' is not a Name in the {tab} tab; expected one of the team's names",
+                unknown,
                 owner=owners,
                 tab=team.title,
             ),
@@ -245,6 +255,16 @@ def _shared_phone_key(t: pd.DataFrame) -> pd.Series:
     return first.reindex(t.index).map(lambda v: None if pd.isna(v) else f"row{int(v)}").astype(object)
 
 
+def _map_distinct(values: pd.Series, fn: Callable[[Any], Any]) -> pd.Series:
+    """``fn`` of every value of ``values`` (missing ones stay None), called once per
+    distinct value."""
+    codes, distinct = pd.factorize(values.to_numpy(dtype=object))
+    mapped = np.empty(len(distinct) + 1, dtype=object)
+    mapped[:-1] = [fn(v) for v in distinct]
+    mapped[-1] = None
+    return pd.Series(mapped[codes], index=values.index, dtype=object)
+
+
 def likely_duplicate_problems(table: Table, lang: str = "en") -> list[pd.DataFrame]:
     """Rows that probably describe the same company or person as an earlier row.
 
@@ -257,16 +277,16 @@ def likely_duplicate_problems(table: Table, lang: str = "en") -> list[pd.DataFra
         return []
     keys: list[tuple[str, str, pd.Series]] = []
     if table.spec.tab is Tab.COMPANIES:
-        keys.append(("Name", N_("name"), t["Name"].map(normalize_company_name, na_action="ignore")))
+        keys.append(("Name", N_("name"), _map_distinct(t["Name"], normalize_company_name)))
     else:
         keys.append(("Email", N_("email"), t["Email"]))
         keys.append(("Phone" if t["Phone"].notna().any() else "Mobile", N_("phone"), _shared_phone_key(t)))
-        folded = t["Name"].map(fold_name, na_action="ignore")
+        folded = _map_distinct(t["Name"], fold_name)
         keys.append(("Name", N_("name and company"), folded + "|" + t["Company ID"].fillna("")))
     seen = pd.Series(False, index=t.index)
     out = []
     for key, what, values in keys:
-        values = values.where(values.astype(object).map(lambda v: v is not None and v == v and v != ""))
+        values = values.where(values.notna() & (values.astype(object) != ""))
         dup = values.notna() & values.duplicated(keep="first") & ~seen
         if not dup.any():
             continue
