@@ -278,7 +278,8 @@ class Person:
         self.batch_gets = 0
         self.phase = "read"
         self.pre_write: dict[str, Grid] | None = None
-        self.write_bodies: list[list[dict[str, Any]]] = []
+        #: (request number, cells it sets) of every write request sent.
+        self.sent_writes: list[tuple[int, list[dict[str, Any]]]] = []
 
     # -- the callback -------------------------------------------------------------
 
@@ -302,9 +303,16 @@ class Person:
                 if self.pre_write is None:
                     self.pre_write = self.snapshot()
                     self.errors.extend(f"harness: before the write, {m}" for m in self.lost(self.pre_write))
-                self.write_bodies.append(self._as_value_ranges(request))
+                self.sent_writes.append((number, self._as_value_ranges(request)))
         except Exception:  # a harness bug: report it with the trial, never as a 500
             self.errors.append("harness: " + traceback.format_exc(limit=4))
+
+    @property
+    def write_bodies(self) -> list[list[dict[str, Any]]]:
+        """The cells of the write requests that were applied (a write a moved row's guard
+        refused changed nothing)."""
+        done = {r.number for r in self.fake.requests if r.status is not None and r.status < 300}
+        return [body for number, body in self.sent_writes if number in done]
 
     def _as_value_ranges(self, request: RecordedRequest) -> list[dict[str, Any]]:
         """The cells a write request sets, as values.batchUpdate ``data`` items."""
@@ -317,6 +325,18 @@ class Person:
         }
         out = []
         for item in body.get("requests", []):
+            if "findReplace" in item:
+                # A compare-and-set Stage move: it sets the cell only if the cell holds
+                # ``find`` now (this runs before the request is served).
+                swap = item["findReplace"]
+                grid = swap["range"]
+                title = titles[grid.get("sheetId", 0)]
+                row, col = int(grid["startRowIndex"]) + 1, int(grid["startColumnIndex"])
+                now = self.fake.get_values(self.key, title)
+                held = now[row - 1][col] if row - 1 < len(now) and col < len(now[row - 1]) else None
+                if norm_cell(held) == norm_cell(swap["find"]):
+                    out.append({"range": f"'{title}'!{column_letters(col)}{row}", "values": [[swap["replacement"]]]})
+                continue
             if "updateCells" not in item:
                 continue
             grid = item["updateCells"]["range"]

@@ -469,7 +469,8 @@ def _is_log_rows(cells: dict[str, Any]) -> bool:
 
 def _per_run_blanked(body: Any) -> Any:
     """A sync's or init's request body with what differs per run blanked: the locks'
-    protectedRangeIds and times, the Log rows' time and run id, init's marker."""
+    protectedRangeIds and times, the row tags' metadataIds, the Log rows' time and run id,
+    init's marker."""
     if not isinstance(body, dict):
         return body
     body = json.loads(json.dumps(body))
@@ -482,6 +483,10 @@ def _per_run_blanked(body: Any) -> Any:
                 target["protectedRangeId"] = "<lock>"
                 if "description" in target:
                     target["description"] = re.sub(r" since \S+", " since <time>", target["description"])
+        if "createDeveloperMetadata" in req:
+            req["createDeveloperMetadata"]["developerMetadata"]["metadataId"] = "<tag>"
+        if "deleteDeveloperMetadata" in req:
+            req["deleteDeveloperMetadata"]["dataFilter"]["developerMetadataLookup"]["metadataId"] = "<tag>"
         cells = req.get("updateCells")
         if cells and _is_log_rows(cells):
             for row in cells["rows"]:
@@ -498,12 +503,21 @@ def test_sync(request: pytest.FixtureRequest, source: Source, crm_xlsx: Path, tm
     assert result.counts["cells_written"] == len(result.changes) > 0
     assert result.counts["stage_moves"] == 1
     locking, written = sent[2].body, sent[3].body
-    assert {next(iter(r)) for r in locking["requests"]} == {"addProtectedRange"}
+    locks = [next(iter(r)) for r in locking["requests"]]
+    # Locks, and tags for the rows of the tabs written (none was tagged yet).
+    assert set(locks) == {"addProtectedRange", "createDeveloperMetadata"}
     assert locking["includeSpreadsheetInResponse"] and locking["responseRanges"]
     kinds = [next(iter(r)) for r in written["requests"]]
-    assert set(kinds) == {"updateCells", "deleteProtectedRange"} and kinds.count("deleteProtectedRange") == len(
-        locking["requests"]
-    )
+    # Guards (delete and re-create each written row's tag) before any cell is written.
+    assert set(kinds) == {
+        "deleteDeveloperMetadata",
+        "createDeveloperMetadata",
+        "findReplace",
+        "updateCells",
+        "deleteProtectedRange",
+    }
+    assert kinds.index("findReplace") > kinds.index("createDeveloperMetadata")
+    assert kinds.count("deleteProtectedRange") == locks.count("addProtectedRange")
     log = [r["updateCells"] for r in written["requests"] if "updateCells" in r and _is_log_rows(r["updateCells"])]
     assert len(log) == 1 and len(log[0]["rows"]) == result.report.log_rows > 0
     # The same data in a local .xlsx gets the same changes.

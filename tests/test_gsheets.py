@@ -79,10 +79,19 @@ def test_full_sync_makes_four_requests_then_only_reads(fake, google_client, demo
         "spreadsheets.batchUpdate",
     ]
     lock, write = fake.requests[2].batch_kinds, fake.requests[3].batch_kinds
-    assert set(lock) == {"addProtectedRange"} and lock.count("addProtectedRange") == len(write) - write.index(
-        "deleteProtectedRange"
-    )
-    assert set(write) == {"updateCells", "deleteProtectedRange"}
+    # The lock request also tags the record rows (a first sync finds none tagged).
+    assert set(lock) == {"addProtectedRange", "createDeveloperMetadata"}
+    assert lock.count("addProtectedRange") == len(write) - write.index("deleteProtectedRange")
+    # Stage moves are compare-and-set findReplace requests; the rows written are guarded by
+    # the tags request 3 put on them (delete and re-create each: a moved row fails it).
+    assert set(write) == {
+        "deleteDeveloperMetadata",
+        "createDeveloperMetadata",
+        "updateCells",
+        "findReplace",
+        "deleteProtectedRange",
+    }
+    assert write.index("updateCells") > write.index("createDeveloperMetadata")
     # RAW: values only, text as text (never formulaValue), formats left alone
     for req in fake.requests[3].json["requests"]:
         if "updateCells" in req:

@@ -23,6 +23,7 @@ import pytest
 from google.oauth2.credentials import Credentials
 
 import sheetcrm
+from sheetcrm.backends import rowtags
 from sheetcrm.backends.backup import pull
 from sheetcrm.exceptions import AnswerLostError
 from sheetcrm.google.http import is_idempotent, make_client
@@ -165,6 +166,21 @@ def test_a_sync_with_a_lost_answer_ends_as_a_fault_free_sync(fake, sheets, with_
     _sync(fake, key)
     assert sheet_state(fake, key) == reference
     assert fake.sheet_titles(key).count("Log") == 1
+    # Request 3 tags the record rows with client-chosen metadataIds: after a lost answer
+    # (3) or a guarded write sent again (4) no row carries two tags.
+    tags = _row_tags(fake, key)
+    assert tags and all(n == 1 for n in tags.values())
+
+
+def _row_tags(fake: Any, key: str) -> dict[tuple[str, int], int]:
+    """(tab, 0-based row) -> how many sheetcrm row tags it carries."""
+    out: dict[tuple[str, int], int] = {}
+    for sheet in fake.spreadsheet_resource(key, grid_data=True)["sheets"]:
+        for i, meta in enumerate(sheet["data"][0].get("rowMetadata", [])):
+            n = sum(m.get("metadataKey") == rowtags.TAG_KEY for m in meta.get("developerMetadata", []))
+            if n:
+                out[(sheet["properties"]["title"], i)] = n
+    return out
 
 
 def test_a_lost_answer_to_the_new_log_tab_times_out_and_is_found(fake, sheets) -> None:

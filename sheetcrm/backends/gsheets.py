@@ -4,14 +4,18 @@ A sync that writes costs four requests (two when nothing changed) for a workbook
 READ_CHUNK_CELLS cells whose changes fit WRITE_PAYLOAD_BYTES; larger ones are read in
 chunks of that many cells and written in payloads of that size (one request each):
 
-1. ``spreadsheets.get`` (metadata only): tab titles, grid sizes, protected ranges;
+1. ``spreadsheets.get`` (metadata only): tab titles, grid sizes, protected ranges, row tags;
 2. ``values.batchGet`` of every CRM tab, ``UNFORMATTED_VALUE`` with ``SERIAL_NUMBER`` dates;
 3. one atomic ``spreadsheets.batchUpdate``: grow the grid if needed (new computed columns,
    a Log past its last row, a missing Log tab), lock every tab the plan writes (a protected
-   range that stops every editor but the owner), and answer the re-read of the ID column of
-   those tabs, the compare-and-set columns (Stage) and the rows whose missing ID it fills;
-4. one atomic ``spreadsheets.batchUpdate``: ``updateCells`` of values only (text stays
-   text, like RAW), Log rows included, and the locks removed.
+   range that stops every editor but the owner), tag their untagged rows (rowtags.py), and
+   answer the re-read of the ID column of those tabs with each row's tag, the
+   compare-and-set columns (Stage) and the rows whose missing ID it fills;
+4. one atomic ``spreadsheets.batchUpdate``: guards that refuse the whole request if a row
+   it writes has moved since the re-read (the owner is not stopped by the lock; sync then
+   re-reads and re-plans, still locked), Stage moves as compare-and-set ``findReplace``,
+   ``updateCells`` of values only (text stays text, like RAW), Log rows included, and the
+   locks removed.
 
 People edit while sync runs. Step 3 aims every write at the row where its record's ID is
 now, skips records whose ID vanished or now appears twice, skips a Stage or ID cell that
@@ -37,9 +41,10 @@ import gspread
 import numpy as np
 import pandas as pd
 from gspread.exceptions import APIError
-from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
+from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_URL
 from gspread.utils import DateTimeOption, Dimension, ValueRenderOption, absolute_range_name
 
+from sheetcrm.backends import rowtags
 from sheetcrm.backends.append import NewRows, place, spans
 from sheetcrm.backends.base import (
     ChangeKind,
@@ -66,6 +71,8 @@ from sheetcrm.schema import Tab, find_tabs
 #: How the short-lived locks of a sync describe themselves (found and removed by the next
 #: sync if one was ever left behind).
 LOCK_DESCRIPTION = "sheetcrm sync in progress"
+#: What a re-read asks of each grid: the values, and the row tags (rowtags.py).
+_REREAD_FIELDS = f"rowData.values.effectiveValue,{rowtags.ROW_TAG_FIELDS}"
 #: Cells per values.batchGet request when a tab is read in row chunks.
 READ_CHUNK_CELLS = 2_000_000
 #: Bytes per values.batchUpdate payload.
@@ -118,6 +125,8 @@ class SheetInfo:
     locks: frozenset[int] = frozenset()
     #: IDs of the locks on the sheet that a sync left behind (removed by the next write).
     stale_locks: frozenset[int] = frozenset()
+    #: The sheetcrm row tag of each row from row 2 on (None: untagged), as first read.
+    tags: list[int | None] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -150,6 +159,8 @@ class _Write:
     log_sheet_id: int | None = None
     #: True from the moment this write's locks are known to be in place until removed.
     locked: bool = False
+    #: createDeveloperMetadata requests tagging the untagged rows of the tabs written.
+    new_tags: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _api_error(exc: APIError, key: str, credentials: Any, action: str) -> SheetCRMError:
@@ -221,7 +232,7 @@ class GoogleSheetsBackend:
                 params={
                     "includeGridData": "false",
                     "fields": "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
-                    "protectedRanges(protectedRangeId,description))",
+                    f"protectedRanges(protectedRangeId,description),data.{rowtags.ROW_TAG_FIELDS})",
                 },
             )
         except APIError as exc:
@@ -243,6 +254,7 @@ class GoogleSheetsBackend:
                 index,
                 frozenset(pid for pid, text in described if text.startswith(LOCK_DESCRIPTION)),
                 frozenset(pid for pid, text in described if _stale_lock(text)),
+                rowtags.tags_of([m for grid in sheet.get("data", [])[:1] for m in grid.get("rowMetadata", [])])[1:],
             )
         return out
 
@@ -324,17 +336,41 @@ class GoogleSheetsBackend:
         )
         cells = plan.cells
         locks = self._new_locks(w, cells, plan)
+        # Chosen once: a request sent again after a lost answer carries the same metadataIds,
+        # so it fails instead of tagging a row twice.
+        w.new_tags = _new_tags(w, cells)
+        appended: list[dict[str, Any]] = []
         unlocked = False
         try:
             reread, requests = self._lock_and_reread(w, cells, plan, locks)
             report.requests += requests
-            targets, skipped = retarget(cells, reread, w.rows)
+            for attempt in range(_WRITE_ATTEMPTS):
+                targets, skipped = retarget(cells, reread, w.rows)
+                swaps, swapped = _stage_swaps(w, targets)
+                data, log_rows = self._write_data(w, targets[~swapped], skipped, plan)
+                if plan.appends and attempt == 0:
+                    # Under the lock: the bottom rows re-read here stay where they are.
+                    appended = append_ranges(self, w.sheets, plan.appends, report)
+                data.extend(appended if plan.appends else [])
+                guard = _guards(w, targets, reread) + swaps
+                try:
+                    report.requests += self._write_and_unlock(w, data, list(locks.values()), guard)
+                except _Refused as refused:
+                    # A row the write aims at moved (the spreadsheet's owner, whom the lock
+                    # does not stop, inserted, deleted or sorted rows) or a new tag was
+                    # refused: nothing was written. Re-read and re-plan, still locked.
+                    report.requests += refused.requests
+                    if attempt == _WRITE_ATTEMPTS - 1:
+                        raise WorkbookWriteError(
+                            f"could not write spreadsheet {self.key!r}: rows kept moving while sync "
+                            "wrote; nothing was written; run sync again"
+                        ) from None
+                    reread = self._reread_tagged(cells, w.rows)
+                    report.requests += 1
+                    continue
+                break
             report.skipped.extend(skipped)
-            data, report.log_rows = self._write_data(w, targets, skipped, plan)
-            if plan.appends:
-                # Under the lock: the bottom rows re-read here stay where they are.
-                data.extend(append_ranges(self, w.sheets, plan.appends, report))
-            report.requests += self._write_and_unlock(w, data, list(locks.values()))
+            report.log_rows = log_rows
             unlocked = True
         finally:
             if w.locked and not unlocked:
@@ -385,6 +421,7 @@ class GoogleSheetsBackend:
                 for title, pid in locks.items()
             ]
             structure += [{"deleteProtectedRange": {"protectedRangeId": pid}} for pid in w.stale]
+            structure += w.new_tags
             ranges = [_reread_range(x) for x in wanted]
             made += 1
             failure: SheetCRMError | None = None
@@ -399,11 +436,15 @@ class GoogleSheetsBackend:
                         "responseIncludeGridData": bool(ranges),
                     },
                     # Only the values: no replies, formats or row sizes for every row.
-                    params={"fields": "updatedSpreadsheet.sheets(properties.title,data.rowData.values.effectiveValue)"},
+                    params={"fields": f"updatedSpreadsheet.sheets(properties.title,data({_REREAD_FIELDS}))"},
                 ).json()
             except AnswerLostError:
                 answer = None
             except APIError as exc:
+                if "createDeveloperMetadata" in google_message(exc) and w.new_tags:
+                    # No room for the tags (other metadata on the sheet): without them.
+                    w.new_tags = []
+                    continue
                 if "exceeds grid limits" in google_message(exc) and any(x[1] is None for x in wanted):
                     # A full row past a grid that deletions shrank: prove nothing by it (its
                     # changes are skipped) rather than fail the sync.
@@ -416,7 +457,7 @@ class GoogleSheetsBackend:
                 w.sheets = grown
                 w.stale = []
                 w.locked = bool(locks)
-                return _grid_reread(wanted, answer), made
+                return _grid_reread(wanted, answer, _id_cols(cells)), made
             # The answer was lost: applied or not, our locks say. Look before sending again.
             self._look(w)
             made += 1
@@ -472,17 +513,28 @@ class GoogleSheetsBackend:
         data.extend(_ranges_for(targets[~logged]))
         return data, len(log)
 
-    def _write_and_unlock(self, w: _Write, data: list[dict[str, Any]], locks: list[int]) -> int:
+    def _write_and_unlock(
+        self,
+        w: _Write,
+        data: list[dict[str, Any]],
+        locks: list[int],
+        guard: list[dict[str, Any]] | None = None,
+        tags: list[dict[str, Any]] | None = None,
+    ) -> int:
         """Write ``data`` with updateCells (RAW: text stays text) and remove ``locks`` in
         the same atomic spreadsheets.batchUpdate (the last one, when the write needs more
-        than one payload). Returns the requests made."""
+        than one payload). ``guard`` (rowtags.guards) goes first, so a moved row fails the
+        request before anything is written (:class:`_Refused`); ``tags`` (new row tags)
+        go with the last payload. Returns the requests made."""
         ids = {title: info.sheet_id for title, info in w.sheets.items()}
         if w.log_sheet_id is not None:  # a Log tab this sync has just added
             ids.setdefault(w.log_title, w.log_sheet_id)
-        cell_requests = [_update_cells(item, ids) for item in _split_long(data)]
+        cell_requests = list(guard or []) + [_update_cells(item, ids) for item in _split_long(data)]
         bodies = list(_batches(cell_requests, lambda r: len(json.dumps(r, ensure_ascii=False)), WRITE_PAYLOAD_BYTES))
         bodies = bodies or [[]]
-        bodies[-1] = bodies[-1] + [{"deleteProtectedRange": {"protectedRangeId": pid}} for pid in locks]
+        bodies[-1] = (
+            bodies[-1] + list(tags or []) + [{"deleteProtectedRange": {"protectedRangeId": pid}} for pid in locks]
+        )
         made = 0
         for i, body in enumerate(bodies):
             if not body:
@@ -495,7 +547,10 @@ class GoogleSheetsBackend:
             except AnswerLostError:
                 lost = True
             except APIError as exc:
-                failure = _api_error(exc, self.key, self.credentials, "write")
+                if i == 0 and "createDeveloperMetadata" in google_message(exc):
+                    failure = _Refused(made)
+                else:
+                    failure = _api_error(exc, self.key, self.credentials, "write")
             except RetriesExhaustedError as exc:
                 failure = exc
                 if exc.status is None:
@@ -524,6 +579,26 @@ class GoogleSheetsBackend:
             if failure is not None:
                 raise failure  # outside the except block: no context carrying request details
         return made
+
+    def _reread_tagged(
+        self, cells: pd.DataFrame, rows_as_read: dict[str, list[list[Any]]]
+    ) -> dict[str, dict[Any, Any]]:
+        """The re-read (as :meth:`_lock_and_reread` answers it, row tags included) by one
+        spreadsheets.get of the same ranges: used, still under the lock, after a write a
+        moved row refused."""
+        wanted = [x for x in _reread_wanted(cells, rows_as_read) if x[1] is not None]
+        try:
+            answer = self.http.request(
+                "get",
+                SPREADSHEET_URL % self.key,
+                params={
+                    "ranges": [_reread_range(x) for x in wanted],
+                    "fields": f"sheets(properties.title,data({_REREAD_FIELDS}))",
+                },
+            ).json()
+        except APIError as exc:
+            raise _api_error(exc, self.key, self.credentials, "read") from None
+        return _grid_reread(wanted, answer, _id_cols(cells))
 
     def _unlock(self, locks: list[int]) -> None:
         """Remove sheetcrm's locks in one request; a lock already gone is no error."""
@@ -717,6 +792,95 @@ class GoogleSheetsBackend:
             raise failure
 
 
+#: Write attempts when a moved row refuses one (each further one costs a re-read and a write).
+_WRITE_ATTEMPTS = 3
+
+
+class _Refused(SheetCRMError):
+    """A write request refused by a row-tag guard (or a new tag): nothing was written."""
+
+    def __init__(self, requests: int) -> None:
+        super().__init__("a row the write aims at moved")
+        self.requests = requests
+
+
+def _id_cols(cells: pd.DataFrame) -> dict[str, int]:
+    """Title -> ID column index of each tab the changes touch (tabs with an ID column)."""
+    if not len(cells):
+        return {}
+    first = cells.groupby("title", sort=False)["id_col"].first()
+    return {str(t): int(c) for t, c in first.items() if int(c) >= 0}
+
+
+def _guards(w: _Write, targets: pd.DataFrame, reread: dict[str, dict[Any, Any]]) -> list[dict[str, Any]]:
+    """The guards (rowtags.guards) of the rows ``targets`` write, from the tags the re-read
+    saw on them."""
+    guard: list[dict[str, Any]] = []
+    for title, group in targets.groupby("title", sort=False) if len(targets) else ():
+        seen = reread.get(str(title), {})
+        info = w.sheets.get(str(title))
+        if info is None or int(group["id_col"].iloc[0]) < 0 or rowtags.TAGS not in seen:
+            continue
+        row_tags: list[int | None] = seen[rowtags.TAGS]
+        rows = [int(r) for r in group["row"]]
+        guard += rowtags.guards(info.sheet_id, rowtags.guarded_rows(rows, row_tags), row_tags)
+    return guard
+
+
+def _stage_swaps(w: _Write, targets: pd.DataFrame) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """Stage moves as compare-and-set requests: a ``findReplace`` of the whole cell, case
+    and all, limited to that one cell, replaces the Stage only if it still holds the label
+    sync read. Not even the spreadsheet's owner (whom the lock does not stop) typing a
+    Stage in the moment before the write is overwritten. Returns the requests and which
+    of ``targets`` they carry (a Stage read empty is written as usual)."""
+    old = targets["old"].map(to_cell_json) if len(targets) else targets.get("old", pd.Series(dtype=object))
+    mask = (
+        (targets["kind"] == ChangeKind.STAGE).to_numpy()
+        & targets["cas"].astype(bool).to_numpy()
+        & np.array([isinstance(v, str) and v != "" for v in old], dtype=bool)
+        & targets["title"].isin(list(w.sheets)).to_numpy()
+        if len(targets)
+        else np.zeros(0, dtype=bool)
+    )
+    out: list[dict[str, Any]] = []
+    for (title, row, col, new), before in zip(
+        targets.loc[mask, ["title", "row", "col", "new"]].itertuples(index=False), old[mask], strict=True
+    ):
+        info = w.sheets[str(title)]
+        out.append(
+            {
+                "findReplace": {
+                    "find": before,
+                    "replacement": str(to_cell_json(new)),
+                    "matchCase": True,
+                    "matchEntireCell": True,
+                    "range": {
+                        "sheetId": info.sheet_id,
+                        "startRowIndex": int(row) - 1,
+                        "endRowIndex": int(row),
+                        "startColumnIndex": int(col),
+                        "endColumnIndex": int(col) + 1,
+                    },
+                }
+            }
+        )
+    return out, mask
+
+
+def _new_tags(w: _Write, cells: pd.DataFrame) -> list[dict[str, Any]]:
+    """createDeveloperMetadata requests for the rows of the tabs ``cells`` writes that had
+    no tag when read (rowtags.new_tags), from row 2 to one past the last row read."""
+    rng = random.SystemRandom()
+    taken = {t for info in w.sheets.values() for t in info.tags if t is not None}
+    out: list[dict[str, Any]] = []
+    for title in _id_cols(cells):
+        info = w.sheets.get(title)
+        if info is None:
+            continue
+        out += rowtags.new_tags(info.sheet_id, len(w.rows.get(title, [])) + 1, info.rows, info.tags, taken, rng)
+    return out
+
+
 def _reread_wanted(
     cells: pd.DataFrame, rows_as_read: dict[str, list[list[Any]]]
 ) -> list[tuple[str, int | None, int | None]]:
@@ -754,12 +918,16 @@ def _reread_range(wanted: tuple[str, int | None, int | None]) -> str:
     return absolute_range_name(title, f"{row}:{row}")
 
 
-def _grid_reread(wanted: list[tuple[str, int | None, int | None]], answer: Any) -> dict[str, dict[Any, Any]]:
+def _grid_reread(
+    wanted: list[tuple[str, int | None, int | None]], answer: Any, id_cols: dict[str, int]
+) -> dict[str, dict[Any, Any]]:
     """The re-read as :meth:`GoogleSheetsBackend._reread` returns it, from the grid data of
     a spreadsheets.batchUpdate answer (one GridData per response range, per sheet in the
-    order asked)."""
+    order asked) or of a spreadsheets.get (``answer`` the spreadsheet itself), with the row
+    tags of each ID column (``id_cols``: title -> its index) under :data:`rowtags.TAGS`."""
     data: dict[str, list[dict[str, Any]]] = {}
-    for sheet in (answer or {}).get("updatedSpreadsheet", {}).get("sheets", []):
+    book = (answer or {}).get("updatedSpreadsheet", answer or {})
+    for sheet in book.get("sheets", []):
         data[sheet["properties"]["title"]] = list(sheet.get("data", []))
     seen: dict[str, int] = defaultdict(int)
     out: dict[str, dict[Any, Any]] = defaultdict(dict)
@@ -770,6 +938,8 @@ def _grid_reread(wanted: list[tuple[str, int | None, int | None]], answer: Any) 
         rows = [[_effective(v) for v in r.get("values", [])] for r in grid.get("rowData", [])]
         if col is not None:
             out[title][col] = [r[0] if r else None for r in rows]
+            if col == id_cols.get(title) and "rowMetadata" in grid:
+                out[title][rowtags.TAGS] = rowtags.tags_of(grid["rowMetadata"])
         else:
             out[title].setdefault(-1, {})[row] = _trim_row(rows[0]) if rows else []
     return out

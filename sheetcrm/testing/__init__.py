@@ -62,9 +62,13 @@ against the fake and reports every difference. Known, deliberate deviations:
   helpers honour them only after ``fake.act_as(email)`` (an editor who is not the owner).
 * Batch-update request kinds that only change presentation (borders, conditional
   formats, filters, banding, auto-resize) are accepted and answered with ``{}`` without
-  modelling their effect; kinds that change data and are not implemented (``findReplace``,
-  ``copyPaste``, ``cutPaste``, ``moveDimension``, ``insertRange``/``deleteRange``, ...)
-  answer 501 UNIMPLEMENTED, never a silent success. Drive export/import also answer 501.
+  modelling their effect; kinds that change data and are not implemented (``copyPaste``,
+  ``cutPaste``, ``moveDimension``, ``insertRange``/``deleteRange``, ...) answer 501
+  UNIMPLEMENTED, never a silent success. Drive export/import and the ``*ByDataFilter``
+  methods also answer 501.
+* Developer metadata (``metadata.py``): rows and columns only; it follows inserts and
+  deletes as documented, and whole-row sorts by choice (undocumented). ``findReplace``
+  (``findreplace.py``) searches text cells only.
 * Error texts for cases absent from the recordings follow Google's known wording where it
   is known (``exceeds grid limits``, ``Requested writing within range``, ``Unable to parse
   range``, ``You can't hide all the sheets``); a few rarer ones are best guesses.

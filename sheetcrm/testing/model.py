@@ -618,6 +618,10 @@ def sort_box(book: Spreadsheet, box: _Box, specs: Sequence[tuple[int, bool]]) ->
         return tuple(_sort_key(values[row][col], desc) for col, desc in specs)
 
     ordered = sorted(rows, key=key)
+    from sheetcrm.testing.metadata import carry_through_sort  # it imports this module
+
+    whole_rows = all(c0 >= box.c0 and c1 <= box.c1 for c0, c1 in _value_cols(sheet, rows))
+    carry_through_sort(sheet, box.r0, ordered, whole_rows)
     for target, source in zip(rows, ordered, strict=True):
         for c in range(box.c0, box.c1):
             cell = snapshot[source][c]
@@ -628,6 +632,14 @@ def sort_box(book: Spreadsheet, box: _Box, specs: Sequence[tuple[int, bool]]) ->
                 row_cells[c] = cell
         if not sheet.cells[target]:
             del sheet.cells[target]
+
+
+def _value_cols(sheet: Sheet, rows: Sequence[int]) -> Iterator[tuple[int, int]]:
+    """(first, last + 1) column holding a value, per row of ``rows`` that has one."""
+    for r in rows:
+        cols = [c for c, cell in sheet.cells.get(r, {}).items() if cell.value is not None or cell.formula]
+        if cols:
+            yield min(cols), max(cols) + 1
 
 
 def _current_region(sheet: Sheet, row: int, col: int) -> tuple[int, int, int, int]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sheetcrm.testing.common import _DEFAULT_FORMAT, Json
 from sheetcrm.testing.formulas import FormulaError, _Blank, _Evaluator
+from sheetcrm.testing.metadata import with_locations
 from sheetcrm.testing.model import Sheet, Spreadsheet, _Box
 from sheetcrm.testing.values import _DATE_TYPES, Cell, _number_format_of, format_number
 
@@ -144,8 +145,9 @@ def _cell_data(evaluator: _Evaluator, sheet: Sheet, row: int, col: int, cell: Ce
     return data
 
 
-def _grid_data(evaluator: _Evaluator, box: _Box) -> dict[str, Any]:
-    """``GridData`` for one range (rows up to the last stored one, Google-style)."""
+def _grid_data(evaluator: _Evaluator, box: _Box, *, cells: bool = True) -> dict[str, Any]:
+    """``GridData`` for one range (rows up to the last stored one, Google-style);
+    ``cells=False`` leaves out ``rowData`` (a field mask that does not ask for it)."""
     sheet = box.sheet
     grid: dict[str, Any] = {}
     if box.r0:
@@ -153,6 +155,7 @@ def _grid_data(evaluator: _Evaluator, box: _Box) -> dict[str, Any]:
     if box.c0:
         grid["startColumn"] = box.c0
     stored = [r for r in _rows_in(sheet, box.r0, box.r1) if any(box.c0 <= c < box.c1 for c in sheet.cells[r])]
+    stored = stored if cells else []
     if stored:
         row_data: list[dict[str, Any]] = []
         for r in range(box.r0, stored[-1] + 1):
@@ -171,7 +174,7 @@ def _grid_data(evaluator: _Evaluator, box: _Box) -> dict[str, Any]:
         ("COLUMNS", "columnMetadata", box.c0, box.c1, 100),
     ):
         props = sheet.dim_props[dim]
-        grid[key] = [{"pixelSize": size, **props.get(i, {})} for i in range(lo, hi)]
+        grid[key] = [{"pixelSize": size, **with_locations(sheet, dim, i, props.get(i, {}))} for i in range(lo, hi)]
     return grid
 
 

@@ -26,6 +26,8 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("GET", rf"^/v4/spreadsheets/{_SID}/values/(?P<range>.+)$", "values.get"),
         ("PUT", rf"^/v4/spreadsheets/{_SID}/values/(?P<range>.+)$", "values.update"),
         ("POST", rf"^/v4/spreadsheets/{_SID}/sheets/(?P<sheet>\d+):copyTo$", "sheets.copyTo"),
+        ("GET", rf"^/v4/spreadsheets/{_SID}/developerMetadata/(?P<mid>\d+)$", "developerMetadata.get"),
+        ("POST", rf"^/v4/spreadsheets/{_SID}/developerMetadata:search$", "developerMetadata.search"),
         ("POST", rf"^/v4/spreadsheets/{_SID}[:/].*ByDataFilter$", "unimplemented"),
         ("POST", r"^/drive/v3/files$", "drive.files.create"),
         ("GET", r"^/drive/v3/files$", "drive.files.list"),

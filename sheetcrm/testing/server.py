@@ -23,6 +23,7 @@ from sheetcrm.cells.a1 import (
     column_index,
     parse_cell_part,
 )
+from sheetcrm.testing import metadata
 from sheetcrm.testing.api import _Api, _first, _Response, _Write
 from sheetcrm.testing.common import (
     DEFAULT_COLUMNS,
@@ -608,6 +609,10 @@ class FakeSheetsServer:
             return api.values_clear(p["sid"], p["range"])
         if name == "values.batchClear":
             return api.values_batch_clear(p["sid"], body)
+        if name == "developerMetadata.get":
+            return metadata.get(api, api.book_for_sheets(p["sid"]), int(p["mid"]))
+        if name == "developerMetadata.search":
+            return metadata.search(api, api.book_for_sheets(p["sid"]), api._object_body(body))
         if name == "sheets.copyTo":
             return api.copy_sheet_to(p["sid"], int(p["sheet"]), body)
         if name == "drive.files.create":
