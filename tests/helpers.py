@@ -5,10 +5,14 @@ Tests import these from here, never from ``conftest`` (pytest owns that module).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import socketserver
+import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import openpyxl
 import pandas as pd
@@ -128,3 +132,18 @@ def as_typed_text(path: Path) -> Path:
                     cell.data_type = "s"
     wb.save(path)
     return path
+
+
+S = TypeVar("S", bound="socketserver.BaseServer")
+
+
+@contextlib.contextmanager
+def serving(server: S) -> Iterator[S]:
+    """``server`` answering on its own thread until the block ends, then closed."""
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -259,28 +259,3 @@ def test_updated_cells_count_only_cells_that_got_a_value(fake, values, cells: in
     assert (one.get("updatedCells", 0), one.get("updatedRows", 0), one.get("updatedColumns", 0)) == (cells, rows, cols)
     totals = [many.get(k, 0) for k in ("totalUpdatedCells", "totalUpdatedRows", "totalUpdatedColumns")]
     assert totals == [cells, rows, cols]  # zero counts are left out, as Google leaves them
-
-
-def test_a_403_for_missing_scopes_does_not_advise_sharing(fake, sheets) -> None:
-    from sheetcrm.exceptions import PermissionDeniedError
-
-    key = fake.create_spreadsheet("CRM", copy.deepcopy(sheets))
-    body = {
-        "error": {
-            "code": 403,
-            "message": "Request had insufficient authentication scopes.",
-            "status": "PERMISSION_DENIED",
-            "details": [
-                {
-                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                    "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
-                    "domain": "googleapis.com",
-                }
-            ],
-        }
-    }
-    fake.inject_fault(at_request=1, status=403, body=body)
-    with pytest.raises(PermissionDeniedError) as caught:
-        _sync(fake, key)
-    text = str(caught.value)
-    assert "ACCESS_TOKEN_SCOPE_INSUFFICIENT" in text and "scope" in text and "share" not in text.lower()

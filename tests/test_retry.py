@@ -22,6 +22,7 @@ from gspread.exceptions import APIError
 
 from sheetcrm.exceptions import AuthError, QuotaError
 from sheetcrm.google.http import RetriesExhaustedError, RetryingHTTPClient, make_client
+from tests.helpers import serving
 
 SHEET_URL = "https://sheets.googleapis.com/v4/spreadsheets/abc"
 
@@ -138,12 +139,8 @@ class Server(ThreadingHTTPServer):
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    srv = Server()
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    with serving(Server()) as srv:
+        yield srv
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 import traceback
 import urllib.parse
 from collections.abc import Iterator
@@ -29,7 +28,7 @@ from sheetcrm.cli import cli
 from sheetcrm.exceptions import AuthError, PermissionDeniedError, SheetCRMError
 from sheetcrm.google import http as sheetcrm_http
 from sheetcrm.google.connect import ENV_API_URL
-from tests.helpers import write_service_account_key
+from tests.helpers import serving, write_service_account_key
 
 SA_EMAIL = "sheetcrm-odd@demo-project.iam.gserviceaccount.com"
 #: Issued by the token endpoint; deliberately not ya29.-shaped: only scrubbing by value hides it.
@@ -128,12 +127,8 @@ def _b64(part: str) -> str:
 
 @pytest.fixture(scope="module")
 def token_server() -> Iterator[TokenServer]:
-    srv = TokenServer()
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    with serving(TokenServer()) as srv:
+        yield srv
 
 
 @pytest.fixture

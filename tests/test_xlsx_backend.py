@@ -304,4 +304,4 @@ def test_added_computed_headers_are_shaded_like_the_template(tmp_path: Path) -> 
     assert not ws["A1"].fill.fill_type
     # The shading is added to styles.xml once and reused by the second write.
     assert len({c.style_id for c in ws[1][2:]}) == 1
-    assert len(openpyxl.load_workbook(path)._cell_styles) == 2
+    assert len(openpyxl.load_workbook(path)._cell_styles) == 2  # type: ignore[attr-defined]  # the cellXfs openpyxl read

@@ -186,7 +186,7 @@ def test_a_report_tab_is_written_without_touching_charts_images_or_other_sheets(
     path = tmp_path / "crm.xlsx"
     _xlsxwriter_workbook(path)
     before = _parts(path)
-    rows = [["Month", "Sales"], ["2026-10", 1200.5], ["=not a formula", dt.date(2026, 10, 31)]]
+    rows: list[list[object]] = [["Month", "Sales"], ["2026-10", 1200.5], ["=not a formula", dt.date(2026, 10, 31)]]
 
     XlsxBackend(path).replace_tab("Report 2026-10", rows)
 
