@@ -10,11 +10,12 @@ import string
 import pytest
 from babel.messages.mofile import read_mo
 
+import sheetcrm
 from sheetcrm.cells.parse import CellParseError, parse_date, parse_email, parse_enum, parse_money, parse_phone
 from sheetcrm.cells.wording import parse_problem
 from sheetcrm.cli import output_lang
 from sheetcrm.i18n import LOCALE_DIR, locale_language, tools, tr, translations
-from sheetcrm.schema import Stage
+from sheetcrm.schema import Stage, Tab
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +115,7 @@ def test_chinese_text_has_no_english_words_left(catalog) -> None:
         (parse_money, "abc", "'abc' 不是有效的金額；應為金額，例如"),
         (parse_phone, "call me", "'call me' 不是有效的電話號碼（含有字母）"),
         (parse_email, "a@", "'a@' 不是有效的電子郵件地址（@ 後面沒有內容）"),
+        (parse_email, "amy@gmail", "'amy@gmail' 不是有效的電子郵件地址（網域 'gmail' 沒有點，應像 example.com）"),
         (lambda v: parse_enum(v, Stage), "Closing", "'Closing' 不是有效的階段；應為下列之一：潛在, 確認需求"),
     ],
 )
@@ -122,3 +124,13 @@ def test_cells_that_do_not_parse_are_told_in_chinese(parser, value: str, expecte
         parser(value)
     assert parse_problem(str(err.value), "zh-TW").startswith(expected)
     assert parse_problem(str(err.value), "en") == str(err.value)
+
+
+def test_cell_problems_are_worded_in_the_language_asked_not_the_workbooks(make_workbook, small_crm) -> None:
+    small_crm[Tab.CONTACTS][0]["Phone"] = "call me"
+    workbook = sheetcrm.open(make_workbook(small_crm))
+    problems = {
+        lang: workbook.validate(lang).query("column.str.startswith('Phone')")["problem"] for lang in ("en", "zh-TW")
+    }
+    assert problems["en"].iloc[0].startswith("'call me' is not a phone number (it contains letters)")
+    assert problems["zh-TW"].iloc[0].startswith("'call me' 不是有效的電話號碼（含有字母）")

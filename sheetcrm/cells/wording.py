@@ -94,12 +94,28 @@ EXPECTED = (
     N_("a number like 1200, 1.200,5 or -3"),
 )
 _NO_YEAR = re.compile(r"^it has no year; it would be read as (?P<date>\S+), this year: add the year, like \S+$")
+#: Details that quote part of the value: pattern -> message with that part as {part}.
+_QUOTING = (
+    (
+        re.compile(r"^the domain (?P<part>.+) has no dot, as in example\.com$"),
+        N_("the domain {part} has no dot, as in example.com"),
+    ),
+    (re.compile(r"^(?P<part>.+) cannot come before the @$"), N_("{part} cannot come before the @")),
+    (re.compile(r"^(?P<part>.+) is not a domain name$"), N_("{part} is not a domain name")),
+)
 _ONE_OF = re.compile(r"^one of (?P<en>.*?)(?: \(or (?P<zh>.*)\))?$")
 
 
 @functools.cache
 def _known(lang: str) -> tuple[dict[str, str], dict[str, str]]:
     return {d: tr(lang, d) for d in DETAILS}, {e: tr(lang, e) for e in EXPECTED}
+
+
+def _worded_detail(detail: str, details: dict[str, str], lang: str) -> str:
+    for shape, template in _QUOTING:
+        if (quoted := shape.match(detail)) is not None:
+            return tr(lang, template, part=quoted["part"])
+    return details.get(detail, detail)
 
 
 def parse_problem(text: str, lang: str) -> str:
@@ -123,7 +139,7 @@ def parse_problem(text: str, lang: str) -> str:
                     lang, "it has no year; it would be read as {date}, this year: add the year", date=no_year["date"]
                 )
             else:
-                detail = details.get(detail, detail)
+                detail = _worded_detail(detail, details, lang)
             worded += tr(lang, " ({detail})", detail=detail)
         break
     if not sep:

@@ -18,7 +18,6 @@ import pandas as pd
 from sheetcrm.backends.base import RawTab
 from sheetcrm.cells.a1 import column_letters
 from sheetcrm.cells.parse import ParseOptions, blank_mask, is_blank, parse_column
-from sheetcrm.cells.wording import parse_problem
 from sheetcrm.exceptions import SchemaError
 from sheetcrm.schema import (
     TABS,
@@ -298,10 +297,6 @@ def bind_all(raw_tabs: dict[Tab, RawTab]) -> tuple[dict[Tab, Table], Settings, p
     if not settings.language_set:
         settings = settings.replace(language=infer_language(tables, raw_tabs))
     lang = str(settings.language)
-    if lang != Lang.EN:
-        for table in tables.values():
-            if len(table.problems):
-                table.problems["problem"] = table.problems["problem"].map(lambda t: parse_problem(str(t), lang))
     link_problems = link_tables(tables, lang)
     issues = (
         pd.DataFrame(

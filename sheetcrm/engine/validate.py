@@ -17,10 +17,11 @@ import pandas as pd
 
 from sheetcrm.cells.normalize import fold_name, normalize_company_name
 from sheetcrm.cells.parse import blank_mask
+from sheetcrm.cells.wording import parse_problem
 from sheetcrm.customers.transactions import purchase_mask, won_unrecorded
 from sheetcrm.engine.bind import PROBLEM_COLUMNS, ROW, Table, column_label, empty_problems
 from sheetcrm.i18n import N_, tr
-from sheetcrm.schema import PURCHASE_TYPES, RECORD_NOUN, TABS, ColumnType, Severity, Tab
+from sheetcrm.schema import PURCHASE_TYPES, RECORD_NOUN, TABS, ColumnType, Lang, Severity, Tab
 
 _TAB_ORDER = {t: i for i, t in enumerate(TABS)}
 
@@ -318,6 +319,16 @@ def likely_duplicate_problems(table: Table, lang: str = "en") -> list[pd.DataFra
     return out
 
 
+def worded_cell_problems(problems: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Binding's cell problems (worded in English, the parsers' own words) in ``lang``: the
+    same frame, its ``problem`` column translated once per distinct text."""
+    if lang == Lang.EN or not len(problems):
+        return problems
+    texts = problems["problem"].astype(str)
+    worded = {text: parse_problem(text, lang) for text in texts.unique()}
+    return problems.assign(problem=texts.map(worded))
+
+
 def validate_tables(
     tables: dict[Tab, Table], settings_problems: pd.DataFrame | None = None, lang: str = "en"
 ) -> pd.DataFrame:
@@ -334,7 +345,7 @@ def validate_tables(
     for tab, table in tables.items():
         if tab is Tab.LOG:
             continue
-        parts.append(table.problems)
+        parts.append(worded_cell_problems(table.problems, lang))
         parts.extend(required_problems(table, lang))
         parts.extend(duplicate_id_problems(table, lang))
         parts.extend(amount_problems(table, lang))
