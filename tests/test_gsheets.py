@@ -12,7 +12,7 @@ from gspread.utils import absolute_range_name
 import sheetcrm
 from sheetcrm.backends.gsheets import spreadsheet_key
 from sheetcrm.demo import make_demo
-from sheetcrm.exceptions import PermissionDeniedError, WorkbookNotFoundError
+from sheetcrm.exceptions import PermissionDeniedError, WorkbookNotFoundError, WorkbookWriteError
 from sheetcrm.schema import Tab
 from tests.helpers import AS_OF, upload_xlsx
 
@@ -163,6 +163,27 @@ def test_a_new_computed_column_grows_the_grid(fake, google_client) -> None:
     contacts = fake.get_values(key, "Contacts")
     assert "NESL" in contacts[0] and "Log" in fake.sheet_titles(key)
     assert contacts[1][contacts[0].index("NESL")] == "E"
+
+
+def test_a_sync_that_would_pass_the_cell_limit_says_how_to_make_room(fake, google_client) -> None:
+    key = fake.create_spreadsheet(
+        "full",
+        {
+            "Companies": [["ID", "Name"], ["CO-1", "Acme"]],
+            "Contacts": [["ID", "Name"], ["P-1", "Amy"]],
+            "Opportunities": [["ID", "Name", "Stage"], ["OP-1", "Deal", "Lead"]],
+            "Activities": [["ID", "Date", "Type", "Contact ID", "Amount"], ["A-1", 46330, "Purchase", "P-1", 10]],
+            "Archive": [["old"]],
+        },
+        fit_grid=True,
+    )
+    # An old tab whose grid (not its data) fills the spreadsheet up to Google's limit.
+    google_client.open_by_key(key).worksheet("Archive").resize(rows=1000, cols=9_999)
+    before = {title: fake.get_values(key, title) for title in fake.sheet_titles(key)}
+    with pytest.raises(WorkbookWriteError, match="past Google's limit of 10,000,000 cells") as caught:
+        _open(fake, google_client, key).sync(as_of=AS_OF)
+    assert "delete the empty rows and columns" in str(caught.value) and "nothing was written" in str(caught.value)
+    assert {title: fake.get_values(key, title) for title in fake.sheet_titles(key)} == before
 
 
 def test_large_plans_are_split_into_payloads_of_about_two_megabytes(monkeypatch) -> None:

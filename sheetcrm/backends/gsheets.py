@@ -187,7 +187,20 @@ def _api_error(exc: APIError, key: str, credentials: Any, action: str) -> SheetC
             else "share the spreadsheet with the account sheetcrm signs in as"
         )
         return PermissionDeniedError(f"no permission to {action} spreadsheet {key!r}; {share}")
-    return WorkbookWriteError(f"could not {action} spreadsheet {key!r}: {status} {google_message(exc)}")
+    message = google_message(exc)
+    if status == 400 and _CELL_LIMIT.search(message):
+        # Only growing the grid meets the limit, and that request is atomic.
+        return WorkbookWriteError(
+            f"could not {action} spreadsheet {key!r}: the new columns and Log rows would take it past Google's "
+            f"limit of 10,000,000 cells per spreadsheet ({message}); nothing was written. Make room, then run "
+            "again: delete the empty rows and columns at the end of each tab (Google counts every cell of the "
+            "grid, filled or not) and the tabs you no longer need, or move old Activities to another spreadsheet"
+        )
+    return WorkbookWriteError(f"could not {action} spreadsheet {key!r}: {status} {message}")
+
+
+#: Google's answer when a request would grow a spreadsheet past its cell limit.
+_CELL_LIMIT = re.compile(r"above the limit of [\d,]+ cells")
 
 
 def _reason(exc: APIError) -> str:
