@@ -351,20 +351,26 @@ def _req_add_protected_range(api: _Api, book: Spreadsheet, payload: dict[str, An
         raise _RequestError(f"A protected range with id {range_id} already exists.")
     for hole in protected.get("unprotectedRanges") or []:
         _grid_box(_sheet_for(book, hole.get("sheetId")), hole)
-    stored: dict[str, Any] = {"protectedRangeId": int(range_id), "range": grid_range}
-    if protected.get("description"):
-        stored["description"] = str(protected["description"])
-    if protected.get("warningOnly"):
-        stored["warningOnly"] = True
-    stored["requestingUserCanEdit"] = True
-    if protected.get("unprotectedRanges"):
-        stored["unprotectedRanges"] = [_clean_range(r) for r in protected["unprotectedRanges"]]
+    stored = _stored_protection(int(range_id), grid_range, protected)
     # "When writing: if this field [warningOnly] is true, then editors are ignored."
     if not protected.get("warningOnly"):
         stored["editors"] = _editors(protected.get("editors"))
     sheet.protected_ranges.append(stored)
     shown = {**copy.deepcopy(stored), "range": _clean_range(grid_range)}
     return {"addProtectedRange": {"protectedRange": shown}}
+
+
+def _stored_protection(range_id: int, grid_range: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """A protected range as the fake keeps it (editors aside), from what a request gave."""
+    stored: dict[str, Any] = {"protectedRangeId": range_id, "range": grid_range}
+    if given.get("description"):
+        stored["description"] = str(given["description"])
+    if given.get("warningOnly"):
+        stored["warningOnly"] = True
+    stored["requestingUserCanEdit"] = True
+    if given.get("unprotectedRanges"):
+        stored["unprotectedRanges"] = [_clean_range(r) for r in given["unprotectedRanges"]]
+    return stored
 
 
 def _req_update_protected_range(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> None:
@@ -396,14 +402,7 @@ def _req_update_protected_range(api: _Api, book: Spreadsheet, payload: dict[str,
     _grid_box(sheet, grid_range)
     for hole in updated.get("unprotectedRanges") or []:
         _grid_box(_sheet_for(book, hole.get("sheetId")), hole)
-    stored: dict[str, Any] = {"protectedRangeId": range_id, "range": grid_range}
-    if updated.get("description"):
-        stored["description"] = str(updated["description"])
-    if updated.get("warningOnly"):
-        stored["warningOnly"] = True
-    stored["requestingUserCanEdit"] = True
-    if updated.get("unprotectedRanges"):
-        stored["unprotectedRanges"] = [_clean_range(r) for r in updated["unprotectedRanges"]]
+    stored = _stored_protection(range_id, grid_range, updated)
     if not updated.get("warningOnly"):
         if old.get("warningOnly") and not _mask_reaches(tree, ["editors"]):
             # "if this field is changed from true to false and the editors field is not
