@@ -1235,13 +1235,8 @@ def _update_cells(item: dict[str, Any], sheet_ids: dict[str, int]) -> dict[str, 
 
 
 def _extended(value: Any) -> dict[str, Any]:
-    if value is None or value == "":
-        return {}
-    if isinstance(value, bool):
-        return {"userEnteredValue": {"boolValue": value}}
-    if isinstance(value, int | float):
-        return {"userEnteredValue": {"numberValue": value}}
-    return {"userEnteredValue": {"stringValue": str(value)}}
+    """:func:`_cell_data`, with an empty string left empty too."""
+    return {} if value == "" else _cell_data(value)
 
 
 def _same_row(now: list[Any], before: list[Any]) -> bool:

@@ -1071,6 +1071,24 @@ def _copy_member(zin: zipfile.ZipFile, info: zipfile.ZipInfo, zout: zipfile.ZipF
         shutil.copyfileobj(src, dst, CHUNK)
 
 
+def _patch_member(
+    zin: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    zout: zipfile.ZipFile,
+    pkg: Package,
+    edit: SheetEdit,
+    on_part: Callable[[str], None] | None,
+) -> None:
+    """Stream worksheet ``info`` from ``zin`` to ``zout`` with the cells of ``edit`` changed."""
+    if on_part:
+        on_part(info.filename)
+    with (
+        zin.open(info) as src,
+        zout.open(_out_info(info, zout.compresslevel), "w", force_zip64=False) as dst,
+    ):
+        _SheetWriter(pkg, edit).patch(src, dst, -1)
+
+
 def _out_info(info: zipfile.ZipInfo, level: int | None) -> zipfile.ZipInfo:
     out = zipfile.ZipInfo(info.filename, info.date_time)
     # A ZipInfo handed to ZipFile.open/writestr carries its own level (None: zlib's default
@@ -1179,13 +1197,7 @@ def rewrite(
         for info in zin.infolist():
             name = info.filename
             if name in by_part:
-                if on_part:
-                    on_part(name)
-                with (
-                    zin.open(info) as src,
-                    zout.open(_out_info(info, zout.compresslevel), "w", force_zip64=False) as dst,
-                ):
-                    _SheetWriter(pkg, by_part[name]).patch(src, dst, -1)
+                _patch_member(zin, info, zout, pkg, by_part[name], on_part)
             elif name in late_parts:
                 deferred[name] = info
             else:
@@ -1197,13 +1209,7 @@ def rewrite(
             if name == pkg.styles_part:
                 continue
             if name in more_parts:
-                if on_part:
-                    on_part(name)
-                with (
-                    zin.open(info) as src,
-                    zout.open(_out_info(info, zout.compresslevel), "w", force_zip64=False) as dst,
-                ):
-                    _SheetWriter(pkg, more_parts[name]).patch(src, dst, -1)
+                _patch_member(zin, info, zout, pkg, more_parts[name], on_part)
             elif name in added:
                 _write_member(zout, info, added.pop(name))
             else:
