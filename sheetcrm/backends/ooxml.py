@@ -28,6 +28,8 @@ from typing import IO, Any
 
 from lxml import etree
 
+from sheetcrm.cells.serial import SERIAL_EPOCH
+
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 DOC_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -36,7 +38,6 @@ WORKSHEET_TYPE = DOC_REL_NS + "/worksheet"
 WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 
 CHUNK = 1 << 20
-_EPOCH = dt.datetime(1899, 12, 30)
 _R_ATTR = re.compile(rb'(?:^|\s)r="(\d+)"')
 _CELL_ATTR = re.compile(rb'(?:^|\s)(r|s|t)="([^"]*)"')
 _T_ATTR = re.compile(rb'(?:^|\s)t="([^"]*)"')
@@ -104,10 +105,10 @@ def escape_text(value: str) -> str:
 def to_serial(value: dt.date | dt.datetime | dt.time | dt.timedelta) -> float:
     """Excel's serial number for a date, date-time, time of day or duration."""
     if isinstance(value, dt.datetime):
-        delta = value.replace(tzinfo=None) - _EPOCH
+        delta = value.replace(tzinfo=None) - SERIAL_EPOCH
         return delta.days + delta.seconds / 86400 + delta.microseconds / 86_400_000_000
     if isinstance(value, dt.date):
-        return float((value - _EPOCH.date()).days)
+        return float((value - SERIAL_EPOCH.date()).days)
     if isinstance(value, dt.time):
         return (value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6) / 86400
     return value.total_seconds() / 86400
