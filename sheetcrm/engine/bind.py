@@ -7,7 +7,6 @@ indexed alike; the ``_row`` column holds each record's 1-based sheet row.
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,6 +97,10 @@ class Table:
     #: Reference column -> the ID each record links to (None: blank or no match), set by
     #: linking (:mod:`sheetcrm.engine.link`); the typed column holds the same IDs.
     resolved: dict[str, pd.Series] = field(default_factory=dict)
+    #: The new IDs linking issued for this tab's blank ID cells (indexed like ``typed``),
+    #: None before linking. Compute takes them from here instead of issuing them again:
+    #: issuing scans every ID and reference of the workbook.
+    issued_ids: pd.Series | None = None
 
     @property
     def tab(self) -> Tab:
@@ -192,10 +195,9 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
                     break
                 instructions.append(first_row + k)
     present = list(headers.positions.items())
-    # One transpose of the ragged rows (short rows padded with None), in C.
-    columns = list(itertools.zip_longest(*rows)) if rows else []
+    grid = _grid(rows)
     raw_frame = pd.DataFrame(
-        {key: _raw_cells(columns, pos, len(rows)) for key, pos in present},
+        {key: _raw_cells(grid, pos) for key, pos in present},
         index=pd.RangeIndex(len(rows)),
         dtype=object,
     )
@@ -329,7 +331,10 @@ def link_tables(tables: dict[Tab, Table], lang: str) -> pd.DataFrame:
     from sheetcrm.engine.ids import issue_ids
     from sheetcrm.engine.link import link_references
 
-    resolved, problems = link_references(tables, issue_ids(tables), lang)
+    issued = issue_ids(tables)
+    for tab, new in issued.items():
+        tables[tab].issued_ids = new
+    resolved, problems = link_references(tables, issued, lang)
     for tab, columns in resolved.items():
         table = tables[tab]
         for key, ids in columns.items():
@@ -355,13 +360,29 @@ def infer_language(tables: dict[Tab, Table], raw_tabs: dict[Tab, RawTab]) -> Lan
     return Lang.ZH_TW if texts and chinese * 2 > len(texts) else Lang.EN
 
 
-def _raw_cells(columns: list[tuple[object, ...]], pos: int, n: int) -> np.ndarray:
-    """Column ``pos`` of the transposed rows as an object array of ``n`` cells: None for
-    a blank cell (NaN, NaT and NA included) and past the end of every row."""
-    out = np.full(n, None, dtype=object)
-    if pos < len(columns):
-        out[:] = columns[pos]
-        out[pd.isna(out)] = None
+def _grid(rows: list[list[object]]) -> np.ndarray:
+    """The ragged rows as one 2-d object array, short rows padded with None: one
+    conversion in C, each column then a slice (a tuple per column, as a transpose gives,
+    costs several times more to turn into arrays)."""
+    width = max(map(len, rows), default=0)
+    padded = [r if len(r) == width else [*r, *[None] * (width - len(r))] for r in rows]
+    grid = np.empty((len(rows), width), dtype=object)
+    try:
+        grid[:] = padded
+    except ValueError:  # a cell that is itself a sequence: one cell at a time
+        for i, row in enumerate(padded):
+            for j, value in enumerate(row):
+                grid[i, j] = value
+    return grid
+
+
+def _raw_cells(grid: np.ndarray, pos: int) -> np.ndarray:
+    """Column ``pos`` of ``grid`` as an object array: None for a blank cell (NaN, NaT and
+    NA included) and past the end of every row."""
+    if pos >= grid.shape[1]:
+        return np.full(grid.shape[0], None, dtype=object)
+    out = grid[:, pos].copy()
+    out[pd.isna(out)] = None
     return out
 
 
