@@ -7,6 +7,7 @@ indexed alike; the ``_row`` column holds each record's 1-based sheet row.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -361,19 +362,31 @@ def infer_language(tables: dict[Tab, Table], raw_tabs: dict[Tab, RawTab]) -> Lan
 
 
 def _grid(rows: list[list[object]]) -> np.ndarray:
-    """The ragged rows as one 2-d object array, short rows padded with None: one
-    conversion in C, each column then a slice (a tuple per column, as a transpose gives,
-    costs several times more to turn into arrays)."""
-    width = max(map(len, rows), default=0)
-    padded = [r if len(r) == width else [*r, *[None] * (width - len(r))] for r in rows]
-    grid = np.empty((len(rows), width), dtype=object)
-    try:
-        grid[:] = padded
-    except ValueError:  # a cell that is itself a sequence: one cell at a time
-        for i, row in enumerate(padded):
-            for j, value in enumerate(row):
-                grid[i, j] = value
+    """The ragged rows as one 2-d object array, None past the end of a short row. Rows of
+    one length go in together, each group converted in C; each column is then a slice (a
+    transpose into a tuple per column costs several times more to turn into arrays)."""
+    n = len(rows)
+    lengths = np.fromiter(map(len, rows), dtype=np.intp, count=n)
+    width = int(lengths.max()) if n else 0
+    grid = np.full((n, width), None, dtype=object)
+    for length in np.unique(lengths).tolist():
+        if not length:
+            continue
+        at = np.flatnonzero(lengths == length)
+        group = [rows[i] for i in at.tolist()]
+        part = np.empty((len(group), length), dtype=object)
+        try:
+            part[:] = group
+        except ValueError:  # a cell that is itself a sequence: one cell at a time
+            for i, row in enumerate(group):
+                for j, value in enumerate(row):
+                    part[i, j] = value
+        grid[at, :length] = part
     return grid
+
+
+#: Cell types that are never missing: a column of only these (and None) needs no NaN check.
+_NEVER_NA = frozenset({str, int, bool, type(None), dt.datetime, dt.date, dt.time, dt.timedelta})
 
 
 def _raw_cells(grid: np.ndarray, pos: int) -> np.ndarray:
@@ -382,7 +395,8 @@ def _raw_cells(grid: np.ndarray, pos: int) -> np.ndarray:
     if pos >= grid.shape[1]:
         return np.full(grid.shape[0], None, dtype=object)
     out = grid[:, pos].copy()
-    out[pd.isna(out)] = None
+    if not set(map(type, out)) <= _NEVER_NA:
+        out[pd.isna(out)] = None
     return out
 
 
