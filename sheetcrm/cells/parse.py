@@ -1371,13 +1371,43 @@ def _settled_column(arr: np.ndarray, form: Literal["NFC", "NFKC"]) -> np.ndarray
     return arr.copy()
 
 
+#: Texts joined by :data:`_JOIN` that are all addresses :func:`parse_email` returns as
+#: they are (plain lower-case ASCII).
+_SIMPLE_EMAILS_RE = re.compile(rf"(?:(?:{_SIMPLE_EMAIL_RE.pattern}){re.escape(_JOIN)})*", re.ASCII)
+#: Texts joined by :data:`_JOIN` that are all Taiwan numbers written as bare digits with
+#: the trunk 0 (``0912345678``): :func:`parse_phone` gives ``+886`` and the rest.
+_TRUNK_PHONES_RE = re.compile(rf"(?:0[1-9][0-9]{{5,11}}{re.escape(_JOIN)})*", re.ASCII)
+
+
+def _common_column(arr: np.ndarray, ctype: ColumnType) -> np.ndarray | None:
+    """The typed values of a column whose every cell is missing or in the form most cells
+    take (settled text, a plain email address, a bare Taiwan number), each checked over
+    one joined string in C; None when any cell is not (the cells are then parsed one by
+    one)."""
+    form = _IDENTITY_FORMS.get(ctype)
+    if form is not None:
+        return _settled_column(arr, form)
+    if ctype not in (ColumnType.EMAIL, ColumnType.PHONE):
+        return None
+    texts = _texts_or_none(arr)
+    if texts is None or not texts[1]:
+        return None
+    pattern = _SIMPLE_EMAILS_RE if ctype is ColumnType.EMAIL else _TRUNK_PHONES_RE
+    if pattern.fullmatch(_JOIN.join(texts[1]) + _JOIN) is None:
+        return None
+    out = arr.copy()
+    if ctype is ColumnType.PHONE:
+        out[~texts[0]] = ["+886" + t[1:] for t in texts[1]]
+    return out
+
+
 def _parse_generic(values: pd.Series, ctype: ColumnType, parse_one: Callable[[Any], Any]) -> tuple[Any, np.ndarray]:
     arr = values.to_numpy(dtype=object)
+    if len(arr):
+        common = _common_column(arr, ctype)
+        if common is not None:
+            return common, np.full(len(arr), None, dtype=object)
     form = _IDENTITY_FORMS.get(ctype)
-    if form is not None and len(arr):
-        settled = _settled_column(arr, form)
-        if settled is not None:
-            return settled, np.full(len(arr), None, dtype=object)
     codes, uniques = _factorize(arr)
     k = len(uniques)
     typed: list[Any] = [None] * (k + 1)
