@@ -202,6 +202,7 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
         index=pd.RangeIndex(len(rows)),
         dtype=object,
     )
+    del grid  # a second reference to every cell, not kept while the columns are parsed
     raw_frame[ROW] = raw_frame.index + first_row
     if instructions:
         raw_frame = raw_frame[~raw_frame[ROW].isin(instructions)]
@@ -374,13 +375,10 @@ def _grid(rows: list[list[object]]) -> np.ndarray:
             continue
         at = np.flatnonzero(lengths == length)
         group = [rows[i] for i in at.tolist()]
+        # Into an object array of the final shape: a cell that is itself a sequence
+        # stays one cell.
         part = np.empty((len(group), length), dtype=object)
-        try:
-            part[:] = group
-        except ValueError:  # a cell that is itself a sequence: one cell at a time
-            for i, row in enumerate(group):
-                for j, value in enumerate(row):
-                    part[i, j] = value
+        part[:] = group
         grid[at, :length] = part
     return grid
 
