@@ -22,8 +22,8 @@ from sheetcrm.customers.rfm import customer_index, flat_scores, rfm_table, value
 from sheetcrm.customers.rhythm import rhythm_table
 from sheetcrm.customers.transactions import attach_company, transactions
 from sheetcrm.engine.bind import ROW, Table
-from sheetcrm.engine.ids import fill_ids as fill_ids  # where tests import it from
 from sheetcrm.engine.ids import ID_TABS, issue_ids
+from sheetcrm.engine.ids import fill_ids as fill_ids  # where tests import it from
 from sheetcrm.engine.ids import next_ids as next_ids  # where team/ imports it from
 from sheetcrm.pipeline.stages import advance_stages, evidence_seen
 from sheetcrm.schema import (
