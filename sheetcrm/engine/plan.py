@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sheetcrm.backends.base import ChangeKind, WritePlan, empty_cells, log_entry
+from sheetcrm.backends.base import ChangeKind, WritePlan, empty_cells, id_fill_entries, log_entry
 from sheetcrm.cells.parse import ParseOptions, blank_mask, is_blank, map_distinct, parse_column
 from sheetcrm.engine.bind import ROW, Table
 from sheetcrm.engine.compute import Computed, as_of_date
@@ -65,7 +65,8 @@ class Plan:
     """The write plan and what it means.
 
     ``write``: what goes to the backend. ``log_changes``: one row per change to a
-    people's cell (ID filled, Stage advanced, a person's Stage change noticed).
+    people's cell (ID filled, Stage advanced, a person's Stage change noticed), even where
+    the Log tab gets one row for a run of ID fills.
     """
 
     write: WritePlan
@@ -95,7 +96,14 @@ def plan(
     stage_parts: list[pd.DataFrame] = []
     computed_parts: list[pd.DataFrame] = []
     headers: list[tuple[Tab, str, int, str]] = []
+    #: One row per change to a people's cell (the plan's ``log_changes``)...
+    change_rows: list[dict[str, Any]] = []
+    #: ...and the Log tab's rows about them, where a run of ID fills is one row.
     log_rows: list[dict[str, Any]] = []
+
+    def both(entry: dict[str, Any]) -> None:
+        change_rows.append(entry)
+        log_rows.append(entry)
 
     for tab, table in tables.items():
         spec = table.spec
@@ -126,8 +134,9 @@ def plan(
             filled = log_entry(
                 now, run_id, table.title, "", id_header, "", "", tr(lang, "filled a missing ID"), about="ID"
             )
-            # An unnumbered workbook fills an ID on every row: one entry copied per new ID.
-            log_rows.extend({**filled, LogField.ID: new, LogField.NEW: new} for new in new_ids.tolist())
+            filled_ids = new_ids.tolist()
+            change_rows.extend({**filled, LogField.ID: new, LogField.NEW: new} for new in filled_ids)
+            log_rows.extend(id_fill_entries(filled, filled_ids, lang))
 
         if tab is Tab.OPPORTUNITIES and len(computed.stages):
             stages = computed.stages
@@ -158,7 +167,7 @@ def plan(
                     stages.loc[idx, "Stage Reason"].tolist(),
                     strict=True,
                 ):
-                    log_rows.append(
+                    both(
                         log_entry(
                             now,
                             run_id,
@@ -179,7 +188,7 @@ def plan(
                 table.raw.loc[person, "Stage"].tolist(),
                 strict=True,
             ):
-                log_rows.append(
+                both(
                     log_entry(
                         now,
                         run_id,
@@ -231,7 +240,7 @@ def plan(
     parts = [p for p in (*ids_parts, *stage_parts, *computed_parts) if len(p)]
     cells = pd.concat(parts, ignore_index=True) if parts else empty_cells()
     changed = [LogField.TAB, LogField.ID, LogField.COLUMN, LogField.OLD, LogField.NEW, LogField.REASON]
-    log_frame = pd.DataFrame({str(f): [r[f] for r in log_rows] for f in changed}, columns=[str(f) for f in changed])
+    log_frame = pd.DataFrame({str(f): [r[f] for r in change_rows] for f in changed}, columns=[str(f) for f in changed])
     log_title = tables[Tab.LOG].title
     log_header = [c.header(lang) for c in LOG.columns]
     computed_count = int((cells["kind"] == ChangeKind.COMPUTED).sum()) if len(cells) else 0
@@ -263,6 +272,7 @@ def plan(
             log_title=log_title,
             log_header=log_header,
             read=read,
+            language=lang,
             header_rows={t.title: t.header_row for t in tables.values() if t.header_row != 1},
         ),
         log_frame,
