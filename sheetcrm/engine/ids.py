@@ -3,7 +3,8 @@
 Pure: bound tables in, a Series of new IDs per tab out. An ID is never issued twice: new
 numbers continue after the highest one the tab holds, the Log has ever recorded for the
 tab's prefix (one ID or a run "first – last"; so a deleted record's ID is not handed to a
-new row), and any reference in another tab still names (a reference to a deleted record stays dangling, not re-pointed).
+new row), and any reference in another tab still names (a reference to a deleted record
+stays dangling, not re-pointed).
 """
 
 from __future__ import annotations
