@@ -811,10 +811,14 @@ class _SheetWriter:
             first = _LETTERS_AT.match(body, len(opener)) if body.startswith(opener) else None
             # A first cell without its reference hides where the row starts: nothing before it.
             first_col = column_index(first.group(0)) if first is not None else -1
-        before = [c < first_col for c in edit.cols]
-        if any(not b and c <= last_col for b, c in zip(before, edit.cols, strict=True)):
-            return None
-        if len(set(edit.cols)) < len(edit.cols):
+        cols = edit.cols
+        if min(cols) > last_col:
+            before = None  # the usual case: everything goes after the last cell
+        else:
+            before = [c < first_col for c in cols]
+            if any(not b and c <= last_col for b, c in zip(before, cols, strict=True)):
+                return None
+        if len(set(cols)) < len(cols):
             return None
         if edit.guard_col >= 0:
             held = None
@@ -835,7 +839,9 @@ class _SheetWriter:
         clean = _SPANS.sub(b"", attrs).rstrip(b"/").rstrip()
         if not _R_ATTR.search(clean):
             clean = b' r="%d"' % number + clean
-        order = sorted(range(len(xml)), key=edit.cols.__getitem__)
+        order = sorted(range(len(xml)), key=cols.__getitem__)
+        if before is None:
+            return b"".join([b"<" + p + b"row" + clean + b">", body, *(xml[i] for i in order), b"</" + p + b"row>"])
         head = [xml[i] for i in order if before[i]]
         tail = [xml[i] for i in order if not before[i]]
         return b"".join([b"<" + p + b"row" + clean + b">", *head, body, *tail, b"</" + p + b"row>"])
