@@ -144,6 +144,8 @@ def id_fill_entries(template: dict[str, Any], ids: Sequence[str], lang: str) -> 
     becomes one row whose ID and New read ``first – last`` and whose reason counts them,
     so a first sync that numbers 100,000 rows logs one row, not 100,000. Each row keeps the
     IDs it stands for under :data:`LOG_IDS`, for :func:`reconcile_log`."""
+    if _one_run(ids):
+        return [_fill_run(template, list(ids), lang)]
     entries: list[dict[str, Any]] = []
     run: list[str] = []
     last: tuple[str, int] | None = None
@@ -158,6 +160,17 @@ def id_fill_entries(template: dict[str, Any], ids: Sequence[str], lang: str) -> 
     if run:
         entries.append(_fill_run(template, run, lang))
     return entries
+
+
+def _one_run(ids: Sequence[str]) -> bool:
+    """Whether ``ids`` are one run as :func:`~sheetcrm.engine.ids.fill_ids` issues them
+    (one prefix, consecutive numbers of one width), checked without parsing each."""
+    m = _TRAILING_NUMBER.match(ids[0]) if len(ids) > 1 else None
+    if m is None:
+        return False
+    prefix, digits = m[1], m[2]
+    start = int(digits)
+    return list(ids) == [f"{prefix}{n:0{len(digits)}d}" for n in range(start, start + len(ids))]
 
 
 def _fill_run(template: dict[str, Any], run: list[str], lang: str) -> dict[str, Any]:

@@ -96,7 +96,8 @@ def plan(
     stage_parts: list[pd.DataFrame] = []
     computed_parts: list[pd.DataFrame] = []
     headers: list[tuple[Tab, str, int, str]] = []
-    #: One row per change to a people's cell (the plan's ``log_changes``)...
+    #: One row per change to a people's cell (the plan's ``log_changes``), in frames...
+    change_parts: list[pd.DataFrame] = []
     change_rows: list[dict[str, Any]] = []
     #: ...and the Log tab's rows about them, where a run of ID fills is one row.
     log_rows: list[dict[str, Any]] = []
@@ -104,6 +105,11 @@ def plan(
     def both(entry: dict[str, Any]) -> None:
         change_rows.append(entry)
         log_rows.append(entry)
+
+    def settle() -> None:
+        if change_rows:
+            change_parts.append(_change_frame(change_rows))
+            change_rows.clear()
 
     for tab, table in tables.items():
         spec = table.spec
@@ -134,9 +140,13 @@ def plan(
             filled = log_entry(
                 now, run_id, table.title, "", id_header, "", "", tr(lang, "filled a missing ID"), about="ID"
             )
-            filled_ids = new_ids.tolist()
-            change_rows.extend({**filled, LogField.ID: new, LogField.NEW: new} for new in filled_ids)
-            log_rows.extend(id_fill_entries(filled, filled_ids, lang))
+            settle()
+            # A frame, not a dict per ID: an unnumbered workbook fills hundreds of thousands.
+            filled_ids = new_ids.to_numpy(dtype=object)
+            change_parts.append(
+                pd.DataFrame({str(f): filled_ids if f in (LogField.ID, LogField.NEW) else filled[f] for f in _CHANGED})
+            )
+            log_rows.extend(id_fill_entries(filled, filled_ids.tolist(), lang))
 
         if tab is Tab.OPPORTUNITIES and len(computed.stages):
             stages = computed.stages
@@ -239,8 +249,8 @@ def plan(
 
     parts = [p for p in (*ids_parts, *stage_parts, *computed_parts) if len(p)]
     cells = pd.concat(parts, ignore_index=True) if parts else empty_cells()
-    changed = [LogField.TAB, LogField.ID, LogField.COLUMN, LogField.OLD, LogField.NEW, LogField.REASON]
-    log_frame = pd.DataFrame({str(f): [r[f] for r in change_rows] for f in changed}, columns=[str(f) for f in changed])
+    settle()
+    log_frame = pd.concat(change_parts, ignore_index=True) if change_parts else _change_frame([])
     log_title = tables[Tab.LOG].title
     log_header = [c.header(lang) for c in LOG.columns]
     computed_count = int((cells["kind"] == ChangeKind.COMPUTED).sum()) if len(cells) else 0
@@ -279,6 +289,14 @@ def plan(
         computed_count,
         len(headers),
     )
+
+
+#: The columns of a plan's ``log_changes``.
+_CHANGED = (LogField.TAB, LogField.ID, LogField.COLUMN, LogField.OLD, LogField.NEW, LogField.REASON)
+
+
+def _change_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame({str(f): [r[f] for r in rows] for f in _CHANGED}, columns=[str(f) for f in _CHANGED])
 
 
 def stage_counts(stages: pd.DataFrame) -> dict[str, int]:
