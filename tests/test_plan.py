@@ -11,6 +11,7 @@ import pytest
 
 from sheetcrm.backends.base import (
     LOG_IDS,
+    LOG_SUMMARY,
     ChangeKind,
     WritePlan,
     empty_cells,
@@ -230,6 +231,23 @@ def test_reconcile_log_matches_the_record_and_the_column() -> None:
         "not changed: row now holds ID ''",
     ]
     assert reconcile_log(WritePlan(empty_cells()), skipped) == []
+
+
+def test_reconcile_log_counts_the_skips_in_the_summary_not_in_a_notice_after_it() -> None:
+    plan_ = WritePlan(
+        empty_cells(),
+        log=[
+            log_entry(NOW, "r", "Contacts", "P-0005", "ID", "", "P-0005", "filled a missing ID", about="ID"),
+            {**log_entry(NOW, "r", reason="sync as of 2026-11-22"), LOG_SUMMARY: True},
+            log_entry(NOW, "r", "Contacts", reason="P(alive) not fitted"),
+        ],
+    )
+    rows = reconcile_log(plan_, [_skip("Contacts", "P-0005", "ID", "edited")])
+    assert [r[7] for r in rows] == [
+        "not changed: edited",
+        "sync as of 2026-11-22; 1 cell(s) skipped because the sheet changed meanwhile",
+        "P(alive) not fitted",
+    ]
 
 
 def test_reconcile_log_splits_a_run_of_fills_around_the_skipped_ones() -> None:

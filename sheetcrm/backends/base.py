@@ -68,7 +68,8 @@ class WritePlan:
     added to the right of a header (in row ``header_rows.get(title, 1)``). ``log``: rows for
     the Log tab, each keyed by :class:`~sheetcrm.schema.LogField` plus :data:`LOG_ABOUT`
     (the schema key of the column the row is about, for matching skipped changes) and, for a
-    row standing for a run of ID fills, :data:`LOG_IDS`; the last row is the run's summary.
+    row standing for a run of ID fills, :data:`LOG_IDS`; the run's summary is the row marked
+    :data:`LOG_SUMMARY` (notices may follow it), else the last.
     ``appends``: new rows added below a tab's last row
     (:class:`sheetcrm.backends.append.NewRows`; see that module for the rule).
     ``read``: the :attr:`RawTab.token` of each tab the plan was made from.
@@ -128,6 +129,9 @@ def skip_reason(kind: str, id_col: int, held_id: Any, record_id: Any, cas: bool,
 LOG_ABOUT = "about"
 
 
+#: Key marking a run's summary row in a plan's ``log`` (rows after it are notices).
+LOG_SUMMARY = "summary"
+
 #: Key of a Log row standing for a run of ID fills: the IDs it stands for, in order.
 LOG_IDS = "ids"
 
@@ -185,12 +189,22 @@ def reconcile_log(plan: WritePlan, skipped: list[dict[str, Any]]) -> list[list[A
     """The Log rows to write, encoded in the Log tab's column order, once the backend knows
     what it skipped: rows about ID fills, Stage moves, Owner assignments and added rows
     that did not happen say why instead (a run of ID fills is split around the skipped
-    ones), and the run's summary row (the last) says how many were skipped."""
+    ones), and the run's summary row (marked :data:`LOG_SUMMARY`, else the last) says how
+    many were skipped."""
     if not plan.log:
         return []
     gone = {(s["tab"], str(norm_cell(s.get("id"))), s.get("column")): s for s in skipped}
     rows: list[list[Any]] = []
-    for entry in plan.log[:-1]:
+    at = summary_at(plan.log)
+    for i, entry in enumerate(plan.log):
+        if i == at:
+            summary = dict(entry)
+            if skipped:
+                summary[LogField.REASON] = (
+                    f"{summary[LogField.REASON]}; {len(skipped)} cell(s) skipped because the sheet changed meanwhile"
+                )
+            rows.append(encode_log_row(summary))
+            continue
         about = entry.get(LOG_ABOUT)
         ids = entry.get(LOG_IDS)
         if ids and about and gone:
@@ -209,12 +223,13 @@ def reconcile_log(plan: WritePlan, skipped: list[dict[str, Any]]) -> list[list[A
         if hit is not None:
             entry = {**entry, **_not_done(hit)}
         rows.append(encode_log_row(entry))
-    summary = dict(plan.log[-1])
-    if skipped:
-        summary[LogField.REASON] = (
-            f"{summary[LogField.REASON]}; {len(skipped)} cell(s) skipped because the sheet changed meanwhile"
-        )
-    return [*rows, encode_log_row(summary)]
+    return rows
+
+
+def summary_at(log: list[dict[str, Any]]) -> int:
+    """Where a plan's ``log`` holds the run's summary: the row marked :data:`LOG_SUMMARY`
+    (a sync's notices follow it), else the last."""
+    return next((i for i, e in enumerate(log) if e.get(LOG_SUMMARY)), len(log) - 1)
 
 
 def _not_done(hit: dict[str, Any]) -> dict[str, Any]:

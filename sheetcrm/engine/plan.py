@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sheetcrm.backends.base import ChangeKind, WritePlan, empty_cells, id_fill_entries, log_entry
+from sheetcrm.backends.base import LOG_SUMMARY, ChangeKind, WritePlan, empty_cells, id_fill_entries, log_entry
 from sheetcrm.cells.parse import ParseOptions, blank_mask, is_blank, map_distinct, parse_column
 from sheetcrm.engine.bind import ROW, Table
 from sheetcrm.engine.compute import Computed, as_of_date
@@ -272,7 +272,7 @@ def plan(
             log_entry(now, run_id, titles.get(n.tab, "") if n.tab else "", reason=n.text(lang))
             for n in computed.notices
         ]
-        write_log = [*log_rows, log_entry(now, run_id, reason=summary), *notes]
+        write_log = [*log_rows, {**log_entry(now, run_id, reason=summary), LOG_SUMMARY: True}, *notes]
     read = {tab: table.token for tab, table in tables.items() if table.token is not None}
     return Plan(
         WritePlan(
