@@ -221,7 +221,7 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
         values, problems = parse_column(source, col, opts)
         typed[col.key] = values.reset_index(drop=True)
         if col.key in raw_frame:
-            bad = problems.notna().to_numpy()
+            bad = np.not_equal(problems.to_numpy(), None)  # a message or None
             if bad.any():
                 unparsed[col.key] = bad
                 problem_parts.append(
