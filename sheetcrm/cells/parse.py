@@ -1335,13 +1335,17 @@ def _settled_text(value: Any, form: Literal["NFC", "NFKC"]) -> bool:
 _JOIN = "\x00"
 
 
+#: None as an array, for comparing object arrays with None cell by cell.
+_NONE = np.array(None)
+
+
 def _texts_or_none(arr: np.ndarray) -> tuple[np.ndarray, list[str]] | None:
     """For an object array of only ``str`` and None cells: (the None mask, the texts);
     otherwise None."""
     kinds = set(map(type, arr))
     if not kinds <= {str, type(None)}:
         return None
-    missing = np.equal(arr, None) if type(None) in kinds else np.zeros(len(arr), dtype=bool)
+    missing = np.equal(arr, _NONE) if type(None) in kinds else np.zeros(len(arr), dtype=bool)
     return missing, (arr[~missing] if type(None) in kinds else arr).tolist()
 
 

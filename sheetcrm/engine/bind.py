@@ -221,7 +221,7 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
         values, problems = parse_column(source, col, opts)
         typed[col.key] = values.reset_index(drop=True)
         if col.key in raw_frame:
-            bad = np.not_equal(problems.to_numpy(), None)  # a message or None
+            bad = np.not_equal(problems.to_numpy(), _NONE)  # a message or None
             if bad.any():
                 unparsed[col.key] = bad
                 problem_parts.append(
@@ -408,6 +408,10 @@ def _blank_rows(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
             break
         blank[rows] = blank_mask(frame[key].to_numpy(dtype=object)[rows])
     return blank
+
+
+#: None as an array, for comparing object arrays with None cell by cell.
+_NONE = np.array(None)
 
 
 def _id_text(value: object) -> str | None:
