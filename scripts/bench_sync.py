@@ -360,9 +360,9 @@ def xlsx_sync(path: Path, rss: PeakRSS, label: str) -> tuple[dict[str, tuple[flo
     cpu: dict[str, float] = {}
     backend = XlsxBackend(path)
     print(f"{label}:")
-    raw = cpu_timed("read", rss, backend.read, results, cpu)
-    tables, settings, settings_problems = cpu_timed("bind", rss, lambda: bind_all(raw), results, cpu)
-    del raw  # as sync_target does: the bound tables are all the later steps need
+    # Popped by bind, as sync_target lets go of it: the bound tables are all the later steps need.
+    read = {"raw": cpu_timed("read", rss, backend.read, results, cpu)}
+    tables, settings, settings_problems = cpu_timed("bind", rss, lambda: bind_all(read.pop("raw")), results, cpu)
     problems = cpu_timed("validate", rss, lambda: validate_tables(tables, settings_problems), results, cpu)
     computed = cpu_timed("compute", rss, lambda: compute(tables, settings, AS_OF, problems), results, cpu)
     the_plan = cpu_timed("plan", rss, lambda: plan(tables, computed, settings, AS_OF, "bench"), results, cpu)
