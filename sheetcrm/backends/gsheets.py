@@ -125,8 +125,6 @@ class SheetInfo:
     locks: frozenset[int] = frozenset()
     #: IDs of the locks on the sheet that a sync left behind (removed by the next write).
     stale_locks: frozenset[int] = frozenset()
-    #: The sheetcrm row tag of each row from row 2 on (None: untagged), as first read.
-    tags: list[int | None] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -244,8 +242,11 @@ class GoogleSheetsBackend:
                 self.key,
                 params={
                     "includeGridData": "false",
+                    # No grid data: its row metadata comes one entry per grid row, so a tab
+                    # with a huge empty grid would make this answer huge (row tags are read
+                    # under the lock, for the used rows only: _reread_range).
                     "fields": "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
-                    f"protectedRanges(protectedRangeId,description),data.{rowtags.ROW_TAG_FIELDS})",
+                    "protectedRanges(protectedRangeId,description))",
                 },
             )
         except APIError as exc:
@@ -267,7 +268,6 @@ class GoogleSheetsBackend:
                 index,
                 frozenset(pid for pid, text in described if text.startswith(LOCK_DESCRIPTION)),
                 frozenset(pid for pid, text in described if _stale_lock(text)),
-                rowtags.tags_of([m for grid in sheet.get("data", [])[:1] for m in grid.get("rowMetadata", [])])[1:],
             )
         return out
 
@@ -365,9 +365,13 @@ class GoogleSheetsBackend:
                     # Under the lock: the bottom rows re-read here stay where they are.
                     appended = append_ranges(self, w.sheets, plan.appends, report)
                 data.extend(appended if plan.appends else [])
-                guard = _guards(w, targets, reread) + swaps
+                tag_guards = _guards(w, targets, reread)
+                # The tags this sync (or one that died) put on rows go with the write. Only
+                # behind a guard, which re-creates a tag just before: a delete whose filter
+                # matches nothing is not documented as harmless.
+                clear = [rowtags.clear_all()] if tag_guards else []
                 try:
-                    report.requests += self._write_and_unlock(w, data, list(locks.values()), guard)
+                    report.requests += self._write_and_unlock(w, data, list(locks.values()), tag_guards + swaps, clear)
                 except _Refused as refused:
                     # A row the write aims at moved (the spreadsheet's owner, whom the lock
                     # does not stop, inserted, deleted or sorted rows) or a new tag was
@@ -378,7 +382,7 @@ class GoogleSheetsBackend:
                             f"could not write spreadsheet {self.key!r}: rows kept moving while sync "
                             "wrote; nothing was written; run sync again"
                         ) from None
-                    reread = self._reread_tagged(cells, w.rows)
+                    reread = self._reread_tagged(cells, w.rows, w.sheets)
                     report.requests += 1
                     continue
                 break
@@ -412,10 +416,11 @@ class GoogleSheetsBackend:
         """One atomic spreadsheets.batchUpdate: grow the grid, lock the tabs the plan
         writes (people other than the spreadsheet's owner cannot edit them until the
         write), remove stale locks, and answer with the re-read ranges as they are under
-        the lock. Returns the re-read (see :meth:`_reread`) and the requests made."""
+        the lock. Returns the re-read (see :func:`_grid_reread`) and the requests made."""
         wanted = _reread_wanted(cells, w.rows)
+        bounded = True
         made = 0
-        for _attempt in range(3):
+        for _attempt in range(4):
             # Sized on copies: a request that fails grows nothing.
             grown = {title: replace(info) for title, info in w.sheets.items()}
             structure = self._growth(w, cells, plan, grown)
@@ -435,7 +440,8 @@ class GoogleSheetsBackend:
             ]
             structure += [{"deleteProtectedRange": {"protectedRangeId": pid}} for pid in w.stale]
             structure += w.new_tags
-            ranges = [_reread_range(x) for x in wanted]
+            bounds = _reread_bounds(grown, w.rows) if bounded else None
+            ranges = [_reread_range(x, bounds) for x in wanted]
             made += 1
             failure: SheetCRMError | None = None
             try:
@@ -458,6 +464,11 @@ class GoogleSheetsBackend:
                     # No room for the tags (other metadata on the sheet): without them.
                     w.new_tags = []
                     continue
+                if "exceeds grid limits" in google_message(exc) and bounded:
+                    # People deleted rows since the read, and the grid shrank below the
+                    # bound: open-ended ranges (the grid is about the data's size then).
+                    bounded = False
+                    continue
                 if "exceeds grid limits" in google_message(exc) and any(x[1] is None for x in wanted):
                     # A full row past a grid that deletions shrank: prove nothing by it (its
                     # changes are skipped) rather than fail the sync.
@@ -477,8 +488,8 @@ class GoogleSheetsBackend:
             if set(locks.values()) <= w.present:
                 w.locked = bool(locks)
                 w.stale = [pid for pid in w.stale if pid not in locks.values()]
-                reread, more = self._reread(cells, w.rows)
-                return reread, made + more
+                # With the tags that request put on the rows, so the write is guarded.
+                return self._reread_tagged(cells, w.rows, w.sheets, full_rows=True), made + 1
         raise WorkbookWriteError(
             f"could not lock spreadsheet {self.key!r} for writing: three answers were lost; "
             "check the network connection and run sync again"
@@ -532,13 +543,14 @@ class GoogleSheetsBackend:
         data: list[dict[str, Any]],
         locks: list[int],
         guard: list[dict[str, Any]] | None = None,
-        tags: list[dict[str, Any]] | None = None,
+        tail: list[dict[str, Any]] | None = None,
     ) -> int:
         """Write ``data`` with updateCells (RAW: text stays text) and remove ``locks`` in
         the same atomic spreadsheets.batchUpdate (the last one, when the write needs more
         than one payload). ``guard`` (rowtags.guards) goes first, so a moved row fails the
-        request before anything is written (:class:`_Refused`); ``tags`` (new row tags)
-        go with the last payload. Returns the requests made."""
+        request before anything is written (:class:`_Refused`); ``tail`` (removing the
+        row tags) goes with the last payload, before the locks are removed. Returns the
+        requests made."""
         ids = {title: info.sheet_id for title, info in w.sheets.items()}
         if w.log_sheet_id is not None:  # a Log tab this sync has just added
             ids.setdefault(w.log_title, w.log_sheet_id)
@@ -546,7 +558,7 @@ class GoogleSheetsBackend:
         bodies = list(_batches(cell_requests, lambda r: len(json.dumps(r, ensure_ascii=False)), WRITE_PAYLOAD_BYTES))
         bodies = bodies or [[]]
         bodies[-1] = (
-            bodies[-1] + list(tags or []) + [{"deleteProtectedRange": {"protectedRangeId": pid}} for pid in locks]
+            bodies[-1] + list(tail or []) + [{"deleteProtectedRange": {"protectedRangeId": pid}} for pid in locks]
         )
         made = 0
         for i, body in enumerate(bodies):
@@ -594,24 +606,41 @@ class GoogleSheetsBackend:
         return made
 
     def _reread_tagged(
-        self, cells: pd.DataFrame, rows_as_read: dict[str, list[list[Any]]]
+        self,
+        cells: pd.DataFrame,
+        rows_as_read: dict[str, list[list[Any]]],
+        sheets: dict[str, SheetInfo],
+        full_rows: bool = False,
     ) -> dict[str, dict[Any, Any]]:
         """The re-read (as :meth:`_lock_and_reread` answers it, row tags included) by one
         spreadsheets.get of the same ranges: used, still under the lock, after a write a
-        moved row refused."""
-        wanted = [x for x in _reread_wanted(cells, rows_as_read) if x[1] is not None]
-        try:
-            answer = self.http.request(
-                "get",
-                SPREADSHEET_URL % self.key,
-                params={
-                    "ranges": [_reread_range(x) for x in wanted],
-                    "fields": f"sheets(properties.title,data({_REREAD_FIELDS}))",
-                },
-            ).json()
-        except APIError as exc:
-            raise _api_error(exc, self.key, self.credentials, "read") from None
-        return _grid_reread(wanted, answer, _id_cols(cells))
+        moved row refused (without the full rows: an ID is filled only on the first
+        attempt) and after the answer to the locking request was lost."""
+        wanted = [x for x in _reread_wanted(cells, rows_as_read) if full_rows or x[1] is not None]
+        bounds: dict[str, int] | None = _reread_bounds(sheets, rows_as_read)
+        for _attempt in range(3):
+            failure: SheetCRMError | None = None
+            try:
+                answer = self.http.request(
+                    "get",
+                    SPREADSHEET_URL % self.key,
+                    params={
+                        "ranges": [_reread_range(x, bounds) for x in wanted],
+                        "fields": f"sheets(properties.title,data({_REREAD_FIELDS}))",
+                    },
+                ).json()
+                return _grid_reread(wanted, answer, _id_cols(cells))
+            except APIError as exc:
+                if bounds is not None and "exceeds grid limits" in google_message(exc):
+                    bounds = None  # the grid shrank below the bound: open-ended
+                    continue
+                if "exceeds grid limits" in google_message(exc) and any(x[1] is None for x in wanted):
+                    wanted = [x for x in wanted if x[1] is not None]  # as in _lock_and_reread
+                    continue
+                failure = _api_error(exc, self.key, self.credentials, "read")
+            if failure is not None:
+                raise failure
+        raise WorkbookWriteError(f"could not read spreadsheet {self.key!r} again while writing; run sync again")
 
     def _unlock(self, locks: list[int]) -> None:
         """Remove sheetcrm's locks in one request; a lock already gone is no error."""
@@ -675,31 +704,6 @@ class GoogleSheetsBackend:
             raise failure
         written = sum(v is not None for r in rows for v in r)
         return WriteReport(written=written, requests=2)
-
-    def _reread(
-        self, cells: pd.DataFrame, rows_as_read: dict[str, list[list[Any]]]
-    ) -> tuple[dict[str, dict[Any, Any]], int]:
-        """One batchGet of :func:`_reread_wanted`. Returns title -> {column index: values
-        from row 2} (key -1 holds {row: full row}) and the requests made."""
-        wanted = _reread_wanted(cells, rows_as_read)
-        requests = 1
-        try:
-            values = self._batch_get([_reread_range(x) for x in wanted]) if wanted else []
-        except WorkbookWriteError as exc:
-            if "exceeds grid limits" not in str(exc):
-                raise
-            # A full row past a grid that deletions shrank: prove nothing by it (its changes
-            # are skipped) rather than fail the sync.
-            wanted = [x for x in wanted if x[1] is not None]
-            values = self._batch_get([_reread_range(x) for x in wanted])
-            requests += 1
-        out: dict[str, dict[Any, Any]] = defaultdict(dict)
-        for (title, col, row), got in zip(wanted, values, strict=True):
-            if col is not None:
-                out[title][col] = [r[0] if r else None for r in got]
-            else:
-                out[title].setdefault(-1, {})[row] = list(got[0]) if got else []
-        return out, requests
 
     @staticmethod
     def _growth(
@@ -881,16 +885,34 @@ def _stage_swaps(w: _Write, targets: pd.DataFrame) -> tuple[list[dict[str, Any]]
 
 
 def _new_tags(w: _Write, cells: pd.DataFrame) -> list[dict[str, Any]]:
-    """createDeveloperMetadata requests for the rows of the tabs ``cells`` writes that had
-    no tag when read (rowtags.new_tags), from row 2 to one past the last row read."""
+    """createDeveloperMetadata requests tagging the rows of the tabs ``cells`` writes
+    (rowtags.new_tags), from row 2 to one past the last row read. Every sync tags afresh
+    and its write removes the tags (rowtags.clear_all): knowing which rows already carry
+    one would need the row metadata of every grid row before the lock."""
     rng = random.SystemRandom()
-    taken = {t for info in w.sheets.values() for t in info.tags if t is not None}
+    taken: set[int] = set()
     out: list[dict[str, Any]] = []
     for title in _id_cols(cells):
         info = w.sheets.get(title)
         if info is None:
             continue
-        out += rowtags.new_tags(info.sheet_id, len(w.rows.get(title, [])) + 1, info.rows, info.tags, taken, rng)
+        out += rowtags.new_tags(info.sheet_id, len(w.rows.get(title, [])) + 1, info.rows, [], taken, rng)
+    return out
+
+
+#: Rows the re-read looks at below the last row read (people may insert rows before the
+#: lock): a record pushed further down is not found and gets nothing this time.
+REREAD_SLACK_ROWS = 1000
+
+
+def _reread_bounds(sheets: dict[str, SheetInfo], rows_as_read: dict[str, list[list[Any]]]) -> dict[str, int]:
+    """Title -> the last row the re-read covers: the rows read plus REREAD_SLACK_ROWS (and a
+    tenth), within the grid. Google answers row metadata for every row of a range, so an
+    open-ended range over a huge empty grid would make the answer huge."""
+    out = {}
+    for title, info in sheets.items():
+        last = len(rows_as_read.get(title, [])) + 1
+        out[title] = max(2, min(info.rows, last + 1 + REREAD_SLACK_ROWS + last // 10))
     return out
 
 
@@ -922,19 +944,21 @@ def _reread_wanted(
     return wanted
 
 
-def _reread_range(wanted: tuple[str, int | None, int | None]) -> str:
+def _reread_range(wanted: tuple[str, int | None, int | None], bounds: dict[str, int] | None = None) -> str:
+    """The A1 range of one re-read item; a column down to ``bounds[title]`` (open-ended
+    without bounds)."""
     title, col, row = wanted
     if col is not None:
-        # Open-ended: people may have deleted rows, shrinking the grid, since the read.
         letter = column_letters(col)
-        return absolute_range_name(title, f"{letter}2:{letter}")
+        end = (bounds or {}).get(title)
+        return absolute_range_name(title, f"{letter}2:{letter}{end if end is not None else ''}")
     return absolute_range_name(title, f"{row}:{row}")
 
 
 def _grid_reread(
     wanted: list[tuple[str, int | None, int | None]], answer: Any, id_cols: dict[str, int]
 ) -> dict[str, dict[Any, Any]]:
-    """The re-read as :meth:`GoogleSheetsBackend._reread` returns it, from the grid data of
+    """The re-read: title -> {column index: values from row 2}, -1 -> {row: full row}, from the grid data of
     a spreadsheets.batchUpdate answer (one GridData per response range, per sheet in the
     order asked) or of a spreadsheets.get (``answer`` the spreadsheet itself), with the row
     tags of each ID column (``id_cols``: title -> its index) under :data:`rowtags.TAGS`."""

@@ -117,6 +117,16 @@ def new_tags(
     return out
 
 
+def clear_all() -> dict[str, Any]:
+    """The deleteDeveloperMetadata request removing every sheetcrm row tag of the
+    spreadsheet (this sync's, and any a sync that died left behind)."""
+    return {
+        "deleteDeveloperMetadata": {
+            "dataFilter": {"developerMetadataLookup": {"metadataKey": TAG_KEY, "locationType": "ROW"}}
+        }
+    }
+
+
 def moved(message: str) -> bool:
     """Whether a refused write request was refused by a guard (a tagged row moved)."""
     return "createDeveloperMetadata" in message and "already exists" in message

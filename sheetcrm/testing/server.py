@@ -113,10 +113,14 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
 
 
-def _send(handler: _Handler, response: _Response) -> None:
-    payload = b""
-    if response.body is not None:
-        payload = json.dumps(response.body, ensure_ascii=False, indent=2).encode("utf-8")
+def _payload(response: _Response) -> bytes:
+    """The body of ``response`` as sent."""
+    if response.body is None:
+        return b""
+    return json.dumps(response.body, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def _send(handler: _Handler, response: _Response, payload: bytes) -> None:
     try:
         handler.send_response(response.status)
         if response.status != 204:
@@ -554,8 +558,12 @@ class FakeSheetsServer:
                 response = _Response(400, _bad_request("Invalid JSON payload received. Unexpected token.").body())
             else:
                 response = self._dispatch(routed, query_all, body)
+        payload = _payload(response)
+        # Set before the answer leaves: a test reading it once the client has its answer
+        # never races the handler thread.
+        record.response_bytes = len(payload)
         record.status = response.status
-        _send(handler, response)
+        _send(handler, response, payload)
 
     def _dispatch(
         self, routed: tuple[str, dict[str, str]] | None, query: dict[str, list[str]], body: Json
