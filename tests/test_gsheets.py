@@ -79,19 +79,24 @@ def test_full_sync_makes_four_requests_then_only_reads(fake, google_client, demo
         "spreadsheets.batchUpdate",
     ]
     lock, write = fake.requests[2].batch_kinds, fake.requests[3].batch_kinds
-    # The lock request also tags the record rows (a first sync finds none tagged).
-    assert set(lock) == {"addProtectedRange", "createDeveloperMetadata"}
+    # The lock request also tags the record rows, and puts a strict rule on each blank ID
+    # cell it fills (the demo has rows without an ID).
+    assert set(lock) == {"addProtectedRange", "createDeveloperMetadata", "setDataValidation"}
     assert lock.count("addProtectedRange") == len(write) - write.index("deleteProtectedRange")
     # Stage moves are compare-and-set findReplace requests; the rows written are guarded by
-    # the tags request 3 put on them (delete and re-create each: a moved row fails it).
+    # the tags request 3 put on them (delete and re-create each: a moved row fails it); the
+    # ID-fill rules are removed before any value is written.
     assert set(write) == {
         "deleteDeveloperMetadata",
         "createDeveloperMetadata",
+        "setDataValidation",
         "updateCells",
         "findReplace",
         "deleteProtectedRange",
     }
     assert write.index("updateCells") > write.index("createDeveloperMetadata")
+    assert write.count("setDataValidation") == lock.count("setDataValidation")
+    assert write.index("updateCells") > max(i for i, k in enumerate(write) if k == "setDataValidation")
     # RAW: values only, text as text (never formulaValue), formats left alone
     for req in fake.requests[3].json["requests"]:
         if "updateCells" in req:

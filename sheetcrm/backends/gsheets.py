@@ -71,8 +71,14 @@ from sheetcrm.schema import Tab, find_tabs
 #: How the short-lived locks of a sync describe themselves (found and removed by the next
 #: sync if one was ever left behind).
 LOCK_DESCRIPTION = "sheetcrm sync in progress"
-#: What a re-read asks of each grid: the values, and the row tags (rowtags.py).
-_REREAD_FIELDS = f"rowData.values.effectiveValue,{rowtags.ROW_TAG_FIELDS}"
+#: How the short-lived rule on a blank ID cell that a sync fills describes itself (what
+#: Sheets shows whoever types there in that moment; found and removed by the next sync if
+#: one was ever left behind).
+FILL_RULE_NOTE = "sheetcrm is filling in this ID"
+#: What a re-read asks of each grid: the values, the ID-fill rules and the row tags.
+_REREAD_FIELDS = f"rowData.values(effectiveValue,dataValidation.inputMessage),{rowtags.ROW_TAG_FIELDS}"
+#: The re-read's key (next to column indexes) for the cells of the ID column holding an ID-fill rule.
+_FILL_RULES = -3
 #: Cells per values.batchGet request when a tab is read in row chunks.
 READ_CHUNK_CELLS = 2_000_000
 #: Bytes per values.batchUpdate payload.
@@ -370,8 +376,13 @@ class GoogleSheetsBackend:
                 # behind a guard, which re-creates a tag just before: a delete whose filter
                 # matches nothing is not documented as harmless.
                 clear = [rowtags.clear_all()] if tag_guards else []
+                # Before any value, so the ID fills never meet a rule, whatever Google
+                # does with API writes to a cell whose rule refuses them.
+                unrule = _fill_rules_removed(w, reread)
                 try:
-                    report.requests += self._write_and_unlock(w, data, list(locks.values()), tag_guards + swaps, clear)
+                    report.requests += self._write_and_unlock(
+                        w, data, list(locks.values()), tag_guards + unrule + swaps, clear
+                    )
                 except _Refused as refused:
                     # A row the write aims at moved (the spreadsheet's owner, whom the lock
                     # does not stop, inserted, deleted or sorted rows) or a new tag was
@@ -392,9 +403,13 @@ class GoogleSheetsBackend:
         finally:
             if w.locked and not unlocked:
                 # Never leave people locked out: unlock whatever happened (best effort; a
-                # lock that survives this is removed by the next sync).
+                # lock or an ID-fill rule that survives this is removed by the next sync).
                 with contextlib.suppress(Exception):
                     self._unlock(list(locks.values()))
+                with contextlib.suppress(Exception):
+                    self._batch_update_structure(
+                        [_no_rule(w.sheets[t].sheet_id, row, col) for t, row, col in _fill_cells(w, cells)]
+                    )
         report.written = len(targets)
         return report
 
@@ -419,8 +434,9 @@ class GoogleSheetsBackend:
         the lock. Returns the re-read (see :func:`_grid_reread`) and the requests made."""
         wanted = _reread_wanted(cells, w.rows)
         bounded = True
+        fill_rules = _fill_rules(w, cells)
         made = 0
-        for _attempt in range(4):
+        for _attempt in range(6):
             # Sized on copies: a request that fails grows nothing.
             grown = {title: replace(info) for title, info in w.sheets.items()}
             structure = self._growth(w, cells, plan, grown)
@@ -440,6 +456,7 @@ class GoogleSheetsBackend:
             ]
             structure += [{"deleteProtectedRange": {"protectedRangeId": pid}} for pid in w.stale]
             structure += w.new_tags
+            structure += fill_rules
             bounds = _reread_bounds(grown, w.rows) if bounded else None
             ranges = [_reread_range(x, bounds) for x in wanted]
             made += 1
@@ -463,6 +480,12 @@ class GoogleSheetsBackend:
                 if "createDeveloperMetadata" in google_message(exc) and w.new_tags:
                     # No room for the tags (other metadata on the sheet): without them.
                     w.new_tags = []
+                    continue
+                if "exceeds grid limits" in google_message(exc) and "setDataValidation" in google_message(exc):
+                    # A row whose ID the plan fills is past a grid that deletions shrank:
+                    # fill no ID this time (without its full row re-read, none is filled).
+                    fill_rules = []
+                    wanted = [x for x in wanted if x[1] is not None]
                     continue
                 if "exceeds grid limits" in google_message(exc) and bounded:
                     # People deleted rows since the read, and the grid shrank below the
@@ -916,6 +939,57 @@ def _reread_bounds(sheets: dict[str, SheetInfo], rows_as_read: dict[str, list[li
     return out
 
 
+def _fill_cells(w: _Write, cells: pd.DataFrame) -> list[tuple[str, int, int]]:
+    """(title, 1-based row, column index) of each blank ID cell the plan fills, as read."""
+    if not len(cells):
+        return []
+    fills = cells[(cells["kind"] == ChangeKind.ID).to_numpy() & cells["title"].isin(list(w.sheets)).to_numpy()]
+    return [(str(t), int(r), int(c)) for t, r, c in fills[["title", "row", "col"]].itertuples(index=False)]
+
+
+def _cell_range(sheet_id: int, row: int, col: int) -> dict[str, int]:
+    return {
+        "sheetId": sheet_id,
+        "startRowIndex": row - 1,
+        "endRowIndex": row,
+        "startColumnIndex": col,
+        "endColumnIndex": col + 1,
+    }
+
+
+def _fill_rules(w: _Write, cells: pd.DataFrame) -> list[dict[str, Any]]:
+    """setDataValidation requests putting, on each blank ID cell the plan fills, a strict
+    rule no entry passes: from the re-read to the write nobody, not even the spreadsheet's
+    owner (whom the lock does not stop), can type an ID there that the fill would
+    overwrite. Sheets refuses the entry with the rule's message; the write removes it."""
+    note = f"{FILL_RULE_NOTE} (since {_now_utc()}); type it again in a moment"
+    rule = {
+        "condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": "=FALSE"}]},
+        "inputMessage": note,
+        "strict": True,
+    }
+    return [
+        {"setDataValidation": {"range": _cell_range(w.sheets[title].sheet_id, row, col), "rule": rule}}
+        for title, row, col in _fill_cells(w, cells)
+    ]
+
+
+def _no_rule(sheet_id: int, row: int, col: int) -> dict[str, Any]:
+    """setDataValidation without a rule: clears the cell's rule."""
+    return {"setDataValidation": {"range": _cell_range(sheet_id, row, col)}}
+
+
+def _fill_rules_removed(w: _Write, reread: dict[str, dict[Any, Any]]) -> list[dict[str, Any]]:
+    """Requests clearing every ID-fill rule the re-read found in the ID columns (this
+    sync's, wherever rows took them, and any a sync that died left behind)."""
+    out: list[dict[str, Any]] = []
+    for title, seen in reread.items():
+        info = w.sheets.get(title)
+        if info is not None:
+            out += [_no_rule(info.sheet_id, row, col) for row, col in seen.get(_FILL_RULES, [])]
+    return out
+
+
 def _reread_wanted(
     cells: pd.DataFrame, rows_as_read: dict[str, list[list[Any]]]
 ) -> list[tuple[str, int | None, int | None]]:
@@ -972,11 +1046,14 @@ def _grid_reread(
         grids = data.get(title, [])
         grid = grids[seen[title]] if seen[title] < len(grids) else {}
         seen[title] += 1
-        rows = [[_effective(v) for v in r.get("values", [])] for r in grid.get("rowData", [])]
+        row_data = grid.get("rowData", [])
+        rows = [[_effective(v) for v in r.get("values", [])] for r in row_data]
         if col is not None:
             out[title][col] = [r[0] if r else None for r in rows]
             if col == id_cols.get(title) and "rowMetadata" in grid:
                 out[title][rowtags.TAGS] = rowtags.tags_of(grid["rowMetadata"])
+            if col == id_cols.get(title):
+                out[title][_FILL_RULES] = [(i + 2, col) for i, r in enumerate(row_data) if _fill_rule(r)]
         else:
             out[title].setdefault(-1, {})[row] = _trim_row(rows[0]) if rows else []
     return out
@@ -1216,6 +1293,12 @@ def _stale_lock(description: str) -> bool:
         return True
     since = dt.datetime.strptime(found.group(1), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
     return (dt.datetime.now(dt.UTC) - since).total_seconds() > STALE_LOCK_SECONDS
+
+
+def _fill_rule(row: dict[str, Any]) -> bool:
+    """Whether the first cell of a GridData row holds an ID-fill rule (:func:`_fill_rules`)."""
+    first = (row.get("values") or [{}])[0]
+    return str((first.get("dataValidation") or {}).get("inputMessage", "")).startswith(FILL_RULE_NOTE)
 
 
 def _effective(cell: dict[str, Any]) -> Any:

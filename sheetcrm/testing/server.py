@@ -49,6 +49,7 @@ from sheetcrm.testing.model import (
 )
 from sheetcrm.testing.render import render_cell, render_matrix
 from sheetcrm.testing.routes import _route
+from sheetcrm.testing.validation import refuse_invalid
 from sheetcrm.testing.values import to_serial
 
 # --------------------------------------------------------------------------------------
@@ -857,13 +858,17 @@ class FakeSheetsServer:
 
         Interpreted like ``USER_ENTERED`` by default (``"=A1*2"`` is a formula, ``"42"`` a
         number); ``None`` leaves a cell alone and ``""`` clears it. The grid grows if
-        needed. Not an API request: not counted and never faulted.
+        needed. Not an API request: not counted and never faulted. A value a strict data
+        validation rule does not accept is refused with :class:`RejectedInputError`
+        (``validation.py``), for the owner too.
         """
         with self._api.lock:
             book, sheet = self._sheet(spreadsheet_id, sheet_title)
             r0, c0, _, _ = parse_cell_part(a1_start)
             width = max((len(r) for r in rows), default=0)
             self._refuse_protected(sheet, r0 or 0, (r0 or 0) + len(rows), c0 or 0, (c0 or 0) + width)
+            # Anyone, the owner too: validation is not a permission.
+            refuse_invalid(book, sheet, r0 or 0, c0 or 0, rows, a1_start)
             self._store_rows(book, sheet, r0 or 0, c0 or 0, rows, value_input)
 
     def clear_values(self, spreadsheet_id: str, sheet_title: str) -> None:
