@@ -4,18 +4,21 @@ A sync that writes costs four requests (two when nothing changed) for a workbook
 READ_CHUNK_CELLS cells whose changes fit WRITE_PAYLOAD_BYTES; larger ones are read in
 chunks of that many cells and written in payloads of that size (one request each):
 
-1. ``spreadsheets.get`` (metadata only): tab titles, grid sizes, protected ranges, row tags;
+1. ``spreadsheets.get`` (metadata only, no grid data): tab titles, grid sizes, protected
+   ranges;
 2. ``values.batchGet`` of every CRM tab, ``UNFORMATTED_VALUE`` with ``SERIAL_NUMBER`` dates;
 3. one atomic ``spreadsheets.batchUpdate``: grow the grid if needed (new computed columns,
    a Log past its last row, a missing Log tab), lock every tab the plan writes (a protected
-   range that stops every editor but the owner), tag their untagged rows (rowtags.py), and
-   answer the re-read of the ID column of those tabs with each row's tag, the
-   compare-and-set columns (Stage) and the rows whose missing ID it fills;
+   range that stops every editor but the owner), tag their rows (rowtags.py), put a strict
+   rule no entry passes on each blank ID cell it fills (it stops the owner too), and answer
+   the re-read of the ID column of those tabs (the rows read and a margin) with each row's
+   tag and each cell's rule, the compare-and-set columns (Stage) and the rows whose missing
+   ID it fills;
 4. one atomic ``spreadsheets.batchUpdate``: guards that refuse the whole request if a row
    it writes has moved since the re-read (the owner is not stopped by the lock; sync then
-   re-reads and re-plans, still locked), Stage moves as compare-and-set ``findReplace``,
-   ``updateCells`` of values only (text stays text, like RAW), Log rows included, and the
-   locks removed.
+   re-reads and re-plans, still locked), the ID-fill rules removed, Stage moves as
+   compare-and-set ``findReplace``, ``updateCells`` of values only (text stays text, like
+   RAW), Log rows included, the row tags and the locks removed.
 
 People edit while sync runs. Step 3 aims every write at the row where its record's ID is
 now, skips records whose ID vanished or now appears twice, skips a Stage or ID cell that
