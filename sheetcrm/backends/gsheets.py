@@ -594,7 +594,7 @@ class GoogleSheetsBackend:
             lost = False
             made += 1
             try:
-                self.http.batch_update(self.key, {"requests": body})
+                self._post_write(body)
             except AnswerLostError:
                 lost = True
             except APIError as exc:
@@ -624,12 +624,19 @@ class GoogleSheetsBackend:
                 if set(locks) & present:
                     made += 1
                     try:
-                        self.http.batch_update(self.key, {"requests": body})
+                        self._post_write(body)
                     except APIError as exc:
                         failure = _api_error(exc, self.key, self.credentials, "write")
             if failure is not None:
                 raise failure  # outside the except block: no context carrying request details
         return made
+
+    def _post_write(self, body: list[dict[str, Any]]) -> None:
+        """One write request, answered without its replies: the guards' re-created tags
+        and the deleted ones would come back one by one, megabytes nobody reads."""
+        self.http.request(
+            "post", SPREADSHEET_BATCH_UPDATE_URL % self.key, json={"requests": body}, params={"fields": "spreadsheetId"}
+        )
 
     def _reread_tagged(
         self,
