@@ -79,6 +79,8 @@ against the fake and reports every difference. Known, deliberate deviations:
   8-bit rounding, sheet-qualified named ranges, ...) are listed with their sources in
   ``tests/cassettes/README.md``.
 * Merging keeps every value in the merged cells (Google keeps the top-left one only).
+* Answers are JSON indented by two spaces, like Google's, except those over 256 KB, sent
+  compact (Python's indenting encoder is slow; JSON clients do not care).
 * Whether a non-ASCII sheet title is quoted in echoed ranges (``公司!A1`` vs
   ``'公司'!A1``) is not in the recordings; the fake leaves letters of any script bare.
 """
