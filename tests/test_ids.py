@@ -38,6 +38,19 @@ def test_a_deleted_records_id_is_not_given_to_a_new_row() -> None:
     assert new == ["CO-0005"]
 
 
+@pytest.mark.parametrize(
+    ("logged", "new"),
+    [
+        (["CO-0004 – CO-0120", "CO-0004 – CO-0120"], "CO-0121"),  # a run of fills is one Log row
+        (["CO-0004 – CO-0120", ""], "CO-0004"),  # a run that was not made issued nothing
+    ],
+)
+def test_the_last_id_of_a_logged_run_of_fills_is_never_given_again(logged: list[str], new: str) -> None:
+    log: list[list[object]] = [["2026-03-01 10:00", "r1", "Companies", logged[0], "ID", "", logged[1], "filled"]]
+    result = _workbook(log).sync(as_of="2026-03-31")
+    assert result.changes[result.changes["column"] == "ID"]["new"].tolist() == [new]
+
+
 def test_a_reference_to_a_deleted_record_stays_dangling_and_is_reported() -> None:
     wb = _workbook([])
     problems = wb.validate("en")

@@ -9,7 +9,16 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from sheetcrm.backends.base import ChangeKind, WritePlan, empty_cells, log_entry, reconcile_log
+from sheetcrm.backends.base import (
+    LOG_IDS,
+    LOG_SUMMARY,
+    ChangeKind,
+    WritePlan,
+    empty_cells,
+    id_fill_entries,
+    log_entry,
+    reconcile_log,
+)
 from sheetcrm.backends.memory import MemoryBackend
 from sheetcrm.engine.compute import compute, fill_ids
 from sheetcrm.engine.plan import Plan, plan
@@ -98,6 +107,48 @@ def test_a_missing_id_is_filled_first_and_logged_about_the_id() -> None:
     assert summaries[0][LogField.REASON].startswith("sync as of 2026-11-22: 1 ID(s) filled")
 
 
+def test_a_run_of_filled_ids_is_one_log_row_and_one_change_each() -> None:
+    result = _plan(_workbook(contact_ids=("P-0001", None, None, None)))
+    first = result.write.log[0]
+    assert [first[LogField.ID], first[LogField.NEW], first[LogField.REASON]] == [
+        "P-0002 – P-0004",
+        "P-0002 – P-0004",
+        "filled 3 missing IDs",
+    ]
+    assert first[LOG_IDS] == ["P-0002", "P-0003", "P-0004"]
+    filled = result.log_changes[result.log_changes["Column"] == "ID"]
+    assert filled["New"].tolist() == ["P-0002", "P-0003", "P-0004"]
+
+
+@pytest.mark.parametrize(
+    ("ids", "rows"),
+    [
+        (["P-0001"], [("P-0001", "filled a missing ID")]),
+        (["P-0009", "P-0010"], [("P-0009 – P-0010", "filled 2 missing IDs")]),
+        (
+            ["P-0001", "P-0003", "P-0004"],
+            [("P-0001", "filled a missing ID"), ("P-0003 – P-0004", "filled 2 missing IDs")],
+        ),
+        (["P-0001", "Q-0002"], [("P-0001", "filled a missing ID"), ("Q-0002", "filled a missing ID")]),
+        (["P-0002", "P-0001"], [("P-0002", "filled a missing ID"), ("P-0001", "filled a missing ID")]),
+        ([], []),
+    ],
+)
+def test_id_fill_entries_make_one_row_per_run_of_consecutive_numbers(
+    ids: list[str], rows: list[tuple[str, str]]
+) -> None:
+    template = log_entry(NOW, "r", "Contacts", "", "ID", "", "", "filled a missing ID", about="ID")
+    entries = id_fill_entries(template, ids, "en")
+    assert [(e[LogField.ID], e[LogField.REASON]) for e in entries] == rows
+    assert all(e[LogField.NEW] == e[LogField.ID] for e in entries)
+
+
+def test_id_fill_entries_speak_the_workbooks_language() -> None:
+    template = log_entry(NOW, "r", "連絡人", "", "編號", "", "", "補上缺少的編號", about="ID")
+    (entry,) = id_fill_entries(template, ["P-0001", "P-0002"], "zh-TW")
+    assert entry[LogField.REASON] == "補上 2 個缺少的編號"
+
+
 @pytest.mark.parametrize(
     ("ids", "filled"),
     [
@@ -180,3 +231,33 @@ def test_reconcile_log_matches_the_record_and_the_column() -> None:
         "not changed: row now holds ID ''",
     ]
     assert reconcile_log(WritePlan(empty_cells()), skipped) == []
+
+
+def test_reconcile_log_counts_the_skips_in_the_summary_not_in_a_notice_after_it() -> None:
+    plan_ = WritePlan(
+        empty_cells(),
+        log=[
+            log_entry(NOW, "r", "Contacts", "P-0005", "ID", "", "P-0005", "filled a missing ID", about="ID"),
+            {**log_entry(NOW, "r", reason="sync as of 2026-11-22"), LOG_SUMMARY: True},
+            log_entry(NOW, "r", "Contacts", reason="P(alive) not fitted"),
+        ],
+    )
+    rows = reconcile_log(plan_, [_skip("Contacts", "P-0005", "ID", "edited")])
+    assert [r[7] for r in rows] == [
+        "not changed: edited",
+        "sync as of 2026-11-22; 1 cell(s) skipped because the sheet changed meanwhile",
+        "P(alive) not fitted",
+    ]
+
+
+def test_reconcile_log_splits_a_run_of_fills_around_the_skipped_ones() -> None:
+    template = log_entry(NOW, "r", "Contacts", "", "ID", "", "", "filled a missing ID", about="ID")
+    ids = ["P-0001", "P-0002", "P-0003", "P-0004", "P-0005"]
+    plan_ = WritePlan(empty_cells(), log=[*id_fill_entries(template, ids, "en"), log_entry(NOW, "r", reason="sync")])
+    rows = reconcile_log(plan_, [_skip("Contacts", "P-0003", "ID", "edited")])
+    assert [r[3:] for r in rows[:-1]] == [
+        ["P-0001 – P-0002", "ID", "", "P-0001 – P-0002", "filled 2 missing IDs"],
+        ["P-0004 – P-0005", "ID", "", "P-0004 – P-0005", "filled 2 missing IDs"],
+        ["P-0003", "ID", "", "", "not changed: edited"],
+    ]
+    assert reconcile_log(plan_, [_skip("Contacts", "P-0009", "ID", "edited")])[0][3] == "P-0001 – P-0005"

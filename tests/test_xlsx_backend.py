@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -305,3 +306,50 @@ def test_added_computed_headers_are_shaded_like_the_template(tmp_path: Path) -> 
     # The shading is added to styles.xml once and reused by the second write.
     assert len({c.style_id for c in ws[1][2:]}) == 1
     assert len(openpyxl.load_workbook(path)._cell_styles) == 2  # type: ignore[attr-defined]  # the cellXfs openpyxl read
+
+
+@pytest.mark.parametrize(
+    ("id_cell", "written", "skipped_because"),
+    [
+        (None, 2, None),  # no ID cell at all: the ID goes in before the row's first cell
+        ("bold blank", 2, None),  # a styled blank ID cell: filled, its style kept
+        ("P-9", 0, "cell changed to 'P-9'"),  # a person typed an ID meanwhile: theirs stays
+        ("=B4", 0, "formula"),
+    ],
+)
+def test_a_blank_id_is_filled_with_the_rows_computed_cells_unless_the_cell_changed(
+    tmp_path: Path, id_cell: str | None, written: int, skipped_because: str | None
+) -> None:
+    path = tmp_path / "a.xlsx"
+    _decorated(path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Contacts"]
+    ws.append([None, "Cy", "cy@example.com"])
+    if id_cell == "bold blank":
+        ws["A4"].font = Font(bold=True)
+    elif id_cell is not None:
+        ws["A4"] = id_cell
+    wb.save(path)
+    base = {"tab": Tab.CONTACTS, "title": "Contacts", "row": 4, "record_id": "P-3", "id_col": 0, "old": None}
+    report = XlsxBackend(path).write(
+        _plan(
+            [
+                {**base, "col": 0, "column": "ID", "new": "P-3", "cas": True, "kind": "id"},
+                {**base, "col": 5, "column": "Problems", "new": "ok", "cas": False, "kind": "computed"},
+            ]
+        )
+    )
+    assert report.written == written
+    after = openpyxl.load_workbook(path)["Contacts"]
+    row = [c.value for c in after[4]]
+    if skipped_because is None:
+        assert not report.skipped
+        assert row == ["P-3", "Cy", "cy@example.com", None, None, "ok"]
+        assert after["A4"].font.bold == (id_cell == "bold blank")
+        # Excel wants a row's cells in column order.
+        with zipfile.ZipFile(path) as z:
+            xml = z.read("xl/worksheets/sheet1.xml").decode()
+        assert xml.index('r="A4"') < xml.index('r="B4"') < xml.index('r="F4"')
+    else:
+        assert skipped_because in report.skipped[0]["reason"]
+        assert row[0] == id_cell and row[5] is None

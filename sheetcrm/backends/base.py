@@ -3,12 +3,15 @@ into writes. Backends know storage, not the CRM: they never parse or compute."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
+from sheetcrm.i18n import tr
 from sheetcrm.schema import LogField, Tab
 
 if TYPE_CHECKING:
@@ -64,8 +67,10 @@ class WritePlan:
     ``headers``: (Tab, title, 0-based column index, header text) for computed columns
     added to the right of a header (in row ``header_rows.get(title, 1)``). ``log``: rows for
     the Log tab, each keyed by :class:`~sheetcrm.schema.LogField` plus :data:`LOG_ABOUT`
-    (the schema key of the column the row is about, for matching skipped changes); the last
-    row is the run's summary. ``appends``: new rows added below a tab's last row
+    (the schema key of the column the row is about, for matching skipped changes) and, for a
+    row standing for a run of ID fills, :data:`LOG_IDS`; the run's summary is the row marked
+    :data:`LOG_SUMMARY` (notices may follow it), else the last.
+    ``appends``: new rows added below a tab's last row
     (:class:`sheetcrm.backends.append.NewRows`; see that module for the rule).
     ``read``: the :attr:`RawTab.token` of each tab the plan was made from.
     """
@@ -79,6 +84,9 @@ class WritePlan:
     header_rows: dict[str, int] = field(default_factory=dict)
     appends: list[NewRows] = field(default_factory=list)
     read: dict[Tab, Any] = field(default_factory=dict)
+    #: The workbook's language: Log rows the backend rewords (a run of ID fills split
+    #: by a skip) are written in it.
+    language: str = "en"
 
     @property
     def empty(self) -> bool:
@@ -121,28 +129,113 @@ def skip_reason(kind: str, id_col: int, held_id: Any, record_id: Any, cas: bool,
 LOG_ABOUT = "about"
 
 
+#: Key marking a run's summary row in a plan's ``log`` (rows after it are notices).
+LOG_SUMMARY = "summary"
+
+#: Key of a Log row standing for a run of ID fills: the IDs it stands for, in order.
+LOG_IDS = "ids"
+
+#: Between the first and last ID of a run of fills in one Log cell ("P-0001 – P-0500").
+ID_RANGE = " – "
+
+_TRAILING_NUMBER = re.compile(r"^(.*?)(\d+)$")
+
+
+def id_fill_entries(template: dict[str, Any], ids: Sequence[str], lang: str) -> list[dict[str, Any]]:
+    """Log rows for IDs filled in one tab: one row per run of consecutive numbers.
+
+    ``template`` is the row for one fill (tab, column, reason); a run of several IDs
+    becomes one row whose ID and New read ``first – last`` and whose reason counts them,
+    so a first sync that numbers 100,000 rows logs one row, not 100,000. Each row keeps the
+    IDs it stands for under :data:`LOG_IDS`, for :func:`reconcile_log`."""
+    if _one_run(ids):
+        return [_fill_run(template, list(ids), lang)]
+    entries: list[dict[str, Any]] = []
+    run: list[str] = []
+    last: tuple[str, int] | None = None
+    for rid in ids:
+        m = _TRAILING_NUMBER.match(rid)
+        here = (m[1], int(m[2])) if m else None
+        if run and not (here and last and here[0] == last[0] and here[1] == last[1] + 1):
+            entries.append(_fill_run(template, run, lang))
+            run = []
+        run.append(rid)
+        last = here
+    if run:
+        entries.append(_fill_run(template, run, lang))
+    return entries
+
+
+def _one_run(ids: Sequence[str]) -> bool:
+    """Whether ``ids`` are one run as :func:`~sheetcrm.engine.ids.fill_ids` issues them
+    (one prefix, consecutive numbers of one width), checked without parsing each."""
+    m = _TRAILING_NUMBER.match(ids[0]) if len(ids) > 1 else None
+    if m is None:
+        return False
+    prefix, digits = m[1], m[2]
+    start = int(digits)
+    return list(ids) == [f"{prefix}{n:0{len(digits)}d}" for n in range(start, start + len(ids))]
+
+
+def _fill_run(template: dict[str, Any], run: list[str], lang: str) -> dict[str, Any]:
+    if len(run) == 1:
+        return {**template, LogField.ID: run[0], LogField.NEW: run[0]}
+    span = f"{run[0]}{ID_RANGE}{run[-1]}"
+    reason = tr(lang, "filled {count} missing IDs", count=len(run))
+    return {**template, LogField.ID: span, LogField.NEW: span, LogField.REASON: reason, LOG_IDS: run}
+
+
 def reconcile_log(plan: WritePlan, skipped: list[dict[str, Any]]) -> list[list[Any]]:
     """The Log rows to write, encoded in the Log tab's column order, once the backend knows
     what it skipped: rows about ID fills, Stage moves, Owner assignments and added rows
-    that did not happen say why instead, and the run's summary row (the last) says how
+    that did not happen say why instead (a run of ID fills is split around the skipped
+    ones), and the run's summary row (marked :data:`LOG_SUMMARY`, else the last) says how
     many were skipped."""
     if not plan.log:
         return []
     gone = {(s["tab"], str(norm_cell(s.get("id"))), s.get("column")): s for s in skipped}
     rows: list[list[Any]] = []
-    for entry in plan.log[:-1]:
+    at = summary_at(plan.log)
+    for i, entry in enumerate(plan.log):
+        if i == at:
+            summary = dict(entry)
+            if skipped:
+                summary[LogField.REASON] = (
+                    f"{summary[LogField.REASON]}; {len(skipped)} cell(s) skipped because the sheet changed meanwhile"
+                )
+            rows.append(encode_log_row(summary))
+            continue
         about = entry.get(LOG_ABOUT)
+        ids = entry.get(LOG_IDS)
+        if ids and about and gone:
+            hits = [gone.get((entry[LogField.TAB], str(norm_cell(i)), about)) for i in ids]
+            if any(hits):
+                template = {**entry, LogField.REASON: tr(plan.language, "filled a missing ID")}
+                made = [i for i, hit in zip(ids, hits, strict=True) if hit is None]
+                rows.extend(encode_log_row(e) for e in id_fill_entries(template, made, plan.language))
+                rows.extend(
+                    encode_log_row({**entry, LogField.ID: i, **_not_done(hit)})
+                    for i, hit in zip(ids, hits, strict=True)
+                    if hit is not None
+                )
+                continue
         hit = gone.get((entry[LogField.TAB], str(norm_cell(entry[LogField.ID])), about)) if about else None
         if hit is not None:
-            done = "not added" if hit.get("kind") == ChangeKind.APPEND else "not changed"
-            entry = {**entry, LogField.NEW: "", LogField.REASON: f"{done}: {hit['reason']}"}
+            entry = {**entry, **_not_done(hit)}
         rows.append(encode_log_row(entry))
-    summary = dict(plan.log[-1])
-    if skipped:
-        summary[LogField.REASON] = (
-            f"{summary[LogField.REASON]}; {len(skipped)} cell(s) skipped because the sheet changed meanwhile"
-        )
-    return [*rows, encode_log_row(summary)]
+    return rows
+
+
+def summary_at(log: list[dict[str, Any]]) -> int:
+    """Where a plan's ``log`` holds the run's summary: the row marked :data:`LOG_SUMMARY`
+    (a sync's notices follow it), else the last."""
+    return next((i for i, e in enumerate(log) if e.get(LOG_SUMMARY)), len(log) - 1)
+
+
+def _not_done(hit: dict[str, Any]) -> dict[str, Any]:
+    """What a Log row about a change that was skipped says instead: no New, and why."""
+    done = "not added" if hit.get("kind") == ChangeKind.APPEND else "not changed"
+    return {LogField.NEW: "", LogField.REASON: f"{done}: {hit['reason']}"}
 
 
 def log_entry(

@@ -789,28 +789,40 @@ class _SheetWriter:
         return out
 
     def append_cells(self, number: int, attrs: bytes, body: bytes, edit: SetCells) -> bytes | None:
-        """Row ``number`` with ``edit``'s cells added after its last cell, without taking
-        the row apart: the usual first sync (computed columns right of what people typed).
-        None when that does not apply (a cell there already, the guard cell not plainly
-        found or not passing): the row then goes through :class:`Row`."""
+        """Row ``number`` with ``edit``'s cells added after its last cell (or before its
+        first), without taking the row apart: the usual first sync (computed columns right
+        of what people typed, and on an unnumbered sheet the ID left of it). None when that
+        does not apply (a cell there already, the guard cell not plainly found or not
+        passing): the row then goes through :class:`Row`."""
         p = self.prefix
         body = body.strip()
-        last_col = -1
+        first_col = last_col = -1
+        opener = b"<" + p + b'c r="'
         if body:
             if not body.endswith(b"c>") and not body.endswith(b"/>"):
                 return None
-            j = body.rfind(b"<" + p + b'c r="')
+            j = body.rfind(opener)
             if j < 0 or body.find(b"<" + p + b"c", j + 2) >= 0:
                 return None
-            m = _LETTERS_AT.match(body, j + len(p) + 6)
+            m = _LETTERS_AT.match(body, j + len(opener))
             if m is None:
                 return None
             last_col = column_index(m.group(0))
-        if last_col >= min(edit.cols) or len(set(edit.cols)) < len(edit.cols):
+            first = _LETTERS_AT.match(body, len(opener)) if body.startswith(opener) else None
+            # A first cell without its reference hides where the row starts: nothing before it.
+            first_col = column_index(first.group(0)) if first is not None else -1
+        cols = edit.cols
+        if min(cols) > last_col:
+            before = None  # the usual case: everything goes after the last cell
+        else:
+            before = [c < first_col for c in cols]
+            if any(not b and c <= last_col for b, c in zip(before, cols, strict=True)):
+                return None
+        if len(set(cols)) < len(cols):
             return None
         if edit.guard_col >= 0:
             held = None
-            if edit.guard_col <= last_col:
+            if first_col <= edit.guard_col <= last_col:
                 tag = f'<{self.prefix_text}c r="{column_letters(edit.guard_col)}{number}"'.encode()
                 i = body.find(tag)
                 m = self.cell_re.match(body, i) if i >= 0 else None
@@ -827,8 +839,12 @@ class _SheetWriter:
         clean = _SPANS.sub(b"", attrs).rstrip(b"/").rstrip()
         if not _R_ATTR.search(clean):
             clean = b' r="%d"' % number + clean
-        order = sorted(range(len(xml)), key=edit.cols.__getitem__)
-        return b"".join([b"<" + p + b"row" + clean + b">", body, *(xml[i] for i in order), b"</" + p + b"row>"])
+        order = sorted(range(len(xml)), key=cols.__getitem__)
+        if before is None:
+            return b"".join([b"<" + p + b"row" + clean + b">", body, *(xml[i] for i in order), b"</" + p + b"row>"])
+        head = [xml[i] for i in order if before[i]]
+        tail = [xml[i] for i in order if not before[i]]
+        return b"".join([b"<" + p + b"row" + clean + b">", *head, body, *tail, b"</" + p + b"row>"])
 
     def build(self, number: int, attrs: bytes, body: bytes) -> bytes:
         line = self.edit.lines.get(number)

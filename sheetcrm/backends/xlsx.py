@@ -308,7 +308,11 @@ def _edits(plan: WritePlan, report: WriteReport) -> dict[str, ooxml.SheetEdit]:
         # Grouped per row with numpy, not per cell in Python: a first sync writes hundreds
         # of thousands of computed cells, and a row whose changes are all plain computed
         # values of one record takes the quick path (one ID check for the whole row).
-        simple = ((cells["kind"] == ChangeKind.COMPUTED) & ~cells["cas"].astype(bool)).to_numpy()
+        # An unnumbered workbook's first sync fills the ID of every row as well: a fill of a
+        # blank ID cell joins the quick path, guarded by that cell being blank still.
+        kinds = cells["kind"].to_numpy()
+        fills = (kinds == ChangeKind.ID) & cells["old"].map(norm_cell).eq("").to_numpy()
+        simple = ((kinds == ChangeKind.COMPUTED) & ~cells["cas"].astype(bool).to_numpy()) | fills
         # Only the columns the quick path needs are taken whole (text columns as codes, not
         # millions of new str objects); the rest only for the rows that need them.
         all_cols = cells["col"].to_numpy(dtype="int64")
@@ -327,6 +331,7 @@ def _edits(plan: WritePlan, report: WriteReport) -> dict[str, ooxml.SheetEdit]:
             same = np.r_[True, codes[1:] == codes[:-1]]
             same[starts] = True  # the first change of each row starts its own comparison
             quick = np.logical_and.reduceat(simple[order] & same, starts)
+            filling = np.logical_or.reduceat(fills[order], starts).tolist()
             header_row = plan.header_rows.get(title, 1) if title in headers else -1
             numbers = rows_arr[starts].tolist()
             quick &= rows_arr[starts] != header_row
@@ -347,7 +352,7 @@ def _edits(plan: WritePlan, report: WriteReport) -> dict[str, ooxml.SheetEdit]:
             ):
                 if fast:
                     edits[number] = _quick_row_edit(
-                        title, cols[a:b], news[a:b], head_rids[i], int(id_cols[i]), names_of, report
+                        title, cols[a:b], news[a:b], head_rids[i], int(id_cols[i]), names_of, report, filling[i]
                     )
                     continue
                 head = headers[title] if number == header_row else []
@@ -380,20 +385,34 @@ def _quick_row_edit(
     id_col: int,
     names_of: dict[int, str],
     report: WriteReport,
+    fills_id: bool = False,
 ) -> ooxml.SetCells:
-    """One row's changes, all computed values of one record: written in one go when the
-    row still holds the record's ID; any other case goes through :func:`_row_edit`, which
-    words each refusal."""
-    wanted = norm_cell(record_id)
+    """One row's changes, all computed values of one record (and, when ``fills_id``, the
+    fill of its blank ID cell with ``record_id``): written in one go when the row still
+    holds the record's ID (or a blank ID cell); any other case goes through
+    :func:`_row_edit`, which words each refusal."""
+    wanted = "" if fills_id else norm_cell(record_id)
 
     def written(n: int) -> None:
         report.written += n
 
     def otherwise(row: ooxml.Row) -> None:
         changes = [
-            (c, record_id, id_col, n, None, False, str(ChangeKind.COMPUTED), str(names_of.get(c, "")))
+            (
+                c,
+                record_id,
+                id_col,
+                n,
+                None,
+                fill,
+                str(ChangeKind.ID if fill else ChangeKind.COMPUTED),
+                names_of.get(c, ""),
+            )
             for c, n in zip(cols, news, strict=True)
+            for fill in [fills_id and c == id_col]
         ]
+        # The ID first, as the plan orders it: the computed cells are checked against it.
+        changes.sort(key=lambda change: change[0] != id_col)
         _row_edit(title, changes, [], report)(row)
 
     return ooxml.SetCells(cols, news, id_col, lambda held: norm_cell(held) == wanted, otherwise, written)

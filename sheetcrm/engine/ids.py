@@ -2,8 +2,9 @@
 
 Pure: bound tables in, a Series of new IDs per tab out. An ID is never issued twice: new
 numbers continue after the highest one the tab holds, the Log has ever recorded for the
-tab's prefix (so a deleted record's ID is not handed to a new row), and any reference in
-another tab still names (a reference to a deleted record stays dangling, not re-pointed).
+tab's prefix (one ID or a run "first – last"; so a deleted record's ID is not handed to a
+new row), and any reference in another tab still names (a reference to a deleted record
+stays dangling, not re-pointed).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from sheetcrm.backends.base import ID_RANGE
 from sheetcrm.cells.parse import blank_mask
 from sheetcrm.engine.bind import Table
 from sheetcrm.schema import TABS, ColumnType, Tab
@@ -56,7 +58,11 @@ def used_numbers(tab: Tab, tables: dict[Tab, Table]) -> pd.Series:
         # A Log row with a blank New is a change that was not made (an ID fill skipped
         # because the sheet changed meanwhile): that ID was never issued.
         made = log.typed["New"].notna() if "New" in log.typed else pd.Series(True, index=log.typed.index)
-        parts.append(_numbers(log.typed["ID"].where(made), prefix))
+        logged = log.typed["ID"].where(made).dropna()
+        # A run of fills is one Log row "P-0001 – P-0500": its last ID is the one that counts.
+        spans = logged.astype(str).str.contains(ID_RANGE, regex=False)
+        ends = logged[spans].astype(str).str.split(ID_RANGE, regex=False).explode()
+        parts.append(_numbers(pd.concat([logged[~spans], ends]), prefix))
     for other in tables.values():
         for col in other.spec.columns:
             if col.type is ColumnType.REF and col.ref is tab and col.key in other.raw:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sheetcrm.backends.base import ChangeKind, WritePlan, empty_cells, log_entry
+from sheetcrm.backends.base import LOG_SUMMARY, ChangeKind, WritePlan, empty_cells, id_fill_entries, log_entry
 from sheetcrm.cells.parse import ParseOptions, blank_mask, is_blank, map_distinct, parse_column
 from sheetcrm.engine.bind import ROW, Table
 from sheetcrm.engine.compute import Computed, as_of_date
@@ -65,7 +65,8 @@ class Plan:
     """The write plan and what it means.
 
     ``write``: what goes to the backend. ``log_changes``: one row per change to a
-    people's cell (ID filled, Stage advanced, a person's Stage change noticed).
+    people's cell (ID filled, Stage advanced, a person's Stage change noticed), even where
+    the Log tab gets one row for a run of ID fills.
     """
 
     write: WritePlan
@@ -95,7 +96,20 @@ def plan(
     stage_parts: list[pd.DataFrame] = []
     computed_parts: list[pd.DataFrame] = []
     headers: list[tuple[Tab, str, int, str]] = []
+    #: One row per change to a people's cell (the plan's ``log_changes``), in frames...
+    change_parts: list[pd.DataFrame] = []
+    change_rows: list[dict[str, Any]] = []
+    #: ...and the Log tab's rows about them, where a run of ID fills is one row.
     log_rows: list[dict[str, Any]] = []
+
+    def both(entry: dict[str, Any]) -> None:
+        change_rows.append(entry)
+        log_rows.append(entry)
+
+    def settle() -> None:
+        if change_rows:
+            change_parts.append(_change_frame(change_rows))
+            change_rows.clear()
 
     for tab, table in tables.items():
         spec = table.spec
@@ -126,8 +140,13 @@ def plan(
             filled = log_entry(
                 now, run_id, table.title, "", id_header, "", "", tr(lang, "filled a missing ID"), about="ID"
             )
-            # An unnumbered workbook fills an ID on every row: one entry copied per new ID.
-            log_rows.extend({**filled, LogField.ID: new, LogField.NEW: new} for new in new_ids.tolist())
+            settle()
+            # A frame, not a dict per ID: an unnumbered workbook fills hundreds of thousands.
+            filled_ids = new_ids.to_numpy(dtype=object)
+            change_parts.append(
+                pd.DataFrame({str(f): filled_ids if f in (LogField.ID, LogField.NEW) else filled[f] for f in _CHANGED})
+            )
+            log_rows.extend(id_fill_entries(filled, filled_ids.tolist(), lang))
 
         if tab is Tab.OPPORTUNITIES and len(computed.stages):
             stages = computed.stages
@@ -158,7 +177,7 @@ def plan(
                     stages.loc[idx, "Stage Reason"].tolist(),
                     strict=True,
                 ):
-                    log_rows.append(
+                    both(
                         log_entry(
                             now,
                             run_id,
@@ -179,7 +198,7 @@ def plan(
                 table.raw.loc[person, "Stage"].tolist(),
                 strict=True,
             ):
-                log_rows.append(
+                both(
                     log_entry(
                         now,
                         run_id,
@@ -230,8 +249,8 @@ def plan(
 
     parts = [p for p in (*ids_parts, *stage_parts, *computed_parts) if len(p)]
     cells = pd.concat(parts, ignore_index=True) if parts else empty_cells()
-    changed = [LogField.TAB, LogField.ID, LogField.COLUMN, LogField.OLD, LogField.NEW, LogField.REASON]
-    log_frame = pd.DataFrame({str(f): [r[f] for r in log_rows] for f in changed}, columns=[str(f) for f in changed])
+    settle()
+    log_frame = pd.concat(change_parts, ignore_index=True) if change_parts else _change_frame([])
     log_title = tables[Tab.LOG].title
     log_header = [c.header(lang) for c in LOG.columns]
     computed_count = int((cells["kind"] == ChangeKind.COMPUTED).sum()) if len(cells) else 0
@@ -253,7 +272,7 @@ def plan(
             log_entry(now, run_id, titles.get(n.tab, "") if n.tab else "", reason=n.text(lang))
             for n in computed.notices
         ]
-        write_log = [*log_rows, log_entry(now, run_id, reason=summary), *notes]
+        write_log = [*log_rows, {**log_entry(now, run_id, reason=summary), LOG_SUMMARY: True}, *notes]
     read = {tab: table.token for tab, table in tables.items() if table.token is not None}
     return Plan(
         WritePlan(
@@ -263,12 +282,21 @@ def plan(
             log_title=log_title,
             log_header=log_header,
             read=read,
+            language=lang,
             header_rows={t.title: t.header_row for t in tables.values() if t.header_row != 1},
         ),
         log_frame,
         computed_count,
         len(headers),
     )
+
+
+#: The columns of a plan's ``log_changes``.
+_CHANGED = (LogField.TAB, LogField.ID, LogField.COLUMN, LogField.OLD, LogField.NEW, LogField.REASON)
+
+
+def _change_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame({str(f): [r[f] for r in rows] for f in _CHANGED}, columns=[str(f) for f in _CHANGED])
 
 
 def stage_counts(stages: pd.DataFrame) -> dict[str, int]:

@@ -22,7 +22,16 @@ import numpy as np
 import pandas as pd
 
 from sheetcrm.backends.append import NewRows
-from sheetcrm.backends.base import Backend, ChangeKind, RawTab, WritePlan, WriteReport, log_entry, norm_cell
+from sheetcrm.backends.base import (
+    Backend,
+    ChangeKind,
+    RawTab,
+    WritePlan,
+    WriteReport,
+    log_entry,
+    norm_cell,
+    summary_at,
+)
 from sheetcrm.cells.normalize import fold_name
 from sheetcrm.cells.parse import is_blank
 from sheetcrm.engine.bind import Table, bind_tabs
@@ -539,5 +548,6 @@ def add_relay(
         return 0
     plan.cells = pd.concat([c for c in (plan.cells, cells) if len(c)], ignore_index=True)
     note = log_entry(now, run, reason=say("log.relay_summary", settings.language, n=len(log)))
-    plan.log = [*plan.log[:-1], *log, plan.log[-1]] if plan.log else [*log, note]
+    at = summary_at(plan.log)
+    plan.log = [*plan.log[:at], *log, *plan.log[at:]] if plan.log else [*log, note]
     return len(log)
