@@ -25,6 +25,7 @@ import pytest
 import sheetcrm
 from sheetcrm.cells.a1 import column_letters
 from sheetcrm.engine.sync import SyncResult
+from sheetcrm.exceptions import SheetCRMError
 from sheetcrm.schema import Tab
 from sheetcrm.testing import FakeSheetsServer, ProtectedCellError, RejectedInputError
 from tests.helpers import AS_OF, Rows, upload_xlsx
@@ -568,3 +569,17 @@ def test_an_id_fill_rule_a_dead_sync_left_is_removed_by_the_next(
     assert fake.data_validation(key, "Contacts", "A3") is None
     assert fake.data_validation(key, "Contacts", "A5") is None
     fake.set_values(key, "Contacts", "A3", [["P-0200"]])
+
+
+def test_a_write_that_fails_removes_its_id_fill_rule_as_it_unlocks(
+    fake: FakeSheetsServer, client: Any, crm: Path
+) -> None:
+    key = upload_xlsx(fake, crm)
+    fake.reset_counters()
+    fake.inject_fault(at_request=4, status=400, message="Injected fault.")
+    with pytest.raises(SheetCRMError):
+        sync(client, key)
+    assert "setDataValidation" in fake.requests[2].batch_kinds
+    assert fake.requests[-1].batch_kinds[0] == "setDataValidation"  # with the unlock
+    assert fake.data_validation(key, "Contacts", "A5") is None
+    assert all(p.get("warningOnly") for p in fake.protected_ranges(key, "Contacts"))

@@ -408,10 +408,9 @@ class GoogleSheetsBackend:
                 # Never leave people locked out: unlock whatever happened (best effort; a
                 # lock or an ID-fill rule that survives this is removed by the next sync).
                 with contextlib.suppress(Exception):
-                    self._unlock(list(locks.values()))
-                with contextlib.suppress(Exception):
-                    self._batch_update_structure(
-                        [_no_rule(w.sheets[t].sheet_id, row, col) for t, row, col in _fill_cells(w, cells)]
+                    self._unlock(
+                        list(locks.values()),
+                        [_no_rule(w.sheets[t].sheet_id, row, col) for t, row, col in _fill_cells(w, cells)],
                     )
         report.written = len(targets)
         return report
@@ -675,19 +674,25 @@ class GoogleSheetsBackend:
                 raise failure
         raise WorkbookWriteError(f"could not read spreadsheet {self.key!r} again while writing; run sync again")
 
-    def _unlock(self, locks: list[int]) -> None:
-        """Remove sheetcrm's locks in one request; a lock already gone is no error."""
-        for _attempt in range(len(locks) + 1):
+    def _unlock(self, locks: list[int], rules: list[dict[str, Any]] | None = None) -> None:
+        """Remove sheetcrm's locks in one request, with ``rules`` (the ID-fill rules this
+        sync put, where it put them); a lock already gone is no error, and a rule that can
+        no longer be reached (rows deleted) is left to the next sync."""
+        rules = list(rules or [])
+        for _attempt in range(len(locks) + 2):
             failure: SheetCRMError | None = None
             try:
                 self.http.batch_update(
-                    self.key, {"requests": [{"deleteProtectedRange": {"protectedRangeId": pid}} for pid in locks]}
+                    self.key,
+                    {"requests": rules + [{"deleteProtectedRange": {"protectedRangeId": pid}} for pid in locks]},
                 )
                 break
             except APIError as exc:
                 gone = re.search(r"No protected range with id: (\d+)", google_message(exc))
                 if gone:
                     locks = [pid for pid in locks if pid != int(gone.group(1))]
+                elif rules:
+                    rules = []
                 else:
                     failure = _api_error(exc, self.key, self.credentials, "unlock")
             if failure is not None:
