@@ -259,3 +259,30 @@ def test_updated_cells_count_only_cells_that_got_a_value(fake, values, cells: in
     assert (one.get("updatedCells", 0), one.get("updatedRows", 0), one.get("updatedColumns", 0)) == (cells, rows, cols)
     totals = [many.get(k, 0) for k in ("totalUpdatedCells", "totalUpdatedRows", "totalUpdatedColumns")]
     assert totals == [cells, rows, cols]  # zero counts are left out, as Google leaves them
+
+
+# ------------------------------------------------------------------------------- import
+
+
+def _import(fake: Any, key: str, leads: Path) -> Any:
+    from sheetcrm.backends.gsheets import GoogleSheetsBackend
+    from sheetcrm.team.leads import import_leads
+
+    return import_leads(GoogleSheetsBackend(key, _client(fake)), leads, source="Expo", today=AS_OF)
+
+
+def test_an_import_with_a_lost_answer_at_any_request_adds_each_lead_once(fake, sheets, tmp_path: Path) -> None:
+    leads = tmp_path / "leads.csv"
+    leads.write_text("Name,Email\nLost Answer One,l1@x.com\nLost Answer Two,l2@x.com\n", encoding="utf-8")
+    key = fake.create_spreadsheet("CRM", copy.deepcopy(sheets))
+    fake.reset_counters()
+    assert _import(fake, key, leads).report.appended == 2
+    positions = len(fake.requests)
+    reference = sheet_state(fake, key)
+    assert positions >= 3
+    for position in range(1, positions + 1):
+        key = fake.create_spreadsheet("CRM", copy.deepcopy(sheets))
+        fake.reset_counters()
+        fake.inject_fault(at_request=position, lost="drop")
+        _import(fake, key, leads)
+        assert sheet_state(fake, key) == reference, f"lost answer at request {position}"

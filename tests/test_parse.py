@@ -987,6 +987,48 @@ def test_parse_column_text_agrees_with_scalar_parser(ctype) -> None:
             assert (got, problem) == (expected, None), value
 
 
+@pytest.mark.parametrize("sample", [v for v in TEXT_SAMPLES if isinstance(v, str)])
+@pytest.mark.parametrize("ctype", [ColumnType.TEXT, ColumnType.ID, ColumnType.REF])
+def test_parse_column_clean_text_column_with_one_other_cell(ctype, sample) -> None:
+    # A column of clean text is checked all at once; one cell that is not clean must send
+    # the whole column through the scalar parser.
+    values = ["CO-0002", "王小明", sample, None, "CO-0002"]
+    typed, problems = parse_column(pd.Series(values, dtype=object), _column_for(ctype), US)
+    scalar = parse_text if ctype is ColumnType.TEXT else parse_id
+    for value, got, problem in zip(values, typed, problems, strict=True):
+        try:
+            expected = None if is_blank(value) else scalar(value) or None
+        except CellParseError:
+            assert got is None and problem
+        else:
+            assert (got, problem) == (expected, None), value
+
+
+EMAIL_SAMPLES = ["b@example.com", "B@Example.com", " b@example.com", "b@example", "b@@example.com", "ｂ@example.com"]
+PHONE_SAMPLES = ["0223456789", "0012345678", "091234", "09123456789012", "+886912345678", "0912-345-678", "０９１２"]
+
+
+@pytest.mark.parametrize(
+    ("ctype", "common", "sample"),
+    [(ColumnType.EMAIL, "a.b+c@sub.example.tw", s) for s in [*EMAIL_SAMPLES, "", 12]]
+    + [(ColumnType.PHONE, "0912345678", s) for s in [*PHONE_SAMPLES, "", 912345678]],
+)
+def test_parse_column_usual_emails_and_phones_with_one_other_cell(ctype, common, sample) -> None:
+    values = [common, sample, None, common]
+    typed, problems = parse_column(pd.Series(values, dtype=object), _column_for(ctype), US)
+    scalar = parse_email if ctype is ColumnType.EMAIL else parse_phone
+    for value, got, problem in zip(values, typed, problems, strict=True):
+        if is_blank(value):
+            assert (got, problem) == (None, None)
+            continue
+        try:
+            expected = scalar(value)
+        except CellParseError as exc:
+            assert (got, problem) == (None, str(exc))
+        else:
+            assert (got, problem) == (expected, None), value
+
+
 def test_blank_mask_agrees_with_is_blank() -> None:
     values = [
         None,
@@ -1006,6 +1048,10 @@ def test_blank_mask_agrees_with_is_blank() -> None:
         "x",
     ]
     assert blank_mask(pd.Series(values, dtype=object)).tolist() == [is_blank(v) for v in values]
+    # A column of clean text is settled at once; any other cell decides for itself.
+    for value in values:
+        column = ["x", "CO-1", value, None]
+        assert blank_mask(np.array(column, dtype=object)).tolist() == [is_blank(v) for v in column]
 
 
 def test_map_distinct_keeps_values_that_hash_alike_apart() -> None:

@@ -134,6 +134,9 @@ def _letters(col: int) -> str:
         return _LETTERS[col]
 
 
+_EPOCH_ORDINAL = SERIAL_EPOCH.date().toordinal()
+
+
 def _no_style(col: int) -> int:
     return 0
 
@@ -648,6 +651,8 @@ class _SheetWriter:
         self.max_row = max([*edit.rows, *edit.lines], default=0)
         self._line_styles: dict[int, int] = {}
         self._line_dates: dict[tuple[int, bool], int] = {}
+        #: (style, with time) -> the date style :meth:`Styles.date_style` gives for them.
+        self._date_styles: dict[tuple[int, bool], int] = {}
 
     def set_prefix(self, prefix: bytes) -> None:
         p = self.prefix = prefix
@@ -660,6 +665,7 @@ class _SheetWriter:
         self.rph_re = re.compile(rb"<" + p + rb"rPh\b.*?</" + p + rb"rPh>", re.S)
         self.t_re = re.compile(rb"<" + p + rb"t\b[^>]*>(.*?)</" + p + rb"t>", re.S)
         self.v_open, self.v_close = b"<" + p + b"v>", b"</" + p + b"v>"
+        self.is_t_open, self.is_t_close = b"<" + p + b"is><" + p + b"t>", b"</" + p + b"t></" + p + b"is>"
         self.prefix_text = p.decode()
 
     def row_defaults(self, row_attrs: bytes) -> Callable[[int], int]:
@@ -730,6 +736,11 @@ class _SheetWriter:
         t = _T_ATTR.search(attrs) if b't="' in attrs else None
         kind = t.group(1) if t is not None else b"n"
         if kind == b"inlineStr":
+            # The usual inline string (an ID the writer checks): one plain <t> element.
+            if inner.startswith(self.is_t_open) and inner.endswith(self.is_t_close):
+                text = inner[len(self.is_t_open) : len(inner) - len(self.is_t_close)]
+                if b"<" not in text:
+                    return _unescape(text)
             inner = self.rph_re.sub(b"", inner)
             return "".join(_unescape(t) for t in self.t_re.findall(inner))
         i = inner.find(self.v_open)
@@ -758,23 +769,34 @@ class _SheetWriter:
         row = str(number)
         letters = _LETTERS
         plain = _PLAIN_TEXT.fullmatch
+        # Most rows have no column or row style: no call per cell to learn that.
+        styled = style_of is not _no_style
+        dates = self._date_styles
         out: list[bytes | None] = []
         top = self.max_col
         for col, value in zip(cols, values, strict=True):
             kind = value.__class__
-            style = style_of(col)
+            style = style_of(col) if styled else 0
             if kind is str:
                 text = value if plain(value) else escape_text(value)
                 if text != text.strip() or "\n" in text:
                     out.append(None)
                     continue
                 body = f' t="inlineStr"><{q}is><{q}t>{text}</{q}t></{q}is></{q}c>'
-            elif kind is int or (kind is float and value == value and abs(value) < 1e15):
+            elif kind is int:
+                body = f"><{q}v>{value}</{q}v></{q}c>"
+            elif kind is float and value == value and abs(value) < 1e15:
                 body = f"><{q}v>{_number(value)}</{q}v></{q}c>"
             elif kind is dt.date or kind is dt.datetime:
                 with_time = kind is dt.datetime and value.time() != dt.time(0)
-                style = self.package.styles.date_style(style, with_time)
-                body = f"><{q}v>{_number(to_serial(value))}</{q}v></{q}c>"
+                key = (style, with_time)
+                date_style = dates.get(key)
+                if date_style is None:
+                    date_style = dates[key] = self.package.styles.date_style(style, with_time)
+                style = date_style
+                # A date's serial is its whole days since the epoch, as to_serial counts.
+                serial = value.toordinal() - _EPOCH_ORDINAL if kind is dt.date else _number(to_serial(value))
+                body = f"><{q}v>{serial}</{q}v></{q}c>"
             else:
                 out.append(None)
                 continue
@@ -823,7 +845,7 @@ class _SheetWriter:
         if edit.guard_col >= 0:
             held = None
             if first_col <= edit.guard_col <= last_col:
-                tag = f'<{self.prefix_text}c r="{column_letters(edit.guard_col)}{number}"'.encode()
+                tag = f'<{self.prefix_text}c r="{_letters(edit.guard_col)}{number}"'.encode()
                 i = body.find(tag)
                 m = self.cell_re.match(body, i) if i >= 0 else None
                 if m is None:

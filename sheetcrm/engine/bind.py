@@ -7,7 +7,7 @@ indexed alike; the ``_row`` column holds each record's 1-based sheet row.
 
 from __future__ import annotations
 
-import itertools
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,6 +98,10 @@ class Table:
     #: Reference column -> the ID each record links to (None: blank or no match), set by
     #: linking (:mod:`sheetcrm.engine.link`); the typed column holds the same IDs.
     resolved: dict[str, pd.Series] = field(default_factory=dict)
+    #: The new IDs linking issued for this tab's blank ID cells (indexed like ``typed``),
+    #: None before linking. Compute takes them from here instead of issuing them again:
+    #: issuing scans every ID and reference of the workbook.
+    issued_ids: pd.Series | None = None
 
     @property
     def tab(self) -> Tab:
@@ -192,13 +196,13 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
                     break
                 instructions.append(first_row + k)
     present = list(headers.positions.items())
-    # One transpose of the ragged rows (short rows padded with None), in C.
-    columns = list(itertools.zip_longest(*rows)) if rows else []
+    grid = _grid(rows)
     raw_frame = pd.DataFrame(
-        {key: _raw_cells(columns, pos, len(rows)) for key, pos in present},
+        {key: _raw_cells(grid, pos) for key, pos in present},
         index=pd.RangeIndex(len(rows)),
         dtype=object,
     )
+    del grid  # a second reference to every cell, not kept while the columns are parsed
     raw_frame[ROW] = raw_frame.index + first_row
     if instructions:
         raw_frame = raw_frame[~raw_frame[ROW].isin(instructions)]
@@ -217,7 +221,7 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
         values, problems = parse_column(source, col, opts)
         typed[col.key] = values.reset_index(drop=True)
         if col.key in raw_frame:
-            bad = problems.notna().to_numpy()
+            bad = np.not_equal(problems.to_numpy(), _NONE)  # a message or None
             if bad.any():
                 unparsed[col.key] = bad
                 problem_parts.append(
@@ -329,7 +333,10 @@ def link_tables(tables: dict[Tab, Table], lang: str) -> pd.DataFrame:
     from sheetcrm.engine.ids import issue_ids
     from sheetcrm.engine.link import link_references
 
-    resolved, problems = link_references(tables, issue_ids(tables), lang)
+    issued = issue_ids(tables)
+    for tab, new in issued.items():
+        tables[tab].issued_ids = new
+    resolved, problems = link_references(tables, issued, lang)
     for tab, columns in resolved.items():
         table = tables[tab]
         for key, ids in columns.items():
@@ -355,12 +362,38 @@ def infer_language(tables: dict[Tab, Table], raw_tabs: dict[Tab, RawTab]) -> Lan
     return Lang.ZH_TW if texts and chinese * 2 > len(texts) else Lang.EN
 
 
-def _raw_cells(columns: list[tuple[object, ...]], pos: int, n: int) -> np.ndarray:
-    """Column ``pos`` of the transposed rows as an object array of ``n`` cells: None for
-    a blank cell (NaN, NaT and NA included) and past the end of every row."""
-    out = np.full(n, None, dtype=object)
-    if pos < len(columns):
-        out[:] = columns[pos]
+def _grid(rows: list[list[object]]) -> np.ndarray:
+    """The ragged rows as one 2-d object array, None past the end of a short row. Rows of
+    one length go in together, each group converted in C; each column is then a slice (a
+    transpose into a tuple per column costs several times more to turn into arrays)."""
+    n = len(rows)
+    lengths = np.fromiter(map(len, rows), dtype=np.intp, count=n)
+    width = int(lengths.max()) if n else 0
+    grid = np.full((n, width), None, dtype=object)
+    for length in np.unique(lengths).tolist():
+        if not length:
+            continue
+        at = np.flatnonzero(lengths == length)
+        group = [rows[i] for i in at.tolist()]
+        # Into an object array of the final shape: a cell that is itself a sequence
+        # stays one cell.
+        part = np.empty((len(group), length), dtype=object)
+        part[:] = group
+        grid[at, :length] = part
+    return grid
+
+
+#: Cell types that are never missing: a column of only these (and None) needs no NaN check.
+_NEVER_NA = frozenset({str, int, bool, type(None), dt.datetime, dt.date, dt.time, dt.timedelta})
+
+
+def _raw_cells(grid: np.ndarray, pos: int) -> np.ndarray:
+    """Column ``pos`` of ``grid`` as an object array: None for a blank cell (NaN, NaT and
+    NA included) and past the end of every row."""
+    if pos >= grid.shape[1]:
+        return np.full(grid.shape[0], None, dtype=object)
+    out = grid[:, pos].copy()
+    if not set(map(type, out)) <= _NEVER_NA:
         out[pd.isna(out)] = None
     return out
 
@@ -375,6 +408,10 @@ def _blank_rows(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
             break
         blank[rows] = blank_mask(frame[key].to_numpy(dtype=object)[rows])
     return blank
+
+
+#: None as an array, for comparing object arrays with None cell by cell.
+_NONE = np.array(None)
 
 
 def _id_text(value: object) -> str | None:

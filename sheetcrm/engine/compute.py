@@ -22,8 +22,8 @@ from sheetcrm.customers.rfm import customer_index, flat_scores, rfm_table, value
 from sheetcrm.customers.rhythm import rhythm_table
 from sheetcrm.customers.transactions import attach_company, transactions
 from sheetcrm.engine.bind import ROW, Table
+from sheetcrm.engine.ids import ID_TABS, issue_ids
 from sheetcrm.engine.ids import fill_ids as fill_ids  # where tests import it from
-from sheetcrm.engine.ids import issue_ids
 from sheetcrm.engine.ids import next_ids as next_ids  # where team/ imports it from
 from sheetcrm.pipeline.stages import advance_stages, evidence_seen
 from sheetcrm.schema import (
@@ -238,6 +238,16 @@ def _customer_metrics(
     return frame, said
 
 
+def _issued_ids(tables: dict[Tab, Table]) -> dict[Tab, pd.Series]:
+    """The new IDs of every record tab: those linking issued when the tables were bound
+    (:attr:`Table.issued_ids`), or issued now for tables that were not linked."""
+    record = [t for t in ID_TABS if t in tables]
+    kept = {t: tables[t].issued_ids for t in record}
+    if all(ids is not None for ids in kept.values()):
+        return {t: ids for t, ids in kept.items() if ids is not None}
+    return issue_ids(tables)
+
+
 def _rules_note_due(tables: dict[Tab, Table]) -> bool:
     """Whether the Log has yet to tell the owner about the current customer rules: the
     first sync under them writes the note, every later one finds it there."""
@@ -261,7 +271,7 @@ def compute(
     as_of = as_of_date(as_of)
     say = progress or (lambda _msg: None)
     lang = str(settings.language)
-    ids = issue_ids(tables)
+    ids = _issued_ids(tables)
     typed = {tab: t.typed.copy() for tab, t in tables.items()}
     for tab, new in ids.items():
         if len(new):

@@ -9,9 +9,6 @@ stays dangling, not re-pointed).
 
 from __future__ import annotations
 
-import re
-
-import numpy as np
 import pandas as pd
 
 from sheetcrm.backends.base import ID_RANGE
@@ -23,28 +20,15 @@ from sheetcrm.schema import TABS, ColumnType, Tab
 ID_TABS = (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES)
 
 
-#: Texts longer than this are matched one by one: an ID is short, and numpy's fixed-width
-#: text arrays would make one long cell cost its length in every row.
-_SHORT = 64
-
-
 def _numbers(values: pd.Series, prefix: str) -> pd.Series:
     """The distinct numbers of the values that are ``prefix`` + digits (after stripping),
-    as strings (digits kept). Each distinct value is looked at once, with numpy's text
-    functions (references repeat an ID many times; a workbook holds a million of them)."""
+    as strings (digits kept). Each distinct value is looked at once (references repeat an
+    ID many times; a workbook holds a million of them)."""
     distinct = pd.unique(values.dropna().to_numpy(dtype=object))
-    texts = [v if type(v) is str else str(v) for v in distinct]
-    short = [t for t in texts if len(t) <= _SHORT]
-    found: list[str] = []
-    if short:
-        stripped = np.char.strip(np.array(short, dtype=str))
-        hits = stripped[np.char.startswith(stripped, prefix)]
-        if len(hits):
-            digits = np.char.replace(hits, prefix, "", count=1)
-            # isdecimal is exactly what the pattern's \d matches (Unicode decimal digits).
-            found = digits[np.char.isdecimal(digits)].tolist()
-    pattern = re.compile(rf"{re.escape(prefix)}(\d+)")
-    found += [m[1] for m in (pattern.fullmatch(t.strip()) for t in texts if len(t) > _SHORT) if m is not None]
+    texts = (v if type(v) is str else str(v) for v in distinct)
+    cut = len(prefix)
+    # isdecimal is exactly what an ID pattern's \d matches (Unicode decimal digits).
+    found = [digits for t in texts if (s := t.strip()).startswith(prefix) and (digits := s[cut:]).isdecimal()]
     return pd.Series(list(dict.fromkeys(found)), dtype=object)
 
 

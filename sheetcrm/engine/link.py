@@ -195,7 +195,7 @@ def link_references(
         for col in refs:
             assert col.ref is not None
             found = target_index(col.ref)
-            known = set(found.ids)
+            known = set(found.ids.to_numpy(dtype=object).tolist())
             values = table.typed[col.key]
             linked = pd.Series(None, index=values.index, dtype=object)
             exact = values.notna() & values.isin(known)

@@ -240,6 +240,9 @@ def sync_target(
         say(f"saved a copy to {backup_copy(backend, raw, Path(backup))}")
     say("parsing every cell")
     workbook = Workbook(backend, raw)
+    # The bound tables hold all sync needs: the rows as read would stay alive to the end
+    # of the write, a large part of the peak memory of a big workbook.
+    del raw
     return sync(
         workbook,
         as_of=as_of,

@@ -253,7 +253,11 @@ def _shared_phone_key(t: pd.DataFrame) -> pd.Series:
         return pd.Series(None, index=t.index, dtype=object)
     first_of_number = pd.Series(phones.index, index=phones.to_numpy()).groupby(level=0).min()
     first = pd.Series(phones.map(first_of_number).to_numpy(), index=phones.index).groupby(level=0).min()
-    return first.reindex(t.index).map(lambda v: None if pd.isna(v) else f"row{int(v)}").astype(object)
+    rows = first.reindex(t.index)
+    held = rows.notna().to_numpy()
+    out = np.full(len(rows), None, dtype=object)
+    out[held] = ["row" + str(v) for v in rows[held].astype(np.int64).tolist()]
+    return pd.Series(out, index=t.index, dtype=object)
 
 
 def _map_distinct(values: pd.Series, fn: Callable[[Any], Any]) -> pd.Series:
