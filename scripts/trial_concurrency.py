@@ -67,7 +67,7 @@ from sheetcrm.backends.base import norm_cell
 from sheetcrm.backends.gsheets import to_cell_json
 from sheetcrm.cells.a1 import column_letters, parse_a1
 from sheetcrm.schema import TABS, Stage, Tab
-from sheetcrm.testing import FakeSheetsServer, ProtectedCellError, RecordedRequest
+from sheetcrm.testing import FakeSheetsServer, ProtectedCellError, RecordedRequest, RejectedInputError
 
 AS_OF = dt.date(2026, 11, 22)
 #: The tabs the person edits and the checks cover.
@@ -378,6 +378,10 @@ class Person:
         except ProtectedCellError:
             self.refused += 1
             return f"{kind} refused: the tab is protected while sheetcrm writes"
+        except RejectedInputError:
+            # The owner too: sheetcrm's short-lived rule on a blank ID cell it fills.
+            self.refused += 1
+            return f"{kind} refused: sheetcrm is filling in that ID"
 
     def _token(self) -> int:
         self.serial += 1
@@ -921,7 +925,7 @@ class Totals:
             f"trials: {self.trials} ({self.late_trials} with edits between the re-read and the write); "
             f"failed: {self.failed}",
             f"person actions: {sum(self.kinds.values())} ({kinds}); "
-            f"refused by the sync's protected ranges: {self.refused}",
+            f"refused by the sync's protected ranges or ID-fill rules: {self.refused}",
             f"cells written: {self.written}",
             f"cells skipped: {self.skipped}" + (f" ({reasons})" if reasons else ""),
             f"lost edits: {self.lost} ({self.lost_late} in trials with late edits; must be 0)",

@@ -25,8 +25,9 @@ import pytest
 import sheetcrm
 from sheetcrm.cells.a1 import column_letters
 from sheetcrm.engine.sync import SyncResult
+from sheetcrm.exceptions import SheetCRMError
 from sheetcrm.schema import Tab
-from sheetcrm.testing import FakeSheetsServer, ProtectedCellError
+from sheetcrm.testing import FakeSheetsServer, ProtectedCellError, RejectedInputError
 from tests.helpers import AS_OF, Rows, upload_xlsx
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -520,3 +521,65 @@ def test_a_row_the_owner_inserts_between_the_reread_and_the_write(
     race(fake, client, key, person, late=True)
     assert fake.get_values(key, "Opportunities")[1] == []
     assert_lands_by_id(fake, key, baseline(fake, client, crm))
+
+
+def test_an_id_the_owner_types_into_the_cell_being_filled_is_refused_never_lost(
+    fake: FakeSheetsServer, client: Any, crm: Path
+) -> None:
+    """The owner (whom the lock does not stop) types an ID into the blank ID cell that
+    sync fills, between its re-read and its write: the cell's short-lived strict rule
+    refuses the entry, as Sheets refuses it, so the fill overwrites nothing; the rule goes
+    with the write, and the owner's ID typed again then stays."""
+    refused: list[str] = []
+
+    def person(f: FakeSheetsServer, key: str) -> None:
+        try:
+            f.set_values(key, "Contacts", "A5", [["P-0100"]])
+        except RejectedInputError as exc:
+            refused.append(str(exc))
+
+    key = upload_xlsx(fake, crm)
+    race(fake, client, key, person, late=True)
+    assert len(refused) == 1 and "sheetcrm is filling in this ID" in refused[0]
+    assert fake.get_values(key, "Contacts")[4][0] == NEXT_CONTACT_ID
+    assert fake.data_validation(key, "Contacts", "A5") is None
+    fake.set_values(key, "Contacts", "A5", [["P-0100"]])  # typed again, after the sync
+    sync(client, key)
+    assert fake.get_values(key, "Contacts")[4][0] == "P-0100"
+
+
+def test_an_id_fill_rule_a_dead_sync_left_is_removed_by_the_next(
+    fake: FakeSheetsServer, client: Any, crm: Path
+) -> None:
+    """A sync that died between its re-read and its write left its rule on an ID cell
+    (here P-0002's, since moved there by people): the next sync that writes the tab finds
+    it in its re-read and removes it with its write, and its own rule too."""
+    key = upload_xlsx(fake, crm)
+    left = {
+        "condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": "=FALSE"}]},
+        "inputMessage": "sheetcrm is filling in this ID (since 2026-11-29T10:00:00Z); type it again in a moment",
+        "strict": True,
+    }
+    sheet_id = client.open_by_key(key).worksheet("Contacts").id
+    cell = {"sheetId": sheet_id, "startRowIndex": 2, "endRowIndex": 3, "startColumnIndex": 0, "endColumnIndex": 1}
+    client.open_by_key(key).batch_update({"requests": [{"setDataValidation": {"range": cell, "rule": left}}]})
+    with pytest.raises(RejectedInputError):
+        fake.set_values(key, "Contacts", "A3", [["P-0200"]])
+    sync(client, key)
+    assert fake.data_validation(key, "Contacts", "A3") is None
+    assert fake.data_validation(key, "Contacts", "A5") is None
+    fake.set_values(key, "Contacts", "A3", [["P-0200"]])
+
+
+def test_a_write_that_fails_removes_its_id_fill_rule_as_it_unlocks(
+    fake: FakeSheetsServer, client: Any, crm: Path
+) -> None:
+    key = upload_xlsx(fake, crm)
+    fake.reset_counters()
+    fake.inject_fault(at_request=4, status=400, message="Injected fault.")
+    with pytest.raises(SheetCRMError):
+        sync(client, key)
+    assert "setDataValidation" in fake.requests[2].batch_kinds
+    assert fake.requests[-1].batch_kinds[0] == "setDataValidation"  # with the unlock
+    assert fake.data_validation(key, "Contacts", "A5") is None
+    assert all(p.get("warningOnly") for p in fake.protected_ranges(key, "Contacts"))

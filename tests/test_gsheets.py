@@ -79,19 +79,24 @@ def test_full_sync_makes_four_requests_then_only_reads(fake, google_client, demo
         "spreadsheets.batchUpdate",
     ]
     lock, write = fake.requests[2].batch_kinds, fake.requests[3].batch_kinds
-    # The lock request also tags the record rows (a first sync finds none tagged).
-    assert set(lock) == {"addProtectedRange", "createDeveloperMetadata"}
+    # The lock request also tags the record rows, and puts a strict rule on each blank ID
+    # cell it fills (the demo has rows without an ID).
+    assert set(lock) == {"addProtectedRange", "createDeveloperMetadata", "setDataValidation"}
     assert lock.count("addProtectedRange") == len(write) - write.index("deleteProtectedRange")
     # Stage moves are compare-and-set findReplace requests; the rows written are guarded by
-    # the tags request 3 put on them (delete and re-create each: a moved row fails it).
+    # the tags request 3 put on them (delete and re-create each: a moved row fails it); the
+    # ID-fill rules are removed before any value is written.
     assert set(write) == {
         "deleteDeveloperMetadata",
         "createDeveloperMetadata",
+        "setDataValidation",
         "updateCells",
         "findReplace",
         "deleteProtectedRange",
     }
     assert write.index("updateCells") > write.index("createDeveloperMetadata")
+    assert write.count("setDataValidation") == lock.count("setDataValidation")
+    assert write.index("updateCells") > max(i for i, k in enumerate(write) if k == "setDataValidation")
     # RAW: values only, text as text (never formulaValue), formats left alone
     for req in fake.requests[3].json["requests"]:
         if "updateCells" in req:
@@ -104,10 +109,38 @@ def test_full_sync_makes_four_requests_then_only_reads(fake, google_client, demo
         not fake.protected_ranges(key, t) or all(p.get("warningOnly") for p in fake.protected_ranges(key, t))
         for t in fake.sheet_titles(key)
     )
+    # The row tags go with the write that they guarded.
+    assert fake.requests[3].json["requests"][-1 - write[::-1].index("deleteDeveloperMetadata")] == {
+        "deleteDeveloperMetadata": {
+            "dataFilter": {"developerMetadataLookup": {"metadataKey": "crm", "locationType": "ROW"}}
+        }
+    }
+    assert not any(
+        m.get("developerMetadata")
+        for sheet in fake.spreadsheet_resource(key, grid_data=True)["sheets"]
+        for m in sheet["data"][0].get("rowMetadata", [])
+    )
     fake.reset_counters()
     again = _open(fake, google_client, key).sync(as_of=AS_OF)
     assert again.changes.empty
     assert [r.method for r in fake.requests] == ["GET", "GET"]
+
+
+def test_empty_grid_rows_do_not_grow_what_a_sync_is_answered(fake, google_client, make_workbook, small_crm) -> None:
+    """Google answers row metadata one entry per row of the grid asked: a sync asks none
+    for a whole tab (request 1) and the re-read under the lock (request 3) only for the
+    rows read and a margin, so 40,000 empty rows in a tab it writes and in another tab
+    change no answer's size."""
+    sizes = []
+    for extra in (0, 40_000):
+        key = upload_xlsx(fake, make_workbook(small_crm))
+        fake.add_sheet(key, "Notes", [["a note"]], row_count=1000 + extra)
+        google_client.open_by_key(key).worksheet("Contacts").add_rows(extra or 1)
+        fake.reset_counters()
+        _open(fake, google_client, key).sync(as_of=AS_OF)
+        sizes.append([r.response_bytes or 0 for r in fake.requests])
+    assert len(sizes[0]) == len(sizes[1]) == 4
+    assert all(abs(big - small) < 200 for small, big in zip(*sizes, strict=True)), sizes
 
 
 def test_google_and_xlsx_compute_the_same_cells(fake, google_client, demo_xlsx, tmp_path: Path) -> None:

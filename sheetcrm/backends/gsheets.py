@@ -4,18 +4,21 @@ A sync that writes costs four requests (two when nothing changed) for a workbook
 READ_CHUNK_CELLS cells whose changes fit WRITE_PAYLOAD_BYTES; larger ones are read in
 chunks of that many cells and written in payloads of that size (one request each):
 
-1. ``spreadsheets.get`` (metadata only): tab titles, grid sizes, protected ranges, row tags;
+1. ``spreadsheets.get`` (metadata only, no grid data): tab titles, grid sizes, protected
+   ranges;
 2. ``values.batchGet`` of every CRM tab, ``UNFORMATTED_VALUE`` with ``SERIAL_NUMBER`` dates;
 3. one atomic ``spreadsheets.batchUpdate``: grow the grid if needed (new computed columns,
    a Log past its last row, a missing Log tab), lock every tab the plan writes (a protected
-   range that stops every editor but the owner), tag their untagged rows (rowtags.py), and
-   answer the re-read of the ID column of those tabs with each row's tag, the
-   compare-and-set columns (Stage) and the rows whose missing ID it fills;
+   range that stops every editor but the owner), tag their rows (rowtags.py), put a strict
+   rule no entry passes on each blank ID cell it fills (it stops the owner too), and answer
+   the re-read of the ID column of those tabs (the rows read and a margin) with each row's
+   tag and each cell's rule, the compare-and-set columns (Stage) and the rows whose missing
+   ID it fills;
 4. one atomic ``spreadsheets.batchUpdate``: guards that refuse the whole request if a row
    it writes has moved since the re-read (the owner is not stopped by the lock; sync then
-   re-reads and re-plans, still locked), Stage moves as compare-and-set ``findReplace``,
-   ``updateCells`` of values only (text stays text, like RAW), Log rows included, and the
-   locks removed.
+   re-reads and re-plans, still locked), the ID-fill rules removed, Stage moves as
+   compare-and-set ``findReplace``, ``updateCells`` of values only (text stays text, like
+   RAW), Log rows included, the row tags and the locks removed.
 
 People edit while sync runs. Step 3 aims every write at the row where its record's ID is
 now, skips records whose ID vanished or now appears twice, skips a Stage or ID cell that
@@ -71,8 +74,14 @@ from sheetcrm.schema import Tab, find_tabs
 #: How the short-lived locks of a sync describe themselves (found and removed by the next
 #: sync if one was ever left behind).
 LOCK_DESCRIPTION = "sheetcrm sync in progress"
-#: What a re-read asks of each grid: the values, and the row tags (rowtags.py).
-_REREAD_FIELDS = f"rowData.values.effectiveValue,{rowtags.ROW_TAG_FIELDS}"
+#: How the short-lived rule on a blank ID cell that a sync fills describes itself (what
+#: Sheets shows whoever types there in that moment; found and removed by the next sync if
+#: one was ever left behind).
+FILL_RULE_NOTE = "sheetcrm is filling in this ID"
+#: What a re-read asks of each grid: the values, the ID-fill rules and the row tags.
+_REREAD_FIELDS = f"rowData.values(effectiveValue,dataValidation.inputMessage),{rowtags.ROW_TAG_FIELDS}"
+#: The re-read's key (next to column indexes) for the cells of the ID column holding an ID-fill rule.
+_FILL_RULES = -3
 #: Cells per values.batchGet request when a tab is read in row chunks.
 READ_CHUNK_CELLS = 2_000_000
 #: Bytes per values.batchUpdate payload.
@@ -125,8 +134,6 @@ class SheetInfo:
     locks: frozenset[int] = frozenset()
     #: IDs of the locks on the sheet that a sync left behind (removed by the next write).
     stale_locks: frozenset[int] = frozenset()
-    #: The sheetcrm row tag of each row from row 2 on (None: untagged), as first read.
-    tags: list[int | None] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -244,8 +251,11 @@ class GoogleSheetsBackend:
                 self.key,
                 params={
                     "includeGridData": "false",
+                    # No grid data: its row metadata comes one entry per grid row, so a tab
+                    # with a huge empty grid would make this answer huge (row tags are read
+                    # under the lock, for the used rows only: _reread_range).
                     "fields": "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
-                    f"protectedRanges(protectedRangeId,description),data.{rowtags.ROW_TAG_FIELDS})",
+                    "protectedRanges(protectedRangeId,description))",
                 },
             )
         except APIError as exc:
@@ -267,7 +277,6 @@ class GoogleSheetsBackend:
                 index,
                 frozenset(pid for pid, text in described if text.startswith(LOCK_DESCRIPTION)),
                 frozenset(pid for pid, text in described if _stale_lock(text)),
-                rowtags.tags_of([m for grid in sheet.get("data", [])[:1] for m in grid.get("rowMetadata", [])])[1:],
             )
         return out
 
@@ -365,9 +374,18 @@ class GoogleSheetsBackend:
                     # Under the lock: the bottom rows re-read here stay where they are.
                     appended = append_ranges(self, w.sheets, plan.appends, report)
                 data.extend(appended if plan.appends else [])
-                guard = _guards(w, targets, reread) + swaps
+                tag_guards = _guards(w, targets, reread)
+                # The tags this sync (or one that died) put on rows go with the write. Only
+                # behind a guard, which re-creates a tag just before: a delete whose filter
+                # matches nothing is not documented as harmless.
+                clear = [rowtags.clear_all()] if tag_guards else []
+                # Before any value, so the ID fills never meet a rule, whatever Google
+                # does with API writes to a cell whose rule refuses them.
+                unrule = _fill_rules_removed(w, reread)
                 try:
-                    report.requests += self._write_and_unlock(w, data, list(locks.values()), guard)
+                    report.requests += self._write_and_unlock(
+                        w, data, list(locks.values()), tag_guards + unrule + swaps, clear
+                    )
                 except _Refused as refused:
                     # A row the write aims at moved (the spreadsheet's owner, whom the lock
                     # does not stop, inserted, deleted or sorted rows) or a new tag was
@@ -378,7 +396,7 @@ class GoogleSheetsBackend:
                             f"could not write spreadsheet {self.key!r}: rows kept moving while sync "
                             "wrote; nothing was written; run sync again"
                         ) from None
-                    reread = self._reread_tagged(cells, w.rows)
+                    reread = self._reread_tagged(cells, w.rows, w.sheets)
                     report.requests += 1
                     continue
                 break
@@ -388,9 +406,12 @@ class GoogleSheetsBackend:
         finally:
             if w.locked and not unlocked:
                 # Never leave people locked out: unlock whatever happened (best effort; a
-                # lock that survives this is removed by the next sync).
+                # lock or an ID-fill rule that survives this is removed by the next sync).
                 with contextlib.suppress(Exception):
-                    self._unlock(list(locks.values()))
+                    self._unlock(
+                        list(locks.values()),
+                        [_no_rule(w.sheets[t].sheet_id, row, col) for t, row, col in _fill_cells(w, cells)],
+                    )
         report.written = len(targets)
         return report
 
@@ -412,10 +433,12 @@ class GoogleSheetsBackend:
         """One atomic spreadsheets.batchUpdate: grow the grid, lock the tabs the plan
         writes (people other than the spreadsheet's owner cannot edit them until the
         write), remove stale locks, and answer with the re-read ranges as they are under
-        the lock. Returns the re-read (see :meth:`_reread`) and the requests made."""
+        the lock. Returns the re-read (see :func:`_grid_reread`) and the requests made."""
         wanted = _reread_wanted(cells, w.rows)
+        bounded = True
+        fill_rules = _fill_rules(w, cells)
         made = 0
-        for _attempt in range(3):
+        for _attempt in range(6):
             # Sized on copies: a request that fails grows nothing.
             grown = {title: replace(info) for title, info in w.sheets.items()}
             structure = self._growth(w, cells, plan, grown)
@@ -435,7 +458,9 @@ class GoogleSheetsBackend:
             ]
             structure += [{"deleteProtectedRange": {"protectedRangeId": pid}} for pid in w.stale]
             structure += w.new_tags
-            ranges = [_reread_range(x) for x in wanted]
+            structure += fill_rules
+            bounds = _reread_bounds(grown, w.rows) if bounded else None
+            ranges = [_reread_range(x, bounds) for x in wanted]
             made += 1
             failure: SheetCRMError | None = None
             try:
@@ -458,6 +483,17 @@ class GoogleSheetsBackend:
                     # No room for the tags (other metadata on the sheet): without them.
                     w.new_tags = []
                     continue
+                if "exceeds grid limits" in google_message(exc) and "setDataValidation" in google_message(exc):
+                    # A row whose ID the plan fills is past a grid that deletions shrank:
+                    # fill no ID this time (without its full row re-read, none is filled).
+                    fill_rules = []
+                    wanted = [x for x in wanted if x[1] is not None]
+                    continue
+                if "exceeds grid limits" in google_message(exc) and bounded:
+                    # People deleted rows since the read, and the grid shrank below the
+                    # bound: open-ended ranges (the grid is about the data's size then).
+                    bounded = False
+                    continue
                 if "exceeds grid limits" in google_message(exc) and any(x[1] is None for x in wanted):
                     # A full row past a grid that deletions shrank: prove nothing by it (its
                     # changes are skipped) rather than fail the sync.
@@ -477,8 +513,8 @@ class GoogleSheetsBackend:
             if set(locks.values()) <= w.present:
                 w.locked = bool(locks)
                 w.stale = [pid for pid in w.stale if pid not in locks.values()]
-                reread, more = self._reread(cells, w.rows)
-                return reread, made + more
+                # With the tags that request put on the rows, so the write is guarded.
+                return self._reread_tagged(cells, w.rows, w.sheets, full_rows=True), made + 1
         raise WorkbookWriteError(
             f"could not lock spreadsheet {self.key!r} for writing: three answers were lost; "
             "check the network connection and run sync again"
@@ -532,13 +568,14 @@ class GoogleSheetsBackend:
         data: list[dict[str, Any]],
         locks: list[int],
         guard: list[dict[str, Any]] | None = None,
-        tags: list[dict[str, Any]] | None = None,
+        tail: list[dict[str, Any]] | None = None,
     ) -> int:
         """Write ``data`` with updateCells (RAW: text stays text) and remove ``locks`` in
         the same atomic spreadsheets.batchUpdate (the last one, when the write needs more
         than one payload). ``guard`` (rowtags.guards) goes first, so a moved row fails the
-        request before anything is written (:class:`_Refused`); ``tags`` (new row tags)
-        go with the last payload. Returns the requests made."""
+        request before anything is written (:class:`_Refused`); ``tail`` (removing the
+        row tags) goes with the last payload, before the locks are removed. Returns the
+        requests made."""
         ids = {title: info.sheet_id for title, info in w.sheets.items()}
         if w.log_sheet_id is not None:  # a Log tab this sync has just added
             ids.setdefault(w.log_title, w.log_sheet_id)
@@ -546,7 +583,7 @@ class GoogleSheetsBackend:
         bodies = list(_batches(cell_requests, lambda r: len(json.dumps(r, ensure_ascii=False)), WRITE_PAYLOAD_BYTES))
         bodies = bodies or [[]]
         bodies[-1] = (
-            bodies[-1] + list(tags or []) + [{"deleteProtectedRange": {"protectedRangeId": pid}} for pid in locks]
+            bodies[-1] + list(tail or []) + [{"deleteProtectedRange": {"protectedRangeId": pid}} for pid in locks]
         )
         made = 0
         for i, body in enumerate(bodies):
@@ -556,7 +593,7 @@ class GoogleSheetsBackend:
             lost = False
             made += 1
             try:
-                self.http.batch_update(self.key, {"requests": body})
+                self._post_write(body)
             except AnswerLostError:
                 lost = True
             except APIError as exc:
@@ -586,46 +623,76 @@ class GoogleSheetsBackend:
                 if set(locks) & present:
                     made += 1
                     try:
-                        self.http.batch_update(self.key, {"requests": body})
+                        self._post_write(body)
                     except APIError as exc:
                         failure = _api_error(exc, self.key, self.credentials, "write")
             if failure is not None:
                 raise failure  # outside the except block: no context carrying request details
         return made
 
+    def _post_write(self, body: list[dict[str, Any]]) -> None:
+        """One write request, answered without its replies: the guards' re-created tags
+        and the deleted ones would come back one by one, megabytes nobody reads."""
+        self.http.request(
+            "post", SPREADSHEET_BATCH_UPDATE_URL % self.key, json={"requests": body}, params={"fields": "spreadsheetId"}
+        )
+
     def _reread_tagged(
-        self, cells: pd.DataFrame, rows_as_read: dict[str, list[list[Any]]]
+        self,
+        cells: pd.DataFrame,
+        rows_as_read: dict[str, list[list[Any]]],
+        sheets: dict[str, SheetInfo],
+        full_rows: bool = False,
     ) -> dict[str, dict[Any, Any]]:
         """The re-read (as :meth:`_lock_and_reread` answers it, row tags included) by one
         spreadsheets.get of the same ranges: used, still under the lock, after a write a
-        moved row refused."""
-        wanted = [x for x in _reread_wanted(cells, rows_as_read) if x[1] is not None]
-        try:
-            answer = self.http.request(
-                "get",
-                SPREADSHEET_URL % self.key,
-                params={
-                    "ranges": [_reread_range(x) for x in wanted],
-                    "fields": f"sheets(properties.title,data({_REREAD_FIELDS}))",
-                },
-            ).json()
-        except APIError as exc:
-            raise _api_error(exc, self.key, self.credentials, "read") from None
-        return _grid_reread(wanted, answer, _id_cols(cells))
+        moved row refused (without the full rows: an ID is filled only on the first
+        attempt) and after the answer to the locking request was lost."""
+        wanted = [x for x in _reread_wanted(cells, rows_as_read) if full_rows or x[1] is not None]
+        bounds: dict[str, int] | None = _reread_bounds(sheets, rows_as_read)
+        for _attempt in range(3):
+            failure: SheetCRMError | None = None
+            try:
+                answer = self.http.request(
+                    "get",
+                    SPREADSHEET_URL % self.key,
+                    params={
+                        "ranges": [_reread_range(x, bounds) for x in wanted],
+                        "fields": f"sheets(properties.title,data({_REREAD_FIELDS}))",
+                    },
+                ).json()
+                return _grid_reread(wanted, answer, _id_cols(cells))
+            except APIError as exc:
+                if bounds is not None and "exceeds grid limits" in google_message(exc):
+                    bounds = None  # the grid shrank below the bound: open-ended
+                    continue
+                if "exceeds grid limits" in google_message(exc) and any(x[1] is None for x in wanted):
+                    wanted = [x for x in wanted if x[1] is not None]  # as in _lock_and_reread
+                    continue
+                failure = _api_error(exc, self.key, self.credentials, "read")
+            if failure is not None:
+                raise failure
+        raise WorkbookWriteError(f"could not read spreadsheet {self.key!r} again while writing; run sync again")
 
-    def _unlock(self, locks: list[int]) -> None:
-        """Remove sheetcrm's locks in one request; a lock already gone is no error."""
-        for _attempt in range(len(locks) + 1):
+    def _unlock(self, locks: list[int], rules: list[dict[str, Any]] | None = None) -> None:
+        """Remove sheetcrm's locks in one request, with ``rules`` (the ID-fill rules this
+        sync put, where it put them); a lock already gone is no error, and a rule that can
+        no longer be reached (rows deleted) is left to the next sync."""
+        rules = list(rules or [])
+        for _attempt in range(len(locks) + 2):
             failure: SheetCRMError | None = None
             try:
                 self.http.batch_update(
-                    self.key, {"requests": [{"deleteProtectedRange": {"protectedRangeId": pid}} for pid in locks]}
+                    self.key,
+                    {"requests": rules + [{"deleteProtectedRange": {"protectedRangeId": pid}} for pid in locks]},
                 )
                 break
             except APIError as exc:
                 gone = re.search(r"No protected range with id: (\d+)", google_message(exc))
                 if gone:
                     locks = [pid for pid in locks if pid != int(gone.group(1))]
+                elif rules:
+                    rules = []
                 else:
                     failure = _api_error(exc, self.key, self.credentials, "unlock")
             if failure is not None:
@@ -675,31 +742,6 @@ class GoogleSheetsBackend:
             raise failure
         written = sum(v is not None for r in rows for v in r)
         return WriteReport(written=written, requests=2)
-
-    def _reread(
-        self, cells: pd.DataFrame, rows_as_read: dict[str, list[list[Any]]]
-    ) -> tuple[dict[str, dict[Any, Any]], int]:
-        """One batchGet of :func:`_reread_wanted`. Returns title -> {column index: values
-        from row 2} (key -1 holds {row: full row}) and the requests made."""
-        wanted = _reread_wanted(cells, rows_as_read)
-        requests = 1
-        try:
-            values = self._batch_get([_reread_range(x) for x in wanted]) if wanted else []
-        except WorkbookWriteError as exc:
-            if "exceeds grid limits" not in str(exc):
-                raise
-            # A full row past a grid that deletions shrank: prove nothing by it (its changes
-            # are skipped) rather than fail the sync.
-            wanted = [x for x in wanted if x[1] is not None]
-            values = self._batch_get([_reread_range(x) for x in wanted])
-            requests += 1
-        out: dict[str, dict[Any, Any]] = defaultdict(dict)
-        for (title, col, row), got in zip(wanted, values, strict=True):
-            if col is not None:
-                out[title][col] = [r[0] if r else None for r in got]
-            else:
-                out[title].setdefault(-1, {})[row] = list(got[0]) if got else []
-        return out, requests
 
     @staticmethod
     def _growth(
@@ -881,16 +923,85 @@ def _stage_swaps(w: _Write, targets: pd.DataFrame) -> tuple[list[dict[str, Any]]
 
 
 def _new_tags(w: _Write, cells: pd.DataFrame) -> list[dict[str, Any]]:
-    """createDeveloperMetadata requests for the rows of the tabs ``cells`` writes that had
-    no tag when read (rowtags.new_tags), from row 2 to one past the last row read."""
+    """createDeveloperMetadata requests tagging the rows of the tabs ``cells`` writes
+    (rowtags.new_tags), from row 2 to one past the last row read. Every sync tags afresh
+    and its write removes the tags (rowtags.clear_all): knowing which rows already carry
+    one would need the row metadata of every grid row before the lock."""
     rng = random.SystemRandom()
-    taken = {t for info in w.sheets.values() for t in info.tags if t is not None}
+    taken: set[int] = set()
     out: list[dict[str, Any]] = []
     for title in _id_cols(cells):
         info = w.sheets.get(title)
         if info is None:
             continue
-        out += rowtags.new_tags(info.sheet_id, len(w.rows.get(title, [])) + 1, info.rows, info.tags, taken, rng)
+        out += rowtags.new_tags(info.sheet_id, len(w.rows.get(title, [])) + 1, info.rows, [], taken, rng)
+    return out
+
+
+#: Rows the re-read looks at below the last row read (people may insert rows before the
+#: lock): a record pushed further down is not found and gets nothing this time.
+REREAD_SLACK_ROWS = 1000
+
+
+def _reread_bounds(sheets: dict[str, SheetInfo], rows_as_read: dict[str, list[list[Any]]]) -> dict[str, int]:
+    """Title -> the last row the re-read covers: the rows read plus REREAD_SLACK_ROWS (and a
+    tenth), within the grid. Google answers row metadata for every row of a range, so an
+    open-ended range over a huge empty grid would make the answer huge."""
+    out = {}
+    for title, info in sheets.items():
+        last = len(rows_as_read.get(title, [])) + 1
+        out[title] = max(2, min(info.rows, last + 1 + REREAD_SLACK_ROWS + last // 10))
+    return out
+
+
+def _fill_cells(w: _Write, cells: pd.DataFrame) -> list[tuple[str, int, int]]:
+    """(title, 1-based row, column index) of each blank ID cell the plan fills, as read."""
+    if not len(cells):
+        return []
+    fills = cells[(cells["kind"] == ChangeKind.ID).to_numpy() & cells["title"].isin(list(w.sheets)).to_numpy()]
+    return [(str(t), int(r), int(c)) for t, r, c in fills[["title", "row", "col"]].itertuples(index=False)]
+
+
+def _cell_range(sheet_id: int, row: int, col: int) -> dict[str, int]:
+    return {
+        "sheetId": sheet_id,
+        "startRowIndex": row - 1,
+        "endRowIndex": row,
+        "startColumnIndex": col,
+        "endColumnIndex": col + 1,
+    }
+
+
+def _fill_rules(w: _Write, cells: pd.DataFrame) -> list[dict[str, Any]]:
+    """setDataValidation requests putting, on each blank ID cell the plan fills, a strict
+    rule no entry passes: from the re-read to the write nobody, not even the spreadsheet's
+    owner (whom the lock does not stop), can type an ID there that the fill would
+    overwrite. Sheets refuses the entry with the rule's message; the write removes it."""
+    note = f"{FILL_RULE_NOTE} (since {_now_utc()}); type it again in a moment"
+    rule = {
+        "condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": "=FALSE"}]},
+        "inputMessage": note,
+        "strict": True,
+    }
+    return [
+        {"setDataValidation": {"range": _cell_range(w.sheets[title].sheet_id, row, col), "rule": rule}}
+        for title, row, col in _fill_cells(w, cells)
+    ]
+
+
+def _no_rule(sheet_id: int, row: int, col: int) -> dict[str, Any]:
+    """setDataValidation without a rule: clears the cell's rule."""
+    return {"setDataValidation": {"range": _cell_range(sheet_id, row, col)}}
+
+
+def _fill_rules_removed(w: _Write, reread: dict[str, dict[Any, Any]]) -> list[dict[str, Any]]:
+    """Requests clearing every ID-fill rule the re-read found in the ID columns (this
+    sync's, wherever rows took them, and any a sync that died left behind)."""
+    out: list[dict[str, Any]] = []
+    for title, seen in reread.items():
+        info = w.sheets.get(title)
+        if info is not None:
+            out += [_no_rule(info.sheet_id, row, col) for row, col in seen.get(_FILL_RULES, [])]
     return out
 
 
@@ -922,19 +1033,21 @@ def _reread_wanted(
     return wanted
 
 
-def _reread_range(wanted: tuple[str, int | None, int | None]) -> str:
+def _reread_range(wanted: tuple[str, int | None, int | None], bounds: dict[str, int] | None = None) -> str:
+    """The A1 range of one re-read item; a column down to ``bounds[title]`` (open-ended
+    without bounds)."""
     title, col, row = wanted
     if col is not None:
-        # Open-ended: people may have deleted rows, shrinking the grid, since the read.
         letter = column_letters(col)
-        return absolute_range_name(title, f"{letter}2:{letter}")
+        end = (bounds or {}).get(title)
+        return absolute_range_name(title, f"{letter}2:{letter}{end if end is not None else ''}")
     return absolute_range_name(title, f"{row}:{row}")
 
 
 def _grid_reread(
     wanted: list[tuple[str, int | None, int | None]], answer: Any, id_cols: dict[str, int]
 ) -> dict[str, dict[Any, Any]]:
-    """The re-read as :meth:`GoogleSheetsBackend._reread` returns it, from the grid data of
+    """The re-read: title -> {column index: values from row 2}, -1 -> {row: full row}, from the grid data of
     a spreadsheets.batchUpdate answer (one GridData per response range, per sheet in the
     order asked) or of a spreadsheets.get (``answer`` the spreadsheet itself), with the row
     tags of each ID column (``id_cols``: title -> its index) under :data:`rowtags.TAGS`."""
@@ -948,11 +1061,14 @@ def _grid_reread(
         grids = data.get(title, [])
         grid = grids[seen[title]] if seen[title] < len(grids) else {}
         seen[title] += 1
-        rows = [[_effective(v) for v in r.get("values", [])] for r in grid.get("rowData", [])]
+        row_data = grid.get("rowData", [])
+        rows = [[_effective(v) for v in r.get("values", [])] for r in row_data]
         if col is not None:
             out[title][col] = [r[0] if r else None for r in rows]
             if col == id_cols.get(title) and "rowMetadata" in grid:
                 out[title][rowtags.TAGS] = rowtags.tags_of(grid["rowMetadata"])
+            if col == id_cols.get(title):
+                out[title][_FILL_RULES] = [(i + 2, col) for i, r in enumerate(row_data) if _fill_rule(r)]
         else:
             out[title].setdefault(-1, {})[row] = _trim_row(rows[0]) if rows else []
     return out
@@ -1192,6 +1308,12 @@ def _stale_lock(description: str) -> bool:
         return True
     since = dt.datetime.strptime(found.group(1), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
     return (dt.datetime.now(dt.UTC) - since).total_seconds() > STALE_LOCK_SECONDS
+
+
+def _fill_rule(row: dict[str, Any]) -> bool:
+    """Whether the first cell of a GridData row holds an ID-fill rule (:func:`_fill_rules`)."""
+    first = (row.get("values") or [{}])[0]
+    return str((first.get("dataValidation") or {}).get("inputMessage", "")).startswith(FILL_RULE_NOTE)
 
 
 def _effective(cell: dict[str, Any]) -> Any:

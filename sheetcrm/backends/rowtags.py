@@ -11,10 +11,13 @@ row written, ``deleteDeveloperMetadata`` of "tag X on exactly row N" followed by
 nothing; if it has moved, the delete matches nothing, the create hits the existing X and
 the whole request fails, so nothing is written and the sync re-reads and re-plans.
 
-Tags are created lazily, in the write request of a sync, for the rows of the tabs it
-writes that have none (a row's first sync is guarded by the lock alone). Their keys count
-against Google's limit on metadata characters per sheet (:data:`MAX_SHEET_CHARS`); past
-it the remaining rows stay untagged and keep the lock-and-re-read protection only.
+Each sync that writes tags the rows of the tabs it writes in its locking request (the
+re-read in the same answer shows each tag where it is) and removes every tag with its write
+(:func:`clear_all`): tags live only from the re-read to the write. Knowing which rows
+already carry a tag before the lock would need the row metadata of every grid row, which
+Google answers one entry per row (a huge empty grid, a huge answer). Their keys count
+against Google's limit on metadata characters per sheet (:data:`MAX_SHEET_CHARS`); past it
+the remaining rows stay untagged and keep the lock-and-re-read protection only.
 
 Pure functions: they take what the re-read found and return request bodies.
 """
@@ -115,6 +118,16 @@ def new_tags(
         taken.add(mid)
         out.append(_create(sheet_id, row, mid))
     return out
+
+
+def clear_all() -> dict[str, Any]:
+    """The deleteDeveloperMetadata request removing every sheetcrm row tag of the
+    spreadsheet (this sync's, and any a sync that died left behind)."""
+    return {
+        "deleteDeveloperMetadata": {
+            "dataFilter": {"developerMetadataLookup": {"metadataKey": TAG_KEY, "locationType": "ROW"}}
+        }
+    }
 
 
 def moved(message: str) -> bool:

@@ -57,7 +57,9 @@ against the fake and reports every difference. Known, deliberate deviations:
 * Number formats: a subset of Google's pattern language (``0``, ``#``, ``,``, ``.``,
   ``%``, ``E+``, quoted literals, date/time tokens). "Automatic" formatting shows up to ten
   decimals and switches to ``1.23457E+15`` above 1e15.
-* Data validation is stored and reported but not enforced on writes; protected ranges are
+* Data validation is stored and reported; API writes are not checked against it, a person
+  typing through ``set_values`` is refused by a strict rule (``validation.py``, a few
+  condition types); protected ranges are
   stored, API callers are treated as the owner (who may edit them), and the person-like
   helpers honour them only after ``fake.act_as(email)`` (an editor who is not the owner).
 * Batch-update request kinds that only change presentation (borders, conditional
@@ -77,6 +79,8 @@ against the fake and reports every difference. Known, deliberate deviations:
   8-bit rounding, sheet-qualified named ranges, ...) are listed with their sources in
   ``tests/cassettes/README.md``.
 * Merging keeps every value in the merged cells (Google keeps the top-left one only).
+* Answers are JSON indented by two spaces, like Google's, except those over 256 KB, sent
+  compact (Python's indenting encoder is slow; JSON clients do not care).
 * Whether a non-ASCII sheet title is quoted in echoed ranges (``公司!A1`` vs
   ``'公司'!A1``) is not in the recordings; the fake leaves letters of any script bare.
 """
@@ -90,6 +94,7 @@ from sheetcrm.testing.server import (
     fake_http_client,
     redirect_session,
 )
+from sheetcrm.testing.validation import RejectedInputError
 
 __all__ = [
     "GOOGLE_HOSTS",
@@ -98,6 +103,7 @@ __all__ = [
     "Fault",
     "ProtectedCellError",
     "RecordedRequest",
+    "RejectedInputError",
     "fake_http_client",
     "redirect_session",
 ]

@@ -30,6 +30,7 @@ from sheetcrm.testing.common import (
     SPREADSHEET_MIME,
     ApiError,
     Json,
+    MaskTree,
     Scalar,
     _bad_request,
     _field_violation,
@@ -707,9 +708,10 @@ class _Api:
         include_grid: bool = False,
         ranges: Sequence[str] = (),
         cells: bool = True,
+        formats: bool = True,
     ) -> dict[str, Any]:
         """The ``Spreadsheet`` resource (metadata, optionally grid data; ``cells=False``:
-        grid data without ``rowData``)."""
+        grid data without ``rowData``; ``formats=False``: cells without their formats)."""
         evaluator = _Evaluator(book)
         boxes: dict[int, list[_Box]] = {}
         for text in ranges:
@@ -722,7 +724,7 @@ class _Api:
             entry: dict[str, Any] = {"properties": sheet.properties(index)}
             if include_grid:
                 targets = boxes.get(sheet.sheet_id) or [_Box(sheet, 0, 0, sheet.row_count, sheet.col_count)]
-                entry["data"] = [_grid_data(evaluator, box, cells=cells) for box in targets]
+                entry["data"] = [_grid_data(evaluator, box, cells=cells, formats=formats) for box in targets]
             merges = sheet.presentation.get("merges")
             if merges:
                 entry["merges"] = [_clean_range(m) for m in merges]
@@ -750,7 +752,7 @@ class _Api:
         book = self.book_for_sheets(sid)
         include = _query_bool(query, "includeGridData", "include_grid_data") or False
         fields = _first(query, "fields")
-        cells = True
+        cells = formats = True
         if fields:
             # With a field mask Google ignores includeGridData and returns what is asked for.
             tree = parse_field_mask(fields)
@@ -758,7 +760,10 @@ class _Api:
             # Rendering every cell only for the mask to drop them is what makes asking for
             # row metadata alone slow: skip it when rowData is not asked for.
             cells = _mask_reaches(tree, ["sheets", "data", "rowData"])
-        return self.spreadsheet_resource(book, include_grid=include, ranges=query.get("ranges", []), cells=cells)
+            formats = _wants_formats(tree, ["sheets"])
+        return self.spreadsheet_resource(
+            book, include_grid=include, ranges=query.get("ranges", []), cells=cells, formats=formats
+        )
 
     def spreadsheets_create(self, body: Json) -> Json:
         body = self._object_body(body)
@@ -780,7 +785,7 @@ class _Api:
                         _apply_cell_data(sheet, r0 + i, c0 + j, cell_data, None)
         return self.spreadsheet_resource(book)
 
-    def batch_update(self, sid: str, body: Json) -> Json:
+    def batch_update(self, sid: str, body: Json, fields: str | None = None) -> Json:
         book = self.book_for_sheets(sid)
         body = self._object_body(body)
         requests_in = body.get("requests") or []
@@ -829,6 +834,7 @@ class _Api:
                     work,
                     include_grid=bool(body.get("responseIncludeGridData")),
                     ranges=body.get("responseRanges") or (),
+                    formats=not fields or _wants_formats(parse_field_mask(fields), ["updatedSpreadsheet", "sheets"]),
                 )
             except ApiError:
                 self.cells_written = written_before
@@ -1035,3 +1041,10 @@ class _Api:
         }
         self.comments.setdefault(file_id, []).append(comment)
         return self._drive_view(comment, query, ("kind", "id"))
+
+
+def _wants_formats(tree: MaskTree, sheets: list[str]) -> bool:
+    """Whether a field mask asks for the cells' formats or formatted values (``sheets``:
+    the path to the sheets in the answer)."""
+    values = [*sheets, "data", "rowData", "values"]
+    return any(_mask_reaches(tree, [*values, k]) for k in ("userEnteredFormat", "effectiveFormat", "formattedValue"))

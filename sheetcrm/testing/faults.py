@@ -25,7 +25,8 @@ class RecordedRequest:
     value and ``query_all`` to every value (``ranges`` repeats in batchGet); ``json`` is
     the decoded JSON body (None without one); ``status`` is the HTTP status sent (None for
     a dropped connection, or while the request is still being handled); ``endpoint`` names
-    the API method, e.g. ``values.update`` or ``spreadsheets.batchUpdate``.
+    the API method, e.g. ``values.update`` or ``spreadsheets.batchUpdate``;
+    ``response_bytes`` the size of the answer's body once sent.
     """
 
     number: int
@@ -36,6 +37,8 @@ class RecordedRequest:
     json: Json
     endpoint: str | None
     status: int | None = None
+    #: The bytes of the answer's body, once sent (None before, and for a dropped connection).
+    response_bytes: int | None = None
 
     @property
     def batch_kinds(self) -> list[str]:

@@ -12,6 +12,7 @@ formatted text; the fake does not model that) and a replaced cell stays text.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from sheetcrm.testing.common import _RequestError
@@ -54,8 +55,8 @@ def find_replace(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dict[
     rows: set[tuple[int, int]] = set()
     sheets: set[int] = set()
     for box in boxes:
-        for r, c, cell in list(box.sheet.iter_cells()):
-            if not (box.r0 <= r < box.r1 and box.c0 <= c < box.c1) or not isinstance(cell.value, str):
+        for r, _c, cell in list(_cells_in(box)):
+            if not isinstance(cell.value, str):
                 continue
             if cell.formula and not payload.get("includeFormulas"):
                 continue
@@ -70,3 +71,18 @@ def find_replace(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dict[
             api.cells_written += 1
     out = {"rowsChanged": len(rows), "sheetsChanged": len(sheets), **counts}
     return {"findReplace": {k: v for k, v in out.items() if v}}
+
+
+def _cells_in(box: Any) -> Iterator[tuple[int, int, Any]]:
+    """The stored cells of ``box``: its rows looked up one by one when it is smaller than
+    the sheet's stored rows (a sync's compare-and-set findReplace covers one cell; a scan
+    of the whole sheet each made its write quadratic)."""
+    sheet = box.sheet
+    rows = range(box.r0, box.r1) if box.r1 - box.r0 < len(sheet.cells) else sorted(sheet.cells)
+    for r in rows:
+        row_cells = sheet.cells.get(r)
+        if not row_cells or not box.r0 <= r < box.r1:
+            continue
+        for c in sorted(row_cells):
+            if box.c0 <= c < box.c1:
+                yield r, c, row_cells[c]

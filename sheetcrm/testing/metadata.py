@@ -107,7 +107,8 @@ def _location(book: Spreadsheet, location: Mapping[str, Any]) -> tuple[Sheet, st
 @dataclass
 class _Tally:
     """The metadataIds and characters per sheet of one spreadsheet object, kept up to date
-    by :func:`create` so that a batch creating thousands of tags stays linear. It may hold
+    by :func:`create` and :func:`delete` so that a batch creating (or guarding) thousands of
+    tags stays linear. It may hold
     more than there is (metadata deleted with its rows): a duplicate or a quota overrun is
     confirmed by a full count before anything is refused."""
 
@@ -261,8 +262,16 @@ def delete(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dict[str, A
     if not isinstance(data_filter, Mapping) or not data_filter:
         raise _RequestError("dataFilter must be set.")
     gone = []
+    tally = _TALLIES.get(id(book))
+    if tally is not None and tally.book() is not book:
+        tally = None
     for sheet, dim, index, entry, _hits in _matching_lookup(api, book, data_filter):
         gone.append(resource(sheet, dim, index, entry))
+        if tally is not None:
+            # Kept exact here: a guard deletes a tag and re-creates the same metadataId
+            # at once, and a stale id would cost a full recount per guard (quadratic).
+            tally.ids.discard(int(entry["metadataId"]))
+            tally.chars[sheet.sheet_id] = tally.chars.get(sheet.sheet_id, 0) - _chars(entry)
         props = sheet.dim_props[dim][index]
         props[_KEY] = [e for e in props[_KEY] if e is not entry]
         if not props[_KEY]:

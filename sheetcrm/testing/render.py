@@ -117,8 +117,9 @@ def _deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _cell_data(evaluator: _Evaluator, sheet: Sheet, row: int, col: int, cell: Cell) -> dict:
-    """``CellData`` for grid-data responses."""
+def _cell_data(evaluator: _Evaluator, sheet: Sheet, row: int, col: int, cell: Cell, formats: bool = True) -> dict:
+    """``CellData`` for grid-data responses (``formats=False``: without the formats and the
+    formatted value, for a field mask that does not ask for them)."""
     data: dict[str, Any] = {}
     if cell.value is not None:
         data["userEnteredValue"] = _user_entered_value(cell)
@@ -131,12 +132,12 @@ def _cell_data(evaluator: _Evaluator, sheet: Sheet, row: int, col: int, cell: Ce
             data["effectiveValue"] = {"numberValue": _json_number(value)}
         elif isinstance(value, str):
             data["effectiveValue"] = {"stringValue": value}
-        formatted = render_cell(evaluator, sheet, row, col, cell)
+        formatted = render_cell(evaluator, sheet, row, col, cell) if formats else None
         if formatted not in (None, ""):
             data["formattedValue"] = formatted
-    if cell.fmt:
+    if cell.fmt and formats:
         data["userEnteredFormat"] = copy.deepcopy(cell.fmt)
-    if cell.value is not None or cell.fmt:
+    if (cell.value is not None or cell.fmt) and formats:
         data["effectiveFormat"] = _deep_merge(_DEFAULT_FORMAT, cell.fmt or {})
     if cell.note:
         data["note"] = cell.note
@@ -145,9 +146,11 @@ def _cell_data(evaluator: _Evaluator, sheet: Sheet, row: int, col: int, cell: Ce
     return data
 
 
-def _grid_data(evaluator: _Evaluator, box: _Box, *, cells: bool = True) -> dict[str, Any]:
+def _grid_data(evaluator: _Evaluator, box: _Box, *, cells: bool = True, formats: bool = True) -> dict[str, Any]:
     """``GridData`` for one range (rows up to the last stored one, Google-style);
-    ``cells=False`` leaves out ``rowData`` (a field mask that does not ask for it)."""
+    ``cells=False`` leaves out ``rowData``, ``formats=False`` the cells' formats and
+    formatted values (a field mask that does not ask for them: rendering them only for
+    the mask to drop them was most of the CPU of a sync's re-read)."""
     sheet = box.sheet
     grid: dict[str, Any] = {}
     if box.r0:
@@ -166,7 +169,7 @@ def _grid_data(evaluator: _Evaluator, box: _Box, *, cells: bool = True) -> dict[
             values = []
             for c in range(box.c0, max(cols) + 1):
                 cell = sheet.get(r, c)
-                values.append({} if cell is None else _cell_data(evaluator, sheet, r, c, cell))
+                values.append({} if cell is None else _cell_data(evaluator, sheet, r, c, cell, formats))
             row_data.append({"values": values})
         grid["rowData"] = row_data
     for dim, key, lo, hi, size in (

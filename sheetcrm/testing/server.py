@@ -49,6 +49,7 @@ from sheetcrm.testing.model import (
 )
 from sheetcrm.testing.render import render_cell, render_matrix
 from sheetcrm.testing.routes import _route
+from sheetcrm.testing.validation import refuse_invalid
 from sheetcrm.testing.values import to_serial
 
 # --------------------------------------------------------------------------------------
@@ -113,10 +114,23 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
 
 
-def _send(handler: _Handler, response: _Response) -> None:
-    payload = b""
-    if response.body is not None:
-        payload = json.dumps(response.body, ensure_ascii=False, indent=2).encode("utf-8")
+#: Answers larger than this are sent without indentation.
+_INDENT_LIMIT = 256 * 1024
+
+
+def _payload(response: _Response) -> bytes:
+    """The body of ``response`` as sent: indented by two spaces like Google's, except a
+    large one, sent compact (JSON clients do not care; ``json``'s indenting encoder is pure
+    Python and took seconds of CPU per megabyte of a sync's answers)."""
+    if response.body is None:
+        return b""
+    compact = json.dumps(response.body, ensure_ascii=False)
+    if len(compact) > _INDENT_LIMIT:
+        return compact.encode("utf-8")
+    return json.dumps(response.body, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def _send(handler: _Handler, response: _Response, payload: bytes) -> None:
     try:
         handler.send_response(response.status)
         if response.status != 204:
@@ -554,8 +568,12 @@ class FakeSheetsServer:
                 response = _Response(400, _bad_request("Invalid JSON payload received. Unexpected token.").body())
             else:
                 response = self._dispatch(routed, query_all, body)
+        payload = _payload(response)
+        # Set before the answer leaves: a test reading it once the client has its answer
+        # never races the handler thread.
+        record.response_bytes = len(payload)
         record.status = response.status
-        _send(handler, response)
+        _send(handler, response, payload)
 
     def _dispatch(
         self, routed: tuple[str, dict[str, str]] | None, query: dict[str, list[str]], body: Json
@@ -594,7 +612,7 @@ class FakeSheetsServer:
         if name == "spreadsheets.get":
             return api.spreadsheets_get(p["sid"], query)
         if name == "spreadsheets.batchUpdate":
-            return api.batch_update(p["sid"], body)
+            return api.batch_update(p["sid"], body, _first(query, "fields"))
         if name == "values.get":
             return api.values_get(p["sid"], p["range"], query)
         if name == "values.batchGet":
@@ -849,13 +867,17 @@ class FakeSheetsServer:
 
         Interpreted like ``USER_ENTERED`` by default (``"=A1*2"`` is a formula, ``"42"`` a
         number); ``None`` leaves a cell alone and ``""`` clears it. The grid grows if
-        needed. Not an API request: not counted and never faulted.
+        needed. Not an API request: not counted and never faulted. A value a strict data
+        validation rule does not accept is refused with :class:`RejectedInputError`
+        (``validation.py``), for the owner too.
         """
         with self._api.lock:
             book, sheet = self._sheet(spreadsheet_id, sheet_title)
             r0, c0, _, _ = parse_cell_part(a1_start)
             width = max((len(r) for r in rows), default=0)
             self._refuse_protected(sheet, r0 or 0, (r0 or 0) + len(rows), c0 or 0, (c0 or 0) + width)
+            # Anyone, the owner too: validation is not a permission.
+            refuse_invalid(book, sheet, r0 or 0, c0 or 0, rows, a1_start)
             self._store_rows(book, sheet, r0 or 0, c0 or 0, rows, value_input)
 
     def clear_values(self, spreadsheet_id: str, sheet_title: str) -> None:
