@@ -311,7 +311,9 @@ def _edits(plan: WritePlan, report: WriteReport) -> dict[str, ooxml.SheetEdit]:
         # An unnumbered workbook's first sync fills the ID of every row as well: a fill of a
         # blank ID cell joins the quick path, guarded by that cell being blank still.
         kinds = cells["kind"].to_numpy()
-        fills = (kinds == ChangeKind.ID) & cells["old"].map(norm_cell).eq("").to_numpy()
+        fills = kinds == ChangeKind.ID
+        # Only the ID fills' old values are looked at, not every planned cell's.
+        fills[fills] = [norm_cell(v) == "" for v in cells["old"].to_numpy(dtype=object)[fills]]
         simple = ((kinds == ChangeKind.COMPUTED) & ~cells["cas"].astype(bool).to_numpy()) | fills
         # Only the columns the quick path needs are taken whole (text columns as codes, not
         # millions of new str objects); the rest only for the rows that need them.
