@@ -29,8 +29,10 @@ overwritten; no computed value lands on another record.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime as dt
+import itertools
 import json
 import math
 import random
@@ -50,13 +52,18 @@ from gspread.utils import DateTimeOption, Dimension, ValueRenderOption, absolute
 from sheetcrm.backends import rowtags
 from sheetcrm.backends.append import NewRows, place, spans
 from sheetcrm.backends.base import (
+    LOG_ABOUT,
+    LOG_IDS,
+    LOG_SUMMARY,
     ChangeKind,
     RawTab,
     WritePlan,
     WriteReport,
     encode_log_row,
+    id_fill_entries,
     norm_cell,
     reconcile_log,
+    summary_at,
 )
 from sheetcrm.cells.a1 import column_letters, parse_a1
 from sheetcrm.cells.serial import to_serial
@@ -69,7 +76,8 @@ from sheetcrm.exceptions import (
     shown,
 )
 from sheetcrm.google.http import RetriesExhaustedError
-from sheetcrm.schema import Tab, find_tabs
+from sheetcrm.i18n import tr
+from sheetcrm.schema import LogField, Tab, find_tabs
 
 #: How the short-lived locks of a sync describe themselves (found and removed by the next
 #: sync if one was ever left behind).
@@ -362,46 +370,48 @@ class GoogleSheetsBackend:
         # so it fails instead of tagging a row twice.
         w.new_tags = _new_tags(w, cells)
         appended: list[dict[str, Any]] = []
+        # What the payloads that landed carried: a re-plan after a refusal sends and logs
+        # only the rest (an ID fill that landed, sent again, would be refused as typed).
+        landed = _Landed()
+        cells = cells.reset_index(drop=True)
+        rest = cells
         unlocked = False
         try:
             reread, requests = self._lock_and_reread(w, cells, plan, locks)
             report.requests += requests
             for attempt in range(_WRITE_ATTEMPTS):
-                targets, skipped = retarget(cells, reread, w.rows)
-                swaps, swapped = _stage_swaps(w, targets)
-                data, log_rows = self._write_data(w, targets[~swapped], skipped, plan)
+                targets, skipped = retarget(rest, reread, w.rows)
                 if plan.appends and attempt == 0:
                     # Under the lock: the bottom rows re-read here stay where they are.
                     appended = append_ranges(self, w.sheets, plan.appends, report)
-                data.extend(appended if plan.appends else [])
-                tag_guards = _guards(w, targets, reread)
-                # The tags this sync (or one that died) put on rows go with the write. Only
-                # behind a guard, which re-creates a tag just before: a delete whose filter
-                # matches nothing is not documented as harmless.
-                clear = [rowtags.clear_all()] if tag_guards else []
-                # Before any value, so the ID fills never meet a rule, whatever Google
-                # does with API writes to a cell whose rule refuses them.
-                unrule = _fill_rules_removed(w, reread)
+                payloads = _payloads(w, plan, targets, skipped, reread, landed, appended, list(locks.values()))
                 try:
-                    report.requests += self._write_and_unlock(
-                        w, data, list(locks.values()), tag_guards + unrule + swaps, clear
-                    )
+                    report.requests += self._write_and_unlock(w, payloads, list(locks.values()), landed)
                 except _Refused as refused:
-                    # A row the write aims at moved (the spreadsheet's owner, whom the lock
-                    # does not stop, inserted, deleted or sorted rows) or a new tag was
-                    # refused: nothing was written. Re-read and re-plan, still locked.
+                    # A row a payload aims at moved (the spreadsheet's owner, whom the lock
+                    # does not stop, inserted, deleted or sorted rows): nothing of that
+                    # payload was written, the ones before it were (and logged). Re-read and
+                    # re-plan the rest, still locked.
                     report.requests += refused.requests
                     if attempt == _WRITE_ATTEMPTS - 1:
+                        done = (
+                            "part of the changes were written and logged"
+                            if landed.cells or landed.log_rows
+                            else "nothing was written"
+                        )
                         raise WorkbookWriteError(
                             f"could not write spreadsheet {self.key!r}: rows kept moving while sync "
-                            "wrote; nothing was written; run sync again"
+                            f"wrote; {done}; run sync again"
                         ) from None
-                    reread = self._reread_tagged(cells, w.rows, w.sheets)
+                    rest = cells[~cells.index.isin(list(landed.cells))] if landed.cells else cells
+                    # The ID columns of the tabs written, with their tags, even when only the
+                    # Log rows and the unlocking are left.
+                    reread = self._reread_tagged(rest if len(rest) else cells, w.rows, w.sheets)
                     report.requests += 1
                     continue
                 break
             report.skipped.extend(skipped)
-            report.log_rows = log_rows
+            report.log_rows = landed.log_rows
             unlocked = True
         finally:
             if w.locked and not unlocked:
@@ -412,7 +422,7 @@ class GoogleSheetsBackend:
                         list(locks.values()),
                         [_no_rule(w.sheets[t].sheet_id, row, col) for t, row, col in _fill_cells(w, cells)],
                     )
-        report.written = len(targets)
+        report.written = len(landed.cells)
         return report
 
     # -- the window between the re-read and the write, closed ---------------------------
@@ -529,66 +539,15 @@ class GoogleSheetsBackend:
         if w.log_title in now:
             w.log_sheet_id = now[w.log_title].sheet_id
 
-    def _write_data(
-        self, w: _Write, targets: pd.DataFrame, skipped: list[dict[str, Any]], plan: WritePlan
-    ) -> tuple[list[dict[str, Any]], int]:
-        """The cells to write as A1 ranges with values, and the number of Log rows.
-
-        Order: the changes the Log reports (every change but a computed value, and the
-        Stage Reason of a Stage move), the new headers and the Log rows come first, in one
-        payload whenever they fit, so a write failing midway cannot leave a logged change
-        without its Log row; the computed columns, which the next sync recomputes anyway,
-        follow."""
-        logged = (targets["kind"] != ChangeKind.COMPUTED) | (targets["column"] == "Stage Reason")
-        data = _ranges_for(targets[logged])
-        for _tab, title, col, text in plan.headers:
-            at = plan.header_rows.get(title, 1)
-            data.append({"range": absolute_range_name(title, f"{column_letters(col)}{at}"), "values": [[text]]})
-        log = reconcile_log(plan, skipped)
-        log_title = w.log_title
-        if log:
-            first = len(w.rows.get(log_title, [])) + 2
-            header = w.headers.get(log_title, [])
-            if not w.log_exists or not any(norm_cell(v) != "" for v in header):
-                # A new Log tab, or one a failed sync created without its header row.
-                data.append({"range": absolute_range_name(log_title, "A1"), "values": [list(plan.log_header)]})
-            last = first + len(log) - 1
-            data.append(
-                {
-                    "range": absolute_range_name(log_title, f"A{first}:{column_letters(len(log[0]) - 1)}{last}"),
-                    "values": [[to_cell_json(v) for v in row] for row in log],
-                }
-            )
-        data.extend(_ranges_for(targets[~logged]))
-        return data, len(log)
-
-    def _write_and_unlock(
-        self,
-        w: _Write,
-        data: list[dict[str, Any]],
-        locks: list[int],
-        guard: list[dict[str, Any]] | None = None,
-        tail: list[dict[str, Any]] | None = None,
-    ) -> int:
-        """Write ``data`` with updateCells (RAW: text stays text) and remove ``locks`` in
-        the same atomic spreadsheets.batchUpdate (the last one, when the write needs more
-        than one payload). ``guard`` (rowtags.guards) goes first, so a moved row fails the
-        request before anything is written (:class:`_Refused`); ``tail`` (removing the
-        row tags) goes with the last payload, before the locks are removed. Returns the
-        requests made."""
-        ids = {title: info.sheet_id for title, info in w.sheets.items()}
-        if w.log_sheet_id is not None:  # a Log tab this sync has just added
-            ids.setdefault(w.log_title, w.log_sheet_id)
-        cell_requests = list(guard or []) + [_update_cells(item, ids) for item in _split_long(data)]
-        bodies = list(_batches(cell_requests, lambda r: len(json.dumps(r, ensure_ascii=False)), WRITE_PAYLOAD_BYTES))
-        bodies = bodies or [[]]
-        bodies[-1] = (
-            bodies[-1] + list(tail or []) + [{"deleteProtectedRange": {"protectedRangeId": pid}} for pid in locks]
-        )
+    def _write_and_unlock(self, w: _Write, payloads: list[_Payload], locks: list[int], landed: _Landed) -> int:
+        """Send ``payloads`` (:func:`_payloads`) in order, each one atomic
+        spreadsheets.batchUpdate; the last one removes the row tags and ``locks``. Each
+        payload that lands goes into ``landed``; a guard refusing one raises
+        :class:`_Refused` (that payload wrote nothing, the ones before it landed). Returns
+        the requests made."""
         made = 0
-        for i, body in enumerate(bodies):
-            if not body:
-                continue
+        for i, payload in enumerate(payloads):
+            body = payload.body
             failure: SheetCRMError | None = None
             lost = False
             made += 1
@@ -597,7 +556,7 @@ class GoogleSheetsBackend:
             except AnswerLostError:
                 lost = True
             except APIError as exc:
-                if i == 0 and "createDeveloperMetadata" in google_message(exc):
+                if "createDeveloperMetadata" in google_message(exc):
                     failure = _Refused(made)
                 else:
                     failure = _api_error(exc, self.key, self.credentials, "write")
@@ -606,7 +565,7 @@ class GoogleSheetsBackend:
                 if exc.status is None:
                     # The answer never came: Google may have applied the write.
                     failure = RetriesExhaustedError(
-                        f"{exc}. The write ({i + 1} of {len(bodies)}) may have landed before the "
+                        f"{exc}. The write ({i + 1} of {len(payloads)}) may have landed before the "
                         "answer was lost; run sync again: it reads what landed and confirms or "
                         "finishes it (nothing is written twice)",
                         method=exc.method,
@@ -616,8 +575,10 @@ class GoogleSheetsBackend:
                         elapsed=exc.elapsed,
                     )
             if lost:
-                # Applied if our locks are gone; else send it again (setting cells twice is
-                # harmless, and the locks are still there to remove).
+                # Applied if our locks are gone (only the last payload removes them); else
+                # send it again: a payload sent twice sets the same cells and Log rows, its
+                # guards re-create the tags they deleted, a Stage already moved no longer
+                # matches its findReplace.
                 present = {pid for info in self.metadata().values() for pid in info.locks}
                 made += 1
                 if set(locks) & present:
@@ -628,6 +589,7 @@ class GoogleSheetsBackend:
                         failure = _api_error(exc, self.key, self.credentials, "write")
             if failure is not None:
                 raise failure  # outside the except block: no context carrying request details
+            landed.add(payload)
         return made
 
     def _post_write(self, body: list[dict[str, Any]]) -> None:
@@ -882,6 +844,439 @@ def _guards(w: _Write, targets: pd.DataFrame, reread: dict[str, dict[Any, Any]])
     return guard
 
 
+def _logged(targets: pd.DataFrame) -> np.ndarray:
+    """Which of ``targets`` are changes the Log reports (every change but a computed
+    value), with the Stage Reason that goes with a Stage move."""
+    if not len(targets):
+        return np.zeros(0, dtype=bool)
+    return ((targets["kind"] != ChangeKind.COMPUTED) | (targets["column"] == "Stage Reason")).to_numpy()
+
+
+@dataclass
+class _Payload:
+    """One write request (:attr:`body`) and what it carries."""
+
+    body: list[dict[str, Any]]
+    #: Indexes (in the plan's cells) of the changes it writes.
+    cells: list[int] = field(default_factory=list)
+    #: The Log entries it writes: (index in the plan's log, position in its run of IDs, or -1).
+    entries: list[tuple[int, int]] = field(default_factory=list)
+    log_rows: int = 0
+    log_header: bool = False
+    headers: bool = False
+    #: The Log grid's rows once this payload has grown it (None: not grown).
+    log_grid: int | None = None
+
+
+@dataclass
+class _Landed:
+    """What the payloads of one write that landed carried (:meth:`add`); a re-plan after a
+    refusal sends and logs only the rest."""
+
+    cells: set[int] = field(default_factory=set)
+    entries: set[tuple[int, int]] = field(default_factory=set)
+    log_rows: int = 0
+    log_header: bool = False
+    headers: bool = False
+    log_grid: int | None = None
+
+    def add(self, payload: _Payload) -> None:
+        self.cells.update(payload.cells)
+        self.entries.update(payload.entries)
+        self.log_rows += payload.log_rows
+        self.log_header |= payload.log_header
+        self.headers |= payload.headers
+        if payload.log_grid is not None:
+            self.log_grid = payload.log_grid
+
+
+#: Estimates of the JSON bytes of a write, for cutting it into payloads (each payload's
+#: real size is measured before it is sent, and cut again if over): a cell's value besides
+#: its text, an updateCells request besides its cells, a guard (two requests), a removed
+#: ID-fill rule, a Stage findReplace besides its labels, a Log row besides its text.
+_CELL_BYTES = 60
+_RANGE_BYTES = 200
+_GUARD_BYTES = 470
+_RULE_BYTES = 180
+_SWAP_BYTES = 320
+_ENTRY_BYTES = 60
+#: Room each payload keeps besides its rows: the guard of the row below each tab's block,
+#: a run of IDs split across payloads (logged in one row per payload), headers.
+_PAYLOAD_SLACK = 6_000
+
+
+def _json_bytes(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False, default=str).encode())
+
+
+class _PayloadPlan:
+    """How one write attempt is cut into payloads (:func:`_payloads`).
+
+    Each payload is self-contained and atomic: the guards of exactly the rows it writes
+    (and of the tagged row below each tab's block, rowtags.guarded_rows), the ID-fill rules
+    of the cells it fills, its Stage swaps, its values, and the Log rows of the changes it
+    carries, placed at the next free Log row. The last payload also carries the Log rows
+    about no change it knows of (skips, the run's summary, notices), the appended rows, the
+    removal of the row tags and the unlocking. Changes are ordered row by row within each
+    tab, the changes the Log reports first, so each payload holds blocks of rows."""
+
+    def __init__(
+        self,
+        w: _Write,
+        plan: WritePlan,
+        targets: pd.DataFrame,
+        skipped: list[dict[str, Any]],
+        reread: dict[str, dict[Any, Any]],
+        landed: _Landed,
+        appended: list[dict[str, Any]],
+        locks: list[int],
+    ) -> None:
+        self.w, self.plan, self.targets, self.skipped, self.reread = w, plan, targets, skipped, reread
+        self.appended, self.locks = appended, locks
+        n = len(targets)
+        self.logged = _logged(targets)
+        titles = {t: i for i, t in enumerate(dict.fromkeys(targets["title"]))} if n else {}
+        self.n_titles = len(titles)
+        rank = targets["title"].map(titles).to_numpy(dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
+        rows = targets["row"].to_numpy(dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
+        phase = (~self.logged).astype(np.int64)
+        # Row-major within each tab, the logged changes first.
+        self.order = np.lexsort((rows, rank, phase))
+        key = np.stack([phase, rank, rows])[:, self.order] if n else np.zeros((3, 0), dtype=np.int64)
+        self.unit_start = np.flatnonzero(np.r_[True, (key[:, 1:] != key[:, :-1]).any(axis=0)]) if n else np.zeros(0)
+        self.spots = self._entry_spots(landed)
+        self.spot_keys = sorted(self.spots)
+        # The ID-fill rules the re-read found: with the payload that fills the cell, else the first.
+        self.rules = _fill_rule_spots(w, reread)
+        fills = {}
+        if n:
+            is_fill = (targets["kind"] == ChangeKind.ID).to_numpy()[self.order]
+            titles_sorted = targets["title"].to_numpy()[self.order]
+            fills = {(str(titles_sorted[j]), int(rows[self.order[j]])): int(j) for j in np.flatnonzero(is_fill)}
+        self.rule_at = [fills.get((title, row), -1) for title, row, _req in self.rules]
+        self.tagged = next(
+            ((title, seen[rowtags.TAGS]) for title, seen in reread.items() if any(seen.get(rowtags.TAGS, []))),
+            None,
+        )
+        # Running state: what the payloads before the one being built carry.
+        self.written = set(landed.entries)
+        self.log_rows = landed.log_rows
+        self.log_header = landed.log_header
+        self.headers = landed.headers
+        self.log_grid = landed.log_grid if landed.log_grid is not None else _log_grid_rows(w, plan)
+
+    # -- which Log entries travel with which change --------------------------------------
+
+    def _entry_spots(self, landed: _Landed) -> dict[int, list[tuple[int, int]]]:
+        """Position (in :attr:`order`) -> the Log entries about the change there: an entry
+        about a cell (ID fills, one per ID of a run; Stage moves; Owners...) with that cell,
+        an entry about a record but no cell (a person's Stage noticed) with the record's
+        first change. Entries already landed, the summary and what follows it are left to
+        the last payload's :func:`reconcile_log`."""
+        plan, targets = self.plan, self.targets
+        if not plan.log or not len(targets):
+            return {}
+        exact: dict[tuple[str, str, str], tuple[int, int]] = {}
+        by_record: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+        for i, entry in enumerate(plan.log[: summary_at(plan.log)]):
+            tab, about, ids = str(entry.get(LogField.TAB, "")), entry.get(LOG_ABOUT), entry.get(LOG_IDS)
+            if ids and about:
+                for k, rid in enumerate(ids):
+                    if (i, k) not in landed.entries:
+                        exact[(tab, str(norm_cell(rid)), str(about))] = (i, k)
+            elif (i, -1) in landed.entries:
+                continue
+            elif about:
+                exact[(tab, str(norm_cell(entry.get(LogField.ID))), str(about))] = (i, -1)
+            elif norm_cell(entry.get(LogField.ID)) != "":
+                by_record[(tab, str(norm_cell(entry.get(LogField.ID))))].append((i, -1))
+        out: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        title = targets["title"].to_numpy()[self.order]
+        rid = targets["record_id"].to_numpy()[self.order]
+        column = targets["column"].to_numpy()[self.order]
+        if exact:
+            for pos in np.flatnonzero(self.logged[self.order]).tolist():
+                hit = exact.pop((str(title[pos]), str(norm_cell(rid[pos])), str(column[pos])), None)
+                if hit is not None:
+                    out[pos].append(hit)
+        if by_record:
+            for j in range(len(title)):
+                hits = by_record.pop((str(title[j]), str(norm_cell(rid[j]))), None)
+                if hits:
+                    out[j].extend(hits)
+                if not by_record:
+                    break
+        return out
+
+    def _entry_rows(self, entries: list[tuple[int, int]]) -> list[list[Any]]:
+        """The Log rows of ``entries`` (a run of IDs only partly here: the IDs that are)."""
+        plan = self.plan
+        by: dict[int, list[int]] = defaultdict(list)
+        for i, k in entries:
+            by[i].append(k)
+        rows: list[list[Any]] = []
+        for i in sorted(by):
+            entry, ks = plan.log[i], sorted(by[i])
+            ids = entry.get(LOG_IDS)
+            if ks[0] < 0 or not ids or len(ks) == len(ids):
+                rows.append(encode_log_row(entry))
+                continue
+            template = {**entry, LogField.REASON: tr(plan.language, "filled a missing ID")}
+            rows.extend(encode_log_row(e) for e in id_fill_entries(template, [ids[k] for k in ks], plan.language))
+        return rows
+
+    def _rest(self) -> list[dict[str, Any]]:
+        """The plan's Log entries not yet written, the run's summary marked as such."""
+        plan = self.plan
+        at = summary_at(plan.log)
+        out: list[dict[str, Any]] = []
+        for i, entry in enumerate(plan.log):
+            ids = entry.get(LOG_IDS)
+            if i == at:
+                out.append(entry if entry.get(LOG_SUMMARY) else {**entry, LOG_SUMMARY: True})
+            elif i < at and ids and entry.get(LOG_ABOUT):
+                left = [rid for k, rid in enumerate(ids) if (i, k) not in self.written]
+                if len(left) == len(ids):
+                    out.append(entry)
+                elif left:
+                    template = {**entry, LogField.REASON: tr(plan.language, "filled a missing ID")}
+                    out.extend(id_fill_entries(template, left, plan.language))
+            elif (i, -1) not in self.written:
+                out.append(entry)
+        return out
+
+    # -- one payload ----------------------------------------------------------------------
+
+    def build(self, lo: int, hi: int, first: bool, last: bool) -> _Payload:
+        """The payload of the changes at positions ``lo`` to ``hi`` of :attr:`order` (the
+        state of the payloads before it taken as landed)."""
+        w, plan = self.w, self.plan
+        part = self.targets.iloc[np.sort(self.order[lo:hi])] if hi > lo else self.targets.iloc[0:0]
+        swaps, swapped = _stage_swaps(w, part)
+        logged = _logged(part)
+        data = _ranges_for(part[logged & ~swapped])
+        out = _Payload([], cells=[int(i) for i in part.index])
+        if first and not self.headers and plan.headers:
+            out.headers = True
+            for _tab, title, col, text in plan.headers:
+                at = plan.header_rows.get(title, 1)
+                data.append({"range": absolute_range_name(title, f"{column_letters(col)}{at}"), "values": [[text]]})
+        if last:
+            log = reconcile_log(replace(plan, log=self._rest()), self.skipped)
+        else:
+            left = bisect.bisect_left(self.spot_keys, lo)
+            right = bisect.bisect_left(self.spot_keys, hi)
+            out.entries = [e for j in self.spot_keys[left:right] for e in self.spots[j]]
+            log = self._entry_rows(out.entries)
+        grow: list[dict[str, Any]] = []
+        if log:
+            log_title = w.log_title
+            header = w.headers.get(log_title, [])
+            if not self.log_header and (not w.log_exists or not any(norm_cell(v) != "" for v in header)):
+                # A new Log tab, or one a failed sync created without its header row.
+                out.log_header = True
+                data.append({"range": absolute_range_name(log_title, "A1"), "values": [list(plan.log_header)]})
+            first_row = len(w.rows.get(log_title, [])) + 2 + self.log_rows
+            last_row = first_row + len(log) - 1
+            if last_row > self.log_grid:
+                # More Log rows than the plan had entries (runs of IDs split by skips or by
+                # payloads) past the grid the locking request made room for.
+                sheet_id = w.sheets[log_title].sheet_id if log_title in w.sheets else w.log_sheet_id
+                extra = last_row - self.log_grid + 1000
+                grow.append({"appendDimension": {"sheetId": sheet_id, "dimension": Dimension.rows, "length": extra}})
+                out.log_grid = self.log_grid + extra
+            data.append(
+                {
+                    "range": absolute_range_name(
+                        log_title, f"A{first_row}:{column_letters(len(log[0]) - 1)}{last_row}"
+                    ),
+                    "values": [[to_cell_json(v) for v in row] for row in log],
+                }
+            )
+            out.log_rows = len(log)
+        data.extend(_ranges_for(part[~logged & ~swapped]))
+        if last:
+            data.extend(self.appended)
+        guard = _guards(w, part, self.reread)
+        tail: list[dict[str, Any]] = []
+        if last and self.tagged is not None:
+            if not guard:
+                # The tags go only behind a guard, which has just re-created a tag (a delete
+                # whose filter matches nothing is not documented as harmless).
+                title, tags = self.tagged
+                row = next(i + 2 for i, t in enumerate(tags) if t is not None)
+                guard = rowtags.guards(w.sheets[title].sheet_id, [row], tags)
+            tail = [rowtags.clear_all()]
+        if last:
+            tail += [{"deleteProtectedRange": {"protectedRangeId": pid}} for pid in self.locks]
+        rules = [
+            req
+            for (_title, _row, req), at in zip(self.rules, self.rule_at, strict=True)
+            if lo <= at < hi or (first and at < 0)
+        ]
+        ids = {title: info.sheet_id for title, info in w.sheets.items()}
+        if w.log_sheet_id is not None:  # a Log tab this sync has just added
+            ids.setdefault(w.log_title, w.log_sheet_id)
+        # Guards first (a moved row refuses the request before anything is written), then
+        # the ID-fill rules off (before any value), then the Stage moves and the values.
+        out.body = guard + rules + swaps + grow + [_update_cells(item, ids) for item in _split_long(data)] + tail
+        return out
+
+    def accept(self, payload: _Payload) -> None:
+        """Take ``payload`` as sent: the next one is built after it."""
+        self.written.update(payload.entries)
+        self.log_rows += payload.log_rows
+        self.log_header |= payload.log_header
+        self.headers |= payload.headers
+        if payload.log_grid is not None:
+            self.log_grid = payload.log_grid
+
+    # -- cutting ----------------------------------------------------------------------------
+
+    def unit_costs(self) -> np.ndarray:
+        """Estimated bytes of each block of one row (:attr:`unit_start`): its values, the
+        updateCells requests a run of rows in a column starts, its guard, its ID-fill
+        rules, its Stage swaps and its Log rows."""
+        targets, order = self.targets, self.order
+        n = len(order)
+        if not n:
+            return np.zeros(0)
+        new = targets["new"].to_numpy()[order]
+        old = targets["old"].to_numpy()[order]
+        _swaps, swapped_mask = _stage_swaps(self.w, targets)
+        swapped = swapped_mask[order]
+        cost = np.fromiter(
+            (
+                _SWAP_BYTES + len(str(o).encode()) + len(str(v).encode())
+                if s
+                else (_CELL_BYTES + len(str(j).encode()) if (j := to_cell_json(v)) != "" else 20)
+                for v, o, s in zip(new, old, swapped, strict=True)
+            ),
+            dtype=np.float64,
+            count=n,
+        )
+        # A cell starts an updateCells range unless the cell above it in the same column
+        # (and the same part of the write) comes just before it.
+        phase = (~self.logged).astype(np.int64)[order]
+        title = pd.factorize(targets["title"].to_numpy()[order])[0]
+        col = targets["col"].to_numpy(dtype=np.int64)[order]
+        row = targets["row"].to_numpy(dtype=np.int64)[order]
+        by_col = np.lexsort((row, col, title, phase))
+        same = np.zeros(n, dtype=bool)
+        if n > 1:
+            a, b = by_col[:-1], by_col[1:]
+            same[b] = (phase[a] == phase[b]) & (title[a] == title[b]) & (col[a] == col[b]) & (row[a] + 1 == row[b])
+        cost += np.where(same | swapped, 0, _RANGE_BYTES)
+        cost += np.where((targets["kind"] == ChangeKind.ID).to_numpy()[order], _RULE_BYTES, 0)
+        runs: set[int] = set()
+        for j, entries in self.spots.items():
+            for i, k in entries:
+                if k < 0 or i not in runs:  # a run of IDs: one row per payload, counted once
+                    runs.add(i)
+                    cost[j] += _json_bytes(encode_log_row(self.plan.log[i])) + _ENTRY_BYTES
+        unit = np.cumsum(np.isin(np.arange(n), self.unit_start)) - 1
+        return np.bincount(unit, weights=cost) + _GUARD_BYTES
+
+    def cuts(self, costs: np.ndarray) -> list[tuple[int, int]]:
+        """Blocks of rows (as position ranges of :attr:`order`) that should each fit one
+        payload, given each row's estimated bytes (:meth:`unit_costs`); the last block
+        leaves room for what only the last payload carries."""
+        starts = [int(x) for x in self.unit_start] + [len(self.order)]
+        slack = min(_PAYLOAD_SLACK + self.n_titles * _GUARD_BYTES, WRITE_PAYLOAD_BYTES // 5)
+        budget = int(WRITE_PAYLOAD_BYTES * 0.97) - slack
+        pieces: list[int] = [0]
+        total = float(sum(_RULE_BYTES for at in self.rule_at if at < 0))
+        for u, c in enumerate(costs):
+            if u > pieces[-1] and total + c > budget:
+                pieces.append(u)
+                total = 0.0
+            total += c
+        end = len(costs)
+        if total + self.last_only() > budget:
+            # The last block gives up rows to a payload of its own until the rest fits.
+            v, room = end, self.last_only()
+            while v > pieces[-1] and room + costs[v - 1] <= budget:
+                room += costs[v - 1]
+                v -= 1
+            if v > pieces[-1]:
+                pieces.append(v)
+        blocks = [(starts[a], starts[b]) for a, b in itertools.pairwise([*pieces, end]) if b > a]
+        if not blocks or pieces[-1] == end:
+            blocks.append((starts[end], starts[end]))  # the last payload: no rows of its own
+        return blocks
+
+    def last_only(self) -> int:
+        """Estimated bytes of what only the last payload carries: the Log rows about no
+        change a payload carries (skips, the summary, notices), the appended rows, the
+        unlocking."""
+        plan = self.plan
+        assigned = {e for entries in self.spots.values() for e in entries} | self.written
+        at = summary_at(plan.log) if plan.log else 0
+        size = _json_bytes(self.appended) + 100 * len(self.locks) + 200
+        for i, entry in enumerate(plan.log):
+            ids = entry.get(LOG_IDS)
+            keys = [(i, k) for k in range(len(ids))] if ids and entry.get(LOG_ABOUT) and i < at else [(i, -1)]
+            if any(key not in assigned for key in keys):
+                size += _json_bytes(encode_log_row(entry)) + _ENTRY_BYTES
+        return size
+
+
+def _payloads(
+    w: _Write,
+    plan: WritePlan,
+    targets: pd.DataFrame,
+    skipped: list[dict[str, Any]],
+    reread: dict[str, dict[Any, Any]],
+    landed: _Landed,
+    appended: list[dict[str, Any]],
+    locks: list[int],
+) -> list[_Payload]:
+    """The write of ``targets`` (re-targeted, what ``landed`` holds left out) as payloads
+    of at most WRITE_PAYLOAD_BYTES (:class:`_PayloadPlan`): one whenever it fits."""
+    cut = _PayloadPlan(w, plan, targets, skipped, reread, landed, appended, locks)
+    n = len(cut.order)
+    costs = cut.unit_costs()
+    if costs.sum() <= WRITE_PAYLOAD_BYTES * 1.3:
+        whole = cut.build(0, n, first=True, last=True)
+        if _json_bytes(whole.body) <= WRITE_PAYLOAD_BYTES:
+            return [whole]
+    pieces = cut.cuts(costs)
+    out: list[_Payload] = []
+    while pieces:
+        lo, hi = pieces.pop(0)
+        payload = cut.build(lo, hi, first=not out, last=not pieces)
+        units = [int(s) for s in cut.unit_start if lo < s < hi]
+        if units and _json_bytes(payload.body) > WRITE_PAYLOAD_BYTES:
+            # The estimate fell short: halve the block (a single row stays whole).
+            mid = units[len(units) // 2]
+            pieces[:0] = [(lo, mid), (mid, hi)]
+            continue
+        cut.accept(payload)
+        out.append(payload)
+    return out
+
+
+def _log_grid_rows(w: _Write, plan: WritePlan) -> int:
+    """The rows of the Log tab's grid once the locking request has made room
+    (:meth:`GoogleSheetsBackend._growth`)."""
+    last = len(w.rows.get(w.log_title, [])) + 1 + len(plan.log)
+    info = w.sheets.get(w.log_title)
+    if info is None:
+        return max(1000, last + 1000)
+    return info.rows if info.rows >= last else last + 1000
+
+
+def _fill_rule_spots(w: _Write, reread: dict[str, dict[Any, Any]]) -> list[tuple[str, int, dict[str, Any]]]:
+    """(title, row, request clearing it) of every ID-fill rule the re-read found in the ID
+    columns (this sync's, wherever rows took them, and any a sync that died left behind)."""
+    out: list[tuple[str, int, dict[str, Any]]] = []
+    for title, seen in reread.items():
+        info = w.sheets.get(title)
+        if info is not None:
+            out += [(title, row, _no_rule(info.sheet_id, row, col)) for row, col in seen.get(_FILL_RULES, [])]
+    return out
+
+
 def _stage_swaps(w: _Write, targets: pd.DataFrame) -> tuple[list[dict[str, Any]], np.ndarray]:
     """Stage moves as compare-and-set requests: a ``findReplace`` of the whole cell, case
     and all, limited to that one cell, replaces the Stage only if it still holds the label
@@ -992,17 +1387,6 @@ def _fill_rules(w: _Write, cells: pd.DataFrame) -> list[dict[str, Any]]:
 def _no_rule(sheet_id: int, row: int, col: int) -> dict[str, Any]:
     """setDataValidation without a rule: clears the cell's rule."""
     return {"setDataValidation": {"range": _cell_range(sheet_id, row, col)}}
-
-
-def _fill_rules_removed(w: _Write, reread: dict[str, dict[Any, Any]]) -> list[dict[str, Any]]:
-    """Requests clearing every ID-fill rule the re-read found in the ID columns (this
-    sync's, wherever rows took them, and any a sync that died left behind)."""
-    out: list[dict[str, Any]] = []
-    for title, seen in reread.items():
-        info = w.sheets.get(title)
-        if info is not None:
-            out += [_no_rule(info.sheet_id, row, col) for row, col in seen.get(_FILL_RULES, [])]
-    return out
 
 
 def _reread_wanted(
@@ -1398,14 +1782,6 @@ def _ranges_for(targets: pd.DataFrame) -> list[dict[str, Any]]:
                 )
                 start = i
     return data
-
-
-def _payloads(data: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
-    """Split ``data`` into request bodies of at most WRITE_PAYLOAD_BYTES (a long single
-    range is split by rows)."""
-    return _batches(
-        _split_long(data), lambda item: len(json.dumps(item, ensure_ascii=False).encode()), WRITE_PAYLOAD_BYTES
-    )
 
 
 def _split_long(data: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
