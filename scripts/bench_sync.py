@@ -242,9 +242,15 @@ def google_sync(raw: dict[Tab, RawTab], rss: PeakRSS, results: list[tuple[str, f
             fake.reset_counters()
             result = timed(label, rss, lambda: sheetcrm.open(url, client=client).sync(as_of=AS_OF), results)
             kinds = Counter(str(r.endpoint) for r in fake.requests)
+            # The write's payloads: the batchUpdates after the one that locks and re-reads.
+            payloads = sum(
+                1
+                for r in fake.requests
+                if r.endpoint == "spreadsheets.batchUpdate" and "addProtectedRange" not in r.batch_kinds
+            )
             print(
                 f"    {len(fake.requests)} requests ({', '.join(f'{n} {k}' for k, n in kinds.items())}); "
-                f"{result.counts.get('cells_written', 0):,} cells written",
+                f"write in {payloads} payload(s); {result.counts.get('cells_written', 0):,} cells written",
                 flush=True,
             )
 

@@ -12,7 +12,9 @@ they fail as XPASS once that is closed too.
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
+from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -583,3 +585,199 @@ def test_a_write_that_fails_removes_its_id_fill_rule_as_it_unlocks(
     assert fake.requests[-1].batch_kinds[0] == "setDataValidation"  # with the unlock
     assert fake.data_validation(key, "Contacts", "A5") is None
     assert all(p.get("warningOnly") for p in fake.protected_ranges(key, "Contacts"))
+
+
+# ------------------------------------------------------------ a write in several payloads
+
+
+def _payloads(requests: list[Any]) -> list[Any]:
+    """The write's requests: the spreadsheets.batchUpdates after the one that locks."""
+    return [
+        r for r in requests if r.endpoint == "spreadsheets.batchUpdate" and "addProtectedRange" not in r.batch_kinds
+    ]
+
+
+def _sheet_ids(client: Any, key: str) -> dict[str, int]:
+    return {ws.title: ws.id for ws in client.open_by_key(key).worksheets()}
+
+
+def _log_rows(fake: FakeSheetsServer, key: str) -> list[list[Any]]:
+    """The Log's rows without Time and Run (they differ from one sync to another)."""
+    return [[*row[2:], *[""] * (8 - len(row))][:6] for row in fake.get_values(key, "Log")[1:]]
+
+
+@pytest.fixture
+def small_payloads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Payloads of 8 KB: the small CRM's first sync writes in several."""
+    from sheetcrm.backends import gsheets
+
+    monkeypatch.setattr(gsheets, "WRITE_PAYLOAD_BYTES", 8_000)
+
+
+def test_a_write_that_fits_one_payload_is_one_request_and_lands_as_several_do(
+    fake: FakeSheetsServer, client: Any, crm: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One payload: guards, ID-fill rules off, Stage swaps, values and Log rows, tags
+    cleared, unlocked, in one request. Cut into several, the sheet and the Log end alike."""
+    one = upload_xlsx(fake, crm)
+    fake.reset_counters()
+    sync(client, one)
+    assert len(fake.requests) == 4 and len(_payloads(fake.requests)) == 1
+    kinds = _payloads(fake.requests)[0].batch_kinds
+    guards = kinds.index("setDataValidation")
+    assert set(kinds[:guards]) == {"deleteDeveloperMetadata", "createDeveloperMetadata"}
+    assert kinds[guards:] == [
+        "setDataValidation",
+        "findReplace",
+        *["updateCells"] * kinds.count("updateCells"),
+        "deleteDeveloperMetadata",
+        *["deleteProtectedRange"] * kinds.count("deleteProtectedRange"),
+    ]
+    from sheetcrm.backends import gsheets
+
+    monkeypatch.setattr(gsheets, "WRITE_PAYLOAD_BYTES", 8_000)
+    several = upload_xlsx(fake, crm)
+    fake.reset_counters()
+    sync(client, several)
+    assert len(_payloads(fake.requests)) >= 3
+    assert record_grids(fake, several) == record_grids(fake, one)
+    assert _log_rows(fake, several) == _log_rows(fake, one)
+
+
+def test_every_payload_guards_exactly_the_rows_it_writes_and_logs_what_it_writes(
+    fake: FakeSheetsServer, client: Any, crm: Path, small_payloads: None
+) -> None:
+    key = upload_xlsx(fake, crm)
+    fake.reset_counters()
+    sync(client, key)
+    payloads = _payloads(fake.requests)
+    assert len(payloads) >= 3
+    ids = _sheet_ids(client, key)
+    tagged = {ids[t] for t in RECORD_TITLES}
+    for n, payload in enumerate(payloads):
+        written: dict[int, set[int]] = defaultdict(set)
+        guarded: dict[int, set[int]] = defaultdict(set)
+        logged = ""
+        for request in payload.json["requests"]:
+            (kind, body), *_ = request.items()
+            if kind == "createDeveloperMetadata":
+                where = body["developerMetadata"]["location"]["dimensionRange"]
+                guarded[where["sheetId"]].add(where["startIndex"] + 1)
+            elif kind in ("updateCells", "findReplace") and body["range"]["sheetId"] in tagged:
+                rows = range(body["range"]["startRowIndex"] + 1, body["range"]["endRowIndex"] + 1)
+                written[body["range"]["sheetId"]].update(r for r in rows if r > 1)  # not the header row
+            elif kind == "updateCells" and body["range"]["sheetId"] == ids["Log"]:
+                logged += json.dumps(body["rows"], ensure_ascii=False)
+        for sid in tagged:
+            # Each row it writes, and at most the one tagged row below the last of them.
+            assert written[sid] <= guarded[sid], (n, sid)
+            extra = guarded[sid] - written[sid]
+            assert len(extra) <= (1 if written[sid] else 1 if n == len(payloads) - 1 else 0), (n, sid, extra)
+            assert not written[sid] or all(r > max(written[sid]) for r in extra), (n, sid, extra)
+        # The Log rows travel with the changes they log.
+        kinds = payload.batch_kinds
+        assert ("findReplace" in kinds) == ('"OP-0001"' in logged), n
+        assert ('"P-0004"' in logged) == ("setDataValidation" in kinds), n
+        # Only the last payload clears the tags and unlocks.
+        assert ("deleteProtectedRange" in kinds) == (n == len(payloads) - 1)
+    assert fake.get_values(key, "Contacts")[4][0] == NEXT_CONTACT_ID
+    assert all(p.get("warningOnly") for t in RECORD_TITLES for p in fake.protected_ranges(key, t))
+    # The Stage moves with the cells the next sync reads it against (else a person's edit).
+    (move,) = [p for p in payloads if "findReplace" in p.batch_kinds]
+    col = fake.get_values(key, "Opportunities")[0].index("Stage Seen")
+    row = int(address(fake, key, "Opportunities", "OP-0001", "Stage Seen")[len(column_letters(col)) :])
+    spans = [r["updateCells"]["range"] for r in move.json["requests"] if "updateCells" in r]
+    assert any(
+        u["sheetId"] == ids["Opportunities"]
+        and u["startRowIndex"] < row <= u["endRowIndex"]
+        and u["startColumnIndex"] <= col < u["endColumnIndex"]
+        for u in spans
+    )
+
+
+def test_a_row_the_owner_inserts_between_two_payloads(
+    fake: FakeSheetsServer, client: Any, crm: Path, small_payloads: None
+) -> None:
+    """The first payload (the ID fill, the Stage move, their Log rows) lands; the owner
+    inserts a row above every record; the second payload's guards refuse it. Still locked,
+    sync re-reads, re-plans what did not land and finishes: no value lands on another
+    record, the landed ID fill is not sent again (nor logged as skipped), every change is
+    logged once."""
+    key = upload_xlsx(fake, crm)
+    state = {"payloads": 0}
+
+    def between(f: FakeSheetsServer, number: int) -> None:
+        request = f.requests[number - 1]
+        if request.endpoint == "spreadsheets.batchUpdate" and "deleteDeveloperMetadata" in request.batch_kinds:
+            state["payloads"] += 1
+            if state["payloads"] == 2:
+                for title in RECORD_TITLES:
+                    f.insert_rows(key, title, 2)
+
+    fake.reset_counters()
+    fake.between_requests(between)
+    try:
+        result = sync(client, key)
+    finally:
+        fake.clear_between_requests()
+    requests = list(fake.requests)
+    for title in RECORD_TITLES:
+        assert fake.get_values(key, title)[1] == [], f"the inserted row of {title} was written"
+    ctl = baseline(fake, client, crm)
+    assert_lands_by_id(fake, key, ctl)
+    assert _log_rows(fake, key) == _log_rows(fake, ctl)
+    assert result.report is not None and not result.report.skipped
+    payloads = _payloads(requests)
+    assert [p.status for p in payloads[:2]] == [200, 400]  # the second refused by its guards
+    assert "findReplace" in payloads[0].batch_kinds and "setDataValidation" in payloads[0].batch_kinds
+    assert [r.endpoint for r in requests].count("spreadsheets.get") == 2  # read, then the re-read
+    assert all(p.status == 200 for p in payloads[2:])
+    assert sync(client, key).changes.empty
+
+
+def test_a_run_of_id_fills_cut_across_payloads_is_logged_once_per_id(
+    fake: FakeSheetsServer, client: Any, make_workbook: Callable[..., Path], small_crm: Rows
+) -> None:
+    """Each payload logs the part of the run of IDs it fills; when the owner moves rows
+    between two payloads, the fills that landed are logged as filled, the others (whose rows
+    moved) as not changed, each ID once, and the next sync fills them."""
+    from sheetcrm.backends import gsheets
+
+    rows = dict(small_crm)
+    rows[Tab.CONTACTS] = [*small_crm[Tab.CONTACTS], *({"Name": f"New {i}", "Role": "Lead"} for i in range(8))]
+    key = upload_xlsx(fake, make_workbook(rows))
+    state = {"payloads": 0}
+
+    def between(f: FakeSheetsServer, number: int) -> None:
+        request = f.requests[number - 1]
+        if request.endpoint == "spreadsheets.batchUpdate" and "deleteDeveloperMetadata" in request.batch_kinds:
+            state["payloads"] += 1
+            if state["payloads"] == 2:
+                f.insert_rows(key, "Contacts", 2)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(gsheets, "WRITE_PAYLOAD_BYTES", 3_000)
+        fake.reset_counters()
+        fake.between_requests(between)
+        try:
+            result = sync(client, key)
+        finally:
+            fake.clear_between_requests()
+    first = _payloads(fake.requests)[0]
+    filled_first = first.batch_kinds.count("setDataValidation")
+    assert 0 < filled_first < 8  # the run is cut
+    ids = [f"P-{n:04d}" for n in range(4, 12)]
+    contacts = fake.get_values(key, "Contacts")
+    assert [r[0] for r in contacts[5:]] == ids[:filled_first] + [""] * (8 - filled_first)
+    fills = [r for r in _log_rows(fake, key) if r[0] == "Contacts" and r[2] == "ID"]
+    logged: list[str] = []
+    for row in fills:
+        first_id, _, last_id = str(row[1]).partition(" – ")
+        span = ids[ids.index(first_id) : ids.index(last_id or first_id) + 1]
+        logged += span
+        landed = span[-1] in ids[:filled_first]
+        assert (row[4] == row[1]) == landed and ("not changed" in row[5]) != landed, row
+    assert sorted(logged) == ids  # each ID once
+    assert result.report is not None and len({s["id"] for s in result.report.skipped}) == 8 - filled_first
+    again = sync(client, key)
+    assert list(again.changes.loc[again.changes["kind"] == "id", "new"]) == ids[filled_first:]

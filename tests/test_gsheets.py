@@ -219,15 +219,13 @@ def test_a_sync_that_would_pass_the_cell_limit_says_how_to_make_room(fake, googl
     assert {title: fake.get_values(key, title) for title in fake.sheet_titles(key)} == before
 
 
-def test_large_plans_are_split_into_payloads_of_about_two_megabytes(monkeypatch) -> None:
+def test_a_range_longer_than_a_payload_is_split_by_rows(monkeypatch) -> None:
     from sheetcrm.backends import gsheets
 
     monkeypatch.setattr(gsheets, "WRITE_PAYLOAD_BYTES", 2000)
-    data = [{"range": f"'T'!A{i}:A{i}", "values": [["x" * 50]]} for i in range(1, 200)]
-    data.append({"range": "'T'!B1:B400", "values": [["y" * 20]] * 400})
-    bodies = list(gsheets._payloads(data))
-    assert len(bodies) > 5
-    assert all(len(json.dumps(b)) <= 2600 for b in bodies)
-    ranges = [item["range"] for body in bodies for item in body]
-    assert ranges[0] == "'T'!A1:A1" and ranges[-1].endswith(":B400")
-    assert sum(len(item["values"]) for body in bodies for item in body) == 199 + 400
+    data = [{"range": "'T'!A1:A1", "values": [["x" * 50]]}, {"range": "'T'!B1:B400", "values": [["y" * 20]] * 400}]
+    parts = list(gsheets._split_long(data))
+    assert len(parts) > 5 and parts[0] == data[0]
+    assert all(len(json.dumps(p["values"])) <= 2000 for p in parts)
+    assert parts[1]["range"] == "'T'!B1:B" + str(len(parts[1]["values"])) and parts[-1]["range"].endswith(":B400")
+    assert sum(len(p["values"]) for p in parts) == 1 + 400

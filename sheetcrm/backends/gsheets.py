@@ -890,6 +890,9 @@ class _Landed:
             self.log_grid = payload.log_grid
 
 
+#: The columns a sync reads a Stage against next time (pipeline/stages.py): written with
+#: the Stage move (or the person's Stage noticed) in the first payloads.
+_STAGE_STATE = ("Stage Seen", "Stage Since", "Stage Reason")
 #: Estimates of the JSON bytes of a write, for cutting it into payloads (each payload's
 #: real size is measured before it is sent, and cut again if over): a cell's value besides
 #: its text, an updateCells request besides its cells, a guard (two requests), a removed
@@ -935,11 +938,15 @@ class _PayloadPlan:
         self.appended, self.locks = appended, locks
         n = len(targets)
         self.logged = _logged(targets)
+        # What goes first: the logged changes, and with a Stage the cells the next sync reads
+        # it against (a Stage moved without its Stage Seen would look like a person's edit).
+        first = self.logged | (targets["column"].isin(_STAGE_STATE).to_numpy() if n else self.logged)
         titles = {t: i for i, t in enumerate(dict.fromkeys(targets["title"]))} if n else {}
         self.n_titles = len(titles)
         rank = targets["title"].map(titles).to_numpy(dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
         rows = targets["row"].to_numpy(dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
-        phase = (~self.logged).astype(np.int64)
+        phase = (~first).astype(np.int64)
+        self.phase = phase
         # Row-major within each tab, the logged changes first.
         self.order = np.lexsort((rows, rank, phase))
         key = np.stack([phase, rank, rows])[:, self.order] if n else np.zeros((3, 0), dtype=np.int64)
@@ -1157,7 +1164,7 @@ class _PayloadPlan:
         )
         # A cell starts an updateCells range unless the cell above it in the same column
         # (and the same part of the write) comes just before it.
-        phase = (~self.logged).astype(np.int64)[order]
+        phase = self.phase[order]
         title = pd.factorize(targets["title"].to_numpy()[order])[0]
         col = targets["col"].to_numpy(dtype=np.int64)[order]
         row = targets["row"].to_numpy(dtype=np.int64)[order]
