@@ -32,7 +32,6 @@ from __future__ import annotations
 import bisect
 import contextlib
 import datetime as dt
-import itertools
 import json
 import math
 import random
@@ -896,13 +895,11 @@ _STAGE_STATE = ("Stage Seen", "Stage Since", "Stage Reason")
 #: Estimates of the JSON bytes of a write, for cutting it into payloads (each payload's
 #: real size is measured before it is sent, and cut again if over): a cell's value besides
 #: its text, an updateCells request besides its cells, a guard (two requests), a removed
-#: ID-fill rule, a Stage findReplace besides its labels, a Log row besides its text.
+#: ID-fill rule.
 _CELL_BYTES = 60
-_RANGE_BYTES = 200
-_GUARD_BYTES = 470
+_RANGE_BYTES = 190
+_GUARD_BYTES = 525
 _RULE_BYTES = 180
-_SWAP_BYTES = 320
-_ENTRY_BYTES = 60
 #: Room each payload keeps besides its rows: the guard of the row below each tab's block,
 #: a run of IDs split across payloads (logged in one row per payload), headers.
 _PAYLOAD_SLACK = 6_000
@@ -938,19 +935,24 @@ class _PayloadPlan:
         self.appended, self.locks = appended, locks
         n = len(targets)
         self.logged = _logged(targets)
-        # What goes first: the logged changes, and with a Stage the cells the next sync reads
-        # it against (a Stage moved without its Stage Seen would look like a person's edit).
-        first = self.logged | (targets["column"].isin(_STAGE_STATE).to_numpy() if n else self.logged)
         titles = {t: i for i, t in enumerate(dict.fromkeys(targets["title"]))} if n else {}
         self.n_titles = len(titles)
         rank = targets["title"].map(titles).to_numpy(dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
         rows = targets["row"].to_numpy(dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
+        # What goes first: the rows holding a logged change, all their cells with it (each
+        # row guarded once, and a Stage never lands without the Stage Seen the next sync
+        # reads it against, which would look like a person's edit), then the other rows.
+        first = self.logged | (targets["column"].isin(_STAGE_STATE).to_numpy() if n else self.logged)
+        if n:
+            first = pd.Series(first).groupby([rank, rows]).transform("any").to_numpy(dtype=bool)
         phase = (~first).astype(np.int64)
         self.phase = phase
         # Row-major within each tab, the logged changes first.
         self.order = np.lexsort((rows, rank, phase))
         key = np.stack([phase, rank, rows])[:, self.order] if n else np.zeros((3, 0), dtype=np.int64)
-        self.unit_start = np.flatnonzero(np.r_[True, (key[:, 1:] != key[:, :-1]).any(axis=0)]) if n else np.zeros(0)
+        self.unit_start = (
+            np.flatnonzero(np.r_[True, (key[:, 1:] != key[:, :-1]).any(axis=0)]) if n else np.zeros(0, dtype=np.int64)
+        )
         self.spots = self._entry_spots(landed)
         self.spot_keys = sorted(self.spots)
         # The ID-fill rules the re-read found: with the payload that fills the cell, else the first.
@@ -1148,20 +1150,15 @@ class _PayloadPlan:
         n = len(order)
         if not n:
             return np.zeros(0)
-        new = targets["new"].to_numpy()[order]
-        old = targets["old"].to_numpy()[order]
-        _swaps, swapped_mask = _stage_swaps(self.w, targets)
+        swaps, swapped_mask = _stage_swaps(self.w, targets)
+        cost = np.zeros(len(targets))
+        cost[swapped_mask] = [_json_bytes(swap) + 2 for swap in swaps]
+        values = targets["new"].to_numpy()
+        for i in np.flatnonzero(~swapped_mask).tolist():
+            value = to_cell_json(values[i])
+            cost[i] = _CELL_BYTES + len(str(value).encode()) if value != "" else 18
+        cost = cost[order]
         swapped = swapped_mask[order]
-        cost = np.fromiter(
-            (
-                _SWAP_BYTES + len(str(o).encode()) + len(str(v).encode())
-                if s
-                else (_CELL_BYTES + len(str(j).encode()) if (j := to_cell_json(v)) != "" else 20)
-                for v, o, s in zip(new, old, swapped, strict=True)
-            ),
-            dtype=np.float64,
-            count=n,
-        )
         # A cell starts an updateCells range unless the cell above it in the same column
         # (and the same part of the write) comes just before it.
         phase = self.phase[order]
@@ -1180,37 +1177,15 @@ class _PayloadPlan:
             for i, k in entries:
                 if k < 0 or i not in runs:  # a run of IDs: one row per payload, counted once
                     runs.add(i)
-                    cost[j] += _json_bytes(encode_log_row(self.plan.log[i])) + _ENTRY_BYTES
+                    cost[j] += _log_row_bytes(self.plan.log[i])
         unit = np.cumsum(np.isin(np.arange(n), self.unit_start)) - 1
-        return np.bincount(unit, weights=cost) + _GUARD_BYTES
-
-    def cuts(self, costs: np.ndarray) -> list[tuple[int, int]]:
-        """Blocks of rows (as position ranges of :attr:`order`) that should each fit one
-        payload, given each row's estimated bytes (:meth:`unit_costs`); the last block
-        leaves room for what only the last payload carries."""
-        starts = [int(x) for x in self.unit_start] + [len(self.order)]
-        slack = min(_PAYLOAD_SLACK + self.n_titles * _GUARD_BYTES, WRITE_PAYLOAD_BYTES // 5)
-        budget = int(WRITE_PAYLOAD_BYTES * 0.97) - slack
-        pieces: list[int] = [0]
-        total = float(sum(_RULE_BYTES for at in self.rule_at if at < 0))
-        for u, c in enumerate(costs):
-            if u > pieces[-1] and total + c > budget:
-                pieces.append(u)
-                total = 0.0
-            total += c
-        end = len(costs)
-        if total + self.last_only() > budget:
-            # The last block gives up rows to a payload of its own until the rest fits.
-            v, room = end, self.last_only()
-            while v > pieces[-1] and room + costs[v - 1] <= budget:
-                room += costs[v - 1]
-                v -= 1
-            if v > pieces[-1]:
-                pieces.append(v)
-        blocks = [(starts[a], starts[b]) for a, b in itertools.pairwise([*pieces, end]) if b > a]
-        if not blocks or pieces[-1] == end:
-            blocks.append((starts[end], starts[end]))  # the last payload: no rows of its own
-        return blocks
+        # A guard for each tagged row (rows past the tag budget have none).
+        titles, rows = targets["title"].to_numpy()[order], targets["row"].to_numpy(dtype=np.int64)[order]
+        tagged = np.zeros(len(self.unit_start), dtype=bool)
+        for u, j in enumerate(int(x) for x in self.unit_start):
+            tags = self.reread.get(str(titles[j]), {}).get(rowtags.TAGS, [])
+            tagged[u] = 0 <= rows[j] - 2 < len(tags) and tags[rows[j] - 2] is not None
+        return np.bincount(unit, weights=cost) + np.where(tagged, _GUARD_BYTES, 0)
 
     def last_only(self) -> int:
         """Estimated bytes of what only the last payload carries: the Log rows about no
@@ -1219,13 +1194,19 @@ class _PayloadPlan:
         plan = self.plan
         assigned = {e for entries in self.spots.values() for e in entries} | self.written
         at = summary_at(plan.log) if plan.log else 0
-        size = _json_bytes(self.appended) + 100 * len(self.locks) + 200
+        size = _json_bytes(self.appended) + 100 * len(self.locks) + 500
         for i, entry in enumerate(plan.log):
             ids = entry.get(LOG_IDS)
             keys = [(i, k) for k in range(len(ids))] if ids and entry.get(LOG_ABOUT) and i < at else [(i, -1)]
             if any(key not in assigned for key in keys):
-                size += _json_bytes(encode_log_row(entry)) + _ENTRY_BYTES
+                size += _log_row_bytes(entry)
         return size
+
+
+def _log_row_bytes(entry: dict[str, Any]) -> int:
+    """The bytes of a Log row in an updateCells request (its reason grows a little when
+    the row says why a change was not made)."""
+    return _json_bytes({"values": [_extended(to_cell_json(v)) for v in encode_log_row(entry)]}) + 60
 
 
 def _payloads(
@@ -1239,28 +1220,52 @@ def _payloads(
     locks: list[int],
 ) -> list[_Payload]:
     """The write of ``targets`` (re-targeted, what ``landed`` holds left out) as payloads
-    of at most WRITE_PAYLOAD_BYTES (:class:`_PayloadPlan`): one whenever it fits."""
+    of at most WRITE_PAYLOAD_BYTES (:class:`_PayloadPlan`): one whenever it fits.
+
+    Blocks of rows are cut on estimated sizes (:meth:`_PayloadPlan.unit_costs`), each
+    payload is measured once built, and the estimate is scaled by what the last payload
+    measured: a payload over the limit is cut shorter and built again (a single row stays
+    whole, whatever its size)."""
     cut = _PayloadPlan(w, plan, targets, skipped, reread, landed, appended, locks)
-    n = len(cut.order)
     costs = cut.unit_costs()
     if costs.sum() <= WRITE_PAYLOAD_BYTES * 1.3:
-        whole = cut.build(0, n, first=True, last=True)
+        whole = cut.build(0, len(cut.order), first=True, last=True)
         if _json_bytes(whole.body) <= WRITE_PAYLOAD_BYTES:
             return [whole]
-    pieces = cut.cuts(costs)
+    starts = [int(x) for x in cut.unit_start] + [len(cut.order)]
+    total = np.r_[0.0, np.cumsum(costs)]
+    units = len(costs)
+    limit = WRITE_PAYLOAD_BYTES
+    budget = int(limit * 0.98) - min(_PAYLOAD_SLACK + cut.n_titles * _GUARD_BYTES, limit // 5)
+    rules_first = float(sum(_RULE_BYTES for at in cut.rule_at if at < 0))
+    last_only = float(cut.last_only())
+    ratio = 1.0  # measured bytes per estimated byte
     out: list[_Payload] = []
-    while pieces:
-        lo, hi = pieces.pop(0)
-        payload = cut.build(lo, hi, first=not out, last=not pieces)
-        units = [int(s) for s in cut.unit_start if lo < s < hi]
-        if units and _json_bytes(payload.body) > WRITE_PAYLOAD_BYTES:
-            # The estimate fell short: halve the block (a single row stays whole).
-            mid = units[len(units) // 2]
-            pieces[:0] = [(lo, mid), (mid, hi)]
+    u = 0
+    while True:
+        extra = rules_first if not out else 0.0
+        room = (budget - extra) / ratio
+        end = max(int(np.searchsorted(total, total[u] + room, side="right")) - 1, min(u + 1, units))
+        # No rows left: the last payload, whatever it carries.
+        last = end == units and (u == units or (total[units] - total[u] + last_only) * ratio + extra <= budget)
+        if end == units and not last:
+            # What the last payload alone carries does not fit after these rows: the rows
+            # that leave it room go with it, in a payload of their own.
+            end = int(np.searchsorted(total, total[units] - (budget / ratio - last_only), side="left"))
+            end = min(max(end, u + 1), units)
+        payload = cut.build(starts[u], starts[end], first=not out, last=last)
+        size = _json_bytes(payload.body)
+        estimate = total[end] - total[u] + extra + (last_only if last else 0.0)
+        if size > limit and end - u > 1:
+            ratio = max(ratio * 1.05, size / max(estimate, 1.0))
             continue
+        if estimate > budget / 4:
+            ratio = min(max(size / estimate, 0.5), 2.0)
         cut.accept(payload)
         out.append(payload)
-    return out
+        u = end
+        if last:
+            return out
 
 
 def _log_grid_rows(w: _Write, plan: WritePlan) -> int:
