@@ -18,7 +18,10 @@ chunks of that many cells and written in payloads of that size (one request each
    it writes has moved since the re-read (the owner is not stopped by the lock; sync then
    re-reads and re-plans, still locked), the ID-fill rules removed, Stage moves as
    compare-and-set ``findReplace``, ``updateCells`` of values only (text stays text, like
-   RAW), Log rows included, the row tags and the locks removed.
+   RAW), Log rows included, the row tags and the locks removed. A larger write goes in
+   several payloads, each complete in itself (guards, rules, Stages, values and Log rows of
+   the rows it writes: :class:`_PayloadPlan`); a refused one is re-planned from what the
+   payloads before it wrote.
 
 People edit while sync runs. Step 3 aims every write at the row where its record's ID is
 now, skips records whose ID vanished or now appears twice, skips a Stage or ID cell that
@@ -340,8 +343,8 @@ class GoogleSheetsBackend:
     def write(self, plan: WritePlan) -> WriteReport:
         """Lock the tabs the plan writes and re-read the rows it aims at (one atomic
         spreadsheets.batchUpdate), re-target or skip each change, then write everything
-        and unlock (one atomic spreadsheets.batchUpdate, RAW values). See docs/sync.md.
-        What the read saw comes from the plan's read tokens."""
+        and unlock (one atomic spreadsheets.batchUpdate per payload, RAW values). See
+        docs/sync.md. What the read saw comes from the plan's read tokens."""
         report = WriteReport()
         if plan.empty:
             stale = sorted({pid for t in plan.read.values() if isinstance(t, ReadToken) for pid in t.sheet.stale_locks})

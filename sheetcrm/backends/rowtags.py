@@ -5,15 +5,17 @@ A tag is ROW-located developer metadata (``location.dimensionRange`` of one row,
 ``DOCUMENT`` visibility, key :data:`TAG_KEY`, no value) with a client-chosen
 ``metadataId``. Google documents that such metadata stays with its row when rows are
 inserted or deleted above it, is deleted with its row, and that a ``metadataId`` is unique
-in the spreadsheet. Those three facts make a guard: in the atomic write request, for each
-row written, ``deleteDeveloperMetadata`` of "tag X on exactly row N" followed by
+in the spreadsheet. Those three facts make a guard: in the atomic write request (each
+payload of a write in several, for the rows it writes), for each row written,
+``deleteDeveloperMetadata`` of "tag X on exactly row N" followed by
 ``createDeveloperMetadata`` of tag X on row N. If tag X is still on row N the pair changes
 nothing; if it has moved, the delete matches nothing, the create hits the existing X and
-the whole request fails, so nothing is written and the sync re-reads and re-plans.
+the whole request fails, so nothing of it is written and the sync re-reads and re-plans
+what was not yet written.
 
 Each sync that writes tags the rows of the tabs it writes in its locking request (the
 re-read in the same answer shows each tag where it is) and removes every tag with its write
-(:func:`clear_all`): tags live only from the re-read to the write. Knowing which rows
+(:func:`clear_all`, in its last payload): tags live only from the re-read to the write. Knowing which rows
 already carry a tag before the lock would need the row metadata of every grid row, which
 Google answers one entry per row (a huge empty grid, a huge answer). Their keys count
 against Google's limit on metadata characters per sheet (:data:`MAX_SHEET_CHARS`); past it
