@@ -606,6 +606,16 @@ def _log_rows(fake: FakeSheetsServer, key: str) -> list[list[Any]]:
     return [[*row[2:], *[""] * (8 - len(row))][:6] for row in fake.get_values(key, "Log")[1:]]
 
 
+def _row_tags(fake: FakeSheetsServer, key: str) -> list[Any]:
+    """Developer metadata left on any row (a sync's row tags go with its last payload)."""
+    return [
+        m["developerMetadata"]
+        for sheet in fake.spreadsheet_resource(key, grid_data=True)["sheets"]
+        for m in sheet["data"][0].get("rowMetadata", [])
+        if m.get("developerMetadata")
+    ]
+
+
 @pytest.fixture
 def small_payloads(monkeypatch: pytest.MonkeyPatch) -> None:
     """Payloads of 8 KB: the small CRM's first sync writes in several."""
@@ -682,6 +692,7 @@ def test_every_payload_guards_exactly_the_rows_it_writes_and_logs_what_it_writes
         assert ("deleteProtectedRange" in kinds) == (n == len(payloads) - 1)
     assert fake.get_values(key, "Contacts")[4][0] == NEXT_CONTACT_ID
     assert all(p.get("warningOnly") for t in RECORD_TITLES for p in fake.protected_ranges(key, t))
+    assert not _row_tags(fake, key)
     # The Stage moves with the cells the next sync reads it against (else a person's edit).
     (move,) = [p for p in payloads if "findReplace" in p.batch_kinds]
     col = fake.get_values(key, "Opportunities")[0].index("Stage Seen")
@@ -777,6 +788,10 @@ def test_a_run_of_id_fills_cut_across_payloads_is_logged_once_per_id(
         landed = span[-1] in ids[:filled_first]
         assert (row[4] == row[1]) == landed and ("not changed" in row[5]) != landed, row
     assert sorted(logged) == ids  # each ID once
+    # The tags go with the last payload, behind a guard (whatever rows it writes).
+    kinds = _payloads(fake.requests)[-1].batch_kinds
+    assert kinds.index("createDeveloperMetadata") < len(kinds) - 1 - kinds[::-1].index("deleteDeveloperMetadata")
+    assert not _row_tags(fake, key)
     assert result.report is not None and len({s["id"] for s in result.report.skipped}) == 8 - filled_first
     again = sync(client, key, dry_run=True)
     assert list(again.changes.loc[again.changes["kind"] == "id", "new"]) == ids[filled_first:]
