@@ -920,8 +920,9 @@ class _PayloadPlan:
     of the cells it fills, its Stage swaps, its values, and the Log rows of the changes it
     carries, placed at the next free Log row. The last payload also carries the Log rows
     about no change it knows of (skips, the run's summary, notices), the appended rows, the
-    removal of the row tags and the unlocking. Changes are ordered row by row within each
-    tab, the changes the Log reports first, so each payload holds blocks of rows."""
+    removal of the row tags and the unlocking. Rows are taken in order within each tab,
+    first those holding a change the Log reports (with all their cells), then the others,
+    so each payload holds blocks of rows and each row is in one payload."""
 
     def __init__(
         self,
@@ -967,7 +968,11 @@ class _PayloadPlan:
             fills = {(str(titles_sorted[j]), int(rows[self.order[j]])): int(j) for j in np.flatnonzero(is_fill)}
         self.rule_at = [fills.get((title, row), -1) for title, row, _req in self.rules]
         self.tagged = next(
-            ((title, seen[rowtags.TAGS]) for title, seen in reread.items() if any(seen.get(rowtags.TAGS, []))),
+            (
+                (title, seen[rowtags.TAGS])
+                for title, seen in reread.items()
+                if title in w.sheets and any(seen.get(rowtags.TAGS, []))
+            ),
             None,
         )
         # Running state: what the payloads before the one being built carry.
