@@ -198,7 +198,7 @@ class AnswerLostError(SheetCRMError):
     applied it. The caller looks at the spreadsheet and carries on from what is there.
     ``method`` and ``path`` (no query) name the request."""
 
-    def __init__(self, message: str, *, method: str = "", path: str = "") -> None:
+    def __init__(self, message: str | Phrase, *, method: str = "", path: str = "") -> None:
         super().__init__(message)
         self.method = method
         self.path = path
