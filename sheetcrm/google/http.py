@@ -596,12 +596,12 @@ def _parse_retry_after(value: str | None) -> float | None:
     return max(0.0, seconds)
 
 
-def _describe(timeout: Timeout) -> Phrase | str:
+def _describe(timeout: Timeout) -> Phrase:
     if isinstance(timeout, tuple):
         return Phrase(
             N_("connect {connect} s / read {read} s"), {"connect": f"{timeout[0]:g}", "read": f"{timeout[1]:g}"}
         )
-    return f"{timeout:g} s" if timeout is not None else Phrase(N_("no timeout"))
+    return Phrase(N_("{seconds} s"), {"seconds": f"{timeout:g}"}) if timeout is not None else Phrase(N_("no timeout"))
 
 
 def _is_rate_limit(response: Response) -> bool:
