@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any, Self
 
 from sheetcrm.cells.a1 import column_letters
-from sheetcrm.exceptions import SchemaError
+from sheetcrm.exceptions import Phrase, SchemaError
 from sheetcrm.i18n import N_
 
 
@@ -766,7 +766,10 @@ def find_tabs(titles: Iterable[str]) -> dict[Tab, str]:
             continue
         if tab in found:
             raise SchemaError(
-                f"worksheets {found[tab]!r} and {title!r} both look like the {tab.value} tab; rename one of them",
+                Phrase(
+                    N_("worksheets {first} and {second} both look like the {tab} tab; rename one of them"),
+                    {"first": repr(found[tab]), "second": repr(title), "tab": tab.value},
+                ),
                 tab=title,
             )
         found[tab] = title

@@ -18,7 +18,8 @@ import pandas as pd
 from sheetcrm.backends.base import RawTab
 from sheetcrm.cells.a1 import column_letters
 from sheetcrm.cells.parse import ParseOptions, blank_mask, is_blank, parse_column
-from sheetcrm.exceptions import SchemaError
+from sheetcrm.exceptions import Phrase, SchemaError
+from sheetcrm.i18n import N_
 from sheetcrm.schema import (
     TABS,
     HeaderMap,
@@ -293,8 +294,13 @@ def bind_all(raw_tabs: dict[Tab, RawTab]) -> tuple[dict[Tab, Table], Settings, p
     if missing:
         names = ", ".join(f"{t.value} ({t.zh})" for t in missing)
         raise SchemaError(
-            f"the workbook has no {names} tab; add it, or start from 'sheetcrm init' which "
-            "creates every tab with its headers"
+            Phrase(
+                N_(
+                    "the workbook has no {names} tab; add it, or start from 'sheetcrm init' which "
+                    "creates every tab with its headers"
+                ),
+                {"names": names},
+            )
         )
     tables, settings, settings_issues = bind_tabs(raw_tabs, tuple(TABS))
     settings_table = tables[Tab.SETTINGS]
