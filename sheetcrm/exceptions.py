@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sheetcrm.google.redact import redact
+from sheetcrm.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -31,18 +32,23 @@ class Phrase:
         """The message in ``lang`` ("en" or "zh-TW")."""
         from sheetcrm.i18n import tr
 
-        values = {k: v.render(lang) if isinstance(v, Phrase | Joined) else v for k, v in self.fields.items()}
+        values = {
+            k: v.render(lang) if isinstance(v, Phrase | Joined) else v.in_language(lang) if isinstance(v, Worded) else v
+            for k, v in self.fields.items()
+        }
         return tr(lang, self.template, **values)
 
     def redacted(self) -> Phrase:
         """The same phrase with secrets scrubbed from its text fields."""
-        return Phrase(
-            self.template,
-            {
-                k: v.redacted() if isinstance(v, Phrase) else redact(v) if isinstance(v, str) else v
-                for k, v in self.fields.items()
-            },
-        )
+        return Phrase(self.template, {k: _redacted(v) for k, v in self.fields.items()})
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, Phrase):
+        return value.redacted()
+    if isinstance(value, Worded):
+        return Worded(value.phrase.redacted(), value.lang)
+    return redact(value) if isinstance(value, str) else value
 
 
 @dataclass(frozen=True)
@@ -131,11 +137,17 @@ def shown(text: object) -> str:
     like a credential's contents pasted where a path belongs: those are never echoed."""
     value = str(text)
     if "\n" in value or "{" in value or "PRIVATE KEY" in value or len(value) > 300:
-        return (
-            "(the text given, not shown: it looks like a key's contents rather than a "
-            "path; put a key's JSON in SHEETCRM_CREDENTIALS_JSON)"
-        )
+        # English where it is written into text; told again in Chinese as a Phrase's field.
+        return Worded(_NOT_SHOWN)
     return repr(value)
+
+
+_NOT_SHOWN = Phrase(
+    N_(
+        "(the text given, not shown: it looks like a key's contents rather than a path; put a key's JSON in {variable})"
+    ),
+    {"variable": "SHEETCRM_CREDENTIALS_JSON"},
+)
 
 
 class SchemaError(SheetCRMError):

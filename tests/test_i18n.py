@@ -266,3 +266,13 @@ def test_the_cli_says_a_missing_workbook_in_chinese(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert f"錯誤：找不到活頁簿 {str(path)!r}；請檢查路徑" in result.output
     assert "no workbook" not in result.output
+
+
+def test_a_key_pasted_for_a_path_is_echoed_in_neither_language(tmp_path: Path) -> None:
+    pasted = '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANsecret"}'
+    with pytest.raises(SheetCRMError) as err:
+        load_credentials(pasted, env={})
+    told = {lang: err.value.in_language(lang) for lang in ("en", "zh-TW")}
+    assert told["en"].startswith("credentials file (the text given, not shown: it looks like a key's contents")
+    assert told["zh-TW"].startswith("憑證檔案 （所給的文字不予顯示：它看起來是金鑰的內容")
+    assert not any("MIIE" in text or "PRIVATE" in text for text in told.values())
