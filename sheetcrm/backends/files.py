@@ -36,6 +36,7 @@ _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 IS_A_FOLDER = N_("{path} is a folder; expected an .xlsx file")
 CANNOT_OPEN = N_("cannot open {path}: {reason}")
 PERMISSION_DENIED = N_("permission denied")
+_SOMEONE = Phrase(N_("someone"))
 READ_ONLY = N_("cannot write {path}: the file or its folder is read-only; nothing was changed")
 
 
@@ -99,7 +100,7 @@ class Identity:
         return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def who_has_it_open(path: Path) -> str | None:
+def who_has_it_open(path: Path) -> Phrase | None:
     """Who holds ``path`` open in Excel or LibreOffice, as a phrase for a message, or None.
 
     Looks for Excel's owner file ``~$NAME``, LibreOffice's ``.~lock.NAME#`` and a POSIX
@@ -110,11 +111,11 @@ def who_has_it_open(path: Path) -> str | None:
     for candidate in (folder / f"~${name}", excel):
         if candidate.exists():
             user = _excel_owner(candidate)
-            return f"{user or 'someone'} in Excel (owner file {candidate.name})"
+            return Phrase(N_("{user} in Excel (owner file {file})"), {"user": user or _SOMEONE, "file": candidate.name})
     office = folder / f".~lock.{name}#"
     if office.exists():
-        user = _office_owner(office)
-        return f"{user or 'someone'} in LibreOffice (lock file {office.name})"
+        holder = _office_owner(office)
+        return Phrase(N_("{user} in LibreOffice (lock file {file})"), {"user": holder or _SOMEONE, "file": office.name})
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows: a file open in Excel refuses to be opened
@@ -126,7 +127,7 @@ def who_has_it_open(path: Path) -> str | None:
     try:
         fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
-        return "another program (it holds a lock on the file)"
+        return Phrase(N_("another program (it holds a lock on the file)"))
     else:
         fcntl.lockf(fd, fcntl.LOCK_UN)
     finally:
@@ -153,7 +154,7 @@ def _excel_owner(owner_file: Path) -> str | None:
     return None
 
 
-def _office_owner(lock_file: Path) -> str | None:
+def _office_owner(lock_file: Path) -> Phrase | str | None:
     """LibreOffice's lock file is one line: ``Full Name,host,user,date,url;``."""
     try:
         fields = lock_file.read_text(encoding="utf-8", errors="replace").split(",")
@@ -163,7 +164,7 @@ def _office_owner(lock_file: Path) -> str | None:
     user = fields[2].strip() if len(fields) > 2 else ""
     host = fields[1].strip() if len(fields) > 1 else ""
     who = name or user
-    return f"{who} on {host}" if who and host else who or None
+    return Phrase(N_("{who} on {host}"), {"who": who, "host": host}) if who and host else who or None
 
 
 def check_not_open(path: Path, force: bool) -> None:
