@@ -53,15 +53,19 @@ def _redacted(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Joined:
-    """Items joined by a catalog word (``N_(" or ")``), as a field of a :class:`Phrase`."""
+    """Items joined by a catalog word (``N_(" or ")``), as a field of a :class:`Phrase`.
+    An item that can be told in either language (a :class:`Worded`, a sheetcrm error) is
+    told in the language asked for."""
 
     separator: str
-    items: tuple[str, ...]
+    items: tuple[str | SheetCRMError, ...]
 
     def render(self, lang: str = "en") -> str:
         from sheetcrm.i18n import tr
 
-        return tr(lang, self.separator).join(self.items)
+        return tr(lang, self.separator).join(
+            item.in_language(lang) if isinstance(item, Worded | SheetCRMError) else item for item in self.items
+        )
 
 
 class Worded(str):

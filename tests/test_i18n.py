@@ -22,7 +22,7 @@ from sheetcrm.exceptions import SheetCRMError
 from sheetcrm.google.auth import load_credentials
 from sheetcrm.i18n import LOCALE_DIR, locale_language, tools, tr, translations
 from sheetcrm.report.run import monthly_report
-from sheetcrm.schema import Stage, Tab
+from sheetcrm.schema import TABS, Stage, Tab, match_headers
 from sheetcrm.team.leads import lead_frame, read_lead_file
 from sheetcrm.template import init_workbook
 
@@ -246,8 +246,15 @@ def _file(folder: Path, name: str) -> Path:
             "憑證檔案 {p} 不存在；請把金鑰的 JSON 設定到 SHEETCRM_CREDENTIALS_JSON，"
             "或用 --credentials FILE 指定；詳見 README",
         ),
+        (
+            lambda d: match_headers(TABS[Tab.CONTACTS], ["Name", "Email", "電子郵件"], title="Contacts"),
+            "tab 'Contacts', row 1: columns B ('Email') and C ('電子郵件') both mean 'Email'; rename or delete one "
+            "of them; required column 'ID' (or '編號') is missing from the header row; add it",
+            "分頁 'Contacts', 列 1: B 欄（'Email'）與 C 欄（'電子郵件'）都代表 'Email'；請將其中一欄改名或刪除；"
+            "標題列缺少必要欄位 'ID'（或 '編號'）；請加上",
+        ),
     ],
-    ids=["missing", "folder", "xls", "lead-pdf", "lead-map", "month", "workflow-every", "credentials"],
+    ids=["missing", "folder", "xls", "lead-pdf", "lead-map", "month", "workflow-every", "credentials", "header"],
 )
 def test_library_errors_are_told_in_both_languages(tmp_path: Path, fail, en: str, zh: str) -> None:
     with pytest.raises(SheetCRMError) as err:
