@@ -240,11 +240,20 @@ def google_sync(raw: dict[Tab, RawTab], rss: PeakRSS, results: list[tuple[str, f
         url = f"https://docs.google.com/spreadsheets/d/{key}/edit"
         for label in ("first sync", "no-op sync"):
             fake.reset_counters()
+            c0 = time.process_time()
             result = timed(label, rss, lambda: sheetcrm.open(url, client=client).sync(as_of=AS_OF), results)
+            cpu = time.process_time() - c0
             kinds = Counter(str(r.endpoint) for r in fake.requests)
             print(
                 f"    {len(fake.requests)} requests ({', '.join(f'{n} {k}' for k, n in kinds.items())}); "
                 f"{result.counts.get('cells_written', 0):,} cells written",
+                flush=True,
+            )
+            # The fake runs in this process: its share of the CPU is Google's work, not sheetcrm's.
+            fake_cpu = sorted(r.cpu_seconds or 0.0 for r in fake.requests)
+            print(
+                f"    CPU: fake {sum(fake_cpu):.2f} s (per request: median {fake_cpu[len(fake_cpu) // 2]:.2f} s, "
+                f"largest {fake_cpu[-1]:.2f} s), sheetcrm and gspread {cpu - sum(fake_cpu):.2f} s",
                 flush=True,
             )
 
