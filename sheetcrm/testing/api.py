@@ -416,7 +416,7 @@ class _Api:
                 else:
                     stored, is_formula, number_format = parse_user_entered(raw, book.locale)
                 if stored is None:
-                    cell = sheet.cell_for_write(r, c) if sheet.get(r, c) is not None else None
+                    cell = sheet.cell_for_write(r, c)
                     if cell is not None:
                         cell.value, cell.formula = None, False
                         sheet.prune(r, c)
@@ -679,13 +679,9 @@ class _Api:
     def _clear_box(box: _Box) -> None:
         sheet = box.sheet
         for r in _rows_in(sheet, box.r0, box.r1):
-            cols = [c for c in sheet.cells[r] if box.c0 <= c < box.c1]
-            if not cols:
-                continue
-            row_cells = sheet.row_for_write(r)
-            assert row_cells is not None
-            for c in cols:
-                cell = row_cells[c]
+            for c in [c for c in sheet.cells[r] if box.c0 <= c < box.c1]:
+                cell = sheet.cell_for_write(r, c)
+                assert cell is not None
                 cell.value, cell.formula = None, False
                 sheet.prune(r, c)
 

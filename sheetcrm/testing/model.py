@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import itertools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +68,10 @@ def _copy_props(props: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: Sheet generations (see ``Sheet.clone``); ``next`` on it is atomic under the GIL.
+_GENERATIONS = itertools.count(1)
+
+
 @dataclass
 class Sheet:
     """One tab: grid properties plus a sparse grid ``cells[row][col]`` (0-based)."""
@@ -86,14 +91,16 @@ class Sheet:
     group_control_after: dict[str, bool] = field(default_factory=dict)
     dim_props: dict[str, dict[int, dict[str, Any]]] = field(default_factory=lambda: {"ROWS": {}, "COLUMNS": {}})
     presentation: dict[str, Any] = field(default_factory=dict)
-    # Copy on write. A clone shares its row dicts (and their cells) and its row/column
-    # properties with the sheet it came from; each side copies a row (a properties dict)
-    # before its first change and then lists it here as its own. A batchUpdate works on a
+    # Copy on write. A clone shares its row dicts, their cells and its row/column
+    # properties with the sheet it came from, and both sides take a new generation. Each
+    # copies a row dict (a properties dict) before its first change and lists it here as
+    # its own, and a cell unless the cell carries its generation. A batchUpdate works on a
     # clone (all or nothing), so it costs what it changes, not the whole spreadsheet: a
-    # full copy per request made a sync's write quadratic (5.7M cells, ~60 requests).
+    # full copy per request made a sync's write quadratic (5.7M cells, ~55 requests).
     # Whatever changes a stored cell or a row's properties goes through ``ensure``,
-    # ``cell_for_write``, ``row_for_write`` or ``props_for_write``; whatever moves rows
-    # or properties to new indexes calls ``disown``.
+    # ``cell_for_write``, ``row_for_write`` or ``props_for_write``; whatever moves row
+    # dicts or properties to other indexes calls ``disown``.
+    _gen: int = field(default_factory=lambda: next(_GENERATIONS), repr=False, compare=False)
     _own_rows: set[int] = field(default_factory=set, repr=False, compare=False)
     _own_props: dict[str, set[int]] = field(
         default_factory=lambda: {"ROWS": set(), "COLUMNS": set()}, repr=False, compare=False
@@ -110,6 +117,7 @@ class Sheet:
             setattr(other, name, copy.deepcopy(getattr(self, name)))
         other.dim_props = {dim: dict(by_index) for dim, by_index in self.dim_props.items()}
         for sheet in (self, other):
+            sheet._gen = next(_GENERATIONS)
             sheet._own_rows = set()
             sheet._own_props = {"ROWS": set(), "COLUMNS": set()}
         return other
@@ -120,29 +128,34 @@ class Sheet:
         return None if row_cells is None else row_cells.get(col)
 
     def row_for_write(self, row: int) -> dict[int, Cell] | None:
-        """The stored cells of ``row`` (None if it has none), this sheet's own to change."""
+        """The stored cells of ``row`` (None if it has none) in a dict this sheet's own to
+        add cells to or remove them from; the cells in it may be shared (``cell_for_write``)."""
         row_cells = self.cells.get(row)
         if row_cells is None or row in self._own_rows:
             return row_cells
-        row_cells = {c: Cell(x.value, x.formula, x.fmt, x.note, x.validation) for c, x in row_cells.items()}
-        self.cells[row] = row_cells
+        row_cells = self.cells[row] = dict(row_cells)
         self._own_rows.add(row)
         return row_cells
 
     def cell_for_write(self, row: int, col: int) -> Cell | None:
         """The stored cell at (row, col) or None, this sheet's own to change."""
+        cell = self.get(row, col)
+        if cell is None or cell.gen == self._gen:
+            return cell
         row_cells = self.row_for_write(row)
-        return None if row_cells is None else row_cells.get(col)
+        assert row_cells is not None
+        cell = row_cells[col] = Cell(cell.value, cell.formula, cell.fmt, cell.note, cell.validation, self._gen)
+        return cell
 
     def ensure(self, row: int, col: int) -> Cell:
         """The cell at (row, col), created empty if absent; this sheet's own to change."""
-        row_cells = self.row_for_write(row)
-        if row_cells is None:
-            row_cells = self.cells[row] = {}
-            self._own_rows.add(row)
-        cell = row_cells.get(col)
+        cell = self.cell_for_write(row, col)
         if cell is None:
-            cell = row_cells[col] = Cell()
+            row_cells = self.row_for_write(row)
+            if row_cells is None:
+                row_cells = self.cells[row] = {}
+                self._own_rows.add(row)
+            cell = row_cells[col] = Cell(gen=self._gen)
         return cell
 
     def prune(self, row: int, col: int) -> None:
@@ -172,7 +185,7 @@ class Sheet:
         return props
 
     def disown(self, dim: str | None = None) -> None:
-        """Forget which rows (``dim``'s properties) are this sheet's own: call after
+        """Forget which row dicts (``dim``'s properties) are this sheet's own: call after
         moving them to other indexes."""
         if dim is None:
             self._own_rows = set()
@@ -712,8 +725,6 @@ def sort_box(book: Spreadsheet, box: _Box, specs: Sequence[tuple[int, bool]]) ->
                 row_cells[c] = cell
         if not row_cells:
             del sheet.cells[target]
-    # The rows now hold cells from other rows, which a clone of this sheet may share.
-    sheet.disown()
 
 
 def _value_cols(sheet: Sheet, rows: Sequence[int]) -> Iterator[tuple[int, int]]:
