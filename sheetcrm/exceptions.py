@@ -31,7 +31,7 @@ class Phrase:
         """The message in ``lang`` ("en" or "zh-TW")."""
         from sheetcrm.i18n import tr
 
-        values = {k: v.render(lang) if isinstance(v, Phrase) else v for k, v in self.fields.items()}
+        values = {k: v.render(lang) if isinstance(v, Phrase | Joined) else v for k, v in self.fields.items()}
         return tr(lang, self.template, **values)
 
     def redacted(self) -> Phrase:
@@ -43,6 +43,39 @@ class Phrase:
                 for k, v in self.fields.items()
             },
         )
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Items joined by a catalog word (``N_(" or ")``), as a field of a :class:`Phrase`."""
+
+    separator: str
+    items: tuple[str, ...]
+
+    def render(self, lang: str = "en") -> str:
+        from sheetcrm.i18n import tr
+
+        return tr(lang, self.separator).join(self.items)
+
+
+class Worded(str):
+    """Text a person reads, told in one language, that can be told in the other: a
+    :class:`Phrase` rendered. Problems found while binding (before anyone asked for a
+    language) are kept so, and worded again in the language validation is asked for."""
+
+    phrase: Phrase
+    lang: str
+
+    def __new__(cls, phrase: Phrase, lang: str = "en") -> Worded:
+        text = super().__new__(cls, phrase.render(lang))
+        text.phrase, text.lang = phrase, lang
+        return text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Worded, (self.phrase, self.lang))
+
+    def in_language(self, lang: str) -> str:
+        return self.phrase.render(lang)
 
 
 class SheetCRMError(Exception):
@@ -132,6 +165,11 @@ class WorkbookExistsError(SheetCRMError):
 
 class SettingsError(SheetCRMError):
     """A value in the Settings tab cannot be used."""
+
+
+class SettingValueError(SettingsError, ValueError):
+    """A Settings value that does not parse (a ValueError too, for the parsers' callers);
+    made from a :class:`Phrase` saying what is wrong with it."""
 
 
 class ConflictError(SheetCRMError):

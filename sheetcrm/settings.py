@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from sheetcrm.exceptions import Phrase, SettingValueError, Worded
+from sheetcrm.i18n import N_
 from sheetcrm.schema import ActivityType, Lang, Stage, Tab
 
 
@@ -248,45 +250,56 @@ class Settings:
             try:
                 kwargs[attr] = conv(values[key])
             except (ValueError, KeyError) as exc:
+                # Python's own words (a float() that failed) are not a person's; ours are.
+                why = exc.phrase if isinstance(exc, SettingValueError) and exc.phrase else None
                 problems.append(
                     {
                         "tab": Tab.SETTINGS.value,
                         "row": rows.get(key),
                         "column": "Value",
                         "value": values[key],
-                        "message": f"setting {key!r}: {exc or 'cannot be used'}; expected {expected}; "
-                        f"using the default {DEFAULTS[key]!r}",
+                        "message": Worded(
+                            Phrase(
+                                N_("setting {key}: {detail}; expected {expected}; using the default {default}"),
+                                {
+                                    "key": repr(key),
+                                    "detail": why or Phrase(N_("{value} cannot be used"), {"value": repr(values[key])}),
+                                    "expected": Phrase(expected),
+                                    "default": repr(DEFAULTS[key]),
+                                },
+                            )
+                        ),
                     }
                 )
                 kwargs[attr] = conv(DEFAULTS[key])
 
-        take("language", "language", _lang, "en or zh-TW")
-        take("dates.day_first", "day_first", _bool, "true or false")
-        take("money.decimal_comma", "decimal_comma", _bool, "true or false")
-        take("money.currency", "currency", lambda v: v or "TWD", "a currency code")
-        take("rfm.lookback_months", "lookback_months", _positive_int, "a whole number of months")
-        take("rfm.cut_points", "cut_points", parse_cut_points, "R=a,b,c,d; F=...; M=...")
-        take("nesl.existing_days", "existing_days", _positive_int, "a whole number of days")
-        take("nesl.sleeping_days", "sleeping_days", _positive_int, "a whole number of days")
-        take("nesl.main_customer_count", "main_customer_count", _positive_int, "a whole number")
-        take("nesl.important_amount", "important_amount", _nonneg_float, "an amount")
-        take("tiers.shares", "tier_shares", _shares, "four percentages adding up to at most 100")
-        take("rhythm.min_repeat_buyers", "min_repeat_buyers", _positive_int, "a whole number of customers")
-        take("rhythm.active_p", "active_p", _probability, "a number from 0 to 1")
-        take("rhythm.gone_p", "gone_p", _probability, "a number from 0 to 1")
-        take("rhythm.model", "rhythm_model", _rhythm_model, "MBG/NBD or BG/NBD")
-        take("pipeline.stages", "stage_probability", parse_stage_probabilities, "Stage:percent, ...")
-        take("pipeline.rules", "stage_rules", parse_stage_rules, "Type|Type=>Stage; ...")
-        take("pipeline.stale_days", "stale_days", _positive_int, "a whole number of days")
-        take("links.write_ids", "write_resolved_ids", _bool, "true or false")
-        take("synonyms.stage", "_stage_words", lambda v: parse_synonyms(v, Stage), "word=Stage; ...")
-        take("synonyms.activity_type", "_type_words", lambda v: parse_synonyms(v, ActivityType), "word=Type; ...")
+        take("language", "language", _lang, N_("en or zh-TW"))
+        take("dates.day_first", "day_first", _bool, N_("true or false"))
+        take("money.decimal_comma", "decimal_comma", _bool, N_("true or false"))
+        take("money.currency", "currency", lambda v: v or "TWD", N_("a currency code"))
+        take("rfm.lookback_months", "lookback_months", _positive_int, N_("a whole number of months"))
+        take("rfm.cut_points", "cut_points", parse_cut_points, N_("R=a,b,c,d; F=...; M=..."))
+        take("nesl.existing_days", "existing_days", _positive_int, N_("a whole number of days"))
+        take("nesl.sleeping_days", "sleeping_days", _positive_int, N_("a whole number of days"))
+        take("nesl.main_customer_count", "main_customer_count", _positive_int, N_("a whole number"))
+        take("nesl.important_amount", "important_amount", _nonneg_float, N_("an amount"))
+        take("tiers.shares", "tier_shares", _shares, N_("four percentages adding up to at most 100"))
+        take("rhythm.min_repeat_buyers", "min_repeat_buyers", _positive_int, N_("a whole number of customers"))
+        take("rhythm.active_p", "active_p", _probability, N_("a number from 0 to 1"))
+        take("rhythm.gone_p", "gone_p", _probability, N_("a number from 0 to 1"))
+        take("rhythm.model", "rhythm_model", _rhythm_model, N_("MBG/NBD or BG/NBD"))
+        take("pipeline.stages", "stage_probability", parse_stage_probabilities, N_("Stage:percent, ..."))
+        take("pipeline.rules", "stage_rules", parse_stage_rules, N_("Type|Type=>Stage; ..."))
+        take("pipeline.stale_days", "stale_days", _positive_int, N_("a whole number of days"))
+        take("links.write_ids", "write_resolved_ids", _bool, N_("true or false"))
+        take("synonyms.stage", "_stage_words", lambda v: parse_synonyms(v, Stage), N_("word=Stage; ..."))
+        take("synonyms.activity_type", "_type_words", lambda v: parse_synonyms(v, ActivityType), N_("word=Type; ..."))
         kwargs["synonyms"] = kwargs.pop("_stage_words") + kwargs.pop("_type_words")
         kwargs["language_set"] = "language" in rows and bool(values["language"])
-        take("assign.strategy", "assign_strategy", _strategy, "round-robin, weighted, territory, balanced or relay")
-        take("assign.cursor", "assign_cursor", str, "a Team member's name")
-        take("assign.relay", "assign_relay", _bool, "true or false")
-        take("invite.recent_days", "invite_recent_days", _positive_int, "a whole number of days")
+        take("assign.strategy", "assign_strategy", _strategy, N_("round-robin, weighted, territory, balanced or relay"))
+        take("assign.cursor", "assign_cursor", str, N_("a Team member's name"))
+        take("assign.relay", "assign_relay", _bool, N_("true or false"))
+        take("invite.recent_days", "invite_recent_days", _positive_int, N_("a whole number of days"))
         settings = cls(**kwargs)
         if settings.sleeping_days <= settings.existing_days:
             problems.append(
@@ -295,8 +308,14 @@ class Settings:
                     "row": rows.get("nesl.sleeping_days"),
                     "column": "Value",
                     "value": values["nesl.sleeping_days"],
-                    "message": "setting 'nesl.sleeping_days' must be larger than 'nesl.existing_days'; "
-                    "using the defaults 30 and 180",
+                    "message": Worded(
+                        Phrase(
+                            N_(
+                                "setting 'nesl.sleeping_days' must be larger than 'nesl.existing_days'; "
+                                "using the defaults 30 and 180"
+                            )
+                        )
+                    ),
                 }
             )
             settings = settings.replace(existing_days=30, sleeping_days=180)
@@ -307,12 +326,22 @@ class Settings:
                     "row": rows.get("rhythm.gone_p"),
                     "column": "Value",
                     "value": values["rhythm.gone_p"],
-                    "message": "setting 'rhythm.gone_p' must not be above 'rhythm.active_p'; "
-                    "using the defaults 0.7 and 0.3",
+                    "message": Worded(
+                        Phrase(
+                            N_(
+                                "setting 'rhythm.gone_p' must not be above 'rhythm.active_p'; "
+                                "using the defaults 0.7 and 0.3"
+                            )
+                        )
+                    ),
                 }
             )
             settings = settings.replace(active_p=0.7, gone_p=0.3)
         return settings, problems
+
+
+def _bad(template: str, **fields: Any) -> SettingValueError:
+    return SettingValueError(Phrase(template, fields))
 
 
 def _lang(v: str) -> Lang:
@@ -321,7 +350,7 @@ def _lang(v: str) -> Lang:
         return Lang.EN
     if folded in ("zh-tw", "zh", "中文", "繁體中文", "zh-hant"):
         return Lang.ZH_TW
-    raise ValueError(f"unknown language {v!r}")
+    raise _bad(N_("unknown language {value}"), value=repr(v))
 
 
 def _strategy(v: str) -> str:
@@ -329,7 +358,7 @@ def _strategy(v: str) -> str:
 
     parsed = Strategy.parse(v or "round-robin")
     if parsed is None:
-        raise ValueError(f"unknown strategy {v!r}")
+        raise _bad(N_("unknown strategy {value}"), value=repr(v))
     return parsed.value
 
 
@@ -341,13 +370,13 @@ def _bool(v: str) -> bool:
     try:
         return parse_bool(v)
     except CellParseError:
-        raise ValueError(f"{v!r} is not true or false") from None
+        raise _bad(N_("{value} is not true or false"), value=repr(v)) from None
 
 
 def _positive_int(v: str) -> int:
     n = int(float(v))
     if n <= 0:
-        raise ValueError(f"{v!r} is not positive")
+        raise _bad(N_("{value} is not positive"), value=repr(v))
     return n
 
 
@@ -356,17 +385,17 @@ def _nonneg_float(v: str) -> float:
 
     try:
         n = parse_money(v)
-    except CellParseError as exc:
-        raise ValueError(exc.message) from None
+    except CellParseError:
+        raise _bad(N_("{value} is not an amount"), value=repr(v)) from None
     if n < 0:
-        raise ValueError(f"{v!r} is negative")
+        raise _bad(N_("{value} is negative"), value=repr(v))
     return n
 
 
 def _probability(v: str) -> float:
     p = float(v.strip().rstrip("%")) / (100.0 if v.strip().endswith("%") else 1.0)
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{v!r} is not between 0 and 1")
+        raise _bad(N_("{value} is not between 0 and 1"), value=repr(v))
     return p
 
 
@@ -375,13 +404,13 @@ def _rhythm_model(v: str) -> str:
     for name in ("MBG/NBD", "BG/NBD"):
         if folded == name.replace("/", ""):
             return name
-    raise ValueError(f"unknown model {v!r}")
+    raise _bad(N_("unknown model {value}"), value=repr(v))
 
 
 def _shares(v: str) -> tuple[float, float, float, float]:
     parts = [float(p) for p in re.split(r"[,\s/]+", v.strip()) if p]
     if len(parts) != 4 or any(p < 0 for p in parts) or sum(parts) > 100.0001:
-        raise ValueError(f"{v!r} is not four percentages adding up to at most 100")
+        raise _bad(N_("{value} is not four percentages adding up to at most 100"), value=repr(v))
     return (parts[0], parts[1], parts[2], parts[3])
 
 
@@ -393,7 +422,7 @@ def parse_cut_points(v: str) -> dict[str, tuple[float, float, float, float]]:
         name = name.strip().upper()
         nums = [float(b) for b in bounds.split(",") if b.strip()]
         if name not in ("R", "F", "M") or len(nums) != 4 or nums != sorted(nums):
-            raise ValueError(f"{part!r} is not R|F|M=four ascending numbers")
+            raise _bad(N_("{value} is not R|F|M=four ascending numbers"), value=repr(part))
         out[name] = (nums[0], nums[1], nums[2], nums[3])
     return out
 
@@ -404,14 +433,14 @@ def parse_stage_probabilities(v: str) -> dict[Stage, float]:
         name, _, pct = part.partition(":")
         stage = Stage.parse(name)
         if stage is None:
-            raise ValueError(f"unknown stage {name.strip()!r}")
+            raise _bad(N_("unknown stage {value}"), value=repr(name.strip()))
         prob = float(pct.strip().rstrip("%"))
         if not 0 <= prob <= 100:
-            raise ValueError(f"probability {pct.strip()!r} is not between 0 and 100")
+            raise _bad(N_("probability {value} is not between 0 and 100"), value=repr(pct.strip()))
         out[stage] = prob
     missing = [s.value for s in Stage if s not in out]
     if missing:
-        raise ValueError(f"no probability for {', '.join(missing)}")
+        raise _bad(N_("no probability for {stages}"), stages=", ".join(missing))
     return out
 
 
@@ -421,11 +450,11 @@ def parse_stage_rules(v: str) -> dict[ActivityType, Stage]:
         types, arrow, stage_name = part.partition("=>")
         stage = Stage.parse(stage_name)
         if not arrow or stage is None or stage is Stage.LOST:
-            raise ValueError(f"{part!r} is not 'Type|Type=>Stage'")
+            raise _bad(N_("{value} is not 'Type|Type=>Stage'"), value=repr(part))
         for name in types.split("|"):
             atype = ActivityType.parse(name)
             if atype is None:
-                raise ValueError(f"unknown activity type {name.strip()!r}")
+                raise _bad(N_("unknown activity type {value}"), value=repr(name.strip()))
             out[atype] = stage
     return out
 
@@ -438,7 +467,7 @@ def parse_synonyms(v: str, enum_cls: type[Stage] | type[ActivityType]) -> tuple[
         word, sep, target = [*(x.strip() for x in re.split(r"(=>|=|＝|→)", part, maxsplit=1)), "", ""][:3]
         member = enum_cls.parse(target) if sep else None
         if not word or member is None:
-            raise ValueError(f"{part!r} is not 'word={enum_cls.__name__}' with a known {enum_cls.__name__}")
+            raise _bad(N_("{value} is not 'word={kind}' with a known {kind}"), value=repr(part), kind=enum_cls.__name__)
         out.append((enum_cls.__name__, word, member.value))
     return tuple(out)
 

@@ -134,3 +134,57 @@ def test_cell_problems_are_worded_in_the_language_asked_not_the_workbooks(make_w
     }
     assert problems["en"].iloc[0].startswith("'call me' is not a phone number (it contains letters)")
     assert problems["zh-TW"].iloc[0].startswith("'call me' 不是有效的電話號碼（含有字母）")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "en", "zh"),
+    [
+        (
+            "rfm.lookback_months",
+            "soon",
+            "setting 'rfm.lookback_months': 'soon' cannot be used; expected a whole number of months; "
+            "using the default '12'",
+            "設定 'rfm.lookback_months'：'soon' 無法使用；應為月數（整數）；改用預設值 '12'",
+        ),
+        (
+            "rfm.lookback_months",
+            "-2",
+            "setting 'rfm.lookback_months': '-2' is not positive; expected a whole number of months; "
+            "using the default '12'",
+            "設定 'rfm.lookback_months'：'-2' 不是正數；應為月數（整數）；改用預設值 '12'",
+        ),
+        (
+            "language",
+            "klingon",
+            "setting 'language': unknown language 'klingon'; expected en or zh-TW; using the default 'en'",
+            "設定 'language'：不認得的語言 'klingon'；應為en 或 zh-TW；改用預設值 'en'",
+        ),
+    ],
+)
+def test_settings_problems_are_worded_in_the_language_asked(make_workbook, small_crm, key, value, en, zh) -> None:
+    small_crm[Tab.SETTINGS] = [{"Key": key, "Value": value}]
+    workbook = sheetcrm.open(make_workbook(small_crm))
+    told = {
+        lang: workbook.validate(lang).query("tab == 'Settings' and column == 'Value'")["problem"].tolist()
+        for lang in ("en", "zh-TW")
+    }
+    assert told == {"en": [en], "zh-TW": [zh]}
+
+
+def test_link_problems_are_worded_in_the_language_asked_not_the_workbooks(make_workbook, small_crm) -> None:
+    small_crm[Tab.CONTACTS][1]["Company ID"] = "Harbor Logistics Ltd."
+    small_crm[Tab.CONTACTS][0]["Company ID"] = "Nowhere Trading"
+    workbook = sheetcrm.open(make_workbook(small_crm))
+    told = {
+        lang: workbook.validate(lang)
+        .query("tab == 'Contacts' and column.str.startswith('Company')")["problem"]
+        .tolist()
+        for lang in ("en", "zh-TW")
+    }
+    assert told["en"] == [
+        "Nowhere Trading matches no ID or name in the Companies tab; expected the ID or name of an existing one",
+        "matched Harbor Logistics Ltd. by name (CO-0002)",
+    ]
+    assert told["zh-TW"][1] == "依名稱比對到 Harbor Logistics Ltd.（CO-0002）"
+    assert told["zh-TW"][0].startswith("Nowhere Trading") and "Companies" in told["zh-TW"][0]
+    assert told["zh-TW"][0] != told["en"][0]

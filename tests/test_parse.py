@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,7 @@ from sheetcrm.cells.parse import (
     parse_phone,
     parse_text,
 )
+from sheetcrm.cells.serial import to_serial
 from sheetcrm.schema import (
     ActivityType,
     Column,
@@ -1145,3 +1147,21 @@ def test_parse_column_property(value, ctype, opts) -> None:
     else:
         assert isinstance(problem, str) and problem
         assert pd.isna(result)
+
+
+@pytest.mark.parametrize(
+    ("value", "serial"),
+    [
+        (dt.date(1899, 12, 30), 0),
+        (dt.date(2026, 11, 30), 46356),
+        (dt.datetime(2026, 11, 30, 18), 46356.75),
+        # the wall-clock time counts, whatever the zone
+        (dt.datetime(2026, 11, 30, 18, tzinfo=dt.timezone(dt.timedelta(hours=8))), 46356.75),
+        (dt.time(6), 0.25),
+        (dt.timedelta(days=1, hours=12), 1.5),
+    ],
+)
+def test_to_serial(value: Any, serial: float) -> None:
+    got = to_serial(value)
+    assert got == serial
+    assert type(got) is (int if type(value) is dt.date else float)

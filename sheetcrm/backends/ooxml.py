@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from lxml import etree
 
-from sheetcrm.cells.serial import SERIAL_EPOCH
+from sheetcrm.cells.serial import SERIAL_EPOCH, to_serial
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 DOC_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -100,18 +100,6 @@ def escape_text(value: str) -> str:
     if _UNSAFE.search(value):
         value = _UNSAFE.sub(lambda m: f"_x{ord(m.group(0)):04X}_", value)
     return value
-
-
-def to_serial(value: dt.date | dt.datetime | dt.time | dt.timedelta) -> float:
-    """Excel's serial number for a date, date-time, time of day or duration."""
-    if isinstance(value, dt.datetime):
-        delta = value.replace(tzinfo=None) - SERIAL_EPOCH
-        return delta.days + delta.seconds / 86400 + delta.microseconds / 86_400_000_000
-    if isinstance(value, dt.date):
-        return float((value - SERIAL_EPOCH.date()).days)
-    if isinstance(value, dt.time):
-        return (value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6) / 86400
-    return value.total_seconds() / 86400
 
 
 def _number(value: float) -> str:

@@ -28,6 +28,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sheetcrm.backends import files, ooxml
 from sheetcrm.backends.append import NewRows, place
 from sheetcrm.backends.base import ChangeKind, RawTab, WritePlan, WriteReport, norm_cell, reconcile_log, skip_reason
+from sheetcrm.cells.serial import to_serial
 from sheetcrm.exceptions import (
     WorkbookFormatError,
     WorkbookNotFoundError,
@@ -114,7 +115,7 @@ def set_raw(cell: Any, value: Any) -> None:
 def _comparable(value: Any) -> Any:
     """A value as read, for comparing with what the file holds now (dates as serials)."""
     if isinstance(value, dt.date | dt.time | dt.timedelta):
-        serial = ooxml.to_serial(value)
+        serial = to_serial(value)
         return int(serial) if float(serial).is_integer() else serial
     return value
 

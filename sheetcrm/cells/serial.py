@@ -13,8 +13,14 @@ SERIAL_EPOCH = dt.datetime(1899, 12, 30)
 MAX_SERIAL = 2958465
 
 
-def to_serial(value: dt.date) -> int | float:
-    """A date as whole days since the epoch, a datetime as fractional days."""
+def to_serial(value: dt.date | dt.datetime | dt.time | dt.timedelta) -> int | float:
+    """A date as whole days since the epoch; a date-time (its wall-clock time, any time
+    zone dropped), a time of day or a duration as fractional days."""
     if isinstance(value, dt.datetime):
-        return (value - SERIAL_EPOCH).total_seconds() / 86400
-    return (value - SERIAL_EPOCH.date()).days
+        delta = value.replace(tzinfo=None) - SERIAL_EPOCH
+        return delta.days + delta.seconds / 86400 + delta.microseconds / 86_400_000_000
+    if isinstance(value, dt.date):
+        return (value - SERIAL_EPOCH.date()).days
+    if isinstance(value, dt.time):
+        return (value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6) / 86400
+    return value.total_seconds() / 86400

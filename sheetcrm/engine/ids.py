@@ -55,6 +55,16 @@ def used_numbers(tab: Tab, tables: dict[Tab, Table]) -> pd.Series:
     return pd.concat(parts, ignore_index=True) if parts else pd.Series(dtype=object)
 
 
+def _blank_ids(table: Table) -> pd.Series | None:
+    """Which records of ``table`` have a blank ID cell (indexed like ``table.typed``), or
+    None when none has or the tab has no ID column sheetcrm fills."""
+    key = table.spec.id_column
+    if key != "ID" or table.typed.empty:
+        return None
+    blank = pd.Series(blank_mask(table.raw_column(key)), index=table.typed.index)
+    return blank if blank.any() else None
+
+
 def fill_ids(table: Table, used: pd.Series | None = None) -> pd.Series:
     """New IDs for records whose ID cell is blank, indexed like ``table.typed``.
 
@@ -62,12 +72,10 @@ def fill_ids(table: Table, used: pd.Series | None = None) -> pd.Series:
     the tab's prefix (``P-0041`` after ``P-0040``) in row order; existing IDs are never
     renumbered. A cell holding an ID that does not parse is not blank and gets none.
     """
+    blank = _blank_ids(table)
+    if blank is None:
+        return pd.Series(dtype=object)
     key = table.spec.id_column
-    if key != "ID" or table.typed.empty:
-        return pd.Series(dtype=object)
-    blank = pd.Series(blank_mask(table.raw_column(key)), index=table.typed.index)
-    if not blank.any():
-        return pd.Series(dtype=object)
     prefix = table.spec.id_prefix
     numbers = _numbers(table.typed[key], prefix) if used is None else used
     start = max(map(int, numbers), default=0)  # Python ints: an ID may hold 30 digits
@@ -93,4 +101,12 @@ def next_ids(existing: pd.Series, prefix: str, count: int) -> list[str]:
 
 def issue_ids(tables: dict[Tab, Table]) -> dict[Tab, pd.Series]:
     """New IDs for every record tab (see :func:`fill_ids` and :func:`used_numbers`)."""
-    return {tab: fill_ids(tables[tab], used_numbers(tab, tables)) for tab in ID_TABS if tab in tables}
+    # Every number ever used is gathered only for a tab that needs new IDs: it reads every
+    # ID and reference of the workbook, and most syncs fill none.
+    return {
+        tab: fill_ids(tables[tab], used_numbers(tab, tables))
+        if _blank_ids(tables[tab]) is not None
+        else pd.Series(dtype=object)
+        for tab in ID_TABS
+        if tab in tables
+    }

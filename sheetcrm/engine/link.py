@@ -27,7 +27,8 @@ import pandas as pd
 
 from sheetcrm.cells.normalize import fold_email, fold_name, fold_phone, normalize_company_name
 from sheetcrm.engine.bind import PROBLEM_COLUMNS, ROW, Table, column_label, empty_problems
-from sheetcrm.i18n import N_, tr
+from sheetcrm.exceptions import Joined, Phrase, Worded
+from sheetcrm.i18n import N_
 from sheetcrm.schema import ColumnType, Tab
 
 #: Severity of a problem row that only tells what sheetcrm understood.
@@ -248,34 +249,32 @@ def _column(table: Table, key: str) -> str:
     return column_label(table.headers, key)
 
 
-def _message(res: Resolution, text: str, tab: Tab, title: str, found: Targets, lang: str) -> str:
+def _message(res: Resolution, text: str, tab: Tab, title: str, found: Targets, lang: str) -> Worded:
+    """What a person reads about one reference, in ``lang`` (re-worded in another by
+    validation: see :class:`~sheetcrm.exceptions.Worded`)."""
     if res.id is not None:
-        return tr(lang, "matched {text} by {how} ({id})", text=text, how=tr(lang, HOW[res.kind]), id=res.id)
-    if res.kind == "ambiguous":
+        said = Phrase(N_("matched {text} by {how} ({id})"), {"text": text, "how": Phrase(HOW[res.kind]), "id": res.id})
+    elif res.kind == "ambiguous":
         shown = [f"{c} {found.names.get(found.ids[found.ids == c].index[0], '')}".strip() for c in res.candidates]
         more = len(shown) - MAX_CANDIDATES
         listed = ", ".join(shown[:MAX_CANDIDATES]) + (f" (+{more})" if more > 0 else "")
-        return tr(
-            lang, "{text} could be any of {candidates}; write the ID of the one you mean", text=text, candidates=listed
+        said = Phrase(
+            N_("{text} could be any of {candidates}; write the ID of the one you mean"),
+            {"text": text, "candidates": listed},
         )
-    if res.kind == "dangling":
-        return tr(
-            lang,
-            "{text} matches no ID in the {tab} tab (a deleted record?); expected the ID or name of an existing one",
-            text=text,
-            tab=title,
+    elif res.kind == "dangling":
+        said = Phrase(
+            N_("{text} matches no ID in the {tab} tab (a deleted record?); expected the ID or name of an existing one"),
+            {"text": text, "tab": title},
         )
-    if res.candidates:
-        return tr(
-            lang,
-            "{text} matches no ID or name in the {tab} tab; did you mean {names}?",
-            text=text,
-            tab=title,
-            names=tr(lang, " or ").join(res.candidates),
+    elif res.candidates:
+        said = Phrase(
+            N_("{text} matches no ID or name in the {tab} tab; did you mean {names}?"),
+            {"text": text, "tab": title, "names": Joined(N_(" or "), tuple(res.candidates))},
         )
-    return tr(
-        lang,
-        "{text} matches no ID or name in the {tab} tab; expected the ID or name of an existing one",
-        text=text,
-        tab=title,
-    )
+    else:
+        said = Phrase(
+            N_("{text} matches no ID or name in the {tab} tab; expected the ID or name of an existing one"),
+            {"text": text, "tab": title},
+        )
+    return Worded(said, lang)

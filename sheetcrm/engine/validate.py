@@ -20,6 +20,7 @@ from sheetcrm.cells.parse import blank_mask
 from sheetcrm.cells.wording import parse_problem
 from sheetcrm.customers.transactions import purchase_mask, won_unrecorded
 from sheetcrm.engine.bind import PROBLEM_COLUMNS, ROW, Table, column_label, empty_problems
+from sheetcrm.exceptions import Worded
 from sheetcrm.i18n import N_, tr
 from sheetcrm.schema import PURCHASE_TYPES, RECORD_NOUN, TABS, ColumnType, Lang, Severity, Tab
 
@@ -333,6 +334,17 @@ def worded_cell_problems(problems: pd.DataFrame, lang: str) -> pd.DataFrame:
     return problems.assign(problem=texts.map(worded))
 
 
+def worded_bind_problems(problems: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Binding's Settings and link problems (worded in the workbook's language before
+    anyone asked for one) in ``lang``: the same frame, each :class:`Worded` problem told
+    again where it was told in the other language."""
+    if not len(problems):
+        return problems
+    texts = problems["problem"]
+    again = {t: t.in_language(lang) for t in pd.unique(texts) if isinstance(t, Worded) and t.lang != lang}
+    return problems.assign(problem=texts.map(lambda t: again.get(t, t))) if again else problems
+
+
 def validate_tables(
     tables: dict[Tab, Table], settings_problems: pd.DataFrame | None = None, lang: str = "en"
 ) -> pd.DataFrame:
@@ -345,7 +357,7 @@ def validate_tables(
     """
     parts: list[pd.DataFrame] = []
     if settings_problems is not None:
-        parts.append(settings_problems)
+        parts.append(worded_bind_problems(settings_problems, lang))
     for tab, table in tables.items():
         if tab is Tab.LOG:
             continue
