@@ -14,7 +14,8 @@
 the computed columns sync adds (the full-size workbook is 13.9M cells with them); the
 scale given then multiplies that fitted size. ``--google`` uploads the workbook into a
 local ``sheetcrm.testing.FakeSheetsServer`` and times a first sync and a no-op sync
-through the real gspread client, printing the requests each made.
+through the real gspread client, printing the requests each made and how its CPU splits
+between the fake (in this process, in its own thread) and sheetcrm with gspread.
 
 With ``--xlsx`` the workbook is saved as a real .xlsx (dates as date cells) in a temporary
 folder, then synced twice through :class:`~sheetcrm.backends.xlsx.XlsxBackend`: a first
