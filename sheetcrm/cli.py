@@ -56,8 +56,12 @@ def library_errors(lang: str | None = None, as_json: bool = False) -> Iterator[N
             click.echo(json.dumps({"status": RunStatus.FAILED.value, "exit_code": EXIT_FAILED, "error": reason}))
         sys.exit(EXIT_FAILED)
     except OSError as exc:
+        from sheetcrm.i18n import locale_language, tr
+
         where = f" {exc.filename!s}" if exc.filename else ""
-        click.echo(f"Error: {exc.strerror or type(exc).__name__}:{where}", err=True)
+        # The system's own words (English); only the prefix is ours.
+        message = f"{exc.strerror or type(exc).__name__}:{where}"
+        click.echo(tr(lang or locale_language(), "Error: {message}", message=message), err=True)
         sys.exit(EXIT_FAILED)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sheetcrm.google.redact import redact
+from sheetcrm.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -31,31 +32,40 @@ class Phrase:
         """The message in ``lang`` ("en" or "zh-TW")."""
         from sheetcrm.i18n import tr
 
-        values = {k: v.render(lang) if isinstance(v, Phrase | Joined) else v for k, v in self.fields.items()}
+        values = {
+            k: v.render(lang) if isinstance(v, Phrase | Joined) else v.in_language(lang) if isinstance(v, Worded) else v
+            for k, v in self.fields.items()
+        }
         return tr(lang, self.template, **values)
 
     def redacted(self) -> Phrase:
         """The same phrase with secrets scrubbed from its text fields."""
-        return Phrase(
-            self.template,
-            {
-                k: v.redacted() if isinstance(v, Phrase) else redact(v) if isinstance(v, str) else v
-                for k, v in self.fields.items()
-            },
-        )
+        return Phrase(self.template, {k: _redacted(v) for k, v in self.fields.items()})
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, Phrase):
+        return value.redacted()
+    if isinstance(value, Worded):
+        return Worded(value.phrase.redacted(), value.lang)
+    return redact(value) if isinstance(value, str) else value
 
 
 @dataclass(frozen=True)
 class Joined:
-    """Items joined by a catalog word (``N_(" or ")``), as a field of a :class:`Phrase`."""
+    """Items joined by a catalog word (``N_(" or ")``), as a field of a :class:`Phrase`.
+    An item that can be told in either language (a :class:`Worded`, a sheetcrm error) is
+    told in the language asked for."""
 
     separator: str
-    items: tuple[str, ...]
+    items: tuple[str | SheetCRMError, ...]
 
     def render(self, lang: str = "en") -> str:
         from sheetcrm.i18n import tr
 
-        return tr(lang, self.separator).join(self.items)
+        return tr(lang, self.separator).join(
+            item.in_language(lang) if isinstance(item, Worded | SheetCRMError) else item for item in self.items
+        )
 
 
 class Worded(str):
@@ -131,11 +141,17 @@ def shown(text: object) -> str:
     like a credential's contents pasted where a path belongs: those are never echoed."""
     value = str(text)
     if "\n" in value or "{" in value or "PRIVATE KEY" in value or len(value) > 300:
-        return (
-            "(the text given, not shown: it looks like a key's contents rather than a "
-            "path; put a key's JSON in SHEETCRM_CREDENTIALS_JSON)"
-        )
+        # English where it is written into text; told again in Chinese as a Phrase's field.
+        return Worded(_NOT_SHOWN)
     return repr(value)
+
+
+_NOT_SHOWN = Phrase(
+    N_(
+        "(the text given, not shown: it looks like a key's contents rather than a path; put a key's JSON in {variable})"
+    ),
+    {"variable": "SHEETCRM_CREDENTIALS_JSON"},
+)
 
 
 class SchemaError(SheetCRMError):
@@ -198,7 +214,7 @@ class AnswerLostError(SheetCRMError):
     applied it. The caller looks at the spreadsheet and carries on from what is there.
     ``method`` and ``path`` (no query) name the request."""
 
-    def __init__(self, message: str, *, method: str = "", path: str = "") -> None:
+    def __init__(self, message: str | Phrase, *, method: str = "", path: str = "") -> None:
         super().__init__(message)
         self.method = method
         self.path = path

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any, Self
 
 from sheetcrm.cells.a1 import column_letters
-from sheetcrm.exceptions import SchemaError
+from sheetcrm.exceptions import Joined, Phrase, SchemaError, Worded
 from sheetcrm.i18n import N_
 
 
@@ -697,10 +697,19 @@ def read_headers(tab_spec: TabSpec, header: Sequence[Any]) -> tuple[HeaderMap, l
             continue
         candidates = index.get(normalize_label(cell), [])
         if len(candidates) > 1:
-            names = " and ".join(repr(c.key) for c in candidates)
+            names = Joined(N_(" and "), tuple(repr(c.key) for c in candidates))
             issues.append(
                 HeaderIssue(
-                    f"header {cell!r} is ambiguous: it could mean {names}; rename it to one of their exact headers", i
+                    Worded(
+                        Phrase(
+                            N_(
+                                "header {header} is ambiguous: it could mean {names}; "
+                                "rename it to one of their exact headers"
+                            ),
+                            {"header": repr(cell), "names": names},
+                        )
+                    ),
+                    i,
                 )
             )
             continue
@@ -712,8 +721,21 @@ def read_headers(tab_spec: TabSpec, header: Sequence[Any]) -> tuple[HeaderMap, l
             first = positions[key]
             issues.append(
                 HeaderIssue(
-                    f"columns {column_letters(first)} ({header[first]!r}) and {column_letters(i)} "
-                    f"({cell!r}) both mean {key!r}; rename or delete one of them",
+                    Worded(
+                        Phrase(
+                            N_(
+                                "columns {first} ({first_header}) and {second} ({second_header}) both mean {key}; "
+                                "rename or delete one of them"
+                            ),
+                            {
+                                "first": column_letters(first),
+                                "first_header": repr(header[first]),
+                                "second": column_letters(i),
+                                "second_header": repr(cell),
+                                "key": repr(key),
+                            },
+                        )
+                    ),
                     i,
                 )
             )
@@ -724,7 +746,14 @@ def read_headers(tab_spec: TabSpec, header: Sequence[Any]) -> tuple[HeaderMap, l
         col = tab_spec.column(key)
         if col.required or key == tab_spec.id_column:
             issues.append(
-                HeaderIssue(f"required column {key!r} (or {col.zh!r}) is missing from the header row; add it")
+                HeaderIssue(
+                    Worded(
+                        Phrase(
+                            N_("required column {key} (or {zh}) is missing from the header row; add it"),
+                            {"key": repr(key), "zh": repr(col.zh)},
+                        )
+                    )
+                )
             )
     texts = tuple("" if c is None else str(c).strip() for c in header)
     return HeaderMap(tab_spec.tab, tab_spec.title(), positions, tuple(extras), missing, len(header), texts), issues
@@ -743,7 +772,7 @@ def match_headers(tab_spec: TabSpec, header: Sequence[Any], title: str | None = 
     if issues:
         first = issues[0].column
         raise SchemaError(
-            "; ".join(i.message for i in issues),
+            Phrase(N_("{issues}"), {"issues": Joined(N_("; "), tuple(i.message for i in issues))}),
             tab=title,
             row=header_row,
             column=column_letters(first) if first is not None and len(issues) == 1 else None,
@@ -766,7 +795,10 @@ def find_tabs(titles: Iterable[str]) -> dict[Tab, str]:
             continue
         if tab in found:
             raise SchemaError(
-                f"worksheets {found[tab]!r} and {title!r} both look like the {tab.value} tab; rename one of them",
+                Phrase(
+                    N_("worksheets {first} and {second} both look like the {tab} tab; rename one of them"),
+                    {"first": repr(found[tab]), "second": repr(title), "tab": tab.value},
+                ),
                 tab=title,
             )
         found[tab] = title

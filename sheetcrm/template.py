@@ -16,7 +16,8 @@ from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from sheetcrm.cells.a1 import column_letters
-from sheetcrm.exceptions import WorkbookExistsError, WorkbookNotFoundError, WorkbookWriteError
+from sheetcrm.exceptions import Phrase, WorkbookExistsError, WorkbookNotFoundError, WorkbookWriteError
+from sheetcrm.i18n import N_
 from sheetcrm.schema import TABS, Column, ColumnType, Lang, Tab, TabSpec
 from sheetcrm.settings import settings_rows
 
@@ -126,7 +127,9 @@ def template_path(lang: Lang | str = Lang.EN) -> Path:
     for path in candidates:
         if path.is_file():
             return path
-    raise WorkbookNotFoundError(f"the {name} template is missing from this installation; reinstall sheetcrm")
+    raise WorkbookNotFoundError(
+        Phrase(N_("the {name} template is missing from this installation; reinstall sheetcrm"), {"name": name})
+    )
 
 
 def init_workbook(path: str | Path, lang: Lang | str = Lang.EN, *, force: bool = False) -> Path:
@@ -138,16 +141,23 @@ def init_workbook(path: str | Path, lang: Lang | str = Lang.EN, *, force: bool =
     if target.suffix.lower() != ".xlsx":
         target = target.with_suffix(".xlsx") if not target.suffix else target
         if target.suffix.lower() != ".xlsx":
-            raise WorkbookWriteError(f"{str(path)!r}: a CRM workbook must be an .xlsx file")
+            raise WorkbookWriteError(
+                Phrase(N_("{path}: a CRM workbook must be an .xlsx file"), {"path": repr(str(path))})
+            )
     if target.exists() and not force:
         raise WorkbookExistsError(
-            f"{str(target)!r} already exists; pass --force to replace it (its data would be lost)"
+            Phrase(
+                N_("{path} already exists; pass --force to replace it (its data would be lost)"),
+                {"path": repr(str(target))},
+            )
         )
     from sheetcrm.backends.files import copy_file
 
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise WorkbookWriteError(f"cannot create {str(target)!r}: {exc.strerror}") from None
+        raise WorkbookWriteError(
+            Phrase(N_("cannot create {path}: {reason}"), {"path": repr(str(target)), "reason": exc.strerror})
+        ) from None
     copy_file(template_path(lang), target)  # atomic, through a symlink, the usual mode
     return target

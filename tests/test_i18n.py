@@ -6,16 +6,25 @@ from __future__ import annotations
 import gettext
 import re
 import string
+from pathlib import Path
 
+import pandas as pd
 import pytest
 from babel.messages.mofile import read_mo
+from click.testing import CliRunner
 
 import sheetcrm
+from sheetcrm.automation.workflows import WorkflowOptions
 from sheetcrm.cells.parse import CellParseError, parse_date, parse_email, parse_enum, parse_money, parse_phone
 from sheetcrm.cells.wording import parse_problem
-from sheetcrm.cli import output_lang
+from sheetcrm.cli import cli, output_lang
+from sheetcrm.exceptions import SheetCRMError
+from sheetcrm.google.auth import load_credentials
 from sheetcrm.i18n import LOCALE_DIR, locale_language, tools, tr, translations
-from sheetcrm.schema import Stage, Tab
+from sheetcrm.report.run import monthly_report
+from sheetcrm.schema import TABS, Stage, Tab, match_headers
+from sheetcrm.team.leads import lead_frame, read_lead_file
+from sheetcrm.template import init_workbook
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +112,7 @@ def test_chinese_text_has_no_english_words_left(catalog) -> None:
             # What a person types or looks up as written stays English: commands (gh ..., in
             # backticks), paths and the English docs' section titles (in 〈〉).
             text = re.sub(r"`[^`]*`|〈[^〉]*〉|\bgh [^，。（]*|[\w.-]*[/.][\w/.-]+|Actions →[^）]*", "", text)
-            names = {"sheetcrm", "sync", "RFM", "plan", "csv", "GitHub", "Actions", "JSON", "NESL"}
+            names = {"sheetcrm", "sync", "RFM", "plan", "csv", "GitHub", "Actions", "JSON", "NESL", "API"}
             words = set(re.findall(r"[A-Za-z]{3,}", text)) - examples - names
             assert not words, (message.id, words)
 
@@ -188,3 +197,89 @@ def test_link_problems_are_worded_in_the_language_asked_not_the_workbooks(make_w
     assert told["zh-TW"][1] == "依名稱比對到 Harbor Logistics Ltd.（CO-0002）"
     assert told["zh-TW"][0].startswith("Nowhere Trading") and "Companies" in told["zh-TW"][0]
     assert told["zh-TW"][0] != told["en"][0]
+
+
+def _file(folder: Path, name: str) -> Path:
+    path = folder / name
+    path.write_bytes(b"not a workbook")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("fail", "en", "zh"),
+    [
+        (
+            lambda d: sheetcrm.open(d / "missing.xlsx"),
+            "no workbook at {p}; check the path, or create one with 'sheetcrm init PATH' or 'sheetcrm demo PATH'",
+            "找不到活頁簿 {p}；請檢查路徑，或用 'sheetcrm init PATH' 或 'sheetcrm demo PATH' 建立一個",
+        ),
+        (lambda d: sheetcrm.open(d), "{p} is a folder; expected an .xlsx file", "{p} 是資料夾；應為 .xlsx 檔案"),
+        (
+            lambda d: sheetcrm.open(_file(d, "old.xls")),
+            "{p} is not an .xlsx workbook; save it as Excel Workbook (.xlsx) first",
+            "{p} 不是 .xlsx 活頁簿；請先另存為「Excel 活頁簿 (.xlsx)」",
+        ),
+        (
+            lambda d: read_lead_file(_file(d, "leads.pdf")),
+            "{p} is not a .csv or .xlsx file; save the lead list as CSV or Excel",
+            "{p} 不是 .csv 或 .xlsx 檔案；請把名單存成 CSV 或 Excel 檔",
+        ),
+        (
+            lambda d: lead_frame(pd.DataFrame({"手機": ["0912"]}), {"手機": "Nope"}),
+            "--map 手機=Nope: 'Nope' is not a lead column; use one of ",
+            "--map 手機=Nope：'Nope' 不是名單的欄位；請用下列之一：",
+        ),
+        (
+            lambda d: monthly_report(init_workbook(d / "crm.xlsx"), month="October"),
+            "'October' is not a month; write it like 2026-10",
+            "'October' 不是月份；請寫成 2026-10 這樣",
+        ),
+        (
+            lambda d: WorkflowOptions(every="7x"),
+            "--every '7x' is not an interval a schedule can keep; use one of ",
+            "--every '7x' 不是排程能維持的間隔；請用下列之一：",
+        ),
+        (
+            lambda d: load_credentials(d / "key.json", env={}),
+            "credentials file {p} does not exist; set SHEETCRM_CREDENTIALS_JSON to the key's JSON, "
+            "or pass --credentials FILE; see README",
+            "憑證檔案 {p} 不存在；請把金鑰的 JSON 設定到 SHEETCRM_CREDENTIALS_JSON，"
+            "或用 --credentials FILE 指定；詳見 README",
+        ),
+        (
+            lambda d: match_headers(TABS[Tab.CONTACTS], ["Name", "Email", "電子郵件"], title="Contacts"),
+            "tab 'Contacts', row 1: columns B ('Email') and C ('電子郵件') both mean 'Email'; rename or delete one "
+            "of them; required column 'ID' (or '編號') is missing from the header row; add it",
+            "分頁 'Contacts', 列 1: B 欄（'Email'）與 C 欄（'電子郵件'）都代表 'Email'；請將其中一欄改名或刪除；"
+            "標題列缺少必要欄位 'ID'（或 '編號'）；請加上",
+        ),
+    ],
+    ids=["missing", "folder", "xls", "lead-pdf", "lead-map", "month", "workflow-every", "credentials", "header"],
+)
+def test_library_errors_are_told_in_both_languages(tmp_path: Path, fail, en: str, zh: str) -> None:
+    with pytest.raises(SheetCRMError) as err:
+        fail(tmp_path)
+    # The path (the error's own, so a folder, file or key is named as the code names it).
+    quoted = re.search(r"'/[^']*'", str(err.value))
+    fields = {"p": quoted.group(0) if quoted else ""}
+    assert str(err.value).startswith(en.format(**fields))
+    assert err.value.in_language("zh-TW").startswith(zh.format(**fields))
+    assert err.value.in_language("en") == str(err.value)
+
+
+def test_the_cli_says_a_missing_workbook_in_chinese(tmp_path: Path) -> None:
+    path = tmp_path / "missing.xlsx"
+    result = CliRunner().invoke(cli, ["validate", str(path), "--lang", "zh-TW"])
+    assert result.exit_code == 2
+    assert f"錯誤：找不到活頁簿 {str(path)!r}；請檢查路徑" in result.output
+    assert "no workbook" not in result.output
+
+
+def test_a_key_pasted_for_a_path_is_echoed_in_neither_language(tmp_path: Path) -> None:
+    pasted = '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANsecret"}'
+    with pytest.raises(SheetCRMError) as err:
+        load_credentials(pasted, env={})
+    told = {lang: err.value.in_language(lang) for lang in ("en", "zh-TW")}
+    assert told["en"].startswith("credentials file (the text given, not shown: it looks like a key's contents")
+    assert told["zh-TW"].startswith("憑證檔案 （所給的文字不予顯示：它看起來是金鑰的內容")
+    assert not any("MIIE" in text or "PRIVATE" in text for text in told.values())

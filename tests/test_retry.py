@@ -267,6 +267,12 @@ def test_max_attempts_exhaustion(server: Server, script: Script, fake_time: Fake
     assert "POST /v4/spreadsheets/abc:batchUpdate" in str(info.value)
     assert "after 3 attempts" in str(info.value)
     assert "Google's side" in str(info.value)
+    assert info.value.in_language("zh-TW").startswith(
+        "POST /v4/spreadsheets/abc:batchUpdate：Google Sheets API 持續回應 500（Google 端內部錯誤），已嘗試 3 次（"
+    )
+    assert info.value.in_language("zh-TW").endswith(
+        "秒）；問題出在 Google 端：請等幾分鐘再執行一次（https://www.google.com/appsstatus 會列出服務中斷）"
+    )
     assert info.value.__cause__ is None
 
 

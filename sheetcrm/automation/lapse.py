@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sheetcrm.exceptions import WorkflowOptionError
-from sheetcrm.i18n import tr
+from sheetcrm.exceptions import Phrase, WorkflowOptionError
+from sheetcrm.i18n import N_, tr
 
 #: GitHub's rule: schedules stop after this many days without repository activity.
 INACTIVITY_DAYS = 60
@@ -76,8 +76,13 @@ def parse_activity(text: str) -> dt.date:
         stamp = dt.datetime.fromisoformat(value)
     except ValueError:
         raise WorkflowOptionError(
-            f"--last-activity {value[:40]!r} is not a date; give an ISO 8601 date or "
-            f"date-time, e.g. the output of: git log -1 --format=%cI"
+            Phrase(
+                N_(
+                    "--last-activity {value} is not a date; give an ISO 8601 date or "
+                    "date-time, e.g. the output of: {command}"
+                ),
+                {"value": repr(value[:40]), "command": "git log -1 --format=%cI"},
+            )
         ) from None
     if stamp.tzinfo is not None:
         stamp = stamp.astimezone(dt.UTC)

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from sheetcrm import __version__
-from sheetcrm.exceptions import OutputExistsError, SheetCRMError, WorkflowOptionError
-from sheetcrm.i18n import tr
+from sheetcrm.exceptions import OutputExistsError, Phrase, SheetCRMError, WorkflowOptionError
+from sheetcrm.i18n import N_, tr
 
 SYNC_WORKFLOW = "sheetcrm-sync.yml"
 REPORT_WORKFLOW = "sheetcrm-report.yml"
@@ -88,17 +88,28 @@ class WorkflowOptions:
         object.__setattr__(self, "on_problems", OnProblems(self.on_problems))
         if self.every not in EVERY_CHOICES:
             raise WorkflowOptionError(
-                f"--every {self.every!r} is not an interval a schedule can keep; use one of {', '.join(EVERY_CHOICES)}"
+                Phrase(
+                    N_("--every {every} is not an interval a schedule can keep; use one of {choices}"),
+                    {"every": repr(self.every), "choices": ", ".join(EVERY_CHOICES)},
+                )
             )
         if not _VAR_NAME.fullmatch(self.spreadsheet_var) or self.spreadsheet_var.upper().startswith("GITHUB_"):
             raise WorkflowOptionError(
-                f"--spreadsheet-var {self.spreadsheet_var!r} is not a name GitHub allows for a repository "
-                f"variable; use letters, digits and _ (not starting with a digit or GITHUB_), "
-                f"e.g. {DEFAULT_SPREADSHEET_VAR}"
+                Phrase(
+                    N_(
+                        "--spreadsheet-var {name} is not a name GitHub allows for a repository "
+                        "variable; use letters, digits and _ (not starting with a digit or GITHUB_), "
+                        "e.g. {example}"
+                    ),
+                    {"name": repr(self.spreadsheet_var), "example": DEFAULT_SPREADSHEET_VAR},
+                )
             )
         if not self.requirement.strip() or any(c in self.requirement for c in "\n\r\0"):
             raise WorkflowOptionError(
-                f"--requirement must be one pip requirement on one line, e.g. sheetcrm=={__version__}"
+                Phrase(
+                    N_("--requirement must be one pip requirement on one line, e.g. {example}"),
+                    {"example": f"sheetcrm=={__version__}"},
+                )
             )
 
 
@@ -109,7 +120,11 @@ def schedule_cron(every: str, minute: int = SYNC_MINUTE) -> str:
     ('17 * * * *', '2,17,32,47 * * * *', '17 */6 * * *', '17 2 * * *')
     """
     if every not in EVERY_CHOICES:
-        raise WorkflowOptionError(f"--every {every!r}: use one of {', '.join(EVERY_CHOICES)}")
+        raise WorkflowOptionError(
+            Phrase(
+                N_("--every {every}: use one of {choices}"), {"every": repr(every), "choices": ", ".join(EVERY_CHOICES)}
+            )
+        )
     amount, unit = int(every[:-1]), every[-1]
     if unit == "m":
         first = minute % amount
@@ -154,7 +169,11 @@ def _templates_dir() -> Path:
     for candidate in (packaged, Path(__file__).resolve().parents[2] / "templates" / "workflows"):
         if candidate.is_dir():
             return candidate
-    raise SheetCRMError(f"the workflow templates are missing (looked in {packaged}); reinstall sheetcrm")
+    raise SheetCRMError(
+        Phrase(
+            N_("the workflow templates are missing (looked in {folder}); reinstall sheetcrm"), {"folder": str(packaged)}
+        )
+    )
 
 
 def render_workflows(options: WorkflowOptions | None = None) -> dict[str, str]:
@@ -260,8 +279,10 @@ def write_workflows(
     existing = [path for path in targets if path.exists()]
     if existing and not force:
         raise OutputExistsError(
-            f"{', '.join(str(p) for p in existing)} already exist(s); "
-            f"pass --force to replace (your changes to them are lost)"
+            Phrase(
+                N_("{paths} already exist(s); pass --force to replace (your changes to them are lost)"),
+                {"paths": ", ".join(str(p) for p in existing)},
+            )
         )
     folder.mkdir(parents=True, exist_ok=True)
     for path, text in targets.items():

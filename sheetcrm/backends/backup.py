@@ -20,7 +20,8 @@ from sheetcrm.backends import files
 from sheetcrm.backends.base import Backend, RawTab
 from sheetcrm.backends.xlsx import DATE_FORMAT, XlsxBackend, set_raw
 from sheetcrm.cells.serial import MAX_SERIAL, SERIAL_EPOCH
-from sheetcrm.exceptions import SchemaError, WorkbookWriteError
+from sheetcrm.exceptions import Phrase, SchemaError, WorkbookWriteError
+from sheetcrm.i18n import N_
 from sheetcrm.schema import TABS, ColumnType, Tab, match_headers
 
 
@@ -124,6 +125,9 @@ def _google_cell(cell: Any, data: dict[str, Any], comment: Any, date_column: boo
         cell.comment = comment(str(data["note"]), "Google Sheets")
 
 
+NO_FOLDER = N_("cannot create the folder {folder}: {reason}")
+
+
 def _target(to: str | Path) -> Path:
     """The file a copy goes to: ``to``, or a timestamped name in the folder ``to``."""
     target = Path(to)
@@ -131,10 +135,10 @@ def _target(to: str | Path) -> Path:
         try:
             target.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise WorkbookWriteError(f"cannot create the folder {str(to)!r}: {exc.strerror}") from None
+            raise WorkbookWriteError(Phrase(NO_FOLDER, {"folder": repr(str(to)), "reason": exc.strerror})) from None
         return target / f"sheetcrm-backup-{dt.datetime.now():%Y%m%d-%H%M%S}.xlsx"
     if target.suffix.lower() != ".xlsx":
-        raise WorkbookWriteError(f"{str(to)!r}: a copy is saved as an .xlsx file")
+        raise WorkbookWriteError(Phrase(N_("{path}: a copy is saved as an .xlsx file"), {"path": repr(str(to))}))
     return target
 
 
@@ -179,6 +183,8 @@ def save_copy(tabs: dict[Tab, RawTab], to: str | Path) -> Path:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise WorkbookWriteError(f"cannot create the folder {str(target.parent)!r}: {exc.strerror}") from None
+        raise WorkbookWriteError(
+            Phrase(NO_FOLDER, {"folder": repr(str(target.parent)), "reason": exc.strerror})
+        ) from None
     XlsxBackend(target).save(wb)
     return target

@@ -19,11 +19,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from sheetcrm.exceptions import WorkbookBusyError, WorkbookChangedError, WorkbookFormatError, WorkbookWriteError
+from sheetcrm.exceptions import (
+    Phrase,
+    WorkbookBusyError,
+    WorkbookChangedError,
+    WorkbookFormatError,
+    WorkbookWriteError,
+)
+from sheetcrm.i18n import N_
 
 #: Our temporary files: ``.NAME.sheetcrm-PID-RANDOM.tmp`` beside NAME.
 _TMP = re.compile(r"^\.(?P<name>.+)\.sheetcrm-(?P<pid>\d+)-[0-9a-f]{8}\.tmp$")
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+# Messages the .xlsx backend says too; {path} is the path quoted (shown() or repr).
+IS_A_FOLDER = N_("{path} is a folder; expected an .xlsx file")
+CANNOT_OPEN = N_("cannot open {path}: {reason}")
+PERMISSION_DENIED = N_("permission denied")
+_SOMEONE = Phrase(N_("someone"))
+READ_ONLY = N_("cannot write {path}: the file or its folder is read-only; nothing was changed")
 
 
 def real_path(path: Path) -> Path:
@@ -86,7 +100,7 @@ class Identity:
         return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def who_has_it_open(path: Path) -> str | None:
+def who_has_it_open(path: Path) -> Phrase | None:
     """Who holds ``path`` open in Excel or LibreOffice, as a phrase for a message, or None.
 
     Looks for Excel's owner file ``~$NAME``, LibreOffice's ``.~lock.NAME#`` and a POSIX
@@ -97,11 +111,11 @@ def who_has_it_open(path: Path) -> str | None:
     for candidate in (folder / f"~${name}", excel):
         if candidate.exists():
             user = _excel_owner(candidate)
-            return f"{user or 'someone'} in Excel (owner file {candidate.name})"
+            return Phrase(N_("{user} in Excel (owner file {file})"), {"user": user or _SOMEONE, "file": candidate.name})
     office = folder / f".~lock.{name}#"
     if office.exists():
-        user = _office_owner(office)
-        return f"{user or 'someone'} in LibreOffice (lock file {office.name})"
+        holder = _office_owner(office)
+        return Phrase(N_("{user} in LibreOffice (lock file {file})"), {"user": holder or _SOMEONE, "file": office.name})
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows: a file open in Excel refuses to be opened
@@ -113,7 +127,7 @@ def who_has_it_open(path: Path) -> str | None:
     try:
         fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
-        return "another program (it holds a lock on the file)"
+        return Phrase(N_("another program (it holds a lock on the file)"))
     else:
         fcntl.lockf(fd, fcntl.LOCK_UN)
     finally:
@@ -140,7 +154,7 @@ def _excel_owner(owner_file: Path) -> str | None:
     return None
 
 
-def _office_owner(lock_file: Path) -> str | None:
+def _office_owner(lock_file: Path) -> Phrase | str | None:
     """LibreOffice's lock file is one line: ``Full Name,host,user,date,url;``."""
     try:
         fields = lock_file.read_text(encoding="utf-8", errors="replace").split(",")
@@ -150,7 +164,7 @@ def _office_owner(lock_file: Path) -> str | None:
     user = fields[2].strip() if len(fields) > 2 else ""
     host = fields[1].strip() if len(fields) > 1 else ""
     who = name or user
-    return f"{who} on {host}" if who and host else who or None
+    return Phrase(N_("{who} on {host}"), {"who": who, "host": host}) if who and host else who or None
 
 
 def check_not_open(path: Path, force: bool) -> None:
@@ -160,8 +174,13 @@ def check_not_open(path: Path, force: bool) -> None:
     who = who_has_it_open(path)
     if who:
         raise WorkbookBusyError(
-            f"{str(path)!r} is open by {who}; close it there and run again, or pass --force to write anyway "
-            "(changes made there and saved later would overwrite sheetcrm's)"
+            Phrase(
+                N_(
+                    "{path} is open by {who}; close it there and run again, or pass --force to write anyway "
+                    "(changes made there and saved later would overwrite sheetcrm's)"
+                ),
+                {"path": repr(str(path)), "who": who},
+            )
         )
 
 
@@ -169,22 +188,36 @@ def check_workbook_file(path: Path) -> None:
     """Refuse files sheetcrm cannot write as an .xlsx: macro-enabled and encrypted ones."""
     if path.suffix.lower() == ".xlsm":
         raise WorkbookFormatError(
-            f"{str(path)!r} is a macro-enabled workbook (.xlsm); sheetcrm works on .xlsx only: "
-            "save a copy as Excel Workbook (.xlsx)"
+            Phrase(
+                N_(
+                    "{path} is a macro-enabled workbook (.xlsm); sheetcrm works on .xlsx only: "
+                    "save a copy as Excel Workbook (.xlsx)"
+                ),
+                {"path": repr(str(path))},
+            )
         )
     try:
         with open(path, "rb") as fh:
             head = fh.read(8)
     except IsADirectoryError:
-        raise WorkbookFormatError(f"{str(path)!r} is a folder; expected an .xlsx file") from None
+        raise WorkbookFormatError(Phrase(IS_A_FOLDER, {"path": repr(str(path))})) from None
     except PermissionError:
-        raise WorkbookWriteError(f"cannot open {str(path)!r}: permission denied") from None
+        raise WorkbookWriteError(
+            Phrase(CANNOT_OPEN, {"path": repr(str(path)), "reason": Phrase(PERMISSION_DENIED)})
+        ) from None
     except OSError as exc:
-        raise WorkbookWriteError(f"cannot open {str(path)!r}: {exc.strerror or type(exc).__name__}") from None
+        raise WorkbookWriteError(
+            Phrase(CANNOT_OPEN, {"path": repr(str(path)), "reason": exc.strerror or type(exc).__name__})
+        ) from None
     if head == _CFB_MAGIC:
         raise WorkbookFormatError(
-            f"{str(path)!r} is password-protected (or an old .xls); remove the password or save it as "
-            "Excel Workbook (.xlsx) first"
+            Phrase(
+                N_(
+                    "{path} is password-protected (or an old .xls); remove the password or save it as "
+                    "Excel Workbook (.xlsx) first"
+                ),
+                {"path": repr(str(path))},
+            )
         )
 
 
@@ -194,15 +227,17 @@ def _default_mode() -> int:
     return 0o666 & ~umask
 
 
-def _os_message(exc: OSError) -> str:
+def _os_message(exc: OSError) -> Phrase | str:
+    """Why a write failed, told in the reader's language for the usual causes; else the
+    system's own (English) words."""
     if exc.errno == errno.ENOSPC:
-        return "the disk is full"
+        return Phrase(N_("the disk is full"))
     if exc.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied"
+        return Phrase(PERMISSION_DENIED)
     if exc.errno == errno.EROFS:
-        return "the file system is read-only"
+        return Phrase(N_("the file system is read-only"))
     if exc.errno == errno.ENOENT:
-        return "the folder does not exist"
+        return Phrase(N_("the folder does not exist"))
     return exc.strerror or type(exc).__name__
 
 
@@ -222,14 +257,22 @@ def atomic_write(
     target = real_path(path)
     folder = target.parent
     if not folder.is_dir():
-        raise WorkbookWriteError(f"cannot write {str(path)!r}: the folder {str(folder)!r} does not exist")
+        raise WorkbookWriteError(
+            Phrase(
+                N_("cannot write {path}: the folder {folder} does not exist"),
+                {"path": repr(str(path)), "folder": repr(str(folder))},
+            )
+        )
     clean_leftovers(target)
     tmp = temp_name(target)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
         raise WorkbookWriteError(
-            f"cannot write {str(path)!r}: {_os_message(exc)}; the workbook was left as it was"
+            Phrase(
+                N_("cannot write {path}: {reason}; the workbook was left as it was"),
+                {"path": repr(str(path)), "reason": _os_message(exc)},
+            )
         ) from None
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -249,8 +292,13 @@ def atomic_write(
             on_written()
         if check and Identity.of(target) != expect:
             raise WorkbookChangedError(
-                f"{str(path)!r} was saved by someone else while sheetcrm was writing it; nothing was written "
-                "(their changes are kept): run sync again"
+                Phrase(
+                    N_(
+                        "{path} was saved by someone else while sheetcrm was writing it; nothing was written "
+                        "(their changes are kept): run sync again"
+                    ),
+                    {"path": repr(str(path))},
+                )
             )
         os.replace(tmp, target)
         with contextlib.suppress(OSError):
@@ -261,7 +309,10 @@ def atomic_write(
                 os.close(dir_fd)
     except OSError as exc:
         raise WorkbookWriteError(
-            f"could not save {str(path)!r} ({_os_message(exc)}); the workbook was left as it was"
+            Phrase(
+                N_("could not save {path} ({reason}); the workbook was left as it was"),
+                {"path": repr(str(path)), "reason": _os_message(exc)},
+            )
         ) from None
     finally:
         with contextlib.suppress(FileNotFoundError):

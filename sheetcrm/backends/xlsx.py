@@ -30,11 +30,13 @@ from sheetcrm.backends.append import NewRows, place
 from sheetcrm.backends.base import ChangeKind, RawTab, WritePlan, WriteReport, norm_cell, reconcile_log, skip_reason
 from sheetcrm.cells.serial import to_serial
 from sheetcrm.exceptions import (
+    Phrase,
     WorkbookFormatError,
     WorkbookNotFoundError,
     WorkbookWriteError,
     shown,
 )
+from sheetcrm.i18n import N_
 from sheetcrm.output import xlsx_text
 from sheetcrm.schema import NUMBER_FORMATS, ColumnType, Tab, find_tabs
 from sheetcrm.template import COMPUTED_FILL, COMPUTED_FONT
@@ -53,25 +55,59 @@ def _check_path(path: Path) -> None:
     try:
         exists, is_dir = path.exists(), path.is_dir()
     except OSError as exc:  # e.g. a name longer than the file system allows
-        raise WorkbookNotFoundError(f"no workbook at {where}: {exc.strerror or 'not a usable path'}") from None
+        raise WorkbookNotFoundError(
+            Phrase(
+                N_("no workbook at {path}: {reason}"),
+                {"path": where, "reason": exc.strerror or Phrase(N_("not a usable path"))},
+            )
+        ) from None
     if not exists:
         raise WorkbookNotFoundError(
-            f"no workbook at {where}; check the path, or create one with 'sheetcrm init PATH' or 'sheetcrm demo PATH'"
+            Phrase(
+                N_(
+                    "no workbook at {path}; check the path, or create one with 'sheetcrm init PATH' or "
+                    "'sheetcrm demo PATH'"
+                ),
+                {"path": where},
+            )
         )
     if is_dir:
-        raise WorkbookFormatError(f"{where} is a folder; expected an .xlsx file")
+        raise WorkbookFormatError(Phrase(files.IS_A_FOLDER, {"path": where}))
     if path.suffix.lower() == ".xlsm":
         files.check_workbook_file(path)
     if path.suffix.lower() != ".xlsx":
-        raise WorkbookFormatError(f"{where} is not an .xlsx workbook; save it as Excel Workbook (.xlsx) first")
+        raise WorkbookFormatError(
+            Phrase(N_("{path} is not an .xlsx workbook; save it as Excel Workbook (.xlsx) first"), {"path": where})
+        )
     files.check_workbook_file(path)
 
 
 def _unreadable(path: Path, exc: BaseException) -> WorkbookFormatError:
     return WorkbookFormatError(
-        f"{shown(path)} cannot be read as an .xlsx workbook ({type(exc).__name__}); "
-        "open it in Excel or LibreOffice and save it as .xlsx"
+        Phrase(
+            N_(
+                "{path} cannot be read as an .xlsx workbook ({kind}); "
+                "open it in Excel or LibreOffice and save it as .xlsx"
+            ),
+            {"path": shown(path), "kind": type(exc).__name__},
+        )
     )
+
+
+def _denied(path: Path) -> WorkbookWriteError:
+    return WorkbookWriteError(
+        Phrase(files.CANNOT_OPEN, {"path": shown(path), "reason": Phrase(files.PERMISSION_DENIED)})
+    )
+
+
+def _cannot_open(path: Path, exc: OSError) -> WorkbookWriteError:
+    return WorkbookWriteError(
+        Phrase(files.CANNOT_OPEN, {"path": shown(path), "reason": exc.strerror or type(exc).__name__})
+    )
+
+
+def _read_only(path: Path) -> WorkbookWriteError:
+    return WorkbookWriteError(Phrase(files.READ_ONLY, {"path": repr(str(path))}))
 
 
 def _load(path: Path, **kwargs: Any) -> XLWorkbook:
@@ -81,7 +117,7 @@ def _load(path: Path, **kwargs: Any) -> XLWorkbook:
         return load_workbook(path, **kwargs)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         if isinstance(exc, PermissionError):
-            raise WorkbookWriteError(f"cannot open {shown(path)}: permission denied") from None
+            raise _denied(path) from None
         raise _unreadable(path, exc) from None
 
 
@@ -149,7 +185,7 @@ class XlsxBackend:
         try:
             wb = CalamineWorkbook.from_path(str(target))
         except PermissionError:
-            raise WorkbookWriteError(f"cannot open {shown(self.path)}: permission denied") from None
+            raise _denied(self.path) from None
         except Exception as exc:  # calamine's zip, XML and password errors alike
             raise _unreadable(self.path, exc) from None
         out: dict[Tab, RawTab] = {}
@@ -193,9 +229,7 @@ class XlsxBackend:
         target = files.real_path(self.path)
         files.check_not_open(target, self.force)
         if not os.access(target.parent, os.W_OK) or not os.access(target, os.W_OK):
-            raise WorkbookWriteError(
-                f"cannot write {str(self.path)!r}: the file or its folder is read-only; nothing was changed"
-            )
+            raise _read_only(self.path)
         with ooxml.no_gc():
             return self._write(plan, report, target)
 
@@ -204,7 +238,7 @@ class XlsxBackend:
         try:
             source = open(target, "rb")  # noqa: SIM115 - held open across the atomic write
         except OSError as exc:
-            raise WorkbookWriteError(f"cannot open {shown(self.path)}: {exc.strerror}") from None
+            raise _cannot_open(self.path, exc) from None
         with source:
             st = os.fstat(source.fileno())
             before = files.Identity(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
@@ -224,7 +258,10 @@ class XlsxBackend:
                     )
                 except KeyError as exc:
                     raise WorkbookWriteError(
-                        f"{shown(self.path)} has no tab {exc.args[0]!r} any more; nothing was written"
+                        Phrase(
+                            N_("{path} has no tab {tab} any more; nothing was written"),
+                            {"path": shown(self.path), "tab": repr(exc.args[0])},
+                        )
                     ) from None
                 except (zipfile.BadZipFile, ValueError, SyntaxError) as exc:
                     raise _unreadable(self.path, exc) from None
@@ -240,16 +277,14 @@ class XlsxBackend:
         target = files.real_path(self.path)
         files.check_not_open(target, self.force)
         if not os.access(target.parent, os.W_OK) or not os.access(target, os.W_OK):
-            raise WorkbookWriteError(
-                f"cannot write {str(self.path)!r}: the file or its folder is read-only; nothing was changed"
-            )
+            raise _read_only(self.path)
         report = WriteReport(requests=1)
         report.written = sum(v is not None for r in rows for v in r)
         lines = {n: [None if v is None else v for v in r] for n, r in enumerate(rows, start=1) if r}
         try:
             source = open(target, "rb")  # noqa: SIM115 - held open across the atomic write
         except OSError as exc:
-            raise WorkbookWriteError(f"cannot open {shown(self.path)}: {exc.strerror}") from None
+            raise _cannot_open(self.path, exc) from None
         with source, ooxml.no_gc():
             st = os.fstat(source.fileno())
             before = files.Identity(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)

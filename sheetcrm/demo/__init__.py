@@ -2051,13 +2051,16 @@ def make_demo(
 
     Refuses to replace an existing file unless ``force``. Returns a :class:`DemoResult`.
     """
-    from sheetcrm.exceptions import WorkbookExistsError
+    from sheetcrm.exceptions import Phrase, WorkbookExistsError
+    from sheetcrm.i18n import N_
     from sheetcrm.workbook import open_workbook
 
     lang = Lang(lang)
     target = Path(path)
     if target.exists() and not force:
-        raise WorkbookExistsError(f"{str(target)!r} already exists; pass --force to replace it")
+        raise WorkbookExistsError(
+            Phrase(N_("{path} already exists; pass --force to replace it"), {"path": repr(str(target))})
+        )
     as_of = as_of or dt.date.today()
     tables = demo_tables(seed=seed, as_of=as_of, lang=lang, size=size)
     write_demo_workbook(target, tables, lang)

@@ -18,7 +18,8 @@ import pandas as pd
 from sheetcrm.backends.base import RawTab
 from sheetcrm.cells.a1 import column_letters
 from sheetcrm.cells.parse import ParseOptions, blank_mask, is_blank, parse_column
-from sheetcrm.exceptions import SchemaError
+from sheetcrm.exceptions import Joined, Phrase, SchemaError
+from sheetcrm.i18n import N_
 from sheetcrm.schema import (
     TABS,
     HeaderMap,
@@ -269,15 +270,20 @@ def bind_tabs(
     settings, settings_issues = Settings.from_table(settings_table.typed)
     opts = ParseOptions.from_settings(settings)
     tables = {Tab.SETTINGS: settings_table}
-    errors: list[str] = []
+    errors: list[SchemaError] = []
     for tab in tabs:
         if tab is not Tab.SETTINGS:
             try:
                 tables[tab] = bind(raw_tabs.get(tab), tab, opts)
             except SchemaError as exc:  # every tab's layout problems at once, not one per run
-                errors.append(str(exc))
+                errors.append(exc)
     if errors:
-        raise SchemaError(" | ".join(errors) + " ('sheetcrm inspect' shows how each header was read)")
+        raise SchemaError(
+            Phrase(
+                N_("{problems} ('sheetcrm inspect' shows how each header was read)"),
+                {"problems": Joined(N_(" | "), tuple(errors))},
+            )
+        )
     return tables, settings, settings_issues
 
 
@@ -293,8 +299,13 @@ def bind_all(raw_tabs: dict[Tab, RawTab]) -> tuple[dict[Tab, Table], Settings, p
     if missing:
         names = ", ".join(f"{t.value} ({t.zh})" for t in missing)
         raise SchemaError(
-            f"the workbook has no {names} tab; add it, or start from 'sheetcrm init' which "
-            "creates every tab with its headers"
+            Phrase(
+                N_(
+                    "the workbook has no {names} tab; add it, or start from 'sheetcrm init' which "
+                    "creates every tab with its headers"
+                ),
+                {"names": names},
+            )
         )
     tables, settings, settings_issues = bind_tabs(raw_tabs, tuple(TABS))
     settings_table = tables[Tab.SETTINGS]

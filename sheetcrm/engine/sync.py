@@ -22,8 +22,8 @@ from sheetcrm.backends.base import WriteReport
 from sheetcrm.engine.compute import RECORD_TABS, as_of_date, compute
 from sheetcrm.engine.link import NOTE
 from sheetcrm.engine.plan import plan, stage_counts
-from sheetcrm.exceptions import ProblemsFoundError, shown
-from sheetcrm.i18n import tr
+from sheetcrm.exceptions import Phrase, ProblemsFoundError, shown
+from sheetcrm.i18n import N_, tr
 from sheetcrm.schema import (
     NESL,
     Severity,
@@ -141,8 +141,13 @@ def sync(
     if fail_on_problems and blocking and not dry_run:
         errors = int((problems["severity"] == Severity.ERROR).sum())
         raise ProblemsFoundError(
-            f"{blocking} validation problem(s) ({errors} error(s)) and --fail-on-problems: nothing was "
-            f"written; run 'sheetcrm validate' for the list, fix the cells and run again"
+            Phrase(
+                N_(
+                    "{blocking} validation problem(s) ({errors} error(s)) and --fail-on-problems: nothing was "
+                    "written; run 'sheetcrm validate' for the list, fix the cells and run again"
+                ),
+                {"blocking": blocking, "errors": errors},
+            )
         )
     t0 = time.perf_counter()
     computed = compute(workbook.tables, workbook.settings, as_of_ts, problems, progress=say)

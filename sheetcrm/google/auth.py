@@ -50,8 +50,10 @@ import google.auth
 import google.auth.credentials
 from google.auth import exceptions as gauth_exceptions
 
-from sheetcrm.exceptions import AuthError, shown
+from sheetcrm.exceptions import AuthError, Phrase, shown
 from sheetcrm.google.redact import _SECRET_FIELDS, REDACTED, redact, remember_secrets
+from sheetcrm.google.token import FIX_CREDENTIALS
+from sheetcrm.i18n import N_
 
 __all__ = [
     "DRIVE_FILE_SCOPE",
@@ -75,6 +77,10 @@ ENV_CREDENTIALS = "SHEETCRM_CREDENTIALS"
 ENV_GOOGLE_APPLICATION_CREDENTIALS = "GOOGLE_APPLICATION_CREDENTIALS"
 
 FIX = f"set {ENV_CREDENTIALS_JSON} to the key's JSON, or pass --credentials FILE; see README"
+#: :data:`FIX` as a catalog phrase, the last part of every message here.
+_FIX = Phrase(FIX_CREDENTIALS, {"variable": ENV_CREDENTIALS_JSON, "option": "--credentials FILE", "readme": "README"})
+#: "{origin} {problem}; {fix}": the source, what is wrong with it, the fix.
+_BROKEN = N_("{origin} {problem}; {fix}")
 
 _MAX_CREDENTIALS_BYTES = 1_000_000
 _SUPPORTED_TYPES = "service_account, authorized_user, external_account"
@@ -137,17 +143,17 @@ def load_credentials(
     )
     if source is not None:
         path = Path(os.fspath(source)).expanduser()
-        origin = f"credentials file {shown(path)}"
+        origin = Phrase(N_("credentials file {path}"), {"path": shown(path)})
         return _from_info(_read_json_file(path, origin), origin, options)
     inline = env.get(ENV_CREDENTIALS_JSON)
     if inline is not None and inline.strip():
-        origin = f"environment variable {ENV_CREDENTIALS_JSON}"
+        origin = Phrase(N_("environment variable {variable}"), {"variable": ENV_CREDENTIALS_JSON})
         return _from_info(_parse_inline_json(inline, origin), origin, options)
     for var in (ENV_CREDENTIALS, ENV_GOOGLE_APPLICATION_CREDENTIALS):
         value = env.get(var)
         if value and value.strip():
             path = Path(value.strip()).expanduser()
-            origin = f"credentials file {shown(path)} (from {var})"
+            origin = Phrase(N_("credentials file {path} (from {variable})"), {"path": shown(path), "variable": var})
             return _from_info(_read_json_file(path, origin), origin, options)
     return _application_default(wanted)
 
@@ -161,34 +167,39 @@ class _Options:
         self.token_path = token_path
 
 
-def _read_json_file(path: Path, origin: str) -> Any:
-    problem: str | None = None
+def _read_json_file(path: Path, origin: Phrase) -> Any:
+    problem: Phrase | None = None
     data = b""
     try:
         if not path.exists():
-            problem = "does not exist"
+            problem = Phrase(N_("does not exist"))
         elif path.is_dir():
-            problem = "is a directory, not a JSON key file"
+            problem = Phrase(N_("is a directory, not a JSON key file"))
         elif path.stat().st_size > _MAX_CREDENTIALS_BYTES:
-            problem = "is too large to be a credentials JSON file"
+            problem = Phrase(N_("is too large to be a credentials JSON file"))
         else:
             data = path.read_bytes()
     except OSError as exc:  # permission denied and the like; strerror holds no contents
-        problem = f"cannot be read ({exc.strerror or type(exc).__name__})"
+        problem = Phrase(N_("cannot be read ({reason})"), {"reason": exc.strerror or type(exc).__name__})
     if problem is not None:
-        raise AuthError(f"{origin} {problem}; {FIX}")
+        raise AuthError(Phrase(_BROKEN, {"origin": origin, "problem": problem, "fix": _FIX}))
     return _parse_json(data, origin)
 
 
-def _parse_inline_json(text: str, origin: str) -> Any:
+def _parse_inline_json(text: str, origin: Phrase) -> Any:
     stripped = text.strip()
     if not stripped.startswith(("{", "[")):
         decoded = _maybe_base64(stripped)
         if decoded is not None:
-            return _parse_json(decoded, f"{origin} (base64)")
+            return _parse_json(decoded, Phrase(N_("{origin} (base64)"), {"origin": origin}))
         raise AuthError(
-            f"{origin} does not hold JSON: it must contain the key file's contents "
-            f"(not its path: for a path use {ENV_CREDENTIALS}); {FIX}"
+            Phrase(
+                N_(
+                    "{origin} does not hold JSON: it must contain the key file's contents "
+                    "(not its path: for a path use {variable}); {fix}"
+                ),
+                {"origin": origin, "variable": ENV_CREDENTIALS, "fix": _FIX},
+            )
         )
     return _parse_json(stripped.encode("utf-8"), origin)
 
@@ -201,25 +212,33 @@ def _maybe_base64(text: str) -> bytes | None:
     return decoded if decoded.lstrip().startswith(b"{") else None
 
 
-def _parse_json(data: bytes, origin: str) -> Any:
+def _parse_json(data: bytes, origin: Phrase) -> Any:
     # The error is raised after the except block so it has no __context__ either: a
     # JSONDecodeError keeps the whole document (the private key) in its ``doc`` attribute.
-    problem: str | None = None
+    problem: Phrase | None = None
     info: Any = None
     try:
         info = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        problem = "is not UTF-8 text"
+        problem = Phrase(N_("is not UTF-8 text"))
     except json.JSONDecodeError as exc:
-        problem = f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        problem = Phrase(
+            N_("is not valid JSON (line {line}, column {column}: {detail})"),
+            {"line": exc.lineno, "column": exc.colno, "detail": exc.msg},
+        )
     except (ValueError, RecursionError):
-        problem = "is not valid JSON"
+        problem = Phrase(N_("is not valid JSON"))
     if problem is not None:
-        raise AuthError(f"{origin} {problem}; {FIX}")
+        raise AuthError(Phrase(_BROKEN, {"origin": origin, "problem": problem, "fix": _FIX}))
     if not isinstance(info, dict):
         raise AuthError(
-            f"{origin} holds JSON {type(info).__name__}, not an object; expected a "
-            f"service-account key or OAuth client JSON; {FIX}"
+            Phrase(
+                N_(
+                    "{origin} holds JSON {kind}, not an object; expected a "
+                    "service-account key or OAuth client JSON; {fix}"
+                ),
+                {"origin": origin, "kind": type(info).__name__, "fix": _FIX},
+            )
         )
     return info
 
@@ -248,72 +267,117 @@ def remember_credentials(credentials: Any) -> None:
     )
 
 
-def _from_info(info: dict[str, Any], origin: str, options: _Options) -> google.auth.credentials.Credentials:
+def _from_info(info: dict[str, Any], origin: Phrase, options: _Options) -> google.auth.credentials.Credentials:
     # Before anything can fail: a loader's error may quote any of them.
     remember_secrets(_secret_values(info))
     if "installed" in info or "web" in info:
         return _oauth_user_credentials(info, origin, options)
     kind = info.get("type")
     if kind == "service_account":
-        return _guarded(_service_account, info, options.scopes, what=f"the service-account key in {origin}")
+        return _guarded(
+            _service_account,
+            info,
+            options.scopes,
+            what=Phrase(N_("the service-account key in {origin}"), {"origin": origin}),
+        )
     if kind == "authorized_user":
         # Keeps the scopes it was granted: asking a refresh token for others fails.
-        return _guarded(_authorized_user, info, None, what=f"the authorized-user credentials in {origin}")
+        return _guarded(
+            _authorized_user,
+            info,
+            None,
+            what=Phrase(N_("the authorized-user credentials in {origin}"), {"origin": origin}),
+        )
     if kind == "external_account":
         return _guarded(
             _external_account,
             info,
             options.scopes,
-            what=f"the external_account (workload identity federation) configuration in {origin}",
+            what=Phrase(
+                N_("the external_account (workload identity federation) configuration in {origin}"), {"origin": origin}
+            ),
         )
     if kind == "external_account_authorized_user":
         return _guarded(
             _external_account_authorized_user,
             info,
             options.scopes,
-            what=f"the external_account_authorized_user credentials in {origin}",
+            what=Phrase(N_("the external_account_authorized_user credentials in {origin}"), {"origin": origin}),
         )
     if kind == "impersonated_service_account":
         return _guarded(
-            _impersonated, info, options.scopes, what=f"the impersonated_service_account credentials in {origin}"
+            _impersonated,
+            info,
+            options.scopes,
+            what=Phrase(N_("the impersonated_service_account credentials in {origin}"), {"origin": origin}),
         )
+    said: Phrase | str
     if kind is None:
-        shown = "missing"
+        said = Phrase(N_("missing"))
     elif isinstance(kind, str) and len(kind) <= 60 and kind.isprintable():
-        shown = repr(kind)
+        said = repr(kind)
     else:
-        shown = "not a known type"
+        said = Phrase(N_("not a known type"))
     raise AuthError(
-        f'{origin} is not a credentials file sheetcrm can use: its "type" is {shown}; '
-        f"expected one of {_SUPPORTED_TYPES} (a service-account key: Google Cloud console → "
-        f"IAM → Service accounts → Keys → Add key → JSON) or an OAuth client "
-        f'("installed"); {FIX}'
+        Phrase(
+            N_(
+                '{origin} is not a credentials file sheetcrm can use: its "type" is {type}; '
+                "expected one of {types} (a service-account key: Google Cloud console → "
+                "IAM → Service accounts → Keys → Add key → JSON) or an OAuth client "
+                '("installed"); {fix}'
+            ),
+            {"origin": origin, "type": said, "types": _SUPPORTED_TYPES, "fix": _FIX},
+        )
     )
 
 
 def _guarded(
-    loader: Any, info: dict[str, Any], wanted: Sequence[str] | None, *, what: str
+    loader: Any, info: dict[str, Any], wanted: Sequence[str] | None, *, what: Phrase
 ) -> google.auth.credentials.Credentials:
     """Run a google-auth loader; turn its failure into an AuthError with no chained
     exception and no secret text."""
-    problem: str | None = None
+    problem: Phrase | str | None = None
     try:
         return loader(info, wanted)
     except (ValueError, TypeError, KeyError, AttributeError, gauth_exceptions.GoogleAuthError) as exc:
         problem = _safe_reason(exc, info)
-    raise AuthError(f"{what} could not be loaded: {problem}; {FIX}")
+    raise AuthError(
+        Phrase(N_("{what} could not be loaded: {problem}; {fix}"), {"what": what, "problem": problem, "fix": _FIX})
+    )
 
 
-def _safe_reason(exc: BaseException, info: Mapping[str, Any] | None = None) -> str:
-    """A one-line reason from a google-auth / parsing exception, with secrets removed."""
+class _KeyProblem(ValueError):
+    """What is wrong with a service-account key, as a catalog phrase (its fields are
+    scrubbed like any reason)."""
+
+    def __init__(self, phrase: Phrase) -> None:
+        super().__init__(phrase.render())
+        self.phrase = phrase
+
+
+def _safe_reason(exc: BaseException, info: Mapping[str, Any] | None = None) -> Phrase | str:
+    """A one-line reason from a google-auth / parsing exception, with secrets removed
+    (a :class:`Phrase` where sheetcrm words it, else the library's own English)."""
+    if isinstance(exc, _KeyProblem):
+        return Phrase(
+            exc.phrase.template,
+            {k: _scrub(v, info) if isinstance(v, str) else v for k, v in exc.phrase.fields.items()},
+        )
     if isinstance(exc, KeyError):
         key = exc.args[0] if exc.args else None
-        reason = f"missing field {key!r}" if isinstance(key, str) else "a field is missing"
-    else:
-        try:
-            reason = str(exc).strip() or type(exc).__name__
-        except Exception:
-            reason = type(exc).__name__
+        if isinstance(key, str):
+            return Phrase(N_("missing field {field}"), {"field": _scrub(repr(key), info)})
+        return Phrase(N_("a field is missing"))
+    try:
+        reason = str(exc).strip() or type(exc).__name__
+    except Exception:
+        reason = type(exc).__name__
+    return _scrub(reason, info)
+
+
+def _scrub(reason: str, info: Mapping[str, Any] | None) -> str:
+    """``reason`` on one line, at most 300 characters, without the secret values of
+    ``info`` (wherever they were quoted) or anything shaped like a secret."""
     if info is not None:  # the exact secret values, wherever they were quoted
         for field in _SECRET_FIELDS:
             value = info.get(field)
@@ -333,13 +397,17 @@ def _service_account(info: dict[str, Any], wanted: Sequence[str] | None) -> Any:
 
     missing = [f for f in ("client_email", "private_key", "token_uri") if not info.get(f)]
     if missing:
-        raise ValueError(f"missing field(s) {', '.join(missing)}")
+        raise _KeyProblem(Phrase(N_("missing field(s) {fields}"), {"fields": ", ".join(missing)}))
     key = info["private_key"]
     if not isinstance(key, str) or "-----BEGIN" not in key or "PRIVATE KEY-----" not in key:
-        raise ValueError(
-            "its private_key is not a PEM private key (it must run from the "
-            "BEGIN PRIVATE KEY line to the END PRIVATE KEY line): put in the "
-            "whole downloaded key file"
+        raise _KeyProblem(
+            Phrase(
+                N_(
+                    "its private_key is not a PEM private key (it must run from the "
+                    "BEGIN PRIVATE KEY line to the END PRIVATE KEY line): put in the "
+                    "whole downloaded key file"
+                )
+            )
         )
     if "\\n" in key and "\n" not in key.strip():
         # pasted through a shell or CI form that kept the JSON escapes: mend, don't fail
@@ -351,9 +419,14 @@ def _service_account(info: dict[str, Any], wanted: Sequence[str] | None) -> Any:
             raise
         reason = str(exc)
     # Outside the except block: nothing chained. _guarded scrubs the reason.
-    raise ValueError(
-        f"its private_key cannot be read ({reason}); copy the whole key file "
-        f"again, with its BEGIN/END lines and \\n escapes intact"
+    raise _KeyProblem(
+        Phrase(
+            N_(
+                "its private_key cannot be read ({reason}); copy the whole key file "
+                "again, with its BEGIN/END lines and {escapes} escapes intact"
+            ),
+            {"reason": reason, "escapes": "\\n"},
+        )
     )
 
 
@@ -395,14 +468,19 @@ def _impersonated(info: dict[str, Any], wanted: Sequence[str] | None) -> Any:
 
 
 def _application_default(wanted: list[str]) -> google.auth.credentials.Credentials:
-    problem: str | None = None
+    problem: Phrase | str | None = None
     try:
         credentials, _project = google.auth.default(scopes=wanted)
         remember_credentials(credentials)
         return credentials
     except (gauth_exceptions.GoogleAuthError, ValueError, OSError) as exc:
         problem = _safe_reason(exc)
-    raise AuthError(f"no Google credentials found (Application Default Credentials: {problem}); {FIX}")
+    raise AuthError(
+        Phrase(
+            N_("no Google credentials found (Application Default Credentials: {problem}); {fix}"),
+            {"problem": problem, "fix": _FIX},
+        )
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -411,13 +489,18 @@ def _application_default(wanted: list[str]) -> google.auth.credentials.Credentia
 
 
 def _oauth_user_credentials(
-    client_config: dict[str, Any], origin: str, options: _Options
+    client_config: dict[str, Any], origin: Phrase, options: _Options
 ) -> google.auth.credentials.Credentials:
     section = client_config.get("installed") or client_config.get("web")
     if not isinstance(section, Mapping) or not section.get("client_id"):
         raise AuthError(
-            f"{origin} is an OAuth client file without a client_id; download it "
-            f"again from Google Cloud console → APIs & Services → Credentials; {FIX}"
+            Phrase(
+                N_(
+                    "{origin} is an OAuth client file without a client_id; download it "
+                    "again from Google Cloud console → APIs & Services → Credentials; {fix}"
+                ),
+                {"origin": origin, "fix": _FIX},
+            )
         )
     client_id = str(section["client_id"])
     creds = _load_cached_token(options.token_path, client_id, options.scopes)
@@ -431,17 +514,27 @@ def _oauth_user_credentials(
                 return creds
     if not options.interactive:
         raise AuthError(
-            f"{origin} is an OAuth client: a person must sign in once in the browser "
-            f"(run 'sheetcrm login --credentials FILE' once at a desk); the token is then kept in "
-            f"{str(options.token_path)!r}. For unattended use, {FIX}"
+            Phrase(
+                N_(
+                    "{origin} is an OAuth client: a person must sign in once in the browser "
+                    "(run 'sheetcrm login --credentials FILE' once at a desk); the token is then kept in "
+                    "{path}. For unattended use, {fix}"
+                ),
+                {"origin": origin, "path": repr(str(options.token_path)), "fix": _FIX},
+            )
         )
-    problem: str | None = None
+    problem: Phrase | str | None = None
     try:
         creds = _run_installed_app_flow(client_config, options.scopes)
     except Exception as exc:  # oauthlib's own errors too (access denied, mismatched state)
         problem = _safe_reason(exc, section)
     if problem is not None:
-        raise AuthError(f"the browser sign-in with {origin} failed: {problem}; {FIX}")
+        raise AuthError(
+            Phrase(
+                N_("the browser sign-in with {origin} failed: {problem}; {fix}"),
+                {"origin": origin, "problem": problem, "fix": _FIX},
+            )
+        )
     remember_credentials(creds)
     _save_token(creds, options.token_path)
     return creds

@@ -56,8 +56,8 @@ from gspread.exceptions import APIError
 from gspread.http_client import FileType, HTTPClient, ParamsType
 from requests import Response, Session
 
-from sheetcrm.exceptions import AnswerLostError, QuotaError, SheetCRMError
-from sheetcrm.google.redact import redact, remember_secrets
+from sheetcrm.exceptions import AnswerLostError, Phrase, QuotaError, SheetCRMError
+from sheetcrm.google.redact import remember_secrets
 from sheetcrm.google.token import (
     PROXY_AUTH_STATUS,
     TokenAnswer,
@@ -66,6 +66,7 @@ from sheetcrm.google.token import (
     proxy_refused,
     refresh_failure,
 )
+from sheetcrm.i18n import N_
 
 __all__ = [
     "DEFAULT_OPTIONS",
@@ -150,12 +151,21 @@ def is_idempotent(method: str, url: str, body: Mapping[str, Any] | None = None) 
 
 
 _STATUS_TEXT = {
-    429: "429 (rate limit)",
-    500: "500 (internal error on Google's side)",
-    502: "502 (bad gateway on Google's side)",
-    503: "503 (service unavailable on Google's side)",
-    504: "504 (gateway timeout on Google's side)",
+    429: N_("429 (rate limit)"),
+    500: N_("500 (internal error on Google's side)"),
+    502: N_("502 (bad gateway on Google's side)"),
+    503: N_("503 (service unavailable on Google's side)"),
+    504: N_("504 (gateway timeout on Google's side)"),
 }
+# What the API kept doing: "the {api} kept {failure}" (and what the log says).
+_NO_CONNECTION = N_("timing out (no connection within {wait})")
+_NO_ANSWER = N_("timing out (no answer within {wait})")
+_TIMING_OUT = (_NO_CONNECTION, _NO_ANSWER)
+# A connection never made: the request cannot have arrived.
+_NO_HOST = N_("failing to resolve its host name (no network?)")
+_REFUSED = N_("refusing the connection")
+_ANSWERING = N_("answering {status}")
+_RATE_LIMITED_403 = N_("answering 403 (rate limit exceeded)")
 
 
 class RetriesExhaustedError(QuotaError):
@@ -167,7 +177,7 @@ class RetriesExhaustedError(QuotaError):
     """
 
     def __init__(
-        self, message: str, *, method: str, path: str, status: int | None, attempts: int, elapsed: float
+        self, message: str | Phrase, *, method: str, path: str, status: int | None, attempts: int, elapsed: float
     ) -> None:
         super().__init__(message)
         self.method = method
@@ -289,7 +299,7 @@ class RetryingHTTPClient(HTTPClient):
         safe = is_idempotent(method, endpoint, json)
         start = self._clock()
         status: int | None = None
-        failure = ""
+        failure = Phrase("")
         attempt = 0
         while True:
             attempt += 1
@@ -313,9 +323,9 @@ class RetryingHTTPClient(HTTPClient):
                     timeout=timeout,
                 )
             except requests.exceptions.ConnectTimeout:
-                status, failure = None, f"timing out (no connection within {_describe(timeout)})"
+                status, failure = None, Phrase(_NO_CONNECTION, {"wait": _describe(timeout)})
             except requests.Timeout:
-                status, failure = None, f"timing out (no answer within {_describe(timeout)})"
+                status, failure = None, Phrase(_NO_ANSWER, {"wait": _describe(timeout)})
                 if not safe:
                     error = self._answer_lost(method, endpoint, failure)
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
@@ -331,12 +341,15 @@ class RetryingHTTPClient(HTTPClient):
                 if not getattr(exc, "retryable", False) or (answer is not None and answer.status == PROXY_AUTH_STATUS):
                     error = refresh_failure(exc, answer)
                 # The token endpoint itself failed (5xx): Google's side, worth retrying.
-                status, failure = None, "failing to issue an access token (its token endpoint answered an error)"
+                status, failure = (
+                    None,
+                    Phrase(N_("failing to issue an access token (its token endpoint answered an error)")),
+                )
             except gauth_exceptions.TransportError as exc:
                 proxy_host = proxy_login_wanted(exc)
                 if proxy_host is not None:
                     error = proxy_refused(proxy_host)
-                status, failure = None, "failing to reach Google to refresh the access token"
+                status, failure = None, Phrase(N_("failing to reach Google to refresh the access token"))
             except (TypeError, KeyError, ValueError) as exc:
                 # google-auth reading a token answer that was not Google's JSON (a captive
                 # portal's page with 200 ends in "string indices must be integers").
@@ -350,9 +363,10 @@ class RetryingHTTPClient(HTTPClient):
                     return response
                 status = response.status_code
                 if status == 403 and _is_rate_limit(response):  # the Drive API's 429
-                    failure = "answering 403 (rate limit exceeded)"
+                    failure = Phrase(_RATE_LIMITED_403)
                 elif status in RETRY_STATUSES:
-                    failure = f"answering {_STATUS_TEXT.get(status, str(status))}"
+                    said = _STATUS_TEXT.get(status)
+                    failure = Phrase(_ANSWERING, {"status": Phrase(said) if said else str(status)})
                 else:
                     raise APIError(response)
                 retry_after = _parse_retry_after(response.headers.get("Retry-After"))
@@ -364,10 +378,24 @@ class RetryingHTTPClient(HTTPClient):
             elapsed = self._clock() - start
             remaining = self.budget_seconds - elapsed
             if attempt >= self.max_attempts:
-                self._give_up(method, endpoint, status, failure, attempt, elapsed, "after {n} attempts")
+                self._give_up(
+                    method,
+                    endpoint,
+                    status,
+                    failure,
+                    attempt,
+                    elapsed,
+                    Phrase(N_("after {n} attempts"), {"n": attempt}),
+                )
             if remaining <= 0:
                 self._give_up(
-                    method, endpoint, status, failure, attempt, elapsed, "within the {budget:g} s retry budget"
+                    method,
+                    endpoint,
+                    status,
+                    failure,
+                    attempt,
+                    elapsed,
+                    Phrase(N_("within the {budget} s retry budget"), {"budget": f"{self.budget_seconds:g}"}),
                 )
             if retry_after is not None:
                 if retry_after > remaining:
@@ -378,8 +406,10 @@ class RetryingHTTPClient(HTTPClient):
                         failure,
                         attempt,
                         elapsed,
-                        f"and asked to wait {retry_after:g} s, more than the "
-                        f"{max(remaining, 0):.0f} s left of the retry budget",
+                        Phrase(
+                            N_("and asked to wait {wait} s, more than the {left} s left of the retry budget"),
+                            {"wait": f"{retry_after:g}", "left": f"{max(remaining, 0):.0f}"},
+                        ),
                     )
                 delay = retry_after
             else:
@@ -390,7 +420,7 @@ class RetryingHTTPClient(HTTPClient):
                 "%s %s: %s; retry %d of %d in %.1f s",
                 method.upper(),
                 _path(endpoint),
-                failure,
+                failure.render(),
                 attempt,
                 self.max_attempts - 1,
                 delay,
@@ -411,13 +441,16 @@ class RetryingHTTPClient(HTTPClient):
             remember_secrets([token])
 
     @staticmethod
-    def _answer_lost(method: str, endpoint: str, failure: str) -> AnswerLostError:
+    def _answer_lost(method: str, endpoint: str, failure: Phrase) -> AnswerLostError:
         """Not retried: the request may have been applied, and applying it twice would
         make a second spreadsheet, tab, share or row."""
         return AnswerLostError(
-            redact(
-                f"{method.upper()} {_path(endpoint)}: the {_api_name(endpoint)} was sent the request but "
-                f"the answer was lost ({failure}); Google may have applied it, so it is not sent again"
+            Phrase(
+                N_(
+                    "{method} {path}: the {api} was sent the request but the answer was lost ({failure}); "
+                    "Google may have applied it, so it is not sent again"
+                ),
+                {"method": method.upper(), "path": _path(endpoint), "api": _api_name(endpoint), "failure": failure},
             ),
             method=method.upper(),
             path=_path(endpoint),
@@ -449,24 +482,42 @@ class RetryingHTTPClient(HTTPClient):
         return endpoint
 
     def _give_up(
-        self, method: str, endpoint: str, status: int | None, failure: str, attempts: int, elapsed: float, why: str
+        self,
+        method: str,
+        endpoint: str,
+        status: int | None,
+        failure: Phrase,
+        attempts: int,
+        elapsed: float,
+        why: Phrase,
     ) -> NoReturn:
-        why = why.format(n=attempts, budget=self.budget_seconds)
-        api = _api_name(endpoint)
-        if status == 429 or "rate limit" in failure:
-            advice = "wait a minute and run again, or lower the request rate"
+        if status == 429 or "rate limit" in failure.render():
+            advice = Phrase(N_("wait a minute and run again, or lower the request rate"))
         elif status is not None:
-            advice = (
-                "the problem is on Google's side: wait a few minutes and run again "
-                "(https://www.google.com/appsstatus shows outages)"
+            advice = Phrase(
+                N_("the problem is on Google's side: wait a few minutes and run again ({url} shows outages)"),
+                {"url": "https://www.google.com/appsstatus"},
             )
-        elif failure.startswith("timing out"):
-            advice = "check the network connection and run again; for a very large sheet raise the read timeout"
+        elif failure.template in _TIMING_OUT:
+            advice = Phrase(
+                N_("check the network connection and run again; for a very large sheet raise the read timeout")
+            )
         else:
-            advice = "check the network connection (and any proxy) and run again"
-        message = f"{method.upper()} {_path(endpoint)}: the {api} kept {failure} {why} ({elapsed:.0f} s); {advice}"
+            advice = Phrase(N_("check the network connection (and any proxy) and run again"))
+        message = Phrase(
+            N_("{method} {path}: the {api} kept {failure} {why} ({elapsed} s); {advice}"),
+            {
+                "method": method.upper(),
+                "path": _path(endpoint),
+                "api": _api_name(endpoint),
+                "failure": failure,
+                "why": why,
+                "elapsed": f"{elapsed:.0f}",
+                "advice": advice,
+            },
+        )
         raise RetriesExhaustedError(
-            redact(message),
+            message,
             method=method.upper(),
             path=_path(endpoint),
             status=status,
@@ -545,10 +596,12 @@ def _parse_retry_after(value: str | None) -> float | None:
     return max(0.0, seconds)
 
 
-def _describe(timeout: Timeout) -> str:
+def _describe(timeout: Timeout) -> Phrase:
     if isinstance(timeout, tuple):
-        return f"connect {timeout[0]:g} s / read {timeout[1]:g} s"
-    return f"{timeout:g} s" if timeout is not None else "no timeout"
+        return Phrase(
+            N_("connect {connect} s / read {read} s"), {"connect": f"{timeout[0]:g}", "read": f"{timeout[1]:g}"}
+        )
+    return Phrase(N_("{seconds} s"), {"seconds": f"{timeout:g}"}) if timeout is not None else Phrase(N_("no timeout"))
 
 
 def _is_rate_limit(response: Response) -> bool:
@@ -568,18 +621,17 @@ def _is_rate_limit(response: Response) -> bool:
 def _may_have_arrived(exc: requests.RequestException) -> bool:
     """Whether the server may have received (and applied) the request: anything but a
     connection that was never made (refused, unresolvable host)."""
-    described = _describe_connection_error(exc)
-    return not described.startswith(("refusing", "failing to resolve"))
+    return _describe_connection_error(exc).template not in (_REFUSED, _NO_HOST)
 
 
-def _describe_connection_error(exc: requests.RequestException) -> str:
+def _describe_connection_error(exc: requests.RequestException) -> Phrase:
     text = str(exc)
     if "RemoteDisconnected" in text or "Connection aborted" in text:
-        return "dropping the connection without an answer"
+        return Phrase(N_("dropping the connection without an answer"))
     if isinstance(exc, requests.exceptions.ChunkedEncodingError) or "IncompleteRead" in text:
-        return "dropping the connection in the middle of an answer"
+        return Phrase(N_("dropping the connection in the middle of an answer"))
     if "Connection reset" in text:
-        return "resetting the connection"
+        return Phrase(N_("resetting the connection"))
     if any(
         s in text
         for s in (
@@ -590,10 +642,10 @@ def _describe_connection_error(exc: requests.RequestException) -> str:
             "Temporary failure",
         )
     ):
-        return "failing to resolve its host name (no network?)"
+        return Phrase(_NO_HOST)
     if "Connection refused" in text:
-        return "refusing the connection"
-    return "failing to connect"
+        return Phrase(_REFUSED)
+    return Phrase(N_("failing to connect"))
 
 
 def _rewind_files(files: FileType) -> None:

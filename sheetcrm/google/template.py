@@ -11,7 +11,8 @@ from gspread.exceptions import APIError
 from gspread.utils import ValueInputOption, absolute_range_name
 
 from sheetcrm.backends.gsheets import google_message, to_cell_json
-from sheetcrm.exceptions import AnswerLostError, PermissionDeniedError, SheetCRMError, WorkbookWriteError
+from sheetcrm.exceptions import AnswerLostError, PermissionDeniedError, Phrase, SheetCRMError, WorkbookWriteError
+from sheetcrm.i18n import N_
 from sheetcrm.schema import TABS, ColumnType, Tab
 from sheetcrm.settings import settings_rows
 
@@ -150,17 +151,32 @@ def _create_file(http: Any, title: str, marker: str) -> str:
             return str(found["files"][0]["id"])
     if failure is None:
         raise WorkbookWriteError(
-            f"could not create spreadsheet {title!r}: the answers were lost three times and no "
-            "spreadsheet was made; check the network connection and run 'sheetcrm init --google' again"
+            Phrase(
+                N_(
+                    "could not create spreadsheet {title}: the answers were lost three times and no "
+                    "spreadsheet was made; check the network connection and run 'sheetcrm init --google' again"
+                ),
+                {"title": repr(title)},
+            )
         )
     status, message = failure
     if status in (401, 403):
         raise PermissionDeniedError(
-            f"Google refused to create spreadsheet {title!r} ({status}); enable the Google Drive "
-            "API for the credentials' project and use credentials allowed to create files "
-            "(the drive.file scope; for OAuth users run 'sheetcrm login --google-drive')"
+            Phrase(
+                N_(
+                    "Google refused to create spreadsheet {title} ({status}); enable the Google Drive "
+                    "API for the credentials' project and use credentials allowed to create files "
+                    "(the drive.file scope; for OAuth users run 'sheetcrm login --google-drive')"
+                ),
+                {"title": repr(title), "status": status},
+            )
         )
-    raise WorkbookWriteError(f"could not create spreadsheet {title!r}: {status} {message}")
+    raise WorkbookWriteError(
+        Phrase(
+            N_("could not create spreadsheet {title}: {status} {message}"),
+            {"title": repr(title), "status": status, "message": message},
+        )
+    )
 
 
 def create_google_workbook(
@@ -180,7 +196,7 @@ def create_google_workbook(
     marker = secrets.token_hex(8)
     key = _create_file(http, title, marker)
     url = f"https://docs.google.com/spreadsheets/d/{key}/edit"
-    failure: str | None = None
+    failure: Phrase | str | None = None
     try:
         requests = _grid_requests(lang)
         try:
@@ -215,10 +231,15 @@ def create_google_workbook(
     except APIError as exc:
         failure = google_message(exc)
     except SheetCRMError as exc:
-        failure = str(exc)
+        failure = exc.phrase if exc.phrase is not None and not (exc.tab or exc.row or exc.column) else str(exc)
     if failure is not None:
         raise WorkbookWriteError(
-            f"created {url} but could not finish setting it up ({failure}); delete that spreadsheet "
-            "and run 'sheetcrm init --google' again"
+            Phrase(
+                N_(
+                    "created {url} but could not finish setting it up ({failure}); delete that spreadsheet "
+                    "and run 'sheetcrm init --google' again"
+                ),
+                {"url": url, "failure": failure},
+            )
         )
     return f"https://docs.google.com/spreadsheets/d/{key}/edit"

@@ -28,6 +28,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from sheetcrm.i18n import N_
 from sheetcrm.schema import Stage
 
 #: Stages of the funnel, in order (Lost is counted apart: its deals reached no next stage).
@@ -61,6 +62,10 @@ FORECAST_COLUMNS: Final[tuple[str, ...]] = (
 )
 
 
+#: What :meth:`Quarter.parse` says of text that is not a quarter ({text}: the text, quoted).
+NOT_A_QUARTER = N_("{text} is not a quarter; write it like 2026Q4")
+
+
 @dataclass(frozen=True)
 class Quarter:
     """A calendar quarter (``Quarter(2026, 4)`` is October to December 2026)."""
@@ -78,7 +83,7 @@ class Quarter:
         s = str(text).strip().upper()
         m = re.fullmatch(r"(\d{4})\s*-?\s*Q([1-4])", s) or re.fullmatch(r"Q([1-4])\s*-?\s*(\d{4})", s)
         if m is None:
-            raise ValueError(f"{text!r} is not a quarter; write it like 2026Q4")
+            raise ValueError(NOT_A_QUARTER.format(text=repr(text)))
         a, b = m.groups()
         return cls(int(a), int(b)) if len(a) == 4 else cls(int(b), int(a))
 

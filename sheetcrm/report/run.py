@@ -18,9 +18,10 @@ from sheetcrm.backends.base import WriteReport
 from sheetcrm.customers.rfm import customer_index
 from sheetcrm.customers.rhythm import rhythm_table
 from sheetcrm.customers.transactions import transactions
-from sheetcrm.exceptions import ReportError
+from sheetcrm.exceptions import Phrase, ReportError
+from sheetcrm.i18n import N_
 from sheetcrm.pipeline.focus import FOCUS_COLUMNS, customer_focus, deal_focus, focus_list, gone_focus
-from sheetcrm.pipeline.forecast import ForecastBy, Quarter, deals_as_of, forecast_table, quarter_deals
+from sheetcrm.pipeline.forecast import NOT_A_QUARTER, ForecastBy, Quarter, deals_as_of, forecast_table, quarter_deals
 from sheetcrm.report.catalog import lang_of, text
 from sheetcrm.report.monthly import MonthlyReport, build_report, customer_snapshot, last_complete_month
 from sheetcrm.schema import Lang, Tab
@@ -51,7 +52,9 @@ def _day(value: Any) -> pd.Timestamp:
     try:
         return pd.Timestamp(value if value is not None else pd.Timestamp.today()).normalize()
     except (ValueError, TypeError):
-        raise ReportError(f"{value!r} is not a date; write it like 2026-10-31") from None
+        raise ReportError(
+            Phrase(N_("{value} is not a date; write it like 2026-10-31"), {"value": repr(value)})
+        ) from None
 
 
 def monthly_report(
@@ -80,7 +83,7 @@ def monthly_report(
     elif re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(month).strip()):
         period = pd.Period(str(month).strip(), freq="M")
     else:
-        raise ReportError(f"{month!r} is not a month; write it like 2026-10")
+        raise ReportError(Phrase(N_("{value} is not a month; write it like 2026-10"), {"value": repr(month)}))
     use = lang_of(lang) if lang is not None else workbook_language(book)
     say(text("progress_month", use, date=str(period.end_time.date())))
     from sheetcrm.exceptions import shown
@@ -137,8 +140,8 @@ def forecast(
     day = _day(as_of)
     try:
         q = quarter if isinstance(quarter, Quarter) else (Quarter.parse(quarter) if quarter else Quarter.of(day))
-    except ValueError as exc:
-        raise ReportError(str(exc)) from None
+    except ValueError:  # only Quarter.parse raises it
+        raise ReportError(Phrase(NOT_A_QUARTER, {"text": repr(quarter)})) from None
     tables = _typed(book)
     deals = deals_as_of(tables[Tab.OPPORTUNITIES], tables[Tab.ACTIVITIES], day, book.settings)
     listed = quarter_deals(deals, q, day)[["ID", "Owner", "Stage", "date", "amount", "Probability", "weighted", "won"]]
@@ -228,7 +231,9 @@ def run_report(
     try:
         wanted = tuple(Format(f.strip()) for f in formats if f.strip())
     except ValueError:
-        raise ReportError(f"unknown format in {','.join(formats)!r}; use html, md, csv or xlsx") from None
+        raise ReportError(
+            Phrase(N_("unknown format in {formats}; use html, md, csv or xlsx"), {"formats": repr(",".join(formats))})
+        ) from None
     book = _workbook(target, credentials)
     say(text("progress_reading", lang or Lang.EN, location=shown(book.location)))
     report = monthly_report(book, month, lang=lang, include_pii=include_pii, progress=say)

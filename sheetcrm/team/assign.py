@@ -35,7 +35,8 @@ from sheetcrm.backends.base import (
 from sheetcrm.cells.normalize import fold_name
 from sheetcrm.cells.parse import is_blank
 from sheetcrm.engine.bind import Table, bind_tabs
-from sheetcrm.exceptions import AssignmentError
+from sheetcrm.exceptions import AssignmentError, Phrase
+from sheetcrm.i18n import N_
 from sheetcrm.schema import TABS, LabeledEnum, Lang, Stage, Tab, normalize_label
 from sheetcrm.settings import SETTING_DEFS, Settings
 from sheetcrm.team.common import cell_changes, header, new_rows, run_id, write_plan
@@ -295,7 +296,8 @@ def choose_owners(
     no Team member is active."""
     if not team["active"].any():
         raise AssignmentError(
-            "no active Team member to assign to; add reps to the Team tab (Active = TRUE)", tab=Tab.TEAM.value
+            Phrase(N_("no active Team member to assign to; add reps to the Team tab (Active = TRUE)")),
+            tab=Tab.TEAM.value,
         )
     if records.empty:
         return pd.DataFrame(columns=ASSIGNMENT_COLUMNS)
@@ -338,7 +340,10 @@ def plan_assignment(
     lang = str(settings.language)
     table = tables[tab]
     if "Owner" not in table.headers.positions:
-        raise AssignmentError("there is no Owner column; add one (Owner or 負責人) to the header row", tab=table.title)
+        raise AssignmentError(
+            Phrase(N_("there is no Owner column; add one (Owner or {owner}) to the header row"), {"owner": "負責人"}),
+            tab=table.title,
+        )
     chosen = chosen[chosen["owner"].notna()]
     idx = pd.Index(chosen["index"])
     cells = [cell_changes(table, idx, "Owner", pd.Series(chosen["owner"].to_numpy(), index=idx), kind=ChangeKind.OWNER)]
@@ -384,7 +389,7 @@ def cursor_change(settings_table: Table, settings_header: list[Any], cursor: str
     record = pd.DataFrame({"Key": [CURSOR_KEY], "Value": [cursor], "Description": [description]})
     rows, _absent = new_rows(settings_table, settings_header, record)
     if rows is None:
-        raise AssignmentError("the Settings tab has no Key and Value columns", tab=settings_table.title)
+        raise AssignmentError(Phrase(N_("the Settings tab has no Key and Value columns")), tab=settings_table.title)
     return rows
 
 
@@ -498,7 +503,12 @@ def assign(
     tables, settings, _issues = bind_tabs(raw, (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.TEAM, Tab.LOG))
     chosen_strategy = Strategy.parse(strategy or settings.assign_strategy)
     if chosen_strategy is None:
-        raise AssignmentError(f"unknown strategy {strategy!r}; use one of {', '.join(Strategy)}")
+        raise AssignmentError(
+            Phrase(
+                N_("unknown strategy {strategy}; use one of {choices}"),
+                {"strategy": repr(strategy), "choices": ", ".join(Strategy)},
+            )
+        )
     lang = settings.language
     team = team_frame(tables[Tab.TEAM].typed)
     records = records_to_assign(tab, tables)

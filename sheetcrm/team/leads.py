@@ -33,7 +33,8 @@ from sheetcrm.cells.normalize import (
 from sheetcrm.cells.parse import ParseOptions, is_blank, parse_column
 from sheetcrm.engine.bind import Table, bind_tabs
 from sheetcrm.engine.compute import next_ids
-from sheetcrm.exceptions import LeadFileError, shown
+from sheetcrm.exceptions import LeadFileError, Phrase, shown
+from sheetcrm.i18n import N_
 from sheetcrm.schema import COMPANIES, CONTACTS, Column, LabeledEnum, Lang, Tab, normalize_label
 from sheetcrm.settings import Settings
 from sheetcrm.team.common import cell_changes, header, new_rows, run_id, write_plan
@@ -70,7 +71,11 @@ def lead_columns() -> dict[str, Column]:
 # ------------------------------------------------------------------------- reading
 
 
-def decode_lead_bytes(data: bytes, name: str = "the file") -> str:
+#: How a lead file is named in a message when its path is not known.
+THE_FILE = Phrase(N_("the file"))
+
+
+def decode_lead_bytes(data: bytes, name: str | Phrase = THE_FILE) -> str:
     """Text of a CSV file saved by Excel or anything else: UTF-8 (with or without BOM),
     UTF-16 with BOM, or Big5/CP950 (Excel in Taiwan). Each is tried strictly, in that
     order; bytes valid in none of them are a :class:`LeadFileError`."""
@@ -86,8 +91,13 @@ def decode_lead_bytes(data: bytes, name: str = "the file") -> str:
         except UnicodeDecodeError:
             continue
     raise LeadFileError(
-        f"{name} is neither UTF-8 nor Big5 text; open it in Excel and save it as "
-        "'CSV UTF-8 (comma delimited)', then import again"
+        Phrase(
+            N_(
+                "{name} is neither UTF-8 nor Big5 text; open it in Excel and save it as "
+                "'CSV UTF-8 (comma delimited)', then import again"
+            ),
+            {"name": name},
+        )
     )
 
 
@@ -97,7 +107,7 @@ def read_lead_file(path: str | os.PathLike[str]) -> pd.DataFrame:
     cells are None; fully blank rows are dropped."""
     path = Path(path)
     if not path.is_file():
-        raise LeadFileError(f"no lead file at {shown(path)}")
+        raise LeadFileError(Phrase(N_("no lead file at {path}"), {"path": shown(path)}))
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
         text = decode_lead_bytes(path.read_bytes(), shown(path))
@@ -111,20 +121,24 @@ def read_lead_file(path: str | os.PathLike[str]) -> pd.DataFrame:
         try:
             wb = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds for a damaged file
-            raise LeadFileError(f"{shown(path)} cannot be read as .xlsx ({type(exc).__name__})") from None
+            raise LeadFileError(
+                Phrase(N_("{path} cannot be read as .xlsx ({kind})"), {"path": shown(path), "kind": type(exc).__name__})
+            ) from None
         try:
             grid = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
         finally:
             wb.close()
     else:
-        raise LeadFileError(f"{shown(path)} is not a .csv or .xlsx file; save the lead list as CSV or Excel")
+        raise LeadFileError(
+            Phrase(N_("{path} is not a .csv or .xlsx file; save the lead list as CSV or Excel"), {"path": shown(path)})
+        )
     return grid_frame(grid, shown(path))
 
 
-def grid_frame(grid: list[list[Any]], name: str = "the file") -> pd.DataFrame:
+def grid_frame(grid: list[list[Any]], name: str | Phrase = THE_FILE) -> pd.DataFrame:
     """Rows of cells (the first is the header) -> the frame :func:`read_lead_file` returns."""
     if not grid or not any(not is_blank(c) for c in grid[0]):
-        raise LeadFileError(f"{name} has no header row in its first row")
+        raise LeadFileError(Phrase(N_("{name} has no header row in its first row"), {"name": name}))
     head = ["" if c is None else str(c).strip() for c in grid[0]]
     width = len(head)
     rows = [[None if is_blank(c) else c for c in (r + [None] * width)[:width]] for r in grid[1:]]
@@ -146,7 +160,10 @@ def lead_frame(cells: pd.DataFrame, mapping: dict[str, str] | None = None) -> tu
         found = index.get(normalize_label(ours))
         if found is None:
             raise LeadFileError(
-                f"--map {theirs}={ours}: {ours!r} is not a lead column; use one of {', '.join(columns)}"
+                Phrase(
+                    N_("--map {pair}: {column} is not a lead column; use one of {columns}"),
+                    {"pair": f"{theirs}={ours}", "column": repr(ours), "columns": ", ".join(columns)},
+                )
             )
         wanted[normalize_label(theirs)] = found
     out: dict[str, pd.Series] = {}
@@ -161,7 +178,13 @@ def lead_frame(cells: pd.DataFrame, mapping: dict[str, str] | None = None) -> tu
         out[hit] = cells.iloc[:, pos]
     if "Name" not in out:
         raise LeadFileError(
-            'the lead file has no Name column (姓名); name its header Name or 姓名, or map it with --map "HEADER=Name"'
+            Phrase(
+                N_(
+                    "the lead file has no Name column ({name}); name its header Name or {name}, "
+                    'or map it with --map "HEADER=Name"'
+                ),
+                {"name": "姓名"},
+            )
         )
     return pd.DataFrame(out, index=cells.index), unused
 
