@@ -14,7 +14,8 @@
 the computed columns sync adds (the full-size workbook is 13.9M cells with them); the
 scale given then multiplies that fitted size. ``--google`` uploads the workbook into a
 local ``sheetcrm.testing.FakeSheetsServer`` and times a first sync and a no-op sync
-through the real gspread client, printing the requests each made.
+through the real gspread client, printing the requests each made and how its CPU splits
+between the fake (in this process, in its own thread) and sheetcrm with gspread.
 
 With ``--xlsx`` the workbook is saved as a real .xlsx (dates as date cells) in a temporary
 folder, then synced twice through :class:`~sheetcrm.backends.xlsx.XlsxBackend`: a first
@@ -240,7 +241,9 @@ def google_sync(raw: dict[Tab, RawTab], rss: PeakRSS, results: list[tuple[str, f
         url = f"https://docs.google.com/spreadsheets/d/{key}/edit"
         for label in ("first sync", "no-op sync"):
             fake.reset_counters()
+            c0 = time.process_time()
             result = timed(label, rss, lambda: sheetcrm.open(url, client=client).sync(as_of=AS_OF), results)
+            cpu = time.process_time() - c0
             kinds = Counter(str(r.endpoint) for r in fake.requests)
             # The write's payloads: the batchUpdates after the one that locks and re-reads.
             payloads = sum(
@@ -251,6 +254,13 @@ def google_sync(raw: dict[Tab, RawTab], rss: PeakRSS, results: list[tuple[str, f
             print(
                 f"    {len(fake.requests)} requests ({', '.join(f'{n} {k}' for k, n in kinds.items())}); "
                 f"write in {payloads} payload(s); {result.counts.get('cells_written', 0):,} cells written",
+                flush=True,
+            )
+            # The fake runs in this process: its share of the CPU is Google's work, not sheetcrm's.
+            fake_cpu = sorted(r.cpu_seconds or 0.0 for r in fake.requests)
+            print(
+                f"    CPU: fake {sum(fake_cpu):.2f} s (per request: median {fake_cpu[len(fake_cpu) // 2]:.2f} s, "
+                f"largest {fake_cpu[-1]:.2f} s), sheetcrm and gspread {cpu - sum(fake_cpu):.2f} s",
                 flush=True,
             )
 

@@ -129,3 +129,53 @@ def test_row_tags_come_with_grid_data(book: Any) -> None:
     rows = got["sheets"][0]["data"][0]["rowMetadata"]
     assert [[m["metadataId"] for m in r.get("developerMetadata", [])] for r in rows] == [[], [21], []]
     assert rows[1]["developerMetadata"][0]["location"]["dimensionRange"]["startIndex"] == 2
+
+
+def test_a_failed_batch_leaves_cells_and_row_properties_as_they_were(book: Any) -> None:
+    # A batchUpdate works on a copy that shares rows with the spreadsheet until it changes
+    # them (copy on write): every kind of change, then a bad request, must leave nothing.
+    fake, client, key, sheet_id = book
+    first = [_tag(sheet_id, 21, 1), _tag(sheet_id, 22, 2), _tag(sheet_id, 24, 0, "col")]
+    first[2]["createDeveloperMetadata"]["developerMetadata"]["location"]["dimensionRange"]["dimension"] = "COLUMNS"
+    formula = {"userEnteredValue": {"formulaValue": "=B3"}}
+    first.append(
+        {"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 2},
+                         "rows": [{"values": [formula]}], "fields": "userEnteredValue"}}
+    )  # fmt: skip
+    _post(client, SPREADSHEET_BATCH_UPDATE_URL % key, {"requests": first})
+    whole = f"{SPREADSHEETS_API_V4_BASE_URL}/{key}"
+    before = client.http_client.request("get", whole, params={"includeGridData": "true"}).json()
+    rows = {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": 1, "endIndex": 3}
+    tag_21 = {"developerMetadataLookup": {"metadataId": 21}}
+    failing = [
+        {"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": 1, "columnIndex": 0},
+                         "rows": [{"values": [{"userEnteredValue": {"stringValue": "X"}, "note": "n"}]}],
+                         "fields": "userEnteredValue,note"}},
+        {"repeatCell": {"range": {"sheetId": sheet_id, "endRowIndex": 4, "endColumnIndex": 2},
+                        "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
+                        "fields": "userEnteredFormat.textFormat.bold"}},
+        {"setDataValidation": {"range": {"sheetId": sheet_id, "startRowIndex": 1, "endRowIndex": 3},
+                               "rule": {"condition": {"type": "BOOLEAN"}}}},
+        {"findReplace": {"find": "Bob", "replacement": "Zed", "allSheets": True}},
+        {"updateDeveloperMetadata": {"dataFilters": [tag_21], "developerMetadata": {"metadataValue": "v"},
+                                     "fields": "metadataValue"}},
+        {"updateDeveloperMetadata": {"dataFilters": [tag_21], "fields": "location",
+                                     "developerMetadata": {"location": {"dimensionRange": {**rows, "startIndex": 3,
+                                                                                           "endIndex": 4}}}}},
+        {"deleteDeveloperMetadata": {"dataFilter": {"developerMetadataLookup": {"metadataId": 22}}}},
+        _tag(sheet_id, 23, 3),
+        {"updateDimensionProperties": {"range": rows, "properties": {"pixelSize": 40}, "fields": "pixelSize"}},
+        {"sortRange": {"range": {"sheetId": sheet_id, "startRowIndex": 1, "endRowIndex": 4},
+                       "sortSpecs": [{"dimensionIndex": 1, "sortOrder": "DESCENDING"}]}},
+        {"insertDimension": {"range": rows}},
+        {"deleteDimension": {"range": {**rows, "startIndex": 4, "endIndex": 5}}},
+        {"frobnicate": {}},
+    ]  # fmt: skip
+    with pytest.raises(APIError, match='Unknown name "frobnicate"'):
+        _post(client, SPREADSHEET_BATCH_UPDATE_URL % key, {"requests": failing})
+    assert client.http_client.request("get", whole, params={"includeGridData": "true"}).json() == before
+    # The same changes without the bad request do apply (the batch above got that far).
+    _post(client, SPREADSHEET_BATCH_UPDATE_URL % key, {"requests": failing[:-1]})
+    assert client.http_client.request("get", whole, params={"includeGridData": "true"}).json() != before
+    # Bob's row (found as Zed, sorted first) moved down by the insert; the formula's row deleted.
+    assert fake.get_values(key, "Tab") == [["ID", "Name", "#REF!"], [], [], ["A-2", "Zed"], ["X", "Ann"]]

@@ -321,6 +321,8 @@ def test_update_response_and_cells_written(fake: FakeSheetsServer, ws: gspread.W
     assert fake.requests[0].endpoint == "values.update"
     assert fake.requests[0].json["values"] == [["a", "b"], ["c", "d"]]
     assert fake.requests[0].status == 200
+    cpu = fake.requests[0].cpu_seconds
+    assert cpu is not None and cpu >= 0.0  # set with the answer
 
 
 def test_get_trims_and_normalises_ranges(ws: gspread.Worksheet) -> None:
@@ -742,6 +744,7 @@ def test_dropped_connection_raises_connection_error(fake: FakeSheetsServer, ws: 
     with pytest.raises(requests.exceptions.ConnectionError):
         ws.get("A1")
     assert fake.requests[-1].status is None
+    assert fake.requests[-1].cpu_seconds is None  # no answer, no figure
     assert ws.get("A1") == [["Name"]]
 
 

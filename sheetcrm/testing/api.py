@@ -416,7 +416,7 @@ class _Api:
                 else:
                     stored, is_formula, number_format = parse_user_entered(raw, book.locale)
                 if stored is None:
-                    cell = sheet.get(r, c)
+                    cell = sheet.cell_for_write(r, c)
                     if cell is not None:
                         cell.value, cell.formula = None, False
                         sheet.prune(r, c)
@@ -680,7 +680,8 @@ class _Api:
         sheet = box.sheet
         for r in _rows_in(sheet, box.r0, box.r1):
             for c in [c for c in sheet.cells[r] if box.c0 <= c < box.c1]:
-                cell = sheet.cells[r][c]
+                cell = sheet.cell_for_write(r, c)
+                assert cell is not None
                 cell.value, cell.formula = None, False
                 sheet.prune(r, c)
 

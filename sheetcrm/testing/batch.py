@@ -232,11 +232,9 @@ def _apply_cell_data(sheet: Sheet, row: int, col: int, data: Mapping[str, Any], 
         tree = {key: None for key in data}
         if not tree:
             return
-    cell = sheet.get(row, col)
-    if cell is None:
-        if not any(data.get(k) for k in tree if k != "*"):
-            return  # clearing an absent cell: nothing to do
-        cell = sheet.ensure(row, col)
+    if sheet.get(row, col) is None and not any(data.get(k) for k in tree if k != "*"):
+        return  # clearing an absent cell: nothing to do
+    cell = sheet.ensure(row, col)
     for key, sub in tree.items():
         if key in ("*", "userEnteredValue"):
             entered = data.get("userEnteredValue") or {}
@@ -530,12 +528,10 @@ def _req_update_dimension_properties(api: _Api, book: Spreadsheet, payload: dict
     props = payload.get("properties") or {}
     table = sheet.dim_props[dim]
     for index in range(start, end):
-        current = table.get(index, {})
+        current = sheet.props_for_write(dim, index)
         apply_update_mask(current, props, tree)
-        if current:
-            table[index] = current
-        else:
-            table.pop(index, None)
+        if not current:
+            del table[index]
 
 
 def _req_add_dimension_group(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dict[str, Any]:

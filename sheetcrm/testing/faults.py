@@ -26,7 +26,8 @@ class RecordedRequest:
     the decoded JSON body (None without one); ``status`` is the HTTP status sent (None for
     a dropped connection, or while the request is still being handled); ``endpoint`` names
     the API method, e.g. ``values.update`` or ``spreadsheets.batchUpdate``;
-    ``response_bytes`` the size of the answer's body once sent.
+    ``response_bytes`` the size of the answer's body once sent; ``cpu_seconds`` the CPU
+    time the fake spent on it (decoding, handling, encoding the answer; its thread only).
     """
 
     number: int
@@ -39,6 +40,9 @@ class RecordedRequest:
     status: int | None = None
     #: The bytes of the answer's body, once sent (None before, and for a dropped connection).
     response_bytes: int | None = None
+    #: CPU seconds of the fake's thread on this request, set with ``response_bytes``: the
+    #: fake runs in the client's process, so benchmarks subtract it to see the client's.
+    cpu_seconds: float | None = None
 
     @property
     def batch_kinds(self) -> list[str]:

@@ -55,7 +55,7 @@ def find_replace(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dict[
     rows: set[tuple[int, int]] = set()
     sheets: set[int] = set()
     for box in boxes:
-        for r, _c, cell in list(_cells_in(box)):
+        for r, c, cell in list(_cells_in(box)):
             if not isinstance(cell.value, str):
                 continue
             if cell.formula and not payload.get("includeFormulas"):
@@ -63,7 +63,9 @@ def find_replace(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dict[
             new, n = regex.subn(lambda _m: replacement, cell.value)
             if not n:
                 continue
-            cell.value = new
+            owned = box.sheet.cell_for_write(r, c)
+            assert owned is not None
+            owned.value = new
             counts["formulasChanged" if cell.formula else "valuesChanged"] += 1
             counts["occurrencesChanged"] += n
             rows.add((box.sheet.sheet_id, r))

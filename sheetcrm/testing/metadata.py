@@ -167,7 +167,7 @@ def create(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dict[str, A
         entry["metadataValue"] = str(meta["metadataValue"])
     if end - start > 1:
         entry["_span"] = end - start
-    sheet.dim_props[dim].setdefault(start, {}).setdefault(_KEY, []).append(entry)
+    sheet.props_for_write(dim, start).setdefault(_KEY, []).append(entry)
     tally.ids.add(mid)
     tally.chars[sheet.sheet_id] = tally.chars.get(sheet.sheet_id, 0) + _chars(entry)
     if tally.chars[sheet.sheet_id] > MAX_CHARS:
@@ -272,7 +272,7 @@ def delete(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dict[str, A
             # at once, and a stale id would cost a full recount per guard (quadratic).
             tally.ids.discard(int(entry["metadataId"]))
             tally.chars[sheet.sheet_id] = tally.chars.get(sheet.sheet_id, 0) - _chars(entry)
-        props = sheet.dim_props[dim][index]
+        props = sheet.props_for_write(dim, index)
         props[_KEY] = [e for e in props[_KEY] if e is not entry]
         if not props[_KEY]:
             del props[_KEY]
@@ -293,7 +293,12 @@ def update(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dict[str, A
         raise _RequestError("At least one field must be specified in 'fields'.")
     new = payload.get("developerMetadata") or {}
     updated = []
-    for sheet, dim, index, entry, _hits in matching(api, book, list(filters)):
+    for sheet, dim, index, shared, _hits in matching(api, book, list(filters)):
+        # Entries are shared with the spreadsheet a batch's working copy came from
+        # (``Sheet.props_for_write``): change a copy.
+        entries = sheet.props_for_write(dim, index)[_KEY]
+        at = next(k for k, e in enumerate(entries) if e is shared)
+        entry = entries[at] = dict(shared)
         for name in fields:
             if name == "*":
                 raise ApiError(501, "FakeSheetsServer does not implement fields '*' here.")
@@ -301,7 +306,7 @@ def update(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dict[str, A
                 raise _RequestError("metadataId cannot be updated.")
             if name == "location":
                 target, tdim, start, end = _location(book, new.get("location") or {})
-                props = sheet.dim_props[dim][index]
+                props = sheet.props_for_write(dim, index)
                 props[_KEY].remove(entry)
                 if not props[_KEY]:
                     del props[_KEY]
@@ -310,7 +315,7 @@ def update(api: _Api, book: Spreadsheet, payload: dict[str, Any]) -> dict[str, A
                 entry.pop("_span", None)
                 if end - start > 1:
                     entry["_span"] = end - start
-                target.dim_props[tdim].setdefault(start, {}).setdefault(_KEY, []).append(entry)
+                target.props_for_write(tdim, start).setdefault(_KEY, []).append(entry)
                 sheet, dim, index = target, tdim, start
             elif name in ("metadataKey", "metadataValue", "visibility"):
                 if name in new:
@@ -359,14 +364,14 @@ def carry_through_sort(sheet: Sheet, r0: int, order: list[int], full_width: bool
     table = sheet.dim_props["ROWS"]
     moved = {target: table[source].get(_KEY) for target, source in enumerate(order, start=r0) if source in table}
     for target in range(r0, r0 + len(order)):
-        props = table.get(target)
-        if props is not None:
+        if table.get(target) is not None:
+            props = sheet.props_for_write("ROWS", target)
             props.pop(_KEY, None)
             if not props:
                 del table[target]
     for target, entries in moved.items():
         if entries:
-            table.setdefault(target, {})[_KEY] = entries
+            sheet.props_for_write("ROWS", target)[_KEY] = list(entries)
 
 
 HANDLERS = {

@@ -9,6 +9,7 @@ import json
 import random
 import socket
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -478,6 +479,7 @@ class FakeSheetsServer:
     # -- request handling ---------------------------------------------------------------
 
     def _serve(self, handler: _Handler, method: str, raw_body: bytes) -> None:
+        cpu_start = time.thread_time()
         split = urlsplit(handler.path)
         raw_path = split.path
         query_all = parse_qs(split.query, keep_blank_values=True)
@@ -573,6 +575,7 @@ class FakeSheetsServer:
         # never races the handler thread.
         record.response_bytes = len(payload)
         record.status = response.status
+        record.cpu_seconds = time.thread_time() - cpu_start
         _send(handler, response, payload)
 
     def _dispatch(

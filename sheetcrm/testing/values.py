@@ -6,7 +6,7 @@ import datetime as _dt
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sheetcrm.testing.common import _SERIAL_EPOCH, Scalar
@@ -31,6 +31,9 @@ class Cell:
     fmt: dict[str, Any] | None = None
     note: str | None = None
     validation: dict[str, Any] | None = None
+    #: The generation of the one ``model.Sheet`` that may change this cell in place (copy
+    #: on write, see ``Sheet.clone``); 0: none may.
+    gen: int = field(default=0, compare=False, repr=False)
 
     def vacant(self) -> bool:
         """True when nothing at all is stored (the cell can be dropped)."""
