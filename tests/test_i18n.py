@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 import sheetcrm
 from sheetcrm.automation.workflows import WorkflowOptions
+from sheetcrm.backends.gsheets import spreadsheet_key
 from sheetcrm.cells.parse import CellParseError, parse_date, parse_email, parse_enum, parse_money, parse_phone
 from sheetcrm.cells.wording import parse_problem
 from sheetcrm.cli import cli, output_lang
@@ -253,8 +254,24 @@ def _file(folder: Path, name: str) -> Path:
             "分頁 'Contacts', 列 1: B 欄（'Email'）與 C 欄（'電子郵件'）都代表 'Email'；請將其中一欄改名或刪除；"
             "標題列缺少必要欄位 'ID'（或 '編號'）；請加上",
         ),
+        (
+            lambda d: spreadsheet_key("my crm"),
+            "'my crm' is neither a Google Sheets URL nor a spreadsheet key; copy the URL",
+            "'my crm' 既不是 Google 試算表的網址，也不是試算表金鑰；請從瀏覽器的網址列複製網址",
+        ),
     ],
-    ids=["missing", "folder", "xls", "lead-pdf", "lead-map", "month", "workflow-every", "credentials", "header"],
+    ids=[
+        "missing",
+        "folder",
+        "xls",
+        "lead-pdf",
+        "lead-map",
+        "month",
+        "workflow-every",
+        "credentials",
+        "header",
+        "google-key",
+    ],
 )
 def test_library_errors_are_told_in_both_languages(tmp_path: Path, fail, en: str, zh: str) -> None:
     with pytest.raises(SheetCRMError) as err:

@@ -72,13 +72,14 @@ from sheetcrm.cells.serial import to_serial
 from sheetcrm.exceptions import (
     AnswerLostError,
     PermissionDeniedError,
+    Phrase,
     SheetCRMError,
     WorkbookNotFoundError,
     WorkbookWriteError,
     shown,
 )
 from sheetcrm.google.http import RetriesExhaustedError
-from sheetcrm.i18n import tr
+from sheetcrm.i18n import N_, tr
 from sheetcrm.schema import LogField, Tab, find_tabs
 
 #: How the short-lived locks of a sync describe themselves (found and removed by the next
@@ -109,8 +110,13 @@ def spreadsheet_key(key_or_url: str) -> str:
     if _BARE_KEY.match(text):
         return text
     raise WorkbookNotFoundError(
-        f"{shown(key_or_url)} is neither a Google Sheets URL nor a spreadsheet key; copy the URL "
-        "from the browser's address bar (https://docs.google.com/spreadsheets/d/KEY/edit)"
+        Phrase(
+            N_(
+                "{target} is neither a Google Sheets URL nor a spreadsheet key; copy the URL "
+                "from the browser's address bar ({example})"
+            ),
+            {"target": shown(key_or_url), "example": "https://docs.google.com/spreadsheets/d/KEY/edit"},
+        )
     )
 
 
@@ -187,33 +193,73 @@ def _api_error(exc: APIError, key: str, credentials: Any, action: str) -> SheetC
     status = exc.response.status_code if exc.response is not None else 0
     if status == 404:
         return WorkbookNotFoundError(
-            f"spreadsheet {key!r} was not found; check the key or URL (copy it from the browser's address bar)"
+            Phrase(
+                N_("spreadsheet {key} was not found; check the key or URL (copy it from the browser's address bar)"),
+                {"key": repr(key)},
+            )
         )
     if status == 403 and _reason(exc) == "ACCESS_TOKEN_SCOPE_INSUFFICIENT":
         # Sharing would not help: the token itself lacks the Sheets scope.
         return PermissionDeniedError(
-            f"the credentials may not {action} spreadsheet {key!r}: their access token lacks the Google "
-            "Sheets scope (ACCESS_TOKEN_SCOPE_INSUFFICIENT); for a signed-in user run 'sheetcrm login' "
-            "again, for other credentials grant https://www.googleapis.com/auth/spreadsheets"
+            Phrase(
+                N_(
+                    "the credentials may not {action} spreadsheet {key}: their access token lacks the Google "
+                    "Sheets scope ({reason}); for a signed-in user run '{command}' "
+                    "again, for other credentials grant {scope}"
+                ),
+                {
+                    "action": Phrase(_ACTIONS[action]),
+                    "key": repr(key),
+                    "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+                    "command": "sheetcrm login",
+                    "scope": "https://www.googleapis.com/auth/spreadsheets",
+                },
+            )
         )
     if status == 403:
         email = service_account_email(credentials)
         share = (
-            f"share the spreadsheet with {email} (Share → add that email as Editor)"
+            Phrase(N_("share the spreadsheet with {email} (Share → add that email as Editor)"), {"email": email})
             if email
-            else "share the spreadsheet with the account sheetcrm signs in as"
+            else Phrase(N_("share the spreadsheet with the account sheetcrm signs in as"))
         )
-        return PermissionDeniedError(f"no permission to {action} spreadsheet {key!r}; {share}")
+        return PermissionDeniedError(
+            Phrase(
+                N_("no permission to {action} spreadsheet {key}; {share}"),
+                {"action": Phrase(_ACTIONS[action]), "key": repr(key), "share": share},
+            )
+        )
     message = google_message(exc)
     if status == 400 and _CELL_LIMIT.search(message):
         # Only growing the grid meets the limit, and that request is atomic.
         return WorkbookWriteError(
-            f"could not {action} spreadsheet {key!r}: the new columns and Log rows would take it past Google's "
-            f"limit of 10,000,000 cells per spreadsheet ({message}); nothing was written. Make room, then run "
-            "again: delete the empty rows and columns at the end of each tab (Google counts every cell of the "
-            "grid, filled or not) and the tabs you no longer need, or move old Activities to another spreadsheet"
+            Phrase(
+                N_(
+                    "could not {action} spreadsheet {key}: the new columns and Log rows would take it past "
+                    "Google's limit of 10,000,000 cells per spreadsheet ({message}); nothing was written. Make "
+                    "room, then run again: delete the empty rows and columns at the end of each tab (Google "
+                    "counts every cell of the grid, filled or not) and the tabs you no longer need, or move old "
+                    "Activities to another spreadsheet"
+                ),
+                {"action": Phrase(_ACTIONS[action]), "key": repr(key), "message": message},
+            )
         )
-    return WorkbookWriteError(f"could not {action} spreadsheet {key!r}: {status} {message}")
+    return WorkbookWriteError(
+        Phrase(
+            N_("could not {action} spreadsheet {key}: {status} {message}"),
+            {"action": Phrase(_ACTIONS[action]), "key": repr(key), "status": status, "message": message},
+        )
+    )
+
+
+#: What sync was doing when Google refused, as the errors above say it.
+_ACTIONS = {
+    "open": N_("open"),
+    "read": N_("read"),
+    "write": N_("write"),
+    "resize": N_("resize"),
+    "unlock": N_("unlock"),
+}
 
 
 #: Google's answer when a request would grow a spreadsheet past its cell limit.
@@ -397,13 +443,18 @@ class GoogleSheetsBackend:
                     report.requests += refused.requests
                     if attempt == _WRITE_ATTEMPTS - 1:
                         done = (
-                            "part of the changes were written and logged"
+                            Phrase(N_("part of the changes were written and logged"))
                             if landed.cells or landed.log_rows
-                            else "nothing was written"
+                            else Phrase(N_("nothing was written"))
                         )
                         raise WorkbookWriteError(
-                            f"could not write spreadsheet {self.key!r}: rows kept moving while sync "
-                            f"wrote; {done}; run sync again"
+                            Phrase(
+                                N_(
+                                    "could not write spreadsheet {key}: rows kept moving while sync "
+                                    "wrote; {done}; run sync again"
+                                ),
+                                {"key": repr(self.key), "done": done},
+                            )
                         ) from None
                     rest = cells[~cells.index.isin(list(landed.cells))] if landed.cells else cells
                     # The ID columns of the tabs written, with their tags, even when only the
@@ -528,8 +579,13 @@ class GoogleSheetsBackend:
                 # With the tags that request put on the rows, so the write is guarded.
                 return self._reread_tagged(cells, w.rows, w.sheets, full_rows=True), made + 1
         raise WorkbookWriteError(
-            f"could not lock spreadsheet {self.key!r} for writing: three answers were lost; "
-            "check the network connection and run sync again"
+            Phrase(
+                N_(
+                    "could not lock spreadsheet {key} for writing: three answers were lost; "
+                    "check the network connection and run sync again"
+                ),
+                {"key": repr(self.key)},
+            )
         )
 
     def _look(self, w: _Write) -> None:
@@ -636,7 +692,9 @@ class GoogleSheetsBackend:
                 failure = _api_error(exc, self.key, self.credentials, "read")
             if failure is not None:
                 raise failure
-        raise WorkbookWriteError(f"could not read spreadsheet {self.key!r} again while writing; run sync again")
+        raise WorkbookWriteError(
+            Phrase(N_("could not read spreadsheet {key} again while writing; run sync again"), {"key": repr(self.key)})
+        )
 
     def _unlock(self, locks: list[int], rules: list[dict[str, Any]] | None = None) -> None:
         """Remove sheetcrm's locks in one request, with ``rules`` (the ID-fill rules this
