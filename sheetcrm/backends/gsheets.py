@@ -623,9 +623,14 @@ class GoogleSheetsBackend:
                 if exc.status is None:
                     # The answer never came: Google may have applied the write.
                     failure = RetriesExhaustedError(
-                        f"{exc}. The write ({i + 1} of {len(payloads)}) may have landed before the "
-                        "answer was lost; run sync again: it reads what landed and confirms or "
-                        "finishes it (nothing is written twice)",
+                        Phrase(
+                            N_(
+                                "{error}. The write ({n} of {total}) may have landed before the answer was "
+                                "lost; run sync again: it reads what landed and confirms or finishes it "
+                                "(nothing is written twice)"
+                            ),
+                            {"error": exc.phrase or str(exc), "n": i + 1, "total": len(payloads)},
+                        ),
                         method=exc.method,
                         path=exc.path,
                         status=None,
