@@ -127,6 +127,15 @@ def test_chinese_text_has_no_english_words_left(catalog) -> None:
         (parse_email, "a@", "'a@' 不是有效的電子郵件地址（@ 後面沒有內容）"),
         (parse_email, "amy@gmail", "'amy@gmail' 不是有效的電子郵件地址（網域 'gmail' 沒有點，應像 example.com）"),
         (lambda v: parse_enum(v, Stage), "Closing", "'Closing' 不是有效的階段；應為下列之一：潛在, 確認需求"),
+        (parse_date, "2026/13/45", "'2026/13/45' 不是有效的日期（沒有 13 月）；應為日期"),
+        (parse_date, "2026-02-30", "'2026-02-30' 不是有效的日期（2026 年 02 月沒有 30 日）；應為日期"),
+        (parse_date, "3000-01-01", "'3000-01-01' 不是有效的日期（3000 年不在 1900–2200 之間）；應為日期"),
+        (
+            parse_date,
+            "13/5/2026",
+            "'13/5/2026' 不是有效的日期（沒有 13 月；目前先讀月再讀日：如果您的日期是日在前（13/5 是 5 月 13 日），"
+            "請在設定中把 dates.day_first 設為 true）",
+        ),
     ],
 )
 def test_cells_that_do_not_parse_are_told_in_chinese(parser, value: str, expected: str) -> None:

@@ -8,6 +8,7 @@ catalog does not know is kept as written rather than lost.
 
 from __future__ import annotations
 
+import calendar
 import functools
 import re
 
@@ -111,11 +112,60 @@ def _known(lang: str) -> tuple[dict[str, str], dict[str, str]]:
     return {d: tr(lang, d) for d in DETAILS}, {e: tr(lang, e) for e in EXPECTED}
 
 
+#: A date that does not exist, as parse._make_date says it: the detail, then how the
+#: date was read (parse._order_hint) when reading it the other way round would work.
+_NO_SUCH_DATE = (
+    (
+        re.compile(r"^year (?P<year>-?\d+) is outside (?P<low>\d+)–(?P<high>\d+)$"),
+        N_("year {year} is outside {low}–{high}"),
+    ),
+    (re.compile(r"^there is no month (?P<month>\d+)$"), N_("there is no month {month}")),
+    (
+        re.compile(r"^(?P<name>[A-Z][a-z]+) (?P<year>\d+) has no day (?P<day>\d+)$"),
+        N_("{year}-{month} has no day {day}"),
+    ),
+)
+_READ_MONTH_FIRST = re.compile(
+    r"^it is read month first: if your dates are day first \((?P<first>\d+)/(?P<second>\d+) = \d+ \w+\), "
+    r"set dates\.day_first to true in Settings$"
+)
+_READ_DAY_FIRST = N_(
+    "it is read day first because dates.day_first is true in Settings: set it to false if your dates are month first"
+)
+
+
+def _date_detail(detail: str, lang: str) -> str | None:
+    """A date detail (with its reading hint) in ``lang``, or None if it is not one."""
+    what, _, hint = detail.partition("; ")
+    for shape, template in _NO_SUCH_DATE:
+        if (m := shape.match(what)) is None:
+            continue
+        fields = m.groupdict()
+        if "name" in fields:
+            fields["month"] = f"{list(calendar.month_name).index(fields.pop('name')):02d}"
+        worded = tr(lang, template, **fields)
+        if not hint:
+            return worded
+        if hint == _READ_DAY_FIRST:
+            return worded + tr(lang, "; {hint}", hint=tr(lang, _READ_DAY_FIRST))
+        if (h := _READ_MONTH_FIRST.match(hint)) is not None:
+            said = tr(
+                lang,
+                "it is read month first: if your dates are day first ({first}/{second} is day {first} of "
+                "month {second}), set dates.day_first to true in Settings",
+                first=h["first"],
+                second=h["second"],
+            )
+            return worded + tr(lang, "; {hint}", hint=said)
+        return None
+    return None
+
+
 def _worded_detail(detail: str, details: dict[str, str], lang: str) -> str:
     for shape, template in _QUOTING:
         if (quoted := shape.match(detail)) is not None:
             return tr(lang, template, part=quoted["part"])
-    return details.get(detail, detail)
+    return _date_detail(detail, lang) or details.get(detail, detail)
 
 
 def parse_problem(text: str, lang: str) -> str:
