@@ -16,6 +16,7 @@ from sheetcrm.backends.memory import MemoryBackend
 from sheetcrm.cells.parse import CellParseError, ParseOptions, parse_date, parse_enum, parse_money
 from sheetcrm.cli import cli
 from sheetcrm.engine.bind import is_instruction_row, locate_header
+from sheetcrm.engine.inspect import inspect_tabs
 from sheetcrm.exceptions import SchemaError
 from sheetcrm.schema import CONTACTS, ActivityType, Stage, Tab
 from sheetcrm.settings import Settings
@@ -174,3 +175,12 @@ def test_inspect_shows_what_each_header_was_read_as_and_every_missing_one(tmp_pa
     assert out.count("缺少必要欄位") == 3  # 連絡人: 編號; 活動紀錄: 日期 and 類型
     en = CliRunner().invoke(cli, ["inspect", str(_shop(tmp_path)), "--lang", "en", "--format", "json"])
     assert '"recognised_as": "Name"' in en.output
+
+
+def test_inspect_tells_header_problems_in_the_language_asked() -> None:
+    raw = {Tab.CONTACTS: RawTab(Tab.CONTACTS, "Contacts", ["ID", "Name", "Email", "電子郵件"], [])}
+    told = {lang: inspect_tabs(raw, lang).query("column == 'D'")["status"].tolist() for lang in ("en", "zh-TW")}
+    assert told["en"] == [
+        "problem: columns C ('Email') and D ('電子郵件') both mean 'Email'; rename or delete one of them"
+    ]
+    assert "C 欄（'Email'）與 D 欄（'電子郵件'）都代表 'Email'" in told["zh-TW"][0]

@@ -11,6 +11,7 @@ import pandas as pd
 from sheetcrm.backends.base import RawTab
 from sheetcrm.cells.a1 import column_letters
 from sheetcrm.engine.bind import INSTRUCTION_SEARCH_ROWS, REQUIRED_TABS, is_instruction_row, locate_header
+from sheetcrm.exceptions import Worded
 from sheetcrm.i18n import N_, tr
 from sheetcrm.schema import TABS, Tab, read_headers
 
@@ -71,7 +72,8 @@ def inspect_tabs(raw_tabs: dict[Tab, RawTab], lang: str = "en") -> pd.DataFrame:
             add(raw.title, at, column_letters(pos), str(header[pos]), "", "own")
         for issue in issues:
             if issue.column is not None:
-                add(raw.title, at, column_letters(issue.column), str(header[issue.column]), "", "issue", issue.message)
+                said = issue.message.in_language(lang) if isinstance(issue.message, Worded) else issue.message
+                add(raw.title, at, column_letters(issue.column), str(header[issue.column]), "", "issue", said)
         for key in found.missing:
             col = spec.column(key)
             if col.required or key == spec.id_column:
