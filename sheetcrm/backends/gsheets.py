@@ -1039,11 +1039,14 @@ class _PayloadPlan:
             None,
         )
         # Running state: what the payloads before the one being built carry.
-        self.written = set(landed.entries)
-        self.log_rows = landed.log_rows
-        self.log_header = landed.log_header
-        self.headers = landed.headers
-        self.log_grid = landed.log_grid if landed.log_grid is not None else _log_grid_rows(w, plan)
+        self.sent = _Landed(
+            set(landed.cells),
+            set(landed.entries),
+            landed.log_rows,
+            landed.log_header,
+            landed.headers,
+            landed.log_grid if landed.log_grid is not None else _log_grid_rows(w, plan),
+        )
 
     # -- which Log entries travel with which change --------------------------------------
 
@@ -1115,13 +1118,13 @@ class _PayloadPlan:
             if i == at:
                 out.append(entry if entry.get(LOG_SUMMARY) else {**entry, LOG_SUMMARY: True})
             elif i < at and ids and entry.get(LOG_ABOUT):
-                left = [rid for k, rid in enumerate(ids) if (i, k) not in self.written]
+                left = [rid for k, rid in enumerate(ids) if (i, k) not in self.sent.entries]
                 if len(left) == len(ids):
                     out.append(entry)
                 elif left:
                     template = {**entry, LogField.REASON: tr(plan.language, "filled a missing ID")}
                     out.extend(id_fill_entries(template, left, plan.language))
-            elif (i, -1) not in self.written:
+            elif (i, -1) not in self.sent.entries:
                 out.append(entry)
         return out
 
@@ -1136,7 +1139,7 @@ class _PayloadPlan:
         logged = _logged(part)
         data = _ranges_for(part[logged & ~swapped])
         out = _Payload([], cells=[int(i) for i in part.index])
-        if first and not self.headers and plan.headers:
+        if first and not self.sent.headers and plan.headers:
             out.headers = True
             for _tab, title, col, text in plan.headers:
                 at = plan.header_rows.get(title, 1)
@@ -1152,19 +1155,21 @@ class _PayloadPlan:
         if log:
             log_title = w.log_title
             header = w.headers.get(log_title, [])
-            if not self.log_header and (not w.log_exists or not any(norm_cell(v) != "" for v in header)):
+            if not self.sent.log_header and (not w.log_exists or not any(norm_cell(v) != "" for v in header)):
                 # A new Log tab, or one a failed sync created without its header row.
                 out.log_header = True
                 data.append({"range": absolute_range_name(log_title, "A1"), "values": [list(plan.log_header)]})
-            first_row = len(w.rows.get(log_title, [])) + 2 + self.log_rows
+            first_row = len(w.rows.get(log_title, [])) + 2 + self.sent.log_rows
+            grid = self.sent.log_grid
+            assert grid is not None  # set from the plan when nothing had grown it
             last_row = first_row + len(log) - 1
-            if last_row > self.log_grid:
+            if last_row > grid:
                 # More Log rows than the plan had entries (runs of IDs split by skips or by
                 # payloads) past the grid the locking request made room for.
                 sheet_id = w.sheets[log_title].sheet_id if log_title in w.sheets else w.log_sheet_id
-                extra = last_row - self.log_grid + 1000
+                extra = last_row - grid + 1000
                 grow.append({"appendDimension": {"sheetId": sheet_id, "dimension": Dimension.rows, "length": extra}})
-                out.log_grid = self.log_grid + extra
+                out.log_grid = grid + extra
             data.append(
                 {
                     "range": absolute_range_name(
@@ -1204,12 +1209,7 @@ class _PayloadPlan:
 
     def accept(self, payload: _Payload) -> None:
         """Take ``payload`` as sent: the next one is built after it."""
-        self.written.update(payload.entries)
-        self.log_rows += payload.log_rows
-        self.log_header |= payload.log_header
-        self.headers |= payload.headers
-        if payload.log_grid is not None:
-            self.log_grid = payload.log_grid
+        self.sent.add(payload)
 
     # -- cutting ----------------------------------------------------------------------------
 
@@ -1263,7 +1263,7 @@ class _PayloadPlan:
         change a payload carries (skips, the summary, notices), the appended rows, the
         unlocking."""
         plan = self.plan
-        assigned = {e for entries in self.spots.values() for e in entries} | self.written
+        assigned = {e for entries in self.spots.values() for e in entries} | self.sent.entries
         at = summary_at(plan.log) if plan.log else 0
         size = _json_bytes(self.appended) + 100 * len(self.locks) + 500
         for i, entry in enumerate(plan.log):
