@@ -166,6 +166,14 @@ def id_fill_entries(template: dict[str, Any], ids: Sequence[str], lang: str) -> 
     return entries
 
 
+def id_run_part(entry: dict[str, Any], ids: Sequence[str], lang: str) -> list[dict[str, Any]]:
+    """The Log rows for ``ids``, some of the IDs of the run of fills ``entry`` logs (a
+    payload or a skip cut the run): ``entry`` itself when they are all of it."""
+    if list(ids) == list(entry.get(LOG_IDS) or ()):
+        return [entry]
+    return id_fill_entries({**entry, LogField.REASON: tr(lang, "filled a missing ID")}, ids, lang)
+
+
 def _one_run(ids: Sequence[str]) -> bool:
     """Whether ``ids`` are one run as :func:`~sheetcrm.engine.ids.fill_ids` issues them
     (one prefix, consecutive numbers of one width), checked without parsing each."""
@@ -210,9 +218,8 @@ def reconcile_log(plan: WritePlan, skipped: list[dict[str, Any]]) -> list[list[A
         if ids and about and gone:
             hits = [gone.get((entry[LogField.TAB], str(norm_cell(i)), about)) for i in ids]
             if any(hits):
-                template = {**entry, LogField.REASON: tr(plan.language, "filled a missing ID")}
                 made = [i for i, hit in zip(ids, hits, strict=True) if hit is None]
-                rows.extend(encode_log_row(e) for e in id_fill_entries(template, made, plan.language))
+                rows.extend(encode_log_row(e) for e in id_run_part(entry, made, plan.language))
                 rows.extend(
                     encode_log_row({**entry, LogField.ID: i, **_not_done(hit)})
                     for i, hit in zip(ids, hits, strict=True)

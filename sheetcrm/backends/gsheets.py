@@ -62,7 +62,7 @@ from sheetcrm.backends.base import (
     WritePlan,
     WriteReport,
     encode_log_row,
-    id_fill_entries,
+    id_run_part,
     norm_cell,
     reconcile_log,
     summary_at,
@@ -79,7 +79,7 @@ from sheetcrm.exceptions import (
     shown,
 )
 from sheetcrm.google.http import RetriesExhaustedError
-from sheetcrm.i18n import N_, tr
+from sheetcrm.i18n import N_
 from sheetcrm.schema import LogField, Tab, find_tabs
 
 #: How the short-lived locks of a sync describe themselves (found and removed by the next
@@ -1101,11 +1101,10 @@ class _PayloadPlan:
         for i in sorted(by):
             entry, ks = plan.log[i], sorted(by[i])
             ids = entry.get(LOG_IDS)
-            if ks[0] < 0 or not ids or len(ks) == len(ids):
+            if ks[0] < 0 or not ids:
                 rows.append(encode_log_row(entry))
                 continue
-            template = {**entry, LogField.REASON: tr(plan.language, "filled a missing ID")}
-            rows.extend(encode_log_row(e) for e in id_fill_entries(template, [ids[k] for k in ks], plan.language))
+            rows.extend(encode_log_row(e) for e in id_run_part(entry, [ids[k] for k in ks], plan.language))
         return rows
 
     def _rest(self) -> list[dict[str, Any]]:
@@ -1119,11 +1118,8 @@ class _PayloadPlan:
                 out.append(entry if entry.get(LOG_SUMMARY) else {**entry, LOG_SUMMARY: True})
             elif i < at and ids and entry.get(LOG_ABOUT):
                 left = [rid for k, rid in enumerate(ids) if (i, k) not in self.sent.entries]
-                if len(left) == len(ids):
-                    out.append(entry)
-                elif left:
-                    template = {**entry, LogField.REASON: tr(plan.language, "filled a missing ID")}
-                    out.extend(id_fill_entries(template, left, plan.language))
+                if left:
+                    out.extend(id_run_part(entry, left, plan.language))
             elif (i, -1) not in self.sent.entries:
                 out.append(entry)
         return out
