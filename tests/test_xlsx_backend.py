@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
@@ -12,10 +13,12 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from sheetcrm.backends import xlsx
 from sheetcrm.backends.base import PLAN_COLUMNS, WritePlan, empty_cells
 from sheetcrm.backends.xlsx import XlsxBackend
 from sheetcrm.exceptions import WorkbookFormatError, WorkbookNotFoundError, WorkbookWriteError
 from sheetcrm.schema import Tab
+from tests.helpers import Rows
 
 
 def _plan(rows: list[dict]) -> WritePlan:
@@ -353,3 +356,32 @@ def test_a_blank_id_is_filled_with_the_rows_computed_cells_unless_the_cell_chang
     else:
         assert skipped_because in report.skipped[0]["reason"]
         assert row[0] == id_cell and row[5] is None
+
+
+def test_parsing_worksheets_in_threads_reads_what_one_thread_reads(
+    make_workbook: Callable[..., Path], small_crm: Rows, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = make_workbook(small_crm)
+    together = XlsxBackend(path).read()
+    monkeypatch.setattr(xlsx, "PARSE_THREADS", 1)
+    alone = XlsxBackend(path).read()
+    assert list(together) == list(alone)
+    for tab, raw in together.items():
+        assert (raw.tab, raw.title, raw.header, raw.rows) == (tab, alone[tab].title, alone[tab].header, alone[tab].rows)
+    contacts = together[Tab.CONTACTS]
+    assert contacts.rows[0][contacts.header.index("Name")] == small_crm[Tab.CONTACTS][0]["Name"]
+
+
+def test_a_broken_worksheet_parsed_in_a_thread_is_reported(make_workbook: Callable[..., Path], tmp_path: Path) -> None:
+    source = make_workbook()
+    broken = tmp_path / "broken-sheet.xlsx"
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(broken, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/worksheets/sheet2.xml":
+                data = data[: len(data) // 2]
+            zout.writestr(info, data)
+    before = broken.read_bytes()
+    with pytest.raises(WorkbookFormatError, match="cannot be read"):
+        XlsxBackend(broken).read()
+    assert broken.read_bytes() == before

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +123,62 @@ def _load(path: Path, **kwargs: Any) -> XLWorkbook:
         raise _unreadable(path, exc) from None
 
 
+#: Worksheets parsed at once. calamine lets go of the GIL while it parses a worksheet, so
+#: a second thread parses the next one while this one turns the first into Python values.
+PARSE_THREADS = 2
+
+
+class _Parser:
+    """The worksheets ``found`` of ``target``, parsed by calamine in :data:`PARSE_THREADS`
+    threads, largest first (each thread with its own workbook handle: a handle parses one
+    sheet at a time); iterating gives ``(tab, title, rows)`` as each worksheet is ready.
+    ``wb``, the handle the caller opened, serves the first thread."""
+
+    def __init__(self, target: Path, wb: Any, found: dict[Tab, str]) -> None:
+        self.target = target
+        self.found = found
+        self.spare = [wb]
+        self.handles = [wb]
+        self.local = threading.local()
+        self.pool = ThreadPoolExecutor(max_workers=max(1, min(PARSE_THREADS, len(found))))
+
+    def _rows(self, title: str) -> list[list[Any]]:
+        wb = getattr(self.local, "wb", None)
+        if wb is None:
+            try:
+                wb = self.spare.pop()
+            except IndexError:
+                from python_calamine import CalamineWorkbook
+
+                wb = CalamineWorkbook.from_path(str(self.target))
+                self.handles.append(wb)
+            self.local.wb = wb
+        rows: list[list[Any]] = wb.get_sheet_by_name(title).to_python(skip_empty_area=False)
+        return rows
+
+    def __enter__(self) -> Iterator[tuple[Tab, str, list[list[Any]]]]:
+        sizes = _part_sizes(self.target)
+        order = sorted(self.found.items(), key=lambda item: -sizes.get(item[1], 0))
+        futures = {self.pool.submit(self._rows, title): (tab, title) for tab, title in order}
+        return ((*futures[f], f.result()) for f in as_completed(futures))
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        for wb in self.handles:
+            wb.close()
+
+
+def _part_sizes(target: Path) -> dict[str, int]:
+    """Worksheet title -> the size of its XML, to parse the largest first ({} when the
+    package cannot say: calamine reports what is wrong with it)."""
+    try:
+        with zipfile.ZipFile(target) as zf:
+            pkg = ooxml.Package(zf)
+            return {title: zf.getinfo(part).file_size for title, part in pkg.sheets.items() if part in pkg.names}
+    except Exception:  # only an order: calamine's own read tells what is wrong
+        return {}
+
+
 def _trim(values: list[Any]) -> list[Any]:
     row = values
     while row and (row[-1] is None or row[-1] == ""):
@@ -188,11 +246,16 @@ class XlsxBackend:
             raise _denied(self.path) from None
         except Exception as exc:  # calamine's zip, XML and password errors alike
             raise _unreadable(self.path, exc) from None
+        try:
+            found = find_tabs(wb.sheet_names)
+            parser = _Parser(target, wb, found)
+        except Exception as exc:
+            wb.close()
+            raise _unreadable(self.path, exc) from None
         out: dict[Tab, RawTab] = {}
         try:
-            with ooxml.no_gc():
-                for tab, title in find_tabs(wb.sheet_names).items():
-                    rows: list[list[Any]] = wb.get_sheet_by_name(title).to_python(skip_empty_area=False)
+            with ooxml.no_gc(), parser as parsed:
+                for tab, title, rows in parsed:
                     # Inlined rather than _cell() per cell (this loop sees every cell of the
                     # workbook), and in place: a second copy of a million-row grid is memory.
                     for r in rows:
@@ -211,9 +274,7 @@ class XlsxBackend:
                     out[tab] = RawTab(tab, title, header, rows)
         except Exception as exc:
             raise _unreadable(self.path, exc) from None
-        finally:
-            wb.close()
-        return out
+        return {tab: out[tab] for tab in found}
 
     def write(self, plan: WritePlan) -> WriteReport:
         """Apply ``plan`` and atomically replace the file. Only the worksheets with changed
