@@ -126,13 +126,19 @@ def _load(path: Path, **kwargs: Any) -> XLWorkbook:
 #: Worksheets parsed at once. calamine lets go of the GIL while it parses a worksheet, so
 #: a second thread parses the next one while this one turns the first into Python values.
 PARSE_THREADS = 2
+#: Bytes of worksheet XML above which the worksheets are parsed one after another in the
+#: caller's thread: two parsed at once are two in memory at once, and the memory threads
+#: free stays with the allocator (a 10-million-cell workbook went over 2 GB). At that size
+#: turning cells into Python values, not parsing, takes most of the read.
+PARALLEL_LIMIT = 256 * 2**20
 
 
 class _Parser:
     """The worksheets ``found`` of ``target``, parsed by calamine in :data:`PARSE_THREADS`
     threads, largest first (each thread with its own workbook handle: a handle parses one
-    sheet at a time); iterating gives ``(tab, title, rows)`` as each worksheet is ready.
-    ``wb``, the handle the caller opened, serves the first thread."""
+    sheet at a time), or one after another in the caller's thread past
+    :data:`PARALLEL_LIMIT`; iterating gives ``(tab, title, rows)`` as each worksheet is
+    ready. ``wb``, the handle the caller opened, serves the first thread."""
 
     def __init__(self, target: Path, wb: Any, found: dict[Tab, str]) -> None:
         self.target = target
@@ -140,7 +146,7 @@ class _Parser:
         self.spare = [wb]
         self.handles = [wb]
         self.local = threading.local()
-        self.pool = ThreadPoolExecutor(max_workers=max(1, min(PARSE_THREADS, len(found))))
+        self.pool: ThreadPoolExecutor | None = None
 
     def _rows(self, title: str) -> list[list[Any]]:
         wb = getattr(self.local, "wb", None)
@@ -158,12 +164,16 @@ class _Parser:
 
     def __enter__(self) -> Iterator[tuple[Tab, str, list[list[Any]]]]:
         sizes = _part_sizes(self.target)
+        if PARSE_THREADS < 2 or sum(sizes.get(title, 0) for title in self.found.values()) > PARALLEL_LIMIT:
+            return ((tab, title, self._rows(title)) for tab, title in self.found.items())
+        self.pool = ThreadPoolExecutor(max_workers=min(PARSE_THREADS, max(1, len(self.found))))
         order = sorted(self.found.items(), key=lambda item: -sizes.get(item[1], 0))
         futures = {self.pool.submit(self._rows, title): (tab, title) for tab, title in order}
         return ((*futures[f], f.result()) for f in as_completed(futures))
 
     def __exit__(self, *exc: object) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
         for wb in self.handles:
             wb.close()
 
