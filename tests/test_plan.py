@@ -14,14 +14,17 @@ from sheetcrm.backends.base import (
     LOG_SUMMARY,
     ChangeKind,
     WritePlan,
+    because,
     empty_cells,
     id_fill_entries,
     log_entry,
     reconcile_log,
+    skip_reason,
 )
 from sheetcrm.backends.memory import MemoryBackend
 from sheetcrm.engine.compute import compute, fill_ids
 from sheetcrm.engine.plan import Plan, plan
+from sheetcrm.i18n import N_
 from sheetcrm.schema import LogField, Tab
 from sheetcrm.workbook import Workbook
 from tests.helpers import AS_OF
@@ -261,3 +264,37 @@ def test_reconcile_log_splits_a_run_of_fills_around_the_skipped_ones() -> None:
         ["P-0003", "ID", "", "", "not changed: edited"],
     ]
     assert reconcile_log(plan_, [_skip("Contacts", "P-0009", "ID", "edited")])[0][3] == "P-0001 – P-0005"
+
+
+@pytest.mark.parametrize(
+    "lang,stage_row,taken_row,summary",
+    [
+        (
+            "en",
+            "not changed: cell changed to 'Lost' since it was read",
+            "not added: the ID P-0009 was taken by a person meanwhile",
+            "sync as of 2026-11-22; 2 cell(s) skipped",
+        ),
+        (
+            "zh-TW",
+            "未變更：讀取後此格已改為 'Lost'",
+            "未新增：編號 P-0009 在這段期間已被人使用",
+            "sync as of 2026-11-22；2 格因工作表同時被修改而略過",
+        ),
+    ],
+)
+def test_a_skipped_change_is_told_in_the_workbooks_language_in_its_log(
+    lang: str, stage_row: str, taken_row: str, summary: str
+) -> None:
+    plan_ = _log_plan()
+    plan_.language = lang
+    stage = skip_reason(ChangeKind.STAGE, 0, "OP-0001", "OP-0001", True, "Lost", "Proposal")
+    assert stage == "cell changed to 'Lost' since it was read"  # what the backends report stays English
+    taken = because(N_("the ID {id} was taken by a person meanwhile"), id="P-0009")
+    skipped = [
+        _skip("Opportunities", "OP-0001", "Stage", stage),
+        _skip("Contacts", "P-0009", "ID", taken, ChangeKind.APPEND),
+    ]
+    rows = reconcile_log(plan_, skipped)
+    assert (rows[1][7], rows[3][7]) == (stage_row, taken_row)
+    assert rows[-1][7].startswith(summary)

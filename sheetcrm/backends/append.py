@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sheetcrm.backends.base import ChangeKind, norm_cell
+from sheetcrm.backends.base import ChangeKind, because, norm_cell
+from sheetcrm.exceptions import Worded
+from sheetcrm.i18n import N_
 from sheetcrm.schema import Tab
 
 
@@ -71,7 +73,7 @@ def place(new: NewRows, header: list[Any], rows: list[list[Any]]) -> Placement:
         elif want in now:
             cols.append(now.index(want))
         else:
-            reason = f"the column {text!r} is no longer in the header row"
+            reason = because(N_("the column {column} is no longer in the header row"), column=repr(text))
             return Placement(0, [], [], [_skip(new, i, reason) for i in range(len(new.rows))])
     kept: list[list[Any]] = []
     skipped: list[dict[str, Any]] = []
@@ -82,13 +84,13 @@ def place(new: NewRows, header: list[Any], rows: list[list[Any]]) -> Placement:
     for i, values in enumerate(new.rows):
         rid = norm_cell(new.ids[i]) if i < len(new.ids) else ""
         if rid and rid in taken:
-            skipped.append(_skip(new, i, f"the ID {new.ids[i]} was taken by a person meanwhile"))
+            skipped.append(_skip(new, i, because(N_("the ID {id} was taken by a person meanwhile"), id=new.ids[i])))
             continue
         kept.append(values)
     return Placement(last_used_row(rows) + 1, cols, kept, skipped)
 
 
-def _skip(new: NewRows, i: int, reason: str) -> dict[str, Any]:
+def _skip(new: NewRows, i: int, reason: Worded) -> dict[str, Any]:
     return {
         "tab": new.title,
         "row": None,

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
-from sheetcrm.i18n import tr
+from sheetcrm.exceptions import Phrase, Worded
+from sheetcrm.i18n import N_, tr
 from sheetcrm.schema import LogField, Tab
 
 if TYPE_CHECKING:
@@ -112,16 +113,24 @@ class WriteReport:
     appended: int = 0
 
 
-def skip_reason(kind: str, id_col: int, held_id: Any, record_id: Any, cas: bool, current: Any, old: Any) -> str | None:
+def because(template: str, **fields: Any) -> Worded:
+    """Why a change was skipped (a catalog message and its fields): English text that its
+    Log row tells again in the workbook's language (see :func:`reconcile_log`)."""
+    return Worded(Phrase(template, fields))
+
+
+def skip_reason(
+    kind: str, id_col: int, held_id: Any, record_id: Any, cas: bool, current: Any, old: Any
+) -> Worded | None:
     """Why a planned change must not be written at its row, or None to write it: the row
     no longer holds the record's ID, or a compare-and-set cell holds a person's formula or
-    no longer holds what sync read."""
+    no longer holds what sync read. Told in the workbook's language in its Log."""
     if id_col >= 0 and kind != ChangeKind.ID and norm_cell(held_id) != norm_cell(record_id):
-        return f"row now holds ID {held_id!r}, not {record_id!r}"
+        return because(N_("row now holds ID {held}, not {record}"), held=repr(held_id), record=repr(record_id))
     if cas and isinstance(current, str) and current.startswith("="):
-        return "cell holds a formula"
+        return because(N_("cell holds a formula"))
     if cas and norm_cell(current) != norm_cell(old):
-        return f"cell changed to {current!r} since it was read"
+        return because(N_("cell changed to {value} since it was read"), value=repr(current))
     return None
 
 
@@ -208,8 +217,11 @@ def reconcile_log(plan: WritePlan, skipped: list[dict[str, Any]]) -> list[list[A
         if i == at:
             summary = dict(entry)
             if skipped:
-                summary[LogField.REASON] = (
-                    f"{summary[LogField.REASON]}; {len(skipped)} cell(s) skipped because the sheet changed meanwhile"
+                summary[LogField.REASON] = tr(
+                    plan.language,
+                    "{reason}; {count} cell(s) skipped because the sheet changed meanwhile",
+                    reason=summary[LogField.REASON],
+                    count=len(skipped),
                 )
             rows.append(encode_log_row(summary))
             continue
@@ -221,14 +233,14 @@ def reconcile_log(plan: WritePlan, skipped: list[dict[str, Any]]) -> list[list[A
                 made = [i for i, hit in zip(ids, hits, strict=True) if hit is None]
                 rows.extend(encode_log_row(e) for e in id_run_part(entry, made, plan.language))
                 rows.extend(
-                    encode_log_row({**entry, LogField.ID: i, **_not_done(hit)})
+                    encode_log_row({**entry, LogField.ID: i, **_not_done(hit, plan.language)})
                     for i, hit in zip(ids, hits, strict=True)
                     if hit is not None
                 )
                 continue
         hit = gone.get((entry[LogField.TAB], str(norm_cell(entry[LogField.ID])), about)) if about else None
         if hit is not None:
-            entry = {**entry, **_not_done(hit)}
+            entry = {**entry, **_not_done(hit, plan.language)}
         rows.append(encode_log_row(entry))
     return rows
 
@@ -239,10 +251,13 @@ def summary_at(log: list[dict[str, Any]]) -> int:
     return next((i for i, e in enumerate(log) if e.get(LOG_SUMMARY)), len(log) - 1)
 
 
-def _not_done(hit: dict[str, Any]) -> dict[str, Any]:
-    """What a Log row about a change that was skipped says instead: no New, and why."""
-    done = "not added" if hit.get("kind") == ChangeKind.APPEND else "not changed"
-    return {LogField.NEW: "", LogField.REASON: f"{done}: {hit['reason']}"}
+def _not_done(hit: dict[str, Any], lang: str) -> dict[str, Any]:
+    """What a Log row about a change that was skipped says instead, in ``lang``: no New,
+    and why (a backend's reason is :func:`because`'s, or plain text)."""
+    reason = hit["reason"]
+    why = reason.in_language(lang) if isinstance(reason, Worded) else str(reason)
+    said = N_("not added: {reason}") if hit.get("kind") == ChangeKind.APPEND else N_("not changed: {reason}")
+    return {LogField.NEW: "", LogField.REASON: tr(lang, said, reason=why)}
 
 
 def log_entry(

@@ -61,6 +61,7 @@ from sheetcrm.backends.base import (
     RawTab,
     WritePlan,
     WriteReport,
+    because,
     encode_log_row,
     id_run_part,
     norm_cell,
@@ -74,6 +75,7 @@ from sheetcrm.exceptions import (
     PermissionDeniedError,
     Phrase,
     SheetCRMError,
+    Worded,
     WorkbookNotFoundError,
     WorkbookWriteError,
     shown,
@@ -1687,15 +1689,15 @@ def retarget(
         planned_rows = group["row"].astype("int64").to_numpy()
         is_fill = (group["kind"] == ChangeKind.ID).to_numpy()
         full_rows = seen.get(-1, {})
-        refused: dict[Any, str] = {}
+        refused: dict[Any, Worded] = {}
         fill_row: dict[Any, int] = {}
         for row, new in zip(planned_rows[is_fill], group["new"].to_numpy()[is_fill], strict=True):
             row, new_id = int(row), norm_cell(new)
             before = read_rows[row - 2] if row - 2 < len(read_rows) else []
             if new_id in now:
-                refused[new_id] = f"the ID {new_id} is now used on row {now[new_id][0]}"
+                refused[new_id] = because(N_("the ID {id} is now used on row {row}"), id=new_id, row=now[new_id][0])
             elif not _same_row(full_rows.get(row, []), before):
-                refused[new_id] = "the row without an ID was edited or moved since it was read"
+                refused[new_id] = because(N_("the row without an ID was edited or moved since it was read"))
             else:
                 fill_row[new_id] = row
         unique_row: dict[Any, int] = {}
@@ -1714,7 +1716,9 @@ def retarget(
                     if _same_row(full_rows.get(row, []), read_rows[row - 2] if row - 2 < len(read_rows) else []):
                         shared_ok.add((rid, row))
             elif len(read_at) > 1:
-                refused[rid] = f"its ID was on {len(read_at)} rows when read and is now on {len(rows)}"
+                refused[rid] = because(
+                    N_("its ID was on {before} rows when read and is now on {now}"), before=len(read_at), now=len(rows)
+                )
         target = np.full(len(group), -1, dtype="int64")
         for i, (rid, row, fill) in enumerate(zip(rec, planned_rows, is_fill, strict=True)):
             if rid in fill_row:
@@ -1739,13 +1743,15 @@ def retarget(
             values = seen.get(int(col), [])
             current = values[row - 2] if row - 2 < len(values) else None
             if norm_cell(current) != norm_cell(old):
-                refused[rid] = f"{column} changed to {current!r} since it was read"
+                refused[rid] = because(
+                    N_("{column} changed to {value} since it was read"), column=column, value=repr(current)
+                )
         for rid in set(rec[target < 0]) - set(refused):
             rows = now.get(rid, [])
-            refused[rid] = "its record is gone" if not rows else f"its ID is now on {len(rows)} rows"
+            refused[rid] = because(N_("its ID is now on {count} rows"), count=len(rows)) if rows else because(GONE)
         dropped = record.isin(list(refused)).to_numpy() | (target < 0)
         for ix, change in group[dropped].iterrows():
-            skipped.append(_skip(title, change, refused.get(record.at[ix], "its record is gone")))
+            skipped.append(_skip(title, change, refused.get(record.at[ix]) or because(GONE)))
         kept = group[~dropped].copy()
         kept["row"] = target[~dropped]
         parts.append(kept)
@@ -1830,7 +1836,11 @@ def _same_row(now: list[Any], before: list[Any]) -> bool:
     return bool(before) and pad(now) == pad(before)
 
 
-def _skip(title: str, change: Any, reason: str) -> dict[str, Any]:
+#: Why a change is not written: no row holds its record's ID any more.
+GONE = N_("its record is gone")
+
+
+def _skip(title: str, change: Any, reason: Worded) -> dict[str, Any]:
     return {
         "tab": title,
         "row": int(change["row"]),

@@ -29,7 +29,16 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sheetcrm.backends import files, ooxml
 from sheetcrm.backends.append import NewRows, place
-from sheetcrm.backends.base import ChangeKind, RawTab, WritePlan, WriteReport, norm_cell, reconcile_log, skip_reason
+from sheetcrm.backends.base import (
+    ChangeKind,
+    RawTab,
+    WritePlan,
+    WriteReport,
+    because,
+    norm_cell,
+    reconcile_log,
+    skip_reason,
+)
 from sheetcrm.cells.serial import to_serial
 from sheetcrm.exceptions import (
     Phrase,
@@ -549,7 +558,7 @@ def _row_edit(title: str, changes: list[_Change], header: list[tuple[int, str]],
                 reason = skip_reason(kind, id_col, held, record_id, cas, row.value(col), _comparable(old))
             whole = row.cells.get(col)
             if reason is None and whole is not None and b"shared" in whole and row.is_shared_formula_master(col):
-                reason = "cell holds a formula that other cells share"
+                reason = because(N_("cell holds a formula that other cells share"))
             if reason:
                 report.skipped.append(
                     {"tab": title, "row": row.number, "column": column, "id": record_id, "reason": reason}
