@@ -13,7 +13,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from sheetcrm.backends import xlsx
+from sheetcrm.backends import calamine
 from sheetcrm.backends.base import PLAN_COLUMNS, WritePlan, empty_cells
 from sheetcrm.backends.xlsx import XlsxBackend
 from sheetcrm.exceptions import WorkbookFormatError, WorkbookNotFoundError, WorkbookWriteError
@@ -363,7 +363,7 @@ def test_parsing_worksheets_in_threads_reads_what_one_thread_reads(
 ) -> None:
     path = make_workbook(small_crm)
     together = XlsxBackend(path).read()
-    monkeypatch.setattr(xlsx, "PARALLEL_LIMIT", 0)  # too big to parse two at once
+    monkeypatch.setattr(calamine, "PARALLEL_LIMIT", 0)  # too big to parse two at once
     alone = XlsxBackend(path).read()
     assert list(together) == list(alone)
     for tab, raw in together.items():
@@ -385,3 +385,41 @@ def test_a_broken_worksheet_parsed_in_a_thread_is_reported(make_workbook: Callab
     with pytest.raises(WorkbookFormatError, match="cannot be read"):
         XlsxBackend(broken).read()
     assert broken.read_bytes() == before
+
+
+def test_a_parse_started_early_is_taken_up_by_the_read(make_workbook: Callable[..., Path], small_crm: Rows) -> None:
+    path = make_workbook(small_crm)
+    cold = XlsxBackend(path).read()
+    calamine.start(path)
+    target = path.resolve()
+    assert target in calamine._started
+    warm = XlsxBackend(path).read()
+    assert target not in calamine._started  # taken up, not parsed twice
+    assert {t: (r.title, r.header, r.rows) for t, r in warm.items()} == {
+        t: (r.title, r.header, r.rows) for t, r in cold.items()
+    }
+
+
+def test_a_parse_started_before_someone_saved_the_file_is_not_used(
+    make_workbook: Callable[..., Path], small_crm: Rows
+) -> None:
+    path = make_workbook(small_crm)
+    calamine.start(path)
+    wb = openpyxl.load_workbook(path)
+    wb["Contacts"]["B2"] = "Saved meanwhile"
+    wb.save(path)
+    os.utime(path, ns=(os.stat(path).st_atime_ns, os.stat(path).st_mtime_ns + 10**9))
+    contacts = XlsxBackend(path).read()[Tab.CONTACTS]
+    assert contacts.rows[0][1] == "Saved meanwhile"
+    assert path.resolve() not in calamine._started
+
+
+@pytest.mark.parametrize("content", [None, b"not a zip"])
+def test_starting_a_parse_of_a_bad_file_leaves_the_error_to_the_read(tmp_path: Path, content: bytes | None) -> None:
+    path = tmp_path / "crm.xlsx"
+    if content is not None:
+        path.write_bytes(content)
+    calamine.start(path)
+    assert path.resolve() not in calamine._started
+    with pytest.raises((WorkbookNotFoundError, WorkbookFormatError)):
+        XlsxBackend(path).read()

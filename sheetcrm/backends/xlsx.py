@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import threading
 import zipfile
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +25,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook as XLWorkbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sheetcrm.backends import files, ooxml
+from sheetcrm.backends import calamine, files, ooxml
 from sheetcrm.backends.append import NewRows, place
 from sheetcrm.backends.base import (
     ChangeKind,
@@ -49,7 +47,7 @@ from sheetcrm.exceptions import (
 )
 from sheetcrm.i18n import N_
 from sheetcrm.output import xlsx_text
-from sheetcrm.schema import NUMBER_FORMATS, ColumnType, Tab, find_tabs
+from sheetcrm.schema import NUMBER_FORMATS, ColumnType, Tab
 from sheetcrm.template import COMPUTED_FILL, COMPUTED_FONT
 
 #: The shading (RRGGBB) of the template's computed headers, given to headers sync adds.
@@ -132,72 +130,6 @@ def _load(path: Path, **kwargs: Any) -> XLWorkbook:
         raise _unreadable(path, exc) from None
 
 
-#: Worksheets parsed at once. calamine lets go of the GIL while it parses a worksheet, so
-#: a second thread parses the next one while this one turns the first into Python values.
-PARSE_THREADS = 2
-#: Bytes of worksheet XML above which the worksheets are parsed one after another in the
-#: caller's thread: two parsed at once are two in memory at once, and the memory threads
-#: free stays with the allocator (a 10-million-cell workbook went over 2 GB). At that size
-#: turning cells into Python values, not parsing, takes most of the read.
-PARALLEL_LIMIT = 256 * 2**20
-
-
-class _Parser:
-    """The worksheets ``found`` of ``target``, parsed by calamine in :data:`PARSE_THREADS`
-    threads, largest first (each thread with its own workbook handle: a handle parses one
-    sheet at a time), or one after another in the caller's thread past
-    :data:`PARALLEL_LIMIT`; iterating gives ``(tab, title, rows)`` as each worksheet is
-    ready. ``wb``, the handle the caller opened, serves the first thread."""
-
-    def __init__(self, target: Path, wb: Any, found: dict[Tab, str]) -> None:
-        self.target = target
-        self.found = found
-        self.spare = [wb]
-        self.handles = [wb]
-        self.local = threading.local()
-        self.pool: ThreadPoolExecutor | None = None
-
-    def _rows(self, title: str) -> list[list[Any]]:
-        wb = getattr(self.local, "wb", None)
-        if wb is None:
-            try:
-                wb = self.spare.pop()
-            except IndexError:
-                from python_calamine import CalamineWorkbook
-
-                wb = CalamineWorkbook.from_path(str(self.target))
-                self.handles.append(wb)
-            self.local.wb = wb
-        rows: list[list[Any]] = wb.get_sheet_by_name(title).to_python(skip_empty_area=False)
-        return rows
-
-    def __enter__(self) -> Iterator[tuple[Tab, str, list[list[Any]]]]:
-        sizes = _part_sizes(self.target)
-        if PARSE_THREADS < 2 or sum(sizes.get(title, 0) for title in self.found.values()) > PARALLEL_LIMIT:
-            return ((tab, title, self._rows(title)) for tab, title in self.found.items())
-        self.pool = ThreadPoolExecutor(max_workers=min(PARSE_THREADS, max(1, len(self.found))))
-        order = sorted(self.found.items(), key=lambda item: -sizes.get(item[1], 0))
-        futures = {self.pool.submit(self._rows, title): (tab, title) for tab, title in order}
-        return ((*futures[f], f.result()) for f in as_completed(futures))
-
-    def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-        for wb in self.handles:
-            wb.close()
-
-
-def _part_sizes(target: Path) -> dict[str, int]:
-    """Worksheet title -> the size of its XML, to parse the largest first ({} when the
-    package cannot say: calamine reports what is wrong with it)."""
-    try:
-        with zipfile.ZipFile(target) as zf:
-            pkg = ooxml.Package(zf)
-            return {title: zf.getinfo(part).file_size for title, part in pkg.sheets.items() if part in pkg.names}
-    except Exception:  # only an order: calamine's own read tells what is wrong
-        return {}
-
-
 def _trim(values: list[Any]) -> list[Any]:
     row = values
     while row and (row[-1] is None or row[-1] == ""):
@@ -253,28 +185,23 @@ class XlsxBackend:
     def read(self) -> dict[Tab, RawTab]:
         """Every CRM tab found in the workbook (by English or Chinese title), raw values:
         text, numbers (whole numbers as int), bools, real dates as dates, blank as None;
-        formula cells give their last computed value. ``rows[i]`` is sheet row ``i + 2``."""
-        from python_calamine import CalamineWorkbook
-
+        formula cells give their last computed value. ``rows[i]`` is sheet row ``i + 2``.
+        Takes up the parse :func:`sheetcrm.backends.calamine.start` began, if any."""
         _check_path(self.path)
         target = files.real_path(self.path)
         files.clean_leftovers(target)
-        try:
-            wb = CalamineWorkbook.from_path(str(target))
-        except PermissionError:
-            raise _denied(self.path) from None
-        except Exception as exc:  # calamine's zip, XML and password errors alike
-            raise _unreadable(self.path, exc) from None
-        try:
-            found = find_tabs(wb.sheet_names)
-            parser = _Parser(target, wb, found)
-        except Exception as exc:
-            wb.close()
-            raise _unreadable(self.path, exc) from None
+        parse = calamine.take(target)
+        if parse is None:
+            try:
+                parse = calamine.Parse(target)
+            except PermissionError:
+                raise _denied(self.path) from None
+            except Exception as exc:  # calamine's zip, XML and password errors alike
+                raise _unreadable(self.path, exc) from None
         out: dict[Tab, RawTab] = {}
         try:
-            with ooxml.no_gc(), parser as parsed:
-                for tab, title, rows in parsed:
+            with ooxml.no_gc(), parse:
+                for tab, title, rows in parse.results():
                     # Inlined rather than _cell() per cell (this loop sees every cell of the
                     # workbook), and in place: a second copy of a million-row grid is memory.
                     for r in rows:
@@ -293,7 +220,7 @@ class XlsxBackend:
                     out[tab] = RawTab(tab, title, header, rows)
         except Exception as exc:
             raise _unreadable(self.path, exc) from None
-        return {tab: out[tab] for tab in found}
+        return {tab: out[tab] for tab in parse.found}
 
     def write(self, plan: WritePlan) -> WriteReport:
         """Apply ``plan`` and atomically replace the file. Only the worksheets with changed

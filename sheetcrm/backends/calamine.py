@@ -1,0 +1,150 @@
+"""Parsing an .xlsx workbook's CRM worksheets with calamine, in background threads.
+
+calamine lets go of the GIL while it parses a worksheet, so two threads parse two
+worksheets at once while the caller turns the first ones into Python values. A command
+that knows its workbook before it has imported the engine (``sheetcrm sync PATH``) starts
+the parse with :func:`start`; the read then takes it up (:func:`take`) if the file is still
+the one being parsed, so the parsing runs during the second or so of importing pandas and
+SciPy. Only the standard library, calamine and lxml are imported here.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import zipfile
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+from sheetcrm.backends import files, ooxml
+from sheetcrm.schema import Tab, find_tabs
+
+#: Worksheets parsed at once.
+PARSE_THREADS = 2
+#: Bytes of worksheet XML above which the worksheets are parsed one after another in the
+#: reader's thread: two parsed at once are two in memory at once, and the memory threads
+#: free stays with the allocator (a 10-million-cell workbook went over 2 GB). At that size
+#: turning cells into Python values, not parsing, takes most of the read.
+PARALLEL_LIMIT = 256 * 2**20
+
+Rows = list[list[Any]]
+
+
+class Parse:
+    """The CRM worksheets of the .xlsx at ``target`` (a real path), being parsed.
+
+    Opening the workbook raises calamine's own error. Worksheets go to
+    :data:`PARSE_THREADS` threads at once, largest first, each thread with its own
+    workbook handle (a handle parses one worksheet at a time); past
+    :data:`PARALLEL_LIMIT` they are parsed one by one as :meth:`results` asks for them.
+    """
+
+    def __init__(self, target: Path) -> None:
+        from python_calamine import CalamineWorkbook
+
+        self.target = target
+        self.identity = files.Identity.of(target)
+        wb = CalamineWorkbook.from_path(str(target))
+        self.handles = [wb]
+        try:
+            self.found: dict[Tab, str] = find_tabs(wb.sheet_names)
+            sizes = _part_sizes(target)
+        except Exception:
+            wb.close()
+            raise
+        self.spare = [wb]
+        self.local = threading.local()
+        self.lock = threading.Lock()
+        self.pool: ThreadPoolExecutor | None = None
+        self.futures: dict[Future[Rows], tuple[Tab, str]] = {}
+        if PARSE_THREADS >= 2 and sum(sizes.get(title, 0) for title in self.found.values()) <= PARALLEL_LIMIT:
+            self.pool = ThreadPoolExecutor(max_workers=PARSE_THREADS, thread_name_prefix="sheetcrm-parse")
+            order = sorted(self.found.items(), key=lambda item: -sizes.get(item[1], 0))
+            self.futures = {self.pool.submit(self._rows, title): (tab, title) for tab, title in order}
+
+    def _rows(self, title: str) -> Rows:
+        wb = getattr(self.local, "wb", None)
+        if wb is None:
+            with self.lock:
+                wb = self.spare.pop() if self.spare else None
+            if wb is None:
+                from python_calamine import CalamineWorkbook
+
+                wb = CalamineWorkbook.from_path(str(self.target))
+                with self.lock:
+                    self.handles.append(wb)
+            self.local.wb = wb
+        rows: Rows = wb.get_sheet_by_name(title).to_python(skip_empty_area=False)
+        return rows
+
+    def results(self) -> Iterator[tuple[Tab, str, Rows]]:
+        """``(tab, title, rows)`` of each worksheet as it is ready (cells as calamine gives
+        them); a worksheet calamine cannot parse raises its error here."""
+        if self.pool is None:
+            return ((tab, title, self._rows(title)) for tab, title in self.found.items())
+        return ((*self.futures[f], f.result()) for f in as_completed(self.futures))
+
+    def still_current(self) -> bool:
+        """Whether the file is still the one being parsed (nobody saved it meanwhile)."""
+        return self.identity is not None and files.Identity.of(self.target) == self.identity
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        for wb in self.handles:
+            wb.close()
+
+    def __enter__(self) -> Parse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_started: dict[Path, Parse] = {}
+_started_lock = threading.Lock()
+
+
+def start(path: str | os.PathLike[str]) -> None:
+    """Start parsing the .xlsx at ``path`` in the background, for the read that follows.
+    Best effort: a missing, unreadable or huge file starts nothing, and the read then
+    reports what is wrong as it always does."""
+    target = files.real_path(Path(path))
+    if target.suffix.lower() != ".xlsx" or not target.is_file():
+        return
+    try:
+        parse = Parse(target)
+    except Exception:
+        return
+    if parse.pool is None:  # nothing would run ahead of the read
+        parse.close()
+        return
+    with _started_lock:
+        old = _started.pop(target, None)
+        _started[target] = parse
+    if old is not None:
+        old.close()
+
+
+def take(target: Path) -> Parse | None:
+    """The parse :func:`start` began for ``target`` (a real path), if the file is still the
+    one it parses; None otherwise."""
+    with _started_lock:
+        parse = _started.pop(target, None)
+    if parse is not None and not parse.still_current():
+        parse.close()
+        return None
+    return parse
+
+
+def _part_sizes(target: Path) -> dict[str, int]:
+    """Worksheet title -> the size of its XML, to parse the largest first ({} when the
+    package cannot say: calamine reports what is wrong with it)."""
+    try:
+        with zipfile.ZipFile(target) as zf:
+            pkg = ooxml.Package(zf)
+            return {title: zf.getinfo(part).file_size for title, part in pkg.sheets.items() if part in pkg.names}
+    except Exception:  # only an order: calamine's own read tells what is wrong
+        return {}
