@@ -403,7 +403,7 @@ def xlsx_sync(path: Path, rss: PeakRSS, label: str) -> tuple[dict[str, tuple[flo
 def cli_syncs(original: Path, path: Path) -> None:
     """What a person waits for at the prompt: ``sheetcrm sync`` in a new process (Python's
     start and the imports included) on a copy of the original, then again with nothing to
-    change. The command parses the workbook while it imports the engine."""
+    change."""
     import shutil
     import subprocess
 

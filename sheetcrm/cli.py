@@ -459,9 +459,6 @@ def sync(
     (plus missing IDs and Stage moves, logged in the Log tab).
 
     Exit 0 done, 1 done but validation found problems, 2 the run failed (docs/automation.md)."""
-    from sheetcrm.backends import calamine
-
-    calamine.start(target)  # parses a local .xlsx while the engine is imported
     from sheetcrm.automation.run import run_sync
 
     if fail_on_problems and problems_ok:

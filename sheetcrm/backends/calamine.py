@@ -1,16 +1,11 @@
 """Parsing an .xlsx workbook's CRM worksheets with calamine, in background threads.
 
 calamine lets go of the GIL while it parses a worksheet, so two threads parse two
-worksheets at once while the caller turns the first ones into Python values. A command
-that knows its workbook before it has imported the engine (``sheetcrm sync PATH``) starts
-the parse with :func:`start`; the read then takes it up (:func:`take`) if the file is still
-the one being parsed, so the parsing runs during the second or so of importing pandas and
-SciPy. Only the standard library, calamine and lxml are imported here.
+worksheets at once while the reader turns the first ones into Python values.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -18,7 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from sheetcrm.backends import files, ooxml
+from sheetcrm.backends import ooxml
 from sheetcrm.schema import Tab, find_tabs
 
 #: Worksheets parsed at once.
@@ -45,7 +40,6 @@ class Parse:
         from python_calamine import CalamineWorkbook
 
         self.target = target
-        self.identity = files.Identity.of(target)
         wb = CalamineWorkbook.from_path(str(target))
         self.handles = [wb]
         try:
@@ -86,10 +80,6 @@ class Parse:
             return ((tab, title, self._rows(title)) for tab, title in self.found.items())
         return ((*self.futures[f], f.result()) for f in as_completed(self.futures))
 
-    def still_current(self) -> bool:
-        """Whether the file is still the one being parsed (nobody saved it meanwhile)."""
-        return self.identity is not None and files.Identity.of(self.target) == self.identity
-
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
@@ -101,42 +91,6 @@ class Parse:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-_started: dict[Path, Parse] = {}
-_started_lock = threading.Lock()
-
-
-def start(path: str | os.PathLike[str]) -> None:
-    """Start parsing the .xlsx at ``path`` in the background, for the read that follows.
-    Best effort: a missing, unreadable or huge file starts nothing, and the read then
-    reports what is wrong as it always does."""
-    target = files.real_path(Path(path))
-    if target.suffix.lower() != ".xlsx" or not target.is_file():
-        return
-    try:
-        parse = Parse(target)
-    except Exception:
-        return
-    if parse.pool is None:  # nothing would run ahead of the read
-        parse.close()
-        return
-    with _started_lock:
-        old = _started.pop(target, None)
-        _started[target] = parse
-    if old is not None:
-        old.close()
-
-
-def take(target: Path) -> Parse | None:
-    """The parse :func:`start` began for ``target`` (a real path), if the file is still the
-    one it parses; None otherwise."""
-    with _started_lock:
-        parse = _started.pop(target, None)
-    if parse is not None and not parse.still_current():
-        parse.close()
-        return None
-    return parse
 
 
 def _part_sizes(target: Path) -> dict[str, int]:

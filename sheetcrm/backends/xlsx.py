@@ -185,19 +185,16 @@ class XlsxBackend:
     def read(self) -> dict[Tab, RawTab]:
         """Every CRM tab found in the workbook (by English or Chinese title), raw values:
         text, numbers (whole numbers as int), bools, real dates as dates, blank as None;
-        formula cells give their last computed value. ``rows[i]`` is sheet row ``i + 2``.
-        Takes up the parse :func:`sheetcrm.backends.calamine.start` began, if any."""
+        formula cells give their last computed value. ``rows[i]`` is sheet row ``i + 2``."""
         _check_path(self.path)
         target = files.real_path(self.path)
         files.clean_leftovers(target)
-        parse = calamine.take(target)
-        if parse is None:
-            try:
-                parse = calamine.Parse(target)
-            except PermissionError:
-                raise _denied(self.path) from None
-            except Exception as exc:  # calamine's zip, XML and password errors alike
-                raise _unreadable(self.path, exc) from None
+        try:
+            parse = calamine.Parse(target)
+        except PermissionError:
+            raise _denied(self.path) from None
+        except Exception as exc:  # calamine's zip, XML and password errors alike
+            raise _unreadable(self.path, exc) from None
         out: dict[Tab, RawTab] = {}
         try:
             with ooxml.no_gc(), parse:
