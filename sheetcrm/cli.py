@@ -24,7 +24,7 @@ from sheetcrm.automation.workflows import EVERY_CHOICES, Auth, OnProblems
 from sheetcrm.exceptions import SheetCRMError
 from sheetcrm.google.redact import redact
 from sheetcrm.i18n import N_
-from sheetcrm.schema import Lang, Severity
+from sheetcrm.schema import Lang, Severity, Tab
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -295,15 +295,21 @@ def demo(path: Path, lang: str, seed: int, as_of: dt.datetime | None, force: boo
     """Generate a realistic demo workbook at PATH (default sheetcrm-demo.xlsx), run the main
     job on it, and say what to open."""
     from sheetcrm.demo import make_demo
+    from sheetcrm.i18n import tr
 
-    with library_errors():
+    with library_errors(lang):
         made = make_demo(path, lang=lang, seed=seed, as_of=as_of.date() if as_of else None, force=force)
-    click.echo(f"Wrote demo workbook {made.path} ({made.counts_text}).")
+    click.echo(tr(lang, "Wrote demo workbook {path} ({counts}).", path=made.path, counts=made.counts_text))
     for line in made.summary_lines:
         click.echo(line)
     click.echo(
-        f"Open {made.path} to see the computed columns (shaded) and the Log tab; "
-        f"run 'sheetcrm validate {made.path}' for the full list of planted mistakes."
+        tr(
+            lang,
+            "Open {path} to see the computed columns (shaded) and the {log} tab; "
+            "run 'sheetcrm validate {path}' for the full list of planted mistakes.",
+            path=made.path,
+            log=Tab.LOG.label(lang),
+        )
     )
     from sheetcrm.report.monthly import last_complete_month
     from sheetcrm.report.run import run_report
@@ -316,8 +322,13 @@ def demo(path: Path, lang: str, seed: int, as_of: dt.datetime | None, force: boo
             formats=("html", "md", "csv"),
         )
     click.echo(
-        f"Monthly report {done.report.month}: open {done.paths[0]} in a browser "
-        f"(also {', '.join(str(p) for p in done.paths[1:])})."
+        tr(
+            lang,
+            "Monthly report {month}: open {page} in a browser (also {others}).",
+            month=done.report.month,
+            page=done.paths[0],
+            others=", ".join(str(p) for p in done.paths[1:]),
+        )
     )
 
 

@@ -66,3 +66,19 @@ def test_demo_also_writes_its_latest_monthly_report(demo_path: Path) -> None:
     ]
     report = sheetcrm.monthly_report(demo_path, "2026-10")
     assert (folder / "report-2026-10.md").read_text(encoding="utf-8") == sheetcrm.report.render.to_markdown(report)
+
+
+def test_chinese_demo_says_what_to_open_in_chinese(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import functools
+
+    import sheetcrm.demo
+
+    monkeypatch.setattr(sheetcrm.demo, "make_demo", functools.partial(make_demo, size=0.1))
+    path = tmp_path / "zh.xlsx"
+    result = CliRunner().invoke(cli, ["demo", str(path), "--lang", "zh-TW", "--as-of", AS_OF.isoformat()])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"已建立示範活頁簿 {path}（") and "家公司、" in lines[0] and "位連絡人、" in lines[0]
+    assert f"開啟 {path} 可看到計算欄位（灰底）與同步紀錄分頁" in result.output
+    assert "2026-10 月報：用瀏覽器開啟 " in result.output
+    assert "Open " not in result.output and "Monthly report" not in result.output

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import sheetcrm
-from sheetcrm.customers import btyd
+from sheetcrm.customers import btyd, notices
 from sheetcrm.customers.notices import RULES_MARKER_EN, RULES_MARKER_ZH, NoticeKind
 from sheetcrm.customers.rhythm import RHYTHM_COLUMNS, rhythm_class, rhythm_table
 from sheetcrm.schema import Lang, Rhythm, Tab
@@ -249,3 +249,17 @@ def test_sync_explains_empty_columns_and_notes_the_new_rules_once(make_workbook)
     log = _cells(path, "Log")["Reason"].dropna()
     assert log.str.contains(RULES_MARKER_EN).sum() == 1
     assert log.str.contains("rhythm.min_repeat_buyers").sum() == 2
+
+
+@pytest.mark.parametrize(
+    "tab,counted",
+    [
+        (Tab.CONTACTS, "只有 62 位連絡人購買超過一次，模型至少需要 200 位"),
+        (Tab.COMPANIES, "只有 62 家公司購買超過一次，模型至少需要 200 家"),
+    ],
+)
+def test_chinese_notices_count_companies_as_companies(tab: Tab, counted: str) -> None:
+    assert counted in notices.rhythm_too_few(tab, 62, 200).zh
+    fitted = notices.rhythm_fitted(tab, "MBG/NBD", 448, 268, 271, 121, 56, 0.1).zh
+    unit = "家" if tab is Tab.COMPANIES else "位"
+    assert f"依 448 {unit}購買過的" in fitted and f"其中 268 {unit}回購" in fitted

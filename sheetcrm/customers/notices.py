@@ -35,6 +35,8 @@ class Notice:
 
 
 _NOUN = {Tab.CONTACTS: ("contacts", "連絡人"), Tab.COMPANIES: ("companies", "公司")}
+#: The Chinese measure word counting each tab's customers (位 for people, 家 for companies).
+_UNIT = {Tab.CONTACTS: "位", Tab.COMPANIES: "家"}
 _WHAT = {
     "R": ("days since the last purchase", "距上次購買天數", "R"),
     "F": ("purchases in the look-back window", "回顧期間購買次數", "F"),
@@ -60,7 +62,7 @@ def flat_score(tab: Tab, dimension: str, customers: int, value: float, score: in
         f"{tab.value}: all {customers:,} {en_noun} scored on {letter} have the same {what_en} ({shown}), "
         f"so quintiles cannot tell them apart and all get {letter}{score}. Set fixed bounds in the "
         f"Settings key rfm.cut_points if {letter} should separate them.",
-        f"{tab.zh}：參與 {letter} 評分的 {customers:,} 位{zh_noun}{what_zh}都相同（{shown}），"
+        f"{tab.zh}：參與 {letter} 評分的 {customers:,} {_UNIT[tab]}{zh_noun}{what_zh}都相同（{shown}），"
         f"五分位無法區分，全部為 {letter}{score}。如需區分，請在設定 rfm.cut_points 指定固定切點。",
     )
 
@@ -74,7 +76,8 @@ def rhythm_fitted(
         NoticeKind.RHYTHM_FITTED,
         f"{tab.value}: P(alive) from {model} fitted on {buyers:,} {en_noun} who bought ({repeat:,} bought again) "
         f"in {seconds:.1f} s: {active:,} active, {at_risk:,} at risk, {gone:,} likely gone.",
-        f"{tab.zh}：存活機率以 {model} 模型依 {buyers:,} 位購買過的{zh_noun}（其中 {repeat:,} 位回購）估計，"
+        f"{tab.zh}：存活機率以 {model} 模型依 {buyers:,} {_UNIT[tab]}購買過的{zh_noun}"
+        f"（其中 {repeat:,} {_UNIT[tab]}回購）估計，"
         f"費時 {seconds:.1f} 秒：活躍 {active:,}、有流失風險 {at_risk:,}、可能已流失 {gone:,}。",
     )
 
@@ -86,8 +89,8 @@ def rhythm_too_few(tab: Tab, repeat: int, needed: int) -> Notice:
         NoticeKind.RHYTHM_EMPTY,
         f"{tab.value}: P(alive), Expected 90d and Rhythm left empty: only {repeat:,} {en_noun} bought more than "
         f"once, and the model needs {needed:,} (Settings key rhythm.min_repeat_buyers) to say anything reliable.",
-        f"{tab.zh}：存活機率、預期90天購買次數與購買節奏留白：只有 {repeat:,} 位{zh_noun}購買超過一次，"
-        f"模型至少需要 {needed:,} 位（設定 rhythm.min_repeat_buyers）才可靠。",
+        f"{tab.zh}：存活機率、預期90天購買次數與購買節奏留白：只有 {repeat:,} {_UNIT[tab]}{zh_noun}購買超過一次，"
+        f"模型至少需要 {needed:,} {_UNIT[tab]}（設定 rhythm.min_repeat_buyers）才可靠。",
     )
 
 

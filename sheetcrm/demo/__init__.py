@@ -1979,6 +1979,15 @@ def planted_mistakes(
 # ------------------------------------------------------------------ the demo workbook
 
 
+#: A count of each tab's records in Chinese: the measure word, then the noun.
+_ZH_COUNTED = {
+    Tab.COMPANIES: "家公司",
+    Tab.CONTACTS: "位連絡人",
+    Tab.OPPORTUNITIES: "個機會",
+    Tab.ACTIVITIES: "筆活動紀錄",
+}
+
+
 @dataclass
 class DemoResult:
     """What ``make_demo`` made: the file, the record counts, and the main job's result."""
@@ -1986,9 +1995,13 @@ class DemoResult:
     path: Path
     counts: dict[str, int]
     sync: Any
+    lang: str = "en"
 
     @property
     def counts_text(self) -> str:
+        """The record counts, in the demo's language ("300 companies, 1,000 contacts, ...")."""
+        if self.lang == Lang.ZH_TW:
+            return "、".join(f"{n:,} {_ZH_COUNTED[Tab(tab)]}" for tab, n in self.counts.items())
         return ", ".join(f"{n:,} {tab.lower()}" for tab, n in self.counts.items())
 
     @property
@@ -2070,4 +2083,4 @@ def make_demo(
         if tab in (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES)
     }
     result = open_workbook(target).sync(as_of=as_of) if sync else None
-    return DemoResult(target, counts, result)
+    return DemoResult(target, counts, result, str(lang))
