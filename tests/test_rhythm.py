@@ -263,3 +263,11 @@ def test_chinese_notices_count_companies_as_companies(tab: Tab, counted: str) ->
     fitted = notices.rhythm_fitted(tab, "MBG/NBD", 448, 268, 271, 121, 56, 0.1).zh
     unit = "家" if tab is Tab.COMPANIES else "位"
     assert f"依 448 {unit}購買過的" in fitted and f"其中 268 {unit}回購" in fitted
+
+
+@pytest.mark.parametrize("lang", [Lang.EN, Lang.ZH_TW])
+def test_the_rules_note_from_the_catalog_is_recognised_in_a_log(lang: Lang) -> None:
+    said = notices.rules_changed().text(lang)
+    assert notices.has_rules_note([said]) and not notices.has_rules_note(
+        [notices.rhythm_too_few(Tab.CONTACTS, 1, 2).text(lang)]
+    )
