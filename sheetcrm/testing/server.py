@@ -458,6 +458,11 @@ class FakeSheetsServer:
         with self._hook_lock:
             self._faults.clear()
 
+    def pending_faults(self) -> int:
+        """How many injected faults have not fired yet."""
+        with self._hook_lock:
+            return len(self._faults)
+
     def between_requests(self, callback: BetweenRequestsCallback) -> BetweenRequestsCallback:
         """Run ``callback(fake, request_number)`` before each request is handled.
 
