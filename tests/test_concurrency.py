@@ -96,6 +96,28 @@ def race(fake: FakeSheetsServer, client: Any, key: str, person: Person, *, late:
     return result
 
 
+def race_between_payloads(fake: FakeSheetsServer, client: Any, key: str, person: Person) -> SyncResult:
+    """Sync ``key`` (its write in several payloads) while ``person(fake, key)`` edits it
+    once: just before the second payload."""
+    state = {"payloads": 0}
+
+    def between(f: FakeSheetsServer, number: int) -> None:
+        request = f.requests[number - 1]
+        if request.endpoint == "spreadsheets.batchUpdate" and "deleteDeveloperMetadata" in request.batch_kinds:
+            state["payloads"] += 1
+            if state["payloads"] == 2:
+                person(f, key)
+
+    fake.reset_counters()
+    fake.between_requests(between)
+    try:
+        result = sync(client, key)
+    finally:
+        fake.clear_between_requests()
+    assert state["payloads"] >= 2, "the write went in one payload"
+    return result
+
+
 def control(fake: FakeSheetsServer, client: Any, xlsx: Path, person: Person) -> str:
     """A fresh copy of ``xlsx`` with the person's edit made before a sync read it, synced
     (a second sync of it must plan nothing)."""
@@ -715,22 +737,12 @@ def test_a_row_the_owner_inserts_between_two_payloads(
     record, the landed ID fill is not sent again (nor logged as skipped), every change is
     logged once."""
     key = upload_xlsx(fake, crm)
-    state = {"payloads": 0}
 
-    def between(f: FakeSheetsServer, number: int) -> None:
-        request = f.requests[number - 1]
-        if request.endpoint == "spreadsheets.batchUpdate" and "deleteDeveloperMetadata" in request.batch_kinds:
-            state["payloads"] += 1
-            if state["payloads"] == 2:
-                for title in RECORD_TITLES:
-                    f.insert_rows(key, title, 2)
+    def insert_above_every_record(f: FakeSheetsServer, key: str) -> None:
+        for title in RECORD_TITLES:
+            f.insert_rows(key, title, 2)
 
-    fake.reset_counters()
-    fake.between_requests(between)
-    try:
-        result = sync(client, key)
-    finally:
-        fake.clear_between_requests()
+    result = race_between_payloads(fake, client, key, insert_above_every_record)
     requests = list(fake.requests)
     for title in RECORD_TITLES:
         assert fake.get_values(key, title)[1] == [], f"the inserted row of {title} was written"
@@ -756,23 +768,9 @@ def test_a_run_of_id_fills_cut_across_payloads_is_logged_once_per_id(
     rows = dict(small_crm)
     rows[Tab.CONTACTS] = [*small_crm[Tab.CONTACTS], *({"Name": f"New {i}", "Role": "Lead"} for i in range(8))]
     key = upload_xlsx(fake, make_workbook(rows))
-    state = {"payloads": 0}
-
-    def between(f: FakeSheetsServer, number: int) -> None:
-        request = f.requests[number - 1]
-        if request.endpoint == "spreadsheets.batchUpdate" and "deleteDeveloperMetadata" in request.batch_kinds:
-            state["payloads"] += 1
-            if state["payloads"] == 2:
-                f.insert_rows(key, "Contacts", 2)
-
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(gsheets, "WRITE_PAYLOAD_BYTES", 3_000)
-        fake.reset_counters()
-        fake.between_requests(between)
-        try:
-            result = sync(client, key)
-        finally:
-            fake.clear_between_requests()
+        result = race_between_payloads(fake, client, key, lambda f, k: f.insert_rows(k, "Contacts", 2))
     first = _payloads(fake.requests)[0]
     filled_first = first.batch_kinds.count("setDataValidation")
     assert 0 < filled_first < 8  # the run is cut
