@@ -377,43 +377,19 @@ class RetryingHTTPClient(HTTPClient):
 
             elapsed = self._clock() - start
             remaining = self.budget_seconds - elapsed
+            why: Phrase | None = None
             if attempt >= self.max_attempts:
-                self._give_up(
-                    method,
-                    endpoint,
-                    status,
-                    failure,
-                    attempt,
-                    elapsed,
-                    Phrase(N_("after {n} attempts"), {"n": attempt}),
+                why = Phrase(N_("after {n} attempts"), {"n": attempt})
+            elif remaining <= 0:
+                why = Phrase(N_("within the {budget} s retry budget"), {"budget": f"{self.budget_seconds:g}"})
+            elif retry_after is not None and retry_after > remaining:
+                why = Phrase(
+                    N_("and asked to wait {wait} s, more than the {left} s left of the retry budget"),
+                    {"wait": f"{retry_after:g}", "left": f"{max(remaining, 0):.0f}"},
                 )
-            if remaining <= 0:
-                self._give_up(
-                    method,
-                    endpoint,
-                    status,
-                    failure,
-                    attempt,
-                    elapsed,
-                    Phrase(N_("within the {budget} s retry budget"), {"budget": f"{self.budget_seconds:g}"}),
-                )
-            if retry_after is not None:
-                if retry_after > remaining:
-                    self._give_up(
-                        method,
-                        endpoint,
-                        status,
-                        failure,
-                        attempt,
-                        elapsed,
-                        Phrase(
-                            N_("and asked to wait {wait} s, more than the {left} s left of the retry budget"),
-                            {"wait": f"{retry_after:g}", "left": f"{max(remaining, 0):.0f}"},
-                        ),
-                    )
-                delay = retry_after
-            else:
-                delay = min(self.backoff(attempt), remaining)
+            if why is not None:
+                self._give_up(method, endpoint, status, failure, attempt, elapsed, why)
+            delay = retry_after if retry_after is not None else min(self.backoff(attempt), remaining)
             self.retries += 1
             self.delays.append(delay)
             log.info(
