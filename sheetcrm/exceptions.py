@@ -33,7 +33,11 @@ class Phrase:
         from sheetcrm.i18n import tr
 
         values = {
-            k: v.render(lang) if isinstance(v, Phrase | Joined) else v.in_language(lang) if isinstance(v, Worded) else v
+            k: v.render(lang)
+            if isinstance(v, Phrase | Joined)
+            else v.in_language(lang)
+            if isinstance(v, Worded | Named)
+            else v
             for k, v in self.fields.items()
         }
         return tr(lang, self.template, **values)
@@ -86,6 +90,24 @@ class Worded(str):
 
     def in_language(self, lang: str) -> str:
         return self.phrase.render(lang)
+
+
+class Named(str):
+    """A name with a Chinese form (a column's header), as a field of a :class:`Phrase`:
+    English as a string, told in the language the phrase is told in."""
+
+    zh: str
+
+    def __new__(cls, en: str, zh: str) -> Named:
+        text = super().__new__(cls, en)
+        text.zh = zh
+        return text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Named, (str(self), self.zh))
+
+    def in_language(self, lang: str) -> str:
+        return self.zh if lang == "zh-TW" else str(self)
 
 
 class SheetCRMError(Exception):

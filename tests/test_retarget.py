@@ -92,6 +92,15 @@ def test_a_stage_changed_since_the_read_holds_back_the_whole_record() -> None:
     assert "Stage changed to 'Lost'" in _skips(skipped)[("P-1", "Score")]
 
 
+def test_the_column_a_person_changed_is_named_in_the_logs_language() -> None:
+    reread = {TITLE: {0: ["OP-1"], 2: ["Lost"]}}
+    cells = _cells(_stage(2, "OP-1")).assign(tab=Tab.OPPORTUNITIES)
+    _, skipped = retarget(cells, reread, {TITLE: [["OP-1", "Deal", "Lead"]]})
+    reason = _skips(skipped)[("OP-1", "Stage")]
+    assert reason == "Stage changed to 'Lost' since it was read"
+    assert reason.in_language("zh-TW") == "讀取後「階段」已改為 'Lost'"
+
+
 @pytest.mark.parametrize(
     ("row_now", "now_ids", "aimed", "reason"),
     [

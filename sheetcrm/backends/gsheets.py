@@ -72,6 +72,7 @@ from sheetcrm.cells.a1 import column_letters, parse_a1
 from sheetcrm.cells.serial import to_serial
 from sheetcrm.exceptions import (
     AnswerLostError,
+    Named,
     PermissionDeniedError,
     Phrase,
     SheetCRMError,
@@ -82,7 +83,7 @@ from sheetcrm.exceptions import (
 )
 from sheetcrm.google.http import RetriesExhaustedError
 from sheetcrm.i18n import N_
-from sheetcrm.schema import LogField, Tab, find_tabs
+from sheetcrm.schema import TABS, LogField, Tab, find_tabs
 
 #: How the short-lived locks of a sync describe themselves (found and removed by the next
 #: sync if one was ever left behind).
@@ -1676,6 +1677,7 @@ def retarget(
     # ID in a dict, then mapped onto the changes (never one scan of the changes per ID).
     for title, group in cells.groupby("title", sort=False):
         title = str(title)
+        spec = TABS[Tab(group["tab"].iloc[0])]
         seen = reread.get(title, {})
         id_col = int(group["id_col"].iloc[0])
         if id_col < 0:
@@ -1743,8 +1745,10 @@ def retarget(
             values = seen.get(int(col), [])
             current = values[row - 2] if row - 2 < len(values) else None
             if norm_cell(current) != norm_cell(old):
+                # Named: a Chinese Log names the column in Chinese too
+                name = Named(column, spec.column(column).zh) if spec.has(column) else column
                 refused[rid] = because(
-                    N_("{column} changed to {value} since it was read"), column=column, value=repr(current)
+                    N_("{column} changed to {value} since it was read"), column=name, value=repr(current)
                 )
         for rid in set(rec[target < 0]) - set(refused):
             rows = now.get(rid, [])
