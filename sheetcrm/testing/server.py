@@ -463,6 +463,11 @@ class FakeSheetsServer:
         with self._hook_lock:
             return len(self._faults)
 
+    def fault_due_next(self) -> bool:
+        """Whether the next request to arrive is one an injected fault fires on."""
+        with self._hook_lock:
+            return self._seq + 1 in self._faults
+
     def between_requests(self, callback: BetweenRequestsCallback) -> BetweenRequestsCallback:
         """Run ``callback(fake, request_number)`` before each request is handled.
 
