@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import sheetcrm
-from sheetcrm.pipeline.focus import FocusKind, customer_focus, deal_focus, focus_list, gone_focus
+from sheetcrm.pipeline.focus import FocusKind, customer_focus, deal_focus, focus_list, gone_focus, last_activity
 from sheetcrm.pipeline.forecast import ForecastBy, Quarter, forecast_table, funnel, quarter_deals, won_lost
 from sheetcrm.report.catalog import text
 from sheetcrm.schema import NESL, Lang, Rhythm, Stage, Tab
@@ -279,3 +279,18 @@ def test_customers_likely_gone_by_their_own_rhythm(rhythm, nesl, listed, lang) -
         )
         assert rows.loc[0, "todo"] == text("todo_gone", lang)
         assert list(focus_list(rows.iloc[:0], rows)["kind"]) == [FocusKind.GONE]
+
+
+@pytest.mark.parametrize("deal_ids", [[], ["OP-1", "OP-2"]])
+def test_last_activity_of_deals_in_a_workbook_without_activities(deal_ids: list[str]) -> None:
+    # A new team's first workbook: deals, or nothing at all, and no activity yet.
+    deals = pd.DataFrame({"ID": pd.Series(deal_ids, dtype=object)})
+    activities = pd.DataFrame({"Date": pd.Series([], dtype=object), "Opportunity ID": pd.Series([], dtype=object)})
+    expected = pd.Series([pd.NaT] * len(deal_ids), index=deals.index, dtype="datetime64[ns]")
+    pd.testing.assert_series_equal(last_activity(deals, activities, "2026-11-30"), expected)
+
+
+def test_focus_on_a_new_workbook_lists_nothing(tmp_path) -> None:
+    path = tmp_path / "crm.xlsx"
+    sheetcrm.init_workbook(path)
+    assert sheetcrm.focus(path, 7, as_of="2026-11-30").empty

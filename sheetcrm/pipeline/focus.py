@@ -54,11 +54,9 @@ def last_activity(deals: pd.DataFrame, activities: pd.DataFrame, as_of: Any) -> 
     dates = pd.to_datetime(activities["Date"], errors="coerce")
     ok = dates.notna() & (dates <= as_of_ts) & activities["Opportunity ID"].notna()
     latest = dates[ok].groupby(activities.loc[ok, "Opportunity ID"].astype(str)).max()
-    return pd.Series(
-        deals["ID"].astype(object).map(latest).to_numpy(dtype="datetime64[ns]"),
-        index=deals.index,
-        dtype="datetime64[ns]",
-    )
+    # Through a dict: pandas cannot map onto an empty datetime Series (no activity yet)
+    mapped = pd.to_datetime(deals["ID"].astype(object).map(latest.to_dict()), errors="coerce")
+    return pd.Series(mapped.to_numpy(dtype="datetime64[ns]"), index=deals.index, dtype="datetime64[ns]")
 
 
 def _day(ts: Any, lang: Lang) -> str:
