@@ -11,6 +11,7 @@ import pytest
 
 from sheetcrm.backends.base import PLAN_COLUMNS, ChangeKind, skip_reason
 from sheetcrm.backends.gsheets import retarget
+from sheetcrm.exceptions import Worded
 from sheetcrm.schema import Tab
 
 TITLE = "Contacts"
@@ -98,6 +99,7 @@ def test_the_column_a_person_changed_is_named_in_the_logs_language() -> None:
     _, skipped = retarget(cells, reread, {TITLE: [["OP-1", "Deal", "Lead"]]})
     reason = _skips(skipped)[("OP-1", "Stage")]
     assert reason == "Stage changed to 'Lost' since it was read"
+    assert isinstance(reason, Worded)
     assert reason.in_language("zh-TW") == "讀取後「階段」已改為 'Lost'"
 
 

@@ -385,3 +385,49 @@ def test_on_sheets_a_person_inserting_rows_before_the_append_loses_nothing(
     assert [grid[9][0], grid[10][0]] == ["P-0004", "P-0005"]
     assert all(len(r) <= 25 or r[25] in ("", None) for r in grid[9:11])
     assert [e for e in (r.endpoint for r in fake.requests) if e == "values.append"] == []
+
+
+# ----------------------------------------------------------- a real shop's sheet layout
+
+
+def _title_rows(path: Path, title: str) -> None:
+    """Two rows above ``title``'s header: a title and a blank row, as shops lay sheets out."""
+    wb = openpyxl.load_workbook(path)
+    wb[title].insert_rows(1, 2)
+    wb[title]["A1"] = f"2026 {title}"
+    wb.save(path)
+
+
+def _below_title(path: Path, title: str) -> pd.DataFrame:
+    rows = sheet(path, title)
+    assert rows[0][0] == f"2026 {title}" and not any(rows[1])  # the title rows stay as they were
+    frame = pd.DataFrame(rows[3:], columns=rows[2], dtype=object)
+    return frame[frame.notna().any(axis=1)]
+
+
+def test_invite_records_below_a_header_under_title_rows(crm: Path) -> None:
+    _title_rows(crm, "Activities")
+    before = len(_below_title(crm, "Activities"))
+    result = invite(XlsxBackend(crm), event="Spring Expo", record=True, as_of=AS_OF)
+    acts = _below_title(crm, "Activities")
+    assert len(acts) == before + len(result.invite) > before
+    assert set(acts.loc[acts["Type"] == "Event Invited", "Contact ID"]) == set(result.invite["ID"])
+
+
+def test_import_adds_leads_below_a_header_under_title_rows(crm: Path, tmp_path: Path) -> None:
+    _title_rows(crm, "Contacts")
+    path = write_csv(tmp_path, "姓名,電子郵件\n張三,z@new.tw\n")
+    result = import_leads(XlsxBackend(crm), path, source="Expo", today=AS_OF)
+    assert result.counts["added"] == 1
+    contacts = _below_title(crm, "Contacts")
+    assert contacts.loc[contacts["Name"] == "張三", "Email"].tolist() == ["z@new.tw"]
+
+
+def test_assign_without_a_settings_tab_fills_owners_and_keeps_no_cursor(crm: Path) -> None:
+    wb = openpyxl.load_workbook(crm)
+    del wb["Settings"]
+    wb.save(crm)
+    result = assign(XlsxBackend(crm), strategy="round-robin")
+    assert result.assignments["owner"].tolist() == ["Amy Chen"]
+    assert "Settings" not in openpyxl.load_workbook(crm).sheetnames
+    assert records(crm, "Contacts").set_index("ID").at["P-0003", "Owner"] == "Amy Chen"

@@ -27,7 +27,8 @@ class NewRows:
     0-based positions at read time; ``rows``: one list of values per new row, aligned with
     ``headers``. ``id_header``: the header of the tab's ID column ("" when the rows carry
     none); ``ids``: each new row's ID, which must still be free when written (a person may
-    have typed the same ID meanwhile: that row is then not added).
+    have typed the same ID meanwhile: that row is then not added). ``header_row``: the
+    1-based sheet row of the header (below any title rows).
     """
 
     tab: Tab
@@ -37,6 +38,7 @@ class NewRows:
     rows: list[list[Any]]
     id_header: str = ""
     ids: list[Any] = field(default_factory=list)
+    header_row: int = 1
 
 
 @dataclass
@@ -61,9 +63,12 @@ def last_used_row(rows: list[list[Any]]) -> int:
 
 
 def place(new: NewRows, header: list[Any], rows: list[list[Any]]) -> Placement:
-    """Aim ``new`` at the tab whose current header row is ``header`` and data rows (from
-    row 2) are ``rows``. A column that moved is followed by its header; when a header is
-    gone, nothing is added (every row skipped, saying which header)."""
+    """Aim ``new`` at the tab whose current first row is ``header`` and next rows (from
+    row 2) are ``rows``; the header is on ``new.header_row``. A column that moved is
+    followed by its header; when a header is gone, nothing is added (every row skipped,
+    saying which header)."""
+    if new.header_row > 1:
+        header = rows[new.header_row - 2] if new.header_row - 2 < len(rows) else []
     now = [norm_cell(h) for h in header]
     cols: list[int] = []
     for text, col in zip(new.headers, new.cols, strict=True):

@@ -37,7 +37,7 @@ from sheetcrm.cells.parse import is_blank
 from sheetcrm.engine.bind import Table, bind_tabs
 from sheetcrm.exceptions import AssignmentError, Phrase
 from sheetcrm.i18n import N_
-from sheetcrm.schema import TABS, LabeledEnum, Lang, Stage, Tab, normalize_label
+from sheetcrm.schema import LabeledEnum, Lang, Stage, Tab, normalize_label
 from sheetcrm.settings import SETTING_DEFS, Settings
 from sheetcrm.team.common import cell_changes, header, new_rows, run_id, write_plan
 from sheetcrm.team.messages import say
@@ -327,7 +327,6 @@ def plan_assignment(
     tab: Tab,
     chosen: pd.DataFrame,
     tables: dict[Tab, Table],
-    settings_header: list[Any],
     settings: Settings,
     *,
     cursor: str | None,
@@ -354,7 +353,7 @@ def plan_assignment(
     ]
     appends: list[NewRows] = []
     if cursor is not None and cursor != settings.assign_cursor:
-        cells_or_row = cursor_change(tables[Tab.SETTINGS], settings_header, cursor, lang)
+        cells_or_row = cursor_change(tables[Tab.SETTINGS], cursor, lang)
         if isinstance(cells_or_row, NewRows):
             appends.append(cells_or_row)
         else:
@@ -377,7 +376,7 @@ def plan_assignment(
     return write_plan(tables, settings, cells, appends, log)
 
 
-def cursor_change(settings_table: Table, settings_header: list[Any], cursor: str, lang: str) -> pd.DataFrame | NewRows:
+def cursor_change(settings_table: Table, cursor: str, lang: str) -> pd.DataFrame | NewRows:
     """The Settings Value cell of ``assign.cursor`` set to ``cursor`` (compare-and-set), or
     a new Settings row when the key is not in the tab yet."""
     keys = settings_table.raw_column("Key").map(lambda v: "" if is_blank(v) else str(v).strip())
@@ -387,7 +386,7 @@ def cursor_change(settings_table: Table, settings_header: list[Any], cursor: str
     d = next(d for d in SETTING_DEFS if d.key == CURSOR_KEY)
     description = d.description_zh if lang == Lang.ZH_TW else d.description
     record = pd.DataFrame({"Key": [CURSOR_KEY], "Value": [cursor], "Description": [description]})
-    rows, _absent = new_rows(settings_table, settings_header, record)
+    rows, _absent = new_rows(settings_table, record)
     if rows is None:
         raise AssignmentError(Phrase(N_("the Settings tab has no Key and Value columns")), tab=settings_table.title)
     return rows
@@ -513,14 +512,14 @@ def assign(
     team = team_frame(tables[Tab.TEAM].typed)
     records = records_to_assign(tab, tables)
     chosen = choose_owners(records, team, chosen_strategy, settings.assign_cursor, lang)
-    cursor = new_cursor(chosen, chosen_strategy, settings.assign_cursor)
+    # Without a Settings tab there is nowhere to keep whose turn is next: the next run
+    # starts the round again (a tab sheetcrm made up would surprise people).
+    cursor = new_cursor(chosen, chosen_strategy, settings.assign_cursor) if Tab.SETTINGS in raw else None
     now = dt.datetime.now().replace(microsecond=0)
-    settings_header = list(raw[Tab.SETTINGS].header) if Tab.SETTINGS in raw else TABS[Tab.SETTINGS].keys
     plan = plan_assignment(
         tab,
         chosen,
         tables,
-        settings_header,
         settings,
         cursor=cursor,
         strategy=chosen_strategy,

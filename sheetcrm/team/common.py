@@ -48,11 +48,12 @@ def cell_changes(table: Table, idx: pd.Index, key: str, new: pd.Series, *, kind:
     )
 
 
-def new_rows(table: Table, header: list[Any], records: pd.DataFrame) -> tuple[NewRows | None, list[str]]:
-    """Rows for the bottom of ``table`` (whose header row as read is ``header``) from
-    ``records`` (columns are schema keys). Returns the rows (None when there are none) and
-    the keys the tab has no column for (among those holding a value)."""
+def new_rows(table: Table, records: pd.DataFrame) -> tuple[NewRows | None, list[str]]:
+    """Rows for the bottom of ``table`` from ``records`` (columns are schema keys), aimed
+    at its header row as read (below any title rows). Returns the rows (None when there
+    are none) and the keys the tab has no column for (among those holding a value)."""
     positions = table.headers.positions
+    header = table.headers.texts
     keys = [k for k in records.columns if k in positions]
     absent = [k for k in records.columns if k not in positions and records[k].map(lambda v: not is_blank(v)).any()]
     if records.empty or not keys:
@@ -69,6 +70,7 @@ def new_rows(table: Table, header: list[Any], records: pd.DataFrame) -> tuple[Ne
             values.to_numpy().tolist(),
             id_header=str(header[positions[id_key]]) if id_key in positions else "",
             ids=records[id_key].tolist() if id_key in records else [],
+            header_row=table.header_row,
         ),
         absent,
     )

@@ -24,7 +24,7 @@ from sheetcrm.cells.normalize import fold_name
 from sheetcrm.cells.parse import is_blank
 from sheetcrm.engine.bind import Table, bind_all, empty_problems
 from sheetcrm.engine.compute import as_of_date, compute, next_ids
-from sheetcrm.schema import ACTIVITIES, NESL, TABS, ActivityType, LabeledEnum, Lang, Segment, Tab, Tier
+from sheetcrm.schema import ACTIVITIES, NESL, ActivityType, LabeledEnum, Lang, Segment, Tab, Tier
 from sheetcrm.settings import Settings
 from sheetcrm.team.common import cell_changes, header, new_rows, run_id, write_plan
 from sheetcrm.team.messages import say
@@ -148,7 +148,6 @@ def plan_invitations(
     invite_list: pd.DataFrame,
     contacts: pd.DataFrame,
     tables: dict[Tab, Table],
-    activities_header: list[Any],
     settings: Settings,
     *,
     event: str,
@@ -193,7 +192,7 @@ def plan_invitations(
             "Subject": event,
         }
     )
-    rows, _absent = new_rows(activities, activities_header, records.dropna(axis=1, how="all"))
+    rows, _absent = new_rows(activities, records.dropna(axis=1, how="all"))
     id_header = header(Tab.ACTIVITIES, "ID", lang)
     log += [
         log_entry(
@@ -294,12 +293,10 @@ def invite(
     result = InviteResult(event, listed, left_out, lang)
     if record and len(listed):
         now = dt.datetime.now().replace(microsecond=0)
-        act_header = list(raw[Tab.ACTIVITIES].header) if Tab.ACTIVITIES in raw else TABS[Tab.ACTIVITIES].keys
         result.plan = plan_invitations(
             listed,
             contacts,
             tables,
-            act_header,
             settings,
             event=event,
             today=when.date(),

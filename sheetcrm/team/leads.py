@@ -206,7 +206,6 @@ class LeadPlan:
 def plan_leads(
     leads: pd.DataFrame,
     tables: dict[Tab, Table],
-    headers: dict[Tab, list[Any]],
     settings: Settings,
     *,
     source: str,
@@ -217,8 +216,7 @@ def plan_leads(
     run: str = "",
 ) -> LeadPlan:
     """Check every lead (``leads``: raw cells under lead keys, indexed by file row) and plan
-    the import into ``tables`` (Contacts and Companies bound; ``headers`` their header rows
-    as read).
+    the import into ``tables`` (Contacts and Companies bound).
 
     A row is rejected when its Name is blank or a cell does not parse; a duplicate when
     its email, phone, or name and company (each folded by :mod:`sheetcrm.cells.normalize`)
@@ -379,7 +377,7 @@ def plan_leads(
     contact_records["Created"] = [today if pd.isna(v) else pd.Timestamp(v).date() for v in created]
     appends: list[NewRows] = []
     for tab, records in ((Tab.COMPANIES, company_records), (Tab.CONTACTS, contact_records)):
-        rows, absent = new_rows(tables[tab], headers[tab], records.dropna(axis=1, how="all"))
+        rows, absent = new_rows(tables[tab], records.dropna(axis=1, how="all"))
         if rows is not None:
             appends.append(rows)
         if absent:
@@ -539,11 +537,9 @@ def import_leads(
     tables, settings, _issues = bind_tabs(raw, (Tab.COMPANIES, Tab.CONTACTS, Tab.LOG))
     now = dt.datetime.now().replace(microsecond=0)
     name = Path(leads_path).name
-    headers = {tab: list(raw[tab].header) if tab in raw else tables[tab].spec.keys for tab in tables}
     plan = plan_leads(
         leads,
         tables,
-        headers,
         settings,
         source=source or "",
         file_name=name,
