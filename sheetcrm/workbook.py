@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sheetcrm.backends.base import Backend, RawTab
+from sheetcrm.backends.base import Backend
 from sheetcrm.backends.xlsx import XlsxBackend
-from sheetcrm.engine.bind import Table, bind_all
+from sheetcrm.engine.bind import RawTabs, Table, bind_all
 from sheetcrm.engine.validate import validate_tables
 from sheetcrm.schema import Tab
 from sheetcrm.settings import Settings
@@ -30,7 +30,7 @@ class Workbook:
     columns are the schema's English headers plus ``_row``, the sheet row.
     """
 
-    def __init__(self, backend: Backend, raw: dict[Tab, RawTab] | None = None) -> None:
+    def __init__(self, backend: Backend, raw: RawTabs | None = None) -> None:
         self.backend = backend
         if raw is None:
             self.reload()
@@ -41,7 +41,7 @@ class Workbook:
         """Read the workbook again (after someone edited it)."""
         self._bind(self.backend.read())
 
-    def _bind(self, raw: dict[Tab, RawTab]) -> None:
+    def _bind(self, raw: RawTabs) -> None:
         self._stale = False
         self._tables, self._settings, self._settings_problems = bind_all(raw)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterator
 
 import pandas as pd
 import pytest
@@ -15,6 +16,7 @@ from sheetcrm.engine.bind import ROW, bind, bind_all, bind_tabs
 from sheetcrm.engine.compute import compute
 from sheetcrm.engine.ids import issue_ids
 from sheetcrm.engine.validate import validate_tables
+from sheetcrm.exceptions import SchemaError
 from sheetcrm.schema import Tab
 
 AS_OF = dt.date(2026, 3, 31)
@@ -76,3 +78,60 @@ def test_tables_bound_without_linking_get_their_ids_from_compute() -> None:
     computed = compute(tables, settings, AS_OF, validate_tables(tables, pd.DataFrame(issues)))
     assert computed.ids[Tab.COMPANIES].tolist() == ["CO-0008", "CO-0009"]
     assert computed.ids[Tab.CONTACTS].tolist() == ["P-0002"]
+
+
+def _settings_tab(language: str) -> RawTab:
+    return RawTab(Tab.SETTINGS, "Settings", ["Key", "Value"], [["language", language]])
+
+
+def test_tabs_given_one_by_one_bind_as_the_whole_read_binds_them() -> None:
+    raw = {Tab.SETTINGS: _settings_tab("zh-TW"), **_raw()}
+    # Settings first, the rest in any order (as an .xlsx's tabs finish parsing).
+    stream = [raw[Tab.SETTINGS], *reversed([r for t, r in raw.items() if t is not Tab.SETTINGS])]
+    whole, settings, issues = bind_all(raw)
+    each, each_settings, each_issues = bind_all(iter(stream))
+    # Settings, then the schema's order: not the order read.
+    assert list(each) == list(whole) == [Tab.SETTINGS, *(t for t in Tab if t is not Tab.SETTINGS)]
+    assert each_settings == settings and str(settings.language) == "zh-TW"
+    for tab in whole:
+        pd.testing.assert_frame_equal(each[tab].typed, whole[tab].typed)
+        pd.testing.assert_frame_equal(each[tab].raw, whole[tab].raw)
+    pd.testing.assert_frame_equal(each_issues, issues)
+
+
+def test_a_missing_tab_is_named_before_any_layout_problem_and_the_stream_is_closed() -> None:
+    raw = _raw()
+    raw[Tab.CONTACTS] = RawTab(Tab.CONTACTS, "Contacts", ["ID", "Name", "Name"], [])
+    del raw[Tab.ACTIVITIES]
+    closed: list[bool] = []
+
+    def stream() -> Iterator[RawTab]:
+        try:
+            yield from raw.values()
+        finally:
+            closed.append(True)
+
+    with pytest.raises(SchemaError, match="no Activities"):
+        bind_all(stream())
+    assert closed == [True]
+    # A job that binds only some tabs needs only those.
+    del raw[Tab.CONTACTS]
+    tables, _settings, _issues = bind_tabs(iter(raw.values()), (Tab.COMPANIES, Tab.LOG))
+    assert list(tables) == [Tab.SETTINGS, Tab.COMPANIES, Tab.LOG]
+    assert tables[Tab.COMPANIES].typed["Name"].tolist() == ["A", "New shop", "Another"]
+    assert tables[Tab.LOG].typed.empty
+
+
+def test_a_settings_error_closes_the_stream_at_once() -> None:
+    closed: list[bool] = []
+
+    def stream() -> Iterator[RawTab]:
+        try:
+            yield RawTab(Tab.SETTINGS, "Settings", ["Key", "Key"], [])
+            yield from _raw().values()
+        finally:
+            closed.append(True)
+
+    with pytest.raises(SchemaError):
+        bind_all(stream())
+    assert closed == [True]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -385,3 +386,27 @@ def test_a_broken_worksheet_parsed_in_a_thread_is_reported(make_workbook: Callab
     with pytest.raises(WorkbookFormatError, match="cannot be read"):
         XlsxBackend(broken).read()
     assert broken.read_bytes() == before
+
+
+@pytest.mark.parametrize("together", [True, False])
+def test_tabs_read_one_by_one_are_the_tabs_read_at_once_settings_first(
+    make_workbook: Callable[..., Path], small_crm: Rows, monkeypatch: pytest.MonkeyPatch, together: bool
+) -> None:
+    path = make_workbook(small_crm)
+    if not together:
+        monkeypatch.setattr(calamine, "PARALLEL_LIMIT", 0)
+    at_once = XlsxBackend(path).read()
+    each = list(XlsxBackend(path).read_each())
+    assert each[0].tab is Tab.SETTINGS
+    assert sorted(r.tab for r in each) == sorted(at_once)
+    for raw in each:
+        assert (raw.title, raw.header, raw.rows) == (
+            at_once[raw.tab].title,
+            at_once[raw.tab].header,
+            at_once[raw.tab].rows,
+        )
+    # Left after the first tab, the parse threads and workbook handles go with the iterator.
+    unfinished = XlsxBackend(path).read_each()
+    assert next(unfinished).tab is Tab.SETTINGS
+    unfinished.close()
+    assert not [t for t in threading.enumerate() if t.name.startswith("sheetcrm-parse")]

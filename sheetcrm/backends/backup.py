@@ -10,6 +10,7 @@ atomically.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +46,12 @@ def pull(backend: Backend, to: str | Path) -> Path:
     return save_copy(tabs, to)
 
 
-def backup_copy(backend: Backend, tabs: dict[Tab, RawTab], folder: str | Path) -> Path:
-    """``sync --backup``: a byte copy of a local .xlsx, else the tabs as read, saved into
-    ``folder`` under a timestamped name."""
+def backup_copy(backend: Backend, tabs: dict[Tab, RawTab] | Iterator[RawTab], folder: str | Path) -> Path:
+    """``sync --backup``: a byte copy of a local .xlsx, else the tabs as read (a dict),
+    saved into ``folder`` under a timestamped name."""
     if isinstance(backend, XlsxBackend):
         return files.copy_file(files.real_path(backend.path), _target(folder))
+    assert isinstance(tabs, dict), "only an .xlsx is read tab by tab"
     if hasattr(backend, "http") and hasattr(backend, "key"):
         return google_copy(backend, tabs, folder)
     return save_copy(tabs, folder)

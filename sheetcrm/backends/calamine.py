@@ -6,6 +6,7 @@ worksheets at once while the reader turns the first ones into Python values.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -55,7 +56,8 @@ class Parse:
         self.futures: dict[Future[Rows], tuple[Tab, str]] = {}
         if PARSE_THREADS >= 2 and sum(sizes.get(title, 0) for title in self.found.values()) <= PARALLEL_LIMIT:
             self.pool = ThreadPoolExecutor(max_workers=PARSE_THREADS, thread_name_prefix="sheetcrm-parse")
-            order = sorted(self.found.items(), key=lambda item: -sizes.get(item[1], 0))
+            # Settings first (tiny, and binding every other tab needs them), then largest first.
+            order = sorted(self.found.items(), key=lambda item: (item[0] is not Tab.SETTINGS, -sizes.get(item[1], 0)))
             self.futures = {self.pool.submit(self._rows, title): (tab, title) for tab, title in order}
 
     def _rows(self, title: str) -> Rows:
@@ -75,10 +77,14 @@ class Parse:
 
     def results(self) -> Iterator[tuple[Tab, str, Rows]]:
         """``(tab, title, rows)`` of each worksheet as it is ready (cells as calamine gives
-        them); a worksheet calamine cannot parse raises its error here."""
+        them), the Settings tab first; a worksheet calamine cannot parse raises its error
+        here."""
         if self.pool is None:
-            return ((tab, title, self._rows(title)) for tab, title in self.found.items())
-        return ((*self.futures[f], f.result()) for f in as_completed(self.futures))
+            order = sorted(self.found.items(), key=lambda item: item[0] is not Tab.SETTINGS)
+            return ((tab, title, self._rows(title)) for tab, title in order)
+        first = [f for f, (tab, _) in self.futures.items() if tab is Tab.SETTINGS]
+        rest = as_completed([f for f in self.futures if f not in first])
+        return ((*self.futures[f], f.result()) for f in itertools.chain(first, rest))
 
     def close(self) -> None:
         if self.pool is not None:

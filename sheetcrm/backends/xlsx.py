@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -186,19 +186,37 @@ class XlsxBackend:
         """Every CRM tab found in the workbook (by English or Chinese title), raw values:
         text, numbers (whole numbers as int), bools, real dates as dates, blank as None;
         formula cells give their last computed value. ``rows[i]`` is sheet row ``i + 2``."""
+        parse = self._parse()
+        tabs = {raw.tab: raw for raw in self._each(parse)}
+        return {tab: tabs[tab] for tab in parse.found}
+
+    def read_each(self) -> Generator[RawTab, None, None]:
+        """The tabs of :meth:`read` one by one as each is parsed, the Settings tab first, so
+        that a tab is bound while the larger ones are still being parsed (in other threads).
+        The file is checked and opened at the call; close the iterator if it is left unfinished."""
+        return self._each(self._parse())
+
+    def _parse(self) -> calamine.Parse:
         _check_path(self.path)
         target = files.real_path(self.path)
         files.clean_leftovers(target)
         try:
-            parse = calamine.Parse(target)
+            return calamine.Parse(target)
         except PermissionError:
             raise _denied(self.path) from None
         except Exception as exc:  # calamine's zip, XML and password errors alike
             raise _unreadable(self.path, exc) from None
-        out: dict[Tab, RawTab] = {}
-        try:
-            with ooxml.no_gc(), parse:
-                for tab, title, rows in parse.results():
+
+    def _each(self, parse: calamine.Parse) -> Generator[RawTab, None, None]:
+        # The cycle collector stays off while the consumer binds between two tabs too.
+        with ooxml.no_gc(), parse:
+            tabs = parse.results()
+            while True:
+                try:
+                    got = next(tabs, None)
+                    if got is None:
+                        return
+                    tab, title, rows = got
                     # Inlined rather than _cell() per cell (this loop sees every cell of the
                     # workbook), and in place: a second copy of a million-row grid is memory.
                     for r in rows:
@@ -211,13 +229,12 @@ class XlsxBackend:
                             for v in r
                         ]
                         _trim(r)
-                    header = rows.pop(0) if rows else []
-                    while rows and not rows[-1]:
-                        rows.pop()
-                    out[tab] = RawTab(tab, title, header, rows)
-        except Exception as exc:
-            raise _unreadable(self.path, exc) from None
-        return {tab: out[tab] for tab in parse.found}
+                except Exception as exc:
+                    raise _unreadable(self.path, exc) from None
+                header = rows.pop(0) if rows else []
+                while rows and not rows[-1]:
+                    rows.pop()
+                yield RawTab(tab, title, header, rows)
 
     def write(self, plan: WritePlan) -> WriteReport:
         """Apply ``plan`` and atomically replace the file. Only the worksheets with changed

@@ -8,7 +8,9 @@ indexed alike; the ``_row`` column holds each record's 1-based sheet row.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -259,43 +261,57 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
     )
 
 
+#: The tabs as a backend read them: a mapping, or the tabs one by one with the Settings tab
+#: (when there is one) first, as :meth:`~sheetcrm.backends.xlsx.XlsxBackend.read_each` gives them.
+RawTabs = Mapping[Tab, RawTab] | Iterable[RawTab]
+
+
+def _settings_first(raw_tabs: RawTabs) -> Iterator[RawTab]:
+    if isinstance(raw_tabs, Mapping):
+        settings = raw_tabs.get(Tab.SETTINGS)
+        return itertools.chain([settings] if settings else [], (r for r in raw_tabs.values() if r is not settings))
+    return iter(raw_tabs)
+
+
 def bind_tabs(
-    raw_tabs: dict[Tab, RawTab], tabs: tuple[Tab, ...]
+    raw_tabs: RawTabs, tabs: tuple[Tab, ...], required: tuple[Tab, ...] = ()
 ) -> tuple[dict[Tab, Table], Settings, list[dict[str, Any]]]:
     """Bind Settings first (they say how to read dates, money and synonyms), then only
-    ``tabs``: a job that reads Contacts need not parse a million Activities. Every tab's
-    layout problems are raised at once. Returns the tables (Settings and ``tabs``), the
-    settings, and the Settings tab's issues."""
-    settings_table = bind(raw_tabs.get(Tab.SETTINGS), Tab.SETTINGS, ParseOptions())
-    settings, settings_issues = Settings.from_table(settings_table.typed)
-    opts = ParseOptions.from_settings(settings)
-    tables = {Tab.SETTINGS: settings_table}
+    ``tabs``: a job that reads Contacts need not parse a million Activities. Tabs given one
+    by one are bound as they come. Returns the tables (Settings, then ``tabs`` in that
+    order), the settings and the Settings tab's issues. Raises :class:`SchemaError` naming
+    the ``required`` tabs the workbook lacks, else every tab's layout problems at once."""
+    stream = _settings_first(raw_tabs)
+    tables: dict[Tab, Table] = {}
     errors: list[SchemaError] = []
-    for tab in tabs:
-        if tab is not Tab.SETTINGS:
-            try:
-                tables[tab] = bind(raw_tabs.get(tab), tab, opts)
-            except SchemaError as exc:  # every tab's layout problems at once, not one per run
-                errors.append(exc)
-    if errors:
-        raise SchemaError(
-            Phrase(
-                N_("{problems} ('sheetcrm inspect' shows how each header was read)"),
-                {"problems": Joined(N_(" | "), tuple(errors))},
-            )
-        )
-    return tables, settings, settings_issues
-
-
-def bind_all(raw_tabs: dict[Tab, RawTab]) -> tuple[dict[Tab, Table], Settings, pd.DataFrame]:
-    """Bind every tab, then link references. Settings are read first, since they say how to
-    read dates, money and synonyms; the language, when Settings do not give it, is inferred
-    from the headers.
-
-    Returns the tables, the settings, and the problems found in the Settings tab and in
-    linking (:func:`link_tables`).
-    """
-    missing = [t for t in REQUIRED_TABS if t not in raw_tabs]
+    settings: Settings | None = None
+    settings_issues: list[dict[str, Any]] = []
+    opts = ParseOptions()
+    seen: set[Tab] = set()
+    try:
+        for raw in itertools.chain(stream, [None]):
+            if settings is None:
+                # The first tab is Settings when the workbook has one; without one, defaults.
+                settings_raw = raw if raw is not None and raw.tab is Tab.SETTINGS else None
+                tables[Tab.SETTINGS] = bind(settings_raw, Tab.SETTINGS, opts)
+                settings, settings_issues = Settings.from_table(tables[Tab.SETTINGS].typed)
+                opts = ParseOptions.from_settings(settings)
+                if settings_raw is not None:
+                    seen.add(Tab.SETTINGS)
+                    continue
+            if raw is None:
+                break
+            seen.add(raw.tab)
+            if raw.tab in tabs and raw.tab is not Tab.SETTINGS:
+                try:
+                    tables[raw.tab] = bind(raw, raw.tab, opts)
+                except SchemaError as exc:  # every tab's layout problems at once, not one per run
+                    errors.append(exc)
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+    missing = [t for t in required if t not in seen]
     if missing:
         names = ", ".join(f"{t.value} ({t.zh})" for t in missing)
         raise SchemaError(
@@ -307,10 +323,33 @@ def bind_all(raw_tabs: dict[Tab, RawTab]) -> tuple[dict[Tab, Table], Settings, p
                 {"names": names},
             )
         )
-    tables, settings, settings_issues = bind_tabs(raw_tabs, tuple(TABS))
+    if errors:
+        raise SchemaError(
+            Phrase(
+                N_("{problems} ('sheetcrm inspect' shows how each header was read)"),
+                {"problems": Joined(N_(" | "), tuple(errors))},
+            )
+        )
+    assert settings is not None
+    # In a fixed order, not as parsed: problems and plans list tabs in this order.
+    bound = {Tab.SETTINGS: tables[Tab.SETTINGS]}
+    for tab in tabs:
+        bound[tab] = tables[tab] if tab in tables else bind(None, tab, opts)
+    return bound, settings, settings_issues
+
+
+def bind_all(raw_tabs: RawTabs) -> tuple[dict[Tab, Table], Settings, pd.DataFrame]:
+    """Bind every tab, then link references. Settings are read first, since they say how to
+    read dates, money and synonyms; the language, when Settings do not give it, is inferred
+    from the headers.
+
+    Returns the tables, the settings, and the problems found in the Settings tab and in
+    linking (:func:`link_tables`).
+    """
+    tables, settings, settings_issues = bind_tabs(raw_tabs, tuple(TABS), REQUIRED_TABS)
     settings_table = tables[Tab.SETTINGS]
     if not settings.language_set:
-        settings = settings.replace(language=infer_language(tables, raw_tabs))
+        settings = settings.replace(language=infer_language(tables))
     lang = str(settings.language)
     link_problems = link_tables(tables, lang)
     issues = (
@@ -359,16 +398,16 @@ def link_tables(tables: dict[Tab, Table], lang: str) -> pd.DataFrame:
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
-def infer_language(tables: dict[Tab, Table], raw_tabs: dict[Tab, RawTab]) -> Lang:
+def infer_language(tables: dict[Tab, Table]) -> Lang:
     """The workbook's language when Settings do not say: Traditional Chinese when most of
     the recognised headers of its record tabs are written in Chinese."""
     texts: list[str] = []
     for tab in REQUIRED_TABS:
-        raw, table = raw_tabs.get(tab), tables.get(tab)
-        if raw is None or table is None:
+        table = tables.get(tab)
+        if table is None:
             continue
-        header = raw.header if table.header_row == 1 else raw.rows[table.header_row - 2]
-        texts += [str(header[i]) for i in table.headers.positions.values() if i < len(header)]
+        header = table.headers.texts
+        texts += [header[i] for i in table.headers.positions.values() if i < len(header)]
     chinese = sum(1 for t in texts if _CJK.search(t))
     return Lang.ZH_TW if texts and chinese * 2 > len(texts) else Lang.EN
 

@@ -240,7 +240,8 @@ def sync_target(
         backend.force = force
         backend.progress = progress
     say(f"reading {shown(backend.location)}")
-    raw = backend.read()
+    # An .xlsx tab is bound while calamine parses the larger ones in other threads.
+    raw = backend.read_each() if isinstance(backend, XlsxBackend) else backend.read()
     if backup is not None:
         say(f"saved a copy to {backup_copy(backend, raw, Path(backup))}")
     say("parsing every cell")
