@@ -50,10 +50,28 @@ def test_the_header_is_found_below_title_rows(rows: list[list[Any]], header_row:
         (["例如", None], True),
         (["Amy (VIP)", "Acme", "0912"], False),
         ([None, None], False),
+        # Choices and "this or that" say what goes in; a date or a real name list is data.
+        ([None, "YYYY/MM/DD", "電話/拜訪/訂單…", "姓名或電話", "內容"], True),
+        (["", "日期", "Call / Visit / Order", "name or phone"], True),
+        ([None, "2026/03/05", "電話", "王小明", "談報價"], False),
+        (["台灣好物", "台北/新竹", "王小明"], False),
+        (["客戶名稱…", "金額", "備註"], False),
     ],
 )
 def test_instruction_rows(row: list[Any], instruction: bool) -> None:
     assert is_instruction_row(row) is instruction
+
+
+@pytest.mark.parametrize(
+    ("row", "instruction"),
+    [
+        (["AC-0001", "YYYY/MM/DD", "電話/拜訪/訂單", "姓名或電話"], False),  # an ID: a record
+        (["(自動產生)", "YYYY/MM/DD", "電話/拜訪/訂單", "姓名或電話"], True),
+        (["範例", "2026/03/05", "電話", "王小明"], True),
+    ],
+)
+def test_a_row_with_an_id_is_a_record(row: list[Any], instruction: bool) -> None:
+    assert is_instruction_row(row, id_at=0) is instruction
 
 
 @pytest.mark.parametrize(
@@ -184,3 +202,21 @@ def test_inspect_tells_header_problems_in_the_language_asked() -> None:
         "problem: columns C ('Email') and D ('電子郵件') both mean 'Email'; rename or delete one of them"
     ]
     assert "C 欄（'Email'）與 D 欄（'電子郵件'）都代表 'Email'" in told["zh-TW"][0]
+
+
+def test_sync_writes_nothing_on_an_instruction_row_of_choices(tmp_path: Path) -> None:
+    import sheetcrm
+
+    path = tmp_path / "shop.xlsx"
+    sheetcrm.init_workbook(path, "zh-TW")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["活動紀錄"]
+    hints = [None, "YYYY/MM/DD", "電話/拜訪/訂單…", "姓名或電話", None, None, "金額", None, "內容"]
+    ws.append(hints)
+    ws.append([None, dt.datetime(2026, 3, 5), "電話", None, None, None, None, None, "談報價"])
+    wb.save(path)
+    sheetcrm.open(path).sync(as_of="2026-03-31")
+    ws = openpyxl.load_workbook(path)["活動紀錄"]
+    assert [c.value for c in ws[2]][: len(hints)] == hints
+    assert all(c.value is None for c in ws[2][len(hints) :])
+    assert ws["A3"].value  # the record under it got its ID

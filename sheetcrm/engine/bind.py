@@ -66,7 +66,18 @@ _INSTRUCTION_WORDS = (
     "yyyy",
     "mm/dd",
     "dd/mm",
+    "如：",
+    "如:",
+    "ex:",
+    "選項",
+    "下拉",
+    "擇一",
 )
+#: A list of choices ("電話/拜訪/訂單", "Call / Visit / Order"): three or more words
+#: without digits (a date "2026/3/5" is no list) between slashes or enumeration commas.
+_CHOICES = re.compile(r"[^\d/／、,，\s]+(?:\s*[/／、]\s*[^\d/／、,，\s]+){2,}")
+#: What goes in, said as "this or that": "姓名或電話", "name or phone".
+_EITHER = re.compile(r"[^\d\s]{1,8}或[^\d\s]{1,8}|[a-z]+(?: [a-z]+)? or [a-z]+(?: [a-z]+)?", re.IGNORECASE)
 _EXAMPLE_MARKS = ("範例", "示例", "例", "example", "sample", "e.g.")
 
 #: Tabs a CRM workbook cannot do without.
@@ -146,11 +157,12 @@ def locate_header(raw: RawTab, spec: TabSpec) -> tuple[int, list[object], int]:
     return best + 1, list(candidates[best]), best
 
 
-def is_instruction_row(row: list[object]) -> bool:
-    """True for a row people put under a header to explain it: at least half its filled
-    cells are bracketed notes, placeholders or format hints ("(必填)", "YYYY/MM/DD",
-    "09XX-XXX-XXX", "例：王小明"), or its first filled cell marks it as an example ("範例",
-    "Example")."""
+def is_instruction_row(row: list[object], id_at: int | None = None) -> bool:
+    """True for a row people put under a header to explain it: its first filled cell
+    marks it as an example ("範例", "Example"), or at least half its filled cells are
+    bracketed notes, placeholders, format hints, lists of choices or "this or that"
+    ("(必填)", "YYYY/MM/DD", "09XX-XXX-XXX", "例：王小明", "電話/拜訪/訂單…", "姓名或電話").
+    A row with an ID (at 0-based ``id_at``) that is no such hint is a record."""
     cells = [str(c).strip() for c in row if c is not None and str(c).strip()]
     if not cells:
         return False
@@ -164,8 +176,12 @@ def is_instruction_row(row: list[object]) -> bool:
         folded = text.casefold()
         bracketed = text[:1] in "(（[【" and text[-1:] in ")）]】"
         placeholder = re.search(r"xx|XX|ＸＸ|○○|ＯＯ", text) is not None
-        return bracketed or placeholder or any(w in folded for w in _INSTRUCTION_WORDS)
+        trailing = text.endswith(("…", "...", "⋯"))
+        listed = _CHOICES.fullmatch(text.rstrip("…⋯. 等")) is not None or _EITHER.fullmatch(text) is not None
+        return bracketed or placeholder or trailing or listed or any(w in folded for w in _INSTRUCTION_WORDS)
 
+    if id_at is not None and id_at < len(row) and not is_blank(row[id_at]) and not hint(str(row[id_at]).strip()):
+        return False
     # At least half the filled cells must read as hints: the rest are often plain words
     # ("縣市", "公司名稱") that say what goes in the column.
     return sum(hint(c) for c in cells) * 2 >= len(cells)
@@ -194,8 +210,9 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
         title = raw.title
         first_row = header_row + 1
         if tab not in (Tab.LOG, Tab.SETTINGS):
+            id_at = headers.positions.get("ID")
             for k, row in enumerate(rows[:INSTRUCTION_SEARCH_ROWS]):
-                if not is_instruction_row(row):
+                if not is_instruction_row(row, id_at):
                     break
                 instructions.append(first_row + k)
     present = list(headers.positions.items())
