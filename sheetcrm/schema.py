@@ -88,7 +88,7 @@ class Tab(LabeledEnum):
     COMPANIES = ("Companies", "公司", "公司資料", "客戶公司")
     CONTACTS = ("Contacts", "連絡人", "聯絡人", "顧客", "客戶")
     OPPORTUNITIES = ("Opportunities", "機會", "商機", "銷售機會")
-    ACTIVITIES = ("Activities", "活動紀錄", "活動記錄", "活動", "互動紀錄")
+    ACTIVITIES = ("Activities", "活動紀錄", "活動記錄", "活動", "互動紀錄", "拜訪紀錄", "拜訪記錄")
     TEAM = ("Team", "團隊", "業務團隊")
     SETTINGS = ("Settings", "設定")
     LOG = ("Log", "同步紀錄", "同步記錄")
@@ -472,7 +472,7 @@ CONTACTS = TabSpec(
         Column("Name", "姓名", required=True, aliases=("名稱", "連絡人", "聯絡人", "Contact", "Full Name", "客戶姓名")),
         Column("Title", "職稱", aliases=("Job Title",)),
         Column("Role", "角色", T.ENUM, enum=ContactRole),
-        Column("Email", "電子郵件", T.EMAIL, aliases=("E-mail", "郵件", "信箱", "Email Address")),
+        Column("Email", "電子郵件", T.EMAIL, aliases=("E-mail", "郵件", "信箱", "電子信箱", "Email Address")),
         Column("Mobile", "手機", T.PHONE, aliases=("行動電話", "手機號碼", "Cell", "Cell Phone")),
         Column("Phone", "電話", T.PHONE, aliases=("聯絡電話", "市話", "Tel", "Telephone")),
         _OWNER,
@@ -491,14 +491,16 @@ OPPORTUNITIES = TabSpec(
         _id(),
         _company_ref(),
         _contact_ref(),
-        Column("Name", "機會名稱", required=True, aliases=("名稱", "案名", "商機名稱", "Deal", "Deal Name")),
+        Column(
+            "Name", "機會名稱", required=True, aliases=("名稱", "案名", "商機名稱", "專案名稱", "Deal", "Deal Name")
+        ),
         Column(
             "Stage",
             "階段",
             T.ENUM,
             owner=Owner.SHARED,
             enum=Stage,
-            aliases=("銷售階段",),
+            aliases=("銷售階段", "進度"),
             description="Pipeline stage; sheetcrm only moves it forward on evidence.",
         ),
         Column("Amount", "金額", T.MONEY, aliases=("預估金額", "Value")),
@@ -539,7 +541,7 @@ ACTIVITIES = TabSpec(
     (
         _id(),
         Column("Date", "日期", T.DATE, required=True, aliases=("活動日期", "交易日期")),
-        Column("Type", "類型", T.ENUM, required=True, enum=ActivityType, aliases=("活動類型", "種類")),
+        Column("Type", "類型", T.ENUM, required=True, enum=ActivityType, aliases=("活動類型", "種類", "方式")),
         _contact_ref("客戶", "顧客", "Customer"),
         _company_ref(),
         Column(
@@ -744,7 +746,7 @@ def read_headers(tab_spec: TabSpec, header: Sequence[Any]) -> tuple[HeaderMap, l
     missing = tuple(k for k in tab_spec.keys if k not in positions)
     for key in missing:
         col = tab_spec.column(key)
-        if col.required or key == tab_spec.id_column:
+        if col.required:
             issues.append(
                 HeaderIssue(
                     Worded(

@@ -229,3 +229,22 @@ def test_a_range_longer_than_a_payload_is_split_by_rows(monkeypatch) -> None:
     assert all(len(json.dumps(p["values"])) <= 2000 for p in parts)
     assert parts[1]["range"] == "'T'!B1:B" + str(len(parts[1]["values"])) and parts[-1]["range"].endswith(":B400")
     assert sum(len(p["values"]) for p in parts) == 1 + 400
+
+
+def test_a_sheet_without_an_id_column_gets_one_in_google(fake, google_client) -> None:
+    key = fake.create_spreadsheet(
+        "no ids",
+        {
+            "公司": [["公司名稱"], ["台灣好物"]],
+            "連絡人": [["姓名", "公司"], ["王小明", "台灣好物"]],
+            "機會": [["機會名稱", "階段"], ["春季訂單", "提案"]],
+            "活動紀錄": [["日期", "類型", "連絡人"], [46330, "訂單", "王小明"]],
+        },
+    )
+    result = _open(fake, google_client, key).sync(as_of=AS_OF)
+    assert result.report is not None and not result.report.skipped
+    contacts = fake.get_values(key, "連絡人")
+    assert contacts[0][:3] == ["姓名", "公司", "編號"] and contacts[1][:3] == ["王小明", "台灣好物", "P-0001"]
+    assert fake.get_values(key, "活動紀錄")[1][3] == "A-0001"
+    assert "同步紀錄" in fake.sheet_titles(key)
+    assert _open(fake, google_client, key).sync(as_of=AS_OF).report is None

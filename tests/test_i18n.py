@@ -257,11 +257,11 @@ def _file(folder: Path, name: str) -> Path:
             "或用 --credentials FILE 指定；詳見 README",
         ),
         (
-            lambda d: match_headers(TABS[Tab.CONTACTS], ["Name", "Email", "電子郵件"], title="Contacts"),
-            "tab 'Contacts', row 1: columns B ('Email') and C ('電子郵件') both mean 'Email'; rename or delete one "
-            "of them; required column 'ID' (or '編號') is missing from the header row; add it",
-            "分頁 'Contacts', 列 1: B 欄（'Email'）與 C 欄（'電子郵件'）都代表 'Email'；請將其中一欄改名或刪除；"
-            "標題列缺少必要欄位 'ID'（或 '編號'）；請加上",
+            lambda d: match_headers(TABS[Tab.CONTACTS], ["Email", "電子郵件"], title="Contacts"),
+            "tab 'Contacts', row 1: columns A ('Email') and B ('電子郵件') both mean 'Email'; rename or delete one "
+            "of them; required column 'Name' (or '姓名') is missing from the header row; add it",
+            "分頁 'Contacts', 列 1: A 欄（'Email'）與 B 欄（'電子郵件'）都代表 'Email'；請將其中一欄改名或刪除；"
+            "標題列缺少必要欄位 'Name'（或 '姓名'）；請加上",
         ),
         (
             lambda d: spreadsheet_key("my crm"),

@@ -98,9 +98,9 @@ def test_missing_required_column_names_the_tab() -> None:
         match_headers(OPPORTUNITIES, ["ID", "Stage", "Amount"])
 
 
-def test_missing_id_column_is_an_error() -> None:
-    with pytest.raises(SchemaError, match="'ID'"):
-        match_headers(CONTACTS, ["Name", "Email"])
+def test_a_missing_id_column_is_no_error_sync_adds_it() -> None:
+    headers = match_headers(CONTACTS, ["Name", "Email"])
+    assert "ID" in headers.missing and headers.positions == {"Name": 0, "Email": 1}
 
 
 @pytest.mark.parametrize(

@@ -173,3 +173,42 @@ def test_resolved_ids_go_to_their_own_column_when_asked(shop: Path) -> None:
     resolved = acts[header.index("連絡人編號（比對）")].iloc[2:].tolist()
     assert all(re.fullmatch(r"P-\d{4}", v) for v in resolved)
     assert acts[header.index("客戶")].iloc[2:].tolist()[0] == "王小明"  # the person's cell stays
+
+
+def test_a_sheet_kept_without_ids_gets_them_and_the_first_sync_says_what_the_second_would(tmp_path: Path) -> None:
+    path = tmp_path / "no-ids.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "公司"
+    ws.append(["公司名稱", "負責人"])
+    ws.append(["台灣好物", "阿明"])
+    ws = wb.create_sheet("連絡人")
+    ws.append(["公司", "姓名", "手機"])
+    ws.append(["台灣好物", "王小明", "0912-345-678"])
+    ws.append(["台灣好物", "王明", "0912345678"])  # the same phone: likely the same person
+    ws = wb.create_sheet("機會")
+    ws.append(["公司", "機會名稱", "進度", "金額"])
+    ws.append(["台灣好物", "春季訂單", "成交", 50000])  # won, no close date...
+    ws = wb.create_sheet("拜訪紀錄")
+    ws.append(["日期", "方式", "公司", "機會", "金額"])
+    ws.append([dt.datetime(2026, 3, 1), "訂單", "台灣好物", "春季訂單", 50000])  # ...but its order is here
+    wb.save(path)
+
+    result = sheetcrm.open(path).sync(as_of=AS_OF)
+    assert result.counts["ids_filled"] == 1 + 2 + 1 + 1
+    # What the first sync says about records without IDs names the IDs it gives them,
+    # and the won deal is recorded by the order that names it.
+    said = result.problems[["tab", "id", "problem", "severity"]]
+    assert said[said["severity"] != "note"].drop(columns="severity").to_numpy().tolist() == [
+        ["連絡人", "P-0002", "可能與P-0001（第 2 列）是同一個連絡人：電話相同；請合併兩列或加以區分"]
+    ]
+    assert said.loc[said["tab"] == "機會", "id"].tolist() == ["OP-0001"]  # a link note
+
+    after = _cells(path)
+    assert after["公司"][0][:3] == ["公司名稱", "負責人", "編號"]  # right of the people's headers
+    assert [r[2] for r in after["公司"][1:]] == ["CO-0001"]
+    assert after["拜訪紀錄"][0][5] == "編號" and after["拜訪紀錄"][1][5] == "A-0001"
+    assert "同步紀錄" in after and "Log" not in after
+    second = sheetcrm.open(path).sync(as_of=AS_OF)
+    assert second.report is None and len(second.changes) == 0

@@ -109,6 +109,8 @@ class Table:
     header_row: int = 1
     #: Sheet rows under the header read as instructions or marked examples, not records.
     instruction_rows: tuple[int, ...] = ()
+    #: False for a tab the workbook does not have (an empty table with the schema's headers).
+    present: bool = True
     #: Reference column -> the ID each record links to (None: blank or no match), set by
     #: linking (:mod:`sheetcrm.engine.link`); the typed column holds the same IDs.
     resolved: dict[str, pd.Series] = field(default_factory=dict)
@@ -123,6 +125,14 @@ class Table:
 
     def __len__(self) -> int:
         return len(self.typed)
+
+    def ids(self) -> pd.Series:
+        """Each record's ID (indexed like ``typed``): the one in its ID cell, or for a
+        blank cell the one linking issued, which this sync writes there."""
+        ids = self.typed[self.spec.id_column or ""]
+        if self.issued_ids is None or not len(self.issued_ids):
+            return ids
+        return ids.astype(object).where(ids.notna(), self.issued_ids.reindex(ids.index))
 
     def raw_column(self, key: str) -> pd.Series:
         """Raw cells of column ``key``; all None when the sheet has no such column."""
@@ -275,6 +285,7 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
         unparsed,
         header_row,
         tuple(instructions),
+        present=raw is not None,
     )
 
 

@@ -223,7 +223,7 @@ def link_references(
                     notes[k] = res.id is not None
                     messages[k] = _message(res, text, col.ref, tables[col.ref].title, found, lang)
                 linked[rest] = ids[codes]
-                id_values = table.typed.loc[rest, "ID"] if table.spec.id_column == "ID" else None
+                id_values = table.ids().loc[rest] if table.spec.id_column == "ID" else None
                 problems.append(
                     pd.DataFrame(
                         {

@@ -120,6 +120,12 @@ def plan(
         raw_ids = table.raw_column(id_key or "")
         new_ids = computed.ids.get(tab, pd.Series(dtype=object))
         record_ids = raw_ids.copy()
+        # Columns sync adds go right of the last header, never between people's columns.
+        next_col = table.headers.width
+        if id_key and id_col < 0 and len(new_ids):
+            # A sheet kept without IDs gets an ID column, like a computed one.
+            id_col, next_col = next_col, next_col + 1
+            headers.append((tab, table.title, id_col, spec.column(id_key).header(lang)))
         if len(new_ids):
             record_ids.loc[new_ids.index] = new_ids
             ids_parts.append(
@@ -214,7 +220,6 @@ def plan(
         frame = computed.cells.get(tab)
         if frame is None:
             continue
-        next_col = table.headers.width
         for col in spec.computed_columns:
             if col.key not in frame:
                 continue
@@ -251,7 +256,8 @@ def plan(
     cells = pd.concat(parts, ignore_index=True) if parts else empty_cells()
     settle()
     log_frame = pd.concat(change_parts, ignore_index=True) if change_parts else _change_frame([])
-    log_title = tables[Tab.LOG].title
+    # A Log tab sync adds is named in the workbook's language.
+    log_title = tables[Tab.LOG].title if tables[Tab.LOG].present else LOG.title(lang)
     log_header = [c.header(lang) for c in LOG.columns]
     computed_count = int((cells["kind"] == ChangeKind.COMPUTED).sum()) if len(cells) else 0
     write_log: list[dict[str, Any]] = []

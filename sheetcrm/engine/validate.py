@@ -63,7 +63,7 @@ def _problems(
         {
             "tab": table.title,
             "row": table.typed[ROW].to_numpy()[hits],
-            "id": table.typed[id_key].to_numpy()[hits] if id_key else None,
+            "id": table.ids().to_numpy()[hits] if id_key else None,
             "column": _col(table, key),
             "value": (raw[key].to_numpy()[hits] if key in raw else None),
             "problem": message.to_numpy()[hits] if isinstance(message, pd.Series) else message,
@@ -172,7 +172,9 @@ def won_problems(table: Table, activities: Table, lang: str = "en") -> list[pd.D
     # Timeless, unlike the transactions of a given day: any purchase naming the deal
     # records it, dated or not.
     recorded = a.loc[purchase_mask(a), "Opportunity ID"]
-    undated = pd.Series(won_unrecorded(t, recorded), index=t.index) & t["Closed"].isna()
+    # A deal without an ID yet is named by the ID this sync gives it (activities link to that).
+    deals = t[["Stage"]].assign(ID=table.ids())
+    undated = pd.Series(won_unrecorded(deals, recorded), index=t.index) & t["Closed"].isna()
     undated[undated] = blank_mask(table.raw_column("Closed")[undated])
     return [
         _problems(
@@ -302,7 +304,9 @@ def likely_duplicate_problems(table: Table, lang: str = "en") -> list[pd.DataFra
         ref = [
             tr(lang, "{id} (row {row})", id=i, row=r)
             for i, r in zip(
-                t.loc[firsts, "ID"].fillna(tr(lang, "(no ID)")).astype(str), t.loc[firsts, ROW].astype(str), strict=True
+                table.ids().loc[firsts].fillna(tr(lang, "(no ID)")).astype(str),
+                t.loc[firsts, ROW].astype(str),
+                strict=True,
             )
         ]
         message = pd.Series("", index=t.index, dtype=object)
