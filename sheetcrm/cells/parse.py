@@ -544,7 +544,7 @@ def _parse_date_part(s: str, opts: ParseOptions, shown: str, expected: str) -> _
         return_as = f"{year}/{month}/{day}"
         raise _date_error(
             shown,
-            f" (it has no year; it would be read as {return_as}, this year: add the year, like {return_as})",
+            f" (it has no year, so it is left out; add the year: this year it is {return_as})",
             expected,
         )
     if m:

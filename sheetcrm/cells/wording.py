@@ -94,7 +94,7 @@ EXPECTED = (
     N_("a number like 1200, 1,200.5 or -3"),
     N_("a number like 1200, 1.200,5 or -3"),
 )
-_NO_YEAR = re.compile(r"^it has no year; it would be read as (?P<date>\S+), this year: add the year, like \S+$")
+_NO_YEAR = re.compile(r"^it has no year, so it is left out; add the year: this year it is (?P<date>\S+)$")
 #: Details that quote part of the value: pattern -> message with that part as {part}.
 _QUOTING = (
     (
@@ -186,7 +186,7 @@ def parse_problem(text: str, lang: str) -> str:
         if detail:
             if (no_year := _NO_YEAR.match(detail)) is not None:
                 detail = tr(
-                    lang, "it has no year; it would be read as {date}, this year: add the year", date=no_year["date"]
+                    lang, "it has no year, so it is left out; add the year: this year it is {date}", date=no_year["date"]
                 )
             else:
                 detail = _worded_detail(detail, details, lang)
