@@ -218,3 +218,29 @@ def test_won_without_closed_date_is_a_warning(make_workbook, small_crm) -> None:
     hit = problems[problems["column"].str.startswith("Closed (")]
     assert list(hit["id"]) == ["OP-0002"] and hit.iloc[0]["severity"] == "warning"
     assert "does not count as a purchase" in hit.iloc[0]["problem"]
+
+
+@pytest.mark.parametrize(
+    ("tab", "index", "severity", "words"),
+    [
+        # A negative order is a refund: it counts, so it is only a warning.
+        (Tab.ACTIVITIES, 2, "warning", ["refund", "monetary", "minus sign"]),
+        # On a call it means nothing, and a deal is never worth less than nothing.
+        (Tab.ACTIVITIES, 0, "error", ["0 or more"]),
+        (Tab.OPPORTUNITIES, 0, "error", ["0 or more"]),
+    ],
+)
+def test_a_negative_amount_is_a_refund_only_on_a_purchase(
+    make_workbook, small_crm, tab, index, severity, words
+) -> None:
+    small_crm[tab][index]["Amount"] = -300
+    path = make_workbook(small_crm)
+    problems = _problems(make_workbook, small_crm)
+    hit = problems[problems["column"].str.startswith("Amount (")]
+    assert hit[["tab", "row", "severity"]].to_numpy().tolist() == [[tab.value, index + 2, severity]]
+    assert all(w in hit.iloc[0]["problem"].lower() for w in words), hit.iloc[0]["problem"]
+    if severity == "warning":
+        wb = sheetcrm.open(path)
+        computed = wb.sync(as_of="2026-11-30", dry_run=True).computed[Tab.CONTACTS]
+        # The refund took the place of the 1200 order; the 800 one stays.
+        assert computed["Monetary"][wb.table(Tab.CONTACTS)["ID"] == "P-0003"].tolist() == [800 - 300]

@@ -186,7 +186,9 @@ def parse_problem(text: str, lang: str) -> str:
         if detail:
             if (no_year := _NO_YEAR.match(detail)) is not None:
                 detail = tr(
-                    lang, "it has no year, so it is left out; add the year: this year it is {date}", date=no_year["date"]
+                    lang,
+                    "it has no year, so it is left out; add the year: this year it is {date}",
+                    date=no_year["date"],
                 )
             else:
                 detail = _worded_detail(detail, details, lang)

@@ -192,21 +192,29 @@ def won_problems(table: Table, activities: Table, lang: str = "en") -> list[pd.D
 
 
 def amount_problems(table: Table, lang: str = "en") -> list[pd.DataFrame]:
+    """Negative amounts: on an Order or Purchase activity a refund, which counts (a
+    warning, so a slip of the minus sign is seen); anywhere else an error."""
+    refunds = purchase_mask(table.typed) if table.tab is Tab.ACTIVITIES else None
     out = []
     for col in table.spec.people_columns:
         if col.type is ColumnType.MONEY and col.key in table.raw:
-            out.append(
-                _problems(
-                    table,
-                    table.typed[col.key] < 0,
-                    col.key,
-                    tr(
-                        lang,
-                        "{column} is negative; expected an amount of 0 or more (record a refund as its own activity)",
-                        column=col.header(lang),
-                    ),
+            negative = (table.typed[col.key] < 0).to_numpy(dtype=bool, copy=True)
+            header = col.header(lang)
+            if refunds is not None and col.key == "Amount":
+                said = tr(
+                    lang,
+                    "{column} is negative: it counts as a refund and lowers the customer's Monetary; "
+                    "if it is no refund, remove the minus sign",
+                    column=header,
                 )
-            )
+                out.append(
+                    _problems(
+                        table, pd.Series(negative & refunds, index=table.typed.index), col.key, said, Severity.WARNING
+                    )
+                )
+                negative &= ~refunds
+            said = tr(lang, "{column} is negative; expected an amount of 0 or more", column=header)
+            out.append(_problems(table, pd.Series(negative, index=table.typed.index), col.key, said))
     return out
 
 
