@@ -39,13 +39,17 @@ def library_errors(lang: str | None = None, as_json: bool = False) -> Iterator[N
     """Turn a library error, or any ordinary file error, into ``Error: ...`` on stderr
     and exit code 2 (with ``as_json``, also ``{"status": "failed", ...}`` on stdout for
     the machine reading it)."""
+    from sheetcrm.exceptions import WORKBOOK_LANGUAGE
+
+    # A command's errors are told in its workbook's language once it is known.
+    known = WORKBOOK_LANGUAGE.set(None)
     try:
         yield
     except SheetCRMError as exc:
         from sheetcrm.i18n import locale_language, tr
         from sheetcrm.output import visible
 
-        spoken = lang or locale_language()
+        spoken = lang or WORKBOOK_LANGUAGE.get() or locale_language()
         # redact() is a safety net: messages are written not to hold secrets at all.
         reason = visible(redact(exc.in_language(spoken)))
         prefix = tr(spoken, "Error: {message}", message="")
@@ -61,8 +65,11 @@ def library_errors(lang: str | None = None, as_json: bool = False) -> Iterator[N
         where = f" {exc.filename!s}" if exc.filename else ""
         # The system's own words (English); only the prefix is ours.
         message = f"{exc.strerror or type(exc).__name__}:{where}"
-        click.echo(tr(lang or locale_language(), "Error: {message}", message=message), err=True)
+        spoken = lang or WORKBOOK_LANGUAGE.get() or locale_language()
+        click.echo(tr(spoken, "Error: {message}", message=message), err=True)
         sys.exit(EXIT_FAILED)
+    finally:
+        WORKBOOK_LANGUAGE.reset(known)
 
 
 class StepDisplay:
@@ -753,6 +760,7 @@ def assign(
 @as_of_option
 @format_option("table", "csv", "xlsx")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the list here.")
+@output_lang_option
 def invite(
     target: Path | str,
     credentials: Path | None,
@@ -768,11 +776,12 @@ def invite(
     as_of: dt.datetime | None,
     fmt: str,
     out: Path | None,
+    out_lang: str | None,
 ) -> None:
     """The invitation list for an event, ranked by value then recency; opt-outs and people
     without an email or phone are always left out (and named)."""
     from sheetcrm.schema import NESL, Segment, Tier
-    from sheetcrm.team.invite import InviteFilters, invite_target, parse_choices
+    from sheetcrm.team.invite import InviteFilters, invite_target, list_headings, parse_choices
 
     try:
         days = None if not_invited_within is None else int(not_invited_within.strip().rstrip("dD"))
@@ -793,13 +802,15 @@ def invite(
         result = invite_target(
             target, credentials=credentials, event=event, filters=filters, record=record, as_of=as_of
         )
+    lang = output_lang(out_lang, result.lang)
+    listed = result.invite.rename(columns=list_headings(lang))
     if fmt == "xlsx" and out is not None:
-        result.invite.to_excel(out, index=False)
+        listed.to_excel(out, index=False)
     elif out is not None:
-        result.invite.to_csv(out, index=False, encoding="utf-8-sig")
+        listed.to_csv(out, index=False, encoding="utf-8-sig")
     else:
-        emit_frame(result.invite, fmt)
-    for line in result.summary_lines():
+        emit_frame(listed, fmt)
+    for line in result.summary_lines(lang):
         click.echo(line, err=fmt == "csv" and out is None)
 
 

@@ -13,6 +13,7 @@ keys, tokens and the exact values of the credentials in use), so ``str``, ``repr
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +53,8 @@ def _redacted(value: Any) -> Any:
         return value.redacted()
     if isinstance(value, Worded):
         return Worded(value.phrase.redacted(), value.lang)
+    if isinstance(value, Named):  # a column's name, never a secret
+        return value
     return redact(value) if isinstance(value, str) else value
 
 
@@ -108,6 +111,11 @@ class Named(str):
 
     def in_language(self, lang: str) -> str:
         return self.zh if lang == "zh-TW" else str(self)
+
+
+#: The language of the workbook being worked on, once binding knows it: what a command
+#: tells its errors in unless ``--lang`` says otherwise (set anew for each command).
+WORKBOOK_LANGUAGE: ContextVar[str | None] = ContextVar("sheetcrm_workbook_language", default=None)
 
 
 class SheetCRMError(Exception):

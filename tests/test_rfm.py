@@ -175,6 +175,8 @@ def test_no_customers_and_no_transactions() -> None:
     assert list(empty.columns) == list(RFM_COLUMNS) and len(empty) == 0
     none_bought = rfm_table(tx_of([]), ids("P-1"), "contact_id", AS_OF, DEFAULT)
     assert none_bought["segment"].tolist() == [Segment.PROSPECT]
+    # The member, not its text: labels in Chinese come from it.
+    assert type(none_bought["segment"].iloc[0]) is Segment
     assert none_bought["r"].isna().all()
 
 
@@ -349,6 +351,7 @@ def test_tiers_ties_non_buyers_and_alignment() -> None:
     assert tiers.iloc[4:10].tolist() == [Tier.MAJOR] * 6  # 4..9 above < 10
     assert tiers.iloc[10:20].tolist() == [Tier.GENERAL] * 10
     assert tiers.iloc[20:].tolist() == [Tier.POTENTIAL] * 2
+    assert all(type(t) is Tier for t in tiers)
     shuffled = monetary.sample(frac=1.0, random_state=1)
     assert_series_equal(value_tiers(shuffled, buyers, DEFAULT).reindex(monetary.index), tiers)
 

@@ -431,3 +431,40 @@ def test_assign_without_a_settings_tab_fills_owners_and_keeps_no_cursor(crm: Pat
     assert result.assignments["owner"].tolist() == ["Amy Chen"]
     assert "Settings" not in openpyxl.load_workbook(crm).sheetnames
     assert records(crm, "Contacts").set_index("ID").at["P-0003", "Owner"] == "Amy Chen"
+
+
+def test_invite_reaches_people_by_mobile_and_speaks_the_workbooks_language(
+    make_workbook: Callable[..., Path], small_crm: dict
+) -> None:
+    from sheetcrm.schema import Lang
+
+    small_crm[Tab.CONTACTS][2].update({"Email": None, "Phone": None, "Mobile": "0955-666-777"})  # P-0003
+    path = make_workbook(small_crm, Lang.ZH_TW)
+    listed = invite(XlsxBackend(path), event="春酒", as_of=AS_OF).invite.set_index("ID")
+    assert listed.loc["P-0003", "Mobile"] == "0955-666-777"  # as typed, and enough to reach them
+    # Labels in the workbook's language, a non-buyer's Prospect and Potential too.
+    assert not listed[["Segment", "NESL", "Tier"]].map(str.isascii).any().any(), listed
+    got = CliRunner().invoke(cli, ["invite", str(path), "--event", "春酒", "--format", "csv", "--as-of", "2026-11-22"])
+    assert got.exit_code == 0, got.output
+    heading = got.output.lstrip("\ufeff").splitlines()[0]
+    assert heading.startswith("編號,姓名,電子郵件,手機,電話,負責人,顧客分群,顧客關係,價值層級,購買金額")
+    assert "邀請 春酒" in got.output
+
+
+def test_a_team_job_on_a_tab_without_ids_says_to_sync_first_in_the_workbooks_language(tmp_path: Path) -> None:
+    path = tmp_path / "no-ids.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "公司"
+    ws.append(["公司名稱"])
+    wb.create_sheet("連絡人").append(["姓名", "手機"])
+    wb["連絡人"].append(["王小明", "0912-345-678"])
+    wb.create_sheet("機會").append(["機會名稱"])
+    wb.create_sheet("活動紀錄").append(["日期", "類型"])
+    wb.save(path)
+    before = path.read_bytes()
+    got = CliRunner().invoke(cli, ["invite", str(path), "--event", "春酒", "--record", "--as-of", "2026-11-22"])
+    assert got.exit_code == 2
+    assert "還沒有「編號」欄；請先執行一次 'sheetcrm sync'" in got.output
+    assert path.read_bytes() == before

@@ -443,7 +443,8 @@ def rfm_table(
     f = np.where(active, score5(b.frequency, f_bounds), np.where(buyers, 1, 0))
     m = np.where(active, score5(b.monetary, m_bounds), np.where(buyers, 1, 0))
     rfm_score = np.full(n, None, dtype=object)
-    segment = np.full(n, Segment.PROSPECT, dtype=object)
+    segment = np.empty(n, dtype=object)
+    segment[:] = Segment.PROSPECT  # np.full would store the plain str, not the member
     if buyers.any():
         rb, fb, mb = r[buyers], f[buyers], m[buyers]
         rfm_score[buyers] = _SCORE_TEXT[(rb - 1) * 25 + (fb - 1) * 5 + (mb - 1)]
@@ -548,7 +549,8 @@ def value_tiers(
         mask = np.asarray(buyers, dtype=bool)
     if mask.shape != values.shape:
         raise ValueError("buyers must have one flag per monetary value")
-    out = np.full(len(values), Tier.POTENTIAL, dtype=object)
+    out = np.empty(len(values), dtype=object)
+    out[:] = Tier.POTENTIAL  # np.full would store the plain str, not the member
     out[mask] = Tier.GENERAL
     ranked = mask & (values > 0)
     n = int(ranked.sum())

@@ -20,7 +20,7 @@ import pandas as pd
 from sheetcrm.backends.base import RawTab
 from sheetcrm.cells.a1 import column_letters
 from sheetcrm.cells.parse import ParseOptions, blank_mask, is_blank, parse_column
-from sheetcrm.exceptions import Joined, Phrase, SchemaError
+from sheetcrm.exceptions import WORKBOOK_LANGUAGE, Joined, Phrase, SchemaError
 from sheetcrm.i18n import N_
 from sheetcrm.schema import (
     TABS,
@@ -363,6 +363,9 @@ def bind_tabs(
     bound = {Tab.SETTINGS: tables[Tab.SETTINGS]}
     for tab in tabs:
         bound[tab] = tables[tab] if tab in tables else bind(None, tab, opts)
+    if not settings.language_set:
+        settings = settings.replace(language=infer_language(bound))
+    WORKBOOK_LANGUAGE.set(str(settings.language))
     return bound, settings, settings_issues
 
 
@@ -376,8 +379,6 @@ def bind_all(raw_tabs: RawTabs) -> tuple[dict[Tab, Table], Settings, pd.DataFram
     """
     tables, settings, settings_issues = bind_tabs(raw_tabs, tuple(TABS), REQUIRED_TABS)
     settings_table = tables[Tab.SETTINGS]
-    if not settings.language_set:
-        settings = settings.replace(language=infer_language(tables))
     lang = str(settings.language)
     link_problems = link_tables(tables, lang)
     issues = (
@@ -428,11 +429,11 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 def infer_language(tables: dict[Tab, Table]) -> Lang:
     """The workbook's language when Settings do not say: Traditional Chinese when most of
-    the recognised headers of its record tabs are written in Chinese."""
+    the recognised headers of its record tabs (those it has) are written in Chinese."""
     texts: list[str] = []
     for tab in REQUIRED_TABS:
         table = tables.get(tab)
-        if table is None:
+        if table is None or not table.present:
             continue
         header = table.headers.texts
         texts += [header[i] for i in table.headers.positions.values() if i < len(header)]

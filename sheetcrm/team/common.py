@@ -14,6 +14,8 @@ from sheetcrm.backends.append import NewRows
 from sheetcrm.backends.base import ChangeKind, WritePlan, empty_cells
 from sheetcrm.cells.parse import is_blank
 from sheetcrm.engine.bind import ROW, Table
+from sheetcrm.exceptions import Named, Phrase, SchemaError
+from sheetcrm.i18n import N_
 from sheetcrm.schema import LOG, TABS, Lang, Tab
 from sheetcrm.settings import Settings
 
@@ -31,6 +33,17 @@ def cell_changes(table: Table, idx: pd.Index, key: str, new: pd.Series, *, kind:
     n = len(idx)
     if n == 0:
         return empty_cells()
+    if key not in table.headers.positions:
+        column = spec.column(key)
+        raise SchemaError(
+            Phrase(
+                N_("no {column} column yet; run 'sheetcrm sync' once, which adds it")
+                if key == id_key
+                else N_("no {column} column; add that header"),
+                {"column": Named(column.key, column.zh)},
+            ),
+            tab=table.title,
+        )
     return pd.DataFrame(
         {
             "tab": [table.tab] * n,
@@ -91,7 +104,7 @@ def write_plan(
     return WritePlan(
         pd.concat(parts, ignore_index=True) if parts else empty_cells(),
         log=log,
-        log_title=log_table.title if log_table is not None else TABS[Tab.LOG].title(lang),
+        log_title=log_table.title if log_table is not None and log_table.present else TABS[Tab.LOG].title(lang),
         log_header=[c.header(lang) for c in LOG.columns],
         appends=appends,
         read={tab: table.token for tab, table in tables.items() if table.token is not None},

@@ -24,7 +24,7 @@ from sheetcrm.cells.normalize import fold_name
 from sheetcrm.cells.parse import is_blank
 from sheetcrm.engine.bind import Table, bind_all, empty_problems
 from sheetcrm.engine.compute import as_of_date, compute, next_ids
-from sheetcrm.schema import ACTIVITIES, NESL, ActivityType, LabeledEnum, Lang, Segment, Tab, Tier
+from sheetcrm.schema import ACTIVITIES, NESL, TABS, ActivityType, LabeledEnum, Lang, Segment, Tab, Tier
 from sheetcrm.settings import Settings
 from sheetcrm.team.common import cell_changes, header, new_rows, run_id, write_plan
 from sheetcrm.team.messages import say
@@ -43,6 +43,7 @@ LIST_COLUMNS = [
     "ID",
     "Name",
     "Email",
+    "Mobile",
     "Phone",
     "Owner",
     "Segment",
@@ -53,6 +54,16 @@ LIST_COLUMNS = [
     "Attended",
     "Last Invited",
 ]
+
+
+def list_headings(lang: Lang | str) -> dict[str, str]:
+    """:data:`LIST_COLUMNS` -> how a person reads them in ``lang``: the Contacts tab's
+    headers, and the catalog's words for the two columns it has not."""
+    contacts = TABS[Tab.CONTACTS]
+    headings = {key: contacts.column(key).header(lang) for key in LIST_COLUMNS if key in contacts.keys}
+    headings["Attended"] = say("invite.heading.attended", lang)
+    headings["Last Invited"] = say("invite.heading.last_invited", lang)
+    return headings
 
 
 @dataclass(frozen=True)
@@ -99,9 +110,9 @@ def invitation_list(
     NESL, Tier, Monetary, Last Purchase), indexed alike; ``activities``: the typed
     Activities tab. Returns (``invite``: :data:`LIST_COLUMNS`, ranked by Monetary then
     most recent purchase then ID; ``left_out``: ID, Name, why) — opt-outs and people with
-    neither a valid Email nor a Phone are always left out, whatever the filters.
+    no valid Email, Mobile or Phone are always left out, whatever the filters.
     """
-    people = contacts[["ID", "Name", "Email", "Phone", "Owner", "Opt-out"]].copy()
+    people = contacts[["ID", "Name", "Email", "Mobile", "Phone", "Owner", "Opt-out"]].copy()
     for key in ("Segment", "NESL", "Tier", "Monetary", "Last Purchase"):
         people[key] = metrics.get(key, None)
     ids = people["ID"].astype(object)
@@ -113,7 +124,7 @@ def invitation_list(
 
     why = pd.Series(None, index=people.index, dtype=object)
     why[people["Opt-out"].astype("boolean").fillna(False).to_numpy(dtype=bool)] = Excluded.OPTED_OUT
-    unreachable = people["Email"].map(is_blank) & people["Phone"].map(is_blank)
+    unreachable = people[["Email", "Mobile", "Phone"]].map(is_blank).all(axis=1)
     why[unreachable & why.isna()] = Excluded.UNREACHABLE
     if filters.recent_days:
         since = as_of - pd.Timedelta(days=filters.recent_days)
@@ -225,8 +236,9 @@ class InviteResult:
     report: WriteReport | None = None
     counts: dict[str, int] = field(default_factory=dict)
 
-    def summary_lines(self) -> list[str]:
-        lang = self.lang
+    def summary_lines(self, lang: Lang | str | None = None) -> list[str]:
+        """What the run found and did, in ``lang`` (default: the workbook's)."""
+        lang = lang or self.lang
         n = self.left_out["why"].value_counts()
         lines = [
             say(
@@ -234,13 +246,14 @@ class InviteResult:
                 lang,
                 n=len(self.invite),
                 event=self.event,
-                opted_out=int(n.get(Excluded.OPTED_OUT.label(lang), 0)),
-                unreachable=int(n.get(Excluded.UNREACHABLE.label(lang), 0)),
-                recent=int(n.get(Excluded.RECENT.label(lang), 0)),
-                filtered=int(n.get(Excluded.FILTERED.label(lang), 0)),
+                opted_out=int(n.get(Excluded.OPTED_OUT.label(self.lang), 0)),
+                unreachable=int(n.get(Excluded.UNREACHABLE.label(self.lang), 0)),
+                recent=int(n.get(Excluded.RECENT.label(self.lang), 0)),
+                filtered=int(n.get(Excluded.FILTERED.label(self.lang), 0)),
             )
         ]
-        unreachable = self.left_out[self.left_out["why"] == Excluded.UNREACHABLE.label(lang)]
+        # left_out says why in the workbook's language.
+        unreachable = self.left_out[self.left_out["why"] == Excluded.UNREACHABLE.label(self.lang)]
         if len(unreachable):
             names = ", ".join(f"{r.Name} ({r.ID})" for r in unreachable.head(20).itertuples())
             lines.append(say("invite.unreachable_list", lang, names=names + (" ..." if len(unreachable) > 20 else "")))
@@ -284,6 +297,10 @@ def invite(
     when = as_of_date(as_of)
     computed = compute(tables, settings, when, empty_problems())
     contacts = tables[Tab.CONTACTS].typed.copy()
+    for key in ("Mobile", "Phone"):
+        # A valid number as the person typed it (0912-345-678), not in its stored form.
+        typed_as = tables[Tab.CONTACTS].raw_column(key).map(lambda v: None if is_blank(v) else str(v).strip())
+        contacts[key] = typed_as.where(contacts[key].notna(), None)
     id_fills = computed.ids[Tab.CONTACTS]
     contacts["ID"] = contacts["ID"].where(contacts["ID"].notna(), id_fills.reindex(contacts.index))
     lang = settings.language

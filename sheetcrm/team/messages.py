@@ -62,6 +62,8 @@ MESSAGES: dict[str, str] = {
         " {recent} invited recently, {filtered} not matching the filters."
     ),
     "invite.unreachable_list": N_("Unreachable (no email or phone): {names}"),
+    "invite.heading.attended": N_("Attended"),
+    "invite.heading.last_invited": N_("Last Invited"),
     "invite.recorded": N_("Recorded {n} Event Invited activit(ies)."),
     "log.invited": N_("invited to {event}"),
     "log.id_filled": N_("filled a missing ID (the {event} invitation refers to it)"),
