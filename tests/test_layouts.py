@@ -221,3 +221,15 @@ def test_sync_writes_nothing_on_an_instruction_row_of_choices(tmp_path: Path) ->
     assert [c.value for c in ws[2]][: len(hints)] == hints
     assert all(c.value is None for c in ws[2][len(hints) :])
     assert ws["A3"].value  # the record under it got its ID
+
+
+@pytest.mark.parametrize(
+    ("header", "label"),
+    [(["機會名稱", "階段", "金額"], "結案日期"), (["Name", "Stage", "Amount"], "Closed")],
+)
+def test_a_column_the_tab_lacks_is_named_in_the_language_of_its_headers(header: list[str], label: str) -> None:
+    from sheetcrm.engine.bind import column_label
+    from sheetcrm.schema import OPPORTUNITIES, match_headers
+
+    assert column_label(match_headers(OPPORTUNITIES, header), "Closed") == label
+    assert column_label(match_headers(OPPORTUNITIES, header), "Stage") == f"{header[1]} (B)"

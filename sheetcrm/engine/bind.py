@@ -142,10 +142,12 @@ class Table:
 
 
 def column_label(headers: HeaderMap, key: str) -> str:
-    """A column as people see it in problems: its header as typed and its letter."""
+    """A column as people see it in problems: its header as typed and its letter; a
+    column the tab lacks by the schema's header in the language of the tab's headers."""
     pos = headers.positions.get(key)
     if pos is None:
-        return key
+        chinese = sum(1 for t in headers.texts if _CJK.search(t)) * 2 > sum(1 for t in headers.texts if t)
+        return TABS[headers.tab].column(key).header(Lang.ZH_TW if chinese else Lang.EN)
     text = headers.texts[pos] if pos < len(headers.texts) else key
     return f"{text} ({column_letters(pos)})"
 
