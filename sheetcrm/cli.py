@@ -21,7 +21,7 @@ import click
 
 from sheetcrm import __version__
 from sheetcrm.automation.workflows import EVERY_CHOICES, Auth, OnProblems
-from sheetcrm.exceptions import SheetCRMError
+from sheetcrm.exceptions import SheetCRMError, Worded
 from sheetcrm.google.redact import redact
 from sheetcrm.i18n import N_
 from sheetcrm.schema import Lang, Severity, Tab
@@ -76,8 +76,10 @@ class StepDisplay:
     """Progress of a long command on stderr: a live spinner with the current step and its
     elapsed time on a terminal (rich), plain lines otherwise, nothing when quiet."""
 
-    def __init__(self, quiet: bool) -> None:
+    def __init__(self, quiet: bool, lang: str | None = None) -> None:
         self.quiet = quiet
+        #: --lang; else the workbook's language once it is known, else the locale's.
+        self.lang = lang
         self.live = not quiet and sys.stderr.isatty()
         self._status: Any = None
         self._step = ""
@@ -86,6 +88,11 @@ class StepDisplay:
     def __call__(self, message: str) -> None:
         if self.quiet:
             return
+        if isinstance(message, Worded):
+            from sheetcrm.exceptions import WORKBOOK_LANGUAGE
+            from sheetcrm.i18n import locale_language
+
+            message = message.in_language(self.lang or WORKBOOK_LANGUAGE.get() or locale_language())
         if not self.live:
             click.echo(f"  {message}...", err=True)
             return
@@ -491,7 +498,7 @@ def sync(
 
             write_bytes(csv_text(changes).encode("utf-8"), plan_csv)
 
-    progress = StepDisplay(quiet)
+    progress = StepDisplay(quiet, out_lang)
     try:
         with library_errors(out_lang, as_json):
             run = run_sync(

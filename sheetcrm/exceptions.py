@@ -95,6 +95,12 @@ class Worded(str):
         return self.phrase.render(lang)
 
 
+def worded(template: str, **fields: Any) -> Worded:
+    """A catalog message (marked with ``N_``) with its fields, as English text that can be
+    told again in Chinese (progress lines a command prints in its workbook's language)."""
+    return Worded(Phrase(template, fields))
+
+
 class Named(str):
     """A name with a Chinese form (a column's header), as a field of a :class:`Phrase`:
     English as a string, told in the language the phrase is told in."""

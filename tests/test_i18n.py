@@ -23,7 +23,7 @@ from sheetcrm.exceptions import SheetCRMError
 from sheetcrm.google.auth import load_credentials
 from sheetcrm.i18n import LOCALE_DIR, locale_language, tools, tr, translations
 from sheetcrm.report.run import monthly_report
-from sheetcrm.schema import TABS, Stage, Tab, match_headers
+from sheetcrm.schema import TABS, Lang, Stage, Tab, match_headers
 from sheetcrm.team.leads import lead_frame, read_lead_file
 from sheetcrm.template import init_workbook
 
@@ -309,3 +309,15 @@ def test_a_key_pasted_for_a_path_is_echoed_in_neither_language(tmp_path: Path) -
     assert told["en"].startswith("credentials file (the text given, not shown: it looks like a key's contents")
     assert told["zh-TW"].startswith("憑證檔案 （所給的文字不予顯示：它看起來是金鑰的內容")
     assert not any("MIIE" in text or "PRIVATE" in text for text in told.values())
+
+
+def test_a_syncs_progress_lines_speak_the_workbooks_language(make_workbook, small_crm) -> None:
+    path = make_workbook(small_crm, Lang.ZH_TW)
+    got = CliRunner().invoke(cli, ["sync", str(path), "--as-of", "2026-11-30"], env={"LANG": "en_US.UTF-8"})
+    assert got.exit_code in (0, 1), got.output
+    # Once the workbook is read its language is known: every later step is told in it.
+    for line in ("檢查每一列...", "為連絡人評分...", "寫入分頁 '連絡人'..."):
+        assert line in got.stderr
+    assert "writing" not in got.stderr and "scoring" not in got.stderr
+    english = CliRunner().invoke(cli, ["sync", str(path), "--as-of", "2026-11-30", "--lang", "en"])
+    assert "scoring contacts..." in english.stderr

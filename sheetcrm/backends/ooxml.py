@@ -1104,11 +1104,11 @@ def _patch_member(
     zout: zipfile.ZipFile,
     pkg: Package,
     edit: SheetEdit,
-    on_part: Callable[[str], None] | None,
+    on_sheet: Callable[[str], None] | None,
 ) -> None:
     """Stream worksheet ``info`` from ``zin`` to ``zout`` with the cells of ``edit`` changed."""
-    if on_part:
-        on_part(info.filename)
+    if on_sheet:
+        on_sheet(next((title for title, part in pkg.sheets.items() if part == info.filename), info.filename))
     with (
         zin.open(info) as src,
         zout.open(_out_info(info, zout.compresslevel), "w", force_zip64=False) as dst,
@@ -1198,13 +1198,14 @@ def rewrite(
     late: Callable[[Package], tuple[dict[str, SheetEdit], list[NewSheet]]] | None = None,
     late_titles: Iterable[str] = (),
     compresslevel: int = 6,
-    on_part: Callable[[str], None] | None = None,
+    on_sheet: Callable[[str], None] | None = None,
 ) -> Package:
     """Copy the .xlsx ``source`` to ``out`` with the cells of ``edits`` (worksheet title →
     :class:`SheetEdit`) changed. ``late`` is called after those worksheets are written and
     returns more edits (of the worksheets ``late_titles``, held back till then) and new sheets:
     the Log, which says what the first ones skipped (added as a new sheet when missing).
-    Every part not edited is copied unchanged.
+    Every part not edited is copied unchanged. ``on_sheet`` is told the title of each
+    worksheet as it is written.
     """
     with (
         zipfile.ZipFile(source) as zin,
@@ -1224,7 +1225,7 @@ def rewrite(
         for info in zin.infolist():
             name = info.filename
             if name in by_part:
-                _patch_member(zin, info, zout, pkg, by_part[name], on_part)
+                _patch_member(zin, info, zout, pkg, by_part[name], on_sheet)
             elif name in late_parts:
                 deferred[name] = info
             else:
@@ -1236,7 +1237,7 @@ def rewrite(
             if name == pkg.styles_part:
                 continue
             if name in more_parts:
-                _patch_member(zin, info, zout, pkg, more_parts[name], on_part)
+                _patch_member(zin, info, zout, pkg, more_parts[name], on_sheet)
             elif name in added:
                 _write_member(zout, info, added.pop(name))
             else:

@@ -44,6 +44,7 @@ from sheetcrm.exceptions import (
     WorkbookNotFoundError,
     WorkbookWriteError,
     shown,
+    worded,
 )
 from sheetcrm.i18n import N_
 from sheetcrm.output import xlsx_text
@@ -275,7 +276,7 @@ class XlsxBackend:
                         late=lambda pkg: _log_edits(plan, report, pkg),
                         late_titles=[plan.log_title],
                         compresslevel=self.compresslevel,
-                        on_part=self._say_part,
+                        on_sheet=self._say_sheet,
                     )
                 except KeyError as exc:
                     raise WorkbookWriteError(
@@ -316,9 +317,9 @@ class XlsxBackend:
                     raise _unreadable(self.path, exc) from None
         return report
 
-    def _say_part(self, part: str) -> None:
+    def _say_sheet(self, title: str) -> None:
         if self.progress is not None:
-            self.progress(f"writing {part.rsplit('/', 1)[-1]}")
+            self.progress(worded(N_("writing {tab}"), tab=repr(title)))
 
     def save(self, wb: XLWorkbook) -> None:
         """Save an openpyxl workbook over the file atomically (temp file in the same folder,

@@ -25,6 +25,8 @@ from sheetcrm.engine.bind import ROW, Table
 from sheetcrm.engine.ids import ID_TABS, issue_ids
 from sheetcrm.engine.ids import fill_ids as fill_ids  # where tests import it from
 from sheetcrm.engine.ids import next_ids as next_ids  # where team/ imports it from
+from sheetcrm.exceptions import Named, worded
+from sheetcrm.i18n import N_
 from sheetcrm.pipeline.stages import advance_stages, evidence_seen
 from sheetcrm.schema import (
     TABS,
@@ -277,7 +279,7 @@ def compute(
         if len(new):
             typed[tab].loc[new.index, "ID"] = new
 
-    say("computing transactions")
+    say(worded(N_("computing transactions")))
     tx = attach_company(transactions(typed[Tab.ACTIVITIES], typed[Tab.OPPORTUNITIES], as_of), typed[Tab.CONTACTS])
     # Customer keys as categories of the customers' own IDs: RFM and NESL then match
     # customers to transactions without hashing a million ID strings twice.
@@ -296,13 +298,13 @@ def compute(
     # one money scale for the whole book, so contacts and companies compare alike
     decimals = money_decimals(tx["amount"])
     for tab in (Tab.CONTACTS, Tab.COMPANIES):
-        say(f"scoring {tab.value.lower()}")
+        say(worded(N_("scoring {tab}"), tab=Named(tab.value.lower(), tab.zh)))
         metrics, about = _customer_metrics(tab, typed[tab]["ID"], tx, as_of, settings, decimals)
         customers[tab] = metrics
         said.extend(about)
         cells[tab] = to_cells(metrics, tab, lang)
 
-    say("advancing opportunity stages")
+    say(worded(N_("advancing opportunity stages")))
     opps = typed[Tab.OPPORTUNITIES]
     unreadable = opps["Stage"].isna() & ~tables[Tab.OPPORTUNITIES].raw_column("Stage").map(is_blank)
     stages = advance_stages(opps[~unreadable], typed[Tab.ACTIVITIES], as_of, settings)

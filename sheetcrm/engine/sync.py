@@ -22,7 +22,7 @@ from sheetcrm.backends.base import WriteReport
 from sheetcrm.engine.compute import RECORD_TABS, as_of_date, compute
 from sheetcrm.engine.link import NOTE
 from sheetcrm.engine.plan import plan, stage_counts
-from sheetcrm.exceptions import Phrase, ProblemsFoundError, shown
+from sheetcrm.exceptions import Phrase, ProblemsFoundError, shown, worded
 from sheetcrm.i18n import N_, tr
 from sheetcrm.schema import (
     NESL,
@@ -133,7 +133,7 @@ def sync(
     run_id = _new_run_id(now)
     lang = str(workbook.settings.language)  # read before the write marks the workbook stale
     t0 = time.perf_counter()
-    say("validating")
+    say(worded(N_("validating")))
     problems = workbook.validate()
     timings["validate"] = time.perf_counter() - t0
     # Notes (references matched by name) tell what sheetcrm understood; they are no problem.
@@ -153,7 +153,7 @@ def sync(
     computed = compute(workbook.tables, workbook.settings, as_of_ts, problems, progress=say)
     timings["compute"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    say("planning")
+    say(worded(N_("planning")))
     the_plan = plan(workbook.tables, computed, workbook.settings, as_of_ts, run_id, now)
     if workbook.settings.assign_relay:
         from sheetcrm.team.assign import add_relay
@@ -166,7 +166,7 @@ def sync(
     if before_write is not None:
         before_write(_changes_frame(the_plan.write.cells))
     if not dry_run and not the_plan.write.empty:
-        say(f"writing {len(the_plan.write.cells)} cell(s)")
+        say(worded(N_("writing {n} cell(s)"), n=len(the_plan.write.cells)))
         t0 = time.perf_counter()
         report = workbook.backend.write(the_plan.write)
         timings["write"] = time.perf_counter() - t0
@@ -239,12 +239,12 @@ def sync_target(
     if isinstance(backend, XlsxBackend):
         backend.force = force
         backend.progress = progress
-    say(f"reading {shown(backend.location)}")
+    say(worded(N_("reading {location}"), location=shown(backend.location)))
     # An .xlsx tab is bound while calamine parses the larger ones in other threads.
     raw = backend.read_each() if isinstance(backend, XlsxBackend) else backend.read()
     if backup is not None:
-        say(f"saved a copy to {backup_copy(backend, raw, Path(backup))}")
-    say("parsing every cell")
+        say(worded(N_("saved a copy to {path}"), path=str(backup_copy(backend, raw, Path(backup)))))
+    say(worded(N_("parsing every cell")))
     workbook = Workbook(backend, raw)
     # The bound tables hold all sync needs: the rows as read would stay alive to the end
     # of the write, a large part of the peak memory of a big workbook.
