@@ -955,21 +955,42 @@ def forecast(
     """The quarter's forecast per owner or stage: won to date, open pipeline, weighted by
     stage probability, commit (Won + Negotiation) and best case (every open deal won),
     counting deals whose close (expected, or actual for Won) falls in the quarter."""
+    import pandas as pd
+
     from sheetcrm.report.run import forecast as run_forecast
+    from sheetcrm.schema import Stage
 
     with library_errors():
         result = run_forecast(target, quarter, by=by, as_of=as_of, credentials=credentials)
     frame = result.deals if deals else result.table
-    frame = frame.assign(
-        **{c: frame[c].map(lambda v: None if v is None else str(v)) for c in ("Owner", "Stage") if c in frame}
-    )
-    if "date" in frame:
-        frame = frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d"))
     if fmt == "table":
+        from sheetcrm.report.catalog import text
         from sheetcrm.report.render import display_frame
 
-        print_table(display_frame(frame, result.lang), f"{result.quarter} ({result.as_of.date()})")
+        lang = result.lang
+        if not deals:
+            # The quarter's total, under the owners (or stages) it sums.
+            total = frame.drop(columns=[frame.columns[0]]).sum(numeric_only=True)
+            frame = pd.concat([frame, pd.DataFrame([{frame.columns[0]: text("total", lang), **total}])])
+        frame = frame.assign(
+            **{
+                c: frame[c].map(
+                    lambda v: text("no_owner", lang) if v is None else v.label(lang) if isinstance(v, Stage) else str(v)
+                )
+                for c in ("Owner", "Stage")
+                if c in frame
+            }
+        )
+        if "date" in frame:
+            frame = frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d"))
+        print_table(display_frame(frame, lang), f"{result.quarter} ({result.as_of.date()})")
     else:
+        # Data for another program: the keys, stage names and ISO dates as the library gives them.
+        frame = frame.assign(
+            **{c: frame[c].map(lambda v: None if v is None else str(v)) for c in ("Owner", "Stage") if c in frame}
+        )
+        if "date" in frame:
+            frame = frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d"))
         emit_frame(frame, fmt)
 
 

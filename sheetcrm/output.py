@@ -129,7 +129,8 @@ def neutralise_csv_field(value: Any) -> str:
 def csv_text(frame: pd.DataFrame, bom: bool = True) -> str:
     """``frame`` as CSV text: a header line and one line per row, every field neutralised
     (:func:`neutralise_csv_field`), with a UTF-8 BOM first unless ``bom`` is False. Numbers
-    are written as numbers (a negative amount is a number, not a formula)."""
+    are written as numbers (a negative amount is a number, not a formula), a whole one
+    without a decimal point (2895000, not 2895000.0)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")  # RFC 4180; any CR or LF in a field is then quoted
     writer.writerow([neutralise_csv_field(c) for c in frame.columns])
@@ -139,6 +140,8 @@ def csv_text(frame: pd.DataFrame, bom: bool = True) -> str:
 
 
 def _csv_value(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
     if isinstance(value, int | float) and not isinstance(value, bool):
         return _cell_text(value)
     return neutralise_csv_field(value)

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 import sheetcrm
 from sheetcrm.cli import cli
 from sheetcrm.report.run import write_report_tab
+from sheetcrm.schema import Lang, Tab
 from tests.helpers import upload_xlsx
 
 MONTH = "2026-10"
@@ -74,7 +75,8 @@ def test_forecast_command_csv_and_json_are_the_library_table(report_workbook) ->
         )
     )
     assert list(got["Owner"]) == list(lib["Owner"])
-    pd.testing.assert_series_equal(got["forecast"], lib["forecast"], check_names=False)
+    # Whole amounts are written without ".0"; the figures are the library's.
+    pd.testing.assert_series_equal(got["forecast"], lib["forecast"], check_names=False, check_dtype=False)
     records = json.loads(
         run(
             "forecast",
@@ -92,6 +94,8 @@ def test_forecast_command_csv_and_json_are_the_library_table(report_workbook) ->
     assert [r["Stage"] for r in records] == ["Lead", "Qualified", "Proposal", "Negotiation", "Won"]
     table = run("forecast", str(report_workbook), "--quarter", "2026Q4", "--as-of", "2026-10-31")
     assert "Amy Rep" in table and "Best case" in table
+    total = next(line for line in table.splitlines() if "Total" in line)  # the last row sums the owners
+    assert f"{lib['forecast'].sum():,.0f}" in total
     deals = run(
         "forecast", str(report_workbook), "--quarter", "2026Q4", "--as-of", "2026-10-31", "--deals", "--format", "csv"
     )
@@ -136,3 +140,13 @@ def test_report_tab_on_google_sheets_is_one_write_and_replaced(fake, google_clie
     flat = [v for row in values for v in row]
     assert '=HYPERLINK("http://x")' in flat  # stored as the text it is, not run as a formula
     assert sheetcrm.open(url, client=google_client).validate() is not None
+
+
+def test_the_forecast_table_speaks_the_workbooks_language_and_totals(make_workbook, small_crm) -> None:
+    small_crm[Tab.OPPORTUNITIES][1]["Owner"] = None
+    path = make_workbook(small_crm, Lang.ZH_TW)
+    by_owner = run("forecast", str(path), "--quarter", "2026Q4", "--as-of", "2026-10-31")
+    assert "（無負責人）" in by_owner and "合計" in by_owner
+    by_stage = run("forecast", str(path), "--quarter", "2026Q4", "--as-of", "2026-10-31", "--by", "stage")
+    assert "確認需求" in by_stage and "議約" in by_stage
+    assert "Qualified" not in by_stage and "Negotiation" not in by_stage
