@@ -126,7 +126,7 @@ MESSAGES: Final[dict[str, str]] = {
     "col_expected_close": N_("Expected close"),
     "col_closed": N_("Closed"),
     "col_probability": N_("Probability"),
-    "col_days": N_("Days"),
+    "col_days": N_("Days from today"),
     "col_kind": N_("What"),
     "col_record": N_("Record"),
     "col_date": N_("Date"),
