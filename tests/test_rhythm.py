@@ -221,9 +221,20 @@ def test_sync_writes_p_alive_under_bilingual_headers(make_workbook, lang: Lang) 
     fitted = [line for line in result.counts["notices"] if "MBG/NBD" in line]
     assert len(fitted) == 1
     # notices come in the workbook's language
-    marker = RULES_MARKER_ZH if lang is Lang.ZH_TW else RULES_MARKER_EN
-    assert any(marker in line for line in result.counts["notices"])
     assert ("存活機率" in fitted[0]) is (lang is Lang.ZH_TW)
+    # A workbook never scored before has no scores the new rules change: the note goes to
+    # its Log only (so no later sync tells it either).
+    marker = RULES_MARKER_ZH if lang is Lang.ZH_TW else RULES_MARKER_EN
+    assert not any(marker in line for line in result.counts["notices"])
+    log, reason = ("Log", "Reason") if lang is Lang.EN else ("同步紀錄", "原因")
+    assert _cells(path, log)[reason].dropna().str.contains(marker).sum() == 1
+
+
+def test_a_workbook_scored_under_the_old_rules_is_told_of_the_new_ones(make_workbook) -> None:
+    rows = _workbook_rows(min_repeat=None)
+    rows[Tab.CONTACTS][0]["Segment"] = "Champions"  # a score from an earlier sync
+    result = sheetcrm.open(make_workbook(rows)).sync(as_of=AS_OF.date())
+    assert sum(RULES_MARKER_EN in line for line in result.counts["notices"]) == 1
 
 
 def test_sync_explains_empty_columns_and_notes_the_new_rules_once(make_workbook) -> None:

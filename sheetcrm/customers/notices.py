@@ -26,11 +26,13 @@ class NoticeKind(StrEnum):
 @dataclass(frozen=True)
 class Notice:
     """One notice: which tab it is about (None: the whole workbook), its kind, and what it
-    says (a catalog :class:`~sheetcrm.exceptions.Phrase`)."""
+    says (a catalog :class:`~sheetcrm.exceptions.Phrase`). A notice that is not ``told``
+    goes to the Log only, not to the run's summary."""
 
     tab: Tab | None
     kind: NoticeKind
     phrase: Phrase
+    told: bool = True
 
     def text(self, lang: Lang | str = Lang.EN) -> str:
         return self.phrase.render(str(lang))
@@ -140,8 +142,8 @@ def rhythm_failed(tab: Tab, model: str, reason: str) -> Notice:
     return Notice(tab, NoticeKind.RHYTHM_EMPTY, Phrase(_FAILED[tab], {"model": model, "reason": reason}))
 
 
-def rules_changed() -> Notice:
-    return Notice(None, NoticeKind.RULES_CHANGED, Phrase(_RULES))
+def rules_changed(told: bool = True) -> Notice:
+    return Notice(None, NoticeKind.RULES_CHANGED, Phrase(_RULES), told)
 
 
 def has_rules_note(reasons: list[object]) -> bool:

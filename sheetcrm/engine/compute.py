@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 
-from sheetcrm.cells.parse import is_blank, money_decimals
+from sheetcrm.cells.parse import blank_mask, is_blank, money_decimals
 from sheetcrm.customers import notices
 from sheetcrm.customers.nesl import nesl_table
 from sheetcrm.customers.rfm import customer_index, flat_scores, rfm_table, value_tiers
@@ -258,6 +258,17 @@ def _rules_note_due(tables: dict[Tab, Table]) -> bool:
     return not notices.has_rules_note(reasons)
 
 
+def _scored_before(tables: dict[Tab, Table]) -> bool:
+    """Whether any customer already holds scores (from rules before the current ones)."""
+    return any(
+        not blank_mask(table.raw[key]).all()
+        for tab in (Tab.CONTACTS, Tab.COMPANIES)
+        if (table := tables.get(tab)) is not None
+        for key in ("R", "Segment", "Tier")
+        if key in table.raw
+    )
+
+
 def _join_flags(flags: list[Flag], lang: str) -> str | None:
     return "; ".join(f.label(lang) for f in flags) or None
 
@@ -294,7 +305,9 @@ def compute(
     )
     cells: dict[Tab, pd.DataFrame] = {}
     customers: dict[Tab, pd.DataFrame] = {}
-    said: list[notices.Notice] = [notices.rules_changed()] if _rules_note_due(tables) else []
+    # A workbook never scored before has no scores to change: its Log notes the rules
+    # quietly (so no later sync tells of them), and the run's summary says nothing.
+    said = [notices.rules_changed(told=_scored_before(tables))] if _rules_note_due(tables) else []
     # one money scale for the whole book, so contacts and companies compare alike
     decimals = money_decimals(tx["amount"])
     for tab in (Tab.CONTACTS, Tab.COMPANIES):

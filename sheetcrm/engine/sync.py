@@ -186,7 +186,7 @@ def sync(
         "cells_planned": len(cells),
         "cells_written": report.written if report else 0,
         "log_rows": len(the_plan.write.log),
-        "notices": [n.text(workbook.settings.language) for n in computed.notices],
+        "notices": [n.text(workbook.settings.language) for n in computed.notices if n.told],
     }
     changes = _changes_frame(cells)
     frames = {tab: computed.cells[tab] for tab in computed.cells}
