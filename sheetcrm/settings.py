@@ -472,10 +472,35 @@ def parse_synonyms(v: str, enum_cls: type[Stage] | type[ActivityType]) -> tuple[
     return tuple(out)
 
 
+def default_value(d: SettingDef, lang: Lang | str = Lang.EN) -> str:
+    """The default of setting ``d`` as written in a new workbook of ``lang``: stages and
+    activity types named in that language (they are read in either)."""
+    if str(lang) != Lang.ZH_TW:
+        return d.default
+    zh = Lang.ZH_TW
+    if d.key == "pipeline.stages":
+        return ", ".join(f"{stage.label(zh)}:{pct:g}" for stage, pct in parse_stage_probabilities(d.default).items())
+    if d.key == "pipeline.rules":
+        by_stage: dict[Stage, list[ActivityType]] = {}
+        for atype, stage in parse_stage_rules(d.default).items():
+            by_stage.setdefault(stage, []).append(atype)
+        rules = ("|".join(t.label(zh) for t in types) + f"=>{stage.label(zh)}" for stage, types in by_stage.items())
+        return "; ".join(rules)
+    if d.key in ("synonyms.stage", "synonyms.activity_type"):
+        enum_cls: type[Stage] | type[ActivityType] = Stage if d.key == "synonyms.stage" else ActivityType
+        pairs = parse_synonyms(d.default, enum_cls)
+        return "; ".join(f"{word}={enum_cls(value).label(zh)}" for _, word, value in pairs)
+    return d.default
+
+
 def settings_rows(lang: Lang | str = Lang.EN) -> list[list[str | None]]:
     """Rows (Key, Value, Description) that ``init`` writes into a new Settings tab."""
     zh = str(lang) == Lang.ZH_TW
     return [
-        [d.key, (str(lang) if d.key == "language" else d.default or None), d.description_zh if zh else d.description]
+        [
+            d.key,
+            str(lang) if d.key == "language" else default_value(d, lang) or None,
+            d.description_zh if zh else d.description,
+        ]
         for d in SETTING_DEFS
     ]
