@@ -277,6 +277,8 @@ def init(
     """Create an empty CRM workbook: at PATH (.xlsx), or with --google in Google Sheets.
     Every tab gets its headers, dropdowns, a frozen header row, shaded (and protected)
     computed columns and the default Settings."""
+    from sheetcrm.i18n import tr
+
     if google:
         from sheetcrm.google.connect import connect
         from sheetcrm.google.template import create_google_workbook
@@ -284,8 +286,8 @@ def init(
         with library_errors():
             client, creds = connect(credentials, create=True)
             url = create_google_workbook(client, title, Lang(lang), share, creds)
-        click.echo(f"Created {url}")
-        click.echo(f"Add your customers, then run: sheetcrm sync --spreadsheet {url}")
+        command = f"sheetcrm sync --spreadsheet {url}"
+        click.echo(tr(lang, "Created {where}. Add your customers, then run: {command}", where=url, command=command))
         return
     if path is None:
         raise click.UsageError("give PATH for a local .xlsx workbook, or --google")
@@ -293,9 +295,14 @@ def init(
 
     with library_errors():
         created = init_workbook(path, lang, force=force)
+    command = f"sheetcrm sync {created}"
     click.echo(
-        f"Created {created}. Open it in Excel, LibreOffice or Google Sheets, add your "
-        f"customers, then run: sheetcrm sync {created}"
+        tr(
+            lang,
+            "Created {where}. Open it in Excel, LibreOffice or Google Sheets, add your customers, then run: {command}",
+            where=created,
+            command=command,
+        )
     )
 
 

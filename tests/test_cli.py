@@ -40,6 +40,7 @@ def test_init_then_library_reads_it(tmp_path: Path) -> None:
     path = tmp_path / "crm.xlsx"
     result = CliRunner().invoke(cli, ["init", str(path), "--lang", "zh-TW"])
     assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"已建立 {path}。") and f"執行：sheetcrm sync {path}" in result.output
     wb = sheetcrm.open(path)
     assert wb.tables[Tab.CONTACTS].title == "連絡人" and wb.settings.language == "zh-TW"
     again = CliRunner().invoke(cli, ["init", str(path)])
