@@ -125,7 +125,7 @@ def test_init_google_creates_the_whole_workbook_in_chinese(fake, sa_json: Path, 
     )
     assert result.exit_code == 0, result.output
     found = re.search(r"https://docs\.google\.com/spreadsheets/d/([A-Za-z0-9_-]+)/edit", result.stdout)
-    assert found and result.stdout.startswith(f"Created {found.group(0)}")
+    assert found and result.stdout.startswith(f"已建立 {found.group(0)}。")
     assert f"sheetcrm sync --spreadsheet {found.group(0)}" in result.stdout
     key = found.group(1)
     assert fake.spreadsheet_ids() == [key]

@@ -78,7 +78,7 @@ def test_a_chinese_workbooks_settings_name_stages_in_chinese_and_mean_the_defaul
     from sheetcrm.settings import Settings
 
     path = init_workbook(tmp_path / "crm.xlsx", Lang.ZH_TW)
-    rows = {r[0].value: r[1].value for r in openpyxl.load_workbook(path)["設定"].iter_rows(min_row=2)}
+    rows = {str(r[0].value): str(r[1].value) for r in openpyxl.load_workbook(path)["設定"].iter_rows(min_row=2)}
     assert rows["pipeline.stages"].startswith("潛在:10, 確認需求:25")
     assert "寄送合約=>議約" in rows["pipeline.rules"] and "談判中=議約" in rows["synonyms.stage"]
     settings = sheetcrm.open(path).settings
