@@ -18,7 +18,7 @@ from sheetcrm.cli import cli
 from sheetcrm.exceptions import LeadFileError
 from sheetcrm.schema import Tab
 from sheetcrm.team.assign import Strategy, assign, choose_owners, team_frame
-from sheetcrm.team.invite import invite
+from sheetcrm.team.invite import InviteFilters, invite
 from sheetcrm.team.leads import decode_lead_bytes, import_leads
 
 AS_OF = dt.date(2026, 11, 22)
@@ -330,6 +330,13 @@ def test_invite_leaves_out_opt_outs_and_the_unreachable_and_records(crm: Path, t
     assert invited[["Contact ID", "Subject"]].values.tolist() == [["P-0002", "Spring Expo"], ["P-0003", "Spring Expo"]]
     again = invite(XlsxBackend(crm), event="Spring Expo", as_of=AS_OF)
     assert again.invite.empty and (again.left_out["why"] == "invited recently").sum() == 2
+    # Whom --limit cuts off is left out and counted like the rest: the counts add up.
+    one = invite(XlsxBackend(crm), event="Other", filters=InviteFilters(recent_days=0, limit=1), as_of=AS_OF)
+    assert one.invite["ID"].tolist() == ["P-0002"] and one.left_out["why"].tolist().count("past the limit") == 1
+    assert (
+        "1 opted out, 1 unreachable, 0 invited recently, 0 not matching the filters, 1 past --limit"
+        in (one.summary_lines()[0])
+    )
     got = CliRunner().invoke(
         cli,
         ["invite", str(crm), "--event", "X", "--not-invited-within", "0d", "--format", "csv", "--as-of", "2026-11-22"],

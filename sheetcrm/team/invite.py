@@ -37,6 +37,7 @@ class Excluded(LabeledEnum):
     UNREACHABLE = ("unreachable", "無法聯繫")
     RECENT = ("invited recently", "近期已邀請")
     FILTERED = ("not matching", "不符條件")
+    LIMIT = ("past the limit", "超過人數上限")
 
 
 LIST_COLUMNS = [
@@ -144,7 +145,10 @@ def invitation_list(
     chosen = people[why.isna()].copy()
     chosen["_m"] = pd.to_numeric(chosen["Monetary"], errors="coerce").fillna(0.0)
     chosen = chosen.sort_values(["_m", "Last Purchase", "ID"], ascending=[False, False, True], na_position="last")
-    chosen = chosen.head(filters.limit) if filters.limit is not None else chosen
+    if filters.limit is not None:
+        # Those the limit cuts off are left out too, and said so: the counts add up.
+        why[chosen.index[filters.limit :]] = Excluded.LIMIT
+        chosen = chosen.head(filters.limit)
     out = chosen[LIST_COLUMNS].copy()
     for key in ("Segment", "NESL", "Tier"):
         out[key] = out[key].map(lambda v: v.label(lang) if isinstance(v, LabeledEnum) else v)
@@ -250,6 +254,7 @@ class InviteResult:
                 unreachable=int(n.get(Excluded.UNREACHABLE.label(self.lang), 0)),
                 recent=int(n.get(Excluded.RECENT.label(self.lang), 0)),
                 filtered=int(n.get(Excluded.FILTERED.label(self.lang), 0)),
+                limit=int(n.get(Excluded.LIMIT.label(self.lang), 0)),
             )
         ]
         # left_out says why in the workbook's language.

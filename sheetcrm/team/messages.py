@@ -59,7 +59,7 @@ MESSAGES: dict[str, str] = {
     "invite.recent": N_("invited within {days} days ({date})"),
     "invite.summary": N_(
         "{n} to invite to {event}; left out: {opted_out} opted out, {unreachable} unreachable,"
-        " {recent} invited recently, {filtered} not matching the filters."
+        " {recent} invited recently, {filtered} not matching the filters, {limit} past --limit."
     ),
     "invite.unreachable_list": N_("Unreachable (no email or phone): {names}"),
     "invite.heading.attended": N_("Attended"),
