@@ -183,9 +183,10 @@ def as_of_option(func: F) -> F:
     return click.option(
         "--as-of",
         "as_of",
-        type=click.DateTime(["%Y-%m-%d"]),
+        # As people in Taiwan write a date too (2026/11/30).
+        type=click.DateTime(["%Y-%m-%d", "%Y/%m/%d"]),
         default=None,
-        help="Compute as of this date (YYYY-MM-DD) instead of today.",
+        help="Compute as of this date (YYYY-MM-DD or YYYY/MM/DD) instead of today.",
     )(func)
 
 

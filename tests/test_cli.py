@@ -91,3 +91,14 @@ def test_sync_dry_run_then_sync(make_workbook, small_crm, tmp_path: Path) -> Non
     ws = openpyxl.load_workbook(path)["Opportunities"]
     assert ws["E2"].value == "Proposal"
     assert sheetcrm.open(path).sync(as_of=AS_OF).changes.empty
+
+
+def test_as_of_is_read_as_people_write_it(make_workbook, small_crm) -> None:
+    path = make_workbook(small_crm)
+
+    def dry(as_of: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli, ["sync", str(path), "--as-of", as_of, "--dry-run", "-q"])
+        return result.exit_code, result.output
+
+    assert dry("2026/11/30") == dry("2026-11-30") and dry("2026-11-30")[0] == 0
+    assert dry("30/11/2026")[0] == 2  # ambiguous the other way round: refused
