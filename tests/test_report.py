@@ -413,3 +413,9 @@ def test_a_second_tab_run_replaces_the_tab(report_book, tmp_path) -> None:
 def test_a_bad_month_is_a_one_line_error(report_workbook) -> None:
     with pytest.raises(sheetcrm.SheetCRMError, match="not a month"):
         sheetcrm.monthly_report(report_workbook, "October")
+
+
+def test_a_month_that_has_not_ended_is_refused(report_workbook) -> None:
+    running = pd.Period(pd.Timestamp.today(), freq="M")
+    with pytest.raises(sheetcrm.SheetCRMError, match=f"{running} has not ended yet; the last complete month is"):
+        sheetcrm.monthly_report(report_workbook, str(running))

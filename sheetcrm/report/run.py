@@ -84,6 +84,16 @@ def monthly_report(
         period = pd.Period(str(month).strip(), freq="M")
     else:
         raise ReportError(Phrase(N_("{value} is not a month; write it like 2026-10"), {"value": repr(month)}))
+    last = last_complete_month()
+    if period > last:
+        # Computed as of the month's last day, a month still running (or to come) would
+        # count every customer's silence up to a day that has not come.
+        raise ReportError(
+            Phrase(
+                N_("{month} has not ended yet; the last complete month is {last}"),
+                {"month": str(period), "last": str(last)},
+            )
+        )
     use = lang_of(lang) if lang is not None else workbook_language(book)
     say(text("progress_month", use, date=str(period.end_time.date())))
     from sheetcrm.exceptions import shown
