@@ -142,8 +142,9 @@ def test_a_shops_workbook_syncs_in_one_run_links_by_eye_writes_chinese_and_settl
         assert not re.search(r"[A-Za-z]{2,}", stripped), text
     problems = again.table(Tab.ACTIVITIES)["Problems"].dropna().tolist()
     assert any("依名稱比對到 王小明" in p for p in problems)
-    assert any("依電話比對到 0933-111-222" in p for p in problems)
-    assert any("依電子郵件比對到 ming@example.com" in p for p in problems)
+    # Matched by phone or email, the note names whom it matched.
+    assert any("依電話將 0933-111-222 比對到 陳美玲" in p for p in problems)
+    assert any("依電子郵件將 ming@example.com 比對到 王小明" in p for p in problems)
 
     # Title rows, the people's headers and the instruction row keep what they held; new
     # headers go on the header row, and nothing is written on the instruction row.

@@ -21,6 +21,7 @@ import difflib
 import functools
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -53,6 +54,11 @@ class Targets:
     #: The tab's typed frame (rows with an ID only), for :attr:`keys`.
     records: pd.DataFrame
     tab: Tab
+
+    @functools.cached_property
+    def name_of(self) -> dict[Any, Any]:
+        """ID -> display name (built on first use)."""
+        return dict(zip(self.ids.tolist(), self.names.reindex(self.ids.index).tolist(), strict=True))
 
     @functools.cached_property
     def keys(self) -> dict[tuple[str, str], list[str]]:
@@ -253,7 +259,15 @@ def _message(res: Resolution, text: str, tab: Tab, title: str, found: Targets, l
     """What a person reads about one reference, in ``lang`` (re-worded in another by
     validation: see :class:`~sheetcrm.exceptions.Worded`)."""
     if res.id is not None:
-        said = Phrase(N_("matched {text} by {how} ({id})"), {"text": text, "how": Phrase(HOW[res.kind]), "id": res.id})
+        name = found.name_of.get(res.id)
+        how = Phrase(HOW[res.kind])
+        if isinstance(name, str) and name.strip() and name.strip() != text.strip():
+            # Say whom it matched, not only what was typed ("台灣好物" -> the full company name).
+            said = Phrase(
+                N_("matched {text} by {how} to {name} ({id})"), {"text": text, "how": how, "name": name, "id": res.id}
+            )
+        else:
+            said = Phrase(N_("matched {text} by {how} ({id})"), {"text": text, "how": how, "id": res.id})
     elif res.kind == "ambiguous":
         shown = [f"{c} {found.names.get(found.ids[found.ids == c].index[0], '')}".strip() for c in res.candidates]
         more = len(shown) - MAX_CANDIDATES
