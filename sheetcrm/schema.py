@@ -232,10 +232,12 @@ class Flag(LabeledEnum):
 
 class Severity(StrEnum):
     """How bad a problem is: an ``ERROR`` is a value sheetcrm cannot use; a ``WARNING`` is
-    one it can use but that is probably a mistake (a likely duplicate, a dangling owner)."""
+    one it can use but that is probably a mistake (a likely duplicate, a dangling owner); a
+    ``NOTE`` says how sheetcrm understood a cell (a reference matched by name), no problem."""
 
     ERROR = "error"
     WARNING = "warning"
+    NOTE = "note"
 
 
 class ColumnType(StrEnum):

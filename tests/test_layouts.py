@@ -233,3 +233,27 @@ def test_a_column_the_tab_lacks_is_named_in_the_language_of_its_headers(header: 
 
     assert column_label(match_headers(OPPORTUNITIES, header), "Closed") == label
     assert column_label(match_headers(OPPORTUNITIES, header), "Stage") == f"{header[1]} (B)"
+
+
+def test_a_merge_down_a_column_is_read_on_every_row_it_covers_and_never_written(tmp_path: Path) -> None:
+    import sheetcrm
+
+    path = tmp_path / "merged.xlsx"
+    sheetcrm.init_workbook(path)
+    wb = openpyxl.load_workbook(path)
+    wb["Companies"].append(["CO-0001", "Acme"])
+    ws = wb["Contacts"]
+    for name in ("Amy", "Bob", "Cy"):
+        ws.append([None, "Acme" if name == "Amy" else None, name])
+    ws.merge_cells("B2:B4")  # one company name over its three people
+    ws.merge_cells("D2:E2")  # across columns: left alone
+    wb.save(path)
+    book = sheetcrm.open(path)
+    assert book.table(Tab.CONTACTS)["Company ID"].tolist() == ["CO-0001"] * 3
+    notes = book.validate()
+    merged = notes[notes["problem"].str.contains("merged cells B2:B4")]
+    assert merged[["row", "severity"]].to_numpy().tolist() == [[3, "note"], [4, "note"]]
+    book.sync(as_of="2026-11-30")
+    ws = openpyxl.load_workbook(path)["Contacts"]
+    assert ws["B3"].value is None and ws["B4"].value is None  # the merge is as it was
+    assert {str(r) for r in ws.merged_cells.ranges} == {"B2:B4", "D2:E2"}

@@ -53,6 +53,10 @@ class RawTab:
     #: What the backend needs back at write time about this tab as read (Google: the
     #: sheet's ID and grid size); the engine hands it to ``write`` inside the plan untouched.
     token: Any = None
+    #: Merged cell ranges, 0-based and inclusive (first row, first column, last row, last
+    #: column), row 0 being the header line: a person's merge down a column means its value
+    #: for every row it covers (see :func:`~sheetcrm.engine.bind.bind`).
+    merged: tuple[tuple[int, int, int, int], ...] = ()
 
 
 @dataclass

@@ -26,6 +26,7 @@ PARSE_THREADS = 2
 PARALLEL_LIMIT = 256 * 2**20
 
 Rows = list[list[Any]]
+Merged = tuple[tuple[int, int, int, int], ...]
 
 
 class Parse:
@@ -53,14 +54,14 @@ class Parse:
         self.local = threading.local()
         self.lock = threading.Lock()
         self.pool: ThreadPoolExecutor | None = None
-        self.futures: dict[Future[Rows], tuple[Tab, str]] = {}
+        self.futures: dict[Future[tuple[Rows, Merged]], tuple[Tab, str]] = {}
         if PARSE_THREADS >= 2 and sum(sizes.get(title, 0) for title in self.found.values()) <= PARALLEL_LIMIT:
             self.pool = ThreadPoolExecutor(max_workers=PARSE_THREADS, thread_name_prefix="sheetcrm-parse")
             # Settings first (tiny, and binding every other tab needs them), then largest first.
             order = sorted(self.found.items(), key=lambda item: (item[0] is not Tab.SETTINGS, -sizes.get(item[1], 0)))
             self.futures = {self.pool.submit(self._rows, title): (tab, title) for tab, title in order}
 
-    def _rows(self, title: str) -> Rows:
+    def _rows(self, title: str) -> tuple[Rows, Merged]:
         wb = getattr(self.local, "wb", None)
         if wb is None:
             with self.lock:
@@ -72,13 +73,15 @@ class Parse:
                 with self.lock:
                     self.handles.append(wb)
             self.local.wb = wb
-        rows: Rows = wb.get_sheet_by_name(title).to_python(skip_empty_area=False)
-        return rows
+        sheet = wb.get_sheet_by_name(title)
+        rows: Rows = sheet.to_python(skip_empty_area=False)
+        merged = tuple((r0, c0, r1, c1) for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or ())
+        return rows, merged
 
-    def results(self) -> Iterator[tuple[Tab, str, Rows]]:
-        """``(tab, title, rows)`` of each worksheet as it is ready (cells as calamine gives
-        them), the Settings tab first; a worksheet calamine cannot parse raises its error
-        here."""
+    def results(self) -> Iterator[tuple[Tab, str, tuple[Rows, Merged]]]:
+        """``(tab, title, (rows, merged ranges))`` of each worksheet as it is ready (cells as
+        calamine gives them), the Settings tab first; a worksheet calamine cannot parse
+        raises its error here."""
         if self.pool is None:
             order = sorted(self.found.items(), key=lambda item: item[0] is not Tab.SETTINGS)
             return ((tab, title, self._rows(title)) for tab, title in order)

@@ -217,7 +217,7 @@ class XlsxBackend:
                     got = next(tabs, None)
                     if got is None:
                         return
-                    tab, title, rows = got
+                    tab, title, (rows, merged) = got
                     # Inlined rather than _cell() per cell (this loop sees every cell of the
                     # workbook), and in place: a second copy of a million-row grid is memory.
                     for r in rows:
@@ -235,7 +235,7 @@ class XlsxBackend:
                 header = rows.pop(0) if rows else []
                 while rows and not rows[-1]:
                     rows.pop()
-                yield RawTab(tab, title, header, rows)
+                yield RawTab(tab, title, header, rows, merged=merged)
 
     def write(self, plan: WritePlan) -> WriteReport:
         """Apply ``plan`` and atomically replace the file. Only the worksheets with changed

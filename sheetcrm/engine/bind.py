@@ -20,7 +20,7 @@ import pandas as pd
 from sheetcrm.backends.base import RawTab
 from sheetcrm.cells.a1 import column_letters
 from sheetcrm.cells.parse import ParseOptions, blank_mask, is_blank, parse_column
-from sheetcrm.exceptions import WORKBOOK_LANGUAGE, Joined, Phrase, SchemaError
+from sheetcrm.exceptions import WORKBOOK_LANGUAGE, Joined, Phrase, SchemaError, Worded
 from sheetcrm.i18n import N_
 from sheetcrm.schema import (
     TABS,
@@ -210,6 +210,7 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
     spec = TABS[tab]
     header_row = 1
     instructions: list[int] = []
+    merged_down: dict[str, dict[int, tuple[object, str]]] = {}
     if raw is None:
         headers = match_headers(spec, spec.keys, spec.title())
         rows: list[list[object]] = []
@@ -227,6 +228,7 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
                 if not is_instruction_row(row, id_at):
                     break
                 instructions.append(first_row + k)
+            merged_down = _merged_down(raw, headers, spec, first_row + len(instructions))
     present = list(headers.positions.items())
     grid = _grid(rows)
     raw_frame = pd.DataFrame(
@@ -248,8 +250,14 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
     problem_parts: list[pd.DataFrame] = []
     unparsed: dict[str, np.ndarray] = {}
     id_key = spec.id_column
+    if merged_down:
+        problem_parts.append(_merge_notes(merged_down, raw_frame, headers, title, id_key))
     for col in spec.columns:
         source = raw_frame[col.key] if col.key in raw_frame else pd.Series([None] * len(raw_frame), dtype=object)
+        if col.key in merged_down:
+            # Read (never written) as the merge shows it: the value on every row it covers.
+            covered = raw_frame[ROW].map({r: v for r, (v, _) in merged_down[col.key].items()})
+            source = source.where(covered.isna(), covered)
         values, problems = parse_column(source, col, opts)
         typed[col.key] = values.reset_index(drop=True)
         if col.key in raw_frame:
@@ -289,6 +297,64 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
         tuple(instructions),
         present=raw is not None,
     )
+
+
+def _merged_down(
+    raw: RawTab, headers: HeaderMap, spec: TabSpec, first_record_row: int
+) -> dict[str, dict[int, tuple[object, str]]]:
+    """Column key -> {sheet row: (value, range)} for the rows below the first of a merge
+    down a people's column (not ID) among the records: a person merges a company's name
+    over its contacts' rows to mean it for each. Merges across columns are left alone."""
+    by_col = {pos: key for key, pos in headers.positions.items() if key != spec.id_column}
+    people = {c.key for c in spec.people_columns}
+    out: dict[str, dict[int, tuple[object, str]]] = {}
+    for r0, c0, r1, c1 in raw.merged:
+        key = by_col.get(c0)
+        # Sheet rows r0 + 1 .. r1 + 1; the anchor's value sits in raw.rows[r0 - 1].
+        if key not in people or r1 <= r0 or r0 + 1 < first_record_row or r0 - 1 >= len(raw.rows):
+            continue
+        anchor = raw.rows[r0 - 1]
+        value = anchor[c0] if c0 < len(anchor) else None
+        if is_blank(value):
+            continue
+        cells = f"{column_letters(c0)}{r0 + 1}:{column_letters(c1)}{r1 + 1}"
+        rows = out.setdefault(key, {})
+        for r in range(r0 + 2, r1 + 2):
+            rows[r] = (value, cells)
+    return out
+
+
+def _merge_notes(
+    merged_down: dict[str, dict[int, tuple[object, str]]],
+    raw_frame: pd.DataFrame,
+    headers: HeaderMap,
+    title: str,
+    id_key: str | None,
+) -> pd.DataFrame:
+    """A note on each record row read from a merged cell above it."""
+    rows = []
+    ids = dict(zip(raw_frame[ROW], raw_frame[id_key], strict=True)) if id_key and id_key in raw_frame else {}
+    for key, covered in merged_down.items():
+        for row, (value, cells) in covered.items():
+            if row not in ids and ids:
+                continue  # a blank row under the merge: no record
+            rows.append(
+                {
+                    "tab": title,
+                    "row": row,
+                    "id": _id_text(ids.get(row)),
+                    "column": column_label(headers, key),
+                    "value": None,
+                    "problem": Worded(
+                        Phrase(
+                            N_("read as {value}: the merged cells {cells} show it on this row"),
+                            {"value": _show(value), "cells": cells},
+                        )
+                    ),
+                    "severity": Severity.NOTE,
+                }
+            )
+    return pd.DataFrame(rows, columns=PROBLEM_COLUMNS) if rows else empty_problems()
 
 
 #: The tabs as a backend read them: a mapping, or the tabs one by one with the Settings tab

@@ -30,10 +30,10 @@ from sheetcrm.cells.normalize import fold_email, fold_name, fold_phone, normaliz
 from sheetcrm.engine.bind import PROBLEM_COLUMNS, ROW, Table, column_label, empty_problems
 from sheetcrm.exceptions import Joined, Phrase, Worded
 from sheetcrm.i18n import N_
-from sheetcrm.schema import ColumnType, Tab
+from sheetcrm.schema import ColumnType, Severity, Tab
 
 #: Severity of a problem row that only tells what sheetcrm understood.
-NOTE = "note"
+NOTE = Severity.NOTE
 #: Tabs whose reference columns are linked, in an order where a row's company is linked
 #: before the contact or deal it narrows.
 LINK_ORDER = (Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES)

@@ -341,8 +341,10 @@ def worded_cell_problems(problems: pd.DataFrame, lang: str) -> pd.DataFrame:
     same frame, its ``problem`` column translated once per distinct text."""
     if lang == Lang.EN or not len(problems):
         return problems
-    texts = problems["problem"].astype(str)
-    worded = {text: parse_problem(text, lang) for text in texts.unique()}
+    texts = problems["problem"]
+    worded = {
+        t: t.in_language(lang) if isinstance(t, Worded) else parse_problem(str(t), lang) for t in pd.unique(texts)
+    }
     return problems.assign(problem=texts.map(worded))
 
 
