@@ -136,7 +136,17 @@ def test_a_person_saving_during_the_write_is_never_overwritten(tmp_path: Path) -
     ("lock_name", "content", "who"),
     [
         ("~$crm.xlsx", bytes([8]) + b"Amy Chen" + b" " * 45 + b"\x08\x00" + "Amy Chen".encode("utf-16-le"), "Amy Chen"),
-        (".~lock.crm.xlsx#", "王小明,office-pc,wang,30.11.2026 09:12,file:///home/wang/.config;".encode(), "王小明"),
+        # LibreOffice writes: full name, system user, host, time, profile URL.
+        (
+            ".~lock.crm.xlsx#",
+            "王小明,wang,office-pc,30.11.2026 09:12,file:///home/wang/.config;".encode(),
+            "王小明 on office-pc",
+        ),
+        (
+            ".~lock.crm.xlsx#",
+            b",wang,office-pc,30.11.2026 09:12,file:///home/wang/.config;",
+            "wang on office-pc",
+        ),
     ],
 )
 def test_a_workbook_open_in_excel_or_libreoffice_is_not_written(

@@ -155,14 +155,15 @@ def _excel_owner(owner_file: Path) -> str | None:
 
 
 def _office_owner(lock_file: Path) -> Phrase | str | None:
-    """LibreOffice's lock file is one line: ``Full Name,host,user,date,url;``."""
+    """LibreOffice's lock file is one line: ``Full Name,system user,host,date,url;`` (the
+    order of svl's LOCKFILE_*_ID fields; the full name is often blank)."""
     try:
         fields = lock_file.read_text(encoding="utf-8", errors="replace").split(",")
     except OSError:
         return None
     name = fields[0].strip() if fields else ""
-    user = fields[2].strip() if len(fields) > 2 else ""
-    host = fields[1].strip() if len(fields) > 1 else ""
+    user = fields[1].strip() if len(fields) > 1 else ""
+    host = fields[2].strip() if len(fields) > 2 else ""
     who = name or user
     return Phrase(N_("{who} on {host}"), {"who": who, "host": host}) if who and host else who or None
 
