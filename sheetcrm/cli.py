@@ -235,7 +235,7 @@ def emit_frame(frame: pd.DataFrame, fmt: str, lang: str = "en") -> None:
         if "severity" in frame:
             words = {k: tr(lang, v) for k, v in _WORDS.items()}
             shown[tr(lang, _HEADINGS["severity"])] = frame["severity"].map(lambda v: words.get(v, v))
-        click.echo(table_text(shown))
+        click.echo(table_text(shown, whole={tr(lang, _HEADINGS["problem"])}))
 
 
 def _echo_bytes(text: str) -> None:

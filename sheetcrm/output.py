@@ -18,6 +18,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from wcwidth import wcswidth, wcwidth
@@ -90,12 +91,14 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def table_text(frame: pd.DataFrame, max_width: int = 110) -> str:
+def table_text(frame: pd.DataFrame, max_width: int = 110, whole: Collection[str] = ()) -> str:
     """``frame`` as an aligned text table (a header line, then one line per row), columns
-    padded by display width; long cells cut to ``max_width`` columns with "…"."""
+    padded by display width; long cells cut to ``max_width`` columns with "…", except in
+    the columns named in ``whole`` (a problem's message is read to its end)."""
     headers = [visible(str(c)) for c in frame.columns]
+    limits = [None if str(c) in whole else max_width for c in frame.columns]
     rows = [[visible(_cell_text(v)).replace("\n", " ") for v in row] for row in frame.itertuples(index=False)]
-    rows = [[_cut(cell, max_width) for cell in row] for row in rows]
+    rows = [[c if limit is None else _cut(c, limit) for c, limit in zip(row, limits, strict=True)] for row in rows]
     widths = [display_width(h) for h in headers]
     for row in rows:
         widths = [max(w, display_width(c)) for w, c in zip(widths, row, strict=True)]

@@ -114,3 +114,10 @@ def test_validate_csv_and_json_from_the_command(make_workbook, small_crm) -> Non
     assert any(r["value"].startswith("@SUM") for r in json.loads(as_json.decode("utf-8")))
     assert any(r[4].startswith("'@SUM") for r in rows[1:])
     assert without_surrogates("ok") == "ok"
+
+
+def test_a_long_cell_is_cut_unless_its_column_is_read_whole() -> None:
+    long = "台灣好物" * 40  # 320 columns wide
+    frame = pd.DataFrame({"problem": [long], "value": [long]})
+    line = table_text(frame, whole={"problem"}).splitlines()[1]
+    assert long in line and line.endswith("…")
