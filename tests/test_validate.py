@@ -244,3 +244,11 @@ def test_a_negative_amount_is_a_refund_only_on_a_purchase(
         computed = wb.sync(as_of="2026-11-30", dry_run=True).computed[Tab.CONTACTS]
         # The refund took the place of the 1200 order; the 800 one stays.
         assert computed["Monetary"][wb.table(Tab.CONTACTS)["ID"] == "P-0003"].tolist() == [800 - 300]
+
+
+@pytest.mark.parametrize(("column", "header"), [("Mobile", "Mobile ("), ("Phone", "Phone (")])
+def test_a_shared_number_is_named_in_the_column_that_holds_it(make_workbook, small_crm, column, header) -> None:
+    small_crm[Tab.CONTACTS].append({"ID": "P-0009", "Name": "Other", column: "0912 345 678"})  # P-0001's phone
+    problems = _problems(make_workbook, small_crm)
+    hit = problems[problems["problem"].str.contains("same phone")]
+    assert hit[["id"]].to_numpy().tolist() == [["P-0009"]] and hit.iloc[0]["column"].startswith(header)

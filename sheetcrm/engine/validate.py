@@ -331,7 +331,15 @@ def likely_duplicate_problems(table: Table, lang: str = "en") -> list[pd.DataFra
             ],
             dtype=object,
         )
-        out.append(_problems(table, dup, key, message, Severity.WARNING))
+        if key in ("Phone", "Mobile"):
+            # Name the column that holds the shared number: a mobile shared, not the landline.
+            numbers = pd.concat([t[c].dropna() for c in ("Phone", "Mobile")])
+            shared = set(numbers[numbers.duplicated(keep=False)].tolist())
+            on_mobile = dup & t["Mobile"].isin(shared) & ~t["Phone"].isin(shared)
+            out.append(_problems(table, on_mobile, "Mobile", message, Severity.WARNING))
+            out.append(_problems(table, dup & ~on_mobile, "Phone", message, Severity.WARNING))
+        else:
+            out.append(_problems(table, dup, key, message, Severity.WARNING))
         seen |= dup
     return out
 
