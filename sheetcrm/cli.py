@@ -991,6 +991,11 @@ def forecast(
         )
         if "date" in frame:
             frame = frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d"))
+        if deals:
+            frame = frame.assign(
+                Probability=frame["Probability"].map(lambda p: "" if pd.isna(p) else f"{p:.0%}"),
+                won=frame["won"].map(lambda w: "✓" if w else ""),
+            )
         print_table(display_frame(frame, lang), f"{result.quarter} ({result.as_of.date()})")
     else:
         # Data for another program: the keys, stage names and ISO dates as the library gives them.
