@@ -216,6 +216,8 @@ _HEADINGS = {
     "header": N_("header"),
     "recognised_as": N_("recognised as"),
     "status": N_("status"),
+    "owner": N_("owner"),
+    "reason": N_("reason"),
 }
 _WORDS = {"error": N_("error"), "warning": N_("warning"), "note": N_("note")}
 
@@ -743,8 +745,15 @@ def import_(
 )
 @click.option("--dry-run", is_flag=True, help="Show the assignments; write nothing.")
 @format_option("table", "csv", "json")
+@output_lang_option
 def assign(
-    target: Path | str, credentials: Path | None, strategy: str | None, tab_name: str, dry_run: bool, fmt: str
+    target: Path | str,
+    credentials: Path | None,
+    strategy: str | None,
+    tab_name: str,
+    dry_run: bool,
+    fmt: str,
+    out_lang: str | None,
 ) -> None:
     """Fill empty Owner cells from active Team members (round-robin resuming where it
     stopped, weighted, territory, balanced by expected value, or relay by stage); each
@@ -754,7 +763,7 @@ def assign(
 
     with library_errors():
         result = assign_target(target, credentials=credentials, tab=Tab(tab_name), strategy=strategy, dry_run=dry_run)
-    emit_frame(result.assignments, fmt)
+    emit_frame(result.assignments, fmt, output_lang(out_lang, result.lang))
     for line in result.summary_lines():
         click.echo(line, err=fmt != "table")
 
