@@ -191,7 +191,8 @@ def test_inspect_shows_what_each_header_was_read_as_and_every_missing_one(tmp_pa
     assert "公司：標題在第 2 列" in out
     assert "保留為使用者自己的欄位" in out and "我的備註" in out
     # Every missing required column, in every tab, in one run.
-    assert out.count("缺少必要欄位") == 3  # 連絡人: 編號; 活動紀錄: 日期 and 類型
+    assert out.count("缺少必要欄位") == 2  # 活動紀錄: 日期 and 類型
+    assert "sync 會加上這一欄，並為每一列編號" in out  # 連絡人 has no 編號: sync adds it
     en = CliRunner().invoke(cli, ["inspect", str(_shop(tmp_path)), "--lang", "en", "--format", "json"])
     assert '"recognised_as": "Name"' in en.output
 
@@ -257,3 +258,17 @@ def test_a_merge_down_a_column_is_read_on_every_row_it_covers_and_never_written(
     ws = openpyxl.load_workbook(path)["Contacts"]
     assert ws["B3"].value is None and ws["B4"].value is None  # the merge is as it was
     assert {str(r) for r in ws.merged_cells.ranges} == {"B2:B4", "D2:E2"}
+
+
+def test_two_worksheets_claiming_one_tab_are_named_not_called_a_broken_file(tmp_path: Path) -> None:
+    path = tmp_path / "two.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "客戶"
+    ws.append(["姓名"])
+    wb.create_sheet("連絡人").append(["姓名"])
+    wb.save(path)
+    result = CliRunner().invoke(cli, ["validate", str(path), "--lang", "zh-TW"])
+    assert result.exit_code == 2
+    assert "'客戶'" in result.output and "'連絡人'" in result.output and "cannot be read" not in result.output

@@ -40,6 +40,7 @@ from sheetcrm.backends.base import (
 from sheetcrm.cells.serial import to_serial
 from sheetcrm.exceptions import (
     Phrase,
+    SheetCRMError,
     WorkbookFormatError,
     WorkbookNotFoundError,
     WorkbookWriteError,
@@ -205,6 +206,8 @@ class XlsxBackend:
             return calamine.Parse(target)
         except PermissionError:
             raise _denied(self.path) from None
+        except SheetCRMError:
+            raise  # the workbook reads; its tabs say what is wrong (two claiming one tab)
         except Exception as exc:  # calamine's zip, XML and password errors alike
             raise _unreadable(self.path, exc) from None
 

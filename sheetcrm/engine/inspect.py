@@ -24,6 +24,7 @@ STATUS = {
     "computed": N_("sheetcrm's (computed)"),
     "missing_required": N_("missing, required: add it"),
     "missing": N_("not in the sheet (optional)"),
+    "id_added": N_("not in the sheet: sync adds it and numbers every record"),
     "issue": N_("problem"),
     "no_tab": N_("tab missing, required: add it"),
     "instructions": N_("instruction row, not a record"),
@@ -76,7 +77,9 @@ def inspect_tabs(raw_tabs: dict[Tab, RawTab], lang: str = "en") -> pd.DataFrame:
                 add(raw.title, at, column_letters(issue.column), str(header[issue.column]), "", "issue", said)
         for key in found.missing:
             col = spec.column(key)
-            if col.required or key == spec.id_column:
+            if key == spec.id_column:
+                add(raw.title, at, "", "", col.header(lang), "id_added")
+            elif col.required:
                 add(raw.title, at, "", "", col.header(lang), "missing_required")
             elif not col.computed:
                 add(raw.title, at, "", "", col.header(lang), "missing")
