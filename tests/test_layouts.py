@@ -272,3 +272,20 @@ def test_two_worksheets_claiming_one_tab_are_named_not_called_a_broken_file(tmp_
     result = CliRunner().invoke(cli, ["validate", str(path), "--lang", "zh-TW"])
     assert result.exit_code == 2
     assert "'客戶'" in result.output and "'連絡人'" in result.output and "cannot be read" not in result.output
+
+
+def test_a_totals_row_is_no_record_and_gets_nothing_written(tmp_path: Path) -> None:
+    import sheetcrm
+
+    path = tmp_path / "totals.xlsx"
+    sheetcrm.init_workbook(path, "zh-TW")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["活動紀錄"]
+    ws.append([None, dt.datetime(2026, 3, 5), "訂單", None, None, None, 1200])
+    ws.append([None, "合計", None, None, None, None, "=SUM(G2:G2)"])
+    wb.save(path)
+    book = sheetcrm.open(path)
+    assert book.table(Tab.ACTIVITIES)["_row"].tolist() == [2]
+    book.sync(as_of="2026-03-31")
+    ws = openpyxl.load_workbook(path)["活動紀錄"]
+    assert ws["A2"].value and ws["A3"].value is None and ws["G3"].value == "=SUM(G2:G2)"

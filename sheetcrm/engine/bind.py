@@ -240,6 +240,8 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
     raw_frame[ROW] = raw_frame.index + first_row
     if instructions:
         raw_frame = raw_frame[~raw_frame[ROW].isin(instructions)]
+    if raw is not None and tab not in (Tab.LOG, Tab.SETTINGS) and len(raw_frame):
+        raw_frame = raw_frame[~_total_rows(rows, raw_frame, spec.id_column)]
 
     people_keys = [c.key for c in spec.people_columns if c.key in headers.positions]
     if len(raw_frame) and people_keys:
@@ -297,6 +299,23 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
         tuple(instructions),
         present=raw is not None,
     )
+
+
+#: First cells that make a row a sum of the rows above (合計 | … | =SUM(D2:D40)), no record.
+_TOTAL_MARKS = frozenset(
+    normalize_label(m) for m in ("合計", "總計", "小計", "總和", "Total", "Totals", "Subtotal", "Sum")
+)
+
+
+def _total_rows(rows: list[list[object]], raw_frame: pd.DataFrame, id_key: str | None) -> np.ndarray:
+    """Which rows of ``raw_frame`` (indexed by position in ``rows``) are totals: no ID, and
+    a first filled cell reading 合計, 小計, Total and the like."""
+    candidates = blank_mask(raw_frame[id_key]) if id_key and id_key in raw_frame else np.ones(len(raw_frame), bool)
+    out = np.zeros(len(raw_frame), dtype=bool)
+    for k in np.flatnonzero(candidates).tolist():
+        first = next((c for c in rows[raw_frame.index[k]] if not is_blank(c)), None)
+        out[k] = isinstance(first, str) and normalize_label(first) in _TOTAL_MARKS
+    return out
 
 
 def _merged_down(
