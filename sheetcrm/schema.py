@@ -454,7 +454,7 @@ COMPANIES = TabSpec(
     Tab.COMPANIES,
     (
         _id(),
-        Column("Name", "公司名稱", required=True, aliases=("公司", "名稱", "Company", "Company Name")),
+        Column("Name", "公司名稱", required=True, aliases=("公司", "名稱", "客戶名稱", "Company", "Company Name")),
         Column("Industry", "產業", aliases=("行業", "產業別")),
         Column("Region", "地區", aliases=("區域", "縣市")),
         Column("Size", "規模", aliases=("公司規模", "員工人數")),

@@ -121,7 +121,7 @@ def test_chinese_text_has_no_english_words_left(catalog) -> None:
 @pytest.mark.parametrize(
     ("parser", "value", "expected"),
     [
-        (parse_date, "3月5日", "'3月5日' 不是有效的日期（沒有年份，因此不採用；請加上年份（今年的話是"),
+        (parse_date, "3月5日", "'3月5日' 不是有效的日期（沒有年份，因此不採用；請加上年份（最近的這一天是"),
         (parse_money, "abc", "'abc' 不是有效的金額；應為金額，例如"),
         (parse_phone, "call me", "'call me' 不是有效的電話號碼（含有字母）"),
         (parse_email, "a@", "'a@' 不是有效的電子郵件地址（@ 後面沒有內容）"),

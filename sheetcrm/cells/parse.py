@@ -540,11 +540,18 @@ def _parse_date_part(s: str, opts: ParseOptions, shown: str, expected: str) -> _
         else:
             assert short is not None
             month, day = _month_day(short, opts)
-        year = _dt.date.today().year
+        today = _dt.date.today()
+        year = today.year
+        try:
+            # What was typed is most likely past: a day still to come this year was last year's.
+            if _dt.date(year, month, day) > today:
+                year -= 1
+        except ValueError:
+            pass
         return_as = f"{year}/{month}/{day}"
         raise _date_error(
             shown,
-            f" (it has no year, so it is left out; add the year: this year it is {return_as})",
+            f" (it has no year, so it is left out; add the year: the latest such day was {return_as})",
             expected,
         )
     if m:

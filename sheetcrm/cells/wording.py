@@ -94,7 +94,7 @@ EXPECTED = (
     N_("a number like 1200, 1,200.5 or -3"),
     N_("a number like 1200, 1.200,5 or -3"),
 )
-_NO_YEAR = re.compile(r"^it has no year, so it is left out; add the year: this year it is (?P<date>\S+)$")
+_NO_YEAR = re.compile(r"^it has no year, so it is left out; add the year: the latest such day was (?P<date>\S+)$")
 #: Details that quote part of the value: pattern -> message with that part as {part}.
 _QUOTING = (
     (
@@ -187,7 +187,7 @@ def parse_problem(text: str, lang: str) -> str:
             if (no_year := _NO_YEAR.match(detail)) is not None:
                 detail = tr(
                     lang,
-                    "it has no year, so it is left out; add the year: this year it is {date}",
+                    "it has no year, so it is left out; add the year: the latest such day was {date}",
                     date=no_year["date"],
                 )
             else:
