@@ -941,10 +941,13 @@ def report(
             credentials=credentials,
             progress=_progress(quiet),
         )
+    from sheetcrm.i18n import tr
+
+    told = str(done.report.lang)
     for path in done.paths:
-        click.echo(f"Wrote {path}")
+        click.echo(tr(told, "Wrote {path}", path=path))
     if done.tab:
-        click.echo(f"Wrote tab {done.tab!r}")
+        click.echo(tr(told, "Wrote tab {tab}", tab=repr(done.tab)))
 
 
 @cli.command()
