@@ -213,3 +213,30 @@ def test_a_sheet_kept_without_ids_gets_them_and_the_first_sync_says_what_the_sec
     assert "同步紀錄" in after and "Log" not in after
     second = sheetcrm.open(path).sync(as_of=AS_OF)
     assert second.report is None and len(second.changes) == 0
+
+
+def test_an_activitys_customer_that_is_a_company_links_to_the_company(tmp_path: Path) -> None:
+    path = tmp_path / "firms.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "公司"
+    ws.append(["公司名稱"])
+    ws.append(["阿福小吃店"])
+    wb.create_sheet("連絡人").append(["姓名", "公司"])
+    wb["連絡人"].append(["王小明", "阿福小吃店"])
+    wb.create_sheet("機會").append(["機會名稱"])
+    ws = wb.create_sheet("拜訪紀錄")
+    ws.append(["日期", "類型", "客戶", "金額"])
+    ws.append([dt.datetime(2026, 3, 1), "訂單", "阿福小吃店", 5000])  # the shop, not a person
+    ws.append([dt.datetime(2026, 3, 2), "訂單", "阿福小吃", 100])  # neither: still an error
+    wb.save(path)
+    book = sheetcrm.open(path)
+    acts = book.table(Tab.ACTIVITIES)
+    assert acts["Company ID"].tolist()[0] == "CO-0001"
+    problems = book.validate()
+    said = problems[problems["tab"] == "拜訪紀錄"].set_index("row")
+    assert said.loc[2, "severity"] == "note" and "阿福小吃店" in str(said.loc[2, "problem"])
+    assert said.loc[3, "severity"] == "error"
+    result = book.sync(as_of=AS_OF)
+    assert result.computed[Tab.COMPANIES]["Monetary"].tolist() == [5000]

@@ -222,13 +222,26 @@ def link_references(
                 ids = np.empty(len(firsts), dtype=object)
                 messages = np.empty(len(firsts), dtype=object)
                 notes = np.empty(len(firsts), dtype=bool)
+                as_company = np.full(len(firsts), None, dtype=object)
                 distinct = pending.iloc[firsts]
                 for k, (text, company) in enumerate(zip(distinct["text"], distinct["company"], strict=True)):
                     res = resolve(text, col.ref, found, known, company if isinstance(company, str) else None)
                     ids[k] = res.id
                     notes[k] = res.id is not None
                     messages[k] = _message(res, text, col.ref, tables[col.ref].title, found, lang)
+                    if res.kind == "none" and col.key == "Contact ID" and Tab.COMPANIES in tables:
+                        # A shop's 客戶 is often a company: a name no contact has may be one.
+                        firms = target_index(Tab.COMPANIES)
+                        firm = resolve(text, Tab.COMPANIES, firms, set(firms.ids.tolist()), None)
+                        if firm.id is not None:
+                            as_company[k], notes[k] = firm.id, True
+                            messages[k] = _message(firm, text, Tab.COMPANIES, tables[Tab.COMPANIES].title, firms, lang)
                 linked[rest] = ids[codes]
+                firm_ids = pd.Series(as_company[codes], index=values[rest].index, dtype=object)
+                if firm_ids.notna().any():
+                    # The row's company, where the sheet names none (or none that links).
+                    row_firm = out.get("Company ID", pd.Series(None, index=values.index, dtype=object))
+                    out["Company ID"] = row_firm.where(row_firm.notna(), firm_ids.reindex(values.index))
                 id_values = table.ids().loc[rest] if table.spec.id_column == "ID" else None
                 problems.append(
                     pd.DataFrame(
