@@ -55,6 +55,19 @@ def fill_workbook(path: Path, rows: Rows) -> None:
     wb.save(path)
 
 
+def save_sheets(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
+    """A workbook typed by hand, as a person lays it out: each worksheet (in order) and its
+    rows, header first, saved at ``path``."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.worksheets[0])
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+    wb.save(path)
+    return path
+
+
 def upload_xlsx(fake: FakeSheetsServer, path: Path, title: str = "CRM") -> str:
     """Put every tab of the .xlsx at ``path`` into a new spreadsheet on the fake, the way
     uploading the file to Google Drive would; returns its key."""

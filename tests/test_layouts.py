@@ -21,6 +21,7 @@ from sheetcrm.exceptions import SchemaError
 from sheetcrm.schema import CONTACTS, ActivityType, Stage, Tab
 from sheetcrm.settings import Settings
 from sheetcrm.workbook import Workbook
+from tests.helpers import save_sheets
 
 
 @pytest.mark.parametrize(
@@ -263,14 +264,7 @@ def test_a_merge_down_a_column_is_read_on_every_row_it_covers_and_never_written(
 
 
 def test_two_worksheets_claiming_one_tab_are_named_not_called_a_broken_file(tmp_path: Path) -> None:
-    path = tmp_path / "two.xlsx"
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "客戶"
-    ws.append(["姓名"])
-    wb.create_sheet("連絡人").append(["姓名"])
-    wb.save(path)
+    path = save_sheets(tmp_path / "two.xlsx", {"客戶": [["姓名"]], "連絡人": [["姓名"]]})
     result = CliRunner().invoke(cli, ["validate", str(path), "--lang", "zh-TW"])
     assert result.exit_code == 2
     assert "'客戶'" in result.output and "'連絡人'" in result.output and "cannot be read" not in result.output

@@ -17,6 +17,7 @@ import pytest
 
 import sheetcrm
 from sheetcrm.schema import Lang, Stage, Tab
+from tests.helpers import save_sheets
 
 AS_OF = dt.date(2026, 3, 31)
 
@@ -177,25 +178,23 @@ def test_resolved_ids_go_to_their_own_column_when_asked(shop: Path) -> None:
 
 
 def test_a_sheet_kept_without_ids_gets_them_and_the_first_sync_says_what_the_second_would(tmp_path: Path) -> None:
-    path = tmp_path / "no-ids.xlsx"
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "公司"
-    ws.append(["公司名稱", "負責人"])
-    ws.append(["台灣好物", "阿明"])
-    ws = wb.create_sheet("連絡人")
-    ws.append(["公司", "姓名", "手機"])
-    ws.append(["台灣好物", "王小明", "0912-345-678"])
-    ws.append(["台灣好物", "王明", "0912345678"])  # the same phone: likely the same person
-    ws = wb.create_sheet("機會")
-    ws.append(["公司", "機會名稱", "進度", "金額"])
-    ws.append(["台灣好物", "春季訂單", "成交", 50000])  # won, no close date...
-    ws = wb.create_sheet("拜訪紀錄")
-    ws.append(["日期", "方式", "公司", "機會", "金額"])
-    ws.append([dt.datetime(2026, 3, 1), "訂單", "台灣好物", "春季訂單", 50000])  # ...but its order is here
-    wb.save(path)
-
+    path = save_sheets(
+        tmp_path / "no-ids.xlsx",
+        {
+            "公司": [["公司名稱", "負責人"], ["台灣好物", "阿明"]],
+            "連絡人": [
+                ["公司", "姓名", "手機"],
+                ["台灣好物", "王小明", "0912-345-678"],
+                ["台灣好物", "王明", "0912345678"],  # the same phone: likely the same person
+            ],
+            # A won deal without a close date...
+            "機會": [["公司", "機會名稱", "進度", "金額"], ["台灣好物", "春季訂單", "成交", 50000]],
+            "拜訪紀錄": [
+                ["日期", "方式", "公司", "機會", "金額"],
+                [dt.datetime(2026, 3, 1), "訂單", "台灣好物", "春季訂單", 50000],  # ...but its order is here
+            ],
+        },
+    )
     result = sheetcrm.open(path).sync(as_of=AS_OF)
     assert result.counts["ids_filled"] == 1 + 2 + 1 + 1
     # What the first sync says about records without IDs names the IDs it gives them,
@@ -216,21 +215,19 @@ def test_a_sheet_kept_without_ids_gets_them_and_the_first_sync_says_what_the_sec
 
 
 def test_an_activitys_customer_that_is_a_company_links_to_the_company(tmp_path: Path) -> None:
-    path = tmp_path / "firms.xlsx"
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "公司"
-    ws.append(["公司名稱"])
-    ws.append(["阿福小吃店"])
-    wb.create_sheet("連絡人").append(["姓名", "公司"])
-    wb["連絡人"].append(["王小明", "阿福小吃店"])
-    wb.create_sheet("機會").append(["機會名稱"])
-    ws = wb.create_sheet("拜訪紀錄")
-    ws.append(["日期", "類型", "客戶", "金額"])
-    ws.append([dt.datetime(2026, 3, 1), "訂單", "阿福小吃店", 5000])  # the shop, not a person
-    ws.append([dt.datetime(2026, 3, 2), "訂單", "阿福小吃", 100])  # neither: still an error
-    wb.save(path)
+    path = save_sheets(
+        tmp_path / "firms.xlsx",
+        {
+            "公司": [["公司名稱"], ["阿福小吃店"]],
+            "連絡人": [["姓名", "公司"], ["王小明", "阿福小吃店"]],
+            "機會": [["機會名稱"]],
+            "拜訪紀錄": [
+                ["日期", "類型", "客戶", "金額"],
+                [dt.datetime(2026, 3, 1), "訂單", "阿福小吃店", 5000],  # the shop, not a person
+                [dt.datetime(2026, 3, 2), "訂單", "阿福小吃", 100],  # neither: still an error
+            ],
+        },
+    )
     book = sheetcrm.open(path)
     acts = book.table(Tab.ACTIVITIES)
     assert acts["Company ID"].tolist()[0] == "CO-0001"

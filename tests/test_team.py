@@ -20,6 +20,7 @@ from sheetcrm.schema import Tab
 from sheetcrm.team.assign import Strategy, assign, choose_owners, team_frame
 from sheetcrm.team.invite import InviteFilters, invite
 from sheetcrm.team.leads import decode_lead_bytes, import_leads
+from tests.helpers import save_sheets
 
 AS_OF = dt.date(2026, 11, 22)
 
@@ -459,17 +460,15 @@ def test_invite_reaches_people_by_mobile_and_speaks_the_workbooks_language(
 
 
 def test_a_team_job_on_a_tab_without_ids_says_to_sync_first_in_the_workbooks_language(tmp_path: Path) -> None:
-    path = tmp_path / "no-ids.xlsx"
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "公司"
-    ws.append(["公司名稱"])
-    wb.create_sheet("連絡人").append(["姓名", "手機"])
-    wb["連絡人"].append(["王小明", "0912-345-678"])
-    wb.create_sheet("機會").append(["機會名稱"])
-    wb.create_sheet("活動紀錄").append(["日期", "類型"])
-    wb.save(path)
+    path = save_sheets(
+        tmp_path / "no-ids.xlsx",
+        {
+            "公司": [["公司名稱"]],
+            "連絡人": [["姓名", "手機"], ["王小明", "0912-345-678"]],
+            "機會": [["機會名稱"]],
+            "活動紀錄": [["日期", "類型"]],
+        },
+    )
     before = path.read_bytes()
     got = CliRunner().invoke(cli, ["invite", str(path), "--event", "春酒", "--record", "--as-of", "2026-11-22"])
     assert got.exit_code == 2

@@ -352,10 +352,11 @@ def _merge_notes(
 ) -> pd.DataFrame:
     """A note on each record row read from a merged cell above it."""
     rows = []
+    records = set(raw_frame[ROW].tolist())
     ids = dict(zip(raw_frame[ROW], raw_frame[id_key], strict=True)) if id_key and id_key in raw_frame else {}
     for key, covered in merged_down.items():
         for row, (value, cells) in covered.items():
-            if row not in ids and ids:
+            if row not in records:
                 continue  # a blank row under the merge: no record
             rows.append(
                 {

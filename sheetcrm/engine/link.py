@@ -56,6 +56,11 @@ class Targets:
     tab: Tab
 
     @functools.cached_property
+    def known(self) -> set[Any]:
+        """Every ID a reference may hold."""
+        return set(self.ids.to_numpy(dtype=object).tolist())
+
+    @functools.cached_property
     def name_of(self) -> dict[Any, Any]:
         """ID -> display name (built on first use)."""
         return dict(zip(self.ids.tolist(), self.names.reindex(self.ids.index).tolist(), strict=True))
@@ -202,7 +207,7 @@ def link_references(
         for col in refs:
             assert col.ref is not None
             found = target_index(col.ref)
-            known = set(found.ids.to_numpy(dtype=object).tolist())
+            known = found.known
             values = table.typed[col.key]
             linked = pd.Series(None, index=values.index, dtype=object)
             exact = values.notna() & values.isin(known)
@@ -232,7 +237,7 @@ def link_references(
                     if res.kind == "none" and col.key == "Contact ID" and Tab.COMPANIES in tables:
                         # A shop's 客戶 is often a company: a name no contact has may be one.
                         firms = target_index(Tab.COMPANIES)
-                        firm = resolve(text, Tab.COMPANIES, firms, set(firms.ids.tolist()), None)
+                        firm = resolve(text, Tab.COMPANIES, firms, firms.known, None)
                         if firm.id is not None:
                             as_company[k], notes[k] = firm.id, True
                             messages[k] = _message(firm, text, Tab.COMPANIES, tables[Tab.COMPANIES].title, firms, lang)
@@ -282,7 +287,7 @@ def _message(res: Resolution, text: str, tab: Tab, title: str, found: Targets, l
         else:
             said = Phrase(N_("matched {text} by {how} ({id})"), {"text": text, "how": how, "id": res.id})
     elif res.kind == "ambiguous":
-        shown = [f"{c} {found.names.get(found.ids[found.ids == c].index[0], '')}".strip() for c in res.candidates]
+        shown = [f"{c} {found.name_of.get(c) or ''}".strip() for c in res.candidates]
         more = len(shown) - MAX_CANDIDATES
         listed = ", ".join(shown[:MAX_CANDIDATES]) + (f" (+{more})" if more > 0 else "")
         said = Phrase(
