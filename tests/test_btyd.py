@@ -142,10 +142,10 @@ def test_gradient_is_the_derivative_of_the_likelihood(cdnow, model):
     point = np.log([0.5, 5.0, 0.9, 2.0])
 
     def value(p):
-        return btyd._objective(p, x, t_x, big_t, w, float(len(rows)), model)[0]
+        return btyd._objective(p, btyd._Histories.of(x, t_x, big_t), w, float(len(rows)), model)[0]
 
     def grad(p):
-        return btyd._objective(p, x, t_x, big_t, w, float(len(rows)), model)[1]
+        return btyd._objective(p, btyd._Histories.of(x, t_x, big_t), w, float(len(rows)), model)[1]
 
     assert optimize.check_grad(value, grad, point) < 1e-5
 

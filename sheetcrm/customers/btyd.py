@@ -136,30 +136,50 @@ def _arrays(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return x, t_x, big_t
 
 
-def _log_terms(
-    params: np.ndarray,
-    x: np.ndarray,
-    t_x: np.ndarray,
-    big_t: np.ndarray,
-    model: Model,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class _Histories:
+    """Customer histories as the likelihood needs them: each of x, t_x and T as its
+    distinct values and, per customer, the position of theirs. The special functions (the
+    costly part of the likelihood) then run once per distinct value — a few dozen
+    frequencies and a few hundred ages in weeks — not once per customer."""
+
+    x: np.ndarray
+    ux: np.ndarray
+    ix: np.ndarray
+    utx: np.ndarray
+    itx: np.ndarray
+    ut: np.ndarray
+    it: np.ndarray
+
+    @classmethod
+    def of(cls, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> _Histories:
+        (ux, ix), (utx, itx), (ut, it) = (np.unique(v, return_inverse=True) for v in (x, t_x, big_t))
+        return cls(x, ux, ix, utx, itx, ut, it)
+
+    def by_x(self, values: np.ndarray) -> np.ndarray:
+        """A function of the distinct frequencies, per customer."""
+        return values[self.ix]
+
+
+def _log_terms(params: np.ndarray, h: _Histories, model: Model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per customer: the log-likelihood without its mixing term (``base``), the log-odds
     ``odds`` of the "dropped out at the last purchase" branch against the "still alive"
     branch, and ``has`` (whether that branch exists). ``ll = base + has·log(1 + e^odds)``
     and P(alive) = 1 / (1 + has·e^odds)."""
     r, alpha, a, b = params
-    log_alpha_t = np.log(alpha + big_t)
-    base = special.gammaln(r + x) - special.gammaln(r) + r * math.log(alpha) - (r + x) * log_alpha_t
-    shift = (r + x) * (log_alpha_t - np.log(alpha + t_x))
+    x, ux = h.x, h.ux
+    log_alpha_t = np.log(alpha + h.ut)[h.it]
+    base = h.by_x(special.gammaln(r + ux)) - special.gammaln(r) + r * math.log(alpha) - (r + x) * log_alpha_t
+    shift = (r + x) * (log_alpha_t - np.log(alpha + h.utx)[h.itx])
     if model is Model.MBG_NBD:
-        base = base + special.betaln(a, b + x + 1) - special.betaln(a, b)
-        odds = math.log(a) - np.log(b + x) + shift
+        base = base + h.by_x(special.betaln(a, b + ux + 1)) - special.betaln(a, b)
+        odds = math.log(a) - h.by_x(np.log(b + ux)) + shift
         has = np.ones_like(x, dtype=bool)
     else:
-        base = base + special.betaln(a, b + x) - special.betaln(a, b)
+        base = base + h.by_x(special.betaln(a, b + ux)) - special.betaln(a, b)
         has = x > 0
         # b + x - 1 is only used where x >= 1, so it stays positive
-        odds = math.log(a) - np.log(np.where(has, b + x - 1, 1.0)) + shift
+        odds = math.log(a) - h.by_x(np.log(np.where(ux > 0, b + ux - 1, 1.0))) + shift
     return base, odds, has
 
 
@@ -171,8 +191,7 @@ def log_likelihood(params: Any, frame: pd.DataFrame, model: Model = DEFAULT_MODE
     Out: float Series on the frame's index.
     """
     p = _param_array(params)
-    x, t_x, big_t = _arrays(frame)
-    base, odds, has = _log_terms(p, x, t_x, big_t, model)
+    base, odds, has = _log_terms(p, _Histories.of(*_arrays(frame)), model)
     ll = base + np.where(has, np.logaddexp(0.0, odds), 0.0)
     return pd.Series(ll, index=frame.index, name="log_likelihood")
 
@@ -187,13 +206,7 @@ def _param_array(params: Any) -> np.ndarray:
 
 
 def _objective(
-    log_p: np.ndarray,
-    x: np.ndarray,
-    t_x: np.ndarray,
-    big_t: np.ndarray,
-    w: np.ndarray,
-    total: float,
-    model: Model,
+    log_p: np.ndarray, h: _Histories, w: np.ndarray, total: float, model: Model
 ) -> tuple[float, np.ndarray]:
     """Mean negative log-likelihood over customers and its gradient, in log-parameters.
 
@@ -202,30 +215,23 @@ def _objective(
     """
     p = np.exp(log_p)
     r, alpha, a, b = p
-    base, odds, has = _log_terms(p, x, t_x, big_t, model)
+    base, odds, has = _log_terms(p, h, model)
     s = np.where(has, special.expit(odds), 0.0)
     ll = base + np.where(has, np.logaddexp(0.0, odds), 0.0)
-    at, atx = alpha + big_t, alpha + t_x
-    d_r = special.digamma(r + x) - special.digamma(r) + math.log(alpha) - np.log(at) + s * (np.log(at) - np.log(atx))
-    d_alpha = r / alpha - (r + x) / at + s * (r + x) * (1.0 / at - 1.0 / atx)
+    x, ux = h.x, h.ux
+    log_at, log_atx = np.log(alpha + h.ut)[h.it], np.log(alpha + h.utx)[h.itx]
+    inv_at, inv_atx = (1.0 / (alpha + h.ut))[h.it], (1.0 / (alpha + h.utx))[h.itx]
+    d_r = h.by_x(special.digamma(r + ux)) - special.digamma(r) + math.log(alpha) - log_at + s * (log_at - log_atx)
+    d_alpha = r / alpha - (r + x) * inv_at + s * (r + x) * (inv_at - inv_atx)
+    # MBG/NBD's dropout terms take x + 1 where BG/NBD's take x
+    k = 1.0 if model is Model.MBG_NBD else 0.0
+    dg_abx = h.by_x(special.digamma(a + b + ux + k))
+    d_a = special.digamma(a + b) - dg_abx + s / a
+    d_b = h.by_x(special.digamma(b + ux + k)) - special.digamma(b) + special.digamma(a + b) - dg_abx
     if model is Model.MBG_NBD:
-        d_a = special.digamma(a + b) - special.digamma(a + b + x + 1) + s / a
-        d_b = (
-            special.digamma(b + x + 1)
-            - special.digamma(b)
-            + special.digamma(a + b)
-            - special.digamma(a + b + x + 1)
-            - s / (b + x)
-        )
+        d_b = d_b - s * h.by_x(1.0 / (b + ux))
     else:
-        d_a = special.digamma(a + b) - special.digamma(a + b + x) + s / a
-        d_b = (
-            special.digamma(b + x)
-            - special.digamma(b)
-            + special.digamma(a + b)
-            - special.digamma(a + b + x)
-            - s / np.where(has, b + x - 1, 1.0)
-        )
+        d_b = d_b - s * h.by_x(1.0 / np.where(ux > 0, b + ux - 1, 1.0))
     # weighted sums without BLAS: its worker threads spin and cost more than they save on
     # a shared 2-core machine for vectors of this size
     grad = np.array([np.sum(w * d) for d in (d_r, d_alpha, d_a, d_b)]) * p
@@ -271,7 +277,7 @@ def fit(
         result = optimize.minimize(
             _objective,
             start,
-            args=(gx, gtx, gt, w, total, model),
+            args=(_Histories.of(gx, gtx, gt), w, total, model),
             jac=True,
             method="L-BFGS-B",
             # the logs of the parameters stay in a range where exp() is finite and the
@@ -315,7 +321,7 @@ def p_alive(frame: pd.DataFrame, fitted: Fit) -> pd.Series:
     """
     x, t_x, big_t = _arrays(frame)
     with np.errstate(over="ignore", invalid="ignore"):
-        _, odds, has = _log_terms(fitted.params.to_numpy(), x, t_x, big_t, fitted.model)
+        _, odds, has = _log_terms(fitted.params.to_numpy(), _Histories.of(x, t_x, big_t), fitted.model)
         p = np.where(has, special.expit(-odds), 1.0)
     p = np.where(np.isnan(big_t), np.nan, p)
     return pd.Series(p, index=frame.index, name="p_alive")
