@@ -188,3 +188,14 @@ def test_problems_column_lists_each_rows_problems(make_workbook, small_crm) -> N
     contacts = _cells(path, "Contacts").set_index("ID")
     assert "Email" in str(contacts.loc["P-0002", "Problems"]) and contacts["Problems"].isna()["P-0001"]
     assert contacts.loc["P-0002", "Email"] == "john@"
+
+
+def test_compute_leaves_the_bound_tables_as_they_were(make_workbook, small_crm) -> None:
+    # compute only copies a frame that takes new IDs; every later step must only read
+    small_crm[Tab.CONTACTS].append({"ID": None, "Name": "New Person", "Email": "new@example.com"})
+    workbook = sheetcrm.open(make_workbook(small_crm))
+    before = {tab: table.typed.copy() for tab, table in workbook.tables.items()}
+    result = workbook.sync(as_of=AS_OF, dry_run=True)
+    assert result.counts["ids_filled"] == 1
+    for tab, table in workbook.tables.items():
+        pd.testing.assert_frame_equal(table.typed, before[tab])

@@ -155,7 +155,7 @@ def to_cells(frame: pd.DataFrame, spec_tab: Tab, lang: str) -> pd.DataFrame:
         elif col.type is ColumnType.INTEGER:
             ints = np.full(len(s), None, dtype=object)
             present = s.notna().to_numpy()
-            ints[present] = [int(v) for v in s[present]]
+            ints[present] = s[present].to_numpy(dtype=np.int64).tolist()
             out[key] = pd.Series(ints, index=s.index, dtype=object)
         elif key == "Monetary":
             # already the double nearest the exact sum: rounding again could only move it
@@ -218,15 +218,12 @@ def _customer_metrics(
         said.append(rhythm.notice)
     metrics = rfm.join(nesl).join(rhythm.table).assign(tier=tiers)
     lang = settings.language
-    flags = pd.Series(
-        [
-            _join_flags([Flag.MAIN] * bool(m) + [Flag.IMPORTANT] * bool(i), lang)
-            for m, i in zip(metrics["main"], metrics["important"], strict=True)
-        ],
-        index=metrics.index,
-        dtype=object,
+    # Four possible cells (neither, main, important, both), picked per customer.
+    choices = np.array(
+        [_join_flags([Flag.MAIN] * m + [Flag.IMPORTANT] * i, lang) for i in (0, 1) for m in (0, 1)], dtype=object
     )
-    metrics["flags"] = flags
+    pick = metrics["main"].to_numpy(dtype=bool) + 2 * metrics["important"].to_numpy(dtype=bool)
+    metrics["flags"] = pd.Series(choices[pick], index=metrics.index, dtype=object)
     aligned = metrics.reindex(ids.to_numpy())
     aligned.index = ids.index
     frame = pd.DataFrame({col: aligned[src] for col, src in _RFM_COLUMNS.items()})
@@ -285,9 +282,11 @@ def compute(
     say = progress or (lambda _msg: None)
     lang = str(settings.language)
     ids = _issued_ids(tables)
-    typed = {tab: t.typed.copy() for tab, t in tables.items()}
+    # Only a tab taking new IDs is copied: what follows reads the frames, never changes them.
+    typed = {tab: t.typed for tab, t in tables.items()}
     for tab, new in ids.items():
         if len(new):
+            typed[tab] = typed[tab].copy()
             typed[tab].loc[new.index, "ID"] = new
 
     say(worded(N_("computing transactions")))
