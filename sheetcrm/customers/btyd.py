@@ -205,9 +205,7 @@ def _param_array(params: Any) -> np.ndarray:
     return arr
 
 
-def _objective(
-    log_p: np.ndarray, h: _Histories, w: np.ndarray, total: float, model: Model
-) -> tuple[float, np.ndarray]:
+def _objective(log_p: np.ndarray, h: _Histories, w: np.ndarray, total: float, model: Model) -> tuple[float, np.ndarray]:
     """Mean negative log-likelihood over customers and its gradient, in log-parameters.
 
     The gradient is analytic (digamma terms); with ``s = expit(odds)`` the weight of the
