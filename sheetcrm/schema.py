@@ -492,7 +492,8 @@ OPPORTUNITIES = TabSpec(
     (
         _id(),
         _company_ref(),
-        _contact_ref(),
+        # A shop's 客戶 may be a person or a company: linking tries contacts, then companies.
+        _contact_ref("客戶", "顧客", "客戶名稱", "Customer"),
         Column(
             "Name", "機會名稱", required=True, aliases=("名稱", "案名", "商機名稱", "專案名稱", "Deal", "Deal Name")
         ),
@@ -544,7 +545,7 @@ ACTIVITIES = TabSpec(
         _id(),
         Column("Date", "日期", T.DATE, required=True, aliases=("活動日期", "交易日期")),
         Column("Type", "類型", T.ENUM, required=True, enum=ActivityType, aliases=("活動類型", "種類", "方式")),
-        _contact_ref("客戶", "顧客", "Customer"),
+        _contact_ref("客戶", "顧客", "客戶名稱", "Customer"),
         _company_ref(),
         Column(
             "Opportunity ID",

@@ -237,3 +237,28 @@ def test_an_activitys_customer_that_is_a_company_links_to_the_company(tmp_path: 
     assert said.loc[3, "severity"] == "error"
     result = book.sync(as_of=AS_OF)
     assert result.computed[Tab.COMPANIES]["Monetary"].tolist() == [5000]
+
+
+def test_a_deals_customer_links_to_the_person_or_else_the_company(tmp_path: Path) -> None:
+    path = save_sheets(
+        tmp_path / "deals.xlsx",
+        {
+            "公司": [["公司名稱"], ["阿福小吃店"], ["山海商行"]],
+            "連絡人": [["姓名", "公司"], ["王小明", "山海商行"]],
+            "機會": [
+                ["案名", "客戶名稱", "階段", "金額", "結案日期"],
+                ["年菜訂購", "阿福小吃店", "成交", 8000, dt.datetime(2026, 3, 2)],  # a shop, no person
+                ["門市陳列", "王小明", "報價", 1200, None],  # a person
+            ],
+            "拜訪紀錄": [["日期", "類型", "客戶", "金額"]],
+        },
+    )
+    book = sheetcrm.open(path)
+    deals = book.table(Tab.OPPORTUNITIES)
+    assert deals["Company ID"].tolist() == ["CO-0001", None]
+    assert deals["Contact ID"].tolist()[1] == "P-0001"
+    problems = book.validate()
+    mine = problems[problems["tab"] == "機會"]
+    assert (mine["severity"] == "note").all(), mine["problem"].tolist()
+    result = book.sync(as_of=AS_OF)
+    assert result.computed[Tab.COMPANIES]["Monetary"].tolist()[0] == 8000
