@@ -1017,6 +1017,15 @@ def forecast(
         if "date" in frame:
             frame = frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d"))
         emit_frame(frame, fmt)
+    _say_unstaged(result.unstaged, result.lang)
+
+
+def _say_unstaged(deals: tuple[str, ...], lang: str) -> None:
+    """On stderr, so that CSV and JSON on stdout stay data: the deals left out."""
+    if deals:
+        from sheetcrm.report.catalog import text
+
+        click.echo(text("unstaged", lang, n=len(deals), deals=", ".join(deals)), err=True)
 
 
 @cli.command()
@@ -1059,6 +1068,7 @@ def focus(
         print_table(display_frame(shown_rows, use))
     else:
         emit_frame(shown_rows, fmt)
+    _say_unstaged(rows.attrs.get("unstaged", ()), use)
 
 
 def main() -> None:

@@ -230,13 +230,17 @@ def test_focus_of_the_hand_made_workbook(report_workbook, lang) -> None:
         (FocusKind.OVERDUE, "OP-01", "Amy Rep"),  # next step due 11-20
         (FocusKind.DUE, "OP-02", "Bob Rep"),  # due 11-25
         (FocusKind.CLOSING, "OP-02", "Bob Rep"),  # expected close 11-27
+        (FocusKind.LATE, "OP-03", "Amy Rep"),  # expected close 10-20, still open
+        (FocusKind.LATE, "OP-01", "Amy Rep"),  # expected close 11-15, still open
         (FocusKind.STALE, "OP-04", "Bob Rep"),  # last activity 10-01
         (FocusKind.SLEEPING, "P-10", "Bob Rep"),  # important, last purchase 10-20: E on 11-15, S on 11-22
     ]
     assert rows.loc[0, "why"] == text("why_overdue", lang, step="call back", date="2026-11-20", days=2)
-    assert rows.loc[4, "todo"] == text("todo_sleeping", lang)
+    assert "2026-10-20" in rows.loc[3, "why"] and "33" in rows.loc[3, "why"] and rows.loc[3, "days"] == -33
+    assert rows.loc[3, "todo"] == text("todo_late", lang)
+    assert rows.loc[6, "todo"] == text("todo_sleeping", lang)
     only_amy = sheetcrm.focus(report_workbook, 7, as_of="2026-11-22", owner=" amy rep ")
-    assert list(only_amy["id"]) == ["OP-01"]
+    assert list(only_amy["id"]) == ["OP-01", "OP-03", "OP-01"]
 
 
 def test_focus_names_no_customer(report_workbook, report_crm) -> None:
@@ -294,3 +298,40 @@ def test_focus_on_a_new_workbook_lists_nothing(tmp_path) -> None:
     path = tmp_path / "crm.xlsx"
     sheetcrm.init_workbook(path)
     assert sheetcrm.focus(path, 7, as_of="2026-11-30").empty
+
+
+def test_a_deal_whose_stage_is_no_stage_is_left_out_and_named(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from sheetcrm.cli import cli
+    from tests.helpers import save_sheets
+
+    path = save_sheets(
+        tmp_path / "deals.xlsx",
+        {
+            "公司": [["公司名稱"], ["阿福小吃店"]],
+            "連絡人": [["姓名", "公司"], ["王小明", "阿福小吃店"]],
+            "機會": [
+                ["案名", "客戶", "階段", "金額", "預計成交日", "負責業務", "編號"],
+                ["年菜訂購", "阿福小吃店", "洽談", 8000, dt.datetime(2026, 12, 20), "阿美", "OP-1"],  # no stage
+                ["門市陳列", "王小明", "報價", 1200, dt.datetime(2026, 12, 10), "阿美", "OP-2"],
+            ],
+            "拜訪紀錄": [["日期", "類型", "客戶", "金額"]],
+        },
+    )
+    result = sheetcrm.forecast(path, "2026Q4", as_of="2026-11-30")
+    assert result.unstaged == ("OP-1",)
+    assert list(result.deals["ID"]) == ["OP-2"]  # not counted as a Lead
+    assert result.table["open"].sum() == 1200
+    focus = sheetcrm.focus(path, 30, as_of="2026-11-30")
+    assert "OP-1" not in set(focus["id"]) and focus.attrs["unstaged"] == ("OP-1",)
+    said = CliRunner().invoke(cli, ["forecast", str(path), "--as-of", "2026-11-30", "--format", "csv"])
+    assert said.exit_code == 0
+    assert said.stdout.lstrip("\ufeff").splitlines()[0].startswith("Owner,")  # the data alone on stdout
+    assert text("unstaged", Lang.ZH_TW, n=1, deals="OP-1") in said.stderr
+    from sheetcrm.report.render import to_markdown
+
+    report = sheetcrm.monthly_report(path, "2026-11")
+    assert report.unstaged == ("OP-1",)
+    assert int(report.funnel["deals"].sum()) == 1
+    assert text("unstaged", Lang.ZH_TW, n=1, deals="OP-1") in to_markdown(report)

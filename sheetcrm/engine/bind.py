@@ -134,6 +134,11 @@ class Table:
             return ids
         return ids.astype(object).where(ids.notna(), self.issued_ids.reindex(ids.index))
 
+    def unreadable(self, key: str) -> np.ndarray:
+        """Which records' ``key`` cell holds something that does not parse (a stage word
+        sheetcrm does not know): bool, aligned with ``typed``."""
+        return self.unparsed.get(key, np.zeros(len(self.typed), dtype=bool))
+
     def raw_column(self, key: str) -> pd.Series:
         """Raw cells of column ``key``; all None when the sheet has no such column."""
         if key in self.raw:

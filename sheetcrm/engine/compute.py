@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 
-from sheetcrm.cells.parse import blank_mask, is_blank, money_decimals
+from sheetcrm.cells.parse import blank_mask, money_decimals
 from sheetcrm.customers import notices
 from sheetcrm.customers.nesl import nesl_table
 from sheetcrm.customers.rfm import customer_index, flat_scores, rfm_table, value_tiers
@@ -318,7 +318,7 @@ def compute(
 
     say(worded(N_("advancing opportunity stages")))
     opps = typed[Tab.OPPORTUNITIES]
-    unreadable = opps["Stage"].isna() & ~tables[Tab.OPPORTUNITIES].raw_column("Stage").map(is_blank)
+    unreadable = tables[Tab.OPPORTUNITIES].unreadable("Stage")
     stages = advance_stages(opps[~unreadable], typed[Tab.ACTIVITIES], as_of, settings)
     pipeline = stages[_PIPELINE_COLUMNS]
     cells[Tab.OPPORTUNITIES] = to_cells(pipeline, Tab.OPPORTUNITIES, lang).reindex(opps.index)

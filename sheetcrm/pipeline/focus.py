@@ -7,6 +7,8 @@ Kinds, in the order they are listed:
 * **overdue** — an open deal whose Next Step Due is before ``as_of``;
 * **due** — an open deal whose Next Step Due is from ``as_of`` to ``as_of + days``;
 * **closing** — an open deal whose Expected Close is from ``as_of`` to ``as_of + days``;
+* **late** — an open deal whose Expected Close has passed (the deal sync flags overdue):
+  it was won or lost without anyone saying so, or its date needs moving;
 * **stale** — an open deal whose latest linked activity (or Stage Since, when it has none)
   is more than ``settings.stale_days`` days before ``as_of`` (the rule of the Flags column);
 * **sleeping** — a main or important customer who was E (existing) ``days`` days ago and
@@ -34,6 +36,7 @@ class FocusKind(StrEnum):
     OVERDUE = "overdue"
     DUE = "due"
     CLOSING = "closing"
+    LATE = "late"
     STALE = "stale"
     SLEEPING = "sleeping"
     GONE = "gone"
@@ -91,7 +94,7 @@ def deal_focus(
     lang: Lang | str = Lang.EN,
     currency: str = "",
 ) -> pd.DataFrame:
-    """Overdue and due next steps, expected closes and stale deals (module docstring).
+    """Overdue and due next steps, expected and missed closes, stale deals (module docstring).
 
     In: a deals frame as of ``as_of`` (columns ``ID, Owner, Stage, Amount, Expected Close,
     Next Step, Next Step Due, Stage Since``), the Activities table (``Date``,
@@ -150,6 +153,30 @@ def deal_focus(
             [
                 text("why_closing", lang, date=_day(d, lang), stage=st.label(lang), amount=fmt_money(a, lang, currency))
                 for d, st, a in zip(expected[closing], c["Stage"], c["Amount"], strict=True)
+            ],
+            lang,
+        )
+    )
+    late = expected < as_of_ts
+    lt = open_deals[late]
+    until_close = (expected[late] - as_of_ts).dt.days
+    parts.append(
+        _rows(
+            FocusKind.LATE,
+            Tab.OPPORTUNITIES,
+            lt,
+            expected[late],
+            until_close,
+            [
+                text(
+                    "why_late",
+                    lang,
+                    date=_day(d, lang),
+                    days=-int(n),
+                    stage=st.label(lang),
+                    amount=fmt_money(a, lang, currency),
+                )
+                for d, n, st, a in zip(expected[late], until_close, lt["Stage"], lt["Amount"], strict=True)
             ],
             lang,
         )
@@ -227,8 +254,8 @@ def gone_focus(customers: pd.DataFrame, as_of: Any, lang: Lang | str = Lang.EN) 
 
 def focus_list(deal_rows: pd.DataFrame, customer_rows: pd.DataFrame, owner: str | None = None) -> pd.DataFrame:
     """The focus list: :func:`deal_focus` rows and customer rows (:func:`customer_focus`,
-    :func:`gone_focus`) together, in kind order (overdue, due, closing, stale, sleeping,
-    likely gone), then by date and ID; only
+    :func:`gone_focus`) together, in kind order (overdue, due, closing, late, stale,
+    sleeping, likely gone), then by date and ID; only
     ``owner``'s rows when given (matched ignoring case and surrounding spaces).
     Out: :data:`FOCUS_COLUMNS` with a fresh RangeIndex."""
     out = pd.concat([deal_rows, customer_rows], ignore_index=True)

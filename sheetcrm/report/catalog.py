@@ -71,6 +71,10 @@ MESSAGES: Final[dict[str, str]] = {
         " went on to the next."
     ),
     "funnel_chart": N_("Deals reaching each stage"),
+    "unstaged": N_(
+        "{n} deal(s) left out, their Stage is not a stage sheetcrm knows: {deals}; write one of the stages"
+        " of the Settings tab ('sheetcrm validate' lists them)"
+    ),
     "won_lost_title": N_("Won and lost, this month and last"),
     "forecast_title": N_("Forecast for {quarter}"),
     "forecast_intro": N_(
@@ -136,12 +140,14 @@ MESSAGES: Final[dict[str, str]] = {
     "focus_overdue": N_("next step overdue"),
     "focus_stale": N_("stale deal"),
     "focus_closing": N_("expected to close"),
+    "focus_late": N_("past expected close"),
     "focus_sleeping": N_("customer went to sleep"),
     "focus_gone": N_("customer likely gone"),
     "why_due": N_("next step '{step}' is due {date} (in {days} day(s))"),
     "why_overdue": N_("next step '{step}' was due {date} ({days} day(s) ago)"),
     "why_stale": N_("no activity since {date} ({days} days) in stage {stage}"),
     "why_closing": N_("expected to close {date}, {stage}, amount {amount}"),
+    "why_late": N_("expected to close {date} ({days} day(s) ago), still {stage}, amount {amount}"),
     "why_gone": N_(
         "P(alive) {p} by their own buying rhythm, last purchase {date} ({days} days ago), still {nesl} by NESL"
     ),
@@ -150,6 +156,7 @@ MESSAGES: Final[dict[str, str]] = {
     "todo_overdue": N_("do it now or set a new date"),
     "todo_stale": N_("call the customer and log the activity, or close the deal as Lost"),
     "todo_closing": N_("confirm the close date with the customer"),
+    "todo_late": N_("mark it Won or Lost, or set a new Expected Close"),
     "todo_gone": N_("reach out now, before the fixed NESL windows call them lost"),
     "todo_sleeping": N_("call before they are lost; offer what they bought last"),
     "mark_main": N_("main"),

@@ -168,6 +168,8 @@ class MonthlyReport:
     customers: pd.DataFrame
     #: Name/Email/Phone per contact ID; empty unless include_pii.
     pii: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Deals left out of the funnel and forecast: their Stage cannot be read.
+    unstaged: tuple[str, ...] = ()
 
     def headline(self) -> dict[str, Any]:
         """The figures of the "at a glance" cards."""

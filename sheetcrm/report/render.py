@@ -315,6 +315,8 @@ def sections(r: MonthlyReport, with_charts: bool = True) -> list[Section]:
             caption=t("won_lost_title"),
         )
     )
+    if r.unstaged:
+        pipe.notes.append(t("unstaged", n=len(r.unstaged), deals=", ".join(r.unstaged)))
     out.append(pipe)
 
     fc = Section("forecast", t("forecast_title", quarter=str(r.quarter)), t("forecast_intro", as_of=str(r.end.date())))

@@ -6,6 +6,7 @@ functions of :mod:`sheetcrm.report.monthly`, :mod:`sheetcrm.pipeline.forecast` a
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from sheetcrm.backends.base import WriteReport
 from sheetcrm.customers.rfm import customer_index
 from sheetcrm.customers.rhythm import rhythm_table
 from sheetcrm.customers.transactions import transactions
+from sheetcrm.engine.bind import ROW
 from sheetcrm.exceptions import Phrase, ReportError
 from sheetcrm.i18n import N_
 from sheetcrm.pipeline.focus import FOCUS_COLUMNS, customer_focus, deal_focus, focus_list, gone_focus
@@ -45,7 +47,22 @@ def workbook_language(wb: Workbook) -> Lang:
 
 
 def _typed(wb: Workbook) -> dict[Tab, pd.DataFrame]:
-    return {tab: wb.table(tab) for tab in (Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES)}
+    """The typed tables the figures come from. A deal whose Stage cell holds a word that
+    is no stage is left out (sync leaves it alone too): placed by its evidence alone it
+    would count as a Lead, or in a stage nobody chose."""
+    tables = {tab: wb.table(tab) for tab in (Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES)}
+    tables[Tab.OPPORTUNITIES] = tables[Tab.OPPORTUNITIES][~wb.tables[Tab.OPPORTUNITIES].unreadable("Stage")]
+    return tables
+
+
+def unstaged_deals(wb: Workbook) -> tuple[str, ...]:
+    """The deals the forecast, focus list and report leave out because their Stage cell
+    cannot be read: each by its ID (or sheet row when it has none yet)."""
+    table = wb.tables[Tab.OPPORTUNITIES]
+    bad = table.unreadable("Stage")
+    ids = table.ids()[bad]
+    rows = table.typed[ROW][bad]
+    return tuple(str(i) if isinstance(i, str) else f"{table.title}!{r}" for i, r in zip(ids, rows, strict=True))
 
 
 def _day(value: Any) -> pd.Timestamp:
@@ -107,7 +124,8 @@ def monthly_report(
                 for key in ("Name", "Email", "Phone")
             }
         )
-    return build_report(tables, book.settings, period, lang=use, include_pii=include_pii, source=shown(book.location))
+    report = build_report(tables, book.settings, period, lang=use, include_pii=include_pii, source=shown(book.location))
+    return dataclasses.replace(report, unstaged=unstaged_deals(book))
 
 
 def write_report_tab(wb: Workbook, report: MonthlyReport) -> tuple[str, WriteReport]:
@@ -133,6 +151,8 @@ class Forecast:
     deals: pd.DataFrame
     #: The workbook's language (for headers shown to people).
     lang: Lang = Lang.EN
+    #: Deals left out because their Stage cannot be read (:func:`unstaged_deals`).
+    unstaged: tuple[str, ...] = ()
 
 
 def forecast(
@@ -162,6 +182,7 @@ def forecast(
         forecast_table(deals, q, day, by),
         listed.reset_index(drop=True),
         workbook_language(book),
+        unstaged_deals(book),
     )
 
 
@@ -206,6 +227,7 @@ def focus(
     customer_rows = pd.concat([customer_focus(customers, day, use), gone_focus(customers, day, use)], ignore_index=True)
     out = focus_list(deal_rows, customer_rows, owner=owner)[list(FOCUS_COLUMNS)]
     out.attrs["lang"] = str(use)
+    out.attrs["unstaged"] = unstaged_deals(book)
     return out
 
 
