@@ -15,6 +15,7 @@ output keeps what its format can hold and replaces the rest visibly, never crash
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -77,10 +78,15 @@ def display_width(text: str) -> int:
 
 
 def _cell_text(value: Any) -> str:
+    """A cell as people read it: blank for missing, a whole amount without ".0", a day
+    without the midnight a date column's type gives it."""
     if value is None:
         return ""
-    if isinstance(value, float) and value != value:
-        return ""
+    if isinstance(value, float):
+        if value != value:
+            return ""
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
     try:
         import pandas as pd
 
@@ -88,6 +94,8 @@ def _cell_text(value: Any) -> str:
             return ""
     except ImportError:  # pragma: no cover - pandas is a dependency
         pass
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0) and value.tzinfo is None:
+        return value.date().isoformat()
     return str(value)
 
 
@@ -143,8 +151,6 @@ def csv_text(frame: pd.DataFrame, bom: bool = True) -> str:
 
 
 def _csv_value(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
     if isinstance(value, int | float) and not isinstance(value, bool):
         return _cell_text(value)
     return neutralise_csv_field(value)

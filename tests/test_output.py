@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -98,6 +99,23 @@ def test_csv_fields_that_a_spreadsheet_would_run_are_neutralised(value: str, fie
 
 def test_numbers_stay_numbers_in_csv() -> None:
     assert csv_text(pd.DataFrame({"a": [-5, 2]}), bom=False).splitlines() == ["a", "-5", "2"]
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (50000.0, "50000"),  # an amount read from a float column
+        (1234.5, "1234.5"),
+        (pd.Timestamp("2026-11-02"), "2026-11-02"),  # a date column's day, no midnight
+        (dt.datetime(2026, 11, 2, 9, 30), "2026-11-02 09:30:00"),  # a time of day is kept
+        (pd.NaT, ""),
+        (float("nan"), ""),
+    ],
+)
+def test_cells_read_as_people_typed_them_in_tables_and_csv(value: object, shown: str) -> None:
+    frame = pd.DataFrame({"a": pd.Series([value], dtype=object)})
+    assert table_text(frame).split("\n")[1].strip() == shown
+    assert list(csv.reader(io.StringIO(csv_text(frame, bom=False))))[1] == [shown]
 
 
 def test_validate_csv_and_json_from_the_command(make_workbook, small_crm) -> None:
