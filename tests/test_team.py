@@ -474,3 +474,78 @@ def test_a_team_job_on_a_tab_without_ids_says_to_sync_first_in_the_workbooks_lan
     assert got.exit_code == 2
     assert "還沒有「編號」欄；請先執行一次 'sheetcrm sync'" in got.output
     assert path.read_bytes() == before
+
+
+def _shop_without_subject(path: Path) -> Path:
+    """A shop's sheet: people write names in 客戶 and 公司, and Activities has no 主旨."""
+    return save_sheets(
+        path,
+        {
+            "公司": [["公司名稱", "編號"], ["山海商行", "CO-1"], ["阿福小吃店", "CO-2"]],
+            "連絡人": [
+                ["姓名", "公司", "手機", "編號"],
+                ["王小明", "山海商行", "0912-345-678", "P-1"],
+                ["陳美玲", "阿福小吃店", "0933-111-222", "P-2"],
+                ["陳美玲", "山海商行", "0955-000-111", "P-3"],  # a second 陳美玲: only her ID is sure
+            ],
+            "機會": [["案名", "客戶", "編號"]],
+            "拜訪紀錄": [
+                ["日期", "類型", "客戶", "公司", "金額", "編號"],
+                [dt.datetime(2026, 11, 2), "訂單", "王小明", "山海商行", 500, "A-1"],
+            ],
+        },
+    )
+
+
+def test_recorded_invitations_name_people_as_the_sheet_does_and_keep_the_event(tmp_path: Path) -> None:
+    path = _shop_without_subject(tmp_path / "shop.xlsx")
+    result = invite(XlsxBackend(path), event="尾牙", record=True, as_of=AS_OF)
+    assert set(result.invite["ID"]) == {"P-1", "P-2", "P-3"}
+    acts = records(path, "拜訪紀錄")
+    invited = acts[acts["類型"] == "活動邀請"].set_index("客戶")
+    # Names where the sheet keeps names; the ID of the one name two people share.
+    assert sorted(invited.index) == ["P-2", "P-3", "王小明"]
+    assert set(invited["公司"]) == {"山海商行", "阿福小吃店"}
+    assert set(invited["主旨"]) == {"尾牙"}  # a Subject column was added for the event's name
+    assert list(acts.columns)[:7] == ["日期", "類型", "客戶", "公司", "金額", "編號", "主旨"]
+    # Linked back as the same people: a second invitation leaves them all out as invited.
+    again = invite(XlsxBackend(path), event="尾牙", as_of=AS_OF)
+    assert again.invite.empty and len(again.left_out) == 3
+
+
+def test_on_sheets_invitations_add_the_subject_column_too(fake: Any, google_client: Any, tmp_path: Path) -> None:
+    from sheetcrm.backends.gsheets import GoogleSheetsBackend
+
+    key = upload(fake, _shop_without_subject(tmp_path / "shop.xlsx"))
+    result = invite(GoogleSheetsBackend(key, google_client), event="尾牙", record=True, as_of=AS_OF)
+    assert result.report is not None and result.report.appended == 3
+    grid = fake.get_values(key, "拜訪紀錄")
+    assert grid[0][6] == "主旨" and [r[6] for r in grid[2:]] == ["尾牙"] * 3
+    assert sorted(r[2] for r in grid[2:]) == ["P-2", "P-3", "王小明"]
+
+
+def test_imported_contacts_name_their_company_where_the_sheet_names_companies(tmp_path: Path) -> None:
+    path = _shop_without_subject(tmp_path / "shop.xlsx")
+    leads = write_csv(tmp_path, "姓名,公司,電子郵件,來源\n張三,山海商行,z@new.tw,展覽\n李四,新開的店,l@new.tw,展覽\n")
+    result = import_leads(XlsxBackend(path), leads, today=AS_OF)
+    assert result.counts["added"] == 2
+    contacts = records(path, "連絡人").set_index("姓名")
+    assert contacts.loc["張三", "公司"] == "山海商行" and contacts.loc["李四", "公司"] == "新開的店"
+    # The columns the tab lacks are named in its language.
+    assert any("來源" in n and "Source" not in n for n in result.notes), result.notes
+
+
+@pytest.mark.parametrize(
+    ("column", "written"),
+    [
+        ([], ["P-1", "P-2"]),  # nothing typed yet: IDs
+        (["P-1", "P-2", "王小明"], ["P-1", "P-2"]),  # mostly IDs: IDs
+        (["王小明", None, "陳美玲", "P-2"], ["王小明", "P-2"]),  # names, but P-2's name is shared
+    ],
+)
+def test_references_are_written_as_the_column_is_kept(column: list[Any], written: list[str]) -> None:
+    from sheetcrm.team.common import as_people_write
+
+    names = pd.Series(["王小明", "陳美玲", "陳美玲 "], index=["P-1", "P-2", "P-3"])
+    got = as_people_write(pd.Series(column, dtype=object), pd.Series(["P-1", "P-2"]), names)
+    assert got.tolist() == written

@@ -28,7 +28,8 @@ class NewRows:
     ``headers``. ``id_header``: the header of the tab's ID column ("" when the rows carry
     none); ``ids``: each new row's ID, which must still be free when written (a person may
     have typed the same ID meanwhile: that row is then not added). ``header_row``: the
-    1-based sheet row of the header (below any title rows).
+    1-based sheet row of the header (below any title rows). ``added``: headers of columns
+    the same write adds right of the table (its plan's ``headers``), blank until it lands.
     """
 
     tab: Tab
@@ -39,6 +40,7 @@ class NewRows:
     id_header: str = ""
     ids: list[Any] = field(default_factory=list)
     header_row: int = 1
+    added: tuple[str, ...] = ()
 
 
 @dataclass
@@ -77,6 +79,8 @@ def place(new: NewRows, header: list[Any], rows: list[list[Any]]) -> Placement:
             cols.append(col)
         elif want in now:
             cols.append(now.index(want))
+        elif text in new.added and (col >= len(now) or now[col] == ""):
+            cols.append(col)  # its header is written in the same go
         else:
             reason = because(N_("the column {column} is no longer in the header row"), column=repr(text))
             return Placement(0, [], [], [_skip(new, i, reason) for i in range(len(new.rows))])

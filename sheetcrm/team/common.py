@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -61,29 +62,41 @@ def cell_changes(table: Table, idx: pd.Index, key: str, new: pd.Series, *, kind:
     )
 
 
-def new_rows(table: Table, records: pd.DataFrame) -> tuple[NewRows | None, list[str]]:
+def new_rows(
+    table: Table, records: pd.DataFrame, *, add: Sequence[str] = (), lang: Lang | str = Lang.EN
+) -> tuple[NewRows | None, list[str]]:
     """Rows for the bottom of ``table`` from ``records`` (columns are schema keys), aimed
-    at its header row as read (below any title rows). Returns the rows (None when there
-    are none) and the keys the tab has no column for (among those holding a value)."""
-    positions = table.headers.positions
-    header = table.headers.texts
+    at its header row as read (below any title rows). A key of ``add`` the tab has no
+    column for gets one right of its last header (named in ``lang``), so that what the
+    rows say is not lost. Returns the rows (None when there are none) and the keys the tab
+    has no column for (among those holding a value)."""
+    positions = dict(table.headers.positions)
+    header = [str(h) for h in table.headers.texts]
+    filled = [k for k in records.columns if records[k].map(lambda v: not is_blank(v)).any()]
+    added: list[str] = []
+    for key in add:
+        if key in filled and key not in positions:
+            col = positions[key] = table.headers.width + len(added)
+            header += [""] * (col + 1 - len(header))
+            header[col] = table.spec.column(key).header(lang)
+            added.append(header[col])
     keys = [k for k in records.columns if k in positions]
-    absent = [k for k in records.columns if k not in positions and records[k].map(lambda v: not is_blank(v)).any()]
+    absent = [k for k in filled if k not in positions]
     if records.empty or not keys:
         return None, absent
     id_key = table.spec.id_column or ""
-    text = {k: str(header[positions[k]]) for k in keys}
     values = records[keys].astype(object).where(records[keys].notna(), None)
     return (
         NewRows(
             table.tab,
             table.title,
-            [text[k] for k in keys],
+            [header[positions[k]] for k in keys],
             [positions[k] for k in keys],
             values.to_numpy().tolist(),
-            id_header=str(header[positions[id_key]]) if id_key in positions else "",
+            id_header=header[positions[id_key]] if id_key in positions else "",
             ids=records[id_key].tolist() if id_key in records else [],
             header_row=table.header_row,
+            added=tuple(added),
         ),
         absent,
     )
@@ -101,8 +114,12 @@ def write_plan(
     parts = [c for c in cells if len(c)]
     lang = str(settings.language)
     log_table = tables.get(Tab.LOG)
+    added = [(new, text, col) for new in appends for text, col in zip(new.headers, new.cols, strict=True)]
+    added = [(new, text, col) for new, text, col in added if text in new.added]
     return WritePlan(
         pd.concat(parts, ignore_index=True) if parts else empty_cells(),
+        headers=[(new.tab, new.title, col, text) for new, text, col in added],
+        header_rows={new.title: new.header_row for new, _text, _col in added},
         log=log,
         log_title=log_table.title if log_table is not None and log_table.present else TABS[Tab.LOG].title(lang),
         log_header=[c.header(lang) for c in LOG.columns],
@@ -114,3 +131,21 @@ def write_plan(
 def header(tab: Tab, key: str, lang: Lang | str) -> str:
     """The Log's Column text for ``key`` of ``tab``."""
     return TABS[tab].column(key).header(lang)
+
+
+def as_people_write(column: pd.Series, ids: pd.Series, names: pd.Series) -> pd.Series:
+    """References for new rows, written the way people keep that column.
+
+    In: ``column`` — the cells of the reference column as typed (raw); ``ids`` — the IDs
+    to write; ``names`` — every record's name, indexed by its ID. Out: ``ids`` unchanged
+    where people write IDs there (or the column is empty); where they write names (most
+    of its cells are no ID), each record's name instead, unless another record has the
+    same name: then its ID, which links for sure.
+    """
+    typed = column[~column.map(is_blank)].astype(str).str.strip()
+    if typed.empty or typed.isin(set(names.index.astype(str))).mean() >= 0.5:
+        return ids
+    keys = names.astype(str).str.strip().str.casefold()
+    unique = names[(keys.map(keys.value_counts()) == 1).to_numpy() & names.notna().to_numpy()]
+    by_id = dict(zip(unique.index, unique.astype(str).str.strip(), strict=True))
+    return ids.map(lambda i: by_id.get(i, i) if isinstance(i, str) else i)

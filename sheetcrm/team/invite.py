@@ -26,7 +26,7 @@ from sheetcrm.engine.bind import Table, bind_all, empty_problems
 from sheetcrm.engine.compute import as_of_date, compute, next_ids
 from sheetcrm.schema import ACTIVITIES, NESL, TABS, ActivityType, LabeledEnum, Lang, Segment, Tab, Tier
 from sheetcrm.settings import Settings
-from sheetcrm.team.common import cell_changes, header, new_rows, run_id, write_plan
+from sheetcrm.team.common import as_people_write, cell_changes, header, new_rows, run_id, write_plan
 from sheetcrm.team.messages import say
 
 
@@ -196,18 +196,24 @@ def plan_invitations(
     by_id = contacts.drop_duplicates("ID").set_index("ID")
     who = invite_list["ID"]
     new_ids = next_ids(activities.typed["ID"], ACTIVITIES.id_prefix, len(who))
+    contact_names = contacts_table.typed.set_index(contacts_table.ids())["Name"]
+    companies = tables[Tab.COMPANIES]
+    company_names = companies.typed.set_index(companies.ids())["Name"]
     records = pd.DataFrame(
         {
             "ID": new_ids,
             "Date": today,
             "Type": ActivityType.EVENT_INVITED.label(lang),
-            "Contact ID": who.to_numpy(),
-            "Company ID": who.map(by_id["Company ID"]).to_numpy(),
+            "Contact ID": as_people_write(activities.raw_column("Contact ID"), who, contact_names).to_numpy(),
+            "Company ID": as_people_write(
+                activities.raw_column("Company ID"), who.map(by_id["Company ID"]), company_names
+            ).to_numpy(),
             "Owner": who.map(by_id["Owner"]).to_numpy(),
             "Subject": event,
         }
     )
-    rows, _absent = new_rows(activities, records.dropna(axis=1, how="all"))
+    # Without a Subject column the event's name would be in the Log only: the tab gets one.
+    rows, _absent = new_rows(activities, records.dropna(axis=1, how="all"), add=("Subject",), lang=lang)
     id_header = header(Tab.ACTIVITIES, "ID", lang)
     log += [
         log_entry(

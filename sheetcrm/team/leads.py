@@ -35,9 +35,9 @@ from sheetcrm.engine.bind import Table, bind_tabs
 from sheetcrm.engine.compute import next_ids
 from sheetcrm.exceptions import LeadFileError, Phrase, shown
 from sheetcrm.i18n import N_
-from sheetcrm.schema import COMPANIES, CONTACTS, Column, LabeledEnum, Lang, Tab, normalize_label
+from sheetcrm.schema import COMPANIES, CONTACTS, TABS, Column, LabeledEnum, Lang, Tab, normalize_label
 from sheetcrm.settings import Settings
-from sheetcrm.team.common import cell_changes, header, new_rows, run_id, write_plan
+from sheetcrm.team.common import as_people_write, cell_changes, header, new_rows, run_id, write_plan
 from sheetcrm.team.messages import say
 
 
@@ -301,6 +301,8 @@ def plan_leads(
     log: list[dict[str, Any]] = []
     merged = 0
     id_header = header(Tab.CONTACTS, "ID", lang)
+    # Company references go in as people keep that column: names where they type names.
+    company_names = companies.typed.set_index(companies.ids())["Name"]
     if merge_empty:
         by_id = pd.Series(contacts.typed.index, index=contact_ids.to_numpy())
         by_id = by_id[~by_id.index.duplicated(keep=False)]
@@ -315,7 +317,11 @@ def plan_leads(
             for key in MERGE_KEYS:
                 if key not in contacts.headers.positions or not is_blank(contacts.raw_column(key).at[at]):
                     continue
-                value = _company_id(lead_co_key.get(row), co_index) if key == "Company ID" else _cell(leads, key, row)
+                if key == "Company ID":
+                    company = pd.Series([_company_id(lead_co_key.get(row), co_index)], dtype=object)
+                    value = as_people_write(contacts.raw_column(key), company, company_names).iloc[0]
+                else:
+                    value = _cell(leads, key, row)
                 if not is_blank(value):
                     fills[key] = value
             for key, value in fills.items():
@@ -363,7 +369,8 @@ def plan_leads(
         )
     contact_records = pd.DataFrame(index=rows_added)
     contact_records["ID"] = ct_new_ids
-    contact_records["Company ID"] = company_ids
+    company_names = pd.concat([company_names, company_records.set_index("ID")["Name"]])
+    contact_records["Company ID"] = as_people_write(contacts.raw_column("Company ID"), company_ids, company_names)
     for key in _CONTACT_KEYS:
         if key in leads:
             contact_records[key] = typed[key][rows_added] if key == "Created" else _text(leads[key][rows_added])
@@ -381,7 +388,8 @@ def plan_leads(
         if rows is not None:
             appends.append(rows)
         if absent:
-            notes.append(say("import.absent_columns", lang, tab=tables[tab].title, columns=", ".join(absent)))
+            missing = ", ".join(TABS[tab].column(k).header(lang) for k in absent)
+            notes.append(say("import.absent_columns", lang, tab=tables[tab].title, columns=missing))
     co_header = header(Tab.COMPANIES, "ID", lang)
     for rid in co_new_ids:
         log.append(
