@@ -549,3 +549,14 @@ def test_references_are_written_as_the_column_is_kept(column: list[Any], written
     names = pd.Series(["王小明", "陳美玲", "陳美玲 "], index=["P-1", "P-2", "P-3"])
     got = as_people_write(pd.Series(column, dtype=object), pd.Series(["P-1", "P-2"]), names)
     assert got.tolist() == written
+
+
+def test_a_new_company_close_to_a_known_one_is_flagged(tmp_path: Path) -> None:
+    path = _shop_without_subject(tmp_path / "shop.xlsx")
+    leads = write_csv(tmp_path, "姓名,公司,電子郵件\n張三,山海商號,z@new.tw\n李四,全新企業社,l@new.tw\n")
+    result = import_leads(XlsxBackend(path), leads, today=AS_OF)
+    close = [n for n in result.notes if "山海商行" in n]
+    assert len(close) == 1 and "山海商號" in close[0] and "CO-0003" in close[0], result.notes
+    assert not any("全新企業社" in n for n in result.notes)
+    log = records(path, "同步紀錄")
+    assert log["原因"].str.contains("山海商行").sum() == 1

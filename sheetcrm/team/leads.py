@@ -391,20 +391,15 @@ def plan_leads(
             missing = ", ".join(TABS[tab].column(k).header(lang) for k in absent)
             notes.append(say("import.absent_columns", lang, tab=tables[tab].title, columns=missing))
     co_header = header(Tab.COMPANIES, "ID", lang)
-    for rid in co_new_ids:
-        log.append(
-            log_entry(
-                now,
-                run,
-                companies.title,
-                rid,
-                co_header,
-                "",
-                rid,
-                say("log.company_added", lang, file=file_name, source=source or Path(file_name).stem),
-                about="ID",
-            )
-        )
+    similar = _similar_companies(companies, lead_co[new_co.index])
+    for rid, name, close in zip(co_new_ids, lead_co[new_co.index], similar, strict=True):
+        why = say("log.company_added", lang, file=file_name, source=source or Path(file_name).stem)
+        if close:
+            # A typo of a known company (大同茶庄 for 大同茶莊) would split its customers in two.
+            said = say("lead.company_close", lang, name=name, id=rid, similar=close)
+            notes.append(said)
+            why = f"{why}; {said}"
+        log.append(log_entry(now, run, companies.title, rid, co_header, "", rid, why, about="ID"))
     for rid, src in zip(ct_new_ids, contact_records["Source"], strict=True):
         why = say("log.lead_added", lang, file=file_name, source=src)
         log.append(log_entry(now, run, contacts.title, rid, id_header, "", rid, why, about="ID"))
@@ -479,6 +474,19 @@ def _index(keys: pd.Series, ids: pd.Series, wanted: pd.Series | None = None) -> 
     out: dict[Any, list[str]] = {}
     for key, rid in zip(k[keep].tolist(), i[keep].tolist(), strict=True):
         out.setdefault(key, []).append(rid)
+    return out
+
+
+def _similar_companies(companies: Table, names: pd.Series) -> list[str]:
+    """For each new company's name, the known companies whose names are close to it
+    ("" for none), as linking suggests them for a name that matches nothing."""
+    from sheetcrm.engine.link import resolve, targets
+
+    found = targets(companies, pd.Series(dtype=object))
+    out = []
+    for name in names:
+        res = resolve(str(name), Tab.COMPANIES, found, found.known)
+        out.append(", ".join(res.candidates) if res.kind == "none" else "")
     return out
 
 

@@ -26,6 +26,10 @@ MESSAGES: dict[str, str] = {
     "lead.merged": N_("filled {n} blank cell(s) of {id}"),
     "lead.ambiguous": N_("matches several records ({ids}); decide by hand"),
     "lead.company_ambiguous": N_("company {name!r} matches {ids}; not linked"),
+    "lead.company_close": N_(
+        "company {name!r} was added as {id}, but {similar} is close: if it is the same company,"
+        " write its name there and delete {id}"
+    ),
     "log.lead_added": N_("added from {file} (source {source})"),
     "log.company_added": N_("company added from {file} (source {source})"),
     "log.merged": N_("blank cell filled from {file} row {row}"),
