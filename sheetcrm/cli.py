@@ -727,6 +727,25 @@ def import_(
         click.echo(line)
 
 
+class TabChoice(click.ParamType):
+    """One of ``tabs``, by its English or Chinese name (as a worksheet title is read)."""
+
+    name = "tab"
+
+    def __init__(self, tabs: tuple[Tab, ...]) -> None:
+        self.tabs = tabs
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "[" + "|".join(t.value for t in self.tabs) + "]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        tab = value if isinstance(value, Tab) else Tab.parse(str(value))
+        if tab not in self.tabs:
+            names = ", ".join(f"{t.value} ({t.zh})" for t in self.tabs)
+            self.fail(f"{value!r} is not one of {names}", param, ctx)
+        return tab.value
+
+
 @cli.command()
 @workbook_options
 @click.option(
@@ -738,10 +757,10 @@ def import_(
 @click.option(
     "--tab",
     "tab_name",
-    type=click.Choice(["Contacts", "Companies", "Opportunities"]),
+    type=TabChoice((Tab.CONTACTS, Tab.COMPANIES, Tab.OPPORTUNITIES)),
     default="Contacts",
     show_default=True,
-    help="Which tab's empty Owner cells to fill.",
+    help="Which tab's empty Owner cells to fill (Contacts, Companies or Opportunities; 連絡人, 公司 or 機會).",
 )
 @click.option("--dry-run", is_flag=True, help="Show the assignments; write nothing.")
 @format_option("table", "csv", "json")

@@ -308,6 +308,14 @@ def test_assign_cli_dry_run_writes_nothing(crm: Path) -> None:
     assert "P-0003" in got.output and crm.read_bytes() == before
 
 
+@pytest.mark.parametrize(("given", "ok"), [("連絡人", True), ("contacts", True), ("公司", True), ("Team", False)])
+def test_assign_takes_the_tab_by_its_english_or_chinese_name(crm: Path, given: str, ok: bool) -> None:
+    got = CliRunner().invoke(cli, ["assign", str(crm), "--tab", given, "--dry-run", "--format", "csv"])
+    assert (got.exit_code == 0) is ok, got.output
+    if not ok:
+        assert "連絡人" in got.output  # the refusal lists the names it takes
+
+
 # ------------------------------------------------------------------------ invitations
 
 
