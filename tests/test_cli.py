@@ -91,6 +91,11 @@ def test_sync_dry_run_then_sync(make_workbook, small_crm, tmp_path: Path) -> Non
     ws = openpyxl.load_workbook(path)["Opportunities"]
     assert ws["E2"].value == "Proposal"
     assert sheetcrm.open(path).sync(as_of=AS_OF).changes.empty
+    # Nothing left to plan: the same columns, no rows (a script reading it needs no special case).
+    heading = plan_csv.read_text(encoding="utf-8-sig").splitlines()[0]
+    again = CliRunner().invoke(cli, ["sync", str(path), "--as-of", AS_OF.isoformat(), "--plan-csv", str(plan_csv)])
+    assert again.exit_code == 0, again.output
+    assert plan_csv.read_text(encoding="utf-8-sig").splitlines() == [heading]
 
 
 def test_as_of_is_read_as_people_write_it(make_workbook, small_crm) -> None:

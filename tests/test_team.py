@@ -568,3 +568,12 @@ def test_a_new_company_close_to_a_known_one_is_flagged(tmp_path: Path) -> None:
     assert not any("全新企業社" in n for n in result.notes)
     log = records(path, "同步紀錄")
     assert log["原因"].str.contains("山海商行").sum() == 1
+
+
+def test_a_rejected_leads_reason_is_told_in_the_workbooks_language(tmp_path: Path) -> None:
+    path = _shop_without_subject(tmp_path / "shop.xlsx")
+    leads = write_csv(tmp_path, "姓名,電子郵件,手機\n張三,zhang@@x,0912000111\n李四,li@x.tw,abc\n")
+    result = import_leads(XlsxBackend(path), leads, today=AS_OF, dry_run=True)
+    reasons = result.outcomes.set_index("row")["reason"]
+    assert reasons[2].startswith("電子郵件：") and "不是有效的電子郵件地址" in reasons[2], reasons[2]
+    assert reasons[3].startswith("手機：") and "含有字母" in reasons[3], reasons[3]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import functools
 import re
+from typing import Any
 
 from sheetcrm.i18n import N_, tr
 
@@ -166,6 +167,14 @@ def _worded_detail(detail: str, details: dict[str, str], lang: str) -> str:
         if (quoted := shape.match(detail)) is not None:
             return tr(lang, template, part=quoted["part"])
     return _date_detail(detail, lang) or details.get(detail, detail)
+
+
+def cell_problem(problem: Any, lang: str) -> str:
+    """A cell's problem as binding or a parser gave it (a :class:`~sheetcrm.exceptions.Worded`
+    message, or a parser's English words) told in ``lang``."""
+    from sheetcrm.exceptions import Worded
+
+    return problem.in_language(lang) if isinstance(problem, Worded) else parse_problem(str(problem), lang)
 
 
 def parse_problem(text: str, lang: str) -> str:

@@ -208,9 +208,8 @@ def sync(
 
 
 def _changes_frame(cells: pd.DataFrame) -> pd.DataFrame:
-    """Planned cells as a person reads them: tab title, row, id, column, old, new, kind."""
-    if not len(cells):
-        return cells
+    """Planned cells as a person reads them: tab title, row, id, column, old, new, kind
+    (the same columns when nothing is planned)."""
     return cells.drop(columns=["tab", "col", "id_col", "cas"]).rename(columns={"title": "tab", "record_id": "id"})
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from sheetcrm.cells.normalize import fold_name, normalize_company_name
 from sheetcrm.cells.parse import blank_mask
-from sheetcrm.cells.wording import parse_problem
+from sheetcrm.cells.wording import cell_problem
 from sheetcrm.customers.transactions import purchase_mask, won_unrecorded
 from sheetcrm.engine.bind import PROBLEM_COLUMNS, ROW, Table, column_label, empty_problems
 from sheetcrm.exceptions import Worded
@@ -350,9 +350,7 @@ def worded_cell_problems(problems: pd.DataFrame, lang: str) -> pd.DataFrame:
     if lang == Lang.EN or not len(problems):
         return problems
     texts = problems["problem"]
-    worded = {
-        t: t.in_language(lang) if isinstance(t, Worded) else parse_problem(str(t), lang) for t in pd.unique(texts)
-    }
+    worded = {t: cell_problem(t, lang) for t in pd.unique(texts)}
     return problems.assign(problem=texts.map(worded))
 
 

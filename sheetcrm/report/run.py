@@ -267,7 +267,7 @@ def run_report(
             Phrase(N_("unknown format in {formats}; use html, md, csv or xlsx"), {"formats": repr(",".join(formats))})
         ) from None
     book = _workbook(target, credentials)
-    say(text("progress_reading", lang or Lang.EN, location=shown(book.location)))
+    say(text("progress_reading", lang_of(lang) if lang else workbook_language(book), location=shown(book.location)))
     report = monthly_report(book, month, lang=lang, include_pii=include_pii, progress=say)
     say(text("progress_render", report.lang, fmt=",".join(wanted)))
     paths = report.write(out, tuple(str(f) for f in wanted))

@@ -31,6 +31,7 @@ from sheetcrm.cells.normalize import (
     phone_keys,
 )
 from sheetcrm.cells.parse import ParseOptions, is_blank, parse_column
+from sheetcrm.cells.wording import cell_problem
 from sheetcrm.engine.bind import Table, bind_tabs
 from sheetcrm.engine.compute import next_ids
 from sheetcrm.exceptions import LeadFileError, Phrase, shown
@@ -240,7 +241,15 @@ def plan_leads(
         typed[key] = values
         bad = problems.notna().to_numpy() & reason.isna().to_numpy()
         if bad.any():
-            reason[bad] = [say("lead.bad_cell", lang, column=key, problem=p) for p in problems[bad]]
+            reason[bad] = [
+                say(
+                    "lead.bad_cell",
+                    lang,
+                    column=columns[key].header(lang),
+                    problem=cell_problem(p, lang),
+                )
+                for p in problems[bad]
+            ]
     no_name = leads["Name"].map(is_blank).to_numpy()
     reason[no_name] = say("lead.no_name", lang)
     status = pd.Series(LeadStatus.ADDED, index=leads.index, dtype=object)
