@@ -393,6 +393,17 @@ VALID_MONEY = [
     ("3k", BOTH, 3000.0),
     ("2億", BOTH, 200_000_000.0),
     ("NT$ 1.2萬元", (US,), 12000.0),
+    ("十萬", BOTH, 100_000.0),  # Chinese numerals, as people say amounts
+    ("三萬五千", BOTH, 35_000.0),
+    ("兩百", BOTH, 200.0),
+    ("一千零五", BOTH, 1005.0),
+    ("十二萬三千四百五十", BOTH, 123_450.0),
+    ("一億二千萬", BOTH, 120_000_000.0),
+    ("五十萬元", BOTH, 500_000.0),
+    ("約3萬", BOTH, 30000.0),  # a rough amount is still the amount
+    ("大概 5千", BOTH, 5000.0),
+    ("2萬左右", BOTH, 20000.0),
+    ("～300", BOTH, 300.0),
     ("-500", BOTH, -500.0),
     ("−500", BOTH, -500.0),
     ("+500", BOTH, 500.0),
@@ -443,6 +454,8 @@ INVALID_MONEY = [
     ("1e400", (US,), "too large"),
     (10**400, BOTH, "too large"),
     ("25%", BOTH, "is not an amount"),
+    ("三五", BOTH, "is not an amount"),  # two digits in a row are no Chinese numeral
+    ("約", BOTH, "no number"),
     (dt.date(2026, 1, 1), BOTH, "is a date"),
     ("", BOTH, "blank"),
 ]

@@ -35,7 +35,9 @@ Decisions worth knowing:
 * **Amounts.** Currency signs/codes/words (``NT$``, ``HK$``, ``US$``, ``$``, ``¥``, ``€``,
   ``£``, ``RMB``, ``TWD``, ``元``, ``新台幣`` ...) are dropped, not converted. Multipliers
   ``k``, ``百``, ``千``, ``萬``/``万``, ``十萬``, ``百萬``, ``千萬``, ``億``/``亿``. ``-500``,
-  ``(500)`` and ``−500`` are negative. ``decimal_comma`` (Settings ``money.decimal_comma``)
+  ``(500)`` and ``−500`` are negative. Spoken amounts: ``3萬5千``, ``1萬2`` (12000), Chinese
+  numerals (``十萬``, ``兩百``, ``一千零五``); a rough amount is read as the amount (``約3萬``,
+  ``大概 5千``, ``2萬左右``, ``~300``). ``decimal_comma`` (Settings ``money.decimal_comma``)
   swaps the roles of ``.`` and ``,`` for MONEY, NUMBER and INTEGER alike; a space or an
   apostrophe may separate thousands in either mode. Thousands separators must sit between
   groups of three digits; a value that only makes sense in the other mode (``1.200,50``
@@ -735,6 +737,49 @@ def _cjk_compound(s: str) -> Decimal | None:
     return high + rest
 
 
+_CJK_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "兩": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_CJK_SMALL = {"十": 10, "百": 100, "千": 1000}
+_CJK_BIG = {"萬": 10_000, "万": 10_000, "億": 100_000_000, "亿": 100_000_000}
+_CJK_NUMERAL_RE = re.compile("[" + "".join([*_CJK_DIGITS, *_CJK_SMALL, *_CJK_BIG]) + "]+")
+#: Words around an amount that only say it is rough: 約3萬, 大概 5千, 2萬左右, ~300.
+_ROUGHLY_RE = re.compile(r"^(?:大約|大概|約|约|~)\s*|\s*左右$")
+
+
+def _cjk_numeral(s: str) -> Decimal | None:
+    """A number in Chinese numerals: ``十萬`` (100000), ``三萬五千`` (35000), ``兩百`` (200),
+    ``一千零五`` (1005), ``一億二千萬``. None for two digits in a row (三五)."""
+    total, section, digit = 0, 0, None
+    last_big = None
+    for ch in s:
+        if ch in _CJK_DIGITS:
+            if digit:
+                return None
+            digit = _CJK_DIGITS[ch]
+        elif ch in _CJK_SMALL:
+            section += (1 if digit is None else digit) * _CJK_SMALL[ch]  # 十 alone is ten
+            digit = None
+        else:
+            unit, part = _CJK_BIG[ch], section + (digit or 0)
+            # 一萬億: a larger unit after a smaller one multiplies all before it
+            total = (total + part) * unit if last_big is not None and unit > last_big else total + (part or 1) * unit
+            last_big, section, digit = unit, 0, None
+    return Decimal(total + section + (digit or 0))
+
+
 def _expected_number(kind: _NumberKind, opts: ParseOptions) -> str:
     if kind is _MONEY:
         if opts.decimal_comma:
@@ -752,7 +797,7 @@ def _number_from_text(text: str, kind: _NumberKind, opts: ParseOptions, shown: s
         return CellParseError(f"{shown} is not {kind.noun}{detail}", expected)
 
     s = re.sub(r"\s+", " ", _nfkc(text).lower().replace("−", "-").replace("–", "-"))
-    s = s.replace("’", "'")
+    s = _ROUGHLY_RE.sub("", s.replace("’", "'").strip())
     negative = False
     signs = 0
     currency = False
@@ -780,7 +825,7 @@ def _number_from_text(text: str, kind: _NumberKind, opts: ParseOptions, shown: s
         raise fail(" (remove the currency)")
     if not s:
         raise fail(" (there is no number in it)")
-    compound = _cjk_compound(s)
+    compound = _cjk_compound(s) if not _CJK_NUMERAL_RE.fullmatch(s) else _cjk_numeral(s)
     if compound is not None:
         return -compound if negative else compound
     scale = Decimal(1)
