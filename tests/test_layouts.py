@@ -35,8 +35,44 @@ from tests.helpers import save_sheets
 )
 def test_the_header_is_found_below_title_rows(rows: list[list[Any]], header_row: int) -> None:
     raw = RawTab(Tab.CONTACTS, "Contacts", rows[0], rows[1:])
-    at, _header, start = locate_header(raw, CONTACTS)
-    assert at == header_row and start == header_row - 1
+    at, _header, start, second = locate_header(raw, CONTACTS)
+    assert at == header_row and start == header_row - 1 and second is None
+
+
+@pytest.mark.parametrize(
+    ("rows", "header_row", "header"),
+    [
+        # 聯絡方式 merged over 手機 | Email, 姓名 and 公司 merged down over both rows
+        (
+            [["姓名", "公司", "聯絡方式", None], [None, None, "手機", "Email"], ["王", "山海", "0912", "a@b.tw"]],
+            1,
+            ["姓名", "公司", "手機", "Email"],
+        ),
+        # below a title row; the lower row names more columns than the upper one
+        (
+            [["名單"], ["姓名", "聯絡方式", None, None], [None, "手機", "Email", "電話"], ["王", "0912", None, None]],
+            2,
+            ["姓名", "手機", "Email", "電話"],
+        ),
+    ],
+)
+def test_a_header_on_two_rows_is_read_as_one(rows: list[list[Any]], header_row: int, header: list[str]) -> None:
+    raw = RawTab(Tab.CONTACTS, "Contacts", rows[0], rows[1:])
+    at, cells, start, second = locate_header(raw, CONTACTS)
+    assert (at, cells, start, second) == (header_row, header, header_row - 1, header_row + 1)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [["姓名", "手機"], ["王", "0912"]],  # a record under the header
+        [["姓名", "手機"], [None, "Email"]],  # Email under 手機: both name a column there
+        [["姓名", None], ["王小明", None]],  # nothing from the second row
+    ],
+)
+def test_a_record_or_a_clash_is_no_second_header_row(rows: list[list[Any]]) -> None:
+    raw = RawTab(Tab.CONTACTS, "Contacts", rows[0], rows[1:])
+    assert locate_header(raw, CONTACTS)[3] is None
 
 
 @pytest.mark.parametrize(

@@ -262,3 +262,63 @@ def test_a_deals_customer_links_to_the_person_or_else_the_company(tmp_path: Path
     assert (mine["severity"] == "note").all(), mine["problem"].tolist()
     result = book.sync(as_of=AS_OF)
     assert result.computed[Tab.COMPANIES]["Monetary"].tolist()[0] == 8000
+
+
+def _two_row_contacts(path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "公司"
+    ws.append(["公司名稱"])
+    ws.append(["山海商行"])
+    ws = wb.create_sheet("連絡人")
+    ws.append(["姓名", "公司", "聯絡方式", None])
+    ws.append([None, None, "手機", "Email"])
+    for cells in ("A1:A2", "B1:B2", "C1:D1"):
+        ws.merge_cells(cells)
+    ws.append(["王小明", "山海商行", "0912-345-678", "ming@x.tw"])
+    ws.append(["陳美玲", "山海商行", "0933-111-222", None])
+    wb.create_sheet("機會").append(["案名", "客戶", "階段"])
+    acts = wb.create_sheet("拜訪紀錄")
+    acts.append(["日期", "類型", "客戶", "金額"])
+    acts.append([dt.datetime(2026, 3, 2), "訂單", "ming@x.tw", 500])
+    wb.save(path)
+    return path
+
+
+def test_a_header_on_two_rows_reads_every_column_and_sync_writes_beside_them(tmp_path: Path) -> None:
+    from sheetcrm.backends.xlsx import XlsxBackend
+    from sheetcrm.team.leads import import_leads
+
+    path = _two_row_contacts(tmp_path / "two.xlsx")
+    book = sheetcrm.open(path)
+    contacts = book.table(Tab.CONTACTS)
+    assert contacts["Mobile"].tolist() == ["+886912345678", "+886933111222"]
+    assert contacts["Email"].tolist() == ["ming@x.tw", None]
+    assert book.tables[Tab.CONTACTS].instruction_rows == (2,)  # the second header row is no record
+    result = book.sync(as_of=AS_OF)
+    assert result.computed[Tab.CONTACTS]["Monetary"].tolist() == [500, 0]  # linked by email
+    rows = _cells(path)["連絡人"]
+    assert rows[0][:5] == ["姓名", "公司", "聯絡方式", None, "編號"]  # right of Email, not into it
+    assert rows[2][3] == "ming@x.tw" and rows[3][3] is None and rows[3][4] == "P-0002"
+    assert sheetcrm.open(path).sync(as_of=AS_OF).changes.empty
+    leads = tmp_path / "leads.csv"
+    leads.write_text("姓名,手機,電子郵件\n張三,0911-222-333,z@x.tw\n", encoding="utf-8")
+    assert import_leads(XlsxBackend(path), leads, today=AS_OF).counts["added"] == 1
+    assert _cells(path)["連絡人"][4][:5] == ["張三", None, "0911-222-333", "z@x.tw", "P-0003"]
+
+
+def test_sync_never_writes_into_a_column_people_use_without_a_header(tmp_path: Path) -> None:
+    path = save_sheets(
+        tmp_path / "notes.xlsx",
+        {
+            "公司": [["公司名稱"], ["山海商行"]],
+            "連絡人": [["姓名", "公司"], ["王小明", "山海商行", "老客戶，週三來"], ["陳美玲", "山海商行"]],
+            "機會": [["案名"]],
+            "拜訪紀錄": [["日期", "類型", "客戶", "金額"]],
+        },
+    )
+    sheetcrm.open(path).sync(as_of=AS_OF)
+    rows = _cells(path)["連絡人"]
+    assert rows[0][2] is None and rows[0][3] == "編號"
+    assert [r[2] for r in rows[1:3]] == ["老客戶，週三來", None]  # the notes column stays the person's

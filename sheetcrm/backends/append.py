@@ -41,6 +41,8 @@ class NewRows:
     ids: list[Any] = field(default_factory=list)
     header_row: int = 1
     added: tuple[str, ...] = ()
+    #: The header goes on over the next row (手機 | Email under a merged 聯絡方式).
+    two_row_header: bool = False
 
 
 @dataclass
@@ -71,24 +73,30 @@ def place(new: NewRows, header: list[Any], rows: list[list[Any]]) -> Placement:
     saying which header)."""
     if new.header_row > 1:
         header = rows[new.header_row - 2] if new.header_row - 2 < len(rows) else []
-    now = [norm_cell(h) for h in header]
+    # A header on two rows names a column in either of them.
+    lines = [[norm_cell(h) for h in header]]
+    if new.two_row_header and new.header_row - 1 < len(rows):
+        lines.append([norm_cell(h) for h in rows[new.header_row - 1]])
+
+    def at(want: str, col: int) -> int | None:
+        if any(col < len(line) and line[col] == want for line in lines):
+            return col
+        return next((line.index(want) for line in lines if want in line), None)
+
     cols: list[int] = []
     for text, col in zip(new.headers, new.cols, strict=True):
-        want = norm_cell(text)
-        if col < len(now) and now[col] == want:
-            cols.append(col)
-        elif want in now:
-            cols.append(now.index(want))
-        elif text in new.added and (col >= len(now) or now[col] == ""):
-            cols.append(col)  # its header is written in the same go
-        else:
+        found = at(norm_cell(text), col)
+        if found is None and text in new.added and all(col >= len(line) or line[col] == "" for line in lines):
+            found = col  # its header is written in the same go
+        if found is None:
             reason = because(N_("the column {column} is no longer in the header row"), column=repr(text))
             return Placement(0, [], [], [_skip(new, i, reason) for i in range(len(new.rows))])
+        cols.append(found)
     kept: list[list[Any]] = []
     skipped: list[dict[str, Any]] = []
     taken: set[Any] = set()
-    if new.id_header and norm_cell(new.id_header) in now:
-        id_col = now.index(norm_cell(new.id_header))
+    id_col = at(norm_cell(new.id_header), -1) if new.id_header else None
+    if id_col is not None:
         taken = {norm_cell(r[id_col]) for r in rows if id_col < len(r)} - {""}
     for i, values in enumerate(new.rows):
         rid = norm_cell(new.ids[i]) if i < len(new.ids) else ""

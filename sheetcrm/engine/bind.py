@@ -109,8 +109,14 @@ class Table:
     header_row: int = 1
     #: Sheet rows under the header read as instructions or marked examples, not records.
     instruction_rows: tuple[int, ...] = ()
+    #: The header goes on over the row under ``header_row`` (see :func:`locate_header`).
+    two_row_header: bool = False
     #: False for a tab the workbook does not have (an empty table with the schema's headers).
     present: bool = True
+    #: Columns in use: past the last header, the last cell holding anything under it and the
+    #: last merge reaching the header row. Columns sheetcrm adds go right of it, never into
+    #: a column a person uses without a header of its own (under a merged 聯絡方式, or notes).
+    used_width: int = 0
     #: Reference column -> the ID each record links to (None: blank or no match), set by
     #: linking (:mod:`sheetcrm.engine.link`); the typed column holds the same IDs.
     resolved: dict[str, pd.Series] = field(default_factory=dict)
@@ -161,17 +167,52 @@ def empty_problems() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS})
 
 
-def locate_header(raw: RawTab, spec: TabSpec) -> tuple[int, list[object], int]:
+def locate_header(raw: RawTab, spec: TabSpec) -> tuple[int, list[object], int, int | None]:
     """Where the header row of ``raw`` is: (its 1-based sheet row, its cells, the index in
-    ``raw.rows`` of the first row under it). The header is the row among the first
-    :data:`HEADER_SEARCH_ROWS` with the most recognised headers (the first such row);
-    title rows above it are left alone."""
+    ``raw.rows`` of the first row under it, the sheet row of a second header row or None).
+    The header is the row among the first :data:`HEADER_SEARCH_ROWS` with the most
+    recognised headers (the first such row); title rows above it are left alone.
+
+    A header written on two rows (聯絡方式 merged over 手機 | Email, 姓名 merged down over
+    both) is read as one: the top row is the header row, its cells completed by the row
+    under it (see :func:`_two_row_header`), and that second row is no record."""
     candidates = [raw.header, *raw.rows[: HEADER_SEARCH_ROWS - 1]]
     scores = [recognised_count(spec, row) for row in candidates]
     best = max(range(len(candidates)), key=lambda i: (scores[i], -i))
     if scores[best] == 0:
-        best = 0
-    return best + 1, list(candidates[best]), best
+        return 1, list(raw.header), 0, None
+    for top in (best, best - 1):
+        if top >= 0 and top + 1 < len(candidates):
+            both = _two_row_header(spec, candidates[top], candidates[top + 1])
+            if both is not None:
+                return top + 1, both, top, top + 2
+    return best + 1, list(candidates[best]), best, None
+
+
+def _two_row_header(spec: TabSpec, top: list[object], below: list[object]) -> list[object] | None:
+    """``top`` completed by ``below`` when the two rows are one header: each row names a
+    schema column the other leaves blank or covers with a heading of people's own, and
+    no row holds a value under a header the other names. None otherwise."""
+    width = max(len(top), len(below))
+    out: list[object] = []
+    took = {"top": 0, "below": 0}
+    for c in range(width):
+        t = top[c] if c < len(top) else None
+        u = below[c] if c < len(below) else None
+        t_known, u_known = recognised_count(spec, [t]) > 0, recognised_count(spec, [u]) > 0
+        if t_known and u_known:
+            return None
+        if u_known:
+            out.append(u)
+            took["below"] += 1
+        elif t_known:
+            if not is_blank(u):
+                return None  # a value under a header: a record, not a second header row
+            out.append(t)
+            took["top"] += 1
+        else:
+            out.append(t if not is_blank(t) else u)
+    return out if took["top"] and took["below"] else None
 
 
 def is_instruction_row(row: list[object], id_at: int | None = None) -> bool:
@@ -216,26 +257,34 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
     header_row = 1
     instructions: list[int] = []
     merged_down: dict[str, dict[int, tuple[object, str]]] = {}
+    second: int | None = None
     if raw is None:
         headers = match_headers(spec, spec.keys, spec.title())
         rows: list[list[object]] = []
         title = spec.title()
         first_row = 2
     else:
-        header_row, header, start = locate_header(raw, spec) if tab is not Tab.LOG else (1, raw.header, 0)
+        header_row, header, start, second = (
+            locate_header(raw, spec) if tab is not Tab.LOG else (1, list(raw.header), 0, None)
+        )
         headers = match_headers(spec, header, raw.title, header_row)
         rows = raw.rows[start:]
         title = raw.title
         first_row = header_row + 1
+        if second is not None:
+            instructions.append(second)
         if tab not in (Tab.LOG, Tab.SETTINGS):
             id_at = headers.positions.get("ID")
-            for k, row in enumerate(rows[:INSTRUCTION_SEARCH_ROWS]):
+            skip = len(instructions)
+            for k, row in enumerate(rows[skip : skip + INSTRUCTION_SEARCH_ROWS], start=skip):
                 if not is_instruction_row(row, id_at):
                     break
                 instructions.append(first_row + k)
             merged_down = _merged_down(raw, headers, spec, first_row + len(instructions))
     present = list(headers.positions.items())
     grid = _grid(rows)
+    merged_ends = [c1 + 1 for _r0, _c0, r1, c1 in (raw.merged if raw is not None else ()) if r1 >= header_row - 1]
+    used_width = max(headers.width, len(headers.texts), grid.shape[1], *merged_ends)
     raw_frame = pd.DataFrame(
         {key: _raw_cells(grid, pos) for key, pos in present},
         index=pd.RangeIndex(len(rows)),
@@ -303,6 +352,8 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
         header_row,
         tuple(instructions),
         present=raw is not None,
+        used_width=used_width,
+        two_row_header=second is not None,
     )
 
 

@@ -63,7 +63,7 @@ def inspect_tabs(raw_tabs: dict[Tab, RawTab], lang: str = "en") -> pd.DataFrame:
             if tab in REQUIRED_TABS:
                 add(spec.title(lang), 0, "", "", spec.title(lang), "no_tab")
             continue
-        at, header, start = locate_header(raw, spec)
+        at, header, start, second = locate_header(raw, spec)
         found, issues = read_headers(spec, header)
         for key, pos in sorted(found.positions.items(), key=lambda kv: kv[1]):
             col = spec.column(key)
@@ -84,7 +84,8 @@ def inspect_tabs(raw_tabs: dict[Tab, RawTab], lang: str = "en") -> pd.DataFrame:
             elif not col.computed:
                 add(raw.title, at, "", "", col.header(lang), "missing")
         if tab is not Tab.SETTINGS:
-            for k, row in enumerate(raw.rows[start : start + INSTRUCTION_SEARCH_ROWS]):
+            skip = 0 if second is None else 1
+            for k, row in enumerate(raw.rows[start + skip : start + skip + INSTRUCTION_SEARCH_ROWS], start=skip):
                 if not is_instruction_row(row):
                     break
                 add(raw.title, at, "", "", "", "instructions", tr(lang, "row {row}", row=at + 1 + k))

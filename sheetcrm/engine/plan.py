@@ -121,7 +121,7 @@ def plan(
         new_ids = computed.ids.get(tab, pd.Series(dtype=object))
         record_ids = raw_ids.copy()
         # Columns sync adds go right of the last header, never between people's columns.
-        next_col = table.headers.width
+        next_col = table.used_width
         if id_key and id_col < 0 and len(new_ids):
             # A sheet kept without IDs gets an ID column, like a computed one.
             id_col, next_col = next_col, next_col + 1

@@ -76,7 +76,7 @@ def new_rows(
     added: list[str] = []
     for key in add:
         if key in filled and key not in positions:
-            col = positions[key] = table.headers.width + len(added)
+            col = positions[key] = table.used_width + len(added)
             header += [""] * (col + 1 - len(header))
             header[col] = table.spec.column(key).header(lang)
             added.append(header[col])
@@ -97,6 +97,7 @@ def new_rows(
             ids=records[id_key].tolist() if id_key in records else [],
             header_row=table.header_row,
             added=tuple(added),
+            two_row_header=table.two_row_header,
         ),
         absent,
     )
