@@ -114,7 +114,7 @@ MESSAGES: Final[dict[str, str]] = {
     "col_reached": N_("Reached"),
     "col_conversion": N_("To next stage"),
     "col_owner": N_("Owner"),
-    "col_won": N_("Won"),
+    "col_won": N_("Deals won"),
     "col_won_amount": N_("Won amount"),
     "col_lost": N_("Lost"),
     "col_won_prev": N_("Won last month"),
