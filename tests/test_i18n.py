@@ -321,3 +321,21 @@ def test_a_syncs_progress_lines_speak_the_workbooks_language(make_workbook, smal
     assert "writing" not in got.stderr and "scoring" not in got.stderr
     english = CliRunner().invoke(cli, ["sync", str(path), "--as-of", "2026-11-30", "--lang", "en"])
     assert "scoring contacts..." in english.stderr
+
+
+def test_a_chinese_workbook_that_cannot_be_bound_is_told_so_in_chinese(monkeypatch, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from sheetcrm.cli import cli
+    from tests.helpers import save_sheets
+
+    for key in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")  # the locale would say English
+    path = save_sheets(
+        tmp_path / "shop.xlsx",
+        {"公司": [["公司名稱"]], "連絡人": [["姓名"]], "拜訪紀錄": [["日期", "類型", "客戶"]]},  # no 機會
+    )
+    got = CliRunner().invoke(cli, ["sync", str(path), "-q"])
+    assert got.exit_code != 0
+    assert "錯誤：活頁簿沒有 Opportunities (機會) 分頁" in got.output, got.output

@@ -460,6 +460,7 @@ def bind_tabs(
     settings_issues: list[dict[str, Any]] = []
     opts = ParseOptions()
     seen: set[Tab] = set()
+    titles: list[str] = []
     try:
         for raw in itertools.chain(stream, [None]):
             if settings is None:
@@ -474,6 +475,7 @@ def bind_tabs(
             if raw is None:
                 break
             seen.add(raw.tab)
+            titles.append(raw.title)
             if raw.tab in tabs and raw.tab is not Tab.SETTINGS:
                 try:
                     tables[raw.tab] = bind(raw, raw.tab, opts)
@@ -484,6 +486,12 @@ def bind_tabs(
         if close is not None:
             close()
     missing = [t for t in required if t not in seen]
+    # Told in the workbook's language even when binding stops here: its Settings say
+    # which, or its tabs are named in Chinese (else the locale decides).
+    if settings is not None and settings.language_set:
+        WORKBOOK_LANGUAGE.set(str(settings.language))
+    elif _mostly_chinese(titles):
+        WORKBOOK_LANGUAGE.set(Lang.ZH_TW)
     if missing:
         names = ", ".join(f"{t.value} ({t.zh})" for t in missing)
         raise SchemaError(
@@ -581,8 +589,11 @@ def infer_language(tables: dict[Tab, Table]) -> Lang:
             continue
         header = table.headers.texts
         texts += [header[i] for i in table.headers.positions.values() if i < len(header)]
-    chinese = sum(1 for t in texts if _CJK.search(t))
-    return Lang.ZH_TW if texts and chinese * 2 > len(texts) else Lang.EN
+    return Lang.ZH_TW if _mostly_chinese(texts) else Lang.EN
+
+
+def _mostly_chinese(texts: list[str]) -> bool:
+    return bool(texts) and sum(1 for t in texts if _CJK.search(t)) * 2 > len(texts)
 
 
 def _grid(rows: list[list[object]]) -> np.ndarray:
