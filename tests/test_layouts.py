@@ -299,6 +299,36 @@ def test_a_merge_down_a_column_is_read_on_every_row_it_covers_and_never_written(
     assert {str(r) for r in ws.merged_cells.ranges} == {"B2:B4", "D2:E2"}
 
 
+def test_on_sheets_merges_are_read_too(fake: Any, google_client: Any) -> None:
+    import sheetcrm
+
+    key = fake.create_spreadsheet(
+        "CRM",
+        {
+            "公司": [["公司名稱", "編號"], ["山海商行", "CO-1"]],
+            "連絡人": [
+                ["姓名", "公司", "聯絡方式", None],
+                [None, None, "手機", "Email"],
+                ["王小明", "山海商行", "0912-345-678", "ming@x.tw"],
+                ["陳美玲", None, "0933-111-222", None],
+            ],
+            "機會": [["案名"]],
+            "拜訪紀錄": [["日期", "類型", "客戶"]],
+        },
+    )
+    sheet = google_client.open_by_key(key).worksheet("連絡人")
+    for cells in ("A1:A2", "B1:B2", "C1:D1", "B3:B4"):  # through the real client, as a person would
+        sheet.merge_cells(cells)
+    book = sheetcrm.open(f"https://docs.google.com/spreadsheets/d/{key}/edit", client=google_client)
+    contacts = book.table(Tab.CONTACTS)
+    assert contacts["Email"].tolist() == ["ming@x.tw", None]  # the header's second row is read
+    assert contacts["Company ID"].tolist() == ["CO-1", "CO-1"]  # the company merged down both people
+    book.sync(as_of="2026-11-30")
+    grid = fake.get_values(key, "連絡人")
+    assert grid[0][4] == "編號" and [r[4] for r in grid[2:4]] == ["P-0001", "P-0002"]
+    assert grid[3][1] in ("", None) and grid[3][3] in ("", None)  # nothing written into the merge or Email
+
+
 def test_two_worksheets_claiming_one_tab_are_named_not_called_a_broken_file(tmp_path: Path) -> None:
     path = save_sheets(tmp_path / "two.xlsx", {"客戶": [["姓名"]], "連絡人": [["姓名"]]})
     result = CliRunner().invoke(cli, ["validate", str(path), "--lang", "zh-TW"])

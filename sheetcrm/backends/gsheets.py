@@ -153,6 +153,19 @@ class SheetInfo:
     locks: frozenset[int] = frozenset()
     #: IDs of the locks on the sheet that a sync left behind (removed by the next write).
     stale_locks: frozenset[int] = frozenset()
+    #: Merged ranges, 0-based and inclusive (first row, first column, last row, last column).
+    merges: tuple[tuple[int, int, int, int], ...] = ()
+
+
+def _merge(grid_range: dict[str, Any], rows: int, cols: int) -> tuple[int, int, int, int]:
+    """A GridRange (end indexes exclusive, an absent bound meaning the sheet's edge) as
+    (first row, first column, last row, last column), inclusive, as calamine gives them."""
+    return (
+        int(grid_range.get("startRowIndex", 0)),
+        int(grid_range.get("startColumnIndex", 0)),
+        int(grid_range.get("endRowIndex", rows)) - 1,
+        int(grid_range.get("endColumnIndex", cols)) - 1,
+    )
 
 
 @dataclass(frozen=True)
@@ -314,7 +327,7 @@ class GoogleSheetsBackend:
                     # with a huge empty grid would make this answer huge (row tags are read
                     # under the lock, for the used rows only: _reread_range).
                     "fields": "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
-                    "protectedRanges(protectedRangeId,description))",
+                    "protectedRanges(protectedRangeId,description),merges)",
                 },
             )
         except APIError as exc:
@@ -328,14 +341,16 @@ class GoogleSheetsBackend:
             ]
             props = sheet["properties"]
             grid = props.get("gridProperties", {})
+            rows, cols = int(grid.get("rowCount", 1000)), int(grid.get("columnCount", 26))
             out[props["title"]] = SheetInfo(
                 props["title"],
                 int(props.get("sheetId", 0)),
-                int(grid.get("rowCount", 1000)),
-                int(grid.get("columnCount", 26)),
+                rows,
+                cols,
                 index,
                 frozenset(pid for pid, text in described if text.startswith(LOCK_DESCRIPTION)),
                 frozenset(pid for pid, text in described if _stale_lock(text)),
+                tuple(_merge(m, rows, cols) for m in sheet.get("merges", [])),
             )
         return out
 
@@ -384,7 +399,8 @@ class GoogleSheetsBackend:
             rows = [list(r) for r in grid[1:]]
             while rows and not rows[-1]:
                 rows.pop()
-            out[tab] = RawTab(tab, title, header, rows, ReadToken(sheets[title], rows, header))
+            token = ReadToken(sheets[title], rows, header)
+            out[tab] = RawTab(tab, title, header, rows, token, merged=sheets[title].merges)
         return out
 
     # --------------------------------------------------------------- write
