@@ -1026,7 +1026,7 @@ def forecast(
             frame = frame.assign(
                 Probability=frame["Probability"].map(lambda p: "" if pd.isna(p) else f"{p:.0%}"),
                 won=frame["won"].map(lambda w: "✓" if w else ""),
-            )
+            ).rename(columns={"won": "won_deal"})  # a tick per deal, not the quarter's won amount
         print_table(display_frame(frame, lang), f"{result.quarter} ({result.as_of.date()})")
     else:
         # Data for another program: the keys, stage names and ISO dates as the library gives them.

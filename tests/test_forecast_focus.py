@@ -240,6 +240,8 @@ def test_focus_of_the_hand_made_workbook(report_workbook, lang) -> None:
     assert "2026-10-20" in why and "33" in why and rows.loc[3, "days"] == -33
     assert rows.loc[3, "todo"] == text("todo_late", lang)
     assert rows.loc[6, "todo"] == text("todo_sleeping", lang)
+    # A deal by its name too; a customer by ID only.
+    assert rows["name"].tolist() == ["deal one", "deal two", "deal two", "deal three", "deal one", "deal four", None]
     only_amy = sheetcrm.focus(report_workbook, 7, as_of="2026-11-22", owner=" amy rep ")
     assert list(only_amy["id"]) == ["OP-01", "OP-03", "OP-01"]
 
@@ -322,7 +324,7 @@ def test_a_deal_whose_stage_is_no_stage_is_left_out_and_named(tmp_path) -> None:
     )
     result = sheetcrm.forecast(path, "2026Q4", as_of="2026-11-30")
     assert result.unstaged == ("OP-1",)
-    assert list(result.deals["ID"]) == ["OP-2"]  # not counted as a Lead
+    assert result.deals[["ID", "Name"]].to_numpy().tolist() == [["OP-2", "門市陳列"]]  # not counted as a Lead
     assert result.table["open"].sum() == 1200
     focus = sheetcrm.focus(path, 30, as_of="2026-11-30")
     assert "OP-1" not in set(focus["id"]) and focus.attrs["unstaged"] == ("OP-1",)

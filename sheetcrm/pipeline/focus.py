@@ -46,7 +46,8 @@ class FocusKind(StrEnum):
 
 
 #: Columns of :func:`focus_list`, in order.
-FOCUS_COLUMNS: Final[tuple[str, ...]] = ("kind", "tab", "id", "owner", "date", "days", "why", "todo")
+#: ``name`` is a deal's name; customers are listed by ID only (names are people's data).
+FOCUS_COLUMNS: Final[tuple[str, ...]] = ("kind", "tab", "id", "name", "owner", "date", "days", "why", "todo")
 _OPEN: Final = [Stage.LEAD, Stage.QUALIFIED, Stage.PROPOSAL, Stage.NEGOTIATION]
 
 
@@ -74,6 +75,12 @@ def _rows(
             "kind": pd.Series([kind] * len(frame), dtype=object),
             "tab": pd.Series([tab] * len(frame), dtype=object),
             "id": pd.Series(frame["ID"].to_numpy(dtype=object), dtype=object),
+            "name": pd.Series(
+                frame["Name"].to_numpy(dtype=object)
+                if tab is Tab.OPPORTUNITIES and "Name" in frame
+                else [None] * len(frame),
+                dtype=object,
+            ),
             "owner": pd.Series(
                 [None if pd.isna(o) else o for o in frame["Owner"].to_numpy(dtype=object)], dtype=object
             ),

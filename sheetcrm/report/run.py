@@ -142,7 +142,7 @@ def write_report_tab(wb: Workbook, report: MonthlyReport) -> tuple[str, WriteRep
 class Forecast:
     """A quarter's forecast: ``table`` (one row per owner or stage, see
     :func:`~sheetcrm.pipeline.forecast.forecast_table`) and ``deals`` (the deals in the
-    quarter: ID, Owner, Stage, date, amount, Probability, weighted, won)."""
+    quarter: ID, Name, Owner, Stage, date, amount, Probability, weighted, won)."""
 
     quarter: Quarter
     as_of: pd.Timestamp
@@ -174,7 +174,9 @@ def forecast(
         raise ReportError(Phrase(NOT_A_QUARTER, {"text": repr(quarter)})) from None
     tables = _typed(book)
     deals = deals_as_of(tables[Tab.OPPORTUNITIES], tables[Tab.ACTIVITIES], day, book.settings)
-    listed = quarter_deals(deals, q, day)[["ID", "Owner", "Stage", "date", "amount", "Probability", "weighted", "won"]]
+    listed = quarter_deals(deals, q, day)[
+        ["ID", "Name", "Owner", "Stage", "date", "amount", "Probability", "weighted", "won"]
+    ]
     return Forecast(
         q,
         day,
