@@ -86,9 +86,36 @@ class LabeledEnum(StrEnum):
 
 class Tab(LabeledEnum):
     COMPANIES = ("Companies", "公司", "公司資料", "客戶公司")
-    CONTACTS = ("Contacts", "連絡人", "聯絡人", "顧客", "客戶")
-    OPPORTUNITIES = ("Opportunities", "機會", "商機", "銷售機會")
-    ACTIVITIES = ("Activities", "活動紀錄", "活動記錄", "活動", "互動紀錄", "拜訪紀錄", "拜訪記錄")
+    CONTACTS = (
+        "Contacts",
+        "連絡人",
+        "聯絡人",
+        "顧客",
+        "客戶",
+        "客戶名單",
+        "顧客名單",
+        "客戶資料",
+        "顧客資料",
+        "通訊錄",
+    )
+    OPPORTUNITIES = ("Opportunities", "機會", "商機", "銷售機會", "案件")
+    ACTIVITIES = (
+        "Activities",
+        "活動紀錄",
+        "活動記錄",
+        "活動",
+        "互動紀錄",
+        "拜訪紀錄",
+        "拜訪記錄",
+        "交易紀錄",
+        "交易記錄",
+        "銷售紀錄",
+        "銷售記錄",
+        "訂單紀錄",
+        "訂單記錄",
+        "聯絡紀錄",
+        "聯絡記錄",
+    )
     TEAM = ("Team", "團隊", "業務團隊")
     SETTINGS = ("Settings", "設定")
     LOG = ("Log", "同步紀錄", "同步記錄")
@@ -507,10 +534,12 @@ OPPORTUNITIES = TabSpec(
             description="Pipeline stage; sheetcrm only moves it forward on evidence.",
         ),
         Column("Amount", "金額", T.MONEY, aliases=("預估金額", "Value")),
-        Column("Expected Close", "預計成交日", T.DATE, aliases=("預計結案日", "Close Date")),
+        Column(
+            "Expected Close", "預計成交日", T.DATE, aliases=("預計結案日", "預計成交", "預計成交日期", "Close Date")
+        ),
         _OWNER,
         Column("Next Step", "下一步", aliases=("下一步行動",)),
-        Column("Next Step Due", "下一步期限", T.DATE, aliases=("下一步日期",)),
+        Column("Next Step Due", "下一步期限", T.DATE, aliases=("下一步日期", "下次聯絡日", "下次聯絡", "追蹤日期")),
         Column("Closed", "結案日期", T.DATE, aliases=("結案日", "Closed On")),
         Column("Lost Reason", "失敗原因", aliases=("未成交原因",)),
         Column("Probability", "成交機率", T.NUMBER, owner=Owner.SHEETCRM, aliases=("機率",), percent=True),

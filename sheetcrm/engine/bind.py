@@ -494,13 +494,15 @@ def bind_tabs(
         WORKBOOK_LANGUAGE.set(Lang.ZH_TW)
     if missing:
         names = ", ".join(f"{t.value} ({t.zh})" for t in missing)
+        # The names a sheet may have, so that renaming one is the fix people see first.
+        titles_ok = "; ".join(", ".join((t.zh, t.value, *t.aliases[:4])) + "…" for t in missing)
         raise SchemaError(
             Phrase(
                 N_(
-                    "the workbook has no {names} tab; add it, or start from 'sheetcrm init' which "
-                    "creates every tab with its headers"
+                    "the workbook has no {names} tab; rename the sheet that holds them to one of these names "
+                    "({titles}), or add the tab ('sheetcrm init' creates every tab with its headers)"
                 ),
-                {"names": names},
+                {"names": names, "titles": titles_ok},
             )
         )
     if errors:
