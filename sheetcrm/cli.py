@@ -220,6 +220,33 @@ _HEADINGS = {
     "reason": N_("reason"),
 }
 _WORDS = {"error": N_("error"), "warning": N_("warning"), "note": N_("note")}
+#: A planned change's kind, as the dry run's table names it.
+_KINDS = {
+    "computed": N_("computed"),
+    "id": N_("ID filled"),
+    "stage": N_("stage moved"),
+    "owner": N_("owner assigned"),
+    "setting": N_("setting"),
+    "merge": N_("blank filled"),
+    "append": N_("row added"),
+}
+
+
+def _changes_shown(changes: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Planned changes for the terminal: each column by its header in ``lang`` and each
+    kind in words (CSV and JSON keep the keys)."""
+    from sheetcrm.i18n import tr
+    from sheetcrm.schema import TABS, Tab
+
+    def header(title: str, key: str) -> str:
+        tab = Tab.parse(title)
+        spec = TABS.get(tab) if tab is not None else None
+        return spec.column(key).header(lang) if spec is not None and spec.has(key) else key
+
+    return changes.assign(
+        column=[header(t, k) for t, k in zip(changes["tab"], changes["column"], strict=True)],
+        kind=changes["kind"].map(lambda k: tr(lang, _KINDS[k]) if k in _KINDS else k),
+    )
 
 
 def emit_frame(frame: pd.DataFrame, fmt: str, lang: str = "en") -> None:
@@ -402,16 +429,14 @@ def inspect(target: Path | str, credentials: Path | None, fmt: str, out_lang: st
     what each header was recognised as, which columns are kept as the people's own, which
     rows are instructions, and every missing required column at once. Reads only. Exit 0
     when sync can read the layout, 1 when it cannot."""
-    from sheetcrm.engine.bind import REQUIRED_TABS
+    from sheetcrm.engine.bind import mostly_chinese
     from sheetcrm.engine.inspect import inspect_tabs
     from sheetcrm.i18n import tr
-    from sheetcrm.schema import Tab
     from sheetcrm.workbook import open_backend
 
     with library_errors(out_lang):
         raw = open_backend(target, credentials=credentials).read()
-    chinese = sum(1 for t in REQUIRED_TABS if t in raw and Tab.parse(raw[t].title) and raw[t].title == t.zh)
-    lang = output_lang(out_lang, Lang.ZH_TW if chinese * 2 > len(REQUIRED_TABS) else None)
+    lang = output_lang(out_lang, Lang.ZH_TW if mostly_chinese([r.title for r in raw.values()]) else None)
     frame = inspect_tabs(raw, lang)
     blocking = int(frame["blocking"].sum())
     if fmt != "table":
@@ -537,7 +562,7 @@ def sync(
         click.echo(json.dumps(run.to_json(), ensure_ascii=False))
     else:
         if dry_run and len(result.changes):
-            emit_frame(result.changes.head(50), "table", lang)
+            emit_frame(_changes_shown(result.changes.head(50), lang), "table", lang)
             if len(result.changes) > 50:
                 from sheetcrm.i18n import tr
 
@@ -982,6 +1007,7 @@ def report(
 @format_option("table", "csv", "json")
 @click.option("--deals", is_flag=True, help="List the quarter's deals instead of the totals.")
 @as_of_option
+@output_lang_option
 def forecast(
     target: Path | str,
     credentials: Path | None,
@@ -990,6 +1016,7 @@ def forecast(
     fmt: str,
     deals: bool,
     as_of: dt.datetime | None,
+    out_lang: str | None,
 ) -> None:
     """The quarter's forecast per owner or stage: won to date, open pipeline, weighted by
     stage probability, commit (Won + Negotiation) and best case (every open deal won),
@@ -999,14 +1026,14 @@ def forecast(
     from sheetcrm.report.run import forecast as run_forecast
     from sheetcrm.schema import Stage
 
-    with library_errors():
+    with library_errors(out_lang):
         result = run_forecast(target, quarter, by=by, as_of=as_of, credentials=credentials)
+    lang = output_lang(out_lang, result.lang)
     frame = result.deals if deals else result.table
     if fmt == "table":
         from sheetcrm.report.catalog import text
         from sheetcrm.report.render import display_frame
 
-        lang = result.lang
         if not deals:
             # The quarter's total, under the owners (or stages) it sums.
             total = frame.drop(columns=[frame.columns[0]]).sum(numeric_only=True)
@@ -1036,7 +1063,7 @@ def forecast(
         if "date" in frame:
             frame = frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d"))
         emit_frame(frame, fmt)
-    _say_unstaged(result.unstaged, result.lang)
+    _say_unstaged(result.unstaged, lang)
 
 
 def _say_unstaged(deals: tuple[str, ...], lang: str) -> None:

@@ -339,3 +339,49 @@ def test_a_chinese_workbook_that_cannot_be_bound_is_told_so_in_chinese(monkeypat
     got = CliRunner().invoke(cli, ["sync", str(path), "-q"])
     assert got.exit_code != 0
     assert "錯誤：活頁簿沒有 Opportunities (機會) 分頁" in got.output, got.output
+
+
+def _tea_shop(path):
+    import datetime as dt
+
+    from tests.helpers import save_sheets
+
+    return save_sheets(
+        path,
+        {
+            "公司": [["公司名稱"], ["春水茶坊"]],
+            "客戶名單": [["姓名", "公司", "手機"], ["吳佩珊", "春水茶坊", "0912-345-678"]],
+            "商機": [
+                ["案名", "客戶", "階段", "金額", "預計成交"],
+                ["禮盒", "吳佩珊", "提案", 3000, dt.datetime(2026, 12, 5)],
+            ],
+            "交易紀錄": [["日期", "類型", "客戶", "金額"], [dt.datetime(2026, 11, 2), "訂單", "吳佩珊", 1200]],
+        },
+    )
+
+
+def test_a_shop_named_its_own_way_is_spoken_to_in_its_words(monkeypatch, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from sheetcrm.cli import cli
+
+    for key in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    path = _tea_shop(tmp_path / "shop.xlsx")
+    runner = CliRunner()
+    dry = runner.invoke(cli, ["sync", str(path), "--dry-run", "-q", "--as-of", "2026-11-30"])
+    assert dry.exit_code == 0, dry.output
+    first = dry.output.splitlines()[1].split()
+    assert first[3:] == ["編號", "CO-0001", "補上編號"]  # the column by its header, the kind in words
+    assert "客戶名單 1 筆" in dry.output and "交易紀錄 1 筆" in dry.output  # the tabs as the shop names them
+    english = runner.invoke(cli, ["sync", str(path), "--dry-run", "-q", "--as-of", "2026-11-30", "--lang", "en"])
+    notices = [line for line in english.output.splitlines() if line.startswith(("Contacts:", "Companies:"))]
+    assert notices and all(line.isascii() for line in notices), english.output
+    assert "Read 1 companies, 1 客戶名單" in english.output
+    inspected = runner.invoke(cli, ["inspect", str(path)])
+    assert "已辨識" in inspected.output and "recognised" not in inspected.output
+    forecast = runner.invoke(cli, ["forecast", str(path), "--as-of", "2026-11-30", "--lang", "en"])
+    assert forecast.exit_code == 0 and "Deals won" in forecast.output, forecast.output
+    assign = runner.invoke(cli, ["assign", str(path), "--dry-run"])
+    assert assign.exit_code != 0 and "活頁簿沒有團隊分頁" in assign.output, assign.output

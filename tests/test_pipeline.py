@@ -222,6 +222,12 @@ def test_target_and_evidence_choice(
     check(r, Stage=[stage], change=["advanced"], evidence=[evidence], **{"Stage Since": [since]})
 
 
+def test_deals_without_ids_yet_are_placed_too() -> None:
+    # a sheet never synced: forecast and focus place its deals before sync numbers them
+    result = run(opps({"ID": None, "Stage": Stage.PROPOSAL}, {"ID": None}), acts((None, "2026-03-01", "Call", None)))
+    check(result, Stage=[Stage.PROPOSAL, Stage.LEAD])
+
+
 def test_evidence_without_activity_id_still_counts() -> None:
     r = run(opps({}), acts((None, "2026-03-05", A.DEMO, "OP-1")))
     check(r, Stage=[S.QUALIFIED], change=["advanced"], evidence=[None], **{"Stage Reason": ["Demo on 2026-03-05"]})

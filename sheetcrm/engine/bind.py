@@ -490,7 +490,7 @@ def bind_tabs(
     # which, or its tabs are named in Chinese (else the locale decides).
     if settings is not None and settings.language_set:
         WORKBOOK_LANGUAGE.set(str(settings.language))
-    elif _mostly_chinese(titles):
+    elif mostly_chinese(titles):
         WORKBOOK_LANGUAGE.set(Lang.ZH_TW)
     if missing:
         names = ", ".join(f"{t.value} ({t.zh})" for t in missing)
@@ -591,10 +591,11 @@ def infer_language(tables: dict[Tab, Table]) -> Lang:
             continue
         header = table.headers.texts
         texts += [header[i] for i in table.headers.positions.values() if i < len(header)]
-    return Lang.ZH_TW if _mostly_chinese(texts) else Lang.EN
+    return Lang.ZH_TW if mostly_chinese(texts) else Lang.EN
 
 
-def _mostly_chinese(texts: list[str]) -> bool:
+def mostly_chinese(texts: list[str]) -> bool:
+    """Whether most of ``texts`` (headers, tab titles) are written in Chinese."""
     return bool(texts) and sum(1 for t in texts if _CJK.search(t)) * 2 > len(texts)
 
 

@@ -60,13 +60,19 @@ class SyncResult:
     timings: dict[str, float] = field(default_factory=dict)
     #: The workbook's language (what it wrote in).
     lang: str = "en"
+    #: What the run tells people beside its figures (``counts["notices"]`` has them worded
+    #: in the workbook's language), to word them in the language asked for.
+    notices: tuple[Phrase, ...] = ()
+    #: Worksheet titles of the workbook's own (商機, 交易紀錄), to name its tabs as it does.
+    titles: dict[str, str] = field(default_factory=dict)
 
     def summary_lines(self, lang: str | None = None) -> list[str]:
         """What the run did, as lines for people, in ``lang`` (default: the workbook's)."""
         lang = lang or self.lang
         c = self.counts
         rows = tr(lang, ", ").join(
-            tr(lang, "{count} {tab}", count=n, tab=Tab(t).label(lang).lower()) for t, n in c["rows"].items()
+            tr(lang, "{count} {tab}", count=n, tab=self.titles.get(t) or Tab(t).label(lang).lower())
+            for t, n in c["rows"].items()
         )
         nesl = tr(lang, ", ").join(f"{NESL(k).label(lang)} {v}" for k, v in c["nesl"].items())
         notes = c.get("notes", 0)
@@ -87,7 +93,7 @@ class SyncResult:
                 person=c["person_changes"],
             ),
             tr(lang, "Contacts by NESL: {counts}.", counts=nesl),
-            *c.get("notices", []),
+            *([n.render(lang) for n in self.notices] if self.notices else c.get("notices", [])),
         ]
         if notes:
             lines.insert(2, tr(lang, "References matched by name, email or phone: {count}.", count=notes))
@@ -204,6 +210,9 @@ def sync(
         report,
         timings,
         lang,
+        tuple(n.phrase for n in computed.notices if n.told),
+        # Only a name of the workbook's own; the usual names are told in the language asked for.
+        {t.value: title for t in RECORD_TABS if (title := workbook.tables[t].title) not in (t.value, t.zh)},
     )
 
 

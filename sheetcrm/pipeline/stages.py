@@ -283,7 +283,8 @@ def advance_stages(
     a_valid = (a_code >= 0) & ~np.isnat(a_date) & (a_date <= as_of64)
 
     # Latest linked activity (any type) per opportunity ID, for the stale flag.
-    last_by_code = np.full(len(uniq), np.datetime64("NaT"), dtype="datetime64[ns]")
+    # One spare slot: with no ID at all (a sheet never synced) there is no code to index.
+    last_by_code = np.full(len(uniq) + 1, np.datetime64("NaT"), dtype="datetime64[ns]")
     if a_valid.any():
         last = pd.Series(a_date[a_valid]).groupby(a_code[a_valid]).max()
         last_by_code[last.index.to_numpy()] = last.to_numpy(dtype="datetime64[ns]")

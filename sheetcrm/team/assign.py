@@ -509,6 +509,13 @@ def assign(
             )
         )
     lang = settings.language
+    if not tables[Tab.TEAM].present:
+        raise AssignmentError(
+            Phrase(
+                N_("the workbook has no Team tab ({names}); add one listing your reps: Name, and Active = TRUE"),
+                {"names": ", ".join((Tab.TEAM.zh, Tab.TEAM.value, *Tab.TEAM.aliases))},
+            )
+        )
     team = team_frame(tables[Tab.TEAM].typed)
     records = records_to_assign(tab, tables)
     chosen = choose_owners(records, team, chosen_strategy, settings.assign_cursor, lang)
