@@ -322,3 +322,18 @@ def test_sync_never_writes_into_a_column_people_use_without_a_header(tmp_path: P
     rows = _cells(path)["連絡人"]
     assert rows[0][2] is None and rows[0][3] == "編號"
     assert [r[2] for r in rows[1:3]] == ["老客戶，週三來", None]  # the notes column stays the person's
+
+
+def test_a_misspelt_shop_in_the_customer_column_gets_a_suggestion(tmp_path: Path) -> None:
+    path = save_sheets(
+        tmp_path / "typo.xlsx",
+        {
+            "公司": [["公司名稱"], ["好日子咖啡"]],
+            "連絡人": [["姓名", "公司"], ["王小明", "好日子咖啡"]],
+            "機會": [["案名"]],
+            "交易紀錄": [["日期", "類型", "客戶", "金額"], [dt.datetime(2026, 3, 2), "訂單", "好日子咖非", 300]],
+        },
+    )
+    problems = sheetcrm.open(path).validate()
+    said = problems[problems["tab"] == "交易紀錄"]["problem"].tolist()
+    assert len(said) == 1 and "好日子咖啡" in said[0], said

@@ -241,6 +241,10 @@ def link_references(
                         if firm.id is not None:
                             as_company[k], notes[k] = firm.id, True
                             messages[k] = _message(firm, text, Tab.COMPANIES, tables[Tab.COMPANIES].title, firms, lang)
+                        elif firm.kind == "none" and firm.candidates:
+                            # A misspelt shop (好日子咖非) is as likely as a misspelt person.
+                            near = Resolution(None, "none", (*res.candidates, *firm.candidates)[:3])
+                            messages[k] = _message(near, text, col.ref, tables[col.ref].title, found, lang)
                 linked[rest] = ids[codes]
                 firm_ids = pd.Series(as_company[codes], index=values[rest].index, dtype=object)
                 if firm_ids.notna().any():
