@@ -1063,15 +1063,17 @@ def forecast(
         if "date" in frame:
             frame = frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d"))
         emit_frame(frame, fmt)
-    _say_unstaged(result.unstaged, lang)
+    _say_left_out(result.unstaged, lang)
+    _say_left_out(result.undated, lang, "undated")
 
 
-def _say_unstaged(deals: tuple[str, ...], lang: str) -> None:
-    """On stderr, so that CSV and JSON on stdout stay data: the deals left out."""
+def _say_left_out(deals: tuple[str, ...], lang: str, why: str = "unstaged") -> None:
+    """On stderr, so that CSV and JSON on stdout stay data: the deals left out and why
+    (a catalog key of :mod:`sheetcrm.report.catalog`)."""
     if deals:
         from sheetcrm.report.catalog import text
 
-        click.echo(text("unstaged", lang, n=len(deals), deals=", ".join(deals)), err=True)
+        click.echo(text(why, lang, n=len(deals), deals=", ".join(deals)), err=True)
 
 
 @cli.command()
@@ -1114,7 +1116,7 @@ def focus(
         print_table(display_frame(shown_rows, use))
     else:
         emit_frame(shown_rows, fmt)
-    _say_unstaged(rows.attrs.get("unstaged", ()), use)
+    _say_left_out(rows.attrs.get("unstaged", ()), use)
 
 
 def main() -> None:

@@ -323,18 +323,45 @@ def test_a_deal_whose_stage_is_no_stage_is_left_out_and_named(tmp_path) -> None:
         },
     )
     result = sheetcrm.forecast(path, "2026Q4", as_of="2026-11-30")
-    assert result.unstaged == ("OP-1",)
+    assert result.unstaged == ("年菜訂購 (OP-1)",)  # as people find it in the sheet
     assert result.deals[["ID", "Name"]].to_numpy().tolist() == [["OP-2", "門市陳列"]]  # not counted as a Lead
     assert result.table["open"].sum() == 1200
     focus = sheetcrm.focus(path, 30, as_of="2026-11-30")
-    assert "OP-1" not in set(focus["id"]) and focus.attrs["unstaged"] == ("OP-1",)
+    assert "OP-1" not in set(focus["id"]) and focus.attrs["unstaged"] == ("年菜訂購 (OP-1)",)
     said = CliRunner().invoke(cli, ["forecast", str(path), "--as-of", "2026-11-30", "--format", "csv"])
     assert said.exit_code == 0
     assert said.stdout.lstrip("\ufeff").splitlines()[0].startswith("Owner,")  # the data alone on stdout
-    assert text("unstaged", Lang.ZH_TW, n=1, deals="OP-1") in said.stderr
+    assert text("unstaged", Lang.ZH_TW, n=1, deals="年菜訂購 (OP-1)") in said.stderr
     from sheetcrm.report.render import to_markdown
 
     report = sheetcrm.monthly_report(path, "2026-11")
-    assert report.unstaged == ("OP-1",)
+    assert report.unstaged == ("年菜訂購 (OP-1)",)
     assert int(report.funnel["deals"].sum()) == 1
-    assert text("unstaged", Lang.ZH_TW, n=1, deals="OP-1") in to_markdown(report)
+    assert text("unstaged", Lang.ZH_TW, n=1, deals="年菜訂購 (OP-1)") in to_markdown(report)
+
+
+def test_deals_no_quarter_can_hold_are_named(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from sheetcrm.cli import cli
+    from tests.helpers import save_sheets
+
+    path = save_sheets(
+        tmp_path / "dates.xlsx",
+        {
+            "公司": [["公司名稱"], ["山嵐民宿"]],
+            "連絡人": [["姓名", "公司"], ["林小姐", "山嵐民宿"]],
+            "商機": [
+                ["案名", "客戶", "階段", "金額", "預計成交日", "結案日期"],
+                ["客房茶包", "山嵐民宿", "確認需求", 35000, "12/20", None],  # no year: unreadable
+                ["中秋禮盒", "林小姐", "成交", 20000, None, None],  # won, never said when
+                ["年節禮盒", "林小姐", "提案", 8000, dt.datetime(2026, 12, 10), None],
+            ],
+            "交易紀錄": [["日期", "類型", "客戶", "金額"]],
+        },
+    )
+    result = sheetcrm.forecast(path, "2026Q4", as_of="2026-11-30")
+    assert result.deals["Name"].tolist() == ["年節禮盒"]
+    assert result.undated == ("客房茶包 (商機!2)", "中秋禮盒 (商機!3)")  # no ID yet: by sheet row
+    said = CliRunner().invoke(cli, ["forecast", str(path), "--as-of", "2026-11-30"])
+    assert text("undated", Lang.ZH_TW, n=2, deals="客房茶包 (商機!2), 中秋禮盒 (商機!3)") in said.stderr

@@ -126,7 +126,12 @@ def test_chinese_text_has_no_english_words_left(catalog) -> None:
         (parse_phone, "call me", "'call me' 不是有效的電話號碼（含有字母）"),
         (parse_email, "a@", "'a@' 不是有效的電子郵件地址（@ 後面沒有內容）"),
         (parse_email, "amy@gmail", "'amy@gmail' 不是有效的電子郵件地址（網域 'gmail' 沒有點，應像 example.com）"),
-        (lambda v: parse_enum(v, Stage), "Closing", "'Closing' 不是有效的階段；應為下列之一：潛在, 確認需求"),
+        (
+            lambda v: parse_enum(v, Stage),
+            "Closing",
+            "'Closing' 不是有效的階段（自己慣用的說法可以寫進設定的 synonyms.stage，例如 洽談=Negotiation）；"
+            "應為下列之一：潛在",
+        ),
         (parse_date, "2026/13/45", "'2026/13/45' 不是有效的日期（沒有 13 月）；應為日期"),
         (parse_date, "2026-02-30", "'2026-02-30' 不是有效的日期（2026 年 02 月沒有 30 日）；應為日期"),
         (parse_date, "3000-01-01", "'3000-01-01' 不是有效的日期（3000 年不在 1900–2200 之間）；應為日期"),

@@ -790,15 +790,16 @@ def test_parse_enum_valid(value, enum_cls, expected) -> None:
 
 def test_parse_enum_problem_lists_english_and_chinese() -> None:
     assert _problem(parse_enum, "Closing", US, Stage) == (
-        "'Closing' is not a stage; expected one of Lead, Qualified, Proposal, Negotiation, "
-        "Won, Lost (or 潛在, 確認需求, 提案, 議約, 成交, 失敗)"
+        "'Closing' is not a stage (a word of your own for one can go in the Settings key synonyms.stage, like "
+        "洽談=Negotiation); expected one of Lead, Qualified, Proposal, Negotiation, Won, Lost (or 潛在, 確認需求, "
+        "提案, 議約, 成交, 失敗)"
     )
 
 
 @pytest.mark.parametrize(
     ("value", "enum_cls", "start"),
     [
-        ("Lunch", ActivityType, "'Lunch' is not an activity type; expected one of Call,"),
+        ("Lunch", ActivityType, "'Lunch' is not an activity type (a word of your own for one can go in the Settings"),
         ("Boss", ContactRole, "'Boss' is not a contact role; expected one of Decision Maker,"),
         (3, Stage, "3 is not a stage"),
         (True, Stage, "TRUE is not a stage"),

@@ -1262,8 +1262,16 @@ def parse_enum(value: Any, enum_cls: type[LabeledEnum], opts: ParseOptions | Non
         member = _synonym_lookup(enum_cls, opts.synonyms).get(normalize_label(text))
     if member is None:
         noun = _enum_noun(enum_cls)
-        raise CellParseError(f"{_show(v)} is not {_article(noun)} {noun}", expected)
+        hint = _OWN_WORDS.get(enum_cls.__name__, "")
+        raise CellParseError(f"{_show(v)} is not {_article(noun)} {noun}" + (f" ({hint})" if hint else ""), expected)
     return member
+
+
+#: Where a workbook's own words for a vocabulary go (the Settings synonyms keys).
+_OWN_WORDS = {
+    "Stage": "a word of your own for one can go in the Settings key synonyms.stage, like 洽談=Negotiation",
+    "ActivityType": "a word of your own for one can go in the Settings key synonyms.activity_type, like 來店=Visit",
+}
 
 
 # ---------------------------------------------------------------------------------------

@@ -71,6 +71,10 @@ MESSAGES: Final[dict[str, str]] = {
         " went on to the next."
     ),
     "funnel_chart": N_("Deals reaching each stage"),
+    "undated": N_(
+        "{n} deal(s) in no quarter for want of a date: {deals}; fill Expected Close (open deals) or"
+        " Closed (won deals) with a date that has its year"
+    ),
     "unstaged": N_(
         "{n} deal(s) left out, their Stage is not a stage sheetcrm knows: {deals}; write one of the stages"
         " of the Settings tab ('sheetcrm validate' lists them)"

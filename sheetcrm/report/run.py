@@ -26,7 +26,7 @@ from sheetcrm.pipeline.focus import FOCUS_COLUMNS, customer_focus, deal_focus, f
 from sheetcrm.pipeline.forecast import NOT_A_QUARTER, ForecastBy, Quarter, deals_as_of, forecast_table, quarter_deals
 from sheetcrm.report.catalog import lang_of, text
 from sheetcrm.report.monthly import MonthlyReport, build_report, customer_snapshot, last_complete_month
-from sheetcrm.schema import Lang, Tab
+from sheetcrm.schema import Lang, Stage, Tab
 from sheetcrm.workbook import Workbook, open_workbook
 
 Progress = Callable[[str], None]
@@ -57,12 +57,31 @@ def _typed(wb: Workbook) -> dict[Tab, pd.DataFrame]:
 
 def unstaged_deals(wb: Workbook) -> tuple[str, ...]:
     """The deals the forecast, focus list and report leave out because their Stage cell
-    cannot be read: each by its ID (or sheet row when it has none yet)."""
+    cannot be read (:func:`deal_names`)."""
     table = wb.tables[Tab.OPPORTUNITIES]
-    bad = table.unreadable("Stage")
-    ids = table.ids()[bad]
-    rows = table.typed[ROW][bad]
-    return tuple(str(i) if isinstance(i, str) else f"{table.title}!{r}" for i, r in zip(ids, rows, strict=True))
+    return deal_names(wb, pd.Series(table.unreadable("Stage"), index=table.typed.index))
+
+
+def undated_deals(wb: Workbook, deals: pd.DataFrame) -> tuple[str, ...]:
+    """The deals of a deals frame (:func:`~sheetcrm.pipeline.forecast.deals_as_of`) no
+    quarter can hold: open without a readable Expected Close, won without a Closed date."""
+    stage = deals["Stage"]
+    open_ = stage.isin([Stage.LEAD, Stage.QUALIFIED, Stage.PROPOSAL, Stage.NEGOTIATION])
+    undated = (open_ & pd.to_datetime(deals["Expected Close"], errors="coerce").isna()) | (
+        stage.isin([Stage.WON]) & pd.to_datetime(deals["Closed"], errors="coerce").isna()
+    )
+    return deal_names(wb, undated)
+
+
+def deal_names(wb: Workbook, which: pd.Series) -> tuple[str, ...]:
+    """Deals as people find them in the sheet: their name and ID, or their sheet row when
+    they have no ID yet (``which``: bool on the Opportunities table's typed index)."""
+    table = wb.tables[Tab.OPPORTUNITIES]
+    picked = table.typed[which.reindex(table.typed.index, fill_value=False).to_numpy(dtype=bool)]
+    return tuple(
+        f"{name} ({rid if isinstance(rid, str) else f'{table.title}!{row}'})"
+        for name, rid, row in zip(picked["Name"], picked["ID"], picked[ROW], strict=True)
+    )
 
 
 def _day(value: Any) -> pd.Timestamp:
@@ -153,6 +172,8 @@ class Forecast:
     lang: Lang = Lang.EN
     #: Deals left out because their Stage cannot be read (:func:`unstaged_deals`).
     unstaged: tuple[str, ...] = ()
+    #: Deals no quarter can hold for want of a date (:func:`undated_deals`).
+    undated: tuple[str, ...] = ()
 
 
 def forecast(
@@ -185,6 +206,7 @@ def forecast(
         listed.reset_index(drop=True),
         workbook_language(book),
         unstaged_deals(book),
+        undated_deals(book, deals),
     )
 
 
