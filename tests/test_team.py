@@ -559,15 +559,16 @@ def test_references_are_written_as_the_column_is_kept(column: list[Any], written
     assert got.tolist() == written
 
 
-def test_a_new_company_close_to_a_known_one_is_flagged(tmp_path: Path) -> None:
+def test_a_lead_whose_company_is_close_to_a_known_one_waits_for_a_person(tmp_path: Path) -> None:
     path = _shop_without_subject(tmp_path / "shop.xlsx")
     leads = write_csv(tmp_path, "姓名,公司,電子郵件\n張三,山海商號,z@new.tw\n李四,全新企業社,l@new.tw\n")
     result = import_leads(XlsxBackend(path), leads, today=AS_OF)
-    close = [n for n in result.notes if "山海商行" in n]
-    assert len(close) == 1 and "山海商號" in close[0] and "CO-0003" in close[0], result.notes
-    assert not any("全新企業社" in n for n in result.notes)
-    log = records(path, "同步紀錄")
-    assert log["原因"].str.contains("山海商行").sum() == 1
+    assert result.counts["added"] == 1 and result.counts["duplicates"] == 1
+    held = result.outcomes.set_index("row").loc[2]
+    assert "山海商號" in held["reason"] and "山海商行" in held["reason"], held["reason"]
+    companies = records(path, "公司")
+    assert "山海商號" not in set(companies["公司名稱"]) and "全新企業社" in set(companies["公司名稱"])
+    assert "張三" not in set(records(path, "連絡人")["姓名"])
 
 
 def test_a_rejected_leads_reason_is_told_in_the_workbooks_language(tmp_path: Path) -> None:
@@ -577,3 +578,23 @@ def test_a_rejected_leads_reason_is_told_in_the_workbooks_language(tmp_path: Pat
     reasons = result.outcomes.set_index("row")["reason"]
     assert reasons[2].startswith("電子郵件：") and "不是有效的電子郵件地址" in reasons[2], reasons[2]
     assert reasons[3].startswith("手機：") and "含有字母" in reasons[3], reasons[3]
+
+
+def test_import_before_the_first_sync_knows_the_people_already_there(tmp_path: Path) -> None:
+    # A sheet never synced: no ID column yet, companies and people by name only.
+    path = save_sheets(
+        tmp_path / "fresh.xlsx",
+        {
+            "公司": [["公司名稱"], ["好日子咖啡"], ["山嵐民宿"]],
+            "連絡人": [["姓名", "公司", "手機"], ["陳怡君", "好日子咖啡", "0912-345-678"]],
+            "機會": [["案名"]],
+            "拜訪紀錄": [["日期", "類型", "客戶"]],
+        },
+    )
+    leads = write_csv(tmp_path, "姓名,公司,手機\n陳怡君,好日子咖啡,0912345678\n蘇小芳,山嵐民宿,0933-888-777\n")
+    result = import_leads(XlsxBackend(path), leads, today=AS_OF)
+    assert result.counts["duplicates"] == 1 and result.counts["added"] == 1 and result.counts["companies"] == 0
+    assert "連絡人!2" in result.outcomes.set_index("row").loc[2, "reason"]  # where to find her
+    assert records(path, "公司")["公司名稱"].tolist() == ["好日子咖啡", "山嵐民宿"]
+    people = records(path, "連絡人")
+    assert people["姓名"].tolist() == ["陳怡君", "蘇小芳"] and people["公司"].tolist() == ["好日子咖啡", "山嵐民宿"]

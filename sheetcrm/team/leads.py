@@ -32,7 +32,7 @@ from sheetcrm.cells.normalize import (
 )
 from sheetcrm.cells.parse import ParseOptions, is_blank, parse_column
 from sheetcrm.cells.wording import cell_problem
-from sheetcrm.engine.bind import Table, bind_tabs
+from sheetcrm.engine.bind import ROW, Table, bind_tabs
 from sheetcrm.engine.compute import next_ids
 from sheetcrm.exceptions import LeadFileError, Phrase, shown
 from sheetcrm.i18n import N_
@@ -261,13 +261,14 @@ def plan_leads(
     co_ids_existing = companies.raw_column("ID")
     lead_co = leads[COMPANY] if COMPANY in leads else pd.Series(None, index=leads.index, dtype=object)
     lead_co_key = fold_column(lead_co, normalize_company_name)
-    co_id_text = _id_texts(co_ids_existing)
+    co_id_text = _keys(companies)
     co_index = _index(co_key_existing, co_id_text, lead_co_key)
 
-    # 3. duplicates against Contacts: email, then phone, then name + company.
-    existing_company_name = contacts.raw_column("Company ID").map(
-        dict(zip(co_id_text, companies.raw_column("Name"), strict=True))
-    )
+    # 3. duplicates against Contacts: email, then phone, then name + company (the company
+    # cell holds an ID or, in a sheet kept by names, the name itself).
+    contacts_company = contacts.raw_column("Company ID")
+    existing_company_name = contacts_company.map(dict(zip(co_id_text, companies.raw_column("Name"), strict=True)))
+    existing_company_name = existing_company_name.where(existing_company_name.notna(), contacts_company)
     # Binding parsed every Email and Phone cell with the parsers fold_email and fold_phone
     # use: their results are the folded keys, so no cell is parsed twice. A lead whose
     # email or phone did not parse is rejected above and never matched.
@@ -284,7 +285,7 @@ def plan_leads(
         ),
         "name": person_keys(leads["Name"], lead_co),
     }
-    contact_ids = _id_texts(contacts.raw_column("ID"))
+    contact_ids = _keys(contacts)
     match: dict[Any, list[str]] = {}
     for which in ("email", "phone", "name"):
         index = _index(existing[which], contact_ids, lead_keys[which])
@@ -311,7 +312,7 @@ def plan_leads(
     merged = 0
     id_header = header(Tab.CONTACTS, "ID", lang)
     # Company references go in as people keep that column: names where they type names.
-    company_names = companies.typed.set_index(companies.ids())["Name"]
+    company_names = pd.Series(companies.typed["Name"].to_numpy(dtype=object), index=co_id_text.to_numpy())
     if merge_empty:
         by_id = pd.Series(contacts.typed.index, index=contact_ids.to_numpy())
         by_id = by_id[~by_id.index.duplicated(keep=False)]
@@ -352,11 +353,21 @@ def plan_leads(
             reason[row] = say("lead.merged", lang, n=len(fills), id=ids[0])
             merged += 1
 
-    # 5. new companies, then new contacts.
+    # 5. new companies, then new contacts. A company new to the workbook but close to one
+    # it has (春水茶房 / 春水茶坊) holds its leads back for a person: added, it would split
+    # that customer's history in two.
     added = status == LeadStatus.ADDED
     notes: list[str] = []
     new_co = lead_co_key[added & lead_co_key.notna()]
     new_co = new_co[~new_co.isin(list(co_index)) & ~new_co.duplicated()]
+    close = pd.Series(_similar_companies(companies, lead_co[new_co.index]), index=new_co.index, dtype=object)
+    held = lead_co_key.isin(set(new_co[close != ""])) & added
+    for row in status.index[held]:
+        similar = close[new_co.index[new_co == lead_co_key[row]][0]]
+        status[row] = LeadStatus.DUPLICATE
+        reason[row] = say("lead.company_close", lang, name=lead_co[row], similar=similar)
+    added = status == LeadStatus.ADDED
+    new_co = new_co[close == ""]
     co_new_ids = next_ids(co_ids_existing, COMPANIES.id_prefix, len(new_co))
     co_index.update({k: [i] for k, i in zip(new_co, co_new_ids, strict=True)})
     company_records = pd.DataFrame(
@@ -400,14 +411,8 @@ def plan_leads(
             missing = ", ".join(TABS[tab].column(k).header(lang) for k in absent)
             notes.append(say("import.absent_columns", lang, tab=tables[tab].title, columns=missing))
     co_header = header(Tab.COMPANIES, "ID", lang)
-    similar = _similar_companies(companies, lead_co[new_co.index])
-    for rid, name, close in zip(co_new_ids, lead_co[new_co.index], similar, strict=True):
+    for rid in co_new_ids:
         why = say("log.company_added", lang, file=file_name, source=source or Path(file_name).stem)
-        if close:
-            # A typo of a known company (大同茶庄 for 大同茶莊) would split its customers in two.
-            said = say("lead.company_close", lang, name=name, id=rid, similar=close)
-            notes.append(said)
-            why = f"{why}; {said}"
         log.append(log_entry(now, run, companies.title, rid, co_header, "", rid, why, about="ID"))
     for rid, src in zip(ct_new_ids, contact_records["Source"], strict=True):
         why = say("log.lead_added", lang, file=file_name, source=src)
@@ -457,6 +462,14 @@ def _cell(frame: pd.DataFrame, key: str, row: Any) -> Any:
     return None if is_blank(v) else (v.strip() if isinstance(v, str) else v)
 
 
+def _keys(table: Table) -> pd.Series:
+    """Each record's ID as text or, for one not numbered yet (typed since the last sync),
+    its place (連絡人!4): a key a lead can be matched to and a person can find either way,
+    so that a person already in the sheet is not added again."""
+    ids = _id_texts(table.raw_column("ID"))
+    return ids.where(ids.notna(), table.title + "!" + table.typed[ROW].astype(str))
+
+
 def _id_texts(values: pd.Series) -> pd.Series:
     """:func:`_id_text` of each cell, computed once per distinct value."""
     return fold_distinct(values, _id_text)
@@ -491,7 +504,10 @@ def _similar_companies(companies: Table, names: pd.Series) -> list[str]:
     ("" for none), as linking suggests them for a name that matches nothing."""
     from sheetcrm.engine.link import resolve, targets
 
-    found = targets(companies, pd.Series(dtype=object))
+    # A company not numbered yet (no sync since it was typed) is as known as any other.
+    keys = _keys(companies)
+    blank = companies.typed["ID"].isna()
+    found = targets(companies, keys[blank])
     out = []
     for name in names:
         res = resolve(str(name), Tab.COMPANIES, found, found.known)

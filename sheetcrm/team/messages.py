@@ -27,8 +27,8 @@ MESSAGES: dict[str, str] = {
     "lead.ambiguous": N_("matches several records ({ids}); decide by hand"),
     "lead.company_ambiguous": N_("company {name!r} matches {ids}; not linked"),
     "lead.company_close": N_(
-        "company {name!r} was added as {id}, but {similar} is close: if it is the same company,"
-        " write its name there and delete {id}"
+        "company {name!r} is new but close to {similar}: if it is the same, write that name in the file;"
+        " if not, add {name!r} to the Companies tab first; then import again"
     ),
     "log.lead_added": N_("added from {file} (source {source})"),
     "log.company_added": N_("company added from {file} (source {source})"),
