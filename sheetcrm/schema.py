@@ -317,6 +317,8 @@ class Column:
     in_template: bool = True
     #: A fraction from 0 to 1 shown as a percentage (formatted ``0%``, kept to 4 decimals).
     percent: bool = False
+    #: Holds days to come (Expected Close, Next Step Due), which problems with a date say.
+    ahead: bool = False
 
     def header(self, lang: Lang | str = Lang.EN) -> str:
         return self.zh if str(lang) == Lang.ZH_TW else self.key
@@ -535,11 +537,21 @@ OPPORTUNITIES = TabSpec(
         ),
         Column("Amount", "金額", T.MONEY, aliases=("預估金額", "Value")),
         Column(
-            "Expected Close", "預計成交日", T.DATE, aliases=("預計結案日", "預計成交", "預計成交日期", "Close Date")
+            "Expected Close",
+            "預計成交日",
+            T.DATE,
+            aliases=("預計結案日", "預計成交", "預計成交日期", "Close Date"),
+            ahead=True,
         ),
         _OWNER,
         Column("Next Step", "下一步", aliases=("下一步行動",)),
-        Column("Next Step Due", "下一步期限", T.DATE, aliases=("下一步日期", "下次聯絡日", "下次聯絡", "追蹤日期")),
+        Column(
+            "Next Step Due",
+            "下一步期限",
+            T.DATE,
+            aliases=("下一步日期", "下次聯絡日", "下次聯絡", "追蹤日期"),
+            ahead=True,
+        ),
         Column("Closed", "結案日期", T.DATE, aliases=("結案日", "Closed On")),
         Column("Lost Reason", "失敗原因", aliases=("未成交原因",)),
         Column("Probability", "成交機率", T.NUMBER, owner=Owner.SHEETCRM, aliases=("機率",), percent=True),

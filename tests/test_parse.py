@@ -1179,3 +1179,17 @@ def test_to_serial(value: Any, serial: float) -> None:
     got = to_serial(value)
     assert got == serial
     assert type(got) is (int if type(value) is dt.date else float)
+
+
+@pytest.mark.parametrize(("key", "ahead"), [("Expected Close", True), ("Next Step Due", True), ("Closed", False)])
+def test_a_yearless_day_is_told_as_the_next_one_in_a_column_of_days_ahead(key: str, ahead: bool) -> None:
+    from sheetcrm.schema import OPPORTUNITIES
+
+    day = dt.date.today() - dt.timedelta(days=1)
+    typed = f"{day.month}/{day.day}"  # yesterday: gone, so the next such day is a year on
+    _, problems = parse_column(pd.Series([typed], dtype=object), OPPORTUNITIES.column(key))
+    said = str(problems.iloc[0])
+    if ahead:
+        assert f"the next such day is {day.year + 1}/{day.month}/{day.day}" in said, said
+    else:
+        assert f"the latest such day was {day.year}/{day.month}/{day.day}" in said, said

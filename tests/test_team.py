@@ -594,7 +594,7 @@ def test_import_before_the_first_sync_knows_the_people_already_there(tmp_path: P
     leads = write_csv(tmp_path, "姓名,公司,手機\n陳怡君,好日子咖啡,0912345678\n蘇小芳,山嵐民宿,0933-888-777\n")
     result = import_leads(XlsxBackend(path), leads, today=AS_OF)
     assert result.counts["duplicates"] == 1 and result.counts["added"] == 1 and result.counts["companies"] == 0
-    assert "連絡人!2" in result.outcomes.set_index("row").loc[2, "reason"]  # where to find her
+    assert "連絡人!2" in str(result.outcomes.set_index("row").loc[2, "reason"])  # where to find her
     assert records(path, "公司")["公司名稱"].tolist() == ["好日子咖啡", "山嵐民宿"]
     people = records(path, "連絡人")
     assert people["姓名"].tolist() == ["陳怡君", "蘇小芳"] and people["公司"].tolist() == ["好日子咖啡", "山嵐民宿"]

@@ -61,6 +61,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as _dt
 import functools
 import math
@@ -123,6 +124,9 @@ class ParseOptions:
     #: Extra words for vocabulary cells, (enum class name, word, member value), from the
     #: Settings tab's synonyms.* keys.
     synonyms: tuple[tuple[str, str, str], ...] = ()
+    #: The column holds days to come (:attr:`~sheetcrm.schema.Column.ahead`): a date
+    #: written without its year is told as the next such day, not the last one.
+    ahead: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ParseOptions:
@@ -545,15 +549,18 @@ def _parse_date_part(s: str, opts: ParseOptions, shown: str, expected: str) -> _
         today = _dt.date.today()
         year = today.year
         try:
-            # What was typed is most likely past: a day still to come this year was last year's.
-            if _dt.date(year, month, day) > today:
+            # What was typed is most likely past (a day still to come this year was last
+            # year's), or in a column of days ahead, to come (a day gone is next year's).
+            if opts.ahead and _dt.date(year, month, day) < today:
+                year += 1
+            elif not opts.ahead and _dt.date(year, month, day) > today:
                 year -= 1
         except ValueError:
             pass
-        return_as = f"{year}/{month}/{day}"
+        which = "next such day is" if opts.ahead else "latest such day was"
         raise _date_error(
             shown,
-            f" (it has no year, so it is left out; add the year: the latest such day was {return_as})",
+            f" (it has no year, so it is left out; add the year: the {which} {year}/{month}/{day})",
             expected,
         )
     if m:
@@ -1594,6 +1601,8 @@ def parse_column(values: pd.Series, column: Column, opts: ParseOptions = _DEFAUL
     with numpy where the values allow.
     """
     ctype = ColumnType(column.type)
+    if column.ahead and not opts.ahead:
+        opts = dataclasses.replace(opts, ahead=True)
     if ctype is ColumnType.ENUM:
         if column.enum is None:
             raise ValueError(f"column {column.key!r} is an enum column without an enum class")

@@ -97,7 +97,16 @@ EXPECTED = (
     N_("a number like 1200, 1,200.5 or -3"),
     N_("a number like 1200, 1.200,5 or -3"),
 )
-_NO_YEAR = re.compile(r"^it has no year, so it is left out; add the year: the latest such day was (?P<date>\S+)$")
+_NO_YEAR = re.compile(
+    r"^it has no year, so it is left out; add the year: "
+    r"the (?P<which>latest such day was|next such day is) (?P<date>\S+)$"
+)
+#: The two endings of a yearless date's message: a past day for most columns, the day to
+#: come for the columns that hold days ahead (Expected Close, Next Step Due).
+_NO_YEAR_SAID = {
+    "latest such day was": N_("it has no year, so it is left out; add the year: the latest such day was {date}"),
+    "next such day is": N_("it has no year, so it is left out; add the year: the next such day is {date}"),
+}
 #: Details that quote part of the value: pattern -> message with that part as {part}.
 _QUOTING = (
     (
@@ -196,11 +205,7 @@ def parse_problem(text: str, lang: str) -> str:
         detail = (fields.get("detail") or "").strip()[1:-1]
         if detail:
             if (no_year := _NO_YEAR.match(detail)) is not None:
-                detail = tr(
-                    lang,
-                    "it has no year, so it is left out; add the year: the latest such day was {date}",
-                    date=no_year["date"],
-                )
+                detail = tr(lang, _NO_YEAR_SAID[no_year["which"]], date=no_year["date"])
             else:
                 detail = _worded_detail(detail, details, lang)
             worded += tr(lang, " ({detail})", detail=detail)
