@@ -228,6 +228,19 @@ def test_deals_without_ids_yet_are_placed_too() -> None:
     check(result, Stage=[Stage.PROPOSAL, Stage.LEAD])
 
 
+def test_a_deal_first_seen_closed_has_been_in_its_stage_since_it_closed() -> None:
+    first_seen = {"Stage Seen": None, "Stage Since": None, "Stage Reason": None}
+    result = run(
+        opps(
+            {**first_seen, "Stage": S.WON, "Closed": "2026-01-20"},
+            {**first_seen, "Stage": S.LOST, "Closed": None},  # closed, but nobody said when
+            {**first_seen, "Stage": S.WON, "Closed": "2026-04-01"},  # after the as-of day: not yet
+        )
+    )
+    check(result, **{"Stage Since": ["2026-01-20", "2026-03-10", "2026-03-10"]})
+    assert result["Days in Stage"].tolist() == [49, 0, 0]
+
+
 def test_evidence_without_activity_id_still_counts() -> None:
     r = run(opps({}), acts((None, "2026-03-05", A.DEMO, "OP-1")))
     check(r, Stage=[S.QUALIFIED], change=["advanced"], evidence=[None], **{"Stage Reason": ["Demo on 2026-03-05"]})

@@ -378,6 +378,10 @@ def advance_stages(
     evidence[moved_on_evidence] = _objects(activities["ID"].iloc[ev_act[moved_on_evidence]])
 
     new_since = np.where(since_missing, as_of64, since).astype("datetime64[ns]")
+    # A deal first seen closed has been in its stage since it closed, when the sheet says so.
+    closed_on = _dates(opportunities["Closed"])
+    known_close = since_missing & closed & ~np.isnat(closed_on) & (closed_on <= as_of64)
+    new_since[known_close] = closed_on[known_close]
     new_since[person | filled_lead] = as_of64
     new_since[moved_on_evidence] = ev_date[moved_on_evidence]
 
