@@ -31,6 +31,17 @@ def normalize_label(text: object) -> str:
     return re.sub(r"[\s_\-]+", "", folded)
 
 
+#: First cells that make a row a sum of the rows above (合計 | … | =SUM(D2:D40)), no record.
+TOTAL_MARKS = frozenset(
+    normalize_label(m) for m in ("合計", "總計", "小計", "總和", "Total", "Totals", "Subtotal", "Sum")
+)
+
+
+def is_total_mark(cell: object) -> bool:
+    """Whether ``cell`` (a row's first filled cell) says the row is a totals row."""
+    return isinstance(cell, str) and normalize_label(cell) in TOTAL_MARKS
+
+
 class Lang(StrEnum):
     """Languages a workbook's headers and computed labels can be written in."""
 

@@ -598,3 +598,25 @@ def test_import_before_the_first_sync_knows_the_people_already_there(tmp_path: P
     assert records(path, "公司")["公司名稱"].tolist() == ["好日子咖啡", "山嵐民宿"]
     people = records(path, "連絡人")
     assert people["姓名"].tolist() == ["陳怡君", "蘇小芳"] and people["公司"].tolist() == ["好日子咖啡", "山嵐民宿"]
+
+
+def test_rows_added_under_a_totals_row_are_said_to_be_there(tmp_path: Path) -> None:
+    path = save_sheets(
+        tmp_path / "totals.xlsx",
+        {
+            "公司": [["公司名稱", "編號"], ["山海商行", "CO-1"]],
+            "連絡人": [["姓名", "手機", "編號"], ["王小明", "0912-345-678", "P-1"]],
+            "機會": [["案名", "編號"]],
+            "拜訪紀錄": [
+                ["日期", "類型", "客戶", "金額", "編號"],
+                [dt.datetime(2026, 11, 2), "訂單", "王小明", 500, "A-1"],
+                ["合計", None, None, 500, None],
+            ],
+        },
+    )
+    result = invite(XlsxBackend(path), event="尾牙", record=True, as_of=AS_OF)
+    assert result.report is not None and result.report.appended == 1
+    rows = sheet(path, "拜訪紀錄")
+    assert rows[2][0] == "合計" and rows[3][1] == "活動邀請"  # the person's totals row is left where it is
+    said = "\n".join(result.summary_lines())
+    assert "拜訪紀錄：新增的資料列在合計列（第 3 列）之下" in said, said

@@ -16,7 +16,7 @@ from typing import Any
 from sheetcrm.backends.base import ChangeKind, because, norm_cell
 from sheetcrm.exceptions import Worded
 from sheetcrm.i18n import N_
-from sheetcrm.schema import Tab
+from sheetcrm.schema import Tab, is_total_mark
 
 
 @dataclass
@@ -55,6 +55,8 @@ class Placement:
     cols: list[int]
     rows: list[list[Any]]
     skipped: list[dict[str, Any]]
+    #: What a person should know of where the rows went (under a totals row).
+    notes: list[Worded] = field(default_factory=list)
 
 
 def last_used_row(rows: list[list[Any]]) -> int:
@@ -104,7 +106,18 @@ def place(new: NewRows, header: list[Any], rows: list[list[Any]]) -> Placement:
             skipped.append(_skip(new, i, because(N_("the ID {id} was taken by a person meanwhile"), id=new.ids[i])))
             continue
         kept.append(values)
-    return Placement(last_used_row(rows) + 1, cols, kept, skipped)
+    last = last_used_row(rows)
+    notes = []
+    if kept and last >= 2 and is_total_mark(next((c for c in rows[last - 2] if norm_cell(c) != ""), None)):
+        # Moving the totals row (and its formula's range) is the person's call, not ours.
+        notes.append(
+            because(
+                N_("{tab}: the new rows are below its totals row (row {row}); move that row under them"),
+                tab=new.title,
+                row=last,
+            )
+        )
+    return Placement(last + 1, cols, kept, skipped, notes)
 
 
 def _skip(new: NewRows, i: int, reason: Worded) -> dict[str, Any]:

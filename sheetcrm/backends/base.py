@@ -115,6 +115,8 @@ class WriteReport:
     requests: int = 0
     log_rows: int = 0
     appended: int = 0
+    #: What a person should know of the write (rows added under a totals row).
+    notes: list[Worded] = field(default_factory=list)
 
 
 def because(template: str, **fields: Any) -> Worded:

@@ -1591,6 +1591,7 @@ def append_ranges(
         grid = grids[new.title]
         spot = place(new, list(grid[0]) if grid else [], [list(r) for r in grid[1:]])
         report.skipped.extend(spot.skipped)
+        report.notes.extend(spot.notes)
         if not spot.rows:
             continue
         last = spot.first_row + len(spot.rows) - 1

@@ -104,6 +104,7 @@ def append_rows(raw: RawTab, new: NewRows, report: WriteReport) -> None:
     """Add ``new``'s rows below the last used row of ``raw`` (see backends/append.py)."""
     spot = place(new, raw.header, raw.rows)
     report.skipped.extend(spot.skipped)
+    report.notes.extend(spot.notes)
     if not spot.rows:
         return
     del raw.rows[spot.first_row - 2 :]  # trailing blank rows only: place() aims below the last used one

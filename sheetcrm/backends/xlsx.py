@@ -546,6 +546,7 @@ def _append_edits(
         header, rows = current[new.title]
         spot = place(new, header, rows)
         report.skipped.extend(spot.skipped)
+        report.notes.extend(spot.notes)
         if not spot.rows:
             continue
         edit = edits.setdefault(new.title, ooxml.SheetEdit())

@@ -29,6 +29,7 @@ from sheetcrm.schema import (
     Severity,
     Tab,
     TabSpec,
+    is_total_mark,
     match_headers,
     normalize_label,
     recognised_count,
@@ -357,12 +358,6 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
     )
 
 
-#: First cells that make a row a sum of the rows above (合計 | … | =SUM(D2:D40)), no record.
-_TOTAL_MARKS = frozenset(
-    normalize_label(m) for m in ("合計", "總計", "小計", "總和", "Total", "Totals", "Subtotal", "Sum")
-)
-
-
 def _total_rows(rows: list[list[object]], raw_frame: pd.DataFrame, id_key: str | None) -> np.ndarray:
     """Which rows of ``raw_frame`` (indexed by position in ``rows``) are totals: no ID, and
     a first filled cell reading 合計, 小計, Total and the like."""
@@ -370,7 +365,7 @@ def _total_rows(rows: list[list[object]], raw_frame: pd.DataFrame, id_key: str |
     out = np.zeros(len(raw_frame), dtype=bool)
     for k in np.flatnonzero(candidates).tolist():
         first = next((c for c in rows[raw_frame.index[k]] if not is_blank(c)), None)
-        out[k] = isinstance(first, str) and normalize_label(first) in _TOTAL_MARKS
+        out[k] = is_total_mark(first)
     return out
 
 

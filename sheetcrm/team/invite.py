@@ -272,6 +272,7 @@ class InviteResult:
             lines.append(say("invite.recorded", lang, n=self.report.appended))
             if self.report.skipped:
                 lines.append(say("skipped", lang, n=len(self.report.skipped)))
+            lines += [note.in_language(lang) for note in self.report.notes]
             lost = self.ids_not_filled()
             if lost:
                 lines.append(say("invite.id_not_filled", lang, ids=", ".join(lost)))

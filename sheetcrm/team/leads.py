@@ -554,6 +554,7 @@ class ImportResult:
             lines.append(say("written", lang, cells=self.report.written, rows=self.report.appended))
             if self.report.skipped:
                 lines.append(say("skipped", lang, n=len(self.report.skipped)))
+            lines += [note.in_language(lang) for note in self.report.notes]
         return lines
 
 
