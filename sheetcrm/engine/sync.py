@@ -138,6 +138,8 @@ def sync(
     now = dt.datetime.now().replace(microsecond=0)
     run_id = _new_run_id(now)
     lang = str(workbook.settings.language)  # read before the write marks the workbook stale
+    # Only a name of the workbook's own; the usual names are told in the language asked for.
+    titles = {t.value: title for t in RECORD_TABS if (title := workbook.tables[t].title) not in (t.value, t.zh)}
     t0 = time.perf_counter()
     say(worded(N_("validating")))
     problems = workbook.validate()
@@ -211,8 +213,7 @@ def sync(
         timings,
         lang,
         tuple(n.phrase for n in computed.notices if n.told),
-        # Only a name of the workbook's own; the usual names are told in the language asked for.
-        {t.value: title for t in RECORD_TABS if (title := workbook.tables[t].title) not in (t.value, t.zh)},
+        titles,
     )
 
 
