@@ -77,11 +77,11 @@ _FITTED = {
 }
 _TOO_FEW = {
     Tab.CONTACTS: N_(
-        "Contacts: P(alive), Expected 90d and Rhythm left empty: only {repeat} contacts bought more than once, "
+        "Contacts: P(alive), Expected 90d and Rhythm left empty: only {repeat} of the contacts bought more than once, "
         "and the model needs {needed} (Settings key rhythm.min_repeat_buyers) to say anything reliable."
     ),
     Tab.COMPANIES: N_(
-        "Companies: P(alive), Expected 90d and Rhythm left empty: only {repeat} companies bought more than once, "
+        "Companies: P(alive), Expected 90d and Rhythm left empty: only {repeat} of the companies bought more than once, "
         "and the model needs {needed} (Settings key rhythm.min_repeat_buyers) to say anything reliable."
     ),
 }
