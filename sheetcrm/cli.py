@@ -218,6 +218,7 @@ _HEADINGS = {
     "status": N_("status"),
     "owner": N_("owner"),
     "reason": N_("reason"),
+    "name": N_("name"),
 }
 _WORDS = {"error": N_("error"), "warning": N_("warning"), "note": N_("note")}
 #: A planned change's kind, as the dry run's table names it.

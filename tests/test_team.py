@@ -444,7 +444,7 @@ def test_assign_without_a_settings_tab_fills_owners_and_keeps_no_cursor(crm: Pat
     del wb["Settings"]
     wb.save(crm)
     result = assign(XlsxBackend(crm), strategy="round-robin")
-    assert result.assignments["owner"].tolist() == ["Amy Chen"]
+    assert result.assignments[["id", "name", "owner"]].to_numpy().tolist() == [["P-0003", "陳小華", "Amy Chen"]]
     assert "Settings" not in openpyxl.load_workbook(crm).sheetnames
     assert records(crm, "Contacts").set_index("ID").at["P-0003", "Owner"] == "Amy Chen"
 

@@ -81,8 +81,8 @@ _TOO_FEW = {
         "and the model needs {needed} (Settings key rhythm.min_repeat_buyers) to say anything reliable."
     ),
     Tab.COMPANIES: N_(
-        "Companies: P(alive), Expected 90d and Rhythm left empty: only {repeat} of the companies bought more than once, "
-        "and the model needs {needed} (Settings key rhythm.min_repeat_buyers) to say anything reliable."
+        "Companies: P(alive), Expected 90d and Rhythm left empty: only {repeat} of the companies bought more than "
+        "once, and the model needs {needed} (Settings key rhythm.min_repeat_buyers) to say anything reliable."
     ),
 }
 _FAILED = {

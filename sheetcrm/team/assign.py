@@ -452,7 +452,7 @@ def relay_changes(
 
 @dataclass
 class AssignResult:
-    """What ``assign`` did: ``assignments`` (id, owner, reason), ``per_rep`` counts, the
+    """What ``assign`` did: ``assignments`` (id, name, owner, reason), ``per_rep`` counts, the
     planned write and the backend's report (None on a dry run)."""
 
     tab: Tab
@@ -535,10 +535,12 @@ def assign(
     )
     report = None if dry_run or plan.empty else backend.write(plan)
     assigned = chosen[chosen["owner"].notna()]
+    # By name too: an ID sync issued is not what people know a customer by.
+    names = tables[tab].typed["Name"].reindex(assigned["index"]).to_numpy(dtype=object)
     return AssignResult(
         tab,
         chosen_strategy,
-        assigned[["id", "owner", "reason"]].reset_index(drop=True),
+        assigned.assign(name=names)[["id", "name", "owner", "reason"]].reset_index(drop=True),
         len(records) - len(assigned),
         plan,
         report,
