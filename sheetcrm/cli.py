@@ -402,11 +402,17 @@ def validate(target: Path | str, credentials: Path | None, fmt: str, errors_only
         problems = wb.validate(lang)
     if errors_only:
         problems = problems[problems["severity"] == Severity.ERROR]
+    if fmt == "table":
+        # Problems first: in a sheet kept by names, notes on how a name was matched can
+        # outnumber them many times over.
+        rank = problems["severity"].map({Severity.ERROR: 0, Severity.WARNING: 1}).fillna(2)
+        problems = problems.iloc[rank.to_numpy().argsort(kind="stable")]
     emit_frame(problems, fmt, lang)
     errors = int((problems["severity"] == Severity.ERROR).sum())
     warnings = int((problems["severity"] == Severity.WARNING).sum())
+    notes = len(problems) - errors - warnings
     if fmt == "table":
-        click.echo(
+        said = (
             tr(
                 lang,
                 "{count} problem(s): {errors} error(s), {warnings} warning(s)",
@@ -415,9 +421,11 @@ def validate(target: Path | str, credentials: Path | None, fmt: str, errors_only
                 warnings=warnings,
             )
             if errors + warnings
-            else tr(lang, "No problems found."),
-            err=bool(errors + warnings),
+            else tr(lang, "No problems found.")
         )
+        if notes:
+            said += tr(lang, "; {notes} note(s) on references matched by name, email or phone", notes=notes)
+        click.echo(said, err=bool(errors + warnings))
     sys.exit(EXIT_PROBLEMS if errors + warnings else EXIT_OK)
 
 

@@ -252,3 +252,28 @@ def test_a_shared_number_is_named_in_the_column_that_holds_it(make_workbook, sma
     problems = _problems(make_workbook, small_crm)
     hit = problems[problems["problem"].str.contains("same phone")]
     assert hit[["id"]].to_numpy().tolist() == [["P-0009"]] and hit.iloc[0]["column"].startswith(header)
+
+
+def test_the_validate_table_lists_problems_before_notes_and_counts_the_notes(tmp_path) -> None:
+    import datetime as dt
+
+    from click.testing import CliRunner
+
+    from sheetcrm.cli import cli
+    from tests.helpers import save_sheets
+
+    path = save_sheets(
+        tmp_path / "notes.xlsx",
+        {
+            "公司": [["公司名稱"], ["山海商行"]],
+            "連絡人": [["姓名", "公司"], ["王小明", "山海商行"], ["陳美玲", "山海商號"]],  # a note, then an error
+            "機會": [["案名"]],
+            "拜訪紀錄": [["日期", "類型", "客戶"], [dt.datetime(2026, 3, 2), "電話", "王小明"]],
+        },
+    )
+    got = CliRunner().invoke(cli, ["validate", str(path)])
+    assert got.exit_code == 1
+    lines = got.output.splitlines()
+    assert "山海商號" in lines[1] and lines[1].rstrip().endswith("錯誤")  # the problem comes first
+    assert all(line.rstrip().endswith("說明") for line in lines[2:4])
+    assert "1 個問題：錯誤 1 個，警告 0 個；另有 2 則說明" in got.output
