@@ -561,9 +561,13 @@ def test_references_are_written_as_the_column_is_kept(column: list[Any], written
 
 def test_a_lead_whose_company_is_close_to_a_known_one_waits_for_a_person(tmp_path: Path) -> None:
     path = _shop_without_subject(tmp_path / "shop.xlsx")
-    leads = write_csv(tmp_path, "姓名,公司,電子郵件\n張三,山海商號,z@new.tw\n李四,全新企業社,l@new.tw\n")
+    leads = write_csv(
+        tmp_path,
+        # 山海商號 is one character off 山海商行; 山海 only shares a word with it: a company of its own
+        "姓名,公司,電子郵件\n張三,山海商號,z@new.tw\n李四,全新企業社,l@new.tw\n王五,山海,w@new.tw\n",
+    )
     result = import_leads(XlsxBackend(path), leads, today=AS_OF)
-    assert result.counts["added"] == 1 and result.counts["duplicates"] == 1
+    assert result.counts["added"] == 2 and result.counts["duplicates"] == 1
     held = result.outcomes.set_index("row").loc[2]
     assert "山海商號" in held["reason"] and "山海商行" in held["reason"], held["reason"]
     companies = records(path, "公司")

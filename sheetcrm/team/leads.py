@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import io
 import os
 from dataclasses import dataclass, field
@@ -499,9 +500,14 @@ def _index(keys: pd.Series, ids: pd.Series, wanted: pd.Series | None = None) -> 
     return out
 
 
+#: How alike a new company's name must be to a known one to hold its leads back: one
+#: character off in four (春水茶房 / 春水茶坊), not two names that share a word (大同 / 大華).
+SIMILAR_COMPANY = 0.75
+
+
 def _similar_companies(companies: Table, names: pd.Series) -> list[str]:
     """For each new company's name, the known companies whose names are close to it
-    ("" for none), as linking suggests them for a name that matches nothing."""
+    ("" for none): linking's suggestions for a name that matches nothing, the closest."""
     from sheetcrm.engine.link import resolve, targets
 
     # A company not numbered yet (no sync since it was typed) is as known as any other.
@@ -511,7 +517,13 @@ def _similar_companies(companies: Table, names: pd.Series) -> list[str]:
     out = []
     for name in names:
         res = resolve(str(name), Tab.COMPANIES, found, found.known)
-        out.append(", ".join(res.candidates) if res.kind == "none" else "")
+        mine = normalize_company_name(str(name))
+        close = [
+            c
+            for c in res.candidates
+            if difflib.SequenceMatcher(None, mine, normalize_company_name(c)).ratio() >= SIMILAR_COMPANY
+        ]
+        out.append(", ".join(close) if res.kind == "none" else "")
     return out
 
 
