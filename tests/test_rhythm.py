@@ -276,9 +276,10 @@ def test_chinese_notices_count_companies_as_companies(tab: Tab, counted: str) ->
     assert f"依 448 {unit}購買過的" in fitted and f"其中 268 {unit}回購" in fitted
 
 
+@pytest.mark.parametrize("told", [True, False])
 @pytest.mark.parametrize("lang", [Lang.EN, Lang.ZH_TW])
-def test_the_rules_note_from_the_catalog_is_recognised_in_a_log(lang: Lang) -> None:
-    said = notices.rules_changed().text(lang)
+def test_the_rules_note_from_the_catalog_is_recognised_in_a_log(lang: Lang, told: bool) -> None:
+    said = notices.rules_changed(told).text(lang)
     assert notices.has_rules_note([said]) and not notices.has_rules_note(
         [notices.rhythm_too_few(Tab.CONTACTS, 1, 2).text(lang)]
     )

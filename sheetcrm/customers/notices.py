@@ -142,8 +142,15 @@ def rhythm_failed(tab: Tab, model: str, reason: str) -> Notice:
     return Notice(tab, NoticeKind.RHYTHM_EMPTY, Phrase(_FAILED[tab], {"model": model, "reason": reason}))
 
 
+#: The same note for a workbook never scored before: nothing of it changes, so nothing to
+#: explain; one line in its Log, carrying the marker, is all a later sync looks for.
+_RULES_FIRST = N_("Customer rules v2 score this workbook from its first sync (docs/customer-rules.md).")
+
+
 def rules_changed(told: bool = True) -> Notice:
-    return Notice(None, NoticeKind.RULES_CHANGED, Phrase(_RULES), told)
+    """The note that the customer rules changed: told in full to a workbook scored under
+    the old ones, one quiet line in the Log of one that never was."""
+    return Notice(None, NoticeKind.RULES_CHANGED, Phrase(_RULES if told else _RULES_FIRST), told)
 
 
 def has_rules_note(reasons: list[object]) -> bool:
