@@ -390,3 +390,17 @@ def test_a_shop_named_its_own_way_is_spoken_to_in_its_words(monkeypatch, tmp_pat
     assert forecast.exit_code == 0 and "Deals won" in forecast.output, forecast.output
     assign = runner.invoke(cli, ["assign", str(path), "--dry-run"])
     assert assign.exit_code != 0 and "活頁簿沒有團隊分頁" in assign.output, assign.output
+
+
+def test_sync_speaks_a_chinese_workbooks_language_from_its_first_line(monkeypatch, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from sheetcrm.cli import cli
+
+    for key in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    path = _tea_shop(tmp_path / "shop.xlsx")
+    got = CliRunner().invoke(cli, ["sync", str(path), "--dry-run", "--as-of", "2026-11-30"])
+    progress = [line.strip() for line in got.stderr.splitlines() if line.startswith("  ")]
+    assert progress[:2] == [f"讀取 '{path}'...", "解析每個儲存格..."], progress

@@ -183,6 +183,8 @@ class XlsxBackend:
         self.compresslevel = 1
         #: Called after the new file is complete and before it replaces the old one (tests).
         self.before_replace: Callable[[], None] | None = None
+        #: Titles of the worksheets holding CRM tabs, known once a read has opened the file.
+        self.titles: list[str] = []
 
     def read(self) -> dict[Tab, RawTab]:
         """Every CRM tab found in the workbook (by English or Chinese title), raw values:
@@ -203,7 +205,9 @@ class XlsxBackend:
         target = files.real_path(self.path)
         files.clean_leftovers(target)
         try:
-            return calamine.Parse(target)
+            parse = calamine.Parse(target)
+            self.titles = list(parse.found.values())
+            return parse
         except PermissionError:
             raise _denied(self.path) from None
         except SheetCRMError:

@@ -19,13 +19,15 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sheetcrm.backends.base import WriteReport
+from sheetcrm.engine.bind import mostly_chinese
 from sheetcrm.engine.compute import RECORD_TABS, as_of_date, compute
 from sheetcrm.engine.link import NOTE
 from sheetcrm.engine.plan import plan, stage_counts
-from sheetcrm.exceptions import Phrase, ProblemsFoundError, shown, worded
+from sheetcrm.exceptions import WORKBOOK_LANGUAGE, Phrase, ProblemsFoundError, shown, worded
 from sheetcrm.i18n import N_, tr
 from sheetcrm.schema import (
     NESL,
+    Lang,
     Severity,
     Tab,
 )
@@ -248,9 +250,16 @@ def sync_target(
     if isinstance(backend, XlsxBackend):
         backend.force = force
         backend.progress = progress
-    say(worded(N_("reading {location}"), location=shown(backend.location)))
-    # An .xlsx tab is bound while calamine parses the larger ones in other threads.
-    raw = backend.read_each() if isinstance(backend, XlsxBackend) else backend.read()
+    if isinstance(backend, XlsxBackend):
+        # An .xlsx tab is bound while calamine parses the larger ones in other threads;
+        # its tabs' names, known at once, say the workbook's language for what follows.
+        raw: Any = backend.read_each()
+        if WORKBOOK_LANGUAGE.get() is None and mostly_chinese(backend.titles):
+            WORKBOOK_LANGUAGE.set(Lang.ZH_TW)
+        say(worded(N_("reading {location}"), location=shown(backend.location)))
+    else:
+        say(worded(N_("reading {location}"), location=shown(backend.location)))
+        raw = backend.read()
     if backup is not None:
         say(worded(N_("saved a copy to {path}"), path=str(backup_copy(backend, raw, Path(backup)))))
     say(worded(N_("parsing every cell")))
