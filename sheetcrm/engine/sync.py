@@ -250,15 +250,13 @@ def sync_target(
     if isinstance(backend, XlsxBackend):
         backend.force = force
         backend.progress = progress
-    if isinstance(backend, XlsxBackend):
-        # An .xlsx tab is bound while calamine parses the larger ones in other threads;
-        # its tabs' names, known at once, say the workbook's language for what follows.
-        raw: Any = backend.read_each()
-        if WORKBOOK_LANGUAGE.get() is None and mostly_chinese(backend.titles):
-            WORKBOOK_LANGUAGE.set(Lang.ZH_TW)
-        say(worded(N_("reading {location}"), location=shown(backend.location)))
-    else:
-        say(worded(N_("reading {location}"), location=shown(backend.location)))
+    # An .xlsx tab is bound while calamine parses the larger ones in other threads; its
+    # tabs' names, known at once, say the workbook's language for what follows.
+    raw: Any = backend.read_each() if isinstance(backend, XlsxBackend) else None
+    if isinstance(backend, XlsxBackend) and WORKBOOK_LANGUAGE.get() is None and mostly_chinese(backend.titles):
+        WORKBOOK_LANGUAGE.set(Lang.ZH_TW)
+    say(worded(N_("reading {location}"), location=shown(backend.location)))
+    if raw is None:
         raw = backend.read()
     if backup is not None:
         say(worded(N_("saved a copy to {path}"), path=str(backup_copy(backend, raw, Path(backup)))))

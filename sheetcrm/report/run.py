@@ -66,7 +66,7 @@ def undated_deals(wb: Workbook, deals: pd.DataFrame) -> tuple[str, ...]:
     """The deals of a deals frame (:func:`~sheetcrm.pipeline.forecast.deals_as_of`) no
     quarter can hold: open without a readable Expected Close, won without a Closed date."""
     stage = deals["Stage"]
-    open_ = stage.isin([Stage.LEAD, Stage.QUALIFIED, Stage.PROPOSAL, Stage.NEGOTIATION])
+    open_ = stage.map(lambda s: isinstance(s, Stage) and not s.is_closed).astype(bool)
     undated = (open_ & pd.to_datetime(deals["Expected Close"], errors="coerce").isna()) | (
         stage.isin([Stage.WON]) & pd.to_datetime(deals["Closed"], errors="coerce").isna()
     )
