@@ -730,6 +730,7 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
     default=None,
     help="Write the per-row outcome here.",
 )
+@output_lang_option
 def import_(
     target: Path | str,
     credentials: Path | None,
@@ -739,13 +740,14 @@ def import_(
     merge_empty: bool,
     dry_run: bool,
     report_csv: Path | None,
+    out_lang: str | None,
 ) -> None:
     """Import new people from LEADS (CSV in UTF-8 or Big5, or .xlsx) into the workbook at
     PATH: headers in English or Chinese, every row checked, likely duplicates (email, phone,
     name + company) listed for a person to decide, the rest added with fresh IDs."""
     from sheetcrm.team.leads import import_target
 
-    with library_errors():
+    with library_errors(out_lang):
         result = import_target(
             target,
             leads,
@@ -754,6 +756,7 @@ def import_(
             mapping=_pairs(maps),
             merge_empty=merge_empty,
             dry_run=dry_run,
+            lang=out_lang,
         )
     if report_csv is not None:
         result.outcomes.to_csv(report_csv, index=False, encoding="utf-8-sig")

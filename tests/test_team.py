@@ -624,3 +624,15 @@ def test_rows_added_under_a_totals_row_are_said_to_be_there(tmp_path: Path) -> N
     assert rows[2][0] == "合計" and rows[3][1] == "活動邀請"  # the person's totals row is left where it is
     said = "\n".join(result.summary_lines())
     assert "拜訪紀錄：新增的資料列在合計列（第 3 列）之下" in said, said
+
+
+def test_import_speaks_lang_but_logs_in_the_workbooks_language(tmp_path: Path) -> None:
+    path = _shop_without_subject(tmp_path / "shop.xlsx")
+    leads = write_csv(tmp_path, "姓名,公司,電子郵件\n張三,山海商行,z@new.tw\n李四,阿福小吃店,li@@x\n")
+    got = CliRunner().invoke(cli, ["import", str(path), str(leads), "--lang", "en"])
+    assert got.exit_code == 0, got.output
+    assert "1 added" in got.output and "Email" in got.output, got.output
+    assert "新增" not in got.output, got.output
+    # What goes into the workbook stays in the workbook's language.
+    log = records(path, "同步紀錄")
+    assert log["原因"].str.contains("匯入").all(), log["原因"].tolist()

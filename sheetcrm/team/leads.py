@@ -216,6 +216,7 @@ def plan_leads(
     today: dt.date,
     now: dt.datetime,
     run: str = "",
+    lang: str | None = None,
 ) -> LeadPlan:
     """Check every lead (``leads``: raw cells under lead keys, indexed by file row) and plan
     the import into ``tables`` (Contacts and Companies bound).
@@ -226,8 +227,12 @@ def plan_leads(
     silently; with ``merge_empty`` a duplicate of exactly one contact fills that contact's
     blank cells. Other rows become new contacts (fresh IDs, Source, Created) and their
     unknown companies new companies.
+
+    Outcomes and notes are told in ``lang`` (default: the workbook's language); what is
+    written into the workbook (its Log) always in the workbook's language.
     """
-    lang = str(settings.language)
+    wb = str(settings.language)
+    lang = str(lang or wb)
     opts = ParseOptions.from_settings(settings)
     columns = lead_columns()
     contacts, companies = tables[Tab.CONTACTS], tables[Tab.COMPANIES]
@@ -311,7 +316,7 @@ def plan_leads(
     cells: list[pd.DataFrame] = []
     log: list[dict[str, Any]] = []
     merged = 0
-    id_header = header(Tab.CONTACTS, "ID", lang)
+    id_header = header(Tab.CONTACTS, "ID", wb)
     # Company references go in as people keep that column: names where they type names.
     company_names = pd.Series(companies.typed["Name"].to_numpy(dtype=object), index=co_id_text.to_numpy())
     if merge_empty:
@@ -343,10 +348,10 @@ def plan_leads(
                         run,
                         contacts.title,
                         ids[0],
-                        header(Tab.CONTACTS, key, lang),
+                        header(Tab.CONTACTS, key, wb),
                         "",
                         value,
-                        say("log.merged", lang, file=file_name, row=int(row)),
+                        say("log.merged", wb, file=file_name, row=int(row)),
                         about=key,
                     )
                 )
@@ -411,12 +416,12 @@ def plan_leads(
         if absent:
             missing = ", ".join(TABS[tab].column(k).header(lang) for k in absent)
             notes.append(say("import.absent_columns", lang, tab=tables[tab].title, columns=missing))
-    co_header = header(Tab.COMPANIES, "ID", lang)
+    co_header = header(Tab.COMPANIES, "ID", wb)
     for rid in co_new_ids:
-        why = say("log.company_added", lang, file=file_name, source=source or Path(file_name).stem)
+        why = say("log.company_added", wb, file=file_name, source=source or Path(file_name).stem)
         log.append(log_entry(now, run, companies.title, rid, co_header, "", rid, why, about="ID"))
     for rid, src in zip(ct_new_ids, contact_records["Source"], strict=True):
-        why = say("log.lead_added", lang, file=file_name, source=src)
+        why = say("log.lead_added", wb, file=file_name, source=src)
         log.append(log_entry(now, run, contacts.title, rid, id_header, "", rid, why, about="ID"))
 
     status.loc[rows_added] = LeadStatus.ADDED
@@ -434,7 +439,7 @@ def plan_leads(
         "companies": len(co_new_ids),
     }
     if log or appends or cells:
-        log.append(log_entry(now, run, reason=say("log.import_summary", lang, file=file_name, **counts)))
+        log.append(log_entry(now, run, reason=say("log.import_summary", wb, file=file_name, **counts)))
     outcomes = pd.DataFrame(
         {
             "row": leads.index.astype(int),
@@ -580,11 +585,13 @@ def import_leads(
     dry_run: bool = False,
     today: dt.date | None = None,
     raw: dict[Tab, RawTab] | None = None,
+    lang: str | None = None,
 ) -> ImportResult:
     """Import the lead file at ``leads_path`` into the workbook behind ``backend``: read it
     once (or use ``raw`` already read), plan (:func:`plan_leads`), write once unless
     ``dry_run``. ``source`` fills Source (default: the file's own Source column, else the
-    file name)."""
+    file name). ``lang`` is the language of the outcomes and summary (default: the
+    workbook's)."""
     cells = read_lead_file(leads_path)
     leads, unused = lead_frame(cells, mapping)
     raw = raw if raw is not None else backend.read()
@@ -601,11 +608,13 @@ def import_leads(
         today=today or now.date(),
         now=now,
         run=run_id(now),
+        lang=lang,
     )
+    spoken = Lang(lang or settings.language)
     if unused:
-        plan.notes.insert(0, say("import.unused_columns", settings.language, columns=", ".join(unused)))
+        plan.notes.insert(0, say("import.unused_columns", spoken, columns=", ".join(unused)))
     report = None if dry_run or plan.write.empty else backend.write(plan.write)
-    return ImportResult(plan.outcomes, plan.counts, plan.notes, plan.write, report, dry_run, settings.language)
+    return ImportResult(plan.outcomes, plan.counts, plan.notes, plan.write, report, dry_run, spoken)
 
 
 def import_target(
