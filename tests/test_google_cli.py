@@ -306,6 +306,25 @@ def test_sync_backup_is_saved_before_writing_and_equals_the_sheet_as_read(
     assert _trim(fake.get_values(crm_key, "Log")) != as_read["Log"]
 
 
+def test_sync_of_a_chinese_spreadsheet_speaks_chinese_from_its_first_line(
+    fake, sa_json: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_i18n import _tea_shop
+
+    for var in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    key = upload_xlsx(fake, _tea_shop(tmp_path / "shop.xlsx"))
+    fake.reset_counters()
+    result = _invoke("sync", "--spreadsheet", key, "--credentials", str(sa_json), "--dry-run", "--as-of", "2026-11-30")
+    assert result.exit_code == 0, result.output
+    progress = [line.strip() for line in result.stderr.splitlines() if line.startswith("  ")]
+    assert progress[0].startswith("讀取 ") and progress[1] == "解析每個儲存格...", progress
+    # The tab names came from the metadata request the read needs anyway: no extra request.
+    sheets = [r.endpoint for r in fake.requests if r.endpoint != "oauth2.token"]
+    assert sheets == ["spreadsheets.get", "values.batchGet"], sheets
+
+
 # --------------------------------------------------------------------------------------
 # pull
 # --------------------------------------------------------------------------------------

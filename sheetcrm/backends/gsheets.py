@@ -372,10 +372,11 @@ class GoogleSheetsBackend:
             raise failure
         return [vr.get("values", []) for vr in answer.get("valueRanges", [])]
 
-    def read(self) -> dict[Tab, RawTab]:
-        """Every CRM tab: one metadata request, then one values.batchGet (more only for
+    def read(self, sheets: dict[str, SheetInfo] | None = None) -> dict[Tab, RawTab]:
+        """Every CRM tab: one metadata request (none when ``sheets``, the answer of
+        :meth:`metadata` just before, is given), then one values.batchGet (more only for
         tabs too large for one answer, read in row chunks)."""
-        sheets = self.metadata()
+        sheets = sheets if sheets is not None else self.metadata()
         tabs = find_tabs(list(sheets))
         ranges: list[_Chunk] = []
         for title in tabs.values():

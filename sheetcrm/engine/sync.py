@@ -25,12 +25,7 @@ from sheetcrm.engine.link import NOTE
 from sheetcrm.engine.plan import plan, stage_counts
 from sheetcrm.exceptions import WORKBOOK_LANGUAGE, Phrase, ProblemsFoundError, shown, worded
 from sheetcrm.i18n import N_, tr
-from sheetcrm.schema import (
-    NESL,
-    Lang,
-    Severity,
-    Tab,
-)
+from sheetcrm.schema import NESL, Lang, Severity, Tab, find_tabs
 
 if TYPE_CHECKING:
     from sheetcrm.workbook import Workbook
@@ -242,6 +237,7 @@ def sync_target(
     of an .xlsx), then :func:`sync`. ``force`` writes an .xlsx even when Excel or
     LibreOffice has it open. What the ``sync`` command runs."""
     from sheetcrm.backends.backup import backup_copy
+    from sheetcrm.backends.gsheets import GoogleSheetsBackend
     from sheetcrm.backends.xlsx import XlsxBackend
     from sheetcrm.workbook import Workbook, open_backend
 
@@ -250,14 +246,23 @@ def sync_target(
     if isinstance(backend, XlsxBackend):
         backend.force = force
         backend.progress = progress
-    # An .xlsx tab is bound while calamine parses the larger ones in other threads; its
-    # tabs' names, known at once, say the workbook's language for what follows.
-    raw: Any = backend.read_each() if isinstance(backend, XlsxBackend) else None
-    if isinstance(backend, XlsxBackend) and WORKBOOK_LANGUAGE.get() is None and mostly_chinese(backend.titles):
+    # The tabs' names, known before their cells are read (an .xlsx's at once, a Google
+    # spreadsheet's from its metadata), say the workbook's language for what follows. An
+    # .xlsx tab is bound while calamine parses the larger ones in other threads.
+    raw: Any = None
+    sheets = None
+    titles: list[str] = []
+    if isinstance(backend, XlsxBackend):
+        raw = backend.read_each()
+        titles = backend.titles
+    elif isinstance(backend, GoogleSheetsBackend):
+        sheets = backend.metadata()
+        titles = list(find_tabs(sheets).values())
+    if WORKBOOK_LANGUAGE.get() is None and mostly_chinese(titles):
         WORKBOOK_LANGUAGE.set(Lang.ZH_TW)
     say(worded(N_("reading {location}"), location=shown(backend.location)))
     if raw is None:
-        raw = backend.read()
+        raw = backend.read(sheets) if isinstance(backend, GoogleSheetsBackend) else backend.read()
     if backup is not None:
         say(worded(N_("saved a copy to {path}"), path=str(backup_copy(backend, raw, Path(backup)))))
     say(worded(N_("parsing every cell")))
