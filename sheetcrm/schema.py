@@ -132,6 +132,18 @@ class Tab(LabeledEnum):
     LOG = ("Log", "同步紀錄", "同步記錄")
 
 
+#: Activities tabs a shop keeps as its order book: every row is a sale unless its Type
+#: says otherwise, so the Type column may be left out and a blank Type is an Order.
+ORDER_BOOKS = frozenset(
+    normalize_label(t) for t in ("交易紀錄", "交易記錄", "銷售紀錄", "銷售記錄", "訂單紀錄", "訂單記錄")
+)
+
+
+def is_order_book(title: object) -> bool:
+    """Whether the Activities tab titled ``title`` is an order book (交易紀錄, 訂單紀錄...)."""
+    return title is not None and normalize_label(title) in ORDER_BOOKS
+
+
 #: What one row of each tab is, for messages ("every company row needs a Name").
 RECORD_NOUN: dict[Tab, str] = {
     Tab.COMPANIES: N_("company"),
@@ -147,10 +159,10 @@ RECORD_NOUN: dict[Tab, str] = {
 class Stage(LabeledEnum):
     """Pipeline stages, in order. Won and Lost are closed."""
 
-    LEAD = ("Lead", "潛在", "潛在商機", "開發中")
+    LEAD = ("Lead", "潛在", "潛在商機", "開發中", "初步接觸")
     QUALIFIED = ("Qualified", "確認需求", "需求確認")
-    PROPOSAL = ("Proposal", "提案", "提案中")
-    NEGOTIATION = ("Negotiation", "議約", "議價", "議約中")
+    PROPOSAL = ("Proposal", "提案", "提案中", "已提案", "已報價")
+    NEGOTIATION = ("Negotiation", "議約", "議價", "議約中", "議價中")
     WON = ("Won", "成交", "已成交", "Closed Won")
     LOST = ("Lost", "失敗", "未成交", "Closed Lost")
 
@@ -533,9 +545,12 @@ OPPORTUNITIES = TabSpec(
         _id(),
         _company_ref(),
         # A shop's 客戶 may be a person or a company: linking tries contacts, then companies.
-        _contact_ref("客戶", "顧客", "客戶名稱", "Customer"),
+        _contact_ref("客戶", "顧客", "客戶名稱", "客戶姓名", "Customer"),
         Column(
-            "Name", "機會名稱", required=True, aliases=("名稱", "案名", "商機名稱", "專案名稱", "Deal", "Deal Name")
+            "Name",
+            "機會名稱",
+            required=True,
+            aliases=("名稱", "案名", "案件", "案件名稱", "商機名稱", "專案名稱", "Deal", "Deal Name"),
         ),
         Column(
             "Stage",
@@ -595,19 +610,22 @@ ACTIVITIES = TabSpec(
     Tab.ACTIVITIES,
     (
         _id(),
-        Column("Date", "日期", T.DATE, required=True, aliases=("活動日期", "交易日期")),
+        Column(
+            "Date", "日期", T.DATE, required=True, aliases=("活動日期", "交易日期", "訂單日期", "購買日期", "消費日期")
+        ),
         Column("Type", "類型", T.ENUM, required=True, enum=ActivityType, aliases=("活動類型", "種類", "方式")),
-        _contact_ref("客戶", "顧客", "客戶名稱", "Customer"),
+        # An order book names its buyer: 客戶姓名, 訂購人 (no other column of this tab is a name).
+        _contact_ref("客戶", "顧客", "客戶名稱", "客戶姓名", "顧客姓名", "姓名", "訂購人", "購買人", "Customer"),
         _company_ref(),
         Column(
             "Opportunity ID",
             "機會編號",
             T.REF,
             ref=Tab.OPPORTUNITIES,
-            aliases=("商機編號", "機會", "商機", "案名", "Opportunity", "Deal"),
+            aliases=("商機編號", "機會", "商機", "案名", "案件", "案件名稱", "Opportunity", "Deal"),
             description="The deal's ID or its name.",
         ),
-        Column("Amount", "金額", T.MONEY, aliases=("交易金額",)),
+        Column("Amount", "金額", T.MONEY, aliases=("交易金額", "訂單金額", "消費金額", "總金額", "總價")),
         _OWNER,
         Column("Subject", "主旨", aliases=("內容", "摘要", "說明", "Notes")),
         Column(
@@ -741,10 +759,12 @@ def recognised_count(tab_spec: TabSpec, row: Sequence[Any]) -> int:
     return sum(1 for cell in row if cell is not None and normalize_label(cell) in index)
 
 
-def read_headers(tab_spec: TabSpec, header: Sequence[Any]) -> tuple[HeaderMap, list[HeaderIssue]]:
+def read_headers(
+    tab_spec: TabSpec, header: Sequence[Any], title: str | None = None
+) -> tuple[HeaderMap, list[HeaderIssue]]:
     """Match a header row to the schema without raising: the map of what was recognised,
     and every issue (ambiguous header, two headers for one column, missing required
-    column) at once."""
+    column) at once. An order book (:func:`is_order_book` of ``title``) needs no Type."""
     index = _label_index(tab_spec)
     positions: dict[str, int] = {}
     extras: list[int] = []
@@ -801,7 +821,7 @@ def read_headers(tab_spec: TabSpec, header: Sequence[Any]) -> tuple[HeaderMap, l
     missing = tuple(k for k in tab_spec.keys if k not in positions)
     for key in missing:
         col = tab_spec.column(key)
-        if col.required:
+        if col.required and not (key == "Type" and tab_spec.tab is Tab.ACTIVITIES and is_order_book(title)):
             issues.append(
                 HeaderIssue(
                     Worded(
@@ -825,7 +845,7 @@ def match_headers(tab_spec: TabSpec, header: Sequence[Any], title: str | None = 
     each missing required column.
     """
     title = title or tab_spec.title()
-    found, issues = read_headers(tab_spec, header)
+    found, issues = read_headers(tab_spec, header, title)
     if issues:
         first = issues[0].column
         raise SchemaError(

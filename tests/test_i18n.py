@@ -121,9 +121,11 @@ def test_chinese_text_has_no_english_words_left(catalog) -> None:
 @pytest.mark.parametrize(
     ("parser", "value", "expected"),
     [
-        (parse_date, "3月5日", "'3月5日' 不是有效的日期（沒有年份，因此不採用；請加上年份（最近的這一天是"),
+        (parse_date, "3月5日", "'3月5日' 不是有效的日期（沒有年份，因此不採用；請加上年份，最近的這一天是"),
         (parse_money, "abc", "'abc' 不是有效的金額；應為金額，例如"),
         (parse_phone, "call me", "'call me' 不是有效的電話號碼（含有字母）"),
+        (parse_phone, "12345", "'12345' 不是有效的電話號碼（只有 5 位數字；電話號碼應有 7 到 15 位）"),
+        (parse_date, "2027年2月", "'2027年2月' 不是有效的日期（只有月份沒有日；請加上日，例如 2026年3月5日）"),
         (parse_email, "a@", "'a@' 不是有效的電子郵件地址（@ 後面沒有內容）"),
         (parse_email, "amy@gmail", "'amy@gmail' 不是有效的電子郵件地址（網域 'gmail' 沒有點，應像 example.com）"),
         (

@@ -1193,3 +1193,24 @@ def test_a_yearless_day_is_told_as_the_next_one_in_a_column_of_days_ahead(key: s
         assert f"the next such day is {day.year + 1}/{day.month}/{day.day}" in said, said
     else:
         assert f"the latest such day was {day.year}/{day.month}/{day.day}" in said, said
+
+
+@pytest.mark.parametrize(
+    ("typed", "month_end"),
+    [
+        ("2027年2月", dt.date(2027, 2, 28)),
+        ("民國116年2月", dt.date(2027, 2, 28)),
+        ("116年12月份", dt.date(2027, 12, 31)),
+        ("2028/2", dt.date(2028, 2, 29)),
+        ("2027-04", dt.date(2027, 4, 30)),
+    ],
+)
+@pytest.mark.parametrize("key", ["Expected Close", "Closed"])
+def test_a_month_alone_is_its_last_day_in_a_column_of_days_ahead(typed: str, month_end: dt.date, key: str) -> None:
+    from sheetcrm.schema import OPPORTUNITIES
+
+    values, problems = parse_column(pd.Series([typed], dtype=object), OPPORTUNITIES.column(key))
+    if OPPORTUNITIES.column(key).ahead:
+        assert values.iloc[0] == pd.Timestamp(month_end) and pd.isna(problems.iloc[0])
+    else:  # a deal closed on a day: the day is asked for
+        assert "it is a month without a day" in str(problems.iloc[0]), problems.iloc[0]

@@ -337,3 +337,46 @@ def test_a_misspelt_shop_in_the_customer_column_gets_a_suggestion(tmp_path: Path
     problems = sheetcrm.open(path).validate()
     said = problems[problems["tab"] == "交易紀錄"]["problem"].tolist()
     assert len(said) == 1 and "好日子咖啡" in said[0], said
+
+
+def test_an_order_book_in_its_own_words_counts_every_row_as_a_sale(tmp_path: Path) -> None:
+    from sheetcrm.backends.xlsx import XlsxBackend
+    from sheetcrm.engine.inspect import inspect_tabs
+    from sheetcrm.team.invite import invite
+
+    path = save_sheets(
+        tmp_path / "orders.xlsx",
+        {
+            "公司": [["公司名稱"]],
+            "客戶名單": [["姓名", "手機"], ["王小明", "0912-345-678"], ["陳美玲", "0933-111-222"]],
+            "案件": [
+                ["案件名稱", "客戶", "階段", "金額", "預計成交"],
+                ["年節禮盒", "陳美玲", "已報價", 9000, "2027年2月"],
+            ],
+            # No 類型: a shop's order book holds sales.
+            "訂單紀錄": [
+                ["訂單日期", "客戶姓名", "品項", "總金額"],
+                [dt.datetime(2026, 3, 2), "王小明", "烏龍茶", 1200],
+                [dt.datetime(2026, 3, 20), "王小明", "禮盒", "NT$3,500"],
+            ],
+        },
+    )
+    layout = inspect_tabs(XlsxBackend(path).read(), "zh-TW")
+    assert not layout["blocking"].any(), layout[layout["blocking"]]
+    assert layout["status"].str.contains("當作訂單").any()
+    book = sheetcrm.open(path)
+    deals = book.table(Tab.OPPORTUNITIES)
+    assert deals["Stage"].tolist() == [Stage.PROPOSAL]
+    assert deals["Expected Close"].tolist() == [pd.Timestamp(2027, 2, 28)]
+    result = book.sync(as_of=AS_OF)
+    contacts = result.computed[Tab.CONTACTS]  # 王小明, 陳美玲
+    assert contacts["Monetary"].tolist() == [4700, 0] and contacts["Frequency"].tolist() == [2, 0]
+
+    # Invitations recorded into the book say what they are; its orders stay orders.
+    invite(XlsxBackend(path), event="尾牙", record=True, as_of=AS_OF)
+    rows = [list(r) for r in openpyxl.load_workbook(path)["訂單紀錄"].iter_rows(values_only=True)]
+    assert "類型" in rows[0]
+    kinds = [r[rows[0].index("類型")] for r in rows[1:] if any(v is not None for v in r)]
+    assert kinds == [None, None, "活動邀請", "活動邀請"], kinds
+    again = sheetcrm.open(path).sync(as_of=AS_OF)
+    assert again.computed[Tab.CONTACTS]["Monetary"].tolist() == [4700, 0]

@@ -401,6 +401,7 @@ _WEEKDAY_RE = re.compile(r"^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s*(?=[a-z
 _ROC = r"(?P<roc>(?:中華)?民[國国])?\s*"
 _YMD8_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$", re.ASCII)
 _CJK_RE = re.compile(_ROC + r"(?P<y>\d{1,4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日號号]?$", re.ASCII)
+_CJK_MONTH_RE = re.compile(_ROC + r"(?P<y>\d{1,4})\s*年\s*(?P<m>\d{1,2})\s*月\s*[份底]?$", re.ASCII)
 _CJK_NO_YEAR_RE = re.compile(r"^(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日號号]?$", re.ASCII)
 _NUM3_RE = re.compile(
     _ROC + r"(?P<a>\d{1,4})\s*(?P<sep>[/.\-])\s*(?P<b>\d{1,2})\s*(?P=sep)\s*(?P<c>\d{1,4})\.?$",
@@ -536,6 +537,12 @@ def _parse_date_part(s: str, opts: ParseOptions, shown: str, expected: str) -> _
             if len(m["y"]) != 4:
                 raise _date_error(shown, " (write the year in full, like Mar 5, 2026)", expected)
             return _make_date(int(m["y"]), _MONTHS[m["mon"]], int(m["d"]), shown, expected)
+    if (month := _year_month(s, shown, expected)) is not None:
+        # A month alone is how a close is often foreseen ("2027年2月"): in a column of days
+        # ahead it stands for the month's last day; anywhere else the day is missing.
+        if opts.ahead:
+            return _make_date(*month, calendar.monthrange(*month)[1], shown, expected)
+        raise _date_error(shown, " (it is a month without a day; add the day, like 2026年3月5日)", expected)
     if (m := _NUM2_RE.match(s)) and not m["roc"] and len(m["a"]) == 4:
         raise _date_error(shown, " (it has no day; add the day, like 2026/3/5)", expected)
     md = _CJK_NO_YEAR_RE.match(s)
@@ -566,6 +573,26 @@ def _parse_date_part(s: str, opts: ParseOptions, shown: str, expected: str) -> _
     if m:
         raise _date_error(shown, " (it has no year; add the year, like 2026/3/5)", expected)
     raise _date_error(shown, "", expected)
+
+
+def _year_month(s: str, shown: str, expected: str) -> tuple[int, int] | None:
+    """(year, month) of a month written without a day: 2027年2月, 民國116年2月, 2027/2,
+    2027-02; None for anything else (3/5 is a day without a year)."""
+    if m := _CJK_MONTH_RE.match(s):
+        y = m["y"]
+        if m["roc"] or _is_roc_first(y):
+            year = _roc_year(y, shown, expected)
+        elif len(y) == 4:
+            year = int(y)
+        else:
+            return None
+        month = int(m["m"])
+    elif (m := _NUM2_RE.match(s)) and (m["roc"] or len(m["a"]) == 4):
+        year = _roc_year(m["a"], shown, expected) if m["roc"] else int(m["a"])
+        month = int(m["b"])
+    else:
+        return None
+    return (year, month) if 1 <= month <= 12 else None
 
 
 def _check_year(v: _dt.date, shown: str, expected: str) -> None:

@@ -57,6 +57,7 @@ NOUNS = {
 DETAILS = (
     N_("it has no year; add the year, like 2026/3/5"),
     N_("it has no day; add the day, like 2026/3/5"),
+    N_("it is a month without a day; add the day, like 2026年3月5日"),
     N_("write the year in full, like 2026年3月5日"),
     N_("write the year in full, like 2026/3/5 or 3/5/2026, or an ROC year first, like 115/3/5"),
     N_("write the ROC year first, like 民國115/3/5"),
@@ -115,6 +116,14 @@ _QUOTING = (
     ),
     (re.compile(r"^(?P<part>.+) cannot come before the @$"), N_("{part} cannot come before the @")),
     (re.compile(r"^(?P<part>.+) is not a domain name$"), N_("{part} is not a domain name")),
+    (
+        re.compile(r"^it has (?P<part>\d+) digits; a phone number has 7 to 15$"),
+        N_("it has {part} digits; a phone number has 7 to 15"),
+    ),
+    (
+        re.compile(r"^it has (?P<part>\d+) digits with the country code; at most 15$"),
+        N_("it has {part} digits with the country code; at most 15"),
+    ),
 )
 _ONE_OF = re.compile(r"^one of (?P<en>.*?)(?: \(or (?P<zh>.*)\))?$")
 

@@ -24,11 +24,13 @@ from sheetcrm.exceptions import WORKBOOK_LANGUAGE, Joined, Phrase, SchemaError, 
 from sheetcrm.i18n import N_
 from sheetcrm.schema import (
     TABS,
+    ActivityType,
     HeaderMap,
     Lang,
     Severity,
     Tab,
     TabSpec,
+    is_order_book,
     is_total_mark,
     match_headers,
     normalize_label,
@@ -305,6 +307,8 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
 
     typed: dict[str, pd.Series] = {}
     problem_parts: list[pd.DataFrame] = []
+    # Every row of a shop's order book (交易紀錄) is a sale unless its Type says otherwise.
+    order_book = tab is Tab.ACTIVITIES and raw is not None and is_order_book(raw.title)
     unparsed: dict[str, np.ndarray] = {}
     id_key = spec.id_column
     if merged_down:
@@ -315,6 +319,8 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
             # Read (never written) as the merge shows it: the value on every row it covers.
             covered = raw_frame[ROW].map({r: v for r, (v, _) in merged_down[col.key].items()})
             source = source.where(covered.isna(), covered)
+        if col.key == "Type" and order_book:
+            source = source.where(~blank_mask(source), ActivityType.ORDER.value)
         values, problems = parse_column(source, col, opts)
         typed[col.key] = values.reset_index(drop=True)
         if col.key in raw_frame:

@@ -13,7 +13,7 @@ from sheetcrm.cells.a1 import column_letters
 from sheetcrm.engine.bind import INSTRUCTION_SEARCH_ROWS, REQUIRED_TABS, is_instruction_row, locate_header
 from sheetcrm.exceptions import Worded
 from sheetcrm.i18n import N_, tr
-from sheetcrm.schema import TABS, Tab, read_headers
+from sheetcrm.schema import TABS, Tab, is_order_book, read_headers
 
 INSPECT_COLUMNS = ["tab", "header_row", "column", "header", "recognised_as", "status"]
 
@@ -25,6 +25,7 @@ STATUS = {
     "missing_required": N_("missing, required: add it"),
     "missing": N_("not in the sheet (optional)"),
     "id_added": N_("not in the sheet: sync adds it and numbers every record"),
+    "orders": N_("not in the sheet: every row of this order book is read as an order"),
     "issue": N_("problem"),
     "no_tab": N_("tab missing, required: add it"),
     "instructions": N_("instruction row, not a record"),
@@ -64,7 +65,7 @@ def inspect_tabs(raw_tabs: dict[Tab, RawTab], lang: str = "en") -> pd.DataFrame:
                 add(spec.title(lang), 0, "", "", spec.title(lang), "no_tab")
             continue
         at, header, start, second = locate_header(raw, spec)
-        found, issues = read_headers(spec, header)
+        found, issues = read_headers(spec, header, raw.title)
         for key, pos in sorted(found.positions.items(), key=lambda kv: kv[1]):
             col = spec.column(key)
             status = "computed" if col.computed else "recognised"
@@ -79,6 +80,8 @@ def inspect_tabs(raw_tabs: dict[Tab, RawTab], lang: str = "en") -> pd.DataFrame:
             col = spec.column(key)
             if key == spec.id_column:
                 add(raw.title, at, "", "", col.header(lang), "id_added")
+            elif key == "Type" and tab is Tab.ACTIVITIES and is_order_book(raw.title):
+                add(raw.title, at, "", "", col.header(lang), "orders")
             elif col.required:
                 add(raw.title, at, "", "", col.header(lang), "missing_required")
             elif not col.computed:

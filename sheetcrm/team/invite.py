@@ -213,7 +213,7 @@ def plan_invitations(
         }
     )
     # Without a Subject column the event's name would be in the Log only: the tab gets one.
-    rows, _absent = new_rows(activities, records.dropna(axis=1, how="all"), add=("Subject",), lang=lang)
+    rows, _absent = new_rows(activities, records.dropna(axis=1, how="all"), add=("Subject", "Type"), lang=lang)
     id_header = header(Tab.ACTIVITIES, "ID", lang)
     log += [
         log_entry(
