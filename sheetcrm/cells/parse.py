@@ -537,11 +537,11 @@ def _parse_date_part(s: str, opts: ParseOptions, shown: str, expected: str) -> _
             if len(m["y"]) != 4:
                 raise _date_error(shown, " (write the year in full, like Mar 5, 2026)", expected)
             return _make_date(int(m["y"]), _MONTHS[m["mon"]], int(m["d"]), shown, expected)
-    if (month := _year_month(s, shown, expected)) is not None:
+    if (year_month := _year_month(s, shown, expected)) is not None:
         # A month alone is how a close is often foreseen ("2027年2月"): in a column of days
         # ahead it stands for the month's last day; anywhere else the day is missing.
         if opts.ahead:
-            return _make_date(*month, calendar.monthrange(*month)[1], shown, expected)
+            return _make_date(*year_month, calendar.monthrange(*year_month)[1], shown, expected)
         raise _date_error(shown, " (it is a month without a day; add the day, like 2026年3月5日)", expected)
     if (m := _NUM2_RE.match(s)) and not m["roc"] and len(m["a"]) == 4:
         raise _date_error(shown, " (it has no day; add the day, like 2026/3/5)", expected)
