@@ -1083,9 +1083,9 @@ def _say_left_out(deals: tuple[str, ...], lang: str, why: str = "unstaged") -> N
     """On stderr, so that CSV and JSON on stdout stay data: the deals left out and why
     (a catalog key of :mod:`sheetcrm.report.catalog`)."""
     if deals:
-        from sheetcrm.report.catalog import text
+        from sheetcrm.report.catalog import listed, text
 
-        click.echo(text(why, lang, n=len(deals), deals=", ".join(deals)), err=True)
+        click.echo(text(why, lang, n=len(deals), deals=listed(deals, lang)), err=True)
 
 
 @cli.command()

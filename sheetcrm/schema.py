@@ -836,6 +836,29 @@ def read_headers(
     return HeaderMap(tab_spec.tab, tab_spec.title(), positions, tuple(extras), missing, len(header), texts), issues
 
 
+def misspelt_headers(tab_spec: TabSpec, found: HeaderMap) -> list[tuple[int, Column]]:
+    """(position, column) for each header of the people's own that is one slip off a
+    column the tab lacks (``Stgae`` for Stage, ``Emial`` for Email): read under its own
+    name it is left alone, and what it holds is not read. Only words of four characters
+    or more are compared, where a ratio of 0.8 means a letter or two."""
+    import difflib
+
+    labels: dict[str, Column] = {}
+    for key in found.missing:
+        col = tab_spec.column(key)
+        for text in (col.key, col.zh, *col.aliases):
+            labels.setdefault(normalize_label(text), col)
+    out = []
+    for pos in found.extras:
+        typed = normalize_label(found.texts[pos]) if pos < len(found.texts) else ""
+        if len(typed) < 4:
+            continue
+        close = difflib.get_close_matches(typed, [k for k in labels if len(k) >= 4], n=1, cutoff=0.8)
+        if close:
+            out.append((pos, labels[close[0]]))
+    return out
+
+
 def match_headers(tab_spec: TabSpec, header: Sequence[Any], title: str | None = None, header_row: int = 1) -> HeaderMap:
     """Match a tab's header row to its schema columns.
 

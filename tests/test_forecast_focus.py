@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -338,6 +339,31 @@ def test_a_deal_whose_stage_is_no_stage_is_left_out_and_named(tmp_path) -> None:
     assert report.unstaged == ("年菜訂購 (OP-1)",)
     assert int(report.funnel["deals"].sum()) == 1
     assert text("unstaged", Lang.ZH_TW, n=1, deals="年菜訂購 (OP-1)") in to_markdown(report)
+
+
+def test_a_deal_whose_stage_stops_being_a_stage_weighs_nothing_in_the_sheet_either(tmp_path) -> None:
+    from tests.helpers import save_sheets
+
+    path = save_sheets(
+        tmp_path / "deals.xlsx",
+        {
+            "公司": [["公司名稱"], ["阿福小吃店"]],
+            "連絡人": [["姓名", "公司"], ["王小明", "阿福小吃店"]],
+            "機會": [["案名", "客戶", "階段", "金額", "編號"], ["年菜訂購", "阿福小吃店", "提案", 8000, "OP-1"]],
+            "拜訪紀錄": [["日期", "類型", "客戶", "金額"]],
+        },
+    )
+    sheetcrm.open(path).sync(as_of="2026-11-20")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["機會"]
+    header = [c.value for c in ws[1]]
+    assert ws.cell(2, header.index("加權金額") + 1).value == 4000
+    ws.cell(2, header.index("階段") + 1).value = "洽談"  # not a stage word
+    wb.save(path)
+    sheetcrm.open(path).sync(as_of="2026-11-30")
+    row = dict(zip(header, [c.value for c in openpyxl.load_workbook(path)["機會"][2]], strict=False))
+    assert row["成交機率"] is None and row["加權金額"] is None, row
+    assert row["上次同步階段"] == "提案" and row["階段"] == "洽談", row  # remembered; the typed word kept
 
 
 def test_deals_no_quarter_can_hold_are_named(tmp_path) -> None:

@@ -277,3 +277,57 @@ def test_the_validate_table_lists_problems_before_notes_and_counts_the_notes(tmp
     assert "山海商號" in lines[1] and lines[1].rstrip().endswith("錯誤")  # the problem comes first
     assert all(line.rstrip().endswith("說明") for line in lines[2:4])
     assert "1 個問題：錯誤 1 個，警告 0 個；另有 2 則說明" in got.output
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("Stgae", "Stage"), ("Emial", "Email"), ("電子郵建", None)])
+def test_a_misspelt_header_is_named_and_a_stage_column_gone_keeps_the_pipeline(
+    tmp_path: Path, typed: str, meant: str | None
+) -> None:
+    import datetime as dt
+
+    import openpyxl
+
+    import sheetcrm
+    from sheetcrm.backends.xlsx import XlsxBackend
+    from sheetcrm.engine.inspect import inspect_tabs
+    from tests.helpers import save_sheets
+
+    path = save_sheets(
+        tmp_path / "crm.xlsx",
+        {
+            "Companies": [["ID", "Name"], ["CO-1", "Acme"]],
+            "Contacts": [["ID", "Name", "Company ID", "Email"], ["P-1", "Amy", "CO-1", "amy@acme.com"]],
+            "Opportunities": [
+                ["ID", "Name", "Company ID", "Stage", "Amount", "Expected Close"],
+                ["OP-1", "Renewal", "CO-1", "Proposal", 1000, dt.datetime(2026, 12, 20)],
+            ],
+            "Activities": [["ID", "Date", "Type", "Contact ID"]],
+        },
+    )
+    sheetcrm.open(path).sync(as_of="2026-11-20")
+    tab = "Opportunities" if meant == "Stage" else "Contacts"
+    wb = openpyxl.load_workbook(path)
+    ws = wb[tab]
+    for cell in ws[1]:
+        if cell.value == (meant or "Email"):
+            cell.value = typed
+    wb.save(path)
+
+    book = sheetcrm.open(path)
+    problems = book.validate()
+    warned = problems[problems["column"].astype(str).str.startswith(typed)]
+    layout = inspect_tabs(XlsxBackend(path).read())
+    if meant is None:  # one character in four is more than a slip: it may be a column of its own
+        assert warned.empty and not layout["status"].str.contains("misspelt").any()
+        return
+    assert warned["severity"].tolist() == ["warning"] and warned["row"].tolist() == [1]
+    assert f"looks like {meant} misspelt" in str(warned["problem"].iloc[0])
+    assert layout.loc[layout["header"] == typed, "status"].str.contains(f"looks like {meant} misspelt").all()
+
+    before = {c.value: c.column for c in openpyxl.load_workbook(path)["Opportunities"][1]}
+    result = book.sync(as_of="2026-11-30")  # no crash, and the deal's pipeline cells are kept
+    row = [c.value for c in openpyxl.load_workbook(path)["Opportunities"][2]]
+    assert row[before["Weighted Amount"] - 1] == 500 and row[before["Stage Seen"] - 1] == "Proposal"
+    if meant == "Stage":
+        assert sheetcrm.forecast(path, "2026Q4", as_of="2026-11-30").unstaged == ("Renewal (OP-1)",)
+    assert result.problems["severity"].eq("warning").any()

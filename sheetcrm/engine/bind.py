@@ -20,7 +20,7 @@ import pandas as pd
 from sheetcrm.backends.base import RawTab
 from sheetcrm.cells.a1 import column_letters
 from sheetcrm.cells.parse import ParseOptions, blank_mask, is_blank, parse_column
-from sheetcrm.exceptions import WORKBOOK_LANGUAGE, Joined, Phrase, SchemaError, Worded
+from sheetcrm.exceptions import WORKBOOK_LANGUAGE, Joined, Named, Phrase, SchemaError, Worded
 from sheetcrm.i18n import N_
 from sheetcrm.schema import (
     TABS,
@@ -33,6 +33,7 @@ from sheetcrm.schema import (
     is_order_book,
     is_total_mark,
     match_headers,
+    misspelt_headers,
     normalize_label,
     recognised_count,
 )
@@ -146,6 +147,9 @@ class Table:
     def unreadable(self, key: str) -> np.ndarray:
         """Which records' ``key`` cell holds something that does not parse (a stage word
         sheetcrm does not know): bool, aligned with ``typed``."""
+        if key == "Stage" and key not in self.headers.positions and self.typed["Stage Seen"].notna().any():
+            # Its header renamed or misspelt: sheetcrm saw stages here, and none can be read.
+            return np.ones(len(self.typed), dtype=bool)
         return self.unparsed.get(key, np.zeros(len(self.typed), dtype=bool))
 
     def raw_column(self, key: str) -> pd.Series:
@@ -313,6 +317,8 @@ def bind(raw: RawTab | None, tab: Tab, opts: ParseOptions) -> Table:
     id_key = spec.id_column
     if merged_down:
         problem_parts.append(_merge_notes(merged_down, raw_frame, headers, title, id_key))
+    if raw is not None:
+        problem_parts.append(_misspelt(spec, headers, title, header_row))
     for col in spec.columns:
         source = raw_frame[col.key] if col.key in raw_frame else pd.Series([None] * len(raw_frame), dtype=object)
         if col.key in merged_down:
@@ -398,6 +404,31 @@ def _merged_down(
         for r in range(r0 + 2, r1 + 2):
             rows[r] = (value, cells)
     return out
+
+
+def _misspelt(spec: TabSpec, headers: HeaderMap, title: str, header_row: int) -> pd.DataFrame:
+    """A warning on the header row for each header one slip off a column the tab lacks."""
+    rows = [
+        {
+            "tab": title,
+            "row": header_row,
+            "id": None,
+            "column": f"{headers.texts[pos]} ({column_letters(pos)})",
+            "value": headers.texts[pos],
+            "problem": Worded(
+                Phrase(
+                    N_(
+                        "looks like {column} misspelt: sheetcrm reads that column only by its name, so this "
+                        "one is left as your own and not read; rename the header to {column} if it is meant"
+                    ),
+                    {"column": Named(col.key, col.zh)},
+                )
+            ),
+            "severity": Severity.WARNING,
+        }
+        for pos, col in misspelt_headers(spec, headers)
+    ]
+    return pd.DataFrame(rows, columns=PROBLEM_COLUMNS) if rows else empty_problems()
 
 
 def _merge_notes(

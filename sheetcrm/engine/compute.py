@@ -64,6 +64,7 @@ _PIPELINE_COLUMNS = [
     "Stage Reason",
     "Flags",
 ]
+_WEIGHING = ["Probability", "Weighted Amount"]
 _PROBLEM_SEPARATOR = " | "
 #: The tabs whose records carry a stable ID and feed the computations.
 RECORD_TABS = (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES)
@@ -322,9 +323,15 @@ def compute(
     stages = advance_stages(opps[~unreadable], typed[Tab.ACTIVITIES], as_of, settings)
     pipeline = stages[_PIPELINE_COLUMNS]
     cells[Tab.OPPORTUNITIES] = to_cells(pipeline, Tab.OPPORTUNITIES, lang).reindex(opps.index)
-    # A Stage nobody can read keeps its pipeline cells as they are (planned as unchanged).
+    # A Stage nobody can read keeps what sheetcrm remembers of the deal (Stage Seen and
+    # Since, so a later fix is told apart from a move) but weighs nothing: its Probability
+    # and Weighted Amount are cleared, as the forecast leaves it out, so that a sum of the
+    # column in the sheet agrees with the forecast. A Stage column gone (its header
+    # misspelt: a warning says so) leaves every cell as it is until the header is back.
     if unreadable.any():
         current = tables[Tab.OPPORTUNITIES].raw.reindex(columns=_PIPELINE_COLUMNS)
+        if "Stage" in tables[Tab.OPPORTUNITIES].headers.positions:
+            current[_WEIGHING] = None
         cells[Tab.OPPORTUNITIES].loc[unreadable] = current.loc[unreadable].to_numpy()
 
     acts = typed[Tab.ACTIVITIES]

@@ -13,7 +13,7 @@ from sheetcrm.cells.a1 import column_letters
 from sheetcrm.engine.bind import INSTRUCTION_SEARCH_ROWS, REQUIRED_TABS, is_instruction_row, locate_header
 from sheetcrm.exceptions import Worded
 from sheetcrm.i18n import N_, tr
-from sheetcrm.schema import TABS, Tab, is_order_book, read_headers
+from sheetcrm.schema import TABS, Tab, is_order_book, misspelt_headers, read_headers
 
 INSPECT_COLUMNS = ["tab", "header_row", "column", "header", "recognised_as", "status"]
 
@@ -70,8 +70,11 @@ def inspect_tabs(raw_tabs: dict[Tab, RawTab], lang: str = "en") -> pd.DataFrame:
             col = spec.column(key)
             status = "computed" if col.computed else "recognised"
             add(raw.title, at, column_letters(pos), str(header[pos]), col.header(lang), status)
+        misspelt = {pos: col for pos, col in misspelt_headers(spec, found)}
         for pos in found.extras:
-            add(raw.title, at, column_letters(pos), str(header[pos]), "", "own")
+            near = misspelt.get(pos)
+            note = tr(lang, "looks like {column} misspelt", column=near.header(lang)) if near else ""
+            add(raw.title, at, column_letters(pos), str(header[pos]), "", "own", note)
         for issue in issues:
             if issue.column is not None:
                 said = issue.message.in_language(lang) if isinstance(issue.message, Worded) else issue.message

@@ -201,7 +201,7 @@ def plan(
             for record, seen, typed_stage in zip(
                 record_ids.loc[person].tolist(),
                 table.typed.loc[person, "Stage Seen"].tolist(),
-                table.raw.loc[person, "Stage"].tolist(),
+                table.raw_column("Stage").loc[person].tolist(),
                 strict=True,
             ):
                 both(

@@ -92,6 +92,7 @@ MESSAGES: Final[dict[str, str]] = {
     "total": N_("Total"),
     "no_owner": N_("(no owner)"),
     "more_rows": N_("... and {n} more."),
+    "more_names": N_("and {n} more"),
     "col_id": N_("ID"),
     "col_deal": N_("Deal"),
     "col_name": N_("Name"),
@@ -189,6 +190,17 @@ def text(key: str, lang: Lang | str, **fields: Any) -> str:
     """Message ``key`` in ``lang`` with ``fields`` filled in. Raises ``KeyError`` for an
     unknown key (a typo must fail in the tests, not show a blank)."""
     return tr(lang_of(lang), MESSAGES[key], **fields)
+
+
+#: How many deals a "left out" line names before it counts the rest.
+LISTED = 10
+
+
+def listed(names: tuple[str, ...] | list[str], lang: Lang | str, limit: int = LISTED) -> str:
+    """``names`` joined for a line of text, the first ``limit`` of them and a count of the rest."""
+    shown = ", ".join(names[:limit])
+    rest = len(names) - limit
+    return shown if rest <= 0 else shown + ", " + text("more_names", lang, n=rest)
 
 
 def fmt_money(value: Any, lang: Lang | str = Lang.EN, currency: str = "") -> str:

@@ -21,7 +21,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from sheetcrm.report import charts
-from sheetcrm.report.catalog import fmt_count, fmt_delta, fmt_money, fmt_share, text
+from sheetcrm.report.catalog import fmt_count, fmt_delta, fmt_money, fmt_share, listed, text
 from sheetcrm.schema import NESL, LabeledEnum, Lang, Stage
 
 if TYPE_CHECKING:
@@ -316,7 +316,7 @@ def sections(r: MonthlyReport, with_charts: bool = True) -> list[Section]:
         )
     )
     if r.unstaged:
-        pipe.notes.append(t("unstaged", n=len(r.unstaged), deals=", ".join(r.unstaged)))
+        pipe.notes.append(t("unstaged", n=len(r.unstaged), deals=listed(r.unstaged, lang)))
     out.append(pipe)
 
     fc = Section("forecast", t("forecast_title", quarter=str(r.quarter)), t("forecast_intro", as_of=str(r.end.date())))
