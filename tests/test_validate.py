@@ -324,7 +324,7 @@ def test_a_misspelt_header_is_named_and_a_stage_column_gone_keeps_the_pipeline(
     assert f"looks like {meant} misspelt" in str(warned["problem"].iloc[0])
     assert layout.loc[layout["header"] == typed, "status"].str.contains(f"looks like {meant} misspelt").all()
 
-    before = {c.value: c.column for c in openpyxl.load_workbook(path)["Opportunities"][1]}
+    before = {c.value: int(c.column or 0) for c in openpyxl.load_workbook(path)["Opportunities"][1]}
     result = book.sync(as_of="2026-11-30")  # no crash, and the deal's pipeline cells are kept
     row = [c.value for c in openpyxl.load_workbook(path)["Opportunities"][2]]
     assert row[before["Weighted Amount"] - 1] == 500 and row[before["Stage Seen"] - 1] == "Proposal"
