@@ -397,6 +397,12 @@ VALID_MONEY = [
     ("三萬五千", BOTH, 35_000.0),
     ("兩百", BOTH, 200.0),
     ("一千零五", BOTH, 1005.0),
+    ("三萬五", BOTH, 35_000.0),  # said short: the last digit counts in the next unit down
+    ("三千五", BOTH, 3500.0),
+    ("兩百五", BOTH, 250.0),
+    ("一億二", BOTH, 120_000_000.0),
+    ("一萬零五", BOTH, 10_005.0),  # ... but not after 零
+    ("二十五", BOTH, 25.0),
     ("十二萬三千四百五十", BOTH, 123_450.0),
     ("一億二千萬", BOTH, 120_000_000.0),
     ("五十萬元", BOTH, 500_000.0),

@@ -795,22 +795,29 @@ _ROUGHLY_RE = re.compile(r"^(?:大約|大概|約|约|~)\s*|\s*左右$")
 
 def _cjk_numeral(s: str) -> Decimal | None:
     """A number in Chinese numerals: ``十萬`` (100000), ``三萬五千`` (35000), ``兩百`` (200),
-    ``一千零五`` (1005), ``一億二千萬``. None for two digits in a row (三五)."""
+    ``一千零五`` (1005), ``一億二千萬``, and the spoken short forms where a last digit right
+    after a unit counts in the next unit down: ``三萬五`` (35000), ``三千五`` (3500),
+    ``兩百五`` (250). None for two digits in a row (三五)."""
     total, section, digit = 0, 0, None
     last_big = None
+    last_unit, zero = 0, False
     for ch in s:
         if ch in _CJK_DIGITS:
             if digit:
                 return None
             digit = _CJK_DIGITS[ch]
+            zero = zero or digit == 0
         elif ch in _CJK_SMALL:
             section += (1 if digit is None else digit) * _CJK_SMALL[ch]  # 十 alone is ten
-            digit = None
+            digit, last_unit, zero = None, _CJK_SMALL[ch], False
         else:
             unit, part = _CJK_BIG[ch], section + (digit or 0)
             # 一萬億: a larger unit after a smaller one multiplies all before it
             total = (total + part) * unit if last_big is not None and unit > last_big else total + (part or 1) * unit
             last_big, section, digit = unit, 0, None
+            last_unit, zero = unit, False
+    if digit and last_unit and not zero:
+        digit *= last_unit // 10  # 三萬五: five thousand; after 零 (一千零五) a digit is itself
     return Decimal(total + section + (digit or 0))
 
 
