@@ -326,14 +326,20 @@ def test_invite_leaves_out_opt_outs_and_the_unreachable_and_records(crm: Path, t
     ws.cell(row=2, column=header.index("Opt-out") + 1, value=True)  # P-0001
     ws.cell(row=5, column=header.index("ID") + 1, value="P-0009")
     ws.cell(row=5, column=header.index("Name") + 1, value="No Way To Reach")
+    ws.cell(row=6, column=header.index("ID") + 1, value="P-0010")
+    ws.cell(row=6, column=header.index("Name") + 1, value="Unsure")
+    ws.cell(row=6, column=header.index("Email") + 1, value="unsure@x.com")
+    ws.cell(row=6, column=header.index("Opt-out") + 1, value="please don't")  # neither yes nor no
     wb.save(crm)
     first = invite(XlsxBackend(crm), event="Spring Expo", record=True, as_of=AS_OF)
     assert first.invite["ID"].tolist() == ["P-0002", "P-0003"]  # by value: 30000, then 2000
     assert dict(zip(first.left_out["ID"], first.left_out["why"], strict=True)) == {
         "P-0001": "opted out",
         "P-0009": "unreachable",
+        "P-0010": "opt-out cell unreadable",
     }
-    assert "No Way To Reach (P-0009)" in "\n".join(first.summary_lines())
+    said = "\n".join(first.summary_lines())
+    assert "No Way To Reach (P-0009)" in said and "neither yes nor no" in said and "Unsure (P-0010)" in said
     acts = records(crm, "Activities")
     invited = acts[acts["Type"] == "Event Invited"]
     assert invited[["Contact ID", "Subject"]].values.tolist() == [["P-0002", "Spring Expo"], ["P-0003", "Spring Expo"]]

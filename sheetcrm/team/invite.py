@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sheetcrm.backends.base import Backend, ChangeKind, RawTab, WritePlan, WriteReport, log_entry
@@ -34,6 +35,7 @@ class Excluded(LabeledEnum):
     """Why someone is not on the list."""
 
     OPTED_OUT = ("opted out", "拒絕聯繫")
+    OPT_OUT_UNCLEAR = ("opt-out cell unreadable", "拒絕聯繫欄無法判讀")
     UNREACHABLE = ("unreachable", "無法聯繫")
     RECENT = ("invited recently", "近期已邀請")
     FILTERED = ("not matching", "不符條件")
@@ -104,6 +106,7 @@ def invitation_list(
     filters: InviteFilters,
     as_of: pd.Timestamp,
     lang: Lang | str = Lang.EN,
+    unclear_opt_out: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The invitation list and who was left out.
 
@@ -111,7 +114,9 @@ def invitation_list(
     NESL, Tier, Monetary, Last Purchase), indexed alike; ``activities``: the typed
     Activities tab. Returns (``invite``: :data:`LIST_COLUMNS`, ranked by Monetary then
     most recent purchase then ID; ``left_out``: ID, Name, why) — opt-outs and people with
-    no valid Email, Mobile or Phone are always left out, whatever the filters.
+    no valid Email, Mobile or Phone are always left out, whatever the filters, and so are
+    the people whose Opt-out cell holds something that does not read as yes or no
+    (``unclear_opt_out``, bool per contact): asking them first is the safe side.
     """
     people = contacts[["ID", "Name", "Email", "Mobile", "Phone", "Owner", "Opt-out"]].copy()
     for key in ("Segment", "NESL", "Tier", "Monetary", "Last Purchase"):
@@ -125,6 +130,8 @@ def invitation_list(
 
     why = pd.Series(None, index=people.index, dtype=object)
     why[people["Opt-out"].astype("boolean").fillna(False).to_numpy(dtype=bool)] = Excluded.OPTED_OUT
+    if unclear_opt_out is not None:
+        why[unclear_opt_out & why.isna().to_numpy()] = Excluded.OPT_OUT_UNCLEAR
     unreachable = people[["Email", "Mobile", "Phone"]].map(is_blank).all(axis=1)
     why[unreachable & why.isna()] = Excluded.UNREACHABLE
     if filters.recent_days:
@@ -264,10 +271,14 @@ class InviteResult:
             )
         ]
         # left_out says why in the workbook's language.
-        unreachable = self.left_out[self.left_out["why"] == Excluded.UNREACHABLE.label(self.lang)]
-        if len(unreachable):
-            names = ", ".join(f"{r.Name} ({r.ID})" for r in unreachable.head(20).itertuples())
-            lines.append(say("invite.unreachable_list", lang, names=names + (" ..." if len(unreachable) > 20 else "")))
+        for why, key in (
+            (Excluded.UNREACHABLE, "invite.unreachable_list"),
+            (Excluded.OPT_OUT_UNCLEAR, "invite.unclear_list"),
+        ):
+            these = self.left_out[self.left_out["why"] == why.label(self.lang)]
+            if len(these):
+                names = ", ".join(f"{r.Name} ({r.ID})" for r in these.head(20).itertuples())
+                lines.append(say(key, lang, names=names + (" ..." if len(these) > 20 else "")))
         if self.report is not None:
             lines.append(say("invite.recorded", lang, n=self.report.appended))
             if self.report.skipped:
@@ -317,7 +328,13 @@ def invite(
     contacts["ID"] = contacts["ID"].where(contacts["ID"].notna(), id_fills.reindex(contacts.index))
     lang = settings.language
     listed, left_out = invitation_list(
-        contacts, computed.customers[Tab.CONTACTS], tables[Tab.ACTIVITIES].typed, filters, when, lang
+        contacts,
+        computed.customers[Tab.CONTACTS],
+        tables[Tab.ACTIVITIES].typed,
+        filters,
+        when,
+        lang,
+        unclear_opt_out=tables[Tab.CONTACTS].unreadable("Opt-out"),
     )
     result = InviteResult(event, listed, left_out, lang)
     if record and len(listed):

@@ -66,6 +66,9 @@ MESSAGES: dict[str, str] = {
         " {recent} invited recently, {filtered} not matching the filters, {limit} past --limit."
     ),
     "invite.unreachable_list": N_("Unreachable (no email or phone): {names}"),
+    "invite.unclear_list": N_(
+        "Left out, their Opt-out cell reads as neither yes nor no (write yes or no there, then run again): {names}"
+    ),
     "invite.heading.attended": N_("Attended"),
     "invite.heading.last_invited": N_("Last Invited"),
     "invite.recorded": N_("Recorded {n} Event Invited activit(ies)."),
