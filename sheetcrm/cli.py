@@ -114,11 +114,29 @@ class StepDisplay:
             self._status = None
 
 
+#: How people type the two languages -> the language.
+_LANGS_SAID = {"zh": "zh-TW", "zh-tw": "zh-TW", "zh-hant": "zh-TW", "中文": "zh-TW", "en-us": "en", "en-gb": "en"}
+
+
+class LangChoice(click.Choice):
+    """en or zh-TW, also as people type them: zh, zh_TW, zh-tw, zh-Hant, 中文, en-US."""
+
+    def __init__(self) -> None:
+        super().__init__([lang.value for lang in Lang])
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        said = _LANGS_SAID.get(str(value).strip().lower().replace("_", "-"), value)
+        return super().convert(said, param, ctx)
+
+
+LANG = LangChoice()
+
+
 def output_lang_option(func: F) -> F:
     return click.option(
         "--lang",
         "out_lang",
-        type=click.Choice([lang.value for lang in Lang]),
+        type=LANG,
         default=None,
         help="Language of the output (default: Traditional Chinese when the workbook or your locale is).",
     )(func)
@@ -193,7 +211,7 @@ def as_of_option(func: F) -> F:
 def lang_option(func: F) -> F:
     return click.option(
         "--lang",
-        type=click.Choice([lang.value for lang in Lang]),
+        type=LANG,
         default=Lang.EN.value,
         show_default=True,
         help="Language of the tab names, headers and labels.",
@@ -314,7 +332,7 @@ def init(
         from sheetcrm.google.connect import connect
         from sheetcrm.google.template import create_google_workbook
 
-        with library_errors():
+        with library_errors(lang):
             client, creds = connect(credentials, create=True)
             url = create_google_workbook(client, title, Lang(lang), share, creds)
         command = f"sheetcrm sync --spreadsheet {url}"
@@ -324,7 +342,7 @@ def init(
         raise click.UsageError("give PATH for a local .xlsx workbook, or --google")
     from sheetcrm.template import init_workbook
 
-    with library_errors():
+    with library_errors(lang):
         created = init_workbook(path, lang, force=force)
     command = f"sheetcrm sync {created}"
     click.echo(
@@ -951,7 +969,7 @@ def _cell_text(value: Any) -> str:
 )
 @click.option(
     "--lang",
-    type=click.Choice([lang.value for lang in Lang]),
+    type=LANG,
     default=None,
     help="Language of the report (default: the workbook's).",
 )
@@ -1095,7 +1113,7 @@ def _say_left_out(deals: tuple[str, ...], lang: str, why: str = "unstaged") -> N
 @format_option("table", "csv", "json")
 @click.option(
     "--lang",
-    type=click.Choice([lang.value for lang in Lang]),
+    type=LANG,
     default=None,
     help="Language of the texts (default: the workbook's).",
 )

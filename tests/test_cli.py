@@ -47,6 +47,16 @@ def test_init_then_library_reads_it(tmp_path: Path) -> None:
     assert again.exit_code == 2 and "--force" in again.output
 
 
+@pytest.mark.parametrize("typed", ["zh", "zh_TW", "zh-tw", "中文"])
+def test_lang_takes_chinese_as_people_type_it(tmp_path: Path, typed: str) -> None:
+    path = tmp_path / "crm.xlsx"
+    result = CliRunner().invoke(cli, ["init", str(path), "--lang", typed])
+    assert result.exit_code == 0, result.output
+    assert sheetcrm.open(path).settings.language == "zh-TW"
+    again = CliRunner().invoke(cli, ["init", str(path), "--lang", typed])
+    assert again.exit_code == 2 and "已存在" in again.output, again.output  # told in the language asked for
+
+
 def test_validate_exit_codes_and_formats(make_workbook, small_crm) -> None:
     clean = make_workbook(small_crm)
     assert CliRunner().invoke(cli, ["validate", str(clean)]).exit_code == 0
