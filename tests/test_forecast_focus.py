@@ -366,6 +366,37 @@ def test_a_deal_whose_stage_stops_being_a_stage_weighs_nothing_in_the_sheet_eith
     assert row["上次同步階段"] == "提案" and row["階段"] == "洽談", row  # remembered; the typed word kept
 
 
+def test_a_won_deal_nobody_dated_is_won_when_it_entered_won(tmp_path) -> None:
+    from tests.helpers import save_sheets
+
+    path = save_sheets(
+        tmp_path / "won.xlsx",
+        {
+            "公司": [["公司名稱"], ["山嵐民宿"]],
+            "連絡人": [["姓名", "公司"], ["林小姐", "山嵐民宿"]],
+            "商機": [
+                ["案名", "客戶", "階段", "金額", "預計成交日", "結案日期", "編號"],
+                ["中秋禮盒", "林小姐", "提案", 20000, None, None, "OP-1"],  # the order below wins it
+                ["年節禮盒", "林小姐", "成交", 8000, dt.datetime(2026, 11, 5), None, "OP-2"],  # typed won, no Closed
+                ["尾牙", "林小姐", "成交", 5000, None, None, "OP-3"],  # won, nothing says when
+            ],
+            "交易紀錄": [
+                ["日期", "類型", "客戶", "機會", "金額"],
+                [dt.datetime(2026, 10, 8), "訂單", "林小姐", "中秋禮盒", 20000],
+            ],
+        },
+    )
+    result = sheetcrm.forecast(path, "2026Q4", as_of="2026-11-30")
+    won = result.deals.set_index("ID")
+    assert won.loc["OP-1", "won"] and won.loc["OP-2", "won"], won
+    assert result.table["won"].sum() == 28000
+    assert result.undated == ("尾牙 (OP-3)",)
+    # After a sync, the day sheetcrm first saw OP-3 won is kept in Stage Since: it is won then.
+    sheetcrm.open(path).sync(as_of="2026-11-30")
+    again = sheetcrm.forecast(path, "2026Q4", as_of="2026-11-30")
+    assert again.undated == () and again.table["won"].sum() == 33000
+
+
 def test_deals_no_quarter_can_hold_are_named(tmp_path) -> None:
     from click.testing import CliRunner
 

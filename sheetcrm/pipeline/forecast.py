@@ -10,7 +10,8 @@ missing). Missing amounts count as 0 in every sum.
 Definitions (seed 000, "how much will we sell this quarter"):
 
 * a deal is **in the quarter** when it is Won with its Closed date in the quarter and on or
-  before ``as_of``, or open (not Won/Lost) with its Expected Close in the quarter;
+  before ``as_of``, or open (not Won/Lost) with its Expected Close in the quarter; a Won
+  deal without a Closed date closed when it entered Won (see :func:`deals_as_of`);
 * **won** — amount of the won deals in the quarter; **open** — amount of the open deals in
   the quarter; **weighted** — their amount times the stage probability;
 * **forecast** = won + weighted; **commit** = won + the open deals in Negotiation;
@@ -289,7 +290,7 @@ def deals_as_of(opportunities: pd.DataFrame, activities: pd.DataFrame, as_of: An
     Out: ``opportunities``' columns and index with ``Stage``, ``Stage Since``,
     ``Probability`` and ``Weighted Amount`` as of ``as_of``.
     """
-    from sheetcrm.pipeline.stages import advance_stages
+    from sheetcrm.pipeline.stages import StageChange, advance_stages
 
     as_of_ts = pd.Timestamp(as_of).normalize()
     opps = opportunities.copy()
@@ -299,6 +300,17 @@ def deals_as_of(opportunities: pd.DataFrame, activities: pd.DataFrame, as_of: An
         opps.loc[later, ["Stage", "Stage Seen", "Stage Reason"]] = None
         opps.loc[later, ["Stage Since", "Closed"]] = pd.NaT
     result = advance_stages(opps, activities, as_of_ts, settings)
+    # A closed deal nobody dated closed on the day it is known to have entered its stage:
+    # the Stage Since an earlier sync kept, or the activity that moved it now; failing
+    # both, an Expected Close already past. Otherwise it stays undated (and is named).
+    closed = _dates(opps["Closed"])
+    shut = result["Stage"].isin([Stage.WON, Stage.LOST]).to_numpy(dtype=bool) & closed.isna().to_numpy(dtype=bool)
+    if shut.any():
+        kept = _dates(opps["Stage Since"])
+        moved = _dates(result["Stage Since"]).where(result["change"].isin(StageChange.made_by_sheetcrm()))
+        expected = _dates(opps["Expected Close"])
+        known = kept.fillna(moved).fillna(expected.where(expected <= as_of_ts))
+        opps["Closed"] = closed.where(~shut, known)
     for col in ("Stage", "Stage Since", "Probability", "Weighted Amount"):
         opps[col] = result[col]
     return opps
