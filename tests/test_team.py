@@ -642,3 +642,34 @@ def test_import_speaks_lang_but_logs_in_the_workbooks_language(tmp_path: Path) -
     # What goes into the workbook stays in the workbook's language.
     log = records(path, "同步紀錄")
     assert log["原因"].str.contains("匯入").all(), log["原因"].tolist()
+
+
+def test_a_leads_company_given_by_its_id_is_that_company(tmp_path: Path) -> None:
+    path = _shop_without_subject(tmp_path / "shop.xlsx")
+    leads = write_csv(tmp_path, "姓名,公司,電子郵件\n張三,co-2,z@new.tw\n")
+    result = import_leads(XlsxBackend(path), leads, today=AS_OF)
+    assert result.counts == {"total": 1, "added": 1, "duplicates": 0, "merged": 0, "rejected": 0, "companies": 0}
+    contacts = records(path, "連絡人").set_index("姓名")
+    assert contacts.loc["張三", "公司"] == "阿福小吃店"  # written as the column is kept: by name
+
+
+def test_an_import_into_tabs_kept_without_ids_logs_no_id_that_no_cell_holds(tmp_path: Path) -> None:
+    path = save_sheets(
+        tmp_path / "fresh.xlsx",
+        {
+            "公司": [["公司名稱"], ["好日子咖啡"]],
+            "連絡人": [["姓名", "公司", "手機"], ["陳怡君", "好日子咖啡", "0912-345-678"]],
+            "機會": [["案名"]],
+            "拜訪紀錄": [["日期", "類型", "客戶"]],
+        },
+    )
+    leads = write_csv(tmp_path, "姓名,公司\n蘇小芳,山嵐民宿\n")
+    result = import_leads(XlsxBackend(path), leads, today=AS_OF)
+    assert result.counts["added"] == 1 and result.counts["companies"] == 1
+    log = records(path, "同步紀錄")
+    added = log[log["原因"].str.contains("匯入")]
+    assert set(added["新值"]) >= {"山嵐民宿", "蘇小芳"}, added.to_dict("records")
+    assert not added["編號"].astype(str).str.contains("CO-|P-").any(), added.to_dict("records")
+    sheetcrm.open(path).sync(as_of=AS_OF)
+    companies = records(path, "公司").set_index("公司名稱")
+    assert companies.loc["山嵐民宿", "編號"] == "CO-0002"  # numbered by the sync, after the one typed before
