@@ -267,12 +267,12 @@ def plan_leads(
     co_ids_existing = companies.raw_column("ID")
     lead_co = leads[COMPANY] if COMPANY in leads else pd.Series(None, index=leads.index, dtype=object)
     # A lead file exported from this workbook names companies by ID (CO-0036): that company.
-    by_id = {
+    named_by_id = {
         str(i).strip().upper(): n
         for i, n in zip(co_ids_existing, companies.raw_column("Name"), strict=True)
         if not is_blank(i) and not is_blank(n)
     }
-    lead_co = lead_co.map(lambda v: by_id.get(str(v).strip().upper(), v) if isinstance(v, str) else v)
+    lead_co = lead_co.map(lambda v: named_by_id.get(str(v).strip().upper(), v) if isinstance(v, str) else v)
     lead_co_key = fold_column(lead_co, normalize_company_name)
     co_id_text = _keys(companies)
     co_index = _index(co_key_existing, co_id_text, lead_co_key)
@@ -423,7 +423,7 @@ def plan_leads(
             missing = ", ".join(TABS[tab].column(k).header(lang) for k in absent)
             notes.append(say("import.absent_columns", lang, tab=tables[tab].title, columns=missing))
 
-    def added(table: Table, rid: str, name: Any, why: str) -> dict[str, Any]:
+    def add_entry(table: Table, rid: str, name: Any, why: str) -> dict[str, Any]:
         if "ID" in table.headers.positions:
             return log_entry(now, run, table.title, rid, header(table.tab, "ID", wb), "", rid, why, about="ID")
         # A tab kept without IDs gets none from an import (the next sync numbers it): the
@@ -432,9 +432,9 @@ def plan_leads(
 
     for rid, name in zip(co_new_ids, company_records["Name"], strict=True):
         why = say("log.company_added", wb, file=file_name, source=source or Path(file_name).stem)
-        log.append(added(companies, rid, name, why))
+        log.append(add_entry(companies, rid, name, why))
     for rid, name, src in zip(ct_new_ids, contact_records["Name"], contact_records["Source"], strict=True):
-        log.append(added(contacts, rid, name, say("log.lead_added", wb, file=file_name, source=src)))
+        log.append(add_entry(contacts, rid, name, say("log.lead_added", wb, file=file_name, source=src)))
 
     status.loc[rows_added] = LeadStatus.ADDED
     found_ids = pd.Series(None, index=leads.index, dtype=object)
