@@ -388,7 +388,7 @@ def demo(path: Path, lang: str, seed: int, as_of: dt.datetime | None, force: boo
         done = run_report(
             made.path,
             last_complete_month(as_of),
-            out=made.path.parent / "sheetcrm-demo-report",
+            out=made.path.with_name(f"{made.path.stem}-report"),
             formats=("html", "md", "csv"),
         )
     click.echo(
@@ -400,6 +400,9 @@ def demo(path: Path, lang: str, seed: int, as_of: dt.datetime | None, force: boo
             others=", ".join(str(p) for p in done.paths[1:]),
         )
     )
+    if made.leads is not None:
+        command = f"sheetcrm import {made.path} {made.leads} --dry-run"
+        click.echo(tr(lang, "Sample leads to try an import with: {command}", command=command))
 
 
 @cli.command()

@@ -132,18 +132,23 @@ def template_path(lang: Lang | str = Lang.EN) -> Path:
     )
 
 
+def xlsx_target(path: str | Path) -> Path:
+    """Where a new workbook goes: ``path``, with .xlsx added when it has no suffix. Raises
+    :class:`WorkbookWriteError` for any other suffix, before anything is written."""
+    target = Path(path)
+    if not target.suffix:
+        target = target.with_suffix(".xlsx")
+    if target.suffix.lower() != ".xlsx":
+        raise WorkbookWriteError(Phrase(N_("{path}: a CRM workbook must be an .xlsx file"), {"path": repr(str(path))}))
+    return target
+
+
 def init_workbook(path: str | Path, lang: Lang | str = Lang.EN, *, force: bool = False) -> Path:
     """Create an empty CRM workbook at ``path`` from the stored template.
 
     Refuses to overwrite an existing file unless ``force``. Returns the path.
     """
-    target = Path(path)
-    if target.suffix.lower() != ".xlsx":
-        target = target.with_suffix(".xlsx") if not target.suffix else target
-        if target.suffix.lower() != ".xlsx":
-            raise WorkbookWriteError(
-                Phrase(N_("{path}: a CRM workbook must be an .xlsx file"), {"path": repr(str(path))})
-            )
+    target = xlsx_target(path)
     if target.exists() and not force:
         raise WorkbookExistsError(
             Phrase(

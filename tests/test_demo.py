@@ -58,7 +58,7 @@ def test_chinese_demo(tmp_path: Path) -> None:
 
 
 def test_demo_also_writes_its_latest_monthly_report(demo_path: Path) -> None:
-    folder = demo_path.parent / "sheetcrm-demo-report"
+    folder = demo_path.parent / "demo-report"  # named after the workbook
     assert sorted(p.name for p in folder.iterdir()) == [
         "report-2026-10.csv",
         "report-2026-10.html",
@@ -82,3 +82,19 @@ def test_chinese_demo_says_what_to_open_in_chinese(tmp_path: Path, monkeypatch: 
     assert f"開啟 {path} 可看到計算欄位（灰底）與同步紀錄分頁" in result.output
     assert "2026-10 月報：用瀏覽器開啟 " in result.output
     assert "Open " not in result.output and "Monthly report" not in result.output
+
+
+def test_demo_writes_sample_leads_that_import_shows_every_outcome_of(demo_path: Path) -> None:
+    from sheetcrm.backends.xlsx import XlsxBackend
+    from sheetcrm.team.leads import import_leads
+
+    leads = demo_path.with_name("demo-leads.csv")
+    result = import_leads(XlsxBackend(demo_path), leads, dry_run=True)
+    assert result.counts["added"] == 2 and result.counts["duplicates"] == 2 and result.counts["rejected"] == 1
+    assert result.counts["companies"] == 1
+
+
+def test_demo_refuses_a_name_that_is_no_workbook_before_writing_anything(tmp_path: Path) -> None:
+    got = CliRunner().invoke(cli, ["demo", str(tmp_path / "z.csv")])
+    assert got.exit_code == 2 and ".xlsx" in got.output
+    assert list(tmp_path.iterdir()) == []

@@ -1996,6 +1996,8 @@ class DemoResult:
     counts: dict[str, int]
     sync: Any
     lang: str = "en"
+    #: A sample lead file beside the workbook, to try ``sheetcrm import`` with.
+    leads: Path | None = None
 
     @property
     def counts_text(self) -> str:
@@ -2066,10 +2068,11 @@ def make_demo(
     """
     from sheetcrm.exceptions import Phrase, WorkbookExistsError
     from sheetcrm.i18n import N_
+    from sheetcrm.template import xlsx_target
     from sheetcrm.workbook import open_workbook
 
     lang = Lang(lang)
-    target = Path(path)
+    target = xlsx_target(path)
     if target.exists() and not force:
         raise WorkbookExistsError(
             Phrase(N_("{path} already exists; pass --force to replace it"), {"path": repr(str(target))})
@@ -2082,5 +2085,35 @@ def make_demo(
         for tab, (_h, rows) in tables.items()
         if tab in (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES)
     }
+    leads = write_demo_leads(target.with_name(f"{target.stem}-leads.csv"), tables, lang)
     result = open_workbook(target).sync(as_of=as_of) if sync else None
-    return DemoResult(target, counts, result, str(lang))
+    return DemoResult(target, counts, result, str(lang), leads)
+
+
+def write_demo_leads(path: Path, tables: dict[Tab, tuple[list[str], list[list[Any]]]], lang: Lang) -> Path:
+    """A small lead file to try ``sheetcrm import`` with, written to ``path`` (UTF-8 with
+    BOM, so Excel opens it): new people (one at a company the workbook has, one at a new
+    company), one already in the workbook under the same email and one under the same
+    phone (both held back as duplicates), and one whose email is not an address (rejected)."""
+    import csv
+
+    headers, rows = tables[Tab.CONTACTS]
+    at = {key: headers.index(h) for key, h in zip(header_keys(Tab.CONTACTS), headers, strict=True)}
+    co_keys = header_keys(Tab.COMPANIES)
+    co_id, co_name = co_keys.index("ID"), co_keys.index("Name")
+    company_names = {r[co_id]: r[co_name] for r in tables[Tab.COMPANIES][1]}
+    with_email = next(r for r in rows if r[at["Email"]] and r[at["Company ID"]])
+    with_phone = next(r for r in rows if (r[at["Mobile"]] or r[at["Phone"]]) and r is not with_email)
+    known = company_names.get(with_email[at["Company ID"]], with_email[at["Company ID"]])
+    zh = lang == Lang.ZH_TW
+    leads = [
+        ["王大同" if zh else "Grace Lin", known, "grace.lin@example.com", "0910-222-333"],
+        ["陳思妤" if zh else "Tom Hsu", "青松設計" if zh else "Pine Design Studio", "tom@pine-design.example", ""],
+        [with_email[at["Name"]], known, str(with_email[at["Email"]]).upper(), ""],
+        [with_phone[at["Name"]], "", "", with_phone[at["Mobile"]] or with_phone[at["Phone"]]],
+        ["林志明" if zh else "Ken Wu", "", "ken.wu@@example", ""],
+    ]
+    heading = ["姓名", "公司", "電子郵件", "手機"] if zh else ["Name", "Company", "Email", "Mobile"]
+    with path.open("w", newline="", encoding="utf-8-sig") as fh:
+        csv.writer(fh).writerows([heading, *leads])
+    return path
