@@ -7,6 +7,7 @@ to ``templates/sheetcrm-<lang>.xlsx`` and a test keeps the stored files equal to
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -132,7 +133,7 @@ def template_path(lang: Lang | str = Lang.EN) -> Path:
     )
 
 
-def xlsx_target(path: str | Path) -> Path:
+def xlsx_target(path: str | os.PathLike[str]) -> Path:
     """Where a new workbook goes: ``path``, with .xlsx added when it has no suffix. Raises
     :class:`WorkbookWriteError` for any other suffix, before anything is written."""
     target = Path(path)
