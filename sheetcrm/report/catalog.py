@@ -43,7 +43,7 @@ MESSAGES: Final[dict[str, str]] = {
     "from_to": N_("last month ↓ / now →"),
     "move_potential_divorce": N_("potential divorce"),
     "move_divorce": N_("divorce"),
-    "move_win_back": N_("win-back"),
+    "move_win_back": N_("came back"),
     "move_first_purchase": N_("first purchase"),
     "move_new_record": N_("new in the sheet"),
     "move_other": N_("other move"),
