@@ -673,3 +673,23 @@ def test_an_import_into_tabs_kept_without_ids_logs_no_id_that_no_cell_holds(tmp_
     sheetcrm.open(path).sync(as_of=AS_OF)
     companies = records(path, "公司").set_index("公司名稱")
     assert companies.loc["山嵐民宿", "編號"] == "CO-0002"  # numbered by the sync, after the one typed before
+
+
+def test_assign_and_the_report_name_tabs_as_the_workbook_does(tmp_path: Path) -> None:
+    from sheetcrm.report.render import to_markdown
+    from sheetcrm.team.assign import assign
+
+    path = save_sheets(
+        tmp_path / "shop.xlsx",
+        {
+            "公司": [["公司名稱"]],
+            "客戶名單": [["姓名", "手機", "負責業務"], ["王小明", "0912-345-678", None]],
+            "案件": [["案件名稱", "客戶", "階段"]],
+            "訂單紀錄": [["日期", "客戶", "金額"], [dt.datetime(2026, 10, 2), "王小明", 500]],
+            "團隊": [["姓名", "在職"], ["阿美", "是"]],
+        },
+    )
+    result = assign(XlsxBackend(path), tab=Tab.CONTACTS, dry_run=True)
+    assert result.summary_lines()[0].startswith("客戶名單："), result.summary_lines()
+    report = sheetcrm.monthly_report(path, "2026-10")
+    assert "「客戶名單」分頁" in to_markdown(report)

@@ -16,7 +16,7 @@ from sheetcrm.schema import Lang
 
 MESSAGES: Final[dict[str, str]] = {
     "title": N_("Monthly segment report {month}"),
-    "subtitle": N_("As of {end}, compared with {prev_end}. Customers are the Contacts tab ({customers} people)."),
+    "subtitle": N_("As of {end}, compared with {prev_end}. Customers are the people of the {tab} tab ({customers})."),
     "generated": N_("Made by sheetcrm from {source}."),
     "pii_hidden": N_(
         "Customers are shown by ID only; names, emails and phones are left out (use --include-pii to show them)."

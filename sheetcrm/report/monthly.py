@@ -170,6 +170,8 @@ class MonthlyReport:
     pii: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: Deals left out of the funnel and forecast: their Stage cannot be read.
     unstaged: tuple[str, ...] = ()
+    #: The workbook's own name of its Contacts tab (客戶名單), to say where customers come from.
+    contacts_tab: str = ""
 
     def headline(self) -> dict[str, Any]:
         """The figures of the "at a glance" cards."""

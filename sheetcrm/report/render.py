@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from sheetcrm.report import charts
 from sheetcrm.report.catalog import fmt_count, fmt_delta, fmt_money, fmt_share, listed, text
-from sheetcrm.schema import NESL, LabeledEnum, Lang, Stage
+from sheetcrm.schema import NESL, LabeledEnum, Lang, Stage, Tab
 
 if TYPE_CHECKING:
     from sheetcrm.report.monthly import MonthlyReport
@@ -507,6 +507,7 @@ def _context(r: MonthlyReport, with_charts: bool) -> dict[str, Any]:
             end=str(r.end.date()),
             prev_end=str(r.prev_end.date()),
             customers=fmt_count(len(r.customers)),
+            tab=r.contacts_tab or Tab.CONTACTS.label(lang),
         ),
         "privacy": text("pii_shown" if r.include_pii else "pii_hidden", lang),
         "kpis": kpis(r),

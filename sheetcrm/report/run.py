@@ -144,7 +144,7 @@ def monthly_report(
             }
         )
     report = build_report(tables, book.settings, period, lang=use, include_pii=include_pii, source=shown(book.location))
-    return dataclasses.replace(report, unstaged=unstaged_deals(book))
+    return dataclasses.replace(report, unstaged=unstaged_deals(book), contacts_tab=book.tables[Tab.CONTACTS].title)
 
 
 def write_report_tab(wb: Workbook, report: MonthlyReport) -> tuple[str, WriteReport]:

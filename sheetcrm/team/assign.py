@@ -463,6 +463,8 @@ class AssignResult:
     report: WriteReport | None
     dry_run: bool
     lang: Lang
+    #: The tab's name in the workbook (客戶名單), as people know it.
+    title: str = ""
 
     @property
     def per_rep(self) -> pd.Series:
@@ -474,7 +476,7 @@ class AssignResult:
             say(
                 "assign.summary",
                 lang,
-                tab=self.tab.label(lang),
+                tab=self.title or self.tab.label(lang),
                 assigned=int(self.assignments["owner"].notna().sum()),
                 strategy=self.strategy.label(lang),
                 left=self.left,
@@ -546,6 +548,7 @@ def assign(
         report,
         dry_run,
         lang,
+        tables[tab].title,
     )
 
 
