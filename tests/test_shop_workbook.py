@@ -380,3 +380,26 @@ def test_an_order_book_in_its_own_words_counts_every_row_as_a_sale(tmp_path: Pat
     assert kinds == [None, None, "活動邀請", "活動邀請"], kinds
     again = sheetcrm.open(path).sync(as_of=AS_OF)
     assert again.computed[Tab.CONTACTS]["Monetary"].tolist() == [4700, 0]
+
+
+def test_a_customer_whose_orders_name_two_people_is_told_on_her_own_row(tmp_path: Path) -> None:
+    path = save_sheets(
+        tmp_path / "dup.xlsx",
+        {
+            "公司": [["公司名稱"]],
+            "客戶名單": [["姓名", "Email"], ["洪雅婷", "a@x.tw"], ["王小明", None], ["洪雅婷 ", "b@x.tw"]],
+            "案件": [["案件名稱"]],
+            "訂單紀錄": [
+                ["日期", "客戶", "金額"],
+                [dt.datetime(2026, 3, 20), "洪雅婷", 350],
+                [dt.datetime(2026, 3, 21), "洪雅婷", 350],
+            ],
+        },
+    )
+    sheetcrm.open(path).sync(as_of=AS_OF)
+    rows = [list(r) for r in openpyxl.load_workbook(path)["客戶名單"].iter_rows(values_only=True)]
+    said = {r[0]: r[rows[0].index("問題")] for r in rows[1:]}
+    for other in ("P-0003", "P-0001"):
+        mine = said["洪雅婷" if other == "P-0003" else "洪雅婷 "]
+        assert f"訂單紀錄 有 2 列寫的是 洪雅婷，也可能是 {other}" in str(mine), said
+    assert said["王小明"] is None

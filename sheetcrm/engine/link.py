@@ -187,6 +187,9 @@ def link_references(
     resolved: dict[Tab, dict[str, pd.Series]] = {}
     problems: list[pd.DataFrame] = []
     companies_of: dict[Tab, pd.Series] = {}
+    # (target tab, candidate ID) -> [(tab, text, rows, all candidates)] of the references
+    # that could be it and others: said on the candidate's own row too, as what it misses.
+    unclaimed: dict[tuple[Tab, str], list[tuple[str, str, int, tuple[str, ...]]]] = {}
     cache: dict[Tab, Targets] = {}
 
     def target_index(tab: Tab) -> Targets:
@@ -231,6 +234,12 @@ def link_references(
                 distinct = pending.iloc[firsts]
                 for k, (text, company) in enumerate(zip(distinct["text"], distinct["company"], strict=True)):
                     res = resolve(text, col.ref, found, known, company if isinstance(company, str) else None)
+                    if res.kind == "ambiguous":
+                        n = int((codes == k).sum())
+                        for candidate in res.candidates:
+                            unclaimed.setdefault((col.ref, candidate), []).append(
+                                (table.title, text, n, res.candidates)
+                            )
                     ids[k] = res.id
                     notes[k] = res.id is not None
                     messages[k] = _message(res, text, col.ref, tables[col.ref].title, found, lang)
@@ -269,8 +278,52 @@ def link_references(
         resolved[tab] = out
         if "Company ID" in out:
             companies_of[tab] = out["Company ID"]
+    if unclaimed:
+        problems.append(_unclaimed(unclaimed, tables, new_ids, lang))
     frame = pd.concat(problems, ignore_index=True)[PROBLEM_COLUMNS] if problems else empty_problems()
     return resolved, frame
+
+
+def _unclaimed(
+    unclaimed: dict[tuple[Tab, str], list[tuple[str, str, int, tuple[str, ...]]]],
+    tables: dict[Tab, Table],
+    new_ids: dict[Tab, pd.Series],
+    lang: str,
+) -> pd.DataFrame:
+    """A warning on each record that references name ambiguously (two 洪雅婷): what it
+    misses (her orders count for nobody), so that a customer shown as never buying says why."""
+    rows = []
+    for tab in dict.fromkeys(t for t, _ in unclaimed):
+        table = tables[tab]
+        ids = table.typed["ID"].astype(object)
+        issued = new_ids.get(tab)
+        if issued is not None and len(issued):
+            ids = ids.where(ids.notna(), issued.reindex(ids.index))
+        at = dict(zip(ids.astype(str), table.typed[ROW].astype(int), strict=True))
+        for (target, candidate), refs in unclaimed.items():
+            if target is not tab or candidate not in at:
+                continue
+            for title, text, n, candidates in refs:
+                others = ", ".join(c for c in candidates if c != candidate)
+                said = Phrase(
+                    N_(
+                        "{n} row(s) of {tab} name {text}, which could also be {others}: they count for "
+                        "neither; write the ID in those rows, or merge the duplicates"
+                    ),
+                    {"n": n, "tab": title, "text": text, "others": others},
+                )
+                rows.append(
+                    {
+                        "tab": table.title,
+                        "row": at[candidate],
+                        "id": candidate,
+                        "column": _column(table, "Name"),
+                        "value": None,
+                        "problem": Worded(said, lang),
+                        "severity": Severity.WARNING,
+                    }
+                )
+    return pd.DataFrame(rows, columns=PROBLEM_COLUMNS) if rows else empty_problems()
 
 
 def _column(table: Table, key: str) -> str:
