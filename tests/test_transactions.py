@@ -275,3 +275,20 @@ def test_positions_in_many_keys_agrees_with_get_indexer() -> None:
     pool = np.array([f"C-{i}" for i in range(2500)], dtype=object)
     for keys in (pool[rng.integers(0, 2500, 20000)], _fresh(pool[rng.integers(0, 2500, 20000)].tolist())):
         assert positions_in(index, keys).tolist() == index.get_indexer(pd.Index(keys)).tolist()
+
+
+def test_left_out_purchases_are_the_undated_and_the_ones_naming_nobody() -> None:
+    from sheetcrm.customers.transactions import left_out_purchases
+
+    acts = pd.DataFrame(
+        {
+            "Date": pd.to_datetime(["2026-11-01", "NaT", "2026-11-02", "2026-11-03", "2026-12-05", "2026-11-04"]),
+            "Type": [A.ORDER, A.ORDER, A.PURCHASE, A.ORDER, A.ORDER, A.CALL],
+            "Contact ID": ["P-1", "P-1", "洪雅婷", None, None, None],
+            "Company ID": [None, None, None, "CO-1", "CO-9", None],
+            "Amount": [100.0, 200.0, 300.0, 400.0, 500.0, 600.0],
+        }
+    )
+    got = left_out_purchases(acts, "2026-11-30", pd.Series(["P-1"]), pd.Series(["CO-1"]))
+    # undated: row 2; naming nobody: 洪雅婷 (row 3); the order after as_of and the call are no purchases yet
+    assert got == (1, 1, 500.0)

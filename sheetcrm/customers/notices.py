@@ -21,6 +21,7 @@ class NoticeKind(StrEnum):
     RHYTHM_FITTED = "rhythm fitted"
     RHYTHM_EMPTY = "rhythm empty"
     RULES_CHANGED = "rules changed"
+    LEFT_OUT = "purchases left out"
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,18 @@ def rules_changed(told: bool = True) -> Notice:
     """The note that the customer rules changed: told in full to a workbook scored under
     the old ones, one quiet line in the Log of one that never was."""
     return Notice(None, NoticeKind.RULES_CHANGED, Phrase(_RULES if told else _RULES_FIRST), told)
+
+
+_LEFT_OUT = N_(
+    "{n} purchase(s) worth {amount} count for no customer: {undated} without a date that can be read, "
+    "{unlinked} naming no customer that can be told apart; the Problems cell of each says why"
+)
+
+
+def left_out(undated: int, unlinked: int, amount: float) -> Notice:
+    """Purchases that count for nobody (:func:`~sheetcrm.customers.transactions.left_out_purchases`)."""
+    fields = {"n": f"{undated + unlinked:,}", "undated": f"{undated:,}", "unlinked": f"{unlinked:,}"}
+    return Notice(None, NoticeKind.LEFT_OUT, Phrase(_LEFT_OUT, {**fields, "amount": _number(amount)}))
 
 
 def has_rules_note(reasons: list[object]) -> bool:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import ctypes
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -228,6 +228,34 @@ def purchase_mask(activities: pd.DataFrame) -> np.ndarray:
     and an Amount that is a number. In: columns ``Type`` and ``Amount``; out: a bool array."""
     amount = pd.to_numeric(activities["Amount"], errors="coerce").to_numpy(dtype="float64")
     return activities["Type"].isin(list(PURCHASE_TYPES)).to_numpy(dtype=bool) & ~np.isnan(amount)
+
+
+class LeftOut(NamedTuple):
+    """Purchases that count for no customer: how many lack a date, how many name nobody,
+    and their total amount."""
+
+    undated: int
+    unlinked: int
+    amount: float
+
+
+def left_out_purchases(
+    activities: pd.DataFrame, as_of: DateLike, contact_ids: pd.Series, company_ids: pd.Series
+) -> LeftOut:
+    """The purchases that count for no customer: a purchase (:func:`purchase_mask`) with
+    no date that could be read, or dated on or before ``as_of`` but naming neither a
+    contact of ``contact_ids`` nor a company of ``company_ids`` (an unknown or ambiguous
+    name). In: the Activities table as for :func:`transactions`, references linked. Out:
+    a :class:`LeftOut`."""
+    bought = purchase_mask(activities)
+    dates = date_ns(activities["Date"])
+    undated = bought & (dates == NAT_NS)
+    nobody = ~activities["Contact ID"].isin(contact_ids.dropna()).to_numpy(dtype=bool) & ~activities["Company ID"].isin(
+        company_ids.dropna()
+    ).to_numpy(dtype=bool)
+    unlinked = bought & ~undated & (dates <= int(as_of_timestamp(as_of).value)) & nobody
+    amount = pd.to_numeric(activities["Amount"], errors="coerce").to_numpy(dtype="float64")
+    return LeftOut(int(undated.sum()), int(unlinked.sum()), float(amount[undated | unlinked].sum()))
 
 
 def won_unrecorded(opportunities: pd.DataFrame, recorded: pd.Series) -> np.ndarray:

@@ -20,7 +20,7 @@ from sheetcrm.customers import notices
 from sheetcrm.customers.nesl import nesl_table
 from sheetcrm.customers.rfm import customer_index, flat_scores, rfm_table, value_tiers
 from sheetcrm.customers.rhythm import rhythm_table
-from sheetcrm.customers.transactions import attach_company, transactions
+from sheetcrm.customers.transactions import attach_company, left_out_purchases, transactions
 from sheetcrm.engine.bind import ROW, Table
 from sheetcrm.engine.ids import ID_TABS, issue_ids
 from sheetcrm.engine.ids import fill_ids as fill_ids  # where tests import it from
@@ -308,6 +308,9 @@ def compute(
     # A workbook never scored before has no scores to change: its Log notes the rules
     # quietly (so no later sync tells of them), and the run's summary says nothing.
     said = [notices.rules_changed(told=_scored_before(tables))] if _rules_note_due(tables) else []
+    missed = left_out_purchases(typed[Tab.ACTIVITIES], as_of, typed[Tab.CONTACTS]["ID"], typed[Tab.COMPANIES]["ID"])
+    if missed.undated or missed.unlinked:
+        said.append(notices.left_out(*missed))
     # one money scale for the whole book, so contacts and companies compare alike
     decimals = money_decimals(tx["amount"])
     for tab in (Tab.CONTACTS, Tab.COMPANIES):
