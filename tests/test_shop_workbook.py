@@ -361,6 +361,8 @@ def test_an_order_book_in_its_own_words_counts_every_row_as_a_sale(tmp_path: Pat
             ],
         },
     )
+    # Never synced: the report already counts 王小明's orders (by the IDs the sync will write).
+    assert sheetcrm.monthly_report(path, "2026-03").pareto["buyers"] == 1
     layout = inspect_tabs(XlsxBackend(path).read(), "zh-TW")
     assert not layout["blocking"].any(), layout[layout["blocking"]]
     assert layout["status"].str.contains("當作訂單").any()
@@ -396,6 +398,12 @@ def test_a_customer_whose_orders_name_two_people_is_told_on_her_own_row(tmp_path
             ],
         },
     )
+    from sheetcrm.report.render import to_markdown
+
+    # Before any sync too, the report counts who bought and says what it leaves out.
+    report = sheetcrm.monthly_report(path, "2026-03")
+    assert report.left_out == (0, 2, 700.0) and report.pareto["buyers"] == 0
+    assert "有 2 筆交易（共 700）沒有算進任何顧客" in to_markdown(report)
     result = sheetcrm.open(path).sync(as_of=AS_OF)
     # The run says what its customer numbers leave out, and what it comes to.
     assert "有 2 筆交易（共 700）沒有算進任何顧客：0 筆日期無法辨識，2 筆的顧客無法確定是誰" in "\n".join(

@@ -17,7 +17,7 @@ import pandas as pd
 
 from sheetcrm.customers.nesl import nesl_moves, nesl_table
 from sheetcrm.customers.rfm import customer_index, pareto, rfm_table, value_tiers
-from sheetcrm.customers.transactions import transactions
+from sheetcrm.customers.transactions import LeftOut, transactions
 from sheetcrm.pipeline.forecast import (
     Quarter,
     deals_as_of,
@@ -172,6 +172,8 @@ class MonthlyReport:
     unstaged: tuple[str, ...] = ()
     #: The workbook's own name of its Contacts tab (客戶名單), to say where customers come from.
     contacts_tab: str = ""
+    #: Purchases up to the month end that count for no customer (no date, nobody named).
+    left_out: LeftOut | None = None
 
     def headline(self) -> dict[str, Any]:
         """The figures of the "at a glance" cards."""

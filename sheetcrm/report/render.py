@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
+from sheetcrm.customers import notices
 from sheetcrm.report import charts
 from sheetcrm.report.catalog import fmt_count, fmt_delta, fmt_money, fmt_share, listed, text
 from sheetcrm.schema import NESL, LabeledEnum, Lang, Stage, Tab
@@ -216,6 +217,8 @@ def sections(r: MonthlyReport, with_charts: bool = True) -> list[Section]:
                 share=fmt_share(p["top_share"]),
             )
         )
+    if r.left_out is not None and (r.left_out.undated or r.left_out.unlinked):
+        tiers.notes.append(notices.left_out(*r.left_out).text(lang))
     if with_charts:
         tiers.charts.append(
             (

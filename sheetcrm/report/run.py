@@ -18,7 +18,7 @@ import pandas as pd
 from sheetcrm.backends.base import WriteReport
 from sheetcrm.customers.rfm import customer_index
 from sheetcrm.customers.rhythm import rhythm_table
-from sheetcrm.customers.transactions import transactions
+from sheetcrm.customers.transactions import left_out_purchases, transactions
 from sheetcrm.engine.bind import ROW
 from sheetcrm.exceptions import Phrase, ReportError
 from sheetcrm.i18n import N_
@@ -50,7 +50,12 @@ def _typed(wb: Workbook) -> dict[Tab, pd.DataFrame]:
     """The typed tables the figures come from. A deal whose Stage cell holds a word that
     is no stage is left out (sync leaves it alone too): placed by its evidence alone it
     would count as a Lead, or in a stage nobody chose."""
-    tables = {tab: wb.table(tab) for tab in (Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES)}
+    # A record not numbered yet carries the ID the references to it were linked with (the
+    # one the next sync writes): a workbook never synced still has customers who bought.
+    tables = {
+        tab: wb.table(tab).assign(ID=wb.tables[tab].ids())
+        for tab in (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES)
+    }
     tables[Tab.OPPORTUNITIES] = tables[Tab.OPPORTUNITIES][~wb.tables[Tab.OPPORTUNITIES].unreadable("Stage")]
     return tables
 
@@ -144,7 +149,12 @@ def monthly_report(
             }
         )
     report = build_report(tables, book.settings, period, lang=use, include_pii=include_pii, source=shown(book.location))
-    return dataclasses.replace(report, unstaged=unstaged_deals(book), contacts_tab=book.tables[Tab.CONTACTS].title)
+    missed = left_out_purchases(
+        tables[Tab.ACTIVITIES], period.end_time, tables[Tab.CONTACTS]["ID"], tables[Tab.COMPANIES]["ID"]
+    )
+    return dataclasses.replace(
+        report, unstaged=unstaged_deals(book), contacts_tab=book.tables[Tab.CONTACTS].title, left_out=missed
+    )
 
 
 def write_report_tab(wb: Workbook, report: MonthlyReport) -> tuple[str, WriteReport]:
