@@ -71,7 +71,7 @@ class Joined:
         from sheetcrm.i18n import tr
 
         return tr(lang, self.separator).join(
-            item.in_language(lang) if isinstance(item, Worded | SheetCRMError) else item for item in self.items
+            item.in_language(lang) if isinstance(item, Worded | SheetCRMError | Named) else item for item in self.items
         )
 
 

@@ -341,11 +341,12 @@ def test_a_chinese_workbook_that_cannot_be_bound_is_told_so_in_chinese(monkeypat
     monkeypatch.setenv("LANG", "C.UTF-8")  # the locale would say English
     path = save_sheets(
         tmp_path / "shop.xlsx",
-        {"公司": [["公司名稱"]], "連絡人": [["姓名"]], "拜訪紀錄": [["日期", "類型", "客戶"]]},  # no 機會
+        {"公司": [["公司名稱"]], "連絡人": [["姓名"]], "商機": [["金額"]]},  # no activities; deals without names
     )
     got = CliRunner().invoke(cli, ["sync", str(path), "-q"])
     assert got.exit_code != 0
-    assert "錯誤：活頁簿沒有 Opportunities (機會) 分頁" in got.output, got.output
+    # Both at once, in Chinese: the missing tab and the other tab's layout problem.
+    assert "錯誤：活頁簿沒有 活動紀錄 分頁" in got.output and "機會名稱" in got.output, got.output
 
 
 def _tea_shop(path):

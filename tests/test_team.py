@@ -693,3 +693,24 @@ def test_assign_and_the_report_name_tabs_as_the_workbook_does(tmp_path: Path) ->
     assert result.summary_lines()[0].startswith("客戶名單："), result.summary_lines()
     report = sheetcrm.monthly_report(path, "2026-10")
     assert "「客戶名單」分頁" in to_markdown(report)
+
+
+def test_a_shop_of_two_tabs_syncs_and_imports_without_companies_or_deals(tmp_path: Path) -> None:
+    path = save_sheets(
+        tmp_path / "two.xlsx",
+        {
+            "客戶名單": [["姓名", "手機", "公司"], ["王小明", "0912-345-678", "山海商行"]],
+            "交易紀錄": [["日期", "客戶", "金額"], [dt.datetime(2026, 10, 2), "王小明", 500]],
+        },
+    )
+    result = sheetcrm.open(path).sync(as_of=AS_OF)
+    # 山海商行 is the shop's own text: nothing to link it to, nothing wrong
+    assert (result.problems["severity"] == "note").all(), result.problems.to_dict("records")
+    assert result.summary_lines()[0] == "已讀取 客戶名單 1 筆、交易紀錄 1 筆。"
+    assert result.computed[Tab.CONTACTS]["Monetary"].tolist() == [500]
+    leads = write_csv(tmp_path, "姓名,公司,手機\n張三,新開的店,0955-123-456\n")
+    imported = import_leads(XlsxBackend(path), leads, today=AS_OF)
+    assert imported.counts["added"] == 1 and imported.counts["companies"] == 0
+    assert not any("新開的店" in line for line in imported.summary_lines()), imported.summary_lines()
+    assert records(path, "客戶名單").set_index("姓名").loc["張三", "公司"] == "新開的店"
+    assert openpyxl.load_workbook(path).sheetnames == ["客戶名單", "交易紀錄", "同步紀錄"]

@@ -85,7 +85,11 @@ _EITHER = re.compile(r"[^\d\s]{1,8}或[^\d\s]{1,8}|[a-z]+(?: [a-z]+)? or [a-z]+(
 _EXAMPLE_MARKS = ("範例", "示例", "例", "example", "sample", "e.g.")
 
 #: Tabs a CRM workbook cannot do without.
-REQUIRED_TABS = (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES)
+#: The tabs a workbook cannot do without: a shop selling to people keeps no companies
+#: and no deals, only its customers and what they bought.
+REQUIRED_TABS = (Tab.CONTACTS, Tab.ACTIVITIES)
+#: The tabs of records, whose headers say the workbook's language.
+_RECORD_TABS = (Tab.COMPANIES, Tab.CONTACTS, Tab.OPPORTUNITIES, Tab.ACTIVITIES)
 
 
 @dataclass
@@ -525,17 +529,22 @@ def bind_tabs(
     elif mostly_chinese(titles):
         WORKBOOK_LANGUAGE.set(Lang.ZH_TW)
     if missing:
-        names = ", ".join(f"{t.value} ({t.zh})" for t in missing)
+        names = Joined(N_(", "), tuple(Named(t.value, t.zh) for t in missing))
         # The names a sheet may have, so that renaming one is the fix people see first.
         titles_ok = "; ".join(", ".join((t.zh, t.value, *t.aliases[:4])) + "…" for t in missing)
-        raise SchemaError(
-            Phrase(
-                N_(
-                    "the workbook has no {names} tab; rename the sheet that holds them to one of these names "
-                    "({titles}), or add the tab ('sheetcrm init' creates every tab with its headers)"
-                ),
-                {"names": names, "titles": titles_ok},
-            )
+        # With every other tab's layout problems: one run shows all there is to fix.
+        errors.insert(
+            0,
+            SchemaError(
+                Phrase(
+                    N_(
+                        "the workbook has no {names} tab; rename the sheet that holds them to one of these "
+                        "names ({titles}), or add a tab of that name with its headers (a new workbook made "
+                        "by 'sheetcrm init new.xlsx' shows them)"
+                    ),
+                    {"names": names, "titles": titles_ok},
+                )
+            ),
         )
     if errors:
         raise SchemaError(
@@ -617,7 +626,7 @@ def infer_language(tables: dict[Tab, Table]) -> Lang:
     """The workbook's language when Settings do not say: Traditional Chinese when most of
     the recognised headers of its record tabs (those it has) are written in Chinese."""
     texts: list[str] = []
-    for tab in REQUIRED_TABS:
+    for tab in _RECORD_TABS:
         table = tables.get(tab)
         if table is None or not table.present:
             continue

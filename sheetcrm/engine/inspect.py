@@ -28,6 +28,7 @@ STATUS = {
     "orders": N_("not in the sheet: every row of this order book is read as an order"),
     "issue": N_("problem"),
     "no_tab": N_("tab missing, required: add it"),
+    "no_tab_optional": N_("tab missing (optional: a shop without companies or deals needs none)"),
     "instructions": N_("instruction row, not a record"),
 }
 BLOCKING = ("missing_required", "issue", "no_tab")
@@ -63,6 +64,8 @@ def inspect_tabs(raw_tabs: dict[Tab, RawTab], lang: str = "en") -> pd.DataFrame:
         if raw is None:
             if tab in REQUIRED_TABS:
                 add(spec.title(lang), 0, "", "", spec.title(lang), "no_tab")
+            elif tab in (Tab.COMPANIES, Tab.OPPORTUNITIES):
+                add(spec.title(lang), 0, "", "", spec.title(lang), "no_tab_optional")
             continue
         at, header, start, second = locate_header(raw, spec)
         found, issues = read_headers(spec, header, raw.title)

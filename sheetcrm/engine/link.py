@@ -203,8 +203,18 @@ def link_references(
             continue
         out: dict[str, pd.Series] = {}
         # The row's company first: it narrows an ambiguous contact or deal name.
+        # A reference into a tab the workbook does not keep (a shop's 公司 column, with no
+        # companies tab) is the people's own text: nothing to link it to, nothing wrong.
         refs = sorted(
-            (c for c in table.spec.columns if c.type is ColumnType.REF and c.ref is not None and c.key in table.raw),
+            (
+                c
+                for c in table.spec.columns
+                if c.type is ColumnType.REF
+                and c.ref is not None
+                and c.key in table.raw
+                and c.ref in tables
+                and tables[c.ref].present
+            ),
             key=lambda c: c.key != "Company ID",
         )
         for col in refs:

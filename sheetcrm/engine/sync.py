@@ -180,7 +180,7 @@ def sync(
     contacts_nesl = computed.customers[Tab.CONTACTS]["NESL"]
     nesl_counts = {n.value: int((contacts_nesl == n).sum()) for n in NESL}
     counts = {
-        "rows": {t.value: len(workbook.tables[t]) for t in RECORD_TABS},
+        "rows": {t.value: len(workbook.tables[t]) for t in RECORD_TABS if workbook.tables[t].present},
         "problems": len(problems),
         "errors": int((problems["severity"] == Severity.ERROR).sum()),
         "notes": int((problems["severity"] == NOTE).sum()),

@@ -379,7 +379,9 @@ def plan_leads(
         status[row] = LeadStatus.DUPLICATE
         reason[row] = say("lead.company_close", lang, name=lead_co[row], similar=similar)
     added = status == LeadStatus.ADDED
-    new_co = new_co[close == ""]
+    # A workbook kept without a companies tab (a shop's) gets no companies: the lead's
+    # company goes into the contact's company column as the text it is.
+    new_co = new_co[close == ""] if companies.present else new_co[:0]
     co_new_ids = next_ids(co_ids_existing, COMPANIES.id_prefix, len(new_co))
     co_index.update({k: [i] for k, i in zip(new_co, co_new_ids, strict=True)})
     company_records = pd.DataFrame(
@@ -395,14 +397,18 @@ def plan_leads(
     rows_added = status.index[added]
     ct_new_ids = next_ids(contact_ids, CONTACTS.id_prefix, len(rows_added))
     company_ids = lead_co_key[rows_added].map(lambda k: _company_id(k, co_index))
-    for row in rows_added[company_ids.isna() & lead_co_key[rows_added].notna()]:
+    for row in rows_added[company_ids.isna() & lead_co_key[rows_added].notna()] if companies.present else []:
         notes.append(
             say("lead.company_ambiguous", lang, name=lead_co[row], ids=_shown_ids(co_index.get(lead_co_key[row], [])))
         )
     contact_records = pd.DataFrame(index=rows_added)
     contact_records["ID"] = ct_new_ids
     company_names = pd.concat([company_names, company_records.set_index("ID")["Name"]])
-    contact_records["Company ID"] = as_people_write(contacts.raw_column("Company ID"), company_ids, company_names)
+    contact_records["Company ID"] = (
+        as_people_write(contacts.raw_column("Company ID"), company_ids, company_names)
+        if companies.present
+        else _text(lead_co[rows_added])
+    )
     for key in _CONTACT_KEYS:
         if key in leads:
             contact_records[key] = typed[key][rows_added] if key == "Created" else _text(leads[key][rows_added])
