@@ -294,7 +294,10 @@ class Settings:
         take("links.write_ids", "write_resolved_ids", _bool, N_("true or false"))
         take("synonyms.stage", "_stage_words", lambda v: parse_synonyms(v, Stage), N_("word=Stage; ..."))
         take("synonyms.activity_type", "_type_words", lambda v: parse_synonyms(v, ActivityType), N_("word=Type; ..."))
-        kwargs["synonyms"] = kwargs.pop("_stage_words") + kwargs.pop("_type_words")
+        # A team's own words add to the built-in ones (first, so that theirs win a clash):
+        # writing 已報價=Proposal must not make 洽談中 unknown.
+        own = kwargs.pop("_stage_words") + kwargs.pop("_type_words")
+        kwargs["synonyms"] = tuple(dict.fromkeys(own + Settings().synonyms))
         kwargs["language_set"] = "language" in rows and bool(values["language"])
         take("assign.strategy", "assign_strategy", _strategy, N_("round-robin, weighted, territory, balanced or relay"))
         take("assign.cursor", "assign_cursor", str, N_("a Team member's name"))
@@ -461,9 +464,10 @@ def parse_stage_rules(v: str) -> dict[ActivityType, Stage]:
 
 def parse_synonyms(v: str, enum_cls: type[Stage] | type[ActivityType]) -> tuple[tuple[str, str, str], ...]:
     """``"報價=Proposal; LINE=Message"`` -> ((enum name, "報價", "Proposal"), ...). The
-    target may be written in English or Chinese; ``=``, ``＝`` and ``→`` all separate."""
+    target may be written in English or Chinese; ``=``, ``＝`` and ``→`` all separate a
+    word from its target, and ``;``, ``,``, ``、`` or a new line one pair from the next."""
     out: list[tuple[str, str, str]] = []
-    for part in filter(None, (p.strip() for p in re.split(r"[;；\n]", v))):
+    for part in filter(None, (p.strip() for p in re.split(r"[;；,，、\n]", v))):
         word, sep, target = [*(x.strip() for x in re.split(r"(=>|=|＝|→)", part, maxsplit=1)), "", ""][:3]
         member = enum_cls.parse(target) if sep else None
         if not word or member is None:

@@ -172,6 +172,27 @@ def test_owners_extend_the_synonyms_in_settings() -> None:
     assert wb.activities["Type"].tolist() == [ActivityType.MEETING, ActivityType.CALL]
 
 
+@pytest.mark.parametrize("separator", ["; ", ", ", "、", "\n"])
+def test_a_teams_own_stage_words_add_to_the_built_in_ones(separator: str) -> None:
+    own = separator.join(["已報價=Proposal", "議價=議約", "初洽=潛在"])
+    wb = Workbook(
+        MemoryBackend.from_rows(
+            {
+                Tab.SETTINGS: (["Key", "Value"], [["synonyms.stage", own]]),
+                Tab.CONTACTS: (["ID", "Name"], []),
+                Tab.OPPORTUNITIES: (
+                    ["ID", "Name", "Stage"],
+                    [["OP-1", "a", "已報價"], ["OP-2", "b", "初洽"], ["OP-3", "c", "洽談中"], ["OP-4", "d", "報價中"]],
+                ),
+                Tab.ACTIVITIES: (["ID", "Date", "Type"], []),
+            }
+        )
+    )
+    assert wb.validate().empty, wb.validate().to_dict("records")
+    # 洽談中 and 報價中 are built-in words: naming others keeps them.
+    assert wb.opportunities["Stage"].tolist() == [Stage.PROPOSAL, Stage.LEAD, Stage.QUALIFIED, Stage.PROPOSAL]
+
+
 def test_both_phone_columns_are_kept_and_used_for_duplicates() -> None:
     wb = Workbook(
         MemoryBackend.from_rows(

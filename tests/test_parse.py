@@ -797,7 +797,7 @@ def test_parse_enum_valid(value, enum_cls, expected) -> None:
 def test_parse_enum_problem_lists_english_and_chinese() -> None:
     assert _problem(parse_enum, "Closing", US, Stage) == (
         "'Closing' is not a stage (a word of your own for one can go in the Settings key synonyms.stage, like "
-        "洽談=Negotiation); expected one of Lead, Qualified, Proposal, Negotiation, Won, Lost (or 潛在, 確認需求, "
+        "簽約中=Negotiation); expected one of Lead, Qualified, Proposal, Negotiation, Won, Lost (or 潛在, 確認需求, "
         "提案, 議約, 成交, 失敗)"
     )
 

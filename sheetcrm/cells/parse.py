@@ -1310,7 +1310,7 @@ def parse_enum(value: Any, enum_cls: type[LabeledEnum], opts: ParseOptions | Non
 
 #: Where a workbook's own words for a vocabulary go (the Settings synonyms keys).
 _OWN_WORDS = {
-    "Stage": "a word of your own for one can go in the Settings key synonyms.stage, like 洽談=Negotiation",
+    "Stage": "a word of your own for one can go in the Settings key synonyms.stage, like 簽約中=Negotiation",
     "ActivityType": "a word of your own for one can go in the Settings key synonyms.activity_type, like 來店=Visit",
 }
 

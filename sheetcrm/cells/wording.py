@@ -78,7 +78,7 @@ DETAILS = (
     N_("it contains letters"),
     N_("it contains characters that are not part of a phone number"),
     N_("'+' may only come first"),
-    N_("a word of your own for one can go in the Settings key synonyms.stage, like 洽談=Negotiation"),
+    N_("a word of your own for one can go in the Settings key synonyms.stage, like 簽約中=Negotiation"),
     N_("a word of your own for one can go in the Settings key synonyms.activity_type, like 來店=Visit"),
 )
 EXPECTED = (

@@ -582,6 +582,10 @@ def bind_all(raw_tabs: RawTabs) -> tuple[dict[Tab, Table], Settings, pd.DataFram
                 {
                     **p,
                     "tab": settings_table.title,
+                    # The column as the tab heads it (值 (B)), not the schema's key.
+                    "column": column_label(settings_table.headers, p["column"])
+                    if p.get("column") in settings_table.spec.keys
+                    else p.get("column"),
                     "id": None,
                     "value": _show(p["value"]),
                     "severity": Severity.ERROR,
