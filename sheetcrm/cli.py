@@ -840,8 +840,9 @@ def assign(
 
     with library_errors():
         result = assign_target(target, credentials=credentials, tab=Tab(tab_name), strategy=strategy, dry_run=dry_run)
-    emit_frame(result.assignments, fmt, output_lang(out_lang, result.lang))
-    for line in result.summary_lines():
+    lang = output_lang(out_lang, result.lang)
+    emit_frame(result.assignments, fmt, lang)
+    for line in result.summary_lines(lang):
         click.echo(line, err=fmt != "table")
 
 
@@ -882,7 +883,7 @@ def invite(
     """The invitation list for an event, ranked by value then recency; opt-outs and people
     without an email or phone are always left out (and named)."""
     from sheetcrm.schema import NESL, Segment, Tier
-    from sheetcrm.team.invite import InviteFilters, invite_target, list_headings, parse_choices
+    from sheetcrm.team.invite import InviteFilters, invite_target, list_headings, parse_choices, relabel
 
     try:
         days = None if not_invited_within is None else int(not_invited_within.strip().rstrip("dD"))
@@ -904,11 +905,13 @@ def invite(
             target, credentials=credentials, event=event, filters=filters, record=record, as_of=as_of
         )
     lang = output_lang(out_lang, result.lang)
-    listed = result.invite.rename(columns=list_headings(lang))
+    listed = relabel(result.invite, lang).rename(columns=list_headings(lang))
     if fmt == "xlsx" and out is not None:
         listed.to_excel(out, index=False)
     elif out is not None:
-        listed.to_csv(out, index=False, encoding="utf-8-sig")
+        from sheetcrm.output import write_csv
+
+        write_csv(listed, out)  # like every CSV of sheetcrm's: a name like =1+1 stays text
     else:
         emit_frame(listed, fmt)
     for line in result.summary_lines(lang):

@@ -139,3 +139,17 @@ def test_a_long_cell_is_cut_unless_its_column_is_read_whole() -> None:
     frame = pd.DataFrame({"problem": [long], "value": [long]})
     line = table_text(frame, whole={"problem"}).splitlines()[1]
     assert long in line and line.endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        (374000.0, "374000"),
+        (1581000.5, "1581000.5"),
+        (-250.0, "-250"),
+        (float("nan"), "null"),
+        (2.0**60, "1.152921504606847e+18"),
+    ],
+)
+def test_json_writes_whole_amounts_without_a_point(value: float, written: str) -> None:
+    assert json_text(pd.DataFrame({"amount": [value]})) == '[\n {\n  "amount": ' + written + "\n }\n]"

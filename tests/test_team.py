@@ -714,3 +714,27 @@ def test_a_shop_of_two_tabs_syncs_and_imports_without_companies_or_deals(tmp_pat
     assert not any("新開的店" in line for line in imported.summary_lines()), imported.summary_lines()
     assert records(path, "客戶名單").set_index("姓名").loc["張三", "公司"] == "新開的店"
     assert openpyxl.load_workbook(path).sheetnames == ["客戶名單", "交易紀錄", "同步紀錄"]
+
+
+def test_invite_speaks_lang_in_its_labels_and_tier_error_and_writes_csv_safely(crm: Path, tmp_path: Path) -> None:
+    wb = openpyxl.load_workbook(crm)
+    ws = wb["Contacts"]
+    header = [c.value for c in ws[1]]
+    ws.cell(row=3, column=header.index("Name") + 1, value="@John")  # P-0002: a spreadsheet would run it
+    wb.save(crm)
+    got = CliRunner().invoke(cli, ["invite", str(crm), "--event", "X", "--lang", "zh-TW", "--as-of", "2026-11-22"])
+    assert got.exit_code == 0, got.output
+    assert "戰略型" in got.output or "一般" in got.output, got.output
+    assert "Strategic" not in got.output and "General" not in got.output, got.output
+    out = tmp_path / "list.csv"
+    got = CliRunner().invoke(cli, ["invite", str(crm), "--event", "X", "--out", str(out), "--as-of", "2026-11-22"])
+    text = out.read_text(encoding="utf-8-sig")
+    assert "'@John" in text and ".0," not in text, text
+    bad = CliRunner().invoke(cli, ["invite", str(crm), "--event", "X", "--tier", "Gold"])
+    assert bad.exit_code == 2 and "Strategic (戰略型)" in bad.output, bad.output
+
+
+def test_assign_summary_speaks_lang(crm: Path) -> None:
+    got = CliRunner().invoke(cli, ["assign", str(crm), "--dry-run", "--lang", "zh-TW"])
+    assert got.exit_code == 0, got.output
+    assert "試算：未寫入任何資料。" in got.output and "Dry run" not in got.output, got.output

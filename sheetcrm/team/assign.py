@@ -470,13 +470,14 @@ class AssignResult:
     def per_rep(self) -> pd.Series:
         return self.assignments["owner"].value_counts(sort=False)
 
-    def summary_lines(self) -> list[str]:
-        lang = self.lang
+    def summary_lines(self, lang: Lang | str | None = None) -> list[str]:
+        """What the run did, in ``lang`` (default: the workbook's)."""
+        lang = lang or self.lang
         lines = [
             say(
                 "assign.summary",
                 lang,
-                tab=self.title or self.tab.label(lang),
+                tab=self.title if self.title and str(lang) == self.lang else self.tab.label(lang),
                 assigned=int(self.assignments["owner"].notna().sum()),
                 strategy=self.strategy.label(lang),
                 left=self.left,

@@ -94,9 +94,20 @@ def parse_choices(values: Iterable[str], enum: type[LabeledEnum], what: str) -> 
                 continue
             member = enum.parse(part)
             if member is None:
-                raise ValueError(f"unknown {what} {part.strip()!r}; use one of {', '.join(enum.choices())}")
+                named = ", ".join(f"{m.value} ({m.zh})" if m.zh != m.value else m.value for m in enum)
+                raise ValueError(f"unknown {what} {part.strip()!r}; use one of {named}")
             out.append(member)
     return tuple(out)
+
+
+def relabel(listed: pd.DataFrame, lang: Lang | str) -> pd.DataFrame:
+    """An invitation list (:data:`LIST_COLUMNS`) with its Segment, NESL and Tier told in
+    ``lang`` (the list holds them in the workbook's language)."""
+    out = listed.copy()
+    for key, enum in (("Segment", Segment), ("NESL", NESL), ("Tier", Tier)):
+        if key in out:
+            out[key] = out[key].map(lambda v, e=enum: m.label(lang) if (m := e.parse(v)) is not None else v)
+    return out
 
 
 def invitation_list(
