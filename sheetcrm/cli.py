@@ -1146,7 +1146,11 @@ def focus(
         tab=rows["tab"].map(lambda t: t.label(use)),
         date=rows["date"].dt.strftime("%Y-%m-%d"),
     )
-    if fmt == "table":
+    if fmt == "table" and shown_rows.empty:
+        from sheetcrm.report.catalog import text
+
+        click.echo(text("focus_none", use, days=days))
+    elif fmt == "table":
         from sheetcrm.report.render import display_frame
 
         print_table(display_frame(shown_rows, use))

@@ -422,3 +422,26 @@ def test_deals_no_quarter_can_hold_are_named(tmp_path) -> None:
     assert result.undated == ("客房茶包 (商機!2)", "中秋禮盒 (商機!3)")  # no ID yet: by sheet row
     said = CliRunner().invoke(cli, ["forecast", str(path), "--as-of", "2026-11-30"])
     assert text("undated", Lang.ZH_TW, n=2, deals="客房茶包 (商機!2), 中秋禮盒 (商機!3)") in said.stderr
+
+
+def test_focus_says_today_and_says_when_nothing_is_due(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from sheetcrm.cli import cli
+    from tests.helpers import save_sheets
+
+    path = save_sheets(
+        tmp_path / "due.xlsx",
+        {
+            "Contacts": [["Name"], ["Amy"]],
+            "Opportunities": [
+                ["Name", "Contact ID", "Stage", "Next Step", "Next Step Due"],
+                ["Renewal", "Amy", "Proposal", "call Amy", dt.datetime(2026, 11, 30)],
+            ],
+            "Activities": [["Date", "Type", "Contact ID"]],
+        },
+    )
+    rows = sheetcrm.focus(path, 7, as_of="2026-11-30")
+    assert rows["why"].tolist() == ["next step 'call Amy' is due today"]
+    none = CliRunner().invoke(cli, ["focus", str(path), "--days", "7", "--as-of", "2026-12-05", "--owner", "Nobody"])
+    assert none.exit_code == 0 and "Nothing due in the next 7 day(s)" in none.output, none.output

@@ -142,7 +142,7 @@ def deal_focus(
             due[soon],
             until_due[soon],
             [
-                text("why_due", lang, step=s, date=_day(d, lang), days=int(n))
+                text("why_due_today" if n == 0 else "why_due", lang, step=s, date=_day(d, lang), days=int(n))
                 for s, d, n in zip(step[soon], due[soon], until_due[soon], strict=True)
             ],
             lang,

@@ -151,6 +151,8 @@ MESSAGES: Final[dict[str, str]] = {
     "focus_sleeping": N_("customer went to sleep"),
     "focus_gone": N_("customer likely gone"),
     "why_due": N_("next step '{step}' is due {date} (in {days} day(s))"),
+    "why_due_today": N_("next step '{step}' is due today"),
+    "focus_none": N_("Nothing due in the next {days} day(s): no overdue step, no deal closing, no customer slipping."),
     "why_overdue": N_("next step '{step}' was due {date} ({days} day(s) ago)"),
     "why_stale": N_("no activity since {date} ({days} days) in stage {stage}"),
     "why_closing": N_("expected to close {date}, {stage}, amount {amount}"),
