@@ -738,3 +738,20 @@ def test_assign_summary_speaks_lang(crm: Path) -> None:
     got = CliRunner().invoke(cli, ["assign", str(crm), "--dry-run", "--lang", "zh-TW"])
     assert got.exit_code == 0, got.output
     assert "試算：未寫入任何資料。" in got.output and "Dry run" not in got.output, got.output
+
+
+def test_a_leads_note_goes_into_the_contacts_own_column_of_that_name(tmp_path: Path) -> None:
+    path = save_sheets(
+        tmp_path / "shop.xlsx",
+        {
+            "公司": [["公司名稱"]],
+            "客戶名單": [["姓名", "手機", "備註"], ["王小明", "0912-345-678", "老客人"]],
+            "交易紀錄": [["日期", "客戶", "金額"]],
+        },
+    )
+    leads = write_csv(tmp_path, "姓名,手機,備註,生日\n張三,0955-123-456,要收據,3/5\n")
+    result = import_leads(XlsxBackend(path), leads, today=AS_OF)
+    assert result.counts["added"] == 1
+    assert any("生日" in n for n in result.notes) and not any("備註" in n for n in result.notes), result.notes
+    people = records(path, "客戶名單").set_index("姓名")
+    assert people.loc["張三", "備註"] == "要收據" and people.loc["王小明", "備註"] == "老客人"

@@ -62,15 +62,22 @@ def cell_changes(table: Table, idx: pd.Index, key: str, new: pd.Series, *, kind:
     )
 
 
+#: Key of a column of the people's own in records for :func:`new_rows`: the prefix and
+#: its 0-based position (``own:5``); no schema key starts so.
+OWN_COLUMN = "own:"
+
+
 def new_rows(
     table: Table, records: pd.DataFrame, *, add: Sequence[str] = (), lang: Lang | str = Lang.EN
 ) -> tuple[NewRows | None, list[str]]:
     """Rows for the bottom of ``table`` from ``records`` (columns are schema keys), aimed
-    at its header row as read (below any title rows). A key of ``add`` the tab has no
+    at its header row as read (below any title rows); a key :data:`OWN_COLUMN` + position
+    fills that column of the people's own. A key of ``add`` the tab has no
     column for gets one right of its last header (named in ``lang``), so that what the
     rows say is not lost. Returns the rows (None when there are none) and the keys the tab
     has no column for (among those holding a value)."""
     positions = dict(table.headers.positions)
+    positions.update({f"{OWN_COLUMN}{i}": i for i in table.headers.extras})
     header = [str(h) for h in table.headers.texts]
     filled = [k for k in records.columns if records[k].map(lambda v: not is_blank(v)).any()]
     added: list[str] = []

@@ -39,7 +39,7 @@ from sheetcrm.exceptions import LeadFileError, Phrase, shown
 from sheetcrm.i18n import N_
 from sheetcrm.schema import COMPANIES, CONTACTS, TABS, Column, LabeledEnum, Lang, Tab, normalize_label
 from sheetcrm.settings import Settings
-from sheetcrm.team.common import as_people_write, cell_changes, header, new_rows, run_id, write_plan
+from sheetcrm.team.common import OWN_COLUMN, as_people_write, cell_changes, header, new_rows, run_id, write_plan
 from sheetcrm.team.messages import say
 
 
@@ -217,6 +217,7 @@ def plan_leads(
     now: dt.datetime,
     run: str = "",
     lang: str | None = None,
+    own: pd.DataFrame | None = None,
 ) -> LeadPlan:
     """Check every lead (``leads``: raw cells under lead keys, indexed by file row) and plan
     the import into ``tables`` (Contacts and Companies bound).
@@ -229,7 +230,8 @@ def plan_leads(
     unknown companies new companies.
 
     Outcomes and notes are told in ``lang`` (default: the workbook's language); what is
-    written into the workbook (its Log) always in the workbook's language.
+    written into the workbook (its Log) always in the workbook's language. ``own``: more
+    cells of each lead for the Contacts tab's own columns, under :data:`OWN_COLUMN` keys.
     """
     wb = str(settings.language)
     lang = str(lang or wb)
@@ -412,6 +414,9 @@ def plan_leads(
     for key in _CONTACT_KEYS:
         if key in leads:
             contact_records[key] = typed[key][rows_added] if key == "Created" else _text(leads[key][rows_added])
+    if own is not None:
+        for key in own.columns:
+            contact_records[key] = _text(own[key][rows_added])
     if source or "Source" not in contact_records:
         contact_records["Source"] = source or Path(file_name).stem
     else:
@@ -614,6 +619,16 @@ def import_leads(
     leads, unused = lead_frame(cells, mapping)
     raw = raw if raw is not None else backend.read()
     tables, settings, _issues = bind_tabs(raw, (Tab.COMPANIES, Tab.CONTACTS, Tab.LOG))
+    # A column the file shares by name with one of the people's own on the Contacts tab
+    # (備註, 生日) goes there too: a lead's note is not left behind.
+    heads = tables[Tab.CONTACTS].headers
+    own_at = {normalize_label(heads.texts[i]): i for i in heads.extras if i < len(heads.texts) and heads.texts[i]}
+    at = {str(h): k for k, h in enumerate(cells.columns)}
+    kept = [h for h in unused if normalize_label(h) in own_at]
+    own = pd.DataFrame(
+        {f"{OWN_COLUMN}{own_at[normalize_label(h)]}": cells.iloc[:, at[h]] for h in kept}, index=cells.index
+    )
+    unused = [h for h in unused if h not in kept]
     now = dt.datetime.now().replace(microsecond=0)
     name = Path(leads_path).name
     plan = plan_leads(
@@ -627,6 +642,7 @@ def import_leads(
         now=now,
         run=run_id(now),
         lang=lang,
+        own=own,
     )
     spoken = Lang(lang or settings.language)
     if unused:
