@@ -197,14 +197,30 @@ def format_option(*choices: str) -> Callable[[F], F]:
     )
 
 
+class DayParam(click.ParamType):
+    """A day as the workbook's cells take one: 2026-11-30, 2026/11/30, 11/30/2026,
+    2026年11月30日, 民國115年11月30日 or 115/11/30."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.datetime:
+        from sheetcrm.cells.parse import CellParseError, parse_date
+
+        if isinstance(value, dt.datetime):
+            return value
+        try:
+            return dt.datetime.combine(parse_date(str(value)), dt.time())
+        except CellParseError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 def as_of_option(func: F) -> F:
     return click.option(
         "--as-of",
         "as_of",
-        # As people in Taiwan write a date too (2026/11/30).
-        type=click.DateTime(["%Y-%m-%d", "%Y/%m/%d"]),
+        type=DayParam(),
         default=None,
-        help="Compute as of this date (YYYY-MM-DD or YYYY/MM/DD) instead of today.",
+        help="Compute as of this date (2026-11-30, 2026/11/30 or 115/11/30) instead of today.",
     )(func)
 
 
@@ -413,7 +429,7 @@ def demo(path: Path, lang: str, seed: int, as_of: dt.datetime | None, force: boo
 def validate(target: Path | str, credentials: Path | None, fmt: str, errors_only: bool, out_lang: str | None) -> None:
     """Check every row of the workbook at PATH and list the problems: tab, row, column,
     value and what was expected (and notes on references matched by name). Reads only.
-    Exit 0 when clean, 1 when problems were found."""
+    Exit 0 when clean, 1 when problems were found, 2 when the workbook could not be read."""
     from sheetcrm.i18n import tr
     from sheetcrm.workbook import open_workbook
 

@@ -117,3 +117,16 @@ def test_as_of_is_read_as_people_write_it(make_workbook, small_crm) -> None:
 
     assert dry("2026/11/30") == dry("2026-11-30") and dry("2026-11-30")[0] == 0
     assert dry("30/11/2026")[0] == 2  # ambiguous the other way round: refused
+
+
+@pytest.mark.parametrize("typed", ["2026/11/22", "11/22/2026", "2026年11月22日", "115/11/22", "民國115年11月22日"])
+def test_as_of_takes_a_day_as_the_cells_do(make_workbook, small_crm, typed: str) -> None:
+    path = make_workbook(small_crm)
+    iso = CliRunner().invoke(cli, ["forecast", str(path), "--as-of", "2026-11-22", "--format", "csv"])
+    same = CliRunner().invoke(cli, ["forecast", str(path), "--as-of", typed, "--format", "csv"])
+    assert same.exit_code == 0 and same.stdout == iso.stdout, same.output
+
+
+def test_as_of_that_is_no_day_says_what_a_day_looks_like(make_workbook, small_crm) -> None:
+    got = CliRunner().invoke(cli, ["forecast", str(make_workbook(small_crm)), "--as-of", "soon"])
+    assert got.exit_code == 2 and "expected a date like 2026-03-05" in got.output and "%Y" not in got.output

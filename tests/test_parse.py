@@ -409,6 +409,9 @@ VALID_MONEY = [
     ("約3萬", BOTH, 30000.0),  # a rough amount is still the amount
     ("大概 5千", BOTH, 5000.0),
     ("2萬左右", BOTH, 20000.0),
+    ("about 30k", BOTH, 30000.0),
+    ("approx. 1,200", (US,), 1200.0),
+    ("around 5千", BOTH, 5000.0),
     ("～300", BOTH, 300.0),
     ("-500", BOTH, -500.0),
     ("−500", BOTH, -500.0),

@@ -789,8 +789,8 @@ _CJK_DIGITS = {
 _CJK_SMALL = {"十": 10, "百": 100, "千": 1000}
 _CJK_BIG = {"萬": 10_000, "万": 10_000, "億": 100_000_000, "亿": 100_000_000}
 _CJK_NUMERAL_RE = re.compile("[" + "".join([*_CJK_DIGITS, *_CJK_SMALL, *_CJK_BIG]) + "]+")
-#: Words around an amount that only say it is rough: 約3萬, 大概 5千, 2萬左右, ~300.
-_ROUGHLY_RE = re.compile(r"^(?:大約|大概|約|约|~)\s*|\s*左右$")
+#: Words around an amount that only say it is rough: 約3萬, 大概 5千, 2萬左右, ~300, about 30k.
+_ROUGHLY_RE = re.compile(r"^(?:大約|大概|約|约|~|about\s|around\s|approx\.?\s*|ca\.\s*)\s*|\s*左右$")
 
 
 def _cjk_numeral(s: str) -> Decimal | None:
