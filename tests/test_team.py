@@ -755,3 +755,15 @@ def test_a_leads_note_goes_into_the_contacts_own_column_of_that_name(tmp_path: P
     assert any("生日" in n for n in result.notes) and not any("備註" in n for n in result.notes), result.notes
     people = records(path, "客戶名單").set_index("姓名")
     assert people.loc["張三", "備註"] == "要收據" and people.loc["王小明", "備註"] == "老客人"
+
+
+def test_a_phone_stored_as_a_number_is_listed_as_dialled(tmp_path: Path) -> None:
+    path = save_sheets(
+        tmp_path / "shop.xlsx",
+        {
+            "客戶名單": [["姓名", "手機"], ["王小明", 981755421]],  # Excel dropped the 0
+            "交易紀錄": [["日期", "客戶", "金額"]],
+        },
+    )
+    result = invite(XlsxBackend(path), event="尾牙", as_of=AS_OF)
+    assert result.invite["Mobile"].tolist() == ["0981755421"]

@@ -100,6 +100,13 @@ def parse_choices(values: Iterable[str], enum: type[LabeledEnum], what: str) -> 
     return tuple(out)
 
 
+def _dialled(number: Any) -> Any:
+    """A stored phone (+886981755421) as dialled in Taiwan (0981755421); others as stored."""
+    if isinstance(number, str) and number.startswith("+886"):
+        return "0" + number[4:]
+    return number
+
+
 def relabel(listed: pd.DataFrame, lang: Lang | str) -> pd.DataFrame:
     """An invitation list (:data:`LIST_COLUMNS`) with its Segment, NESL and Tier told in
     ``lang`` (the list holds them in the workbook's language)."""
@@ -332,9 +339,14 @@ def invite(
     computed = compute(tables, settings, when, empty_problems())
     contacts = tables[Tab.CONTACTS].typed.copy()
     for key in ("Mobile", "Phone"):
-        # A valid number as the person typed it (0912-345-678), not in its stored form.
-        typed_as = tables[Tab.CONTACTS].raw_column(key).map(lambda v: None if is_blank(v) else str(v).strip())
-        contacts[key] = typed_as.where(contacts[key].notna(), None)
+        # A valid number as the person typed it (0912-345-678), not in its stored form;
+        # one the spreadsheet stored as a number (981755421, its 0 lost) as dialled.
+        raw = tables[Tab.CONTACTS].raw_column(key)
+        typed_as = [
+            None if is_blank(v) else _dialled(n) if isinstance(v, int | float) else str(v).strip()
+            for v, n in zip(raw, contacts[key], strict=True)
+        ]
+        contacts[key] = pd.Series(typed_as, index=contacts.index, dtype=object).where(contacts[key].notna(), None)
     id_fills = computed.ids[Tab.CONTACTS]
     contacts["ID"] = contacts["ID"].where(contacts["ID"].notna(), id_fills.reindex(contacts.index))
     lang = settings.language

@@ -71,7 +71,7 @@ MESSAGES: dict[str, str] = {
     ),
     "invite.heading.attended": N_("Attended"),
     "invite.heading.last_invited": N_("Last Invited"),
-    "invite.recorded": N_("Recorded {n} Event Invited activit(ies)."),
+    "invite.recorded": N_("Recorded {n} invitation(s) in the activities, as Event Invited."),
     "log.invited": N_("invited to {event}"),
     "log.id_filled": N_("filled a missing ID (the {event} invitation refers to it)"),
     "invite.id_not_filled": N_(
