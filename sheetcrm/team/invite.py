@@ -341,10 +341,10 @@ def invite(
     for key in ("Mobile", "Phone"):
         # A valid number as the person typed it (0912-345-678), not in its stored form;
         # one the spreadsheet stored as a number (981755421, its 0 lost) as dialled.
-        raw = tables[Tab.CONTACTS].raw_column(key)
+        cells = tables[Tab.CONTACTS].raw_column(key)
         typed_as = [
             None if is_blank(v) else _dialled(n) if isinstance(v, int | float) else str(v).strip()
-            for v, n in zip(raw, contacts[key], strict=True)
+            for v, n in zip(cells, contacts[key], strict=True)
         ]
         contacts[key] = pd.Series(typed_as, index=contacts.index, dtype=object).where(contacts[key].notna(), None)
     id_fills = computed.ids[Tab.CONTACTS]
