@@ -419,3 +419,21 @@ def test_a_month_that_has_not_ended_is_refused(report_workbook) -> None:
     running = pd.Period(pd.Timestamp.today(), freq="M")
     with pytest.raises(sheetcrm.SheetCRMError, match=f"{running} has not ended yet; the last complete month is"):
         sheetcrm.monthly_report(report_workbook, str(running))
+
+
+def test_a_contact_created_after_the_month_is_not_yet_its_customer(tmp_path) -> None:
+    import datetime as dt
+
+    from tests.helpers import save_sheets
+
+    path = save_sheets(
+        tmp_path / "later.xlsx",
+        {
+            "Contacts": [["Name", "Created"], ["Amy", dt.datetime(2026, 6, 10)], ["Ben", None]],
+            "Activities": [["Date", "Type", "Contact ID", "Amount"], [dt.datetime(2026, 6, 12), "Order", "Amy", 500]],
+        },
+    )
+    march = sheetcrm.monthly_report(path, "2026-03")
+    assert len(march.customers) == 1  # Ben, who has no Created date; Amy came in June
+    june = sheetcrm.monthly_report(path, "2026-06")
+    assert len(june.customers) == 2 and june.pareto["buyers"] == 1

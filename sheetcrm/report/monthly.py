@@ -89,8 +89,12 @@ def customer_snapshot(
     In: the typed Contacts, Activities and Opportunities tables. Out: a frame indexed by
     contact ID (order kept, missing and repeated IDs dropped) with the columns of
     :func:`~sheetcrm.customers.rfm.rfm_table` plus ``tier``, ``nesl``, ``main``,
-    ``important`` and ``lifecycle`` — the same figures sync writes on that day.
+    ``important`` and ``lifecycle`` — the same figures sync writes on that day. A contact
+    whose Created date is after ``as_of`` was nobody's customer yet: left out.
     """
+    if "Created" in contacts:
+        later = pd.to_datetime(contacts["Created"], errors="coerce") > pd.Timestamp(as_of).normalize()
+        contacts = contacts[~later.to_numpy(dtype=bool)]
     tx = transactions(activities, opportunities, as_of)
     ids = customer_index(contacts["ID"])
     rfm = rfm_table(tx, ids, "contact_id", as_of, settings)
