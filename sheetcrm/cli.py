@@ -1117,6 +1117,7 @@ def forecast(
         emit_frame(frame, fmt)
     _say_left_out(result.unstaged, lang)
     _say_left_out(result.undated, lang, "undated")
+    _say_left_out(result.unpriced, lang, "unpriced")
 
 
 def _say_left_out(deals: tuple[str, ...], lang: str, why: str = "unstaged") -> None:

@@ -419,6 +419,7 @@ def test_deals_no_quarter_can_hold_are_named(tmp_path) -> None:
     )
     result = sheetcrm.forecast(path, "2026Q4", as_of="2026-11-30")
     assert result.deals["Name"].tolist() == ["年節禮盒"]
+    assert result.unpriced == ()
     assert result.undated == ("客房茶包 (商機!2)", "中秋禮盒 (商機!3)")  # no ID yet: by sheet row
     said = CliRunner().invoke(cli, ["forecast", str(path), "--as-of", "2026-11-30"])
     assert text("undated", Lang.ZH_TW, n=2, deals="客房茶包 (商機!2), 中秋禮盒 (商機!3)") in said.stderr
@@ -445,3 +446,28 @@ def test_focus_says_today_and_says_when_nothing_is_due(tmp_path) -> None:
     assert rows["why"].tolist() == ["next step 'call Amy' is due today"]
     none = CliRunner().invoke(cli, ["focus", str(path), "--days", "7", "--as-of", "2026-12-05", "--owner", "Nobody"])
     assert none.exit_code == 0 and "Nothing due in the next 7 day(s)" in none.output, none.output
+
+
+def test_a_deal_of_the_quarter_without_an_amount_is_named(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from sheetcrm.cli import cli
+    from tests.helpers import save_sheets
+
+    path = save_sheets(
+        tmp_path / "amounts.xlsx",
+        {
+            "Contacts": [["Name"], ["Amy"]],
+            "Opportunities": [
+                ["ID", "Name", "Contact ID", "Stage", "Amount", "Expected Close"],
+                ["OP-1", "Renewal", "Amy", "Proposal", None, dt.datetime(2026, 12, 10)],
+                ["OP-2", "Upsell", "Amy", "Proposal", 1000, dt.datetime(2026, 12, 12)],
+                ["OP-3", "Next year", "Amy", "Proposal", None, dt.datetime(2027, 3, 1)],  # another quarter
+            ],
+            "Activities": [["Date", "Type", "Contact ID"]],
+        },
+    )
+    result = sheetcrm.forecast(path, "2026Q4", as_of="2026-11-30")
+    assert result.unpriced == ("Renewal (OP-1)",) and result.table["open"].sum() == 1000
+    said = CliRunner().invoke(cli, ["forecast", str(path), "--as-of", "2026-11-30", "--lang", "en"])
+    assert "1 deal(s) of the quarter have no Amount that can be read and count as 0: Renewal (OP-1)" in said.stderr

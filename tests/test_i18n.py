@@ -129,6 +129,11 @@ def test_chinese_text_has_no_english_words_left(catalog) -> None:
         (parse_email, "a@", "'a@' 不是有效的電子郵件地址（@ 後面沒有內容）"),
         (parse_email, "amy@gmail", "'amy@gmail' 不是有效的電子郵件地址（網域 'gmail' 沒有點，應像 example.com）"),
         (
+            parse_email,
+            "amy@gmail,com",
+            "'amy@gmail,com' 不是有效的電子郵件地址（網域 'gmail,com' 該用點的地方用了逗號，應像 example.com）",
+        ),
+        (
             lambda v: parse_enum(v, Stage),
             "Closing",
             "'Closing' 不是有效的階段（自己慣用的說法可以寫進設定的 synonyms.stage，例如 簽約中=Negotiation）；"

@@ -1155,6 +1155,8 @@ def parse_email(value: Any, opts: ParseOptions | None = None) -> str:
         raise fail("nothing after the @")
     if not _LOCAL_RE.fullmatch(local) or local.startswith(".") or local.endswith(".") or (".." in local):
         raise fail(f"{local!r} cannot come before the @")
+    if "." not in domain and "," in domain:
+        raise fail(f"the domain {domain!r} has a comma where a dot goes, as in example.com")
     if "." not in domain:
         raise fail(f"the domain {domain!r} has no dot, as in example.com")
     labels = domain.split(".")

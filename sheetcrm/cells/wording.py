@@ -114,6 +114,10 @@ _QUOTING = (
         re.compile(r"^the domain (?P<part>.+) has no dot, as in example\.com$"),
         N_("the domain {part} has no dot, as in example.com"),
     ),
+    (
+        re.compile(r"^the domain (?P<part>.+) has a comma where a dot goes, as in example\.com$"),
+        N_("the domain {part} has a comma where a dot goes, as in example.com"),
+    ),
     (re.compile(r"^(?P<part>.+) cannot come before the @$"), N_("{part} cannot come before the @")),
     (re.compile(r"^(?P<part>.+) is not a domain name$"), N_("{part} is not a domain name")),
     (

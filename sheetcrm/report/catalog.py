@@ -75,6 +75,7 @@ MESSAGES: Final[dict[str, str]] = {
         "{n} deal(s) in no quarter for want of a date: {deals}; fill Expected Close (open deals) or"
         " Closed (won deals) with a date that has its year"
     ),
+    "unpriced": N_("{n} deal(s) of the quarter have no Amount that can be read and count as 0: {deals}"),
     "unstaged": N_(
         "{n} deal(s) left out, their Stage is not a stage sheetcrm knows: {deals}; write one of the stages"
         " of the Settings tab ('sheetcrm validate' lists them)"

@@ -184,6 +184,8 @@ class Forecast:
     unstaged: tuple[str, ...] = ()
     #: Deals no quarter can hold for want of a date (:func:`undated_deals`).
     undated: tuple[str, ...] = ()
+    #: Deals of the quarter without an Amount that can be read: they count as 0.
+    unpriced: tuple[str, ...] = ()
 
 
 def forecast(
@@ -205,9 +207,9 @@ def forecast(
         raise ReportError(Phrase(NOT_A_QUARTER, {"text": repr(quarter)})) from None
     tables = _typed(book)
     deals = deals_as_of(tables[Tab.OPPORTUNITIES], tables[Tab.ACTIVITIES], day, book.settings)
-    listed = quarter_deals(deals, q, day)[
-        ["ID", "Name", "Owner", "Stage", "date", "amount", "Probability", "weighted", "won"]
-    ]
+    in_quarter = quarter_deals(deals, q, day)
+    listed = in_quarter[["ID", "Name", "Owner", "Stage", "date", "amount", "Probability", "weighted", "won"]]
+    no_amount = pd.to_numeric(deals["Amount"], errors="coerce").isna() & deals.index.isin(in_quarter.index)
     return Forecast(
         q,
         day,
@@ -217,6 +219,7 @@ def forecast(
         workbook_language(book),
         unstaged_deals(book),
         undated_deals(book, deals),
+        deal_names(book, pd.Series(no_amount, index=deals.index)),
     )
 
 
