@@ -471,3 +471,24 @@ def test_a_deal_of_the_quarter_without_an_amount_is_named(tmp_path) -> None:
     assert result.unpriced == ("Renewal (OP-1)",) and result.table["open"].sum() == 1000
     said = CliRunner().invoke(cli, ["forecast", str(path), "--as-of", "2026-11-30", "--lang", "en"])
     assert "1 deal(s) of the quarter have no Amount that can be read and count as 0: Renewal (OP-1)" in said.stderr
+
+
+def test_a_negative_deal_amount_is_an_error_and_weighs_nothing(tmp_path) -> None:
+    from tests.helpers import save_sheets
+
+    path = save_sheets(
+        tmp_path / "minus.xlsx",
+        {
+            "Contacts": [["Name"], ["Amy"]],
+            "Opportunities": [
+                ["ID", "Name", "Contact ID", "Stage", "Amount", "Expected Close"],
+                ["OP-1", "Refund?", "Amy", "Proposal", -500, dt.datetime(2026, 12, 10)],
+            ],
+            "Activities": [["Date", "Type", "Contact ID"]],
+        },
+    )
+    book = sheetcrm.open(path)
+    assert (book.validate()["severity"] == "error").any()
+    result = book.sync(as_of="2026-11-30", dry_run=True)
+    assert pd.isna(result.computed[Tab.OPPORTUNITIES]["Weighted Amount"].iloc[0])
+    assert sheetcrm.forecast(path, "2026Q4", as_of="2026-11-30").unpriced == ("Refund? (OP-1)",)

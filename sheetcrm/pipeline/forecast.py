@@ -107,7 +107,9 @@ class Quarter:
 
 
 def _amount(deals: pd.DataFrame) -> np.ndarray:
-    return np.nan_to_num(pd.to_numeric(deals["Amount"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan))
+    from sheetcrm.pipeline.stages import deal_amounts
+
+    return np.nan_to_num(deal_amounts(deals["Amount"]))
 
 
 def _dates(series: pd.Series) -> pd.Series:

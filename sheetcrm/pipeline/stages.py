@@ -80,6 +80,13 @@ class StageChange(StrEnum):
         return (cls.ADVANCED, cls.FILLED)
 
 
+def deal_amounts(amounts: pd.Series) -> np.ndarray:
+    """Deals' Amount cells as float64: NaN where missing, unreadable or below 0 (validation
+    calls a negative deal amount an error, so it weighs nothing)."""
+    out = pd.to_numeric(amounts, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    return np.where(out < 0, np.nan, out)
+
+
 #: Columns of :func:`advance_stages`'s result, in order.
 RESULT_COLUMNS: Final[tuple[str, ...]] = (
     "Stage",
@@ -222,7 +229,8 @@ def advance_stages(
     * ``Stage Reason`` (str) — unchanged for unchanged deals (written when missing);
     * ``Days in Stage`` (Int64) — ``as_of - Stage Since`` in days;
     * ``Probability`` (float64, 0–1) — ``settings.stage_probability[Stage] / 100``;
-    * ``Weighted Amount`` (float64) — ``Amount * Probability``, NaN when Amount is missing;
+    * ``Weighted Amount`` (float64) — ``Amount * Probability``, NaN when Amount is missing
+      or negative (:func:`deal_amounts`);
     * ``Flags`` (str|None) — labels of stale / overdue / won without amount, ``"; "``-joined
       in ``settings.language``.
 
@@ -241,7 +249,7 @@ def advance_stages(
     seen = stage_order(opportunities["Stage Seen"]).to_numpy()
     since = _dates(opportunities["Stage Since"])
     reason = _objects(opportunities["Stage Reason"])
-    amount = pd.to_numeric(opportunities["Amount"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    amount = deal_amounts(opportunities["Amount"])
     expected = _dates(opportunities["Expected Close"])
 
     blank = np.isnan(cur)
@@ -507,7 +515,7 @@ def pipeline_summary(result: pd.DataFrame, opportunities: pd.DataFrame) -> pd.Da
         amount_series = opportunities["Amount"]
     else:
         amount_series = opportunities["Amount"].reindex(result.index)
-    amount = pd.to_numeric(amount_series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    amount = deal_amounts(amount_series)
     weighted = pd.to_numeric(result["Weighted Amount"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     order = stage_order(result["Stage"]).to_numpy()
     ok = ~np.isnan(order)

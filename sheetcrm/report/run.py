@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sheetcrm.backends.base import WriteReport
@@ -24,6 +25,7 @@ from sheetcrm.exceptions import Phrase, ReportError
 from sheetcrm.i18n import N_
 from sheetcrm.pipeline.focus import FOCUS_COLUMNS, customer_focus, deal_focus, focus_list, gone_focus
 from sheetcrm.pipeline.forecast import NOT_A_QUARTER, ForecastBy, Quarter, deals_as_of, forecast_table, quarter_deals
+from sheetcrm.pipeline.stages import deal_amounts
 from sheetcrm.report.catalog import lang_of, text
 from sheetcrm.report.monthly import MonthlyReport, build_report, customer_snapshot, last_complete_month
 from sheetcrm.schema import Lang, Stage, Tab
@@ -209,7 +211,7 @@ def forecast(
     deals = deals_as_of(tables[Tab.OPPORTUNITIES], tables[Tab.ACTIVITIES], day, book.settings)
     in_quarter = quarter_deals(deals, q, day)
     listed = in_quarter[["ID", "Name", "Owner", "Stage", "date", "amount", "Probability", "weighted", "won"]]
-    no_amount = pd.to_numeric(deals["Amount"], errors="coerce").isna() & deals.index.isin(in_quarter.index)
+    no_amount = np.isnan(deal_amounts(deals["Amount"])) & deals.index.isin(in_quarter.index)
     return Forecast(
         q,
         day,
