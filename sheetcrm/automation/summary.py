@@ -108,7 +108,9 @@ def sync_markdown(result: SyncResult, *, exit_code: int, lapse: ScheduleLapse | 
     lang = result.lang
     c = result.counts
     sep = tr(lang, ", ")
-    rows = sep.join(tr(lang, "{count} {tab}", count=n, tab=Tab(t).label(lang).lower()) for t, n in c["rows"].items())
+    rows = sep.join(
+        tr(lang, "{count} {tab}", count=f"{n:,}", tab=Tab(t).label(lang).lower()) for t, n in c["rows"].items()
+    )
     nesl = sep.join(f"{NESL(k).label(lang)} {v}" for k, v in c["nesl"].items())
     icon = {0: "✅", 1: "⚠️"}.get(exit_code, "❌")
     warnings = problem_count(result) - c["errors"]
