@@ -82,7 +82,9 @@ class Workbook:
         """Every problem in the workbook: columns tab, row, id, column, value, problem,
         severity, worded in ``lang`` (default: the workbook's language). Reads only."""
         tables = self.tables
-        return validate_tables(tables, self._settings_problems, str(lang or self.settings.language))
+        return validate_tables(
+            tables, self._settings_problems, str(lang or self.settings.language), self.settings.currency
+        )
 
     def sync(self, as_of: Any = None, *, dry_run: bool = False, **kwargs: Any) -> SyncResult:
         """Validate, compute and write the computed cells (see :func:`sheetcrm.engine.sync.sync`)."""

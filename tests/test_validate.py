@@ -331,3 +331,33 @@ def test_a_misspelt_header_is_named_and_a_stage_column_gone_keeps_the_pipeline(
     if meant == "Stage":
         assert sheetcrm.forecast(path, "2026Q4", as_of="2026-11-30").unstaged == ("Renewal (OP-1)",)
     assert result.problems["severity"].eq("warning").any()
+
+
+@pytest.mark.parametrize(
+    ("typed", "warned"),
+    [("US$ 1,000", "USD"), ("3萬港幣", "HKD"), ("NT$1,200", None), ("$300", None), (1200, None), ("1,200元", None)],
+)
+def test_an_amount_in_another_currency_is_a_warning(tmp_path: Path, typed: object, warned: str | None) -> None:
+    import datetime as dt
+
+    import sheetcrm
+    from tests.helpers import save_sheets
+
+    path = save_sheets(
+        tmp_path / "crm.xlsx",
+        {
+            "Contacts": [["ID", "Name"], ["P-1", "Amy"]],
+            "Activities": [
+                ["ID", "Date", "Type", "Contact ID", "Amount"],
+                ["A-1", dt.datetime(2026, 3, 1), "Order", "P-1", typed],
+            ],
+        },
+    )
+    problems = sheetcrm.open(path).validate()
+    said = problems[problems["column"].astype(str).str.startswith("Amount")]
+    if warned is None:
+        assert said.empty, said.to_dict("records")
+    else:
+        assert said["severity"].tolist() == ["warning"] and f"is in {warned}, but the workbook counts in TWD" in str(
+            said["problem"].iloc[0]
+        )

@@ -109,7 +109,7 @@ def sync_markdown(result: SyncResult, *, exit_code: int, lapse: ScheduleLapse | 
     c = result.counts
     sep = tr(lang, ", ")
     rows = sep.join(
-        tr(lang, "{count} {tab}", count=f"{n:,}", tab=Tab(t).label(lang).lower()) for t, n in c["rows"].items()
+        tr(lang, "{count} {tab}", count=format(n, ","), tab=Tab(t).label(lang).lower()) for t, n in c["rows"].items()
     )
     nesl = sep.join(f"{NESL(k).label(lang)} {v}" for k, v in c["nesl"].items())
     icon = {0: "✅", 1: "⚠️"}.get(exit_code, "❌")

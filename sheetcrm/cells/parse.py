@@ -723,9 +723,37 @@ _CURRENCY_WORDS = (
     "英鎊",
     "新幣",
 )
+#: The currency each unambiguous sign, code or word names ("$", "¥" and 元 name none).
+_CURRENCY_CODES = {
+    **dict.fromkeys(("nt$", "ntd", "nt", "twd", "新台幣", "新臺幣", "台幣", "臺幣"), "TWD"),
+    **dict.fromkeys(("hk$", "hkd", "港幣", "港币", "港元"), "HKD"),
+    **dict.fromkeys(("us$", "usd", "美金", "美元"), "USD"),
+    **dict.fromkeys(("rmb", "cny", "cn¥", "人民幣", "人民币"), "CNY"),
+    **dict.fromkeys(("€", "eur", "歐元", "欧元"), "EUR"),
+    **dict.fromkeys(("£", "gbp", "英鎊"), "GBP"),
+    **dict.fromkeys(("jpy", "日圓", "日元"), "JPY"),
+    **dict.fromkeys(("sgd", "s$", "新幣"), "SGD"),
+    **dict.fromkeys(("mop$", "mop"), "MOP"),
+    **dict.fromkeys(("a$", "aud"), "AUD"),
+    **dict.fromkeys(("c$", "cad"), "CAD"),
+}
 _CURRENCY_ALT = "|".join(re.escape(w) for w in sorted(_CURRENCY_WORDS, key=len, reverse=True))
 _PREFIX_RE = re.compile(rf"^(?:{_CURRENCY_ALT})\s*", re.ASCII)
 _SUFFIX_RE = re.compile(rf"\s*(?:{_CURRENCY_ALT}|元整|元|圓|块|塊|整)$", re.ASCII)
+
+
+def named_currency(value: Any) -> str | None:
+    """The currency code an amount typed as text names by its sign, code or word
+    (``US$ 1,000`` -> USD, ``3萬港幣`` -> HKD); None for a number, no currency, or one
+    that could be several (``$``, ``¥``)."""
+    if not isinstance(value, str):
+        return None
+    s = _nfkc(value).strip().lower()
+    s = s.lstrip("-+( ")
+    found = _PREFIX_RE.match(s) or _SUFFIX_RE.search(s.rstrip(") "))
+    return _CURRENCY_CODES.get(found.group(0).strip()) if found else None
+
+
 _MULTIPLIERS = {
     "k": 1000,
     "百": 100,

@@ -68,7 +68,7 @@ class SyncResult:
         lang = lang or self.lang
         c = self.counts
         rows = tr(lang, ", ").join(
-            tr(lang, "{count} {tab}", count=f"{n:,}", tab=self.titles.get(t) or Tab(t).label(lang).lower())
+            tr(lang, "{count} {tab}", count=format(n, ","), tab=self.titles.get(t) or Tab(t).label(lang).lower())
             for t, n in c["rows"].items()
         )
         nesl = tr(lang, ", ").join(f"{NESL(k).label(lang)} {v}" for k, v in c["nesl"].items())

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sheetcrm.cells.normalize import fold_name, normalize_company_name
-from sheetcrm.cells.parse import blank_mask
+from sheetcrm.cells.parse import blank_mask, named_currency
 from sheetcrm.cells.wording import cell_problem
 from sheetcrm.customers.transactions import purchase_mask, won_unrecorded
 from sheetcrm.engine.bind import PROBLEM_COLUMNS, ROW, Table, column_label, empty_problems
@@ -191,13 +191,33 @@ def won_problems(table: Table, activities: Table, lang: str = "en") -> list[pd.D
     ]
 
 
-def amount_problems(table: Table, lang: str = "en") -> list[pd.DataFrame]:
+def amount_problems(table: Table, lang: str = "en", currency: str = "TWD") -> list[pd.DataFrame]:
     """Negative amounts: on an Order or Purchase activity a refund, which counts (a
-    warning, so a slip of the minus sign is seen); anywhere else an error."""
+    warning, so a slip of the minus sign is seen); anywhere else an error. An amount typed
+    in a currency other than the workbook's (US$ 1,000 where it counts in TWD) is a
+    warning: it is counted as if it were the workbook's."""
     refunds = purchase_mask(table.typed) if table.tab is Tab.ACTIVITIES else None
     out = []
     for col in table.spec.people_columns:
         if col.type is ColumnType.MONEY and col.key in table.raw:
+            named = table.raw[col.key].map(named_currency)
+            other = (named.notna() & (named != currency.upper())).to_numpy(dtype=bool) & table.typed[
+                col.key
+            ].notna().to_numpy(dtype=bool)
+            if other.any():
+                for code in sorted(set(named[other])):
+                    said = tr(
+                        lang,
+                        "{column} is in {code}, but the workbook counts in {currency} (Settings money.currency): "
+                        "it is counted as that many {currency}; convert it",
+                        column=col.header(lang),
+                        code=code,
+                        currency=currency.upper(),
+                    )
+                    which = other & (named == code).to_numpy(dtype=bool)
+                    out.append(
+                        _problems(table, pd.Series(which, index=table.typed.index), col.key, said, Severity.WARNING)
+                    )
             negative = (table.typed[col.key] < 0).to_numpy(dtype=bool, copy=True)
             header = col.header(lang)
             if refunds is not None and col.key == "Amount":
@@ -366,12 +386,13 @@ def worded_bind_problems(problems: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def validate_tables(
-    tables: dict[Tab, Table], settings_problems: pd.DataFrame | None = None, lang: str = "en"
+    tables: dict[Tab, Table], settings_problems: pd.DataFrame | None = None, lang: str = "en", currency: str = "TWD"
 ) -> pd.DataFrame:
     """All problems in the bound tables, sorted by tab, row and column, worded in ``lang``.
 
     ``settings_problems``: what binding found (Settings values, links made by name and
-    references that link nothing; see :func:`~sheetcrm.engine.bind.bind_all`). Returns a
+    references that link nothing; see :func:`~sheetcrm.engine.bind.bind_all`);
+    ``currency``: the workbook's (Settings money.currency). Returns a
     DataFrame with columns tab, row, id, column, value, problem, severity ("error",
     "warning", or "note" for a link made by name).
     """
@@ -384,7 +405,7 @@ def validate_tables(
         parts.append(worded_cell_problems(table.problems, lang))
         parts.extend(required_problems(table, lang))
         parts.extend(duplicate_id_problems(table, lang))
-        parts.extend(amount_problems(table, lang))
+        parts.extend(amount_problems(table, lang, currency))
         if tab is Tab.ACTIVITIES:
             parts.extend(activity_problems(table, lang))
         if tab is Tab.OPPORTUNITIES:
