@@ -84,7 +84,6 @@ _CHOICES = re.compile(r"[^\d/／、,，\s]+(?:\s*[/／、]\s*[^\d/／、,，\s]+
 _EITHER = re.compile(r"[^\d\s]{1,8}或[^\d\s]{1,8}|[a-z]+(?: [a-z]+)? or [a-z]+(?: [a-z]+)?", re.IGNORECASE)
 _EXAMPLE_MARKS = ("範例", "示例", "例", "example", "sample", "e.g.")
 
-#: Tabs a CRM workbook cannot do without.
 #: The tabs a workbook cannot do without: a shop selling to people keeps no companies
 #: and no deals, only its customers and what they bought.
 REQUIRED_TABS = (Tab.CONTACTS, Tab.ACTIVITIES)
