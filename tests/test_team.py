@@ -330,6 +330,10 @@ def test_invite_leaves_out_opt_outs_and_the_unreachable_and_records(crm: Path, t
     ws.cell(row=6, column=header.index("Name") + 1, value="Unsure")
     ws.cell(row=6, column=header.index("Email") + 1, value="unsure@x.com")
     ws.cell(row=6, column=header.index("Opt-out") + 1, value="please don't")  # neither yes nor no
+    ws.cell(row=7, column=header.index("ID") + 1, value="P-0011")
+    ws.cell(row=7, column=header.index("Name") + 1, value="Ticked")
+    ws.cell(row=7, column=header.index("Email") + 1, value="ticked@x.com")
+    ws.cell(row=7, column=header.index("Opt-out") + 1, value="X")  # a tick to some, a no to others
     wb.save(crm)
     first = invite(XlsxBackend(crm), event="Spring Expo", record=True, as_of=AS_OF)
     assert first.invite["ID"].tolist() == ["P-0002", "P-0003"]  # by value: 30000, then 2000
@@ -337,6 +341,7 @@ def test_invite_leaves_out_opt_outs_and_the_unreachable_and_records(crm: Path, t
         "P-0001": "opted out",
         "P-0009": "unreachable",
         "P-0010": "opt-out cell unreadable",
+        "P-0011": "opt-out cell unreadable",
     }
     said = "\n".join(first.summary_lines())
     assert "No Way To Reach (P-0009)" in said and "neither yes nor no" in said and "Unsure (P-0010)" in said

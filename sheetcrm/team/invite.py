@@ -100,6 +100,18 @@ def parse_choices(values: Iterable[str], enum: type[LabeledEnum], what: str) -> 
     return tuple(out)
 
 
+#: Marks that mean "no" by one convention (V/X) and "ticked" by another: in an Opt-out
+#: cell they say neither for sure.
+_EITHER_WAY = frozenset({"x", "✗", "×", "✕"})
+
+
+def _unclear_opt_out(contacts: Any) -> np.ndarray:
+    """Which contacts' Opt-out cell reads as neither yes nor no: it does not parse, or it
+    holds an x (a tick to some, a no to others)."""
+    marks = contacts.raw_column("Opt-out").map(lambda v: isinstance(v, str) and v.strip().lower() in _EITHER_WAY)
+    return np.asarray(contacts.unreadable("Opt-out"), dtype=bool) | marks.to_numpy(dtype=bool)
+
+
 def _dialled(number: Any) -> Any:
     """A stored phone (+886981755421) as dialled in Taiwan (0981755421); others as stored."""
     if isinstance(number, str) and number.startswith("+886"):
@@ -357,7 +369,7 @@ def invite(
         filters,
         when,
         lang,
-        unclear_opt_out=tables[Tab.CONTACTS].unreadable("Opt-out"),
+        unclear_opt_out=_unclear_opt_out(tables[Tab.CONTACTS]),
     )
     result = InviteResult(event, listed, left_out, lang)
     if record and len(listed):
