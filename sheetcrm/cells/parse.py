@@ -522,12 +522,7 @@ def _parse_date_part(s: str, opts: ParseOptions, shown: str, expected: str) -> _
             expected,
         )
     if m := _CJK_RE.match(s):
-        y = m["y"]
-        if m["roc"] or _is_roc_first(y):
-            year = _roc_year(y, shown, expected)
-        elif len(y) == 4:
-            year = int(y)
-        else:
+        if (year := _cjk_year(m, shown, expected)) is None:
             raise _date_error(shown, " (write the year in full, like 2026年3月5日)", expected)
         return _make_date(year, int(m["m"]), int(m["d"]), shown, expected)
     for pattern in (_MON_FIRST_RE, _DAY_FIRST_RE, _YEAR_MON_RE):
@@ -575,18 +570,22 @@ def _parse_date_part(s: str, opts: ParseOptions, shown: str, expected: str) -> _
     raise _date_error(shown, "", expected)
 
 
+def _cjk_year(m: re.Match[str], shown: str, expected: str) -> int | None:
+    """The year of a date written 年月(日): an ROC year (民國115, 115) or one in full
+    (2026); None for a short one (26年)."""
+    y = m["y"]
+    if m["roc"] or _is_roc_first(y):
+        return _roc_year(y, shown, expected)
+    return int(y) if len(y) == 4 else None
+
+
 def _year_month(s: str, shown: str, expected: str) -> tuple[int, int] | None:
     """(year, month) of a month written without a day: 2027年2月, 民國116年2月, 2027/2,
     2027-02; None for anything else (3/5 is a day without a year)."""
     if m := _CJK_MONTH_RE.match(s):
-        y = m["y"]
-        if m["roc"] or _is_roc_first(y):
-            year = _roc_year(y, shown, expected)
-        elif len(y) == 4:
-            year = int(y)
-        else:
+        if (cjk_year := _cjk_year(m, shown, expected)) is None:
             return None
-        month = int(m["m"])
+        year, month = cjk_year, int(m["m"])
     elif (m := _NUM2_RE.match(s)) and (m["roc"] or len(m["a"]) == 4):
         year = _roc_year(m["a"], shown, expected) if m["roc"] else int(m["a"])
         month = int(m["b"])

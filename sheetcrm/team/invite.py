@@ -120,8 +120,8 @@ def _dialled(number: Any) -> Any:
 
 
 def relabel(listed: pd.DataFrame, lang: Lang | str) -> pd.DataFrame:
-    """An invitation list (:data:`LIST_COLUMNS`) with its Segment, NESL and Tier told in
-    ``lang`` (the list holds them in the workbook's language)."""
+    """An invitation list (:data:`LIST_COLUMNS`) with its Segment, NESL and Tier (members,
+    or labels in either language) told in ``lang``."""
     out = listed.copy()
     for key, enum in (("Segment", Segment), ("NESL", NESL), ("Tier", Tier)):
         if key in out:
@@ -186,9 +186,7 @@ def invitation_list(
         # Those the limit cuts off are left out too, and said so: the counts add up.
         why[chosen.index[filters.limit :]] = Excluded.LIMIT
         chosen = chosen.head(filters.limit)
-    out = chosen[LIST_COLUMNS].copy()
-    for key in ("Segment", "NESL", "Tier"):
-        out[key] = out[key].map(lambda v: v.label(lang) if isinstance(v, LabeledEnum) else v)
+    out = relabel(chosen[LIST_COLUMNS], lang)
     left = people[why.notna()]
     left_out = pd.DataFrame(
         {"ID": left["ID"], "Name": left["Name"], "why": why[why.notna()].map(lambda w: w.label(lang))}
